@@ -1,0 +1,183 @@
+/**
+ * The three contracts every plugin implements (DESIGN.md "The three contracts"), and what they are
+ * given. Plugins depend on these types only; core never imports a plugin.
+ */
+import type { OnnxModel } from './onnx/model.js';
+import type { ParamSpec, Params } from './params.js';
+import type { SessionFactory } from './session/types.js';
+
+// ---------------------------------------------------------------- run context
+
+export interface Logger {
+  /** Normal output (stderr, so stdout stays clean for --json). Silent under --json. */
+  info(message: string): void;
+  /** Always shown (stderr). */
+  warn(message: string): void;
+  /** Only with --verbose. */
+  debug(message: string): void;
+}
+
+/** A unit of long work with a known or unknown total. */
+export interface ProgressTask {
+  /** Advance by `n` (default 1). */
+  tick(n?: number): void;
+  /** Replace the label (e.g. the tensor being processed). */
+  update(label: string): void;
+  /** Finish with a summary line. */
+  done(summary?: string): void;
+  fail(summary?: string): void;
+}
+
+export interface Progress {
+  start(label: string, total?: number): ProgressTask;
+}
+
+/** Deterministic PRNG (seeded from --seed). */
+export interface Rng {
+  readonly seed: number;
+  /** uniform in [0, 1) */
+  next(): number;
+  /** integer in [0, n) */
+  int(n: number): number;
+}
+
+export interface RunContext {
+  readonly log: Logger;
+  readonly progress: Progress;
+  readonly rng: Rng;
+  /** Aborted on Ctrl-C; long loops check `signal.aborted` (or call throwIfAborted()). */
+  readonly signal: AbortSignal;
+  readonly sessions: SessionFactory;
+}
+
+// ---------------------------------------------------------------- compress
+
+export interface TensorReport {
+  readonly name: string;
+  /** what was done: e.g. 'int8', 'skipped' */
+  readonly action: string;
+  readonly reason?: string;
+  readonly shape: readonly number[];
+  readonly elements: number;
+  /** bytes before (as stored in the input) */
+  readonly bytesBefore: number;
+  /** bytes after (codes + scales + zero points actually stored) */
+  readonly bytesAfter: number;
+  /** measured bits per weight for this tensor (bytesAfter * 8 / elements) */
+  readonly bitsPerWeight?: number;
+}
+
+export interface CompressReport {
+  readonly method: string;
+  readonly params: Params;
+  readonly tensors: readonly TensorReport[];
+  /** Σ stored bits / Σ original weights over the tensors this step changed (spec quantization.md §4). */
+  readonly bitsPerWeight?: number;
+  /** Human notes: fallbacks, opset upgrades, what was skipped and why. */
+  readonly notes: readonly string[];
+}
+
+export interface Compressor {
+  readonly id: string;
+  readonly summary: string;
+  readonly params: readonly ParamSpec[];
+  /** Rewrite `model` in place; report measured values, not requested ones. */
+  compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport>;
+  /** Give back dense float weights for what this method wrote (used by `mc decompress`). */
+  decompress?(model: OnnxModel, ctx: RunContext): Promise<void>;
+}
+
+// ---------------------------------------------------------------- datasets
+
+export type DatasetKind = 'image-class' | 'image-mask' | 'text' | 'qa' | 'mcq' | (string & {});
+
+/** What a user typed after --dataset, resolved to a path or a hub id. */
+export interface DatasetRef {
+  readonly ref: string;
+  /** absolute local path when the ref is local */
+  readonly path?: string;
+  /** optional limit (--limit) */
+  readonly limit?: number;
+}
+
+export interface DatasetBase {
+  readonly kind: DatasetKind;
+  /** provider id */
+  readonly provider: string;
+  readonly ref: string;
+  /** sha256 over the dataset's files (hex) */
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** kind 'image-class': images as uint8 pixels, NCHW-ready. */
+export interface ImageClassBatch {
+  /** uint8 pixels, [count, channels, height, width] (C order) */
+  readonly pixels: Uint8Array;
+  readonly labels: Uint8Array | Int32Array;
+  readonly count: number;
+  /** index of the first sample in this batch */
+  readonly offset: number;
+}
+
+export interface ImageClassDataset extends DatasetBase {
+  readonly kind: 'image-class';
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly labels: readonly string[];
+  batches(batchSize: number): AsyncIterable<ImageClassBatch>;
+}
+
+export type Dataset = DatasetBase & Record<string, unknown>;
+
+export interface DatasetProvider {
+  readonly id: string;
+  readonly kind: DatasetKind;
+  readonly summary: string;
+  /** Does this provider recognise the ref (e.g. a folder with meta.json of its kind)? */
+  canOpen(ref: DatasetRef): Promise<boolean>;
+  open(ref: DatasetRef, ctx: RunContext): Promise<Dataset>;
+}
+
+// ---------------------------------------------------------------- metrics
+
+/** A model ready to evaluate: file, folder, its config, and a way to make sessions. */
+export interface LoadedModel {
+  readonly ref: string;
+  /** absolute path of the .onnx file */
+  readonly path: string;
+  /** folder holding config.json/tokenizer.json, when the ref was a folder */
+  readonly dir?: string;
+  /** parsed config.json when present */
+  readonly config?: Record<string, unknown>;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export interface MetricValue {
+  readonly value: number;
+  /** standard error, when the metric has one */
+  readonly stderr?: number;
+  /** higher is better? (for reports and comparisons) */
+  readonly higherIsBetter: boolean;
+}
+
+export interface MetricResult {
+  readonly metric: string;
+  /** bumped when scores can change for the same model and data (STYLE.md §10) */
+  readonly metricVersion: number;
+  readonly values: Record<string, MetricValue>;
+  /** raw sums kept so shards merge exactly (STYLE.md §11): counts, totals */
+  readonly sums: Record<string, number>;
+  readonly samples: number;
+  readonly details?: Record<string, unknown>;
+}
+
+export interface Metric {
+  readonly id: string;
+  readonly summary: string;
+  readonly datasetKinds: readonly DatasetKind[];
+  readonly params: readonly ParamSpec[];
+  evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult>;
+}

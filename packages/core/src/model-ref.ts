@@ -1,0 +1,50 @@
+/**
+ * A model reference: a .onnx file, or a folder laid out like a Hugging Face ONNX repo
+ * (model.onnx or onnx/model.onnx, with config.json / tokenizer.json beside). hf: ids come with the
+ * language-model issue.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { LoadedModel } from './contracts.js';
+import { sha256File } from './digest.js';
+import { ErrorCodes, UserError } from './errors.js';
+
+export interface ResolvedModelRef {
+  readonly ref: string;
+  readonly path: string;
+  readonly dir?: string;
+}
+
+const CANDIDATES = ['model.onnx', join('onnx', 'model.onnx')];
+
+export function resolveModelRef(ref: string): ResolvedModelRef {
+  if (ref.startsWith('hf:')) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `hub references (${ref}) are not supported yet`, { hint: 'download the model folder and pass its path' });
+  }
+  const abs = resolve(ref);
+  if (!existsSync(abs)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${ref}`, { hint: 'pass a .onnx file or a folder that holds model.onnx' });
+  const st = statSync(abs);
+  if (st.isDirectory()) {
+    for (const c of CANDIDATES) {
+      const p = join(abs, c);
+      if (existsSync(p) && statSync(p).isFile()) return { ref, path: p, dir: abs };
+    }
+    throw new UserError(ErrorCodes.NO_MODEL_IN_DIR, `no ONNX model in folder ${ref}`, { hint: `expected ${CANDIDATES.join(' or ')} inside it` });
+  }
+  const dir = dirname(abs);
+  return { ref, path: abs, dir: existsSync(join(dir, 'config.json')) ? dir : undefined };
+}
+
+/** Resolve a ref and read what evaluation needs (config.json, digest, size). */
+export async function loadModelRef(ref: string): Promise<LoadedModel> {
+  const r = resolveModelRef(ref);
+  let config: Record<string, unknown> | undefined;
+  if (r.dir && existsSync(join(r.dir, 'config.json'))) {
+    try {
+      config = JSON.parse(readFileSync(join(r.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
+    } catch {
+      throw new UserError(ErrorCodes.BAD_MODEL, `config.json in ${r.dir} is not valid JSON`);
+    }
+  }
+  return { ref: r.ref, path: r.path, dir: r.dir, config, sha256: await sha256File(r.path), bytes: statSync(r.path).size };
+}

@@ -1,0 +1,2 @@
+export * from './dtypes.js';
+export * from './model.js';

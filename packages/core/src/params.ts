@@ -1,0 +1,113 @@
+/**
+ * ParamSpec: a method's, metric's or dataset's parameters, declared once. The same spec produces
+ * the CLI flags, the validation below, `mc list` output and docs (STYLE.md §6).
+ */
+import { ErrorCodes, UserError } from './errors.js';
+
+export type ParamType = 'number' | 'integer' | 'boolean' | 'string' | 'enum' | 'string[]';
+
+export interface ParamSpec {
+  /** kebab-case; becomes `--name` on the command line and the key in Params. */
+  readonly name: string;
+  readonly type: ParamType;
+  readonly description: string;
+  readonly default?: number | boolean | string | readonly string[];
+  /** inclusive bounds for number/integer */
+  readonly min?: number;
+  readonly max?: number;
+  /** allowed values for enum */
+  readonly options?: readonly string[];
+}
+
+export type ParamValue = number | boolean | string | string[] | undefined;
+export type Params = Record<string, ParamValue>;
+
+function fail(owner: string, message: string, hint?: string): never {
+  throw new UserError(ErrorCodes.BAD_PARAM, `${owner}: ${message}`, { hint });
+}
+
+function coerce(spec: ParamSpec, raw: unknown, owner: string): ParamValue {
+  const flag = `--${spec.name}`;
+  switch (spec.type) {
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1') return true;
+      if (raw === 'false' || raw === '0') return false;
+      return fail(owner, `${flag} must be true or false (got ${JSON.stringify(raw)})`);
+    }
+    case 'number':
+    case 'integer': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(n)) return fail(owner, `${flag} must be a number (got ${JSON.stringify(raw)})`);
+      if (spec.type === 'integer' && !Number.isInteger(n)) return fail(owner, `${flag} must be an integer (got ${raw})`);
+      const lo = spec.min ?? -Infinity;
+      const hi = spec.max ?? Infinity;
+      if (n < lo || n > hi) {
+        return fail(owner, `${flag} must be between ${describeBound(lo)} and ${describeBound(hi)} (got ${n})`, spec.description);
+      }
+      return n;
+    }
+    case 'enum': {
+      const s = String(raw);
+      if (!spec.options?.includes(s)) return fail(owner, `${flag} must be one of ${spec.options?.join(', ')} (got ${JSON.stringify(raw)})`);
+      return s;
+    }
+    case 'string':
+      return String(raw);
+    case 'string[]': {
+      if (Array.isArray(raw)) return raw.map(String);
+      return String(raw)
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    }
+  }
+}
+
+function describeBound(b: number): string {
+  return b === Infinity ? '∞' : b === -Infinity ? '-∞' : String(b);
+}
+
+/**
+ * Validate raw values (from flags or a recipe) against specs: apply defaults, coerce, check
+ * ranges. Unknown keys are an error, with the known names as a hint.
+ */
+export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unknown>, owner: string): Params {
+  const known = new Set(specs.map((s) => s.name));
+  for (const key of Object.keys(raw)) {
+    if (raw[key] !== undefined && !known.has(key)) {
+      fail(owner, `unknown parameter --${key}`, known.size ? `${owner} takes: ${[...known].map((k) => `--${k}`).join(', ')}` : `${owner} takes no parameters`);
+    }
+  }
+  const out: Params = {};
+  for (const spec of specs) {
+    const value = raw[spec.name];
+    if (value === undefined) {
+      const d = spec.default;
+      out[spec.name] = Array.isArray(d) ? [...d] : (d as ParamValue);
+    } else {
+      out[spec.name] = coerce(spec, value, owner);
+    }
+  }
+  return out;
+}
+
+/** Checks a spec list itself (plugin authors' mistakes are caught at registration). */
+export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): void {
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (!/^[a-z][a-z0-9-]*$/.test(s.name)) throw new Error(`${owner}: parameter name ${JSON.stringify(s.name)} must be kebab-case`);
+    if (seen.has(s.name)) throw new Error(`${owner}: parameter ${s.name} declared twice`);
+    seen.add(s.name);
+    if (s.type === 'enum' && (!s.options || s.options.length === 0)) throw new Error(`${owner}: enum parameter ${s.name} needs options`);
+    if (s.default !== undefined) parseParams([s], { [s.name]: s.default }, owner);
+  }
+}
+
+/** A short human description for help and `mc list`: "integer 1..8, default 4". */
+export function describeParam(spec: ParamSpec): string {
+  const parts: string[] = [spec.type === 'enum' ? `one of ${spec.options?.join('|')}` : spec.type];
+  if (spec.min !== undefined || spec.max !== undefined) parts.push(`${describeBound(spec.min ?? -Infinity)}..${describeBound(spec.max ?? Infinity)}`);
+  if (spec.default !== undefined) parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
+  return parts.join(', ');
+}

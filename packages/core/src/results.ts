@@ -1,0 +1,77 @@
+/**
+ * Versioned run results (STYLE.md §10): one JSON file per compress or eval run, with digests,
+ * params, seeds, versions and timings, so any number can be traced back to what produced it.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import type { CompressReport, MetricResult } from './contracts.js';
+import type { Params } from './params.js';
+import { CORE_VERSION, RESULT_SCHEMA_VERSION } from './version.js';
+import { ErrorCodes, UserError } from './errors.js';
+
+export interface FileInfo {
+  readonly ref?: string;
+  readonly path: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export interface Versions {
+  readonly mc: string;
+  readonly node: string;
+  readonly onnxruntime?: string;
+  readonly plugins: Record<string, string>;
+}
+
+interface ResultBase {
+  readonly schema: 'mc.result';
+  readonly schemaVersion: number;
+  readonly createdAt: string;
+  readonly model: FileInfo;
+  readonly versions: Versions;
+  readonly device?: string;
+  readonly seed: number;
+  readonly timings: Record<string, number>;
+}
+
+export interface CompressResult extends ResultBase {
+  readonly kind: 'compress';
+  readonly output: FileInfo;
+  readonly steps: readonly CompressReport[];
+  readonly bitsPerWeight?: number;
+  /** input file bytes / output file bytes (external data included) */
+  readonly sizeRatio: number;
+}
+
+export interface EvalResult extends ResultBase {
+  readonly kind: 'eval';
+  readonly metric: MetricResult & { readonly params: Params };
+  readonly dataset: { readonly ref: string; readonly provider: string; readonly kind: string; readonly digest: string; readonly size: number };
+}
+
+export type RunResult = CompressResult | EvalResult;
+
+export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'createdAt'> & { versions: Omit<Versions, 'plugins' | 'onnxruntime'> } {
+  return { schema: 'mc.result', schemaVersion: RESULT_SCHEMA_VERSION, createdAt: new Date().toISOString(), versions: { mc: CORE_VERSION, node: process.version } };
+}
+
+/** Write one result under `dir` (created if missing); returns its path. */
+export async function writeResult(dir: string, result: RunResult): Promise<string> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new UserError(ErrorCodes.UNWRITABLE, `cannot create results folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { hint: 'choose another with --results' });
+  }
+  const stamp = result.createdAt.replace(/[:.]/g, '-');
+  const name = `${result.kind}-${stamp}-${result.model.sha256.slice(0, 8)}.json`;
+  const path = join(dir, name);
+  await writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
+  return path;
+}
+
+export async function readResult(path: string): Promise<RunResult> {
+  const r = JSON.parse(await fs.readFile(path, 'utf8')) as RunResult;
+  if (r.schema !== 'mc.result') throw new UserError(ErrorCodes.BAD_PARAM, `${path} is not an mc result file`);
+  return r;
+}

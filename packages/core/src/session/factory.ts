@@ -1,0 +1,137 @@
+/**
+ * The one module that owns onnxruntime (STYLE.md §9): imported lazily so `mc --help` stays fast,
+ * devices mapped through one table, feeds checked against the session's inputs, sessions released.
+ *
+ * --device auto tries CUDA and falls back to CPU, saying so once; --device cuda fails clearly.
+ */
+import { ErrorCodes, UserError } from '../errors.js';
+import type { Device, DeviceRequest, HostTensor, McSession, SessionFactory, SessionOptions } from './types.js';
+
+type Ort = typeof import('onnxruntime-node');
+let ortPromise: Promise<Ort> | undefined;
+
+/** Lazy import: loading the native binding costs ~100 ms that `mc --help` should not pay. */
+export function loadOrt(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node').then((m) => ((m as { default?: Ort }).default ?? m) as Ort);
+  return ortPromise;
+}
+
+/** Device → execution providers (the single table). */
+const PROVIDERS: Record<Device, string[]> = {
+  cpu: ['cpu'],
+  cuda: ['cuda', 'cpu'],
+};
+
+const CUDA_HINT =
+  'CUDA needs the CUDA build of onnxruntime-node: reinstall with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 ' +
+  '(see README, "CUDA"), and a visible NVIDIA GPU with CUDA 12 + cuDNN 9; or use --device cpu';
+
+export interface SessionFactoryOptions {
+  device?: DeviceRequest;
+  /** told once, when auto falls back to CPU or picks CUDA */
+  onDeviceChosen?: (device: Device, reason?: string) => void;
+}
+
+export class OrtSessionFactory implements SessionFactory {
+  readonly requested: DeviceRequest;
+  private chosen?: Device;
+  private readonly onDeviceChosen?: (device: Device, reason?: string) => void;
+
+  constructor(options: SessionFactoryOptions = {}) {
+    this.requested = options.device ?? 'auto';
+    this.onDeviceChosen = options.onDeviceChosen;
+  }
+
+  /** The device in use, once a session has been created. */
+  get device(): Device | undefined {
+    return this.chosen;
+  }
+
+  async create(model: string | Uint8Array, options: SessionOptions = {}): Promise<McSession> {
+    const ort = await loadOrt();
+    const base: import('onnxruntime-node').InferenceSession.SessionOptions = {
+      graphOptimizationLevel: options.graphOptimization ?? 'all',
+      ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    };
+    if (this.chosen === undefined && this.requested !== 'cpu') {
+      try {
+        // Severity 4 (fatal only): a failed CUDA probe otherwise prints onnxruntime's own error lines.
+        const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS.cuda, logSeverityLevel: 4 });
+        this.choose('cuda');
+        return wrap(session, 'cuda');
+      } catch (e) {
+        if (this.requested === 'cuda') {
+          throw new UserError(ErrorCodes.DEVICE_UNAVAILABLE, `--device cuda: CUDA is not available (${firstLine(e)})`, { hint: CUDA_HINT });
+        }
+        this.choose('cpu', `CUDA not available (${firstLine(e)})`);
+      }
+    }
+    const device = this.chosen ?? 'cpu';
+    if (this.chosen === undefined) this.choose('cpu');
+    const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS[device] });
+    return wrap(session, device);
+  }
+
+  private choose(device: Device, reason?: string): void {
+    this.chosen = device;
+    this.onDeviceChosen?.(device, reason);
+  }
+}
+
+async function createSession(ort: Ort, model: string | Uint8Array, options: import('onnxruntime-node').InferenceSession.SessionOptions) {
+  try {
+    return typeof model === 'string'
+      ? await ort.InferenceSession.create(model, options)
+      : await ort.InferenceSession.create(model, options);
+  } catch (e) {
+    if (options.executionProviders?.includes('cuda')) throw e;
+    throw new UserError(ErrorCodes.BAD_MODEL, `onnxruntime cannot load the model: ${firstLine(e)}`, {
+      hint: 'the file is not a model onnxruntime-node 1.30 can run (check opsets and ops with `mc inspect`)',
+      cause: e,
+    });
+  }
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].replace(/\s+/g, ' ').slice(0, 200);
+}
+
+function wrap(session: import('onnxruntime-node').InferenceSession, device: Device): McSession {
+  const inputNames = [...session.inputNames];
+  const outputNames = [...session.outputNames];
+  let released = false;
+  return {
+    device,
+    inputNames,
+    outputNames,
+    async run(feeds: Record<string, HostTensor>, wanted?: readonly string[]) {
+      const ort = await loadOrt();
+      const missing = inputNames.filter((n) => !(n in feeds));
+      const extra = Object.keys(feeds).filter((n) => !inputNames.includes(n));
+      if (missing.length || extra.length) {
+        throw new UserError(
+          ErrorCodes.BAD_MODEL,
+          `model inputs do not match: ${missing.length ? `missing ${missing.join(', ')}` : ''}${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${extra.join(', ')}` : ''}`,
+          { hint: `the model takes ${inputNames.join(', ')}` },
+        );
+      }
+      const ortFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) {
+        ortFeeds[name] = new ort.Tensor(t.type, t.data as never, [...t.dims]);
+      }
+      const result = wanted ? await session.run(ortFeeds, [...wanted]) : await session.run(ortFeeds);
+      const out: Record<string, HostTensor> = {};
+      for (const [name, t] of Object.entries(result)) {
+        out[name] = { type: t.type as HostTensor['type'], data: t.data as HostTensor['data'], dims: [...t.dims] };
+        t.dispose?.();
+      }
+      return out;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
+  };
+}

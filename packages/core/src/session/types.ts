@@ -1,0 +1,35 @@
+/** Session types that plugins see; onnxruntime itself stays inside session/factory.ts. */
+
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
+export type Device = 'cpu' | 'cuda';
+
+export type TensorElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+
+/** A tensor to feed or a tensor that came back; data is the flat typed array in C order. */
+export interface HostTensor {
+  readonly type: TensorElementType;
+  readonly data: Float32Array | Uint16Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+  readonly dims: readonly number[];
+}
+
+export interface SessionOptions {
+  /** threads inside one op (default: onnxruntime's) */
+  intraOpThreads?: number;
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface McSession {
+  readonly device: Device;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Feeds are checked against inputNames before the run (a clear error names what is missing). */
+  run(feeds: Record<string, HostTensor>, outputNames?: readonly string[]): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
+}
+
+export interface SessionFactory {
+  /** Resolved device ('cpu' until the first session tells otherwise for --device auto). */
+  readonly requested: DeviceRequest;
+  /** Create a session from a file path or model bytes. */
+  create(model: string | Uint8Array, options?: SessionOptions): Promise<McSession>;
+}

@@ -1,0 +1,2 @@
+/** Test helpers for mc and plugin authors: a small ONNX graph builder. */
+export * from './graph-builder.js';

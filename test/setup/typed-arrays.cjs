@@ -1,0 +1,18 @@
+/**
+ * jest runs each test file in its own vm context, so a Float32Array made by the test is not an
+ * `instanceof Float32Array` in onnxruntime-node's realm and Tensor construction fails
+ * (jest issue 11864; transformers.js tests/init.js carries the same workaround). Make instanceof
+ * on typed arrays compare the [[TypedArrayName]] tag instead of the realm's constructor.
+ */
+const types = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array,
+  Float32Array, Float64Array, BigInt64Array, BigUint64Array,
+];
+for (const T of types) {
+  const tag = T.name;
+  Object.defineProperty(T, Symbol.hasInstance, {
+    value(instance) {
+      return ArrayBuffer.isView(instance) && Object.prototype.toString.call(instance) === `[object ${tag}]`;
+    },
+  });
+}
