@@ -10,6 +10,8 @@ const types = [
 ];
 for (const T of types) {
   const tag = T.name;
+  // The constructors can be shared by several test files of one worker: patch once.
+  if (Object.prototype.hasOwnProperty.call(T, Symbol.hasInstance)) continue;
   Object.defineProperty(T, Symbol.hasInstance, {
     value(instance) {
       return ArrayBuffer.isView(instance) && Object.prototype.toString.call(instance) === `[object ${tag}]`;

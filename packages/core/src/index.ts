@@ -17,3 +17,4 @@ export * from './results.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';
+export * from './services/index.js';

@@ -92,11 +92,17 @@ export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unk
   return out;
 }
 
+/** Flags the commands own; a plugin parameter may not take these names. */
+export const RESERVED_PARAM_NAMES: readonly string[] = Object.freeze([
+  'out', 'method', 'metric', 'dataset', 'dataset-type', 'limit', 'results', 'json', 'verbose', 'device', 'seed', 'help',
+]);
+
 /** Checks a spec list itself (plugin authors' mistakes are caught at registration). */
 export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): void {
   const seen = new Set<string>();
   for (const s of specs) {
     if (!/^[a-z][a-z0-9-]*$/.test(s.name)) throw new Error(`${owner}: parameter name ${JSON.stringify(s.name)} must be kebab-case`);
+    if (RESERVED_PARAM_NAMES.includes(s.name)) throw new Error(`${owner}: parameter name --${s.name} is reserved by the mc command line`);
     if (seen.has(s.name)) throw new Error(`${owner}: parameter ${s.name} declared twice`);
     seen.add(s.name);
     if (s.type === 'enum' && (!s.options || s.options.length === 0)) throw new Error(`${owner}: enum parameter ${s.name} needs options`);
@@ -108,6 +114,6 @@ export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): 
 export function describeParam(spec: ParamSpec): string {
   const parts: string[] = [spec.type === 'enum' ? `one of ${spec.options?.join('|')}` : spec.type];
   if (spec.min !== undefined || spec.max !== undefined) parts.push(`${describeBound(spec.min ?? -Infinity)}..${describeBound(spec.max ?? Infinity)}`);
-  if (spec.default !== undefined) parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
+  if (spec.default !== undefined && spec.default !== '') parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
   return parts.join(', ');
 }

@@ -47,7 +47,7 @@ export interface CompressResult extends ResultBase {
 export interface EvalResult extends ResultBase {
   readonly kind: 'eval';
   readonly metric: MetricResult & { readonly params: Params };
-  readonly dataset: { readonly ref: string; readonly provider: string; readonly kind: string; readonly digest: string; readonly size: number };
+  readonly dataset: { readonly ref: string; readonly provider: string; readonly kind: string; readonly digest: string; readonly size: number; readonly limit?: number };
 }
 
 export type RunResult = CompressResult | EvalResult;

@@ -1,2 +1,7 @@
+/** ONNX model I/O: the OnnxModel API, element types, tensor codecs and external data helpers. */
 export * from './dtypes.js';
 export * from './model.js';
+export * from './tensor-codec.js';
+export * from './external-data.js';
+export { TensorInitializer, makeTensor } from './initializer.js';
+export { toNumber, toBigInt, type onnx } from './proto.js';

@@ -3,10 +3,21 @@
  * Everything a compressor does to a graph goes through this API (STYLE.md §1: rewrite.ts edits the
  * graph only through @mc-kit/core's model API).
  *
- * SKELETON: signatures are the contract; bodies are filled in by the ONNX I/O work.
+ * The pieces live beside it: decode.ts (bytes -> validated proto), initializer.ts (lazy tensor
+ * views), tensor-codec.ts (bytes <-> values), external-data.ts, writer.ts (proto -> bytes + data
+ * file), graph-names.ts (unique names).
  */
-import type { onnx } from 'onnx-proto';
-import type { DataType } from './dtypes.js';
+import { promises as fs } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { assertNotInput, writeFileAtomic } from '../atomic-write.js';
+import { BugError, ErrorCodes, UserError } from '../errors.js';
+import { decodeModel } from './decode.js';
+import { DATA_TYPES, type DataType } from './dtypes.js';
+import { externalDataFiles } from './external-data.js';
+import { NameCache, readsAny } from './graph-names.js';
+import { makeTensor, TensorInitializer } from './initializer.js';
+import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
+import { serializeModel } from './writer.js';
 
 export type NodeProto = onnx.INodeProto;
 export type TensorProto = onnx.ITensorProto;
@@ -41,52 +52,268 @@ export interface SaveOptions {
   inputPath?: string;
 }
 
-export declare class OnnxModel {
-  /** Path the model was loaded from (undefined for models built in memory). */
-  readonly sourcePath?: string;
-  /** The protobuf message (escape hatch; prefer the methods below). */
-  readonly proto: onnx.ModelProto;
+/** A protobuf message cannot pass 2 GiB; keep 64 MiB for the graph itself. */
+export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 64 * 2 ** 20;
+/** Initializers smaller than this stay inline even when spilling (as onnx's save does). */
+export const EXTERNAL_DATA_MIN_BYTES = 1024;
+const PROTO_LIMIT = 2 ** 31 - 1;
+
+export class OnnxModel {
+  /** Folder external data is resolved against (the model file's folder). */
+  readonly baseDir?: string;
+  private initIndex?: { list: TensorProto[]; length: number; map: Map<string, number> };
+  private readonly names = new NameCache();
+
+  private constructor(
+    /** The protobuf message (escape hatch; prefer the methods below). */
+    readonly proto: onnx.ModelProto,
+    /** Path the model was loaded from (undefined for models built in memory). */
+    readonly sourcePath?: string,
+    baseDir?: string,
+  ) {
+    this.baseDir = baseDir ?? (sourcePath === undefined ? undefined : dirname(sourcePath));
+  }
 
   /** Read a .onnx file. Throws UserError E_FILE_NOT_FOUND / E_NOT_ONNX / E_TRUNCATED_ONNX. External data is resolved relative to the file. */
-  static load(path: string): Promise<OnnxModel>;
+  static async load(path: string): Promise<OnnxModel> {
+    const abs = resolve(path);
+    const bytes = await fs.readFile(abs).catch((e: NodeJS.ErrnoException) => {
+      throw readError(path, e);
+    });
+    return new OnnxModel(decodeModel(bytes, path), abs);
+  }
+
   /** Decode bytes; baseDir resolves external data. */
-  static fromBytes(bytes: Uint8Array, baseDir?: string): OnnxModel;
-  /** Wrap a proto built in memory. */
-  static fromProto(proto: onnx.IModelProto): OnnxModel;
+  static fromBytes(bytes: Uint8Array, baseDir?: string): OnnxModel {
+    return new OnnxModel(decodeModel(bytes, 'model bytes'), undefined, baseDir === undefined ? undefined : resolve(baseDir));
+  }
 
-  get nodes(): NodeProto[];
-  get inputs(): ValueInfoProto[];
-  get outputs(): ValueInfoProto[];
+  /** Wrap a proto built in memory (kept as is when it already is a ModelProto). */
+  static fromProto(proto: onnx.IModelProto): OnnxModel {
+    const model = proto instanceof pb.ModelProto ? proto : pb.ModelProto.create(proto);
+    model.graph ??= pb.GraphProto.create();
+    normalizeInt64(model);
+    return new OnnxModel(model);
+  }
+
+  private get graph(): onnx.IGraphProto {
+    return (this.proto.graph ??= pb.GraphProto.create());
+  }
+
+  get nodes(): NodeProto[] {
+    return (this.graph.node ??= []);
+  }
+  get inputs(): ValueInfoProto[] {
+    return (this.graph.input ??= []);
+  }
+  get outputs(): ValueInfoProto[] {
+    return (this.graph.output ??= []);
+  }
+
   /** Default-domain opset version ('' or 'ai.onnx'), or undefined. */
-  opset(domain?: string): number | undefined;
+  opset(domain = ''): number | undefined {
+    const entry = this.opsetEntry(domain);
+    return entry ? toNumber(entry.version) : undefined;
+  }
+
   /** Set (or add) an opset import. */
-  setOpset(domain: string, version: number): void;
+  setOpset(domain: string, version: number): void {
+    const entry = this.opsetEntry(domain);
+    if (entry) entry.version = version;
+    else (this.proto.opsetImport ??= []).push(pb.OperatorSetIdProto.create({ domain, version }));
+  }
 
-  initializerNames(): string[];
-  getInitializer(name: string): Initializer | undefined;
-  /** Add or replace an initializer. data holds raw little-endian bytes, or a typed array matching dataType (int4/uint4: one value per element in Int8Array/Uint8Array, packed on write). */
-  setInitializer(name: string, dataType: DataType, dims: readonly number[], data: Uint8Array | ArrayBufferView): void;
-  removeInitializer(name: string): void;
+  private opsetEntry(domain: string): onnx.IOperatorSetIdProto | undefined {
+    const want = normDomain(domain);
+    return (this.proto.opsetImport ?? []).find((o) => normDomain(o.domain ?? '') === want);
+  }
 
-  /** Nodes (and graph outputs as node=null is NOT returned) that read `tensorName`. */
-  consumers(tensorName: string): Consumer[];
+  initializerNames(): string[] {
+    return (this.graph.initializer ?? []).map((t) => t.name ?? '');
+  }
+
+  getInitializer(name: string): Initializer | undefined {
+    const t = this.findInitializer(name);
+    return t && new TensorInitializer(t, this.baseDir);
+  }
+
+  /** Add or replace an initializer. data holds raw little-endian bytes, or a typed array matching dataType (int4/uint4: one value per element in Int8Array/Uint8Array, packed on write; float16/bfloat16 also take a Float32Array, rounded to nearest even). */
+  setInitializer(name: string, dataType: DataType, dims: readonly number[], data: Uint8Array | ArrayBufferView): void {
+    const tensor = makeTensor(name, dataType, dims, data);
+    const list = (this.graph.initializer ??= []);
+    const old = this.findInitializer(name);
+    this.names.edit(this.graph, () => {
+      if (!old) return void list.push(tensor);
+      list[list.indexOf(old)] = tensor;
+      // A stale value_info shape/type for the name would make onnxruntime reject the new tensor.
+      const changed = old.dataType !== tensor.dataType || old.dims?.map((d) => toNumber(d)).join() !== dims.join();
+      if (changed && this.graph.valueInfo) this.graph.valueInfo = this.graph.valueInfo.filter((v) => v.name !== name);
+    }, [name]);
+    this.initIndex = undefined;
+  }
+
+  /** Remove an initializer (and its graph input entry, which IR < 4 models list for every initializer). */
+  removeInitializer(name: string): void {
+    const list = this.graph.initializer ?? [];
+    const i = list.findIndex((t) => t.name === name);
+    if (i >= 0) list.splice(i, 1);
+    const inputs = this.graph.input ?? [];
+    const j = inputs.findIndex((v) => v.name === name);
+    if (i >= 0 && j >= 0) inputs.splice(j, 1);
+    this.initIndex = undefined;
+  }
+
+  private findInitializer(name: string): TensorProto | undefined {
+    const list = this.graph.initializer ?? [];
+    let index = this.initIndex;
+    // Rebuilt when the list changed under us (direct edits of proto.graph.initializer included).
+    if (!index || index.list !== list || index.length !== list.length) {
+      index = { list, length: list.length, map: new Map(list.map((t, i) => [t.name ?? '', i])) };
+      this.initIndex = index;
+    }
+    const i = index.map.get(name);
+    if (i === undefined) return undefined;
+    if (list[i]?.name === name) return list[i];
+    this.initIndex = undefined; // renamed in place: rebuild once
+    return list.find((t) => t.name === name);
+  }
+
+  /**
+   * Nodes that read `tensorName` (graph outputs are NOT returned). Nodes inside subgraphs (If/Loop
+   * bodies) that read it from the outer scope are included. Found by scanning, not from a cached
+   * index, because callers rewire `node.input[i]` in place.
+   */
+  consumers(tensorName: string): Consumer[] {
+    const out: Consumer[] = [];
+    const scan = (nodes: readonly NodeProto[]): void => {
+      for (const node of nodes) {
+        (node.input ?? []).forEach((inp, inputIndex) => {
+          if (inp === tensorName) out.push({ node, inputIndex });
+        });
+        for (const a of node.attribute ?? []) {
+          if (a.g) scan(a.g.node ?? []);
+          for (const g of a.graphs ?? []) scan(g.node ?? []);
+        }
+      }
+    };
+    scan(this.nodes);
+    return out;
+  }
+
   /** Node producing `tensorName`, if any. */
-  producer(tensorName: string): NodeProto | undefined;
-  /** Insert a node; placed before the first consumer of any of its outputs to keep topological order. */
-  addNode(node: NodeProto): void;
-  removeNode(node: NodeProto): void;
-  /** A tensor name not used yet in the graph, derived from `base`. */
-  uniqueName(base: string): string;
+  producer(tensorName: string): NodeProto | undefined {
+    return this.nodes.find((n) => (n.output ?? []).includes(tensorName));
+  }
 
-  getMetadata(key: string): string | undefined;
-  setMetadata(key: string, value: string): void;
-  metadata(): Record<string, string>;
+  /** Insert a node; placed before the first consumer of any of its outputs to keep topological order. */
+  addNode(node: NodeProto): void {
+    const nodes = this.nodes;
+    const outs = new Set((node.output ?? []).filter((o) => o !== ''));
+    const at = outs.size ? nodes.findIndex((n) => readsAny(n, outs)) : -1;
+    this.names.edit(this.graph, () => (at < 0 ? nodes.push(node) : nodes.splice(at, 0, node)), [
+      ...(node.output ?? []),
+      ...(node.input ?? []),
+      node.name ?? '',
+    ]);
+  }
+
+  removeNode(node: NodeProto): void {
+    const i = this.nodes.indexOf(node);
+    if (i < 0) throw new BugError(`removeNode: node ${node.name || node.opType} is not in the graph`);
+    this.nodes.splice(i, 1);
+  }
+
+  /** A tensor name not used yet in the graph, derived from `base`. */
+  uniqueName(base: string): string {
+    return this.names.unique(this.graph, base);
+  }
+
+  getMetadata(key: string): string | undefined {
+    return (this.proto.metadataProps ?? []).find((p) => p.key === key)?.value ?? undefined;
+  }
+
+  setMetadata(key: string, value: string): void {
+    const props = (this.proto.metadataProps ??= []);
+    const entry = props.find((p) => p.key === key);
+    if (entry) entry.value = value;
+    else props.push(pb.StringStringEntryProto.create({ key, value }));
+  }
+
+  metadata(): Record<string, string> {
+    return Object.fromEntries((this.proto.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
+  }
 
   /** Total elements in float initializers (float32/16/bf16/64). */
-  parameterCount(): number;
+  parameterCount(): number {
+    return this.tensorViews().reduce((n, t) => n + (DATA_TYPES[t.dataType]?.isFloat ? t.elementCount : 0), 0);
+  }
 
-  /** Serialize (external data must be inlined or written by save()). */
-  toBytes(): Uint8Array;
+  /** Total bytes of initializer data (what decides whether save() spills to external data). */
+  initializerBytes(): number {
+    return this.tensorViews().reduce((n, t) => n + t.byteLength, 0);
+  }
+
+  private tensorViews(): TensorInitializer[] {
+    return (this.graph.initializer ?? []).map((t) => new TensorInitializer(t, this.baseDir));
+  }
+
+  /** Serialize (external data must be inlined or written by save()). External data is read and inlined. */
+  toBytes(): Uint8Array {
+    const bytes = this.initializerBytes();
+    if (bytes > PROTO_LIMIT) {
+      throw new UserError(ErrorCodes.UNSUPPORTED, `the model holds ${bytes} bytes of weights, more than one protobuf message can (2 GiB)`, {
+        hint: 'save it to a file instead: save() writes the weights to an external data file',
+      });
+    }
+    return serializeModel(this.proto, this.baseDir).model;
+  }
+
   /** Atomic write (temp file in the same folder + rename); refuses to overwrite the input; spills to `<file>.data` when over the threshold. Returns bytes written (model + external data). */
-  save(path: string, options?: SaveOptions): Promise<{ bytes: number; externalDataPath?: string }>;
+  async save(path: string, options: SaveOptions = {}): Promise<{ bytes: number; externalDataPath?: string }> {
+    const out = resolve(path);
+    const inputs = [this.sourcePath, options.inputPath].filter((p): p is string => p !== undefined);
+    const sourceData = externalDataFiles(this.proto, this.baseDir);
+    await assertNotInput(out, [...inputs, ...sourceData]);
+    const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
+    const dataName = `${basename(out)}.data`;
+    const dataPath = join(dirname(out), dataName);
+    const spill = this.initializerBytes() > threshold;
+    if (spill) {
+      await assertNotInput(dataPath, [...inputs, ...sourceData]).catch(() => {
+        throw new UserError(ErrorCodes.OUT_IS_INPUT, `writing ${path} would overwrite ${dataPath}, which the input model reads its weights from`, {
+          hint: 'choose another output file name or folder',
+        });
+      });
+    }
+    const s = serializeModel(this.proto, this.baseDir, spill ? { location: dataName, minBytes: EXTERNAL_DATA_MIN_BYTES } : undefined);
+    // Data first, then the model: a model file never points at data that is not there yet.
+    const dataBytes = s.data ? await writeFileAtomic(dataPath, s.data) : 0;
+    try {
+      const modelBytes = await writeFileAtomic(out, s.model);
+      return { bytes: modelBytes + dataBytes, ...(s.data ? { externalDataPath: dataPath } : {}) };
+    } catch (e) {
+      if (s.data) await fs.rm(dataPath, { force: true });
+      throw e;
+    }
+  }
+}
+
+function normDomain(domain: string): string {
+  return domain === 'ai.onnx' ? '' : domain;
+}
+
+function readError(path: string, e: NodeJS.ErrnoException): UserError {
+  switch (e.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${path}`, { hint: 'check the path; pass a .onnx file' });
+    case 'EISDIR':
+      return new UserError(ErrorCodes.NOT_ONNX, `${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file inside it' });
+    case 'ERR_FS_FILE_TOO_LARGE':
+      return new UserError(ErrorCodes.NOT_ONNX, `${path} is larger than 2 GiB, which no ONNX model file can be`, {
+        hint: 'models that large keep their weights in an external data file beside a small .onnx',
+      });
+    default:
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${e.code ?? e.message}`, { hint: 'check the file permissions' });
+  }
 }

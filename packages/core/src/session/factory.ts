@@ -4,6 +4,9 @@
  *
  * --device auto tries CUDA and falls back to CPU, saying so once; --device cuda fails clearly.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.js';
 import type { Device, DeviceRequest, HostTensor, McSession, SessionFactory, SessionOptions } from './types.js';
 
@@ -23,7 +26,7 @@ const PROVIDERS: Record<Device, string[]> = {
 };
 
 const CUDA_HINT =
-  'CUDA needs the CUDA build of onnxruntime-node: reinstall with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 ' +
+  'CUDA needs the CUDA build of onnxruntime-node: run ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node ' +
   '(see README, "CUDA"), and a visible NVIDIA GPU with CUDA 12 + cuDNN 9; or use --device cpu';
 
 export interface SessionFactoryOptions {
@@ -54,22 +57,32 @@ export class OrtSessionFactory implements SessionFactory {
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
     if (this.chosen === undefined && this.requested !== 'cpu') {
-      try {
-        // Severity 4 (fatal only): a failed CUDA probe otherwise prints onnxruntime's own error lines.
-        const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS.cuda, logSeverityLevel: 4 });
-        this.choose('cuda');
-        return wrap(session, 'cuda');
-      } catch (e) {
-        if (this.requested === 'cuda') {
-          throw new UserError(ErrorCodes.DEVICE_UNAVAILABLE, `--device cuda: CUDA is not available (${firstLine(e)})`, { hint: CUDA_HINT });
-        }
-        this.choose('cpu', `CUDA not available (${firstLine(e)})`);
-      }
+      const session = await this.tryCuda(ort, model, base);
+      if (session) return session;
     }
     const device = this.chosen ?? 'cpu';
     if (this.chosen === undefined) this.choose('cpu');
     const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS[device] });
     return wrap(session, device);
+  }
+
+  /** First session only: CUDA if it can be had; undefined (after saying so once) when auto falls back. */
+  private async tryCuda(ort: Ort, model: string | Uint8Array, base: import('onnxruntime-node').InferenceSession.SessionOptions): Promise<McSession | undefined> {
+    const unavailable = (reason: string): undefined => {
+      if (this.requested === 'cuda') throw new UserError(ErrorCodes.DEVICE_UNAVAILABLE, `--device cuda: CUDA is not available (${reason})`, { hint: CUDA_HINT });
+      this.choose('cpu', `CUDA not available: ${reason}`);
+      return undefined;
+    };
+    const missing = cudaProviderMissing();
+    if (missing) return unavailable(missing);
+    try {
+      // Severity 4 (fatal only): a failed CUDA probe otherwise prints onnxruntime's own error lines.
+      const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS.cuda, logSeverityLevel: 4 });
+      this.choose('cuda');
+      return wrap(session, 'cuda');
+    } catch (e) {
+      return unavailable(firstLine(e));
+    }
   }
 
   private choose(device: Device, reason?: string): void {
@@ -89,6 +102,22 @@ async function createSession(ort: Ort, model: string | Uint8Array, options: impo
       hint: 'the file is not a model onnxruntime-node 1.30 can run (check opsets and ops with `mc inspect`)',
       cause: e,
     });
+  }
+}
+
+/**
+ * onnxruntime-node ships the CPU provider only; the CUDA provider's library appears in the package's
+ * bin folder when it was installed with ONNXRUNTIME_NODE_INSTALL=cuda12. Checking for the file first
+ * avoids a failed probe, which onnxruntime reports on stderr whatever the log level.
+ */
+function cudaProviderMissing(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+    const lib = join(pkg, 'bin', 'napi-v6', `${process.platform}`, `${process.arch}`, 'libonnxruntime_providers_cuda.so');
+    return existsSync(lib) ? undefined : 'onnxruntime-node was installed without the CUDA provider';
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,103 @@
+/**
+ * What every mc command shares: --json/--verbose/--device/--seed, plugin loading, a RunContext,
+ * Ctrl-C wiring, and the single error renderer (one line + hint, exit 2 for user mistakes; the
+ * stack only with --verbose).
+ */
+import {
+  createRunContext,
+  isMcError,
+  OrtSessionFactory,
+  preloadSpinner,
+  type Registry,
+  type RunContext,
+} from '@mc-kit/core';
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { loadPlugins } from './plugin-loading.js';
+
+export abstract class McCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    verbose: Flags.boolean({ description: 'Show debug lines and, on errors, the stack trace.', helpGroup: 'GLOBAL' }),
+    device: Flags.string({
+      description: 'Where onnxruntime runs: auto tries CUDA and falls back to CPU (said once); cuda fails if CUDA is absent.',
+      options: ['auto', 'cpu', 'cuda'],
+      default: 'auto',
+      helpGroup: 'GLOBAL',
+    }),
+    seed: Flags.integer({ description: 'Seed for every random choice (sampling, calibration order).', default: 0, helpGroup: 'GLOBAL' }),
+  };
+
+  private registryCache?: Registry;
+  private readonly abort = new AbortController();
+  private onSigint?: () => void;
+
+  /** Plugins are loaded once per invocation; warnings (a plugin that failed) are printed once. */
+  protected async registry(): Promise<Registry> {
+    if (!this.registryCache) {
+      const { registry, warnings } = await loadPlugins(this.config);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      this.registryCache = registry;
+    }
+    return this.registryCache;
+  }
+
+  /**
+   * Parse with flags known only at run time (a method's or metric's ParamSpecs). The statics are
+   * named one by one: baseFlags and enableJsonFlag live on McCommand and a spread would drop them.
+   */
+  protected async parseWithExtraFlags<T extends typeof McCommand>(ctor: T, extra: Record<string, Interfaces.Flag<unknown>>) {
+    return this.parse({
+      args: ctor.args,
+      strict: ctor.strict,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      flags: { ...ctor.flags, ...extra },
+    });
+  }
+
+  /** A RunContext for this invocation: logger, progress, seeded RNG, Ctrl-C signal, sessions. */
+  protected async context(flags: { json?: boolean; verbose?: boolean; device?: string; seed?: number }): Promise<RunContext> {
+    if (!flags.json && process.stderr.isTTY) await preloadSpinner();
+    const log = (m: string) => {
+      if (!flags.json) process.stderr.write(`${m}\n`);
+    };
+    const sessions = new OrtSessionFactory({
+      device: (flags.device ?? 'auto') as 'auto' | 'cpu' | 'cuda',
+      onDeviceChosen: (device, reason) => log(`device: ${device}${reason ? ` (${reason})` : ''}`),
+    });
+    this.onSigint = () => {
+      if (this.abort.signal.aborted) process.exit(130);
+      process.stderr.write('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
+      this.abort.abort();
+    };
+    process.on('SIGINT', this.onSigint);
+    return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal });
+  }
+
+  protected override async finally(err: Error | undefined): Promise<void> {
+    if (this.onSigint) process.off('SIGINT', this.onSigint);
+    await super.finally(err);
+  }
+
+  /** One line on stderr (or a JSON error object on stdout under --json); exit 2 for user mistakes. */
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    const verbose = this.argv.includes('--verbose');
+    const mc = isMcError(err) ? err : undefined;
+    const parseExit = err.oclif?.exit;
+    const exitCode = mc ? mc.exitCode : parseExit !== undefined ? parseExit : 1;
+    const userMistake = exitCode === 2 || exitCode === 130;
+    if (parseExit === 0) return; // oclif's own exit(0), e.g. after --help
+    process.exitCode = exitCode;
+    const message = (err.message || String(err)).split('\n')[0];
+    if (this.jsonEnabled()) {
+      const body = { error: { code: mc?.code ?? (parseExit !== undefined ? 'E_USAGE' : 'E_BUG'), message, hint: mc?.hint, exitCode } };
+      process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    } else {
+      const hint = mc?.hint ?? (parseExit !== undefined ? `see mc ${this.id ?? ''} --help`.replace(/\s+--help/, ' --help') : undefined);
+      const bug = userMistake ? '' : ' (this is a bug in mc or a plugin; --verbose shows the stack)';
+      process.stderr.write(`Error: ${message}${hint ? ` (hint: ${hint})` : ''}${verbose ? '' : bug}\n`);
+    }
+    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+}

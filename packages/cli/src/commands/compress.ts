@@ -1,0 +1,56 @@
+import { compressModel, writeResult, type CompressResult } from '@mc-kit/core';
+import { Args, Flags } from '@oclif/core';
+import { McCommand } from '../base-command.js';
+import { flagsForParams, rawParamsFor } from '../param-flags.js';
+import { renderCompress } from '../render/compress.js';
+
+export default class Compress extends McCommand {
+  static override summary = 'Compress an ONNX model with one method or a chain of them; the result still runs in stock onnxruntime.';
+  static override description = `Methods run in the order given (--method prune --method int4). Each method's own flags
+(for example --scheme, --min-size, --include for int8) are listed by \`mc list --params\`.
+The input is never modified; the output is written atomically. A JSON result with digests, parameters,
+measured bits per weight and timings goes under --results.`;
+  static override examples = [
+    '<%= config.bin %> compress examples/mnist-cnn/model.onnx --method int8 --out mnist-int8.onnx',
+    '<%= config.bin %> compress model.onnx --method int8 --scheme asym --exclude "head.*" --out model-int8.onnx --json',
+  ];
+  static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
+  static override flags = {
+    method: Flags.string({ char: 'm', description: 'Compression method id (repeat to chain). mc list shows them.', multiple: true, required: true }),
+    out: Flags.string({ char: 'o', description: 'Output .onnx file (never the input).', required: true }),
+    results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
+  };
+
+  async run(): Promise<CompressResult> {
+    const registry = await this.registry();
+    // Method flags come from the chosen methods' ParamSpecs, so parse twice: first to learn the methods.
+    const methodIds = collectMethodIds(this.argv);
+    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
+    const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
+    const ctx = await this.context(flags);
+    const result = await compressModel(
+      registry,
+      {
+        model: args.model,
+        out: flags.out,
+        seed: flags.seed,
+        methods: (flags.method as string[]).map((id) => ({ id, params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags) : {} })),
+      },
+      ctx,
+    );
+    const resultPath = await writeResult(flags.results, result);
+    this.log(renderCompress(result, resultPath));
+    return result;
+  }
+}
+
+/** --method values from raw argv (-m X, --method X, --method=X). */
+function collectMethodIds(argv: readonly string[]): string[] {
+  const ids: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === '--method' || a === '-m') && i + 1 < argv.length) ids.push(argv[++i]);
+    else if (a.startsWith('--method=')) ids.push(a.slice('--method='.length));
+  }
+  return ids;
+}

@@ -1,0 +1,48 @@
+import { evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
+import { Args, Flags } from '@oclif/core';
+import { McCommand } from '../base-command.js';
+import { flagsForParams, rawParamsFor } from '../param-flags.js';
+import { renderEval } from '../render/eval.js';
+
+export default class Eval extends McCommand {
+  static override summary = 'Measure a model with a metric on a dataset (accuracy on an image set, ...).';
+  static override description = `The dataset kind is detected from the path (a folder with meta.json, ...) or forced with --dataset-type.
+The metric's own flags (for example --batch-size for accuracy) are listed by \`mc list --params\`.
+A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results.`;
+  static override examples = [
+    '<%= config.bin %> eval examples/mnist-cnn --metric accuracy --dataset examples/mnist-test',
+    '<%= config.bin %> eval mnist-int8.onnx --metric accuracy --dataset examples/mnist-test --limit 500 --json',
+  ];
+  static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx (+ config.json).', required: true }) };
+  static override flags = {
+    metric: Flags.string({ description: 'Metric id (mc list shows them).', required: true }),
+    dataset: Flags.string({ char: 'd', description: 'Dataset folder or file.', required: true }),
+    'dataset-type': Flags.string({ description: 'Dataset provider id, when detection is not wanted.' }),
+    limit: Flags.integer({ description: 'Use only the first N samples.', min: 1 }),
+    results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
+  };
+
+  async run(): Promise<EvalResult> {
+    const registry = await this.registry();
+    const metricId = metricIdFrom(this.argv);
+    const params = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
+    const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams([{ owner: 'METRIC FLAGS', params }]));
+    const ctx = await this.context(flags);
+    const result = await evaluateModel(
+      registry,
+      { model: args.model, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, params: rawParamsFor(params, flags), seed: flags.seed },
+      ctx,
+    );
+    const resultPath = await writeResult(flags.results, result);
+    this.log(renderEval(result, resultPath));
+    return result;
+  }
+}
+
+function metricIdFrom(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--metric' && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith('--metric=')) return argv[i].slice('--metric='.length);
+  }
+  return undefined;
+}

@@ -1,0 +1,30 @@
+import type { CompressResult, DecompressResult } from '@mc-kit/core';
+import { formatBytes, formatNumber, table } from './table.js';
+
+export function renderCompress(r: CompressResult, resultPath?: string): string {
+  const lines: string[] = [];
+  for (const step of r.steps) {
+    const changed = step.tensors.filter((t) => t.action !== 'skipped');
+    const skipped = step.tensors.length - changed.length;
+    lines.push(`${step.method}: ${changed.length} tensors compressed, ${skipped} skipped${step.bitsPerWeight !== undefined ? `, ${step.bitsPerWeight.toFixed(3)} bits/weight` : ''}`);
+    for (const n of step.notes) lines.push(`  note: ${n}`);
+  }
+  lines.push(
+    table(
+      ['', 'file', 'size', 'sha256'],
+      [
+        ['input', r.model.path, formatBytes(r.model.bytes), r.model.sha256.slice(0, 12)],
+        ['output', r.output.path, formatBytes(r.output.bytes), r.output.sha256.slice(0, 12)],
+      ],
+    ),
+  );
+  lines.push(
+    `size ratio ${formatNumber(r.sizeRatio, 2)}x${r.bitsPerWeight !== undefined ? `, ${r.bitsPerWeight.toFixed(3)} bits per weight (compressed tensors)` : ''}, ${r.timings.totalS.toFixed(2)}s`,
+  );
+  if (resultPath) lines.push(`result: ${resultPath}`);
+  return lines.join('\n');
+}
+
+export function renderDecompress(r: DecompressResult): string {
+  return `undid ${r.undone.join(', ') || 'nothing'}; wrote ${r.output.path} (${formatBytes(r.output.bytes)}, ${r.parameterCount} float parameters)`;
+}

@@ -1,0 +1,121 @@
+/**
+ * compress: resolve every method first (so a typo fails before any work), validate params, load,
+ * run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
+ * and describe the result. Nothing is written when any step fails.
+ */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { assertNotInput, assertWritableDir } from '../atomic-write.js';
+import type { CompressReport, RunContext } from '../contracts.js';
+import { sha256File } from '../digest.js';
+import { ErrorCodes, UserError } from '../errors.js';
+import { resolveModelRef } from '../model-ref.js';
+import { OnnxModel } from '../onnx/model.js';
+import { parseParams, type Params } from '../params.js';
+import type { Registry } from '../registry.js';
+import { resultHeader, type CompressResult } from '../results.js';
+import { CORE_VERSION } from '../version.js';
+import { pluginVersions } from './versions.js';
+
+export interface MethodRequest {
+  readonly id: string;
+  /** raw values from flags or a recipe; validated against the method's ParamSpecs */
+  readonly params: Record<string, unknown>;
+}
+
+export interface CompressRequest {
+  readonly model: string;
+  readonly methods: readonly MethodRequest[];
+  readonly out: string;
+  readonly seed: number;
+}
+
+export const MC_META = Object.freeze({
+  method: 'mc.method',
+  steps: 'mc.steps',
+  params: 'mc.params',
+  sourceSha256: 'mc.source_sha256',
+  bitsPerWeight: 'mc.bits_per_weight',
+  version: 'mc.version',
+});
+
+export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext): Promise<CompressResult> {
+  const t0 = performance.now();
+  if (request.methods.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', { hint: 'e.g. --method int8 (mc list shows the methods)' });
+  const plan = request.methods.map((m) => {
+    const compressor = registry.compressor(m.id);
+    return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
+  });
+  const source = resolveModelRef(request.model);
+  const out = resolve(request.out);
+  await assertNotInput(out, [source.path]);
+  await assertWritableDir(dirname(out), `--out ${request.out}`);
+
+  const model = await OnnxModel.load(source.path);
+  const sourceSha = await sha256File(source.path);
+  const tLoad = performance.now();
+  const steps: CompressReport[] = [];
+  for (const { compressor, params } of plan) {
+    ctx.log.debug(`running ${compressor.id} with ${JSON.stringify(params)}`);
+    steps.push(await compressor.compress(model, params, ctx));
+  }
+  const tCompress = performance.now();
+  const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
+  recordProvenance(model, steps, sourceSha, bitsPerWeight);
+  const written = await model.save(out, { inputPath: source.path });
+  const tSave = performance.now();
+
+  const inputBytes = totalBytes(source.path, model);
+  return {
+    ...resultHeader(),
+    kind: 'compress',
+    versions: { mc: CORE_VERSION, node: process.version, plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
+    model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
+    output: { path: out, sha256: await sha256File(out), bytes: written.bytes },
+    steps,
+    bitsPerWeight,
+    sizeRatio: inputBytes / written.bytes,
+    seed: request.seed,
+    timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
+  };
+}
+
+function recordProvenance(model: OnnxModel, steps: readonly CompressReport[], sourceSha: string, bitsPerWeight: number | undefined): void {
+  // A chain applied to an already-compressed model extends its step list.
+  const previous = parseSteps(model.getMetadata(MC_META.steps));
+  const all = [...previous, ...steps.map((s) => ({ method: s.method, params: s.params, bitsPerWeight: s.bitsPerWeight }))];
+  model.setMetadata(MC_META.method, all.map((s) => s.method).join('+'));
+  model.setMetadata(MC_META.steps, JSON.stringify(all));
+  model.setMetadata(MC_META.params, JSON.stringify(Object.fromEntries(steps.map((s) => [s.method, s.params]))));
+  if (!model.getMetadata(MC_META.sourceSha256)) model.setMetadata(MC_META.sourceSha256, sourceSha);
+  if (bitsPerWeight !== undefined) model.setMetadata(MC_META.bitsPerWeight, bitsPerWeight.toFixed(4));
+  model.setMetadata(MC_META.version, CORE_VERSION);
+}
+
+export interface StepRecord {
+  readonly method: string;
+  readonly params: Params;
+  readonly bitsPerWeight?: number;
+}
+
+export function parseSteps(raw: string | undefined): StepRecord[] {
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? (v as StepRecord[]) : [];
+  } catch {
+    throw new UserError(ErrorCodes.BAD_MODEL, `the model's ${MC_META.steps} metadata is not valid JSON`);
+  }
+}
+
+/** The input's size on disk, external data files included. */
+function totalBytes(path: string, model: OnnxModel): number {
+  let bytes = statSync(path).size;
+  const files = new Set<string>();
+  for (const t of model.proto.graph?.initializer ?? []) {
+    const location = t.externalData?.find((e) => e.key === 'location')?.value;
+    if (location) files.add(location);
+  }
+  for (const f of files) bytes += statSync(resolve(dirname(path), f)).size;
+  return bytes;
+}

@@ -1,0 +1,65 @@
+/**
+ * decompress: undo each recorded step in reverse order with the method that wrote it, drop mc's
+ * provenance metadata, and write a dense model. A model mc did not compress is refused.
+ */
+import { dirname, resolve } from 'node:path';
+import { assertNotInput, assertWritableDir } from '../atomic-write.js';
+import type { RunContext } from '../contracts.js';
+import { sha256File } from '../digest.js';
+import { ErrorCodes, UserError } from '../errors.js';
+import { resolveModelRef } from '../model-ref.js';
+import { OnnxModel } from '../onnx/model.js';
+import type { Registry } from '../registry.js';
+import { MC_META, parseSteps } from './compress.js';
+
+export interface DecompressResult {
+  readonly kind: 'decompress';
+  readonly model: { ref: string; path: string; sha256: string };
+  readonly output: { path: string; sha256: string; bytes: number };
+  readonly undone: string[];
+  readonly parameterCount: number;
+  readonly timings: { totalS: number };
+}
+
+export async function decompressModel(registry: Registry, request: { model: string; out: string }, ctx: RunContext): Promise<DecompressResult> {
+  const t0 = performance.now();
+  const source = resolveModelRef(request.model);
+  const out = resolve(request.out);
+  await assertNotInput(out, [source.path]);
+  await assertWritableDir(dirname(out), `--out ${request.out}`);
+  const model = await OnnxModel.load(source.path);
+  const steps = parseSteps(model.getMetadata(MC_META.steps));
+  if (steps.length === 0) {
+    throw new UserError(ErrorCodes.NOT_COMPRESSED, `${request.model} was not compressed by mc (no ${MC_META.steps} metadata)`, {
+      hint: 'mc decompress undoes what mc compress wrote; mc inspect shows a model\'s metadata',
+    });
+  }
+  // Resolve every method before touching the model, so a missing plugin fails cleanly.
+  const compressors = steps.map((s) => registry.compressor(s.method));
+  const undone: string[] = [];
+  for (const c of [...compressors].reverse()) {
+    if (c.decompress) {
+      await c.decompress(model, ctx);
+      undone.push(c.id);
+    } else {
+      ctx.log.info(`${c.id}: nothing to undo (its weights are already dense floats)`);
+    }
+  }
+  for (const key of Object.values(MC_META)) model.setMetadata(key, '');
+  removeEmptyMetadata(model);
+  const written = await model.save(out, { inputPath: source.path });
+  return {
+    kind: 'decompress',
+    model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },
+    output: { path: out, sha256: await sha256File(out), bytes: written.bytes },
+    undone,
+    parameterCount: model.parameterCount(),
+    timings: { totalS: (performance.now() - t0) / 1000 },
+  };
+}
+
+function removeEmptyMetadata(model: OnnxModel): void {
+  const props = model.proto.metadataProps;
+  if (!props) return;
+  model.proto.metadataProps = props.filter((p) => p.value !== '');
+}

@@ -1,0 +1,5 @@
+export * from './compress.js';
+export * from './decompress.js';
+export * from './eval.js';
+export * from './inspect.js';
+export * from './list.js';

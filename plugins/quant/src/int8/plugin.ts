@@ -1,0 +1,66 @@
+/**
+ * The `int8` compressor: id, parameters and wiring. The work is in rewrite.ts (graph) and math.ts
+ * (numbers); the parameters below are the only declaration of the CLI flags (STYLE.md §6).
+ */
+import type { CompressReport, Compressor, OnnxModel, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import { dequantizeWeights } from './decompress.js';
+import type { Scheme } from './math.js';
+import { quantizeWeights, type Granularity } from './rewrite.js';
+
+export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
+  {
+    name: 'scheme',
+    type: 'enum',
+    options: ['sym', 'asym'],
+    default: 'sym',
+    description: 'sym: int8 codes, scale = max|w|/127, zero point 0; asym: uint8 codes over [min, max] widened to include 0, with a zero point',
+  },
+  {
+    name: 'granularity',
+    type: 'enum',
+    options: ['channel', 'tensor'],
+    default: 'channel',
+    description: 'one scale per output channel (MatMul column, Gemm/Conv output, embedding row), or one per tensor',
+  },
+  {
+    name: 'min-size',
+    type: 'integer',
+    min: 1,
+    default: 1024,
+    description: 'weights with fewer elements stay float (their scales would cost more than they save)',
+  },
+  {
+    name: 'include',
+    type: 'string[]',
+    default: [],
+    description: 'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
+  },
+  {
+    name: 'exclude',
+    type: 'string[]',
+    default: [],
+    description: 'never quantize weights whose initializer name or consumer node name matches one of these globs',
+  },
+] satisfies ParamSpec[]);
+
+export class Int8Compressor implements Compressor {
+  readonly id = 'int8';
+  readonly summary = 'int8 weights (round to nearest, ties to even) with DequantizeLinear, per output channel by default';
+  readonly params: readonly ParamSpec[] = INT8_PARAMS;
+
+  async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
+    const options = {
+      scheme: (params.scheme ?? 'sym') as Scheme,
+      granularity: (params.granularity ?? 'channel') as Granularity,
+      minSize: (params['min-size'] ?? 1024) as number,
+      include: (params.include ?? []) as string[],
+      exclude: (params.exclude ?? []) as string[],
+    };
+    const result = await quantizeWeights(model, options, ctx);
+    return { method: this.id, params, tensors: result.tensors, bitsPerWeight: result.bitsPerWeight, notes: result.notes };
+  }
+
+  async decompress(model: OnnxModel, ctx: RunContext): Promise<void> {
+    await dequantizeWeights(model, ctx);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Which initializers int8 quantizes (spec quantization.md §1), and the reason for every float
+ * initializer it leaves alone. Only reads the graph.
+ *
+ * A weight keeps its name: the DequantizeLinear that replaces it outputs that name, so every
+ * consumer still reads it unchanged. A tensor is therefore quantized only when EVERY consumer uses it
+ * as a weight (with one output-channel axis); one other consumer (an Add, MatMul's input 0, ...)
+ * means the tensor is not a weight and it is skipped.
+ */
+import picomatch from 'picomatch';
+import { DataType, type Consumer, type Initializer, type NodeProto, type OnnxModel } from '@mc-kit/core';
+import type { FloatType } from './float-types.js';
+
+export interface SelectOptions {
+  readonly minSize: number;
+  /** globs on initializer names or consumer node names; empty = everything */
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+export interface Candidate {
+  readonly init: Initializer;
+  /** output-channel axis */
+  readonly axis: number;
+  readonly floatType: FloatType;
+  /** e.g. "MatMul input 1" */
+  readonly role: string;
+}
+
+export interface Skipped {
+  readonly init: Initializer;
+  readonly reason: string;
+}
+
+const FLOAT_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
+  [DataType.FLOAT, 'float32'],
+  [DataType.FLOAT16, 'float16'],
+  [DataType.BFLOAT16, 'bfloat16'],
+]);
+
+function intAttr(node: NodeProto, name: string, fallback: number): number {
+  const a = node.attribute?.find((x) => x.name === name);
+  return a?.i === undefined || a.i === null ? fallback : Number(a.i);
+}
+
+const describe = (c: Consumer) => `${c.node.opType} input ${c.inputIndex}${c.node.name ? ` (${c.node.name})` : ''}`;
+
+/** The output-channel axis when `c` reads the tensor as a weight, else undefined. */
+function weightAxis(c: Consumer, rank: number): number | undefined {
+  const domain = c.node.domain ?? '';
+  if (domain !== '' && domain !== 'ai.onnx') return undefined;
+  switch (c.node.opType) {
+    case 'MatMul': // [..., K, N]: N output features
+      return c.inputIndex === 1 ? rank - 1 : undefined;
+    case 'Gemm': // B is [K, N], or [N, K] with transB=1
+      return c.inputIndex === 1 ? (intAttr(c.node, 'transB', 0) ? 0 : 1) : undefined;
+    case 'Conv': // [M, C/group, k...]: M output channels
+      return c.inputIndex === 1 ? 0 : undefined;
+    case 'Gather': // an embedding table [vocab, dim]: one scale per row (token)
+      return c.inputIndex === 0 ? 0 : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function matches(globs: readonly string[], names: readonly string[]): string | undefined {
+  for (const g of globs) {
+    const isMatch = picomatch(g, { dot: true });
+    if (names.some((n) => isMatch(n))) return g;
+  }
+  return undefined;
+}
+
+/** Decide for one float initializer: a Candidate, or a skip reason. */
+function decide(model: OnnxModel, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, opts: SelectOptions): Candidate | string {
+  if (outputs.has(init.name)) return 'also a graph output';
+  const consumers = model.consumers(init.name);
+  if (consumers.length === 0) return 'not consumed by any node';
+  const rank = init.dims.length;
+  const axes = consumers.map((c) => weightAxis(c, rank));
+  const other = consumers.find((_, i) => axes[i] === undefined);
+  if (other) {
+    return axes.every((a) => a === undefined)
+      ? `not a weight input (feeds ${describe(other)})`
+      : `also consumed by ${describe(other)}, which is not a weight input`;
+  }
+  if (rank < 2) return `rank-${rank} tensor (bias or norm)`;
+  if (new Set(axes).size > 1) return `consumers disagree on the output-channel axis (${consumers.map(describe).join(', ')})`;
+  if (floatType === undefined) return `${DataType[init.dataType]} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`;
+  const names = [init.name, ...consumers.map((c) => c.node.name ?? '').filter((n) => n !== '')];
+  const excludedBy = matches(opts.exclude, names);
+  if (excludedBy !== undefined) return `excluded by --exclude ${excludedBy}`;
+  if (opts.include.length > 0 && matches(opts.include, names) === undefined) return `not matched by --include ${opts.include.join(',')}`;
+  if (init.elementCount < opts.minSize) return `${init.elementCount} elements < --min-size ${opts.minSize}`;
+  return { init, axis: axes[0] as number, floatType, role: describe(consumers[0]) };
+}
+
+/** Every float initializer in the graph, split into what to quantize and what to leave (with why). */
+export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidates: Candidate[]; skipped: Skipped[] } {
+  // A graph input that is also an initializer (keep_initializers_as_inputs, IR < 4) is a weight with
+  // an overridable default; removeInitializer drops its input entry, as onnxruntime's quantizer does.
+  const outputs = new Set(model.outputs.map((v) => v.name ?? ''));
+  const candidates: Candidate[] = [];
+  const skipped: Skipped[] = [];
+  for (const name of model.initializerNames()) {
+    const init = model.getInitializer(name);
+    if (!init) continue;
+    const floatType = FLOAT_TYPES.get(init.dataType);
+    if (floatType === undefined && init.dataType !== DataType.DOUBLE) continue; // ints, bools: not weights
+    const d = decide(model, init, floatType, outputs, opts);
+    if (typeof d === 'string') skipped.push({ init, reason: d });
+    else candidates.push(d);
+  }
+  return { candidates, skipped };
+}

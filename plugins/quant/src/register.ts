@@ -1,0 +1,5 @@
+/** The oclif `mc:register` hook: the declarations core builds in its own container. */
+import { compressor, definePlugin } from '@mc-kit/core';
+import { Int8Compressor } from './int8/plugin.js';
+
+export default definePlugin([compressor(() => new Int8Compressor())]);

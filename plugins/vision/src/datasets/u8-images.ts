@@ -1,0 +1,145 @@
+/**
+ * Dataset provider `u8-images`: a folder with meta.json, images.u8 (uint8 pixels, no header) and
+ * labels.u8 (one uint8 class index per sample), as in /work/shared/data/mnist-test.
+ *
+ * open() checks everything it can before any model runs (sizes, sha256, label range), so a bad
+ * folder fails in one line instead of halfway through an evaluation. Pixels are streamed from disk
+ * per batch; only the labels (one byte per sample) are held in memory.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ErrorCodes, UserError, sha256File } from '@mc-kit/core';
+import type { Dataset, DatasetProvider, DatasetRef, ImageClassBatch, ImageClassDataset, RunContext } from '@mc-kit/core';
+import { hwcToChw } from './layout.js';
+import { META_HINT, looksLikeU8ImageMeta, parseU8ImageMeta, type U8File, type U8ImageMeta } from './u8-meta.js';
+
+const PROVIDER_ID = 'u8-images';
+
+/** meta.json of a folder ref, or the ref itself when it names meta.json. */
+function metaPathOf(path: string): string {
+  return basename(path) === 'meta.json' ? path : join(path, 'meta.json');
+}
+
+function bad(where: string, message: string, hint = META_HINT): never {
+  throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, { hint });
+}
+
+/**
+ * Same bytes as core's sha256Files ("name\0sha256\n", sorted by name), fed with hashes we already
+ * computed to check meta.json, so each file is read once. A test pins it to sha256Files.
+ */
+export function combineFileDigests(files: readonly { name: string; sha256: string }[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => a.name.localeCompare(b.name))) hash.update(`${f.name}\0${f.sha256}\n`);
+  return hash.digest('hex');
+}
+
+async function readMeta(ref: DatasetRef): Promise<{ meta: U8ImageMeta; dir: string }> {
+  const where = ref.ref;
+  if (!ref.path) bad(where, `${PROVIDER_ID} reads local folders only`, 'pass the path of a dataset folder');
+  const metaPath = metaPathOf(ref.path);
+  if (!existsSync(metaPath)) bad(where, `no meta.json in ${ref.path}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(metaPath, 'utf8'));
+  } catch (e) {
+    bad(where, `meta.json is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  return { meta: parseU8ImageMeta(json, where), dir: dirname(metaPath) };
+}
+
+/** Size and sha256 of one data file against meta.json; returns the sha256. */
+async function checkFile(dir: string, file: U8File, what: string, bytes: number, where: string): Promise<string> {
+  const path = resolve(dir, file.path);
+  if (!existsSync(path) || !statSync(path).isFile()) bad(where, `${what} file ${file.path} is missing`);
+  const size = statSync(path).size;
+  if (size !== bytes) bad(where, `${what} file ${file.path} has ${size} bytes, meta.json implies ${bytes}`, 'the file is truncated or meta.json describes another file');
+  const sha = await sha256File(path);
+  if (file.sha256 !== undefined && sha !== file.sha256) {
+    bad(where, `${what} file ${file.path} has sha256 ${sha.slice(0, 12)}…, meta.json says ${file.sha256.slice(0, 12)}…`, 'the file changed since meta.json was written; re-download the dataset');
+  }
+  return sha;
+}
+
+function classNames(meta: U8ImageMeta, labels: Uint8Array, where: string): string[] {
+  let max = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+  if (!meta.labelNames) return Array.from({ length: max + 1 }, (_, i) => String(i));
+  if (max >= meta.labelNames.length) {
+    const at = labels.findIndex((l) => l >= meta.labelNames!.length);
+    bad(where, `label ${labels[at]} at sample ${at} is outside the ${meta.labelNames.length} classes named in meta.json "labels"`);
+  }
+  return [...meta.labelNames];
+}
+
+export class U8ImagesDataset implements DatasetProvider {
+  readonly id = PROVIDER_ID;
+  readonly kind = 'image-class';
+  readonly summary = 'image classification from raw uint8 files (meta.json + images.u8 + labels.u8)';
+
+  async canOpen(ref: DatasetRef): Promise<boolean> {
+    if (!ref.path) return false;
+    try {
+      return looksLikeU8ImageMeta(JSON.parse(await fs.readFile(metaPathOf(ref.path), 'utf8')));
+    } catch {
+      return false;
+    }
+  }
+
+  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+    const where = ref.ref;
+    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) {
+      throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
+    }
+    const { meta, dir } = await readMeta(ref);
+    const sampleBytes = meta.channels * meta.height * meta.width;
+    const imagesSha = await checkFile(dir, meta.images, 'images', meta.count * sampleBytes, where);
+    const labelsSha = await checkFile(dir, meta.labels, 'labels', meta.count, where);
+    const allLabels = new Uint8Array(await fs.readFile(resolve(dir, meta.labels.path)));
+    const labelNames = classNames(meta, allLabels, where);
+    const size = Math.min(meta.count, ref.limit ?? meta.count);
+    const labels = allLabels.slice(0, size);
+    const digest = combineFileDigests([
+      { name: meta.images.path, sha256: imagesSha },
+      { name: meta.labels.path, sha256: labelsSha },
+    ]);
+    ctx.log.debug(`${where}: ${size}/${meta.count} images ${meta.channels}x${meta.height}x${meta.width} (${meta.layout}), ${labelNames.length} classes`);
+    const dataset: ImageClassDataset = {
+      kind: 'image-class',
+      provider: PROVIDER_ID,
+      ref: ref.ref,
+      digest,
+      size,
+      height: meta.height,
+      width: meta.width,
+      channels: meta.channels,
+      labels: labelNames,
+      batches: (batchSize: number) => readBatches(resolve(dir, meta.images.path), meta, labels, batchSize, where),
+    };
+    return dataset as ImageClassDataset & Dataset;
+  }
+}
+
+/** Streams [n, C, H, W] pixels and their labels, first sample first, the last batch possibly short. */
+async function* readBatches(path: string, meta: U8ImageMeta, labels: Uint8Array, batchSize: number, where: string): AsyncGenerator<ImageClassBatch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
+  const sampleBytes = meta.channels * meta.height * meta.width;
+  const fh = await fs.open(path, 'r');
+  try {
+    for (let offset = 0; offset < labels.length; offset += batchSize) {
+      const count = Math.min(batchSize, labels.length - offset);
+      const raw = new Uint8Array(count * sampleBytes);
+      let filled = 0;
+      while (filled < raw.length) {
+        const { bytesRead } = await fh.read(raw, filled, raw.length - filled, offset * sampleBytes + filled);
+        if (bytesRead === 0) bad(where, `images file ended early at sample ${offset}`, 'the file changed while it was being read');
+        filled += bytesRead;
+      }
+      const pixels = meta.layout === 'HWC' ? hwcToChw(raw, count, meta.channels, meta.height, meta.width) : raw;
+      yield { pixels, labels: labels.slice(offset, offset + count), count, offset };
+    }
+  } finally {
+    await fh.close();
+  }
+}

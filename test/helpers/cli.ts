@@ -1,0 +1,58 @@
+/** Drive bin/mc as a user would: a real subprocess, real files, exit codes and output streams. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(REPO, 'bin', 'mc');
+export const SHARED = resolve(REPO, '../shared');
+export const HAS_SHARED = existsSync(join(SHARED, 'models'));
+export const EXAMPLES = join(REPO, 'examples');
+export const BUILT = existsSync(join(REPO, 'packages/cli/dist/commands/compress.js'));
+
+export interface McRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runMc(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<McRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? REPO,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix = 'mc-e2e-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Files in a folder (temp files included), to prove nothing was left behind. */
+export function filesIn(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+}
+
+/** stderr lines that are not empty. */
+export function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim().length > 0);
+}
+
+export function warnSkip(what: string): void {
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED ${what}: ../shared (models and data) is not beside the repository`);
+}
