@@ -34,7 +34,7 @@ const cases: Case[] = [
   { name: 'unknown method, with a did-you-mean', args: (d) => ['compress', MODEL, '--method', 'itn8', '--out', join(d, 'out.onnx')], message: /unknown method "itn8" \(did you mean "int8"\?\)/ },
   { name: 'unknown metric', args: () => ['eval', MODEL, '--metric', 'acuracy', '--dataset', DATA], message: /unknown metric "acuracy" \(did you mean "accuracy"\?\)/ },
   { name: '--out equal to the input', setup: (d) => copyFileSync(MODEL, join(d, 'model.onnx')), args: (d) => ['compress', join(d, 'model.onnx'), '--method', 'int8', '--out', join(d, 'model.onnx')], message: /is the input model/ },
-  { name: 'out-of-range parameter', args: (d) => ['compress', MODEL, '--method', 'int8', '--min-size', '0', '--out', join(d, 'out.onnx')], message: /--min-size must be between 1 and/ },
+  { name: 'out-of-range parameter', args: (d) => ['compress', MODEL, '--method', 'int8', '--min-size', '0', '--out', join(d, 'out.onnx')], message: /--min-size must be at least 1 \(got 0\)/ },
   { name: 'output folder that does not exist', args: (d) => ['compress', MODEL, '--method', 'int8', '--out', join(d, 'no', 'such', 'out.onnx')], message: /does not exist/ },
   {
     name: 'output folder that is a file',
@@ -89,5 +89,13 @@ describe('bad input: one line, exit 2, no stack, nothing written', () => {
     await runMc(['compress', input, '--method', 'int8', '--out', input], { cwd: dir });
     await runMc(['compress', input, '--method', 'int8', '--out', join(dir, 'ok.onnx'), '--results', join(dir, 'r')], { cwd: dir });
     expect(readFileSync(input).equals(before)).toBe(true);
+  });
+});
+
+describe('unwritable output places are refused before any work', () => {
+  it.each([['/proc/mc-test-out.onnx'], ['/sys/mc-test-out.onnx']])('%s', async (out) => {
+    const run = await runMc(['compress', MODEL, '--method', 'int8', '--out', out]);
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(/^Error: cannot write --out .* is not writable/)]);
   });
 });

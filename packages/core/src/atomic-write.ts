@@ -17,15 +17,29 @@ export async function assertWritableDir(dir: string, what = 'output'): Promise<v
     const st = await fs.stat(dir);
     if (!st.isDirectory()) throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${what}: ${dir} is not a folder`);
     await fs.access(dir, constants.W_OK);
+    // access() says yes to root everywhere, and knows nothing of read-only mounts (/sys) or
+    // pseudo filesystems (/proc): creating (and removing) a probe file is the real question.
+    const probe = tempPathFor(join(dir, 'probe'));
+    await (await fs.open(probe, 'wx')).close();
+    await fs.rm(probe, { force: true });
   } catch (e) {
     if ((e as { isMcError?: boolean }).isMcError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(
       ErrorCodes.UNWRITABLE,
-      code === 'ENOENT' ? `cannot write ${what}: folder ${dir} does not exist` : `cannot write ${what}: folder ${dir} is not writable`,
+      code === 'ENOENT' && !(await exists(dir))
+        ? `cannot write ${what}: folder ${dir} does not exist`
+        : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
       { hint: code === 'ENOENT' ? 'create the folder first' : 'choose another folder with --out' },
     );
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return fs.stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Refuse to write over an input. Compares resolved paths (and inode where the file exists). */

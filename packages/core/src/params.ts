@@ -43,7 +43,8 @@ function coerce(spec: ParamSpec, raw: unknown, owner: string): ParamValue {
       const lo = spec.min ?? -Infinity;
       const hi = spec.max ?? Infinity;
       if (n < lo || n > hi) {
-        return fail(owner, `${flag} must be between ${describeBound(lo)} and ${describeBound(hi)} (got ${n})`, spec.description);
+        const range = hi === Infinity ? `at least ${lo}` : lo === -Infinity ? `at most ${hi}` : `between ${lo} and ${hi}`;
+        return fail(owner, `${flag} must be ${range} (got ${n})`, spec.description);
       }
       return n;
     }

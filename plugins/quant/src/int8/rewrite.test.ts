@@ -1,0 +1,246 @@
+/**
+ * int8 on tiny real models: what is selected, what the graph looks like afterwards, and that
+ * onnxruntime-node runs it with the outputs of the float model built from the dequantized weights.
+ */
+import { DataType, ErrorCodes, type OnnxModel, type TensorReport } from '@mc-kit/core';
+import { GraphBuilder } from '@mc-kit/core/testing';
+import { toFloat16Bits } from './float-types.js';
+import { dequantize } from './math.js';
+import { CONV_INPUT, convNet, float16MatMul, MLP_INPUT, mlp, TIED_INPUT, tiedEmbedding } from './models.fixture.js';
+import { quantizeWeights, type Int8Options } from './rewrite.js';
+import {
+  denseReference,
+  expectUserError,
+  exposeTensor,
+  relativeMaxDiff,
+  runModel,
+  seededWeights,
+  testContext,
+} from './testkit.fixture.js';
+
+const defaults: Int8Options = { scheme: 'sym', granularity: 'channel', minSize: 1024, include: [], exclude: [] };
+const opts = (o: Partial<Int8Options> = {}): Int8Options => ({ ...defaults, ...o });
+
+const byName = (tensors: readonly TensorReport[]) => Object.fromEntries(tensors.map((t) => [t.name, t]));
+const dql = (model: OnnxModel, output: string) => model.nodes.find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === output);
+const axisOf = (model: OnnxModel, output: string) => {
+  const a = dql(model, output)?.attribute?.find((x) => x.name === 'axis');
+  return a === undefined ? undefined : Number(a.i);
+};
+
+/** Quantized and reference outputs for the same feeds. */
+async function compareWithReference(original: OnnxModel, quantized: OnnxModel, feeds: Parameters<typeof runModel>[1]) {
+  const [got, want] = await Promise.all([runModel(quantized, feeds), runModel(denseReference(original, quantized), feeds)]);
+  for (const name of Object.keys(want)) {
+    expect(relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array)).toBeLessThanOrEqual(1e-5);
+  }
+  return { got, want };
+}
+
+describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)', () => {
+  it('quantizes the three weights per output channel and leaves biases and the small weight float', async () => {
+    const original = mlp();
+    const model = mlp();
+    const result = await quantizeWeights(model, opts(), testContext());
+    const t = byName(result.tensors);
+    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
+      ['w1', 'int8'], ['b1', 'skipped'], ['w2', 'int8'], ['b2', 'skipped'], ['w3', 'int8'], ['w4', 'skipped'],
+    ]);
+    expect(t.b1.reason).toBe('not a weight input (feeds Add input 1 (Add_0))');
+    expect(t.b2.reason).toBe('not a weight input (feeds Gemm input 2 (Gemm_0))');
+    expect(t.w4.reason).toBe('256 elements < --min-size 1024');
+    expect([axisOf(model, 'w1'), axisOf(model, 'w2'), axisOf(model, 'w3')]).toEqual([1, 0, 1]);
+
+    // The float weight is gone; codes keep its shape; one scale and zero point per output channel.
+    expect(model.getInitializer('w1')).toBeUndefined();
+    const q = model.getInitializer('w1_q')!;
+    expect([q.dataType, q.dims]).toEqual([DataType.INT8, [8, 160]]);
+    expect([model.getInitializer('w1_scale')!.dataType, model.getInitializer('w1_scale')!.dims]).toEqual([DataType.FLOAT, [160]]);
+    const zp = model.getInitializer('w1_zero_point')!;
+    expect([zp.dataType, zp.dims, Array.from(zp.readTyped() as Int8Array).every((v) => v === 0)]).toEqual([DataType.INT8, [160], true]);
+    expect(dql(model, 'w1')!.input).toEqual(['w1_q', 'w1_scale', 'w1_zero_point']);
+    expect(model.getInitializer('b1')!.dataType).toBe(DataType.FLOAT);
+
+    // By hand: codes 8 * (1280 + 2560 + 1024) bits; 160 + 16 + 64 channels at 32 (scale) + 8 (zero point) bits.
+    expect(result.bitsPerWeight).toBeCloseTo((8 * 4864 + 40 * 240) / 4864, 12);
+    expect(t.w2).toMatchObject({ elements: 2560, bytesBefore: 10240, bytesAfter: 2560 + 16 * 5, bitsPerWeight: 8 + (40 * 16) / 2560 });
+    expect(result.notes.join('\n')).not.toMatch(/opset/);
+
+    await compareWithReference(original, model, MLP_INPUT);
+  });
+
+  it.each([
+    ['sym', 'channel'],
+    ['asym', 'channel'],
+    ['sym', 'tensor'],
+    ['asym', 'tensor'],
+  ] as const)('onnxruntime dequantizes %s per %s exactly as math.ts does', async (scheme, granularity) => {
+    const original = mlp();
+    const model = mlp();
+    const result = await quantizeWeights(model, opts({ scheme, granularity }), testContext());
+    const channels = granularity === 'channel' ? 240 : 3;
+    expect(result.bitsPerWeight).toBeCloseTo((8 * 4864 + 40 * channels) / 4864, 12);
+    const reference = denseReference(original, model);
+    for (const w of ['w1', 'w2', 'w3']) exposeTensor(model, w, DataType.FLOAT);
+    const out = await runModel(model, MLP_INPUT);
+    for (const w of ['w1', 'w2', 'w3']) {
+      expect(out[w].data).toEqual(reference.getInitializer(w)!.readFloat32());
+    }
+    const codes = model.getInitializer('w2_q')!;
+    expect(codes.dataType).toBe(scheme === 'sym' ? DataType.INT8 : DataType.UINT8);
+    expect(model.getInitializer('w2_scale')!.dims).toEqual(granularity === 'channel' ? [16] : []);
+    expect(axisOf(model, 'w2')).toBe(granularity === 'channel' ? 0 : undefined);
+    if (scheme === 'asym') expect(Array.from(model.getInitializer('w2_zero_point')!.readTyped() as Uint8Array).some((z) => z > 0)).toBe(true);
+    await compareWithReference(original, model, MLP_INPUT);
+  });
+
+  it('selects by --include / --exclude globs on initializer and node names', async () => {
+    const a = await quantizeWeights(mlp(), opts({ exclude: ['w2'] }), testContext());
+    expect(byName(a.tensors).w2).toMatchObject({ action: 'skipped', reason: 'excluded by --exclude w2' });
+    expect(a.tensors.filter((x) => x.action === 'int8').map((x) => x.name)).toEqual(['w1', 'w3']);
+
+    // Gemm_* matches the consumer node names (Gemm_0 reads w2, Gemm_1 reads w3).
+    const b = await quantizeWeights(mlp(), opts({ include: ['Gemm_*'] }), testContext());
+    expect(b.tensors.filter((x) => x.action === 'int8').map((x) => x.name)).toEqual(['w2', 'w3']);
+    expect(byName(b.tensors).w1.reason).toBe('not matched by --include Gemm_*');
+
+    const c = await quantizeWeights(mlp(), opts({ include: ['w*'], exclude: ['Gemm_1'] }), testContext());
+    expect(c.tensors.filter((x) => x.action === 'int8').map((x) => x.name)).toEqual(['w1', 'w2']);
+  });
+
+  it('honours --min-size', async () => {
+    const low = await quantizeWeights(mlp(), opts({ minSize: 256 }), testContext());
+    expect(low.tensors.filter((x) => x.action === 'int8').map((x) => x.name)).toEqual(['w1', 'w2', 'w3', 'w4']);
+    const high = await quantizeWeights(mlp(), opts({ minSize: 2000 }), testContext());
+    expect(high.tensors.filter((x) => x.action === 'int8').map((x) => x.name)).toEqual(['w2']);
+  });
+
+  it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
+    const model = mlp();
+    const before = model.toBytes();
+    const e = await expectUserError(quantizeWeights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    expect(e.hint).toMatch(/2560 elements: lower --min-size/);
+    expect(model.toBytes()).toEqual(before);
+  });
+
+  it('refuses NaN weights naming the tensor, before touching the graph', async () => {
+    const w3 = seededWeights(1024, 5);
+    w3[700] = NaN;
+    const model = mlp({ w3 });
+    const before = model.toBytes();
+    const e = await expectUserError(quantizeWeights(model, opts(), testContext()), ErrorCodes.BAD_MODEL);
+    expect(e.message).toMatch(/weight w3 holds NaN at element 700/);
+    expect(model.toBytes()).toEqual(before);
+  });
+
+  it('stops on Ctrl-C before touching the graph', async () => {
+    const model = mlp();
+    const before = model.toBytes();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(quantizeWeights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+    expect(model.toBytes()).toEqual(before);
+  });
+});
+
+describe('int8 on other consumers', () => {
+  it('Conv: one scale per output channel (axis 0), bias stays float', async () => {
+    const original = convNet();
+    const model = convNet();
+    const result = await quantizeWeights(model, opts(), testContext());
+    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([['conv.weight', 'int8'], ['conv.bias', 'skipped']]);
+    expect(axisOf(model, 'conv.weight')).toBe(0);
+    expect(model.getInitializer('conv.weight_scale')!.dims).toEqual([64]);
+    expect(result.bitsPerWeight).toBeCloseTo((8 * 1728 + 40 * 64) / 1728, 12);
+    await compareWithReference(original, model, CONV_INPUT);
+  });
+
+  it('tied embedding: Gather input 0 and Gemm transB=1 share one DequantizeLinear over rows', async () => {
+    const original = tiedEmbedding();
+    const model = tiedEmbedding();
+    const result = await quantizeWeights(model, opts(), testContext());
+    expect(result.tensors).toEqual([expect.objectContaining({ name: 'emb', action: 'int8', elements: 1600 })]);
+    expect(model.nodes.filter((n) => n.opType === 'DequantizeLinear')).toHaveLength(1);
+    expect(axisOf(model, 'emb')).toBe(0);
+    await compareWithReference(original, model, TIED_INPUT);
+  });
+
+  it('skips a tensor that another kind of node also reads, and a weight that is a graph output', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, [32, 32]);
+    const shared = g.initializer('shared', DataType.FLOAT, [32, 32], seededWeights(1024, 41));
+    const out = g.initializer('exposed', DataType.FLOAT, [32, 32], seededWeights(1024, 42));
+    g.output(g.add(g.matMul(x, shared), shared), DataType.FLOAT);
+    g.output(g.matMul(x, out), DataType.FLOAT);
+    g.output(out, DataType.FLOAT);
+    const model = g.build();
+    const e = await expectUserError(quantizeWeights(model, opts(), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    expect(e.message).toMatch(/2 float initializers, all skipped/);
+    const report = await quantizeWeights(g.build(), opts(), testContext()).catch(() => undefined);
+    expect(report).toBeUndefined();
+    // The reasons, read through a model where one other weight does qualify:
+    const g2 = new GraphBuilder({ opset: 17 });
+    const x2 = g2.input('x', DataType.FLOAT, [32, 32]);
+    const s2 = g2.initializer('shared', DataType.FLOAT, [32, 32], seededWeights(1024, 41));
+    const ok = g2.initializer('ok', DataType.FLOAT, [32, 32], seededWeights(1024, 43));
+    g2.output(g2.add(g2.matMul(x2, s2), s2), DataType.FLOAT);
+    g2.output(g2.matMul(x2, ok), DataType.FLOAT);
+    const r = await quantizeWeights(g2.build(), opts(), testContext());
+    expect(byName(r.tensors).shared.reason).toBe('also consumed by Add input 1 (Add_0), which is not a weight input');
+    expect(byName(r.tensors).ok.action).toBe('int8');
+  });
+});
+
+describe('opset', () => {
+  it('raises an opset-11 model to 13 when every op means the same there', async () => {
+    const original = mlp({ opset: 11 });
+    const model = mlp({ opset: 11 });
+    const result = await quantizeWeights(model, opts(), testContext());
+    expect(model.opset('')).toBe(13);
+    expect(result.notes.join('\n')).toMatch(/raised the default-domain opset from 11 to 13/);
+    await compareWithReference(original, model, MLP_INPUT);
+  });
+
+  it('refuses to raise past an op whose meaning changed (Softmax at 13), naming it', async () => {
+    const g = new GraphBuilder({ opset: 11 });
+    const x = g.input('x', DataType.FLOAT, [2, 32]);
+    const w = g.initializer('w', DataType.FLOAT, [32, 64], seededWeights(2048, 51));
+    g.output(g.node('Softmax', [g.matMul(x, w)])[0], DataType.FLOAT);
+    const model = g.build();
+    const e = await expectUserError(quantizeWeights(model, opts(), testContext()), ErrorCodes.UNSUPPORTED);
+    expect(e.message).toMatch(/opset 13.*opset 11.*Softmax/);
+    expect(model.opset('')).toBe(11);
+    expect(model.getInitializer('w')!.dataType).toBe(DataType.FLOAT);
+  });
+
+  it('refuses ops it does not know (Clip)', async () => {
+    const g = new GraphBuilder({ opset: 12 });
+    const x = g.input('x', DataType.FLOAT, [2, 32]);
+    const w = g.initializer('w', DataType.FLOAT, [32, 64], seededWeights(2048, 52));
+    g.output(g.node('Clip', [g.matMul(x, w)])[0], DataType.FLOAT);
+    const e = await expectUserError(quantizeWeights(g.build(), opts(), testContext()), ErrorCodes.UNSUPPORTED);
+    expect(e.message).toMatch(/Clip/);
+  });
+});
+
+describe('float16 weights', () => {
+  it('stores float16 scales, raises opset 17 to 19, and onnxruntime agrees bit for bit', async () => {
+    const { model: original } = float16MatMul();
+    const { model } = float16MatMul();
+    const result = await quantizeWeights(model, opts(), testContext());
+    expect(model.opset('')).toBe(19);
+    expect(model.getInitializer('w_scale')!.dataType).toBe(DataType.FLOAT16);
+    // 16-bit scales: 8 + (16 + 8) / 32 bits per weight over 64 channels of 32.
+    expect(result.bitsPerWeight).toBeCloseTo((8 * 2048 + 24 * 64) / 2048, 12);
+    const q = model.getInitializer('w_q')!;
+    const s = model.getInitializer('w_scale')!;
+    const expected = dequantize(q.readTyped() as Int8Array, q.dims, s.readFloat32(), new Int8Array(64), 1, 'float16');
+    exposeTensor(model, 'w', DataType.FLOAT16);
+    const x = Uint16Array.from(seededWeights(64, 53), (v) => toFloat16Bits(v));
+    const feeds = { x: { type: 'float16' as const, data: x, dims: [2, 32] } };
+    const out = await runModel(model, feeds);
+    expect(out.w.data).toEqual(Uint16Array.from(expected, (v) => toFloat16Bits(v)));
+    const ref = await runModel(denseReference(original, model), feeds);
+    expect(out[model.outputs[0].name!].data).toEqual(ref[model.outputs[0].name!].data);
+  });
+});
