@@ -13,8 +13,12 @@ for (const T of types) {
   // The constructors can be shared by several test files of one worker: patch once.
   if (Object.prototype.hasOwnProperty.call(T, Symbol.hasInstance)) continue;
   Object.defineProperty(T, Symbol.hasInstance, {
+    // Subclasses inherit this static (Buffer extends Uint8Array): for them keep the ordinary check,
+    // or every Uint8Array would pass `instanceof Buffer` and protobufjs would misread it.
     value(instance) {
+      if (this !== T) return Function.prototype[Symbol.hasInstance].call(this, instance);
       return ArrayBuffer.isView(instance) && Object.prototype.toString.call(instance) === `[object ${tag}]`;
     },
+    configurable: true,
   });
 }

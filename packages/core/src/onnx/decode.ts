@@ -8,6 +8,7 @@
  * ir_version means "truncated". After decoding, a model must have ir_version > 0, a graph and an
  * opset_import.
  */
+import { promises as fs } from 'node:fs';
 import { ErrorCodes, UserError } from '../errors.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
 
@@ -99,4 +100,27 @@ function readVarint(b: Uint8Array, start: number): { value: number; next: number
     if (!(byte & 0x80)) return { value, next: pos + 1 };
   }
   return 'bad';
+}
+
+/** Read a model file, turning file-system errors into one-line UserErrors. */
+export async function readModelFile(path: string): Promise<Uint8Array> {
+  return fs.readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw readError(path, e);
+  });
+}
+
+function readError(path: string, e: NodeJS.ErrnoException): UserError {
+  switch (e.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${path}`, { hint: 'check the path; pass a .onnx file' });
+    case 'EISDIR':
+      return new UserError(ErrorCodes.NOT_ONNX, `${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file inside it' });
+    case 'ERR_FS_FILE_TOO_LARGE':
+      return new UserError(ErrorCodes.NOT_ONNX, `${path} is larger than 2 GiB, which no ONNX model file can be`, {
+        hint: 'models that large keep their weights in an external data file beside a small .onnx',
+      });
+    default:
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${e.code ?? e.message}`, { hint: 'check the file permissions' });
+  }
 }

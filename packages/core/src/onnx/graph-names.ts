@@ -1,12 +1,13 @@
 /**
- * Names in a graph: which tensor/node names are taken (for uniqueName), and whether a node reads
- * some tensors (for addNode's placement).
+ * Names in a graph: which tensor/node names are taken (for uniqueName), who reads a tensor
+ * (consumers), and whether a node reads some tensors (for addNode's placement).
  *
  * A compressor asks for a few fresh names per weight, on graphs of tens of thousands of nodes, so
  * the taken-name set is cached. The cache is kept current by edits made through OnnxModel (they
  * call edit()), and rebuilt when the graph's list lengths show it changed some other way. Names
  * handed out are remembered, so two calls never return the same name even before either is used.
  */
+import type { Consumer } from './model-types.js';
 import type { onnx } from './proto.js';
 
 export class NameCache {
@@ -75,4 +76,22 @@ export function readsAny(node: onnx.INodeProto, names: ReadonlySet<string>): boo
   return (node.attribute ?? []).some(
     (a) => (a.g?.node ?? []).some((n) => readsAny(n, names)) || (a.graphs ?? []).some((g) => (g.node ?? []).some((n) => readsAny(n, names))),
   );
+}
+
+/**
+ * Nodes that read `name`, with the input slot, including nodes in subgraphs (If/Loop bodies) that
+ * read it from the outer scope. A scan, not a cached index: callers rewire `node.input[i]` in place.
+ */
+export function findConsumers(nodes: readonly onnx.INodeProto[], name: string): Consumer[] {
+  const out: Consumer[] = [];
+  for (const node of nodes) {
+    (node.input ?? []).forEach((input, inputIndex) => {
+      if (input === name) out.push({ node, inputIndex });
+    });
+    for (const a of node.attribute ?? []) {
+      if (a.g) out.push(...findConsumers(a.g.node ?? [], name));
+      for (const g of a.graphs ?? []) out.push(...findConsumers(g.node ?? [], name));
+    }
+  }
+  return out;
 }

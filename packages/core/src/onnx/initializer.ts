@@ -5,9 +5,9 @@
  * nothing is read or converted until a read method is called.
  */
 import { BugError, ErrorCodes, UserError } from '../errors.js';
-import { byteSizeOf, dataTypeInfo, elementCountOf, type DataType } from './dtypes.js';
+import { byteSizeOf, DATA_TYPES, dataTypeInfo, elementCountOf, type DataType } from './dtypes.js';
 import { externalRef, isExternal, readExternal, resolveExternalPath } from './external-data.js';
-import type { Initializer } from './model.js';
+import type { Initializer } from './model-types.js';
 import { toNumber, type onnx } from './proto.js';
 import { dataToRaw, rawToFloat32, rawToTyped, typedFieldsToRaw } from './tensor-codec.js';
 
@@ -40,6 +40,12 @@ export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): 
   return typedFieldsToRaw(t, count);
 }
 
+/** Bytes a tensor's data takes. String tensors (no fixed element size) count their string_data, so size sums never throw. */
+export function storedByteLength(t: onnx.ITensorProto, count = elementCountOf(dimsOf(t))): number {
+  if (DATA_TYPES[(t.dataType ?? 0) as DataType]) return byteSizeOf(t.dataType ?? 0, count);
+  return (t.stringData ?? []).reduce((n, s) => n + s.length, 0);
+}
+
 /** Lazy view of one TensorProto. */
 export class TensorInitializer implements Initializer {
   readonly name: string;
@@ -57,7 +63,7 @@ export class TensorInitializer implements Initializer {
     this.dataType = (tensor.dataType ?? 0) as DataType;
     this.dims = Object.freeze(dimsOf(tensor));
     this.elementCount = elementCountOf(this.dims);
-    this.byteLength = byteSizeOf(this.dataType, this.elementCount);
+    this.byteLength = storedByteLength(tensor, this.elementCount);
   }
 
   /** Whether the bytes live in an external file. */

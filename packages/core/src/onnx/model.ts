@@ -5,52 +5,19 @@
  *
  * The pieces live beside it: decode.ts (bytes -> validated proto), initializer.ts (lazy tensor
  * views), tensor-codec.ts (bytes <-> values), external-data.ts, writer.ts (proto -> bytes + data
- * file), graph-names.ts (unique names).
+ * file), graph-names.ts (unique names, who reads what), model-types.ts (the interfaces).
  */
-import { promises as fs } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { assertNotInput, writeFileAtomic } from '../atomic-write.js';
+import { dirname, resolve } from 'node:path';
 import { BugError, ErrorCodes, UserError } from '../errors.js';
-import { decodeModel } from './decode.js';
+import { decodeModel, readModelFile } from './decode.js';
 import { DATA_TYPES, type DataType } from './dtypes.js';
-import { externalDataFiles } from './external-data.js';
-import { NameCache, readsAny } from './graph-names.js';
+import { findConsumers, NameCache, readsAny } from './graph-names.js';
 import { makeTensor, TensorInitializer } from './initializer.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
-import { serializeModel } from './writer.js';
+import type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
+import { saveModel, serializeModel } from './writer.js';
 
-export type NodeProto = onnx.INodeProto;
-export type TensorProto = onnx.ITensorProto;
-export type ValueInfoProto = onnx.IValueInfoProto;
-
-/** Where a tensor is consumed: node and input slot. */
-export interface Consumer {
-  readonly node: NodeProto;
-  readonly inputIndex: number;
-}
-
-/** An initializer, read lazily (raw_data, typed fields or external data). */
-export interface Initializer {
-  readonly name: string;
-  readonly dataType: DataType;
-  readonly dims: readonly number[];
-  readonly elementCount: number;
-  /** Bytes of the data as stored (little-endian raw layout; int4/uint4 packed, low nibble first). */
-  readonly byteLength: number;
-  /** Raw little-endian bytes (int4/uint4 packed two per byte). */
-  readRaw(): Uint8Array;
-  /** Values as float32 (float16/bfloat16/float64/ints converted). */
-  readFloat32(): Float32Array;
-  /** Values unpacked into a typed array of the natural JS type (Float32Array, Int8Array, Uint8Array, Int32Array, BigInt64Array, Uint16Array for f16/bf16 bits, Int8Array/Uint8Array for int4/uint4 unpacked one value per element, ...). */
-  readTyped(): ArrayBufferView;
-}
-
-export interface SaveOptions {
-  /** Initializers above this total size go to an external data file (default 2 GiB - 64 MiB margin). */
-  externalDataThreshold?: number;
-  /** Refuse to write if the destination resolves to this path (the input); default: the model's own source path. */
-  inputPath?: string;
-}
+export type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
 
 /** A protobuf message cannot pass 2 GiB; keep 64 MiB for the graph itself. */
 export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 64 * 2 ** 20;
@@ -76,11 +43,7 @@ export class OnnxModel {
 
   /** Read a .onnx file. Throws UserError E_FILE_NOT_FOUND / E_NOT_ONNX / E_TRUNCATED_ONNX. External data is resolved relative to the file. */
   static async load(path: string): Promise<OnnxModel> {
-    const abs = resolve(path);
-    const bytes = await fs.readFile(abs).catch((e: NodeJS.ErrnoException) => {
-      throw readError(path, e);
-    });
-    return new OnnxModel(decodeModel(bytes, path), abs);
+    return new OnnxModel(decodeModel(await readModelFile(path), path), resolve(path));
   }
 
   /** Decode bytes; baseDir resolves external data. */
@@ -143,13 +106,21 @@ export class OnnxModel {
     const list = (this.graph.initializer ??= []);
     const old = this.findInitializer(name);
     this.names.edit(this.graph, () => {
-      if (!old) return void list.push(tensor);
-      list[list.indexOf(old)] = tensor;
-      // A stale value_info shape/type for the name would make onnxruntime reject the new tensor.
-      const changed = old.dataType !== tensor.dataType || old.dims?.map((d) => toNumber(d)).join() !== dims.join();
-      if (changed && this.graph.valueInfo) this.graph.valueInfo = this.graph.valueInfo.filter((v) => v.name !== name);
+      if (old) {
+        list[list.indexOf(old)] = tensor;
+        // A stale value_info shape/type for the name would make onnxruntime reject the new tensor.
+        const changed = old.dataType !== tensor.dataType || old.dims?.map((d) => toNumber(d)).join() !== dims.join();
+        if (changed && this.graph.valueInfo) this.graph.valueInfo = this.graph.valueInfo.filter((v) => v.name !== name);
+        return;
+      }
+      list.push(tensor);
+      // Keep the index current (a compressor adds thousands of tensors; rebuilding each time is O(n^2)).
+      const index = this.initIndex;
+      if (index?.list === list && index.length === list.length - 1) {
+        index.map.set(name, list.length - 1);
+        index.length = list.length;
+      }
     }, [name]);
-    this.initIndex = undefined;
   }
 
   /** Remove an initializer (and its graph input entry, which IR < 4 models list for every initializer). */
@@ -184,20 +155,7 @@ export class OnnxModel {
    * index, because callers rewire `node.input[i]` in place.
    */
   consumers(tensorName: string): Consumer[] {
-    const out: Consumer[] = [];
-    const scan = (nodes: readonly NodeProto[]): void => {
-      for (const node of nodes) {
-        (node.input ?? []).forEach((inp, inputIndex) => {
-          if (inp === tensorName) out.push({ node, inputIndex });
-        });
-        for (const a of node.attribute ?? []) {
-          if (a.g) scan(a.g.node ?? []);
-          for (const g of a.graphs ?? []) scan(g.node ?? []);
-        }
-      }
-    };
-    scan(this.nodes);
-    return out;
+    return findConsumers(this.nodes, tensorName);
   }
 
   /** Node producing `tensorName`, if any. */
@@ -270,50 +228,15 @@ export class OnnxModel {
 
   /** Atomic write (temp file in the same folder + rename); refuses to overwrite the input; spills to `<file>.data` when over the threshold. Returns bytes written (model + external data). */
   async save(path: string, options: SaveOptions = {}): Promise<{ bytes: number; externalDataPath?: string }> {
-    const out = resolve(path);
-    const inputs = [this.sourcePath, options.inputPath].filter((p): p is string => p !== undefined);
-    const sourceData = externalDataFiles(this.proto, this.baseDir);
-    await assertNotInput(out, [...inputs, ...sourceData]);
     const threshold = options.externalDataThreshold ?? DEFAULT_EXTERNAL_DATA_THRESHOLD;
-    const dataName = `${basename(out)}.data`;
-    const dataPath = join(dirname(out), dataName);
-    const spill = this.initializerBytes() > threshold;
-    if (spill) {
-      await assertNotInput(dataPath, [...inputs, ...sourceData]).catch(() => {
-        throw new UserError(ErrorCodes.OUT_IS_INPUT, `writing ${path} would overwrite ${dataPath}, which the input model reads its weights from`, {
-          hint: 'choose another output file name or folder',
-        });
-      });
-    }
-    const s = serializeModel(this.proto, this.baseDir, spill ? { location: dataName, minBytes: EXTERNAL_DATA_MIN_BYTES } : undefined);
-    // Data first, then the model: a model file never points at data that is not there yet.
-    const dataBytes = s.data ? await writeFileAtomic(dataPath, s.data) : 0;
-    try {
-      const modelBytes = await writeFileAtomic(out, s.model);
-      return { bytes: modelBytes + dataBytes, ...(s.data ? { externalDataPath: dataPath } : {}) };
-    } catch (e) {
-      if (s.data) await fs.rm(dataPath, { force: true });
-      throw e;
-    }
+    return saveModel(this.proto, this.baseDir, path, {
+      inputs: [this.sourcePath, options.inputPath].filter((p): p is string => p !== undefined),
+      spill: this.initializerBytes() > threshold,
+      minBytes: EXTERNAL_DATA_MIN_BYTES,
+    });
   }
 }
 
 function normDomain(domain: string): string {
   return domain === 'ai.onnx' ? '' : domain;
-}
-
-function readError(path: string, e: NodeJS.ErrnoException): UserError {
-  switch (e.code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${path}`, { hint: 'check the path; pass a .onnx file' });
-    case 'EISDIR':
-      return new UserError(ErrorCodes.NOT_ONNX, `${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file inside it' });
-    case 'ERR_FS_FILE_TOO_LARGE':
-      return new UserError(ErrorCodes.NOT_ONNX, `${path} is larger than 2 GiB, which no ONNX model file can be`, {
-        hint: 'models that large keep their weights in an external data file beside a small .onnx',
-      });
-    default:
-      return new UserError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${e.code ?? e.message}`, { hint: 'check the file permissions' });
-  }
 }

@@ -7,8 +7,13 @@
  * new data file), so the output never points at the source's data file: the output must stand on
  * its own, and the source may be deleted or overwritten later.
  */
-import { alignUp, externalEntries, EXTERNAL, isExternal } from './external-data.js';
-import { tensorBytes } from './initializer.js';
+import { promises as fs } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { assertNotInput, writeFileAtomic } from '../atomic-write.js';
+import { ErrorCodes, UserError } from '../errors.js';
+import { DATA_TYPES, type DataType } from './dtypes.js';
+import { alignUp, externalDataFiles, externalEntries, EXTERNAL, isExternal } from './external-data.js';
+import { storedByteLength, tensorBytes } from './initializer.js';
 import { pb, type onnx } from './proto.js';
 
 /** Move top-level initializers of at least `minBytes` into the file named `location` (relative to the model). */
@@ -34,8 +39,9 @@ export function serializeModel(model: onnx.IModelProto, baseDir: string | undefi
     isExternal(t) ? { ...withoutData(t), rawData: tensorBytes(t, baseDir) } : t;
 
   const place = (t: onnx.ITensorProto): onnx.ITensorProto => {
+    // String tensors keep their string_data inline; small tensors stay inline (sized from dims, unread).
+    if (!spill || !DATA_TYPES[(t.dataType ?? 0) as DataType] || storedByteLength(t) < spill.minBytes) return inline(t);
     const bytes = tensorBytes(t, baseDir);
-    if (!spill || bytes.length < spill.minBytes) return isExternal(t) ? { ...withoutData(t), rawData: bytes } : t;
     const offset = alignUp(cursor);
     if (offset > cursor) parts.push(new Uint8Array(offset - cursor));
     parts.push(bytes);
@@ -46,6 +52,48 @@ export function serializeModel(model: onnx.IModelProto, baseDir: string | undefi
   const top = mapGraph(graph, inline, place);
   const encoded = pb.ModelProto.encode({ ...model, graph: top }).finish();
   return { model: encoded, data: parts.length ? parts : undefined, dataBytes: cursor };
+}
+
+export interface SaveRequest {
+  /** Paths the output must not be: the input model (its external data files are added here). */
+  readonly inputs: readonly string[];
+  /** Move large initializers to `<file>.data`. */
+  readonly spill: boolean;
+  readonly minBytes: number;
+}
+
+/**
+ * Write a model atomically to `path` (and `<path>.data` when spilling), refusing to overwrite the
+ * input model or any data file it reads from. Data first, then the model, so a model file never
+ * points at data that is not there; if the model cannot be written, the new data file is removed.
+ */
+export async function saveModel(
+  model: onnx.IModelProto,
+  baseDir: string | undefined,
+  path: string,
+  req: SaveRequest,
+): Promise<{ bytes: number; externalDataPath?: string }> {
+  const out = resolve(path);
+  const inputs = [...req.inputs, ...externalDataFiles(model, baseDir)];
+  await assertNotInput(out, inputs);
+  const dataName = `${basename(out)}.data`;
+  const dataPath = join(dirname(out), dataName);
+  if (req.spill) {
+    await assertNotInput(dataPath, inputs).catch(() => {
+      throw new UserError(ErrorCodes.OUT_IS_INPUT, `writing ${path} would overwrite ${dataPath}, which the input model reads its weights from`, {
+        hint: 'choose another output file name or folder',
+      });
+    });
+  }
+  const s = serializeModel(model, baseDir, req.spill ? { location: dataName, minBytes: req.minBytes } : undefined);
+  const dataBytes = s.data ? await writeFileAtomic(dataPath, s.data) : 0;
+  try {
+    const modelBytes = await writeFileAtomic(out, s.model);
+    return { bytes: modelBytes + dataBytes, ...(s.data ? { externalDataPath: dataPath } : {}) };
+  } catch (e) {
+    if (s.data) await fs.rm(dataPath, { force: true });
+    throw e;
+  }
 }
 
 /** The tensor's identity and shape, without any of its data fields. */

@@ -54,6 +54,10 @@ export class OrtSessionFactory implements SessionFactory {
     const ort = await loadOrt();
     const base: import('onnxruntime-node').InferenceSession.SessionOptions = {
       graphOptimizationLevel: options.graphOptimization ?? 'all',
+      // At 'extended'/'all', onnxruntime fuses DequantizeLinear -> MatMul/Gemm into MatMulNBits with
+      // accuracy level 4, which also quantizes the activations to int8: a measured int8 model would
+      // then carry error that weight quantization did not cause. Level 0 computes in float.
+      extra: { session: { qdq_matmulnbits_accuracy_level: '0' } },
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
     };
     if (this.chosen === undefined && this.requested !== 'cpu') {

@@ -15,7 +15,9 @@ import {
   quantizeSymmetricPerTensor,
   roundHalfToEven,
 } from './math.js';
-import { fromBfloat16Bits, fromFloat16Bits, roundToType, toBfloat16Bits, toFloat16Bits } from './float-types.js';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '@mc-kit/core';
+import { fromBfloat16Bits, fromFloat16Bits, roundToType, toBfloat16Bits, toFloat16Bits, type FloatType } from './float-types.js';
+import { seededWeights } from './testkit.fixture.js';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 
@@ -181,6 +183,65 @@ describe('float16 / bfloat16 rounding', () => {
     expect([0x3c00, 0x7bff, 0x0001, 0xc000, 0x7c00].map(fromFloat16Bits)).toEqual([1, 65504, 2 ** -24, -2, Infinity]);
     expect([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -0.5, 3.4028234663852886e38].map(toBfloat16Bits)).toEqual([0x3f80, 0x3f80, 0x3f82, 0xbf00, 0x7f80]);
     expect([0x3f80, 0x3f82, 0x0001].map(fromBfloat16Bits)).toEqual([1, 1 + 2 ** -6, 2 ** -133]);
+  });
+});
+
+describe('float16 / bfloat16 agree with @mc-kit/core on float32 inputs', () => {
+  // core rounds through float32 (its inputs are float32 weights); ours rounds straight from the double
+  // (scales are computed in double). On values that are already float32 the two must agree.
+  it('on every 16-bit pattern and on 20000 float32 values across the exponent range', () => {
+    const differ: string[] = [];
+    const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+    for (let b = 0; b < 65536; b++) {
+      if (!same(fromFloat16Bits(b), float16ToFloat32(b))) differ.push(`f16 0x${b.toString(16)}`);
+      if (!same(fromBfloat16Bits(b), bfloat16ToFloat32(b))) differ.push(`bf16 0x${b.toString(16)}`);
+    }
+    const u = seededWeights(20000, 7);
+    for (let i = 0; i < u.length; i++) {
+      const x = Math.fround(u[i] * 2 ** Math.round(u[(i + 1) % u.length] * 40));
+      if (toFloat16Bits(x) !== float32ToFloat16(x)) differ.push(`to f16 ${x}`);
+      if (toBfloat16Bits(x) !== float32ToBfloat16(x)) differ.push(`to bf16 ${x}`);
+    }
+    expect(differ).toEqual([]);
+  });
+});
+
+/**
+ * The conformance table (STYLE.md §3): every format x odd shapes, on seeded data (the exact ties
+ * are in the hand vectors above).
+ * Properties that must hold for any input: codes in range, every non-clamped weight within half a
+ * step of its dequantized value, 0 exact, and the scale as stored.
+ */
+describe('conformance over formats and odd shapes', () => {
+  const formats: [string, { scheme: 'sym' | 'asym'; scaleType: FloatType }][] = [
+    ['sym float32', { scheme: 'sym', scaleType: 'float32' }],
+    ['asym float32', { scheme: 'asym', scaleType: 'float32' }],
+    ['sym float16', { scheme: 'sym', scaleType: 'float16' }],
+    ['asym float16', { scheme: 'asym', scaleType: 'float16' }],
+    ['sym bfloat16', { scheme: 'sym', scaleType: 'bfloat16' }],
+  ];
+  const shapes: [number[], number | undefined][] = [[[7], undefined], [[3, 5], 0], [[3, 5], 1], [[5, 3, 7], 1], [[1, 9], 1], [[4, 1, 3, 3], 0]];
+
+  it.each(formats)('%s', (_, f) => {
+    shapes.forEach(([shape, axis], k) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const w = seededWeights(n, 100 + k, 3);
+      w[0] = 0;
+      const q = quantize(w, shape, { ...f, axis });
+      const d = dequantizeTensor(q, shape);
+      const l = axisLayout(shape, axis);
+      const [lo, hi] = f.scheme === 'sym' ? [-128, 127] : [0, 255];
+      expect(d[0]).toBe(0);
+      expect(Array.from(q.scales).every((v) => v === roundToType(v, f.scaleType))).toBe(true);
+      const bad: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const c = Math.floor(i / l.inner) % l.channels;
+        // half a step, plus the output type's own rounding of the product
+        const near = Math.abs(d[i] - w[i]) <= q.scales[c] / 2 + Math.abs(w[i]) * 2 ** -7;
+        if (q.codes[i] < lo || q.codes[i] > hi || !near) bad.push(i);
+      }
+      expect({ shape, axis, bad }).toEqual({ shape, axis, bad: [] });
+    });
   });
 });
 

@@ -55,6 +55,9 @@ const SEMANTIC_CHANGES: Readonly<Record<string, readonly number[]>> = Object.fre
   LayerNormalization: [],
 });
 
+/** The IR version that introduced each opset int8 may raise to (onnx/docs/Versioning.md). */
+export const MIN_IR_VERSION: Readonly<Record<number, number>> = Object.freeze({ 13: 7, 19: 9 });
+
 /** Ops (default domain) that would read differently at `to` than at `from`, or that are not in the table. */
 export function opsBlockingUpgrade(nodes: readonly NodeProto[], from: number, to: number): string[] {
   const blocking = new Set<string>();

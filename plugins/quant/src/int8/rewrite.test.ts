@@ -16,6 +16,7 @@ import {
   runModel,
   seededWeights,
   testContext,
+  UNFUSED,
 } from './testkit.fixture.js';
 
 const defaults: Int8Options = { scheme: 'sym', granularity: 'channel', minSize: 1024, include: [], exclude: [] };
@@ -30,7 +31,7 @@ const axisOf = (model: OnnxModel, output: string) => {
 
 /** Quantized and reference outputs for the same feeds. */
 async function compareWithReference(original: OnnxModel, quantized: OnnxModel, feeds: Parameters<typeof runModel>[1]) {
-  const [got, want] = await Promise.all([runModel(quantized, feeds), runModel(denseReference(original, quantized), feeds)]);
+  const [got, want] = await Promise.all([runModel(quantized, feeds, UNFUSED), runModel(denseReference(original, quantized), feeds, UNFUSED)]);
   for (const name of Object.keys(want)) {
     expect(relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array)).toBeLessThanOrEqual(1e-5);
   }
@@ -169,34 +170,25 @@ describe('int8 on other consumers', () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, [32, 32]);
     const shared = g.initializer('shared', DataType.FLOAT, [32, 32], seededWeights(1024, 41));
-    const out = g.initializer('exposed', DataType.FLOAT, [32, 32], seededWeights(1024, 42));
+    const exposed = g.initializer('exposed', DataType.FLOAT, [32, 32], seededWeights(1024, 42));
+    const ok = g.initializer('ok', DataType.FLOAT, [32, 32], seededWeights(1024, 43));
     g.output(g.add(g.matMul(x, shared), shared), DataType.FLOAT);
-    g.output(g.matMul(x, out), DataType.FLOAT);
-    g.output(out, DataType.FLOAT);
-    const model = g.build();
-    const e = await expectUserError(quantizeWeights(model, opts(), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
-    expect(e.message).toMatch(/2 float initializers, all skipped/);
-    const report = await quantizeWeights(g.build(), opts(), testContext()).catch(() => undefined);
-    expect(report).toBeUndefined();
-    // The reasons, read through a model where one other weight does qualify:
-    const g2 = new GraphBuilder({ opset: 17 });
-    const x2 = g2.input('x', DataType.FLOAT, [32, 32]);
-    const s2 = g2.initializer('shared', DataType.FLOAT, [32, 32], seededWeights(1024, 41));
-    const ok = g2.initializer('ok', DataType.FLOAT, [32, 32], seededWeights(1024, 43));
-    g2.output(g2.add(g2.matMul(x2, s2), s2), DataType.FLOAT);
-    g2.output(g2.matMul(x2, ok), DataType.FLOAT);
-    const r = await quantizeWeights(g2.build(), opts(), testContext());
-    expect(byName(r.tensors).shared.reason).toBe('also consumed by Add input 1 (Add_0), which is not a weight input');
-    expect(byName(r.tensors).ok.action).toBe('int8');
+    g.output(g.matMul(g.matMul(x, exposed), ok), DataType.FLOAT);
+    g.output(exposed, DataType.FLOAT);
+    const r = byName((await quantizeWeights(g.build(), opts(), testContext())).tensors);
+    expect(r.shared.reason).toBe('also consumed by Add input 1 (Add_0), which is not a weight input');
+    expect(r.exposed.reason).toBe('also a graph output');
+    expect(r.ok.action).toBe('int8');
   });
 });
 
 describe('opset', () => {
   it('raises an opset-11 model to 13 when every op means the same there', async () => {
-    const original = mlp({ opset: 11 });
-    const model = mlp({ opset: 11 });
+    const original = mlp({ opset: 11, irVersion: 6 });
+    const model = mlp({ opset: 11, irVersion: 6 });
     const result = await quantizeWeights(model, opts(), testContext());
     expect(model.opset('')).toBe(13);
+    expect(Number(model.proto.irVersion)).toBe(7); // opset 13 came with IR 7
     expect(result.notes.join('\n')).toMatch(/raised the default-domain opset from 11 to 13/);
     await compareWithReference(original, model, MLP_INPUT);
   });
@@ -235,12 +227,29 @@ describe('float16 weights', () => {
     const q = model.getInitializer('w_q')!;
     const s = model.getInitializer('w_scale')!;
     const expected = dequantize(q.readTyped() as Int8Array, q.dims, s.readFloat32(), new Int8Array(64), 1, 'float16');
-    exposeTensor(model, 'w', DataType.FLOAT16);
     const x = Uint16Array.from(seededWeights(64, 53), (v) => toFloat16Bits(v));
     const feeds = { x: { type: 'float16' as const, data: x, dims: [2, 32] } };
-    const out = await runModel(model, feeds);
-    expect(out.w.data).toEqual(Uint16Array.from(expected, (v) => toFloat16Bits(v)));
-    const ref = await runModel(denseReference(original, model), feeds);
-    expect(out[model.outputs[0].name!].data).toEqual(ref[model.outputs[0].name!].data);
+    const y = model.outputs[0].name!;
+    const [out, ref] = await Promise.all([runModel(model, feeds, UNFUSED), runModel(denseReference(original, model), feeds, UNFUSED)]);
+    expect(out[y].data).toEqual(ref[y].data);
+    exposeTensor(model, 'w', DataType.FLOAT16);
+    const exposed = await runModel(model, feeds);
+    expect(exposed.w.data).toEqual(Uint16Array.from(expected, (v) => toFloat16Bits(v)));
+  });
+});
+
+describe('bfloat16 weights', () => {
+  // Graph only: onnxruntime's CPU provider has no bfloat16 MatMul to run the result with.
+  it('stores bfloat16 scales and raises opset 17 to 19 (and IR 8 to 9)', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.BFLOAT16, [2, 32]);
+    const w = g.initializer('w', DataType.BFLOAT16, [32, 64], seededWeights(2048, 71));
+    g.output(g.matMul(x, w), DataType.BFLOAT16);
+    const model = g.build();
+    const result = await quantizeWeights(model, opts(), testContext());
+    expect([model.opset(''), Number(model.proto.irVersion)]).toEqual([19, 9]);
+    expect(model.getInitializer('w_scale')!.dataType).toBe(DataType.BFLOAT16);
+    expect(result.bitsPerWeight).toBeCloseTo((8 * 2048 + 24 * 64) / 2048, 12);
+    expect(result.notes.join('\n')).toMatch(/IR version from 8 to 9/);
   });
 });

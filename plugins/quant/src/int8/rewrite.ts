@@ -19,7 +19,7 @@ import {
 } from '@mc-kit/core';
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
-import { ensureOpset } from './opset.js';
+import { ensureOpset, MIN_IR_VERSION } from './opset.js';
 import { selectWeights, type Candidate, type SelectOptions } from './select.js';
 
 export type Granularity = 'channel' | 'tensor';
@@ -71,6 +71,16 @@ function nothingHint(skipped: ReturnType<typeof selectWeights>['skipped'], opts:
   return 'int8 quantizes float weights of MatMul, Gemm, Conv and Gather (embedding) nodes; this model has none it can take';
 }
 
+/** New opset, and the IR version it needs (onnxruntime does not check that pairing; onnx.checker does). */
+function raiseOpset(model: OnnxModel, version: number): string | undefined {
+  model.setOpset('', version);
+  const ir = Number(model.proto.irVersion ?? 0);
+  const needed = MIN_IR_VERSION[version] ?? 0;
+  if (ir >= needed) return undefined;
+  model.proto.irVersion = needed; // no OnnxModel method for it: the proto is the documented escape hatch
+  return `raised the IR version from ${ir} to ${needed}, which opset ${version} needs`;
+}
+
 /** Write one quantized weight into the graph in place of the float initializer. */
 function apply(model: OnnxModel, c: Candidate, q: QuantizedTensor): void {
   const name = c.init.name;
@@ -101,7 +111,8 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { candidates, skipped } = selectWeights(model, opts);
   if (candidates.length === 0) {
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight qualifies (${skipped.length} float initializers, all skipped)`, {
+    const why = skipped.length ? `${skipped.length} float initializers, all skipped` : 'the model has no float initializers';
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight qualifies (${why})`, {
       hint: nothingHint(skipped, opts),
     });
   }
@@ -114,7 +125,7 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   try {
     for (const c of candidates) {
       throwIfAborted(ctx.signal);
-      task.update(`int8 ${c.init.name}`);
+      task.update(`int8 ${c.init.name} (${c.role})`);
       quantized.push(quantizeCandidate(c, opts));
       task.tick();
     }
@@ -123,7 +134,7 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
     throw e;
   }
 
-  if (upgrade.raise) model.setOpset('', required);
+  const irNote = upgrade.raise ? raiseOpset(model, required) : undefined;
   const tensors: TensorReport[] = [];
   let bits = 0;
   let weights = 0;
@@ -155,5 +166,6 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
     `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
   ];
   if (upgrade.note) notes.push(upgrade.note);
+  if (irNote) notes.push(irNote);
   return { tensors, notes, bitsPerWeight };
 }

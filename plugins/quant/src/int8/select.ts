@@ -43,7 +43,7 @@ function intAttr(node: NodeProto, name: string, fallback: number): number {
   return a?.i === undefined || a.i === null ? fallback : Number(a.i);
 }
 
-const describe = (c: Consumer) => `${c.node.opType} input ${c.inputIndex}${c.node.name ? ` (${c.node.name})` : ''}`;
+const where = (c: Consumer) => `${c.node.opType} input ${c.inputIndex}${c.node.name ? ` (${c.node.name})` : ''}`;
 
 /** The output-channel axis when `c` reads the tensor as a weight, else undefined. */
 function weightAxis(c: Consumer, rank: number): number | undefined {
@@ -63,36 +63,62 @@ function weightAxis(c: Consumer, rank: number): number | undefined {
   }
 }
 
-function matches(globs: readonly string[], names: readonly string[]): string | undefined {
-  for (const g of globs) {
-    const isMatch = picomatch(g, { dot: true });
-    if (names.some((n) => isMatch(n))) return g;
+/** Compiled once per run: a model can have thousands of initializers. */
+interface Globs {
+  readonly include: readonly [string, (name: string) => boolean][];
+  readonly exclude: readonly [string, (name: string) => boolean][];
+}
+
+const compile = (globs: readonly string[]) => globs.map((g) => [g, picomatch(g, { dot: true })] as [string, (n: string) => boolean]);
+
+/** The first glob that matches one of the names. */
+function firstMatch(globs: Globs['include'], names: readonly string[]): string | undefined {
+  return globs.find(([, isMatch]) => names.some((n) => isMatch(n)))?.[0];
+}
+
+/**
+ * Every reader of every tensor, in one pass (as OnnxModel.consumers() finds them, subgraph nodes
+ * included): asking consumers() per initializer would rescan the graph thousands of times on an LLM.
+ */
+function consumerIndex(nodes: readonly NodeProto[], into = new Map<string, Consumer[]>()): Map<string, Consumer[]> {
+  for (const node of nodes) {
+    (node.input ?? []).forEach((name, inputIndex) => {
+      const list = into.get(name);
+      if (list) list.push({ node, inputIndex });
+      else into.set(name, [{ node, inputIndex }]);
+    });
+    for (const a of node.attribute ?? []) {
+      if (a.g) consumerIndex(a.g.node ?? [], into);
+      for (const g of a.graphs ?? []) consumerIndex(g.node ?? [], into);
+    }
   }
-  return undefined;
+  return into;
 }
 
 /** Decide for one float initializer: a Candidate, or a skip reason. */
-function decide(model: OnnxModel, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, opts: SelectOptions): Candidate | string {
+function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number): Candidate | string {
   if (outputs.has(init.name)) return 'also a graph output';
-  const consumers = model.consumers(init.name);
+  const consumers = readers.get(init.name) ?? [];
   if (consumers.length === 0) return 'not consumed by any node';
   const rank = init.dims.length;
   const axes = consumers.map((c) => weightAxis(c, rank));
   const other = consumers.find((_, i) => axes[i] === undefined);
   if (other) {
     return axes.every((a) => a === undefined)
-      ? `not a weight input (feeds ${describe(other)})`
-      : `also consumed by ${describe(other)}, which is not a weight input`;
+      ? `not a weight input (feeds ${where(other)})`
+      : `also consumed by ${where(other)}, which is not a weight input`;
   }
   if (rank < 2) return `rank-${rank} tensor (bias or norm)`;
-  if (new Set(axes).size > 1) return `consumers disagree on the output-channel axis (${consumers.map(describe).join(', ')})`;
+  if (new Set(axes).size > 1) return `consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`;
   if (floatType === undefined) return `${DataType[init.dataType]} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`;
   const names = [init.name, ...consumers.map((c) => c.node.name ?? '').filter((n) => n !== '')];
-  const excludedBy = matches(opts.exclude, names);
+  const excludedBy = firstMatch(globs.exclude, names);
   if (excludedBy !== undefined) return `excluded by --exclude ${excludedBy}`;
-  if (opts.include.length > 0 && matches(opts.include, names) === undefined) return `not matched by --include ${opts.include.join(',')}`;
-  if (init.elementCount < opts.minSize) return `${init.elementCount} elements < --min-size ${opts.minSize}`;
-  return { init, axis: axes[0] as number, floatType, role: describe(consumers[0]) };
+  if (globs.include.length > 0 && firstMatch(globs.include, names) === undefined) {
+    return `not matched by --include ${globs.include.map(([g]) => g).join(',')}`;
+  }
+  if (init.elementCount < minSize) return `${init.elementCount} elements < --min-size ${minSize}`;
+  return { init, axis: axes[0] as number, floatType, role: where(consumers[0]) };
 }
 
 /** Every float initializer in the graph, split into what to quantize and what to leave (with why). */
@@ -100,6 +126,8 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
   // A graph input that is also an initializer (keep_initializers_as_inputs, IR < 4) is a weight with
   // an overridable default; removeInitializer drops its input entry, as onnxruntime's quantizer does.
   const outputs = new Set(model.outputs.map((v) => v.name ?? ''));
+  const globs: Globs = { include: compile(opts.include), exclude: compile(opts.exclude) };
+  const readers = consumerIndex(model.nodes);
   const candidates: Candidate[] = [];
   const skipped: Skipped[] = [];
   for (const name of model.initializerNames()) {
@@ -107,7 +135,7 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
     if (!init) continue;
     const floatType = FLOAT_TYPES.get(init.dataType);
     if (floatType === undefined && init.dataType !== DataType.DOUBLE) continue; // ints, bools: not weights
-    const d = decide(model, init, floatType, outputs, opts);
+    const d = decide(readers, init, floatType, outputs, globs, opts.minSize);
     if (typeof d === 'string') skipped.push({ init, reason: d });
     else candidates.push(d);
   }

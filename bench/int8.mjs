@@ -1,0 +1,61 @@
+// int8 benchmarks: quantization throughput on a 4096x4096 float32 matrix (the math kernel, and the
+// whole `mc compress` on a model holding that matrix), and the peak RSS of `mc compress` relative to
+// the model file.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { DataType } from '@mc-kit/core';
+import { GraphBuilder } from '@mc-kit/core/testing';
+import { quantize } from '@mc-kit/plugin-quant';
+import { REPO, mcWithPeakRss, mib, table, timeIt } from './lib/measure.mjs';
+
+function randomMatrix(n, seed = 1) {
+  let s = seed >>> 0;
+  const w = new Float32Array(n * n);
+  for (let i = 0; i < w.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    w[i] = (s / 2 ** 32 - 0.5) * 0.2;
+  }
+  return w;
+}
+
+export async function benchInt8() {
+  const N = 4096;
+  const w = randomMatrix(N);
+  const rows = [];
+  for (const [scheme, axis, label] of [['sym', 1, 'sym, per column (MatMul)'], ['sym', 0, 'sym, per row (Gemm/Conv)'], ['asym', 1, 'asym, per column'], ['sym', undefined, 'sym, per tensor']]) {
+    const s = timeIt(() => quantize(w, [N, N], { scheme, axis }), 3);
+    rows.push([`quantize ${label}`, (N * N / s / 1e6).toFixed(1), s.toFixed(3)]);
+  }
+
+  // The whole CLI on a model holding one 4096x4096 MatMul weight (64 MiB file).
+  const dir = mkdtempSync(join(tmpdir(), 'mc-bench-int8-'));
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, ['batch', N]);
+  const y = g.matMul(x, g.initializer('w', DataType.FLOAT, [N, N], w));
+  g.output(y, DataType.FLOAT, ['batch', N]);
+  const modelPath = join(dir, 'matmul-4096.onnx');
+  await g.build().save(modelPath);
+  const fileBytes = statSync(modelPath).size;
+
+  const baseline = mcWithPeakRss(['list', '--json']);
+  const big = mcWithPeakRss(['compress', modelPath, '--method', 'int8', '--out', join(dir, 'q.onnx'), '--results', join(dir, 'r'), '--json']);
+  const small = mcWithPeakRss(['compress', join(REPO, 'examples/mnist-cnn'), '--method', 'int8', '--out', join(dir, 'mnist-q.onnx'), '--results', join(dir, 'r'), '--json']);
+  rows.push(['mc compress --method int8 (64 MiB model, wall)', (N * N / big.wall / 1e6).toFixed(1), big.wall.toFixed(3)]);
+
+  console.log('int8 quantization throughput, 4096x4096 float32 (median of 3)');
+  console.log(table(['what', 'M weights/s', 'seconds'], rows));
+  console.log('');
+  console.log('peak RSS of mc compress --method int8');
+  console.log(
+    table(
+      ['model', 'file', 'peak RSS', 'RSS / file', '(RSS - baseline) / file'],
+      [
+        ['matmul-4096 (one 4096x4096 weight)', mib(fileBytes), mib(big.peakRss), (big.peakRss / fileBytes).toFixed(2), ((big.peakRss - baseline.peakRss) / fileBytes).toFixed(2)],
+        ['examples/mnist-cnn', mib(statSync(join(REPO, 'examples/mnist-cnn/model.onnx')).size), mib(small.peakRss), '-', '-'],
+        ['baseline: mc list (node + oclif + plugins)', '-', mib(baseline.peakRss), '-', '-'],
+      ],
+    ),
+  );
+}
