@@ -60,7 +60,7 @@ describe('validateParamSpecs', () => {
     expect(() => validateParamSpecs([{ name: 'out', type: 'string', description: '' }], 'p')).toThrow(/reserved/);
     expect(() => validateParamSpecs([{ name: 'a', type: 'string', description: '' }, { name: 'a', type: 'string', description: '' }], 'p')).toThrow(/twice/);
     expect(() => validateParamSpecs([{ name: 'e', type: 'enum', description: '' }], 'p')).toThrow(/needs options/);
-    expect(() => validateParamSpecs([{ name: 'b', type: 'integer', description: '', default: 20, max: 8 }], 'p')).toThrow(/between/);
+    expect(() => validateParamSpecs([{ name: 'b', type: 'integer', description: '', default: 20, max: 8 }], 'p')).toThrow(/--b must be at most 8 \(got 20\)/);
     expect(() => validateParamSpecs(specs, 'p')).not.toThrow();
   });
 });
