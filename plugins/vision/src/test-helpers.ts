@@ -6,9 +6,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import onnxProto from 'onnx-proto';
 import { OrtSessionFactory, createRunContext, sha256Bytes } from '@mc-kit/core';
 import type { RunContext } from '@mc-kit/core';
+import { DataType } from '@mc-kit/core';
+import { GraphBuilder } from '@mc-kit/core/testing';
 
 /** The shared assets folder (../shared from the repo root), as test/helpers/cli.ts finds it. */
 export const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../..', '../shared');
@@ -70,42 +71,21 @@ export interface LinearModelSpec {
   featuresFirst?: boolean;
 }
 
-const FLOAT = 1;
-
-function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-  };
-}
-
 /** x [N, C, H, W] -> Flatten -> MatMul W -> logits [N, classes]; opset 13. */
 export function linearClassifier(spec: LinearModelSpec): Uint8Array {
   const [c, h, w] = spec.chw;
   const features = c * h * w;
   if (spec.weights.length !== features) throw new Error(`weights need ${features} rows`);
   const classes = spec.weights[0].length;
-  const nodes: onnxProto.onnx.INodeProto[] = [
-    { opType: 'Flatten', input: ['x'], output: ['features'], attribute: [{ name: 'axis', type: 2, i: 1 }] },
-    { opType: 'MatMul', input: ['features', 'W'], output: ['logits'] },
-  ];
-  const inputs = [valueInfo('x', ['N', c, h, w])];
-  if (spec.extraInput) inputs.push(valueInfo('mask', ['N']));
-  const logits = valueInfo('logits', ['N', classes]);
-  const outputs = spec.featuresFirst ? [valueInfo('features', ['N', features]), logits] : [logits];
-  const model: onnxProto.onnx.IModelProto = {
-    irVersion: 8,
-    producerName: 'mc-vision-tests',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'linear',
-      node: nodes,
-      initializer: [{ name: 'W', dataType: FLOAT, dims: [features, classes], floatData: spec.weights.flat() }],
-      input: inputs,
-      output: outputs,
-    },
-  };
-  return onnxProto.onnx.ModelProto.encode(model).finish();
+  const g = new GraphBuilder({ opset: 13 });
+  const x = g.input('x', DataType.FLOAT, ['N', c, h, w]);
+  if (spec.extraInput) g.input('mask', DataType.FLOAT, ['N']);
+  const W = g.initializer('W', DataType.FLOAT, [features, classes], Float32Array.from(spec.weights.flat()));
+  const [flat] = g.node('Flatten', [x], { axis: 1 }, { outputs: ['features'] });
+  const [logits] = g.node('MatMul', [flat, W], {}, { outputs: ['logits'] });
+  if (spec.featuresFirst) g.output(flat, DataType.FLOAT, ['N', features]);
+  g.output(logits, DataType.FLOAT, ['N', classes]);
+  return g.toBytes();
 }
 
 export function testContext(signal?: AbortSignal): RunContext {
