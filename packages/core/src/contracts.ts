@@ -98,6 +98,8 @@ export interface DatasetRef {
   readonly path?: string;
   /** optional limit (--limit) */
   readonly limit?: number;
+  /** record field to read for jsonl/parquet text (--field); the provider's default when absent */
+  readonly field?: string;
 }
 
 export interface DatasetBase {
@@ -127,6 +129,23 @@ export interface ImageClassDataset extends DatasetBase {
   readonly channels: number;
   readonly labels: readonly string[];
   batches(batchSize: number): AsyncIterable<ImageClassBatch>;
+}
+
+/**
+ * kind 'text': records of raw text exactly as stored, in file order, empty ones INCLUDED (WikiText-2's
+ * classic join needs its empty rows; bpc drops empty records itself, spec bpc-perplexity A.2).
+ */
+export interface TextSubset {
+  readonly name: string;
+  readonly records: readonly string[];
+}
+
+export interface TextDataset extends DatasetBase {
+  readonly kind: 'text';
+  /** one subset for a plain corpus; three for the llm-compression layout (python, cc, arxiv_math) */
+  readonly subsets: readonly TextSubset[];
+  /** how whole-text protocols (classic perplexity) join records: "\n\n" for WikiText-2 rows */
+  readonly join: string;
 }
 
 export type Dataset = DatasetBase & Record<string, unknown>;

@@ -5,7 +5,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { LoadedModel } from './contracts.js';
+import { createRunContext } from './context.js';
+import type { LoadedModel, RunContext } from './contracts.js';
+import { isHubRef, resolveHubRef } from './hub/index.js';
+import { OrtSessionFactory } from './session/factory.js';
 import { sha256File } from './digest.js';
 import { ErrorCodes, UserError } from './errors.js';
 
@@ -17,10 +20,16 @@ export interface ResolvedModelRef {
 
 const CANDIDATES = ['model.onnx', join('onnx', 'model.onnx')];
 
-export function resolveModelRef(ref: string): ResolvedModelRef {
-  if (ref.startsWith('hf:')) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `hub references (${ref}) are not supported yet`, { hint: 'download the model folder and pass its path' });
+/** A local path, or `hf:owner/name[@rev]` downloaded once into the cache (hub/download.ts). */
+export async function resolveModelRef(ref: string, ctx?: RunContext): Promise<ResolvedModelRef> {
+  if (isHubRef(ref)) {
+    const { dir } = await resolveHubRef(ref, 'model', ctx ?? quietContext());
+    return { ...resolveLocalModel(dir), ref };
   }
+  return resolveLocalModel(ref);
+}
+
+function resolveLocalModel(ref: string): ResolvedModelRef {
   const abs = resolve(ref);
   if (!existsSync(abs)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${ref}`, { hint: 'pass a .onnx file or a folder that holds model.onnx' });
   const st = statSync(abs);
@@ -35,9 +44,14 @@ export function resolveModelRef(ref: string): ResolvedModelRef {
   return { ref, path: abs, dir: existsSync(join(dir, 'config.json')) ? dir : undefined };
 }
 
+/** For callers without a context (inspect): downloads report nothing. */
+function quietContext(): RunContext {
+  return createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true });
+}
+
 /** Resolve a ref and read what evaluation needs (config.json, digest, size). */
-export async function loadModelRef(ref: string): Promise<LoadedModel> {
-  const r = resolveModelRef(ref);
+export async function loadModelRef(ref: string, ctx?: RunContext): Promise<LoadedModel> {
+  const r = await resolveModelRef(ref, ctx);
   let config: Record<string, unknown> | undefined;
   if (r.dir && existsSync(join(r.dir, 'config.json'))) {
     try {

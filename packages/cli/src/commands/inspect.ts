@@ -9,8 +9,8 @@ export default class Inspect extends McCommand {
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
 
   async run(): Promise<InspectReport> {
-    const { args } = await this.parse(Inspect);
-    const report = await inspectModel(args.model);
+    const { args, flags } = await this.parse(Inspect);
+    const report = await inspectModel(args.model, await this.context(flags));
     this.log(renderInspect(report));
     return report;
   }

@@ -46,7 +46,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
     const compressor = registry.compressor(m.id);
     return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
   });
-  const source = resolveModelRef(request.model);
+  const source = await resolveModelRef(request.model, ctx);
   const out = resolve(request.out);
   await assertNotInput(out, [source.path]);
   await assertWritableDir(dirname(out), `--out ${request.out}`);

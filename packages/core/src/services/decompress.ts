@@ -23,7 +23,7 @@ export interface DecompressResult {
 
 export async function decompressModel(registry: Registry, request: { model: string; out: string }, ctx: RunContext): Promise<DecompressResult> {
   const t0 = performance.now();
-  const source = resolveModelRef(request.model);
+  const source = await resolveModelRef(request.model, ctx);
   const out = resolve(request.out);
   await assertNotInput(out, [source.path]);
   await assertWritableDir(dirname(out), `--out ${request.out}`);

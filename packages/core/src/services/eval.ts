@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
+import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { loadModelRef } from '../model-ref.js';
 import { parseParams } from '../params.js';
 import type { Registry } from '../registry.js';
@@ -20,6 +21,8 @@ export interface EvalRequest {
   /** force a provider id instead of detection */
   readonly datasetType?: string;
   readonly limit?: number;
+  /** record field for jsonl/parquet text */
+  readonly field?: string;
   readonly params: Record<string, unknown>;
   readonly seed: number;
 }
@@ -28,13 +31,19 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   const t0 = performance.now();
   const metric = registry.metric(request.metric);
   const params = parseParams(metric.params, request.params, `--metric ${metric.id}`);
-  const model = await loadModelRef(request.model);
+  const model = await loadModelRef(request.model, ctx);
+  const datasetPath = isHubRef(request.dataset)
+    ? (await resolveHubRef(request.dataset, 'dataset', ctx)).dir
+    : existsSync(resolve(request.dataset))
+      ? resolve(request.dataset)
+      : undefined;
   const ref: DatasetRef = {
     ref: request.dataset,
-    path: existsSync(resolve(request.dataset)) ? resolve(request.dataset) : undefined,
+    path: datasetPath,
     limit: request.limit,
+    field: request.field,
   };
-  if (!ref.path && !request.dataset.startsWith('hf:')) {
+  if (!ref.path) {
     throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${request.dataset}`, { hint: 'pass a dataset folder or file' });
   }
   const provider = await chooseProvider(registry, ref, metric.datasetKinds, metric.id, request.datasetType);

@@ -1,5 +1,6 @@
 /** inspect: what is in an ONNX file — opsets, inputs/outputs, parameters, initializers by dtype, mc metadata. */
 import { statSync } from 'node:fs';
+import type { RunContext } from '../contracts.js';
 import { resolveModelRef } from '../model-ref.js';
 import { DataType } from '../onnx/dtypes.js';
 import type { ValueInfoProto } from '../onnx/model.js';
@@ -30,8 +31,8 @@ export interface InspectReport {
   readonly mc?: { method: string; steps: StepRecord[]; bitsPerWeight?: number; sourceSha256?: string };
 }
 
-export async function inspectModel(ref: string): Promise<InspectReport> {
-  const { path } = resolveModelRef(ref);
+export async function inspectModel(ref: string, ctx?: RunContext): Promise<InspectReport> {
+  const { path } = await resolveModelRef(ref, ctx);
   const model = await OnnxModel.load(path);
   const p = model.proto;
   const ops: Record<string, number> = {};

@@ -1,0 +1,34 @@
+/** What both LM metrics need first: a tokenizer, the adapter, and a context-length check. */
+import { ErrorCodes, loadCausalLM, loadTokenizer, UserError, type CausalLM, type LoadedModel, type LossHead, type RunContext, type TextDataset, type TextTokenizer } from '@mc-kit/core';
+
+export interface LmSetup {
+  readonly lm: CausalLM;
+  readonly tokenizer: TextTokenizer;
+}
+
+export async function openLm(model: LoadedModel, ctx: RunContext, lossHead: LossHead): Promise<LmSetup> {
+  if (!model.dir) {
+    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `no tokenizer for ${model.ref}: pass the model's folder (with tokenizer.json), not the bare .onnx file`, {
+      hint: 'a language model is a folder laid out like a Hugging Face repo: model.onnx, tokenizer.json, tokenizer_config.json, config.json',
+    });
+  }
+  const tokenizer = await loadTokenizer(model.dir);
+  const lm = await loadCausalLM(model, ctx, { lossHead });
+  return { lm, tokenizer };
+}
+
+/** The window the model sees must fit its context (config.json); say what would fit. */
+export function checkContext(lm: CausalLM, tokens: number, flag: string, hint: string): void {
+  if (lm.contextLength !== undefined && tokens > lm.contextLength) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `${flag} ${tokens} is larger than the model's context of ${lm.contextLength} tokens (config.json)`, { hint });
+  }
+}
+
+export function textData(data: unknown): TextDataset {
+  return data as TextDataset;
+}
+
+/** Result keys: the single subset is the metric itself; several subsets get their names plus 'average'. */
+export function valueKey(metric: string, data: TextDataset, subset: string): string {
+  return data.subsets.length === 1 ? metric : subset;
+}

@@ -1,0 +1,66 @@
+/**
+ * perplexity, in two modes whose numbers must never share a table (spec bpc-perplexity.md §B):
+ *  - classic (default): records joined with the dataset's join ("\n\n" for WikiText-2 rows),
+ *    tokenized once, floor(N / seqlen) non-overlapping chunks, seqlen - 1 targets each, tail
+ *    dropped; PPL = exp(mean of per-chunk mean NLL) = exp(Σ NLL / Σ targets) (equal chunks).
+ *  - strided: the Hugging Face guide, windows of seqlen every --stride, the tail scored; PPL =
+ *    exp(Σ NLL / Σ targets), exact token weighting.
+ */
+import { ErrorCodes, UserError, type LoadedModel, type Metric, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import { prefixed } from './bpc.js';
+import { checkContext, openLm, textData, valueKey } from './lm-setup.js';
+import { scoreWindows } from './score.js';
+import { streamJoined } from './text-stream.js';
+import { classicChunks, stridedWindows } from './windows.js';
+
+export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
+  { name: 'mode', type: 'enum', options: ['classic', 'strided'], description: 'classic: non-overlapping chunks, tail dropped (SparseGPT/Wanda/GPTQ); strided: the Hugging Face guide', default: 'classic' },
+  { name: 'seqlen', type: 'integer', description: 'tokens per chunk (classic) or per window (strided); the papers use 2048', default: 2048, min: 2, max: 1_000_000 },
+  { name: 'stride', type: 'integer', description: 'strided mode: tokens between window starts', default: 512, min: 1, max: 1_000_000 },
+  { name: 'batch-size', type: 'integer', description: 'windows per model run', default: 1, min: 1, max: 1024 },
+  { name: 'loss', type: 'enum', options: ['fused', 'logits'], description: 'fused: the graph returns one NLL per token; logits: log-softmax in JS', default: 'fused' },
+]);
+
+export class PerplexityMetric implements Metric {
+  readonly id = 'perplexity';
+  readonly summary = 'perplexity: classic non-overlapping chunks (default, seqlen 2048) or the strided HF guide';
+  readonly datasetKinds = ['text'] as const;
+  readonly params = PERPLEXITY_PARAMS;
+
+  async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
+    const data = textData(dataset);
+    const mode = params.mode as 'classic' | 'strided';
+    const seqlen = params.seqlen as number;
+    const { lm, tokenizer } = await openLm(model, ctx, params.loss as 'fused' | 'logits');
+    try {
+      checkContext(lm, seqlen, '--seqlen', `e.g. --seqlen ${lm.contextLength}`);
+      const values: Record<string, MetricValue> = {};
+      const sums: Record<string, number> = {};
+      let samples = 0;
+      for (const subset of data.subsets) {
+        const stream = streamJoined(subset.records, data.join, tokenizer);
+        const plan = mode === 'classic' ? classicChunks(stream.ids.length, seqlen) : stridedWindows(stream.ids.length, seqlen, params.stride as number);
+        if (plan.windows.length === 0) {
+          throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one chunk of ${seqlen}`, { hint: 'use a larger corpus or a smaller --seqlen' });
+        }
+        const task = ctx.progress.start(`perplexity ${subset.name}`, plan.windows.length);
+        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task);
+        const ppl = Math.exp(s.totalNats / s.scored);
+        task.done(`perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
+        values[valueKey('perplexity', data, subset.name)] = { value: ppl, higherIsBetter: false };
+        Object.assign(sums, prefixed(data.subsets.length > 1 ? subset.name : '', {
+          total_nats: s.totalNats,
+          scored_tokens: s.scored,
+          windows: s.windows,
+          tokens: stream.ids.length,
+          unscored_tail: plan.tail,
+          characters: stream.characters,
+        }));
+        samples += subset.records.length;
+      }
+      return { metric: 'perplexity', metricVersion: 1, values, sums, samples, details: { mode, seqlen, stride: mode === 'strided' ? params.stride : undefined, tokenizer: tokenizer.digest } };
+    } finally {
+      await lm.release();
+    }
+  }
+}
