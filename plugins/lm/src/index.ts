@@ -3,3 +3,4 @@ export { BpcMetric, BPC_PARAMS } from './metrics/bpc.js';
 export { PerplexityMetric, PERPLEXITY_PARAMS } from './metrics/perplexity.js';
 export { classicChunks, slidingWindows, stridedWindows, type Window, type WindowPlan } from './metrics/windows.js';
 export { codePoints, streamJoined, streamPerRecord, type TokenStream } from './metrics/text-stream.js';
+export * from './datasets/index.js';

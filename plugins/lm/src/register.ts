@@ -1,5 +1,10 @@
-import { definePlugin, metric } from '@mc-kit/core';
+import { datasetProvider, definePlugin, metric } from '@mc-kit/core';
+import { textDatasetFactories } from './datasets/index.js';
 import { BpcMetric } from './metrics/bpc.js';
 import { PerplexityMetric } from './metrics/perplexity.js';
 
-export default definePlugin([metric(() => new BpcMetric()), metric(() => new PerplexityMetric())]);
+export default definePlugin([
+  metric(() => new BpcMetric()),
+  metric(() => new PerplexityMetric()),
+  ...textDatasetFactories.map((create) => datasetProvider(create)),
+]);

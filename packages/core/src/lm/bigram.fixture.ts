@@ -33,14 +33,16 @@ export interface BigramOptions {
   logitsName?: string;
   /** declare input_ids as int32 */
   int32Ids?: boolean;
+  /** another square table (default TABLE) */
+  table?: readonly (readonly number[])[];
 }
 
 export function bigramModel(options: BigramOptions = {}): OnnxModel {
   const g = new GraphBuilder({ opset: options.opset ?? 17 });
-  const flat = TABLE.flat();
-  const table = options.fp16
-    ? g.initializer('table', DataType.FLOAT16, [V, V], Float32Array.from(flat))
-    : g.initializer('table', DataType.FLOAT, [V, V], Float32Array.from(flat));
+  const rows = options.table ?? TABLE;
+  const n = rows.length;
+  const flat = Float32Array.from(rows.flat());
+  const table = g.initializer('table', options.fp16 ? DataType.FLOAT16 : DataType.FLOAT, [n, n], flat);
   let ids = g.input('input_ids', options.int32Ids ? DataType.INT32 : DataType.INT64, ['batch', 'sequence']);
   if (options.attentionMask) g.input('attention_mask', DataType.INT64, ['batch', 'sequence']);
   if (options.positionIds) g.input('position_ids', DataType.INT64, ['batch', 'sequence']);
@@ -55,7 +57,7 @@ export function bigramModel(options: BigramOptions = {}): OnnxModel {
   }
   if (options.useCacheBranch) g.input('use_cache_branch', DataType.BOOL, [1]);
   const logits = g.node('Gather', [table, ids], { axis: 0 }, { outputs: [options.logitsName ?? 'logits'] })[0];
-  g.output(logits, options.fp16 ? DataType.FLOAT16 : DataType.FLOAT, ['batch', 'sequence', V]);
+  g.output(logits, options.fp16 ? DataType.FLOAT16 : DataType.FLOAT, ['batch', 'sequence', n]);
   return g.build();
 }
 

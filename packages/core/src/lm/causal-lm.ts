@@ -12,7 +12,7 @@ import { BugError, ErrorCodes, UserError } from '../errors.js';
 import { float16ArrayToFloat32 } from '../onnx/dtypes.js';
 import { OnnxModel } from '../onnx/model.js';
 import type { McSession, SessionOptions } from '../session/types.js';
-import { buildFeeds, inputSpecs } from './feeds.js';
+import { buildFeeds, inputSpecs, type InputSpec } from './feeds.js';
 import { appendLossHead, findLogitsOutput, LOSS_OUTPUT, LOSS_TARGETS } from './loss-head.js';
 import { nllFromLogits } from './nll.js';
 import type { CausalLM, CausalLMOptions, LossHead, TokenWindows } from './types.js';
@@ -28,27 +28,13 @@ export function contextLengthOf(config: Record<string, unknown> = {}): number | 
 
 export async function loadCausalLM(model: LoadedModel, ctx: RunContext, options: CausalLMOptions = {}): Promise<LoadedCausalLM> {
   const lossHead = options.lossHead ?? 'fused';
-  const graph = await OnnxModel.load(model.path);
-  const specs = inputSpecs(graph.inputs, new Set(graph.initializerNames()));
-  const logitsInfo = findLogitsOutput(graph);
-  if (!logitsInfo?.name) {
-    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
-  }
-  const logitsName = logitsInfo.name;
+  const { specs, logitsName, vocabDim, bytes } = await prepare(model.path, lossHead);
   const config = model.config ?? {};
-  const vocabDim = logitsInfo.type?.tensorType?.shape?.dim?.[2]?.dimValue;
-  const vocabSize = typeof vocabDim === 'number' && vocabDim > 0 ? vocabDim : typeof config.vocab_size === 'number' ? config.vocab_size : 0;
+  const vocabSize = vocabDim ?? (typeof config.vocab_size === 'number' ? config.vocab_size : 0);
   const contextLength = contextLengthOf(config);
   const sessionOptions: SessionOptions = options.intraOpThreads ? { intraOpThreads: options.intraOpThreads } : {};
-
-  let session: McSession;
-  if (lossHead === 'fused') {
-    appendLossHead(graph);
-    session = await ctx.sessions.create(graph.toBytes(), sessionOptions);
-  } else {
-    // The file as it is: onnxruntime reads it (and any external data) itself, no second copy in JS.
-    session = await ctx.sessions.create(model.path, sessionOptions);
-  }
+  // 'logits' hands onnxruntime the file as it is: it reads it (and any external data) itself.
+  const session: McSession = await ctx.sessions.create(bytes ?? model.path, sessionOptions);
 
   return {
     lossHead,
@@ -74,6 +60,25 @@ export async function loadCausalLM(model: LoadedModel, ctx: RunContext, options:
     },
     release: () => session.release(),
   };
+}
+
+/**
+ * Read the graph, find its inputs and logits, and for 'fused' append the loss head and serialize.
+ * A function of its own so that only the bytes outlive it: the decoded graph (which holds the file's
+ * bytes) can be collected while onnxruntime builds the session from a third copy of the weights.
+ */
+async function prepare(path: string, lossHead: LossHead): Promise<{ specs: InputSpec[]; logitsName: string; vocabDim?: number; bytes?: Uint8Array }> {
+  const graph = await OnnxModel.load(path);
+  const specs = inputSpecs(graph.inputs, new Set(graph.initializerNames()));
+  const logits = findLogitsOutput(graph);
+  if (!logits?.name) {
+    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
+  }
+  const v = logits.type?.tensorType?.shape?.dim?.[2]?.dimValue;
+  const vocabDim = typeof v === 'number' && v > 0 ? v : undefined;
+  if (lossHead === 'logits') return { specs, logitsName: logits.name, vocabDim };
+  appendLossHead(graph);
+  return { specs, logitsName: logits.name, vocabDim, bytes: graph.toBytes() };
 }
 
 /** Shapes are our callers' business (BugError); a window past the context or ids past the vocabulary are the user's. */

@@ -1,7 +1,7 @@
 import { DataType } from '../onnx/dtypes.js';
 import { OrtSessionFactory } from '../session/factory.js';
 import { bigramModel, logSumExp, TABLE } from './bigram.fixture.js';
-import { appendLossHead, LOSS_OUTPUT, LOSS_TARGETS } from './loss-head.js';
+import { appendLossHead, LOSS_OUTPUT, LOSS_TARGETS, sumGroups } from './loss-head.js';
 import { nllFromLogits } from './nll.js';
 
 const factory = new OrtSessionFactory({ device: 'cpu' });
@@ -21,17 +21,18 @@ const EXPECTED = [
 // 100), so the fused head can be off by half an ulp there; elsewhere the values are O(1).
 const TOL = [1e-6, 1e-6, 1e-6, 4e-6, 1e-6];
 
-async function fusedNll(opset: number, fp16 = false): Promise<Float32Array> {
-  const model = bigramModel({ opset, fp16 });
+async function fusedNll(opset: number, fp16 = false, table?: number[][], inputs = INPUTS, targets = TARGETS): Promise<Float32Array> {
+  const model = bigramModel({ opset, fp16, table });
   appendLossHead(model);
   const session = await factory.create(model.toBytes());
   try {
-    const ids = { type: 'int64' as const, data: BigInt64Array.from(INPUTS, BigInt), dims: [1, 5] };
-    const targets = { type: 'int64' as const, data: BigInt64Array.from(TARGETS, BigInt), dims: [1, 5] };
-    const out = await session.run({ input_ids: ids, [LOSS_TARGETS]: targets });
+    const T = inputs.length;
+    const ids = { type: 'int64' as const, data: BigInt64Array.from(inputs, BigInt), dims: [1, T] };
+    const tgt = { type: 'int64' as const, data: BigInt64Array.from(targets, BigInt), dims: [1, T] };
+    const out = await session.run({ input_ids: ids, [LOSS_TARGETS]: tgt });
     expect(Object.keys(out)).toEqual([LOSS_OUTPUT]);
     expect(out[LOSS_OUTPUT].type).toBe('float32');
-    expect(out[LOSS_OUTPUT].dims).toEqual([1, 5]);
+    expect(out[LOSS_OUTPUT].dims).toEqual([1, T]);
     return out[LOSS_OUTPUT].data as Float32Array;
   } finally {
     await session.release();
@@ -53,6 +54,32 @@ describe('appendLossHead', () => {
     // Every TABLE value this window reads is exact in float16 (only log(4), in row 3, is not).
     const nll = await fusedNll(17, true);
     EXPECTED.forEach((e, i) => expect(Math.abs(nll[i] - e)).toBeLessThanOrEqual(TOL[i]));
+  });
+
+  it.each([13, 18])('sums in two levels when V is composite (V = 16: 4 groups of 4), opset %i', async (opset) => {
+    // TABLE16[x][v] = v (x + 1) / 8: row x is a geometric series with ratio r = e^((x+1)/8), so
+    // logsumexp = log((r^16 - 1) / (r - 1)) and NLL(y | x) = that - y (x + 1) / 8.
+    const table = Array.from({ length: 16 }, (_, x) => Array.from({ length: 16 }, (_, v) => (v * (x + 1)) / 8));
+    const expected = (x: number, y: number) => {
+      const r = Math.exp((x + 1) / 8);
+      return Math.log((r ** 16 - 1) / (r - 1)) - (y * (x + 1)) / 8;
+    };
+    const model = bigramModel({ opset, table });
+    appendLossHead(model);
+    expect(model.nodes.map((n) => n.opType)).toEqual(['Gather', 'Reshape', 'ReduceLogSumExp', 'ReduceLogSumExp', 'Unsqueeze', 'GatherElements', 'Sub', 'Squeeze']);
+    const nll = await fusedNll(opset, false, table, [3, 15, 0, 9], [15, 0, 7, 9]);
+    // NLLs up to 30 (x = 15, y = 0): a float32 ulp there is 1.9e-6
+    [[3, 15], [15, 0], [0, 7], [9, 9]].forEach(([x, y], i) => expect(Math.abs(nll[i] - expected(x, y))).toBeLessThanOrEqual(2e-6));
+  });
+
+  it('picks the divisor of V nearest sqrt(V) as the group count', () => {
+    expect(sumGroups(4096)).toBe(64);
+    expect(sumGroups(32000)).toBe(160); // 160 x 200
+    expect(sumGroups(50257)).toBe(29); // 29 x 1733
+    expect(sumGroups(151936)).toBe(128); // 2^7 x 1187
+    expect(sumGroups(16)).toBe(4);
+    expect(sumGroups(5)).toBe(1); // prime: one level
+    expect(sumGroups(8)).toBe(1); // 2 x 4: not worth it
   });
 
   it('adds mc_targets, outputs only mc_nll, and never builds a second [B, T, V] tensor', () => {

@@ -6,9 +6,9 @@
  * included: bpc drops empty records itself and WikiText-2's classic join needs its empty rows
  * (contracts.ts TextDataset; spec bpc-perplexity A.2, B.1).
  */
-import { createReadStream, existsSync, promises as fs } from 'node:fs';
+import { createReadStream, existsSync, promises as fs, type Dirent } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { ErrorCodes, UserError, sha256Files } from '@mc-kit/core';
+import { ErrorCodes, UserError, isMcError, sha256Files } from '@mc-kit/core';
 import type { Dataset, DatasetRef, TextDataset, TextSubset } from '@mc-kit/core';
 
 export type TextProviderId = 'llm-compression' | 'wikitext-2' | 'jsonl' | 'parquet' | 'text-file';
@@ -106,7 +106,8 @@ export async function* readLines(path: string, where: string): AsyncGenerator<{ 
       if (start < chunk.length) pending.push(chunk.subarray(start));
     }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${where}: cannot read (${(e as NodeJS.ErrnoException).code})`);
+    const errno = e as NodeJS.ErrnoException;
+    if (!isMcError(e) && errno.syscall !== undefined) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${where}: cannot read (${errno.code})`);
     throw e;
   } finally {
     stream.destroy();
@@ -142,9 +143,16 @@ export function isWikitextDirName(name: string): boolean {
   return /wikitext/i.test(name) && !/103/.test(name) && !/^wikitext-2-v1$/i.test(name);
 }
 
-async function entries(dir: string): Promise<Map<string, boolean>> {
+export function isTxt(name: string): boolean {
+  return name.toLowerCase().endsWith('.txt');
+}
+
+/** name -> is a folder, for the entries of `dir` (symbolic links followed, as in a HF cache snapshot). */
+export async function entries(dir: string): Promise<Map<string, boolean>> {
+  const isDir = async (d: Dirent): Promise<boolean> => (d.isSymbolicLink() ? (await fs.stat(join(dir, d.name)).catch(() => undefined))?.isDirectory() === true : d.isDirectory());
   try {
-    return new Map((await fs.readdir(dir, { withFileTypes: true })).map((d) => [d.name, d.isDirectory()]));
+    const list = await fs.readdir(dir, { withFileTypes: true });
+    return new Map(await Promise.all(list.map(async (d) => [d.name, await isDir(d)] as const)));
   } catch {
     return new Map();
   }
@@ -182,14 +190,14 @@ export async function textProviderFor(path: string): Promise<TextProviderId | un
     if ([...names].some(([n, d]) => !d && LLM_COMPRESSION_NAMES.has(n))) return 'llm-compression';
     if (names.get(WIKITEXT_RAW) === false) return 'wikitext-2';
     if ((await wikitextParquetIn(path)).length > 0) return 'wikitext-2';
-    if ([...names].some(([n, d]) => !d && n.endsWith('.txt'))) return 'text-file';
+    if ([...names].some(([n, d]) => !d && isTxt(n))) return 'text-file';
     return undefined;
   }
   const name = basename(path);
   if (name === WIKITEXT_RAW) return 'wikitext-2';
   const ext = extname(name).toLowerCase();
   if (ext === '.jsonl') return 'jsonl';
-  if (ext === '.txt') return 'text-file';
+  if (isTxt(name)) return 'text-file';
   if (ext === '.parquet') return isWikitextDirName(basename(dirname(path))) ? 'wikitext-2' : 'parquet';
   return undefined;
 }

@@ -44,6 +44,7 @@ export interface ParquetText {
 export async function readParquetText(path: string, where: string, field: string | undefined, fallback: readonly string[], limit?: number): Promise<ParquetText> {
   const { hp, compressors } = await loadHyparquet();
   const bytes = await fs.readFile(path);
+  if (bytes.length < 12) bad(`${where}: not a readable parquet file (${bytes.length} bytes; a parquet file has at least 12)`, 'pass a .parquet file, e.g. a Hugging Face datasets shard');
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
   let metadata: Awaited<ReturnType<Hyparquet['parquetMetadataAsync']>>;
   let columns: string[];

@@ -9,12 +9,12 @@
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
-import { checkLimit, localPath, owns, readUtf8, stemOf, textDataset, type SourceFile } from './common.js';
+import { checkLimit, entries, isTxt, localPath, owns, readUtf8, stemOf, textDataset, type SourceFile } from './common.js';
 
 const PROVIDER_ID = 'text-file';
 
 async function txtFilesIn(dir: string): Promise<SourceFile[]> {
-  const names = (await fs.readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.txt')).map((d) => d.name);
+  const names = [...(await entries(dir))].filter(([name, isDir]) => !isDir && isTxt(name)).map(([name]) => name);
   return names.sort().map((name) => ({ name, path: join(dir, name) }));
 }
 

@@ -18,7 +18,7 @@
  * "\r" end a line and read as "\n"); a line that is whitespace by str.isspace() becomes "".
  */
 import { statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
 import { WIKITEXT_RAW, bad, checkLimit, isPythonBlank, localPath, owns, readUtf8, textDataset, wikitextParquetIn, type SourceFile } from './common.js';
 import { readParquetText } from './parquet.js';
@@ -40,7 +40,7 @@ export function wikitextRows(text: string): string[] {
 
 /** The files to read: the raw file, or parquet shards in name order. */
 async function sourcesOf(path: string, where: string): Promise<{ files: SourceFile[]; raw: boolean }> {
-  if (!statSync(path).isDirectory()) return { files: [{ name: basename(path), path }], raw: basename(path) === WIKITEXT_RAW };
+  if (!statSync(path).isDirectory()) return { files: [{ name: basename(path), path }], raw: extname(path).toLowerCase() !== '.parquet' };
   try {
     if (statSync(join(path, WIKITEXT_RAW)).isFile()) return { files: [{ name: WIKITEXT_RAW, path: join(path, WIKITEXT_RAW) }], raw: true };
   } catch {
@@ -66,8 +66,8 @@ export class WikiText2Dataset implements DatasetProvider {
     const rows: string[] = [];
     for (const f of files) {
       const where = f.path === ref.path ? ref.ref : join(ref.ref, f.name);
-      if (raw) rows.push(...wikitextRows(await readUtf8(f.path, where)));
-      else rows.push(...(await readParquetText(f.path, where, ref.field ?? 'text', [])).records);
+      const part = raw ? wikitextRows(await readUtf8(f.path, where)) : (await readParquetText(f.path, where, ref.field ?? 'text', [])).records;
+      for (const row of part) rows.push(row);
     }
     const first = rows.find((r) => r !== '');
     if (first !== WIKITEXT2_TEST.firstRow || rows.length !== WIKITEXT2_TEST.rows) {

@@ -14,15 +14,16 @@ describe('perplexity on a bigram model whose NLL is known by hand', () => {
 
   it('classic: joins rows with "\\n\\n" (empty rows included), cuts non-overlapping chunks, drops the tail', async () => {
     const rows = ['ab\n', '', 'cab\n'];
-    const text = rows.join('\n\n'); // "ab\n\n\n\n\ncab\n" = 12 characters
+    const text = rows.join('\n\n'); // "ab\n" + "\n\n" + "" + "\n\n" + "cab\n" = 11 characters
     const tokens = ids(text);
-    expect(tokens).toHaveLength(12);
+    expect(tokens).toHaveLength(11);
     const result = await new PerplexityMetric().evaluate(await loadModelRef(dir), wikiLike(rows), params({ seqlen: 5 }), ctx);
-    // floor(12 / 5) = 2 chunks: tokens 0..4 and 5..9 (tail 10..11 dropped); each scores its last 4.
+    // floor(11 / 5) = 2 chunks: tokens 0..4 and 5..9 (tail token 10 dropped); each scores its last 4.
     const nats = handNll(tokens.slice(0, 5)) + handNll(tokens.slice(5, 10));
     expect(result.sums.windows).toBe(2);
     expect(result.sums.scored_tokens).toBe(8);
-    expect(result.sums.unscored_tail).toBe(2);
+    expect(result.sums.unscored_tail).toBe(1);
+    expect(result.sums.characters).toBe(11);
     expect(result.sums.total_nats).toBeCloseTo(nats, 5);
     // exp of the mean of per-chunk means = exp(Σ / 8) since the chunks are equal.
     const perChunk = [handNll(tokens.slice(0, 5)) / 4, handNll(tokens.slice(5, 10)) / 4];
