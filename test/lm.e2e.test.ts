@@ -2,7 +2,7 @@
  * Language-model evaluation as a user runs it: the shared LM against the reference numbers of its
  * model card, bad input, and hf: references through a local hub.
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeHub } from '@mc-kit/core/testing';
 import { bigramModelDir, handNll, ids } from '../plugins/lm/src/metrics/bigram.fixture.js';
@@ -77,6 +77,27 @@ describe('language-model bad input: one line, exit 2', () => {
       expect(run.stderr).toMatch(/--block-size 1900 is larger than the model's context of 512 tokens \(config\.json\) \(hint: e\.g\. --block-size 512 --stride 128\)/);
     });
   }
+});
+
+describe('compressing a language-model folder', () => {
+  it('writes a model folder with the tokenizer and config beside it, ready for mc eval', async () => {
+    const bigram = bigramModelDir({ context: 32 });
+    const out = join(tempDir(), 'bigram-int8');
+    const run = await runMc(['compress', bigram, '--method', 'int8', '--min-size', '1', '--out', out, '--results', tempDir(), '--json']);
+    expect(run.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.onnx', 'tokenizer.json', 'tokenizer_config.json']);
+    const text = 'abcabccbaabcbcab';
+    const corpus = join(tempDir(), 'c.jsonl');
+    writeFileSync(corpus, `${JSON.stringify({ content: text })}\n`);
+    const r = await evalJson([out, '--metric', 'bpc', '--dataset', corpus, '--block-size', '4', '--stride', '1']);
+    // int8 moves the bigram log-probabilities a little: the BPC is near the dense one, not equal.
+    const dense = handNll(ids(text)) / (text.length * Math.LN2);
+    expect(Math.abs(r.metric.values.bpc.value - dense)).toBeLessThan(0.05);
+    expect(r.metric.values.bpc.value).not.toBe(dense);
+    const again = await runMc(['compress', bigram, '--method', 'int8', '--min-size', '1', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
 });
 
 describe('hf: references through a local hub', () => {

@@ -35,3 +35,17 @@ export function rawParamsFor(params: readonly ParamSpec[], parsed: Record<string
   }
   return out;
 }
+
+/**
+ * Values of one flag read from raw argv (`--name X`, `--name=X`, or `-c X`), before oclif parses:
+ * the chosen methods and metric decide which extra flags exist.
+ */
+export function flagValuesFromArgv(argv: readonly string[], name: string, char?: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === `--${name}` || (char && a === `-${char}`)) && i + 1 < argv.length) values.push(argv[++i]);
+    else if (a.startsWith(`--${name}=`)) values.push(a.slice(name.length + 3));
+  }
+  return values;
+}

@@ -1,7 +1,7 @@
 import { compressModel, writeResult, type CompressResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
-import { flagsForParams, rawParamsFor } from '../param-flags.js';
+import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { renderCompress } from '../render/compress.js';
 
 export default class Compress extends McCommand {
@@ -24,7 +24,7 @@ measured bits per weight and timings goes under --results.`;
   async run(): Promise<CompressResult> {
     const registry = await this.registry();
     // Method flags come from the chosen methods' ParamSpecs, so parse twice: first to learn the methods.
-    const methodIds = collectMethodIds(this.argv);
+    const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
     const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
     const ctx = await this.context(flags);
@@ -42,15 +42,4 @@ measured bits per weight and timings goes under --results.`;
     this.log(renderCompress(result, resultPath));
     return result;
   }
-}
-
-/** --method values from raw argv (-m X, --method X, --method=X). */
-function collectMethodIds(argv: readonly string[]): string[] {
-  const ids: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if ((a === '--method' || a === '-m') && i + 1 < argv.length) ids.push(argv[++i]);
-    else if (a.startsWith('--method=')) ids.push(a.slice('--method='.length));
-  }
-  return ids;
 }

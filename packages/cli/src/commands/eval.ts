@@ -1,7 +1,7 @@
 import { evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
-import { flagsForParams, rawParamsFor } from '../param-flags.js';
+import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { renderEval } from '../render/eval.js';
 
 export default class Eval extends McCommand {
@@ -27,7 +27,7 @@ A JSON result with model and dataset digests, the raw sums behind each value, an
 
   async run(): Promise<EvalResult> {
     const registry = await this.registry();
-    const metricId = metricIdFrom(this.argv);
+    const [metricId] = flagValuesFromArgv(this.argv, 'metric');
     const params = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
     const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams([{ owner: 'METRIC FLAGS', params }]));
     const ctx = await this.context(flags);
@@ -40,12 +40,4 @@ A JSON result with model and dataset digests, the raw sums behind each value, an
     this.log(renderEval(result, resultPath));
     return result;
   }
-}
-
-function metricIdFrom(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--metric' && i + 1 < argv.length) return argv[i + 1];
-    if (argv[i].startsWith('--metric=')) return argv[i].slice('--metric='.length);
-  }
-  return undefined;
 }

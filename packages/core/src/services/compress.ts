@@ -5,7 +5,6 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { assertNotInput, assertWritableDir } from '../atomic-write.js';
 import type { CompressReport, RunContext } from '../contracts.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
@@ -15,6 +14,7 @@ import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
 import { CORE_VERSION } from '../version.js';
+import { planOutput, writeOutput } from './output-target.js';
 import { pluginVersions } from './versions.js';
 
 export interface MethodRequest {
@@ -47,9 +47,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
     return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
   });
   const source = await resolveModelRef(request.model, ctx);
-  const out = resolve(request.out);
-  await assertNotInput(out, [source.path]);
-  await assertWritableDir(dirname(out), `--out ${request.out}`);
+  const target = await planOutput(request.out, source);
 
   const model = await OnnxModel.load(source.path);
   const sourceSha = await sha256File(source.path);
@@ -62,7 +60,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const tCompress = performance.now();
   const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
   recordProvenance(model, steps, sourceSha, bitsPerWeight);
-  const written = await model.save(out, { inputPath: source.path });
+  const written = await writeOutput(target, model, source);
   const tSave = performance.now();
 
   const inputBytes = totalBytes(source.path, model);
@@ -71,7 +69,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
     kind: 'compress',
     versions: { mc: CORE_VERSION, node: process.version, plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
     model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
-    output: { path: out, sha256: await sha256File(out), bytes: written.bytes },
+    output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
     steps,
     bitsPerWeight,
     sizeRatio: inputBytes / written.bytes,

@@ -2,8 +2,6 @@
  * decompress: undo each recorded step in reverse order with the method that wrote it, drop mc's
  * provenance metadata, and write a dense model. A model mc did not compress is refused.
  */
-import { dirname, resolve } from 'node:path';
-import { assertNotInput, assertWritableDir } from '../atomic-write.js';
 import type { RunContext } from '../contracts.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
@@ -11,6 +9,7 @@ import { resolveModelRef } from '../model-ref.js';
 import { OnnxModel } from '../onnx/model.js';
 import type { Registry } from '../registry.js';
 import { MC_META, parseSteps } from './compress.js';
+import { planOutput, writeOutput } from './output-target.js';
 
 export interface DecompressResult {
   readonly kind: 'decompress';
@@ -24,9 +23,7 @@ export interface DecompressResult {
 export async function decompressModel(registry: Registry, request: { model: string; out: string }, ctx: RunContext): Promise<DecompressResult> {
   const t0 = performance.now();
   const source = await resolveModelRef(request.model, ctx);
-  const out = resolve(request.out);
-  await assertNotInput(out, [source.path]);
-  await assertWritableDir(dirname(out), `--out ${request.out}`);
+  const target = await planOutput(request.out, source);
   const model = await OnnxModel.load(source.path);
   const steps = parseSteps(model.getMetadata(MC_META.steps));
   if (steps.length === 0) {
@@ -47,11 +44,11 @@ export async function decompressModel(registry: Registry, request: { model: stri
   }
   for (const key of Object.values(MC_META)) model.setMetadata(key, '');
   removeEmptyMetadata(model);
-  const written = await model.save(out, { inputPath: source.path });
+  const written = await writeOutput(target, model, source);
   return {
     kind: 'decompress',
     model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },
-    output: { path: out, sha256: await sha256File(out), bytes: written.bytes },
+    output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
     undone,
     parameterCount: model.parameterCount(),
     timings: { totalS: (performance.now() - t0) / 1000 },

@@ -3,3 +3,4 @@ export * from './decompress.js';
 export * from './eval.js';
 export * from './inspect.js';
 export * from './list.js';
+export * from './output-target.js';
