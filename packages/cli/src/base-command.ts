@@ -89,7 +89,12 @@ export abstract class McCommand extends Command {
     const userMistake = exitCode === 2 || exitCode === 130;
     if (parseExit === 0) return; // oclif's own exit(0), e.g. after --help
     process.exitCode = exitCode;
-    const message = (err.message || String(err)).split('\n')[0];
+    // oclif's parse errors span lines ("Missing 1 required arg:\nmodel  An .onnx file..."): fold them.
+    const message = (err.message || String(err))
+      .split('\n')
+      .map((l) => l.trim().replace(/\s{2,}/g, ': '))
+      .filter((l) => l && !/^See more help with/.test(l))
+      .join(' ');
     if (this.jsonEnabled()) {
       const body = { error: { code: mc?.code ?? (parseExit !== undefined ? 'E_USAGE' : 'E_BUG'), message, hint: mc?.hint, exitCode } };
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);

@@ -6,18 +6,18 @@ import { renderCompress } from '../render/compress.js';
 
 export default class Compress extends McCommand {
   static override summary = 'Compress an ONNX model with one method or a chain of them; the result still runs in stock onnxruntime.';
-  static override description = `Methods run in the order given (--method prune --method int4). Each method's own flags
-(for example --scheme, --min-size, --include for int8) are listed by \`mc list --params\`.
-The input is never modified; the output is written atomically. A JSON result with digests, parameters,
-measured bits per weight and timings goes under --results.`;
+  static override description =
+    "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed by `mc list --params`.\n\n" +
+    'The input is never modified and the output is written atomically. --out x.onnx writes one file; any other --out is a new folder holding model.onnx and the source folder\'s config and tokenizer files, ready for mc eval. A JSON result with digests, parameters, measured bits per weight and timings goes under --results.';
   static override examples = [
     '<%= config.bin %> compress examples/mnist-cnn/model.onnx --method int8 --out mnist-int8.onnx',
     '<%= config.bin %> compress model.onnx --method int8 --scheme asym --exclude "head.*" --out model-int8.onnx --json',
+    '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {
     method: Flags.string({ char: 'm', description: 'Compression method id (repeat to chain). mc list shows them.', multiple: true, required: true }),
-    out: Flags.string({ char: 'o', description: 'Output .onnx file (never the input).', required: true }),
+    out: Flags.string({ char: 'o', description: 'Output: a .onnx file, or a new folder (model.onnx + config/tokenizer files). Never the input.', required: true }),
     results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
   };
 

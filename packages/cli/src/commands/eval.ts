@@ -6,9 +6,9 @@ import { renderEval } from '../render/eval.js';
 
 export default class Eval extends McCommand {
   static override summary = 'Measure a model with a metric on a dataset: accuracy on an image set, bits per character or perplexity on text.';
-  static override description = `The dataset kind is detected from the path (a folder with meta.json, ...) or forced with --dataset-type.
-The metric's own flags (for example --batch-size for accuracy) are listed by \`mc list --params\`.
-A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results.`;
+  static override description =
+    'The dataset kind is detected from the path (a folder with meta.json, a .jsonl or .parquet file, an llm-compression folder, wiki.test.raw, ...) or forced with --dataset-type. Models and datasets may also be hf:owner/name[@rev].\n\n' +
+    "The metric's own flags (for example --block-size and --stride for bpc) are listed by `mc list --params`. A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results.";
   static override examples = [
     '<%= config.bin %> eval examples/mnist-cnn --metric accuracy --dataset examples/mnist-test',
     '<%= config.bin %> eval mnist-int8.onnx --metric accuracy --dataset examples/mnist-test --limit 500 --json',
