@@ -19,3 +19,18 @@ export {
 export { roundToType, toFloat16Bits, fromFloat16Bits, toBfloat16Bits, fromBfloat16Bits, type FloatType } from './int8/float-types.js';
 export { quantizeWeights, type Int8Options, type Int8Result, type Granularity } from './int8/rewrite.js';
 export { dequantizeWeights } from './int8/decompress.js';
+export { Int4Compressor, INT4_PARAMS, int4Options } from './int4/plugin.js';
+export {
+  quantizeInt4Ref,
+  dequantizeInt4,
+  blockParams as int4BlockParams,
+  CLIP_FACTORS,
+  type BlockLayout,
+  type Int4Blocks,
+  type Int4Options as Int4MathOptions,
+} from './int4/math.js';
+export { quantizeInt4, quantizeInt4Fast } from './int4/fast.js';
+export { packMatMulNBits, unpackMatMulNBits, toBlockedDQ, dequantizeBlockedDQ, type NBitsTensors, type BlockedDQTensors } from './int4/pack.js';
+export { ORT_CPU_INT4, type Encoding } from './int4/plan.js';
+export { quantizeInt4Weights, type Int4Options, type Int4Result } from './int4/rewrite.js';
+export { dequantizeInt4Weights } from './int4/decompress.js';

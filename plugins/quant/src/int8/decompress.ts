@@ -14,7 +14,7 @@ const SCALE_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
   [DataType.BFLOAT16, 'bfloat16'],
 ]);
 
-interface Found {
+export interface Found {
   readonly node: NodeProto;
   readonly name: string;
   readonly q: Initializer;
@@ -25,8 +25,17 @@ interface Found {
   readonly axis?: number;
 }
 
-/** The DequantizeLinear nodes int8 wrote, with their initializers. */
-export function findInt8Nodes(model: OnnxModel): Found[] {
+/** `<name><suffix>`, or the `<name><suffix>_<n>` that uniqueName gives when that was taken. */
+function isCodeName(qName: string, name: string, suffix: string): boolean {
+  const base = `${name}${suffix}`;
+  return qName === base || (qName.startsWith(`${base}_`) && /^\d+$/.test(qName.slice(base.length + 1)));
+}
+
+/**
+ * The DequantizeLinear nodes int8 wrote, with their initializers. `codeSuffix` is the codes' name
+ * suffix: `_q` for int8's own, `_q8` for the tensors int4 fell back to int8 for.
+ */
+export function findInt8Nodes(model: OnnxModel, codeSuffix = '_q'): Found[] {
   const found: Found[] = [];
   for (const node of model.nodes) {
     const domain = node.domain ?? '';
@@ -34,7 +43,7 @@ export function findInt8Nodes(model: OnnxModel): Found[] {
     const name = node.output?.[0];
     const [qName, scaleName, zpName] = node.input ?? [];
     if (!name || !qName || !scaleName) continue;
-    if (!qName.startsWith(`${name}_q`) || !scaleName.startsWith(`${name}_scale`)) continue;
+    if (!isCodeName(qName, name, codeSuffix) || !scaleName.startsWith(`${name}_scale`)) continue;
     const q = model.getInitializer(qName);
     const scale = model.getInitializer(scaleName);
     const zp = zpName ? model.getInitializer(zpName) : undefined;
@@ -54,6 +63,19 @@ export function findInt8Nodes(model: OnnxModel): Found[] {
   return found;
 }
 
+/** Fold one found DequantizeLinear back into the dense initializer it stands for. */
+export function restoreInt8Node(model: OnnxModel, f: Found): void {
+  const codes = f.q.readTyped() as Int8Array | Uint8Array;
+  const scales = f.scale.readFloat32();
+  const zps = f.zp ? (f.zp.readTyped() as Int8Array | Uint8Array) : new Uint8Array(scales.length);
+  const dense = dequantize(codes, f.q.dims, scales, zps, f.axis, f.scaleType);
+  model.removeNode(f.node);
+  for (const init of [f.q, f.scale, f.zp]) {
+    if (init && model.consumers(init.name).length === 0) model.removeInitializer(init.name);
+  }
+  model.setInitializer(f.name, f.scale.dataType, [...f.q.dims], encodeFloats(dense, f.scaleType));
+}
+
 /** Dense weights back in place of int8's DequantizeLinear nodes; returns the names restored. */
 export async function dequantizeWeights(model: OnnxModel, ctx: RunContext): Promise<string[]> {
   const found = findInt8Nodes(model);
@@ -66,15 +88,7 @@ export async function dequantizeWeights(model: OnnxModel, ctx: RunContext): Prom
   for (const f of found) {
     if (ctx.signal.aborted) task.fail();
     throwIfAborted(ctx.signal); // each step leaves a valid model, so stopping half way is safe
-    const codes = f.q.readTyped() as Int8Array | Uint8Array;
-    const scales = f.scale.readFloat32();
-    const zps = f.zp ? (f.zp.readTyped() as Int8Array | Uint8Array) : new Uint8Array(scales.length);
-    const dense = dequantize(codes, f.q.dims, scales, zps, f.axis, f.scaleType);
-    model.removeNode(f.node);
-    for (const init of [f.q, f.scale, f.zp]) {
-      if (init && model.consumers(init.name).length === 0) model.removeInitializer(init.name);
-    }
-    model.setInitializer(f.name, f.scale.dataType, [...f.q.dims], encodeFloats(dense, f.scaleType));
+    restoreInt8Node(model, f);
     task.tick();
   }
   task.done(`int8: restored ${found.length} dense weights`);

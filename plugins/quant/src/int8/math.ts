@@ -78,8 +78,8 @@ function channelRanges(w: ArrayLike<number>, l: AxisLayout): { min: Float64Array
   return { min, max };
 }
 
-/** A scale as stored: rounded to its type; 1 for an all-zero group; never 0 after rounding. */
-function storedScale(exact: number, type: FloatType): number {
+/** A scale as stored: rounded to its type; 1 for an all-zero group; never 0 after rounding. (int4 shares it.) */
+export function storedScale(exact: number, type: FloatType): number {
   if (exact === 0) return 1;
   const s = roundToType(exact, type);
   return s === 0 ? minPositive(type) : s;

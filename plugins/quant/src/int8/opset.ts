@@ -3,11 +3,13 @@
  * output: opset 19) is valid. Raising re-reads every node at the new version, so it is allowed only
  * when every op in the graph is one whose meaning for an existing model did not change in between.
  *
- * SEMANTIC_CHANGES lists, per op, the opset versions (up to 19) at which an existing model's meaning
+ * SEMANTIC_CHANGES lists, per op, the opset versions (up to 21) at which an existing model's meaning
  * or validity changed: attributes turned into inputs, broadcasting rules, axis semantics. Versions
  * that only added types (bfloat16, int8, ...) or added attributes whose defaults keep the old
  * behaviour are left out. An op not listed is refused: better a clear error than a silent change.
- * Source: onnx/docs/Changelog.md.
+ * Source: onnx/docs/Changelog.md. Opsets 20 and 21 changed none of the ops listed except by adding
+ * types (int4/uint4/float8 for Reshape, Flatten, Transpose, Shape, Identity), so the table holds
+ * up to 21, the opset int4's blocked DequantizeLinear needs.
  */
 import { ErrorCodes, UserError, type NodeProto } from '@mc-kit/core';
 
@@ -53,10 +55,13 @@ const SEMANTIC_CHANGES: Readonly<Record<string, readonly number[]>> = Object.fre
   Softmax: [11, 13],
   LogSoftmax: [11, 13],
   LayerNormalization: [],
+  // v13 added per-axis scales (axis defaults to 1, and a scalar scale still means per tensor);
+  // v19 and v21 added types and block_size (default 0: not blocked). Listed so int4 can follow int8.
+  DequantizeLinear: [],
 });
 
-/** The IR version that introduced each opset int8 may raise to (onnx/docs/Versioning.md). */
-export const MIN_IR_VERSION: Readonly<Record<number, number>> = Object.freeze({ 13: 7, 19: 9 });
+/** The IR version that introduced each opset int8 and int4 may raise to (onnx/docs/Versioning.md). */
+export const MIN_IR_VERSION: Readonly<Record<number, number>> = Object.freeze({ 13: 7, 19: 9, 21: 10 });
 
 /** Ops (default domain) that would read differently at `to` than at `from`, or that are not in the table. */
 export function opsBlockingUpgrade(nodes: readonly NodeProto[], from: number, to: number): string[] {

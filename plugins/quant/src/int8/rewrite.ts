@@ -72,7 +72,7 @@ function nothingHint(skipped: ReturnType<typeof selectWeights>['skipped'], opts:
 }
 
 /** New opset, and the IR version it needs (onnxruntime does not check that pairing; onnx.checker does). */
-function raiseOpset(model: OnnxModel, version: number): string | undefined {
+export function raiseOpset(model: OnnxModel, version: number): string | undefined {
   model.setOpset('', version);
   const ir = Number(model.proto.irVersion ?? 0);
   const needed = MIN_IR_VERSION[version] ?? 0;
@@ -81,12 +81,15 @@ function raiseOpset(model: OnnxModel, version: number): string | undefined {
   return `raised the IR version from ${ir} to ${needed}, which opset ${version} needs`;
 }
 
-/** Write one quantized weight into the graph in place of the float initializer. */
-function apply(model: OnnxModel, c: Candidate, q: QuantizedTensor): void {
+/**
+ * Write one quantized weight into the graph in place of the float initializer. `codeSuffix` names
+ * the codes (`<W>_q`); int4's int8 fallback passes `_q8` so each method's decompress finds its own.
+ */
+export function applyInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, codeSuffix = '_q'): void {
   const name = c.init.name;
   const dims = [...c.init.dims];
   const perAxis = q.axis !== undefined;
-  const qName = model.uniqueName(`${name}_q`);
+  const qName = model.uniqueName(`${name}${codeSuffix}`);
   const scaleName = model.uniqueName(`${name}_scale`);
   const zpName = model.uniqueName(`${name}_zero_point`);
   const codeType = q.scheme === 'sym' ? DataType.INT8 : DataType.UINT8;
@@ -152,7 +155,7 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
       bytesAfter: bitsAfter / 8,
       bitsPerWeight: bitsAfter / c.init.elementCount,
     });
-    apply(model, c, q);
+    applyInt8(model, c, q);
   });
   for (const s of skipped) {
     const b = s.init.byteLength;

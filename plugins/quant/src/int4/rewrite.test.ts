@@ -1,0 +1,222 @@
+/**
+ * int4 on tiny real models: the graph afterwards (MatMulNBits, blocked DequantizeLinear, int8
+ * fallback), and onnxruntime-node running it with the outputs of the float model built from the
+ * dequantized weights, within 1e-5 relative. Sessions come from core's factory with its default
+ * settings (all graph optimizations; fused QDQ MatMuls at accuracy level 0).
+ */
+import { DataType, ErrorCodes, float16ArrayToFloat32, type OnnxModel, type TensorReport } from '@mc-kit/core';
+import { GraphBuilder } from '@mc-kit/core/testing';
+import { toFloat16Bits } from '../int8/float-types.js';
+import { CONV_INPUT, convNet, float16MatMul, MLP_INPUT, mlp, TIED_INPUT, tiedEmbedding } from '../int8/models.fixture.js';
+import { expectUserError, relativeMaxDiff, runModel, seededWeights, testContext } from '../int8/testkit.fixture.js';
+import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
+import { denseReference, MATMULS_INPUT, matmuls } from './testkit.fixture.js';
+
+const opts = (o: Partial<Int4Options> = {}): Int4Options => ({
+  scheme: 'sym', blockSize: 32, accuracyLevel: 0, searchScale: false, minSize: 1024, include: [], exclude: [], ...o,
+});
+const byName = (tensors: readonly TensorReport[]) => Object.fromEntries(tensors.map((t) => [t.name, t]));
+const attrs = (model: OnnxModel, op: string) =>
+  model.nodes.filter((n) => n.opType === op).map((n) => Object.fromEntries((n.attribute ?? []).map((a) => [a.name, Number(a.i)])));
+
+/** Quantized and reference outputs for the same feeds, every output within `tol` relative. */
+async function compareWithReference(original: OnnxModel, quantized: OnnxModel, feeds: Parameters<typeof runModel>[1], tol = 1e-5) {
+  const [got, want] = await Promise.all([runModel(quantized, feeds), runModel(denseReference(original, quantized), feeds)]);
+  const diffs = Object.keys(want).map((name) => relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array));
+  for (const d of diffs) expect(d).toBeLessThanOrEqual(tol);
+  return diffs;
+}
+
+describe('int4 MatMul weights -> MatMulNBits', () => {
+  it.each([
+    ['sym', 32, 96 * 224 * 4 + 96 * 7 * 32, 96 * 48 * 4 + 48 * 3 * 32],
+    ['asym', 32, 96 * 224 * 4 + 96 * 7 * 32 + 96 * 4 * 8, 96 * 48 * 4 + 48 * 3 * 32 + 48 * 2 * 8],
+    ['sym', 128, 96 * 256 * 4 + 96 * 2 * 32, 48 * 128 * 4 + 48 * 32],
+    ['asym', 16, 96 * 208 * 4 + 96 * 13 * 32 + 96 * 7 * 8, 96 * 48 * 4 + 48 * 6 * 32 + 48 * 3 * 8],
+  ] as const)('%s, block %d: layout, attributes, measured bits, same outputs as the dequantized float model', async (scheme, blockSize, aBits, sharedBits) => {
+    const original = matmuls();
+    const model = matmuls();
+    const result = await quantizeInt4Weights(model, opts({ scheme, blockSize }), testContext());
+    const t = byName(result.tensors);
+    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([['a', 'int4'], ['shared', 'int4'], ['bias', 'skipped']]);
+    expect(model.nodes.map((n) => n.opType).sort()).toEqual(['Add', 'MatMulNBits', 'MatMulNBits', 'MatMulNBits', 'Relu']);
+    expect(model.opset('com.microsoft')).toBe(1);
+    expect(model.opset('')).toBe(17); // MatMulNBits needs no default-domain change
+    const kBlocks = Math.ceil(200 / blockSize);
+    expect(attrs(model, 'MatMulNBits')[0]).toEqual({ K: 200, N: 96, bits: 4, block_size: blockSize, accuracy_level: 0 });
+    const q4 = model.getInitializer('a_q4')!;
+    expect([q4.dataType, q4.dims]).toEqual([DataType.UINT8, [96, kBlocks, blockSize / 2]]);
+    expect(model.getInitializer('a_scales')!.dims).toEqual([96 * kBlocks]);
+    expect(model.getInitializer('a_zp')?.dims).toEqual(scheme === 'asym' ? [96 * Math.ceil(kBlocks / 2)] : undefined);
+    expect(model.getInitializer('a')).toBeUndefined();
+    // The shared weight is stored once and read by both MatMulNBits.
+    expect(model.nodes.filter((n) => n.input?.[1] === 'shared_q4')).toHaveLength(2);
+    // Measured bits (by hand): codes padded to whole blocks at 4 bits, one float32 scale per block, 4-bit zero points packed per row.
+    expect(t.a.bitsPerWeight).toBeCloseTo(aBits / 19200, 12);
+    expect(t.shared.bitsPerWeight).toBeCloseTo(sharedBits / 4608, 12);
+    expect(result.bitsPerWeight).toBeCloseTo((aBits + sharedBits) / (19200 + 4608), 12);
+    await compareWithReference(original, model, MATMULS_INPUT);
+  });
+
+  it('block 32, symmetric, K a multiple of 32: exactly 5.0 bits per weight (spec §4)', async () => {
+    const model = matmuls();
+    const result = await quantizeInt4Weights(model, opts({ include: ['shared'] }), testContext());
+    expect(result.bitsPerWeight).toBe(5);
+  });
+
+  it('passes accuracy_level through (4: int8 activations; still close, not exact)', async () => {
+    const original = matmuls();
+    const model = matmuls();
+    await quantizeInt4Weights(model, opts({ accuracyLevel: 4 }), testContext());
+    expect(attrs(model, 'MatMulNBits').map((a) => a.accuracy_level)).toEqual([4, 4, 4]);
+    const [d] = await compareWithReference(original, model, MATMULS_INPUT, 0.05);
+    expect(d).toBeGreaterThan(1e-5); // activations quantized to int8 move the outputs
+  });
+
+  it('float16 weights: float16 scales, and onnxruntime agrees with the dequantized float16 model', async () => {
+    const { model: original } = float16MatMul();
+    const { model } = float16MatMul();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(model.nodes.map((n) => n.opType)).toEqual(['MatMulNBits']);
+    expect(model.getInitializer('w_scales')!.dataType).toBe(DataType.FLOAT16);
+    expect(result.bitsPerWeight).toBe(4.5); // 4 + 16 / 32
+    const x = Uint16Array.from(seededWeights(64, 53), (v) => toFloat16Bits(v));
+    const feeds = { x: { type: 'float16' as const, data: x, dims: [2, 32] } };
+    const y = model.outputs[0].name!;
+    const [out, ref] = await Promise.all([runModel(model, feeds), runModel(denseReference(original, model), feeds)]);
+    // Both round the float32 sums to float16 once; the float32 sums may differ in the last bits, so a
+    // float16 output may land one ulp (2^-11 relative) apart.
+    const diff = relativeMaxDiff(float16ArrayToFloat32(out[y].data as Uint16Array), float16ArrayToFloat32(ref[y].data as Uint16Array));
+    expect(diff).toBeLessThanOrEqual(2 ** -10);
+  });
+});
+
+describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
+  it('MLP: MatMul -> MatMulNBits, Gemm transB=1 and transB=0 -> DequantizeLinear blocked along K', async () => {
+    const original = mlp();
+    const model = mlp();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
+      ['w1', 'int4'], ['b1', 'skipped'], ['w2', 'int4'], ['b2', 'skipped'], ['w3', 'int4'], ['w4', 'skipped'],
+    ]);
+    expect([model.opset(''), Number(model.proto.irVersion)]).toEqual([21, 10]);
+    expect(result.notes.join('\n')).toMatch(/raised the default-domain opset from 17 to 21 \(blocked int4 DequantizeLinear\)/);
+    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 1, block_size: 32 }, { axis: 0, block_size: 32 }]); // w2 [16, 160] transB=1; w3 [16, 64]
+    const q = model.getInitializer('w2_q4')!;
+    expect([q.dataType, q.dims, q.byteLength]).toEqual([DataType.INT4, [16, 160], 1280]);
+    expect(model.getInitializer('w2_scales')!.dims).toEqual([16, 5]);
+    expect(model.getInitializer('w3_scales')!.dims).toEqual([1, 64]); // K = 16 < 32: one short block
+    expect(result.notes[0]).toMatch(/1 as MatMulNBits .*, 2 as blocked DequantizeLinear, 0 as int8/);
+    await compareWithReference(original, model, MLP_INPUT);
+  });
+
+  it('asymmetric: uint4 codes and uint4 zero points shaped like the scales', async () => {
+    const original = mlp();
+    const model = mlp();
+    await quantizeInt4Weights(model, opts({ scheme: 'asym' }), testContext());
+    expect(model.getInitializer('w2_q4')!.dataType).toBe(DataType.UINT4);
+    const zp = model.getInitializer('w2_zp')!;
+    expect([zp.dataType, zp.dims]).toEqual([DataType.UINT4, [16, 5]]);
+    await compareWithReference(original, model, MLP_INPUT);
+  });
+
+  it('Conv: stored as [M, C*kh*kw], blocked along it, and reshaped back', async () => {
+    const original = convNet();
+    const model = convNet();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(model.getInitializer('conv.weight_q4')!.dims).toEqual([64, 27]);
+    expect(model.getInitializer('conv.weight_scales')!.dims).toEqual([64, 1]);
+    expect(model.nodes.slice(0, 2).map((n) => n.opType)).toEqual(['DequantizeLinear', 'Reshape']);
+    // 1728 codes at 4 bits + 64 float32 scales
+    expect(result.bitsPerWeight).toBeCloseTo((1728 * 4 + 64 * 32) / 1728, 12);
+    await compareWithReference(original, model, CONV_INPUT);
+  });
+
+  it('tied embedding (Gather and Gemm transB=1): one blocked DequantizeLinear along the embedding dimension', async () => {
+    const original = tiedEmbedding();
+    const model = tiedEmbedding();
+    await quantizeInt4Weights(model, opts({ blockSize: 16 }), testContext());
+    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 1, block_size: 16 }]);
+    expect(model.getInitializer('emb_scales')!.dims).toEqual([100, 1]);
+    await compareWithReference(original, model, TIED_INPUT);
+  });
+});
+
+describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
+  it('opset 17 with an op that cannot move to 21 (Split): Gemm weight -> int8 per channel, MatMul still MatMulNBits', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, [2, 64]);
+    const m = g.initializer('m', DataType.FLOAT, [64, 64], seededWeights(4096, 91));
+    const e = g.initializer('e', DataType.FLOAT, [32, 64], seededWeights(2048, 92));
+    const [s0, s1] = g.node('Split', [g.matMul(x, m)], { axis: 1 }, { outputs: 2 });
+    g.output(g.gemm(g.add(s0, s1), e, undefined, { transB: 0 }), DataType.FLOAT, [2, 64]);
+    const original = g.build();
+    const model = g.build();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    const t = byName(result.tensors);
+    expect([t.m.action, t.e.action]).toEqual(['int4', 'int8']);
+    expect(t.e.reason).toMatch(/int8 fallback: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked/);
+    expect(result.notes.join('\n')).toMatch(/e: int8 per channel instead of int4/);
+    expect(model.opset('')).toBe(17);
+    expect(model.getInitializer('e_q8')!.dataType).toBe(DataType.INT8);
+    expect(t.e.bitsPerWeight).toBeCloseTo(8 + 40 / 32, 12); // 64 channels of 32: int8 codes, float32 scale, int8 zero point
+    expect(result.bitsPerWeight).toBeCloseTo((4096 * 5 + 2048 * 8 + 64 * 40) / 6144, 12);
+    await compareWithReference(original, model, { x: { type: 'float32', data: seededWeights(128, 93), dims: [2, 64] } });
+  });
+
+  it('skips, with the reason, a weight that neither form can take (opset 11 with Softmax)', async () => {
+    const g = new GraphBuilder({ opset: 11 });
+    const x = g.input('x', DataType.FLOAT, [2, 32]);
+    const w = g.initializer('w', DataType.FLOAT, [32, 64], seededWeights(2048, 94));
+    const e = g.initializer('e', DataType.FLOAT, [64, 32], seededWeights(2048, 95));
+    g.output(g.gemm(g.node('Softmax', [g.matMul(x, w)])[0], e, undefined, { transB: 1 }), DataType.FLOAT);
+    const model = g.build();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(byName(result.tensors).w.action).toBe('int4');
+    expect(byName(result.tensors).e.reason).toMatch(/no int4 form .* int8's DequantizeLinear needs opset 13, which Softmax stand in the way of/);
+    expect(model.opset('')).toBe(11);
+  });
+
+  it('bfloat16 weights: no CPU kernel for either int4 form, so int8 with bfloat16 scales (graph only)', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.BFLOAT16, [2, 32]);
+    const w = g.initializer('w', DataType.BFLOAT16, [32, 64], seededWeights(2048, 71));
+    g.output(g.matMul(x, w), DataType.BFLOAT16);
+    const model = g.build();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(result.tensors[0]).toMatchObject({ name: 'w', action: 'int8', reason: expect.stringMatching(/no int4 kernel .* for bfloat16/) });
+    expect([model.opset(''), model.getInitializer('w_scale')!.dataType]).toEqual([19, DataType.BFLOAT16]);
+  });
+});
+
+describe('int4 bad input', () => {
+  it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
+    const model = matmuls();
+    const before = model.toBytes();
+    const e = await expectUserError(quantizeInt4Weights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    expect(e.message).toMatch(/int4: no weight qualifies/);
+    expect(e.hint).toMatch(/19200 elements: lower --min-size/);
+    expect(model.toBytes()).toEqual(before);
+  });
+
+  it('refuses NaN weights naming the tensor, before touching the graph', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const w = seededWeights(2048, 5);
+    w[700] = NaN;
+    g.output(g.matMul(g.input('x', DataType.FLOAT, [1, 32]), g.initializer('w', DataType.FLOAT, [32, 64], w)), DataType.FLOAT);
+    const model = g.build();
+    const before = model.toBytes();
+    const e = await expectUserError(quantizeInt4Weights(model, opts(), testContext()), ErrorCodes.BAD_MODEL);
+    expect(e.message).toMatch(/weight w holds NaN at element 700/);
+    expect(model.toBytes()).toEqual(before);
+  });
+
+  it('stops on Ctrl-C before touching the graph', async () => {
+    const model = matmuls();
+    const before = model.toBytes();
+    const ac = new AbortController();
+    ac.abort();
+    await expect(quantizeInt4Weights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+    expect(model.toBytes()).toEqual(before);
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * int4 weight quantization of an OnnxModel, through @mc-kit/core's model API only (spec
+ * quantization.md §3). plan.ts picks each weight's encoding; this file quantizes and edits:
+ *
+ * - MatMulNBits: `MatMul(A, W)` becomes `com.microsoft.MatMulNBits(A, W_q4, W_scales[, W_zp])`
+ *   (same node name, same output) with K, N, bits 4, block_size and accuracy_level.
+ * - DequantizeLinear-21: `W_q4` (int4, or uint4 with `W_zp`), `W_scales`, and a DequantizeLinear
+ *   (axis, block_size) whose output is named W, so readers are untouched; a Conv weight is stored
+ *   flattened to [M, C·k...] and a Reshape (`W_shape`) gives back W.
+ * - int8 fallback: int8's per-channel DequantizeLinear over `W_q8`, `W_scale`, `W_zero_point`.
+ *
+ * Two phases, as int8: every weight is quantized in memory first (NaN checks, Ctrl-C), and only
+ * then is the graph edited, so a failure leaves the model as it was.
+ */
+import {
+  DataType,
+  ErrorCodes,
+  packInt4,
+  UserError,
+  throwIfAborted,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+  type TensorReport,
+} from '@mc-kit/core';
+import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
+import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
+import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
+import { selectWeights, type SelectOptions, type Skipped } from '../int8/select.js';
+import { quantizeInt4 } from './fast.js';
+import type { Int4Blocks, Scheme } from './math.js';
+import { nbitsBits, packMatMulNBits, toBlockedDQ, type NBitsTensors } from './pack.js';
+import { BLOCKED_DQ_OPSET, int8Opset, planEncodings, type Plan } from './plan.js';
+
+export interface Int4Options extends SelectOptions {
+  readonly scheme: Scheme;
+  /** power of two, 16..256 for MatMulNBits (the plugin checks) */
+  readonly blockSize: number;
+  /** MatMulNBits accuracy_level: 0 (default) computes in the activations' float type; 4 quantizes activations to int8 */
+  readonly accuracyLevel: number;
+  readonly searchScale: boolean;
+}
+
+export interface Int4Result {
+  readonly tensors: TensorReport[];
+  readonly notes: string[];
+  readonly bitsPerWeight: number;
+}
+
+export const MS_DOMAIN = 'com.microsoft';
+
+const INT = 2; // AttributeProto.AttributeType.INT
+const intAttr = (name: string, i: number) => ({ name, type: INT, i });
+
+/**
+ * A weight quantized and laid out, ready to write: int4 tensors are packed as soon as they are made,
+ * so phase 1 holds half a byte per weight, not the one byte per code of Int4Blocks.
+ */
+type Encoded =
+  | { kind: 'MatMulNBits'; t: NBitsTensors; scaleType: FloatType; clipped: number }
+  | { kind: 'DequantizeLinear-21'; codes: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; q: Pick<Int4Blocks, 'kBlocks' | 'blockSize' | 'scaleType' | 'clipped'> }
+  | { kind: 'int8'; q: QuantizedTensor };
+
+function readChecked(p: Plan): Float32Array {
+  const w = p.c.init.readFloat32();
+  const bad = firstNonFinite(w);
+  if (bad >= 0) {
+    throw new UserError(ErrorCodes.BAD_MODEL, `weight ${p.c.init.name} holds ${w[bad]} at element ${bad}`, {
+      hint: 'the model file has non-finite weights; fix or re-export it before compressing',
+    });
+  }
+  return w;
+}
+
+function encode(p: Plan, opts: Int4Options): Encoded {
+  const w = readChecked(p);
+  const scaleType = p.c.floatType;
+  if (p.encoding === 'int8') return { kind: 'int8', q: quantize(w, p.c.init.dims, { scheme: opts.scheme, axis: p.c.axis, scaleType }) };
+  const q = quantizeInt4(w, p.layout, { scheme: opts.scheme, blockSize: opts.blockSize, scaleType, searchScale: opts.searchScale });
+  if (p.encoding === 'MatMulNBits') return { kind: 'MatMulNBits', t: packMatMulNBits(q), scaleType, clipped: q.clipped };
+  const t = toBlockedDQ(q); // int4/uint4 packed two to a byte, as raw_data holds them
+  const zeroPoints = t.zeroPoints && packInt4(t.zeroPoints, false);
+  return { kind: 'DequantizeLinear-21', codes: packInt4(t.codes, !t.zeroPoints), scales: t.scales, zeroPoints, q };
+}
+
+/** MatMulNBits in place of every MatMul reading the weight. */
+function applyNBits(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: 'MatMulNBits' }>, accuracyLevel: number): void {
+  const name = p.c.init.name;
+  const t = e.t;
+  const bName = model.uniqueName(`${name}_q4`);
+  const sName = model.uniqueName(`${name}_scales`);
+  const zName = t.zeroPoints ? model.uniqueName(`${name}_zp`) : undefined;
+  model.removeInitializer(name);
+  model.setInitializer(bName, DataType.UINT8, [t.N, t.kBlocks, t.blockSize / 2], t.B);
+  model.setInitializer(sName, SCALE_DATA_TYPE[e.scaleType], [t.scales.length], encodeFloats(t.scales, e.scaleType));
+  if (zName && t.zeroPoints) model.setInitializer(zName, DataType.UINT8, [t.zeroPoints.length], t.zeroPoints);
+  const attribute = [intAttr('K', t.K), intAttr('N', t.N), intAttr('bits', 4), intAttr('block_size', t.blockSize), intAttr('accuracy_level', accuracyLevel)];
+  for (const node of p.matmuls) {
+    const a = node.input?.[0] ?? '';
+    model.removeNode(node);
+    model.addNode({ opType: 'MatMulNBits', domain: MS_DOMAIN, name: node.name, input: zName ? [a, bName, sName, zName] : [a, bName, sName], output: [...(node.output ?? [])], attribute });
+  }
+}
+
+/** A blocked DequantizeLinear (and a Reshape for a flattened weight) producing the weight's name. */
+function applyBlockedDQ(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: 'DequantizeLinear-21' }>): void {
+  const name = p.c.init.name;
+  const { q } = e;
+  const reshape = p.storedDims.length !== p.c.init.dims.length;
+  const qName = model.uniqueName(`${name}_q4`);
+  const sName = model.uniqueName(`${name}_scales`);
+  const zName = e.zeroPoints ? model.uniqueName(`${name}_zp`) : undefined;
+  const scaleDims = p.storedDims.map((d, i) => (i === p.blockAxis ? q.kBlocks : d));
+  const dqOut = reshape ? model.uniqueName(`${name}_dq`) : name;
+  model.removeInitializer(name);
+  model.setInitializer(qName, e.zeroPoints ? DataType.UINT4 : DataType.INT4, p.storedDims, e.codes);
+  model.setInitializer(sName, SCALE_DATA_TYPE[q.scaleType], scaleDims, encodeFloats(e.scales, q.scaleType));
+  if (zName && e.zeroPoints) model.setInitializer(zName, DataType.UINT4, scaleDims, e.zeroPoints);
+  if (reshape) {
+    // Added before the DequantizeLinear: addNode places a node before the first reader of its output.
+    const shapeName = model.uniqueName(`${name}_shape`);
+    model.setInitializer(shapeName, DataType.INT64, [p.c.init.dims.length], BigInt64Array.from(p.c.init.dims, BigInt));
+    model.addNode({ opType: 'Reshape', domain: '', name: model.uniqueName(`${name}_Reshape`), input: [dqOut, shapeName], output: [name] });
+  }
+  const node: NodeProto = {
+    opType: 'DequantizeLinear',
+    domain: '',
+    name: model.uniqueName(`${name}_DequantizeLinear`),
+    input: zName ? [qName, sName, zName] : [qName, sName],
+    output: [dqOut],
+    attribute: [intAttr('axis', p.blockAxis), intAttr('block_size', q.blockSize)],
+  };
+  model.addNode(node);
+}
+
+/** Stored bits (spec §4): codes, scales and zero points as written. */
+function storedBitsOf(e: Encoded): number {
+  if (e.kind === 'int8') return storedBits(e.q);
+  if (e.kind === 'MatMulNBits') return nbitsBits(e.t, e.scaleType);
+  return 8 * e.codes.length + FLOAT_BITS[e.q.scaleType] * e.scales.length + 8 * (e.zeroPoints?.length ?? 0); // packed bytes
+}
+
+function nothingHint(skipped: readonly Skipped[], opts: Int4Options): string {
+  const small = skipped.filter((s) => s.reason.includes('--min-size')).map((s) => s.init.elementCount);
+  if (small.length > 0) return `the largest weight skipped for size has ${Math.max(...small)} elements: lower --min-size (now ${opts.minSize})`;
+  if (opts.include.length > 0 || opts.exclude.length > 0) return 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)';
+  return 'int4 quantizes float weights of MatMul (as MatMulNBits), Gemm, Conv and Gather (embedding) nodes; this model has none it can take';
+}
+
+/** Quantize the selected weights of `model` in place. */
+export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, ctx: RunContext): Promise<Int4Result> {
+  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+  const { candidates, skipped } = selectWeights(model, opts);
+  const { plans, skips } = planEncodings(model, candidates);
+  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
+  if (plans.length === 0) {
+    const why = allSkipped.length ? `${allSkipped.length} float initializers, all skipped` : 'the model has no float initializers';
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int4: no weight qualifies (${why})`, { hint: nothingHint(allSkipped, opts) });
+  }
+
+  const task = ctx.progress.start('int4', plans.length);
+  const encoded: Encoded[] = [];
+  try {
+    for (const p of plans) {
+      throwIfAborted(ctx.signal);
+      task.update(`int4 ${p.c.init.name} (${p.encoding})`);
+      encoded.push(encode(p, opts));
+      task.tick();
+    }
+  } catch (e) {
+    task.fail();
+    throw e;
+  }
+
+  const notes: string[] = [];
+  const from = model.opset('') ?? 1;
+  const needed = Math.max(from, ...plans.map((p) => (p.encoding === 'DequantizeLinear-21' ? BLOCKED_DQ_OPSET : p.encoding === 'int8' ? int8Opset(p.c.floatType) : 0)));
+  if (needed > from) {
+    notes.push(`raised the default-domain opset from ${from} to ${needed} (${needed === BLOCKED_DQ_OPSET ? 'blocked int4 DequantizeLinear' : "int8 fallback's DequantizeLinear"}); every op in the graph means the same at ${needed}`);
+    const ir = raiseOpset(model, needed);
+    if (ir) notes.push(ir);
+  }
+  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
+
+  const tensors: TensorReport[] = [];
+  let bits = 0;
+  let weights = 0;
+  let blocks = 0;
+  let clipped = 0;
+  plans.forEach((p, i) => {
+    const e = encoded[i];
+    const stored = storedBitsOf(e);
+    if (e.kind === 'int8') {
+      applyInt8(model, p.c, e.q, '_q8');
+      notes.push(`${p.c.init.name}: int8 per channel instead of int4 (${p.fallback})`);
+    } else if (e.kind === 'MatMulNBits') {
+      applyNBits(model, p, e, opts.accuracyLevel);
+      blocks += e.t.scales.length;
+      clipped += e.clipped;
+    } else {
+      applyBlockedDQ(model, p, e);
+      blocks += e.scales.length;
+      clipped += e.q.clipped;
+    }
+    bits += stored;
+    weights += p.c.init.elementCount;
+    const elements = p.c.init.elementCount;
+    tensors.push({
+      name: p.c.init.name,
+      action: e.kind === 'int8' ? 'int8' : 'int4',
+      ...(p.fallback ? { reason: `int8 fallback: ${p.fallback}` } : {}),
+      shape: [...p.c.init.dims],
+      elements,
+      bytesBefore: p.c.init.byteLength,
+      bytesAfter: stored / 8,
+      bitsPerWeight: stored / elements,
+    });
+  });
+  for (const s of allSkipped) {
+    const b = s.init.byteLength;
+    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+  }
+  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)); // the model's own order
+  const bitsPerWeight = bits / weights;
+  task.done(`int4: ${plans.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
+
+  const count = (e: Plan['encoding']) => plans.filter((p) => p.encoding === e).length;
+  notes.unshift(
+    `${plans.length} of ${plans.length + allSkipped.length} float initializers quantized (int4 ${opts.scheme}, block ${opts.blockSize}): ` +
+      `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('int8')} as int8; ` +
+      `${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+    opts.searchScale ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1` : 'clip search: not used',
+  );
+  return { tensors, notes, bitsPerWeight };
+}
