@@ -85,7 +85,7 @@ describe('appendLossHead', () => {
   it('adds mc_targets, outputs only mc_nll, and never builds a second [B, T, V] tensor', () => {
     const model = bigramModel({ opset: 18 });
     const result = appendLossHead(model);
-    expect(result).toEqual({ logits: 'logits', removedOutputs: ['logits'] });
+    expect(result).toEqual({ logits: 'logits', removedOutputs: ['logits'], head: { mode: 'full' } });
     expect(model.outputs.map((o) => o.name)).toEqual([LOSS_OUTPUT]);
     const targets = model.inputs.find((i) => i.name === LOSS_TARGETS);
     expect(targets?.type?.tensorType?.elemType).toBe(DataType.INT64);

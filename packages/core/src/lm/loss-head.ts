@@ -4,7 +4,12 @@
  *
  *   mc_nll[b,t] = logsumexp_v logits[b,t,v] - logits[b,t,target[b,t]]
  *
- * built as ReduceLogSumExp(keepdims) - GatherElements(unsqueezed targets), then Squeeze. Unlike
+ * Where the logits come from a recognisable LM head (MatMul by a float32 weight initializer, + bias)
+ * the head is replaced by the chunked head of chunked-head.ts, which never builds the [B, T, V]
+ * logits, so that memory does not grow with the vocabulary. Anywhere else the full head below reads
+ * the logits tensor as it is.
+ *
+ * The full head is ReduceLogSumExp(keepdims) - GatherElements(unsqueezed targets), then Squeeze. Unlike
  * LogSoftmax + Gather this never materialises a second [B, T, V] tensor, and with `logits` no longer
  * a graph output onnxruntime does not copy the [B, T, V] block out: a window costs B*T floats of output.
  *
@@ -14,10 +19,13 @@
  * logits viewed as [B, T, K, V/K] (a Reshape, no copy), a log-sum-exp over each group, then one over
  * the K partial results, with K the divisor of V nearest sqrt(V). That cut the error to 1.5e-6.
  */
-import { ErrorCodes, UserError } from '../errors.js';
+import { BugError, ErrorCodes, UserError } from '../errors.js';
 import { DataType } from '../onnx/dtypes.js';
 import type { OnnxModel, ValueInfoProto } from '../onnx/model.js';
 import { pb } from '../onnx/proto.js';
+import { appendChunkedLoss, DEFAULT_CHUNK, findLmHead, LossOps } from './chunked-head.js';
+
+export { DEFAULT_CHUNK, sumGroups } from './chunked-head.js';
 
 export const LOSS_TARGETS = 'mc_targets';
 export const LOSS_OUTPUT = 'mc_nll';
@@ -27,6 +35,26 @@ export interface LossHeadResult {
   readonly logits: string;
   /** graph outputs removed so that only mc_nll is computed and copied out */
   readonly removedOutputs: readonly string[];
+  /** which head was appended */
+  readonly head: LossHeadKind;
+}
+
+export interface LossHeadKind {
+  /**
+   * 'chunked': the logits came from a recognised LM head (MatMul by a float32 weight, + bias), and
+   * are computed and reduced `chunk` vocabulary columns at a time, never all at once
+   * (chunked-head.ts); 'full': the head reads the whole logits tensor.
+   */
+  readonly mode: 'chunked' | 'full';
+  /** columns per chunk ('chunked' only; the vocabulary size when it is one chunk) */
+  readonly chunk?: number;
+}
+
+export interface LossHeadOptions {
+  /** columns of the vocabulary per chunk of the chunked head (default DEFAULT_CHUNK) */
+  readonly chunk?: number;
+  /** false: always the full head, even where the chunked one applies (default true) */
+  readonly chunked?: boolean;
 }
 
 /** The decoder's logits output: `logits`, else the first output of rank 3. */
@@ -39,7 +67,7 @@ export function findLogitsOutput(model: OnnxModel): ValueInfoProto | undefined {
  * dropped from the outputs: scoring needs none of them, and onnxruntime then neither copies them out
  * nor keeps the nodes that only fed them.
  */
-export function appendLossHead(model: OnnxModel): LossHeadResult {
+export function appendLossHead(model: OnnxModel, options: LossHeadOptions = {}): LossHeadResult {
   const out = findLogitsOutput(model);
   if (!out?.name) {
     throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
@@ -55,67 +83,40 @@ export function appendLossHead(model: OnnxModel): LossHeadResult {
       hint: 'score it through the logits path (lossHead: "logits")',
     });
   }
+  const chunk = options.chunk ?? DEFAULT_CHUNK;
+  if (!(Number.isInteger(chunk) && chunk > 0)) throw new BugError(`loss head: chunk must be a positive integer, got ${chunk}`);
   const logits = out.name;
   const dims = out.type?.tensorType?.shape?.dim ?? [];
   const [batchDim, seqDim] = [dims[0] ?? {}, dims[1] ?? {}];
   model.inputs.push(valueInfo(LOSS_TARGETS, DataType.INT64, [batchDim, seqDim]));
 
-  const fresh = (base: string) => model.uniqueName(`mc_loss/${base}`);
-  const node = (opType: string, inputs: string[], output: string, attrs: Record<string, number | number[]> = {}) => {
-    model.addNode(pb.NodeProto.create({
-      name: model.uniqueName(`mc_loss/${opType}`), opType, input: inputs, output: [output],
-      attribute: Object.entries(attrs).map(([name, v]) =>
-        Array.isArray(v) ? { name, type: pb.AttributeProto.AttributeType.INTS, ints: v } : { name, type: pb.AttributeProto.AttributeType.INT, i: v }),
-    }));
-    return output;
-  };
-  // Axes moved from attribute to input in Unsqueeze/Squeeze at opset 13, ReduceLogSumExp at 18.
-  const axesTensors = new Map<number, string>();
-  const withAxes = (opType: string, x: string, output: string, axis: number, since: number, attrs: Record<string, number> = {}) => {
-    if (opset < since) return node(opType, [x], output, { ...attrs, axes: [axis] });
-    let axes = axesTensors.get(axis);
-    if (!axes) {
-      axes = fresh(`axes${axis}`);
-      model.setInitializer(axes, DataType.INT64, [1], BigInt64Array.of(BigInt(axis)));
-      axesTensors.set(axis, axes);
-    }
-    return node(opType, [x, axes], output, attrs);
-  };
+  const ops = new LossOps(model, opset);
+  const removedOutputs = model.outputs.map((o) => o.name ?? '');
+  model.outputs.splice(0, model.outputs.length, valueInfo(LOSS_OUTPUT, DataType.FLOAT, [batchDim, seqDim]));
 
+  const vocab = dims[2]?.dimValue;
+  const lm = options.chunked !== false && out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, logits, typeof vocab === 'number' ? vocab : undefined) : undefined;
+  if (lm) {
+    appendChunkedLoss(ops, lm, chunk, LOSS_TARGETS, LOSS_OUTPUT);
+    return { logits, removedOutputs, head: { mode: 'chunked', chunk: Math.min(chunk, lm.vocab) } };
+  }
+  appendFullLoss(ops, out, LOSS_OUTPUT);
+  return { logits, removedOutputs, head: { mode: 'full' } };
+}
+
+/** The head over the whole logits tensor (any producer): ReduceLogSumExp - GatherElements. */
+function appendFullLoss(ops: LossOps, out: ValueInfoProto, output: string): void {
   // float32 even for fp16/bf16 logits: a half-precision log-sum-exp over 32k+ values loses digits
   // that BPC's third decimal needs.
   const elem = out.type?.tensorType?.elemType ?? DataType.FLOAT;
-  const x = elem === DataType.FLOAT ? logits : node('Cast', [logits], fresh('logits_f32'), { to: DataType.FLOAT });
-  const vocab = dims[2]?.dimValue;
-  const groups = typeof vocab === 'number' ? sumGroups(vocab) : 1;
-  let lse: string;
-  if (groups > 1) {
-    const shape = fresh('grouped_shape');
-    model.setInitializer(shape, DataType.INT64, [4], BigInt64Array.of(0n, 0n, BigInt(groups), BigInt((vocab as number) / groups)));
-    const grouped = node('Reshape', [x, shape], fresh('logits_grouped'));
-    const partial = withAxes('ReduceLogSumExp', grouped, fresh('lse_groups'), 3, 18, { keepdims: 0 });
-    lse = withAxes('ReduceLogSumExp', partial, fresh('lse'), 2, 18, { keepdims: 1 });
-  } else {
-    lse = withAxes('ReduceLogSumExp', x, fresh('lse'), 2, 18, { keepdims: 1 });
-  }
-  const idx = withAxes('Unsqueeze', LOSS_TARGETS, fresh('targets_3d'), 2, 13);
-  const picked = node('GatherElements', [x, idx], fresh('target_logit'), { axis: 2 });
-  const nll3 = node('Sub', [lse, picked], fresh('nll_3d'));
-  withAxes('Squeeze', nll3, LOSS_OUTPUT, 2, 13);
-
-  const removedOutputs = model.outputs.map((o) => o.name ?? '');
-  model.outputs.splice(0, model.outputs.length, valueInfo(LOSS_OUTPUT, DataType.FLOAT, [batchDim, seqDim]));
-  return { logits, removedOutputs };
-}
-
-/** K for the two-level log-sum-exp: the divisor of V nearest sqrt(V), or 1 when V has none worth using. */
-export function sumGroups(vocab: number): number {
-  let best = 1;
-  for (let k = 2; k * k <= vocab; k++) if (vocab % k === 0) best = k;
-  // best <= sqrt(V) <= V / best; take whichever side of the pair is nearer sqrt(V)
-  const pair = best > 1 ? vocab / best : 1;
-  const k = Math.abs(pair - Math.sqrt(vocab)) < Math.abs(best - Math.sqrt(vocab)) ? pair : best;
-  return k >= 4 && vocab / k >= 4 ? k : 1;
+  const logits = out.name ?? '';
+  const x = elem === DataType.FLOAT ? logits : ops.node('Cast', [logits], ops.fresh('logits_f32'), { to: DataType.FLOAT });
+  const vocab = out.type?.tensorType?.shape?.dim?.[2]?.dimValue;
+  const lse = ops.logSumExp(x, 3, typeof vocab === 'number' ? vocab : 0, 1);
+  const idx = ops.withAxes('Unsqueeze', LOSS_TARGETS, ops.fresh('targets_3d'), 2, 13);
+  const picked = ops.node('GatherElements', [x, idx], ops.fresh('target_logit'), { axis: 2 });
+  const nll3 = ops.node('Sub', [lse, picked], ops.fresh('nll_3d'));
+  ops.withAxes('Squeeze', nll3, output, 2, 13);
 }
 
 type Dim = { dimValue?: number | null | { toNumber(): number }; dimParam?: string | null };
