@@ -84,5 +84,7 @@ export const ErrorCodes = Object.freeze({
   BAD_MODEL: 'E_BAD_MODEL',
   UNSUPPORTED: 'E_UNSUPPORTED',
   PLUGIN_LOAD: 'E_PLUGIN_LOAD',
+  TARGET_EXISTS: 'E_TARGET_EXISTS',
+  REGISTRY: 'E_REGISTRY',
   ABORTED: 'E_ABORTED',
 } as const);

@@ -6,10 +6,9 @@ import { renderGenerate } from '../render/generate.js';
 
 export default class Generate extends McCommand {
   static override summary = 'Start a new plugin from a template: a compressor (method), a metric or a dataset provider.';
-  static override description = `Copies a small working example (a compressor that rounds weights, a cross-entropy metric, a CSV image
-dataset) into a new npm package named mc-plugin-NAME, with NAME as its id, and prints the next three
-commands: install, build and test, link into mc. The folder must not exist; nothing is overwritten.
-PLUGINS.md in the mc repository describes the contracts.`;
+  static override description =
+    'Copies a small working example (a compressor that rounds weights, a cross-entropy metric, a CSV image dataset) into a new npm package named mc-plugin-NAME, with NAME as its id, and prints the next three commands: install, build and test, link into mc.\n\n' +
+    'The folder must not exist: nothing is ever overwritten. NAME must not be an id an installed plugin already provides. PLUGINS.md in the mc repository describes the contracts.';
   static override examples = [
     '<%= config.bin %> generate compressor my-quant',
     '<%= config.bin %> generate metric my-metric --dir ~/src/mc-plugin-my-metric',
@@ -21,11 +20,14 @@ PLUGINS.md in the mc repository describes the contracts.`;
   };
   static override flags = {
     dir: Flags.string({ description: 'Folder to create (default ./mc-plugin-NAME); it must not exist.' }),
+    core: Flags.string({
+      description: "npm spec of the @mc-kit/core dev dependency (default: this mc's core version, from your registry), e.g. file:/path/to/mc/packages/core",
+    }),
   };
 
   async run(): Promise<GenerateReport> {
     const { args, flags } = await this.parse(Generate);
-    const request = { kind: args.kind as TemplateKind, name: args.name, dir: flags.dir, coreVersion: CORE_VERSION, bin: this.config.bin };
+    const request = { kind: args.kind as TemplateKind, name: args.name, dir: flags.dir, coreVersion: CORE_VERSION, coreSpec: flags.core, bin: this.config.bin };
     const report = await generatePlugin(request, await this.registry());
     this.log(renderGenerate(report));
     return report;

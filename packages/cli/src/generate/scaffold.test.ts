@@ -50,8 +50,15 @@ describe('generatePlugin', () => {
     expect(report.next[0]).toBe('cd sub/dir/x && npm install');
     const pkg = JSON.parse(read(report.dir, 'package.json'));
     expect([pkg.peerDependencies['@mc-kit/core'], pkg.devDependencies['@mc-kit/core']]).toEqual(['^0.7.2', '0.7.2']);
+    expect(report.coreSpec).toBe('0.7.2');
     expect(readdirSync(join(report.dir, 'src')).join(' ')).toMatch(/register\.ts/);
     expect(read(report.dir, 'src/register.ts')).toContain(`new MyThing${kind[0].toUpperCase()}${kind.slice(1)}()`);
+  });
+
+  it('takes another spec for the core dev dependency (a checkout, while core is not on the registry)', async () => {
+    const report = await generatePlugin(request({ kind: 'compressor', name: 'local', coreSpec: 'file:/src/mc/packages/core' }), new Registry());
+    const pkg = JSON.parse(read(report.dir, 'package.json'));
+    expect([pkg.peerDependencies['@mc-kit/core'], pkg.devDependencies['@mc-kit/core']]).toEqual(['^0.1.0', 'file:/src/mc/packages/core']);
   });
 
   it('never writes into an existing folder', async () => {
@@ -61,6 +68,12 @@ describe('generatePlugin', () => {
     await expect(generatePlugin(req, new Registry())).rejects.toMatchObject({ code: 'E_TARGET_EXISTS', exitCode: 2, message: 'taken already exists; mc generate never writes into an existing folder' });
     expect(readdirSync(join(req.cwd!, 'taken'))).toEqual(['keep.txt']);
     expect(readdirSync(req.cwd!)).toEqual(['taken']);
+  });
+
+  it('a folder that cannot be made is one line, exit code 2', async () => {
+    const req = request({ kind: 'compressor', name: 'my-quant', dir: 'a-file/sub' });
+    writeFileSync(join(req.cwd!, 'a-file'), '');
+    await expect(generatePlugin(req, new Registry())).rejects.toMatchObject({ code: 'E_UNWRITABLE', exitCode: 2, message: 'cannot create a-file/sub: a file is in the way' });
   });
 
   it('refuses an id an installed plugin already provides, naming it', async () => {

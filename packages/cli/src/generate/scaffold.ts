@@ -19,6 +19,8 @@ const KIND_WORD: Record<TemplateKind, string> = { compressor: 'method', metric: 
 const CLASS_SUFFIX: Record<TemplateKind, string> = { compressor: 'Compressor', metric: 'Metric', dataset: 'Dataset' };
 const SKIPPED = new Set(['node_modules', 'dist', 'coverage']);
 const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^gitignore$/;
+/** Why a folder cannot be made, for the codes a user can cause. */
+const WHY: Record<string, string> = { EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' };
 /** npm drops .gitignore files from published tarballs, so templates carry `gitignore`. */
 const RENAMED: Record<string, string> = { gitignore: '.gitignore' };
 
@@ -34,6 +36,8 @@ export interface GenerateRequest {
   readonly dir?: string;
   /** version of the running @mc-kit/core: the new package builds against it */
   readonly coreVersion: string;
+  /** npm spec for the @mc-kit/core dev dependency instead of that version (e.g. file:/path/to/mc/packages/core) */
+  readonly coreSpec?: string;
   /** the CLI's executable name, for the printed commands */
   readonly bin: string;
   readonly templatesDir?: string;
@@ -47,6 +51,8 @@ export interface GenerateReport {
   readonly package: string;
   readonly className: string;
   readonly coreVersion: string;
+  /** what the new package's devDependencies say for @mc-kit/core */
+  readonly coreSpec: string;
   /** absolute path of the new folder */
   readonly dir: string;
   /** files written, relative to dir */
@@ -76,6 +82,7 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
       hint: 'choose another --dir, or move that folder away',
     });
   }
+  const coreSpec = request.coreSpec ?? request.coreVersion;
   const source = join(request.templatesDir ?? defaultTemplatesDir(), request.kind);
   const meta = readTemplateMeta(source, request.kind);
   const tokens: [string, string][] = [
@@ -87,12 +94,19 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
   ];
   const rename = (text: string) => tokens.reduce((t, [from, to]) => t.split(from).join(to), text);
 
-  await fs.mkdir(dirname(target), { recursive: true });
   const staging = join(dirname(target), `.${basename(target)}.tmp-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(staging);
+  try {
+    await fs.mkdir(dirname(target), { recursive: true });
+    await fs.mkdir(staging);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw new UserError(ErrorCodes.UNWRITABLE, `cannot create ${request.dir ?? names.packageName}: ${WHY[code] ?? (code || (e as Error).message)}`, {
+      hint: 'choose a --dir in a folder you can write to',
+    });
+  }
   const files: string[] = [];
   try {
-    await copyTree(source, staging, '', files, (path, text) => (path === 'package.json' ? packageJson(text, names.packageName, request.coreVersion, rename) : rename(text)));
+    await copyTree(source, staging, '', files, (path, text) => (path === 'package.json' ? packageJson(text, names.packageName, request.coreVersion, coreSpec, rename) : rename(text)));
     await fs.rename(staging, target);
   } catch (e) {
     await fs.rm(staging, { recursive: true, force: true });
@@ -106,6 +120,7 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
     package: names.packageName,
     className: `${names.pascal}${CLASS_SUFFIX[request.kind]}`,
     coreVersion: request.coreVersion,
+    coreSpec,
     dir: target,
     files: files.sort(),
     next: [`cd ${shown} && npm install`, 'npm run build && npm test', `${request.bin} plugins link ${quote(target)}`],
@@ -121,14 +136,14 @@ function readTemplateMeta(dir: string, kind: TemplateKind): TemplateMeta {
 }
 
 /** The template's package.json as the new package's: its name, public, core at the running version. */
-function packageJson(text: string, name: string, coreVersion: string, rename: (t: string) => string): string {
+function packageJson(text: string, name: string, coreVersion: string, coreSpec: string, rename: (t: string) => string): string {
   const pkg = JSON.parse(rename(text)) as Record<string, unknown> & { peerDependencies?: Record<string, string>; devDependencies?: Record<string, string> };
   delete pkg.private;
   delete pkg.mcTemplate;
   pkg.name = name;
   pkg.version = '0.1.0';
   pkg.peerDependencies = { ...pkg.peerDependencies, '@mc-kit/core': `^${coreVersion}` };
-  pkg.devDependencies = { ...pkg.devDependencies, '@mc-kit/core': coreVersion };
+  pkg.devDependencies = { ...pkg.devDependencies, '@mc-kit/core': coreSpec };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 

@@ -26,7 +26,9 @@ async function fakeRegistry(options: { understandsKeywords: boolean; status?: nu
     if (options.status) return void res.writeHead(options.status, 'Broken').end();
     const words = text.split(' ').filter(Boolean);
     const hits = PACKAGES.filter((p) => words.every((w) => (w.startsWith('keywords:') && options.understandsKeywords ? p.keywords.includes(w.slice(9)) : `${p.name} ${p.description}`.includes(w))));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ objects: hits.map((p) => ({ package: p })), total: hits.length }));
+    // verdaccio gives the version as dist-tags.latest
+    const shaped = hits.map(({ version, ...p }) => (options.understandsKeywords ? { ...p, version } : { ...p, 'dist-tags': { latest: version } }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ objects: shaped.map((p) => ({ package: p })), total: hits.length }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, queries, close: () => new Promise((r) => server.close(() => r())) };
@@ -50,7 +52,7 @@ describe('searchPlugins', () => {
     try {
       const report = await searchPlugins(fake.url.slice(0, -1), 'int3', 20);
       expect(fake.queries).toEqual(['keywords:mc-plugin int3', 'int3']);
-      expect(report.items.map((i) => i.name)).toEqual(['mc-plugin-int3']);
+      expect(report.items.map((i) => [i.name, i.version])).toEqual([['mc-plugin-int3', '1.0.0']]);
       expect((await searchPlugins(fake.url, '', 20)).items.map((i) => i.name)).toEqual(['mc-plugin-int3', 'mc-plugin-dice']);
     } finally {
       await fake.close();

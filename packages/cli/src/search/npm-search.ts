@@ -26,7 +26,7 @@ export interface SearchReport {
 }
 
 interface SearchResponse {
-  objects?: { package?: { name?: string; version?: string; description?: string; keywords?: unknown; date?: string } }[];
+  objects?: { package?: { name?: string; version?: string; 'dist-tags'?: { latest?: string }; description?: string; keywords?: unknown; date?: string } }[];
 }
 
 /**
@@ -65,7 +65,8 @@ async function query(registry: string, text: string, size: number): Promise<Sear
   return (body.objects ?? [])
     .map((o) => o.package)
     .filter((p): p is NonNullable<typeof p> => typeof p?.name === 'string' && Array.isArray(p.keywords) && p.keywords.includes(PLUGIN_KEYWORD))
-    .map((p) => ({ name: p.name!, version: p.version ?? '', description: p.description ?? '', keywords: (p.keywords as unknown[]).map(String), ...(p.date ? { date: p.date } : {}) }));
+    // npmjs.org says `version`; verdaccio says `dist-tags.latest`
+    .map((p) => ({ name: p.name!, version: p.version ?? p['dist-tags']?.latest ?? '', description: p.description ?? '', keywords: (p.keywords as unknown[]).map(String), ...(p.date ? { date: p.date } : {}) }));
 }
 
 /**
