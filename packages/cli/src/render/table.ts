@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 export function table(head: string[], rows: (string | number)[][], options: { align?: ('left' | 'right')[] } = {}): string {
   const t = new Table({
     head,
+    ...fitWidths(head, rows),
     style: { head: [], border: [], compact: true },
     colAligns: options.align ?? head.map(() => 'left'),
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
@@ -22,4 +23,19 @@ export function formatBytes(n: number): string {
 export function formatNumber(n: number | undefined, digits = 4): string {
   if (n === undefined || Number.isNaN(n)) return '-';
   return Number.isInteger(n) ? String(n) : n.toFixed(digits);
+}
+
+/**
+ * Long descriptions would make a table wider than the terminal: when they do, the widest column
+ * wraps at what is left (the others keep their natural width).
+ */
+function fitWidths(head: string[], rows: (string | number)[][]): { colWidths?: number[]; wordWrap?: boolean } {
+  const natural = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i] ?? '').length)) + 2);
+  const width = process.stdout.columns || 120;
+  const borders = head.length + 1;
+  if (natural.reduce((a, b) => a + b, 0) + borders <= width) return {};
+  const widest = natural.indexOf(Math.max(...natural));
+  const others = natural.reduce((a, b, i) => (i === widest ? a : a + b), 0) + borders;
+  const colWidths = natural.map((w, i) => (i === widest ? Math.max(24, width - others) : w));
+  return { colWidths, wordWrap: true };
 }

@@ -7,6 +7,7 @@ import { ErrorCodes, UserError, type CompressReport, type Compressor, type OnnxM
 import { dequantizeInt4Weights } from './decompress.js';
 import { isPowerOfTwo, type Scheme } from './math.js';
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
+import { SELECTION_PARAMS } from '../int8/select.js';
 
 export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -38,25 +39,7 @@ export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: false,
     description: "clip search: per block, try scaling the range by 1.0, 0.95, ..., 0.75 and keep the least squared error (slower; the report says how many blocks were clipped)",
   },
-  {
-    name: 'min-size',
-    type: 'integer',
-    min: 1,
-    default: 1024,
-    description: 'weights with fewer elements stay float (their scales would cost more than they save)',
-  },
-  {
-    name: 'include',
-    type: 'string[]',
-    default: [],
-    description: 'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
-  },
-  {
-    name: 'exclude',
-    type: 'string[]',
-    default: [],
-    description: 'never quantize weights whose initializer name or consumer node name matches one of these globs',
-  },
+  ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
 /** Options from parsed params; the checks a ParamSpec cannot express (a power of two) are here. */

@@ -6,6 +6,7 @@ import type { CompressReport, Compressor, OnnxModel, ParamSpec, Params, RunConte
 import { dequantizeWeights } from './decompress.js';
 import type { Scheme } from './math.js';
 import { quantizeWeights, type Granularity } from './rewrite.js';
+import { SELECTION_PARAMS } from './select.js';
 
 export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -22,25 +23,7 @@ export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 'channel',
     description: 'one scale per output channel (MatMul column, Gemm/Conv output, embedding row), or one per tensor',
   },
-  {
-    name: 'min-size',
-    type: 'integer',
-    min: 1,
-    default: 1024,
-    description: 'weights with fewer elements stay float (their scales would cost more than they save)',
-  },
-  {
-    name: 'include',
-    type: 'string[]',
-    default: [],
-    description: 'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
-  },
-  {
-    name: 'exclude',
-    type: 'string[]',
-    default: [],
-    description: 'never quantize weights whose initializer name or consumer node name matches one of these globs',
-  },
+  ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
 export class Int8Compressor implements Compressor {

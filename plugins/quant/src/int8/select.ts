@@ -8,7 +8,7 @@
  * means the tensor is not a weight and it is skipped.
  */
 import picomatch from 'picomatch';
-import { DataType, type Consumer, type Initializer, type NodeProto, type OnnxModel } from '@mc-kit/core';
+import { DataType, type Consumer, type Initializer, type NodeProto, type OnnxModel, type ParamSpec } from '@mc-kit/core';
 import type { FloatType } from './float-types.js';
 
 export interface SelectOptions {
@@ -141,3 +141,26 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
   }
   return { candidates, skipped };
 }
+
+/** The tensor-selection parameters every quantizer shares (int8, int4): declared once. */
+export const SELECTION_PARAMS: readonly ParamSpec[] = Object.freeze([
+  {
+    name: 'min-size',
+    type: 'integer',
+    min: 1,
+    default: 1024,
+    description: 'weights with fewer elements stay float (their scales would cost more than they save)',
+  },
+  {
+    name: 'include',
+    type: 'string[]',
+    default: [],
+    description: 'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
+  },
+  {
+    name: 'exclude',
+    type: 'string[]',
+    default: [],
+    description: 'never quantize weights whose initializer name or consumer node name matches one of these globs',
+  },
+]);
