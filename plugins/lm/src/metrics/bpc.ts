@@ -5,7 +5,7 @@
  * targets and each later one its last `stride`; BPC = Σ NLL (nats) / (code points · ln 2), divided once.
  */
 import { ErrorCodes, UserError, type LoadedModel, type Metric, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { checkContext, openLm, textData, valueKey } from './lm-setup.js';
+import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
@@ -13,8 +13,7 @@ import { slidingWindows } from './windows.js';
 export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'block-size', type: 'integer', description: 'tokens the model sees per window (the reference: 1900, "context window unification")', default: 1900, min: 2, max: 1_000_000 },
   { name: 'stride', type: 'integer', description: 'tokens between window starts; each later window scores its last `stride` targets', default: 512, min: 1, max: 1_000_000 },
-  { name: 'batch-size', type: 'integer', description: 'windows per model run', default: 1, min: 1, max: 1024 },
-  { name: 'loss', type: 'enum', options: ['fused', 'logits'], description: 'fused: the graph returns one NLL per token; logits: log-softmax in JS (slower, for checks)', default: 'fused' },
+  ...LM_RUN_PARAMS,
 ]);
 
 export class BpcMetric implements Metric {

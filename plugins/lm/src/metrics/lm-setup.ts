@@ -1,5 +1,5 @@
 /** What both LM metrics need first: a tokenizer, the adapter, and a context-length check. */
-import { ErrorCodes, loadCausalLM, loadTokenizer, UserError, type CausalLM, type LoadedModel, type LossHead, type RunContext, type TextDataset, type TextTokenizer } from '@mc-kit/core';
+import { ErrorCodes, loadCausalLM, loadTokenizer, UserError, type CausalLM, type LoadedModel, type LossHead, type ParamSpec, type RunContext, type TextDataset, type TextTokenizer } from '@mc-kit/core';
 
 export interface LmSetup {
   readonly lm: CausalLM;
@@ -32,3 +32,9 @@ export function textData(data: unknown): TextDataset {
 export function valueKey(metric: string, data: TextDataset, subset: string): string {
   return data.subsets.length === 1 ? metric : subset;
 }
+
+/** How both LM metrics run the model: declared once. */
+export const LM_RUN_PARAMS: readonly ParamSpec[] = Object.freeze([
+  { name: 'batch-size', type: 'integer', description: 'windows per model run', default: 1, min: 1, max: 1024 },
+  { name: 'loss', type: 'enum', options: ['fused', 'logits'], description: 'fused: the graph returns one NLL per token; logits: log-softmax in JS (slower, for checks)', default: 'fused' },
+]);

@@ -8,7 +8,7 @@
  */
 import { ErrorCodes, UserError, type LoadedModel, type Metric, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import { prefixed } from './bpc.js';
-import { checkContext, openLm, textData, valueKey } from './lm-setup.js';
+import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamJoined } from './text-stream.js';
 import { classicChunks, stridedWindows } from './windows.js';
@@ -17,8 +17,7 @@ export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'mode', type: 'enum', options: ['classic', 'strided'], description: 'classic: non-overlapping chunks, tail dropped (SparseGPT/Wanda/GPTQ); strided: the Hugging Face guide', default: 'classic' },
   { name: 'seqlen', type: 'integer', description: 'tokens per chunk (classic) or per window (strided); the papers use 2048', default: 2048, min: 2, max: 1_000_000 },
   { name: 'stride', type: 'integer', description: 'strided mode: tokens between window starts', default: 512, min: 1, max: 1_000_000 },
-  { name: 'batch-size', type: 'integer', description: 'windows per model run', default: 1, min: 1, max: 1024 },
-  { name: 'loss', type: 'enum', options: ['fused', 'logits'], description: 'fused: the graph returns one NLL per token; logits: log-softmax in JS', default: 'fused' },
+  ...LM_RUN_PARAMS,
 ]);
 
 export class PerplexityMetric implements Metric {
