@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { datasetInfo, downloadFileToCacheDir, listFiles, modelInfo } from '@huggingface/hub';
 import type { RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
 import { ErrorCodes, UserError, isMcError } from '../errors.js';
@@ -98,6 +97,8 @@ function accessToken(): { accessToken?: string } {
 }
 
 async function download(w: Where, ctx: RunContext, files: HubResolveOptions['files']): Promise<ResolvedHubRef> {
+  // Imported here, not at the top: every mc command loads core, and the library costs ~50 ms to load.
+  const { datasetInfo, downloadFileToCacheDir, listFiles, modelInfo } = await import('@huggingface/hub');
   const { hub, kind, hubUrl, cacheDir } = w;
   let onBytes: (n: number) => void = () => {};
   const common = { hubUrl, fetch: progressFetch(hubUrl, ctx.signal, (n) => onBytes(n)), ...accessToken() };
