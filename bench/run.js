@@ -1,13 +1,31 @@
-// npm run bench: every benchmark prints its figures and ratios (targets are checked here, never by
-// timed unit tests). Run after `npm run build`.
+// npm run bench [NAME...]: every benchmark prints its figures and ratios (targets are checked here,
+// never by timed unit tests). Run after `npm run build`. Each benchmark is a module under bench/
+// exporting `run()`; a name given on the command line runs only that one.
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { benchInt8 } from './int8.mjs';
-import { benchLm } from './lm.mjs';
 
-const only = process.argv[2];
+// name -> module file (relative to bench/) and the function it exports.
+const BENCHES = [
+  ['int8', './int8.mjs', 'benchInt8'],
+  ['lm', './lm.mjs', 'benchLm'],
+  ['int4', './int4.mjs', 'benchInt4'], // issue 5: dense / int8 / int4 / GPTQ on the shared LM and mnist
+  ['hyper', './hyper.mjs', 'benchHyper'], // issue 6: hyper presets, --l auto, --target-bpw on unet, mnist, LM
+  ['prune', './prune.mjs', 'benchPrune'], // issue 9: magnitude / Wanda / SparseGPT curves, channel pruning
+  ['kick', './kick.mjs', 'benchKick'], // issue 10: MMLU, generation throughput, int4 vs dense
+];
+
+const only = process.argv.slice(2);
+const unknown = only.filter((n) => !BENCHES.some(([name]) => name === n));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; known: ${BENCHES.map(([n]) => n).join(', ')}`);
+  process.exit(2);
+}
 console.log(`mc benchmarks: node ${process.version}, ${cpus().length} cores\n`);
-if (!only || only === 'int8') await benchInt8();
-if (!only || only === 'lm') {
+for (const [name, file, fn] of BENCHES) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  if (!existsSync(new URL(file, import.meta.url))) continue; // a benchmark not written yet
+  const mod = await import(file);
+  console.log(`== ${name} ==`);
+  await mod[fn]();
   console.log('');
-  await benchLm();
 }

@@ -5,3 +5,11 @@ export * from './tensor-codec.js';
 export * from './external-data.js';
 export { TensorInitializer, makeTensor } from './initializer.js';
 export { toNumber, toBigInt, type onnx } from './proto.js';
+export {
+  selectWeights,
+  SELECTION_PARAMS,
+  type SelectOptions,
+  type Candidate as WeightCandidate,
+  type Skipped as SkippedWeight,
+  type FloatType,
+} from './select-weights.js';

@@ -12,7 +12,7 @@
 import type { Consumer, NodeProto, OnnxModel } from '@mc-kit/core';
 import type { FloatType } from '../int8/float-types.js';
 import { opsBlockingUpgrade } from '../int8/opset.js';
-import type { Candidate } from '../int8/select.js';
+import type { WeightCandidate as Candidate } from '@mc-kit/core';
 import type { BlockLayout } from './math.js';
 
 export type Encoding = 'MatMulNBits' | 'DequantizeLinear-21' | 'int8';

@@ -7,7 +7,7 @@ import { ErrorCodes, UserError, type CompressReport, type Compressor, type OnnxM
 import { dequantizeInt4Weights } from './decompress.js';
 import { isPowerOfTwo, type Scheme } from './math.js';
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
-import { SELECTION_PARAMS } from '../int8/select.js';
+import { SELECTION_PARAMS } from '@mc-kit/core';
 
 export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
   {

@@ -26,7 +26,7 @@ import {
 import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
 import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
-import { selectWeights, type SelectOptions, type Skipped } from '../int8/select.js';
+import { selectWeights, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
 import { quantizeInt4 } from './fast.js';
 import type { Int4Blocks, Scheme } from './math.js';
 import { nbitsBits, packMatMulNBits, toBlockedDQ, type NBitsTensors } from './pack.js';

@@ -6,7 +6,7 @@ import type { CompressReport, Compressor, OnnxModel, ParamSpec, Params, RunConte
 import { dequantizeWeights } from './decompress.js';
 import type { Scheme } from './math.js';
 import { quantizeWeights, type Granularity } from './rewrite.js';
-import { SELECTION_PARAMS } from './select.js';
+import { SELECTION_PARAMS } from '@mc-kit/core';
 
 export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
   {

@@ -20,7 +20,7 @@ import {
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
 import { ensureOpset, MIN_IR_VERSION } from './opset.js';
-import { selectWeights, type Candidate, type SelectOptions } from './select.js';
+import { selectWeights, type WeightCandidate as Candidate, type SelectOptions } from '@mc-kit/core';
 
 export type Granularity = 'channel' | 'tensor';
 

@@ -1,6 +1,6 @@
 /**
- * Which initializers int8 quantizes (spec quantization.md §1), and the reason for every float
- * initializer it leaves alone. Only reads the graph.
+ * Which initializers a weight compressor (int8, int4, hyper, prune) rewrites (spec quantization.md
+ * §1), and the reason for every float initializer it leaves alone. Only reads the graph.
  *
  * A weight keeps its name: the DequantizeLinear that replaces it outputs that name, so every
  * consumer still reads it unchanged. A tensor is therefore quantized only when EVERY consumer uses it
@@ -8,8 +8,12 @@
  * means the tensor is not a weight and it is skipped.
  */
 import picomatch from 'picomatch';
-import { DataType, type Consumer, type Initializer, type NodeProto, type OnnxModel, type ParamSpec } from '@mc-kit/core';
-import type { FloatType } from './float-types.js';
+import type { ParamSpec } from '../params.js';
+import { DataType } from './dtypes.js';
+import type { Consumer, Initializer, NodeProto, OnnxModel } from './model.js';
+
+/** The float element types a weight may have. */
+export type FloatType = 'float32' | 'float16' | 'bfloat16';
 
 export interface SelectOptions {
   readonly minSize: number;
@@ -142,7 +146,7 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
   return { candidates, skipped };
 }
 
-/** The tensor-selection parameters every quantizer shares (int8, int4): declared once. */
+/** The tensor-selection parameters every weight compressor shares (int8, int4, ...): declared once. */
 export const SELECTION_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
     name: 'min-size',
