@@ -34,3 +34,8 @@ export { packMatMulNBits, unpackMatMulNBits, toBlockedDQ, dequantizeBlockedDQ, t
 export { ORT_CPU_INT4, type Encoding } from './int4/plan.js';
 export { quantizeInt4Weights, type Int4Options, type Int4Result } from './int4/rewrite.js';
 export { dequantizeInt4Weights } from './int4/decompress.js';
+export { GptqCompressor, GPTQ_PARAMS, gptqOptions } from './gptq/plugin.js';
+export { gptqQuantize, rtnQuantize, groupParams as gptqGroupParams, type GptqOptions, type GptqResult, type GroupedCodes } from './gptq/math.js';
+export { packGptq, unpackGptq, ORT_CPU_NBITS } from './gptq/pack.js';
+export { quantizeGptqWeights, type GptqWeightOptions } from './gptq/rewrite.js';
+export { dequantizeGptqWeights } from './gptq/decompress.js';

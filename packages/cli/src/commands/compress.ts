@@ -1,4 +1,4 @@
-import { compressModel, writeResult, type CompressResult } from '@mc-kit/core';
+import { CALIBRATION_DEFAULTS, compressModel, createTextCalibration, writeResult, type CompressResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -19,6 +19,10 @@ export default class Compress extends McCommand {
     method: Flags.string({ char: 'm', description: 'Compression method id (repeat to chain). mc list shows them.', multiple: true, required: true }),
     out: Flags.string({ char: 'o', description: 'Output: a .onnx file, or a new folder (model.onnx + config/tokenizer files). Never the input.', required: true }),
     results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
+    'calib-dataset': Flags.string({ description: 'Text dataset for data-aware methods (gptq, wanda, sparsegpt): a folder, .jsonl/.txt file or hf: id that mc eval reads.', helpGroup: 'CALIBRATION' }),
+    'calib-samples': Flags.integer({ description: 'Calibration windows drawn at random (seeded by --seed).', default: CALIBRATION_DEFAULTS.samples, min: 1, helpGroup: 'CALIBRATION' }),
+    'calib-seqlen': Flags.integer({ description: `Tokens per calibration window [default: ${CALIBRATION_DEFAULTS.seqlen}, capped by the model's context in config.json].`, min: 2, helpGroup: 'CALIBRATION' }),
+    'calib-dataset-type': Flags.string({ description: 'Dataset provider for --calib-dataset when it is ambiguous (mc list shows them).', helpGroup: 'CALIBRATION' }),
   };
 
   async run(): Promise<CompressResult> {
@@ -27,7 +31,12 @@ export default class Compress extends McCommand {
     const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
     const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
-    const ctx = await this.context(flags);
+    const base = await this.context(flags);
+    // Lazy: nothing is read unless a method asks for calibration data.
+    const calibration = flags['calib-dataset']
+      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model: args.model, registry }, base)
+      : undefined;
+    const ctx = { ...base, calibration };
     const result = await compressModel(
       registry,
       {

@@ -27,6 +27,13 @@ export function isExternal(t: onnx.ITensorProto): boolean {
   return t.dataLocation === EXTERNAL;
 }
 
+/** external_data key marking a weight left on disk in the model file itself (see defer-raw-data.ts). */
+export const SELF_REFERENCE_KEY = 'mc.self';
+
+export function isSelfReference(t: onnx.ITensorProto): boolean {
+  return (t.externalData ?? []).some((e) => e.key === SELF_REFERENCE_KEY);
+}
+
 /** Parse a tensor's external_data entries. */
 export function externalRef(t: onnx.ITensorProto): ExternalRef {
   const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
@@ -126,7 +133,8 @@ export function externalDataFiles(model: onnx.IModelProto, baseDir: string | und
   const files = new Set<string>();
   if (model.graph && baseDir !== undefined) {
     visitTensors(model.graph, (t) => {
-      if (isExternal(t)) files.add(resolve(baseDir, externalRef(t).location));
+      // a weight still on disk in the model file itself (defer-raw-data.ts) is not a data file
+      if (isExternal(t) && !isSelfReference(t)) files.add(resolve(baseDir, externalRef(t).location));
     });
   }
   return [...files];

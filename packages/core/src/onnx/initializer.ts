@@ -78,11 +78,11 @@ export class TensorInitializer implements Initializer {
   }
 
   readFloat32(): Float32Array {
-    return rawToFloat32(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount);
+    return rawToFloat32(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount, isExternal(this.tensor));
   }
 
   readTyped(): ArrayBufferView {
-    return rawToTyped(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount);
+    return rawToTyped(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount, isExternal(this.tensor));
   }
 }
 

@@ -7,9 +7,13 @@
  * views), tensor-codec.ts (bytes <-> values), external-data.ts, writer.ts (proto -> bytes + data
  * file), graph-names.ts (unique names, who reads what), model-types.ts (the interfaces).
  */
-import { dirname, resolve } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { BugError, ErrorCodes, UserError } from '../errors.js';
 import { decodeModel, readModelFile } from './decode.js';
+import { DEFER_MIN_BYTES, deferRawData, markSelfReferences } from './defer-raw-data.js';
+import { readSkeleton } from './read-skeleton.js';
+import { collectGarbage, collectGarbageNow } from './release-memory.js';
 import { DATA_TYPES, type DataType } from './dtypes.js';
 import { findConsumers, NameCache, readsAny } from './graph-names.js';
 import { makeTensor, TensorInitializer } from './initializer.js';
@@ -24,6 +28,10 @@ export const DEFAULT_EXTERNAL_DATA_THRESHOLD = 2 ** 31 - 64 * 2 ** 20;
 /** Initializers smaller than this stay inline even when spilling (as onnx's save does). */
 export const EXTERNAL_DATA_MIN_BYTES = 1024;
 const PROTO_LIMIT = 2 ** 31 - 1;
+/** Files at least this large are dropped from memory right after loading (release-memory.ts). */
+const RELEASE_AFTER_LOAD_BYTES = 32 * 2 ** 20;
+/** Initializers at least this large are stored after a garbage collection (setInitializer). */
+const COLLECT_BEFORE_SET_BYTES = 4 * 2 ** 20;
 
 export class OnnxModel {
   /** Folder external data is resolved against (the model file's folder). */
@@ -43,7 +51,20 @@ export class OnnxModel {
 
   /** Read a .onnx file. Throws UserError E_FILE_NOT_FOUND / E_NOT_ONNX / E_TRUNCATED_ONNX. External data is resolved relative to the file. */
   static async load(path: string): Promise<OnnxModel> {
-    return new OnnxModel(decodeModel(await readModelFile(path), path), resolve(path));
+    // a large file is read without its large weights (read-skeleton.ts): they stay on disk until read
+    const size = await fs.stat(path).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    const skeleton = size >= DEFER_MIN_BYTES ? await readSkeleton(path, DEFER_MIN_BYTES).catch(() => undefined) : undefined;
+    if (skeleton) {
+      const proto = decodeModel(skeleton.bytes, path);
+      markSelfReferences(proto, skeleton.skipped, basename(path));
+      return new OnnxModel(proto, resolve(path));
+    }
+    const bytes = await readModelFile(path);
+    const proto = decodeModel(bytes, path);
+    // large weights stay on disk until a compressor reads them; the file buffer is then released
+    deferRawData(proto, bytes, basename(path));
+    if (bytes.length >= RELEASE_AFTER_LOAD_BYTES) await collectGarbage();
+    return new OnnxModel(proto, resolve(path));
   }
 
   /** Decode bytes; baseDir resolves external data. */
@@ -102,6 +123,8 @@ export class OnnxModel {
 
   /** Add or replace an initializer. data holds raw little-endian bytes, or a typed array matching dataType (int4/uint4: one value per element in Int8Array/Uint8Array, packed on write; float16/bfloat16 also take a Float32Array, rounded to nearest even). */
   setInitializer(name: string, dataType: DataType, dims: readonly number[], data: Uint8Array | ArrayBufferView): void {
+    // makeTensor copies `data`; first let V8 drop the float weight this one usually replaces
+    if (data.byteLength >= COLLECT_BEFORE_SET_BYTES) collectGarbageNow();
     const tensor = makeTensor(name, dataType, dims, data);
     const list = (this.graph.initializer ??= []);
     const old = this.findInitializer(name);

@@ -80,10 +80,13 @@ export function typedFieldsToRaw(t: onnx.ITensorProto, count: number): Uint8Arra
 }
 
 /** Raw bytes -> a fresh typed array of the natural type (int4/uint4 unpacked, f16/bf16 as bits). */
-export function rawToTyped(raw: Uint8Array, dataType: number, count: number): TypedArray {
+export function rawToTyped(raw: Uint8Array, dataType: number, count: number, owned = false): TypedArray {
   const info = dataTypeInfo(dataType);
   if (dataType === DataType.INT4 || dataType === DataType.UINT4) return unpackInt4(raw, count, dataType === DataType.INT4);
   if (!info.array) throw new UserError(ErrorCodes.UNSUPPORTED, `${info.name} tensors cannot be read as an array`);
+  // `owned`: the caller read these bytes fresh (external data) and nobody else holds them, so an
+  // aligned view costs nothing; a second copy of a 1 GB weight would double the peak memory.
+  if (owned && raw.byteOffset % info.array.BYTES_PER_ELEMENT === 0) return new info.array(raw.buffer as ArrayBuffer, raw.byteOffset, count);
   // slice() copies into a new, aligned buffer: raw_data views sit at arbitrary file offsets, and the
   // caller may modify the result without touching the model. Uint8Array's slice, not the Buffer's
   // own: protobufjs hands raw_data over as a Node Buffer, whose slice() is a view, not a copy.
@@ -92,8 +95,8 @@ export function rawToTyped(raw: Uint8Array, dataType: number, count: number): Ty
 }
 
 /** Raw bytes -> float32 values (exact for f16/bf16/int8/int4; float64 and large ints are rounded). */
-export function rawToFloat32(raw: Uint8Array, dataType: number, count: number): Float32Array {
-  const typed = rawToTyped(raw, dataType, count);
+export function rawToFloat32(raw: Uint8Array, dataType: number, count: number, owned = false): Float32Array {
+  const typed = rawToTyped(raw, dataType, count, owned);
   switch (dataType) {
     case DataType.FLOAT:
       return typed as Float32Array;

@@ -1,5 +1,6 @@
 /** inspect: what is in an ONNX file — opsets, inputs/outputs, parameters, initializers by dtype, mc metadata. */
 import { statSync } from 'node:fs';
+import { isSelfReference } from '../onnx/defer-raw-data.js';
 import type { RunContext } from '../contracts.js';
 import { resolveModelRef } from '../model-ref.js';
 import { DataType } from '../onnx/dtypes.js';
@@ -51,7 +52,7 @@ export async function inspectModel(ref: string, ctx?: RunContext): Promise<Inspe
     row.bytes += t.byteLength;
     byType.set(dtype, row);
   }
-  for (const t of p.graph?.initializer ?? []) if ((t.externalData?.length ?? 0) > 0) external = true;
+  for (const t of p.graph?.initializer ?? []) if ((t.externalData?.length ?? 0) > 0 && !isSelfReference(t)) external = true;
   const metadata = model.metadata();
   const steps = parseSteps(metadata[MC_META.steps]);
   return {

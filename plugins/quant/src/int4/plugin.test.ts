@@ -17,7 +17,7 @@ const parse = (raw: Record<string, unknown>) => parseParams(INT4_PARAMS, raw, '-
 describe('Int4Compressor', () => {
   it('registers through the mc:register hook beside int8 and resolves by id', async () => {
     const registry = new Registry();
-    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, await register({}))).toEqual(['compressor:int8', 'compressor:int4']);
+    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, await register({}))).toEqual(['compressor:int8', 'compressor:int4', 'compressor:gptq']);
     const c = registry.compressor('int4');
     expect([c.id, typeof c.decompress]).toEqual(['int4', 'function']);
   });

@@ -15,7 +15,7 @@ describe('Int8Compressor', () => {
   it('registers through its mc:register hook and resolves by id', async () => {
     const manifest = await register({});
     const registry = new Registry();
-    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, manifest)).toEqual(['compressor:int8', 'compressor:int4']);
+    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, manifest)).toEqual(['compressor:int8', 'compressor:int4', 'compressor:gptq']);
     const c = registry.compressor('int8');
     expect(c.id).toBe('int8');
     expect(typeof c.decompress).toBe('function');
