@@ -8,7 +8,9 @@ describe('mc:register', () => {
     expect(manifest.mcPlugin).toBe(1);
     expect(manifest.declarations.map((d) => [d.kind, d.id])).toEqual([
       ['metric', 'accuracy'],
+      ['metric', 'dice'],
       ['dataset', 'u8-images'],
+      ['dataset', 'u8-masks'],
     ]);
     const accuracy = manifest.declarations[0];
     if (accuracy.kind !== 'metric') throw new Error('expected the metric first');

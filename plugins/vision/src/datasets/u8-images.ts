@@ -17,7 +17,7 @@ import { META_HINT, looksLikeU8ImageMeta, parseU8ImageMeta, type U8File, type U8
 const PROVIDER_ID = 'u8-images';
 
 /** meta.json of a folder ref, or the ref itself when it names meta.json. */
-function metaPathOf(path: string): string {
+export function metaPathOf(path: string): string {
   return basename(path) === 'meta.json' ? path : join(path, 'meta.json');
 }
 
@@ -50,9 +50,9 @@ async function readMeta(ref: DatasetRef): Promise<{ meta: U8ImageMeta; dir: stri
 }
 
 /** Size and sha256 of one data file against meta.json; returns the sha256. */
-async function checkFile(dir: string, file: U8File, what: string, bytes: number, where: string): Promise<string> {
+export async function checkFile(dir: string, file: U8File, what: string, bytes: number, where: string, hint = META_HINT): Promise<string> {
   const path = resolve(dir, file.path);
-  if (!existsSync(path) || !statSync(path).isFile()) bad(where, `${what} file ${file.path} is missing`);
+  if (!existsSync(path) || !statSync(path).isFile()) bad(where, `${what} file ${file.path} is missing`, hint);
   const size = statSync(path).size;
   if (size !== bytes) bad(where, `${what} file ${file.path} has ${size} bytes, meta.json implies ${bytes}`, 'the file is truncated or meta.json describes another file');
   const sha = await sha256File(path);
@@ -73,25 +73,34 @@ function classNames(meta: U8ImageMeta, labels: Uint8Array, where: string): strin
   return [...meta.labelNames];
 }
 
+/** canOpen of a u8 provider: does the folder's meta.json pass `looksLike`? */
+export async function metaLooksLike(ref: DatasetRef, looksLike: (json: unknown) => boolean): Promise<boolean> {
+  if (!ref.path) return false;
+  try {
+    return looksLike(JSON.parse(await fs.readFile(metaPathOf(ref.path), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+export function checkLimit(ref: DatasetRef): void {
+  if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
+  }
+}
+
 export class U8ImagesDataset implements DatasetProvider {
   readonly id = PROVIDER_ID;
   readonly kind = 'image-class';
   readonly summary = 'image classification from raw uint8 files (meta.json + images.u8 + labels.u8)';
 
-  async canOpen(ref: DatasetRef): Promise<boolean> {
-    if (!ref.path) return false;
-    try {
-      return looksLikeU8ImageMeta(JSON.parse(await fs.readFile(metaPathOf(ref.path), 'utf8')));
-    } catch {
-      return false;
-    }
+  canOpen(ref: DatasetRef): Promise<boolean> {
+    return metaLooksLike(ref, looksLikeU8ImageMeta);
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
     const where = ref.ref;
-    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) {
-      throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
-    }
+    checkLimit(ref);
     const { meta, dir } = await readMeta(ref);
     const sampleBytes = meta.channels * meta.height * meta.width;
     const imagesSha = await checkFile(dir, meta.images, 'images', meta.count * sampleBytes, where);
@@ -121,6 +130,18 @@ export class U8ImagesDataset implements DatasetProvider {
   }
 }
 
+/** `count` samples of `sampleBytes` each from sample `offset` of an open .u8 file. */
+export async function readSamples(fh: fs.FileHandle, offset: number, count: number, sampleBytes: number, ended: string, where: string): Promise<Uint8Array> {
+  const raw = new Uint8Array(count * sampleBytes);
+  let filled = 0;
+  while (filled < raw.length) {
+    const { bytesRead } = await fh.read(raw, filled, raw.length - filled, offset * sampleBytes + filled);
+    if (bytesRead === 0) bad(where, ended, 'the file changed while it was being read');
+    filled += bytesRead;
+  }
+  return raw;
+}
+
 /** Streams [n, C, H, W] pixels and their labels, first sample first, the last batch possibly short. */
 async function* readBatches(path: string, meta: U8ImageMeta, labels: Uint8Array, batchSize: number, where: string): AsyncGenerator<ImageClassBatch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
@@ -129,13 +150,7 @@ async function* readBatches(path: string, meta: U8ImageMeta, labels: Uint8Array,
   try {
     for (let offset = 0; offset < labels.length; offset += batchSize) {
       const count = Math.min(batchSize, labels.length - offset);
-      const raw = new Uint8Array(count * sampleBytes);
-      let filled = 0;
-      while (filled < raw.length) {
-        const { bytesRead } = await fh.read(raw, filled, raw.length - filled, offset * sampleBytes + filled);
-        if (bytesRead === 0) bad(where, `images file ended early at sample ${offset}`, 'the file changed while it was being read');
-        filled += bytesRead;
-      }
+      const raw = await readSamples(fh, offset, count, sampleBytes, `images file ended early at sample ${offset}`, where);
       const pixels = meta.layout === 'HWC' ? hwcToChw(raw, count, meta.channels, meta.height, meta.width) : raw;
       yield { pixels, labels: labels.slice(offset, offset + count), count, offset };
     }

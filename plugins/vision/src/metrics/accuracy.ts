@@ -2,9 +2,10 @@
  * Metric `accuracy`: top-1 and top-k (k = min(5, classes)) of an image classifier on an
  * image-class dataset. One session, batches streamed from the dataset, sums kept and divided once.
  */
-import { BugError, ErrorCodes, UserError, didYouMean, isMcError, throwIfAborted } from '@mc-kit/core';
-import type { Dataset, HostTensor, ImageClassDataset, LoadedModel, McSession, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import { BugError, ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
+import type { Dataset, HostTensor, ImageClassDataset, LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
 import { preprocess, resolvePreprocess, type ResolvedSpec } from '../preprocess.js';
+import { pickName, runBatch } from './session-io.js';
 import { TopKCounter, proportion, type TopKSums } from './topk.js';
 
 /** Bump when scores can change for the same model and data (STYLE.md §10). */
@@ -26,18 +27,6 @@ function asImageClass(data: Dataset): ImageClassDataset {
   return data as unknown as ImageClassDataset;
 }
 
-/** '' picks the only input / the first output; a name must exist (with a "did you mean"). */
-function pickName(names: readonly string[], wanted: string, what: 'input' | 'output'): string {
-  if (wanted === '') {
-    if (what === 'output') return names[0];
-    if (names.length === 1) return names[0];
-    throw new UserError(ErrorCodes.BAD_MODEL, `the model has ${names.length} inputs (${names.join(', ')}); accuracy feeds one image tensor`, { hint: 'name the image input with --input' });
-  }
-  if (names.includes(wanted)) return wanted;
-  const near = didYouMean(wanted, names);
-  throw new UserError(ErrorCodes.BAD_PARAM, `the model has no ${what} named ${JSON.stringify(wanted)}`, { hint: near ? `did you mean ${near}?` : `its ${what}s: ${names.join(', ')}` });
-}
-
 /** When config.json states the image size, a dataset of another size is the wrong dataset. */
 function checkConfigSize(config: Record<string, unknown> | undefined, ds: ImageClassDataset): void {
   const pre = config?.preprocessing as { size?: { height?: unknown; width?: unknown }; channels?: unknown } | undefined;
@@ -46,19 +35,6 @@ function checkConfigSize(config: Record<string, unknown> | undefined, ds: ImageC
   const c = pre?.channels;
   if ((typeof h === 'number' && h !== ds.height) || (typeof w === 'number' && w !== ds.width) || (typeof c === 'number' && c !== ds.channels)) {
     throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `the model takes ${c ?? '?'}x${h ?? '?'}x${w ?? '?'} images (config.json), ${ds.ref} has ${ds.channels}x${ds.height}x${ds.width}`, { hint: 'evaluate on a dataset of the size the model was trained on' });
-  }
-}
-
-/** Run one batch; onnxruntime's own errors (wrong shape or dtype) become one readable line. */
-async function runBatch(session: McSession, input: string, output: string, x: HostTensor): Promise<HostTensor> {
-  try {
-    const out = (await session.run({ [input]: x }, [output]))[output];
-    if (!out) throw new BugError(`session returned no ${output}`);
-    return out;
-  } catch (e) {
-    if (isMcError(e)) throw e;
-    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 200);
-    throw new UserError(ErrorCodes.BAD_MODEL, `the model cannot run on images float32 [${x.dims.join(', ')}] fed to ${input}: ${msg}`, { hint: 'accuracy feeds NCHW float32 pixels; check --input and that the dataset matches the model' });
   }
 }
 
@@ -113,14 +89,14 @@ export class AccuracyMetric implements Metric {
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start('accuracy', ds.size);
     try {
-      const input = pickName(session.inputNames, (params.input as string | undefined) ?? '', 'input');
-      const output = pickName(session.outputNames, (params.output as string | undefined) ?? '', 'output');
+      const input = pickName(session.inputNames, (params.input as string | undefined) ?? '', 'input', 'accuracy');
+      const output = pickName(session.outputNames, (params.output as string | undefined) ?? '', 'output', 'accuracy');
       let counter: TopKCounter | undefined;
       for await (const batch of ds.batches(batchSize)) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];
         const x = preprocess(batch.pixels, { count: batch.count, channels: ds.channels, height: ds.height, width: ds.width }, spec);
-        const out = await runBatch(session, input, output, { type: 'float32', data: x, dims });
+        const out = await runBatch(session, input, output, { type: 'float32', data: x, dims }, 'accuracy');
         const width = logitWidth(out, batch.count, output);
         counter ??= newCounter(width, ds, output);
         if (width !== counter.width) throw new UserError(ErrorCodes.BAD_MODEL, `output ${output} changed width between batches (${counter.width} -> ${width})`);

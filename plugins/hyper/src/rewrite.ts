@@ -1,0 +1,170 @@
+/**
+ * `mc compress --method hyper` on an OnnxModel: select float32 weights (>= --min-size elements,
+ * --include/--exclude), encode each with the codec (or with the --target-bpw planner's per-tensor
+ * choice), then replace it by packed indices + an exact decode subgraph (onnx/decode-graph.ts).
+ *
+ * Two phases like int8: every tensor is encoded in memory first (NaN checks, Ctrl-C), then the
+ * graph is edited, so a failure leaves the model untouched. A tensor whose table and indices would
+ * cost at least as much as its float32 values stays float32 (spec §9.2: "keep a tensor raw when
+ * 4N <= packed + LUT").
+ */
+import {
+  DataType,
+  ErrorCodes,
+  UserError,
+  selectWeights,
+  throwIfAborted,
+  type OnnxModel,
+  type RunContext,
+  type TensorReport,
+  type WeightCandidate,
+} from '@mc-kit/core';
+import {
+  DEFAULT_PLAN_CANDIDATES,
+  encodeTensorParallel,
+  planTargetBpw,
+  type EncodedTensor,
+  type HyperEncodedTensor,
+} from './codec/index.js';
+import { SHARED_BYTES, storedBytes, tableAndScalarBytes, writeDecodeGraph } from './onnx/decode-graph.js';
+import { HYPER_META_FORMAT, HYPER_META_KEY, type HyperMeta, type TensorRecord } from './onnx/metadata.js';
+import type { HyperOptions } from './options.js';
+
+/** Range (opset 11) is the newest operator the decode subgraph uses. */
+export const MIN_OPSET = 11;
+/** Overridable initializers (--decode run) need IR 4. */
+const MIN_IR_FOR_RUN = 4;
+
+export interface HyperResult {
+  readonly tensors: TensorReport[];
+  readonly notes: string[];
+  readonly bitsPerWeight: number;
+}
+
+/** Why a selected tensor stays float32, in words for the report. */
+function rawReason(e: Exclude<EncodedTensor, HyperEncodedTensor>): string {
+  switch (e.reason) {
+    case 'too-small':
+      return 'fewer than 10 elements';
+    case 'mae-limit':
+      return `MAE ${e.mae?.toExponential(2)} over --max-mae`;
+    case 'no-fit':
+      return 'no shell count gave a finite error (values near the float32 range)';
+    case 'planner':
+      return '--target-bpw planner kept it float32';
+  }
+}
+
+function checkModel(model: OnnxModel, opts: HyperOptions): void {
+  const opset = model.opset('') ?? 0;
+  if (opset < MIN_OPSET) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: the model uses opset ${opset}; the decode subgraph needs opset ${MIN_OPSET} (Range)`, {
+      hint: 'convert the model to a newer opset first (onnx.version_converter), then compress it',
+    });
+  }
+  if (opts.decode === 'run' && Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_RUN) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: --decode run needs IR version ${MIN_IR_FOR_RUN} or later (the model has ${String(model.proto.irVersion)})`, {
+      hint: 'use --decode load, or re-export the model with a newer onnx',
+    });
+  }
+}
+
+async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOptions, ctx: RunContext): Promise<EncodedTensor[]> {
+  if (opts.targetBpw !== undefined) {
+    ctx.progress.start('hyper plan', 1).update(`planning ${candidates.length} tensors for ${opts.targetBpw} bits/weight`);
+    const named = candidates.map((c) => ({ name: c.init.name, w: c.init.readFloat32() }));
+    // what writeDecodeGraph really stores besides the indices (rank 4 with a pad: an upper bound)
+    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes: (n, K) => tableAndScalarBytes(n, K, 4, 1) });
+    return plan.tensors.map((t) => t.encoded);
+  }
+  const task = ctx.progress.start('hyper', candidates.length);
+  const out: EncodedTensor[] = [];
+  try {
+    for (const c of candidates) {
+      throwIfAborted(ctx.signal);
+      task.update(`hyper ${c.init.name} (${c.init.elementCount} weights)`);
+      out.push(await encodeTensorParallel(c.init.name, c.init.readFloat32(), opts.settings));
+      task.tick();
+    }
+  } catch (e) {
+    task.fail();
+    throw e;
+  }
+  task.done(`hyper: encoded ${candidates.length} tensors`);
+  return out;
+}
+
+/** Compress the selected weights of `model` in place. */
+export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions, ctx: RunContext): Promise<HyperResult> {
+  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+  const selected = selectWeights(model, opts);
+  const skipped = [...selected.skipped];
+  const candidates = selected.candidates.filter((c) => {
+    if (c.floatType === 'float32') return true;
+    skipped.push({ init: c.init, reason: `${c.floatType} weight (hyper encodes float32)` });
+    return false;
+  });
+  if (candidates.length === 0) {
+    const why = skipped.length ? `${skipped.length} float initializers, all skipped` : 'the model has no float initializers';
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: no weight qualifies (${why})`, {
+      hint: opts.include.length || opts.exclude.length
+        ? 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)'
+        : `hyper encodes float32 weights of MatMul, Gemm, Conv and Gather with at least --min-size (${opts.minSize}) elements`,
+    });
+  }
+  checkModel(model, opts);
+  const t0 = performance.now();
+  const encoded = await encodeAll(candidates, opts, ctx);
+  const encodeS = (performance.now() - t0) / 1000;
+
+  const tensors: TensorReport[] = [];
+  const records: TensorRecord[] = [];
+  let bits = 0;
+  let weights = 0;
+  let tableRaw = 0;
+  candidates.forEach((c, i) => {
+    throwIfAborted(ctx.signal);
+    const e = encoded[i];
+    const N = c.init.elementCount;
+    const dims = [...c.init.dims];
+    weights += N;
+    const base = { name: c.init.name, shape: dims, elements: N, bytesBefore: c.init.byteLength };
+    if (e.kind === 'raw' || storedBytes(e, dims.length) >= 4 * N) {
+      const reason = e.kind === 'raw' ? rawReason(e) : `table + indices (${storedBytes(e, dims.length)} B) cost more than float32 (${4 * N} B)`;
+      if (e.kind !== 'raw') tableRaw++;
+      bits += 32 * N; // kept float32: counted, so bits per weight stays honest
+      tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
+      return;
+    }
+    const written = writeDecodeGraph(model, c.init.name, dims, e, opts.decode);
+    const bpw = (8 * written.bytes) / N;
+    bits += 8 * written.bytes;
+    tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: bpw });
+    records.push({
+      name: c.init.name, shape: dims, numel: N, pad: e.pad, n: e.n, K: e.K, l: e.l, cx: e.cx, cy: e.cy, fx: e.fx, fy: e.fy,
+      bits: e.bits, nz: e.nz, mae: e.mae, bpw, packed: written.packed, lut: written.lut, scalars: written.scalars, nodes: written.nodes,
+    });
+  });
+  if (records.length === 0) {
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`, {
+      hint: 'the lookup table of n codebook points costs 8·(n+1)·(K+1) bytes per tensor: try a smaller --n (e.g. --preset unet) or drop --max-mae',
+    });
+  }
+  bits += 8 * SHARED_BYTES;
+  for (const s of skipped) {
+    const b = s.init.byteLength;
+    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+  }
+  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+  const meta: HyperMeta = { format: HYPER_META_FORMAT, decode: opts.decode, tensors: records };
+  model.setMetadata(HYPER_META_KEY, JSON.stringify(meta));
+
+  const bitsPerWeight = bits / weights;
+  const maeW = records.reduce((s, r) => s + r.mae * r.numel, 0) / Math.max(1, records.reduce((s, r) => s + r.numel, 0));
+  const notes = [
+    `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + side info + lookup tables + shared constants, float32-kept ones at 32`,
+    `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}`,
+  ];
+  if (tableRaw > 0) notes.push(`${tableRaw} tensors kept float32 because their lookup table costs more than it saves (use a smaller --n)`);
+  return { tensors, notes, bitsPerWeight };
+}

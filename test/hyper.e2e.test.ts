@@ -1,0 +1,254 @@
+/**
+ * Hyper-compression as a user runs it (spec hyper-compression.md §9): `mc compress --method hyper`
+ * writes a model that a plain onnxruntime-node session runs, with outputs equal bit for bit to the
+ * dense model rebuilt from the codec's own decode of each weight; --decode run matches --decode
+ * load; `mc decompress` gives those decoded floats back; bad input is one line and exit code 2.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { DataType, OnnxModel } from '@mc-kit/core';
+import { GraphBuilder } from '@mc-kit/core/testing';
+import { decodeTensor, encodeTensor, PRESETS } from '../plugins/hyper/src/codec/index.js';
+import { filesIn, HAS_SHARED, lines, runMc, SHARED, tempDir, warnSkip } from './helpers/cli.js';
+
+const MNIST = join(SHARED, 'models/mnist-cnn/model.onnx');
+const describeShared = HAS_SHARED ? describe : describe.skip;
+if (!HAS_SHARED) warnSkip('the hyper end-to-end tests on mnist-cnn');
+
+interface CompressJson {
+  output: { path: string; bytes: number };
+  bitsPerWeight: number;
+  steps: { method: string; bitsPerWeight: number; notes: string[]; tensors: { name: string; action: string; bitsPerWeight?: number; bytesAfter: number }[] }[];
+}
+
+async function compress(args: string[]): Promise<CompressJson> {
+  const run = await runMc(['compress', ...args, '--json', '--results', tempDir()], { timeoutMs: 300_000 });
+  if (run.code !== 0) throw new Error(`mc compress failed (${run.code}): ${run.stderr}${run.stdout}`);
+  return JSON.parse(run.stdout) as CompressJson;
+}
+
+/** Deterministic N(0, sd) weights (Box-Muller over a 32-bit LCG). */
+function normal(n: number, seed: number, sd: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 1) / 2 ** 32;
+  return Float32Array.from({ length: n }, () => sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+/** Gather (odd element count: a pad value) -> MatMul -> Relu -> Gemm -> Reshape -> Conv. */
+function buildModel(weights: Record<string, Float32Array> = {}): OnnxModel {
+  const g = new GraphBuilder({ opset: 17 });
+  const ids = g.input('ids', DataType.INT64, ['batch']);
+  const x = g.input('x', DataType.FLOAT, ['batch', 63]);
+  const w = (name: string, dims: number[], seed: number) =>
+    g.initializer(name, DataType.FLOAT, dims, weights[name] ?? normal(dims.reduce((a, b) => a * b, 1), seed, 0.05));
+  const h = g.add(x, g.gather(w('emb', [65, 63], 1), ids));
+  const h1 = g.relu(g.matMul(h, w('w1', [63, 64], 2)));
+  const h2 = g.gemm(h1, w('w2', [64, 64], 3));
+  const y = g.conv(g.reshape(h2, [-1, 4, 4, 4]), w('conv', [128, 4, 3, 3], 4), undefined, { pads: [1, 1, 1, 1] });
+  g.output(y, DataType.FLOAT, ['batch', 128, 4, 4]);
+  return g.build();
+}
+
+const WEIGHTS = ['emb', 'w1', 'w2', 'conv'];
+
+/** The dense model with each named weight replaced by the codec's decode of its encoding. */
+function codecDecoded(model: OnnxModel, names: readonly string[], settings = PRESETS.unet): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const name of names) {
+    const init = model.getInitializer(name)!;
+    const enc = encodeTensor(name, init.readFloat32(), settings);
+    if (enc.kind !== 'hyper') throw new Error(`${name} stayed raw`);
+    out.set(name, decodeTensor(enc));
+  }
+  return out;
+}
+
+async function writeWith(model: OnnxModel, weights: Map<string, Float32Array>, path: string): Promise<string> {
+  for (const [name, w] of weights) model.setInitializer(name, DataType.FLOAT, [...model.getInitializer(name)!.dims], w);
+  await model.save(path);
+  return path;
+}
+
+async function runPlain(path: string, feeds: Record<string, ort.Tensor>, options: ort.InferenceSession.SessionOptions = {}): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(path, { logSeverityLevel: 3, ...options });
+  const out = await session.run(feeds);
+  const y = out[session.outputNames[0]].data as Float32Array;
+  await session.release();
+  return y;
+}
+
+const toyFeeds = () => ({
+  ids: new ort.Tensor('int64', BigInt64Array.from([0n, 7n, 64n]), [3]),
+  x: new ort.Tensor('float32', normal(3 * 63, 9, 1), [3, 63]),
+});
+
+async function denseInitializers(path: string, names: readonly string[]): Promise<Map<string, Float32Array>> {
+  const m = await OnnxModel.load(path);
+  return new Map(names.map((n) => [n, m.getInitializer(n)!.readFloat32()]));
+}
+
+describe('hyper on a GraphBuilder model (MatMul, Gemm, Conv, Gather)', () => {
+  const dir = tempDir('mc-hyper-');
+  const dense = join(dir, 'dense.onnx');
+  let load: CompressJson;
+  let run: CompressJson;
+  let expected: Float32Array;
+  let decoded: Map<string, Float32Array>;
+
+  beforeAll(async () => {
+    await buildModel().save(dense);
+    decoded = codecDecoded(buildModel(), WEIGHTS);
+    expected = await runPlain(await writeWith(buildModel(), decoded, join(dir, 'expected.onnx')), toyFeeds());
+    load = await compress([dense, '--method', 'hyper', '--out', join(dir, 'load.onnx')]);
+    run = await compress([dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+  }, 300_000);
+
+  it('encodes all four weights and reports honest bits per weight', async () => {
+    const hyper = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name).sort();
+    expect(hyper).toEqual([...WEIGHTS].sort());
+    // Stored per tensor: ceil(P·bits/8) index bytes + 2 guard bytes, the float32 table of
+    // (n+1)(K+1) pairs, and int64 scalars (bits, nz, 24−bits, 2^bits, the shape, Slice start/end
+    // when N is odd); once per model: 31 shared int64 constants (0, 1, 2, 8, 256, 65536, -1, 2^0..2^23).
+    const model = buildModel();
+    let bytes = 8 * 31;
+    let weights = 0;
+    for (const name of WEIGHTS) {
+      const init = model.getInitializer(name)!;
+      const enc = encodeTensor(name, init.readFloat32(), PRESETS.unet);
+      if (enc.kind !== 'hyper') throw new Error(name);
+      bytes += Math.ceil((enc.pairs * enc.bits) / 8) + 2 + 8 * (enc.n + 1) * (enc.K + 1) + 8 * (4 + init.dims.length + 2 * enc.pad);
+      weights += init.elementCount;
+    }
+    expect(load.steps[0].bitsPerWeight).toBeCloseTo((8 * bytes) / weights, 9);
+    const meta = (await OnnxModel.load(load.output.path)).getMetadata('mc.hyper');
+    expect(JSON.parse(meta!).tensors.map((t: { name: string }) => t.name).sort()).toEqual([...WEIGHTS].sort());
+  });
+
+  it('a plain onnxruntime session gives exactly the outputs of the codec-decoded dense model', async () => {
+    const got = await runPlain(load.output.path, toyFeeds());
+    expect(got.length).toBe(3 * 128 * 16);
+    expect(Array.from(got)).toEqual(Array.from(expected));
+  });
+
+  it('--decode run keeps the packed bytes as overridable inputs and gives the same outputs', async () => {
+    const session = await ort.InferenceSession.create(run.output.path, { logSeverityLevel: 3 });
+    expect([...session.inputNames].sort()).toEqual(['ids', 'x']); // nothing extra to feed
+    await session.release();
+    // Same kernels on both sides (no folding, no weight prepacking by graph rewrites): bit for bit.
+    const plain = { graphOptimizationLevel: 'disabled' as const };
+    expect(Array.from(await runPlain(run.output.path, toyFeeds(), plain))).toEqual(Array.from(await runPlain(load.output.path, toyFeeds(), plain)));
+    // Default options: load's weights are constants that onnxruntime prepacks for its GEMM, run's are
+    // computed per call, so the summation order (not the weights) differs: float32 rounding only.
+    const got = await runPlain(run.output.path, toyFeeds());
+    const scale = Math.max(...expected.map(Math.abs));
+    expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-5 * scale);
+  });
+
+  it('mc decompress gives back exactly the decoded floats', async () => {
+    for (const src of [load.output.path, run.output.path]) {
+      const out = join(dir, `back-${src.endsWith('run.onnx') ? 'run' : 'load'}.onnx`);
+      const r = await runMc(['decompress', src, '--out', out]);
+      expect(r.code).toBe(0);
+      const back = await denseInitializers(out, WEIGHTS);
+      for (const name of WEIGHTS) expect(Array.from(back.get(name)!)).toEqual(Array.from(decoded.get(name)!));
+      const m = await OnnxModel.load(out);
+      expect(m.getMetadata('mc.hyper')).toBeUndefined();
+      expect(m.nodes.map((n) => n.opType)).toEqual((await OnnxModel.load(dense)).nodes.map((n) => n.opType));
+    }
+  });
+});
+
+describe('hyper: bad input is one line, exit code 2, no output file', () => {
+  const dir = tempDir('mc-hyper-bad-');
+  const dense = join(dir, 'dense.onnx');
+  beforeAll(async () => {
+    await buildModel().save(dense);
+  });
+
+  async function expectRefused(args: string[], pattern: RegExp): Promise<void> {
+    const out = join(dir, 'out.onnx');
+    const r = await runMc([...args, '--out', out]);
+    expect(r.code).toBe(2);
+    // one error line (other plugins' load warnings in this shared tree are not ours to judge)
+    const said = lines(r.stderr).filter((l) => /^Error\b/.test(l));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/^\s+at .*hyper/m); // no stack trace
+    expect(existsSync(out)).toBe(false);
+    expect(filesIn(dir).filter((f) => f.startsWith('out'))).toEqual([]);
+  }
+
+  it.each([
+    [['--n', '0'], /--n/],
+    [['--l', '0'], /--l must be a positive number/],
+    [['--l', '-1'], /--l must be a positive number/],
+    [['--m', '0'], /--m/],
+    [['--m', '256'], /--m/],
+    [['--n', '65535', '--m', '4'], /wider than 17 bits/],
+  ])('compress %j', async (extra, pattern) => {
+    await expectRefused(['compress', dense, '--method', 'hyper', ...extra], pattern);
+  });
+
+  it('a model with nothing to compress', async () => {
+    await expectRefused(['compress', dense, '--method', 'hyper', '--include', 'no-such-*'], /no weight qualifies/);
+  });
+
+  it('a NaN weight: the message names the tensor', async () => {
+    const w1 = normal(63 * 64, 2, 0.05);
+    w1[100] = NaN;
+    const nan = join(dir, 'nan.onnx');
+    await buildModel({ w1 }).save(nan);
+    await expectRefused(['compress', nan, '--method', 'hyper'], /"w1".*NaN/);
+  });
+
+  it('a tampered hyper model given to mc decompress', async () => {
+    const h = join(dir, 'h.onnx');
+    const r = await runMc(['compress', dense, '--method', 'hyper', '--out', h, '--results', tempDir()]);
+    expect(r.code).toBe(0);
+    const tamper = async (name: string, edit: (m: OnnxModel) => void) => {
+      const m = await OnnxModel.load(h);
+      edit(m);
+      const p = join(dir, name);
+      await m.save(p);
+      return p;
+    };
+    const meta = JSON.parse((await OnnxModel.load(h)).getMetadata('mc.hyper')!);
+    const badJson = await tamper('t-json.onnx', (m) => m.setMetadata('mc.hyper', '{not json'));
+    const badK = await tamper('t-k.onnx', (m) => m.setMetadata('mc.hyper', JSON.stringify({ ...meta, tensors: meta.tensors.map((t: object) => ({ ...t, K: 9 })) })));
+    const badLut = await tamper('t-lut.onnx', (m) => {
+      const lut = m.getInitializer('w1_hyper_lut')!;
+      const v = lut.readFloat32();
+      v[10] += 1;
+      m.setInitializer(lut.name, DataType.FLOAT, [...lut.dims], v);
+    });
+    const badPacked = await tamper('t-packed.onnx', (m) => m.setInitializer('conv_hyper_packed', DataType.UINT8, [5], new Uint8Array(5)));
+    for (const p of [badJson, badK, badLut, badPacked]) await expectRefused(['decompress', p], /hyper: malformed model/);
+  });
+});
+
+describeShared('hyper on the shared mnist-cnn', () => {
+  it('plain onnxruntime outputs equal the codec-decoded dense model; run ~ load; decompress round trip', async () => {
+    const dir = tempDir('mc-hyper-mnist-');
+    const load = await compress([MNIST, '--method', 'hyper', '--out', join(dir, 'load.onnx')]);
+    const run = await compress([MNIST, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    const names = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name);
+    expect(names.length).toBeGreaterThanOrEqual(3);
+    const decoded = codecDecoded(await OnnxModel.load(MNIST), names);
+    const expectedPath = await writeWith(await OnnxModel.load(MNIST), decoded, join(dir, 'expected.onnx'));
+    const feeds = { pixel_values: new ort.Tensor('float32', normal(4 * 784, 5, 1), [4, 1, 28, 28]) };
+    const expected = await runPlain(expectedPath, feeds);
+    expect(Array.from(await runPlain(load.output.path, feeds))).toEqual(Array.from(expected));
+    // With graph optimizations off, both modes compute the same decode and the same kernels: equal.
+    const plain = { graphOptimizationLevel: 'disabled' as const };
+    expect(Array.from(await runPlain(run.output.path, feeds, plain))).toEqual(Array.from(await runPlain(load.output.path, feeds, plain)));
+    // With them on, load folds BatchNorm into the (constant) decoded conv weights, run cannot: float32 rounding only.
+    const got = await runPlain(run.output.path, feeds);
+    expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);
+    const back = join(dir, 'back.onnx');
+    expect((await runMc(['decompress', load.output.path, '--out', back])).code).toBe(0);
+    const restored = await denseInitializers(back, names);
+    for (const n of names) expect(Array.from(restored.get(n)!)).toEqual(Array.from(decoded.get(n)!));
+    writeFileSync(join(dir, 'done'), ''); // reached the end
+  }, 300_000);
+});
