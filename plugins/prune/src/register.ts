@@ -1,4 +1,5 @@
 /** The oclif `mc:register` hook: the declarations core builds in its own container. */
-import { definePlugin } from '@mc-kit/core';
+import { compressor, definePlugin } from '@mc-kit/core';
+import { PruneCompressor } from './plugin.js';
 
-export default definePlugin([]);
+export default definePlugin([compressor(() => new PruneCompressor())]);

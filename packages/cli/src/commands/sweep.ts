@@ -1,0 +1,84 @@
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { compressModel, createTextCalibration, ErrorCodes, evaluateModel, UserError, writeResult } from '@mc-kit/core';
+import { Args, Flags } from '@oclif/core';
+import { McCommand } from '../base-command.js';
+import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
+import { formatBytes, formatNumber, table } from '../render/table.js';
+import { parseSweep } from '../sweep/points.js';
+import Compress from './compress.js';
+
+export interface SweepRow {
+  readonly point: string;
+  readonly output: string;
+  readonly bytes: number;
+  readonly sizeRatio: number;
+  readonly bitsPerWeight?: number;
+  readonly compressS: number;
+  readonly metric: Record<string, number>;
+  readonly results: readonly string[];
+}
+
+export default class Sweep extends McCommand {
+  static override summary = 'Compress a model at several settings and evaluate every one: one compress and one eval result per point.';
+  static override description =
+    "The swept parameter belongs to the first --method: --sweep 0,0.2,0.5 sets its --sparsity (--ratio for --algo channel), --sweep NAME=a,b any parameter, --sweep recipe.json one object of parameters per point. Every other flag is passed on as in mc compress and mc eval.";
+  static override examples = [
+    '<%= config.bin %> sweep ../shared/models/tiny-stdlib-lm --method prune --sweep 0,0.2,0.4,0.5 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128 --out sweep-lm',
+    '<%= config.bin %> sweep ../shared/models/mnist-cnn --method prune --algo channel --sweep 0.1,0.25 --metric accuracy --dataset ../shared/data/mnist-test --out sweep-mnist',
+  ];
+  static override args = { model: Args.string({ description: 'An .onnx file, or a model folder.', required: true }) };
+  static override flags = {
+    method: Flags.string({ char: 'm', description: 'Compression method id (repeat to chain); the sweep sets the first one\'s parameter.', multiple: true, required: true }),
+    sweep: Flags.string({ description: 'Values of the first method\'s --sparsity (or --ratio), NAME=v1,v2, or a JSON recipe file.', required: true }),
+    metric: Flags.string({ description: 'Metric id for every point.', required: true }),
+    dataset: Flags.string({ char: 'd', description: 'Dataset to evaluate every point on.', required: true }),
+    'dataset-type': Flags.string({ description: 'Dataset provider id, when detection is not wanted.' }),
+    limit: Flags.integer({ description: 'Evaluate only the first N samples (records, for text).', min: 1 }),
+    field: Flags.string({ description: 'Record field holding the text (jsonl, parquet).' }),
+    out: Flags.string({ char: 'o', description: 'New folder: one model folder per point.', required: true }),
+    results: Flags.string({ description: 'Folder for the JSON results.', default: 'mc-results' }),
+    'calib-dataset': Compress.flags['calib-dataset'],
+    'calib-samples': Compress.flags['calib-samples'],
+    'calib-seqlen': Compress.flags['calib-seqlen'],
+    'calib-dataset-type': Compress.flags['calib-dataset-type'],
+  };
+
+  async run(): Promise<SweepRow[]> {
+    const registry = await this.registry();
+    const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
+    const [metricId] = flagValuesFromArgv(this.argv, 'metric');
+    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
+    const metricParams = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
+    const { args, flags } = await this.parseWithExtraFlags(Sweep, flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams }]));
+    const methods = flags.method as string[];
+    const first = registry.compressor(methods[0]);
+    const channel = flagValuesFromArgv(this.argv, 'algo').includes('channel');
+    const points = parseSweep(flags.sweep, channel ? 'ratio' : 'sparsity', first.params.map((p) => p.name));
+    const outDir = resolve(flags.out);
+    if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not empty`, { hint: 'choose a new folder' });
+    const base = await this.context(flags);
+    const calibration = flags['calib-dataset']
+      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model: args.model, registry }, base)
+      : undefined;
+    const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
+    await mkdir(outDir, { recursive: true });
+    const rows: SweepRow[] = [];
+    for (const [i, point] of points.entries()) {
+      base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
+      const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
+      const c = await compressModel(registry, {
+        model: args.model, out, seed: flags.seed,
+        methods: methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags) : {}), ...(k === 0 ? point.overrides : {}) } })),
+      }, ctx);
+      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(metricParams, flags), seed: flags.seed }, base);
+      const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
+      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+    }
+    const keys = Object.keys(rows[0]?.metric ?? {});
+    this.log(table(['point', 'size', 'ratio', 'bits/weight', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
+    this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
+    return rows;
+  }
+}

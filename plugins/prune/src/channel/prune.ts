@@ -1,0 +1,214 @@
+/**
+ * --algo channel: remove the output channels with the lowest L1 filter norm from every selected
+ * Conv/ConvTranspose (coupled producers of a skip Add lose the same channels, scored by the sum of
+ * their norms), together with everything that reads those channels (graph.ts): the next Conv's input
+ * channels, BatchNormalization and depthwise Conv parameters, per-channel constants, the Gemm after
+ * a global pool. The model gets really smaller: fewer parameters, fewer FLOPs, a smaller file.
+ *
+ * All decisions are taken before the graph is edited; an unresolvable dependency refuses with the
+ * node's name. The result is loaded in onnxruntime and its output shapes compared before returning.
+ */
+import { ErrorCodes, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import picomatch from 'picomatch';
+import type { PruneOptions } from '../options.js';
+import type { PruneTensorReport } from '../report.js';
+import { analyzeChannels, attrInt, isDepthwise, rootOf, type ChannelGraph } from './graph.js';
+import { dropAlong, l1PerSlice, lowestChannels } from './math.js';
+import { probeShapes, verifyRuns } from './probe.js';
+
+interface Slice {
+  /** axis -> indices removed along it (a Conv may lose outputs and inputs) */
+  readonly axes: Map<number, Set<number>>;
+  /** the node whose MACs this weight drives (for FLOPs); absent for biases and norm parameters */
+  node?: NodeProto;
+  /** the weight's output axis when it loses output channels */
+  outputAxis?: number;
+}
+
+const BINARY_OR_PRELU = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'PRelu']);
+const label = (n: NodeProto) => n.name || `${n.opType} -> ${n.output?.[0]}`;
+
+function selected(weight: string, node: NodeProto, opts: PruneOptions, elements: number): string | undefined {
+  const names = [weight, node.name ?? ''].filter(Boolean);
+  const hit = (globs: readonly string[]) => globs.find((g) => names.some((n) => picomatch(g, { dot: true })(n)));
+  const ex = hit(opts.exclude);
+  if (ex) return `excluded by --exclude ${ex}`;
+  if (opts.include.length && !hit(opts.include)) return `not matched by --include ${opts.include.join(',')}`;
+  if (elements < opts.minSize) return `${elements} elements < --min-size ${opts.minSize}`;
+  return undefined;
+}
+
+/** Per coupled group: its members, and why it is kept (or the channels to remove). */
+function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
+  const groups = new Map<number, number[]>();
+  g.producers.forEach((_, i) => {
+    const r = rootOf(g.parent, i);
+    groups.set(r, [...(groups.get(r) ?? []), i]);
+  });
+  const removed = new Map<number, number[]>(); // producer -> removed output channels
+  const kept = new Map<number, string>(); // producer -> reason
+  for (const members of groups.values()) {
+    const names = members.map((m) => g.producers[m].weight).join(', ');
+    const why =
+      members.map((m) => g.blocked.get(m)).find(Boolean) ??
+      members.map((m) => selected(g.producers[m].weight, g.producers[m].node, opts, model.getInitializer(g.producers[m].weight)!.elementCount)).find(Boolean);
+    if (why) {
+      for (const m of members) kept.set(m, members.length > 1 ? `${why} (coupled with ${names})` : why);
+      continue;
+    }
+    const stuck = members.find((m) => g.unresolved.has(m));
+    if (stuck !== undefined) {
+      const node = g.unresolved.get(stuck)!;
+      throw new UserError(ErrorCodes.UNSUPPORTED, `--algo channel: the output channels of ${label(g.producers[stuck].node)} reach ${node.opType} node ${label(node)}, which mc cannot prune through`, {
+        hint: `leave that Conv whole with --exclude "${g.producers[stuck].weight}"`,
+      });
+    }
+    const C = g.producers[members[0]].channels;
+    const count = Math.floor(opts.ratio * C + 1e-9);
+    if (count === 0) {
+      for (const m of members) kept.set(m, `${C} channels: --ratio ${opts.ratio} removes none`);
+      continue;
+    }
+    const score = new Float64Array(C);
+    for (const m of members) {
+      const p = g.producers[m];
+      const w = model.getInitializer(p.weight)!;
+      l1PerSlice(w.readFloat32(), w.dims, p.axis).forEach((v, c) => (score[c] += v));
+    }
+    const drop = lowestChannels(score, Math.min(count, C - 1));
+    for (const m of members) removed.set(m, drop);
+  }
+  return { removed, kept };
+}
+
+/** Every initializer slice implied by the removed channels, and the depthwise groups to shrink. */
+function planSlices(model: OnnxModel, g: ChannelGraph, removed: Map<number, number[]>) {
+  const slices = new Map<string, Slice>();
+  const groups = new Map<NodeProto, number>();
+  const add = (init: string | undefined, axis: number, positions: Iterable<number>, role: 'output' | 'input' | 'param', node?: NodeProto) => {
+    if (!init) return;
+    const entry = slices.get(init) ?? { axes: new Map<number, Set<number>>() };
+    const set = entry.axes.get(axis) ?? new Set<number>();
+    for (const p of positions) set.add(p);
+    entry.axes.set(axis, set);
+    if (role !== 'param') entry.node = node;
+    if (role === 'output') entry.outputAxis = axis;
+    slices.set(init, entry);
+  };
+  for (const [i, drop] of removed) {
+    const p = g.producers[i];
+    add(p.weight, p.axis, drop, 'output', p.node);
+    add(p.bias, 0, drop, 'param');
+  }
+  for (const [tensor, sources] of g.sources) {
+    const positions = new Set<number>();
+    for (const s of sources) for (const c of removed.get(s.producer) ?? []) positions.add(s.offset + c);
+    if (positions.size === 0) continue;
+    const C = g.channels.get(tensor);
+    for (const { node, inputIndex } of model.consumers(tensor)) {
+      const op = node.opType ?? '';
+      const ins = node.input ?? [];
+      if (inputIndex !== 0 && !BINARY_OR_PRELU.has(op)) continue;
+      if (op === 'Conv' && isDepthwise(model, node)) {
+        add(ins[1], 0, positions, 'output', node);
+        add(ins[2], 0, positions, 'param');
+        groups.set(node, attrInt(node, 'group', 1) - positions.size);
+      } else if (op === 'Conv' && attrInt(node, 'group', 1) === 1) add(ins[1], 1, positions, 'input', node);
+      else if (op === 'ConvTranspose') add(ins[1], 0, positions, 'input', node);
+      else if (op === 'BatchNormalization') for (const k of [1, 2, 3, 4]) add(ins[k], 0, positions, 'param');
+      else if (op === 'InstanceNormalization') for (const k of [1, 2]) add(ins[k], 0, positions, 'param');
+      else if (op === 'Gemm') add(ins[1], attrInt(node, 'transB', 0) ? 1 : 0, positions, 'input', node);
+      else if (op === 'MatMul') add(ins[1], 0, positions, 'input', node);
+      else if (BINARY_OR_PRELU.has(op)) {
+        // elementwise with per-channel constants (PRelu slope, Add/Mul by a [C,1,1] tensor)
+        ins.forEach((name, k) => {
+          const init = k === inputIndex ? undefined : model.getInitializer(name);
+          if (!init || init.elementCount <= 1) return;
+          const axis = init.dims.findIndex((d, a) => d === C && init.dims.slice(a + 1).every((x) => x === 1));
+          if (axis < 0) throw new UserError(ErrorCodes.UNSUPPORTED, `--algo channel: ${op} node ${label(node)} reads ${name} ${JSON.stringify(init.dims)}, not a per-channel constant`, { hint: 'exclude the Convs that feed it with --exclude' });
+          add(name, axis, positions, 'param');
+        });
+      }
+    }
+  }
+  return { slices, groups };
+}
+
+/** MAC positions of a weight node: output pixels of a Conv, input pixels of a ConvTranspose, 1 for Gemm/MatMul rows per sample. */
+function positionsOf(node: NodeProto | undefined, shapes: Map<string, readonly number[]> | undefined): number | undefined {
+  if (!node || !shapes) return undefined;
+  const op = node.opType;
+  const t = op === 'ConvTranspose' ? node.input?.[0] : op === 'Conv' ? node.output?.[0] : undefined;
+  if (t === undefined) return 1;
+  const d = shapes.get(t);
+  return d ? d.slice(2).reduce((a, b) => a * b, 1) : undefined;
+}
+
+export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[] }> {
+  const hasConv = model.nodes.some((n) => n.opType === 'Conv' || n.opType === 'ConvTranspose');
+  if (!hasConv) throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', { hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights' });
+  const task = ctx.progress.start('prune channel');
+  const g = analyzeChannels(model);
+  const { removed, kept } = planGroups(model, g, opts);
+  if (removed.size === 0) {
+    task.fail();
+    const first = [...kept.entries()][0];
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`, {
+      hint: first ? `e.g. ${g.producers[first[0]].weight}: ${first[1]}` : 'the Convs have grouped weights mc does not prune',
+    });
+  }
+  const { slices, groups } = planSlices(model, g, removed);
+  throwIfAborted(ctx.signal);
+
+  const watched = [...new Set([...slices.values()].flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : [])).concat(model.outputs.map((o) => o.name ?? '')))].filter(Boolean);
+  const shapes = await probeShapes(model, watched, ctx);
+  const paramsBefore = model.parameterCount();
+
+  const tensors: PruneTensorReport[] = [];
+  let flops = 0;
+  for (const [name, s] of slices) {
+    const init = model.getInitializer(name)!;
+    let data = init.readFloat32();
+    let dims = [...init.dims];
+    for (const [axis, remove] of s.axes) ({ data, dims } = dropAlong(data, dims, axis, remove));
+    const removedElements = init.elementCount - data.length;
+    const pos = positionsOf(s.node, shapes);
+    const f = pos === undefined ? undefined : 2 * removedElements * pos;
+    flops += f ?? 0;
+    model.setInitializer(name, init.dataType, dims, data); // float32 values; float16/bfloat16 weights are rounded on write
+    const bytesAfter = model.getInitializer(name)!.byteLength;
+    tensors.push({
+      name,
+      action: s.outputAxis !== undefined ? 'channel-out' : s.node ? 'channel-in' : 'channel-param',
+      shape: dims,
+      elements: init.elementCount,
+      bytesBefore: init.byteLength,
+      bytesAfter,
+      bitsPerWeight: (8 * bytesAfter) / init.elementCount,
+      channels: s.outputAxis !== undefined ? { before: init.dims[s.outputAxis], after: dims[s.outputAxis] } : undefined,
+      paramsRemoved: removedElements,
+      flopsRemoved: f,
+    });
+  }
+  for (const t of tensors) ctx.log.debug(`channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`);
+  for (const [node, group] of groups) {
+    const a = node.attribute!.find((x) => x.name === 'group')!;
+    a.i = group;
+  }
+  // Shapes recorded for intermediate tensors are stale now; onnxruntime infers them again.
+  if (model.proto.graph?.valueInfo) model.proto.graph.valueInfo = [];
+  for (const [i, why] of kept) {
+    const w = model.getInitializer(g.producers[i].weight)!;
+    tensors.push({ name: w.name, action: 'skipped', reason: why, shape: [...w.dims], elements: w.elementCount, bytesBefore: w.byteLength, bytesAfter: w.byteLength });
+  }
+  await verifyRuns(model, shapes, ctx);
+  const paramsAfter = model.parameterCount();
+  const outConvs = [...removed.keys()].length;
+  task.done(`prune channel: ${outConvs} Convs, ${paramsBefore - paramsAfter} parameters removed`);
+  const notes = [
+    `channel pruning (L1 norm of each output filter, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
+      (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
+    'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
+  ];
+  return { tensors, notes };
+}

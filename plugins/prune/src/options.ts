@@ -1,0 +1,83 @@
+/**
+ * The prune method's parameters (declared once, STYLE.md §6) and the checks a ParamSpec cannot
+ * express: the N:M pattern's syntax, calibration for Wanda/SparseGPT, a ratio that keeps a channel.
+ */
+import { ErrorCodes, SELECTION_PARAMS, UserError, type ParamSpec, type Params } from '@mc-kit/core';
+
+export type Algo = 'magnitude' | 'wanda' | 'sparsegpt' | 'channel';
+export type Granularity = 'row' | 'layer';
+export type Store = 'dense' | 'sparse';
+
+export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
+  {
+    name: 'algo',
+    type: 'enum',
+    options: ['magnitude', 'wanda', 'sparsegpt', 'channel'],
+    default: 'magnitude',
+    description: 'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels by L1 norm (--ratio)',
+  },
+  { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction of each group of weights set to zero (unstructured)' },
+  { name: 'pattern', type: 'string', default: '', description: 'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M' },
+  {
+    name: 'granularity',
+    type: 'enum',
+    options: ['auto', 'row', 'layer'],
+    default: 'auto',
+    description: 'row: floor(s*K) per output row (Wanda/SparseGPT setting); layer: LLM-KICK prune_magnitude rule, |W| <= the floor(numel*s)-th smallest (ties may add sparsity); auto: layer for magnitude, row for wanda (sparsegpt chooses per 128-column block)',
+  },
+  { name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (lowest L1 norm); below 1' },
+  { name: 'store', type: 'enum', options: ['dense', 'sparse'], default: 'dense', description: 'dense: zeros stay in the tensor (the file does not shrink by itself); sparse: pruned tensors become ONNX sparse_initializers where that is smaller (onnxruntime densifies them at load)' },
+  { name: 'column-block', type: 'integer', min: 1, max: 4096, default: 128, description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference' },
+  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)' },
+  ...SELECTION_PARAMS,
+] satisfies ParamSpec[]);
+
+export interface PruneOptions {
+  readonly algo: Algo;
+  readonly sparsity: number;
+  readonly nm?: { readonly n: number; readonly m: number };
+  readonly granularity: Granularity;
+  readonly ratio: number;
+  readonly store: Store;
+  readonly columnBlock: number;
+  readonly damp: number;
+  readonly minSize: number;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+/** `N:M` -> {n, m}; one line (exit 2) for anything else. */
+export function parsePattern(text: string): { n: number; m: number } | undefined {
+  if (text === '') return undefined;
+  const match = /^(\d+):(\d+)$/.exec(text.trim());
+  if (!match) throw new UserError(ErrorCodes.BAD_PARAM, `--pattern must be N:M (e.g. 2:4), got "${text}"`, { hint: 'N weights are pruned in every run of M consecutive inputs: 1:2, 2:4, 4:8' });
+  const n = Number(match[1]);
+  const m = Number(match[2]);
+  if (m < 2 || n < 1 || n >= m) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${text}: N must be at least 1 and below M (N of every M weights are pruned)`, { hint: '1:2, 2:4 and 4:8 prune half of the weights' });
+  }
+  return { n, m };
+}
+
+export function pruneOptions(params: Params): PruneOptions {
+  const algo = (params.algo ?? 'magnitude') as Algo;
+  const ratio = (params.ratio ?? 0.25) as number;
+  if (algo === 'channel' && ratio >= 1) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--ratio ${ratio} would remove every output channel of every Conv`, { hint: 'use a ratio below 1, e.g. --ratio 0.25' });
+  }
+  const nm = parsePattern(String(params.pattern ?? ''));
+  const g = (params.granularity ?? 'auto') as Granularity | 'auto';
+  return {
+    algo,
+    sparsity: nm ? nm.n / nm.m : ((params.sparsity ?? 0.5) as number),
+    nm,
+    granularity: g === 'auto' ? (algo === 'magnitude' ? 'layer' : 'row') : g,
+    ratio,
+    store: (params.store ?? 'dense') as Store,
+    columnBlock: (params['column-block'] ?? 128) as number,
+    damp: (params.damp ?? 0.01) as number,
+    minSize: (params['min-size'] ?? 1024) as number,
+    include: (params.include ?? []) as string[],
+    exclude: (params.exclude ?? []) as string[],
+  };
+}

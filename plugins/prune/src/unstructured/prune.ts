@@ -1,0 +1,168 @@
+/**
+ * Unstructured and N:M pruning of an OnnxModel in place (magnitude, Wanda, SparseGPT).
+ *
+ * With calibration data (required by wanda/sparsegpt, optional for magnitude) the weights are pruned
+ * stage by stage (core planStages): each stage's activations are captured on the model as it is now,
+ * so every layer is calibrated on the output of the layers already pruned before it, as the
+ * reference scripts do; only the current stage's X^T X sums are held in memory. Without calibration
+ * (magnitude) every weight is pruned in one pass.
+ */
+import {
+  captureActivations,
+  ErrorCodes,
+  findMatMulTargets,
+  planStages,
+  throwIfAborted,
+  UserError,
+  type ActivationStats,
+  type CaptureTarget,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
+import type { PruneOptions } from '../options.js';
+import { fmtPct, type PruneTensorReport } from '../report.js';
+import { NotPositiveDefinite } from '../sparsegpt/linalg.js';
+import { sparseGpt } from '../sparsegpt/math.js';
+import { chooseTargets, type PruneTarget } from '../targets.js';
+import { applyMask, layerThresholdMask, magnitudeScores, nmMask, relativeOutputError, rowMask, wandaScores } from './math.js';
+import { fromRows, toRows } from './views.js';
+
+export interface UnstructuredResult {
+  readonly tensors: PruneTensorReport[];
+  readonly notes: string[];
+}
+
+/** Input features K of a target (the view's columns). */
+const inputsOf = (t: PruneTarget) => t.candidate.init.elementCount / t.candidate.init.dims[t.candidate.axis];
+
+function checkTargets(targets: readonly PruneTarget[], opts: PruneOptions): void {
+  if (!opts.nm) return;
+  const bad = targets.find((t) => inputsOf(t) % (opts.nm as { m: number }).m !== 0);
+  if (bad) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${opts.nm.n}:${opts.nm.m}: ${bad.candidate.init.name} has ${inputsOf(bad)} inputs per output, not a multiple of ${opts.nm.m}`, {
+      hint: `leave it dense with --exclude "${bad.candidate.init.name}" (mc refuses rather than prune a partial run)`,
+    });
+  }
+}
+
+/** Prune one weight (in memory) and write it back; returns its report. */
+function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: ActivationStats | undefined): PruneTensorReport {
+  const init = t.candidate.init;
+  const view = toRows(init.readFloat32(), init.dims, t.candidate.axis);
+  const { rows, cols } = view;
+  const bad = view.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new UserError(ErrorCodes.BAD_MODEL, `weight ${init.name} holds a non-finite value`, { hint: 'fix or re-export the model before compressing' });
+  let pruned: Float32Array;
+  if (opts.algo === 'sparsegpt') {
+    if (!stats?.xtx) throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
+    const H = stats.xtx.map((v) => (v * 2) / Math.max(1, stats.rows));
+    try {
+      pruned = sparseGpt(view.data, rows, cols, H, { sparsity: opts.sparsity, nm: opts.nm, blockSize: opts.columnBlock, damp: opts.damp }).weight;
+    } catch (e) {
+      if (!(e instanceof NotPositiveDefinite)) throw e;
+      throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${init.name} is not positive definite (column ${e.column})`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
+    }
+  } else {
+    const scores = opts.algo === 'wanda' && stats ? wandaScores(view.data, rows, cols, stats.sumSquares.map(Math.sqrt)) : magnitudeScores(view.data);
+    const mask = opts.nm
+      ? nmMask(scores, rows, cols, opts.nm.n, opts.nm.m)
+      : opts.granularity === 'row'
+        ? rowMask(scores, rows, cols, opts.sparsity)
+        : layerThresholdMask(scores, opts.sparsity);
+    pruned = Float32Array.from(view.data);
+    applyMask(pruned, mask);
+  }
+  let zeros = 0;
+  for (const v of pruned) if (v === 0) zeros++;
+  const outputError = stats?.xtx ? relativeOutputError(view.data, pruned, rows, cols, stats.xtx) : undefined;
+  model.setInitializer(init.name, init.dataType, init.dims, fromRows({ rows, cols, data: pruned }, init.dims, t.candidate.axis));
+  return {
+    name: init.name,
+    action: `prune-${opts.algo}`,
+    shape: [...init.dims],
+    elements: init.elementCount,
+    bytesBefore: init.byteLength,
+    bytesAfter: init.byteLength,
+    bitsPerWeight: (8 * init.byteLength) / init.elementCount,
+    targetSparsity: opts.sparsity,
+    sparsity: zeros / init.elementCount,
+    outputError,
+    storage: 'dense',
+  };
+}
+
+export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<UnstructuredResult> {
+  const dataAware = opts.algo === 'wanda' || opts.algo === 'sparsegpt';
+  if (dataAware && !ctx.calibration) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--algo ${opts.algo} needs calibration data`, {
+      hint: 'pass --calib-dataset (a text dataset, e.g. a .jsonl file) and optionally --calib-samples/--calib-seqlen; --algo magnitude needs none',
+    });
+  }
+  const { targets, skipped } = chooseTargets(model, opts, dataAware);
+  if (targets.length === 0) {
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `prune: no weight qualifies (${skipped.length} float initializers, all skipped)`, {
+      hint: skipped.length ? `e.g. ${skipped[0].name}: ${skipped[0].reason}` : 'the model has no float initializers',
+    });
+  }
+  checkTargets(targets, opts);
+
+  const byName = new Map(targets.map((t) => [t.candidate.init.name, t]));
+  const capture = ctx.calibration ? findMatMulTargets(model, byName.keys()) : [];
+  const calibrated = new Set(capture.map((c) => c.weight));
+  const stages: CaptureTarget[][] = capture.length ? planStages(model, capture) : [];
+  const uncalibrated = targets.filter((t) => !calibrated.has(t.candidate.init.name));
+  if (dataAware && uncalibrated.length > 0) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `--algo ${opts.algo}: ${uncalibrated[0].candidate.init.name} is not a MatMul/Gemm weight whose input can be captured`, { hint: `leave it out with --exclude "${uncalibrated[0].candidate.init.name}"` });
+  }
+
+  const reports: PruneTensorReport[] = [];
+  const task = ctx.progress.start(`prune ${opts.algo}`, targets.length);
+  let peakHessianBytes = 0;
+  try {
+    for (const t of uncalibrated) {
+      throwIfAborted(ctx.signal);
+      task.update(`prune ${t.candidate.init.name}`);
+      reports.push(pruneOne(model, t, opts, undefined));
+      task.tick();
+    }
+    for (const [s, stage] of stages.entries()) {
+      throwIfAborted(ctx.signal);
+      task.update(`prune stage ${s + 1}/${stages.length}: calibrating`);
+      const stats = await captureActivations(model, stage, ctx.calibration!, ctx, { hessian: true, label: `calibrating stage ${s + 1}/${stages.length}` });
+      peakHessianBytes = Math.max(peakHessianBytes, [...stats.values()].reduce((n, st) => n + (st.xtx?.byteLength ?? 0), 0));
+      for (const c of stage) {
+        throwIfAborted(ctx.signal);
+        task.update(`prune ${c.weight}`);
+        reports.push(pruneOne(model, byName.get(c.weight) as PruneTarget, opts, stats.get(c.tensor)));
+        task.tick();
+      }
+    }
+  } catch (e) {
+    task.fail();
+    throw e;
+  }
+  const total = reports.reduce((n, r) => n + r.elements, 0);
+  const zeros = reports.reduce((n, r) => n + (r.sparsity ?? 0) * r.elements, 0);
+  task.done(`prune ${opts.algo}: ${reports.length} tensors, ${((100 * zeros) / total).toFixed(2)}% zeros`);
+
+  for (const r of reports) {
+    ctx.log.debug(`prune ${r.name}: ${fmtPct(r.sparsity ?? 0)} zeros (target ${fmtPct(r.targetSparsity ?? 0)})${r.outputError === undefined ? '' : `, layer output error ${r.outputError.toFixed(5)}`}`);
+  }
+  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+  const tensors: PruneTensorReport[] = [
+    ...reports,
+    ...skipped.map((s) => ({ name: s.name, action: 'skipped', reason: s.reason, shape: [...s.dims], elements: s.elements, bytesBefore: s.bytes, bytesAfter: s.bytes })),
+  ].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+
+  const pattern = opts.nm ? `${opts.nm.n}:${opts.nm.m} (N pruned of every M inputs)` : `unstructured ${opts.sparsity} per ${opts.algo === 'sparsegpt' ? `${opts.columnBlock}-column block` : opts.granularity}`;
+  const notes = [`${opts.algo} ${pattern}: ${reports.length} tensors, ${total} weights, ${((100 * zeros) / total).toFixed(2)}% zeros achieved (target ${(100 * opts.sparsity).toFixed(2)}%)`];
+  if (stages.length) {
+    const info = ctx.calibration!.info;
+    notes.push(`calibrated sequentially in ${stages.length} stages on ${info.samples} samples of ${info.seqlen ?? '?'} tokens from ${info.dataset}: each stage captured after the stages before it were pruned; at most ${(peakHessianBytes / 2 ** 20).toFixed(2)} MiB of X^T X held at once`);
+    const errs = reports.filter((r) => r.outputError !== undefined);
+    const mean = errs.reduce((n, r) => n + (r.outputError ?? 0), 0) / Math.max(1, errs.length);
+    notes.push(`layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`);
+  }
+  notes.push('zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)');
+  return { tensors, notes };
+}
