@@ -3,3 +3,5 @@ export { loadTokenizer, tokenizerDigest, type LoadedTokenizer } from './tokenize
 export { loadCausalLM, contextLengthOf, type LoadedCausalLM } from './causal-lm.js';
 export { appendLossHead, findLogitsOutput, LOSS_OUTPUT, LOSS_TARGETS, type LossHeadResult } from './loss-head.js';
 export { nllFromLogits } from './nll.js';
+export type { FinishReason, GenerateOptions, Generation, TextGenerator, GeneratorOptions } from './generate-types.js';
+export { loadGenerator } from './generate.js';

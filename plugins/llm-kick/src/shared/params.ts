@@ -1,0 +1,41 @@
+/**
+ * The parameters every kick-* metric takes, declared once (STYLE.md §6). `--limit N` is mc's own
+ * flag (DatasetRef.limit): each dataset provider documents what it keeps.
+ *
+ * --faithful vs the clean default: each task lists the reference's quirks (spec llm-kick.md §2: the
+ * prompt scored together with the answer, N+1 questions over N, an empty prediction counted as a hit,
+ * pandas turning a `None` cell into "nan", ...). The default is the clean variant each quirk names;
+ * --faithful reproduces the reference code byte for byte, so numbers can be set beside the paper's.
+ */
+import { ErrorCodes, UserError, type ParamSpec, type Params } from '@mc-kit/core';
+
+export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
+  { name: 'baseline', type: 'string', description: 'a dense model scored on the same items: the result adds the delta with a paired bootstrap interval and the items the two disagree on' },
+  { name: 'log-samples', type: 'boolean', description: "keep every item's prompt, output and score in the result JSON (details.samples)", default: false },
+  { name: 'faithful', type: 'boolean', description: "reproduce the reference code's quirks (spec llm-kick.md §2) instead of the clean default", default: false },
+  { name: 'bootstrap-resamples', type: 'integer', description: 'paired bootstrap resamples for the --baseline interval', default: 10_000, min: 100, max: 1_000_000 },
+  { name: 'confidence', type: 'number', description: 'confidence level of the --baseline interval', default: 0.95, min: 0.5, max: 0.999 },
+]);
+
+/** The shared params, read once with their types. */
+export interface KickOptions {
+  readonly baseline?: string;
+  readonly logSamples: boolean;
+  readonly faithful: boolean;
+  readonly resamples: number;
+  readonly level: number;
+}
+
+export function kickOptions(params: Params): KickOptions {
+  const baseline = typeof params.baseline === 'string' && params.baseline.trim() !== '' ? params.baseline : undefined;
+  if (params.baseline !== undefined && typeof params.baseline === 'string' && baseline === undefined) {
+    throw new UserError(ErrorCodes.BAD_PARAM, '--baseline needs a model path', { hint: 'pass the dense model the compressed one came from' });
+  }
+  return {
+    baseline,
+    logSamples: params['log-samples'] === true,
+    faithful: params.faithful === true,
+    resamples: (params['bootstrap-resamples'] as number | undefined) ?? 10_000,
+    level: (params.confidence as number | undefined) ?? 0.95,
+  };
+}
