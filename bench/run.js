@@ -12,6 +12,7 @@ const BENCHES = [
   ['hyper', './hyper.mjs', 'benchHyper'], // issue 6: hyper presets, --l auto, --target-bpw on unet, mnist, LM
   ['prune', './prune.mjs', 'benchPrune'], // issue 9: magnitude / Wanda / SparseGPT curves, channel pruning
   ['kick', './kick.mjs', 'benchKick'], // issue 10: MMLU, generation throughput, int4 vs dense
+  ['generate', './generate.mjs', 'benchGenerate', 'named'], // issue 10: generation tokens/s with and without the KV cache (kick runs it too)
 ];
 
 const only = process.argv.slice(2);
@@ -21,8 +22,8 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 console.log(`mc benchmarks: node ${process.version}, ${cpus().length} cores\n`);
-for (const [name, file, fn] of BENCHES) {
-  if (only.length > 0 && !only.includes(name)) continue;
+for (const [name, file, fn, when] of BENCHES) {
+  if (only.length > 0 ? !only.includes(name) : when === 'named') continue;
   if (!existsSync(new URL(file, import.meta.url))) continue; // a benchmark not written yet
   const mod = await import(file);
   console.log(`== ${name} ==`);

@@ -1,4 +1,5 @@
 import { ErrorCodes, McError } from './errors.js';
+import type { CalibrationSource } from './calibration/types.js';
 import type { RunContext } from './contracts.js';
 import { createLogger, createProgress, type ProgressMode } from './progress.js';
 import { createRng } from './rng.js';
@@ -13,6 +14,8 @@ export interface ContextOptions {
   /** force a progress mode (tests); default: spinner on a TTY, lines otherwise, silent under --json */
   progressMode?: ProgressMode;
   stream?: NodeJS.WriteStream;
+  /** calibration data for data-aware methods (the CLI builds it from --calib-dataset) */
+  calibration?: CalibrationSource;
 }
 
 export function createRunContext(options: ContextOptions): RunContext {
@@ -24,6 +27,7 @@ export function createRunContext(options: ContextOptions): RunContext {
     rng: createRng(options.seed ?? 0),
     signal: options.signal ?? new AbortController().signal,
     sessions: options.sessions,
+    calibration: options.calibration,
   };
 }
 

@@ -2,6 +2,7 @@
  * The three contracts every plugin implements (DESIGN.md "The three contracts"), and what they are
  * given. Plugins depend on these types only; core never imports a plugin.
  */
+import type { CalibrationSource } from './calibration/types.js';
 import type { OnnxModel } from './onnx/model.js';
 import type { ParamSpec, Params } from './params.js';
 import type { SessionFactory } from './session/types.js';
@@ -48,6 +49,8 @@ export interface RunContext {
   /** Aborted on Ctrl-C; long loops check `signal.aborted` (or call throwIfAborted()). */
   readonly signal: AbortSignal;
   readonly sessions: SessionFactory;
+  /** Calibration data (--calib-dataset), for methods that want it (GPTQ, Wanda, SparseGPT); absent when none was given. */
+  readonly calibration?: CalibrationSource;
 }
 
 // ---------------------------------------------------------------- compress
@@ -129,6 +132,27 @@ export interface ImageClassDataset extends DatasetBase {
   readonly channels: number;
   readonly labels: readonly string[];
   batches(batchSize: number): AsyncIterable<ImageClassBatch>;
+}
+
+/** kind 'image-mask': images and their binary masks (segmentation), uint8, NCHW-ready. */
+export interface ImageMaskBatch {
+  /** uint8 pixels, [count, channels, height, width] (C order) */
+  readonly pixels: Uint8Array;
+  /** uint8 masks, [count, height, width]: 0 = background, 1 = foreground */
+  readonly masks: Uint8Array;
+  readonly count: number;
+  /** index of the first sample in the dataset */
+  readonly offset: number;
+}
+
+export interface ImageMaskDataset extends DatasetBase {
+  readonly kind: 'image-mask';
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  /** class names, background first (e.g. ['background', 'digit']) */
+  readonly labels: readonly string[];
+  batches(batchSize: number): AsyncIterable<ImageMaskBatch>;
 }
 
 /**

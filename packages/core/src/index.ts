@@ -21,3 +21,4 @@ export * from './services/index.js';
 export * from './lm/types.js';
 export * from './lm/index.js';
 export * from './hub/index.js';
+export * from './calibration/index.js';
