@@ -1,10 +1,26 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { promises as fs } from 'node:fs';
 
-/** sha256 of a file, streamed (models can be larger than memory). */
+/**
+ * sha256 of a file, streamed (models can be larger than memory) through one reused 1 MiB buffer. A
+ * read stream allocates a fresh chunk per read, and V8 frees those chunks when it pleases: hashing a
+ * 64 MiB model that way left up to the whole file in garbage just before `mc compress` read its
+ * first weight (issue 5, peak RSS).
+ */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  const buf = new Uint8Array(1 << 20);
+  const handle = await fs.open(path, 'r');
+  try {
+    for (let pos = 0; ; ) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
   return hash.digest('hex');
 }
 

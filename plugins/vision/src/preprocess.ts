@@ -3,7 +3,7 @@
  * Pure (no fs, no onnxruntime). The spec comes from the model folder's config.json
  * `preprocessing` (rescale_factor, mean, std), then the metric's params override it field by field.
  */
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { ErrorCodes, UserError, type ParamSpec, type Params } from '@mc-kit/core';
 
 export interface PreprocessSpec {
   readonly rescale: number;
@@ -133,4 +133,16 @@ export function resolvePreprocess(config: Record<string, unknown> | undefined, o
     throw new UserError(code, 'std must not contain 0 (it divides)', { hint: 'use 1 for no scaling' });
   }
   return { rescale, mean: [...mean], std: [...std], source };
+}
+
+/** The flags that override config.json preprocessing, for every image metric. */
+export const PREPROCESS_PARAMS: readonly ParamSpec[] = Object.freeze([
+  { name: 'rescale', type: 'number', description: 'pixel scale before mean/std (default: config.json preprocessing.rescale_factor, else 1/255)' },
+  { name: 'mean', type: 'string', description: 'comma-separated per-channel mean, subtracted after rescale (default: config.json, else 0)' },
+  { name: 'std', type: 'string', description: 'comma-separated per-channel std, divided after mean (default: config.json, else 1)' },
+]);
+
+/** resolvePreprocess with the overrides read from a metric's parsed PREPROCESS_PARAMS. */
+export function preprocessFromParams(config: Record<string, unknown> | undefined, params: Params, channels: number): ResolvedSpec {
+  return resolvePreprocess(config, { rescale: params.rescale as number | undefined, mean: params.mean as string | undefined, std: params.std as string | undefined }, channels);
 }

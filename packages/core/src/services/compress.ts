@@ -3,8 +3,7 @@
  * run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
  * and describe the result. Nothing is written when any step fails.
  */
-import { createHash } from 'node:crypto';
-import { promises as fs, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CompressReport, RunContext } from '../contracts.js';
 import { sha256File } from '../digest.js';
@@ -52,7 +51,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const target = await planOutput(request.out, source);
 
   const model = await OnnxModel.load(source.path);
-  const sourceSha = await sha256FileInPlace(source.path);
+  const sourceSha = await sha256File(source.path);
   const tLoad = performance.now();
   const steps: CompressReport[] = [];
   for (const { compressor, params } of plan) {
@@ -119,26 +118,3 @@ function totalBytes(path: string, model: OnnxModel): number {
   for (const f of files) bytes += statSync(resolve(dirname(path), f)).size;
   return bytes;
 }
-
-/**
- * sha256 of a file through one reused 1 MiB buffer. A read stream allocates a fresh chunk per read,
- * and V8 frees those chunks when it pleases: hashing a 64 MiB model that way left up to the whole
- * file in garbage just before the first weight is read (issue 5, peak RSS of mc compress).
- */
-async function sha256FileInPlace(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  const buf = new Uint8Array(1 << 20);
-  const handle = await fs.open(path, 'r');
-  try {
-    for (let pos = 0; ; ) {
-      const { bytesRead } = await handle.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      hash.update(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-  return hash.digest('hex');
-}
-

@@ -35,18 +35,22 @@ export function combineFileDigests(files: readonly { name: string; sha256: strin
   return hash.digest('hex');
 }
 
-async function readMeta(ref: DatasetRef): Promise<{ meta: U8ImageMeta; dir: string }> {
+/**
+ * A u8 folder's meta.json, parsed by `parse` (the provider's own rules), and the folder it sits in.
+ * `provider` and `hint` name the provider in the one-line errors.
+ */
+export async function readMetaJson<M>(ref: DatasetRef, provider: string, hint: string, parse: (json: unknown, where: string) => M): Promise<{ meta: M; dir: string }> {
   const where = ref.ref;
-  if (!ref.path) bad(where, `${PROVIDER_ID} reads local folders only`, 'pass the path of a dataset folder');
+  if (!ref.path) bad(where, `${provider} reads local folders only`, 'pass the path of a dataset folder');
   const metaPath = metaPathOf(ref.path);
-  if (!existsSync(metaPath)) bad(where, `no meta.json in ${ref.path}`);
+  if (!existsSync(metaPath)) bad(where, `no meta.json in ${ref.path}`, hint);
   let json: unknown;
   try {
     json = JSON.parse(await fs.readFile(metaPath, 'utf8'));
   } catch (e) {
-    bad(where, `meta.json is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+    bad(where, `meta.json is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`, hint);
   }
-  return { meta: parseU8ImageMeta(json, where), dir: dirname(metaPath) };
+  return { meta: parse(json, where), dir: dirname(metaPath) };
 }
 
 /** Size and sha256 of one data file against meta.json; returns the sha256. */
@@ -101,7 +105,7 @@ export class U8ImagesDataset implements DatasetProvider {
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
     const where = ref.ref;
     checkLimit(ref);
-    const { meta, dir } = await readMeta(ref);
+    const { meta, dir } = await readMetaJson(ref, PROVIDER_ID, META_HINT, parseU8ImageMeta);
     const sampleBytes = meta.channels * meta.height * meta.width;
     const imagesSha = await checkFile(dir, meta.images, 'images', meta.count * sampleBytes, where);
     const labelsSha = await checkFile(dir, meta.labels, 'labels', meta.count, where);

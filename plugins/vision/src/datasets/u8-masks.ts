@@ -3,31 +3,18 @@
  * header), as in /work/shared/data/digits-seg-test. Like u8-images, open() checks sizes, sha256 and the
  * mask values before any model runs; pixels and masks are streamed per batch.
  */
-import { existsSync, promises as fs } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
 import { ErrorCodes, UserError } from '@mc-kit/core';
 import type { Dataset, DatasetProvider, DatasetRef, ImageMaskBatch, ImageMaskDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
-import { checkFile, checkLimit, combineFileDigests, metaLooksLike, metaPathOf, readSamples } from './u8-images.js';
+import { checkFile, checkLimit, combineFileDigests, metaLooksLike, readMetaJson, readSamples } from './u8-images.js';
 import { MASK_META_HINT, looksLikeU8MaskMeta, parseU8MaskMeta, type U8MaskMeta } from './u8-mask-meta.js';
 
 const PROVIDER_ID = 'u8-masks';
 
 function bad(where: string, message: string, hint = MASK_META_HINT): never {
   throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, { hint });
-}
-
-async function readMeta(ref: DatasetRef): Promise<{ meta: U8MaskMeta; dir: string }> {
-  if (!ref.path) bad(ref.ref, `${PROVIDER_ID} reads local folders only`, 'pass the path of a dataset folder');
-  const metaPath = metaPathOf(ref.path);
-  if (!existsSync(metaPath)) bad(ref.ref, `no meta.json in ${ref.path}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(await fs.readFile(metaPath, 'utf8'));
-  } catch (e) {
-    bad(ref.ref, `meta.json is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
-  }
-  return { meta: parseU8MaskMeta(json, ref.ref), dir: dirname(metaPath) };
 }
 
 /** Masks are binary: a value other than 0 or 1 means the file is not what meta.json says. */
@@ -49,7 +36,7 @@ export class U8MasksDataset implements DatasetProvider {
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
     const where = ref.ref;
     checkLimit(ref);
-    const { meta, dir } = await readMeta(ref);
+    const { meta, dir } = await readMetaJson(ref, PROVIDER_ID, MASK_META_HINT, parseU8MaskMeta);
     const pixels = meta.height * meta.width;
     const imagesSha = await checkFile(dir, meta.images, 'images', meta.count * pixels * meta.channels, where, MASK_META_HINT);
     const masksSha = await checkFile(dir, meta.masks, 'masks', meta.count * pixels, where, MASK_META_HINT);

@@ -4,8 +4,8 @@
  */
 import { BugError, ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
 import type { Dataset, HostTensor, ImageClassDataset, LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
-import { preprocess, resolvePreprocess, type ResolvedSpec } from '../preprocess.js';
-import { pickName, runBatch } from './session-io.js';
+import { PREPROCESS_PARAMS, preprocess, preprocessFromParams, type ResolvedSpec } from '../preprocess.js';
+import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
 import { TopKCounter, proportion, type TopKSums } from './topk.js';
 
 /** Bump when scores can change for the same model and data (STYLE.md §10). */
@@ -13,11 +13,9 @@ export const ACCURACY_VERSION = 1;
 
 const PARAMS: readonly ParamSpec[] = [
   { name: 'batch-size', type: 'integer', description: 'images per model run', default: 256, min: 1, max: 4096 },
-  { name: 'input', type: 'string', description: "model input fed with the images ('' = the model's only input)", default: '' },
+  INPUT_PARAM,
   { name: 'output', type: 'string', description: "model output holding the logits ('' = the first output)", default: '' },
-  { name: 'rescale', type: 'number', description: 'pixel scale before mean/std (default: config.json preprocessing.rescale_factor, else 1/255)' },
-  { name: 'mean', type: 'string', description: 'comma-separated per-channel mean, subtracted after rescale (default: config.json, else 0)' },
-  { name: 'std', type: 'string', description: 'comma-separated per-channel std, divided after mean (default: config.json, else 1)' },
+  ...PREPROCESS_PARAMS,
 ];
 
 function asImageClass(data: Dataset): ImageClassDataset {
@@ -84,7 +82,7 @@ export class AccuracyMetric implements Metric {
   async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const ds = asImageClass(data);
     const batchSize = (params['batch-size'] as number | undefined) ?? 256;
-    const spec = resolvePreprocess(model.config, { rescale: params.rescale as number | undefined, mean: params.mean as string | undefined, std: params.std as string | undefined }, ds.channels);
+    const spec = preprocessFromParams(model.config, params, ds.channels);
     checkConfigSize(model.config, ds);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start('accuracy', ds.size);

@@ -6,9 +6,9 @@
  */
 import { ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
 import type { Dataset, HostTensor, ImageMaskDataset, LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
-import { preprocess, resolvePreprocess } from '../preprocess.js';
+import { PREPROCESS_PARAMS, preprocess, preprocessFromParams } from '../preprocess.js';
 import { DiceCounter, meanImageDice, setDice } from './dice-counter.js';
-import { pickName, runBatch } from './session-io.js';
+import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
 
 /** Bump when scores can change for the same model and data (STYLE.md §10). */
 export const DICE_VERSION = 1;
@@ -16,11 +16,9 @@ export const DICE_VERSION = 1;
 const PARAMS: readonly ParamSpec[] = [
   { name: 'threshold', type: 'number', description: 'foreground where the logit is above this (default: config.json "threshold", else 0 = sigmoid 0.5); one-channel outputs only' },
   { name: 'batch-size', type: 'integer', description: 'images per model run', default: 64, min: 1, max: 4096 },
-  { name: 'input', type: 'string', description: "model input fed with the images ('' = the model's only input)", default: '' },
+  INPUT_PARAM,
   { name: 'output', type: 'string', description: "model output holding the mask logits ('' = the first output)", default: '' },
-  { name: 'rescale', type: 'number', description: 'pixel scale before mean/std (default: config.json preprocessing.rescale_factor, else 1/255)' },
-  { name: 'mean', type: 'string', description: 'comma-separated per-channel mean, subtracted after rescale (default: config.json, else 0)' },
-  { name: 'std', type: 'string', description: 'comma-separated per-channel std, divided after mean (default: config.json, else 1)' },
+  ...PREPROCESS_PARAMS,
 ];
 
 function asImageMask(data: Dataset): ImageMaskDataset {
@@ -64,7 +62,7 @@ export class DiceMetric implements Metric {
     const ds = asImageMask(data);
     const batchSize = (params['batch-size'] as number | undefined) ?? 64;
     const threshold = resolveThreshold(params, model.config);
-    const spec = resolvePreprocess(model.config, { rescale: params.rescale as number | undefined, mean: params.mean as string | undefined, std: params.std as string | undefined }, ds.channels);
+    const spec = preprocessFromParams(model.config, params, ds.channels);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start('dice', ds.size);
     const counter = new DiceCounter();

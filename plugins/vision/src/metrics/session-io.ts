@@ -1,6 +1,9 @@
 /** Feeding an image model: picking its input/output names and running one batch with readable errors. */
 import { BugError, ErrorCodes, UserError, didYouMean, isMcError } from '@mc-kit/core';
-import type { HostTensor, McSession } from '@mc-kit/core';
+import type { HostTensor, McSession, ParamSpec } from '@mc-kit/core';
+
+/** --input: which model input takes the images. */
+export const INPUT_PARAM: ParamSpec = Object.freeze({ name: 'input', type: 'string', description: "model input fed with the images ('' = the model's only input)", default: '' });
 
 /** '' picks the only input / the first output; a name must exist (with a "did you mean"). */
 export function pickName(names: readonly string[], wanted: string, what: 'input' | 'output', metric: string): string {
