@@ -39,6 +39,17 @@ export async function benchInt8() {
   await g.build().save(modelPath);
   const fileBytes = statSync(modelPath).size;
 
+  // Streaming shows on a model of many tensors: 8 MatMul weights of 2048x2048 in a chain (128 MiB),
+  // of which only the one being quantized should be resident as float32.
+  const C = 2048;
+  const chain = new GraphBuilder({ opset: 17 });
+  let h = chain.input('x', DataType.FLOAT, ['batch', C]);
+  for (let i = 0; i < 8; i++) h = chain.matMul(h, chain.initializer(`w${i}`, DataType.FLOAT, [C, C], randomMatrix(C, i + 2)));
+  chain.output(h, DataType.FLOAT, ['batch', C]);
+  const chainPath = join(dir, 'matmul-chain-8x2048.onnx');
+  await chain.build().save(chainPath);
+  const chainBytes = statSync(chainPath).size;
+
   // Peak RSS varies by some 10 MiB from run to run (when V8 collects is not ours to choose): the
   // median of 3 runs of each.
   const median3 = (args) => {
@@ -48,8 +59,12 @@ export async function benchInt8() {
   const baseline = median3(['list', '--json']);
   const big = median3(['compress', modelPath, '--method', 'int8', '--out', join(dir, 'q.onnx'), '--results', join(dir, 'r'), '--json']);
   const big4 = median3(['compress', modelPath, '--method', 'int4', '--out', join(dir, 'q4.onnx'), '--results', join(dir, 'r'), '--json']);
+  const chain8 = median3(['compress', chainPath, '--method', 'int8', '--out', join(dir, 'c8.onnx'), '--results', join(dir, 'r'), '--json']);
+  const chain4 = median3(['compress', chainPath, '--method', 'int4', '--out', join(dir, 'c4.onnx'), '--results', join(dir, 'r'), '--json']);
   const small = mcWithPeakRss(['compress', join(REPO, 'examples/mnist-cnn'), '--method', 'int8', '--out', join(dir, 'mnist-q.onnx'), '--results', join(dir, 'r'), '--json']);
   rows.push(['mc compress --method int8 (64 MiB model, wall)', (N * N / big.wall / 1e6).toFixed(1), big.wall.toFixed(3)]);
+  rows.push(['mc compress --method int4 (64 MiB model, wall)', (N * N / big4.wall / 1e6).toFixed(1), big4.wall.toFixed(3)]);
+  rows.push(['mc compress --method int4 (8 x 2048^2 chain, wall)', ((8 * C * C) / chain4.wall / 1e6).toFixed(1), chain4.wall.toFixed(3)]);
 
   console.log('int8 quantization throughput, 4096x4096 float32 (median of 3)');
   console.log(table(['what', 'M weights/s', 'seconds'], rows));
@@ -61,6 +76,8 @@ export async function benchInt8() {
       [
         ['matmul-4096 (one 4096x4096 weight)', mib(fileBytes), mib(big.peakRss), (big.peakRss / fileBytes).toFixed(2), ((big.peakRss - baseline.peakRss) / fileBytes).toFixed(2)],
         ['same model, --method int4', mib(fileBytes), mib(big4.peakRss), (big4.peakRss / fileBytes).toFixed(2), ((big4.peakRss - baseline.peakRss) / fileBytes).toFixed(2)],
+        ['matmul-chain (8 weights 2048x2048), int8', mib(chainBytes), mib(chain8.peakRss), (chain8.peakRss / chainBytes).toFixed(2), ((chain8.peakRss - baseline.peakRss) / chainBytes).toFixed(2)],
+        ['same chain, --method int4', mib(chainBytes), mib(chain4.peakRss), (chain4.peakRss / chainBytes).toFixed(2), ((chain4.peakRss - baseline.peakRss) / chainBytes).toFixed(2)],
         ['examples/mnist-cnn', mib(statSync(join(REPO, 'examples/mnist-cnn/model.onnx')).size), mib(small.peakRss), '-', '-'],
         ['baseline: mc list (node + oclif + plugins)', '-', mib(baseline.peakRss), '-', '-'],
       ],

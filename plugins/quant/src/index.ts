@@ -30,6 +30,7 @@ export {
   type Int4Options as Int4MathOptions,
 } from './int4/math.js';
 export { quantizeInt4, quantizeInt4Fast } from './int4/fast.js';
+export { quantizeInt4Wasm, quantizeInt4WasmNibbles } from './int4/wasm/rtn.js';
 export { packMatMulNBits, unpackMatMulNBits, toBlockedDQ, dequantizeBlockedDQ, type NBitsTensors, type BlockedDQTensors } from './int4/pack.js';
 export { ORT_CPU_INT4, type Encoding } from './int4/plan.js';
 export { quantizeInt4Weights, type Int4Options, type Int4Result } from './int4/rewrite.js';

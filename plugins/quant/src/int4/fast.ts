@@ -10,6 +10,7 @@
  * scales. The clip search stays on the reference (6 trials per block).
  */
 import { blockParams, checkLayout, LEVELS_ASYM, QMAX_SYM, quantizeInt4Ref, SYM_ZERO_POINT, type BlockLayout, type Int4Blocks, type Int4Options } from './math.js';
+import { quantizeInt4Wasm, wasmRtnApplies } from './wasm/rtn.js';
 
 const ROUND = 6755399441055744; // 1.5 * 2^52
 const MIN_F32 = 2 ** -149;
@@ -177,7 +178,11 @@ function blockMinMax(w: Float32Array, first: number, n: number, inner: number, l
   }
 }
 
-/** The one place that picks the kernel: the fast path where it applies, else the reference. */
+/**
+ * The one place that picks the kernel, all three giving the same numbers: wasm SIMD (wasm/rtn.ts)
+ * where it applies, else this file's JS kernel, else the reference (the clip search, tiny blocks).
+ */
 export function quantizeInt4(w: Float32Array, layout: BlockLayout, options: Int4Options): Int4Blocks {
-  return options.searchScale || options.blockSize < 4 ? quantizeInt4Ref(w, layout, options) : quantizeInt4Fast(w, layout, options);
+  if (options.searchScale || options.blockSize < 4) return quantizeInt4Ref(w, layout, options);
+  return wasmRtnApplies(options, layout) ? quantizeInt4Wasm(w, layout, options) : quantizeInt4Fast(w, layout, options);
 }

@@ -61,6 +61,9 @@ export interface Int4Blocks {
   readonly clipped: number;
 }
 
+/** Int4Blocks with the codes packed two to a byte, the even K index in the low nibble (MatMulNBits' B). */
+export type Int4Nibbles = Omit<Int4Blocks, 'codes'> & { readonly nibbles: Uint8Array };
+
 export const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 
 export function checkLayout(length: number, layout: BlockLayout, blockSize: number): void {

@@ -11,7 +11,7 @@
  *   cut to k_blocks, i.e. C order [outer, k_blocks, inner].
  */
 import { FLOAT_BITS, type FloatType } from '../int8/float-types.js';
-import { dequantValue, SYM_ZERO_POINT, type BlockLayout, type Int4Blocks } from './math.js';
+import { dequantValue, SYM_ZERO_POINT, type BlockLayout, type Int4Blocks, type Int4Nibbles } from './math.js';
 
 export interface NBitsTensors {
   /** [N, kBlocks, blockSize / 2] flattened */
@@ -57,9 +57,17 @@ function unpackNibbles(packed: Uint8Array, at: number, count: number, out: Uint8
 
 /** MatMulNBits' B, scales and zero points for the blocks of a MatMul weight [K, N]. */
 export function packMatMulNBits(q: Int4Blocks): NBitsTensors {
+  return nbitsOf(q, packCodes(q.codes)); // rows are padded to whole blocks of even size
+}
+
+/** The same from codes the kernel already packed (wasm/rtn.ts `quantizeInt4WasmNibbles`). */
+export function nbitsFromNibbles(q: Int4Nibbles): NBitsTensors {
+  return nbitsOf(q, q.nibbles);
+}
+
+function nbitsOf(q: Omit<Int4Blocks, 'codes'>, B: Uint8Array): NBitsTensors {
   if (q.layout.outer !== 1) throw new RangeError('MatMulNBits packs a 2-D weight [K, N] (layout outer 1)');
   const { dim: K, inner: N } = q.layout;
-  const B = packCodes(q.codes); // rows are padded to whole blocks of even size
   let zeroPoints: Uint8Array | undefined;
   if (q.scheme === 'asym') {
     const perRow = Math.ceil(q.kBlocks / 2);

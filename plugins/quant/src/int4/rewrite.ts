@@ -28,8 +28,9 @@ import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js'
 import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
 import { selectWeights, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
 import { quantizeInt4 } from './fast.js';
+import { quantizeInt4WasmNibbles, releaseWasmRtn, wasmRtnApplies } from './wasm/rtn.js';
 import type { Int4Blocks, Scheme } from './math.js';
-import { nbitsBits, packMatMulNBits, toBlockedDQ, type NBitsTensors } from './pack.js';
+import { nbitsBits, nbitsFromNibbles, packMatMulNBits, toBlockedDQ, type NBitsTensors } from './pack.js';
 import { BLOCKED_DQ_OPSET, int8Opset, planEncodings, type Plan } from './plan.js';
 
 export interface Int4Options extends SelectOptions {
@@ -73,10 +74,14 @@ function readChecked(p: Plan): Float32Array {
 }
 
 function encode(p: Plan, opts: Int4Options): Encoded {
-  const w = readChecked(p);
   const scaleType = p.c.floatType;
-  if (p.encoding === 'int8') return { kind: 'int8', q: quantize(w, p.c.init.dims, { scheme: opts.scheme, axis: p.c.axis, scaleType }) };
-  const q = quantizeInt4(w, p.layout, { scheme: opts.scheme, blockSize: opts.blockSize, scaleType, searchScale: opts.searchScale });
+  if (p.encoding === 'int8') return { kind: 'int8', q: quantize(readChecked(p), p.c.init.dims, { scheme: opts.scheme, axis: p.c.axis, scaleType }) };
+  const options = { scheme: opts.scheme, blockSize: opts.blockSize, scaleType, searchScale: opts.searchScale };
+  if (p.encoding === 'MatMulNBits' && options.blockSize % 8 === 0 && wasmRtnApplies(options, p.layout)) {
+    // straight to MatMulNBits' nibbles: no byte-per-code array, no packing pass
+    return { kind: 'MatMulNBits', t: nbitsFromNibbles(quantizeInt4WasmNibbles(readChecked(p), p.layout, options)), scaleType, clipped: 0 };
+  }
+  const q = quantizeInt4(readChecked(p), p.layout, options);
   if (p.encoding === 'MatMulNBits') return { kind: 'MatMulNBits', t: packMatMulNBits(q), scaleType, clipped: q.clipped };
   const t = toBlockedDQ(q); // int4/uint4 packed two to a byte, as raw_data holds them
   const zeroPoints = t.zeroPoints && packInt4(t.zeroPoints, false);
@@ -170,6 +175,8 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   } catch (e) {
     task.fail();
     throw e;
+  } finally {
+    releaseWasmRtn();
   }
 
   const notes: string[] = [];
