@@ -2,7 +2,8 @@
  * Worker-thread driver of the encoder (spec §3.2's speed, issue: "worker threads for big tensors").
  *
  * The encoder (encode.ts) yields two heavy passes as jobs over fixed chunks of CHUNK_PAIRS pairs;
- * here each job's chunks are split into contiguous ranges, one per worker. The pairs, the index
+ * here the workers take a job's chunks one at a time from a shared counter (kernel.ts
+ * runPassShared). The pairs, the index
  * array and the per-chunk results live in SharedArrayBuffers; the workers run the very functions
  * of kernel.ts (started from their source text, so no separate worker file has to be found next
  * to the compiled code or under ts-jest). Per-chunk sums are combined in chunk order by the
@@ -22,7 +23,7 @@ const { parentPort } = require('node:worker_threads');
 ${KERNEL_FUNCTIONS.map((f) => f.toString()).join('\n')}
 parentPort.on('message', (m) => {
   try {
-    runPassChunks(m.job, m.c0, m.c1, m.out, m.chunkPairs);
+    runPassShared(m.job, m.next, m.chunks, m.out, m.chunkPairs);
     parentPort.postMessage({ ok: true });
   } catch (e) {
     parentPort.postMessage({ ok: false, error: String((e && e.stack) || e) });
@@ -76,14 +77,9 @@ async function runJobParallel(job: EncodeJob, workers: PoolWorker[]): Promise<Fl
   const chunks = chunkCount(job.pairs);
   const stride = passStride(job);
   const out = new Float64Array(new SharedArrayBuffer(chunks * stride * 8));
-  const per = Math.ceil(chunks / workers.length);
-  const runs: Promise<void>[] = [];
-  for (let t = 0; t * per < chunks; t++) {
-    const c0 = t * per;
-    const c1 = Math.min(chunks, c0 + per);
-    runs.push(runOn(workers[t], { job, c0, c1, out, chunkPairs: CHUNK_PAIRS }));
-  }
-  await Promise.all(runs);
+  const next = new Int32Array(new SharedArrayBuffer(4)); // the next chunk to take (runPassShared)
+  const used = workers.slice(0, Math.min(workers.length, chunks));
+  await Promise.all(used.map((w) => runOn(w, { job, next, chunks, out, chunkPairs: CHUNK_PAIRS })));
   return out;
 }
 

@@ -198,6 +198,25 @@ export function runPassChunks(job: PassJob, c0: number, c1: number, out: Float64
   }
 }
 
+/**
+ * runPassChunks for a pool of threads sharing one job: each takes the next chunk from the shared
+ * counter `next[0]` until all `chunks` are taken, so a thread slowed by other load takes fewer
+ * (a fixed split made every pass wait for the slower core). Results land by chunk index, so the
+ * sums and bytes do not depend on who ran what.
+ */
+export function runPassShared(job: PassJob, next: Int32Array, chunks: number, out: Float64Array, chunkPairs: number): void {
+  const q = job.pass;
+  const L = buildLattice(buildCodebook(job.n, q.l, q.cx, q.cy), job.n, q.l);
+  const stride = passStride(job);
+  for (let c = Atomics.add(next, 0, 1); c < chunks; c = Atomics.add(next, 0, 1)) {
+    const p0 = c * chunkPairs;
+    const p1 = Math.min(job.pairs, p0 + chunkPairs);
+    const o = out.subarray(c * stride, (c + 1) * stride);
+    if (job.kind === 'scan') scanPairs(L, job.X, p0, p1, q, o, job.idx);
+    else finalPairs(L, job.X, p0, p1, q, job.K as number, job.numel as number, job.idx, o);
+  }
+}
+
 /** The functions a worker needs (function declarations are hoisted, so order does not matter). */
 export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   windingSteps,
@@ -214,4 +233,5 @@ export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
   finalPairs,
   passStride,
   runPassChunks,
+  runPassShared,
 ];

@@ -44,6 +44,36 @@ describe('nearestLattice == brute force', () => {
     }
   });
 
+  // The encoder's shell scaling sends most outer pairs close to the centre, where the extra point
+  // T[0] competes with the winding points: there the index itself must match (index 0 wins ties).
+  it.each([[225, 0.1], [1600, 0.1], [1600, 0.8], [400, 0.05]])('near the centre (n=%d l=%d): the very same index as brute force', (n, l) => {
+    const cx = 0.0031;
+    const cy = -0.0017;
+    const T = buildCodebook(n, l, cx, cy);
+    const L = buildLattice(T, n, l);
+    const h = l / Math.ceil(Math.sqrt(n));
+    const rand = rng(n + 17);
+    let centreWins = 0;
+    for (let t = 0; t < 20000; t++) {
+      let x = cx + (rand() - 0.5) * 4 * h;
+      let y = cy + (rand() - 0.5) * 4 * h;
+      if (t % 7 === 0) {
+        // midway between the centre and a nearby winding point: an exact tie, or within an ulp of one
+        const j = 1 + Math.floor(rand() * n);
+        x = (T[0] + T[2 * j]) / 2;
+        y = (T[1] + T[2 * j + 1]) / 2;
+      }
+      if (t % 11 === 0) {
+        x = T[0];
+        y = T[1];
+      }
+      const b = nearestBrute(T, x, y);
+      if (b === 0) centreWins++;
+      expect(nearestLattice(L, x, y)).toBe(b);
+    }
+    expect(centreWins).toBeGreaterThan(1000); // the centre really competes in these queries
+  });
+
   it('exact ties go to the lowest index, as brute force does', () => {
     const T = buildCodebook(1600, 0.8, 0, 0);
     const L = buildLattice(T, 1600, 0.8);

@@ -14,13 +14,28 @@ export function pairwiseSumF32(a: Float32Array, start: number, count: number, st
     return res;
   }
   if (count <= 128) {
-    const r = new Array<number>(8);
-    for (let j = 0; j < 8; j++) r[j] = a[start + j * stride];
+    // eight accumulators as locals (an array per leaf cost an allocation every 128 values)
+    let r0 = a[start];
+    let r1 = a[start + stride];
+    let r2 = a[start + 2 * stride];
+    let r3 = a[start + 3 * stride];
+    let r4 = a[start + 4 * stride];
+    let r5 = a[start + 5 * stride];
+    let r6 = a[start + 6 * stride];
+    let r7 = a[start + 7 * stride];
     let i = 8;
     for (; i < count - (count % 8); i += 8) {
-      for (let j = 0; j < 8; j++) r[j] = f32(r[j] + a[start + (i + j) * stride]);
+      const p = start + i * stride;
+      r0 = f32(r0 + a[p]);
+      r1 = f32(r1 + a[p + stride]);
+      r2 = f32(r2 + a[p + 2 * stride]);
+      r3 = f32(r3 + a[p + 3 * stride]);
+      r4 = f32(r4 + a[p + 4 * stride]);
+      r5 = f32(r5 + a[p + 5 * stride]);
+      r6 = f32(r6 + a[p + 6 * stride]);
+      r7 = f32(r7 + a[p + 7 * stride]);
     }
-    let res = f32(f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])));
+    let res = f32(f32(f32(r0 + r1) + f32(r2 + r3)) + f32(f32(r4 + r5) + f32(r6 + r7)));
     for (; i < count; i++) res = f32(res + a[start + i * stride]);
     return res;
   }
