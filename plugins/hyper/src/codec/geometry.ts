@@ -58,13 +58,22 @@ export function pairGeometry(w: Float32Array, alloc: Allocator): PairGeometry {
   if (pad) X[2 * pairs - 1] = meanF32(w); // the pad is the float32 mean, and joins the centre
   const cx = meanF32(X, 0, pairs, 2);
   const cy = meanF32(X, 1, pairs, 2);
+  // The first pair at the largest float32 norm. The norm is fround(sqrt(s2)) of the float32
+  // squared length s2, a non-decreasing function of s2, so a pair whose s2 is at most that of the
+  // current farthest pair cannot beat it (ties keep the first): only a larger s2 pays for the root.
   let F = -1;
   let far = 0;
+  let s2far = -1;
   for (let i = 0; i < pairs; i++) {
-    const d = normF32(Math.fround(X[2 * i] - cx), Math.fround(X[2 * i + 1] - cy));
+    const dx = Math.fround(X[2 * i] - cx);
+    const dy = Math.fround(X[2 * i + 1] - cy);
+    const s2 = Math.fround(Math.fround(dx * dx) + Math.fround(dy * dy));
+    if (s2 <= s2far) continue;
+    const d = normF32(dx, dy);
     if (d > F) {
       F = d;
       far = i;
+      s2far = s2;
     }
   }
   return { X, pairs, pad, cx, cy, F, far };
