@@ -8,28 +8,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { quantizeInt4 } from '../fast.js';
-import { quantizeInt4Ref, type BlockLayout, type Scheme } from '../math.js';
+import { quantizeInt4Ref, type Scheme } from '../math.js';
+import { KERNEL_CASES, random, type KernelCase } from '../kernel-cases.fixture.js';
 import { seededWeights } from '../../int8/testkit.fixture.js';
 import { packMatMulNBits } from '../pack.js';
 import { quantizeInt4Wasm, quantizeInt4WasmNibbles, wasmRtnApplies } from './rtn.js';
 import { WASM_BASE64 } from './rtn.wasm.js';
-
-interface Case {
-  readonly name: string;
-  readonly layout: BlockLayout;
-  readonly blockSize: number;
-  readonly weights: (n: number) => Float32Array;
-}
-
-const random = (seed: number, scale = 1) => (n: number) => seededWeights(n, seed, scale);
-const onTies = (n: number) => Float32Array.from({ length: n }, (_, i) => (((i * 37) % 33) - 16) / 8);
-const zerosAndExtremes = (n: number) => {
-  const w = seededWeights(n, 7);
-  for (let i = 0; i < n; i++) if (Math.floor(i / 16) % 3 === 0) w[i] = 0;
-  for (let i = 5; i < n; i += 97) w[i] = i % 2 ? 3e4 : 1e-30;
-  return w;
-};
-const subnormal = (n: number) => Float32Array.from(seededWeights(n, 8), (u) => u * 3e-45);
 
 /**
  * Blocks of a MatMul weight [dim, inner] whose first row holds max|w| = A (so the symmetric scale
@@ -73,17 +57,8 @@ function float32OnlyTies(w: Float32Array, dim: number, inner: number, blockSize:
   return count;
 }
 
-const CASES: readonly Case[] = [
-  { name: 'MatMul [32, 16] float32 subnormals, block 16', layout: { outer: 1, dim: 32, inner: 16 }, blockSize: 16, weights: subnormal },
-  { name: 'MatMul [64, 48], block 16', layout: { outer: 1, dim: 64, inner: 48 }, blockSize: 16, weights: random(1) },
-  { name: 'MatMul [100, 7] (short last block, 7 columns), block 32', layout: { outer: 1, dim: 100, inner: 7 }, blockSize: 32, weights: random(2) },
-  { name: 'MatMul [33, 5] ties, block 16', layout: { outer: 1, dim: 33, inner: 5 }, blockSize: 16, weights: onTies },
-  { name: 'MatMul [256, 64] zeros and extremes, block 64', layout: { outer: 1, dim: 256, inner: 64 }, blockSize: 64, weights: zerosAndExtremes },
-  { name: 'rows [9, 77] (read transposed), block 16', layout: { outer: 9, dim: 77, inner: 1 }, blockSize: 16, weights: random(3, 0.02) },
-  { name: 'rows [4, 300] ties, block 128', layout: { outer: 4, dim: 300, inner: 1 }, blockSize: 128, weights: onTies },
-  { name: '[3, 41, 6], block 8', layout: { outer: 3, dim: 41, inner: 6 }, blockSize: 8, weights: random(4) },
-  { name: 'MatMul [5, 3] (one short block), block 256', layout: { outer: 1, dim: 5, inner: 3 }, blockSize: 256, weights: random(5) },
-  { name: 'MatMul [512, 96], block 4', layout: { outer: 1, dim: 512, inner: 96 }, blockSize: 4, weights: random(6, 3) },
+const CASES: readonly KernelCase[] = [
+  ...KERNEL_CASES,
   { name: 'MatMul [96, 4103] (two tiles and a ragged third), block 32', layout: { outer: 1, dim: 96, inner: 4103 }, blockSize: 32, weights: random(9, 0.1) },
   { name: 'MatMul [600, 12] (three chunks of 256 rows, the last short), block 16', layout: { outer: 1, dim: 600, inner: 12 }, blockSize: 16, weights: random(10) },
   { name: 'MatMul [256, 64] near-ties, block 32', layout: { outer: 1, dim: 256, inner: 64 }, blockSize: 32, weights: () => nearTies(256, 64, 32) },
