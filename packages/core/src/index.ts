@@ -22,3 +22,4 @@ export * from './lm/types.js';
 export * from './lm/index.js';
 export * from './hub/index.js';
 export * from './calibration/index.js';
+export { choleskyLower, choleskyUpper, choleskyUpperOfInverse, inverseFromCholesky, invertLower } from './linalg/cholesky.js';

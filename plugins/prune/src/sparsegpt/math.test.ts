@@ -3,7 +3,6 @@
  * same sparsity (spec pruning.md "Tests that matter"), and the linear algebra it rests on.
  */
 import { magnitudeScores, nmMask, relativeOutputError, rowMask, applyMask } from '../unstructured/math.js';
-import { choleskyLower, choleskyUpper, inverseFromCholesky } from './linalg.js';
 import { sparseGpt } from './math.js';
 
 /** mulberry32 normal-ish values (sum of uniforms), deterministic. */
@@ -60,28 +59,5 @@ describe('SparseGPT', () => {
     const sg = sparseGpt(w, O, K, H(), { sparsity: 0, blockSize: 16, damp: 0.01 });
     expect(Array.from(sg.weight)).toEqual(Array.from(w));
     expect(sg.loss).toBe(0);
-  });
-});
-
-describe('linalg', () => {
-  const A = new Float64Array([4, 2, 0.4, 2, 5, 1, 0.4, 1, 3]);
-  it('Cholesky inverse gives A^-1', () => {
-    const inv = inverseFromCholesky(choleskyLower(A, 3), 3);
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) {
-        let s = 0;
-        for (let k = 0; k < 3; k++) s += A[i * 3 + k] * inv[k * 3 + j];
-        expect(s).toBeCloseTo(i === j ? 1 : 0, 12);
-      }
-    }
-  });
-  it('the upper factor satisfies U^T U = A', () => {
-    const U = choleskyUpper(A, 3);
-    expect(U[3]).toBe(0); // below the diagonal
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      let s = 0;
-      for (let k = 0; k < 3; k++) s += U[k * 3 + i] * U[k * 3 + j];
-      expect(s).toBeCloseTo(A[i * 3 + j], 12);
-    }
   });
 });

@@ -13,7 +13,8 @@
  *     W[:, block end:] -= Err (x) Hinv[block, block end:]
  */
 import { rowMask } from '../unstructured/math.js';
-import { choleskyUpper, choleskyLower, inverseFromCholesky, prepareHessian } from './linalg.js';
+import { choleskyUpperOfInverse } from '@mc-kit/core';
+import { NotPositiveDefinite, prepareHessian } from './linalg.js';
 
 export interface SparseGptOptions {
   /** unstructured sparsity (ignored when nm is given) */
@@ -38,7 +39,9 @@ export function sparseGpt(w: Float32Array, rows: number, cols: number, H: Float6
   const W = Float64Array.from(w);
   const dead = prepareHessian(H, cols, opts.damp);
   for (let k = 0; k < cols; k++) if (dead[k]) for (let o = 0; o < rows; o++) W[o * cols + k] = 0;
-  const Hinv = choleskyUpper(inverseFromCholesky(choleskyLower(H, cols), cols), cols);
+  // cholesky_upper(cholesky_inverse(cholesky(H))) of the reference, in one factorization
+  const Hinv = choleskyUpperOfInverse(H, cols);
+  if (!Hinv) throw new NotPositiveDefinite();
   const diag = (j: number) => Hinv[j * cols + j];
   let loss = 0;
 

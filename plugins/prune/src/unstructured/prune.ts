@@ -60,7 +60,7 @@ function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: A
       pruned = sparseGpt(view.data, rows, cols, H, { sparsity: opts.sparsity, nm: opts.nm, blockSize: opts.columnBlock, damp: opts.damp }).weight;
     } catch (e) {
       if (!(e instanceof NotPositiveDefinite)) throw e;
-      throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${init.name} is not positive definite (column ${e.column})`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
+      throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${init.name} is not positive definite after damping`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
     }
   } else {
     const scores = opts.algo === 'wanda' && stats ? wandaScores(view.data, rows, cols, stats.sumSquares.map(Math.sqrt)) : magnitudeScores(view.data);

@@ -1,5 +1,4 @@
 import { blockParams } from '../int4/math.js';
-import { choleskyLower, choleskyUpper, choleskyUpperOfInverse, inverseFromCholesky, invertLower } from './linalg.js';
 import { actOrderPermutation, groupParams, gptqQuantize, permuteSymmetric, rtnQuantize, type GptqOptions } from './math.js';
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
@@ -27,33 +26,6 @@ function outputError(X: Float64Array, n: number, K: number, N: number, W: ArrayL
 }
 
 const base: GptqOptions = { bits: 4, scheme: 'sym', groupSize: 16, damp: 0.01, actOrder: false };
-
-describe('linalg', () => {
-  it('Cholesky factors and the inverse of a known SPD matrix', () => {
-    const A = Float64Array.from([4, 2, 2, 3]); // L = [[2, 0], [1, sqrt 2]]
-    const L = choleskyLower(A, 2)!;
-    expect(Array.from(L)).toEqual([2, 0, 1, Math.SQRT2]);
-    const inv = inverseFromCholesky(L, 2); // 1/8 [[3, -2], [-2, 4]]
-    [3 / 8, -2 / 8, -2 / 8, 4 / 8].forEach((v, i) => expect(inv[i]).toBeCloseTo(v, 14));
-    const U = choleskyUpper(A, 2)!;
-    expect(Array.from(U)).toEqual([2, 1, 0, Math.SQRT2]);
-    expect(choleskyLower(Float64Array.from([1, 2, 2, 1]), 2)).toBeUndefined(); // indefinite
-    expect(Array.from(invertLower(L, 2))).toEqual([0.5, 0, -0.5 / Math.SQRT2, 1 / Math.SQRT2]);
-  });
-
-  it('cholesky_upper(inverse(A)) in one factorization equals the reference three-step path', () => {
-    const rnd = lcg(5);
-    const K = 37;
-    const X = Float64Array.from({ length: 80 * K }, rnd);
-    const A = hessian(X, 80, K);
-    for (let j = 0; j < K; j++) A[j * K + j] += 0.01;
-    const reference = choleskyUpper(inverseFromCholesky(choleskyLower(A, K)!, K), K)!;
-    const fast = choleskyUpperOfInverse(A, K)!;
-    const scale = Math.max(...Array.from(reference, Math.abs));
-    for (let i = 0; i < K * K; i++) expect(Math.abs(fast[i] - reference[i])).toBeLessThan(1e-10 * scale);
-    for (let i = 1; i < K; i++) for (let j = 0; j < i; j++) expect(fast[i * K + j]).toBe(0);
-  });
-});
 
 describe('GPTQ grid', () => {
   it('at 4 bits is int4 RTN\'s grid (spec §2), scale and zero point for both schemes', () => {

@@ -21,7 +21,7 @@
 import { roundHalfToEven, type FloatType } from '../int8/float-types.js';
 import { storedScale, type Scheme } from '../int8/math.js';
 import { dequantValue } from '../int4/math.js';
-import { choleskyUpperOfInverse } from './linalg.js';
+import { choleskyUpperOfInverse } from '@mc-kit/core';
 
 export type GptqBits = 2 | 3 | 4 | 8;
 

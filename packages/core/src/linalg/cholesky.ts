@@ -1,7 +1,9 @@
 /**
- * The dense float64 linear algebra GPTQ needs, on row-major K x K arrays: Cholesky factors and the
- * inverse through them. What the reference does in three torch calls
- * (`cholesky`, `cholesky_inverse`, `cholesky(upper=True)`), written out.
+ * The dense float64 linear algebra of the second-order compressors (GPTQ, SparseGPT), on row-major
+ * K x K arrays: Cholesky factors and the inverse through them. What their references do in three
+ * torch calls (`cholesky`, `cholesky_inverse`, `cholesky(upper=True)`), written out once, here,
+ * for every plugin. Every factorization returns undefined when the matrix is not positive
+ * definite; the caller knows what to tell the user (raise the damping, add calibration data).
  */
 
 /** Lower L with A = L L^T, in place in a copy; undefined when A is not positive definite. */
