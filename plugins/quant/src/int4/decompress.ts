@@ -8,67 +8,15 @@
  * Nodes that int4 did not write are left alone.
  */
 import { DataType, ErrorCodes, UserError, throwIfAborted, type Initializer, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { dropIfUnused, findNBitsGroups, intAttrOf, restoreNBitsGroup, SCALE_TYPES, type NBitsGroup } from '../nbits-groups.js';
 import { encodeFloats, type FloatType } from '../int8/float-types.js';
 import { findInt8Nodes, restoreInt8Node } from '../int8/decompress.js';
 import { dequantizeInt4 } from './math.js';
 import { dequantizeBlockedDQ, unpackMatMulNBits } from './pack.js';
-import { MS_DOMAIN } from './rewrite.js';
-
-const SCALE_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
-  [DataType.FLOAT, 'float32'],
-  [DataType.FLOAT16, 'float16'],
-  [DataType.BFLOAT16, 'bfloat16'],
-]);
 
 /** The weight name behind `<W>_q4` or `<W>_q4_<n>` (uniqueName's suffix), else undefined. */
 export function weightNameOf(codes: string): string | undefined {
   return /^(.+)_q4(?:_\d+)?$/.exec(codes)?.[1];
-}
-
-const attrOf = (node: NodeProto, name: string) => {
-  const a = node.attribute?.find((x) => x.name === name);
-  return a?.i === undefined || a.i === null ? undefined : Number(a.i);
-};
-
-function dropIfUnused(model: OnnxModel, inits: readonly (Initializer | undefined)[]): void {
-  for (const init of inits) if (init && model.consumers(init.name).length === 0) model.removeInitializer(init.name);
-}
-
-interface NBitsGroup {
-  readonly weight: string;
-  readonly nodes: NodeProto[];
-  readonly B: Initializer;
-  readonly scales: Initializer;
-  readonly zp?: Initializer;
-  readonly scaleType: FloatType;
-  readonly K: number;
-  readonly N: number;
-  readonly blockSize: number;
-}
-
-/** MatMulNBits nodes int4 wrote, grouped by their B (a weight shared by several MatMuls). */
-function findNBits(model: OnnxModel): NBitsGroup[] {
-  const groups = new Map<string, NBitsGroup>();
-  for (const node of model.nodes) {
-    if (node.opType !== 'MatMulNBits' || node.domain !== MS_DOMAIN || attrOf(node, 'bits') !== 4) continue;
-    const [, bName, sName, zName, ...rest] = node.input ?? [];
-    const weight = bName ? weightNameOf(bName) : undefined;
-    if (!weight || rest.some((r) => r !== '')) continue; // g_idx / bias: not ours
-    const known = groups.get(bName);
-    if (known) {
-      known.nodes.push(node);
-      continue;
-    }
-    const B = model.getInitializer(bName);
-    const scales = model.getInitializer(sName);
-    const zp = zName ? model.getInitializer(zName) : undefined;
-    const scaleType = scales && SCALE_TYPES.get(scales.dataType);
-    const [K, N, blockSize] = ['K', 'N', 'block_size'].map((a) => attrOf(node, a));
-    if (!B || B.dataType !== DataType.UINT8 || !scales || !scaleType || (zName && zp?.dataType !== DataType.UINT8)) continue;
-    if (K === undefined || N === undefined || blockSize === undefined) continue;
-    groups.set(bName, { weight, nodes: [node], B, scales, zp, scaleType, K, N, blockSize });
-  }
-  return [...groups.values()];
 }
 
 function restoreNBits(model: OnnxModel, g: NBitsGroup): string {
@@ -76,14 +24,7 @@ function restoreNBits(model: OnnxModel, g: NBitsGroup): string {
     { B: g.B.readTyped() as Uint8Array, scales: g.scales.readFloat32(), zeroPoints: g.zp?.readTyped() as Uint8Array | undefined, K: g.K, N: g.N, blockSize: g.blockSize },
     g.scaleType,
   );
-  const dense = dequantizeInt4(blocks, g.scaleType);
-  for (const node of g.nodes) {
-    model.removeNode(node);
-    model.addNode({ opType: 'MatMul', domain: '', name: node.name, input: [node.input?.[0] ?? '', g.weight], output: [...(node.output ?? [])] });
-  }
-  dropIfUnused(model, [g.B, g.scales, g.zp]);
-  model.setInitializer(g.weight, g.scales.dataType, [g.K, g.N], encodeFloats(dense, g.scaleType));
-  return g.weight;
+  return restoreNBitsGroup(model, g, dequantizeInt4(blocks, g.scaleType));
 }
 
 interface BlockedDQ {
@@ -100,7 +41,7 @@ interface BlockedDQ {
 function findBlockedDQ(model: OnnxModel): BlockedDQ[] {
   const found: BlockedDQ[] = [];
   for (const node of model.nodes) {
-    if (node.opType !== 'DequantizeLinear' || (node.domain ?? '') !== '' || attrOf(node, 'block_size') === undefined) continue;
+    if (node.opType !== 'DequantizeLinear' || (node.domain ?? '') !== '' || intAttrOf(node, 'block_size') === undefined) continue;
     const [qName, sName, zName] = node.input ?? [];
     const weight = qName ? weightNameOf(qName) : undefined;
     const out = node.output?.[0];
@@ -126,7 +67,7 @@ function findBlockedDQ(model: OnnxModel): BlockedDQ[] {
 
 function restoreBlockedDQ(model: OnnxModel, f: BlockedDQ): string {
   const dims = f.q.dims;
-  const axisRaw = attrOf(f.node, 'axis') ?? 1;
+  const axisRaw = intAttrOf(f.node, 'axis') ?? 1;
   const axis = axisRaw < 0 ? axisRaw + dims.length : axisRaw;
   const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
   const layout = { outer: prod(dims.slice(0, axis)), dim: dims[axis], inner: prod(dims.slice(axis + 1)) };
@@ -135,7 +76,7 @@ function restoreBlockedDQ(model: OnnxModel, f: BlockedDQ): string {
     scales: f.scales.readFloat32(),
     zeroPoints: f.zp?.readTyped() as Int8Array | Uint8Array | undefined,
   };
-  const dense = dequantizeBlockedDQ(tensors, layout, attrOf(f.node, 'block_size') as number, f.scaleType);
+  const dense = dequantizeBlockedDQ(tensors, layout, intAttrOf(f.node, 'block_size') as number, f.scaleType);
   const shape = f.reshape ? Array.from(f.reshape.shape.readTyped() as BigInt64Array, Number) : [...dims];
   model.removeNode(f.node);
   if (f.reshape) model.removeNode(f.reshape.node);
@@ -146,7 +87,7 @@ function restoreBlockedDQ(model: OnnxModel, f: BlockedDQ): string {
 
 /** Dense weights back in place of everything int4 wrote; returns the names restored. */
 export async function dequantizeInt4Weights(model: OnnxModel, ctx: RunContext): Promise<string[]> {
-  const nbits = findNBits(model);
+  const nbits = findNBitsGroups(model, [4]);
   const blocked = findBlockedDQ(model);
   const int8 = findInt8Nodes(model, '_q8');
   const total = nbits.length + blocked.length + int8.length;

@@ -27,6 +27,7 @@ import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
 import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
 import { selectWeights, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
+import { MS_DOMAIN } from '../nbits-groups.js';
 import { quantizeInt4 } from './fast.js';
 import { quantizeInt4WasmNibbles, releaseWasmRtn, wasmRtnApplies } from './wasm/rtn.js';
 import type { Int4Blocks, Scheme } from './math.js';
@@ -48,7 +49,7 @@ export interface Int4Result {
   readonly bitsPerWeight: number;
 }
 
-export const MS_DOMAIN = 'com.microsoft';
+export { MS_DOMAIN } from '../nbits-groups.js';
 
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });
