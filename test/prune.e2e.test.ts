@@ -17,7 +17,7 @@ if (!HAS_SHARED) warnSkip('the prune end-to-end tests');
 interface CompressJson {
   output: { path: string; bytes: number };
   model: { bytes: number };
-  steps: { method: string; bitsPerWeight?: number; notes: string[]; tensors: { name: string; action: string; sparsity?: number; paramsRemoved?: number; storage?: string }[] }[];
+  steps: { method: string; params: Record<string, unknown>; bitsPerWeight?: number; notes: string[]; tensors: { name: string; action: string; sparsity?: number; paramsRemoved?: number; storage?: string }[] }[];
 }
 
 async function compress(args: string[]): Promise<CompressJson> {
@@ -79,6 +79,16 @@ describeShared('unstructured pruning: sizes stated honestly', () => {
     expect(Math.abs(chain.output.bytes - alone.output.bytes)).toBeLessThan(0.01 * alone.output.bytes);
     expect(chain.steps[0].notes.join('\n')).toMatch(/same size as int4 alone/);
   });
+
+  it('a flag two chained methods take can be set per method (--prune.granularity, --int8.granularity)', async () => {
+    const dir = tempDir();
+    const r = await compress([MNIST, '--method', 'prune', '--sparsity', '0.5', '--prune.granularity', 'row', '--method', 'int8', '--int8.granularity', 'tensor', '--out', join(dir, 'pq.onnx')]);
+    const params = r.steps.map((s) => [s.method, s.params.granularity]);
+    expect(params).toEqual([['prune', 'row'], ['int8', 'tensor']]);
+    // the shared flag still feeds both, and a scoped one wins over it for its method
+    const r2 = await compress([MNIST, '--method', 'prune', '--sparsity', '0.5', '--min-size', '300', '--method', 'int8', '--int8.min-size', '5000', '--out', join(dir, 'pq2.onnx')]);
+    expect(r2.steps.map((s) => s.params['min-size'])).toEqual([300, 5000]);
+  });
 });
 
 describeShared('prune bad input: one line, exit 2, nothing written', () => {
@@ -91,6 +101,7 @@ describeShared('prune bad input: one line, exit 2, nothing written', () => {
     ['sparsegpt without calibration', [LM, '--method', 'prune', '--algo', 'sparsegpt'], /needs calibration data/],
     ['channel on a model with no Conv', [LM, '--method', 'prune', '--algo', 'channel'], /no Conv/],
     ['a ratio removing every channel', [MNIST, '--method', 'prune', '--algo', 'channel', '--ratio', '1'], /every output channel/],
+    ['a shared flag with a value only one chained method takes', [MNIST, '--method', 'prune', '--granularity', 'row', '--method', 'int8'], /--granularity must be one of channel, tensor.*--prune\.granularity \/ --int8\.granularity/],
   ];
   it.each(cases)('%s', async (_what, args, message) => {
     const out = join(dir, `${_what.replace(/\W+/g, '-')}.onnx`);

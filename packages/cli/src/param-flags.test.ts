@@ -29,3 +29,30 @@ describe('ParamSpec -> flags', () => {
     expect(rawParamsFor(specs, {})).toEqual({});
   });
 });
+
+describe('flags of chained methods', () => {
+  const prune = [
+    { name: 'granularity', type: 'enum' as const, description: 'prune granularity', options: ['auto', 'row'], default: 'auto' },
+    { name: 'sparsity', type: 'number' as const, description: 'sparsity', default: 0.5 },
+  ];
+  const int8 = [{ name: 'granularity', type: 'enum' as const, description: 'int8 granularity', options: ['channel', 'tensor'], default: 'channel' }];
+  const flags = flagsForParams([
+    { owner: 'PRUNE FLAGS', params: prune, scope: 'prune' },
+    { owner: 'INT8 FLAGS', params: int8, scope: 'int8' },
+  ]);
+
+  it('one shared flag per name, and one per method; the scoped ones are listed where the name is shared', () => {
+    expect(Object.keys(flags).sort()).toEqual(['granularity', 'int8.granularity', 'prune.granularity', 'prune.sparsity', 'sparsity']);
+    expect(flags.granularity.description).toMatch(/shared by prune, int8: --prune\.granularity sets it for prune alone/);
+    expect(flags['int8.granularity'].hidden).toBe(false);
+    expect(flags['prune.sparsity'].hidden).toBe(true); // accepted, not listed: nobody else takes --sparsity
+    expect(flags.sparsity.description).not.toMatch(/shared/);
+  });
+
+  it('a scoped value wins over the shared one for its method only', () => {
+    const parsed = { granularity: 'row', 'int8.granularity': 'tensor' };
+    expect(rawParamsFor(prune, parsed, 'prune')).toEqual({ granularity: 'row' });
+    expect(rawParamsFor(int8, parsed, 'int8')).toEqual({ granularity: 'tensor' });
+    expect(rawParamsFor(int8, { granularity: 'channel' }, 'int8')).toEqual({ granularity: 'channel' });
+  });
+});

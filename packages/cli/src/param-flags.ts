@@ -7,29 +7,60 @@ import { Flags, type Interfaces } from '@oclif/core';
 
 type AnyFlag = Interfaces.Flag<unknown>;
 
-export function flagsForParams(groups: readonly { owner: string; params: readonly ParamSpec[] }[]): Record<string, AnyFlag> {
+/** One owner's parameters; `scope` (a method id) also gives each a `--<scope>.<name>` flag. */
+export interface ParamGroup {
+  readonly owner: string;
+  readonly params: readonly ParamSpec[];
+  readonly scope?: string;
+}
+
+/** `--int4.block-size`: the flag of one method's parameter, whatever the other methods of a chain take. */
+export const scopedFlagName = (scope: string, name: string): string => `${scope}.${name}`;
+
+function flagFor(spec: ParamSpec, description: string, helpGroup: string, hidden: boolean): AnyFlag {
+  const flag =
+    spec.type === 'boolean'
+      ? Flags.boolean({ description, allowNo: true, helpGroup, hidden })
+      : spec.type === 'string[]'
+        ? Flags.string({ description, multiple: true, helpGroup, hidden })
+        : Flags.string({ description, helpGroup, hidden });
+  return flag as AnyFlag;
+}
+
+/**
+ * Flags for the parameters of every group. A name declared by several groups (chained methods:
+ * prune and int8 both take --granularity, with different values) is one flag that feeds all of
+ * them, and each scoped group also gets `--<scope>.<name>` for one method alone; those are listed
+ * in the help where the name is shared, and accepted (hidden) everywhere else.
+ */
+export function flagsForParams(groups: readonly ParamGroup[]): Record<string, AnyFlag> {
+  const owners = new Map<string, string[]>();
+  for (const g of groups) for (const spec of g.params) owners.set(spec.name, [...(owners.get(spec.name) ?? []), g.scope ?? g.owner]);
   const flags: Record<string, AnyFlag> = {};
-  for (const { owner, params } of groups) {
+  for (const { owner, params, scope } of groups) {
     for (const spec of params) {
-      if (flags[spec.name]) continue; // shared name across chained methods: one flag feeds both
       const description = `${spec.description} (${describeParam(spec)})`;
-      const flag =
-        spec.type === 'boolean'
-          ? Flags.boolean({ description, allowNo: true, helpGroup: owner })
-          : spec.type === 'string[]'
-            ? Flags.string({ description, multiple: true, helpGroup: owner })
-            : Flags.string({ description, helpGroup: owner });
-      flags[spec.name] = flag as AnyFlag;
+      const sharedBy = [...new Set(owners.get(spec.name))];
+      const shared = sharedBy.length > 1;
+      if (!flags[spec.name]) {
+        const note = shared && scope ? `; shared by ${sharedBy.join(', ')}: --${scopedFlagName(scope, spec.name)} sets it for ${scope} alone` : '';
+        flags[spec.name] = flagFor(spec, description + note, owner, false);
+      }
+      if (scope) flags[scopedFlagName(scope, spec.name)] = flagFor(spec, `${description}, for ${scope} only`, owner, !shared);
     }
   }
   return flags;
 }
 
-/** Pick the parsed values that belong to one spec list (undefined = not given -> default). */
-export function rawParamsFor(params: readonly ParamSpec[], parsed: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Pick the parsed values that belong to one spec list (undefined = not given -> default); with a
+ * scope, `--<scope>.<name>` wins over the shared `--<name>`.
+ */
+export function rawParamsFor(params: readonly ParamSpec[], parsed: Record<string, unknown>, scope?: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const spec of params) {
-    const v = parsed[spec.name];
+    const scoped = scope === undefined ? undefined : parsed[scopedFlagName(scope, spec.name)];
+    const v = scoped ?? parsed[spec.name];
     if (v === undefined) continue;
     out[spec.name] = spec.type === 'string[]' && Array.isArray(v) ? v.flatMap((s: string) => s.split(',')).map((s) => s.trim()).filter(Boolean) : v;
   }

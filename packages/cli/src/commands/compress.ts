@@ -7,12 +7,13 @@ import { renderCompress } from '../render/compress.js';
 export default class Compress extends McCommand {
   static override summary = 'Compress an ONNX model with one method or a chain of them; the result still runs in stock onnxruntime.';
   static override description =
-    "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed by `mc list --params`.\n\n" +
+    "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed by `mc list --params`. A flag two chained methods both take feeds both; --<method>.<flag> (--int4.block-size 128, --prune.granularity row) sets it for one.\n\n" +
     'The input is never modified and the output is written atomically. --out x.onnx writes one file; any other --out is a new folder holding model.onnx and the source folder\'s config and tokenizer files, ready for mc eval. A JSON result with digests, parameters, measured bits per weight and timings goes under --results.';
   static override examples = [
     '<%= config.bin %> compress examples/mnist-cnn/model.onnx --method int8 --out mnist-int8.onnx',
     '<%= config.bin %> compress model.onnx --method int8 --scheme asym --exclude "head.*" --out model-int8.onnx --json',
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
+    '<%= config.bin %> compress model.onnx --method prune --method int4 --sparsity 0.5 --prune.granularity row --int4.block-size 128 --out model-p-q4.onnx',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {
@@ -29,7 +30,7 @@ export default class Compress extends McCommand {
     const registry = await this.registry();
     // Method flags come from the chosen methods' ParamSpecs, so parse twice: first to learn the methods.
     const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
-    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
+    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
     const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
     const base = await this.context(flags);
     // Lazy: nothing is read unless a method asks for calibration data.
@@ -43,7 +44,7 @@ export default class Compress extends McCommand {
         model: args.model,
         out: flags.out,
         seed: flags.seed,
-        methods: (flags.method as string[]).map((id) => ({ id, params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags) : {} })),
+        methods: (flags.method as string[]).map((id) => ({ id, params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {} })),
       },
       ctx,
     );

@@ -49,9 +49,9 @@ export default class Sweep extends McCommand {
     const registry = await this.registry();
     const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const [metricId] = flagValuesFromArgv(this.argv, 'metric');
-    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params }));
+    const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
     const metricParams = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
-    const { args, flags } = await this.parseWithExtraFlags(Sweep, flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams }]));
+    const { args, flags } = await this.parseWithExtraFlags(Sweep, flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams, scope: metricId }]));
     const methods = flags.method as string[];
     const first = registry.compressor(methods[0]);
     const channel = flagValuesFromArgv(this.argv, 'algo').includes('channel');
@@ -70,9 +70,9 @@ export default class Sweep extends McCommand {
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, {
         model: args.model, out, seed: flags.seed,
-        methods: methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags) : {}), ...(k === 0 ? point.overrides : {}) } })),
+        methods: methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {}), ...(k === 0 ? point.overrides : {}) } })),
       }, ctx);
-      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(metricParams, flags), seed: flags.seed }, base);
+      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(metricParams, flags, metricId), seed: flags.seed }, base);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
       rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }

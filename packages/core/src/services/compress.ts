@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { CompressReport, RunContext } from '../contracts.js';
+import type { Compressor, CompressReport, RunContext } from '../contracts.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
@@ -40,12 +40,32 @@ export const MC_META = Object.freeze({
   version: 'mc.version',
 });
 
+/**
+ * A bad value for a parameter that several chained methods take (prune and int8 both have
+ * --granularity, with different values) gets a hint naming the flag that sets it for one method.
+ */
+function scopeHint(e: unknown, id: string, chain: readonly Compressor[]): unknown {
+  if (!(e instanceof UserError) || chain.length < 2) return e;
+  const own = chain.find((c) => c.id === id);
+  const shared = own?.params.find((p) => e.message.includes(`--${p.name} `) && chain.some((c) => c.id !== id && c.params.some((q) => q.name === p.name)));
+  if (!shared) return e;
+  const takers = chain.filter((c) => c.params.some((q) => q.name === shared.name)).map((c) => c.id);
+  return new UserError(e.code, e.message, {
+    hint: `${takers.join(' and ')} both take --${shared.name} and one value feeds both: set it per method with ${takers.map((t) => `--${t}.${shared.name}`).join(' / ')}`,
+  });
+}
+
 export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext): Promise<CompressResult> {
   const t0 = performance.now();
   if (request.methods.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', { hint: 'e.g. --method int8 (mc list shows the methods)' });
-  const plan = request.methods.map((m) => {
-    const compressor = registry.compressor(m.id);
-    return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
+  const compressors = request.methods.map((m) => registry.compressor(m.id));
+  const plan = request.methods.map((m, i) => {
+    const compressor = compressors[i];
+    try {
+      return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
+    } catch (e) {
+      throw scopeHint(e, m.id, compressors);
+    }
   });
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
