@@ -142,6 +142,8 @@ async function lmTable(dir) {
     ['int8 (per channel, sym)', ['--method', 'int8']],
     ['dense (float32)', undefined],
   ];
+  // MC_BENCH_INT4_GPTQ=0 leaves the GPTQ rows out (they take ~10 min each on 2 cores)
+  if (process.env.MC_BENCH_INT4_GPTQ === '0') configs.splice(0, configs.length, ...configs.filter(([label]) => !label.startsWith('GPTQ')));
   const order = ['dense (float32)', 'int8 (per channel, sym)', 'int4 RTN g32', 'int4 RTN g128', 'int4 RTN g128, MatMul only', 'GPTQ 4-bit g128', 'GPTQ 3-bit g128 (4-bit storage)'];
   const rows = [];
   for (const [label, args] of configs) {
@@ -155,8 +157,8 @@ async function lmTable(dir) {
   const g = rows.find((r) => r.label === 'GPTQ 4-bit g128');
   const r = rows.find((x) => x.label === 'int4 RTN g128, MatMul only');
   const r2 = rows.find((x) => x.label === 'int4 RTN g128');
-  console.log(`GPTQ 4-bit g128 vs int4 RTN g128 on the same 17 MatMul weights: ${g.score.toFixed(4)} vs ${r.score.toFixed(4)} BPC -> ${g.score < r.score ? 'GPTQ is better' : 'GPTQ is NOT better'} by ${(r.score - g.score).toFixed(4)} BPC (${(((r.score - g.score) / r.score) * 100).toFixed(2)} %)`);
-  console.log(`GPTQ 4-bit g128 vs int4 RTN g128 (default: embeddings int8 too): ${g.score.toFixed(4)} vs ${r2.score.toFixed(4)} BPC`);
+  if (g) console.log(`GPTQ 4-bit g128 vs int4 RTN g128 on the same 17 MatMul weights: ${g.score.toFixed(4)} vs ${r.score.toFixed(4)} BPC -> ${g.score < r.score ? 'GPTQ is better' : 'GPTQ is NOT better'} by ${(r.score - g.score).toFixed(4)} BPC (${(((r.score - g.score) / r.score) * 100).toFixed(2)} %)`);
+  if (g) console.log(`GPTQ 4-bit g128 vs int4 RTN g128 (default: embeddings int8 too): ${g.score.toFixed(4)} vs ${r2.score.toFixed(4)} BPC`);
   console.log('bits/weight: over the tensors each step quantized (GPTQ: the 17 MatMul weights; int4 default: those + the two embedding tables as int8); file: the whole model.onnx');
   for (const row of rows.filter((x) => x.label.startsWith('GPTQ'))) console.log(`  ${row.label}: ${row.notes.filter((n) => /sequential|calibration|3-bit|damping/.test(n)).join(' | ')}`);
   console.log('');
