@@ -17,6 +17,12 @@ export type FloatType = 'float32' | 'float16' | 'bfloat16';
 
 export interface SelectOptions {
   readonly minSize: number;
+  /**
+   * Also take rank-1 parameters (biases, norm scales and shifts: what PyTorch's parameters() holds
+   * besides weights), for a method that rewrites a tensor's values under its own name whatever
+   * reads it (hyper). BatchNorm running statistics are buffers, not parameters, and stay out.
+   */
+  readonly vectors?: boolean;
   /** globs on initializer names or consumer node names; empty = everything */
   readonly include: readonly string[];
   readonly exclude: readonly string[];
@@ -67,6 +73,32 @@ function weightAxis(c: Consumer, rank: number): number | undefined {
   }
 }
 
+/**
+ * Where a rank-1 tensor read by `c` is a learned parameter: a bias (Conv, ConvTranspose, Gemm C,
+ * an Add after a MatMul), a norm's scale or shift (LayerNormalization, the scale and B of
+ * BatchNormalization / InstanceNormalization, a decomposed norm's Mul and Add).
+ */
+function isVectorParameter(c: Consumer): boolean {
+  const domain = c.node.domain ?? '';
+  if (domain !== '' && domain !== 'ai.onnx') return false;
+  switch (c.node.opType) {
+    case 'Conv':
+    case 'ConvTranspose':
+    case 'Gemm':
+      return c.inputIndex === 2;
+    case 'LayerNormalization':
+    case 'InstanceNormalization':
+      return c.inputIndex === 1 || c.inputIndex === 2;
+    case 'BatchNormalization': // inputs 3 and 4 are the running mean and variance: buffers
+      return c.inputIndex === 1 || c.inputIndex === 2;
+    case 'Add':
+    case 'Mul':
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Compiled once per run: a model can have thousands of initializers. */
 interface Globs {
   readonly include: readonly [string, (name: string) => boolean][];
@@ -100,11 +132,12 @@ function consumerIndex(nodes: readonly NodeProto[], into = new Map<string, Consu
 }
 
 /** Decide for one float initializer: a Candidate, or a skip reason. */
-function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number): Candidate | string {
+function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number, vectors: boolean): Candidate | string {
   if (outputs.has(init.name)) return 'also a graph output';
   const consumers = readers.get(init.name) ?? [];
   if (consumers.length === 0) return 'not consumed by any node';
   const rank = init.dims.length;
+  if (vectors && rank === 1) return decideVector(init, consumers, floatType, globs, minSize);
   const axes = consumers.map((c) => weightAxis(c, rank));
   const other = consumers.find((_, i) => axes[i] === undefined);
   if (other) {
@@ -115,6 +148,11 @@ function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, flo
   if (rank < 2) return `rank-${rank} tensor (bias or norm)`;
   if (new Set(axes).size > 1) return `consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`;
   if (floatType === undefined) return `${DataType[init.dataType]} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`;
+  return filtered(init, consumers, floatType, globs, minSize) ?? { init, axis: axes[0] as number, floatType, role: where(consumers[0]) };
+}
+
+/** The user's filters (globs on the tensor's and its readers' names, the size floor): a skip reason or undefined. */
+function filtered(init: Initializer, consumers: readonly Consumer[], floatType: FloatType, globs: Globs, minSize: number): string | undefined {
   const names = [init.name, ...consumers.map((c) => c.node.name ?? '').filter((n) => n !== '')];
   const excludedBy = firstMatch(globs.exclude, names);
   if (excludedBy !== undefined) return `excluded by --exclude ${excludedBy}`;
@@ -122,7 +160,15 @@ function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, flo
     return `not matched by --include ${globs.include.map(([g]) => g).join(',')}`;
   }
   if (init.elementCount < minSize) return `${init.elementCount} elements < --min-size ${minSize}`;
-  return { init, axis: axes[0] as number, floatType, role: where(consumers[0]) };
+  return undefined;
+}
+
+/** A rank-1 tensor under SelectOptions.vectors: a Candidate (axis 0) when every reader uses it as a parameter. */
+function decideVector(init: Initializer, consumers: readonly Consumer[], floatType: FloatType | undefined, globs: Globs, minSize: number): Candidate | string {
+  const other = consumers.find((c) => !isVectorParameter(c));
+  if (other) return `rank-1 tensor read by ${where(other)}, not as a bias or norm parameter`;
+  if (floatType === undefined) return `${DataType[init.dataType]} tensors are not supported`;
+  return filtered(init, consumers, floatType, globs, minSize) ?? { init, axis: 0, floatType, role: where(consumers[0]) };
 }
 
 /** Every float initializer in the graph, split into what to quantize and what to leave (with why). */
@@ -139,7 +185,7 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
     if (!init) continue;
     const floatType = FLOAT_TYPES.get(init.dataType);
     if (floatType === undefined && init.dataType !== DataType.DOUBLE) continue; // ints, bools: not weights
-    const d = decide(readers, init, floatType, outputs, globs, opts.minSize);
+    const d = decide(readers, init, floatType, outputs, globs, opts.minSize, opts.vectors ?? false);
     if (typeof d === 'string') skipped.push({ init, reason: d });
     else candidates.push(d);
   }
