@@ -159,6 +159,129 @@ describe('hyper on a GraphBuilder model (MatMul, Gemm, Conv, Gather)', () => {
   });
 });
 
+/** x -> MatMul(small [32, 32]) -> MatMul(big [32, 160]): the small weight's exact table (226·4 pairs) outweighs its float32. */
+function buildTwoTables(): OnnxModel {
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, ['batch', 32]);
+  const h = g.matMul(x, g.initializer('small', DataType.FLOAT, [32, 32], normal(32 * 32, 21, 0.05)));
+  g.output(g.matMul(h, g.initializer('big', DataType.FLOAT, [32, 160], normal(32 * 160, 22, 0.05))), DataType.FLOAT, ['batch', 160]);
+  return g.build();
+}
+
+/** max |A| row sums etc. in float64: |x|·|W| for x [b, k], W [k, m]. */
+function absMatMul(x: ArrayLike<number>, w: ArrayLike<number>, b: number, k: number, m: number): Float64Array {
+  const out = new Float64Array(b * m);
+  for (let r = 0; r < b; r++) for (let i = 0; i < k; i++) for (let j = 0; j < m; j++) out[r * m + j] += Math.abs(x[r * k + i]) * Math.abs(w[i * m + j]);
+  return out;
+}
+
+describe('hyper --decode-table: the compact table (spec §9.2 option B) where the exact one costs more than it saves', () => {
+  const dir = tempDir('mc-hyper-b-');
+  const dense = join(dir, 'dense.onnx');
+  const B = 3;
+  const x = normal(B * 32, 23, 1);
+  const feeds = () => ({ x: new ort.Tensor('float32', x, [B, 32]) });
+  let auto: CompressJson;
+  let run: CompressJson;
+  let decoded: Map<string, Float32Array>;
+
+  beforeAll(async () => {
+    await buildTwoTables().save(dense);
+    decoded = codecDecoded(buildTwoTables(), ['small', 'big']);
+    auto = await compress([dense, '--method', 'hyper', '--out', join(dir, 'auto.onnx')]);
+    run = await compress([dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+  }, 300_000);
+
+  it('auto: the small weight gets the compact table, the big one the exact table, and the report says so', async () => {
+    const meta = JSON.parse((await OnnxModel.load(auto.output.path)).getMetadata('mc.hyper')!);
+    const table = Object.fromEntries(meta.tensors.map((t: { name: string; table: string }) => [t.name, t.table]));
+    expect(table).toEqual({ small: 'compact', big: 'exact' });
+    expect(auto.steps[0].notes.join('\n')).toMatch(/1 exact .*1 compact .*0 kept float32/);
+    // small: 512 pairs; T 226 × 8 + S (K+1) × 4 + c 8 + the int64 n+1 8, plus 6 int64 scalars and 2 guard bytes
+    const small = meta.tensors.find((t: { name: string }) => t.name === 'small');
+    const bytes = Math.ceil((512 * small.bits) / 8) + 2 + 8 * 226 + 4 * (small.K + 1) + 8 + 8 + 8 * 6;
+    expect(auto.steps[0].tensors.find((t) => t.name === 'small')!.bytesAfter).toBe(bytes);
+    expect(bytes).toBeLessThan(4 * 1024);
+  });
+
+  it('onnxruntime outputs match the dense model rebuilt from the exact decode within the float32 rounding bound', async () => {
+    const expected = await runPlain(await writeWith(buildTwoTables(), decoded, join(dir, 'expected.onnx')), feeds());
+    const got = await runPlain(auto.output.path, feeds());
+    // Bound, in float64. u = 2^-24. The compact decode differs from the exact one by at most
+    // D = u·max(|T|·S + 3·|T − c|·S + 2·|w|) per weight (five float32 roundings; see
+    // plugins/hyper/src/onnx/decode-graph.test.ts, where it is checked value by value). Each
+    // float32 dot product of length 32 is within γ = 32u/(1 − 32u) of Σ|a||b| of the exact one,
+    // whatever the summation order, on both sides. So with h = x·small:
+    //   |Δh| <= D·Σ|x| + 2γ·|x|·|small| ;  |Δy| <= |Δh|·|big| + 2γ·|h|·|big|.
+    const m = await OnnxModel.load(auto.output.path);
+    const rec = JSON.parse(m.getMetadata('mc.hyper')!).tensors.find((t: { name: string }) => t.name === 'small');
+    const T = m.getInitializer(rec.lut)!.readFloat32();
+    const S = m.getInitializer(rec.scales)!.readFloat32();
+    const [cx, cy] = m.getInitializer(rec.centre)!.readFloat32();
+    const u = 2 ** -24;
+    let D = 0;
+    for (let j = 0; j < T.length; j++) {
+      const c = j % 2 === 0 ? cx : cy;
+      for (const s of S) D = Math.max(D, u * 1.001 * (Math.abs(T[j]) * s + 3 * Math.abs(T[j] - c) * s + 2 * Math.abs((T[j] - c) * s + c)));
+    }
+    const gamma = (32 * u) / (1 - 32 * u);
+    const small = decoded.get('small')!;
+    const big = decoded.get('big')!;
+    const xAbs = absMatMul(x, small, B, 32, 32);
+    const sumX = Array.from({ length: B }, (_, r) => x.slice(r * 32, r * 32 + 32).reduce((a, v) => a + Math.abs(v), 0));
+    const dh = Float64Array.from(xAbs, (v, i) => D * sumX[Math.floor(i / 32)] + 2 * gamma * v * 1.001);
+    const h = new Float64Array(B * 32);
+    for (let r = 0; r < B; r++) for (let i = 0; i < 32; i++) for (let k = 0; k < 32; k++) h[r * 32 + k] += x[r * 32 + i] * small[i * 32 + k];
+    const hAbs = Float64Array.from(h, (v, i) => Math.abs(v) + dh[i]);
+    const hBig = absMatMul(hAbs, big, B, 32, 160);
+    const bound = absMatMul(dh, big, B, 32, 160).map((v, i) => v + 2 * gamma * 1.001 * hBig[i]);
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThanOrEqual(bound[i]);
+    expect(Math.max(...bound)).toBeLessThan(1e-4 * Math.max(...expected.map(Math.abs))); // the bound is tight, not vacuous
+  });
+
+  it('--decode run with a compact table: only the model inputs to feed, the same outputs as load', async () => {
+    const session = await ort.InferenceSession.create(run.output.path, { logSeverityLevel: 3 });
+    expect([...session.inputNames]).toEqual(['x']);
+    await session.release();
+    const meta = JSON.parse((await OnnxModel.load(run.output.path)).getMetadata('mc.hyper')!);
+    expect(meta.tensors.map((t: { table: string }) => t.table).sort()).toEqual(['compact', 'exact']);
+    const plain = { graphOptimizationLevel: 'disabled' as const };
+    expect(Array.from(await runPlain(run.output.path, feeds(), plain))).toEqual(Array.from(await runPlain(auto.output.path, feeds(), plain)));
+  });
+
+  it('mc decompress gives back the exact decode (not the float32 graph values) for the compact tensor too', async () => {
+    for (const src of [auto.output.path, run.output.path]) {
+      const out = join(dir, `back-${src.endsWith('run.onnx') ? 'run' : 'auto'}.onnx`);
+      expect((await runMc(['decompress', src, '--out', out])).code).toBe(0);
+      const back = await denseInitializers(out, ['small', 'big']);
+      for (const name of ['small', 'big']) expect(Array.from(back.get(name)!)).toEqual(Array.from(decoded.get(name)!));
+    }
+    // a compact table that no longer matches its side info is refused, nothing written
+    const m = await OnnxModel.load(auto.output.path);
+    const rec = JSON.parse(m.getMetadata('mc.hyper')!).tensors.find((t: { name: string }) => t.name === 'small');
+    const S = m.getInitializer(rec.scales)!;
+    const v = S.readFloat32();
+    v[1] *= 1.5;
+    m.setInitializer(S.name, DataType.FLOAT, [...S.dims], v);
+    const tampered = join(dir, 'tampered.onnx');
+    await m.save(tampered);
+    const r = await runMc(['decompress', tampered, '--out', join(dir, 'no.onnx')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/malformed model: "small": shell scales entry 1 differs/);
+    expect(existsSync(join(dir, 'no.onnx'))).toBe(false);
+  });
+
+  it('--decode-table exact keeps the small weight float32; compact gives both weights the compact table', async () => {
+    const exact = await compress([dense, '--method', 'hyper', '--decode-table', 'exact', '--out', join(dir, 'exact.onnx')]);
+    const small = exact.steps[0].tensors.find((t) => t.name === 'small')!;
+    expect(small.action).toBe('skipped');
+    expect(exact.steps[0].notes.join('\n')).toMatch(/1 exact .*0 compact .*1 kept float32/);
+    const compact = await compress([dense, '--method', 'hyper', '--decode-table', 'compact', '--out', join(dir, 'compact.onnx')]);
+    const meta = JSON.parse((await OnnxModel.load(compact.output.path)).getMetadata('mc.hyper')!);
+    expect(meta.tensors.map((t: { table: string }) => t.table)).toEqual(['compact', 'compact']);
+  }, 120_000);
+});
+
 describe('hyper: bad input is one line, exit code 2, no output file', () => {
   const dir = tempDir('mc-hyper-bad-');
   const dense = join(dir, 'dense.onnx');
@@ -230,8 +353,10 @@ describe('hyper: bad input is one line, exit code 2, no output file', () => {
 describeShared('hyper on the shared mnist-cnn', () => {
   it('plain onnxruntime outputs equal the codec-decoded dense model; run ~ load; decompress round trip', async () => {
     const dir = tempDir('mc-hyper-mnist-');
-    const load = await compress([MNIST, '--method', 'hyper', '--out', join(dir, 'load.onnx')]);
-    const run = await compress([MNIST, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    // exact tables only (the small convs' would stay float32): this test is about bit-exactness;
+    // the compact tables that --decode-table auto gives them are tested above
+    const load = await compress([MNIST, '--method', 'hyper', '--decode-table', 'exact', '--out', join(dir, 'load.onnx')]);
+    const run = await compress([MNIST, '--method', 'hyper', '--decode-table', 'exact', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
     const names = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name);
     expect(names.length).toBeGreaterThanOrEqual(3);
     const decoded = codecDecoded(await OnnxModel.load(MNIST), names);

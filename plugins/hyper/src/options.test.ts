@@ -9,6 +9,8 @@ describe('hyper params -> settings', () => {
     const o = hyperOptions({ preset: 'unet', l: 'auto', n: ['64,225'], m: 2, 'max-mae': 0.01 });
     expect(o.settings).toMatchObject({ l: 'auto', U: [64, 225], M: 2, maxMae: 0.01, lossMax: PRESETS.unet.lossMax });
     expect(o.decode).toBe('load');
+    expect(o.decodeTable).toBe('auto');
+    expect(hyperOptions({ 'decode-table': 'compact' }).decodeTable).toBe('compact');
     expect(o.minSize).toBe(10);
   });
 
@@ -29,6 +31,7 @@ describe('mc.hyper metadata', () => {
 
   it('reads a well-formed entry', () => {
     expect(readHyperMeta(meta(rec))?.tensors[0].name).toBe('w');
+    expect(readHyperMeta(meta({ ...rec, table: 'compact', scales: 's', centre: 'c' }))?.tensors[0].table).toBe('compact');
     expect(readHyperMeta(undefined)).toBeUndefined();
   });
 
@@ -40,6 +43,9 @@ describe('mc.hyper metadata', () => {
     [meta({ ...rec, K: 300 }), /out of range/],
     [meta({ ...rec, cx: 'x' }), /cx is not a finite number/],
     [meta({ ...rec, nodes: [] }), /missing initializer or node names/],
+    [meta({ ...rec, table: 'lut' }), /table must be exact or compact/],
+    [meta({ ...rec, table: 'compact' }), /compact table needs K >= 1 and its scales and centre names/],
+    [meta({ ...rec, table: 'compact', scales: 's', centre: 'c', K: 0 }), /compact table needs K >= 1/],
   ])('refuses a tampered entry %#', (raw, pattern) => {
     expect(() => readHyperMeta(raw)).toThrow(pattern);
   });

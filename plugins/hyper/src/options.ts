@@ -9,11 +9,20 @@ import { PRESETS, resolveSettings, type HyperSettings, type PresetName } from '.
 /** How the decode subgraph runs: folded once at session start, or per inference. */
 export type DecodeMode = 'load' | 'run';
 
+/**
+ * --decode-table: which table the decode subgraph looks indices up in (spec §9.2).
+ * exact: option A, the full float32 table of (n+1)(K+1) decoded pairs (bit-exact);
+ * compact: option B, the n+1 codebook points and K+1 shell scales, combined in float32 (a few ulps off);
+ * auto: exact whenever it costs less than float32, else compact when that does, else float32.
+ */
+export type DecodeTablePolicy = 'auto' | 'exact' | 'compact';
+
 export interface HyperOptions {
   readonly settings: HyperSettings;
   /** --target-bpw: plan per-tensor settings for this average (undefined: use `settings` everywhere). */
   readonly targetBpw?: number;
   readonly decode: DecodeMode;
+  readonly decodeTable: DecodeTablePolicy;
   readonly minSize: number;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
@@ -60,6 +69,7 @@ export function hyperOptions(params: Params): HyperOptions {
     settings,
     targetBpw,
     decode: (params.decode ?? 'load') as DecodeMode,
+    decodeTable: (params['decode-table'] ?? 'auto') as DecodeTablePolicy,
     minSize: (params['min-size'] ?? 10) as number,
     include: (params.include ?? []) as string[],
     exclude: (params.exclude ?? []) as string[],

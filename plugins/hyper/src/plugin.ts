@@ -21,13 +21,20 @@ export const HYPER_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'n', type: 'string[]', default: [], description: 'codebook sizes U to try in order (one or more, e.g. 225 or 225,1600): the first whose error is <= 1e-3 is kept, else the last' },
   { name: 'm', type: 'integer', min: 1, max: 255, description: 'maximum number of radial shells M for points outside the square' },
   { name: 'max-mae', type: 'number', min: 0, description: 'keep a tensor float32 when its mean |decoded − w| exceeds this (the llm preset uses 0.006)' },
-  { name: 'target-bpw', type: 'number', min: 0.5, max: 32, description: 'plan n and l per tensor to reach this average bits/weight (tables and side info counted) with the least error; overrides the preset' },
+  { name: 'target-bpw', type: 'number', min: 0.5, max: 32, description: 'plan n, l and shells per tensor to reach this average bits/weight (tables and side info counted) with the least relative error (√numel-weighted MAE / mean|w|; tensors under 0.5% of the weights stay float32); overrides the preset' },
   {
     name: 'decode',
     type: 'enum',
     options: ['load', 'run'],
     default: 'load',
     description: 'load: onnxruntime folds the decode once when the session starts (small file, dense speed and memory); run: weights stay packed in memory and are decoded on every inference',
+  },
+  {
+    name: 'decode-table',
+    type: 'enum',
+    options: ['auto', 'exact', 'compact'],
+    default: 'auto',
+    description: 'exact: a float32 table of every decoded pair, (n+1)(K+1) rows, bit-exact (spec §9.2 A); compact: the n+1 codebook points and K+1 shell scales combined in float32, a few ulps off the exact decode (§9.2 B); auto: exact when it costs less than float32, else compact when that does, else float32',
   },
   ...SELECTION_PARAMS.map((p) =>
     p.name === 'min-size' ? { ...p, default: 10, description: 'tensors with fewer elements stay float32 (the reference compresses every tensor with >= 10)' } : p,
@@ -36,7 +43,7 @@ export const HYPER_PARAMS: readonly ParamSpec[] = Object.freeze([
 
 export class HyperCompressor implements Compressor {
   readonly id = 'hyper';
-  readonly summary = 'hyperfunction compression: weight pairs as indices into an ergodic-winding codebook, decoded by an exact lookup table in the graph';
+  readonly summary = 'hyperfunction compression: weight pairs as indices into an ergodic-winding codebook, decoded in the graph by an exact lookup table (or a compact codebook + shell scales where the exact table costs more than it saves)';
   readonly params: readonly ParamSpec[] = HYPER_PARAMS;
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {

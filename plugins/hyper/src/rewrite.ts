@@ -4,9 +4,10 @@
  * choice), then replace it by packed indices + an exact decode subgraph (onnx/decode-graph.ts).
  *
  * Two phases like int8: every tensor is encoded in memory first (NaN checks, Ctrl-C), then the
- * graph is edited, so a failure leaves the model untouched. A tensor whose table and indices would
- * cost at least as much as its float32 values stays float32 (spec §9.2: "keep a tensor raw when
- * 4N <= packed + LUT").
+ * graph is edited, so a failure leaves the model untouched. Each tensor's decode table follows
+ * --decode-table (onnx/decode-graph.ts chooseDecodeTable): under auto the exact table (spec §9.2 A)
+ * when table + indices cost less than float32, else the compact one (B) when that does, else the
+ * tensor stays float32 (spec §9.2: "keep a tensor raw (or use option B) when 4N <= packed + LUT").
  */
 import {
   DataType,
@@ -26,7 +27,7 @@ import {
   type EncodedTensor,
   type HyperEncodedTensor,
 } from './codec/index.js';
-import { SHARED_BYTES, storedBytes, tableAndScalarBytes, writeDecodeGraph } from './onnx/decode-graph.js';
+import { chooseDecodeTable, SHARED_BYTES, storedBytes, tableAndScalarBytes, writeDecodeGraph, type DecodeTable } from './onnx/decode-graph.js';
 import { HYPER_META_FORMAT, HYPER_META_KEY, type HyperMeta, type TensorRecord } from './onnx/metadata.js';
 import type { HyperOptions } from './options.js';
 
@@ -52,7 +53,16 @@ function rawReason(e: Exclude<EncodedTensor, HyperEncodedTensor>): string {
       return 'no shell count gave a finite error (values near the float32 range)';
     case 'planner':
       return '--target-bpw planner kept it float32';
+    case 'tiny':
+      return '--target-bpw keeps tiny tensors float32 (under 0.5% of the weights: cheap, and their few weights per output do not average errors out)';
   }
+}
+
+/** Why an encoded tensor stays float32: its table and indices would not save bytes. */
+function tableTooBig(e: HyperEncodedTensor, rank: number, policy: HyperOptions['decodeTable']): string {
+  const cost = (t: DecodeTable) => `${t} table + indices ${storedBytes(e, rank, t)} B`;
+  const tried = policy === 'auto' && e.K > 0 ? `${cost('exact')}, ${cost('compact')}` : cost(policy === 'compact' && e.K > 0 ? 'compact' : 'exact');
+  return `${tried}: not less than float32 (${4 * e.numel} B)`;
 }
 
 function checkModel(model: OnnxModel, opts: HyperOptions): void {
@@ -73,8 +83,15 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
   if (opts.targetBpw !== undefined) {
     ctx.progress.start('hyper plan', 1).update(`planning ${candidates.length} tensors for ${opts.targetBpw} bits/weight`);
     const named = candidates.map((c) => ({ name: c.init.name, w: c.init.readFloat32() }));
-    // what writeDecodeGraph really stores besides the indices (rank 4 with a pad: an upper bound)
-    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes: (n, K) => tableAndScalarBytes(n, K, 4, 1) });
+    // An upper bound on what writeDecodeGraph stores besides the indices (rank 4 with a pad), with
+    // the table chooseDecodeTable may pick: under auto, exact can only be picked when it fits with
+    // the fewest scalars (rank 1, no pad); otherwise it is compact.
+    const sideBytes = (n: number, K: number, indexBytes: number, numel: number) => {
+      const upper = (t: DecodeTable) => tableAndScalarBytes(n, K, 4, 1, t);
+      if (opts.decodeTable !== 'auto') return upper(opts.decodeTable);
+      return indexBytes + tableAndScalarBytes(n, K, 1, 0, 'exact') < 4 * numel ? upper('exact') : upper('compact');
+    };
+    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes });
     return plan.tensors.map((t) => t.encoded);
   }
   const task = ctx.progress.start('hyper', candidates.length);
@@ -121,7 +138,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   const records: TensorRecord[] = [];
   let bits = 0;
   let weights = 0;
-  let tableRaw = 0;
+  const tables = { exact: 0, compact: 0, raw: 0 };
   candidates.forEach((c, i) => {
     throwIfAborted(ctx.signal);
     const e = encoded[i];
@@ -129,25 +146,29 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     const dims = [...c.init.dims];
     weights += N;
     const base = { name: c.init.name, shape: dims, elements: N, bytesBefore: c.init.byteLength };
-    if (e.kind === 'raw' || storedBytes(e, dims.length) >= 4 * N) {
-      const reason = e.kind === 'raw' ? rawReason(e) : `table + indices (${storedBytes(e, dims.length)} B) cost more than float32 (${4 * N} B)`;
-      if (e.kind !== 'raw') tableRaw++;
+    const table = e.kind === 'raw' ? null : chooseDecodeTable(e, dims.length, opts.decodeTable);
+    if (e.kind === 'raw' || table === null) {
+      const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable);
+      if (e.kind !== 'raw') tables.raw++;
       bits += 32 * N; // kept float32: counted, so bits per weight stays honest
       tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
       return;
     }
-    const written = writeDecodeGraph(model, c.init.name, dims, e, opts.decode);
+    const written = writeDecodeGraph(model, c.init.name, dims, e, opts.decode, table);
+    tables[written.table]++;
     const bpw = (8 * written.bytes) / N;
     bits += 8 * written.bytes;
     tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: bpw });
     records.push({
       name: c.init.name, shape: dims, numel: N, pad: e.pad, n: e.n, K: e.K, l: e.l, cx: e.cx, cy: e.cy, fx: e.fx, fy: e.fy,
-      bits: e.bits, nz: e.nz, mae: e.mae, bpw, packed: written.packed, lut: written.lut, scalars: written.scalars, nodes: written.nodes,
+      bits: e.bits, nz: e.nz, mae: e.mae, bpw, table: written.table, packed: written.packed, lut: written.lut,
+      ...(written.scales ? { scales: written.scales, centre: written.centre } : {}),
+      scalars: written.scalars, nodes: written.nodes,
     });
   });
   if (records.length === 0) {
     throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`, {
-      hint: 'the lookup table of n codebook points costs 8·(n+1)·(K+1) bytes per tensor: try a smaller --n (e.g. --preset unet) or drop --max-mae',
+      hint: 'the exact lookup table costs 8·(n+1)·(K+1) bytes per tensor, the compact one 8·(n+1) + 4·(K+1) + 16: try a smaller --n (e.g. --preset unet), --decode-table auto, or drop --max-mae',
     });
   }
   bits += 8 * SHARED_BYTES;
@@ -165,6 +186,8 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + side info + lookup tables + shared constants, float32-kept ones at 32`,
     `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}`,
   ];
-  if (tableRaw > 0) notes.push(`${tableRaw} tensors kept float32 because their lookup table costs more than it saves (use a smaller --n)`);
+  notes.push(
+    `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
+  );
   return { tensors, notes, bitsPerWeight };
 }

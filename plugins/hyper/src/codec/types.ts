@@ -78,7 +78,9 @@ export type RawReason =
    * reference's blanket `except` keeps such tensors raw too */
   | 'no-fit'
   /** the --target-bpw planner found float32 the better use of the bit budget */
-  | 'planner';
+  | 'planner'
+  /** the --target-bpw planner keeps tiny tensors float32 (plan-bpw.ts protectedTiny) */
+  | 'tiny';
 
 /** A tensor kept as raw float32 (the reference's `_0_0.bin` files). */
 export interface RawTensor {
@@ -161,7 +163,7 @@ export interface PlanCandidates {
    * reference's 19 bytes plus the per-tensor l). A writer that stores a lookup table
    * ((n+1)(K+1) float32 pairs) should pass its own count.
    */
-  readonly sideBytes?: (n: number, K: number) => number;
+  readonly sideBytes?: (n: number, K: number, indexBytes: number, numel: number) => number;
 }
 
 /** The planner's choice for one tensor: encode it with `settings` (l is a number, U = [n]). */
@@ -184,6 +186,8 @@ export interface TargetBpwPlan {
   readonly bpw: number;
   /** Element-weighted MAE over all tensors (measured). */
   readonly mae: number;
+  /** Element-weighted relative MAE, Σ numel·MAE_t/mean|w_t| / Σ numel (measured; raw tensors count 0). */
+  readonly relMae: number;
   /** True when the plan meets targetBpw; false: the cheapest candidates still exceed it. */
   readonly met: boolean;
 }

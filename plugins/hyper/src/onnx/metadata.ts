@@ -7,6 +7,7 @@
 import { ErrorCodes, UserError } from '@mc-kit/core';
 import type { HyperEncodedTensor } from '../codec/index.js';
 import type { DecodeMode } from '../options.js';
+import type { DecodeTable } from './decode-graph.js';
 
 export const HYPER_META_KEY = 'mc.hyper';
 export const HYPER_META_FORMAT = 1;
@@ -28,8 +29,16 @@ export interface TensorRecord {
   readonly mae: number;
   /** stored bits per weight of this tensor (indices + side info + table) */
   readonly bpw: number;
+  /**
+   * Spec §9.2 option: 'exact' (A, a table of decoded pairs, named by `lut`) or 'compact' (B: the
+   * codebook T named by `lut`, plus `scales` and `centre`). Absent in files written before option
+   * B existed: exact.
+   */
+  readonly table?: DecodeTable;
   readonly packed: string;
   readonly lut: string;
+  readonly scales?: string;
+  readonly centre?: string;
   readonly scalars: string[];
   readonly nodes: string[];
 }
@@ -62,6 +71,8 @@ function checkRecord(t: Record<string, unknown>, i: number): TensorRecord {
   if (!isNum(t.l) || (t.l as number) <= 0) bad(`${where}: l must be a positive number`);
   for (const k of ['cx', 'cy', 'fx', 'fy', 'mae', 'bpw'] as const) if (!isNum(t[k])) bad(`${where}: ${k} is not a finite number`);
   if (typeof t.packed !== 'string' || typeof t.lut !== 'string' || !isNames(t.scalars) || !isNames(t.nodes) || (t.nodes as string[]).length === 0) bad(`${where}: missing initializer or node names`);
+  if (t.table !== undefined && t.table !== 'exact' && t.table !== 'compact') bad(`${where}: table must be exact or compact`);
+  if (t.table === 'compact' && (typeof t.scales !== 'string' || typeof t.centre !== 'string' || t.K === 0)) bad(`${where}: a compact table needs K >= 1 and its scales and centre names`);
   return t as unknown as TensorRecord;
 }
 
