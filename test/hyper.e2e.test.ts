@@ -160,6 +160,37 @@ describe('hyper on a GraphBuilder model (MatMul, Gemm, Conv, Gather)', () => {
 });
 
 /** x -> MatMul(small [32, 32]) -> MatMul(big [32, 160]): the small weight's exact table (226·4 pairs) outweighs its float32. */
+/** MatMul -> Add(bias) -> LayerNormalization(scale, shift) -> Conv with a small bias: the rank-1 parameters. */
+function buildVectors(): OnnxModel {
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, ['batch', 64]);
+  const f = (name: string, dims: number[], seed: number, mean = 0) =>
+    g.initializer(name, DataType.FLOAT, dims, normal(dims.reduce((a, b) => a * b, 1), seed, 0.05).map((v) => v + mean));
+  const h = g.add(g.matMul(x, f('w', [64, 2048], 21)), f('b', [2048], 22));
+  const [ln] = g.node('LayerNormalization', [h, f('ln.scale', [2048], 23, 1), f('ln.shift', [2048], 24)], { axis: -1 });
+  const y = g.conv(g.reshape(ln, [-1, 8, 16, 16]), f('conv.w', [16, 8, 3, 3], 25), f('conv.b', [16], 26), { pads: [1, 1, 1, 1] });
+  g.output(y, DataType.FLOAT, ['batch', 16, 16, 16]);
+  return g.build();
+}
+
+describe('hyper takes the rank-1 parameters too (spec §1.1: every parameter of >= 10 elements)', () => {
+  it('biases and norm scale/shift are encoded where a table pays; the small conv bias stays float32, named; outputs follow the decode', async () => {
+    const dir = tempDir('mc-hyper-vec-');
+    const dense = join(dir, 'dense.onnx');
+    await buildVectors().save(dense);
+    const r = await compress([dense, '--method', 'hyper', '--out', join(dir, 'h.onnx')]);
+    const action = new Map(r.steps[0].tensors.map((t) => [t.name, t.action]));
+    expect(['w', 'b', 'ln.scale', 'ln.shift'].map((n) => action.get(n))).toEqual(['hyper', 'hyper', 'hyper', 'hyper']);
+    expect(action.get('conv.b')).toBe('skipped'); // 16 values: any table costs more than 64 bytes
+    const feeds = { x: new ort.Tensor('float32', normal(2 * 64, 27, 1), [2, 64]) };
+    const expected = await runPlain(await writeWith(buildVectors(), codecDecoded(buildVectors(), ['w', 'b', 'ln.scale', 'ln.shift', 'conv.w']), join(dir, 'expected.onnx')), feeds);
+    const got = await runPlain(r.output.path, feeds);
+    const scale = Math.max(...Array.from(expected, Math.abs));
+    // compact tables (option B) are a few float32 ulps off the exact decode: far below 1e-4 of the output
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThan(1e-4 * scale);
+  });
+});
+
 function buildTwoTables(): OnnxModel {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, ['batch', 32]);

@@ -114,7 +114,8 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
 /** Compress the selected weights of `model` in place. */
 export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions, ctx: RunContext): Promise<HyperResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  const selected = selectWeights(model, opts);
+  // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales too
+  const selected = selectWeights(model, { ...opts, vectors: true });
   const skipped = [...selected.skipped];
   const candidates = selected.candidates.filter((c) => {
     if (c.floatType === 'float32') return true;
@@ -126,7 +127,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: no weight qualifies (${why})`, {
       hint: opts.include.length || opts.exclude.length
         ? 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)'
-        : `hyper encodes float32 weights of MatMul, Gemm, Conv and Gather with at least --min-size (${opts.minSize}) elements`,
+        : `hyper encodes float32 weights of MatMul, Gemm, Conv and Gather, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`,
     });
   }
   checkModel(model, opts);
