@@ -188,6 +188,10 @@ describe('hyper takes the rank-1 parameters too (spec §1.1: every parameter of 
     const scale = Math.max(...Array.from(expected, Math.abs));
     // compact tables (option B) are a few float32 ulps off the exact decode: far below 1e-4 of the output
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - expected[i])).toBeLessThan(1e-4 * scale);
+    // --no-vectors: the weights only, the vectors float32 and out of the average
+    const w = await compress([dense, '--method', 'hyper', '--no-vectors', '--out', join(dir, 'w.onnx')]);
+    const wAction = new Map(w.steps[0].tensors.map((t) => [t.name, t.action]));
+    expect(['w', 'conv.w', 'b', 'ln.scale'].map((n) => wAction.get(n))).toEqual(['hyper', 'hyper', 'skipped', 'skipped']);
   });
 });
 

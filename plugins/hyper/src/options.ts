@@ -24,6 +24,8 @@ export interface HyperOptions {
   readonly decode: DecodeMode;
   readonly decodeTable: DecodeTablePolicy;
   readonly minSize: number;
+  /** also the rank-1 parameters (biases, norm scales): the reference's tensor set */
+  readonly vectors: boolean;
   readonly include: readonly string[];
   readonly exclude: readonly string[];
 }
@@ -71,6 +73,7 @@ export function hyperOptions(params: Params): HyperOptions {
     decode: (params.decode ?? 'load') as DecodeMode,
     decodeTable: (params['decode-table'] ?? 'auto') as DecodeTablePolicy,
     minSize: (params['min-size'] ?? 10) as number,
+    vectors: (params.vectors ?? true) as boolean,
     include: (params.include ?? []) as string[],
     exclude: (params.exclude ?? []) as string[],
   };

@@ -36,6 +36,12 @@ export const HYPER_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 'auto',
     description: 'exact: a float32 table of every decoded pair, (n+1)(K+1) rows, bit-exact (spec §9.2 A); compact: the n+1 codebook points and K+1 shell scales combined in float32, a few ulps off the exact decode (§9.2 B); auto: exact when it costs less than float32, else compact when that does, else float32',
   },
+  {
+    name: 'vectors',
+    type: 'boolean',
+    default: true,
+    description: 'also encode biases and norm scales/shifts, as the reference does (every parameter); --no-vectors keeps them float32 and out of the bits-per-weight average',
+  },
   ...SELECTION_PARAMS.map((p) =>
     p.name === 'min-size' ? { ...p, default: 10, description: 'tensors with fewer elements stay float32 (the reference compresses every tensor with >= 10)' } : p,
   ),

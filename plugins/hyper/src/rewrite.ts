@@ -114,8 +114,9 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
 /** Compress the selected weights of `model` in place. */
 export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions, ctx: RunContext): Promise<HyperResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales too
-  const selected = selectWeights(model, { ...opts, vectors: true });
+  // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales
+  // too, unless --no-vectors
+  const selected = selectWeights(model, opts);
   const skipped = [...selected.skipped];
   const candidates = selected.candidates.filter((c) => {
     if (c.floatType === 'float32') return true;
