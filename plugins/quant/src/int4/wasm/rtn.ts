@@ -70,7 +70,7 @@ function instance(api: WasmApi, module: object, bytes: number): { readonly memor
   return arena;
 }
 
-/** Drops the kernel's memory (it is as large as the largest tensor's results); the next call makes a new one. */
+/** Drops the kernel's memory (one column tile's results, up to 1024 x K bytes, and its working set); the next call makes a new one. */
 export function releaseWasmRtn(): void {
   arena = undefined;
 }
