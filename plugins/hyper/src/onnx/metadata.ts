@@ -12,21 +12,9 @@ import type { DecodeTable } from './decode-graph.js';
 export const HYPER_META_KEY = 'mc.hyper';
 export const HYPER_META_FORMAT = 1;
 
-export interface TensorRecord {
-  readonly name: string;
+/** The encoder's side info of one tensor (same names and meanings), and what its decode graph wrote. */
+export interface TensorRecord extends Pick<HyperEncodedTensor, 'name' | 'numel' | 'pad' | 'n' | 'K' | 'l' | 'cx' | 'cy' | 'fx' | 'fy' | 'bits' | 'nz' | 'mae'> {
   readonly shape: number[];
-  readonly numel: number;
-  readonly pad: 0 | 1;
-  readonly n: number;
-  readonly K: number;
-  readonly l: number;
-  readonly cx: number;
-  readonly cy: number;
-  readonly fx: number;
-  readonly fy: number;
-  readonly bits: number;
-  readonly nz: number;
-  readonly mae: number;
   /** stored bits per weight of this tensor (indices + side info + table) */
   readonly bpw: number;
   /**
