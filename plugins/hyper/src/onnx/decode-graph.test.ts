@@ -9,6 +9,7 @@ import { DataType, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { codebook, decodeIndices, decodeTensor, encodeTensor, PRESETS, shellScales, type HyperEncodedTensor } from '../codec/index.js';
 import { chooseDecodeTable, storedBytes, tableBytes, writeDecodeGraph } from './decode-graph.js';
+import { graphProblems } from './valid-graph.fixture.js';
 
 /** A stand-in encoding: only n, K, numel, pad and the byte count matter to the byte counts. */
 function fakeEnc(numel: number, n: number, K: number, bits: number): HyperEncodedTensor {
@@ -108,6 +109,7 @@ describe('compact table (option B) in onnxruntime', () => {
     const model = gatherModel(w, cols);
     const written = writeDecodeGraph(model, 'W', [ROWS, cols], enc, mode, 'compact');
     expect(written.table).toBe('compact');
+    expect(graphProblems(model)).toEqual([]); // topological order: every decode node before its reader
     expect(model.getInitializer(written.lut)!.dims).toEqual([enc.n + 1, 2]);
     expect(model.getInitializer(written.scales!)!.dims).toEqual([enc.K + 1, 1]);
     // bytes as counted by hand: packed + guard, T 8(n+1), S 4(K+1), c 8, and 9 int64 scalars
@@ -126,6 +128,7 @@ describe('compact table (option B) in onnxruntime', () => {
   it('the exact table on the same tensor gives the codec decode bit for bit', async () => {
     const model = gatherModel(w, cols);
     writeDecodeGraph(model, 'W', [ROWS, cols], enc, 'load', 'exact');
+    expect(graphProblems(model)).toEqual([]);
     expect(Array.from(await runGather(model))).toEqual(Array.from(exact));
   });
 });

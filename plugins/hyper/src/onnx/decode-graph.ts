@@ -170,10 +170,11 @@ export function writeDecodeGraph(
   const end = enc.pad ? constant('numel', [1], [enc.numel]) : undefined;
 
   let step = 0;
+  const built: NodeProto[] = [];
   const op = (opType: string, inputs: string[], attribute: NodeProto['attribute'] = [], output?: string): string => {
     const nodeName = model.uniqueName(`${name}/hyper/${opType}_${step++}`);
     const out = output ?? model.uniqueName(`${name}_hyper_t${step}`);
-    model.addNode({ opType, domain: '', name: nodeName, input: inputs, output: [out], attribute });
+    built.push({ opType, domain: '', name: nodeName, input: inputs, output: [out], attribute });
     nodes.push(nodeName);
     return out;
   };
@@ -207,6 +208,11 @@ export function writeDecodeGraph(
   let flat = op('Reshape', [pairs, SHARED.flat]);
   if (end) flat = op('Slice', [flat, constant('start', [1], [0]), end]);
   op('Reshape', [flat, shape], [], name);
+  // addNode puts a node before the first reader of its outputs. Added producer-first, every
+  // intermediate node had no reader yet and went to the end of the graph, after the weight's
+  // consumer that the last node was put before. Added consumer-first, each one lands before the
+  // node that reads it.
+  for (const node of built.reverse()) model.addNode(node);
 
   if (mode === 'run') {
     // An initializer listed as a graph input is overridable, hence never constant-folded (IR >= 4).
