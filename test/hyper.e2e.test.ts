@@ -196,6 +196,31 @@ describe.each([
   });
 });
 
+describe('hyper on a legacy export (IR 3, opset 9: every initializer also a graph input)', () => {
+  it('lists its own initializers as graph inputs too, runs exactly, decompresses to the same form; --decode run is refused', async () => {
+    const dir = tempDir('mc-hyper-ir3-');
+    const legacy = () => {
+      const m = buildModel({}, 9, 3);
+      for (const t of m.proto.graph!.initializer!) m.inputs.push({ name: t.name!, type: { tensorType: { elemType: t.dataType!, shape: { dim: t.dims!.map((d) => ({ dimValue: Number(d) })) } } } });
+      return m;
+    };
+    const dense = join(dir, 'dense.onnx');
+    await legacy().save(dense);
+    await expectValid(dense);
+    const r = await compress([dense, '--method', 'hyper', '--out', join(dir, 'h.onnx')]);
+    const m = await OnnxModel.load(r.output.path);
+    expect(m.inputs.map((i) => i.name).filter((n) => n.endsWith('.hyper.packed')).length).toBe(WEIGHTS.length);
+    const expected = await runPlain(await writeWith(legacy(), codecDecoded(legacy(), WEIGHTS), join(dir, 'expected.onnx')), toyFeeds());
+    expect(Array.from(await runPlain(r.output.path, toyFeeds()))).toEqual(Array.from(expected));
+    const back = join(dir, 'back.onnx');
+    await decompress(r.output.path, back);
+    expect((await OnnxModel.load(back)).inputs.map((i) => i.name).sort()).toEqual((await OnnxModel.load(dense)).inputs.map((i) => i.name).sort());
+    const run = await runMc(['compress', dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--decode run needs IR version 4 or later/);
+  }, 120_000);
+});
+
 /** x -> MatMul(small [32, 32]) -> MatMul(big [32, 160]): the small weight's exact table (226·4 pairs) outweighs its float32. */
 /** MatMul -> Add(bias) -> LayerNormalization(scale, shift) -> Conv with a small bias: the rank-1 parameters. */
 function buildVectors(): OnnxModel {

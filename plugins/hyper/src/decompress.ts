@@ -19,6 +19,7 @@
 import { DataType, ErrorCodes, UserError, throwIfAborted, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
 import { lookupTable, unpackIndices, type HyperEncodedTensor } from './codec/index.js';
 import { bodyName, FUNCTION_DOMAIN } from './onnx/decode-body.js';
+import { declareInput, MIN_IR_FOR_OWN_INITIALIZERS } from './onnx/decode-graph.js';
 import { compactTables, GUARD_BYTES, headerValues } from './onnx/decode-tables.js';
 import { encodedFrom, HYPER_META_KEY, inputRoles, readHyperMeta, type TensorRecord } from './onnx/metadata.js';
 
@@ -172,6 +173,7 @@ export async function hyperDecompressWeights(model: OnnxModel, ctx: RunContext):
     // --decode run listed the packed bytes as a graph input
     model.proto.graph!.input = model.inputs.filter((v) => v.name !== inputs[i][0]);
     model.setInitializer(r.name, DataType.FLOAT, r.shape, dense[i]);
+    if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, r.name, DataType.FLOAT, r.shape);
   });
   dropUnusedFunctions(model);
   model.setMetadata(HYPER_META_KEY, '');

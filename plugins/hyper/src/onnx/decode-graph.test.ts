@@ -1,6 +1,6 @@
 /**
  * A hyper-encoded weight written into a model and run by a plain onnxruntime session, at opsets 9,
- * 10, 11, 13 and 21, as a call of the shared decode function (IR 8) and inline (IR 7), for an odd
+ * 10, 11, 13 and 21, as a call of the shared decode function (IR 8) and inline (IR 7 and 3), for an odd
  * and an even element count: the exact table (spec §9.2 option A) gives the codec's decode bit for
  * bit; the compact table (option B) gives a float32 emulation of its ops bit for bit, within the
  * rounding bound of the exact decode; --decode load is folded at session start, --decode run is
@@ -86,7 +86,10 @@ function gatherModel(w: Float32Array, cols: number, opset: number, irVersion: nu
   const g = new GraphBuilder({ opset, irVersion });
   const ids = g.input('ids', DataType.INT64, [ROWS]);
   g.output(g.gather(g.initializer('W', DataType.FLOAT, [ROWS, cols], w), ids), DataType.FLOAT, [ROWS, cols]);
-  return g.build();
+  const model = g.build();
+  // a legacy export (IR < 4) lists every initializer as a graph input
+  if (irVersion < 4) model.inputs.push({ name: 'W', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: ROWS }, { dimValue: cols }] } } } });
+  return model;
 }
 
 /** W as the session computes it, and the op types left in the graph onnxruntime optimized. */
@@ -135,17 +138,19 @@ describe.each([9, 10, 11, 13, 21])('a hyper weight in onnxruntime at opset %i', 
     for (const t of TENSORS) expect(t.enc.K).toBeGreaterThanOrEqual(1);
   });
 
-  describe.each([['function', 8], ['inline', 7]] as const)('written as %s (IR %i)', (form, ir) => {
+  // IR 3: every initializer is a graph input too (and a constant); --decode run needs IR 4
+  describe.each([['function', 8], ['inline', 7], ['inline', 3]] as const)('written as %s (IR %i)', (form, ir) => {
     it.each(['exact', 'compact'] as const)('%s table: --decode load folded, --decode run per inference, both the same weights', async (table: DecodeTable) => {
       for (const t of TENSORS) {
         const want = table === 'exact' ? t.exact : t.emulated;
-        for (const mode of ['load', 'run'] as const) {
+        for (const mode of ir < 4 ? (['load'] as const) : (['load', 'run'] as const)) {
           const model = gatherModel(t.w, t.cols, opset, ir);
           const written = writeDecodeGraph(model, 'W', [ROWS, t.cols], t.enc, mode, table);
           expect(written.table).toBe(table);
           expect(graphProblems(model)).toEqual([]);
           expect(model.proto.functions?.length ?? 0).toBe(form === 'function' ? 2 : 0); // Decode(Compact) + Indices
           expect(model.nodes.filter((n) => n.domain === FUNCTION_DOMAIN).length).toBe(form === 'function' ? 1 : 0);
+          if (ir < 4) expect(model.inputs.map((i) => i.name)).toEqual(['ids', ...written.inputs]);
           const { y, ops } = await runGather(model);
           expect(Array.from(y)).toEqual(Array.from(want));
           // load: only the model's own Gather is left; run: the unpack runs per inference

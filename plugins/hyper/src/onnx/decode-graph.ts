@@ -36,6 +36,14 @@ export function decodeForm(model: OnnxModel): DecodeForm {
   return Number(model.proto.irVersion ?? 0) >= MIN_IR_FOR_FUNCTIONS ? 'function' : 'inline';
 }
 
+/** Below IR 4 every initializer must also be listed as a graph input (then it is a constant, not an overridable one). */
+export const MIN_IR_FOR_OWN_INITIALIZERS = 4;
+
+/** List an initializer as a graph input of its type and shape (what IR < 4 requires of every initializer). */
+export function declareInput(model: OnnxModel, name: string, dataType: DataType, dims: readonly number[]): void {
+  model.inputs.push({ name, type: { tensorType: { elemType: dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+}
+
 /** What was written for one tensor. */
 export interface WrittenTensor {
   readonly table: DecodeTable;
@@ -126,16 +134,20 @@ export function writeDecodeGraph(
   withGuard.set(enc.bytes);
 
   model.removeInitializer(name);
-  model.setInitializer(packed, DataType.UINT8, [withGuard.length], withGuard);
   const h = headerValues(enc, dims);
-  model.setInitializer(header, DataType.INT64, [h.length], BigInt64Array.from(h, (v) => BigInt(v)));
+  const set = (n: string, dataType: DataType, d: number[], data: ArrayBufferView) => {
+    model.setInitializer(n, dataType, d, data);
+    if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, n, dataType, d);
+  };
+  set(packed, DataType.UINT8, [withGuard.length], withGuard);
+  set(header, DataType.INT64, [h.length], BigInt64Array.from(h, (v) => BigInt(v)));
   if (table === 'exact') {
-    model.setInitializer(names[2], DataType.FLOAT, [(enc.n + 1) * (enc.K + 1), 2], lookupTable(enc));
+    set(names[2], DataType.FLOAT, [(enc.n + 1) * (enc.K + 1), 2], lookupTable(enc));
   } else {
     const t = compactTables(enc);
-    model.setInitializer(names[2], DataType.FLOAT, [enc.n + 1, 2], t.T);
-    model.setInitializer(names[3], DataType.FLOAT, [enc.K + 1, 1], t.S);
-    model.setInitializer(names[4], DataType.FLOAT, [2], t.c);
+    set(names[2], DataType.FLOAT, [enc.n + 1, 2], t.T);
+    set(names[3], DataType.FLOAT, [enc.K + 1, 1], t.S);
+    set(names[4], DataType.FLOAT, [2], t.c);
   }
 
   let sharedBytes = 0;

@@ -7,7 +7,8 @@
  *   whose own inputs are its only outer names;
  * - one definition per value: no initializer twice, no node output that another node or an
  *   initializer or a graph input also defines (an initializer may be listed as a graph input too: an
- *   overridable initializer, IR >= 4, or every initializer below IR 4), no graph input twice;
+ *   overridable initializer, IR >= 4), no graph input twice; below IR 4 every initializer of the
+ *   main graph listed as a graph input;
  * - node names, where given, unique within their graph;
  * - every graph output defined; every node's domain imported, and a node of a model-local
  *   function's domain naming a function that exists;
@@ -64,6 +65,7 @@ function checkGraph(g: Graph, outer: Set<string>, where: string, problems: strin
     inputs.add(v.name ?? '');
   }
   for (const n of [...inits, ...inputs]) defined.add(n);
+  if (ctx.ir < 4 && where === 'graph') for (const n of inits) if (!inputs.has(n)) problems.push(`${where}: initializer "${n}" is not a graph input (IR ${ctx.ir} < 4 requires it)`);
   // element types: one per name
   const types = new Map<string, number>();
   const declare = (name: string, type: number | null | undefined, what: string) => {
@@ -81,6 +83,7 @@ function checkGraph(g: Graph, outer: Set<string>, where: string, problems: strin
 }
 
 interface Ctx {
+  readonly ir: number;
   readonly domains: ReadonlySet<string>;
   readonly functionDomains: ReadonlySet<string>;
   readonly functions: ReadonlySet<string>;
@@ -92,6 +95,7 @@ export function graphProblems(model: OnnxModel): string[] {
   const problems: string[] = [];
   const fns = proto.functions ?? [];
   const ctx: Ctx = {
+    ir: Number(proto.irVersion ?? 0),
     domains: new Set((proto.opsetImport ?? []).map((o) => norm(o.domain))),
     functionDomains: new Set(fns.map((f) => norm(f.domain))),
     functions: new Set(fns.map((f) => `${norm(f.domain)}/${f.name ?? ''}`)),

@@ -51,6 +51,14 @@ describe('graphProblems', () => {
     expect(graphProblems(n)).toEqual(['graph: graph output "nowhere" is never defined']);
   });
 
+  it('below IR 4, finds an initializer that is not also a graph input', () => {
+    const m = chain();
+    m.proto.irVersion = 3;
+    expect(graphProblems(m)).toEqual(['graph: initializer "w" is not a graph input (IR 3 < 4 requires it)']);
+    m.inputs.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT } } });
+    expect(graphProblems(m)).toEqual([]);
+  });
+
   it('accepts an overridable initializer and a subgraph reading an outer name; checks inside subgraphs', () => {
     const m = chain();
     m.inputs.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } } });
