@@ -132,24 +132,23 @@ describe.each([
     const hyper = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name).sort();
     expect(hyper).toEqual([...WEIGHTS].sort());
     // Stored per tensor: ceil(P·bits/8) index bytes + 2 guard bytes, the float32 table of
-    // (n+1)(K+1) pairs, the int64 header [bits, nz, numel, ...shape]. The decode's int64 constants:
-    // opset 17, Indices: 0, 1, 2, 8, 24, 256, 65536 and 2^0..2^23 (31 values); Decode: -1, 0, 2, 3
-    // and the slice end 2^31 − 1 (5 values). Opset 9, Indices: 0, 1, 2, 8, [-1], [1], [18], the
-    // [128 .. 1] byte divisors and [2^17 .. 2^0] column weights, and ConstantOfShape's int64 zero
-    // fill value, twice (33 + 2 values); Decode: [-1] (its slices take attributes at opset 9).
-    // Function: once per model (Decode, and DecodeOdd at opset 9 where the odd 'emb' needs it:
-    // -1 again); inline: once per tensor.
+    // (n+1)(K+1) pairs, the int64 header [bits, nz, numel, ...shape]. Once per model, the decode's
+    // int64 constants. Opset 17, Indices: 0, 1, 2, 8, 24, 256, 65536 and 2^0..2^23 (31 values);
+    // Decode: [-1], [0], [2], [3] and the slice end [2^31 − 1] (5 values). Opset 9, Indices: 0, 1,
+    // 2, 8, [-1], [1], [18], the [128 .. 1] byte divisors and [2^17 .. 2^0] column weights (33
+    // values); Decode: [-1] (its slices take attributes), and DecodeOdd the same, for the odd
+    // 'emb'. Inline, each distinct value once: DecodeOdd's and Decode's [-1] is Indices' one.
     const model = build();
-    const indices = opset >= 11 ? 31 : 35;
+    const indices = opset >= 11 ? 31 : 33;
     const decode = opset >= 11 ? 5 : 1;
-    let bytes = form === 'function' ? 8 * (indices + decode + (opset < 10 ? decode : 0)) : 0;
+    const constants = form === 'function' ? indices + decode + (opset < 10 ? decode : 0) : opset >= 11 ? indices + decode : indices;
+    let bytes = 8 * constants;
     let weights = 0;
     for (const name of WEIGHTS) {
       const init = model.getInitializer(name)!;
       const enc = encodeTensor(name, init.readFloat32(), PRESETS.unet);
       if (enc.kind !== 'hyper') throw new Error(name);
       bytes += Math.ceil((enc.pairs * enc.bits) / 8) + 2 + 8 * (enc.n + 1) * (enc.K + 1) + 8 * (3 + init.dims.length);
-      if (form === 'inline') bytes += 8 * (indices + decode);
       weights += init.elementCount;
     }
     expect(load.steps[0].bitsPerWeight).toBeCloseTo((8 * bytes) / weights, 9);

@@ -6,8 +6,10 @@
  * functions and the `mc.hyper` opset import once nothing calls them.
  *
  * A tensor's decode nodes are found from the graph: the node that outputs the weight, and every
- * node it reads from, back to the recorded initializers (one call node, or the inline body). Every
- * value they make must be read only among them, so nothing else of the graph goes with them.
+ * node it reads from, back to its initializers (one call node, or the inline body, which also reads
+ * the constants all inline decodes share). Every value they make and every initializer of theirs
+ * must be read only among them, so nothing else of the graph goes with them; shared constants go
+ * when nothing reads them any more.
  *
  * The values are always the codec's exact decode (float64, one rounding to float32: the reference
  * decoder). For an exact-table tensor (spec §9.2 A) that is what the graph computed, bit for bit.
@@ -19,7 +21,7 @@
 import { DataType, ErrorCodes, UserError, throwIfAborted, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
 import { lookupTable, unpackIndices, type HyperEncodedTensor } from './codec/index.js';
 import { bodyName, FUNCTION_DOMAIN } from './onnx/decode-body.js';
-import { declareInput, MIN_IR_FOR_OWN_INITIALIZERS } from './onnx/decode-graph.js';
+import { declareInput, MIN_IR_FOR_OWN_INITIALIZERS, SHARED_CONSTANT_PREFIX } from './onnx/decode-graph.js';
 import { compactTables, GUARD_BYTES, headerValues } from './onnx/decode-tables.js';
 import { encodedFrom, HYPER_META_KEY, inputRoles, readHyperMeta, type TensorRecord } from './onnx/metadata.js';
 
@@ -113,7 +115,7 @@ function decodeNodes(
     if (nodes.has(node)) continue;
     nodes.add(node);
     for (const input of node.input ?? []) {
-      if (input === '' || leaves.has(input)) continue;
+      if (input === '' || leaves.has(input) || isSharedConstant(model, input)) continue;
       const p = producers.get(input);
       if (!p) return malformed(`"${r.name}": its decode reads "${input}", which is not one of its recorded inputs`);
       stack.push(p);
@@ -176,6 +178,8 @@ export async function hyperDecompressWeights(model: OnnxModel, ctx: RunContext):
     if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, r.name, DataType.FLOAT, r.shape);
   });
   dropUnusedFunctions(model);
+  const read = new Set(model.nodes.flatMap((n) => [...namesRead(n)]));
+  for (const name of model.initializerNames()) if (name.startsWith(SHARED_CONSTANT_PREFIX) && !read.has(name)) model.removeInitializer(name);
   model.setMetadata(HYPER_META_KEY, '');
   const compact = meta.tensors.filter((r) => r.table === 'compact').length;
   task.done(
@@ -183,6 +187,11 @@ export async function hyperDecompressWeights(model: OnnxModel, ctx: RunContext):
       (compact ? ` (${compact} with compact tables: the exact decode, a few float32 ulps from what their float32 graph computed)` : ''),
   );
   return meta.tensors.map((r) => r.name);
+}
+
+/** A decode constant shared by the inline decodes of a model (decode-graph.ts): an initializer under the reserved prefix. */
+function isSharedConstant(model: OnnxModel, name: string): boolean {
+  return name.startsWith(SHARED_CONSTANT_PREFIX) && model.getInitializer(name) !== undefined;
 }
 
 /** Every name a node reads, its subgraphs' reads from outer scopes included (a superset is harmless here). */

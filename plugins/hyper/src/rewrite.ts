@@ -60,8 +60,8 @@ function rawReason(e: Exclude<EncodedTensor, HyperEncodedTensor>): string {
 }
 
 /** Why an encoded tensor stays float32: its table and indices would not save bytes. */
-function tableTooBig(e: HyperEncodedTensor, rank: number, policy: HyperOptions['decodeTable'], perTensor: (t: DecodeTable) => number): string {
-  const cost = (t: DecodeTable) => `${t} table + indices ${storedBytes(e, rank, t, perTensor(t))} B`;
+function tableTooBig(e: HyperEncodedTensor, rank: number, policy: HyperOptions['decodeTable']): string {
+  const cost = (t: DecodeTable) => `${t} table + indices ${storedBytes(e, rank, t)} B`;
   const tried = policy === 'auto' && e.K > 0 ? `${cost('exact')}, ${cost('compact')}` : cost(policy === 'compact' && e.K > 0 ? 'compact' : 'exact');
   return `${tried}: not less than float32 (${4 * e.numel} B)`;
 }
@@ -93,9 +93,9 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
     // the table chooseDecodeTable may pick: under auto, exact can only be picked when it fits with
     // the smallest header (rank 1); otherwise it is compact.
     const sideBytes = (n: number, K: number, indexBytes: number, numel: number) => {
-      const upper = (t: DecodeTable) => tensorSideBytes(n, K, 4, t, costs.perTensor(t));
+      const upper = (t: DecodeTable) => tensorSideBytes(n, K, 4, t);
       if (opts.decodeTable !== 'auto') return upper(opts.decodeTable);
-      return indexBytes + tensorSideBytes(n, K, 1, 'exact', costs.perTensor('exact')) < 4 * numel ? upper('exact') : upper('compact');
+      return indexBytes + tensorSideBytes(n, K, 1, 'exact') < 4 * numel ? upper('exact') : upper('compact');
     };
     const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes, sharedBytes: costs.shared });
     return plan.tensors.map((t) => t.encoded);
@@ -158,9 +158,9 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     const dims = [...c.init.dims];
     weights += N;
     const base = { name: c.init.name, shape: dims, elements: N, bytesBefore: c.init.byteLength };
-    const table = e.kind === 'raw' ? null : chooseDecodeTable(e, dims.length, opts.decodeTable, costs.perTensor);
+    const table = e.kind === 'raw' ? null : chooseDecodeTable(e, dims.length, opts.decodeTable);
     if (e.kind === 'raw' || table === null) {
-      const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable, costs.perTensor);
+      const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable);
       if (e.kind !== 'raw') tables.raw++;
       bits += 32 * N; // kept float32: counted, so bits per weight stays honest
       tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
@@ -192,7 +192,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   const maeW = maeSum / Math.max(1, encodedWeights);
   const program = costs.form === 'function'
     ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${shared} B of constants), one call node per tensor`
-    : `the decode nodes written per tensor, constants included (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
+    : `the decode nodes written per tensor, reading ${shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
   const notes = [
     `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + headers + lookup tables + decode constants, float32-kept ones at 32`,
     `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,

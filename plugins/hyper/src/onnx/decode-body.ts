@@ -27,7 +27,8 @@
  * opset 9 Slice takes only constant attributes, so odd tensors get their own body (`odd`), which
  * drops the last value.
  *
- * Constants are Constant nodes (a function has no initializers); every integer op is int64, and
+ * Constants are Constant nodes (a function has no initializers; written inline, they become
+ * initializers shared by every tensor); every integer op is int64, and
  * each op used exists with these semantics from opset 9 (Unsqueeze and ReduceSum only below 11,
  * where their axes are still attributes).
  */
@@ -50,7 +51,7 @@ export interface DecodeBody {
   readonly output: string;
   /** in topological order; inputs and outputs are local names */
   readonly nodes: readonly NodeProto[];
-  /** bytes of its own Constant tensors */
+  /** bytes of its own Constant tensors (stored once per model: in its function, or as shared initializers inline) */
   readonly constantBytes: number;
   /** the bodies its nodes call (domain FUNCTION_DOMAIN, op type = their name) */
   readonly calls: readonly DecodeBody[];
@@ -109,8 +110,7 @@ class BodyWriter {
 
   /** An int64 tensor of zeros shaped by `shape` (ConstantOfShape's default is float). */
   zeros(shape: string): string {
-    const value = makeTensor('', DataType.INT64, [1], new BigInt64Array(1));
-    this.constantBytes += 8;
+    const value = makeTensor('', DataType.INT64, [1], new BigInt64Array(1)); // an attribute, like Slice's at opset 9: not counted
     this.nodes.push({ opType: 'ConstantOfShape', domain: '', input: [shape], output: [`t${this.next}`], attribute: [{ name: 'value', type: TENSOR, t: value }] });
     return `t${this.next++}`;
   }

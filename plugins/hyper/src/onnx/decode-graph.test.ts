@@ -37,7 +37,6 @@ describe('decode table bytes and choice (spec §9.2)', () => {
     // 1024 weights: 512 pairs × 10 bits = 640 B of indices
     expect(storedBytes(fakeEnc(1024, 225, 3, 10), 2, 'exact')).toBe(640 + 2 + 40 + 7232); // 7914
     expect(storedBytes(fakeEnc(1024, 225, 3, 10), 2, 'compact')).toBe(640 + 2 + 40 + 1832); // 2514
-    expect(storedBytes(fakeEnc(1024, 225, 3, 10), 2, 'compact', 100)).toBe(2614); // + what an inline decode stores per tensor
   });
 
   it('auto: exact while it saves bytes, then compact, then float32', () => {
@@ -49,8 +48,6 @@ describe('decode table bytes and choice (spec §9.2)', () => {
     expect(chooseDecodeTable(fakeEnc(556, 225, 3, 10), 2, 'auto')).toBe('compact');
     // 555 weights: float32 2220 B; compact 2222 B, not less: float32
     expect(chooseDecodeTable(fakeEnc(555, 225, 3, 10), 2, 'auto')).toBeNull();
-    // per-tensor decode bytes (inline) count: 4096 weights with 7000 B more for exact only
-    expect(chooseDecodeTable(fakeEnc(4096, 225, 3, 10), 2, 'auto', (t) => (t === 'exact' ? 7000 : 0))).toBe('compact');
   });
 
   it('exact and compact policies only ever give their own table (K = 0: exact, the same bytes)', () => {
@@ -59,17 +56,18 @@ describe('decode table bytes and choice (spec §9.2)', () => {
     expect(chooseDecodeTable(fakeEnc(4096, 225, 0, 8), 2, 'compact')).toBe('exact');
   });
 
-  it('the decode program: a function once per model (IR 8), or its constants per tensor (IR 7)', () => {
-    const fn = decodeCosts(gatherModel(new Float32Array(ROWS * 4), 4, 13, 8), 'auto');
-    const inline = decodeCosts(gatherModel(new Float32Array(ROWS * 4), 4, 13, 7), 'auto');
+  it('the decode program: its constants once per model, in functions (IR 8) or shared initializers (IR 7)', () => {
+    const model = (ir: number) => gatherModel(new Float32Array(ROWS * 4), 4, 13, ir);
+    const fn = decodeCosts(model(8), 'auto');
+    const inline = decodeCosts(model(7), 'auto');
     expect(fn.form).toBe('function');
-    expect(fn.perTensor('exact')).toBe(0);
-    expect(fn.shared).toBeGreaterThan(24 * 8); // at least the 2^0..2^23 table
     expect(inline.form).toBe('inline');
-    expect(inline.perTensor('exact')).toBeGreaterThan(24 * 8);
-    expect(inline.shared).toBe(0);
-    // --decode-table exact never writes DecodeCompact
-    expect(decodeCosts(gatherModel(new Float32Array(ROWS * 4), 4, 13, 8), 'exact').shared).toBeLessThan(fn.shared);
+    // Indices: 0, 1, 2, 8, 24, 256, 65536, 2^0..2^23 (31 values); Decode and DecodeCompact each:
+    // [-1], [0], [2], [3], [2^31 − 1], DecodeCompact also 0 (the codebook's row); inline, one
+    // initializer per distinct value: 31 + 5
+    expect(fn.shared).toBe(8 * (31 + 5 + 6));
+    expect(inline.shared).toBe(8 * (31 + 5));
+    expect(decodeCosts(model(8), 'exact').shared).toBe(8 * (31 + 5)); // --decode-table exact never writes DecodeCompact
   });
 });
 
@@ -150,7 +148,12 @@ describe.each([9, 10, 11, 13, 21])('a hyper weight in onnxruntime at opset %i', 
           expect(graphProblems(model)).toEqual([]);
           expect(model.proto.functions?.length ?? 0).toBe(form === 'function' ? 2 : 0); // Decode(Compact) + Indices
           expect(model.nodes.filter((n) => n.domain === FUNCTION_DOMAIN).length).toBe(form === 'function' ? 1 : 0);
-          if (ir < 4) expect(model.inputs.map((i) => i.name)).toEqual(['ids', ...written.inputs]);
+          // inline: no Constant node, the constants are shared initializers
+          expect(model.nodes.some((n) => n.opType === 'Constant')).toBe(false);
+          const shared = model.initializerNames().filter((n) => n.startsWith('mc.hyper.'));
+          expect(shared.length > 0).toBe(form === 'inline');
+          expect(written.sharedBytes).toBe(shared.reduce((a, n) => a + model.getInitializer(n)!.byteLength, form === 'function' ? constantBytes([decodeBody({ table, opset, odd: t.enc.pad === 1 })]) : 0));
+          if (ir < 4) expect(model.inputs.map((i) => i.name)).toEqual(['ids', ...written.inputs, ...shared]);
           const { y, ops } = await runGather(model);
           expect(Array.from(y)).toEqual(Array.from(want));
           // load: only the model's own Gather is left; run: the unpack runs per inference

@@ -49,9 +49,9 @@ export interface WrittenTensor {
   readonly table: DecodeTable;
   /** the decode's initializer inputs, in the body's order: packed, header, then the table's */
   readonly inputs: string[];
-  /** stored bytes of this tensor: packed + guard, header, tables (and, inline, the body's constants) */
+  /** stored bytes of this tensor: packed + guard, header, tables */
   readonly bytes: number;
-  /** bytes of a function written by this call (its constants), 0 when it existed or inline */
+  /** bytes of the decode's constants this call added (a new function, or new shared initializers inline) */
   readonly sharedBytes: number;
 }
 
@@ -63,20 +63,26 @@ export function bodyFor(model: OnnxModel, enc: HyperEncodedTensor, table: Decode
 /** What the decode program itself stores, for bits per weight and the --target-bpw planner. */
 export interface DecodeCosts {
   readonly form: DecodeForm;
-  /** bytes stored per tensor besides its initializers: inline, the body's constants */
-  readonly perTensor: (table: DecodeTable) => number;
-  /** an upper bound on the bytes stored once per model: the functions' constants */
+  /** an upper bound on the bytes stored once per model: the decode's constants */
   readonly shared: number;
 }
 
 /** The decode program's costs in `model`, for tensors whose tables follow `policy`. */
 export function decodeCosts(model: OnnxModel, policy: DecodeTablePolicy): DecodeCosts {
-  const form = decodeForm(model);
   const opset = model.opset('') ?? 0;
   const bodies = (table: DecodeTable) => [false, true].map((odd) => decodeBody({ table, opset, odd }));
-  if (form === 'inline') return { form, perTensor: (t) => Math.max(...bodies(t).map((b) => constantBytes([b]))), shared: 0 };
   const tables: DecodeTable[] = policy === 'exact' ? ['exact'] : ['exact', 'compact']; // K = 0 is always exact
-  return { form, perTensor: () => 0, shared: constantBytes(tables.flatMap(bodies)) };
+  const all = tables.flatMap(bodies);
+  if (decodeForm(model) === 'function') return { form: 'function', shared: constantBytes(all) };
+  // inline: each distinct constant value once (shared initializers)
+  const distinct = new Map<string, number>();
+  for (const n of all.flatMap((b) => flatten(b))) {
+    if (n.opType !== 'Constant') continue;
+    const t = n.attribute![0].t!;
+    const raw = t.rawData as Uint8Array;
+    distinct.set(`${(t.dims ?? []).join('x')}:${fnv1a(raw)}`, raw.length);
+  }
+  return { form: 'inline', shared: [...distinct.values()].reduce((a, b) => a + b, 0) };
 }
 
 /** Adds the body and the bodies it calls as model-local functions, where missing; returns the bytes added. */
@@ -99,22 +105,64 @@ function ensureFunctions(model: OnnxModel, body: DecodeBody): number {
   return added;
 }
 
-/** The body's nodes for one tensor: formal inputs bound to its initializers, the output to its name. */
-function inlineNodes(model: OnnxModel, name: string, body: DecodeBody, inputs: readonly string[]): NodeProto[] {
+/** Prefix of the decode constants an inline decode reads, shared by every tensor of the model. */
+export const SHARED_CONSTANT_PREFIX = 'mc.hyper.';
+
+/** FNV-1a over the bytes: a short, stable name for a constant's value. */
+function fnv1a(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * A Constant node's value as a model initializer named by its content, shared by every inline
+ * decode that needs it; returns its name and the bytes it added (0 when it was there).
+ */
+function sharedConstant(model: OnnxModel, node: NodeProto): { name: string; added: number } {
+  const t = node.attribute![0].t!;
+  const raw = t.rawData as Uint8Array;
+  const dims = (t.dims ?? []).map(Number);
+  const base = `${SHARED_CONSTANT_PREFIX}${dims.join('x') || 'scalar'}.${fnv1a(raw)}`;
+  const same = (n: string) => {
+    const init = model.getInitializer(n);
+    if (!init) return undefined;
+    const got = init.readRaw();
+    return init.dataType === t.dataType && init.dims.join() === dims.join() && got.length === raw.length && got.every((b, i) => b === raw[i]);
+  };
+  if (same(base)) return { name: base, added: 0 };
+  const name = same(base) === undefined ? base : model.uniqueName(base);
+  model.setInitializer(name, t.dataType!, dims, raw);
+  if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, name, t.dataType!, dims);
+  return { name, added: raw.length };
+}
+
+/**
+ * The body's nodes for one tensor: formal inputs bound to its initializers, the output to its
+ * name, constants to shared initializers, other values and nodes to short names under one prefix.
+ */
+function inlineNodes(model: OnnxModel, name: string, body: DecodeBody, inputs: readonly string[]): { nodes: NodeProto[]; sharedBytes: number } {
   const bound = new Map<string, string>(body.inputs.map((formal, i) => [formal, inputs[i]]));
   bound.set(body.output, name);
+  const prefix = model.uniqueName('hyper');
+  let sharedBytes = 0;
+  let k = 0;
   const global = (local: string) => {
     let g = bound.get(local);
-    if (g === undefined) bound.set(local, (g = model.uniqueName(`${name}.hyper.${local}`)));
+    if (g === undefined) bound.set(local, (g = model.uniqueName(`${prefix}.${k++}`)));
     return g;
   };
-  return flatten(body).map((n, i) => ({
-    ...n,
-    name: model.uniqueName(`${name}.hyper/${i}`),
-    domain: '',
-    input: (n.input ?? []).map(global),
-    output: (n.output ?? []).map(global),
-  }));
+  const nodes: NodeProto[] = [];
+  for (const n of flatten(body)) {
+    if (n.opType === 'Constant') {
+      const c = sharedConstant(model, n);
+      bound.set(n.output![0], c.name);
+      sharedBytes += c.added;
+      continue;
+    }
+    nodes.push({ ...n, name: model.uniqueName(`${prefix}/${nodes.length}`), domain: '', input: (n.input ?? []).map(global), output: (n.output ?? []).map(global) });
+  }
+  return { nodes, sharedBytes };
 }
 
 /** Replace float initializer `name` (shape `dims`) by its packed indices, header, table and decode. */
@@ -150,20 +198,20 @@ export function writeDecodeGraph(
     set(names[4], DataType.FLOAT, [2], t.c);
   }
 
-  let sharedBytes = 0;
-  let perTensor = 0;
+  let sharedBytes: number;
   if (decodeForm(model) === 'function') {
     sharedBytes = ensureFunctions(model, body);
     model.addNode({ name: model.uniqueName(`${name}.hyper`), opType: body.name, domain: FUNCTION_DOMAIN, input: names, output: [name] });
   } else {
-    for (const node of inlineNodes(model, name, body, names).reverse()) model.addNode(node);
-    perTensor = constantBytes([body]);
+    const inline = inlineNodes(model, name, body, names);
+    for (const node of inline.nodes.reverse()) model.addNode(node);
+    sharedBytes = inline.sharedBytes;
   }
 
   if (mode === 'run') {
     // An initializer listed as a graph input is overridable, hence never constant-folded (IR >= 4).
     model.inputs.push({ name: packed, type: { tensorType: { elemType: DataType.UINT8, shape: { dim: [{ dimParam: `${packed}.length` }] } } } });
   }
-  const bytes = names.reduce((s, n) => s + (model.getInitializer(n)?.byteLength ?? 0), 0) + perTensor;
+  const bytes = names.reduce((s, n) => s + (model.getInitializer(n)?.byteLength ?? 0), 0);
   return { table, inputs: names, bytes, sharedBytes };
 }

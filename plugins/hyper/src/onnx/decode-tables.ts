@@ -26,17 +26,14 @@ export function tableBytes(table: DecodeTable, n: number, K: number): number {
 /** Bytes of the int64 header [bits, nz, numel, ...shape]. */
 export const headerBytes = (rank: number) => 8 * (3 + rank);
 
-/**
- * Per-tensor stored bytes besides the packed indices (what the --target-bpw planner must count).
- * `perTensor`: bytes the decode program adds per tensor (its constants when it is written inline).
- */
-export function sideBytes(n: number, K: number, rank: number, table: DecodeTable, perTensor = 0): number {
-  return tableBytes(table, n, K) + headerBytes(rank) + GUARD_BYTES + perTensor;
+/** Per-tensor stored bytes besides the packed indices (what the --target-bpw planner must count). */
+export function sideBytes(n: number, K: number, rank: number, table: DecodeTable): number {
+  return tableBytes(table, n, K) + headerBytes(rank) + GUARD_BYTES;
 }
 
 /** Total stored bytes of one encoded tensor as decode-graph.ts writes it. */
-export function storedBytes(enc: HyperEncodedTensor, rank: number, table: DecodeTable, perTensor = 0): number {
-  return enc.bytes.length + sideBytes(enc.n, enc.K, rank, table, perTensor);
+export function storedBytes(enc: HyperEncodedTensor, rank: number, table: DecodeTable): number {
+  return enc.bytes.length + sideBytes(enc.n, enc.K, rank, table);
 }
 
 /**
@@ -46,13 +43,8 @@ export function storedBytes(enc: HyperEncodedTensor, rank: number, table: Decode
  * that is smaller than float32 (a few ulps off, spec §9.2: "option B where the table would cost
  * more than it saves"); else float32. K = 0 is always exact: LUT = T, no extra bytes.
  */
-export function chooseDecodeTable(
-  enc: HyperEncodedTensor,
-  rank: number,
-  policy: DecodeTablePolicy,
-  perTensor: (t: DecodeTable) => number = () => 0,
-): DecodeTable | null {
-  const fits = (t: DecodeTable) => storedBytes(enc, rank, t, perTensor(t)) < 4 * enc.numel;
+export function chooseDecodeTable(enc: HyperEncodedTensor, rank: number, policy: DecodeTablePolicy): DecodeTable | null {
+  const fits = (t: DecodeTable) => storedBytes(enc, rank, t) < 4 * enc.numel;
   if (enc.K === 0 || policy === 'exact') return fits('exact') ? 'exact' : null;
   if (policy === 'compact') return fits('compact') ? 'compact' : null;
   if (fits('exact')) return 'exact';
