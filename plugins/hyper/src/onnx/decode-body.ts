@@ -28,14 +28,14 @@
  * drops the last value.
  *
  * Constants are Constant nodes (a function has no initializers; written inline, they become
- * initializers shared by every tensor); every integer op is int64, and
- * each op used exists with these semantics from opset 9 (Unsqueeze and ReduceSum only below 11,
- * where their axes are still attributes).
+ * initializers shared by every tensor); every integer op is int64, and each op used exists with
+ * these semantics from opset 9 (Unsqueeze and ReduceSum only below 11, where their axes are still
+ * attributes).
  */
 import { DataType, makeTensor, type NodeProto } from '@mc-kit/core';
 import type { DecodeTable } from './decode-tables.js';
 
-/** The default-domain opsets the decode body is written for. */
+/** The oldest default-domain opset the decode body is written for. */
 export const MIN_DECODE_OPSET = 9;
 
 /** Past the end of any axis: Slice clamps it. */

@@ -5,7 +5,8 @@
  * The decode program (decode-body.ts, chosen from the model's opset) is stored once per model as a
  * model-local function in the `mc.hyper` domain, which onnxruntime inlines when it loads the model;
  * each tensor is then one call node. Below IR 8 a model cannot carry functions, so the body's nodes
- * are written once per tensor instead ("inline"), constants included.
+ * are written once per tensor instead ("inline"), under short value names, reading the body's
+ * constants as initializers that every tensor shares (named by their value, SHARED_CONSTANT_PREFIX).
  *
  * Decode modes. `load`: the decode reads initializers only, so onnxruntime's constant folding
  * evaluates it once at session creation and keeps a dense float32 weight. `run`: the packed bytes
