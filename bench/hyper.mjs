@@ -3,7 +3,9 @@
 // --target-bpw 4.5, int8 and int4. Per row: metric, bits/weight, file size, encode time and
 // weights/s, and onnxruntime session start + per-run latency relative to dense, for
 // --decode load (the decode is folded when the session starts) and --decode run (weights stay
-// packed; decoded on every run). Then the codec's own benchmark (bench/hyper-codec.mjs).
+// packed; decoded on every run). First the byte breakdown of mnist-cnn at --target-bpw 4.5 at
+// opsets 17 and 9, with and without model-local functions (bench/hyper-file.mjs); last the codec's
+// own benchmark (bench/hyper-codec.mjs).
 // Timings on a shared machine are pessimistic; ratios to dense are taken in the same process.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
@@ -122,9 +124,12 @@ async function benchModel(title, model, spec, evaluate, dir) {
 export async function benchHyper() {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-hyper-'));
   const results = join(dir, 'results');
+  const { benchHyperFile } = await import('./hyper-file.mjs');
+  if (only !== 'lm') await benchHyperFile();
+  if (only === 'file') return;
   console.log('session start: median of 3 creations; run: median of N runs, 1 intra-op thread, CPU; "run" columns = --decode run');
   const hasDice = spawnSync(process.execPath, [BIN, 'list', '--json'], { encoding: 'utf8' }).stdout.includes('"dice"');
-  const only = process.env.MC_BENCH_HYPER_ONLY; // 'lm': just the LM rows (the slowest)
+  const only = process.env.MC_BENCH_HYPER_ONLY; // 'lm': just the LM rows (the slowest); 'file': just the byte breakdown
   const unet = join(SHARED, 'models/digits-unet');
   if (only !== 'lm') await benchModel(
     hasDice ? 'digits-unet: Dice on digits-seg-test (500 images)' : 'digits-unet: Dice not available yet (no `dice` metric in mc list); latency only',

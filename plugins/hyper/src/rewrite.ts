@@ -1,11 +1,12 @@
 /**
  * `mc compress --method hyper` on an OnnxModel: select float32 weights (>= --min-size elements,
  * --include/--exclude), encode each with the codec (or with the --target-bpw planner's per-tensor
- * choice), then replace it by packed indices + an exact decode subgraph (onnx/decode-graph.ts).
+ * choice), then replace it by packed indices, a header, a table and a call of the decode function
+ * (onnx/decode-graph.ts, onnx/decode-body.ts).
  *
  * Two phases like int8: every tensor is encoded in memory first (NaN checks, Ctrl-C), then the
  * graph is edited, so a failure leaves the model untouched. Each tensor's decode table follows
- * --decode-table (onnx/decode-graph.ts chooseDecodeTable): under auto the exact table (spec §9.2 A)
+ * --decode-table (onnx/decode-tables.ts chooseDecodeTable): under auto the exact table (spec §9.2 A)
  * when table + indices cost less than float32, else the compact one (B) when that does, else the
  * tensor stays float32 (spec §9.2: "keep a tensor raw (or use option B) when 4N <= packed + LUT").
  */
@@ -27,12 +28,12 @@ import {
   type EncodedTensor,
   type HyperEncodedTensor,
 } from './codec/index.js';
-import { chooseDecodeTable, SHARED_BYTES, storedBytes, tableAndScalarBytes, writeDecodeGraph, type DecodeTable } from './onnx/decode-graph.js';
-import { HYPER_META_FORMAT, HYPER_META_KEY, type HyperMeta, type TensorRecord } from './onnx/metadata.js';
+import { MIN_DECODE_OPSET } from './onnx/decode-body.js';
+import { decodeCosts, FUNCTION_DOMAIN, writeDecodeGraph, type DecodeCosts } from './onnx/decode-graph.js';
+import { chooseDecodeTable, sideBytes as tensorSideBytes, storedBytes, type DecodeTable } from './onnx/decode-tables.js';
+import { HYPER_META_FORMAT, HYPER_META_KEY, tensorRecord, type HyperMeta, type TensorRecord } from './onnx/metadata.js';
 import type { HyperOptions } from './options.js';
 
-/** Range (opset 11) is the newest operator the decode subgraph uses. */
-export const MIN_OPSET = 11;
 /** Overridable initializers (--decode run) need IR 4. */
 const MIN_IR_FOR_RUN = 4;
 
@@ -67,9 +68,14 @@ function tableTooBig(e: HyperEncodedTensor, rank: number, policy: HyperOptions['
 
 function checkModel(model: OnnxModel, opts: HyperOptions): void {
   const opset = model.opset('') ?? 0;
-  if (opset < MIN_OPSET) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: the model uses opset ${opset}; the decode subgraph needs opset ${MIN_OPSET} (Range)`, {
-      hint: 'convert the model to a newer opset first (onnx.version_converter), then compress it',
+  if (opset < MIN_DECODE_OPSET) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: the model uses ${opset ? `opset ${opset}` : 'no default-domain opset'}; hyper's decode is written for opset ${MIN_DECODE_OPSET} and later`, {
+      hint: `re-export the model at opset ${MIN_DECODE_OPSET} or later, then compress it`,
+    });
+  }
+  if (model.getMetadata(HYPER_META_KEY) || model.opset(FUNCTION_DOMAIN) !== undefined) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, 'hyper: the model is hyper-compressed already', {
+      hint: 'compress the dense model, or `mc decompress` this one first',
     });
   }
   if (opts.decode === 'run' && Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_RUN) {
@@ -79,19 +85,19 @@ function checkModel(model: OnnxModel, opts: HyperOptions): void {
   }
 }
 
-async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOptions, ctx: RunContext): Promise<EncodedTensor[]> {
+async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOptions, ctx: RunContext, costs: DecodeCosts): Promise<EncodedTensor[]> {
   if (opts.targetBpw !== undefined) {
     ctx.progress.start('hyper plan', 1).update(`planning ${candidates.length} tensors for ${opts.targetBpw} bits/weight`);
     const named = candidates.map((c) => ({ name: c.init.name, w: c.init.readFloat32() }));
-    // An upper bound on what writeDecodeGraph stores besides the indices (rank 4 with a pad), with
+    // An upper bound on what writeDecodeGraph stores besides the indices (a rank-4 header), with
     // the table chooseDecodeTable may pick: under auto, exact can only be picked when it fits with
-    // the fewest scalars (rank 1, no pad); otherwise it is compact.
+    // the smallest header (rank 1); otherwise it is compact.
     const sideBytes = (n: number, K: number, indexBytes: number, numel: number) => {
-      const upper = (t: DecodeTable) => tableAndScalarBytes(n, K, 4, 1, t);
+      const upper = (t: DecodeTable) => tensorSideBytes(n, K, 4, t);
       if (opts.decodeTable !== 'auto') return upper(opts.decodeTable);
-      return indexBytes + tableAndScalarBytes(n, K, 1, 0, 'exact') < 4 * numel ? upper('exact') : upper('compact');
+      return indexBytes + tensorSideBytes(n, K, 1, 'exact') < 4 * numel ? upper('exact') : upper('compact');
     };
-    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes });
+    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes, sharedBytes: costs.shared });
     return plan.tensors.map((t) => t.encoded);
   }
   const task = ctx.progress.start('hyper', candidates.length);
@@ -113,6 +119,7 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
 
 /** Compress the selected weights of `model` in place. */
 export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions, ctx: RunContext): Promise<HyperResult> {
+  checkModel(model, opts);
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales
   // too, unless --no-vectors
@@ -131,9 +138,9 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
         : `hyper encodes float32 weights of MatMul, Gemm, Conv and Gather, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`,
     });
   }
-  checkModel(model, opts);
   const t0 = performance.now();
-  const encoded = await encodeAll(candidates, opts, ctx);
+  const costs = decodeCosts(model, opts.decodeTable);
+  const encoded = await encodeAll(candidates, opts, ctx, costs);
   const encodeS = (performance.now() - t0) / 1000;
 
   const tensors: TensorReport[] = [];
@@ -141,6 +148,9 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   let bits = 0;
   let weights = 0;
   const tables = { exact: 0, compact: 0, raw: 0 };
+  let shared = 0;
+  let maeSum = 0;
+  let encodedWeights = 0;
   candidates.forEach((c, i) => {
     throwIfAborted(ctx.signal);
     const e = encoded[i];
@@ -158,22 +168,18 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     }
     const written = writeDecodeGraph(model, c.init.name, dims, e, opts.decode, table);
     tables[written.table]++;
-    const bpw = (8 * written.bytes) / N;
-    bits += 8 * written.bytes;
-    tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: bpw });
-    records.push({
-      name: c.init.name, shape: dims, numel: N, pad: e.pad, n: e.n, K: e.K, l: e.l, cx: e.cx, cy: e.cy, fx: e.fx, fy: e.fy,
-      bits: e.bits, nz: e.nz, mae: e.mae, bpw, table: written.table, packed: written.packed, lut: written.lut,
-      ...(written.scales ? { scales: written.scales, centre: written.centre } : {}),
-      scalars: written.scalars, nodes: written.nodes,
-    });
+    bits += 8 * (written.bytes + written.sharedBytes);
+    shared += written.sharedBytes;
+    tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: (8 * written.bytes) / N });
+    records.push(tensorRecord(e, dims, written.table, costs.form === 'inline' ? written.inputs : undefined));
+    maeSum += e.mae * N;
+    encodedWeights += N;
   });
   if (records.length === 0) {
     throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`, {
       hint: 'the exact lookup table costs 8·(n+1)·(K+1) bytes per tensor, the compact one 8·(n+1) + 4·(K+1) + 16: try a smaller --n (e.g. --preset unet), --decode-table auto, or drop --max-mae',
     });
   }
-  bits += 8 * SHARED_BYTES;
   for (const s of skipped) {
     const b = s.init.byteLength;
     tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
@@ -183,10 +189,13 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   model.setMetadata(HYPER_META_KEY, JSON.stringify(meta));
 
   const bitsPerWeight = bits / weights;
-  const maeW = records.reduce((s, r) => s + r.mae * r.numel, 0) / Math.max(1, records.reduce((s, r) => s + r.numel, 0));
+  const maeW = maeSum / Math.max(1, encodedWeights);
+  const program = costs.form === 'function'
+    ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${shared} B of constants), one call node per tensor`
+    : `the decode nodes written per tensor, reading ${shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
   const notes = [
-    `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + side info + lookup tables + shared constants, float32-kept ones at 32`,
-    `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}`,
+    `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + headers + lookup tables + decode constants, float32-kept ones at 32`,
+    `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,
   ];
   notes.push(
     `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,

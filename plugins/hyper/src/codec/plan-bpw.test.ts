@@ -131,6 +131,18 @@ describe('planTargetBpw', () => {
     expect(plan.bpw).toBeLessThanOrEqual(6);
   });
 
+  it('bytes stored once per model come off the budget and count in the measured bits per weight', () => {
+    const numel = TENSORS.reduce((a, t) => a + t.w.length, 0);
+    const base = planTargetBpw(TENSORS, 6, GRID);
+    const shared = Math.ceil((numel * 0.5) / 8); // half a bit per weight
+    const plan = planTargetBpw(TENSORS, 6, { ...GRID, sharedBytes: shared });
+    expect(plan.met).toBe(true);
+    expect(plan.bpw).toBeLessThanOrEqual(6);
+    const perTensor = plan.tensors.reduce((a, t) => a + t.bpw * t.numel, 0);
+    expect(plan.bpw * numel).toBeCloseTo(perTensor + 8 * shared, 6);
+    expect(perTensor).toBeLessThan(base.tensors.reduce((a, t) => a + t.bpw * t.numel, 0));
+  });
+
   it('rejects a target that is not a positive number', () => {
     for (const bad of [0, -1, NaN, Infinity]) {
       expect(() => planTargetBpw(TENSORS, bad, GRID)).toThrow(expect.objectContaining({ code: 'E_BAD_PARAM' }));

@@ -229,8 +229,9 @@ export const planTargetBpw: PlanTargetBpwFn = (tensors, targetBpw, candidates = 
   const numel = tensors.reduce((s, t) => s + t.w.length, 0);
   const tiny = protectedTiny(tensors.map((t) => t.w.length), targetBpw);
   const options = tensors.map((t, i) => (tiny.has(i) ? [rawOption(t.w.length)] : tensorOptions(t, candidates, sideBytes)));
-  const choice = solvePlan(options, targetBpw * numel);
-  let bitsSum = 0;
+  const shared = 8 * (candidates.sharedBytes ?? 0);
+  const choice = solvePlan(options, targetBpw * numel - shared);
+  let bitsSum = shared;
   let errSum = 0;
   let relSum = 0;
   const plans: TensorPlan[] = tensors.map((t, i) => {

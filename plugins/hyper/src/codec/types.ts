@@ -164,6 +164,11 @@ export interface PlanCandidates {
    * ((n+1)(K+1) float32 pairs) should pass its own count.
    */
   readonly sideBytes?: (n: number, K: number, indexBytes: number, numel: number) => number;
+  /**
+   * Bytes the writer stores once per model whatever the choice (e.g. the decode program's
+   * constants): taken off the budget and counted in the plan's bits per weight. Default 0.
+   */
+  readonly sharedBytes?: number;
 }
 
 /** The planner's choice for one tensor: encode it with `settings` (l is a number, U = [n]). */
