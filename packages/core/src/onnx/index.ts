@@ -13,3 +13,5 @@ export {
   type Skipped as SkippedWeight,
   type FloatType,
 } from './select-weights.js';
+export { weightRole, isWeightSlot, isBiasOrNormSlot, type WeightRole } from './weight-roles.js';
+export { groupSkips, skipSummaryLines, nothingQualifies, skipItemOf, type SkipItem, type SkipGroup } from './skip-summary.js';
