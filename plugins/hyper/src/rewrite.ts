@@ -192,6 +192,6 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   notes.push(
     `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
   );
-  notes.push(...skipSummaryLines(keptFloat, 'stay float32 (selected, not encoded)'), ...skipSummaryLines(skipped.map(skipItemOf), 'stay float32 (not selected)'));
+  notes.push(...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'), ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'));
   return { tensors, notes, bitsPerWeight };
 }

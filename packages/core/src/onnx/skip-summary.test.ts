@@ -14,10 +14,10 @@ describe('skip summary', () => {
       { cause: 'fewer than --min-size 1024 elements', hint: 'lower --min-size (now 1024) to take them', tensors: 2, elements: 1412, largest: { name: 'c', elements: 900 } },
       { cause: 'not a weight input (read by Add)', hint: undefined, tensors: 2, elements: 80, largest: { name: 'd', elements: 64 } },
     ]);
-    expect(skipSummaryLines(items, 'stay float')).toEqual([
-      '2 tensors (5,632 elements) stay float: no int4 form at opset 11 (largest: b, 4,608); see mc convert',
-      '2 tensors (1,412 elements) stay float: fewer than --min-size 1024 elements (largest: c, 900); lower --min-size (now 1024) to take them',
-      '2 tensors (80 elements) stay float: not a weight input (read by Add) (largest: d, 64)',
+    expect(skipSummaryLines(items, 'left float')).toEqual([
+      '2 tensors (5,632 elements) left float: no int4 form at opset 11 (largest: b, 4,608); see mc convert',
+      '2 tensors (1,412 elements) left float: fewer than --min-size 1024 elements (largest: c, 900); lower --min-size (now 1024) to take them',
+      '2 tensors (80 elements) left float: not a weight input (read by Add) (largest: d, 64)',
     ]);
     expect(skipSummaryLines([data('g', 1)])).toEqual(['1 tensor (1 element) skipped: not a weight input (read by Add) (g)']);
     expect(skipSummaryLines([])).toEqual([]);

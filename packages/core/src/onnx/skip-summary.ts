@@ -1,5 +1,5 @@
 /**
- * What a method left alone, said once per reason: "12 tensors (3,456 elements) stay float: fewer
+ * What a method left alone, said once per reason: "12 tensors (3,456 elements) left float: fewer
  * than --min-size 1024 elements (largest: conv2.bias, 512); lower --min-size to take them", instead
  * of one line per tensor. Every method (first-party or community) groups its skips through here,
  * and "no weight qualifies" takes its hint from the reason that kept the largest tensor out, so the

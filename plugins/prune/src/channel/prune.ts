@@ -238,7 +238,7 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
     `channel pruning (L1 norm of each output filter, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
       (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
-    ...skipSummaryLines(keptItems(model, g, kept), 'keep their channels'),
+    ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),
   ];
   return { tensors, notes };
 }

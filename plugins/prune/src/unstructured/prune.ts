@@ -163,7 +163,7 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
     const mean = errs.reduce((n, r) => n + (r.outputError ?? 0), 0) / Math.max(1, errs.length);
     notes.push(`layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`);
   }
-  notes.push(...skipSummaryLines(skipped, 'stay dense'));
+  notes.push(...skipSummaryLines(skipped, 'left dense'));
   notes.push('zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)');
   return { tensors, notes };
 }

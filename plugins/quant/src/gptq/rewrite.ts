@@ -208,7 +208,7 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
       ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
     `calibration: ${info.samples} windows of ${info.seqlen} tokens from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`,
-    ...skipSummaryLines(skipped.map(skipItemOf), 'stay float'),
+    ...skipSummaryLines(skipped.map(skipItemOf), 'left float'),
     grown.length ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${s.result.dampUsed})`).join(', ')}: H was not positive definite at --damp ${opts.damp}` : undefined,
   ].filter((n): n is string => n !== undefined);
   return { tensors, notes, bitsPerWeight };

@@ -156,7 +156,7 @@ describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
     const t = byName(result.tensors);
     expect([t.m.action, t.e.action]).toEqual(['int4', 'int8']);
     expect(t.e.reason).toMatch(/int8 fallback: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked/);
-    expect(result.notes).toContain('1 tensor (2,048 elements) int8 per channel instead of int4: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked (e)');
+    expect(result.notes).toContain('1 tensor (2,048 elements) quantized to int8 per channel instead of int4: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked (e)');
     expect(model.opset('')).toBe(17);
     expect(model.getInitializer('e_q8')!.dataType).toBe(DataType.INT8);
     expect(t.e.bitsPerWeight).toBeCloseTo(8 + 40 / 32, 12); // 64 channels of 32: int8 codes, float32 scale, int8 zero point

@@ -232,6 +232,6 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   );
   // One line per reason, not per tensor (a conv net at an old opset has dozens of each).
   const fellBack = plans.filter((p) => p.encoding === 'int8').map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
-  notes.push(...skipSummaryLines(fellBack, 'int8 per channel instead of int4'), ...skipSummaryLines(allSkipped.map(skipItemOf), 'stay float'));
+  notes.push(...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'), ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }

@@ -161,6 +161,6 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   ];
   if (upgrade.note) notes.push(upgrade.note);
   if (irNote) notes.push(irNote);
-  notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'stay float'));
+  notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }
