@@ -140,6 +140,22 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     expect(model.getInitializer('emb_scales')!.dims).toEqual([100, 1]);
     await compareWithReference(original, model, TIED_INPUT);
   });
+
+  it('LSTM W and R [dirs, 4·hidden, input]: blocks run along the input features (axis 2), not the directions', async () => {
+    const build = () => {
+      const g = new GraphBuilder({ opset: 21, irVersion: 10 });
+      const seq = g.input('seq', DataType.FLOAT, [3, 2, 64]);
+      const w = (name: string, seed: number) => g.initializer(name, DataType.FLOAT, [1, 256, 64], seededWeights(16384, seed, 0.1));
+      g.output(g.node('LSTM', [seq, w('W', 81), w('R', 82)], { hidden_size: 64 })[0], DataType.FLOAT);
+      return g.build();
+    };
+    const model = build();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 2, block_size: 32 }, { axis: 2, block_size: 32 }]);
+    expect(model.getInitializer('W_scales')!.dims).toEqual([1, 256, 2]);
+    expect(result.bitsPerWeight).toBe(5); // 64 inputs = 2 blocks of 32 per gate row: 4 + 32/32 bits
+    await compareWithReference(build(), model, { seq: { type: 'float32', data: seededWeights(384, 83), dims: [3, 2, 64] } });
+  });
 });
 
 describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
