@@ -133,10 +133,10 @@ export function hoistWeights(model: OnnxModel): HoistReport {
   const { moves, staying } = plan(graphs);
   if (moves.length === 0) return { constants: 0, fromSubgraphs: 0, renamed: [] };
 
-  const listInputs = Number(model.proto.irVersion ?? 0) < 4;
   const claimed = new Set<string>();
   const renamed: { from: string; to: string; scope: string }[] = [];
   const hoisted: TensorProto[] = [];
+  const gone = new Set<unknown>(); // the Constant nodes and body initializers moved, removed in one pass per graph
   for (const { at, tensor, node } of moves) {
     const { graph, scope } = at;
     const from = tensor.name ?? '';
@@ -147,14 +147,20 @@ export function hoistWeights(model: OnnxModel): HoistReport {
       renamed.push({ from, to: name, scope: scope.join(' > ') });
     }
     claimed.add(name);
-    if (node) graph.node = (graph.node ?? []).filter((n) => n !== node);
-    else graph.initializer = (graph.initializer ?? []).filter((t) => t !== tensor);
+    gone.add(node ?? tensor);
     // A body's value_info for a name it now reads from the outer scope would describe nothing of its own.
     if (scope.length > 0 && graph.valueInfo) graph.valueInfo = graph.valueInfo.filter((v) => v.name !== from);
     hoisted.push(name === tensor.name ? tensor : { ...tensor, name });
   }
+  for (const { graph } of graphs) {
+    if (graph.node?.some((n) => gone.has(n))) graph.node = graph.node.filter((n) => !gone.has(n));
+    if (graph.initializer?.some((t) => gone.has(t))) graph.initializer = graph.initializer.filter((t) => !gone.has(t));
+  }
   root.initializer = [...(root.initializer ?? []), ...hoisted];
-  if (listInputs) root.input = [...(root.input ?? []), ...hoisted.filter((t) => !(root.input ?? []).some((v) => v.name === t.name)).map(inputEntry)];
+  if (Number(model.proto.irVersion ?? 0) < 4) {
+    const listed = new Set((root.input ?? []).map((v) => v.name));
+    root.input = [...(root.input ?? []), ...hoisted.filter((t) => !listed.has(t.name)).map(inputEntry)];
+  }
   return {
     constants: moves.filter((m) => m.at.scope.length === 0).length,
     fromSubgraphs: moves.filter((m) => m.at.scope.length > 0).length,
