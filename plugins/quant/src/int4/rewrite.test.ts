@@ -206,6 +206,17 @@ describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
 });
 
 describe('int4 bad input', () => {
+  it('nothing qualifies because of the opset: the hint names the opset, not --min-size (issue 16)', async () => {
+    const g = new GraphBuilder({ opset: 11 });
+    const x = g.input('x', DataType.FLOAT, [2, 4]);
+    const small = g.initializer('small', DataType.FLOAT, [4, 32], seededWeights(128, 96)); // under --min-size
+    const e = g.initializer('e', DataType.FLOAT, [64, 32], seededWeights(2048, 95)); // a Gemm weight: no int4 form at opset 11 with Softmax
+    g.output(g.gemm(g.node('Softmax', [g.matMul(x, small)])[0], e, undefined, { transB: 1 }), DataType.FLOAT);
+    const err = await expectUserError(quantizeInt4Weights(g.build(), opts(), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    expect(err.message).toMatch(/^int4: no weight qualifies \(2 float tensors skipped; the largest, e with 2,048 elements: no int4 form/);
+    expect(err.hint).toMatch(/^the graph's opset is the cause, not the weights: re-export the model at opset 21/);
+  });
+
   it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
     const model = matmuls();
     const before = model.toBytes();

@@ -146,6 +146,7 @@ function storedBitsOf(e: Encoded): number {
   return 8 * e.codes.length + FLOAT_BITS[e.q.scaleType] * e.scales.length + 8 * (e.zeroPoints?.length ?? 0); // packed bytes
 }
 
+const OPSET_HINT = `the graph's opset is the cause, not the weights: re-export the model at opset ${BLOCKED_DQ_OPSET}, or convert it first (mc convert MODEL --opset ${BLOCKED_DQ_OPSET} --out ...)`;
 const INT4_SCOPE_HINT = 'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /** Quantize the selected weights of `model` in place. */
@@ -153,7 +154,8 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { candidates, skipped } = selectWeights(model, opts);
   const { plans, skips } = planEncodings(model, candidates);
-  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
+  // plan.ts skips a weight only where the opset stands in the way of every form: say so in the hint
+  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason, hint: OPSET_HINT }))];
   if (plans.length === 0) throw nothingQualifies('int4', allSkipped.map(skipItemOf), INT4_SCOPE_HINT);
 
   const task = ctx.progress.start('int4', plans.length);
