@@ -89,6 +89,25 @@ describe('hoistWeights', () => {
     expect(model.nodes[0].attribute![0].g!.initializer).toEqual([]);
   });
 
+  it('a Scan body: its initializer moves out; the scan computes as before', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const xs = g.input('xs', DataType.FLOAT, [5, 4]);
+    const init = g.initializer('s0', DataType.FLOAT, [4], new Float32Array(4));
+    const body = new GraphBuilder({ opset: 17 });
+    const state = body.input('s', DataType.FLOAT, [4]);
+    const x = body.input('x_t', DataType.FLOAT, [4]);
+    const gain = body.initializer('scan.gain', DataType.FLOAT, [4], Float32Array.of(0.5, -1, 2, 0.25));
+    const [next] = body.node('Add', [state, body.node('Mul', [x, gain], {}, { name: 'scan_mul', outputs: ['scan_xg'] })[0]], {}, { name: 'scan_add', outputs: ['s_next'] });
+    body.output(next, DataType.FLOAT, [4]);
+    body.output(body.node('Identity', [next], {}, { name: 'scan_id', outputs: ['y_t'] })[0], DataType.FLOAT, [4]);
+    const [, ys] = g.node('Scan', [init, xs], { body: attr.graph(body), num_scan_inputs: 1 }, { name: 'Scan_0', outputs: ['s_final', 'ys'] });
+    g.output(ys, DataType.FLOAT, [5, 4]);
+    const m: ExporterModel = { name: 'scan', model: g.build(), probe: (seed) => ({ xs: { type: 'float32', data: seededValues(20, seed), dims: [5, 4] } }) };
+    const { model, report } = await hoistedEqual(m, [1, 2]);
+    expect(report).toEqual({ constants: 0, fromSubgraphs: 1, renamed: [] });
+    expect(model.initializerNames()).toEqual(['s0', 'scan.gain']);
+  });
+
   it('a body inside a body: a renamed weight is renamed in the nested body that reads it too', async () => {
     // then: its own `k`; else: a Constant `k` read by a nested If's branch (from two scopes out)
     const g = new GraphBuilder({ opset: 17 });
