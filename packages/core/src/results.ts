@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CompressReport, MetricResult } from './contracts.js';
+import type { HoistReport } from './onnx/hoist-weights.js';
 import type { Params } from './params.js';
 import { CORE_VERSION, RESULT_SCHEMA_VERSION } from './version.js';
 import { ErrorCodes, UserError } from './errors.js';
@@ -39,6 +40,8 @@ export interface CompressResult extends ResultBase {
   readonly kind: 'compress';
   readonly output: FileInfo;
   readonly steps: readonly CompressReport[];
+  /** weights found in Constant nodes or If/Loop/Scan bodies and made main-graph initializers before the first method (absent: none) */
+  readonly hoistedWeights?: HoistReport;
   readonly bitsPerWeight?: number;
   /** input file bytes / output file bytes (external data included) */
   readonly sizeRatio: number;

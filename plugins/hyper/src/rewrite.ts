@@ -14,10 +14,14 @@ import {
   DataType,
   ErrorCodes,
   UserError,
+  nothingQualifies,
   selectWeights,
+  skipItemOf,
+  skipSummaryLines,
   throwIfAborted,
   type OnnxModel,
   type RunContext,
+  type SkipItem,
   type TensorReport,
   type WeightCandidate,
 } from '@mc-kit/core';
@@ -131,12 +135,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     return false;
   });
   if (candidates.length === 0) {
-    const why = skipped.length ? `${skipped.length} float initializers, all skipped` : 'the model has no float initializers';
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: no weight qualifies (${why})`, {
-      hint: opts.include.length || opts.exclude.length
-        ? 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)'
-        : `hyper encodes float32 weights of MatMul, Gemm, Conv and Gather, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`,
-    });
+    throw nothingQualifies('hyper', skipped.map(skipItemOf), `hyper encodes float32 weights of MatMul, Gemm, Conv, ConvTranspose, Gather and LSTM/GRU/RNN, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`);
   }
   const t0 = performance.now();
   const costs = decodeCosts(model, opts.decodeTable);
@@ -151,6 +150,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   let shared = 0;
   let maeSum = 0;
   let encodedWeights = 0;
+  const keptFloat: SkipItem[] = [];
   candidates.forEach((c, i) => {
     throwIfAborted(ctx.signal);
     const e = encoded[i];
@@ -163,6 +163,7 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
       const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable);
       if (e.kind !== 'raw') tables.raw++;
       bits += 32 * N; // kept float32: counted, so bits per weight stays honest
+      keptFloat.push({ name: c.init.name, elements: N, reason, cause: e.kind === 'raw' ? (e.reason === 'mae-limit' ? 'MAE over --max-mae' : reason) : 'no decode table costs less than float32' });
       tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
       return;
     }
@@ -200,5 +201,6 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   notes.push(
     `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
   );
+  notes.push(...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'), ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'));
   return { tensors, notes, bitsPerWeight };
 }

@@ -15,7 +15,8 @@ export interface PruneTarget {
 
 export interface TargetChoice {
   readonly targets: PruneTarget[];
-  readonly skipped: { name: string; reason: string; dims: readonly number[]; elements: number; bytes: number }[];
+  /** `cause` and `hint` group the console summary (core skip-summary.ts); `reason` is this tensor's */
+  readonly skipped: { name: string; reason: string; cause?: string; hint?: string; dims: readonly number[]; elements: number; bytes: number }[];
 }
 
 const WEIGHT_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
@@ -46,7 +47,7 @@ export function outputLayerWeights(model: OnnxModel): Set<string> {
 
 export function chooseTargets(model: OnnxModel, opts: PruneOptions, dataAware: boolean): TargetChoice {
   const { candidates, skipped: rest } = selectWeights(model, opts);
-  const skipped: TargetChoice['skipped'] = rest.map((s) => ({ name: s.init.name, reason: s.reason, dims: s.init.dims, elements: s.init.elementCount, bytes: s.init.byteLength }));
+  const skipped: TargetChoice['skipped'] = rest.map((s) => ({ name: s.init.name, reason: s.reason, cause: s.cause, hint: s.hint, dims: s.init.dims, elements: s.init.elementCount, bytes: s.init.byteLength }));
   const heads = outputLayerWeights(model);
   const named = opts.include.length > 0; // a candidate that passed a non-empty --include was named by it
   const targets: PruneTarget[] = [];

@@ -3,6 +3,12 @@ import { formatBytes, formatNumber, table } from './table.js';
 
 export function renderCompress(r: CompressResult, resultPath?: string): string {
   const lines: string[] = [];
+  const h = r.hoistedWeights;
+  if (h) {
+    const moved = [h.constants && `${h.constants} from Constant nodes`, h.fromSubgraphs && `${h.fromSubgraphs} from If/Loop/Scan bodies`].filter(Boolean).join(' and ');
+    const renamed = h.renamed.length ? ` (renamed, as another value has the name: ${h.renamed.slice(0, 3).map((x) => `${x.from} in ${x.scope} -> ${x.to}`).join(', ')}${h.renamed.length > 3 ? `, and ${h.renamed.length - 3} more` : ''})` : '';
+    lines.push(`weights: ${moved} made main-graph initializers before the first method${renamed}`);
+  }
   for (const step of r.steps) {
     const changed = step.tensors.filter((t) => t.action !== 'skipped');
     const skipped = step.tensors.length - changed.length;

@@ -1,6 +1,7 @@
 /**
  * Which initializers a weight compressor (int8, int4, hyper, prune) rewrites (spec quantization.md
- * §1), and the reason for every float initializer it leaves alone. Only reads the graph.
+ * §1), and the reason for every float initializer it leaves alone. Only reads the graph. The weight
+ * slots of each op (MatMul, Gemm, Conv, ConvTranspose, Gather, LSTM/GRU/RNN) are in weight-roles.ts.
  *
  * A weight keeps its name: the DequantizeLinear that replaces it outputs that name, so every
  * consumer still reads it unchanged. A tensor is therefore quantized only when EVERY consumer uses it
@@ -9,8 +10,9 @@
  */
 import picomatch from 'picomatch';
 import type { ParamSpec } from '../params.js';
-import { DataType } from './dtypes.js';
+import { DataType, dataTypeName } from './dtypes.js';
 import type { Consumer, Initializer, NodeProto, OnnxModel } from './model.js';
+import { isBiasOrNormSlot, weightRole } from './weight-roles.js';
 
 /** The float element types a weight may have. */
 export type FloatType = 'float32' | 'float16' | 'bfloat16';
@@ -32,6 +34,8 @@ export interface Candidate {
   readonly init: Initializer;
   /** output-channel axis */
   readonly axis: number;
+  /** the axis one output sums over (MatMul's K, a Conv's input channels, an LSTM's input features): where int4 blocks run */
+  readonly reductionAxis: number;
   readonly floatType: FloatType;
   /** e.g. "MatMul input 1" */
   readonly role: string;
@@ -39,8 +43,21 @@ export interface Candidate {
 
 export interface Skipped {
   readonly init: Initializer;
+  /** this tensor's reason, naming the node that reads it */
   readonly reason: string;
+  /** the reason without this tensor's particulars, shared by every tensor skipped for it (skip-summary.ts groups by it; absent: `reason`) */
+  readonly cause?: string;
+  /** what the user can do, where anything helps */
+  readonly hint?: string;
 }
+
+/** A skip: `reason` for this tensor, `cause` for the summary line (the same text when nothing is tensor-specific). */
+interface Why {
+  readonly reason: string;
+  readonly cause: string;
+  readonly hint?: string;
+}
+const why = (reason: string, cause = reason, hint?: string): Why => ({ reason, cause, ...(hint === undefined ? {} : { hint }) });
 
 const FLOAT_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
   [DataType.FLOAT, 'float32'],
@@ -48,56 +65,7 @@ const FLOAT_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
   [DataType.BFLOAT16, 'bfloat16'],
 ]);
 
-function intAttr(node: NodeProto, name: string, fallback: number): number {
-  const a = node.attribute?.find((x) => x.name === name);
-  return a?.i === undefined || a.i === null ? fallback : Number(a.i);
-}
-
 const where = (c: Consumer) => `${c.node.opType} input ${c.inputIndex}${c.node.name ? ` (${c.node.name})` : ''}`;
-
-/** The output-channel axis when `c` reads the tensor as a weight, else undefined. */
-function weightAxis(c: Consumer, rank: number): number | undefined {
-  const domain = c.node.domain ?? '';
-  if (domain !== '' && domain !== 'ai.onnx') return undefined;
-  switch (c.node.opType) {
-    case 'MatMul': // [..., K, N]: N output features
-      return c.inputIndex === 1 ? rank - 1 : undefined;
-    case 'Gemm': // B is [K, N], or [N, K] with transB=1
-      return c.inputIndex === 1 ? (intAttr(c.node, 'transB', 0) ? 0 : 1) : undefined;
-    case 'Conv': // [M, C/group, k...]: M output channels
-      return c.inputIndex === 1 ? 0 : undefined;
-    case 'Gather': // an embedding table [vocab, dim]: one scale per row (token)
-      return c.inputIndex === 0 ? 0 : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Where a rank-1 tensor read by `c` is a learned parameter: a bias (Conv, ConvTranspose, Gemm C,
- * an Add after a MatMul), a norm's scale or shift (LayerNormalization, the scale and B of
- * BatchNormalization / InstanceNormalization, a decomposed norm's Mul and Add).
- */
-function isVectorParameter(c: Consumer): boolean {
-  const domain = c.node.domain ?? '';
-  if (domain !== '' && domain !== 'ai.onnx') return false;
-  switch (c.node.opType) {
-    case 'Conv':
-    case 'ConvTranspose':
-    case 'Gemm':
-      return c.inputIndex === 2;
-    case 'LayerNormalization':
-    case 'InstanceNormalization':
-      return c.inputIndex === 1 || c.inputIndex === 2;
-    case 'BatchNormalization': // inputs 3 and 4 are the running mean and variance: buffers
-      return c.inputIndex === 1 || c.inputIndex === 2;
-    case 'Add':
-    case 'Mul':
-      return true;
-    default:
-      return false;
-  }
-}
 
 /** Compiled once per run: a model can have thousands of initializers. */
 interface Globs {
@@ -131,50 +99,61 @@ function consumerIndex(nodes: readonly NodeProto[], into = new Map<string, Consu
   return into;
 }
 
-/** Decide for one float initializer: a Candidate, or a skip reason. */
-function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number, vectors: boolean): Candidate | string {
-  if (outputs.has(init.name)) return 'also a graph output';
+/** Decide for one float initializer: a Candidate, or why not. */
+function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number, vectors: boolean): Candidate | Why {
+  if (outputs.has(init.name)) return why('also a graph output');
   const consumers = readers.get(init.name) ?? [];
-  if (consumers.length === 0) return 'not consumed by any node';
+  if (consumers.length === 0) return why('not read by any node');
   const rank = init.dims.length;
   if (vectors && rank === 1) return decideVector(init, consumers, floatType, globs, minSize);
-  const axes = consumers.map((c) => weightAxis(c, rank));
-  const other = consumers.find((_, i) => axes[i] === undefined);
+  const roles = consumers.map((c) => weightRole(c, rank));
+  const other = consumers.find((_, i) => roles[i] === undefined);
   if (other) {
-    return axes.every((a) => a === undefined)
-      ? `not a weight input (feeds ${where(other)})`
-      : `also consumed by ${where(other)}, which is not a weight input`;
+    return roles.every((r) => r === undefined)
+      ? why(`not a weight input (feeds ${where(other)})`, `not a weight input (read by ${other.node.opType})`)
+      : why(`also consumed by ${where(other)}, which is not a weight input`, `read as a weight and also as data (by ${other.node.opType})`);
   }
-  if (rank < 2) return `rank-${rank} tensor (bias or norm)`;
-  if (new Set(axes).size > 1) return `consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`;
-  if (floatType === undefined) return `${DataType[init.dataType]} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`;
-  return filtered(init, consumers, floatType, globs, minSize) ?? { init, axis: axes[0] as number, floatType, role: where(consumers[0]) };
+  if (rank < 2) return why(`rank-${rank} tensor (a bias, norm parameter or lookup vector, not a weight matrix)`);
+  if (new Set(roles.map((r) => r?.axis)).size > 1) {
+    return why(`consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`, 'its readers disagree on the output-channel axis');
+  }
+  if (floatType === undefined) {
+    const type = dataTypeName(init.dataType);
+    return why(`${type} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`, `${type} weights are not supported`, 'export the model in float32 (DequantizeLinear outputs float32, float16 or bfloat16)');
+  }
+  const role = roles[0]!;
+  return filtered(init, consumers, globs, minSize) ?? { init, axis: role.axis, reductionAxis: role.reductionAxis, floatType, role: where(consumers[0]) };
 }
 
-/** The user's filters (globs on the tensor's and its readers' names, the size floor): a skip reason or undefined. */
-function filtered(init: Initializer, consumers: readonly Consumer[], floatType: FloatType, globs: Globs, minSize: number): string | undefined {
+/** The user's filters (globs on the tensor's and its readers' names, the size floor): why it is left out, or undefined. */
+function filtered(init: Initializer, consumers: readonly Consumer[], globs: Globs, minSize: number): Why | undefined {
   const names = [init.name, ...consumers.map((c) => c.node.name ?? '').filter((n) => n !== '')];
   const excludedBy = firstMatch(globs.exclude, names);
-  if (excludedBy !== undefined) return `excluded by --exclude ${excludedBy}`;
+  if (excludedBy !== undefined) return why(`excluded by --exclude ${excludedBy}`, 'excluded by --exclude');
   if (globs.include.length > 0 && firstMatch(globs.include, names) === undefined) {
-    return `not matched by --include ${globs.include.map(([g]) => g).join(',')}`;
+    const patterns = globs.include.map(([g]) => g).join(',');
+    return why(`not matched by --include ${patterns}`, `not matched by --include ${patterns}`, 'compare the patterns with the weight and node names (`mc inspect --json` lists every weight)');
   }
-  if (init.elementCount < minSize) return `${init.elementCount} elements < --min-size ${minSize}`;
+  if (init.elementCount < minSize) {
+    return why(`${init.elementCount} elements < --min-size ${minSize}`, `fewer than --min-size ${minSize} elements`, `lower --min-size (now ${minSize}) to take them`);
+  }
   return undefined;
 }
 
 /** A rank-1 tensor under SelectOptions.vectors: a Candidate (axis 0) when every reader uses it as a parameter. */
-function decideVector(init: Initializer, consumers: readonly Consumer[], floatType: FloatType | undefined, globs: Globs, minSize: number): Candidate | string {
-  const other = consumers.find((c) => !isVectorParameter(c));
-  if (other) return `rank-1 tensor read by ${where(other)}, not as a bias or norm parameter`;
-  if (floatType === undefined) return `${DataType[init.dataType]} tensors are not supported`;
-  return filtered(init, consumers, floatType, globs, minSize) ?? { init, axis: 0, floatType, role: where(consumers[0]) };
+function decideVector(init: Initializer, consumers: readonly Consumer[], floatType: FloatType | undefined, globs: Globs, minSize: number): Candidate | Why {
+  const other = consumers.find((c) => !isBiasOrNormSlot(c));
+  if (other) return why(`rank-1 tensor read by ${where(other)}, not as a bias or norm parameter`, `rank-1 tensor not read as a bias or norm parameter (by ${other.node.opType})`);
+  if (floatType === undefined) return why(`${dataTypeName(init.dataType)} tensors are not supported`);
+  return filtered(init, consumers, globs, minSize) ?? { init, axis: 0, reductionAxis: 0, floatType, role: where(consumers[0]) };
 }
 
 /** Every float initializer in the graph, split into what to quantize and what to leave (with why). */
 export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidates: Candidate[]; skipped: Skipped[] } {
   // A graph input that is also an initializer (keep_initializers_as_inputs, IR < 4) is a weight with
   // an overridable default; removeInitializer drops its input entry, as onnxruntime's quantizer does.
+  // Weights held in Constant nodes or subgraphs are made initializers first (hoist-weights.ts, run
+  // by compressModel), so they are seen here like any other.
   const outputs = new Set(model.outputs.map((v) => v.name ?? ''));
   const globs: Globs = { include: compile(opts.include), exclude: compile(opts.exclude) };
   const readers = consumerIndex(model.nodes);
@@ -186,8 +165,8 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
     const floatType = FLOAT_TYPES.get(init.dataType);
     if (floatType === undefined && init.dataType !== DataType.DOUBLE) continue; // ints, bools: not weights
     const d = decide(readers, init, floatType, outputs, globs, opts.minSize, opts.vectors ?? false);
-    if (typeof d === 'string') skipped.push({ init, reason: d });
-    else candidates.push(d);
+    if ('init' in d) candidates.push(d);
+    else skipped.push({ init, ...d });
   }
   return { candidates, skipped };
 }

@@ -1,6 +1,6 @@
 /**
  * compress: resolve every method first (so a typo fails before any work), validate params, load,
- * run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
+ * make every float weight a main-graph initializer (hoist-weights.ts), run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
  * and describe the result. Nothing is written when any step fails.
  */
 import { statSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
 import { isSelfReference } from '../onnx/defer-raw-data.js';
+import { hoistWeights } from '../onnx/hoist-weights.js';
 import { OnnxModel } from '../onnx/model.js';
 import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
@@ -72,6 +73,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
 
   const model = await OnnxModel.load(source.path);
   const sourceSha = await sha256File(source.path);
+  // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
+  const hoisted = hoistWeights(model);
   const tLoad = performance.now();
   const steps: CompressReport[] = [];
   for (const { compressor, params } of plan) {
@@ -92,6 +95,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
     model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
     output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
     steps,
+    ...(hoisted.constants + hoisted.fromSubgraphs > 0 ? { hoistedWeights: hoisted } : {}),
     bitsPerWeight,
     sizeRatio: inputBytes / written.bytes,
     seed: request.seed,

@@ -27,7 +27,8 @@ export type TypedAttr =
   | { readonly type: 'ints' | 'floats'; readonly value: readonly number[] }
   | { readonly type: 'string'; readonly value: string }
   | { readonly type: 'strings'; readonly value: readonly string[] }
-  | { readonly type: 'tensor'; readonly value: onnx.ITensorProto };
+  | { readonly type: 'tensor'; readonly value: onnx.ITensorProto }
+  | { readonly type: 'graph'; readonly value: onnx.IGraphProto };
 
 /** Bare numbers are ints when integral, else floats (arrays likewise); use `attr.float(1)` to force. */
 export type AttrValue = number | string | readonly number[] | readonly string[] | TypedAttr;
@@ -43,6 +44,8 @@ export const attr = {
     type: 'tensor',
     value: makeTensor('', dataType, dims, data),
   }),
+  /** A body (If branch, Loop/Scan body) built by another GraphBuilder; see GraphBuilderOptions.outerScope. */
+  graph: (body: GraphBuilder): TypedAttr => ({ type: 'graph', value: body.toGraph() }),
 };
 
 export interface GraphBuilderOptions {
@@ -53,6 +56,12 @@ export interface GraphBuilderOptions {
   /** Other opset imports, e.g. { 'com.microsoft': 1 }. */
   opsets?: Record<string, number>;
   name?: string;
+  /**
+   * For a body (If branch, Loop/Scan body): names of the enclosing graph that its nodes may read
+   * (ONNX outer-scope reads). Value names must stay unique across scopes: name a body's nodes and
+   * outputs by hand where the generated ones (`MatMul_0_out`) could repeat an outer name.
+   */
+  outerScope?: readonly string[];
 }
 
 export interface NodeOptions {
@@ -91,6 +100,7 @@ export class GraphBuilder {
     this.graph.name = options.name ?? 'graph';
     this.opsets.set('', options.opset ?? 17);
     for (const [domain, version] of Object.entries(options.opsets ?? {})) this.opsets.set(domain, version);
+    for (const name of options.outerScope ?? []) this.claim(name, true);
   }
 
   input(name: string, dataType: DataType, shape: readonly Dim[]): string {
@@ -192,6 +202,11 @@ export class GraphBuilder {
     })[0];
   }
 
+  /** The graph alone, for attr.graph (shared with the builder, as toProto's). */
+  toGraph(): onnx.IGraphProto {
+    return this.graph;
+  }
+
   /** The ModelProto as a plain object; it shares the builder's graph (build() or toBytes() for a snapshot). */
   toProto(): onnx.IModelProto {
     return {
@@ -256,5 +271,6 @@ function toAttribute(name: string, value: AttrValue): onnx.IAttributeProto {
     case 'string': return { name, type: A.STRING, s: utf8(typed.value) };
     case 'strings': return { name, type: A.STRINGS, strings: typed.value.map(utf8) };
     case 'tensor': return { name, type: A.TENSOR, t: typed.value };
+    case 'graph': return { name, type: A.GRAPH, g: typed.value };
   }
 }

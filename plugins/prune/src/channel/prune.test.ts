@@ -144,4 +144,33 @@ describe('channel pruning', () => {
     await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({ code: ErrorCodes.NOTHING_TO_COMPRESS, message: expect.stringMatching(/no Conv/) });
     await expect(new PruneCompressor().compress(skipConcatNet(), params({ ratio: '1' }), ctx())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/every output channel/) });
   });
+
+  it('says why no Conv can lose channels: grouped ones, and weights computed at run time (after int8), not "grouped weights" for all', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, [1, 4, 4, 4]);
+    // a plain Conv whose weight a DequantizeLinear computes (what int8 leaves), and a depthwise one
+    const [w] = g.node('DequantizeLinear', [g.initializer('a_q', DataType.INT8, [4, 4, 1, 1], new Int8Array(16).fill(3)), g.initializer('a_scale', DataType.FLOAT, [], Float32Array.of(0.1))]);
+    const dw = g.conv(g.conv(x, w), g.initializer('dw.weight', DataType.FLOAT, [4, 1, 3, 3], seq(36)), undefined, { group: 4, pads: [1, 1, 1, 1] });
+    g.output(dw, DataType.FLOAT);
+    await expect(new PruneCompressor().compress(g.build(), params({ ratio: '0.5' }), ctx())).rejects.toMatchObject({
+      code: ErrorCodes.NOTHING_TO_COMPRESS,
+      hint: '1 Conv: weight computed at run time, not stored in the model; 1 Conv: grouped or depthwise (group > 1): mc prunes the Conv before them, not their own channels',
+    });
+  });
+
+  it('a model whose Convs all sit in an If branch: says so, and points at --algo magnitude', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const branch = (name: string) => {
+      const b = new GraphBuilder({ opset: 17, outerScope: [x] });
+      b.output(b.node('Conv', [x, b.initializer(`${name}.weight`, DataType.FLOAT, [2, 2, 1, 1], seq(4))], {}, { name: `${name}_conv`, outputs: [`${name}_y`] })[0], DataType.FLOAT);
+      return attr.graph(b);
+    };
+    g.output(g.node('If', [g.initializer('c', DataType.BOOL, [], Uint8Array.of(1))], { then_branch: branch('t'), else_branch: branch('e') })[0], DataType.FLOAT);
+    await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({
+      code: ErrorCodes.NOTHING_TO_COMPRESS,
+      message: '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
+      hint: 'use --algo magnitude, which prunes weights wherever they are',
+    });
+  });
 });

@@ -8,7 +8,7 @@
  * All decisions are taken before the graph is edited; an unresolvable dependency refuses with the
  * node's name. The result is loaded in onnxruntime and its output shapes compared before returning.
  */
-import { ErrorCodes, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
 import picomatch from 'picomatch';
 import type { PruneOptions } from '../options.js';
 import type { PruneTensorReport } from '../report.js';
@@ -34,8 +34,13 @@ function selected(weight: string, node: NodeProto, opts: PruneOptions, elements:
   const ex = hit(opts.exclude);
   if (ex) return `excluded by --exclude ${ex}`;
   if (opts.include.length && !hit(opts.include)) return `not matched by --include ${opts.include.join(',')}`;
-  if (elements < opts.minSize) return `${elements} elements < --min-size ${opts.minSize}`;
+  if (elements < opts.minSize) return `fewer than --min-size ${opts.minSize} elements`;
   return undefined;
+}
+
+/** The kept Convs' weights, for core's per-reason summary. */
+function keptItems(model: OnnxModel, g: ChannelGraph, kept: ReadonlyMap<number, { reason: string; cause: string }>): SkipItem[] {
+  return [...kept].map(([i, k]) => ({ name: g.producers[i].weight, elements: model.getInitializer(g.producers[i].weight)?.elementCount ?? 0, ...k }));
 }
 
 /** Per coupled group: its members, and why it is kept (or the channels to remove). */
@@ -46,14 +51,14 @@ function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
     groups.set(r, [...(groups.get(r) ?? []), i]);
   });
   const removed = new Map<number, number[]>(); // producer -> removed output channels
-  const kept = new Map<number, string>(); // producer -> reason
+  const kept = new Map<number, { reason: string; cause: string }>(); // producer -> its reason, and the one its group is summed under
   for (const members of groups.values()) {
     const names = members.map((m) => g.producers[m].weight).join(', ');
     const why =
       members.map((m) => g.blocked.get(m)).find(Boolean) ??
       members.map((m) => selected(g.producers[m].weight, g.producers[m].node, opts, model.getInitializer(g.producers[m].weight)!.elementCount)).find(Boolean);
     if (why) {
-      for (const m of members) kept.set(m, members.length > 1 ? `${why} (coupled with ${names})` : why);
+      for (const m of members) kept.set(m, { reason: members.length > 1 ? `${why} (coupled with ${names})` : why, cause: why });
       continue;
     }
     const stuck = members.find((m) => g.unresolved.has(m));
@@ -66,7 +71,7 @@ function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
     const C = g.producers[members[0]].channels;
     const count = Math.floor(opts.ratio * C + 1e-9);
     if (count === 0) {
-      for (const m of members) kept.set(m, `${C} channels: --ratio ${opts.ratio} removes none`);
+      for (const m of members) kept.set(m, { reason: `${C} channels: --ratio ${opts.ratio} removes none`, cause: `too few channels for --ratio ${opts.ratio} to remove one` });
       continue;
     }
     const score = new Float64Array(C);
@@ -144,17 +149,41 @@ function positionsOf(node: NodeProto | undefined, shapes: Map<string, readonly n
   return d ? d.slice(2).reduce((a, b) => a * b, 1) : undefined;
 }
 
+const isConv = (n: NodeProto) => n.opType === 'Conv' || n.opType === 'ConvTranspose';
+
+/** Whether a Conv sits in an If/Loop/Scan body under `nodes`. */
+function convInBodies(nodes: readonly NodeProto[]): boolean {
+  return nodes.some((n) => (n.attribute ?? []).some((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])].some((g) => (g.node ?? []).some(isConv) || convInBodies(g.node ?? []))));
+}
+
+/** Why no Conv of the main graph is one mc can prune, counted per reason (the refusal's hint). */
+function whyNoProducer(model: OnnxModel): string {
+  const reasons = new Map<string, number>();
+  for (const n of model.nodes.filter(isConv)) {
+    const why =
+      (n.domain ?? '') !== '' && n.domain !== 'ai.onnx' ? `in domain ${n.domain}`
+      : !model.getInitializer(n.input?.[1] ?? '') ? 'weight computed at run time, not stored in the model'
+      : attrInt(n, 'group', 1) !== 1 ? 'grouped or depthwise (group > 1): mc prunes the Conv before them, not their own channels'
+      : 'not reached';
+    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+  }
+  return [...reasons].map(([why, n]) => `${n} Conv${n === 1 ? '' : 's'}: ${why}`).join('; ');
+}
+
 export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[] }> {
-  const hasConv = model.nodes.some((n) => n.opType === 'Conv' || n.opType === 'ConvTranspose');
-  if (!hasConv) throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', { hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights' });
+  if (!model.nodes.some(isConv)) {
+    throw convInBodies(model.nodes)
+      ? new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow', { hint: 'use --algo magnitude, which prunes weights wherever they are' })
+      : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', { hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights' });
+  }
   const task = ctx.progress.start('prune channel');
   const g = analyzeChannels(model);
   const { removed, kept } = planGroups(model, g, opts);
   if (removed.size === 0) {
     task.fail();
-    const first = [...kept.entries()][0];
+    const why = groupSkips(keptItems(model, g, kept)).map((k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`);
     throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`, {
-      hint: first ? `e.g. ${g.producers[first[0]].weight}: ${first[1]}` : 'the Convs have grouped weights mc does not prune',
+      hint: why.length ? why.join('; ') : whyNoProducer(model),
     });
   }
   const { slices, groups } = planSlices(model, g, removed);
@@ -197,9 +226,9 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   }
   // Shapes recorded for intermediate tensors are stale now; onnxruntime infers them again.
   if (model.proto.graph?.valueInfo) model.proto.graph.valueInfo = [];
-  for (const [i, why] of kept) {
+  for (const [i, { reason }] of kept) {
     const w = model.getInitializer(g.producers[i].weight)!;
-    tensors.push({ name: w.name, action: 'skipped', reason: why, shape: [...w.dims], elements: w.elementCount, bytesBefore: w.byteLength, bytesAfter: w.byteLength });
+    tensors.push({ name: w.name, action: 'skipped', reason, shape: [...w.dims], elements: w.elementCount, bytesBefore: w.byteLength, bytesAfter: w.byteLength });
   }
   await verifyRuns(model, shapes, ctx);
   const paramsAfter = model.parameterCount();
@@ -209,6 +238,7 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
     `channel pruning (L1 norm of each output filter, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
       (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
+    ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),
   ];
   return { tensors, notes };
 }

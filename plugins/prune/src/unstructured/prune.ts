@@ -11,7 +11,9 @@ import {
   captureActivations,
   ErrorCodes,
   findMatMulTargets,
+  nothingQualifies,
   planStages,
+  skipSummaryLines,
   throwIfAborted,
   UserError,
   type ActivationStats,
@@ -31,6 +33,8 @@ export interface UnstructuredResult {
   readonly tensors: PruneTensorReport[];
   readonly notes: string[];
 }
+
+const PRUNE_SCOPE_HINT = 'magnitude pruning takes float weights read by MatMul, Gemm and Conv nodes (wanda and sparsegpt: MatMul and Gemm); this model has none it can take';
 
 /** Input features K of a target (the view's columns). */
 const inputsOf = (t: PruneTarget) => t.candidate.init.elementCount / t.candidate.init.dims[t.candidate.axis];
@@ -99,11 +103,7 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
     });
   }
   const { targets, skipped } = chooseTargets(model, opts, dataAware);
-  if (targets.length === 0) {
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `prune: no weight qualifies (${skipped.length} float initializers, all skipped)`, {
-      hint: skipped.length ? `e.g. ${skipped[0].name}: ${skipped[0].reason}` : 'the model has no float initializers',
-    });
-  }
+  if (targets.length === 0) throw nothingQualifies('prune', skipped, PRUNE_SCOPE_HINT);
   checkTargets(targets, opts);
 
   const byName = new Map(targets.map((t) => [t.candidate.init.name, t]));
@@ -163,6 +163,7 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
     const mean = errs.reduce((n, r) => n + (r.outputError ?? 0), 0) / Math.max(1, errs.length);
     notes.push(`layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`);
   }
+  notes.push(...skipSummaryLines(skipped, 'left dense'));
   notes.push('zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)');
   return { tensors, notes };
 }

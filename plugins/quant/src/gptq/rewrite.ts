@@ -15,7 +15,10 @@ import {
   hessianOf,
   mergeStats,
   planStages,
+  nothingQualifies,
   selectWeights,
+  skipItemOf,
+  skipSummaryLines,
   throwIfAborted,
   UserError,
   type ActivationStats,
@@ -60,12 +63,7 @@ interface Solved {
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });
 
-function nothingHint(skipped: readonly SkippedWeight[], opts: GptqWeightOptions): string {
-  const small = skipped.filter((s) => s.reason.includes('--min-size')).map((s) => s.init.elementCount);
-  if (small.length > 0) return `the largest weight skipped for size has ${Math.max(...small)} elements: lower --min-size (now ${opts.minSize})`;
-  if (opts.include.length > 0 || opts.exclude.length > 0) return 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)';
-  return 'gptq quantizes 2-D float weights read by MatMul nodes (linear layers); for Conv, Gemm or embeddings use --method int4 or int8';
-}
+const GPTQ_SCOPE_HINT = 'gptq quantizes 2-D float weights read by MatMul nodes (linear layers); for Conv, Gemm or embeddings use --method int4 or int8';
 
 /** The plans GPTQ takes (2-D MatMul weights, float32/float16), and skips with reasons for the rest. */
 function selectTargets(model: OnnxModel, opts: GptqWeightOptions): { plans: Plan[]; skipped: SkippedWeight[] } {
@@ -75,7 +73,7 @@ function selectTargets(model: OnnxModel, opts: GptqWeightOptions): { plans: Plan
   const mine: Plan[] = [];
   for (const p of plans) {
     if (p.encoding === 'MatMulNBits') mine.push(p);
-    else all.push({ init: p.c.init, reason: `not a MatMul weight (${p.c.role}): GPTQ needs a linear layer's input; chain --method int4 or int8 to quantize it` });
+    else all.push({ init: p.c.init, reason: `not a MatMul weight (${p.c.role}): GPTQ needs a linear layer's input; chain --method int4 or int8 to quantize it`, cause: 'not a 2-D MatMul weight (GPTQ needs a linear layer\'s input)', hint: 'chain --method int4 or int8 to quantize them' });
   }
   return { plans: mine, skipped: all };
 }
@@ -139,8 +137,7 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { plans, skipped } = selectTargets(model, opts);
   if (plans.length === 0) {
-    const why = skipped.length ? `${skipped.length} float initializers, all skipped` : 'the model has no float initializers';
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `gptq: no weight qualifies (${why})`, { hint: nothingHint(skipped, opts) });
+    throw nothingQualifies('gptq', skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
   }
   const calibration: CalibrationSource | undefined = ctx.calibration;
   if (!calibration) {
@@ -211,6 +208,7 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
       ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
     `calibration: ${info.samples} windows of ${info.seqlen} tokens from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`,
+    ...skipSummaryLines(skipped.map(skipItemOf), 'left float'),
     grown.length ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${s.result.dampUsed})`).join(', ')}: H was not positive definite at --damp ${opts.damp}` : undefined,
   ].filter((n): n is string => n !== undefined);
   return { tensors, notes, bitsPerWeight };

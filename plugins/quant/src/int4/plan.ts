@@ -54,11 +54,13 @@ const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 /**
  * Blocks run along the reduction axis: K of a MatMul weight [..., K, N] or of a Gemm weight (either
  * orientation), the embedding dimension of a Gather table [V, D]. A Conv weight [M, C, k...] reduces
- * over C·k..., so it is stored as [M, C·k...] and a Reshape gives back its shape.
+ * over C·k..., so it is stored as [M, C·k...] and a Reshape gives back its shape. Where the reduction
+ * axis is not the one before the output axis (LSTM/GRU/RNN W and R [dirs, gates·hidden, input]:
+ * outputs on 1, sums over 2), the candidate's reductionAxis says so.
  */
-export function blockedForm(dims: readonly number[], outputAxis: number): { storedDims: number[]; blockAxis: number; layout: BlockLayout } {
+export function blockedForm(dims: readonly number[], outputAxis: number, reductionAxis = outputAxis - 1): { storedDims: number[]; blockAxis: number; layout: BlockLayout } {
   const storedDims = dims.length > 2 && outputAxis === 0 ? [dims[0], prod(dims.slice(1))] : [...dims];
-  const blockAxis = outputAxis === 0 ? 1 : outputAxis - 1;
+  const blockAxis = outputAxis === 0 ? 1 : reductionAxis;
   const layout = { outer: prod(storedDims.slice(0, blockAxis)), dim: storedDims[blockAxis], inner: prod(storedDims.slice(blockAxis + 1)) };
   return { storedDims, blockAxis, layout };
 }
@@ -102,7 +104,7 @@ export function planEncodings(model: OnnxModel, candidates: readonly Candidate[]
   for (const c of candidates) {
     const consumers = readers.get(c.init.name) ?? [];
     const dims = c.init.dims;
-    const form = blockedForm(dims, c.axis);
+    const form = blockedForm(dims, c.axis, c.reductionAxis);
     if (dims.length === 2 && !nested.has(c.init.name) && consumers.length > 0 && consumers.every(isMatMulWeight) && ORT_CPU_INT4.MatMulNBits.includes(c.floatType)) {
       const layout = { outer: 1, dim: dims[0], inner: dims[1] };
       plans.push({ c, encoding: 'MatMulNBits', matmuls: consumers.map((x) => x.node), storedDims: [...dims], blockAxis: 0, layout });

@@ -140,6 +140,22 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     expect(model.getInitializer('emb_scales')!.dims).toEqual([100, 1]);
     await compareWithReference(original, model, TIED_INPUT);
   });
+
+  it('LSTM W and R [dirs, 4·hidden, input]: blocks run along the input features (axis 2), not the directions', async () => {
+    const build = () => {
+      const g = new GraphBuilder({ opset: 21, irVersion: 10 });
+      const seq = g.input('seq', DataType.FLOAT, [3, 2, 64]);
+      const w = (name: string, seed: number) => g.initializer(name, DataType.FLOAT, [1, 256, 64], seededWeights(16384, seed, 0.1));
+      g.output(g.node('LSTM', [seq, w('W', 81), w('R', 82)], { hidden_size: 64 })[0], DataType.FLOAT);
+      return g.build();
+    };
+    const model = build();
+    const result = await quantizeInt4Weights(model, opts(), testContext());
+    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 2, block_size: 32 }, { axis: 2, block_size: 32 }]);
+    expect(model.getInitializer('W_scales')!.dims).toEqual([1, 256, 2]);
+    expect(result.bitsPerWeight).toBe(5); // 64 inputs = 2 blocks of 32 per gate row: 4 + 32/32 bits
+    await compareWithReference(build(), model, { seq: { type: 'float32', data: seededWeights(384, 83), dims: [3, 2, 64] } });
+  });
 });
 
 describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
@@ -156,7 +172,7 @@ describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
     const t = byName(result.tensors);
     expect([t.m.action, t.e.action]).toEqual(['int4', 'int8']);
     expect(t.e.reason).toMatch(/int8 fallback: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked/);
-    expect(result.notes.join('\n')).toMatch(/e: int8 per channel instead of int4/);
+    expect(result.notes).toContain('1 tensor (2,048 elements) quantized to int8 per channel instead of int4: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked (e)');
     expect(model.opset('')).toBe(17);
     expect(model.getInitializer('e_q8')!.dataType).toBe(DataType.INT8);
     expect(t.e.bitsPerWeight).toBeCloseTo(8 + 40 / 32, 12); // 64 channels of 32: int8 codes, float32 scale, int8 zero point
@@ -190,12 +206,24 @@ describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
 });
 
 describe('int4 bad input', () => {
+  it('nothing qualifies because of the opset: the hint names the opset, not --min-size (issue 16)', async () => {
+    const g = new GraphBuilder({ opset: 11 });
+    const x = g.input('x', DataType.FLOAT, [2, 4]);
+    const small = g.initializer('small', DataType.FLOAT, [4, 32], seededWeights(128, 96)); // under --min-size
+    const e = g.initializer('e', DataType.FLOAT, [64, 32], seededWeights(2048, 95)); // a Gemm weight: no int4 form at opset 11 with Softmax
+    g.output(g.gemm(g.node('Softmax', [g.matMul(x, small)])[0], e, undefined, { transB: 1 }), DataType.FLOAT);
+    const err = await expectUserError(quantizeInt4Weights(g.build(), opts(), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    expect(err.message).toMatch(/^int4: no weight qualifies \(2 float tensors skipped; the largest, e with 2,048 elements: no int4 form/);
+    expect(err.hint).toMatch(/^the graph's opset is the cause, not the weights: re-export the model at opset 21/);
+  });
+
   it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
     const model = matmuls();
     const before = model.toBytes();
     const e = await expectUserError(quantizeInt4Weights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
     expect(e.message).toMatch(/int4: no weight qualifies/);
-    expect(e.hint).toMatch(/19200 elements: lower --min-size/);
+    expect(e.message).toMatch(/with 19,200 elements: fewer than --min-size 100000 elements\)$/);
+    expect(e.hint).toBe('lower --min-size (now 100000) to take them');
     expect(model.toBytes()).toEqual(before);
   });
 

@@ -26,7 +26,7 @@ import {
 import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
 import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
-import { selectWeights, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
+import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
 import { MS_DOMAIN } from '../nbits-groups.js';
 import { quantizeInt4 } from './fast.js';
 import { quantizeInt4WasmNibbles, releaseWasmRtn, wasmRtnApplies } from './wasm/rtn.js';
@@ -146,23 +146,17 @@ function storedBitsOf(e: Encoded): number {
   return 8 * e.codes.length + FLOAT_BITS[e.q.scaleType] * e.scales.length + 8 * (e.zeroPoints?.length ?? 0); // packed bytes
 }
 
-function nothingHint(skipped: readonly Skipped[], opts: Int4Options): string {
-  const small = skipped.filter((s) => s.reason.includes('--min-size')).map((s) => s.init.elementCount);
-  if (small.length > 0) return `the largest weight skipped for size has ${Math.max(...small)} elements: lower --min-size (now ${opts.minSize})`;
-  if (opts.include.length > 0 || opts.exclude.length > 0) return 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)';
-  return 'int4 quantizes float weights of MatMul (as MatMulNBits), Gemm, Conv and Gather (embedding) nodes; this model has none it can take';
-}
+const OPSET_HINT = `the graph's opset is the cause, not the weights: re-export the model at opset ${BLOCKED_DQ_OPSET}, or convert it first (mc convert MODEL --opset ${BLOCKED_DQ_OPSET} --out ...)`;
+const INT4_SCOPE_HINT = 'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /** Quantize the selected weights of `model` in place. */
 export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, ctx: RunContext): Promise<Int4Result> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { candidates, skipped } = selectWeights(model, opts);
   const { plans, skips } = planEncodings(model, candidates);
-  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
-  if (plans.length === 0) {
-    const why = allSkipped.length ? `${allSkipped.length} float initializers, all skipped` : 'the model has no float initializers';
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int4: no weight qualifies (${why})`, { hint: nothingHint(allSkipped, opts) });
-  }
+  // plan.ts skips a weight only where the opset stands in the way of every form: say so in the hint
+  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason, hint: OPSET_HINT }))];
+  if (plans.length === 0) throw nothingQualifies('int4', allSkipped.map(skipItemOf), INT4_SCOPE_HINT);
 
   const task = ctx.progress.start('int4', plans.length);
   const encoded: Encoded[] = [];
@@ -200,7 +194,6 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
     const stored = storedBitsOf(e);
     if (e.kind === 'int8') {
       applyInt8(model, p.c, e.q, '_q8');
-      notes.push(`${p.c.init.name}: int8 per channel instead of int4 (${p.fallback})`);
     } else if (e.kind === 'MatMulNBits') {
       applyNBits(model, p, e, opts.accuracyLevel);
       blocks += e.t.scales.length;
@@ -239,5 +232,8 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
       `${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     opts.searchScale ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1` : 'clip search: not used',
   );
+  // One line per reason, not per tensor (a conv net at an old opset has dozens of each).
+  const fellBack = plans.filter((p) => p.encoding === 'int8').map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
+  notes.push(...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'), ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }

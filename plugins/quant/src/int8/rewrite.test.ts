@@ -120,7 +120,8 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
     const model = mlp();
     const before = model.toBytes();
     const e = await expectUserError(quantizeWeights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
-    expect(e.hint).toMatch(/2560 elements: lower --min-size/);
+    expect(e.message).toMatch(/the largest, w2 with 2,560 elements: fewer than --min-size 100000 elements\)$/);
+    expect(e.hint).toBe('lower --min-size (now 100000) to take them');
     expect(model.toBytes()).toEqual(before);
   });
 

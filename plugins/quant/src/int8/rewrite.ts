@@ -20,7 +20,7 @@ import {
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
 import { ensureOpset, MIN_IR_VERSION } from './opset.js';
-import { selectWeights, type WeightCandidate as Candidate, type SelectOptions } from '@mc-kit/core';
+import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type WeightCandidate as Candidate, type SelectOptions } from '@mc-kit/core';
 
 export type Granularity = 'channel' | 'tensor';
 
@@ -64,12 +64,8 @@ function quantizeCandidate(c: Candidate, opts: Int8Options): QuantizedTensor {
   });
 }
 
-function nothingHint(skipped: ReturnType<typeof selectWeights>['skipped'], opts: Int8Options): string {
-  const small = skipped.filter((s) => s.reason.includes('--min-size')).map((s) => s.init.elementCount);
-  if (small.length > 0) return `the largest weight skipped for size has ${Math.max(...small)} elements: lower --min-size (now ${opts.minSize})`;
-  if (opts.include.length > 0 || opts.exclude.length > 0) return 'check the --include/--exclude patterns against the initializer names (`mc inspect` lists them)';
-  return 'int8 quantizes float weights of MatMul, Gemm, Conv and Gather (embedding) nodes; this model has none it can take';
-}
+/** What int8 takes, for a model where nothing qualifies and no skip reason has a hint of its own. */
+export const INT8_SCOPE_HINT = 'int8 quantizes float weights read by MatMul, Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /** New opset, and the IR version it needs (onnxruntime does not check that pairing; onnx.checker does). */
 export function raiseOpset(model: OnnxModel, version: number): string | undefined {
@@ -113,12 +109,7 @@ export function applyInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, co
 export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: RunContext): Promise<Int8Result> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { candidates, skipped } = selectWeights(model, opts);
-  if (candidates.length === 0) {
-    const why = skipped.length ? `${skipped.length} float initializers, all skipped` : 'the model has no float initializers';
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight qualifies (${why})`, {
-      hint: nothingHint(skipped, opts),
-    });
-  }
+  if (candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
   const required = Math.max(...candidates.map((c) => opsetFor(c.floatType)));
   const why = required === 13 ? 'per-axis DequantizeLinear' : 'DequantizeLinear with float16/bfloat16 scales';
   const upgrade = ensureOpset(model.opset(''), required, model.nodes, why);
@@ -170,5 +161,6 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   ];
   if (upgrade.note) notes.push(upgrade.note);
   if (irNote) notes.push(irNote);
+  notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }

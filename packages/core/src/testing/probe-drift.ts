@@ -1,0 +1,65 @@
+/**
+ * For methods' tests on the exporter-trait models: run the whole `mc compress` service (weight
+ * hoisting, the chain, the atomic write) on one model, then run the written file and the dense one in
+ * onnxruntime on the model's probe inputs and measure how far apart they are.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunContext } from '../contracts.js';
+import { OnnxModel } from '../onnx/model.js';
+import type { Registry } from '../registry.js';
+import type { CompressResult } from '../results.js';
+import { compressModel, type MethodRequest } from '../services/compress.js';
+import type { HostTensor, SessionFactory } from '../session/types.js';
+import type { ExporterModel } from './exporter-models.js';
+
+export interface CompressedExporterModel {
+  readonly result: CompressResult;
+  /** the written file, read into memory */
+  readonly output: OnnxModel;
+  /** ‖compressed − dense‖₂ / ‖dense‖₂ over every float output of every probe */
+  readonly relativeError: number;
+}
+
+async function runAll(sessions: SessionFactory, model: Uint8Array | string, probes: readonly Record<string, HostTensor>[]): Promise<number[][]> {
+  const session = await sessions.create(model);
+  try {
+    const out: number[][] = [];
+    for (const feeds of probes) {
+      const result = await session.run(feeds);
+      for (const name of session.outputNames) if (result[name].type === 'float32') out.push([...(result[name].data as Float32Array)]);
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+
+/** ‖a − b‖₂ / ‖b‖₂ over matching lists of outputs. */
+export function relativeL2(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number {
+  let diff = 0;
+  let norm = 0;
+  b.forEach((ref, i) => ref.forEach((v, j) => {
+    diff += (a[i][j] - v) ** 2;
+    norm += v ** 2;
+  }));
+  return Math.sqrt(diff / norm);
+}
+
+/** Compress `m` with `methods` through compressModel, and compare the output with the dense model on probes `seeds`. */
+export async function compressExporterModel(registry: Registry, ctx: RunContext, m: ExporterModel, methods: readonly MethodRequest[], seeds: readonly number[] = [1, 2, 3, 4]): Promise<CompressedExporterModel> {
+  const dir = await mkdtemp(join(tmpdir(), 'mc-exporter-'));
+  try {
+    const dense = m.model.toBytes();
+    const input = join(dir, 'dense.onnx');
+    await writeFile(input, dense);
+    const result = await compressModel(registry, { model: input, out: join(dir, 'out.onnx'), methods, seed: 1 }, ctx);
+    const output = OnnxModel.fromBytes(await readFile(result.output.path)); // in memory: the folder goes below
+    const probes = seeds.map((s) => m.probe(s));
+    const [want, got] = [await runAll(ctx.sessions, dense, probes), await runAll(ctx.sessions, output.toBytes(), probes)];
+    return { result, output, relativeError: relativeL2(got, want) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
