@@ -13,3 +13,4 @@ export {
   type Skipped as SkippedWeight,
   type FloatType,
 } from './select-weights.js';
+export * from './opset/index.js';

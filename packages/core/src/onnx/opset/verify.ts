@@ -1,0 +1,138 @@
+/**
+ * An upgrade is kept only when onnxruntime gives the same outputs before and after it: both models
+ * run on the same seeded probe inputs (probe/inputs.ts), and every output must agree to
+ * `tolerance` relative to its scale. Where they do not, the nodes an adapter rewrote are exposed
+ * as outputs in both models and the first one (in graph order) whose value moved is named.
+ */
+import type { RunContext } from '../../contracts.js';
+import { ErrorCodes, isMcError, UserError } from '../../errors.js';
+import { compareOutputs, type OutputDifference } from '../../probe/compare.js';
+import { probeFeeds } from '../../probe/inputs.js';
+import type { HostTensor } from '../../session/types.js';
+import { OnnxModel } from '../model.js';
+import { planUpgrade, upgradeOpset, type UpgradeReport } from './upgrade.js';
+
+export interface VerifyOptions {
+  /** probe inputs (default 3) */
+  readonly probes?: number;
+  /** largest relative difference allowed per output (default 1e-5) */
+  readonly tolerance?: number;
+}
+
+export interface Verification {
+  readonly probes: number;
+  readonly tolerance: number;
+  /** per output, the largest difference over the probes */
+  readonly outputs: OutputDifference[];
+}
+
+type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
+
+async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Record<string, HostTensor>[], what: string): Promise<Record<string, HostTensor>[]> {
+  let session;
+  try {
+    session = await ctx.sessions.create(bytes, { graphOptimization: 'basic' });
+  } catch (e) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: /, '') : firstLine(e)}`, { cause: e });
+  }
+  try {
+    const outs: Record<string, HostTensor>[] = [];
+    for (const f of feeds) {
+      try {
+        outs.push(await session.run(f));
+      } catch (e) {
+        throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot run the model ${what} on probe inputs (${Object.entries(f).map(([n, t]) => `${n} [${t.dims.join('x')}]`).join(', ')}): ${firstLine(e)}`, {
+          hint: 'mc gives symbolic dimensions small sizes (batch 1, image sides 32, others 8); a model that needs other sizes cannot be checked',
+          cause: e,
+        });
+      }
+    }
+    return outs;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The worst difference per output over all probes. */
+function worst(reference: Record<string, HostTensor>[], other: Record<string, HostTensor>[]): OutputDifference[] {
+  const byName = new Map<string, OutputDifference>();
+  reference.forEach((r, i) => {
+    for (const d of compareOutputs(r, other[i])) {
+      const seen = byName.get(d.name);
+      if (!seen || d.relative > seen.relative) byName.set(d.name, d);
+    }
+  });
+  return [...byName.values()];
+}
+
+function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
+  const model = OnnxModel.fromBytes(bytes);
+  const have = new Set(model.outputs.map((o) => o.name));
+  for (const name of names) if (!have.has(name)) model.outputs.push({ name }); // onnxruntime infers the type
+  return model.toBytes();
+}
+
+/** The first rewritten node whose own outputs moved, else the ops whose schema changed on the way. */
+async function blame(ctx: Sessions, before: Uint8Array, after: Uint8Array, report: UpgradeReport, feeds: Record<string, HostTensor>, tolerance: number): Promise<string> {
+  const produced = (bytes: Uint8Array) => new Set(OnnxModel.fromBytes(bytes).nodes.flatMap((n) => n.output ?? []));
+  const inBoth = [produced(before), produced(after)];
+  const names = report.touched.flatMap((t) => t.outputs.filter((o) => o !== '' && inBoth.every((s) => s.has(o))));
+  if (names.length > 0) {
+    const [b] = await runAll(ctx, withOutputs(before, names), [feeds], `at opset ${report.from}`);
+    const [a] = await runAll(ctx, withOutputs(after, names), [feeds], `at opset ${report.to}`);
+    for (const t of report.touched) {
+      const moved = t.outputs.filter((o) => b[o] && a[o]).map((o) => compareOutputs({ [o]: b[o] }, { [o]: a[o] })[0]).find((d) => d.relative > tolerance);
+      if (moved) return `${t.op} (node ${t.node || '?'}: ${moved.name} differs by ${moved.relative.toExponential(2)} relative)`;
+    }
+  }
+  return `one of the ops whose schema changed on the way (${[...new Set(report.touched.map((t) => t.op))].join(', ') || 'none was rewritten'})`;
+}
+
+/** Run both versions on the same probes; throws E_UNSUPPORTED naming the op where they differ. */
+export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after: Uint8Array, report: UpgradeReport, ctx: Sessions, options: VerifyOptions = {}): Promise<Verification> {
+  const probes = options.probes ?? 3;
+  const tolerance = options.tolerance ?? 1e-5;
+  const feeds = probeFeeds(model, probes, ctx.rng.seed);
+  const reference = await runAll(ctx, before, feeds, `at opset ${report.from}`);
+  const converted = await runAll(ctx, after, feeds, `at opset ${report.to}`);
+  const outputs = worst(reference, converted);
+  const bad = outputs.find((d) => !(d.relative <= tolerance));
+  if (bad) {
+    const culprit = await blame(ctx, before, after, report, feeds[0], tolerance);
+    throw new UserError(ErrorCodes.UNSUPPORTED, `the model at opset ${report.to} does not compute what it did at opset ${report.from}: output ${bad.name} differs by ${bad.relative.toExponential(2)} relative (more than ${tolerance}); the cause is ${culprit}`, {
+      hint: `mc keeps only conversions that give the same outputs; re-export the model at opset ${report.to} from its framework`,
+    });
+  }
+  return { probes, tolerance, outputs };
+}
+
+/**
+ * Move `model` to opset `to` in place, but only once a copy moved the same way has given the same
+ * outputs (the model is untouched when this throws).
+ */
+export async function upgradeVerified(model: OnnxModel, to: number, ctx: Sessions, options: VerifyOptions = {}): Promise<{ report: UpgradeReport; verification: Verification }> {
+  const before = model.toBytes();
+  const copy = OnnxModel.fromBytes(before, model.baseDir);
+  const report = upgradeOpset(copy, to);
+  const verification = await verifyUpgrade(model, before, copy.toBytes(), report, ctx, options);
+  upgradeOpset(model, to); // the same deterministic edit, now on the model itself
+  return { report, verification };
+}
+
+/**
+ * For a method that would rather use a newer opset's operator than decode at the model's own:
+ * the verified upgrade, or the one-line reason it is not possible (never throws a UserError).
+ */
+export async function tryUpgradeOpset(model: OnnxModel, to: number, ctx: Sessions): Promise<{ ok: true; report: UpgradeReport; verification: Verification } | { ok: false; reason: string }> {
+  const from = model.opset('') ?? 1;
+  const blockers = planUpgrade(model, to);
+  if (blockers.length > 0) return { ok: false, reason: `${blockers.map((b) => b.op).join(', ')} cannot be moved from opset ${from} to ${to}` };
+  try {
+    return { ok: true, ...(await upgradeVerified(model, to, ctx)) };
+  } catch (e) {
+    if (isMcError(e) && e.exitCode === 2 && e.code !== ErrorCodes.ABORTED) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
