@@ -8,7 +8,7 @@ import { OnnxModel } from '../model.js';
 import { OrtSessionFactory } from '../../session/factory.js';
 import { GraphBuilder } from '../../testing/graph-builder.js';
 import { upgradeOpset } from './upgrade.js';
-import { tryUpgradeOpset, upgradeVerified, verifyUpgrade } from './verify.js';
+import { checkUpgrade, upgradeVerified, verifyUpgrade } from './verify.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', seed: 3 });
 const F = DataType.FLOAT;
@@ -46,7 +46,7 @@ describe('verifyUpgrade', () => {
   });
 });
 
-describe('upgradeVerified and tryUpgradeOpset', () => {
+describe('upgradeVerified and checkUpgrade', () => {
   it('moves the model only after the copy checked out', async () => {
     const model = softmaxNet();
     const { report } = await upgradeVerified(model, 21, ctx);
@@ -59,7 +59,7 @@ describe('upgradeVerified and tryUpgradeOpset', () => {
     const x = g.input('x', F, [2]);
     g.output(g.node('NotAnOnnxOp', [x])[0], F);
     const model = g.build();
-    const r = await tryUpgradeOpset(model, 21, ctx);
+    const r = await checkUpgrade(model, 21, ctx);
     expect(r).toEqual({ ok: false, reason: 'NotAnOnnxOp cannot be moved from opset 11 to 21' });
     expect(model.opset('')).toBe(11);
   });

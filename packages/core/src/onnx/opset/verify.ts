@@ -109,9 +109,26 @@ export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after:
 }
 
 /**
- * Move `model` to opset `to` in place, but only once a copy moved the same way has given the same
- * outputs (the model is untouched when this throws).
+ * Whether `model` can be moved to opset `to`: a copy is upgraded and run beside it. The model is
+ * not touched; `upgradeOpset(model, to)` afterwards makes the same (deterministic) edit. Gives the
+ * one-line reason instead of throwing where the answer is no.
  */
+export async function checkUpgrade(model: OnnxModel, to: number, ctx: Sessions, options: VerifyOptions = {}): Promise<{ ok: true; report: UpgradeReport; verification: Verification } | { ok: false; reason: string }> {
+  const from = model.opset('') ?? 1;
+  const blockers = planUpgrade(model, to);
+  if (blockers.length > 0) return { ok: false, reason: `${blockers.map((b) => b.op).join(', ')} cannot be moved from opset ${from} to ${to}` };
+  try {
+    const before = model.toBytes();
+    const copy = OnnxModel.fromBytes(before, model.baseDir);
+    const report = upgradeOpset(copy, to);
+    return { ok: true, report, verification: await verifyUpgrade(model, before, copy.toBytes(), report, ctx, options) };
+  } catch (e) {
+    if (isMcError(e) && e.exitCode === 2 && e.code !== ErrorCodes.ABORTED) return { ok: false, reason: e.message };
+    throw e;
+  }
+}
+
+/** Move `model` to opset `to` in place once a copy moved the same way gave the same outputs (throws E_UNSUPPORTED otherwise, the model untouched). */
 export async function upgradeVerified(model: OnnxModel, to: number, ctx: Sessions, options: VerifyOptions = {}): Promise<{ report: UpgradeReport; verification: Verification }> {
   const before = model.toBytes();
   const copy = OnnxModel.fromBytes(before, model.baseDir);
@@ -119,20 +136,4 @@ export async function upgradeVerified(model: OnnxModel, to: number, ctx: Session
   const verification = await verifyUpgrade(model, before, copy.toBytes(), report, ctx, options);
   upgradeOpset(model, to); // the same deterministic edit, now on the model itself
   return { report, verification };
-}
-
-/**
- * For a method that would rather use a newer opset's operator than decode at the model's own:
- * the verified upgrade, or the one-line reason it is not possible (never throws a UserError).
- */
-export async function tryUpgradeOpset(model: OnnxModel, to: number, ctx: Sessions): Promise<{ ok: true; report: UpgradeReport; verification: Verification } | { ok: false; reason: string }> {
-  const from = model.opset('') ?? 1;
-  const blockers = planUpgrade(model, to);
-  if (blockers.length > 0) return { ok: false, reason: `${blockers.map((b) => b.op).join(', ')} cannot be moved from opset ${from} to ${to}` };
-  try {
-    return { ok: true, ...(await upgradeVerified(model, to, ctx)) };
-  } catch (e) {
-    if (isMcError(e) && e.exitCode === 2 && e.code !== ErrorCodes.ABORTED) return { ok: false, reason: e.message };
-    throw e;
-  }
 }
