@@ -11,6 +11,7 @@ import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
 import { isSelfReference } from '../onnx/defer-raw-data.js';
 import { OnnxModel } from '../onnx/model.js';
+import { checkOpsetRange } from '../onnx/opset/index.js';
 import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
@@ -71,6 +72,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const target = await planOutput(request.out, source);
 
   const model = await OnnxModel.load(source.path);
+  const opset = model.opset('');
+  if (opset !== undefined) checkOpsetRange(opset, "the model's opset"); // 9 to 26: what every method and onnxruntime-node 1.30 take
   const sourceSha = await sha256File(source.path);
   const tLoad = performance.now();
   const steps: CompressReport[] = [];

@@ -127,8 +127,8 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     expect(model.getInitializer('conv.weight_q4')!.dims).toEqual([64, 27]);
     expect(model.getInitializer('conv.weight_scales')!.dims).toEqual([64, 1]);
     expect(model.nodes.slice(0, 2).map((n) => n.opType)).toEqual(['DequantizeLinear', 'Reshape']);
-    // 1728 codes at 4 bits + 64 float32 scales
-    expect(result.bitsPerWeight).toBeCloseTo((1728 * 4 + 64 * 32) / 1728, 12);
+    // 1728 codes at 4 bits + 64 float32 scales + the Reshape's 4 int64s
+    expect(result.bitsPerWeight).toBeCloseTo((1728 * 4 + 64 * 32 + 4 * 64) / 1728, 12);
     await compareWithReference(original, model, CONV_INPUT);
   });
 

@@ -221,7 +221,7 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
       blocks += e.t.scales.length;
       clipped += e.q.clipped;
     } else {
-      stored = storedBitsOf(e);
+      stored = storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
       applyBlockedDQ(model, p, e);
       blocks += e.scales.length;
       clipped += e.q.clipped;

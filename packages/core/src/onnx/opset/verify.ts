@@ -33,7 +33,7 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Record<string, HostTensor>[], what: string): Promise<Record<string, HostTensor>[]> {
   let session;
   try {
-    session = await ctx.sessions.create(bytes, { graphOptimization: 'basic' });
+    session = await ctx.sessions.create(bytes, { graphOptimization: 'basic', quiet: true });
   } catch (e) {
     throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: /, '') : firstLine(e)}`, { cause: e });
   }
