@@ -195,6 +195,6 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
     `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     ...choice.notes,
   ];
-  if (forms['cast-mul'] > 0) notes.push(`${forms['cast-mul']} tensors decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`);
+  if (forms['cast-mul'] > 0) notes.push(`${forms['cast-mul']} tensor${forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`);
   return { tensors, notes, bitsPerWeight };
 }
