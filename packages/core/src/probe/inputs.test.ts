@@ -20,6 +20,15 @@ describe('probe inputs', () => {
     ]);
   });
 
+  it('other plans size every non-batch symbolic dimension alike; a past length is 0 in all', () => {
+    const g = new GraphBuilder({ opset: 17 });
+    g.input('audio', DataType.FLOAT, ['batch', 'samples']);
+    g.input('past_key', DataType.FLOAT, ['batch', 4, 'past_sequence_length', 16]);
+    const model = g.build();
+    expect(probeShapes(model, 512).map((s) => s.dims)).toEqual([[1, 512], [1, 4, 0, 16]]);
+    expect(probeShapes(model).map((s) => s.dims)).toEqual([[1, 8], [1, 4, 0, 16]]);
+  });
+
   it('is seeded: the same seed the same feeds, another seed others', () => {
     const g = new GraphBuilder({ opset: 11 });
     g.input('x', DataType.FLOAT, [2, 5]);

@@ -2,11 +2,14 @@
  * Probe inputs: random feeds shaped from a model's declared graph inputs, seeded, so two versions
  * of one model (before and after a conversion or a compression) can be run on the same data.
  *
- * A symbolic or missing dimension gets a small size, the same for every input that names it: 1 for
- * the leading (batch) axis, 32 for the spatial axes of an image-like input (rank 4 and up, axis 2
- * on), 8 elsewhere (sequence lengths, channels). Floats are uniform in [-1, 1); integers 0 or 1,
- * valid as token ids, masks and positions alike; bools fair coins. Initializers that an old export
- * also lists as graph inputs keep their stored values and are not fed.
+ * A symbolic or missing dimension gets a small size, the same for every input that names it. What
+ * size a model accepts cannot be read from the file, so there are plans, tried in order until the
+ * model runs (SIZE_PLANS): first 1 for the leading (batch) axis, 32 for the spatial axes of an
+ * image-like input (rank 4 and up, axis 2 on), 8 elsewhere; then every non-batch dimension 1, 64,
+ * 512 (audio frames, long convolutions). A dimension named like a KV cache's past length is 0
+ * (an empty cache) in every plan. Floats are uniform in [-1, 1); integers 0 or 1, valid as token
+ * ids, masks and positions alike; bools fair coins. Initializers that an old export also lists as
+ * graph inputs keep their stored values and are not fed.
  */
 import { ErrorCodes, UserError } from '../errors.js';
 import { DataType } from '../onnx/dtypes.js';
@@ -31,13 +34,19 @@ const HOST_TYPES: Partial<Record<DataType, HostTensor['type']>> = {
   [DataType.BOOL]: 'bool',
 };
 
-function symbolicSize(axis: number, rank: number): number {
+/** 'shaped': batch 1, image sides 32, others 8; a number: every non-batch symbolic dimension that size. */
+export type SizePlan = 'shaped' | number;
+export const SIZE_PLANS: readonly SizePlan[] = Object.freeze(['shaped', 1, 64, 512]);
+
+function symbolicSize(param: string, axis: number, rank: number, plan: SizePlan): number {
+  if (/past/i.test(param)) return 0;
   if (axis === 0) return 1;
+  if (plan !== 'shaped') return plan;
   return rank >= 4 && axis >= 2 ? 32 : 8;
 }
 
-/** The inputs to feed, with the sizes chosen for their symbolic dimensions. */
-export function probeShapes(model: OnnxModel): ProbeShape[] {
+/** The inputs to feed, with the sizes `plan` gives their symbolic dimensions. */
+export function probeShapes(model: OnnxModel, plan: SizePlan = 'shaped'): ProbeShape[] {
   const stored = new Set(model.initializerNames());
   const chosen = new Map<string, number>();
   return model.inputs
@@ -54,7 +63,7 @@ export function probeShapes(model: OnnxModel): ProbeShape[] {
         const value = toNumber(d.dimValue ?? 0);
         if (value > 0) return value;
         const param = d.dimParam || `${name}:${axis}`;
-        if (!chosen.has(param)) chosen.set(param, symbolicSize(axis, dimList.length));
+        if (!chosen.has(param)) chosen.set(param, symbolicSize(param, axis, dimList.length, plan));
         return chosen.get(param)!;
       });
       return { name, type, dims };
@@ -62,8 +71,8 @@ export function probeShapes(model: OnnxModel): ProbeShape[] {
 }
 
 /** `count` seeded feeds for the model's inputs. */
-export function probeFeeds(model: OnnxModel, count: number, seed: number): Record<string, HostTensor>[] {
-  const shapes = probeShapes(model);
+export function probeFeeds(model: OnnxModel, count: number, seed: number, plan: SizePlan = 'shaped'): Record<string, HostTensor>[] {
+  const shapes = probeShapes(model, plan);
   const rng = createRng(seed);
   return Array.from({ length: count }, () => Object.fromEntries(shapes.map((s) => [s.name, randomTensor(s, rng.next)])));
 }

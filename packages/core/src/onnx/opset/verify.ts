@@ -7,7 +7,7 @@
 import type { RunContext } from '../../contracts.js';
 import { ErrorCodes, isMcError, UserError } from '../../errors.js';
 import { compareOutputs, type OutputDifference } from '../../probe/compare.js';
-import { probeFeeds } from '../../probe/inputs.js';
+import { probeFeeds, SIZE_PLANS } from '../../probe/inputs.js';
 import type { HostTensor } from '../../session/types.js';
 import { OnnxModel } from '../model.js';
 import { planUpgrade, upgradeOpset, type UpgradeReport } from './upgrade.js';
@@ -30,26 +30,50 @@ type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
 
-async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Record<string, HostTensor>[], what: string): Promise<Record<string, HostTensor>[]> {
-  let session;
+type Feeds = Record<string, HostTensor>;
+
+async function open(ctx: Sessions, bytes: Uint8Array, what: string) {
   try {
-    session = await ctx.sessions.create(bytes, { graphOptimization: 'basic', quiet: true });
+    return await ctx.sessions.create(bytes, { graphOptimization: 'basic', quiet: true });
   } catch (e) {
     throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: /, '') : firstLine(e)}`, { cause: e });
   }
+}
+
+function runFailure(e: unknown, f: Feeds, what: string): UserError {
+  return new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot run the model ${what} on probe inputs (${Object.entries(f).map(([n, t]) => `${n} [${t.dims.join('x')}]`).join(', ')}): ${firstLine(e)}`, {
+    hint: 'mc tried symbolic dimensions at batch 1 with image sides 32 and others 8, then every one at 1, 64 and 512 (a past length at 0); a model that needs other sizes cannot be checked',
+    cause: e,
+  });
+}
+
+async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Feeds[], what: string): Promise<Feeds[]> {
+  const session = await open(ctx, bytes, what);
   try {
-    const outs: Record<string, HostTensor>[] = [];
-    for (const f of feeds) {
+    const outs: Feeds[] = [];
+    for (const f of feeds) outs.push(await session.run(f).catch((e: unknown) => Promise.reject(runFailure(e, f, what))));
+    return outs;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The reference run: the first size plan (probe/inputs.ts) the model runs with picks the feeds. */
+async function runReference(ctx: Sessions, model: OnnxModel, bytes: Uint8Array, probes: number, what: string): Promise<{ feeds: Feeds[]; outs: Feeds[] }> {
+  const session = await open(ctx, bytes, what);
+  try {
+    let first: UserError | undefined;
+    for (const plan of SIZE_PLANS) {
+      const feeds = probeFeeds(model, probes, ctx.rng.seed, plan);
       try {
-        outs.push(await session.run(f));
+        const outs: Feeds[] = [];
+        for (const f of feeds) outs.push(await session.run(f));
+        return { feeds, outs };
       } catch (e) {
-        throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot run the model ${what} on probe inputs (${Object.entries(f).map(([n, t]) => `${n} [${t.dims.join('x')}]`).join(', ')}): ${firstLine(e)}`, {
-          hint: 'mc gives symbolic dimensions small sizes (batch 1, image sides 32, others 8); a model that needs other sizes cannot be checked',
-          cause: e,
-        });
+        first ??= runFailure(e, feeds[0], what);
       }
     }
-    return outs;
+    throw first!;
   } finally {
     await session.release();
   }
@@ -94,8 +118,7 @@ async function blame(ctx: Sessions, before: Uint8Array, after: Uint8Array, repor
 export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after: Uint8Array, report: UpgradeReport, ctx: Sessions, options: VerifyOptions = {}): Promise<Verification> {
   const probes = options.probes ?? 3;
   const tolerance = options.tolerance ?? 1e-5;
-  const feeds = probeFeeds(model, probes, ctx.rng.seed);
-  const reference = await runAll(ctx, before, feeds, `at opset ${report.from}`);
+  const { feeds, outs: reference } = await runReference(ctx, model, before, probes, `at opset ${report.from}`);
   const converted = await runAll(ctx, after, feeds, `at opset ${report.to}`);
   const outputs = worst(reference, converted);
   const bad = outputs.find((d) => !(d.relative <= tolerance));
