@@ -221,6 +221,35 @@ describe('training outputs and renamed ops', () => {
   });
 });
 
+describe('attributes whose default or spelling changed', () => {
+  it('GridSample bilinear (16) is linear at 20', async () => {
+    const g = new GraphBuilder({ opset: 16, irVersion: 8 });
+    const x = g.input('x', F, [1, 2, 4, 5]);
+    const grid = g.initializer('grid', F, [1, 3, 3, 2], Float32Array.from({ length: 18 }, (_, i) => Math.sin(i) * 0.9));
+    g.output(g.node('GridSample', [x, grid], { mode: 'bilinear', align_corners: 1 }, { name: 'n0' })[0], F);
+    const { model } = await moved(g.build(), 20);
+    expect(str(model, 'mode')).toBe('linear');
+  });
+
+  it('RoiAlign (10) keeps output_half_pixel coordinates at 16 (the new default is half_pixel)', async () => {
+    const g = new GraphBuilder({ opset: 10, irVersion: 5 });
+    const x = g.input('x', F, [1, 2, 8, 8]);
+    const rois = g.initializer('rois', F, [2, 4], Float32Array.of(0.5, 1.5, 5.2, 6.7, 1, 0.2, 3.3, 7.9));
+    const idx = g.initializer('idx', DataType.INT64, [2], BigInt64Array.of(0n, 0n));
+    g.output(g.node('RoiAlign', [x, rois, idx], { output_height: 3, output_width: 3, sampling_ratio: 2 }, { name: 'n0' })[0], F);
+    const { model } = await moved(g.build(), 16);
+    expect(str(model, 'coordinate_transformation_mode')).toBe('output_half_pixel');
+  });
+
+  it('refuses GroupNormalization across 21 (scale and bias per group became per channel), before any work', () => {
+    const g = new GraphBuilder({ opset: 18 });
+    const x = g.input('x', F, [1, 4, 2, 2]);
+    const p = (n: string) => g.initializer(n, F, [2], Float32Array.of(1, 1));
+    g.output(g.node('GroupNormalization', [x, p('s'), p('b')], { num_groups: 2 })[0], F);
+    expect(() => upgradeOpset(g.build(), 21)).toThrow(/GroupNormalization \(its meaning changed at opset 21 and mc has no adapter for that\)/);
+  });
+});
+
 describe('what the upgrade refuses, and what it leaves alone', () => {
   it('names an op it does not know, and the opsets', () => {
     const g = new GraphBuilder({ opset: 11 });

@@ -9,7 +9,7 @@
  * a node on what it holds (a Resize that samples up and down at once). Neither runs the model:
  * verify.ts compares outputs before and after.
  */
-import { ErrorCodes, UserError } from '../../errors.js';
+import { BugError, ErrorCodes, UserError } from '../../errors.js';
 import type { DataType } from '../dtypes.js';
 import { collectNames } from '../graph-names.js';
 import { TensorInitializer } from '../initializer.js';
@@ -121,6 +121,7 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
   };
   const counts = new Map<string, { op: string; opset: number; nodes: number }>();
   const touched: { op: string; node: string; outputs: string[] }[] = [];
+  const touchedNodes = new Set<NodeProto>();
 
   const adaptGraph = (g: onnx.IGraphProto, top: boolean) => {
     valueInfoOwners.push(g);
@@ -139,6 +140,7 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
       for (let v = nextCrossing(firstOp, at, to); v !== undefined; v = nextCrossing(node.opType ?? '', at, to)) {
         const op = node.opType ?? '';
         const adapter = ADAPTERS[`${op}@${v}`];
+        if (v <= at && !adapter) throw new BugError(`opset adapters: ${op} is deprecated at ${v} but has no replacement`);
         at = v;
         if (!adapter) continue;
         const c: AdaptContext = {
@@ -162,12 +164,16 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
         };
         const was = snapshot(node);
         adapter(c);
+        if (v === DEPRECATED[op] && node.opType === op) throw new BugError(`opset adapters: ${op}@${v} did not replace the deprecated op`);
         if (snapshot(node) === was && before.length === 0 && after.length === 0) continue; // nothing to rewrite here
         const key = `${op}@${v}`;
         const count = counts.get(key) ?? { op, opset: v, nodes: 0 };
         count.nodes++;
         counts.set(key, count);
-        if (top && !touched.some((t) => t.node === node.name && t.outputs.join() === outputs.join())) touched.push({ op: firstOp, node: node.name ?? '', outputs });
+        if (top && !touchedNodes.has(node)) {
+          touchedNodes.add(node);
+          touched.push({ op: firstOp, node: node.name ?? '', outputs });
+        }
       }
       result.push(...before, node, ...after);
     }

@@ -11,6 +11,7 @@ import { probeFeeds, SIZE_PLANS } from '../../probe/inputs.js';
 import type { HostTensor } from '../../session/types.js';
 import { OnnxModel } from '../model.js';
 import { planUpgrade, upgradeOpset, type UpgradeReport } from './upgrade.js';
+import { crossings } from './versions.js';
 
 export interface VerifyOptions {
   /** probe inputs (default 3) */
@@ -28,7 +29,7 @@ export interface Verification {
 
 type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
 
-const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^Error: /, '').slice(0, 300);
 
 type Feeds = Record<string, HostTensor>;
 
@@ -36,7 +37,7 @@ async function open(ctx: Sessions, bytes: Uint8Array, what: string) {
   try {
     return await ctx.sessions.create(bytes, { graphOptimization: 'basic', quiet: true });
   } catch (e) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: /, '') : firstLine(e)}`, { cause: e });
+    throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: (Error: )?/, '') : firstLine(e)}`, { cause: e });
   }
 }
 
@@ -99,7 +100,7 @@ function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
 }
 
 /** The first rewritten node whose own outputs moved, else the ops whose schema changed on the way. */
-async function blame(ctx: Sessions, before: Uint8Array, after: Uint8Array, report: UpgradeReport, feeds: Record<string, HostTensor>, tolerance: number): Promise<string> {
+async function blame(ctx: Sessions, model: OnnxModel, before: Uint8Array, after: Uint8Array, report: UpgradeReport, feeds: Record<string, HostTensor>, tolerance: number): Promise<string> {
   const produced = (bytes: Uint8Array) => new Set(OnnxModel.fromBytes(bytes).nodes.flatMap((n) => n.output ?? []));
   const inBoth = [produced(before), produced(after)];
   const names = report.touched.flatMap((t) => t.outputs.filter((o) => o !== '' && inBoth.every((s) => s.has(o))));
@@ -111,7 +112,8 @@ async function blame(ctx: Sessions, before: Uint8Array, after: Uint8Array, repor
       if (moved) return `${t.op} (node ${t.node || '?'}: ${moved.name} differs by ${moved.relative.toExponential(2)} relative)`;
     }
   }
-  return `one of the ops whose schema changed on the way (${[...new Set(report.touched.map((t) => t.op))].join(', ') || 'none was rewritten'})`;
+  const changed = [...new Set(model.nodes.map((n) => n.opType ?? '').filter((op) => crossings(op, report.from, report.to).length > 0))].sort();
+  return `one of the ops whose schema changed between opset ${report.from} and ${report.to}: ${changed.join(', ') || 'none in the main graph'}`;
 }
 
 /** Run both versions on the same probes; throws E_UNSUPPORTED naming the op where they differ. */
@@ -123,7 +125,7 @@ export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after:
   const outputs = worst(reference, converted);
   const bad = outputs.find((d) => !(d.relative <= tolerance));
   if (bad) {
-    const culprit = await blame(ctx, before, after, report, feeds[0], tolerance);
+    const culprit = await blame(ctx, model, before, after, report, feeds[0], tolerance);
     throw new UserError(ErrorCodes.UNSUPPORTED, `the model at opset ${report.to} does not compute what it did at opset ${report.from}: output ${bad.name} differs by ${bad.relative.toExponential(2)} relative (more than ${tolerance}); the cause is ${culprit}`, {
       hint: `mc keeps only conversions that give the same outputs; re-export the model at opset ${report.to} from its framework`,
     });
