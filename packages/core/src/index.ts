@@ -17,6 +17,7 @@ export * from './results.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';
+export * from './probe/index.js';
 export * from './services/index.js';
 export * from './lm/types.js';
 export * from './lm/index.js';

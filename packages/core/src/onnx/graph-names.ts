@@ -54,7 +54,7 @@ function keyOf(g: onnx.IGraphProto): string {
 }
 
 /** Every value and node name in a graph and its subgraphs. */
-function collectNames(g: onnx.IGraphProto, into: Set<string>): void {
+export function collectNames(g: onnx.IGraphProto, into: Set<string>): void {
   for (const t of g.initializer ?? []) into.add(t.name ?? '');
   for (const t of g.sparseInitializer ?? []) into.add(t.values?.name ?? '');
   for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) into.add(v.name ?? '');

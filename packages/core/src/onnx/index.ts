@@ -17,3 +17,4 @@ export { weightRole, isWeightSlot, isBiasOrNormSlot, type WeightRole } from './w
 export { findWeights, constantValue, type FoundWeight, type WeightHome, type ConstantValue, type ConstantForm } from './weight-sources.js';
 export { hoistWeights, type HoistReport } from './hoist-weights.js';
 export { groupSkips, skipSummaryLines, nothingQualifies, skipItemOf, type SkipItem, type SkipGroup } from './skip-summary.js';
+export * from './opset/index.js';

@@ -12,6 +12,7 @@ import { resolveModelRef } from '../model-ref.js';
 import { isSelfReference } from '../onnx/defer-raw-data.js';
 import { hoistWeights } from '../onnx/hoist-weights.js';
 import { OnnxModel } from '../onnx/model.js';
+import { checkOpsetRange } from '../onnx/opset/index.js';
 import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
@@ -72,6 +73,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const target = await planOutput(request.out, source);
 
   const model = await OnnxModel.load(source.path);
+  const opset = model.opset('');
+  if (opset !== undefined) checkOpsetRange(opset, "the model's opset"); // 9 to 26: what every method and onnxruntime-node 1.30 take
   const sourceSha = await sha256File(source.path);
   // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
   const hoisted = hoistWeights(model);

@@ -1,4 +1,5 @@
 export * from './compress.js';
+export * from './convert.js';
 export * from './decompress.js';
 export * from './eval.js';
 export * from './inspect.js';

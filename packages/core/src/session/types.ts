@@ -16,6 +16,8 @@ export interface SessionOptions {
   /** threads inside one op (default: onnxruntime's) */
   intraOpThreads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** onnxruntime logs fatal errors only (a check that expects failures, e.g. probing a converted model) */
+  quiet?: boolean;
 }
 
 export interface McSession {

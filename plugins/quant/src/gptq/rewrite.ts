@@ -68,7 +68,7 @@ const GPTQ_SCOPE_HINT = 'gptq quantizes 2-D float weights read by MatMul nodes (
 /** The plans GPTQ takes (2-D MatMul weights, float32/float16), and skips with reasons for the rest. */
 function selectTargets(model: OnnxModel, opts: GptqWeightOptions): { plans: Plan[]; skipped: SkippedWeight[] } {
   const { candidates, skipped } = selectWeights(model, opts);
-  const { plans, skips } = planEncodings(model, candidates);
+  const { plans, skips } = planEncodings(model, candidates, model.opset('') ?? 1); // only its MatMulNBits plans are GPTQ's
   const all: SkippedWeight[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
   const mine: Plan[] = [];
   for (const p of plans) {

@@ -1,6 +1,6 @@
 /**
  * `mc decompress` for int4: every form int4 writes (MatMulNBits, blocked DequantizeLinear with and
- * without the Conv Reshape, the int8 fallback) goes back to a dense float initializer equal, bit
+ * without the Conv Reshape, nibbles, the int8 fallback) goes back to a dense float initializer equal, bit
  * for bit, to the dequantized values that testkit.fixture.ts computes from the stored tensors.
  */
 import { DataType, ErrorCodes, type OnnxModel } from '@mc-kit/core';
@@ -64,24 +64,20 @@ describe('int4 decompress', () => {
     expect(w.readTyped()).toEqual(reference.getInitializer('w')!.readTyped());
   });
 
-  it('undoes its int8 fallback (`_q8`) too', async () => {
-    const make = () => {
-      const g = new GraphBuilder({ opset: 17 });
-      const x = g.input('x', DataType.FLOAT, [2, 64]);
-      const m = g.initializer('m', DataType.FLOAT, [64, 64], seededWeights(4096, 91));
-      const e = g.initializer('e', DataType.FLOAT, [32, 64], seededWeights(2048, 92));
-      const [s0, s1] = g.node('Split', [g.matMul(x, m)], { axis: 1 }, { outputs: 2 });
-      g.output(g.gemm(g.add(s0, s1), e, undefined, { transB: 0 }), DataType.FLOAT, [2, 64]);
-      return g.build();
-    };
-    await roundTrip(make, {}, { x: { type: 'float32', data: seededWeights(128, 93), dims: [2, 64] } }, ['m', 'e']);
+  it.each(['sym', 'asym'] as const)('undoes nibbles (--keep-opset at 11, %s: Gemm transB=1 and 0) beside MatMulNBits', async (scheme) => {
+    await roundTrip(() => mlp({ opset: 11, irVersion: 6 }), { scheme, keepOpset: true }, MLP_INPUT, ['w1', 'w2', 'w3']);
+  });
+
+  it('undoes nibbles of a Conv weight (--keep-opset), shared constants included', async () => {
+    const model = await roundTrip(convNet, { keepOpset: true }, CONV_INPUT, ['conv.weight']);
+    expect(model.getMetadata('mc.quant.decode')).toBe('');
   });
 
   it('in a chain int8 -> int4, each decompress undoes only its own nodes', async () => {
     const model = mlp();
     await quantizeWeights(model, { scheme: 'sym', granularity: 'channel', minSize: 1024, include: ['w2'], exclude: [] }, testContext());
     const report = await quantizeInt4Weights(model, opts(), testContext());
-    expect(report.notes[0]).toMatch(/1 as MatMulNBits .*, 1 as blocked DequantizeLinear, 0 as int8/); // w1, w3
+    expect(report.notes[0]).toMatch(/1 as MatMulNBits .*, 1 as blocked DequantizeLinear, 0 as nibbles .*, 0 as int8/); // w1, w3
     expect(findInt8Nodes(model).map((f) => f.name)).toEqual(['w2']);
     expect((await dequantizeInt4Weights(model, testContext())).sort()).toEqual(['w1', 'w3']);
     expect(model.getInitializer('w2_q')!.dataType).toBe(DataType.INT8);

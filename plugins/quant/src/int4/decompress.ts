@@ -4,6 +4,7 @@
  * `dequantizeBlockedDQ`), in the scales' float type:
  * - MatMulNBits over `<W>_q4` -> MatMul(A, W), W [K, N];
  * - DequantizeLinear (block_size, int4/uint4 `<W>_q4`), with the Reshape of a flattened weight;
+ * - nibbles unpacked by integer ops, and the int8 fallback's Cast/Mul, as mc.quant.decode lists them;
  * - int8 fallback DequantizeLinear over `<W>_q8` (int8's decompress does the folding).
  * Nodes that int4 did not write are left alone.
  */
@@ -11,6 +12,9 @@ import { DataType, ErrorCodes, UserError, throwIfAborted, type Initializer, type
 import { dropIfUnused, findNBitsGroups, intAttrOf, restoreNBitsGroup, SCALE_TYPES, type NBitsGroup } from '../nbits-groups.js';
 import { encodeFloats, type FloatType } from '../int8/float-types.js';
 import { findInt8Nodes, restoreInt8Node } from '../int8/decompress.js';
+import { restoreCastMul } from '../int8/cast-decode.js';
+import { readDecodeRecords, removeDecodeRecords } from '../decode-records.js';
+import { restoreNibbles } from './nibbles.js';
 import { dequantizeInt4 } from './math.js';
 import { dequantizeBlockedDQ, unpackMatMulNBits } from './pack.js';
 
@@ -90,7 +94,8 @@ export async function dequantizeInt4Weights(model: OnnxModel, ctx: RunContext): 
   const nbits = findNBitsGroups(model, [4]);
   const blocked = findBlockedDQ(model);
   const int8 = findInt8Nodes(model, '_q8');
-  const total = nbits.length + blocked.length + int8.length;
+  const decodes = Object.entries(readDecodeRecords(model)).filter(([, r]) => r.method === 'int4');
+  const total = nbits.length + blocked.length + int8.length + decodes.length;
   if (total === 0) {
     throw new UserError(ErrorCodes.NOT_COMPRESSED, 'int4: the model has no int4-quantized weights to restore', {
       hint: 'mc decompress undoes what mc compress --method int4 wrote (MatMulNBits and blocked DequantizeLinear over <name>_q4 initializers)',
@@ -107,6 +112,14 @@ export async function dequantizeInt4Weights(model: OnnxModel, ctx: RunContext): 
   for (const g of nbits) step(() => restoreNBits(model, g));
   for (const f of blocked) step(() => restoreBlockedDQ(model, f));
   for (const f of int8) step(() => (restoreInt8Node(model, f), f.name));
+  for (const [weight, r] of decodes) {
+    step(() => {
+      if (r.form === 'nibbles') restoreNibbles(model, weight, r);
+      else restoreCastMul(model, weight, r);
+      removeDecodeRecords(model, [weight]);
+      return weight;
+    });
+  }
   task.done(`int4: restored ${total} dense weights`);
   return restored;
 }

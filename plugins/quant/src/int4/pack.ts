@@ -35,7 +35,7 @@ function packNibbles(values: Uint8Array, from: number, count: number, out: Uint8
 }
 
 /** packNibbles over a whole array of codes, four at a time where the length allows (same bytes). */
-function packCodes(codes: Uint8Array): Uint8Array {
+export function packCodes(codes: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(codes.length / 2));
   if (codes.length % 4 !== 0 || codes.byteOffset % 4 !== 0) {
     packNibbles(codes, 0, codes.length, out, 0);
@@ -53,6 +53,13 @@ function packCodes(codes: Uint8Array): Uint8Array {
 
 function unpackNibbles(packed: Uint8Array, at: number, count: number, out: Uint8Array, from: number): void {
   for (let t = 0; t < count; t++) out[from + t] = (packed[at + (t >> 1)] >> ((t & 1) * 4)) & 0x0f;
+}
+
+/** The first `count` 4-bit values of `packed` (the even index in the low nibble). */
+export function unpackCodes(packed: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  unpackNibbles(packed, 0, count, out, 0);
+  return out;
 }
 
 /** MatMulNBits' B, scales and zero points for the blocks of a MatMul weight [K, N]. */

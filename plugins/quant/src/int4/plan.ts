@@ -1,35 +1,35 @@
 /**
- * Which ONNX encoding each selected weight gets (spec quantization.md §3). Only reads the graph.
+ * Which ONNX encoding each selected weight gets (spec quantization.md §3), at the opset the model
+ * will have. Only reads the graph.
  *
- * - MatMulNBits: a 2-D weight [K, N] whose every reader is a MatMul (input 1) of the main graph.
+ * - MatMulNBits: a 2-D weight [K, N] whose every reader is a MatMul (input 1) of the main graph
+ *   (a com.microsoft op: any default-domain opset).
  * - DequantizeLinear-21 with block_size (int4/uint4 codes): any other weight (Gemm, Conv, Gather,
- *   a MatMul weight of rank 3, one read inside a subgraph). Needs the default-domain opset at 21;
- *   raised only when every op in the graph means the same there (int8's opset.ts).
- * - int8 per channel: where neither int4 form runs on onnxruntime-node's CPU provider for the
- *   weight's float type, or the opset cannot be raised to 21. Never silent: the plan says why, and
- *   the report repeats it.
+ *   a MatMul weight of rank 3, one read inside a subgraph) at opset 21 and later.
+ * - nibbles (nibbles.ts): the same weights below opset 21, the same 4-bit codes unpacked by
+ *   integer ops valid from opset 9.
+ * - int8 per channel: bfloat16 weights, for which onnxruntime-node's CPU provider has no int4
+ *   kernel. Never silent: the plan says why, and the report repeats it.
  */
 import type { Consumer, NodeProto, OnnxModel } from '@mc-kit/core';
 import type { FloatType } from '../int8/float-types.js';
-import { opsBlockingUpgrade } from '../int8/opset.js';
+import { dqOpset, int8Form, type Int8Form } from '../int8/rewrite.js';
 import type { WeightCandidate as Candidate } from '@mc-kit/core';
 import type { BlockLayout } from './math.js';
 
-export type Encoding = 'MatMulNBits' | 'DequantizeLinear-21' | 'int8';
+export type Encoding = 'MatMulNBits' | 'DequantizeLinear-21' | 'nibbles' | 'int8';
 
 /**
  * The float types onnxruntime-node 1.30's CPU provider has a kernel for, per int4 encoding
  * (support.test.ts opens a real session for every cell, and for bfloat16, which has neither).
  */
-export const ORT_CPU_INT4: Readonly<Record<Exclude<Encoding, 'int8'>, readonly FloatType[]>> = Object.freeze({
+export const ORT_CPU_INT4: Readonly<Record<'MatMulNBits' | 'DequantizeLinear-21', readonly FloatType[]>> = Object.freeze({
   MatMulNBits: Object.freeze(['float32', 'float16'] as FloatType[]),
   'DequantizeLinear-21': Object.freeze(['float32', 'float16'] as FloatType[]),
 });
 
 /** DequantizeLinear with block_size and int4/uint4 arrived in opset 21. */
 export const BLOCKED_DQ_OPSET = 21;
-/** int8's DequantizeLinear: per-axis scales need opset 13; float16/bfloat16 scales 19. */
-export const int8Opset = (t: FloatType): number => (t === 'float32' ? 13 : 19);
 
 export interface Plan {
   readonly c: Candidate;
@@ -42,6 +42,8 @@ export interface Plan {
   readonly layout: BlockLayout;
   /** Why int8 instead of int4. */
   readonly fallback?: string;
+  /** int8 fallback: DequantizeLinear or Cast/Mul at the model's opset */
+  readonly int8Form?: Int8Form;
 }
 
 export interface Skip {
@@ -92,13 +94,10 @@ function subgraphReads(nodes: readonly NodeProto[], into = new Set<string>(), in
 
 const isMatMulWeight = (c: Consumer) => c.node.opType === 'MatMul' && (c.node.domain ?? '') === '' && c.inputIndex === 1;
 
-/** Decide the encoding of every candidate (reads the graph only). */
-export function planEncodings(model: OnnxModel, candidates: readonly Candidate[]): { plans: Plan[]; skips: Skip[] } {
+/** Decide the encoding of every candidate at `opset` (reads the graph only). */
+export function planEncodings(model: OnnxModel, candidates: readonly Candidate[], opset: number): { plans: Plan[]; skips: Skip[] } {
   const readers = topLevelReaders(model.nodes);
   const nested = subgraphReads(model.nodes);
-  const from = model.opset('') ?? 1;
-  const blockedBy = (to: number) => (from >= to ? [] : opsBlockingUpgrade(model.nodes, from, to));
-  const dqBlocking = blockedBy(BLOCKED_DQ_OPSET);
   const plans: Plan[] = [];
   const skips: Skip[] = [];
   for (const c of candidates) {
@@ -110,22 +109,22 @@ export function planEncodings(model: OnnxModel, candidates: readonly Candidate[]
       plans.push({ c, encoding: 'MatMulNBits', matmuls: consumers.map((x) => x.node), storedDims: [...dims], blockAxis: 0, layout });
       continue;
     }
-    let fallback: string | undefined;
-    if (!ORT_CPU_INT4['DequantizeLinear-21'].includes(c.floatType)) {
-      fallback = `onnxruntime-node's CPU provider has no int4 kernel (MatMulNBits or blocked DequantizeLinear) for ${c.floatType}`;
-    } else if (dqBlocking.length > 0) {
-      fallback = `blocked DequantizeLinear needs opset ${BLOCKED_DQ_OPSET}, and ${dqBlocking.join(', ')} cannot be moved from opset ${from} to ${BLOCKED_DQ_OPSET} unchecked`;
-    }
-    if (!fallback) {
-      plans.push({ c, encoding: 'DequantizeLinear-21', matmuls: [], ...form });
+    if (ORT_CPU_INT4['DequantizeLinear-21'].includes(c.floatType)) {
+      plans.push({ c, encoding: opset >= BLOCKED_DQ_OPSET ? 'DequantizeLinear-21' : 'nibbles', matmuls: [], ...form });
       continue;
     }
-    const int8Blocking = blockedBy(int8Opset(c.floatType));
-    if (int8Blocking.length > 0) {
-      skips.push({ c, reason: `no int4 form (${fallback}), and int8's DequantizeLinear needs opset ${int8Opset(c.floatType)}, which ${int8Blocking.join(', ')} stand in the way of` });
+    const fallback = `onnxruntime-node's CPU provider has no int4 kernel (MatMulNBits or blocked DequantizeLinear) for ${c.floatType}`;
+    const int8 = int8Form(c.floatType, false, opset);
+    if (!int8) {
+      skips.push({ c, reason: `no int4 form (${fallback}), and int8's decode of ${c.floatType} needs opset 13` });
       continue;
     }
-    plans.push({ c, encoding: 'int8', matmuls: [], ...form, fallback });
+    plans.push({ c, encoding: 'int8', matmuls: [], ...form, fallback, int8Form: int8 });
   }
   return { plans, skips };
+}
+
+/** The opset the standard form of every planned weight needs (0: none beyond what any opset has). */
+export function standardOpset(plans: readonly Plan[]): number {
+  return Math.max(0, ...plans.map((p) => (p.encoding === 'DequantizeLinear-21' || p.encoding === 'nibbles' ? BLOCKED_DQ_OPSET : p.encoding === 'int8' ? dqOpset(p.c.floatType, false) : 0)));
 }

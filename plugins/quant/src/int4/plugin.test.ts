@@ -28,11 +28,12 @@ describe('Int4Compressor', () => {
       ['block-size', 'integer', 32],
       ['accuracy-level', 'integer', 0],
       ['search-scale', 'boolean', false],
+      ['keep-opset', 'boolean', false],
       ['min-size', 'integer', 1024],
       ['include', 'string[]', []],
       ['exclude', 'string[]', []],
     ]);
-    expect(parse({})).toEqual({ scheme: 'sym', 'block-size': 32, 'accuracy-level': 0, 'search-scale': false, 'min-size': 1024, include: [], exclude: [] });
+    expect(parse({})).toEqual({ scheme: 'sym', 'block-size': 32, 'accuracy-level': 0, 'search-scale': false, 'keep-opset': false, 'min-size': 1024, include: [], exclude: [] });
   });
 
   it.each([

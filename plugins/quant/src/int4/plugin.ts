@@ -8,6 +8,7 @@ import { dequantizeInt4Weights } from './decompress.js';
 import { isPowerOfTwo, type Scheme } from './math.js';
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
 import { SELECTION_PARAMS } from '@mc-kit/core';
+import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 
 export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -39,6 +40,7 @@ export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: false,
     description: "clip search: per block, try scaling the range by 1.0, 0.95, ..., 0.75 and keep the least squared error (slower; the report says how many blocks were clipped)",
   },
+  KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -55,6 +57,7 @@ export function int4Options(params: Params): Int4Options {
     blockSize,
     accuracyLevel: (params['accuracy-level'] ?? 0) as number,
     searchScale: (params['search-scale'] ?? false) as boolean,
+    keepOpset: params['keep-opset'] === true,
     minSize: (params['min-size'] ?? 1024) as number,
     include: (params.include ?? []) as string[],
     exclude: (params.exclude ?? []) as string[],

@@ -100,13 +100,13 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
       ['w1', 'int4'], ['b1', 'skipped'], ['w2', 'int4'], ['b2', 'skipped'], ['w3', 'int4'], ['w4', 'skipped'],
     ]);
     expect([model.opset(''), Number(model.proto.irVersion)]).toEqual([21, 10]);
-    expect(result.notes.join('\n')).toMatch(/raised the default-domain opset from 17 to 21 \(blocked int4 DequantizeLinear\)/);
+    expect(result.notes.join('\n')).toMatch(/raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/);
     expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 1, block_size: 32 }, { axis: 0, block_size: 32 }]); // w2 [16, 160] transB=1; w3 [16, 64]
     const q = model.getInitializer('w2_q4')!;
     expect([q.dataType, q.dims, q.byteLength]).toEqual([DataType.INT4, [16, 160], 1280]);
     expect(model.getInitializer('w2_scales')!.dims).toEqual([16, 5]);
     expect(model.getInitializer('w3_scales')!.dims).toEqual([1, 64]); // K = 16 < 32: one short block
-    expect(result.notes[0]).toMatch(/1 as MatMulNBits .*, 2 as blocked DequantizeLinear, 0 as int8/);
+    expect(result.notes[0]).toMatch(/1 as MatMulNBits .*, 2 as blocked DequantizeLinear, 0 as nibbles .*, 0 as int8/);
     await compareWithReference(original, model, MLP_INPUT);
   });
 
@@ -127,8 +127,8 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     expect(model.getInitializer('conv.weight_q4')!.dims).toEqual([64, 27]);
     expect(model.getInitializer('conv.weight_scales')!.dims).toEqual([64, 1]);
     expect(model.nodes.slice(0, 2).map((n) => n.opType)).toEqual(['DequantizeLinear', 'Reshape']);
-    // 1728 codes at 4 bits + 64 float32 scales
-    expect(result.bitsPerWeight).toBeCloseTo((1728 * 4 + 64 * 32) / 1728, 12);
+    // 1728 codes at 4 bits + 64 float32 scales + the Reshape's 4 int64s
+    expect(result.bitsPerWeight).toBeCloseTo((1728 * 4 + 64 * 32 + 4 * 64) / 1728, 12);
     await compareWithReference(original, model, CONV_INPUT);
   });
 
@@ -158,42 +158,47 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
   });
 });
 
-describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
-  it('opset 17 with an op that cannot move to 21 (Split): Gemm weight -> int8 per channel, MatMul still MatMulNBits', async () => {
-    const g = new GraphBuilder({ opset: 17 });
+describe('int4 below opset 21: raised where the upgrade checks out, else 4-bit nibbles (never int8 under the name int4)', () => {
+  const splitNet = (opset: number) => {
+    const g = new GraphBuilder({ opset });
     const x = g.input('x', DataType.FLOAT, [2, 64]);
     const m = g.initializer('m', DataType.FLOAT, [64, 64], seededWeights(4096, 91));
     const e = g.initializer('e', DataType.FLOAT, [32, 64], seededWeights(2048, 92));
     const [s0, s1] = g.node('Split', [g.matMul(x, m)], { axis: 1 }, { outputs: 2 });
     g.output(g.gemm(g.add(s0, s1), e, undefined, { transB: 0 }), DataType.FLOAT, [2, 64]);
-    const original = g.build();
-    const model = g.build();
+    return g.build();
+  };
+  const splitFeeds = { x: { type: 'float32' as const, data: seededWeights(128, 93), dims: [2, 64] } };
+
+  it('opset 17 with Split (changed at 18): raised to 21 with Split rewritten, the Gemm weight blocked DequantizeLinear', async () => {
+    const model = splitNet(17);
     const result = await quantizeInt4Weights(model, opts(), testContext());
     const t = byName(result.tensors);
-    expect([t.m.action, t.e.action]).toEqual(['int4', 'int8']);
-    expect(t.e.reason).toMatch(/int8 fallback: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked/);
-    expect(result.notes).toContain('1 tensor (2,048 elements) quantized to int8 per channel instead of int4: blocked DequantizeLinear needs opset 21, and Split cannot be moved from opset 17 to 21 unchecked (e)');
+    expect([t.m.action, t.e.action]).toEqual(['int4', 'int4']);
+    expect(model.opset('')).toBe(21);
+    expect(result.notes.join('\n')).toMatch(/raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(rewrote Split@18 x1;/);
+    expect(model.getInitializer('e_q4')!.dataType).toBe(DataType.INT4);
+    await compareWithReference(splitNet(17), model, splitFeeds);
+  });
+
+  it('--keep-opset at 17: the Gemm weight as 4-bit nibbles, said once, bits as stored', async () => {
+    const model = splitNet(17);
+    const result = await quantizeInt4Weights(model, opts({ keepOpset: true }), testContext());
     expect(model.opset('')).toBe(17);
-    expect(model.getInitializer('e_q8')!.dataType).toBe(DataType.INT8);
-    expect(t.e.bitsPerWeight).toBeCloseTo(8 + 40 / 32, 12); // 64 channels of 32: int8 codes, float32 scale, int8 zero point
-    expect(result.bitsPerWeight).toBeCloseTo((4096 * 5 + 2048 * 8 + 64 * 40) / 6144, 12);
-    await compareWithReference(original, model, { x: { type: 'float32', data: seededWeights(128, 93), dims: [2, 64] } });
+    expect(byName(result.tensors).e.action).toBe('int4');
+    expect(result.notes.join('\n')).toMatch(/1 as MatMulNBits .*, 0 as blocked DequantizeLinear, 1 as nibbles unpacked at opset 17, 0 as int8/);
+    expect(result.notes.join('\n')).toMatch(/kept opset 17 \(--keep-opset\); blocked int4 DequantizeLinear would need 21/);
+    // e [32, 64] transB=0: 64 rows of K = 32 (one block): 1024 bytes of codes, 64 float32 scales
+    const q = model.getInitializer('e_q4n')!;
+    expect([q.dataType, q.dims, q.byteLength]).toEqual([DataType.UINT8, [1024, 1], 1024]);
+    expect(model.getInitializer('e_scales')!.dims).toEqual([64, 1, 1]);
+    // codes + scales + the int64 shapes of two Reshapes ([R, KB, BS], [R, P]); a Transpose needs none
+    expect(byName(result.tensors).e.bitsPerWeight).toBe((1024 * 8 + 64 * 32 + 5 * 64) / 2048);
+    expect(result.bitsPerWeight).toBe((4096 * 5 + 1024 * 8 + 64 * 32 + 5 * 64 + 2 * 32) / 6144); // + the shared int32 16 and 8
+    await compareWithReference(splitNet(17), model, splitFeeds);
   });
 
-  it('skips, with the reason, a weight that neither form can take (opset 11 with Softmax)', async () => {
-    const g = new GraphBuilder({ opset: 11 });
-    const x = g.input('x', DataType.FLOAT, [2, 32]);
-    const w = g.initializer('w', DataType.FLOAT, [32, 64], seededWeights(2048, 94));
-    const e = g.initializer('e', DataType.FLOAT, [64, 32], seededWeights(2048, 95));
-    g.output(g.gemm(g.node('Softmax', [g.matMul(x, w)])[0], e, undefined, { transB: 1 }), DataType.FLOAT);
-    const model = g.build();
-    const result = await quantizeInt4Weights(model, opts(), testContext());
-    expect(byName(result.tensors).w.action).toBe('int4');
-    expect(byName(result.tensors).e.reason).toMatch(/no int4 form .* int8's DequantizeLinear needs opset 13, which Softmax stand in the way of/);
-    expect(model.opset('')).toBe(11);
-  });
-
-  it('bfloat16 weights: no CPU kernel for either int4 form, so int8 with bfloat16 scales (graph only)', async () => {
+  it('bfloat16 weights: no CPU kernel for either int4 form, so int8 with bfloat16 scales, said with the reason (graph only)', async () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.BFLOAT16, [2, 32]);
     const w = g.initializer('w', DataType.BFLOAT16, [32, 64], seededWeights(2048, 71));
@@ -201,7 +206,8 @@ describe('int4 falls back to int8 where no int4 form runs, and says so', () => {
     const model = g.build();
     const result = await quantizeInt4Weights(model, opts(), testContext());
     expect(result.tensors[0]).toMatchObject({ name: 'w', action: 'int8', reason: expect.stringMatching(/no int4 kernel .* for bfloat16/) });
-    expect([model.opset(''), model.getInitializer('w_scale')!.dataType]).toEqual([19, DataType.BFLOAT16]);
+    expect(result.notes.filter((n) => /int8 per channel instead of int4/.test(n))).toEqual(['1 tensor: int8 per channel instead of int4 (onnxruntime-node\'s CPU provider has no int4 kernel (MatMulNBits or blocked DequantizeLinear) for bfloat16)']);
+    expect([model.opset(''), model.getInitializer('w_scale')!.dataType]).toEqual([17, DataType.BFLOAT16]); // Cast/Mul: the upgrade to 19 cannot be checked on CPU
   });
 });
 

@@ -7,7 +7,10 @@
  * - DequantizeLinear-21: `W_q4` (int4, or uint4 with `W_zp`), `W_scales`, and a DequantizeLinear
  *   (axis, block_size) whose output is named W, so readers are untouched; a Conv weight is stored
  *   flattened to [M, C·k...] and a Reshape (`W_shape`) gives back W.
- * - int8 fallback: int8's per-channel DequantizeLinear over `W_q8`, `W_scale`, `W_zero_point`.
+ * - nibbles, below opset 21 (nibbles.ts): `W_q4n` (the codes, two per byte), `W_scales` and integer
+ *   ops that unpack them to W. The model is first raised to 21 where core's verified upgrade
+ *   allows (opset-choice.ts; never with --keep-opset).
+ * - int8 fallback (bfloat16): int8's per-channel decode over `W_q8`, `W_scale`, `W_zero_point`.
  *
  * Two phases, as int8: every weight is quantized in memory first (NaN checks, Ctrl-C), and only
  * then is the graph edited, so a failure leaves the model as it was.
@@ -25,14 +28,16 @@ import {
 } from '@mc-kit/core';
 import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
-import { applyInt8, raiseOpset, SCALE_DATA_TYPE, storedBits } from '../int8/rewrite.js';
+import { SCALE_DATA_TYPE, writeInt8 } from '../int8/rewrite.js';
+import { chooseOpset } from '../opset-choice.js';
+import { applyNibbles, nibbleSharedBits, toNibbles, type NibbleTensors } from './nibbles.js';
 import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
 import { MS_DOMAIN } from '../nbits-groups.js';
 import { quantizeInt4 } from './fast.js';
 import { quantizeInt4WasmNibbles, releaseWasmRtn, wasmRtnApplies } from './wasm/rtn.js';
 import type { Int4Blocks, Scheme } from './math.js';
 import { nbitsBits, nbitsFromNibbles, packMatMulNBits, toBlockedDQ, type NBitsTensors } from './pack.js';
-import { BLOCKED_DQ_OPSET, int8Opset, planEncodings, type Plan } from './plan.js';
+import { BLOCKED_DQ_OPSET, planEncodings, standardOpset, type Plan } from './plan.js';
 
 export interface Int4Options extends SelectOptions {
   readonly scheme: Scheme;
@@ -41,6 +46,8 @@ export interface Int4Options extends SelectOptions {
   /** MatMulNBits accuracy_level: 0 (default) computes in the activations' float type; 4 quantizes activations to int8 */
   readonly accuracyLevel: number;
   readonly searchScale: boolean;
+  /** never raise the opset: nibbles below 21 */
+  readonly keepOpset?: boolean;
 }
 
 export interface Int4Result {
@@ -61,6 +68,7 @@ const intAttr = (name: string, i: number) => ({ name, type: INT, i });
 type Encoded =
   | { kind: 'MatMulNBits'; t: NBitsTensors; scaleType: FloatType; clipped: number }
   | { kind: 'DequantizeLinear-21'; codes: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; q: Pick<Int4Blocks, 'kBlocks' | 'blockSize' | 'scaleType' | 'clipped'> }
+  | { kind: 'nibbles'; t: NibbleTensors; q: Omit<Int4Blocks, 'codes'> }
   | { kind: 'int8'; q: QuantizedTensor };
 
 function readChecked(p: Plan): Float32Array {
@@ -84,6 +92,10 @@ function encode(p: Plan, opts: Int4Options): Encoded {
   }
   const q = quantizeInt4(readChecked(p), p.layout, options);
   if (p.encoding === 'MatMulNBits') return { kind: 'MatMulNBits', t: packMatMulNBits(q), scaleType, clipped: q.clipped };
+  if (p.encoding === 'nibbles') {
+    const { codes: _unpacked, ...rest } = q; // keep half a byte per weight, not one
+    return { kind: 'nibbles', t: toNibbles(q), q: rest };
+  }
   const t = toBlockedDQ(q); // int4/uint4 packed two to a byte, as raw_data holds them
   const zeroPoints = t.zeroPoints && packInt4(t.zeroPoints, false);
   return { kind: 'DequantizeLinear-21', codes: packInt4(t.codes, !t.zeroPoints), scales: t.scales, zeroPoints, q };
@@ -139,21 +151,24 @@ function applyBlockedDQ(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: '
   model.addNode(node);
 }
 
-/** Stored bits (spec §4): codes, scales and zero points as written. */
-function storedBitsOf(e: Encoded): number {
-  if (e.kind === 'int8') return storedBits(e.q);
+/** Stored bits (spec §4) of the forms whose size is known before writing: codes, scales and zero points. */
+function storedBitsOf(e: Exclude<Encoded, { kind: 'int8' | 'nibbles' }>): number {
   if (e.kind === 'MatMulNBits') return nbitsBits(e.t, e.scaleType);
   return 8 * e.codes.length + FLOAT_BITS[e.q.scaleType] * e.scales.length + 8 * (e.zeroPoints?.length ?? 0); // packed bytes
 }
 
-const OPSET_HINT = `the graph's opset is the cause, not the weights: re-export the model at opset ${BLOCKED_DQ_OPSET}, or convert it first (mc convert MODEL --opset ${BLOCKED_DQ_OPSET} --out ...)`;
+const OPSET_HINT = `the graph's opset is the cause, not the weights: bfloat16 weights need opset 13 to be decoded; convert the model first (mc convert MODEL --opset 13 --out ...)`;
 const INT4_SCOPE_HINT = 'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /** Quantize the selected weights of `model` in place. */
 export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, ctx: RunContext): Promise<Int4Result> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const { candidates, skipped } = selectWeights(model, opts);
-  const { plans, skips } = planEncodings(model, candidates);
+  // the standard forms' opset first (a verified upgrade runs the model), then the plan at the opset chosen
+  const wanted = standardOpset(planEncodings(model, candidates, Infinity).plans);
+  const why = wanted === BLOCKED_DQ_OPSET ? 'blocked int4 DequantizeLinear' : "the int8 fallback's DequantizeLinear";
+  const choice = await chooseOpset(model, wanted, why, opts.keepOpset ?? false, ctx);
+  const { plans, skips } = planEncodings(model, candidates, choice.opset);
   // plan.ts skips a weight only where the opset stands in the way of every form: say so in the hint
   const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason, hint: OPSET_HINT }))];
   if (plans.length === 0) throw nothingQualifies('int4', allSkipped.map(skipItemOf), INT4_SCOPE_HINT);
@@ -174,14 +189,8 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
     releaseWasmRtn();
   }
 
-  const notes: string[] = [];
-  const from = model.opset('') ?? 1;
-  const needed = Math.max(from, ...plans.map((p) => (p.encoding === 'DequantizeLinear-21' ? BLOCKED_DQ_OPSET : p.encoding === 'int8' ? int8Opset(p.c.floatType) : 0)));
-  if (needed > from) {
-    notes.push(`raised the default-domain opset from ${from} to ${needed} (${needed === BLOCKED_DQ_OPSET ? 'blocked int4 DequantizeLinear' : "int8 fallback's DequantizeLinear"}); every op in the graph means the same at ${needed}`);
-    const ir = raiseOpset(model, needed);
-    if (ir) notes.push(ir);
-  }
+  choice.apply(); // every weight is encoded: the graph may change now
+  const notes: string[] = [...choice.notes];
   if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
 
   const tensors: TensorReport[] = [];
@@ -191,14 +200,20 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   let clipped = 0;
   plans.forEach((p, i) => {
     const e = encoded[i];
-    const stored = storedBitsOf(e);
+    let stored: number;
     if (e.kind === 'int8') {
-      applyInt8(model, p.c, e.q, '_q8');
+      stored = writeInt8(model, p.c, e.q, p.int8Form!, '_q8', 'int4');
     } else if (e.kind === 'MatMulNBits') {
+      stored = storedBitsOf(e);
       applyNBits(model, p, e, opts.accuracyLevel);
       blocks += e.t.scales.length;
       clipped += e.clipped;
+    } else if (e.kind === 'nibbles') {
+      stored = applyNibbles(model, p.c, e.q, e.t, choice.opset);
+      blocks += e.t.scales.length;
+      clipped += e.q.clipped;
     } else {
+      stored = storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
       applyBlockedDQ(model, p, e);
       blocks += e.scales.length;
       clipped += e.q.clipped;
@@ -217,6 +232,7 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
       bitsPerWeight: stored / elements,
     });
   });
+  if (plans.some((p) => p.encoding === 'nibbles')) bits += nibbleSharedBits(model); // the int32 scalars the unpacks share
   for (const s of allSkipped) {
     const b = s.init.byteLength;
     tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
@@ -228,7 +244,7 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   const count = (e: Plan['encoding']) => plans.filter((p) => p.encoding === e).length;
   notes.unshift(
     `${plans.length} of ${plans.length + allSkipped.length} float initializers quantized (int4 ${opts.scheme}, block ${opts.blockSize}): ` +
-      `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('int8')} as int8; ` +
+      `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('nibbles')} as nibbles unpacked at opset ${choice.opset}, ${count('int8')} as int8; ` +
       `${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     opts.searchScale ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1` : 'clip search: not used',
   );

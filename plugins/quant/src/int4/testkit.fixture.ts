@@ -8,8 +8,9 @@ import { GraphBuilder } from '@mc-kit/core/testing';
 import { dequantize } from '../int8/math.js';
 import { cloneModel, seededWeights } from '../int8/testkit.fixture.js';
 import type { FloatType } from '../int8/float-types.js';
-import { dequantizeInt4 } from './math.js';
-import { dequantizeBlockedDQ, unpackMatMulNBits } from './pack.js';
+import { readDecodeRecords } from '../decode-records.js';
+import { dequantizeInt4, SYM_ZERO_POINT } from './math.js';
+import { dequantizeBlockedDQ, unpackCodes, unpackMatMulNBits } from './pack.js';
 
 const typeOf = (dt: DataType): FloatType => (dt === DataType.FLOAT ? 'float32' : dt === DataType.FLOAT16 ? 'float16' : 'bfloat16');
 const attr = (n: NodeProto, name: string) => Number(n.attribute?.find((a) => a.name === name)?.i);
@@ -49,6 +50,23 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
       }
       ref.setInitializer(weight, s.dataType, dims, dense);
     }
+  }
+  for (const [weight, r] of Object.entries(readDecodeRecords(quantized))) {
+    const s = get(r.scales);
+    let dense: Float32Array;
+    if (r.form === 'nibbles') {
+      const { outer, dim, inner } = r.layout!;
+      const rows = outer * inner;
+      const kBlocks = Math.ceil(dim / r.blockSize!);
+      const zp = r.zeroPoints ? get(r.zeroPoints).readTyped() as Uint8Array : undefined;
+      const zeroPoints = !zp ? new Uint8Array(rows * kBlocks).fill(SYM_ZERO_POINT) : r.zeroPointForm === 'nibbles' ? unpackCodes(zp, rows * kBlocks) : zp;
+      const codes = unpackCodes(get(r.codes).readTyped() as Uint8Array, rows * kBlocks * r.blockSize!);
+      dense = dequantizeInt4({ scheme: zp ? 'asym' : 'sym', blockSize: r.blockSize!, layout: r.layout!, scaleType: r.floatType, rows, kBlocks, codes, scales: s.readFloat32(), zeroPoints, clipped: 0 });
+    } else {
+      const z = r.zeroPoints ? (get(r.zeroPoints).readTyped() as Uint8Array) : new Uint8Array(s.elementCount);
+      dense = dequantize(get(r.codes).readTyped() as Int8Array, r.dims, s.readFloat32(), z, r.axis, r.floatType);
+    }
+    ref.setInitializer(weight, s.dataType, r.dims, dense);
   }
   return ref;
 }

@@ -5,6 +5,8 @@
  * scale's float type. DequantizeLinear nodes that mc did not write are left alone.
  */
 import { DataType, ErrorCodes, UserError, throwIfAborted, type Initializer, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { readDecodeRecords, removeDecodeRecords } from '../decode-records.js';
+import { restoreCastMul } from './cast-decode.js';
 import { encodeFloats, type FloatType } from './float-types.js';
 import { dequantize } from './math.js';
 
@@ -76,21 +78,31 @@ export function restoreInt8Node(model: OnnxModel, f: Found): void {
   model.setInitializer(f.name, f.scale.dataType, [...f.q.dims], encodeFloats(dense, f.scaleType));
 }
 
-/** Dense weights back in place of int8's DequantizeLinear nodes; returns the names restored. */
+/** Dense weights back in place of int8's DequantizeLinear nodes and Cast/Mul decodes; returns the names restored. */
 export async function dequantizeWeights(model: OnnxModel, ctx: RunContext): Promise<string[]> {
   const found = findInt8Nodes(model);
-  if (found.length === 0) {
+  const decodes = Object.entries(readDecodeRecords(model)).filter(([, r]) => r.method === 'int8');
+  if (found.length === 0 && decodes.length === 0) {
     throw new UserError(ErrorCodes.NOT_COMPRESSED, 'int8: the model has no int8-quantized weights to restore', {
-      hint: 'mc decompress undoes what mc compress --method int8 wrote (DequantizeLinear nodes over <name>_q / <name>_scale initializers)',
+      hint: 'mc decompress undoes what mc compress --method int8 wrote (DequantizeLinear nodes over <name>_q / <name>_scale initializers, or the Cast/Mul decodes listed in mc.quant.decode)',
     });
   }
-  const task = ctx.progress.start('int8 decompress', found.length);
-  for (const f of found) {
+  const task = ctx.progress.start('int8 decompress', found.length + decodes.length);
+  const step = () => {
     if (ctx.signal.aborted) task.fail();
     throwIfAborted(ctx.signal); // each step leaves a valid model, so stopping half way is safe
+  };
+  for (const f of found) {
+    step();
     restoreInt8Node(model, f);
     task.tick();
   }
-  task.done(`int8: restored ${found.length} dense weights`);
-  return found.map((f) => f.name);
+  for (const [weight, r] of decodes) {
+    step();
+    restoreCastMul(model, weight, r);
+    removeDecodeRecords(model, [weight]);
+    task.tick();
+  }
+  task.done(`int8: restored ${found.length + decodes.length} dense weights`);
+  return [...found.map((f) => f.name), ...decodes.map(([w]) => w)];
 }

@@ -25,11 +25,12 @@ describe('Int8Compressor', () => {
     expect(INT8_PARAMS.map((p) => [p.name, p.type, p.default])).toEqual([
       ['scheme', 'enum', 'sym'],
       ['granularity', 'enum', 'channel'],
+      ['keep-opset', 'boolean', false],
       ['min-size', 'integer', 1024],
       ['include', 'string[]', []],
       ['exclude', 'string[]', []],
     ]);
-    expect(parseParams(INT8_PARAMS, {}, 'int8')).toEqual({ scheme: 'sym', granularity: 'channel', 'min-size': 1024, include: [], exclude: [] });
+    expect(parseParams(INT8_PARAMS, {}, 'int8')).toEqual({ scheme: 'sym', granularity: 'channel', 'keep-opset': false, 'min-size': 1024, include: [], exclude: [] });
     expect(() => parseParams(INT8_PARAMS, { 'min-size': '0' }, 'int8')).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--min-size/) }));
     expect(() => parseParams(INT8_PARAMS, { scheme: 'affine' }, 'int8')).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--scheme/) }));
   });

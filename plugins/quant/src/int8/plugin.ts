@@ -7,6 +7,7 @@ import { dequantizeWeights } from './decompress.js';
 import type { Scheme } from './math.js';
 import { quantizeWeights, type Granularity } from './rewrite.js';
 import { SELECTION_PARAMS } from '@mc-kit/core';
+import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 
 export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -23,6 +24,7 @@ export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 'channel',
     description: 'one scale per output channel (MatMul column, Gemm/Conv output, embedding row), or one per tensor',
   },
+  KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -35,6 +37,7 @@ export class Int8Compressor implements Compressor {
     const options = {
       scheme: (params.scheme ?? 'sym') as Scheme,
       granularity: (params.granularity ?? 'channel') as Granularity,
+      keepOpset: params['keep-opset'] === true,
       minSize: (params['min-size'] ?? 1024) as number,
       include: (params.include ?? []) as string[],
       exclude: (params.exclude ?? []) as string[],

@@ -2,7 +2,10 @@
  * int8 weight quantization of an OnnxModel, through @mc-kit/core's model API only (spec
  * quantization.md §3): each selected weight W becomes `W_q` (int8/uint8, W's shape), `W_scale`,
  * `W_zero_point` and `DequantizeLinear(W_q, W_scale, W_zero_point, axis)` whose output is named W,
- * so consumers are untouched and stock onnxruntime runs the result.
+ * so consumers are untouched and stock onnxruntime runs the result. DequantizeLinear needs opset
+ * 10 per tensor, 13 per channel, 19 with float16/bfloat16 scales; a model below that is raised
+ * where core's verified upgrade allows (opset-choice.ts), else decoded at its own opset with
+ * Cast and Mul over the same codes (cast-decode.ts).
  *
  * Two phases: every weight is quantized in memory first (NaN checks, Ctrl-C) and only then is the
  * graph edited, so a failure leaves the model as it was.
@@ -19,14 +22,17 @@ import {
 } from '@mc-kit/core';
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
-import { ensureOpset, MIN_IR_VERSION } from './opset.js';
 import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type WeightCandidate as Candidate, type SelectOptions } from '@mc-kit/core';
+import { chooseOpset } from '../opset-choice.js';
+import { applyInt8CastMul, castDecodeBits, castDecodeOpset } from './cast-decode.js';
 
 export type Granularity = 'channel' | 'tensor';
 
 export interface Int8Options extends SelectOptions {
   readonly scheme: Scheme;
   readonly granularity: Granularity;
+  /** never raise the opset: decode with Cast and Mul below DequantizeLinear's */
+  readonly keepOpset?: boolean;
 }
 
 export interface Int8Result {
@@ -41,8 +47,26 @@ export const SCALE_DATA_TYPE: Readonly<Record<FloatType, DataType>> = Object.fre
   bfloat16: DataType.BFLOAT16,
 });
 
-/** DequantizeLinear: per-axis scales need opset 13; float16/bfloat16 scales (and outputs) need 19. */
-const opsetFor = (t: FloatType) => (t === 'float32' ? 13 : 19);
+/** DequantizeLinear: per tensor from opset 10, per-axis scales 13, float16/bfloat16 scales (and outputs) 19. */
+export const dqOpset = (t: FloatType, perTensor: boolean): number => (t !== 'float32' ? 19 : perTensor ? 10 : 13);
+
+export type Int8Form = 'DequantizeLinear' | 'cast-mul';
+
+/** How a weight of float type `t` is written at `opset` (undefined: no decode exists there). */
+export function int8Form(t: FloatType, perTensor: boolean, opset: number): Int8Form | undefined {
+  if (dqOpset(t, perTensor) <= opset) return 'DequantizeLinear';
+  return castDecodeOpset(t) <= opset ? 'cast-mul' : undefined;
+}
+
+/** Write one quantized weight in the form `int8Form` chose; returns the bits stored. */
+export function writeInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, form: Int8Form, codeSuffix = '_q', method: 'int8' | 'int4' = 'int8'): number {
+  if (form === 'DequantizeLinear') {
+    applyInt8(model, c, q, codeSuffix);
+    return storedBits(q);
+  }
+  applyInt8CastMul(model, c, q, codeSuffix, method);
+  return castDecodeBits(q);
+}
 
 /** Stored bits of one quantized tensor: 8 per code, one scale and one 8-bit zero point per channel. */
 export function storedBits(q: QuantizedTensor): number {
@@ -66,16 +90,6 @@ function quantizeCandidate(c: Candidate, opts: Int8Options): QuantizedTensor {
 
 /** What int8 takes, for a model where nothing qualifies and no skip reason has a hint of its own. */
 export const INT8_SCOPE_HINT = 'int8 quantizes float weights read by MatMul, Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
-
-/** New opset, and the IR version it needs (onnxruntime does not check that pairing; onnx.checker does). */
-export function raiseOpset(model: OnnxModel, version: number): string | undefined {
-  model.setOpset('', version);
-  const ir = Number(model.proto.irVersion ?? 0);
-  const needed = MIN_IR_VERSION[version] ?? 0;
-  if (ir >= needed) return undefined;
-  model.proto.irVersion = needed; // no OnnxModel method for it: the proto is the documented escape hatch
-  return `raised the IR version from ${ir} to ${needed}, which opset ${version} needs`;
-}
 
 /**
  * Write one quantized weight into the graph in place of the float initializer. `codeSuffix` names
@@ -108,11 +122,21 @@ export function applyInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, co
 /** Quantize the selected weights of `model` in place. */
 export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: RunContext): Promise<Int8Result> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  const { candidates, skipped } = selectWeights(model, opts);
-  if (candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
-  const required = Math.max(...candidates.map((c) => opsetFor(c.floatType)));
-  const why = required === 13 ? 'per-axis DequantizeLinear' : 'DequantizeLinear with float16/bfloat16 scales';
-  const upgrade = ensureOpset(model.opset(''), required, model.nodes, why);
+  const selected = selectWeights(model, opts);
+  const { skipped } = selected;
+  if (selected.candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
+  const perTensor = opts.granularity === 'tensor';
+  const wanted = Math.max(...selected.candidates.map((c) => dqOpset(c.floatType, perTensor)));
+  const why = wanted === 19 ? 'DequantizeLinear with float16/bfloat16 scales' : perTensor ? 'DequantizeLinear' : 'per-channel DequantizeLinear';
+  const choice = await chooseOpset(model, wanted, why, opts.keepOpset ?? false, ctx);
+  const candidates: Candidate[] = [];
+  for (const c of selected.candidates) {
+    if (int8Form(c.floatType, perTensor, choice.opset)) candidates.push(c);
+    else skipped.push({ init: c.init, reason: `${c.floatType} at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)`, cause: `${c.floatType} weights at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)` });
+  }
+  if (candidates.length === 0) {
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight can be decoded at opset ${choice.opset}`, { hint: choice.notes.join('; ') });
+  }
 
   const task = ctx.progress.start('int8', candidates.length);
   const quantized: QuantizedTensor[] = [];
@@ -128,13 +152,16 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
     throw e;
   }
 
-  const irNote = upgrade.raise ? raiseOpset(model, required) : undefined;
+  choice.apply(); // every weight is quantized: the graph may change now
   const tensors: TensorReport[] = [];
   let bits = 0;
   let weights = 0;
+  const forms: Record<Int8Form, number> = { DequantizeLinear: 0, 'cast-mul': 0 };
   candidates.forEach((c, i) => {
     const q = quantized[i];
-    const bitsAfter = storedBits(q);
+    const form = int8Form(c.floatType, perTensor, choice.opset)!;
+    forms[form]++;
+    const bitsAfter = writeInt8(model, c, q, form);
     bits += bitsAfter;
     weights += c.init.elementCount;
     tensors.push({
@@ -146,7 +173,6 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
       bytesAfter: bitsAfter / 8,
       bitsPerWeight: bitsAfter / c.init.elementCount,
     });
-    applyInt8(model, c, q);
   });
   for (const s of skipped) {
     const b = s.init.byteLength;
@@ -158,9 +184,9 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
 
   const notes = [
     `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+    ...choice.notes,
   ];
-  if (upgrade.note) notes.push(upgrade.note);
-  if (irNote) notes.push(irNote);
+  if (forms['cast-mul'] > 0) notes.push(`${forms['cast-mul']} tensor${forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`);
   notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }

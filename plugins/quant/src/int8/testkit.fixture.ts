@@ -12,6 +12,7 @@ import {
   type RunContext,
   type SessionOptions,
 } from '@mc-kit/core';
+import { readDecodeRecords } from '../decode-records.js';
 import { dequantize } from './math.js';
 
 export const sessions = new OrtSessionFactory({ device: 'cpu' });
@@ -80,6 +81,13 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
     const outType = s.dataType === DataType.FLOAT ? 'float32' : s.dataType === DataType.FLOAT16 ? 'float16' : 'bfloat16';
     const dense = dequantize(q.readTyped() as Int8Array, q.dims, s.readFloat32(), z.readTyped() as Int8Array, axis, outType);
     ref.setInitializer(node.output![0], s.dataType, q.dims, dense);
+  }
+  for (const [weight, r] of Object.entries(readDecodeRecords(quantized))) {
+    if (r.form !== 'cast-mul') continue;
+    const s = quantized.getInitializer(r.scales)!;
+    const zps = r.zeroPoints ? (quantized.getInitializer(r.zeroPoints)!.readTyped() as Uint8Array) : new Uint8Array(s.elementCount);
+    const dense = dequantize(quantized.getInitializer(r.codes)!.readTyped() as Int8Array, r.dims, s.readFloat32(), zps, r.axis, r.floatType);
+    ref.setInitializer(weight, s.dataType, r.dims, dense);
   }
   return ref;
 }
