@@ -18,29 +18,20 @@ beforeAll(async () => {
 const int8 = (m: ExporterModel) => compressExporterModel(registry, testContext(), m, [{ id: 'int8', params: {} }]);
 const quantized = (step: CompressReport) => step.tensors.filter((t) => t.action === 'int8').map((t) => t.name);
 
-/**
- * Refused today because int8's per-channel DequantizeLinear needs opset 13 and these graphs hold ops
- * whose meaning changed since their opset (Paddle: BatchNormalization, ConvTranspose, Resize,
- * Squeeze, Unsqueeze, Constant; legacy PyTorch: Conv, MaxPool, Flatten). A decode valid at the
- * model's own opset is the opsets work of issue 16 item 2: take a model off this list when it lands.
- */
-const OPSET_REFUSED = new Set(['Paddle2ONNX, opset 9', 'Paddle2ONNX, opset 11', 'PyTorch 1.x, IR 3, initializers as inputs']);
-const whenOpsetsLand = (name: string) => (OPSET_REFUSED.has(name) ? it.skip : it);
-
 describe('int8 on the exporters\' traits', () => {
-  whenOpsetsLand('Paddle2ONNX, opset 11')('Paddle2ONNX opset 11: the Constant-node weights are quantized', async () => {
+  it('Paddle2ONNX opset 11: the Constant-node weights are quantized', async () => {
     const { result, relativeError } = await int8(paddleStyleModel(11));
     expect(quantized(result.steps[0]).sort()).toEqual(['conv2d_1.w_0', 'conv2d_transpose_0.w_0', 'linear_0.w_0']);
     expect(relativeError).toBeLessThan(0.02);
   });
 
-  whenOpsetsLand('Paddle2ONNX, opset 9')('Paddle2ONNX opset 9: the Constant-node weights are quantized', async () => {
+  it('Paddle2ONNX opset 9: the Constant-node weights are quantized', async () => {
     const { result, relativeError } = await int8(paddleStyleModel(9));
     expect(quantized(result.steps[0]).sort()).toEqual(['conv2d_1.w_0', 'conv2d_transpose_0.w_0', 'linear_0.w_0']);
     expect(relativeError).toBeLessThan(0.02);
   });
 
-  whenOpsetsLand('PyTorch 1.x, IR 3, initializers as inputs')('legacy PyTorch IR 3: the graph-input weights are quantized, and the output is valid for its IR', async () => {
+  it('legacy PyTorch IR 3: the graph-input weights are quantized, and the output is valid for its IR', async () => {
     const { result, output, relativeError } = await int8(legacyPytorchModel());
     expect(quantized(result.steps[0])).toEqual(['0.weight', '3.weight']);
     const ir = Number(output.proto.irVersion);
