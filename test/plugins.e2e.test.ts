@@ -235,7 +235,7 @@ describe('mc plugins install from disk: folder, tarball, file:', () => {
   it.each([
     ['a plugin built for another core major', { name: 'mc-plugin-future', peer: '^1.0.0' }, `^Error: mc-plugin-future@1\\.0\\.0 needs @mc-kit/core \\^1\\.0\\.0, and this mc's core is ${CORE_VERSION.replace(/\./g, '\\.')} \\(hint: install a version of mc-plugin-future built for core \\d+(\\.\\d+)?, or use an mc whose core is \\^1\\.0\\.0\\)$`],
     ['a package that is no mc plugin', { name: 'mc-plugin-nothing', hookFile: 'dist/none.js', register: '' }, '^Error: mc-plugin-nothing@1\\.0\\.0 lacks its mc:register hook \\./dist/none\\.js \\(hint: build the plugin first'],
-    ['a plugin whose hook throws', { name: 'mc-plugin-throws', register: "export default async () => { throw new Error('cannot open its weights database'); };\n" }, '^Error: mc-plugin-throws@1\\.0\\.0 was not installed: failed to load and was skipped: cannot open its weights database \\(hint:'],
+    ['a plugin whose hook throws', { name: 'mc-plugin-throws', register: "export default async () => { throw new Error('cannot open its weights database'); };\n" }, '^Error: mc-plugin-throws@1\\.0\\.0 was not installed: its mc:register hook failed: cannot open its weights database \\(hint:'],
     ['a plugin that would take core\'s int8', { name: 'mc-plugin-int8', register: SCALE_REGISTER.replace("id = 'scale'", "id = 'int8'") }, '^Error: mc-plugin-int8@1\\.0\\.0 was not installed: method id "int8" is declared by @mc-kit/plugin-quant@[\\d.]+ and by mc-plugin-int8@1\\.0\\.0 \\(hint: an id can be provided by one plugin only'],
   ])('%s is refused in one line, exit 2, and the plugin folder is left as it was', async (_what, spec, message) => {
     const work = tempDir('mc-refuse-');

@@ -19,7 +19,7 @@ export async function verifyPluginLoads(root: string, name: string): Promise<str
   const { registry, warnings } = await loadPlugins(config);
   const mine = warnings.filter((w) => w.includes(`plugin ${name} `) || w.includes(`plugin ${name}@`) || w.includes(`${name}@${plugin.version}`));
   if (mine.length) {
-    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${name}@${plugin.version} was not installed: ${mine[0].replace(new RegExp(`^plugin ${escape(name)}(@\\S+)? `), '').replace(/; that id cannot be used until one is uninstalled$/, '')}`, {
+    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${name}@${plugin.version} was not installed: ${reason(mine[0], name)}`, {
       hint: mine[0].includes('declared by') ? 'an id can be provided by one plugin only; uninstall the other first' : 'its author can fix it; mc was left as it was',
     });
   }
@@ -27,6 +27,16 @@ export async function verifyPluginLoads(root: string, name: string): Promise<str
     .list()
     .filter((e) => e.origin.name === name)
     .map((e) => `${KIND_WORD[e.declaration.kind]} ${e.declaration.id}`);
+}
+
+/** The loader's warning without what the install line already says (the name, "skipped"). */
+function reason(warning: string, name: string): string {
+  return warning
+    .replace(new RegExp(`^plugin ${escape(name)}(@\\S+)? `), '')
+    .replace(/^failed to load and was skipped: /, 'its mc:register hook failed: ')
+    .replace(/^was skipped: /, '')
+    .replace(/; skipped$/, '')
+    .replace(/; that id cannot be used until one is uninstalled$/, '');
 }
 
 function escape(text: string): string {
