@@ -113,7 +113,7 @@ describeBuilt('every publishable package packs cleanly', () => {
     expect(statSync(join(REPO, 'packages/cli/bin/run.js')).mode & 0o111).not.toBe(0);
     const files = packList('packages/cli');
     expect(files).toEqual(expect.arrayContaining(['dist/commands/compress.js', 'dist/commands/generate.js', 'dist/commands/plugins/install.js', 'dist/commands/plugins/uninstall.js', 'dist/commands/plugins/update.js', 'dist/hooks/init.js']));
-    for (const kind of ['compressor', 'metric', 'dataset']) expect(files).toEqual(expect.arrayContaining([`dist/templates/${kind}/package.json`, `dist/templates/${kind}/gitignore`]));
+    for (const kind of ['compressor', 'metric', 'dataset']) expect(files).toEqual(expect.arrayContaining([`dist/templates/${kind}/package.json`, `dist/templates/${kind}/gitignore`, `dist/templates/${kind}/npmrc`]));
     const firstParty = (pkg.oclif?.plugins ?? []).filter((p) => p.startsWith('@mc-kit/'));
     expect(firstParty.sort()).toEqual(PUBLISHED.filter((d) => d.startsWith('plugins/')).map((d) => read<Manifest>(join(REPO, d, 'package.json')).name).sort());
     for (const name of firstParty) expect(pkg.dependencies?.[name]).toBe(LERNA_VERSION);

@@ -20,11 +20,11 @@ const KIND_WORD: Record<TemplateKind, string> = { compressor: 'method', metric: 
 /** The template's class is `${className}${suffix}`: RoundWeightsCompressor. */
 const CLASS_SUFFIX: Record<TemplateKind, string> = { compressor: 'Compressor', metric: 'Metric', dataset: 'Dataset' };
 const SKIPPED = new Set(['node_modules', 'dist', 'coverage']);
-const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^gitignore$/;
+const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^(gitignore|npmrc)$/;
 /** Why a folder cannot be made, for the codes a user can cause. */
 const WHY: Record<string, string> = { EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' };
-/** npm drops .gitignore files from published tarballs, so templates carry `gitignore`. */
-const RENAMED: Record<string, string> = { gitignore: '.gitignore' };
+/** npm drops .gitignore and .npmrc files from published tarballs, so templates carry them undotted. */
+const RENAMED: Record<string, string> = { gitignore: '.gitignore', npmrc: '.npmrc' };
 
 /** Where the templates are: beside this module once built (dist/generate -> dist/templates). */
 export function defaultTemplatesDir(): string {

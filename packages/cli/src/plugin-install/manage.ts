@@ -66,7 +66,7 @@ export async function updatePlugins(names: readonly string[], options: { allowSc
   for (const entry of chosen) {
     const now = installedVersion(data, entry.name);
     current.set(entry.name, now);
-    const next = await candidate(entry, data, env).catch((e: Error) => ({ reason: e.message }));
+    const next = await candidate(entry, data, env, options.allowScripts).catch((e: Error) => ({ reason: e.message }));
     if ('reason' in next) {
       kept.push({ name: entry.name, version: now, reason: next.reason });
       continue;
@@ -104,7 +104,7 @@ function installedVersion(data: PluginDataDir, name: string): string {
 }
 
 /** What npm would install for this entry now, with its manifest. */
-async function candidate(entry: PluginEntry, data: PluginDataDir, env: PluginEnvironment): Promise<{ spec: string; pkg: PluginPackage }> {
+async function candidate(entry: PluginEntry, data: PluginDataDir, env: PluginEnvironment, allowScripts: boolean): Promise<{ spec: string; pkg: PluginPackage }> {
   if (!entry.url) {
     const tag = entry.tag ?? 'latest';
     const pkg = await viewRegistryManifest(env.npm, entry.name, tag, data.dir, env.registry);
@@ -118,7 +118,7 @@ async function candidate(entry: PluginEntry, data: PluginDataDir, env: PluginEnv
   const pkg = folder ? readFolderManifest(entry.url, entry.url) : await readTarballManifest(entry.url, entry.url);
   const file = join(data.localDir, localTarballName(pkg.name, pkg.version));
   if (folder) {
-    const r = await env.npm(['pack', entry.url, '--pack-destination', data.localDir, '--ignore-scripts'], { cwd: data.dir, registry: env.registry });
+    const r = await env.npm(['pack', entry.url, '--pack-destination', data.localDir, ...(allowScripts ? [] : ['--ignore-scripts'])], { cwd: data.dir, registry: env.registry });
     if (r.code !== 0) throw new Error(`npm could not pack ${entry.url}: ${npmReason(r)}`);
   } else {
     copyFileSync(entry.url, file);
