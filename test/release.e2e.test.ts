@@ -13,6 +13,7 @@
  *
  * Each step's time is printed at the end (the closing note of issue 18 quotes them).
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CORE_VERSION, DataType, OnnxModel } from '@mc-kit/core';
@@ -122,7 +123,9 @@ describeBuilt("a release and a user's first hour", () => {
   afterAll(async () => {
     await timed('stop verdaccio, remove the user\'s HOME (global prefix, two plugins\' node_modules)', async () => {
       await registry?.stop();
-      for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+      // rm -rf is several times faster than a recursive rmSync over node_modules trees
+      if (process.platform !== 'win32' && scratch.length) execFileSync('rm', ['-rf', ...scratch]);
+      else for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
     });
     const width = Math.max(...times.map(([name]) => name.length));
     // eslint-disable-next-line no-console
