@@ -267,6 +267,9 @@ describe('mc plugins install from disk: folder, tarball, file:', () => {
       expect(lines(r.stderr)).toEqual([expect.stringMatching(message)]);
       expect(Date.now() - started).toBeLessThan(20_000);
     }
+    const unreachable = await runMc(['plugins', 'install', 'mc-plugin-somewhere'], { env, cwd: tempDir() });
+    expect([unreachable.code, lines(unreachable.stderr)]).toEqual([2, [expect.stringMatching(/^Error: cannot ask http:\/\/127\.0\.0\.1:9\/ about mc-plugin-somewhere: .*ECONNREFUSED.* \(hint: check the network/)]]);
+    expect(dataDirState(env)).toBe('(none)');
     const un = await runMc(['plugins', 'uninstall', 'mc-plugin-nope'], { env });
     expect([un.code, lines(un.stderr)]).toEqual([2, ['Error: mc-plugin-nope is not installed (hint: no plugins are installed (mc plugins))']]);
   }, 60_000);

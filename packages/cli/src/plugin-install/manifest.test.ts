@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { checkCore, checkHookFilesPresent, checkIsMcPlugin, coreRange, readTarballManifest, type PluginPackage } from './manifest.js';
+import { checkCore, checkHookFilesPresent, checkIsMcPlugin, coreRange, readTarballManifest, viewRegistryManifest, type PluginPackage } from './manifest.js';
 
 const plugin = (over: Partial<PluginPackage> = {}): PluginPackage => ({ name: 'mc-plugin-x', version: '2.0.0', oclif: { hooks: { 'mc:register': './dist/register.js' } }, ...over });
 
@@ -76,5 +76,21 @@ describe('readTarballManifest', () => {
     writeFileSync(join(dir, 'empty', 'README.md'), 'hi');
     await tar.c({ gzip: true, file: join(dir, 'empty.tgz'), cwd: dir }, ['empty']);
     await expect(readTarballManifest(join(dir, 'empty.tgz'), './empty.tgz')).rejects.toMatchObject({ message: './empty.tgz holds no package.json: not an npm package tarball' });
+  });
+});
+
+describe('viewRegistryManifest', () => {
+  const npm = (view: { code: number; stdout: string; stderr: string }) =>
+    (async (args: string[]) => (args[0] === 'config' ? { code: 0, stdout: 'http://127.0.0.1:4873/\n', stderr: '' } : view)) as Parameters<typeof viewRegistryManifest>[0];
+
+  it('takes the last of the versions a range matches, as npm install would', async () => {
+    const answer = JSON.stringify([plugin({ version: '1.0.0' }), plugin({ version: '1.1.0', peerDependencies: { '@mc-kit/core': '^0.1.0' } })]);
+    await expect(viewRegistryManifest(npm({ code: 0, stdout: answer, stderr: '' }), 'mc-plugin-x', '^1.0.0', '/tmp')).resolves.toMatchObject({ version: '1.1.0', peerDependencies: { '@mc-kit/core': '^0.1.0' } });
+  });
+
+  it('says in one line that a name is not on the registry, naming the registry', async () => {
+    const e404 = { code: 1, stdout: '', stderr: "npm error code E404\nnpm error 404 Not Found - GET http://127.0.0.1:4873/mc-plugin-x - no such package available\n" };
+    await expect(viewRegistryManifest(npm(e404), 'mc-plugin-x', 'latest', '/tmp')).rejects.toMatchObject({ code: 'E_PLUGIN_INSTALL', message: 'mc-plugin-x is not on http://127.0.0.1:4873/' });
+    await expect(viewRegistryManifest(npm({ code: 0, stdout: '', stderr: '' }), 'mc-plugin-x', '^9.0.0', '/tmp')).rejects.toMatchObject({ message: 'no version of mc-plugin-x matches ^9.0.0 on http://127.0.0.1:4873/' });
   });
 });

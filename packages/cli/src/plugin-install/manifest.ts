@@ -47,7 +47,7 @@ export async function readTarballManifest(file: string, shown: string): Promise<
 /** The manifest of the version `npm install name@range` would pick. */
 export async function viewRegistryManifest(npm: Npm, name: string, range: string, cwd: string, registry?: string): Promise<PluginPackage> {
   const r = await npm(['view', `${name}@${range}`, 'name', 'version', 'dependencies', 'peerDependencies', 'oclif', '--json'], { cwd, registry, timeoutMs: 120_000 });
-  const shown = registry ?? "npm's registry";
+  const shown = registry ?? ((await npm(['config', 'get', 'registry'], { cwd, timeoutMs: 10_000 }).catch(() => undefined))?.stdout.trim() || "npm's registry");
   if (r.code !== 0) {
     const reason = npmReason(r);
     if (/E404|404 Not Found|is not in this registry/.test(reason)) {
