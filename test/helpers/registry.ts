@@ -5,7 +5,7 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './cli.js';
@@ -15,6 +15,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export interface LocalRegistry {
   /** http://127.0.0.1:PORT/ */
   readonly url: string;
+  /** verdaccio's storage folder (packages as published) */
+  readonly storage: string;
   /** environment for npm (and for mc, whose plugin commands run npm) that reaches this registry only */
   readonly env: Record<string, string>;
   readonly token: string;
@@ -27,12 +29,17 @@ export interface Run {
   stderr: string;
 }
 
-/** Start verdaccio; it exits by itself after `limitMs` even if stop() is never called. */
-export async function startRegistry(limitMs: number): Promise<LocalRegistry> {
+/**
+ * Start verdaccio; it exits by itself after `limitMs` even if stop() is never called. `storageFrom`
+ * starts it with a copy of another registry's storage (packages only: users and tokens are its own).
+ */
+export async function startRegistry(limitMs: number, options: { storageFrom?: string } = {}): Promise<LocalRegistry> {
   const home = tempDir('mc-registry-');
   const config = join(home, 'config.json');
+  const storage = join(home, 'storage');
+  if (options.storageFrom) cpSync(options.storageFrom, storage, { recursive: true });
   writeFileSync(config, JSON.stringify({
-    storage: join(home, 'storage'),
+    storage,
     auth: { htpasswd: { file: join(home, 'htpasswd'), max_users: 10 } },
     uplinks: {},
     packages: {
@@ -83,7 +90,7 @@ export async function startRegistry(limitMs: number): Promise<LocalRegistry> {
       NO_COLOR: '1',
     };
     writeFileSync(env.npm_config_globalconfig, '');
-    return { url, env, token, stop };
+    return { url, storage, env, token, stop };
   } catch (e) {
     await stop();
     throw e;

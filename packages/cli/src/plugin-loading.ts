@@ -40,7 +40,8 @@ export async function loadPlugins(config: Config): Promise<LoadedPlugins> {
     try {
       registry.addPlugin(origin, result);
     } catch (e) {
-      warnings.push(`plugin ${plugin.name} was skipped: ${firstLine(e)}`);
+      // Registration is all or nothing (Registry.addPlugin): a skipped plugin holds no id.
+      warnings.push(`plugin ${plugin.name}@${plugin.version} was skipped: ${firstLine(e).replace(`plugin ${plugin.name}: `, '')}`);
     }
   }
   warnings.push(...registry.conflictMessages().map((m) => `${m}; that id cannot be used until one is uninstalled`));

@@ -76,6 +76,28 @@ describe('Registry', () => {
     expect(() => r.addPlugin(community, { mcPlugin: 1, declarations: [badParams] })).toThrow(/--seed is reserved/);
     expect(r.list()).toEqual([]);
   });
+
+  // Issue 17 item 5: a plugin reported as skipped had registered its first declarations, and a
+  // valid int8 among them put core's own int8 in conflict.
+  it('registers a plugin whole or not at all: a bad declaration after a good one leaves no id behind', () => {
+    const r = new Registry();
+    r.add(quant, compressor(() => fakeCompressor('int8')));
+    const partlyBad = { mcPlugin: 1, coreVersion: '0.1.0', declarations: [compressor(() => fakeCompressor('int8')), compressor(() => fakeCompressor('fresh')), { kind: 'compressor', id: 'Bad Id', create: () => null }] };
+    expect(() => r.addPlugin(community, partlyBad)).toThrow(/plugin mc-plugin-community: id "Bad Id"/);
+    expect(r.conflictMessages()).toEqual([]);
+    expect(r.has('compressor', 'int8')).toBe(true);
+    expect(r.compressor('int8').id).toBe('int8');
+    expect(r.has('compressor', 'fresh')).toBe(false);
+    expect(r.list().map((e) => `${e.origin.name}:${e.declaration.id}`)).toEqual(['@mc-kit/plugin-quant:int8']);
+  });
+
+  it('refuses a plugin that declares one id twice, registering none of its ids', () => {
+    const r = new Registry();
+    const twice = { mcPlugin: 1, coreVersion: '0.1.0', declarations: [compressor(() => fakeCompressor('a')), compressor(() => fakeCompressor('b')), compressor(() => fakeCompressor('a'))] };
+    expect(() => r.addPlugin(community, twice)).toThrow(/^plugin mc-plugin-community: declares the method id "a" twice$/);
+    expect(r.list()).toEqual([]);
+    expect(r.conflictMessages()).toEqual([]);
+  });
 });
 
 describe('isCompatibleCore', () => {

@@ -38,18 +38,25 @@ export class Registry {
     this.container.registerInstance(Tokens.Registry, this);
   }
 
-  /** Register everything a plugin's hook returned. Throws (for the loader to turn into a warning) when the manifest is malformed. */
+  /**
+   * Register everything a plugin's hook returned, or nothing: every declaration is checked before the
+   * first is added, so a plugin the loader reports as skipped holds no id (and puts none in conflict).
+   * Throws (for the loader to turn into a warning) when the manifest or any declaration is malformed.
+   */
   addPlugin(origin: PluginOrigin, manifest: unknown): string[] {
     const m = manifest as Partial<PluginManifest> | undefined;
     if (!m || m.mcPlugin !== 1 || !Array.isArray(m.declarations)) {
       throw new UserError(ErrorCodes.PLUGIN_LOAD, `plugin ${origin.name}: its mc:register hook did not return definePlugin([...])`);
     }
-    const ids: string[] = [];
+    const keys = new Set<string>();
     for (const decl of m.declarations) {
-      this.add(origin, decl);
-      ids.push(`${decl.kind}:${decl.id}`);
+      checkDeclaration(origin, decl);
+      const key = `${decl.kind}:${decl.id}`;
+      if (keys.has(key)) throw new UserError(ErrorCodes.PLUGIN_LOAD, `plugin ${origin.name}: declares the ${KIND_WORD[decl.kind as EntryKind]} id "${decl.id}" twice`);
+      keys.add(key);
     }
-    return ids;
+    for (const decl of m.declarations) this.add(origin, decl);
+    return [...keys];
   }
 
   /** Register one declaration. A duplicate id is recorded as a conflict naming both plugins. */

@@ -1,5 +1,17 @@
-/** @mc-kit/core's own version: plugins record the version they were built against (definePlugin). */
-export const CORE_VERSION = '0.1.0';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The folder @mc-kit/core runs from (its package.json is there), whether from src/ or dist/. mc hands
+ * it to npm as `file:` so that plugins are built and installed against this very core.
+ */
+export const CORE_ROOT: string = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
+
+/**
+ * @mc-kit/core's own version, read from its package.json so that `lerna version` cannot leave it
+ * behind: plugins record the version they were built against (definePlugin), results record it.
+ */
+export const CORE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 /** Results files carry this; bump when the result layout changes. */
 export const RESULT_SCHEMA_VERSION = 1;
 

@@ -29,8 +29,10 @@ describe('generatePlugin', () => {
     const report = await generatePlugin(req, new Registry());
     expect(report).toMatchObject({ kind: 'generate', template: 'compressor', id: 'my-quant', package: 'mc-plugin-my-quant', className: 'MyQuantCompressor', dir: join(req.cwd!, 'mc-plugin-my-quant') });
     expect(report.next).toEqual(['cd mc-plugin-my-quant && npm install', 'npm run build && npm test', `mc plugins link ${report.dir}`]);
-    expect(report.files).toEqual(expect.arrayContaining(['.gitignore', 'README.md', 'jest.config.js', 'jest.setup.cjs', 'package.json', 'src/plugin.ts', 'src/plugin.test.ts', 'src/register.ts', 'tsconfig.json']));
+    expect(report.files).toEqual(expect.arrayContaining(['.gitignore', '.npmrc', 'README.md', 'jest.config.js', 'jest.setup.cjs', 'package.json', 'src/plugin.ts', 'src/plugin.test.ts', 'src/register.ts', 'tsconfig.json']));
     expect(report.files).not.toContain('gitignore');
+    expect(report.files).not.toContain('npmrc');
+    expect(read(report.dir, '.npmrc')).toMatch(/^onnxruntime-node-install=skip$/m);
     expect(report.files.some((f) => f.startsWith('dist/') || f.startsWith('node_modules/'))).toBe(false);
 
     const pkg = JSON.parse(read(report.dir, 'package.json'));

@@ -9,6 +9,8 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BugError, ErrorCodes, UserError, type Registry } from '@mc-kit/core';
+import type { CoreDependency } from './core-dependency.js';
+import { shellWord as quote } from './mc-command.js';
 import { pluginNames } from './names.js';
 
 export const TEMPLATE_KINDS = ['compressor', 'metric', 'dataset'] as const;
@@ -18,11 +20,11 @@ const KIND_WORD: Record<TemplateKind, string> = { compressor: 'method', metric: 
 /** The template's class is `${className}${suffix}`: RoundWeightsCompressor. */
 const CLASS_SUFFIX: Record<TemplateKind, string> = { compressor: 'Compressor', metric: 'Metric', dataset: 'Dataset' };
 const SKIPPED = new Set(['node_modules', 'dist', 'coverage']);
-const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^gitignore$/;
+const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^(gitignore|npmrc)$/;
 /** Why a folder cannot be made, for the codes a user can cause. */
 const WHY: Record<string, string> = { EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' };
-/** npm drops .gitignore files from published tarballs, so templates carry `gitignore`. */
-const RENAMED: Record<string, string> = { gitignore: '.gitignore' };
+/** npm drops .gitignore and .npmrc files from published tarballs, so templates carry them undotted. */
+const RENAMED: Record<string, string> = { gitignore: '.gitignore', npmrc: '.npmrc' };
 
 /** Where the templates are: beside this module once built (dist/generate -> dist/templates). */
 export function defaultTemplatesDir(): string {
@@ -38,7 +40,12 @@ export interface GenerateRequest {
   readonly coreVersion: string;
   /** npm spec for the @mc-kit/core dev dependency instead of that version (e.g. file:/path/to/mc/packages/core) */
   readonly coreSpec?: string;
-  /** the CLI's executable name, for the printed commands */
+  /**
+   * Chooses the @mc-kit/core dependency when coreSpec is not given (core-dependency.ts: the registry's,
+   * or this mc's own); called once the request is known to be valid. Without it: coreVersion.
+   */
+  readonly resolveCore?: (packageName: string) => Promise<CoreDependency>;
+  /** how the printed commands call mc: `mc`, or the absolute path of the running one */
   readonly bin: string;
   readonly templatesDir?: string;
   readonly cwd?: string;
@@ -53,6 +60,8 @@ export interface GenerateReport {
   readonly coreVersion: string;
   /** what the new package's devDependencies say for @mc-kit/core */
   readonly coreSpec: string;
+  readonly coreSource: 'registry' | 'local' | 'flag';
+  readonly notes: string[];
   /** absolute path of the new folder */
   readonly dir: string;
   /** files written, relative to dir */
@@ -82,7 +91,12 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
       hint: 'choose another --dir, or move that folder away',
     });
   }
-  const coreSpec = request.coreSpec ?? request.coreVersion;
+  const core: CoreDependency = request.coreSpec
+    ? { spec: request.coreSpec, source: 'flag' }
+    : request.resolveCore
+      ? await request.resolveCore(names.packageName)
+      : { spec: request.coreVersion, source: 'registry' };
+  const coreSpec = core.spec;
   const source = join(request.templatesDir ?? defaultTemplatesDir(), request.kind);
   const meta = readTemplateMeta(source, request.kind);
   const tokens: [string, string][] = [
@@ -121,6 +135,8 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
     className: `${names.pascal}${CLASS_SUFFIX[request.kind]}`,
     coreVersion: request.coreVersion,
     coreSpec,
+    coreSource: core.source,
+    notes: core.note ? [core.note] : [],
     dir: target,
     files: files.sort(),
     next: [`cd ${shown} && npm install`, 'npm run build && npm test', `${request.bin} plugins link ${quote(target)}`],
@@ -165,7 +181,3 @@ async function copyTree(from: string, to: string, rel: string, files: string[], 
   }
 }
 
-/** A path as a shell word. */
-function quote(path: string): string {
-  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-}
