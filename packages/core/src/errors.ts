@@ -87,4 +87,5 @@ export const ErrorCodes = Object.freeze({
   TARGET_EXISTS: 'E_TARGET_EXISTS',
   REGISTRY: 'E_REGISTRY',
   ABORTED: 'E_ABORTED',
+  OUTPUT_LOCKED: 'E_OUTPUT_LOCKED',
 } as const);
