@@ -62,7 +62,7 @@ export function parseModelConfig(text: string, file: string): Record<string, unk
     throw new UserError(ErrorCodes.BAD_MODEL, `${file} is not valid JSON (${(e as Error).message})`, { hint: 'fix or remove the file' });
   }
   validate ??= new Ajv({ allErrors: false, strict: false }).compile(MODEL_CONFIG_SCHEMA);
-  if (!validate(value)) throw new UserError(ErrorCodes.BAD_MODEL, `${file}: ${describe(validate.errors?.[0], value)}`, { hint: 'fix the field, or remove it to let mc use its default' });
+  if (!validate(value)) throw new UserError(ErrorCodes.BAD_MODEL, `${file}: ${describe(validate.errors?.find((e) => e.keyword === 'anyOf') ?? validate.errors?.[0], value)}`, { hint: 'fix the field, or remove it to let mc use its default' });
   return value as Record<string, unknown>;
 }
 

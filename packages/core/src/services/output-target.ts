@@ -119,7 +119,7 @@ export async function writeOutput(target: OutputTarget, model: OnnxModel, source
   try {
     const stagedModel = join(stage, basename(target.modelPath));
     const written = await model.save(stagedModel, { inputPath: source.path });
-    for (const f of target.companions) await fs.copyFile(regularFileInside(source.dir!, f, `companion file of ${source.ref}`), join(stage, f));
+    for (const f of target.companions) await fs.copyFile(regularFileInside(source.dir!, f, `companion file of ${source.ref}`, ErrorCodes.BAD_MODEL), join(stage, f));
     await options.verify?.(stagedModel);
     if (target.folder) await commitFolder(stage, target.folder);
     else await commitFiles(stage, dirname(target.modelPath), basename(target.modelPath), [source.path, ...externalDataFiles(model.proto, model.baseDir)]);
