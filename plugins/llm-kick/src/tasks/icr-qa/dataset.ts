@@ -9,8 +9,8 @@
  * N. Evidence files are read only when an open-book run asks for them.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ErrorCodes, regularFileInside, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import { join, resolve } from 'node:path';
+import { ErrorCodes, isInside, regularFileInside, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
 
 export interface IcrQuestion {
   /** QuestionId, with the file it came from when the same id is in both (web + wikipedia) */
@@ -53,7 +53,7 @@ export function evidenceOf(data: IcrDataset, q: IcrQuestion): string {
   const read = (dir: string, file: string | undefined) => {
     if (file === undefined) return '';
     const folder = join(data.root, 'evidence', dir);
-    if (!existsSync(join(folder, file))) throw new UserError(ErrorCodes.BAD_DATASET, `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`, { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' });
+    if (isInside(folder, resolve(folder, file)) && !existsSync(join(folder, file))) throw new UserError(ErrorCodes.BAD_DATASET, `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`, { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' });
     // the Filename comes from the dataset: a regular file inside evidence/<dir>/, links resolved, or nothing
     return readFileSync(regularFileInside(folder, file, `question ${q.id}: evidence file ${join('evidence', dir, file)}`), 'utf8');
   };
