@@ -35,7 +35,29 @@ export abstract class McCommand extends Command {
 
   private registryCache?: Registry;
   private readonly abort = new AbortController();
-  private readonly signalHandlers = new Map<NodeJS.Signals, () => void>();
+  /** set once the command has a RunContext, whose work stops at its next check */
+  private abortable = false;
+  private finished = false;
+
+  /**
+   * Ctrl-C, SIGTERM (a service manager, kill) and SIGHUP (a closed terminal) alike: work under a
+   * RunContext stops after the current step, writing nothing; a second signal, or one that comes
+   * before there is such work, quits now. Either way the temp files, staging folders and locks this
+   * process holds are removed on exit (core's temp-paths), so nothing is left behind.
+   */
+  override async init(): Promise<void> {
+    await super.init();
+    for (const [signal, exitCode] of Object.entries(EXIT_ON_SIGNAL) as [NodeJS.Signals, number][]) {
+      const handler = () => {
+        // the command is done (result written): end now with its own exit code
+        if (this.finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+        if (!this.abortable || this.abort.signal.aborted) process.exit(exitCode);
+        process.stderr.write(`\ninterrupted${signal === 'SIGINT' ? '' : ` by ${signal}`}: stopping after the current step (again to quit now)\n`);
+        this.abort.abort({ signal, exitCode } satisfies AbortReason);
+      };
+      process.on(signal, handler);
+    }
+  }
 
   /** Plugins are loaded once per invocation; warnings (a plugin that failed) are printed once. */
   protected async registry(): Promise<Registry> {
@@ -71,24 +93,13 @@ export abstract class McCommand extends Command {
       device: (flags.device ?? 'auto') as 'auto' | 'cpu' | 'cuda',
       onDeviceChosen: (device, reason) => log(`device: ${device}${reason ? ` (${reason})` : ''}`),
     });
-    // Ctrl-C, SIGTERM (a service manager, kill) and SIGHUP (a closed terminal) alike: stop after the
-    // current step, writing nothing; a second one quits now. Either way the temp files and locks this
-    // process holds are removed on exit (core's temp-paths), so nothing is left behind.
-    for (const [signal, exitCode] of Object.entries(EXIT_ON_SIGNAL) as [NodeJS.Signals, number][]) {
-      const handler = () => {
-        if (this.abort.signal.aborted) process.exit(exitCode);
-        process.stderr.write(`\ninterrupted${signal === 'SIGINT' ? '' : ` by ${signal}`}: stopping after the current step (again to quit now)\n`);
-        this.abort.abort({ signal, exitCode } satisfies AbortReason);
-      };
-      this.signalHandlers.set(signal, handler);
-      process.on(signal, handler);
-    }
+    this.abortable = true;
     return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal });
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
-    for (const [signal, handler] of this.signalHandlers) process.off(signal, handler);
-    this.signalHandlers.clear();
+    // the handlers stay: a signal during teardown ends the process with the command's exit code
+    this.finished = true;
     await super.finally(err);
   }
 
