@@ -5,7 +5,7 @@
  * like SIGINT. The SIGKILL test of folder outputs is in kill.e2e.test.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bigramModelDir } from '../plugins/lm/src/metrics/bigram.fixture.js';
 import { BIN, EXAMPLES, filesIn, HAS_SHARED, lines, REPO, runMc, SHARED, tempDir, warnSkip } from './helpers/cli.js';
@@ -66,6 +66,22 @@ describe('check everything, then act: nothing is written when an input is bad', 
     const dir = tempDir();
     setup?.(dir);
     await refused(args(dir), message, dir, 30_000);
+  });
+});
+
+describe('exit 2, not 1, where the input is at fault', () => {
+  itShared('a config.json whose context is larger than the position table: gptq names config.json instead of crashing in onnxruntime', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'lm'));
+    for (const f of ['model.onnx', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(LM, f), join(dir, 'lm', f));
+    const config = JSON.parse(readFileSync(join(LM, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'lm', 'config.json'), JSON.stringify({ ...config, n_positions: 2048, n_ctx: 2048 }));
+    const run = await runMc(['compress', join(dir, 'lm'), '--method', 'gptq', '--calib-dataset', join(SHARED, 'data/stdlib-text/valid.jsonl'), '--calib-samples', '2', '--calib-seqlen', '1024', '--out', join(dir, 'q'), '--results', join(dir, 'r')]);
+    expect(run.code).toBe(2);
+    // (progress lines and onnxruntime's own log line come first; the error is the last line)
+    expect(lines(run.stderr).at(-1)).toMatch(/^Error: the model's Gather \/wpe\/Gather has 512 rows and was asked for row 512: the window is longer than the model's position table \(hint: config\.json beside the model gives a context .* larger than 512/);
+    expect(run.stderr).not.toMatch(STACK);
+    expect(filesIn(dir)).toEqual(['lm']);
   });
 });
 
