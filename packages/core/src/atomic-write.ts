@@ -85,7 +85,11 @@ export async function writeFileExclusive(dir: string, name: (attempt: number) =>
     for (let attempt = 0; ; attempt++) {
       const path = join(dir, name(attempt));
       try {
-        await fs.link(tmp, path);
+        await fs.link(tmp, path).catch(async (e: NodeJS.ErrnoException) => {
+          // a filesystem without hard links (FAT, some network mounts): an exclusive copy instead
+          if (e.code === 'EPERM' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP') await fs.copyFile(tmp, path, constants.COPYFILE_EXCL);
+          else throw e;
+        });
         return path;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw e;
