@@ -5,14 +5,19 @@
  */
 import {
   createRunContext,
+  ErrorCodes,
   isMcError,
   OrtSessionFactory,
   preloadSpinner,
   type Registry,
+  type AbortReason,
   type RunContext,
 } from '@mc-kit/core';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { loadPlugins } from './plugin-loading.js';
+
+/** The signals that interrupt a run, and the exit code each gives (128 + the signal's number). */
+const EXIT_ON_SIGNAL: Readonly<Partial<Record<NodeJS.Signals, number>>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
 export abstract class McCommand extends Command {
   static override enableJsonFlag = true;
@@ -30,7 +35,29 @@ export abstract class McCommand extends Command {
 
   private registryCache?: Registry;
   private readonly abort = new AbortController();
-  private onSigint?: () => void;
+  /** set once the command has a RunContext, whose work stops at its next check */
+  private abortable = false;
+  private finished = false;
+
+  /**
+   * Ctrl-C, SIGTERM (a service manager, kill) and SIGHUP (a closed terminal) alike: work under a
+   * RunContext stops after the current step, writing nothing; a second signal, or one that comes
+   * before there is such work, quits now. Either way the temp files, staging folders and locks this
+   * process holds are removed on exit (core's temp-paths), so nothing is left behind.
+   */
+  override async init(): Promise<void> {
+    await super.init();
+    for (const [signal, exitCode] of Object.entries(EXIT_ON_SIGNAL) as [NodeJS.Signals, number][]) {
+      const handler = () => {
+        // the command is done (result written): end now with its own exit code
+        if (this.finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+        if (!this.abortable || this.abort.signal.aborted) process.exit(exitCode);
+        process.stderr.write(`\ninterrupted${signal === 'SIGINT' ? '' : ` by ${signal}`}: stopping after the current step (again to quit now)\n`);
+        this.abort.abort({ signal, exitCode } satisfies AbortReason);
+      };
+      process.on(signal, handler);
+    }
+  }
 
   /** Plugins are loaded once per invocation; warnings (a plugin that failed) are printed once. */
   protected async registry(): Promise<Registry> {
@@ -66,17 +93,13 @@ export abstract class McCommand extends Command {
       device: (flags.device ?? 'auto') as 'auto' | 'cpu' | 'cuda',
       onDeviceChosen: (device, reason) => log(`device: ${device}${reason ? ` (${reason})` : ''}`),
     });
-    this.onSigint = () => {
-      if (this.abort.signal.aborted) process.exit(130);
-      process.stderr.write('\ninterrupted: stopping after the current step (Ctrl-C again to quit now)\n');
-      this.abort.abort();
-    };
-    process.on('SIGINT', this.onSigint);
+    this.abortable = true;
     return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal });
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
-    if (this.onSigint) process.off('SIGINT', this.onSigint);
+    // the handlers stay: a signal during teardown ends the process with the command's exit code
+    this.finished = true;
     await super.finally(err);
   }
 
@@ -86,7 +109,7 @@ export abstract class McCommand extends Command {
     const mc = isMcError(err) ? err : undefined;
     const parseExit = err.oclif?.exit;
     const exitCode = mc ? mc.exitCode : parseExit !== undefined ? parseExit : 1;
-    const userMistake = exitCode === 2 || exitCode === 130;
+    const userMistake = exitCode === 2 || mc?.code === ErrorCodes.ABORTED;
     if (parseExit === 0) return; // oclif's own exit(0), e.g. after --help
     process.exitCode = exitCode;
     // oclif's parse errors span lines ("Missing 1 required arg:\nmodel  An .onnx file..."): fold them.

@@ -1,14 +1,17 @@
 /**
  * Writes that leave nothing half-written: data goes to a temp file in the destination folder, then
- * a rename (atomic on one filesystem). On any failure the temp file is removed.
+ * a rename (atomic on one filesystem). On any failure, and on exit (temp-paths.ts), the temp file is
+ * removed.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, UserError } from './errors.js';
+import { trackTemp, untrackTemp } from './temp-paths.js';
 
+/** `.name.<pid>-<random>.tmp` beside `path`: the pid lets a later run tell a dead writer's leftovers. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
 /** Fail early, with one line, when a folder cannot take the output. */
@@ -25,12 +28,11 @@ export async function assertWritableDir(dir: string, what = 'output'): Promise<v
   } catch (e) {
     if ((e as { isMcError?: boolean }).isMcError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
+    const missing = code === 'ENOENT' && !(await exists(dir));
     throw new UserError(
       ErrorCodes.UNWRITABLE,
-      code === 'ENOENT' && !(await exists(dir))
-        ? `cannot write ${what}: folder ${dir} does not exist`
-        : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
-      { hint: code === 'ENOENT' ? 'create the folder first' : 'choose another folder with --out' },
+      missing ? `cannot write ${what}: folder ${dir} does not exist` : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
+      { hint: missing ? 'create the folder first' : 'choose a folder you can write' },
     );
   }
 }
@@ -59,10 +61,53 @@ export async function assertNotInput(outPath: string, inputPaths: readonly strin
 /** Write `parts` in order to a temp file, then rename over `path`. */
 export async function writeFileAtomic(path: string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<number> {
   const tmp = tempPathFor(path);
+  const bytes = await writeTemp(tmp, path, parts);
+  try {
+    await fs.rename(tmp, path);
+    return bytes;
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  } finally {
+    untrackTemp(tmp);
+  }
+}
+
+/**
+ * Write a new file under a name that no other writer takes: `name(attempt)` for attempt 0, 1, ...
+ * The data goes to a temp file that is then hard-linked to the name (link(2) fails where the name
+ * exists, so two writers never replace each other's file, unlike rename), and the temp is removed.
+ */
+export async function writeFileExclusive(dir: string, name: (attempt: number) => string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<string> {
+  const tmp = tempPathFor(join(dir, name(0)));
+  await writeTemp(tmp, join(dir, name(0)), parts);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const path = join(dir, name(attempt));
+      try {
+        await fs.link(tmp, path).catch(async (e: NodeJS.ErrnoException) => {
+          // a filesystem without hard links (FAT, some network mounts): an exclusive copy instead
+          if (e.code === 'EPERM' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP') await fs.copyFile(tmp, path, constants.COPYFILE_EXCL);
+          else throw e;
+        });
+        return path;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw e;
+      }
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+    untrackTemp(tmp);
+  }
+}
+
+/** Write and sync `parts` to a new temp file (tracked; removed on failure). */
+async function writeTemp(tmp: string, path: string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<number> {
   let bytes = 0;
   const handle = await fs.open(tmp, 'wx').catch((e: NodeJS.ErrnoException) => {
     throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'folder does not exist' : e.message}`);
   });
+  trackTemp(tmp);
   try {
     const list = typeof parts === 'string' ? [Buffer.from(parts)] : parts instanceof Uint8Array ? [parts] : parts;
     for (const part of list) {
@@ -75,11 +120,51 @@ export async function writeFileAtomic(path: string, parts: Uint8Array | readonly
     }
     await handle.sync();
     await handle.close();
-    await fs.rename(tmp, path);
     return bytes;
   } catch (e) {
     await handle.close().catch(() => {});
     await fs.rm(tmp, { force: true });
+    untrackTemp(tmp);
     throw e;
+  }
+}
+
+/**
+ * Check, creating nothing, that `dir` can take files: every part of it that exists is a folder and
+ * the deepest existing one is writable. For outputs written after the work (--results), so a bad path
+ * is found before the work starts and a failed run leaves no empty folder behind.
+ */
+export async function assertCanCreateDir(dir: string, what: string): Promise<void> {
+  let p = resolve(dir);
+  for (;;) {
+    const st = await fs.stat(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+      throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${what}: ${p} (${e.code ?? e.message})`);
+    });
+    if (st) return assertWritableDir(p, what);
+    const parent = dirname(p);
+    if (parent === p) throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${what}: no part of ${dir} exists`);
+    p = parent;
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's recursive mkdir never returns where a parent exists but
+ * refuses children with ENOENT (/proc): it climbs to the parent, finds it, and tries again forever.
+ */
+export async function makeDirs(dir: string, what: string): Promise<void> {
+  const abs = resolve(dir);
+  const missing: string[] = [];
+  for (let p = abs; ; p = dirname(p)) {
+    const st = await fs.stat(p).catch(() => undefined);
+    if (st?.isDirectory()) break;
+    if (st) throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${what}: ${p} is not a folder`);
+    if (dirname(p) === p) break;
+    missing.unshift(p);
+  }
+  for (const p of missing) {
+    await fs.mkdir(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw new UserError(ErrorCodes.UNWRITABLE, `cannot create ${what} ${abs}: ${p} (${e.code ?? e.message})`, { hint: 'choose another folder' });
+    });
   }
 }

@@ -31,9 +31,17 @@ export function createRunContext(options: ContextOptions): RunContext {
   };
 }
 
-/** Throw a clean E_ABORTED user error when Ctrl-C was pressed. */
+/** Why a run was aborted: the signal that stopped it, and the exit code a shell expects (128 + its number). */
+export interface AbortReason {
+  readonly signal: string;
+  readonly exitCode: number;
+}
+
+/** Throw a clean E_ABORTED error when the run was interrupted (Ctrl-C, SIGTERM, SIGHUP). */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) {
-    throw new McError(ErrorCodes.ABORTED, 'interrupted', 130);
+    const reason = signal.reason as Partial<AbortReason> | undefined;
+    const by = typeof reason?.signal === 'string' && reason.signal !== 'SIGINT' ? ` by ${reason.signal}` : '';
+    throw new McError(ErrorCodes.ABORTED, `interrupted${by}`, typeof reason?.exitCode === 'number' ? reason.exitCode : 130);
   }
 }

@@ -181,6 +181,11 @@ export interface DatasetProvider {
   /** Does this provider recognise the ref (e.g. a folder with meta.json of its kind)? */
   canOpen(ref: DatasetRef): Promise<boolean>;
   open(ref: DatasetRef, ctx: RunContext): Promise<Dataset>;
+  /**
+   * When no provider recognises a ref: what is wrong with it, if it is almost this provider's kind
+   * (a meta.json that does not parse, a folder of .u8 files with no meta.json). Undefined otherwise.
+   */
+  diagnose?(ref: DatasetRef): Promise<string | undefined>;
 }
 
 // ---------------------------------------------------------------- metrics

@@ -24,3 +24,7 @@ export * from './lm/index.js';
 export * from './hub/index.js';
 export * from './calibration/index.js';
 export { choleskyLower, choleskyUpper, choleskyUpperOfInverse, inverseFromCholesky, invertLower } from './linalg/cholesky.js';
+export * from './safe-paths.js';
+export * from './output-lock.js';
+export { removeTrackedTempsSync } from './temp-paths.js';
+export { parseModelConfig, readModelConfig, MODEL_CONFIG_SCHEMA } from './model-config.js';

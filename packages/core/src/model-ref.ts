@@ -3,7 +3,7 @@
  * (model.onnx or onnx/model.onnx, with config.json / tokenizer.json beside). hf: ids come with the
  * language-model issue.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createRunContext } from './context.js';
 import type { LoadedModel, RunContext } from './contracts.js';
@@ -11,6 +11,8 @@ import { isHubRef, resolveHubRef } from './hub/index.js';
 import { OrtSessionFactory } from './session/factory.js';
 import { sha256File } from './digest.js';
 import { ErrorCodes, UserError } from './errors.js';
+import { readModelConfig } from './model-config.js';
+import { assertRegularFile } from './safe-paths.js';
 
 export interface ResolvedModelRef {
   readonly ref: string;
@@ -36,10 +38,14 @@ function resolveLocalModel(ref: string): ResolvedModelRef {
   if (st.isDirectory()) {
     for (const c of CANDIDATES) {
       const p = join(abs, c);
-      if (existsSync(p) && statSync(p).isFile()) return { ref, path: p, dir: abs };
+      if (!existsSync(p)) continue;
+      assertRegularFile(p, 'model', ErrorCodes.NOT_ONNX);
+      return { ref, path: p, dir: abs };
     }
     throw new UserError(ErrorCodes.NO_MODEL_IN_DIR, `no ONNX model in folder ${ref}`, { hint: `expected ${CANDIDATES.join(' or ')} inside it` });
   }
+  // a FIFO or a device would block or never end: regular files only
+  assertRegularFile(abs, 'model', ErrorCodes.NOT_ONNX);
   const dir = dirname(abs);
   return { ref, path: abs, dir: existsSync(join(dir, 'config.json')) ? dir : undefined };
 }
@@ -52,13 +58,6 @@ function quietContext(): RunContext {
 /** Resolve a ref and read what evaluation needs (config.json, digest, size). */
 export async function loadModelRef(ref: string, ctx?: RunContext): Promise<LoadedModel> {
   const r = await resolveModelRef(ref, ctx);
-  let config: Record<string, unknown> | undefined;
-  if (r.dir && existsSync(join(r.dir, 'config.json'))) {
-    try {
-      config = JSON.parse(readFileSync(join(r.dir, 'config.json'), 'utf8')) as Record<string, unknown>;
-    } catch {
-      throw new UserError(ErrorCodes.BAD_MODEL, `config.json in ${r.dir} is not valid JSON`);
-    }
-  }
+  const config = r.dir ? readModelConfig(r.dir) : undefined;
   return { ref: r.ref, path: r.path, dir: r.dir, config, sha256: await sha256File(r.path), bytes: statSync(r.path).size };
 }

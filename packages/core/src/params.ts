@@ -17,6 +17,17 @@ export interface ParamSpec {
   readonly max?: number;
   /** allowed values for enum */
   readonly options?: readonly string[];
+  /**
+   * Only meaningful when other parameters have one of the listed values (after defaults): `--ratio`
+   * only with `{ algo: ['channel'] }`. Given otherwise, it is refused rather than ignored.
+   */
+  readonly onlyWith?: Readonly<Record<string, readonly (string | number | boolean)[]>>;
+  /** Parameters that must not be given together with this one: `--sparsity` with `--pattern`. */
+  readonly conflictsWith?: readonly string[];
+  /** A number that must not exceed another numeric parameter (defaults included), and why. */
+  readonly atMost?: { readonly param: string; readonly why: string };
+  /** A check one value needs beyond type and range (a syntax): the problem, or undefined when fine. */
+  readonly validate?: (value: ParamValue) => string | undefined;
 }
 
 export type ParamValue = number | boolean | string | string[] | undefined;
@@ -88,9 +99,37 @@ export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unk
       out[spec.name] = Array.isArray(d) ? [...d] : (d as ParamValue);
     } else {
       out[spec.name] = coerce(spec, value, owner);
+      const problem = spec.validate?.(out[spec.name]);
+      if (problem !== undefined) fail(owner, `--${spec.name} ${String(raw[spec.name])}: ${problem}`, spec.description);
     }
   }
+  checkRelations(specs, out, (name) => raw[name] !== undefined, owner);
   return out;
+}
+
+/** onlyWith, conflictsWith and atMost, over the parsed values; `given` tells typed flags from defaults. */
+function checkRelations(specs: readonly ParamSpec[], values: Params, given: (name: string) => boolean, owner: string): void {
+  const shown = (name: string) => `--${name} ${String(values[name])}${given(name) ? '' : ' (the default)'}`;
+  const applies = (spec: ParamSpec) => Object.entries(spec.onlyWith ?? {}).every(([other, allowed]) => allowed.includes(values[other] as string | number | boolean));
+  for (const spec of specs) {
+    if (!given(spec.name)) continue;
+    for (const [other, allowed] of Object.entries(spec.onlyWith ?? {})) {
+      if (!allowed.includes(values[other] as string | number | boolean)) {
+        fail(owner, `--${spec.name} applies only with --${other} ${allowed.join('|')}, and ${shown(other)} is in effect`, `remove --${spec.name}, or set --${other} ${allowed[0]}`);
+      }
+    }
+    for (const other of spec.conflictsWith ?? []) {
+      if (given(other)) fail(owner, `--${spec.name} and --${other} cannot be given together`, `choose one: --${spec.name} (${spec.description}) or --${other}`);
+    }
+  }
+  for (const spec of specs) {
+    if (!spec.atMost || !applies(spec)) continue;
+    const v = values[spec.name];
+    const limit = values[spec.atMost.param];
+    if (typeof v === 'number' && typeof limit === 'number' && v > limit) {
+      fail(owner, `${shown(spec.name)} must be at most ${shown(spec.atMost.param)}: ${spec.atMost.why}`, `e.g. --${spec.name} ${limit}, or a larger --${spec.atMost.param}`);
+    }
+  }
 }
 
 /** Flags the commands own; a plugin parameter may not take these names. */
@@ -107,7 +146,12 @@ export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): 
     if (seen.has(s.name)) throw new Error(`${owner}: parameter ${s.name} declared twice`);
     seen.add(s.name);
     if (s.type === 'enum' && (!s.options || s.options.length === 0)) throw new Error(`${owner}: enum parameter ${s.name} needs options`);
-    if (s.default !== undefined) parseParams([s], { [s.name]: s.default }, owner);
+    if (s.default !== undefined) parseParams([{ ...s, onlyWith: undefined, conflictsWith: undefined, atMost: undefined }], { [s.name]: s.default }, owner);
+  }
+  for (const s of specs) {
+    for (const other of [...Object.keys(s.onlyWith ?? {}), ...(s.conflictsWith ?? []), ...(s.atMost ? [s.atMost.param] : [])]) {
+      if (!seen.has(other)) throw new Error(`${owner}: parameter ${s.name} refers to ${other}, which is not one of its parameters`);
+    }
   }
 }
 
@@ -116,5 +160,8 @@ export function describeParam(spec: ParamSpec): string {
   const parts: string[] = [spec.type === 'enum' ? `one of ${spec.options?.join('|')}` : spec.type];
   if (spec.min !== undefined || spec.max !== undefined) parts.push(`${describeBound(spec.min ?? -Infinity)}..${describeBound(spec.max ?? Infinity)}`);
   if (spec.default !== undefined && spec.default !== '') parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
+  for (const [other, allowed] of Object.entries(spec.onlyWith ?? {})) parts.push(`only with --${other} ${allowed.join('|')}`);
+  if (spec.conflictsWith?.length) parts.push(`not with ${spec.conflictsWith.map((c) => `--${c}`).join(', ')}`);
+  if (spec.atMost) parts.push(`at most --${spec.atMost.param}`);
   return parts.join(', ');
 }

@@ -3,8 +3,7 @@
  * params, seeds, versions and timings, so any number can be traced back to what produced it.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { assertCanCreateDir, makeDirs, writeFileExclusive } from './atomic-write.js';
 import type { CompressReport, MetricResult } from './contracts.js';
 import type { HoistReport } from './onnx/hoist-weights.js';
 import type { Params } from './params.js';
@@ -59,18 +58,25 @@ export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'c
   return { schema: 'mc.result', schemaVersion: RESULT_SCHEMA_VERSION, createdAt: new Date().toISOString(), versions: { mc: CORE_VERSION, node: process.version } };
 }
 
-/** Write one result under `dir` (created if missing); returns its path. */
+/**
+ * Check before any work that `dir` can take results (every existing part a folder, the deepest
+ * writable), creating nothing: a bad --results fails in one line instead of after the model is written.
+ */
+export async function checkResultsDir(dir: string): Promise<void> {
+  if (dir.trim() === '') throw new UserError(ErrorCodes.BAD_PARAM, '--results is empty', { hint: 'name a folder for the JSON results (default mc-results)' });
+  await assertCanCreateDir(dir, `results to --results ${dir}`);
+}
+
+/**
+ * Write one result under `dir` (created if missing); returns its path. The name is the kind, the
+ * time and the model's sha256 prefix; a run that finds the name taken (parallel runs in the same
+ * millisecond) adds its pid, and the file is linked into place, never renamed over another's.
+ */
 export async function writeResult(dir: string, result: RunResult): Promise<string> {
-  try {
-    await fs.mkdir(dir, { recursive: true });
-  } catch (e) {
-    throw new UserError(ErrorCodes.UNWRITABLE, `cannot create results folder ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`, { hint: 'choose another with --results' });
-  }
+  await makeDirs(dir, 'results folder');
   const stamp = result.createdAt.replace(/[:.]/g, '-');
-  const name = `${result.kind}-${stamp}-${result.model.sha256.slice(0, 8)}.json`;
-  const path = join(dir, name);
-  await writeFileAtomic(path, `${JSON.stringify(result, null, 2)}\n`);
-  return path;
+  const base = `${result.kind}-${stamp}-${result.model.sha256.slice(0, 8)}`;
+  return writeFileExclusive(dir, (attempt) => (attempt === 0 ? `${base}.json` : `${base}-${process.pid}-${attempt}.json`), `${JSON.stringify(result, null, 2)}\n`);
 }
 
 export async function readResult(path: string): Promise<RunResult> {

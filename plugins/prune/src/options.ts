@@ -5,6 +5,8 @@
 import { ErrorCodes, SELECTION_PARAMS, UserError, type ParamSpec, type Params } from '@mc-kit/core';
 
 export type Algo = 'magnitude' | 'wanda' | 'sparsegpt' | 'channel';
+/** The algorithms that zero single weights (the others remove whole channels). */
+const UNSTRUCTURED: readonly Algo[] = ['magnitude', 'wanda', 'sparsegpt'];
 export type Granularity = 'row' | 'layer';
 export type Store = 'dense' | 'sparse';
 
@@ -16,19 +18,23 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 'magnitude',
     description: 'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels by L1 norm (--ratio)',
   },
-  { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction of each group of weights set to zero (unstructured)' },
-  { name: 'pattern', type: 'string', default: '', description: 'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M' },
+  { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction of each group of weights set to zero (unstructured)', onlyWith: { algo: UNSTRUCTURED }, conflictsWith: ['pattern'] },
+  { name: 'pattern', type: 'string', default: '', description: 'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M', onlyWith: { algo: UNSTRUCTURED }, validate: patternProblem },
   {
     name: 'granularity',
+    onlyWith: { algo: UNSTRUCTURED },
     type: 'enum',
     options: ['auto', 'row', 'layer'],
     default: 'auto',
     description: 'row: floor(s*K) per output row (Wanda/SparseGPT setting); layer: LLM-KICK prune_magnitude rule, |W| <= the floor(numel*s)-th smallest (ties may add sparsity); auto: layer for magnitude, row for wanda (sparsegpt chooses per 128-column block)',
   },
-  { name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (lowest L1 norm); below 1' },
+  {
+    name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (lowest L1 norm); below 1', onlyWith: { algo: ['channel'] },
+    validate: (v) => ((v as number) >= 1 ? 'would remove every output channel of every Conv; use a ratio below 1, e.g. --ratio 0.25' : undefined),
+  },
   { name: 'store', type: 'enum', options: ['dense', 'sparse'], default: 'dense', description: 'dense: zeros stay in the tensor (the file does not shrink by itself); sparse: pruned tensors become ONNX sparse_initializers where that is smaller (onnxruntime densifies them at load)' },
-  { name: 'column-block', type: 'integer', min: 1, max: 4096, default: 128, description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference' },
-  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)' },
+  { name: 'column-block', type: 'integer', min: 1, max: 4096, default: 128, description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference', onlyWith: { algo: ['sparsegpt'] } },
+  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)', onlyWith: { algo: ['sparsegpt'] } },
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -46,16 +52,24 @@ export interface PruneOptions {
   readonly exclude: readonly string[];
 }
 
-/** `N:M` -> {n, m}; one line (exit 2) for anything else. */
-export function parsePattern(text: string): { n: number; m: number } | undefined {
+/** What is wrong with a --pattern value (checked when flags are parsed, before any work), or undefined. */
+function patternProblem(v: unknown): string | undefined {
+  const text = String(v);
   if (text === '') return undefined;
   const match = /^(\d+):(\d+)$/.exec(text.trim());
-  if (!match) throw new UserError(ErrorCodes.BAD_PARAM, `--pattern must be N:M (e.g. 2:4), got "${text}"`, { hint: 'N weights are pruned in every run of M consecutive inputs: 1:2, 2:4, 4:8' });
+  if (!match) return 'must be N:M (e.g. 2:4)';
   const n = Number(match[1]);
   const m = Number(match[2]);
-  if (m < 2 || n < 1 || n >= m) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${text}: N must be at least 1 and below M (N of every M weights are pruned)`, { hint: '1:2, 2:4 and 4:8 prune half of the weights' });
-  }
+  if (m < 2 || n < 1 || n >= m) return 'N must be at least 1 and below M (N of every M weights are pruned)';
+  return undefined;
+}
+
+/** `N:M` -> {n, m}; one line (exit 2) for anything else. */
+export function parsePattern(text: string): { n: number; m: number } | undefined {
+  const problem = patternProblem(text);
+  if (problem) throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${text}: ${problem}`, { hint: 'N weights are pruned in every run of M consecutive inputs: 1:2, 2:4, 4:8' });
+  if (text === '') return undefined;
+  const [n, m] = text.trim().split(':').map(Number);
   return { n, m };
 }
 

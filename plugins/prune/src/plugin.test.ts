@@ -76,11 +76,25 @@ describe('PruneCompressor', () => {
     expect(await run('sparsegpt')).toBeLessThan(await run('magnitude'));
   });
 
+  it('refuses flags that would be ignored: --sparsity with --pattern, --ratio without channel, sparsegpt flags elsewhere (issue 17)', () => {
+    const refused = (raw: Record<string, string>, message: RegExp) => expect(() => params(raw)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, exitCode: 2, message: expect.stringMatching(message) }));
+    refused({ sparsity: '0.3', pattern: '2:4' }, /--sparsity and --pattern cannot be given together/);
+    refused({ ratio: '0.3' }, /--ratio applies only with --algo channel, and --algo magnitude \(the default\) is in effect/);
+    refused({ algo: 'wanda', ratio: '0.3' }, /--ratio applies only with --algo channel, and --algo wanda is in effect/);
+    refused({ algo: 'channel', sparsity: '0.3' }, /--sparsity applies only with --algo magnitude\|wanda\|sparsegpt/);
+    refused({ algo: 'channel', pattern: '2:4' }, /--pattern applies only with/);
+    refused({ damp: '0.1' }, /--damp applies only with --algo sparsegpt/);
+    refused({ algo: 'channel', ratio: '1' }, /--ratio 1: would remove every output channel/);
+    expect(params({ algo: 'channel', ratio: '0.5' }).ratio).toBe(0.5);
+    expect(params({ pattern: '2:4' }).pattern).toBe('2:4');
+  });
+
   it('refuses bad input with one UserError each', async () => {
     const c = new PruneCompressor();
     expect(() => params({ sparsity: '0.99' })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--sparsity/) }));
-    await expect(c.compress(tinyLm(), params({ pattern: '4:4' }), testContext())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/below M/) });
-    await expect(c.compress(tinyLm(), params({ pattern: 'half' }), testContext())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM });
+    // the pattern's syntax is checked with the flags, before any work (a sweep point included)
+    expect(() => params({ pattern: '4:4' })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/below M/) }));
+    expect(() => params({ pattern: 'half' })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--pattern half: must be N:M/) }));
     await expect(c.compress(tinyLm(), params({ pattern: '3:16' }), testContext())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/w1 has 8 inputs per output, not a multiple of 16/) });
     await expect(c.compress(tinyLm(), params({ algo: 'wanda' }), testContext())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/needs calibration data/) });
     await expect(c.compress(tinyLm(), params({ algo: 'sparsegpt' }), testContext())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, hint: expect.stringMatching(/--calib-dataset/) });

@@ -1,4 +1,4 @@
-import { CALIBRATION_DEFAULTS, compressModel, createTextCalibration, writeResult, type CompressResult } from '@mc-kit/core';
+import { CALIBRATION_DEFAULTS, checkResultsDir, compressModel, createTextCalibration, writeResult, type CompressResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -32,6 +32,7 @@ export default class Compress extends McCommand {
     const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const groups = methodIds.filter((id) => registry.has('compressor', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
     const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
+    await checkResultsDir(flags.results); // before any work, not after the model is written
     const base = await this.context(flags);
     // Lazy: nothing is read unless a method asks for calibration data.
     const calibration = flags['calib-dataset']

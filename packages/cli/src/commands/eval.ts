@@ -1,4 +1,4 @@
-import { evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
+import { checkResultsDir, evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -30,6 +30,7 @@ export default class Eval extends McCommand {
     const [metricId] = flagValuesFromArgv(this.argv, 'metric');
     const params = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
     const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams([{ owner: 'METRIC FLAGS', params }]));
+    await checkResultsDir(flags.results); // before any work
     const ctx = await this.context(flags);
     const result = await evaluateModel(
       registry,

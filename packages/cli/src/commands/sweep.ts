@@ -1,12 +1,29 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { existsSync, readdirSync } from 'node:fs';
-import { compressModel, createTextCalibration, ErrorCodes, evaluateModel, UserError, writeResult } from '@mc-kit/core';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import {
+  assertFileOrFolder,
+  assertWritableDir,
+  checkResultsDir,
+  compressModel,
+  createTextCalibration,
+  ErrorCodes,
+  evaluateModel,
+  isHubRef,
+  isUserError,
+  lockOutput,
+  planMethods,
+  planMetric,
+  UserError,
+  writeResult,
+  type MethodRequest,
+  type Registry,
+} from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { formatBytes, formatNumber, table } from '../render/table.js';
-import { parseSweep } from '../sweep/points.js';
+import { parseSweep, type SweepPoint } from '../sweep/points.js';
 import Compress from './compress.js';
 
 export interface SweepRow {
@@ -18,6 +35,24 @@ export interface SweepRow {
   readonly compressS: number;
   readonly metric: Record<string, number>;
   readonly results: readonly string[];
+}
+
+/** The parsed flags the points need (the metric's and methods' own flags travel as raw params). */
+interface SweepFlags {
+  readonly seed: number;
+  readonly results: string;
+  readonly metric: string;
+  readonly dataset: string;
+  readonly 'dataset-type'?: string;
+  readonly limit?: number;
+  readonly field?: string;
+  readonly 'calib-dataset'?: string;
+  readonly 'calib-dataset-type'?: string;
+  readonly 'calib-samples': number;
+  readonly 'calib-seqlen'?: number;
+  readonly json?: boolean;
+  readonly verbose?: boolean;
+  readonly device?: string;
 }
 
 export default class Sweep extends McCommand {
@@ -56,11 +91,54 @@ export default class Sweep extends McCommand {
     const first = registry.compressor(methods[0]);
     const channel = flagValuesFromArgv(this.argv, 'algo').includes('channel');
     const points = parseSweep(flags.sweep, channel ? 'ratio' : 'sparsity', first.params.map((p) => p.name));
+    const requestOf = (point: SweepPoint) =>
+      methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {}), ...(k === 0 ? point.overrides : {}) } }));
+    const metricRaw = rawParamsFor(metricParams, flags, metricId);
+    // Check everything, then act: every point's parameters, the metric's, the dataset, --results and
+    // --out, before the first model is written.
+    for (const point of points) {
+      try {
+        planMethods(registry, requestOf(point));
+      } catch (e) {
+        throw isUserError(e) ? new UserError(e.code, `sweep point ${point.label}: ${e.message}`, { hint: e.hint }) : e;
+      }
+    }
+    planMetric(registry, flags.metric, metricRaw);
+    if (!isHubRef(flags.dataset)) assertFileOrFolder(resolve(flags.dataset), 'dataset', ErrorCodes.BAD_DATASET);
+    await checkResultsDir(flags.results);
+    if (flags.out.trim() === '') throw new UserError(ErrorCodes.BAD_PARAM, '--out is empty', { hint: '--out names a new folder for the points\' models' });
     const outDir = resolve(flags.out);
-    if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not empty`, { hint: 'choose a new folder' });
+    await assertWritableDir(dirname(outDir), `--out ${flags.out}`);
+    const lock = await lockOutput(outDir);
+    const created = !existsSync(outDir);
+    try {
+      if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, { hint: 'choose a new folder' });
+      const rows = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
+      const keys = Object.keys(rows[0]?.metric ?? {});
+      this.log(table(['point', 'size', 'ratio', 'bits/weight', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
+      this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
+      return rows;
+    } catch (e) {
+      // a failure at the first point leaves no empty --out behind; completed points stay (each is whole)
+      if (created && existsSync(outDir) && readdirSync(outDir).length === 0) rmdirSync(outDir);
+      throw e;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async runPoints(
+    registry: Registry,
+    model: string,
+    flags: SweepFlags,
+    points: readonly SweepPoint[],
+    requestOf: (point: SweepPoint) => MethodRequest[],
+    metricRaw: Record<string, unknown>,
+    outDir: string,
+  ): Promise<SweepRow[]> {
     const base = await this.context(flags);
     const calibration = flags['calib-dataset']
-      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model: args.model, registry }, base)
+      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model, registry }, base)
       : undefined;
     const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
     await mkdir(outDir, { recursive: true });
@@ -68,17 +146,11 @@ export default class Sweep extends McCommand {
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
-      const c = await compressModel(registry, {
-        model: args.model, out, seed: flags.seed,
-        methods: methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {}), ...(k === 0 ? point.overrides : {}) } })),
-      }, ctx);
-      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(metricParams, flags, metricId), seed: flags.seed }, base);
+      const c = await compressModel(registry, { model, out, seed: flags.seed, methods: requestOf(point) }, ctx);
+      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
       rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }
-    const keys = Object.keys(rows[0]?.metric ?? {});
-    this.log(table(['point', 'size', 'ratio', 'bits/weight', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
-    this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
     return rows;
   }
 }

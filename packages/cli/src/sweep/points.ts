@@ -5,7 +5,7 @@
  * overrides for one point (e.g. [{"sparsity": 0.5}, {"pattern": "2:4"}]).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
 
 export interface SweepPoint {
   /** short label for folders and tables, e.g. "sparsity=0.5" */
@@ -26,6 +26,7 @@ export function parseSweep(spec: string, defaultParam: string, known: readonly s
 
 function fromRecipe(path: string, known: readonly string[]): SweepPoint[] {
   let points: unknown;
+  if (existsSync(path)) assertRegularFile(path, '--sweep recipe', ErrorCodes.BAD_PARAM);
   try {
     points = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {

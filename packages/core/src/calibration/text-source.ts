@@ -7,13 +7,15 @@
  * so a method that needs no calibration costs nothing. The windows depend only on --seed (their own
  * RNG, seeded from ctx.rng.seed), not on what other steps drew before.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { contextLengthOf } from '../lm/causal-lm.js';
 import { loadTokenizer } from '../lm/tokenizer.js';
+import { readModelConfig } from '../model-config.js';
+import { assertFileOrFolder } from '../safe-paths.js';
 import { resolveModelRef } from '../model-ref.js';
 import type { Registry } from '../registry.js';
 import { createRng } from '../rng.js';
@@ -56,7 +58,7 @@ async function loadTextCalibration(options: TextCalibrationOptions, samples: num
       hint: 'pass the model folder (model.onnx with tokenizer.json and config.json), as mc eval takes it',
     });
   }
-  const config = readConfig(model.dir);
+  const config = readModelConfig(model.dir);
   const context = contextLengthOf(config);
   const seqlen = Math.min(options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, context ?? Infinity);
   if (options.seqlen !== undefined && seqlen < options.seqlen) ctx.log.warn(`--calib-seqlen ${options.seqlen} is past the model's context; using ${seqlen}`);
@@ -99,6 +101,7 @@ async function openText(options: TextCalibrationOptions, ctx: RunContext): Promi
       ? resolve(options.dataset)
       : undefined;
   if (!path) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `calibration dataset not found: ${options.dataset}`, { hint: 'pass a text dataset folder or .jsonl/.txt file to --calib-dataset' });
+  assertFileOrFolder(path, 'calibration dataset', ErrorCodes.BAD_DATASET);
   const ref: DatasetRef = { ref: options.dataset, path };
   const provider = await chooseTextProvider(options, ref);
   const data = await provider.open(ref, ctx);
@@ -121,16 +124,6 @@ async function chooseTextProvider(options: TextCalibrationOptions, ref: DatasetR
   throw new UserError(ErrorCodes.BAD_DATASET, `no dataset provider recognises ${options.dataset}`, {
     hint: `calibration reads text datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
   });
-}
-
-function readConfig(dir: string): Record<string, unknown> | undefined {
-  const p = join(dir, 'config.json');
-  if (!existsSync(p)) return undefined;
-  try {
-    return JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw new UserError(ErrorCodes.BAD_MODEL, `config.json in ${dir} is not valid JSON`);
-  }
 }
 
 function shuffle<T>(a: T[], rng: { int(n: number): number }): void {

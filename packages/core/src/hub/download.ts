@@ -9,10 +9,11 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
 import { ErrorCodes, UserError, isMcError } from '../errors.js';
+import { isInside } from '../safe-paths.js';
 import { cachedCommit, hubCacheDirFrom, hubUrlFrom, isCommitHash, snapshotDir, snapshotFiles, writeRef } from './cache.js';
 import { httpStatus, isUnreachable, progressFetch, withLibraryDebugTo } from './net.js';
 import { parseHubRef, type HubRef } from './parse-ref.js';
@@ -117,6 +118,9 @@ async function download(w: Where, ctx: RunContext, files: HubResolveOptions['fil
   const keep = files ?? defaultFileFilter(kind, [...sizes.keys()]);
   const selected = [...sizes.keys()].filter(keep).sort();
   const dir = snapshotDir(cacheDir, kind, hub, commit);
+  // the listing comes from a server: a path that climbs out of the snapshot is never written or read
+  const outside = selected.find((p) => isAbsolute(p) || !isInside(dir, resolve(dir, p)) || resolve(dir, p) === dir);
+  if (outside !== undefined) throw new UserError(ErrorCodes.BAD_DATASET, `${hub.ref}: the hub lists a file outside the repository (${outside})`, { hint: 'this hub or mirror is not to be trusted; nothing was downloaded' });
   const missing = selected.filter((p) => !existsSync(join(dir, p)));
   await mkdir(dir, { recursive: true });
 

@@ -10,6 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { ErrorCodes, UserError } from '../errors.js';
+import { dropSelfReferenceMarks } from './external-data.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
 
 const NOT_ONNX_HINT = 'pass an .onnx file (exported by PyTorch, TensorFlow, Optimum or onnx)';
@@ -46,6 +47,7 @@ export function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
   if (!(toNumber(model.irVersion) > 0)) throw notOnnx(label, 'it has no ir_version');
   if (!model.graph) throw notOnnx(label, 'it has no graph');
   if (!model.opsetImport?.length) throw notOnnx(label, 'it has no opset_import');
+  dropSelfReferenceMarks(model.graph);
   return model;
 }
 

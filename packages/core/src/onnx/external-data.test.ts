@@ -180,6 +180,36 @@ describe('external data edge cases', () => {
     );
   });
 
+  it('refuses a location that is a symlink out of the model folder, or not a regular file (issue 17)', async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await fs.writeFile(join(outside, 'secret.bin'), Buffer.from(Float32Array.of(7, 7).buffer));
+    await fs.symlink(join(outside, 'secret.bin'), join(dir, 'w.bin'));
+    await fs.writeFile(join(dir, 'model.onnx'), pointing('w.bin'));
+    const model = await OnnxModel.load(join(dir, 'model.onnx'));
+    expect(() => model.getInitializer('w')!.readRaw()).toThrow(expect.objectContaining({ code: 'E_BAD_MODEL', message: expect.stringContaining('leads outside its folder') }));
+    // and the bytes never reach a saved copy
+    await expect(model.save(join(dir, 'copy.onnx'))).rejects.toMatchObject({ code: 'E_BAD_MODEL' });
+    await expect(fs.stat(join(dir, 'copy.onnx'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // a link that stays inside the folder is fine
+    await fs.writeFile(join(dir, 'real.bin'), Buffer.from(Float32Array.of(1, 2).buffer));
+    await fs.symlink('real.bin', join(dir, 'inside.bin'));
+    expect([...OnnxModel.fromBytes(pointing('inside.bin'), dir).getInitializer('w')!.readFloat32()]).toEqual([1, 2]);
+    // a folder named as the data file
+    await fs.mkdir(join(dir, 'd.bin'));
+    expect(() => OnnxModel.fromBytes(pointing('d.bin'), dir).getInitializer('w')!.readRaw()).toThrow(/is a folder, not a regular file/);
+  });
+
+  it("ignores a model's own mc.self mark, which would skip the folder check", async () => {
+    const dir = await tempDir();
+    const outside = await tempDir();
+    await fs.writeFile(join(outside, 'secret.bin'), Buffer.from(Float32Array.of(7, 7).buffer));
+    await fs.symlink(join(outside, 'secret.bin'), join(dir, 'w.bin'));
+    const model = OnnxModel.fromBytes(pointing('w.bin', { 'mc.self': '1' }), dir);
+    expect(model.proto.graph!.initializer![0].externalData!.map((e) => e.key)).toEqual(['location']);
+    expect(() => model.getInitializer('w')!.readRaw()).toThrow(/leads outside its folder/);
+  });
+
   it('keeps string initializers inline and still saves when spilling', async () => {
     const dir = await tempDir();
     const model = mixedModel(false);

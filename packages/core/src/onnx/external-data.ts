@@ -6,9 +6,10 @@
  * Reads are synchronous positioned reads of one tensor at a time, done when the tensor is first
  * read, so loading a 10 GB model costs nothing until a compressor touches a weight.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.js';
+import { regularFileInside } from '../safe-paths.js';
 import type { onnx } from './proto.js';
 
 /** TensorProto.DataLocation.EXTERNAL */
@@ -32,6 +33,14 @@ export const SELF_REFERENCE_KEY = 'mc.self';
 
 export function isSelfReference(t: onnx.ITensorProto): boolean {
   return (t.externalData ?? []).some((e) => e.key === SELF_REFERENCE_KEY);
+}
+
+/** A model file cannot mark its own tensors as mc's self-references (that would skip the folder check): drop such marks on load. */
+export function dropSelfReferenceMarks(graph: onnx.IGraphProto | null | undefined): void {
+  if (!graph) return;
+  visitTensors(graph, (t) => {
+    if (t.externalData?.some((e) => e.key === SELF_REFERENCE_KEY)) t.externalData = t.externalData.filter((e) => e.key !== SELF_REFERENCE_KEY);
+  });
 }
 
 /** Parse a tensor's external_data entries. */
@@ -64,9 +73,12 @@ export function externalEntries(location: string, offset: number, length: number
 
 /**
  * The file an external tensor lives in. Like onnx's checker, refuse absolute locations and ones that
- * climb out of the model's folder: a model file should not make us read arbitrary paths.
+ * climb out of the model's folder; and, unlike it, also a location that is a symlink leading out of
+ * the folder (`w.bin -> /etc/passwd`) or that is not a regular file (a FIFO would block the read):
+ * a model file should not make us read arbitrary paths. `self`: a weight mc left in the model file
+ * itself (defer-raw-data.ts), which the user named and which may be a link.
  */
-export function resolveExternalPath(baseDir: string | undefined, location: string, tensorName: string): string {
+export function resolveExternalPath(baseDir: string | undefined, location: string, tensorName: string, self = false): string {
   if (baseDir === undefined) {
     throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${tensorName} lives in external file ${location}, but the model was read from bytes with no folder`, {
       hint: 'load the model with OnnxModel.load(path), or pass baseDir to fromBytes',
@@ -79,7 +91,9 @@ export function resolveExternalPath(baseDir: string | undefined, location: strin
       hint: 'external data must sit in the model folder, named by a relative path',
     });
   }
-  return path;
+  if (self) return path;
+  if (!existsSync(path)) return path; // readExternal says which file is missing
+  return regularFileInside(baseDir, location, `external data of initializer ${tensorName}`, ErrorCodes.BAD_MODEL);
 }
 
 /** Read `length` bytes at `offset` of `path` (positioned reads; the file is not kept open). */

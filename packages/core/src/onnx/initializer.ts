@@ -6,7 +6,7 @@
  */
 import { BugError, ErrorCodes, UserError } from '../errors.js';
 import { byteSizeOf, DATA_TYPES, dataTypeInfo, elementCountOf, type DataType } from './dtypes.js';
-import { externalRef, isExternal, readExternal, resolveExternalPath } from './external-data.js';
+import { externalRef, isExternal, isSelfReference, readExternal, resolveExternalPath } from './external-data.js';
 import type { Initializer } from './model-types.js';
 import { toNumber, type onnx } from './proto.js';
 import { dataToRaw, rawToFloat32, rawToTyped, typedFieldsToRaw } from './tensor-codec.js';
@@ -29,7 +29,7 @@ export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): 
     if (ref.length !== undefined && ref.length !== size) {
       throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${name}: external length ${ref.length} but its shape needs ${size} bytes`);
     }
-    return readExternal(resolveExternalPath(baseDir, ref.location, name), ref.offset, size, name);
+    return readExternal(resolveExternalPath(baseDir, ref.location, name, isSelfReference(t)), ref.offset, size, name);
   }
   if (t.rawData && t.rawData.length > 0) {
     if (t.rawData.length !== size) {

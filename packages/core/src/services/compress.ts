@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Compressor, CompressReport, RunContext } from '../contracts.js';
+import { throwIfAborted } from '../context.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
@@ -17,7 +18,7 @@ import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
 import { CORE_VERSION } from '../version.js';
-import { planOutput, writeOutput } from './output-target.js';
+import { planOutput, writeOutput, type WriteOutputOptions } from './output-target.js';
 import { pluginVersions } from './versions.js';
 
 export interface MethodRequest {
@@ -57,11 +58,20 @@ function scopeHint(e: unknown, id: string, chain: readonly Compressor[]): unknow
   });
 }
 
-export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext): Promise<CompressResult> {
-  const t0 = performance.now();
-  if (request.methods.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', { hint: 'e.g. --method int8 (mc list shows the methods)' });
-  const compressors = request.methods.map((m) => registry.compressor(m.id));
-  const plan = request.methods.map((m, i) => {
+/** One method of a chain, resolved and its parameters validated. */
+export interface PlannedStep {
+  readonly compressor: Compressor;
+  readonly params: Params;
+}
+
+/**
+ * Resolve every method and validate its parameters (ranges, syntax, conflicts), touching no file: a
+ * typo or a bad value fails before any work. `mc sweep` runs it over every point first.
+ */
+export function planMethods(registry: Registry, methods: readonly MethodRequest[]): PlannedStep[] {
+  if (methods.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', { hint: 'e.g. --method int8 (mc list shows the methods)' });
+  const compressors = methods.map((m) => registry.compressor(m.id));
+  return methods.map((m, i) => {
     const compressor = compressors[i];
     try {
       return { compressor, params: parseParams(compressor.params, m.params, `--method ${m.id}`) };
@@ -69,41 +79,50 @@ export async function compressModel(registry: Registry, request: CompressRequest
       throw scopeHint(e, m.id, compressors);
     }
   });
+}
+
+export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext, options: WriteOutputOptions = {}): Promise<CompressResult> {
+  const t0 = performance.now();
+  const plan = planMethods(registry, request.methods);
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
+  try {
+    const model = await OnnxModel.load(source.path);
+    const opset = model.opset('');
+    if (opset !== undefined) checkOpsetRange(opset, "the model's opset"); // 9 to 26: what every method and onnxruntime-node 1.30 take
+    const sourceSha = await sha256File(source.path);
+    // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
+    const hoisted = hoistWeights(model);
+    const tLoad = performance.now();
+    const steps: CompressReport[] = [];
+    for (const { compressor, params } of plan) {
+      ctx.log.debug(`running ${compressor.id} with ${JSON.stringify(params)}`);
+      steps.push(await compressor.compress(model, params, ctx));
+    }
+    const tCompress = performance.now();
+    const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
+    recordProvenance(model, steps, sourceSha, bitsPerWeight);
+    throwIfAborted(ctx.signal); // interrupted during the last step: write nothing
+    const written = await writeOutput(target, model, source, options);
+    const tSave = performance.now();
 
-  const model = await OnnxModel.load(source.path);
-  const opset = model.opset('');
-  if (opset !== undefined) checkOpsetRange(opset, "the model's opset"); // 9 to 26: what every method and onnxruntime-node 1.30 take
-  const sourceSha = await sha256File(source.path);
-  // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
-  const hoisted = hoistWeights(model);
-  const tLoad = performance.now();
-  const steps: CompressReport[] = [];
-  for (const { compressor, params } of plan) {
-    ctx.log.debug(`running ${compressor.id} with ${JSON.stringify(params)}`);
-    steps.push(await compressor.compress(model, params, ctx));
+    const inputBytes = totalBytes(source.path, model);
+    return {
+      ...resultHeader(),
+      kind: 'compress',
+      versions: { mc: CORE_VERSION, node: process.version, plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
+      model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
+      output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
+      steps,
+      ...(hoisted.constants + hoisted.fromSubgraphs > 0 ? { hoistedWeights: hoisted } : {}),
+      bitsPerWeight,
+      sizeRatio: inputBytes / written.bytes,
+      seed: request.seed,
+      timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
+    };
+  } finally {
+    await target.release();
   }
-  const tCompress = performance.now();
-  const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
-  recordProvenance(model, steps, sourceSha, bitsPerWeight);
-  const written = await writeOutput(target, model, source);
-  const tSave = performance.now();
-
-  const inputBytes = totalBytes(source.path, model);
-  return {
-    ...resultHeader(),
-    kind: 'compress',
-    versions: { mc: CORE_VERSION, node: process.version, plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
-    model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
-    output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
-    steps,
-    ...(hoisted.constants + hoisted.fromSubgraphs > 0 ? { hoistedWeights: hoisted } : {}),
-    bitsPerWeight,
-    sizeRatio: inputBytes / written.bytes,
-    seed: request.seed,
-    timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
-  };
 }
 
 function recordProvenance(model: OnnxModel, steps: readonly CompressReport[], sourceSha: string, bitsPerWeight: number | undefined): void {

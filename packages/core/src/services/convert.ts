@@ -42,23 +42,27 @@ export async function convertModel(request: ConvertRequest, ctx: RunContext): Pr
   checkOpsetRange(request.opset, '--opset', ErrorCodes.BAD_PARAM);
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
-  const model = await OnnxModel.load(source.path);
-  const from = model.opset('') ?? 1;
-  const irFrom = toNumber(model.proto.irVersion ?? 0);
-  checkOpsetRange(from, "the model's opset");
-  let result: { report?: UpgradeReport; verification?: Verification } = {};
-  if (request.opset !== from) result = await upgradeVerified(model, request.opset, ctx, { probes: request.probes });
-  else ctx.log.info(`the model already is at opset ${from}: written unchanged`);
-  const written = await writeOutput(target, model, source);
-  return {
-    kind: 'convert',
-    versions: { mc: CORE_VERSION, node: process.version },
-    model: { ref: request.model, path: source.path, sha256: await sha256File(source.path), bytes: statSync(source.path).size },
-    output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
-    from: { opset: from, irVersion: irFrom },
-    to: { opset: request.opset, irVersion: result.report?.irTo ?? irFrom },
-    adapted: result.report?.adapted ?? [],
-    verification: result.verification,
-    timings: { totalS: (performance.now() - t0) / 1000 },
-  };
+  try {
+    const model = await OnnxModel.load(source.path);
+    const from = model.opset('') ?? 1;
+    const irFrom = toNumber(model.proto.irVersion ?? 0);
+    checkOpsetRange(from, "the model's opset");
+    let result: { report?: UpgradeReport; verification?: Verification } = {};
+    if (request.opset !== from) result = await upgradeVerified(model, request.opset, ctx, { probes: request.probes });
+    else ctx.log.info(`the model already is at opset ${from}: written unchanged`);
+    const written = await writeOutput(target, model, source);
+    return {
+      kind: 'convert',
+      versions: { mc: CORE_VERSION, node: process.version },
+      model: { ref: request.model, path: source.path, sha256: await sha256File(source.path), bytes: statSync(source.path).size },
+      output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
+      from: { opset: from, irVersion: irFrom },
+      to: { opset: request.opset, irVersion: result.report?.irTo ?? irFrom },
+      adapted: result.report?.adapted ?? [],
+      verification: result.verification,
+      timings: { totalS: (performance.now() - t0) / 1000 },
+    };
+  } finally {
+    await target.release(); // the lock planOutput took on --out
+  }
 }

@@ -3,6 +3,7 @@
  * provenance metadata, and write a dense model. A model mc did not compress is refused.
  */
 import type { RunContext } from '../contracts.js';
+import { throwIfAborted } from '../context.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
@@ -24,35 +25,40 @@ export async function decompressModel(registry: Registry, request: { model: stri
   const t0 = performance.now();
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
-  const model = await OnnxModel.load(source.path);
-  const steps = parseSteps(model.getMetadata(MC_META.steps));
-  if (steps.length === 0) {
-    throw new UserError(ErrorCodes.NOT_COMPRESSED, `${request.model} was not compressed by mc (no ${MC_META.steps} metadata)`, {
-      hint: 'mc decompress undoes what mc compress wrote; mc inspect shows a model\'s metadata',
-    });
-  }
-  // Resolve every method before touching the model, so a missing plugin fails cleanly.
-  const compressors = steps.map((s) => registry.compressor(s.method));
-  const undone: string[] = [];
-  for (const c of [...compressors].reverse()) {
-    if (c.decompress) {
-      await c.decompress(model, ctx);
-      undone.push(c.id);
-    } else {
-      ctx.log.info(`${c.id}: nothing to undo (its weights are already dense floats)`);
+  try {
+    const model = await OnnxModel.load(source.path);
+    const steps = parseSteps(model.getMetadata(MC_META.steps));
+    if (steps.length === 0) {
+      throw new UserError(ErrorCodes.NOT_COMPRESSED, `${request.model} was not compressed by mc (no ${MC_META.steps} metadata)`, {
+        hint: 'mc decompress undoes what mc compress wrote; mc inspect shows a model\'s metadata',
+      });
     }
+    // Resolve every method before touching the model, so a missing plugin fails cleanly.
+    const compressors = steps.map((s) => registry.compressor(s.method));
+    const undone: string[] = [];
+    for (const c of [...compressors].reverse()) {
+      if (c.decompress) {
+        await c.decompress(model, ctx);
+        undone.push(c.id);
+      } else {
+        ctx.log.info(`${c.id}: nothing to undo (its weights are already dense floats)`);
+      }
+    }
+    for (const key of Object.values(MC_META)) model.setMetadata(key, '');
+    removeEmptyMetadata(model);
+    throwIfAborted(ctx.signal);
+    const written = await writeOutput(target, model, source);
+    return {
+      kind: 'decompress',
+      model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },
+      output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
+      undone,
+      parameterCount: model.parameterCount(),
+      timings: { totalS: (performance.now() - t0) / 1000 },
+    };
+  } finally {
+    await target.release();
   }
-  for (const key of Object.values(MC_META)) model.setMetadata(key, '');
-  removeEmptyMetadata(model);
-  const written = await writeOutput(target, model, source);
-  return {
-    kind: 'decompress',
-    model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },
-    output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
-    undone,
-    parameterCount: model.parameterCount(),
-    timings: { totalS: (performance.now() - t0) / 1000 },
-  };
 }
 
 function removeEmptyMetadata(model: OnnxModel): void {

@@ -4,11 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '../contracts.js';
+import type { Dataset, DatasetProvider, DatasetRef, Metric, RunContext } from '../contracts.js';
+import { throwIfAborted } from '../context.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { loadModelRef } from '../model-ref.js';
-import { parseParams } from '../params.js';
+import { parseParams, type Params } from '../params.js';
+import { assertFileOrFolder } from '../safe-paths.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type EvalResult } from '../results.js';
 import { CORE_VERSION } from '../version.js';
@@ -27,16 +29,23 @@ export interface EvalRequest {
   readonly seed: number;
 }
 
+/** Resolve the metric and validate its parameters, touching no file (`mc sweep` checks before any work). */
+export function planMetric(registry: Registry, metricId: string, params: Record<string, unknown>): { metric: Metric; params: Params } {
+  const metric = registry.metric(metricId);
+  return { metric, params: parseParams(metric.params, params, `--metric ${metric.id}`) };
+}
+
 export async function evaluateModel(registry: Registry, request: EvalRequest, ctx: RunContext): Promise<EvalResult> {
   const t0 = performance.now();
-  const metric = registry.metric(request.metric);
-  const params = parseParams(metric.params, request.params, `--metric ${metric.id}`);
+  const { metric, params } = planMetric(registry, request.metric, request.params);
   const model = await loadModelRef(request.model, ctx);
   const datasetPath = isHubRef(request.dataset)
     ? (await resolveHubRef(request.dataset, 'dataset', ctx)).dir
     : existsSync(resolve(request.dataset))
       ? resolve(request.dataset)
       : undefined;
+  // a FIFO or a device would block or never end: regular files and folders only
+  if (datasetPath) assertFileOrFolder(datasetPath, 'dataset', ErrorCodes.BAD_DATASET);
   const ref: DatasetRef = {
     ref: request.dataset,
     path: datasetPath,
@@ -53,6 +62,7 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   if (data.size === 0) throw new UserError(ErrorCodes.BAD_DATASET, `dataset ${request.dataset} is empty`);
   const tRun = performance.now();
   const result = await metric.evaluate(model, data, params, ctx);
+  throwIfAborted(ctx.signal); // interrupted at the very end: no result
   const tEnd = performance.now();
   return {
     ...resultHeader(),
@@ -82,6 +92,10 @@ async function chooseProvider(registry: Registry, ref: DatasetRef, kinds: readon
   const fitting = recognised.find((p) => kinds.includes(p.kind));
   if (fitting) return fitting;
   if (recognised.length > 0) throw wrongKind(ref.ref, recognised[0].kind, metricId, kinds);
+  for (const p of providers) {
+    const why = await p.diagnose?.(ref);
+    if (why) throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: ${why}`, { hint: `read by dataset provider ${p.id} (${p.kind}); mc list --kind dataset describes the layouts` });
+  }
   throw new UserError(ErrorCodes.BAD_DATASET, `no dataset provider recognises ${ref.ref}`, {
     hint: `metric ${metricId} scores ${kinds.join(' or ')} datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
   });

@@ -131,6 +131,25 @@ function firstLine(e: unknown): string {
   return msg.split('\n')[0].replace(/\s+/g, ' ').slice(0, 200);
 }
 
+/**
+ * A run error whose cause is the input, not mc: a Gather reading past its table is a window longer
+ * than the model's position table, which config.json (n_positions, max_position_embeddings, n_ctx)
+ * claimed it had.
+ */
+function inputFault(e: unknown, feeds: Record<string, HostTensor>): UserError | undefined {
+  const m = /running Gather node\. Name:'([^']*)'.*out of data bounds, idx=(-?\d+) must be within the inclusive range \[-?\d+,(\d+)\]/.exec(e instanceof Error ? e.message : String(e));
+  if (!m) return undefined;
+  const rows = Number(m[3]) + 1;
+  // only where the feeds are token windows longer than the table (or positions past it); otherwise the graph is at fault
+  const tokens = Object.entries(feeds).filter(([, t]) => t.type === 'int64' || t.type === 'int32');
+  const tooLong = tokens.some(([name, t]) => (t.dims.length >= 2 && t.dims[t.dims.length - 1] > rows) || (/position/.test(name) && Array.from(t.data as ArrayLike<number | bigint>).some((v) => Number(v) >= rows)));
+  if (!tooLong) return undefined;
+  return new UserError(ErrorCodes.BAD_MODEL, `the model's Gather ${m[1]} has ${rows} rows and was asked for row ${m[2]}: the window is longer than the model's position table`, {
+    hint: `config.json beside the model gives a context (n_positions / max_position_embeddings / n_ctx) larger than ${rows}: fix it, or use windows of at most ${rows} tokens (--calib-seqlen, --block-size, --seqlen)`,
+    cause: e,
+  });
+}
+
 function wrap(session: import('onnxruntime-node').InferenceSession, device: Device): McSession {
   const inputNames = [...session.inputNames];
   const outputNames = [...session.outputNames];
@@ -154,7 +173,9 @@ function wrap(session: import('onnxruntime-node').InferenceSession, device: Devi
       for (const [name, t] of Object.entries(feeds)) {
         ortFeeds[name] = new ort.Tensor(t.type, t.data as never, [...t.dims]);
       }
-      const result = wanted ? await session.run(ortFeeds, [...wanted]) : await session.run(ortFeeds);
+      const result = await (wanted ? session.run(ortFeeds, [...wanted]) : session.run(ortFeeds)).catch((e: unknown) => {
+        throw inputFault(e, feeds) ?? e;
+      });
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(result)) {
         out[name] = { type: t.type as HostTensor['type'], data: t.data as HostTensor['data'], dims: [...t.dims] };

@@ -5,7 +5,7 @@
  * reference generates with (FastChat get_conversation_template("lmsys/vicuna-7b-v1.3")).
  */
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
 
 export interface JudgePrompt {
   readonly id: number;
@@ -24,6 +24,7 @@ export function vicunaPrompt(text: string): string {
 }
 
 export function readJudgePrompts(path: string): JudgePrompt[] {
+  assertRegularFile(path, path, ErrorCodes.BAD_DATASET);
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').map((line, i) => {
     let r: Record<string, unknown>;
     try {

@@ -8,7 +8,7 @@
  */
 import { createReadStream, existsSync, promises as fs, type Dirent } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { ErrorCodes, UserError, isMcError, sha256Files } from '@mc-kit/core';
+import { ErrorCodes, UserError, assertRegularFile, isMcError, sha256Files } from '@mc-kit/core';
 import type { Dataset, DatasetRef, TextDataset, TextSubset } from '@mc-kit/core';
 
 export type TextProviderId = 'llm-compression' | 'wikitext-2' | 'jsonl' | 'parquet' | 'text-file';
@@ -79,6 +79,7 @@ export async function readUtf8(path: string, where: string): Promise<string> {
 }
 
 async function readable(path: string, where: string): Promise<Uint8Array> {
+  assertRegularFile(path, where, ErrorCodes.BAD_DATASET); // a FIFO or a device would block or never end
   try {
     return await fs.readFile(path);
   } catch (e) {
@@ -93,6 +94,7 @@ async function readable(path: string, where: string): Promise<Uint8Array> {
 export async function* readLines(path: string, where: string): AsyncGenerator<{ line: number; text: string }> {
   let pending: Buffer[] = [];
   let line = 0;
+  assertRegularFile(path, where, ErrorCodes.BAD_DATASET);
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
 import { bad, checkLimit, localPath, owns, stemOf, textDataset } from './common.js';
 
@@ -43,6 +43,7 @@ export interface ParquetText {
  */
 export async function readParquetText(path: string, where: string, field: string | undefined, fallback: readonly string[], limit?: number): Promise<ParquetText> {
   const { hp, compressors } = await loadHyparquet();
+  assertRegularFile(path, where, ErrorCodes.BAD_DATASET);
   const bytes = await fs.readFile(path);
   if (bytes.length < 12) bad(`${where}: not a readable parquet file (${bytes.length} bytes; a parquet file has at least 12)`, 'pass a .parquet file, e.g. a Hugging Face datasets shard');
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;

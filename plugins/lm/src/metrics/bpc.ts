@@ -12,7 +12,10 @@ import { slidingWindows } from './windows.js';
 
 export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'block-size', type: 'integer', description: 'tokens the model sees per window (the reference: 1900, "context window unification")', default: 1900, min: 2, max: 1_000_000 },
-  { name: 'stride', type: 'integer', description: 'tokens between window starts; each later window scores its last `stride` targets', default: 512, min: 1, max: 1_000_000 },
+  {
+    name: 'stride', type: 'integer', description: 'tokens between window starts; each later window scores its last `stride` targets', default: 512, min: 1, max: 1_000_000,
+    atMost: { param: 'block-size', why: 'a larger stride leaves the tokens between windows unscored while their characters still count' },
+  },
   ...LM_RUN_PARAMS,
 ]);
 

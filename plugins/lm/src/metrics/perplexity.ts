@@ -16,7 +16,10 @@ import { classicChunks, stridedWindows } from './windows.js';
 export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'mode', type: 'enum', options: ['classic', 'strided'], description: 'classic: non-overlapping chunks, tail dropped (SparseGPT/Wanda/GPTQ); strided: the Hugging Face guide', default: 'classic' },
   { name: 'seqlen', type: 'integer', description: 'tokens per chunk (classic) or per window (strided); the papers use 2048', default: 2048, min: 2, max: 1_000_000 },
-  { name: 'stride', type: 'integer', description: 'strided mode: tokens between window starts', default: 512, min: 1, max: 1_000_000 },
+  {
+    name: 'stride', type: 'integer', description: 'strided mode: tokens between window starts', default: 512, min: 1, max: 1_000_000, onlyWith: { mode: ['strided'] },
+    atMost: { param: 'seqlen', why: 'a larger stride leaves the tokens between windows unscored' },
+  },
   ...LM_RUN_PARAMS,
 ]);
 

@@ -142,7 +142,7 @@ describe('channel pruning', () => {
     const x = g.input('x', DataType.FLOAT, [1, 2]);
     g.output(g.matMul(x, g.initializer('w', DataType.FLOAT, [2, 2], seq(4))), DataType.FLOAT);
     await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({ code: ErrorCodes.NOTHING_TO_COMPRESS, message: expect.stringMatching(/no Conv/) });
-    await expect(new PruneCompressor().compress(skipConcatNet(), params({ ratio: '1' }), ctx())).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/every output channel/) });
+    expect(() => params({ ratio: '1' })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/every output channel/) })); // with the flags, before any work
   });
 
   it('says why no Conv can lose channels: grouped ones, and weights computed at run time (after int8), not "grouped weights" for all', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Files } from '@mc-kit/core';
 import type { ImageClassBatch, ImageClassDataset } from '@mc-kit/core';
@@ -143,5 +143,49 @@ describe('u8-images', () => {
       await expect(open(dir)).rejects.toThrow(/labels file labels\.u8 has sha256/);
       expect(existsSync(join(dir, 'labels.u8'))).toBe(true);
     });
+  });
+
+  describe('what it says when eval finds no provider (issue 17: "no dataset provider recognises" only)', () => {
+    it.each([
+      ['meta.json that is not JSON', () => writeFileSync(join(dir, 'meta.json'), '{ nope'), /meta\.json is not valid JSON/],
+      ['meta.json that is an array', () => writeFileSync(join(dir, 'meta.json'), '[1]'), /meta\.json must be a JSON object \(got an array\)/],
+      ['meta.json with no kind', () => tinySet(dir, { kind: undefined }), /meta\.json has no "kind"/],
+      ['meta.json of this kind without its files', () => tinySet(dir, { files: undefined }), /meta\.json has no "files"/],
+      ['.u8 files and no meta.json', () => {
+        tinySet(dir);
+        unlinkSync(join(dir, 'meta.json'));
+      }, /holds images\.u8, labels\.u8 but no meta\.json/],
+    ] as const)('%s', async (_name, make, message) => {
+      make();
+      expect(await provider.canOpen({ ref: dir, path: dir })).toBe(false);
+      expect(await provider.diagnose({ ref: dir, path: dir })).toMatch(message);
+    });
+
+    it('says nothing about a folder of another kind, or a good set', async () => {
+      tinySet(dir);
+      expect(await provider.diagnose({ ref: dir, path: dir })).toBeUndefined();
+      tinySet(dir, { kind: 'image-mask' });
+      expect(await provider.diagnose({ ref: dir, path: dir })).toBeUndefined();
+    });
+  });
+
+  it('refuses a meta.json file name that leads out of the folder (issue 17)', async () => {
+    const outside = tempDir('mc-outside-');
+    try {
+      tinySet(dir);
+      symlinkSync(join(dir, 'labels.u8'), join(outside.dir, 'elsewhere.u8'));
+      const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+      meta.files.labels.path = '../' + outside.dir.split('/').pop() + '/elsewhere.u8';
+      writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+      await expect(open(dir)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('points outside its folder') });
+      unlinkSync(join(outside.dir, 'elsewhere.u8'));
+      symlinkSync(join(outside.dir, 'x.u8'), join(dir, 'link.u8'));
+      writeFileSync(join(outside.dir, 'x.u8'), readFileSync(join(dir, 'labels.u8')));
+      meta.files.labels.path = 'link.u8';
+      writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+      await expect(open(dir)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('leads outside its folder') });
+    } finally {
+      outside.cleanup();
+    }
   });
 });

@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ErrorCodes, UserError, sha256File } from '@mc-kit/core';
+import { ErrorCodes, UserError, regularFileInside, sha256File } from '@mc-kit/core';
 import type { Dataset, DatasetProvider, DatasetRef, ImageClassBatch, ImageClassDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
-import { META_HINT, looksLikeU8ImageMeta, parseU8ImageMeta, type U8File, type U8ImageMeta } from './u8-meta.js';
+import { META_HINT, isRecord, looksLikeU8ImageMeta, parseU8ImageMeta, type U8File, type U8ImageMeta } from './u8-meta.js';
 
 const PROVIDER_ID = 'u8-images';
 
@@ -55,8 +55,9 @@ export async function readMetaJson<M>(ref: DatasetRef, provider: string, hint: s
 
 /** Size and sha256 of one data file against meta.json; returns the sha256. */
 export async function checkFile(dir: string, file: U8File, what: string, bytes: number, where: string, hint = META_HINT): Promise<string> {
-  const path = resolve(dir, file.path);
-  if (!existsSync(path) || !statSync(path).isFile()) bad(where, `${what} file ${file.path} is missing`, hint);
+  if (!existsSync(resolve(dir, file.path))) bad(where, `${what} file ${file.path} is missing`, hint);
+  // meta.json names the file: it must be a regular file inside the folder, links resolved
+  const path = regularFileInside(dir, file.path, `${where}: ${what} file of meta.json`);
   const size = statSync(path).size;
   if (size !== bytes) bad(where, `${what} file ${file.path} has ${size} bytes, meta.json implies ${bytes}`, 'the file is truncated or meta.json describes another file');
   const sha = await sha256File(path);
@@ -87,6 +88,34 @@ export async function metaLooksLike(ref: DatasetRef, looksLike: (json: unknown) 
   }
 }
 
+/**
+ * Why a folder that is almost a u8 set of `kind` is not one: a meta.json that is not JSON, or that
+ * claims `kind` but breaks `parse`'s rules; .u8 files with no meta.json; a meta.json with no kind.
+ */
+export async function diagnoseMeta(ref: DatasetRef, kind: string, parse: (json: unknown, where: string) => unknown): Promise<string | undefined> {
+  if (!ref.path || !existsSync(ref.path)) return undefined;
+  const metaPath = metaPathOf(ref.path);
+  if (!existsSync(metaPath)) {
+    const u8 = statSync(ref.path).isDirectory() ? (await fs.readdir(ref.path)).filter((n) => n.endsWith('.u8')) : [];
+    return u8.length > 0 ? `the folder holds ${u8.join(', ')} but no meta.json, which says what they are` : undefined;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await fs.readFile(metaPath, 'utf8'));
+  } catch (e) {
+    return `${metaPath} is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
+  if (!isRecord(json)) return `${metaPath} must be a JSON object (got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)})`;
+  if (json.kind === undefined) return `${metaPath} has no "kind" ("image-class" or "image-mask")`;
+  if (json.kind !== kind) return undefined;
+  try {
+    parse(json, '\u0000');
+  } catch (e) {
+    return (e as Error).message.replace('\u0000: ', '');
+  }
+  return undefined;
+}
+
 export function checkLimit(ref: DatasetRef): void {
   if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
@@ -100,6 +129,10 @@ export class U8ImagesDataset implements DatasetProvider {
 
   canOpen(ref: DatasetRef): Promise<boolean> {
     return metaLooksLike(ref, looksLikeU8ImageMeta);
+  }
+
+  diagnose(ref: DatasetRef): Promise<string | undefined> {
+    return diagnoseMeta(ref, 'image-class', parseU8ImageMeta);
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {

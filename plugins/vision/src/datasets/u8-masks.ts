@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { ErrorCodes, UserError } from '@mc-kit/core';
 import type { Dataset, DatasetProvider, DatasetRef, ImageMaskBatch, ImageMaskDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
-import { checkFile, checkLimit, combineFileDigests, metaLooksLike, readMetaJson, readSamples } from './u8-images.js';
+import { checkFile, checkLimit, combineFileDigests, diagnoseMeta, metaLooksLike, readMetaJson, readSamples } from './u8-images.js';
 import { MASK_META_HINT, looksLikeU8MaskMeta, parseU8MaskMeta, type U8MaskMeta } from './u8-mask-meta.js';
 
 const PROVIDER_ID = 'u8-masks';
@@ -31,6 +31,10 @@ export class U8MasksDataset implements DatasetProvider {
 
   canOpen(ref: DatasetRef): Promise<boolean> {
     return metaLooksLike(ref, looksLikeU8MaskMeta);
+  }
+
+  diagnose(ref: DatasetRef): Promise<string | undefined> {
+    return diagnoseMeta(ref, 'image-mask', parseU8MaskMeta);
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ErrorCodes, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
 
 export interface FactoidQuestion {
   /** Question-ID, e.g. FreebaseQA-train-0 */
@@ -73,6 +73,7 @@ export class FreebaseQaDataset implements DatasetProvider {
     if (!ref.path || !existsSync(ref.path)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const file = freebaseFile(ref.path);
     if (!file) throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no train split (${SPLIT_FILE})`, { hint: 'the reference scores FreebaseQA-train.json; pass that file, or another FreebaseQA-*.json itself' });
+    assertRegularFile(file, ref.ref, ErrorCodes.BAD_DATASET);
     const questions = parseFreebase(readFileSync(file, 'utf8'), basename(file));
     ctx.log.debug(`${ref.ref}: ${questions.length} FreebaseQA questions`);
     const size = Math.min(questions.length, ref.limit ?? Infinity);

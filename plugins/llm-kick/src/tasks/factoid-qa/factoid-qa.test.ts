@@ -5,6 +5,7 @@ import { createRunContext, loadModelRef, OrtSessionFactory, parseParams, UserErr
 import type { ItemScore } from '../../shared/index.js';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { aliasHit, FACTOID_PARAMS, freebasePrompt, FreebaseQaDataset, KickFactoidQaMetric, parseFreebase } from './index.js';
+import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 1 });
 
@@ -82,5 +83,18 @@ describe('kick-factoid-qa on a model that always answers "Paris"', () => {
     const err = await new KickFactoidQaMetric().evaluate(await loadModelRef(tiny), data, parseParams(FACTOID_PARAMS, {}, 'kick-factoid-qa'), ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/item FreebaseQA-train-0: the prompt is 16 tokens/);
+  });
+});
+
+describe('kick-factoid-qa denominators (issue 17 audit)', () => {
+  it('divides by the questions it scored, clean and faithful (N+1 scored; the reference figure divides by N)', async () => {
+    for (const [raw, limit] of [[{}, undefined], [{ faithful: true }, 2], [{}, 2]] as const) {
+      const r = await run(raw, limit);
+      expectDenominatorsHold(r, 'exact_match');
+      expect(r.details?.questionsScored).toBe(r.sums.items);
+    }
+    const limited = await run({ faithful: true }, 2);
+    const firstTwo = (limited.details?.items as { score: number }[]).slice(0, 2).reduce((t, i) => t + i.score, 0);
+    expect(limited.details?.exact_match_reference).toBe((firstTwo + (limited.details?.items as { score: number }[])[2].score) / 2);
   });
 });

@@ -9,8 +9,8 @@
  * N. Evidence files are read only when an open-book run asks for them.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ErrorCodes, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import { join, resolve } from 'node:path';
+import { ErrorCodes, isInside, regularFileInside, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
 
 export interface IcrQuestion {
   /** QuestionId, with the file it came from when the same id is in both (web + wikipedia) */
@@ -52,9 +52,10 @@ function parseQa(text: string, name: string, source: string): IcrQuestion[] {
 export function evidenceOf(data: IcrDataset, q: IcrQuestion): string {
   const read = (dir: string, file: string | undefined) => {
     if (file === undefined) return '';
-    const path = join(data.root, 'evidence', dir, file);
-    if (!existsSync(path)) throw new UserError(ErrorCodes.BAD_DATASET, `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`, { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' });
-    return readFileSync(path, 'utf8');
+    const folder = join(data.root, 'evidence', dir);
+    if (isInside(folder, resolve(folder, file)) && !existsSync(join(folder, file))) throw new UserError(ErrorCodes.BAD_DATASET, `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`, { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' });
+    // the Filename comes from the dataset: a regular file inside evidence/<dir>/, links resolved, or nothing
+    return readFileSync(regularFileInside(folder, file, `question ${q.id}: evidence file ${join('evidence', dir, file)}`), 'utf8');
   };
   return read('wikipedia', q.wikiFile) + read('web', q.webFile);
 }
@@ -75,7 +76,7 @@ export class TriviaQaRcDataset implements DatasetProvider {
     if (files.length === 0) {
       throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no validation split (${SPLIT_FILES.join(' or ')})`, { hint: 'pass the folder triviaqa-rc.tar.gz unpacks to; it holds qa/web-dev.json and qa/wikipedia-dev.json' });
     }
-    const questions = files.flatMap((f) => parseQa(readFileSync(join(ref.path!, f), 'utf8'), f, f.includes('web') ? 'web' : 'wikipedia'));
+    const questions = files.flatMap((f) => parseQa(readFileSync(regularFileInside(ref.path!, f, `${ref.ref}: ${f}`), 'utf8'), f, f.includes('web') ? 'web' : 'wikipedia'));
     const kept = ref.limit === undefined ? questions : questions.slice(0, ref.limit);
     ctx.log.debug(`${ref.ref}: ${questions.length} TriviaQA rc validation questions from ${files.join(', ')}`);
     const data: IcrDataset = { kind: 'icr-qa', provider: this.id, ref: ref.ref, digest: await sha256Files(files.map((f) => ({ name: f, path: join(ref.path!, f) }))), size: kept.length, root: ref.path, questions: kept };

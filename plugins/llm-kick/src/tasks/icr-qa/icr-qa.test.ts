@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRunContext, loadModelRef, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { evidenceOf, ICR_PARAMS, icrPrompt, KickIcrQaMetric, prediction, promptEnd, TriviaQaRcDataset, type IcrDataset } from './index.js';
+import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 1 });
 
@@ -86,5 +87,39 @@ describe('kick-icr-qa', () => {
     const empty = mkdtempSync(join(tmpdir(), 'mc-trivia-'));
     mkdirSync(join(empty, 'qa'));
     await expect(new TriviaQaRcDataset().open({ ref: empty, path: empty }, ctx)).rejects.toThrow(/no validation split/);
+  });
+});
+
+describe('kick-icr-qa denominators (issue 17 audit)', () => {
+  it('EM, F1 and the strict EM all divide by the questions scored', async () => {
+    for (const [model, raw] of [[SAYS_PARIS, {}], [SAYS_NOTHING, { faithful: true }]] as const) {
+      const r = await run(model, raw);
+      expectDenominatorsHold(r, 'exact_match');
+      const samples = r.details?.items as unknown[];
+      expect(samples).toHaveLength(3);
+    }
+  });
+});
+
+describe('triviaqa-rc reads nothing outside its evidence folders (issue 17)', () => {
+  async function openBook(filename: string, setup?: (dir: string) => void): Promise<unknown> {
+    const dir = triviaDir();
+    setup?.(dir);
+    writeFileSync(join(dir, 'qa/web-dev.json'), JSON.stringify({ Data: [{ Question: 'Q?', QuestionId: 'x', Answer: { NormalizedAliases: ['a'] }, EntityPages: [{ Filename: filename }], SearchResults: [] }] }));
+    const data = await new TriviaQaRcDataset().open({ ref: dir, path: dir }, ctx);
+    return new KickIcrQaMetric().evaluate(await loadModelRef(SAYS_PARIS), data, parseParams(ICR_PARAMS, { book: 'open', 'log-samples': true }, 'kick-icr-qa'), ctx);
+  }
+
+  it('refuses an evidence Filename that climbs out, before any prompt is built', async () => {
+    await expect(openBook('../../../SECRET.txt')).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('points outside its folder (../../../SECRET.txt)') });
+  });
+
+  it('refuses an evidence file that is a link out of the folder', async () => {
+    const secret = join(mkdtempSync(join(tmpdir(), 'mc-secret-')), 'SECRET.txt');
+    writeFileSync(secret, 'the launch codes');
+    await expect(openBook('Linked.txt', (dir) => symlinkSync(secret, join(dir, 'evidence/wikipedia/Linked.txt')))).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: expect.stringContaining('link that leads outside its folder'),
+    });
   });
 });

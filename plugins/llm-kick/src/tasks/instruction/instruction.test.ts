@@ -6,6 +6,7 @@ import { GraphBuilder } from '@mc-kit/core/testing';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { KickSummarizationMetric, SUMMARIZATION_PARAMS, SummarizationDatasetProvider } from '../summarization/index.js';
 import { InstructionDatasetProvider, INSTRUCTION_PARAMS, KickInstructionMetric } from './index.js';
+import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 0 });
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -109,5 +110,20 @@ describe('kick-summarization', () => {
     const skipped = await summarization({ 'too-long': 'skip' }, short);
     expect(skipped.details?.too_long).toBe(1); // question 1's long instruction does not fit 40 positions; question 61's short one does
     expect(skipped.details?.empty_rate).toBe(0.5);
+  });
+
+  it('denominators (issue 17 audit): ROUGE-L and per-category means divide by the items summed; a too-long item answered empty still counts once', async () => {
+    expectDenominatorsHold(await summarization({ dense: DENSE }), 'rougeL');
+    const skipped = await summarization({ 'too-long': 'skip' }, wordLmDir(['ASSISTANT:', 'Sure'], { 'ASSISTANT:': 'Sure' }, 40));
+    expectDenominatorsHold(skipped, 'non_empty');
+    expect(skipped.sums.items).toBe(2);
+  });
+});
+
+describe('kick-instruction denominators (issue 17 audit)', () => {
+  it('the judge score, ROUGE-L and the per-category means divide by the items they summed', async () => {
+    expectDenominatorsHold(await instruction({ judge: JUDGE }), 'judge_score');
+    expectDenominatorsHold(await instruction({ dense: DENSE }), 'rougeL');
+    expectDenominatorsHold(await instruction({}), 'non_empty');
   });
 });

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse, CsvError } from 'csv-parse/sync';
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
 import type { McqQuestion } from './types.js';
 
 const FIELDS = 6;
@@ -20,6 +20,7 @@ function bad(message: string, hint: string): never {
 /** The rows of one MMLU CSV file as questions with ids `<idPrefix>/<row>`; `where` names the file in errors. */
 export function readMmluCsv(path: string, where: string, idPrefix: string): McqQuestion[] {
   let text: string;
+  assertRegularFile(path, where, ErrorCodes.BAD_DATASET);
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
   } catch (e) {

@@ -4,6 +4,7 @@ import { MmluDataset } from './dataset.js';
 import { constantLmDir, DEV_CSV, mmluDir, TEST_CSV, TOKEN_AB, TOKEN_SPACE_B } from './mcq.fixture.js';
 import { KickMcqMetric, MCQ_PARAMS } from './metric.js';
 import { loadModelRef } from '@mc-kit/core';
+import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 11 });
 const DATA = mmluDir({ dev: { abstract_algebra: DEV_CSV }, test: { abstract_algebra: TEST_CSV } });
@@ -91,5 +92,11 @@ describe('kick-mcq on a model whose answer is known', () => {
       { id: 'abstract_algebra/test/0', model: 1, baseline: 0 },
       { id: 'abstract_algebra/test/2', model: 1, baseline: 0 },
     ]);
+  });
+});
+
+describe('kick-mcq denominators (issue 17 audit)', () => {
+  it('every subject, subcategory and category mean divides by its own questions; skipped ones are in no mean', async () => {
+    expectDenominatorsHold(await run(BYTE('B'), 4096), 'accuracy');
   });
 });

@@ -1,8 +1,9 @@
 /** JSON Lines of objects, with the line named on a bad one. */
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, UserError } from '@mc-kit/core';
+import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
 
 export function readJsonl(path: string, name: string): Record<string, unknown>[] {
+  assertRegularFile(path, name, ErrorCodes.BAD_DATASET);
   return readFileSync(path, 'utf8').split('\n').map((l, i) => [l, i] as const).filter(([l]) => l.trim() !== '').map(([line, i]) => {
     try {
       const v: unknown = JSON.parse(line);
