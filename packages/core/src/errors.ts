@@ -87,4 +87,6 @@ export const ErrorCodes = Object.freeze({
   TARGET_EXISTS: 'E_TARGET_EXISTS',
   REGISTRY: 'E_REGISTRY',
   ABORTED: 'E_ABORTED',
+  /** the model breaks ONNX's structural rules (onnx/validate names the check) */
+  INVALID_MODEL: 'E_INVALID_MODEL',
 } as const);
