@@ -18,6 +18,7 @@ export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';
 export * from './services/index.js';
+export * from './probe/index.js';
 export * from './lm/types.js';
 export * from './lm/index.js';
 export * from './hub/index.js';

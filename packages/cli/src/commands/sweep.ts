@@ -15,6 +15,7 @@ export interface SweepRow {
   readonly bytes: number;
   readonly sizeRatio: number;
   readonly bitsPerWeight?: number;
+  readonly fileBitsPerParameter?: number;
   readonly compressS: number;
   readonly metric: Record<string, number>;
   readonly results: readonly string[];
@@ -43,6 +44,9 @@ export default class Sweep extends McCommand {
     'calib-samples': Compress.flags['calib-samples'],
     'calib-seqlen': Compress.flags['calib-seqlen'],
     'calib-dataset-type': Compress.flags['calib-dataset-type'],
+    probes: Compress.flags.probes,
+    'probe-dataset': Compress.flags['probe-dataset'],
+    'probe-dataset-type': Compress.flags['probe-dataset-type'],
   };
 
   async run(): Promise<SweepRow[]> {
@@ -69,15 +73,15 @@ export default class Sweep extends McCommand {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, {
-        model: args.model, out, seed: flags.seed,
+        model: args.model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'],
         methods: methods.map((id, k) => ({ id, params: { ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {}), ...(k === 0 ? point.overrides : {}) } })),
       }, ctx);
       const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(metricParams, flags, metricId), seed: flags.seed }, base);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }
     const keys = Object.keys(rows[0]?.metric ?? {});
-    this.log(table(['point', 'size', 'ratio', 'bits/weight', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
+    this.log(table(['point', 'size', 'ratio', 'bits/weight', 'file bits/param', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), formatNumber(r.fileBitsPerParameter, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
     this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
     return rows;
   }

@@ -13,3 +13,17 @@ export {
   type Skipped as SkippedWeight,
   type FloatType,
 } from './select-weights.js';
+export {
+  validateModel,
+  assertValidInput,
+  assertValidOutput,
+  prepareForSave,
+  summarizeIssues,
+  formatIssue,
+  sortGraph,
+  topologicalOrder,
+  requiredIrVersion,
+  CHECKS,
+  type CheckName,
+  type ValidationIssue,
+} from './validate/index.js';

@@ -1,7 +1,9 @@
 /**
- * compress: resolve every method first (so a typo fails before any work), validate params, load,
- * run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
- * and describe the result. Nothing is written when any step fails.
+ * compress: resolve every method first (so a typo fails before any work), validate params, load
+ * (the validator refuses an invalid graph), open the input in onnxruntime and run the dense side of
+ * the drift probes, run the chain in order on one OnnxModel, record provenance in metadata_props,
+ * write through a staging folder where the output is validated, loaded and probed before it is
+ * renamed into place, and describe the result. Nothing is written when any step fails.
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -15,6 +17,8 @@ import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
 import { CORE_VERSION } from '../version.js';
+import type { DriftReport } from '../probe/types.js';
+import { checkProbeOptions, DEFAULT_PROBES, probeSource, verifyStagedOutput } from './output-checks.js';
 import { planOutput, writeOutput } from './output-target.js';
 import { pluginVersions } from './versions.js';
 
@@ -29,6 +33,11 @@ export interface CompressRequest {
   readonly methods: readonly MethodRequest[];
   readonly out: string;
   readonly seed: number;
+  /** drift probe inputs (default 8; 0 skips the drift measurement, not the load checks) */
+  readonly probes?: number;
+  /** --probe-dataset: a text dataset to draw the probes from instead of random inputs */
+  readonly probeDataset?: string;
+  readonly probeDatasetType?: string;
 }
 
 export const MC_META = Object.freeze({
@@ -67,11 +76,15 @@ export async function compressModel(registry: Registry, request: CompressRequest
       throw scopeHint(e, m.id, compressors);
     }
   });
+  const probes = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
+  checkProbeOptions(probes);
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
 
   const model = await OnnxModel.load(source.path);
   const sourceSha = await sha256File(source.path);
+  const parameters = model.parameterCount();
+  const baseline = await probeSource(source, model, probes, registry, ctx);
   const tLoad = performance.now();
   const steps: CompressReport[] = [];
   for (const { compressor, params } of plan) {
@@ -81,7 +94,13 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const tCompress = performance.now();
   const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
   recordProvenance(model, steps, sourceSha, bitsPerWeight);
-  const written = await writeOutput(target, model, source);
+  let drift = { measured: false, reason: 'not run' } as DriftReport;
+  const written = await writeOutput(target, model, source, {
+    verify: async (staged) => {
+      drift = await verifyStagedOutput(staged, baseline);
+    },
+  });
+  if (drift.measured && drift.warning) ctx.log.warn(drift.warning);
   const tSave = performance.now();
 
   const inputBytes = totalBytes(source.path, model);
@@ -93,7 +112,10 @@ export async function compressModel(registry: Registry, request: CompressRequest
     output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
     steps,
     bitsPerWeight,
+    parameters,
+    ...(parameters > 0 ? { fileBitsPerParameter: (8 * written.bytes) / parameters } : {}),
     sizeRatio: inputBytes / written.bytes,
+    drift,
     seed: request.seed,
     timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
   };

@@ -3,10 +3,16 @@
  * `model.onnx` plus the source folder's companions (config.json, tokenizer files), so a compressed
  * language model can be evaluated straight away. Checked before any work; written after it, with
  * nothing left behind on failure.
+ *
+ * The whole output is first written into a staging folder beside the target (the model, its
+ * external data file, the companions), checked there by `options.verify` (it loads in onnxruntime,
+ * drift), and only then renamed into place: nothing a check refuses ever appears under the target's
+ * name.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { assertNotInput, assertWritableDir, writeFileAtomic } from '../atomic-write.js';
+import { externalDataFiles } from '../onnx/external-data.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import type { ResolvedModelRef } from '../model-ref.js';
 import type { OnnxModel } from '../onnx/model.js';
@@ -49,16 +55,38 @@ export async function planOutput(out: string, source: ResolvedModelRef, flag = '
   return { modelPath: join(abs, 'model.onnx'), folder: abs, companions };
 }
 
-/** Save the model (and the companions of a folder target); a folder this call created is removed on failure. */
-export async function writeOutput(target: OutputTarget, model: OnnxModel, source: ResolvedModelRef): Promise<{ bytes: number }> {
-  const created = target.folder !== undefined && !existsSync(target.folder);
+export interface WriteOptions {
+  /**
+   * Called with the staged model's path once every file of the output is written under its
+   * temporary name, before the rename that makes it visible; if it throws, nothing is left behind.
+   */
+  readonly verify?: (stagedModelPath: string) => Promise<void>;
+}
+
+/** Save the model (and the companions of a folder target) through a staging folder; see the file comment. */
+export async function writeOutput(target: OutputTarget, model: OnnxModel, source: ResolvedModelRef, options: WriteOptions = {}): Promise<{ bytes: number }> {
+  const final = target.folder ?? target.modelPath;
+  const stage = await fs.mkdtemp(join(dirname(final), `.${basename(final)}.`));
   try {
-    if (target.folder) await fs.mkdir(target.folder, { recursive: true });
-    const written = await model.save(target.modelPath, { inputPath: source.path });
-    for (const f of target.companions) await writeFileAtomic(join(target.folder!, f), await fs.readFile(join(source.dir!, f)));
+    const stagedModel = join(stage, target.folder ? 'model.onnx' : basename(target.modelPath));
+    const written = await model.save(stagedModel, { inputPath: source.path });
+    for (const f of target.companions) await writeFileAtomic(join(stage, f), await fs.readFile(join(source.dir!, f)));
+    await options.verify?.(stagedModel);
+    if (target.folder) {
+      // an empty folder the user made is replaced; rename() does that in one step on POSIX
+      await fs.rename(stage, target.folder);
+    } else {
+      if (written.externalDataPath) {
+        const data = `${target.modelPath}.data`;
+        await assertNotInput(data, [source.path, ...externalDataFiles(model.proto, model.baseDir)]);
+        await fs.rename(written.externalDataPath, data);
+      }
+      await fs.rename(stagedModel, target.modelPath);
+      await fs.rm(stage, { recursive: true, force: true });
+    }
     return { bytes: written.bytes };
   } catch (e) {
-    if (created) await fs.rm(target.folder!, { recursive: true, force: true });
+    await fs.rm(stage, { recursive: true, force: true });
     throw e;
   }
 }
