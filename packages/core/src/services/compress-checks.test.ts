@@ -120,11 +120,12 @@ describe('compress: drift and the real cost of the file', () => {
 });
 
 describe('compress: an output that fails a check is mc\'s bug, and never reaches disk', () => {
-  it.each([
-    ['a second initializer of one name', (m: OnnxModel) => m.proto.graph!.initializer!.push({ ...m.proto.graph!.initializer![0] }), /failed validation, so it was not written: \[duplicate-definition\] initializer "w1" is defined twice/],
-    ['a node reading a value nothing defines', (m: OnnxModel) => (m.nodes[1].input![0] = 'gone'), /\[undefined-input\] input "gone" is not defined/],
-    ['an op onnxruntime does not know', (m: OnnxModel) => m.addNode({ name: 'odd', opType: 'NoSuchOp', input: ['logits'], output: ['odd_out'] }), /the compressed model does not load in onnxruntime, so it was not written: .*NoSuchOp/],
-  ] as const)('%s: exit 1 naming the check; no file, no staging folder (file and folder targets)', async (_, change, message) => {
+  const cases: [string, (m: OnnxModel) => void, RegExp][] = [
+    ['a second initializer of one name', (m) => void m.proto.graph!.initializer!.push({ ...m.proto.graph!.initializer![0] }), /failed validation, so it was not written: \[duplicate-definition\] initializer "w1" is defined twice/],
+    ['a node reading a value nothing defines', (m) => void (m.nodes[1].input![0] = 'gone'), /\[undefined-input\] input "gone" is not defined/],
+    ['an op onnxruntime does not know', (m) => m.addNode({ name: 'odd', opType: 'NoSuchOp', input: ['logits'], output: ['odd_out'] }), /the compressed model does not load in onnxruntime, so it was not written: .*NoSuchOp/],
+  ];
+  it.each(cases)('%s: exit 1 naming the check; no file, no staging folder (file and folder targets)', async (_, change, message) => {
     const out = await fs.mkdtemp(join(dir, 'bug-'));
     const { registry, ctx } = setup([method('buggy', change)]);
     for (const target of [join(out, 'out.onnx'), join(out, 'folder')]) {

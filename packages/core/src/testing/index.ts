@@ -1,3 +1,4 @@
-/** Test helpers for mc and plugin authors: a small ONNX graph builder. */
+/** Test helpers for mc and plugin authors: a small ONNX graph builder, and the check every written model must pass. */
 export * from './graph-builder.js';
+export { expectValidModel } from './valid-model.js';
 export { startFakeHub, type FakeHub, type FakeRepo, type FakeCommit, type FakeRequest } from '../hub/fake-hub.js';
