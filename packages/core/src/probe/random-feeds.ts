@@ -26,6 +26,8 @@ export interface ProbePlan {
 export type Planned = ProbePlan | { readonly notMeasured: string };
 
 export const PROBE_SHAPE = Object.freeze({ batch: 2, length: 16, past: 0 });
+/** Elements of one probe's inputs, all together, past which probing is not attempted (128 MiB of float32). */
+export const MAX_PROBE_ELEMENTS = 2 ** 25;
 
 const ELEMENT: Partial<Record<number, TensorElementType>> = {
   [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.INT64]: 'int64', [DataType.INT32]: 'int32',
@@ -99,6 +101,7 @@ function genericProbes(model: OnnxModel, fed: readonly ValueInfoProto[], count: 
   const sizes = new Map<string, number>();
   const shapes: { name: string; type: TensorElementType; dims: number[]; fill: (i: number, dims: number[]) => number }[] = [];
   const ranges: string[] = [];
+  let total = 0;
   for (const v of fed) {
     const name = v.name ?? '';
     const tensor = v.type?.tensorType;
@@ -110,6 +113,9 @@ function genericProbes(model: OnnxModel, fed: readonly ValueInfoProto[], count: 
       if (!sizes.has(key)) sizes.set(key, /past/i.test(key) ? PROBE_SHAPE.past : i === 0 ? PROBE_SHAPE.batch : PROBE_SHAPE.length);
       return sizes.get(key)!;
     });
+    const elements = dims.reduce((a, d) => a * d, 1);
+    total += elements;
+    if (total > MAX_PROBE_ELEMENTS) return { notMeasured: `input "${name}" [${dims.join(', ')}] makes a probe of more than ${MAX_PROBE_ELEMENTS} elements` };
     if (type === 'float32' || type === 'float16') {
       shapes.push({ name, type, dims, fill: () => normal(rng) });
       continue;

@@ -2,3 +2,5 @@
 export * from './graph-builder.js';
 export { expectValidModel } from './valid-model.js';
 export { startFakeHub, type FakeHub, type FakeRepo, type FakeCommit, type FakeRequest } from '../hub/fake-hub.js';
+export { mutateModel, MUTATION_KINDS, type Mutant } from './mutate.js';
+export { fuzzCase, countFuzz, type FuzzCase, type FuzzCounts, type FuzzOptions, type FuzzVerdict } from './fuzz.js';

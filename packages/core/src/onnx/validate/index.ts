@@ -17,7 +17,7 @@ import { checkAttributes } from './attributes.js';
 import { CHECKS, formatIssue, MAIN_GRAPH, nodeLabel, type CheckName, type ValidationIssue } from './issues.js';
 import { checkScopes } from './scope.js';
 import { subgraphsOf } from './subgraphs.js';
-import { checkTensor, checkType } from './tensors.js';
+import { checkTensor, checkType, dimValue } from './tensors.js';
 import { sortGraph } from './topo-sort.js';
 import { asNumber, checkVersions, requiredIrVersion } from './versions.js';
 
@@ -40,8 +40,13 @@ export function validateModel(model: onnx.IModelProto): ValidationIssue[] {
 function checkValues(g: onnx.IGraphProto, path: string, report: (i: ValidationIssue) => void): void {
   for (const t of g.initializer ?? []) checkTensor(t, { graph: path, role: 'initializer' }, report);
   for (const s of g.sparseInitializer ?? []) {
+    const name = s.values?.name ?? '';
+    for (const d of s.dims ?? []) {
+      const v = dimValue(d);
+      if (typeof v === 'string' || v < 0) report({ check: CHECKS.dims, message: `sparse initializer "${name}" has dimension ${typeof v === 'string' ? v : `${v} (negative)`}`, graph: path, value: name });
+    }
     if (s.values) checkTensor(s.values, { graph: path, role: 'sparse initializer values' }, report);
-    if (s.indices) checkTensor(s.indices, { graph: path, role: 'sparse initializer indices' }, report);
+    if (s.indices) checkTensor(s.indices, { graph: path, role: `sparse initializer indices of "${name}"` }, report);
   }
   for (const [role, list] of [['graph input', g.input], ['graph output', g.output], ['value_info', g.valueInfo]] as const) {
     for (const v of list ?? []) checkType(v.type, { name: v.name ?? '', role }, path, report);

@@ -11,10 +11,11 @@ import { CHECKS, type ValidationIssue } from './issues.js';
 
 type Report = (i: ValidationIssue) => void;
 
-/** A dim as a number, or the reason it is not a usable one. protobufjs leaves values past 2^53 as Long. */
-function dimValue(d: unknown): number | string {
-  if (typeof d === 'number') return Number.isSafeInteger(d) ? d : `${d} is not an integer`;
-  return `${String(d)} is past 2^53`;
+/** A dim as a number, or the reason it is not a usable one. protobufjs decodes int64 as Long; load() turns those that fit into numbers. */
+export function dimValue(d: unknown): number | string {
+  const n = typeof d === 'number' ? d : typeof (d as { toNumber?: unknown })?.toNumber === 'function' ? (d as { toNumber(): number }).toNumber() : Number.NaN;
+  if (Number.isSafeInteger(n)) return n;
+  return Number.isFinite(n) ? `${String(d)} is past 2^53` : `${String(d)} is not an integer`;
 }
 
 export interface TensorWhere {

@@ -131,6 +131,12 @@ describe('validateModel', () => {
       expect(validateModel(roundTrip(m))).toEqual([]);
       expect(await ortLoads(m)).toBe(true);
     }
+    // a sparse initializer (prune --store sparse): its int64 dims come back from the wire as numbers
+    const sparse = mlp();
+    sparse.graph!.sparseInitializer = [
+      { dims: [2, 3], values: { name: 's', dataType: DataType.FLOAT, dims: [2], floatData: [1, 2] }, indices: { dataType: DataType.INT64, dims: [2], int64Data: [0, 4] } },
+    ];
+    expect(validateModel(roundTrip(sparse))).toEqual([]);
     // onnxruntime reads a negative dim_value in a shape as unknown: not an error
     const neg = mlp();
     neg.graph!.input![0].type!.tensorType!.shape!.dim![0] = { dimValue: -1 };
