@@ -56,7 +56,7 @@ function firstLine(e: unknown): string {
 export async function probeSource(source: ResolvedModelRef, model: OnnxModel, options: ProbeOptions, registry: Registry, ctx: RunContext): Promise<ProbeBaseline> {
   let session: McSession;
   try {
-    session = await cpuSessions().create(source.path);
+    session = await cpuSessions().create(source.path, { quiet: true });
   } catch (e) {
     throw new UserError(ErrorCodes.BAD_MODEL, `onnxruntime cannot load ${source.path}: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, {
       hint: 'mc writes models that stock onnxruntime runs, so it takes only those: check the opsets and ops with mc inspect',
@@ -81,7 +81,7 @@ export async function probeSource(source: ResolvedModelRef, model: OnnxModel, op
 export async function verifyStagedOutput(path: string, baseline: ProbeBaseline): Promise<DriftReport> {
   let session: McSession;
   try {
-    session = await cpuSessions().create(path);
+    session = await cpuSessions().create(path, { quiet: true });
   } catch (e) {
     throw new BugError(`the compressed model does not load in onnxruntime, so it was not written: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, { cause: e });
   }

@@ -59,6 +59,7 @@ export class OrtSessionFactory implements SessionFactory {
       // then carry error that weight quantization did not cause. Level 0 computes in float.
       extra: { session: { qdq_matmulnbits_accuracy_level: '0' } },
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
+      ...(options.quiet ? { logSeverityLevel: 3 as const } : {}),
     };
     if (this.chosen === undefined && this.requested !== 'cpu') {
       const session = await this.tryCuda(ort, model, base);

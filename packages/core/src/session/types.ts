@@ -16,6 +16,8 @@ export interface SessionOptions {
   /** threads inside one op (default: onnxruntime's) */
   intraOpThreads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** log errors only (checks that pass or fail on their own, where onnxruntime's warnings are noise) */
+  quiet?: boolean;
 }
 
 export interface McSession {
