@@ -77,14 +77,23 @@ export async function probeSource(source: ResolvedModelRef, model: OnnxModel, op
   }
 }
 
+/** A session on a model mc wrote; failing to load is mc's bug. */
+async function openOutput(path: string, what: string): Promise<McSession> {
+  try {
+    return await cpuSessions().create(path, { quiet: true });
+  } catch (e) {
+    throw new BugError(`the ${what} model does not load in onnxruntime, so it was not written: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, { cause: e });
+  }
+}
+
+/** A staged output that is not compared with anything (decompress): it must load. */
+export async function verifyStagedLoads(path: string, what: string): Promise<void> {
+  await (await openOutput(path, what)).release();
+}
+
 /** The staged output: it loads in onnxruntime, and runs the probes the dense model ran. */
 export async function verifyStagedOutput(path: string, baseline: ProbeBaseline): Promise<DriftReport> {
-  let session: McSession;
-  try {
-    session = await cpuSessions().create(path, { quiet: true });
-  } catch (e) {
-    throw new BugError(`the compressed model does not load in onnxruntime, so it was not written: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, { cause: e });
-  }
+  const session = await openOutput(path, 'compressed');
   try {
     if ('notMeasured' in baseline) return { measured: false, reason: baseline.notMeasured };
     return await measureDrift(session, baseline);
