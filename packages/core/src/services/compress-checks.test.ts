@@ -147,5 +147,11 @@ describe('compress: an output that fails a check is mc\'s bug, and never reaches
     });
     expect(calls.n).toBe(0);
     expect(await fs.readdir(out)).toEqual([]);
+
+    // --probes 0 opens no session on the input before the work; when the output then fails to load,
+    // the input is opened after all, and the fault is still the user's
+    await expect(compressModel(registry, { ...request('scale', join(out, 'o.onnx')), model: path, probes: 0 }, ctx)).rejects.toMatchObject({ code: 'E_BAD_MODEL', exitCode: 2 });
+    expect(calls.n).toBe(1);
+    expect(await fs.readdir(out)).toEqual([]);
   });
 });

@@ -84,7 +84,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const model = await OnnxModel.load(source.path);
   const sourceSha = await sha256File(source.path);
   const parameters = model.parameterCount();
-  const baseline = await probeSource(source, model, probes, registry, ctx);
+  const checked = await probeSource(source, model, probes, registry, ctx);
   const tLoad = performance.now();
   const steps: CompressReport[] = [];
   for (const { compressor, params } of plan) {
@@ -97,7 +97,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
   let drift = { measured: false, reason: 'not run' } as DriftReport;
   const written = await writeOutput(target, model, source, {
     verify: async (staged) => {
-      drift = await verifyStagedOutput(staged, baseline);
+      drift = await verifyStagedOutput(staged, checked);
     },
   });
   if (drift.measured && drift.warning) ctx.log.warn(drift.warning);

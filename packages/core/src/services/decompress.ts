@@ -46,7 +46,7 @@ export async function decompressModel(registry: Registry, request: { model: stri
   }
   for (const key of Object.values(MC_META)) model.setMetadata(key, '');
   removeEmptyMetadata(model);
-  const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'decompressed') });
+  const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'decompressed', source.path) });
   return {
     kind: 'decompress',
     model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },

@@ -18,6 +18,8 @@ export interface SessionOptions {
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** log errors only (checks that pass or fail on their own, where onnxruntime's warnings are noise) */
   quiet?: boolean;
+  /** false: kernels use the weights as stored instead of a repacked copy (MatMul, Conv: a second copy of every weight) */
+  prepack?: boolean;
 }
 
 export interface McSession {
