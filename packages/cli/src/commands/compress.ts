@@ -16,6 +16,7 @@ export default class Compress extends McCommand {
     '<%= config.bin %> compress model.onnx --method int8 --scheme asym --exclude "head.*" --out model-int8.onnx --json',
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
     '<%= config.bin %> compress model.onnx --method prune --method int4 --sparsity 0.5 --prune.granularity row --int4.block-size 128 --out model-p-q4.onnx',
+    '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int4 --probe-dataset ../shared/data/stdlib-text/valid.jsonl --out lm-int4   # drift on real text',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {
@@ -26,7 +27,7 @@ export default class Compress extends McCommand {
     'calib-samples': Flags.integer({ description: 'Calibration windows drawn at random (seeded by --seed).', default: CALIBRATION_DEFAULTS.samples, min: 1, helpGroup: 'CALIBRATION' }),
     'calib-seqlen': Flags.integer({ description: `Tokens per calibration window [default: ${CALIBRATION_DEFAULTS.seqlen}, capped by the model's context in config.json].`, min: 2, helpGroup: 'CALIBRATION' }),
     'calib-dataset-type': Flags.string({ description: 'Dataset provider for --calib-dataset when it is ambiguous (mc list shows them).', helpGroup: 'CALIBRATION' }),
-    probes: Flags.integer({ description: 'Probe inputs run through the dense and the compressed model to measure drift (0: no drift measurement; the output is still loaded in onnxruntime).', default: DEFAULT_PROBES, min: 0, helpGroup: 'DRIFT' }),
+    probes: Flags.integer({ description: 'Probe inputs run through the dense and the compressed model to measure drift. 0: no drift, and no onnxruntime session on the input (less memory); the output is still loaded in onnxruntime.', default: DEFAULT_PROBES, min: 0, helpGroup: 'DRIFT' }),
     'probe-dataset': Flags.string({ description: 'Text dataset to draw the probes from (token windows, for language models), instead of random inputs.', helpGroup: 'DRIFT' }),
     'probe-dataset-type': Flags.string({ description: 'Dataset provider for --probe-dataset when it is ambiguous.', helpGroup: 'DRIFT' }),
   };
