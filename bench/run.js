@@ -13,6 +13,7 @@ const BENCHES = [
   ['prune', './prune.mjs', 'benchPrune'], // issue 9: magnitude / Wanda / SparseGPT curves, channel pruning
   ['kick', './kick.mjs', 'benchKick'], // issue 10: MMLU, generation throughput, int4 vs dense
   ['generate', './generate.mjs', 'benchGenerate', 'named'], // issue 10: generation tokens/s with and without the KV cache (kick runs it too)
+  ['fuzz', './fuzz.mjs', 'benchFuzz', 'named'], // issue 17: 1,000 mutants through inspect and compress, counts by outcome
 ];
 
 const only = process.argv.slice(2);

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_VERSION, DataType, OnnxModel } from '@mc-kit/core';
-import { BIN, EXAMPLES, HAS_SHARED, REPO, SHARED, lines, tempDir } from './helpers/cli.js';
+import { BIN, EXAMPLES, HAS_SHARED, REPO, SHARED, lines, tempDir, expectWrittenModelsValid } from './helpers/cli.js';
 import { publishTarball, readJson, run, startRegistry, type LocalRegistry, type Run } from './helpers/registry.js';
 import { seedRegistry } from './helpers/seed-registry.js';
 import { packFolder } from './helpers/tar.js';
@@ -46,8 +46,10 @@ function userEnv(): Record<string, string> {
   return { ...registry.env, MC_DATA_DIR: join(home, 'data'), MC_CONFIG_DIR: join(home, 'config'), MC_CACHE_DIR: join(home, 'cache') };
 }
 
-function mc(args: string[], env: Record<string, string>): Promise<Run> {
-  return run(process.execPath, [BIN, ...args], { cwd: work, env });
+async function mc(args: string[], env: Record<string, string>): Promise<Run> {
+  const r = await run(process.execPath, [BIN, ...args], { cwd: work, env });
+  if (r.code === 0) await expectWrittenModelsValid(args, work);
+  return r;
 }
 
 function npm(args: string[], cwd: string): Promise<Run> {

@@ -1,9 +1,14 @@
-/** Drive bin/mc as a user would: a real subprocess, real files, exit codes and output streams. */
+/**
+ * Drive bin/mc as a user would: a real subprocess, real files, exit codes and output streams.
+ * Every model a successful run writes (compress, decompress, convert, sweep) is checked with
+ * expectValidModel: the validator mc runs before writing, and a load in onnxruntime.
+ */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expectValidModel } from '@mc-kit/core/testing';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'bin', 'mc');
@@ -33,9 +38,34 @@ export function runMc(args: string[], options: { env?: Record<string, string>; c
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolvePromise({ code: code ?? -1, stdout, stderr });
+      const run = { code: code ?? -1, stdout, stderr };
+      if (run.code !== 0) return resolvePromise(run);
+      expectWrittenModelsValid(args, options.cwd ?? REPO).then(() => resolvePromise(run), reject);
     });
   });
+}
+
+/** Commands that write models, and where (--out). */
+const WRITES_MODELS = new Set(['compress', 'decompress', 'convert', 'sweep']);
+
+/** The model files a successful run of `args` wrote: --out x.onnx, --out DIR/model.onnx, or every sweep point's. */
+export function writtenModels(args: readonly string[], cwd: string): string[] {
+  if (!WRITES_MODELS.has(args[0])) return [];
+  const at = args.findIndex((a) => a === '--out' || a === '-o');
+  const eq = args.find((a) => a.startsWith('--out='));
+  const out = at >= 0 ? args[at + 1] : eq?.slice('--out='.length);
+  if (!out) return [];
+  const path = resolve(cwd, out);
+  if (path.toLowerCase().endsWith('.onnx')) return [path];
+  if (args[0] === 'sweep') {
+    return readdirSync(path).map((p) => join(path, p, 'model.onnx')).filter((p) => existsSync(p) && statSync(p).isFile());
+  }
+  return [join(path, 'model.onnx')];
+}
+
+/** Every model a run wrote passes the validator and loads in onnxruntime. */
+export async function expectWrittenModelsValid(args: readonly string[], cwd: string): Promise<void> {
+  for (const model of writtenModels(args, cwd)) await expectValidModel(model);
 }
 
 export function tempDir(prefix = 'mc-e2e-'): string {

@@ -90,4 +90,6 @@ export const ErrorCodes = Object.freeze({
   PLUGIN_INCOMPATIBLE: 'E_PLUGIN_INCOMPATIBLE',
   ABORTED: 'E_ABORTED',
   OUTPUT_LOCKED: 'E_OUTPUT_LOCKED',
+  /** the model breaks ONNX's structural rules (onnx/validate names the check) */
+  INVALID_MODEL: 'E_INVALID_MODEL',
 } as const);

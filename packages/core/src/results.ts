@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import { assertCanCreateDir, makeDirs, writeFileExclusive } from './atomic-write.js';
 import type { CompressReport, MetricResult } from './contracts.js';
 import type { HoistReport } from './onnx/hoist-weights.js';
+import type { DriftReport } from './probe/types.js';
 import type { Params } from './params.js';
 import { CORE_VERSION, RESULT_SCHEMA_VERSION } from './version.js';
 import { ErrorCodes, UserError } from './errors.js';
@@ -42,8 +43,14 @@ export interface CompressResult extends ResultBase {
   /** weights found in Constant nodes or If/Loop/Scan bodies and made main-graph initializers before the first method (absent: none) */
   readonly hoistedWeights?: HoistReport;
   readonly bitsPerWeight?: number;
+  /** float parameters of the source model (initializer elements) */
+  readonly parameters: number;
+  /** what the file really costs: 8 x output bytes (external data included) / parameters of the source model */
+  readonly fileBitsPerParameter?: number;
   /** input file bytes / output file bytes (external data included) */
   readonly sizeRatio: number;
+  /** the compressed model's outputs against the dense model's on probe inputs */
+  readonly drift: DriftReport;
 }
 
 export interface EvalResult extends ResultBase {

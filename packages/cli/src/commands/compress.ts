@@ -1,4 +1,4 @@
-import { CALIBRATION_DEFAULTS, checkResultsDir, compressModel, createTextCalibration, writeResult, type CompressResult } from '@mc-kit/core';
+import { CALIBRATION_DEFAULTS, checkResultsDir, compressModel, createTextCalibration, DEFAULT_PROBES, DRIFT_THRESHOLDS, percent, writeResult, type CompressResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -8,12 +8,15 @@ export default class Compress extends McCommand {
   static override summary = 'Compress an ONNX model with one method or a chain of them; the result still runs in stock onnxruntime.';
   static override description =
     "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed by `mc list --params`. A flag two chained methods both take feeds both; --<method>.<flag> (--int4.block-size 128, --prune.granularity row) sets it for one.\n\n" +
-    'The input is never modified and the output is written atomically. --out x.onnx writes one file; any other --out is a new folder holding model.onnx and the source folder\'s config and tokenizer files, ready for mc eval. A JSON result with digests, parameters, measured bits per weight and timings goes under --results.';
+    'The input is never modified and the output is written atomically. --out x.onnx writes one file; any other --out is a new folder holding model.onnx and the source folder\'s config and tokenizer files, ready for mc eval. A JSON result with digests, parameters, measured bits per weight and timings goes under --results.\n\n' +
+    'Every output is checked before it appears: the graph is validated, it must load in a plain onnxruntime CPU session, and the dense and compressed models run the same probe inputs (random ones shaped from the graph\'s inputs and seeded by --seed, or windows of --probe-dataset text). The relative output error ||y - y\'||/||y|| and, where an output has a class axis, the top-1 agreement are printed and kept in the result; ' +
+    `a relative error of ${percent(DRIFT_THRESHOLDS.relativeError)} or more, or an agreement under ${percent(DRIFT_THRESHOLDS.top1Agreement)}, is warned about. The file bits per parameter (8 x output bytes / parameters of the source) say what the file really costs.`;
   static override examples = [
     '<%= config.bin %> compress examples/mnist-cnn/model.onnx --method int8 --out mnist-int8.onnx',
     '<%= config.bin %> compress model.onnx --method int8 --scheme asym --exclude "head.*" --out model-int8.onnx --json',
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
     '<%= config.bin %> compress model.onnx --method prune --method int4 --sparsity 0.5 --prune.granularity row --int4.block-size 128 --out model-p-q4.onnx',
+    '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int4 --probe-dataset ../shared/data/stdlib-text/valid.jsonl --out lm-int4   # drift on real text',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {
@@ -24,6 +27,9 @@ export default class Compress extends McCommand {
     'calib-samples': Flags.integer({ description: 'Calibration windows drawn at random (seeded by --seed).', default: CALIBRATION_DEFAULTS.samples, min: 1, helpGroup: 'CALIBRATION' }),
     'calib-seqlen': Flags.integer({ description: `Tokens per calibration window [default: ${CALIBRATION_DEFAULTS.seqlen}, capped by the model's context in config.json].`, min: 2, helpGroup: 'CALIBRATION' }),
     'calib-dataset-type': Flags.string({ description: 'Dataset provider for --calib-dataset when it is ambiguous (mc list shows them).', helpGroup: 'CALIBRATION' }),
+    probes: Flags.integer({ description: 'Probe inputs run through the dense and the compressed model to measure drift. 0: no drift, and no onnxruntime session on the input (less memory); the output is still loaded in onnxruntime.', default: DEFAULT_PROBES, min: 0, helpGroup: 'DRIFT' }),
+    'probe-dataset': Flags.string({ description: 'Text dataset to draw the probes from (token windows, for language models), instead of random inputs.', helpGroup: 'DRIFT' }),
+    'probe-dataset-type': Flags.string({ description: 'Dataset provider for --probe-dataset when it is ambiguous.', helpGroup: 'DRIFT' }),
   };
 
   async run(): Promise<CompressResult> {
@@ -45,6 +51,9 @@ export default class Compress extends McCommand {
         model: args.model,
         out: flags.out,
         seed: flags.seed,
+        probes: flags.probes,
+        probeDataset: flags['probe-dataset'],
+        probeDatasetType: flags['probe-dataset-type'],
         methods: (flags.method as string[]).map((id) => ({ id, params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {} })),
       },
       ctx,

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import {
   assertFileOrFolder,
   assertWritableDir,
+  checkProbeOptions,
   checkResultsDir,
   compressModel,
   createTextCalibration,
@@ -32,6 +33,7 @@ export interface SweepRow {
   readonly bytes: number;
   readonly sizeRatio: number;
   readonly bitsPerWeight?: number;
+  readonly fileBitsPerParameter?: number;
   readonly compressS: number;
   readonly metric: Record<string, number>;
   readonly results: readonly string[];
@@ -50,6 +52,9 @@ interface SweepFlags {
   readonly 'calib-dataset-type'?: string;
   readonly 'calib-samples': number;
   readonly 'calib-seqlen'?: number;
+  readonly probes: number;
+  readonly 'probe-dataset'?: string;
+  readonly 'probe-dataset-type'?: string;
   readonly json?: boolean;
   readonly verbose?: boolean;
   readonly device?: string;
@@ -78,6 +83,9 @@ export default class Sweep extends McCommand {
     'calib-samples': Compress.flags['calib-samples'],
     'calib-seqlen': Compress.flags['calib-seqlen'],
     'calib-dataset-type': Compress.flags['calib-dataset-type'],
+    probes: Compress.flags.probes,
+    'probe-dataset': Compress.flags['probe-dataset'],
+    'probe-dataset-type': Compress.flags['probe-dataset-type'],
   };
 
   async run(): Promise<SweepRow[]> {
@@ -104,6 +112,7 @@ export default class Sweep extends McCommand {
       }
     }
     planMetric(registry, flags.metric, metricRaw);
+    checkProbeOptions({ probes: flags.probes, dataset: flags['probe-dataset'] });
     if (!isHubRef(flags.dataset)) assertFileOrFolder(resolve(flags.dataset), 'dataset', ErrorCodes.BAD_DATASET);
     await checkResultsDir(flags.results);
     if (flags.out.trim() === '') throw new UserError(ErrorCodes.BAD_PARAM, '--out is empty', { hint: '--out names a new folder for the points\' models' });
@@ -115,7 +124,7 @@ export default class Sweep extends McCommand {
       if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, { hint: 'choose a new folder' });
       const rows = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
       const keys = Object.keys(rows[0]?.metric ?? {});
-      this.log(table(['point', 'size', 'ratio', 'bits/weight', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
+      this.log(table(['point', 'size', 'ratio', 'bits/weight', 'file bits/param', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), formatNumber(r.fileBitsPerParameter, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
       this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
       return rows;
     } catch (e) {
@@ -146,10 +155,10 @@ export default class Sweep extends McCommand {
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
-      const c = await compressModel(registry, { model, out, seed: flags.seed, methods: requestOf(point) }, ctx);
+      const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
       const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }
     return rows;
   }

@@ -1,4 +1,4 @@
-import type { CompressResult, DecompressResult } from '@mc-kit/core';
+import { driftLine, type CompressResult, type DecompressResult } from '@mc-kit/core';
 import { formatBytes, formatNumber, table } from './table.js';
 
 export function renderCompress(r: CompressResult, resultPath?: string): string {
@@ -25,8 +25,10 @@ export function renderCompress(r: CompressResult, resultPath?: string): string {
     ),
   );
   lines.push(
-    `size ratio ${formatNumber(r.sizeRatio, 2)}x${r.bitsPerWeight !== undefined ? `, ${r.bitsPerWeight.toFixed(3)} bits per weight (compressed tensors)` : ''}, ${r.timings.totalS.toFixed(2)}s`,
+    `size ratio ${formatNumber(r.sizeRatio, 2)}x${r.bitsPerWeight !== undefined ? `, ${r.bitsPerWeight.toFixed(3)} bits per weight (compressed tensors)` : ''}` +
+      `${r.fileBitsPerParameter !== undefined ? `, ${r.fileBitsPerParameter.toFixed(3)} file bits per parameter (the whole file / ${r.parameters} parameters)` : ''}, ${r.timings.totalS.toFixed(2)}s`,
   );
+  lines.push(driftLine(r.drift));
   if (resultPath) lines.push(`result: ${resultPath}`);
   return lines.join('\n');
 }

@@ -18,3 +18,17 @@ export { findWeights, constantValue, type FoundWeight, type WeightHome, type Con
 export { hoistWeights, type HoistReport } from './hoist-weights.js';
 export { groupSkips, skipSummaryLines, nothingQualifies, skipItemOf, type SkipItem, type SkipGroup } from './skip-summary.js';
 export * from './opset/index.js';
+export {
+  validateModel,
+  assertValidInput,
+  assertValidOutput,
+  prepareForSave,
+  summarizeIssues,
+  formatIssue,
+  sortGraph,
+  topologicalOrder,
+  requiredIrVersion,
+  CHECKS,
+  type CheckName,
+  type ValidationIssue,
+} from './validate/index.js';

@@ -19,6 +19,7 @@ import { findConsumers, NameCache, readsAny } from './graph-names.js';
 import { makeTensor, TensorInitializer } from './initializer.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
 import type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
+import { assertValidInput } from './validate/index.js';
 import { saveModel, serializeModel } from './writer.js';
 
 export type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
@@ -49,7 +50,11 @@ export class OnnxModel {
     this.baseDir = baseDir ?? (sourcePath === undefined ? undefined : dirname(sourcePath));
   }
 
-  /** Read a .onnx file. Throws UserError E_FILE_NOT_FOUND / E_NOT_ONNX / E_TRUNCATED_ONNX. External data is resolved relative to the file. */
+  /**
+   * Read a .onnx file. Throws UserError E_FILE_NOT_FOUND / E_NOT_ONNX / E_TRUNCATED_ONNX, and
+   * E_INVALID_MODEL for a graph that breaks ONNX's rules (validate/: duplicate definitions, missing
+   * values, bad attributes or dims). External data is resolved relative to the file.
+   */
   static async load(path: string): Promise<OnnxModel> {
     // a large file is read without its large weights (read-skeleton.ts): they stay on disk until read
     const size = await fs.stat(path).then((s) => (s.isFile() ? s.size : 0), () => 0);
@@ -57,10 +62,12 @@ export class OnnxModel {
     if (skeleton) {
       const proto = decodeModel(skeleton.bytes, path);
       markSelfReferences(proto, skeleton.skipped, basename(path));
+      assertValidInput(proto, path);
       return new OnnxModel(proto, resolve(path));
     }
     const bytes = await readModelFile(path);
     const proto = decodeModel(bytes, path);
+    assertValidInput(proto, path);
     // large weights stay on disk until a compressor reads them; the file buffer is then released
     deferRawData(proto, bytes, basename(path));
     if (bytes.length >= RELEASE_AFTER_LOAD_BYTES) await collectGarbage();

@@ -81,6 +81,7 @@ export function normalizeInt64(model: onnx.IModelProto): void {
 
 function normalizeGraph(g: onnx.IGraphProto): void {
   for (const t of g.initializer ?? []) normalizeTensor(t);
+  for (const s of g.sparseInitializer ?? []) normalizeSparse(s);
   for (const n of g.node ?? []) normalizeNode(n);
   for (const vi of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) if (vi.type) normalizeType(vi.type);
 }
@@ -91,6 +92,8 @@ function normalizeNode(n: onnx.INodeProto): void {
     normArray(a.ints);
     if (a.t) normalizeTensor(a.t);
     for (const t of a.tensors ?? []) normalizeTensor(t);
+    if (a.sparseTensor) normalizeSparse(a.sparseTensor);
+    for (const s of a.sparseTensors ?? []) normalizeSparse(s);
     if (a.g) normalizeGraph(a.g);
     for (const g of a.graphs ?? []) normalizeGraph(g);
     if (a.tp) normalizeType(a.tp);
@@ -103,6 +106,12 @@ function normalizeTensor(t: onnx.ITensorProto): void {
     normField(t.segment, 'begin');
     normField(t.segment, 'end');
   }
+}
+
+function normalizeSparse(s: onnx.ISparseTensorProto): void {
+  normArray(s.dims);
+  if (s.values) normalizeTensor(s.values);
+  if (s.indices) normalizeTensor(s.indices);
 }
 
 function normalizeType(tp: onnx.ITypeProto): void {

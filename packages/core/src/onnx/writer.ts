@@ -15,6 +15,7 @@ import { DATA_TYPES, type DataType } from './dtypes.js';
 import { alignUp, externalDataFiles, externalEntries, EXTERNAL, isExternal } from './external-data.js';
 import { storedByteLength, tensorBytes } from './initializer.js';
 import { pb, type onnx } from './proto.js';
+import { assertValidOutput, prepareForSave } from './validate/index.js';
 
 /** Move top-level initializers of at least `minBytes` into the file named `location` (relative to the model). */
 export interface SpillPlan {
@@ -64,8 +65,10 @@ export interface SaveRequest {
 
 /**
  * Write a model atomically to `path` (and `<path>.data` when spilling), refusing to overwrite the
- * input model or any data file it reads from. Data first, then the model, so a model file never
- * points at data that is not there; if the model cannot be written, the new data file is removed.
+ * input model or any data file it reads from. The graph is first sorted and validated
+ * (validate/index.ts): an invalid model is a BugError and nothing is written. Data first, then the
+ * model, so a model file never points at data that is not there; if the model cannot be written,
+ * the new data file is removed.
  */
 export async function saveModel(
   model: onnx.IModelProto,
@@ -76,6 +79,9 @@ export async function saveModel(
   const out = resolve(path);
   const inputs = [...req.inputs, ...externalDataFiles(model, baseDir)];
   await assertNotInput(out, inputs);
+  // No method can write an unsorted or otherwise invalid graph: sorted here, then checked (a failure is mc's bug).
+  prepareForSave(model);
+  assertValidOutput(model, `the model for ${basename(out)}`);
   const dataName = `${basename(out)}.data`;
   const dataPath = join(dirname(out), dataName);
   if (req.spill) {

@@ -1,7 +1,10 @@
 /**
- * compress: resolve every method first (so a typo fails before any work), validate params, load,
- * make every float weight a main-graph initializer (hoist-weights.ts), run the chain in order on one OnnxModel, record provenance in metadata_props, write atomically,
- * and describe the result. Nothing is written when any step fails.
+ * compress: resolve every method first (so a typo fails before any work), validate params, load
+ * (the validator refuses an invalid graph), open the input in onnxruntime and run the dense side of
+ * the drift probes, make every float weight a main-graph initializer (hoist-weights.ts), run the
+ * chain in order on one OnnxModel, record provenance in metadata_props, write through a staging
+ * folder where the output is validated, loaded and probed before it is renamed into place, and
+ * describe the result. Nothing is written when any step fails.
  */
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -18,6 +21,8 @@ import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
 import { resultHeader, type CompressResult } from '../results.js';
 import { CORE_VERSION } from '../version.js';
+import type { DriftReport } from '../probe/types.js';
+import { checkProbeOptions, DEFAULT_PROBES, probeSource, verifyStagedOutput } from './output-checks.js';
 import { planOutput, writeOutput, type WriteOutputOptions } from './output-target.js';
 import { pluginVersions } from './versions.js';
 
@@ -32,6 +37,11 @@ export interface CompressRequest {
   readonly methods: readonly MethodRequest[];
   readonly out: string;
   readonly seed: number;
+  /** drift probe inputs (default 8; 0 skips the drift measurement, not the load checks) */
+  readonly probes?: number;
+  /** --probe-dataset: a text dataset to draw the probes from instead of random inputs */
+  readonly probeDataset?: string;
+  readonly probeDatasetType?: string;
 }
 
 export const MC_META = Object.freeze({
@@ -84,6 +94,8 @@ export function planMethods(registry: Registry, methods: readonly MethodRequest[
 export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext, options: WriteOutputOptions = {}): Promise<CompressResult> {
   const t0 = performance.now();
   const plan = planMethods(registry, request.methods);
+  const probes = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
+  checkProbeOptions(probes);
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
   try {
@@ -91,6 +103,9 @@ export async function compressModel(registry: Registry, request: CompressRequest
     const opset = model.opset('');
     if (opset !== undefined) checkOpsetRange(opset, "the model's opset"); // 9 to 26: what every method and onnxruntime-node 1.30 take
     const sourceSha = await sha256File(source.path);
+    // every float weight of the source wherever it lives (Constant nodes, If/Loop/Scan bodies included)
+    const parameters = model.parameterCount();
+    const checked = await probeSource(source, model, probes, registry, ctx);
     // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
     const hoisted = hoistWeights(model);
     const tLoad = performance.now();
@@ -103,7 +118,14 @@ export async function compressModel(registry: Registry, request: CompressRequest
     const bitsPerWeight = [...steps].reverse().find((s) => s.bitsPerWeight !== undefined)?.bitsPerWeight;
     recordProvenance(model, steps, sourceSha, bitsPerWeight);
     throwIfAborted(ctx.signal); // interrupted during the last step: write nothing
-    const written = await writeOutput(target, model, source, options);
+    let drift = { measured: false, reason: 'not run' } as DriftReport;
+    const written = await writeOutput(target, model, source, {
+      verify: async (staged) => {
+        drift = await verifyStagedOutput(staged, checked);
+        await options.verify?.(staged);
+      },
+    });
+    if (drift.measured && drift.warning) ctx.log.warn(drift.warning);
     const tSave = performance.now();
 
     const inputBytes = totalBytes(source.path, model);
@@ -116,7 +138,10 @@ export async function compressModel(registry: Registry, request: CompressRequest
       steps,
       ...(hoisted.constants + hoisted.fromSubgraphs > 0 ? { hoistedWeights: hoisted } : {}),
       bitsPerWeight,
+      parameters,
+      ...(parameters > 0 ? { fileBitsPerParameter: (8 * written.bytes) / parameters } : {}),
       sizeRatio: inputBytes / written.bytes,
+      drift,
       seed: request.seed,
       timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
     };

@@ -1,6 +1,7 @@
 /**
  * decompress: undo each recorded step in reverse order with the method that wrote it, drop mc's
- * provenance metadata, and write a dense model. A model mc did not compress is refused.
+ * provenance metadata, and write a dense model (validated on save, loaded in onnxruntime before it
+ * is renamed into place). A model mc did not compress is refused.
  */
 import type { RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
@@ -10,6 +11,7 @@ import { resolveModelRef } from '../model-ref.js';
 import { OnnxModel } from '../onnx/model.js';
 import type { Registry } from '../registry.js';
 import { MC_META, parseSteps } from './compress.js';
+import { verifyStagedLoads } from './output-checks.js';
 import { planOutput, writeOutput } from './output-target.js';
 
 export interface DecompressResult {
@@ -47,7 +49,7 @@ export async function decompressModel(registry: Registry, request: { model: stri
     for (const key of Object.values(MC_META)) model.setMetadata(key, '');
     removeEmptyMetadata(model);
     throwIfAborted(ctx.signal);
-    const written = await writeOutput(target, model, source);
+    const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'decompressed', source.path) });
     return {
       kind: 'decompress',
       model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },

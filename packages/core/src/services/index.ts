@@ -5,3 +5,4 @@ export * from './eval.js';
 export * from './inspect.js';
 export * from './list.js';
 export * from './output-target.js';
+export { DEFAULT_PROBES, checkProbeOptions, probeSource, verifyStagedLoads, verifyStagedOutput, type ProbeOptions, type SourceCheck } from './output-checks.js';

@@ -57,7 +57,7 @@ export class OrtSessionFactory implements SessionFactory {
       // At 'extended'/'all', onnxruntime fuses DequantizeLinear -> MatMul/Gemm into MatMulNBits with
       // accuracy level 4, which also quantizes the activations to int8: a measured int8 model would
       // then carry error that weight quantization did not cause. Level 0 computes in float.
-      extra: { session: { qdq_matmulnbits_accuracy_level: '0' } },
+      extra: { session: { qdq_matmulnbits_accuracy_level: '0', ...(options.prepack === false ? { disable_prepacking: '1' } : {}) } },
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
       ...(options.quiet ? { logSeverityLevel: 4 as const } : {}),
     };

@@ -16,8 +16,11 @@ export interface SessionOptions {
   /** threads inside one op (default: onnxruntime's) */
   intraOpThreads?: number;
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** onnxruntime logs fatal errors only (a check that expects failures, e.g. probing a converted model) */
+  /** onnxruntime logs fatal errors only: a check that may fail on its own (probing a converted model,
+   *  loading a staged output) reports the failure itself, in one line, instead of onnxruntime's log */
   quiet?: boolean;
+  /** false: kernels use the weights as stored instead of a repacked copy (MatMul, Conv: a second copy of every weight) */
+  prepack?: boolean;
 }
 
 export interface McSession {

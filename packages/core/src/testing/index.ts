@@ -1,5 +1,6 @@
-/** Test helpers for mc and plugin authors: a small ONNX graph builder. */
+/** Test helpers for mc and plugin authors: a small ONNX graph builder, and the check every written model must pass. */
 export * from './graph-builder.js';
+export { expectValidModel } from './valid-model.js';
 export { startFakeHub, type FakeHub, type FakeRepo, type FakeCommit, type FakeRequest } from '../hub/fake-hub.js';
 export {
   paddleStyleModel,
@@ -12,3 +13,5 @@ export {
   type ExporterModel,
 } from './exporter-models.js';
 export { compressExporterModel, relativeL2, type CompressedExporterModel } from './probe-drift.js';
+export { mutateModel, MUTATION_KINDS, type Mutant } from './mutate.js';
+export { fuzzCase, countFuzz, type FuzzCase, type FuzzCounts, type FuzzOptions, type FuzzVerdict } from './fuzz.js';

@@ -1,13 +1,13 @@
 /**
  * An upgrade is kept only when onnxruntime gives the same outputs before and after it: both models
- * run on the same seeded probe inputs (probe/inputs.ts), and every output must agree to
+ * run on the same seeded probe inputs (probe/random-feeds.ts), and every output must agree to
  * `tolerance` relative to its scale. Where they do not, the nodes an adapter rewrote are exposed
  * as outputs in both models and the first one (in graph order) whose value moved is named.
  */
 import type { RunContext } from '../../contracts.js';
 import { ErrorCodes, isMcError, UserError } from '../../errors.js';
 import { compareOutputs, type OutputDifference } from '../../probe/compare.js';
-import { probeFeeds, SIZE_PLANS } from '../../probe/inputs.js';
+import { probeFeeds, SIZE_PLANS } from '../../probe/random-feeds.js';
 import type { HostTensor } from '../../session/types.js';
 import { OnnxModel } from '../model.js';
 import { planUpgrade, upgradeOpset, type UpgradeReport } from './upgrade.js';
@@ -59,7 +59,7 @@ async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Feeds[], what: st
   }
 }
 
-/** The reference run: the first size plan (probe/inputs.ts) the model runs with picks the feeds. */
+/** The reference run: the first size plan (probe/random-feeds.ts) the model runs with picks the feeds. */
 async function runReference(ctx: Sessions, model: OnnxModel, bytes: Uint8Array, probes: number, what: string): Promise<{ feeds: Feeds[]; outs: Feeds[] }> {
   const session = await open(ctx, bytes, what);
   try {

@@ -1,0 +1,43 @@
+/**
+ * Probes from real text (--probe-dataset): token windows drawn, seeded, from any text dataset a
+ * registered provider reads, through the calibration source (the same tokenizer, provider choice
+ * and window draw as --calib-dataset), fed as mc eval feeds a causal LM.
+ */
+import { createTextCalibration } from '../calibration/text-source.js';
+import type { RunContext } from '../contracts.js';
+import { isUserError, UserError } from '../errors.js';
+import { buildFeeds, inputSpecs } from '../lm/feeds.js';
+import type { OnnxModel } from '../onnx/model.js';
+import type { Registry } from '../registry.js';
+import type { ProbePlan } from './random-feeds.js';
+
+/** Tokens per probe window (capped by the model's context). */
+export const PROBE_DATASET_SEQLEN = 64;
+
+export interface DatasetProbeOptions {
+  readonly dataset: string;
+  readonly datasetType?: string;
+  readonly count: number;
+  /** the model ref as the user gave it (its folder holds tokenizer.json, config.json) */
+  readonly modelRef: string;
+  readonly registry: Registry;
+}
+
+export async function datasetProbes(model: OnnxModel, options: DatasetProbeOptions, ctx: RunContext): Promise<ProbePlan> {
+  try {
+    const source = createTextCalibration(
+      { dataset: options.dataset, datasetType: options.datasetType, samples: options.count, seqlen: PROBE_DATASET_SEQLEN, model: options.modelRef, registry: options.registry },
+      ctx,
+    );
+    const set = await source.load();
+    const specs = inputSpecs(model.inputs, new Set(model.initializerNames()));
+    const feeds = set.samples.map((s) => {
+      if (s.kind === 'feeds') return s.feeds;
+      return buildFeeds(specs, { batch: 1, length: s.ids.length, inputs: s.ids, targets: new Int32Array(s.ids.length) }, set.config);
+    });
+    return { feeds, description: `${feeds.length} windows of ${set.info.seqlen} tokens from ${options.dataset} (${set.info.provider ?? 'text'}), drawn with seed ${set.info.seed}` };
+  } catch (e) {
+    if (isUserError(e)) throw new UserError(e.code, `--probe-dataset: ${e.message}`, { hint: e.hint ?? 'pass a text dataset for a language model, or leave --probe-dataset out to probe with random inputs' });
+    throw e;
+  }
+}
