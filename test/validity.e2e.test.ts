@@ -3,7 +3,7 @@
  * with one line (exit 2), drift and the file's real cost in the result and on the console, the
  * warning for a destroyed model, "not measured" where probing cannot run.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, OnnxModel, type onnx } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
@@ -106,6 +106,14 @@ describe('drift and file bits per parameter (issue 16 items 4 and 5)', () => {
     const r = await runMc(['compress', SILERO, '--method', 'int8', '--out', join(dir, 's.onnx'), '--results', join(dir, 'r')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^drift: not measured \(input "sr" is int64 and mc cannot tell which values it takes \(it indexes no embedding table\); give --probe-dataset, or --probes 0\)$/m);
+    // file bits per parameter counts the weights inside both If branches too (main-graph initializers alone gave 58)
+    const [file] = readdirSync(join(dir, 'r'));
+    const result = JSON.parse(readFileSync(join(dir, 'r', file), 'utf8')) as CompressJson;
+    const inspect = await runMc(['inspect', SILERO, '--json']);
+    expect(result.parameters).toBe((JSON.parse(inspect.stdout) as { parameterCount: number }).parameterCount);
+    expect(result.fileBitsPerParameter).toBeCloseTo((8 * result.output.bytes) / result.parameters, 10);
+    expect(result.fileBitsPerParameter).toBeGreaterThan(8);
+    expect(result.fileBitsPerParameter).toBeLessThan(12);
   });
 
   it('the LM with --probe-dataset: token windows of real text instead of random ids', async () => {

@@ -43,7 +43,7 @@ export interface CompressResult extends ResultBase {
   /** weights found in Constant nodes or If/Loop/Scan bodies and made main-graph initializers before the first method (absent: none) */
   readonly hoistedWeights?: HoistReport;
   readonly bitsPerWeight?: number;
-  /** float parameters of the source model (initializer elements) */
+  /** float parameters of the source model, wherever they live (initializers, Constant nodes, If/Loop/Scan bodies: what mc inspect counts) */
   readonly parameters: number;
   /** what the file really costs: 8 x output bytes (external data included) / parameters of the source model */
   readonly fileBitsPerParameter?: number;

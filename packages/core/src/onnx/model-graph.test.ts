@@ -1,9 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ifBranchesModel, paddleStyleModel } from '../testing/exporter-models.js';
 import { GraphBuilder } from '../testing/graph-builder.js';
 import { DataType } from './dtypes.js';
+import { hoistWeights } from './hoist-weights.js';
 import { OnnxModel, type NodeProto } from './model.js';
+import { findWeights } from './weight-sources.js';
 
 /** x -> Relu -> Identity -> y, with a weight w read by a Mul after it. */
 function chain(): OnnxModel {
@@ -134,6 +137,20 @@ describe('initializers', () => {
     m.setInitializer('shape', DataType.INT64, [2], BigInt64Array.of(1n, 2n));
     expect(m.parameterCount()).toBe(2 + 3 + 1 + 1);
     expect(m.initializerBytes()).toBe(8 + 6 + 2 + 8 + 10 + 16);
+  });
+
+  it('counts float weights wherever the exporter put them: Constant nodes and If bodies too, the same before and after hoisting', () => {
+    // outer initializer 32x32, then-branch initializer 32x64, else-branch Constant 32x64
+    const { model } = ifBranchesModel();
+    expect(model.initializerNames()).toEqual(['encoder.weight']);
+    expect(model.parameterCount()).toBe(32 * 32 + 32 * 64 + 32 * 64);
+    hoistWeights(model);
+    expect(model.parameterCount()).toBe(32 * 32 + 32 * 64 + 32 * 64);
+    // Paddle2ONNX keeps every weight in a Constant node: no initializer at all
+    const paddle = paddleStyleModel(11).model;
+    expect(paddle.initializerNames()).toEqual([]);
+    expect(paddle.parameterCount()).toBe(findWeights(paddle).reduce((n, w) => n + w.elementCount, 0));
+    expect(paddle.parameterCount()).toBeGreaterThan(0);
   });
 });
 

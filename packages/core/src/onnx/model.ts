@@ -14,12 +14,13 @@ import { decodeModel, readModelFile } from './decode.js';
 import { DEFER_MIN_BYTES, deferRawData, markSelfReferences } from './defer-raw-data.js';
 import { readSkeleton } from './read-skeleton.js';
 import { collectGarbage, collectGarbageNow } from './release-memory.js';
-import { DATA_TYPES, type DataType } from './dtypes.js';
+import type { DataType } from './dtypes.js';
 import { findConsumers, NameCache, readsAny } from './graph-names.js';
 import { makeTensor, TensorInitializer } from './initializer.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
 import type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
 import { assertValidInput } from './validate/index.js';
+import { findWeights } from './weight-sources.js';
 import { saveModel, serializeModel } from './writer.js';
 
 export type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
@@ -231,9 +232,13 @@ export class OnnxModel {
     return Object.fromEntries((this.proto.metadataProps ?? []).map((p) => [p.key ?? '', p.value ?? '']));
   }
 
-  /** Total elements in float initializers (float32/16/bf16/64). */
+  /**
+   * Elements of every float tensor (float32/16/bf16/64) wherever the exporter put it: initializers,
+   * Constant nodes, If/Loop/Scan bodies (weight-sources.ts); what `mc inspect` counts, and the
+   * denominator of file bits per parameter.
+   */
   parameterCount(): number {
-    return this.tensorViews().reduce((n, t) => n + (DATA_TYPES[t.dataType]?.isFloat ? t.elementCount : 0), 0);
+    return findWeights(this).reduce((n, w) => n + w.elementCount, 0);
   }
 
   /** Total bytes of initializer data (what decides whether save() spills to external data). */
