@@ -115,7 +115,7 @@ const CASES: readonly Case[] = [
   },
   { name: 'an external length that the dims contradict', build: mutate((m) => (Object.assign(m.graph!.initializer![0], { rawData: undefined, dataLocation: EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }, { key: 'length', value: '60' }] }))), check: CHECKS.tensorData, names: /external length 60 but its dims need 64 bytes/, ortLoads: false },
   { name: 'a domain with no opset import', build: mutate((m) => (nodes(m)[1].domain = 'com.example')), check: CHECKS.opsetImport, names: /domain "com.example" is used but has no opset_import/, ortLoads: false },
-  { name: 'an IR version older than the opset', build: () => mlp(17, 3), check: CHECKS.irVersion, names: /IR version 3 is older than opset 17 needs \(8\)/, ortLoads: true },
+  { name: 'an IR version older than the opset', build: () => mlp(17, 4), check: CHECKS.irVersion, names: /IR version 4 is older than opset 17 needs \(8\)/, ortLoads: true },
   { name: 'nodes out of order', build: mutate((m) => nodes(m).reverse()), check: CHECKS.order, names: /"MatMul_0_out" is read before the node that produces it/, ortLoads: true },
   { name: 'a branch reading a value no scope defines', build: mutate((m) => (nodes(m)[2].attribute![0].g!.node![0].input![1] = 'nowhere'), withIf), check: CHECKS.undefinedInput, names: /"nowhere" is not defined.*in subgraph main\/If_0\.then_branch/, ortLoads: false },
   { name: 'a branch output shadowing an outer value', build: mutate((m) => { const b = nodes(m)[2].attribute![1].g!; b.node![0].output = ['MatMul_0_out']; b.output![0].name = 'MatMul_0_out'; }, withIf), check: CHECKS.duplicate, names: /"MatMul_0_out" has the name of a value of an enclosing graph/, ortLoads: false },
@@ -125,8 +125,9 @@ describe('validateModel', () => {
   it('passes valid models: a plain graph, outer-scope reads from If branches, initializers listed as inputs (IR 3 and IR 8)', async () => {
     expect(validateModel(roundTrip(mlp()))).toEqual([]);
     expect(validateModel(roundTrip(withIf()))).toEqual([]);
-    for (const ir of [3, 8]) {
-      const m = mlp(ir === 3 ? 8 : 17, ir);
+    // IR 3 at the opsets legacy exporters wrote it with (8, and 9-11: PyTorch before 1.6, Paddle2ONNX)
+    for (const [ir, opset] of [[3, 8], [3, 9], [3, 11], [8, 17]]) {
+      const m = mlp(opset, ir);
       m.graph!.input!.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } } });
       expect(validateModel(roundTrip(m))).toEqual([]);
       expect(await ortLoads(m)).toBe(true);
@@ -177,7 +178,7 @@ describe('assertValidInput / assertValidOutput', () => {
   });
 
   it('takes what save() repairs: nodes out of order, an old IR version', () => {
-    const m = mlp(17, 3);
+    const m = mlp(17, 4);
     nodes(m).reverse();
     expect(checks(m).sort()).toEqual([CHECKS.irVersion, CHECKS.order]);
     expect(() => assertValidInput(roundTrip(m), 'm.onnx')).not.toThrow();
@@ -193,7 +194,7 @@ describe('assertValidInput / assertValidOutput', () => {
 describe('prepareForSave', () => {
   it('sorts and raises the IR version, after which the model validates and runs as before', async () => {
     const m = withIf();
-    m.irVersion = 3;
+    m.irVersion = 4;
     nodes(m).reverse();
     expect(checks(m)).toContain(CHECKS.order);
     const decoded = roundTrip(m);
@@ -202,5 +203,16 @@ describe('prepareForSave', () => {
     expect(decoded.irVersion).toBe(8);
     expect(validateModel(decoded)).toEqual([]);
     expect(await ortLoads(decoded)).toBe(true);
+  });
+
+  it('keeps IR 3 at any opset (its initializers are graph inputs onnxruntime treats as constants), raising it only for a data type IR 3 cannot hold', () => {
+    const m = roundTrip(mlp(11, 3));
+    m.graph!.input!.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } } });
+    prepareForSave(m);
+    expect(m.irVersion).toBe(3);
+    m.graph!.initializer!.push({ name: 'q', dataType: DataType.INT4, dims: [3], rawData: new Uint8Array(2) });
+    expect(validateModel(m).map((i) => i.message)).toEqual(['IR version 3 is older than data type INT4 needs (10)']);
+    prepareForSave(m);
+    expect(m.irVersion).toBe(10);
   });
 });

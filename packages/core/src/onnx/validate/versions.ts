@@ -29,12 +29,20 @@ export function asNumber(v: unknown): number {
   return 0;
 }
 
-/** The IR version a model needs, and why: its default opset, or a data type it holds. */
+/**
+ * The IR version a model needs, and why: its default opset, or a data type it holds.
+ *
+ * IR 3 is a form of its own, not an out-of-date one, and is not raised for its opset: older PyTorch
+ * and Paddle2ONNX export IR 3 at opsets 9-11, onnx.checker and onnxruntime take it, and there every
+ * initializer is also a graph input that onnxruntime treats as a constant. From IR 4 such an
+ * initializer is an input a caller may override: onnxruntime stops folding it, and hyper's
+ * `--decode run` would take the model. Only a data type IR 3 cannot hold raises it.
+ */
 export function requiredIrVersion(model: onnx.IModelProto): { ir: number; why: string } {
   const opset = (model.opsetImport ?? []).find((o) => normDomain(o.domain) === '');
   const version = asNumber(opset?.version);
   const byOpset = IR_FOR_OPSET.find(([first]) => version >= first);
-  let need = { ir: byOpset?.[1] ?? 3, why: `opset ${version}` };
+  let need = asNumber(model.irVersion) === 3 ? { ir: 3, why: 'IR 3' } : { ir: byOpset?.[1] ?? 3, why: `opset ${version}` };
   const seen = new Set<number>();
   forEachTypedThing(model.graph, (dt) => seen.add(dt));
   for (const dt of seen) {
