@@ -12,6 +12,6 @@ export {
   seededValues,
   type ExporterModel,
 } from './exporter-models.js';
-export { compressExporterModel, relativeL2, type CompressedExporterModel } from './probe-drift.js';
+export { compressExporterModel, type CompressedExporterModel } from './probe-drift.js';
 export { mutateModel, MUTATION_KINDS, type Mutant } from './mutate.js';
 export { fuzzCase, countFuzz, type FuzzCase, type FuzzCounts, type FuzzOptions, type FuzzVerdict } from './fuzz.js';

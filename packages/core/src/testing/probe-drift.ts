@@ -12,39 +12,41 @@ import type { Registry } from '../registry.js';
 import type { CompressResult } from '../results.js';
 import { compressModel, type MethodRequest } from '../services/compress.js';
 import type { HostTensor, SessionFactory } from '../session/types.js';
+import { accumulate, finish, newSums } from '../probe/compare.js';
 import type { ExporterModel } from './exporter-models.js';
 
 export interface CompressedExporterModel {
   readonly result: CompressResult;
   /** the written file, read into memory */
   readonly output: OnnxModel;
-  /** ‖compressed − dense‖₂ / ‖dense‖₂ over every float output of every probe */
+  /** ‖compressed − dense‖₂ / ‖dense‖₂ over every float output of every probe (the drift measure of `mc compress`, on the model's own probe inputs) */
   readonly relativeError: number;
 }
 
-async function runAll(sessions: SessionFactory, model: Uint8Array | string, probes: readonly Record<string, HostTensor>[]): Promise<number[][]> {
+async function runAll(sessions: SessionFactory, model: Uint8Array | string, probes: readonly Record<string, HostTensor>[]): Promise<Record<string, HostTensor>[]> {
   const session = await sessions.create(model);
   try {
-    const out: number[][] = [];
-    for (const feeds of probes) {
-      const result = await session.run(feeds);
-      for (const name of session.outputNames) if (result[name].type === 'float32') out.push([...(result[name].data as Float32Array)]);
-    }
+    const out: Record<string, HostTensor>[] = [];
+    for (const feeds of probes) out.push(await session.run(feeds));
     return out;
   } finally {
     await session.release();
   }
 }
 
-/** ‖a − b‖₂ / ‖b‖₂ over matching lists of outputs. */
-export function relativeL2(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number {
-  let diff = 0;
-  let norm = 0;
-  b.forEach((ref, i) => ref.forEach((v, j) => {
-    diff += (a[i][j] - v) ** 2;
-    norm += v ** 2;
-  }));
-  return Math.sqrt(diff / norm);
+/** The drift sums (probe/compare.ts) over every float output of every probe, as one relative error; Infinity where the output has NaN or Inf the dense one lacks. */
+function relativeError(dense: readonly Record<string, HostTensor>[], compressed: readonly Record<string, HostTensor>[]): number {
+  const sums = newSums('all float outputs');
+  dense.forEach((outputs, k) => {
+    for (const [name, y] of Object.entries(outputs)) {
+      if (y.type !== 'float32' && y.type !== 'float16') continue;
+      const z = compressed[k][name];
+      if (!z) throw new Error(`the compressed model has no output ${name}`);
+      accumulate(sums, y, z);
+    }
+  });
+  const d = finish(sums);
+  return d.nonFinite > 0 ? Infinity : d.relativeError;
 }
 
 /** Compress `m` with `methods` through compressModel, and compare the output with the dense model on probes `seeds`. */
@@ -58,7 +60,7 @@ export async function compressExporterModel(registry: Registry, ctx: RunContext,
     const output = OnnxModel.fromBytes(await readFile(result.output.path)); // in memory: the folder goes below
     const probes = seeds.map((s) => m.probe(s));
     const [want, got] = [await runAll(ctx.sessions, dense, probes), await runAll(ctx.sessions, output.toBytes(), probes)];
-    return { result, output, relativeError: relativeL2(got, want) };
+    return { result, output, relativeError: relativeError(want, got) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
