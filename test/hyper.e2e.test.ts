@@ -10,7 +10,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DataType, OnnxModel } from '@mc-kit/core';
-import { GraphBuilder } from '@mc-kit/core/testing';
+import { expectValidModel, GraphBuilder } from '@mc-kit/core/testing';
 import { decodeTensor, encodeTensor, PRESETS } from '../plugins/hyper/src/codec/index.js';
 import { graphProblems } from '../plugins/hyper/src/onnx/valid-graph.fixture.js';
 import { filesIn, HAS_SHARED, lines, runMc, SHARED, tempDir, warnSkip } from './helpers/cli.js';
@@ -25,8 +25,13 @@ interface CompressJson {
   steps: { method: string; bitsPerWeight: number; notes: string[]; tensors: { name: string; action: string; bitsPerWeight?: number; bytesAfter: number }[] }[];
 }
 
-/** Every model a test writes passes the graph check (swap in core's validator when it lands). */
+/**
+ * Every model a test writes passes core's validator and loads in onnxruntime (expectValidModel), and
+ * hyper's own graph check for what core's does not look at: model-local function bodies, the IR 3
+ * rule (every initializer a graph input), one element type per name.
+ */
 async function expectValid(path: string): Promise<void> {
+  await expectValidModel(path);
   expect(graphProblems(await OnnxModel.load(path))).toEqual([]);
 }
 

@@ -13,6 +13,7 @@ import { checkOpsetRange, upgradeVerified, type UpgradeReport, type Verification
 import { toNumber } from '../onnx/proto.js';
 import type { FileInfo } from '../results.js';
 import { CORE_VERSION } from '../version.js';
+import { verifyStagedLoads } from './output-checks.js';
 import { planOutput, writeOutput } from './output-target.js';
 
 export interface ConvertRequest {
@@ -50,7 +51,8 @@ export async function convertModel(request: ConvertRequest, ctx: RunContext): Pr
     let result: { report?: UpgradeReport; verification?: Verification } = {};
     if (request.opset !== from) result = await upgradeVerified(model, request.opset, ctx, { probes: request.probes });
     else ctx.log.info(`the model already is at opset ${from}: written unchanged`);
-    const written = await writeOutput(target, model, source);
+    // the staged file must load in a plain onnxruntime session before it is renamed into place, as compress's and decompress's
+    const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'converted', source.path) });
     return {
       kind: 'convert',
       versions: { mc: CORE_VERSION, node: process.version },
