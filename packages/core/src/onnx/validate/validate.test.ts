@@ -114,6 +114,7 @@ const CASES: readonly Case[] = [
     ortLoads: false,
   },
   { name: 'an external length that the dims contradict', build: mutate((m) => (Object.assign(m.graph!.initializer![0], { rawData: undefined, dataLocation: EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }, { key: 'length', value: '60' }] }))), check: CHECKS.tensorData, names: /external length 60 but its dims need 64 bytes/, ortLoads: false },
+  { name: 'an opset version past 2^53', build: mutate((m) => (m.opsetImport![0].version = { low: 1, high: 0x200000, unsigned: false } as never)), check: CHECKS.opsetImport, names: /the opset version of domain "ai.onnx" \(9007199254740993 is past 2\^53\) is not an opset/, ortLoads: false },
   { name: 'a domain with no opset import', build: mutate((m) => (nodes(m)[1].domain = 'com.example')), check: CHECKS.opsetImport, names: /domain "com.example" is used but has no opset_import/, ortLoads: false },
   { name: 'an IR version older than the opset', build: () => mlp(17, 4), check: CHECKS.irVersion, names: /IR version 4 is older than opset 17 needs \(8\)/, ortLoads: true },
   { name: 'nodes out of order', build: mutate((m) => nodes(m).reverse()), check: CHECKS.order, names: /"MatMul_0_out" is read before the node that produces it/, ortLoads: true },

@@ -7,6 +7,7 @@ import { DataType } from '../dtypes.js';
 import type { onnx } from '../proto.js';
 import { CHECKS, MAIN_GRAPH, nodeLabel, type ValidationIssue } from './issues.js';
 import { subgraphsOf } from './subgraphs.js';
+import { dimValue } from './tensors.js';
 
 /** [first opset, IR version it came with], from onnx.helper.VERSION_TABLE (onnx 1.4 .. 1.18). */
 const IR_FOR_OPSET: readonly (readonly [number, number])[] = [
@@ -53,6 +54,13 @@ export function requiredIrVersion(model: onnx.IModelProto): { ir: number; why: s
 }
 
 export function checkVersions(model: onnx.IModelProto, report: (i: ValidationIssue) => void): void {
+  for (const o of model.opsetImport ?? []) {
+    // an int64 on the wire: a version past 2^53 or negative is no opset (and the former no JS number)
+    const v = dimValue(o.version ?? 0);
+    if (typeof v === 'string' || v < 0) {
+      report({ check: CHECKS.opsetImport, message: `the opset version of domain "${normDomain(o.domain) || 'ai.onnx'}" ${typeof v === 'string' ? `(${v})` : `is ${v}`} is not an opset`, graph: MAIN_GRAPH });
+    }
+  }
   const imported = new Set((model.opsetImport ?? []).map((o) => normDomain(o.domain)));
   const missing = new Map<string, string>();
   const functions = new Set((model.functions ?? []).map((f) => `${normDomain(f.domain)}:${f.name ?? ''}`));
