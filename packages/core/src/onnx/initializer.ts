@@ -15,12 +15,25 @@ export function dimsOf(t: onnx.ITensorProto): number[] {
   return (t.dims ?? []).map((d) => toNumber(d));
 }
 
+/** Tensors whose bytes were dropped after the model was saved (releaseTensorData). */
+const released = new WeakSet<onnx.ITensorProto>();
+
+/**
+ * Drop a tensor's in-memory bytes for good (OnnxModel.releaseWeights). Reading it afterwards, or
+ * writing it, is mc's bug: it fails instead of giving an empty tensor.
+ */
+export function releaseTensorData(t: onnx.ITensorProto): void {
+  released.add(t);
+  t.rawData = new Uint8Array(0);
+}
+
 /**
  * Raw little-endian bytes of a tensor, checked against its shape. For raw_data this is a view into
  * the decoded file (no copy): callers that hand bytes out must copy.
  */
 export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): Uint8Array {
   const name = t.name ?? '';
+  assertHeld(t);
   const dataType = t.dataType ?? 0;
   const count = elementCountOf(dimsOf(t));
   const size = byteSizeOf(dataType, count);
@@ -38,6 +51,10 @@ export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): 
     return t.rawData;
   }
   return typedFieldsToRaw(t, count);
+}
+
+export function assertHeld(t: onnx.ITensorProto): void {
+  if (released.has(t)) throw new BugError(`initializer ${t.name ?? ''} was released once the model was saved, and cannot be read or written again`);
 }
 
 /** Bytes a tensor's data takes. String tensors (no fixed element size) count their string_data, so size sums never throw. */

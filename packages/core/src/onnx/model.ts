@@ -16,7 +16,7 @@ import { readSkeleton } from './read-skeleton.js';
 import { collectGarbage, collectGarbageNow } from './release-memory.js';
 import type { DataType } from './dtypes.js';
 import { findConsumers, NameCache, readsAny } from './graph-names.js';
-import { makeTensor, TensorInitializer } from './initializer.js';
+import { makeTensor, releaseTensorData, TensorInitializer } from './initializer.js';
 import { normalizeInt64, pb, toNumber, type onnx } from './proto.js';
 import type { Consumer, Initializer, NodeProto, SaveOptions, TensorProto, ValueInfoProto } from './model-types.js';
 import { assertValidInput } from './validate/index.js';
@@ -248,6 +248,16 @@ export class OnnxModel {
 
   private tensorViews(): TensorInitializer[] {
     return (this.graph.initializer ?? []).map((t) => new TensorInitializer(t, this.baseDir));
+  }
+
+  /**
+   * Drop the bytes of every initializer held in memory (raw_data of at least `minBytes`), for a model
+   * that has been saved and is only described from now on: compress releases them before the saved
+   * output is opened in onnxruntime, which would otherwise hold the same weights a second time.
+   * Reading or saving a released weight afterwards is a BugError.
+   */
+  releaseWeights(minBytes = DEFER_MIN_BYTES): void {
+    for (const t of this.graph.initializer ?? []) if (t.rawData && t.rawData.length >= minBytes) releaseTensorData(t);
   }
 
   /** Serialize (external data must be inlined or written by save()). External data is read and inlined. */

@@ -10,6 +10,9 @@
  * result is an ordinary, smaller ModelProto encoding for decode.ts to validate and decode, and the
  * skipped weights become self references (defer-raw-data.ts) read back when a compressor asks.
  *
+ * With `replace`, each skipped payload is replaced by fields of the caller's (mapped-model.ts puts an
+ * external-data reference to the payload there), so the result is a model that points at the file.
+ *
  * Anything unexpected (a bad varint, a field running past the end) returns undefined: the caller
  * then reads the file the plain way, whose decoder produces the one-line "not ONNX" / "truncated"
  * errors.
@@ -32,6 +35,8 @@ export interface Skeleton {
 const MODEL_GRAPH = 7;
 const GRAPH_INITIALIZER = 5;
 const TENSOR_RAW_DATA = 9;
+const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
 const LEN = 2;
 
 type Level = 'model' | 'graph' | 'tensor';
@@ -57,14 +62,17 @@ class FileReader {
     return out;
   }
 
-  /** A field header at `pos`: tag and (for length-delimited fields) the payload length. */
-  async header(pos: number, end: number): Promise<{ field: number; wire: number; payload: number; next: number }> {
+  /** A field header at `pos`: tag and (for length-delimited fields) the payload length; `value` for a varint field. */
+  async header(pos: number, end: number): Promise<{ field: number; wire: number; payload: number; next: number; value?: number }> {
     const head = await this.bytes(pos, Math.min(20, end - pos));
     const tag = varint(head, 0);
     const field = Math.floor(tag.value / 8);
     const wire = tag.value % 8;
     if (field === 0) throw new Malformed();
-    if (wire === 0) return { field, wire, payload: 0, next: pos + varint(head, tag.next).next };
+    if (wire === 0) {
+      const v = varint(head, tag.next);
+      return { field, wire, payload: 0, next: pos + v.next, value: v.value };
+    }
     if (wire === 1) return { field, wire, payload: 0, next: pos + tag.next + 8 };
     if (wire === 5) return { field, wire, payload: 0, next: pos + tag.next + 4 };
     if (wire !== LEN) throw new Malformed();
@@ -94,14 +102,24 @@ function encodeVarint(value: number): number[] {
   return out;
 }
 
+export interface SkeletonOptions {
+  /**
+   * The encoded TensorProto fields to put in place of a skipped raw_data (offset and length of its
+   * payload in the file). The tensor's data_location DEFAULT, if written out, is dropped (absent
+   * means the same); a tensor that names external data besides large raw_data makes the walk give
+   * up, as no replacement could say which one holds the values.
+   */
+  readonly replace?: (offset: number, length: number) => Uint8Array;
+}
+
 /** The skeleton of `path`, or undefined when its bytes are not a well-formed ModelProto walk. */
-export async function readSkeleton(path: string, minBytes: number): Promise<Skeleton | undefined> {
+export async function readSkeleton(path: string, minBytes: number, options: SkeletonOptions = {}): Promise<Skeleton | undefined> {
   const handle = await fs.open(path, 'r');
   try {
     const reader = new FileReader(handle, (await handle.stat()).size);
     const skipped: SkippedRawData[] = [];
     const counter = { initializers: 0 };
-    const parts = await copyMessage(reader, 0, reader.size, 'model', { minBytes, skipped, counter });
+    const parts = await copyMessage(reader, 0, reader.size, 'model', { minBytes, skipped, counter, replace: options.replace });
     return { bytes: concat(parts), skipped };
   } catch (e) {
     if (e instanceof Malformed) return undefined;
@@ -115,6 +133,7 @@ interface Walk {
   readonly minBytes: number;
   readonly skipped: SkippedRawData[];
   readonly counter: { initializers: number };
+  readonly replace?: SkeletonOptions['replace'];
   /** index of the initializer being copied (level 'tensor') */
   index?: number;
 }
@@ -123,6 +142,9 @@ interface Walk {
 async function copyMessage(r: FileReader, start: number, end: number, level: Level, walk: Walk): Promise<Uint8Array[]> {
   const parts: Uint8Array[] = [];
   let keepFrom = start;
+  // a tensor whose raw_data was replaced, and one that also names external data of its own
+  let replaced = false;
+  let external = false;
   const flush = async (upTo: number) => {
     if (upTo > keepFrom) parts.push(await r.bytes(keepFrom, upTo - keepFrom));
   };
@@ -142,10 +164,20 @@ async function copyMessage(r: FileReader, start: number, end: number, level: Lev
     } else if (level === 'tensor' && h.field === TENSOR_RAW_DATA && h.wire === LEN && h.payload >= walk.minBytes) {
       await flush(pos);
       walk.skipped.push({ index: walk.index ?? -1, offset: h.next, length: h.payload });
+      if (walk.replace) {
+        parts.push(walk.replace(h.next, h.payload));
+        replaced = true;
+      }
       keepFrom = fieldEnd;
+    } else if (level === 'tensor' && walk.replace && h.field === TENSOR_DATA_LOCATION && h.wire === 0 && h.value === 0) {
+      await flush(pos);
+      keepFrom = fieldEnd;
+    } else if (level === 'tensor' && (h.field === TENSOR_DATA_LOCATION || h.field === TENSOR_EXTERNAL_DATA)) {
+      external = true;
     }
     pos = fieldEnd;
   }
+  if (replaced && external) throw new Malformed();
   await flush(end);
   return parts;
 }

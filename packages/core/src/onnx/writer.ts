@@ -13,7 +13,7 @@ import { assertNotInput, writeFileAtomic } from '../atomic-write.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { DATA_TYPES, type DataType } from './dtypes.js';
 import { alignUp, externalDataFiles, externalEntries, EXTERNAL, isExternal } from './external-data.js';
-import { storedByteLength, tensorBytes } from './initializer.js';
+import { assertHeld, storedByteLength, tensorBytes } from './initializer.js';
 import { pb, type onnx } from './proto.js';
 import { assertValidOutput, prepareForSave } from './validate/index.js';
 
@@ -36,8 +36,10 @@ export function serializeModel(model: onnx.IModelProto, baseDir: string | undefi
   const parts: Uint8Array[] = [];
   let cursor = 0;
 
-  const inline = (t: onnx.ITensorProto): onnx.ITensorProto =>
-    isExternal(t) ? { ...withoutData(t), rawData: tensorBytes(t, baseDir) } : t;
+  const inline = (t: onnx.ITensorProto): onnx.ITensorProto => {
+    assertHeld(t);
+    return isExternal(t) ? { ...withoutData(t), rawData: tensorBytes(t, baseDir) } : t;
+  };
 
   const place = (t: onnx.ITensorProto): onnx.ITensorProto => {
     // String tensors keep their string_data inline; small tensors stay inline (sized from dims, unread).
@@ -79,6 +81,7 @@ export async function saveModel(
   const out = resolve(path);
   const inputs = [...req.inputs, ...externalDataFiles(model, baseDir)];
   await assertNotInput(out, inputs);
+  for (const t of model.graph?.initializer ?? []) assertHeld(t); // before the validator, which would call it an empty tensor
   // No method can write an unsorted or otherwise invalid graph: sorted here, then checked (a failure is mc's bug).
   prepareForSave(model);
   assertValidOutput(model, `the model for ${basename(out)}`);

@@ -155,3 +155,58 @@ describe('compress: an output that fails a check is mc\'s bug, and never reaches
     expect(await fs.readdir(out)).toEqual([]);
   });
 });
+
+describe('compress: the checks on a model whose weights onnxruntime maps from the file (at least 1 MiB)', () => {
+  // x [batch, 512] -> MatMul w [512, 520] (1,064,960 bytes) -> logits
+  const wide = (extra?: (g: GraphBuilder) => void): GraphBuilder => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, ['batch', 512]);
+    const w = g.initializer('w', DataType.FLOAT, [512, 520], Float32Array.from({ length: 512 * 520 }, (_, i) => Math.sin(i / 7)));
+    g.output(g.node('MatMul', [x, w], {}, { outputs: ['logits'] })[0], DataType.FLOAT, ['batch', 520]);
+    extra?.(g);
+    return g;
+  };
+  const scaleW = (factor: number) => (m: OnnxModel) => m.setInitializer('w', DataType.FLOAT, [512, 520], m.getInitializer('w')!.readFloat32().map((v) => v * factor));
+
+  it('measures the drift of a 1 % scaled weight as 1 %, and writes the output whole', async () => {
+    const path = join(dir, 'wide.onnx');
+    await wide().build().save(path);
+    const { registry, ctx } = setup([method('scale', scaleW(1.01))]);
+    const out = join(dir, 'wide-scaled.onnx');
+    const r = await compressModel(registry, { ...request('scale', out), model: path }, ctx);
+    if (!r.drift.measured) throw new Error(r.drift.reason);
+    expect(r.drift.outputs[0].relativeError).toBeCloseTo(0.01, 5);
+    // the weights released before the output's session are the ones on disk, scaled
+    const session = await new OrtSessionFactory({ device: 'cpu' }).create(out);
+    const x = Float32Array.from({ length: 512 }, (_, i) => (i % 5) - 2);
+    const dense = await new OrtSessionFactory({ device: 'cpu' }).create(path);
+    const [y, y0] = [await session.run({ x: { type: 'float32', data: x, dims: [1, 512] } }), await dense.run({ x: { type: 'float32', data: x, dims: [1, 512] } })];
+    const got = y.logits.data as Float32Array;
+    const want = y0.logits.data as Float32Array;
+    for (let i = 0; i < want.length; i += 37) expect(got[i]).toBeCloseTo(1.01 * want[i], 3);
+    await Promise.all([session.release(), dense.release()]);
+    expect(r.output.bytes).toBe((await fs.stat(out)).size);
+  });
+
+  it("an input onnxruntime refuses is the user's (exit 2) before any work; an output it refuses is mc's (exit 1), and nothing is written", async () => {
+    const refused = join(dir, 'wide-unknown-op.onnx');
+    await wide((g) => g.node('NoSuchOp', ['logits'])).build().save(refused);
+    const calls = { n: 0 };
+    const { registry, ctx } = setup([method('scale', scaleW(2), calls), method('buggy', (m) => m.addNode({ name: 'odd', opType: 'NoSuchOp', input: ['logits'], output: ['odd_out'] }))]);
+    const out = await fs.mkdtemp(join(dir, 'wide-refused-'));
+    await expect(compressModel(registry, { ...request('scale', join(out, 'o.onnx')), model: refused }, ctx)).rejects.toMatchObject({
+      code: 'E_BAD_MODEL',
+      exitCode: 2,
+      message: expect.stringMatching(/^onnxruntime cannot load .*wide-unknown-op\.onnx: .*NoSuchOp/),
+    });
+    expect(calls.n).toBe(0);
+    const good = join(dir, 'wide-good.onnx');
+    await wide().build().save(good);
+    await expect(compressModel(registry, { ...request('buggy', join(out, 'o.onnx')), model: good }, ctx)).rejects.toMatchObject({
+      code: 'E_BUG',
+      exitCode: 1,
+      message: expect.stringMatching(/the compressed model does not load in onnxruntime, so it was not written: .*NoSuchOp/),
+    });
+    expect(await fs.readdir(out)).toEqual([]);
+  });
+});

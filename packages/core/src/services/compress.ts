@@ -16,6 +16,7 @@ import { resolveModelRef } from '../model-ref.js';
 import { isSelfReference } from '../onnx/defer-raw-data.js';
 import { hoistWeights } from '../onnx/hoist-weights.js';
 import { OnnxModel } from '../onnx/model.js';
+import { collectGarbage } from '../onnx/release-memory.js';
 import { checkOpsetRange } from '../onnx/opset/index.js';
 import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
@@ -121,6 +122,9 @@ export async function compressModel(registry: Registry, request: CompressRequest
     let drift = { measured: false, reason: 'not run' } as DriftReport;
     const written = await writeOutput(target, model, source, {
       verify: async (staged) => {
+        // the staged file holds the weights now, and onnxruntime reads them from there: drop the JS copies first
+        model.releaseWeights();
+        await collectGarbage();
         drift = await verifyStagedOutput(staged, checked);
         await options.verify?.(staged);
       },

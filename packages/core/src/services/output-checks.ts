@@ -5,10 +5,11 @@
  * the staged output must load in the same kind of session and run the same probes before it is
  * renamed into place (failing that is mc's bug, exit 1, and nothing is written).
  *
- * The session on the input is the checks' main cost: onnxruntime holds its own copy of the
- * weights, so the peak memory of that step is about 1.5-1.8x the input file (README, "Every output
- * is checked"). `--probes 0` skips it: the input then gets the structural checks only, and if the
- * output does not load, the input is opened after all to tell whose fault it is.
+ * The sessions are the checks' memory cost, one at a time (README, "Every output is checked"):
+ * onnxruntime itself (some 30 MiB resident once loaded), the input's weights while the dense probes
+ * run, and the output's while they run again, where an int8 MatMul weight is dequantized to float on
+ * every run. `--probes 0` skips the input's session: the input then gets the structural checks only,
+ * and if the output does not load, the input is opened after all to tell whose fault it is.
  *
  * Sessions are CPU ones whatever --device says: the check is that stock onnxruntime runs the file,
  * and dense and compressed outputs are compared on one execution provider.
@@ -50,15 +51,18 @@ export function checkProbeOptions(options: Pick<ProbeOptions, 'probes' | 'datase
 }
 
 /**
- * The input's session keeps one copy of the weights: without prepacking, MatMul and Conv would make
- * a second (a 128 MiB chain of MatMuls: 155 MiB peak instead of 202-234). The output's keeps
- * onnxruntime's defaults: constant folding holds a dequantized weight once, where an unoptimized or
- * unpacked graph materializes it on every run (measured higher). The probes give the same values.
+ * Every check session reads the large weights from the file (mapWeights: one copy; a session on the
+ * path parses them into a protobuf and copies them again, peaking at twice the weights). The input's
+ * keeps that one copy: prepacking would repack every MatMul and Conv weight beside it. The output's
+ * keeps onnxruntime's other defaults, which decide how the probes are computed (DequantizeLinear ->
+ * MatMul fused into MatMulNBits, computed in float), and its arena: the buffer a fused int8 MatMul
+ * dequantizes into on every run is then reused, where without the arena glibc kept each run's
+ * (bench/int8.mjs's 8-MatMul chain, int8: a median peak over 5 runs of 255 MiB with it, 333 without).
  */
-const INPUT_SESSION: SessionOptions = { quiet: true, prepack: false };
-const OUTPUT_SESSION: SessionOptions = { quiet: true };
+const INPUT_SESSION: SessionOptions = { quiet: true, prepack: false, mapWeights: true };
+const OUTPUT_SESSION: SessionOptions = { quiet: true, mapWeights: true };
 /** Loading alone (no probe to run) needs no optimization: the graph is resolved and every kernel created, and the weights stay as stored. */
-const LOAD_ONLY_SESSION: SessionOptions = { quiet: true, graphOptimization: 'disabled' };
+const LOAD_ONLY_SESSION: SessionOptions = { quiet: true, graphOptimization: 'disabled', mapWeights: true };
 
 function cpuSessions(): OrtSessionFactory {
   return new OrtSessionFactory({ device: 'cpu' });

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ErrorCodes, UserError } from '../errors.js';
+import { readMappedModel } from '../onnx/mapped-model.js';
 import type { Device, DeviceRequest, HostTensor, McSession, SessionFactory, SessionOptions } from './types.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -52,22 +53,31 @@ export class OrtSessionFactory implements SessionFactory {
 
   async create(model: string | Uint8Array, options: SessionOptions = {}): Promise<McSession> {
     const ort = await loadOrt();
+    const mapped = typeof model === 'string' && options.mapWeights ? await readMappedModel(model) : undefined;
+    const loaded = mapped?.bytes ?? model;
     const base: import('onnxruntime-node').InferenceSession.SessionOptions = {
       graphOptimizationLevel: options.graphOptimization ?? 'all',
       // At 'extended'/'all', onnxruntime fuses DequantizeLinear -> MatMul/Gemm into MatMulNBits with
       // accuracy level 4, which also quantizes the activations to int8: a measured int8 model would
       // then carry error that weight quantization did not cause. Level 0 computes in float.
-      extra: { session: { qdq_matmulnbits_accuracy_level: '0', ...(options.prepack === false ? { disable_prepacking: '1' } : {}) } },
+      extra: {
+        session: {
+          qdq_matmulnbits_accuracy_level: '0',
+          ...(options.prepack === false ? { disable_prepacking: '1' } : {}),
+          // a model given as bytes has no folder of its own: its external data (the file itself) is resolved here
+          ...(mapped ? { model_external_initializers_file_folder_path: mapped.folder } : {}),
+        },
+      },
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
       ...(options.quiet ? { logSeverityLevel: 4 as const } : {}),
     };
     if (this.chosen === undefined && this.requested !== 'cpu') {
-      const session = await this.tryCuda(ort, model, base);
+      const session = await this.tryCuda(ort, loaded, base);
       if (session) return session;
     }
     const device = this.chosen ?? 'cpu';
     if (this.chosen === undefined) this.choose('cpu');
-    const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS[device] });
+    const session = await createSession(ort, loaded, { ...base, executionProviders: PROVIDERS[device] });
     return wrap(session, device);
   }
 

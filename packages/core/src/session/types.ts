@@ -21,6 +21,8 @@ export interface SessionOptions {
   quiet?: boolean;
   /** false: kernels use the weights as stored instead of a repacked copy (MatMul, Conv: a second copy of every weight) */
   prepack?: boolean;
+  /** with a path: onnxruntime reads the large weights from the file (mapped) instead of copying them twice (onnx/mapped-model.ts) */
+  mapWeights?: boolean;
 }
 
 export interface McSession {
