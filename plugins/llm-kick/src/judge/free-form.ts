@@ -16,7 +16,7 @@
  */
 import { ErrorCodes, loadGenerator, loadModelRef, UserError, type LoadedModel, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import type { ItemScore, KickOptions, KickTask } from '../shared/index.js';
-import { distinctN, emptyRate, rougeScores, uniqueTokenRatio } from '../text-metrics/index.js';
+import { answerStatistics, rougeScores, uniqueTokenRatio } from '../text-metrics/index.js';
 import { judgeNeedsReference, LocalJudge, type ScoreParser } from './judge.js';
 import { vicunaPrompt, type JudgePrompt } from './prompts.js';
 
@@ -162,19 +162,16 @@ export function runFreeForm(spec: FreeFormSpec, params: Params): KickTask<FreeFo
           hint: `--judge ${judgeRef} does not answer in the format the judge prompt asks for; use an instruction-tuned judge, or --judge-max-new-tokens higher`,
         });
       }
-      const mean = (k: string) => (scores.length ? scores.reduce((t, s) => t + (s.extra?.[k] ?? 0), 0) / scores.length : undefined);
       const judged = scores.filter((s) => s.extra?.judge_reference !== undefined);
       const refMean = judged.length ? judged.reduce((t, s) => t + s.extra!.judge_reference, 0) / judged.length : undefined;
       const candMean = judged.length ? judged.reduce((t, s) => t + s.score, 0) / judged.length : undefined;
       stats = {
         protocol: spec.protocol,
         answers: items.length,
-        empty_rate: emptyRate(mine.texts),
-        distinct_1: distinctN(mine.texts, 1),
-        distinct_2: distinctN(mine.texts, 2),
-        unique_token_ratio: mean('unique_token_ratio'),
+        // over every answer, scored by the judge or not (answerStatistics)
+        ...answerStatistics(mine.texts, rouge),
         too_long: mine.skipped.filter(Boolean).length,
-        ...(dense ? { dense: denseRef, rouge1: mean('rouge1'), rouge2: mean('rouge2'), rougeL: mean('rougeL') } : {}),
+        ...(dense ? { dense: denseRef } : {}),
         ...(judgeRef
           ? {
               judge: judgeRef,

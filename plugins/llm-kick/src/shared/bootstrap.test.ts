@@ -51,10 +51,22 @@ describe('compare', () => {
     expect(c.items).toBe(10);
     expect(c.unpaired).toBe(1);
     expect(c.seed).toBe(3);
+    // the delta is the difference of the paired means, which the user can check (issue 17 audit)
+    expect(c.pairedMeans.model - c.pairedMeans.baseline).toBeCloseTo(c.delta, 12);
+    expect(c.pairedMeans.model).toBeCloseTo(A.reduce((t, x) => t + x, 0) / A.length, 12);
+    expect(c.baselineOnly).toBe(0);
     expect(c.disagreements).toEqual([
       { id: 'q0', model: 1, baseline: 0 },
       { id: 'q2', model: 1, baseline: 0 },
       { id: 'q7', model: 1, baseline: 0 },
     ]);
+  });
+
+  it('counts the items only the baseline scored', () => {
+    const model = A.slice(0, 8).map((s, i) => item(`q${i}`, s));
+    const baseline = B.map((s, i) => item(`q${i}`, s));
+    const c = compare(model, baseline, { resamples: 100, level: 0.95 }, { rng: createRng(3) });
+    expect([c.items, c.unpaired, c.baselineOnly]).toEqual([8, 0, 2]);
+    expect(c.pairedMeans.baseline).toBeCloseTo(B.slice(0, 8).reduce((t, x) => t + x, 0) / 8, 12);
   });
 });

@@ -91,6 +91,14 @@ export interface Comparison {
   readonly items: number;
   /** items only the model scored (e.g. skipped by the baseline as too long for its context); left out of the delta */
   readonly unpaired: number;
+  /** items only the baseline scored; left out of the delta too */
+  readonly baselineOnly: number;
+  /**
+   * The two means the delta is the difference of: over the paired items only. With unpaired items
+   * they differ from the headline and `.baseline` values (each over all its own items), so
+   * headline − baseline ≠ delta; these are the numbers that do subtract to it.
+   */
+  readonly pairedMeans: { readonly model: number; readonly baseline: number };
   /** paired items whose output text differs between the two models, scored the same or not (a score can hide a change) */
   readonly outputChanges: number;
   readonly disagreements: readonly Disagreement[];
@@ -122,7 +130,24 @@ export function compare(model: readonly ItemScore[], baseline: readonly ItemScor
   }
   if (a.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'the model and the --baseline scored no item in common', { hint: 'both must take the same dataset' });
   const boot = pairedBootstrap(a, b, createRng(ctx.rng.seed), options.resamples, options.level);
-  return { method: 'paired bootstrap (percentile interval)', delta: boot.delta, low: boot.low, high: boot.high, level: boot.level, resamples: boot.resamples, stderr: boot.stderr, seed: ctx.rng.seed, items: boot.items, unpaired, outputChanges, disagreements };
+  const mean = (xs: readonly number[]) => xs.reduce((t, x) => t + x, 0) / xs.length;
+  const baselineOnly = baseline.length - a.length;
+  return {
+    method: 'paired bootstrap (percentile interval)',
+    delta: boot.delta,
+    low: boot.low,
+    high: boot.high,
+    level: boot.level,
+    resamples: boot.resamples,
+    stderr: boot.stderr,
+    seed: ctx.rng.seed,
+    items: boot.items,
+    unpaired,
+    baselineOnly,
+    pairedMeans: { model: mean(a), baseline: mean(b) },
+    outputChanges,
+    disagreements,
+  };
 }
 
 function fmt(v: number): string {

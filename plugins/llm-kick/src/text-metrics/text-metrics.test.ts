@@ -1,4 +1,4 @@
-import { containmentMatch, distinctN, emptyRate, maxOverTruths, normalizeAnswer, rougeScores, strictMatch, tokenF1, uniqueTokenRatio } from './index.js';
+import { answerStatistics, containmentMatch, distinctN, emptyRate, maxOverTruths, normalizeAnswer, rougeScores, strictMatch, tokenF1, uniqueTokenRatio } from './index.js';
 
 describe('normalizeAnswer (triviaqa_evaluation.py)', () => {
   it('underscores, case, punctuation, articles, whitespace', () => {
@@ -62,5 +62,23 @@ describe('diversity and ROUGE', () => {
     expect(r.rougeL).toBeCloseTo(6 / 7, 10);
     expect(rougeScores('', 'a summary')).toEqual({ rouge1: 0, rouge2: 0, rougeL: 0 });
     expect(rougeScores('word', 'other words here').rouge2).toBe(0);
+  });
+
+  it('answer statistics divide by every answer, whatever the judge scored (issue 17 audit)', () => {
+    // three answers: "to be or not to be" (4/6 unique), "" (0), "x y" (1); ROUGE-L 0.5, 0, 1
+    const texts = ['to be or not to be', '', 'x y'];
+    const rouge = [
+      { rouge1: 0.6, rouge2: 0.3, rougeL: 0.5 },
+      { rouge1: 0, rouge2: 0, rougeL: 0 },
+      { rouge1: 1, rouge2: 1, rougeL: 1 },
+    ];
+    const s = answerStatistics(texts, rouge);
+    expect(s.unique_token_ratio).toBeCloseTo((4 / 6 + 0 + 1) / 3, 12);
+    expect(s.rougeL).toBeCloseTo(1.5 / 3, 12);
+    expect(s.rouge1).toBeCloseTo(1.6 / 3, 12);
+    expect(s.rouge2).toBeCloseTo(1.3 / 3, 12);
+    expect(s.empty_rate).toBeCloseTo(1 / 3, 12);
+    expect(answerStatistics(texts)).not.toHaveProperty('rougeL');
+    expect(() => answerStatistics(texts, rouge.slice(1))).toThrow(/2 ROUGE scores for 3 answers/);
   });
 });
