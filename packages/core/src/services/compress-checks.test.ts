@@ -210,3 +210,22 @@ describe('compress: the checks on a model whose weights onnxruntime maps from th
     expect(await fs.readdir(out)).toEqual([]);
   });
 });
+
+describe('compress: the input size counts its external data', () => {
+  it('counts the data file even when the method replaced every tensor stored there', async () => {
+    // x [batch, 64] -> MatMul w [64, 64]: 16 KiB of weights, spilled to `big.onnx.data`
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, ['batch', 64]);
+    const w = g.initializer('w', DataType.FLOAT, [64, 64], Float32Array.from({ length: 4096 }, (_, i) => Math.sin(i + 1)));
+    g.output(g.matMul(x, w), DataType.FLOAT, ['batch', 64]);
+    const path = join(dir, 'big.onnx');
+    const saved = await g.build().save(path, { externalDataThreshold: 0 });
+    expect(saved.externalDataPath).toBeDefined();
+    const onDisk = (await fs.stat(path)).size + (await fs.stat(saved.externalDataPath!)).size;
+    const halve = (m: OnnxModel) => m.setInitializer('w', DataType.FLOAT, [64, 64], m.getInitializer('w')!.readFloat32().map((v) => v / 2));
+    const { registry, ctx } = setup([method('halve', halve)]);
+    const r = await compressModel(registry, { ...request('halve', join(dir, 'big-out.onnx')), model: path }, ctx);
+    expect(r.model.bytes).toBe(onDisk);
+    expect(r.sizeRatio).toBeCloseTo(onDisk / r.output.bytes, 12);
+  });
+});

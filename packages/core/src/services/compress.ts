@@ -106,6 +106,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
     const sourceSha = await sha256File(source.path);
     // every float weight of the source wherever it lives (Constant nodes, If/Loop/Scan bodies included)
     const parameters = model.parameterCount();
+    // the input's bytes on disk, external data included: read before any method replaces the tensors that name those files
+    const inputBytes = totalBytes(source.path, model);
     const checked = await probeSource(source, model, probes, registry, ctx);
     // Weights in Constant nodes and If/Loop/Scan bodies become ordinary initializers, once, for every method.
     const hoisted = hoistWeights(model);
@@ -132,7 +134,6 @@ export async function compressModel(registry: Registry, request: CompressRequest
     if (drift.measured && drift.warning) ctx.log.warn(drift.warning);
     const tSave = performance.now();
 
-    const inputBytes = totalBytes(source.path, model);
     return {
       ...resultHeader(),
       kind: 'compress',
