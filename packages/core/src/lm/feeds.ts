@@ -9,6 +9,7 @@
 import { ErrorCodes, UserError } from '../errors.js';
 import { DataType } from '../onnx/dtypes.js';
 import type { ValueInfoProto } from '../onnx/model.js';
+import { hostArray } from '../session/host-array.js';
 import type { HostTensor, TensorElementType } from '../session/types.js';
 import type { TokenWindows } from './types.js';
 
@@ -112,10 +113,10 @@ export function buildFeeds(specs: readonly InputSpec[], windows: TokenWindows, c
         feeds[spec.name] = ints(spec, [B, T], (i) => i % T);
         break;
       case 'use_cache_branch':
-        feeds[spec.name] = { type: spec.type, data: typedArray(spec.type, 1), dims: spec.dims.length ? [1] : [] };
+        feeds[spec.name] = { type: spec.type, data: hostArray(spec.type, 1), dims: spec.dims.length ? [1] : [] };
         break;
       case 'past':
-        feeds[spec.name] = { type: spec.type, data: typedArray(spec.type, 0), dims: emptyPastDims(spec, B, config) };
+        feeds[spec.name] = { type: spec.type, data: hostArray(spec.type, 0), dims: emptyPastDims(spec, B, config) };
         break;
     }
   }
@@ -125,19 +126,8 @@ export function buildFeeds(specs: readonly InputSpec[], windows: TokenWindows, c
 /** An integer tensor of the spec's element type, value(i) at flat index i. */
 function ints(spec: InputSpec, dims: number[], value: (i: number) => number): HostTensor {
   const n = dims[0] * dims[1];
-  const data = typedArray(spec.type, n);
+  const data = hostArray(spec.type, n);
   if (data instanceof BigInt64Array) for (let i = 0; i < n; i++) data[i] = BigInt(value(i));
   else for (let i = 0; i < n; i++) data[i] = value(i);
   return { type: spec.type, data, dims };
-}
-
-function typedArray(type: TensorElementType, n: number): HostTensor['data'] {
-  switch (type) {
-    case 'int64': return new BigInt64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'float32': return new Float32Array(n);
-    case 'float16': return new Uint16Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8': case 'bool': return new Uint8Array(n);
-  }
 }

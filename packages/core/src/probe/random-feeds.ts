@@ -26,6 +26,7 @@ import { DataType, float32ToFloat16 } from '../onnx/dtypes.js';
 import type { OnnxModel, ValueInfoProto } from '../onnx/model.js';
 import { toNumber } from '../onnx/proto.js';
 import { createRng } from '../rng.js';
+import { hostArray } from '../session/host-array.js';
 import type { HostTensor, TensorElementType } from '../session/types.js';
 
 export type Feeds = Record<string, HostTensor>;
@@ -186,23 +187,11 @@ function tableDims(model: OnnxModel, name: string): number[] | undefined {
 /** A tensor of `type` with value(i) at flat index i (floats rounded to float16 bits where asked). */
 function tensorOf(type: TensorElementType, dims: readonly number[], value: (i: number) => number): HostTensor {
   const n = dims.reduce((a, d) => a * d, 1);
-  const data = arrayOf(type, n);
+  const data = hostArray(type, n);
   if (data instanceof BigInt64Array) for (let i = 0; i < n; i++) data[i] = BigInt(value(i));
   else if (type === 'float16') for (let i = 0; i < n; i++) data[i] = float32ToFloat16(value(i));
   else for (let i = 0; i < n; i++) data[i] = value(i);
   return { type, data, dims: [...dims] };
-}
-
-function arrayOf(type: TensorElementType, n: number): HostTensor['data'] {
-  switch (type) {
-    case 'float32': return new Float32Array(n);
-    case 'float16': return new Uint16Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'uint8':
-    case 'bool': return new Uint8Array(n);
-  }
 }
 
 // ---- drift: the dense model's probes ----
