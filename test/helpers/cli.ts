@@ -82,6 +82,21 @@ export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim().length > 0);
 }
 
+/**
+ * The bad-input contract (README): exit 2, one stderr line starting `Error: ` that matches `message`,
+ * no stack trace, nothing on stdout, and the folder as it was (no output, no temp file, no results).
+ */
+export function expectOneLineRefusal(run: McRun, message: RegExp, dir: string, before: readonly string[]): void {
+  expect(run.code).toBe(2);
+  const errLines = lines(run.stderr);
+  expect(errLines).toHaveLength(1);
+  expect(errLines[0]).toMatch(/^Error: /);
+  expect(errLines[0]).toMatch(message);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stdout).toBe('');
+  expect(filesIn(dir)).toEqual(before);
+}
+
 export function warnSkip(what: string): void {
   // eslint-disable-next-line no-console
   console.warn(`SKIPPED ${what}: ../shared (models and data) is not beside the repository`);
