@@ -228,4 +228,22 @@ describe('compress: the input size counts its external data', () => {
     expect(r.model.bytes).toBe(onDisk);
     expect(r.sizeRatio).toBeCloseTo(onDisk / r.output.bytes, 12);
   });
+
+  it('a missing external data file is the model\'s fault: exit 2 naming it, before any method runs (fuzz seeds 104, 175)', async () => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', DataType.FLOAT, ['batch', 64]);
+    g.output(g.matMul(x, g.initializer('w', DataType.FLOAT, [64, 64], new Float32Array(4096).fill(0.5))), DataType.FLOAT, ['batch', 64]);
+    const sub = await fs.mkdtemp(join(dir, 'no-data-'));
+    const path = join(sub, 'm.onnx');
+    const saved = await g.build().save(path, { externalDataThreshold: 0 });
+    await fs.rm(saved.externalDataPath!);
+    const calls = { n: 0 };
+    const { registry, ctx } = setup([method('halve', () => undefined, calls)]);
+    for (const probes of [8, 0]) {
+      const err = await compressModel(registry, { ...request('halve', join(sub, 'out.onnx')), model: path, probes }, ctx).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'E_BAD_MODEL', exitCode: 2, message: expect.stringMatching(/m\.onnx\.data/) });
+    }
+    expect(calls.n).toBe(0);
+    expect(await fs.readdir(sub)).toEqual(['m.onnx']);
+  });
 });

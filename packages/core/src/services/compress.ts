@@ -6,14 +6,14 @@
  * folder where the output is validated, loaded and probed before it is renamed into place, and
  * describe the result. Nothing is written when any step fails.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import type { Compressor, CompressReport, RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
 import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { resolveModelRef } from '../model-ref.js';
-import { isSelfReference } from '../onnx/defer-raw-data.js';
+import { externalDataFiles } from '../onnx/external-data.js';
 import { hoistWeights } from '../onnx/hoist-weights.js';
 import { OnnxModel } from '../onnx/model.js';
 import { collectGarbage } from '../onnx/release-memory.js';
@@ -183,14 +183,16 @@ export function parseSteps(raw: string | undefined): StepRecord[] {
   }
 }
 
-/** The input's size on disk, external data files included. */
+/** The input's size on disk, external data files included (a missing one is the model's fault: exit 2, naming it). */
 function totalBytes(path: string, model: OnnxModel): number {
   let bytes = statSync(path).size;
-  const files = new Set<string>();
-  for (const t of model.proto.graph?.initializer ?? []) {
-    const location = t.externalData?.find((e) => e.key === 'location')?.value;
-    if (location && !isSelfReference(t)) files.add(location);
+  for (const file of externalDataFiles(model.proto, dirname(path))) {
+    if (!existsSync(file)) {
+      throw new UserError(ErrorCodes.BAD_MODEL, `the model's external data file ${relative(dirname(path), file)} is missing`, {
+        hint: 'external data files must sit beside the model file, as the model names them',
+      });
+    }
+    bytes += statSync(file).size;
   }
-  for (const f of files) bytes += statSync(resolve(dirname(path), f)).size;
   return bytes;
 }
