@@ -3,12 +3,12 @@
  * Every model a successful run writes (compress, decompress, convert, sweep) is checked with
  * expectValidModel: the validator mc runs before writing, and a load in onnxruntime.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expectValidModel } from '@mc-kit/core/testing';
+import { captureRun } from './process.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'bin', 'mc');
@@ -23,26 +23,14 @@ export interface McRun {
   stderr: string;
 }
 
-export function runMc(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<McRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? REPO,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const run = { code: code ?? -1, stdout, stderr };
-      if (run.code !== 0) return resolvePromise(run);
-      expectWrittenModelsValid(args, options.cwd ?? REPO).then(() => resolvePromise(run), reject);
-    });
+export async function runMc(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<McRun> {
+  const run = await captureRun(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? REPO,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
+    timeoutMs: options.timeoutMs ?? 120_000,
   });
+  if (run.code === 0) await expectWrittenModelsValid(args, options.cwd ?? REPO);
+  return run;
 }
 
 /** Commands that write models, and where (--out). */

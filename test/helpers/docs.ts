@@ -3,10 +3,10 @@
  * comment on the line before its fence, `<!-- journey: NAME -->`, so README.md and PLUGINS.md can
  * both carry the same journey and a test can check they agree and that it runs as written.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './cli.js';
+import { captureRun } from './process.js';
 
 /** Every marked block of a Markdown file, by name. */
 export function journeyBlocks(file: string): Map<string, string> {
@@ -39,22 +39,11 @@ export interface BlockRun {
  * Run a block as a user pasting it into bash would (stopping at the first failure), with bash's
  * trace carrying a timestamp per command so each step can be timed.
  */
-export function runBlock(block: string, options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<BlockRun> {
-  return new Promise((resolve, reject) => {
-    const script = `set -e\nPS4='+@\${EPOCHREALTIME} '\nset -x\n${block}\n`;
-    const child = spawn('bash', ['-c', script], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const end = Date.now() / 1000;
-      const traced = [...stderr.matchAll(/^\++@(\d+\.\d+) (.*)$/gm)].map((m) => ({ at: Number(m[1]), command: m[2] }));
-      const times = traced.map((t, i) => ({ command: t.command, seconds: Math.round(((traced[i + 1]?.at ?? end) - t.at) * 10) / 10 }));
-      resolve({ code: code ?? -1, stdout, stderr: stderr.replace(/^\++@\d+\.\d+ .*\n/gm, ''), times });
-    });
-  });
+export async function runBlock(block: string, options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<BlockRun> {
+  const script = `set -e\nPS4='+@\${EPOCHREALTIME} '\nset -x\n${block}\n`;
+  const { code, stdout, stderr } = await captureRun('bash', ['-c', script], { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs ?? 600_000 });
+  const end = Date.now() / 1000;
+  const traced = [...stderr.matchAll(/^\++@(\d+\.\d+) (.*)$/gm)].map((m) => ({ at: Number(m[1]), command: m[2] }));
+  const times = traced.map((t, i) => ({ command: t.command, seconds: Math.round(((traced[i + 1]?.at ?? end) - t.at) * 10) / 10 }));
+  return { code, stdout, stderr: stderr.replace(/^\++@\d+\.\d+ .*\n/gm, ''), times };
 }

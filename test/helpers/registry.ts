@@ -3,12 +3,13 @@
  * no uplinks (nothing leaves the machine), one user created by the test. npm commands run with an
  * environment that points only at it (own userconfig with the token, own cache).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './cli.js';
+import { captureRun, type Run } from './process.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -23,11 +24,7 @@ export interface LocalRegistry {
   stop(): Promise<void>;
 }
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Run } from './process.js';
 
 /**
  * Start verdaccio; it exits by itself after `limitMs` even if stop() is never called. `storageFrom`
@@ -137,16 +134,7 @@ export async function publishTarball(registry: LocalRegistry, manifest: Record<s
 
 /** Run a command (npm, node) with the registry's environment; never throws on a non-zero exit. */
 export function run(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += String(d)));
-    child.stderr.on('data', (d) => (stderr += String(d)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
-    child.on('error', reject);
-    child.on('close', (code) => (clearTimeout(timer), resolve({ code: code ?? -1, stdout, stderr })));
-  });
+  return captureRun(command, args, { cwd: options.cwd, env: options.env, shell: process.platform === 'win32', timeoutMs: options.timeoutMs ?? 180_000 });
 }
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
