@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ErrorCodes, UserError } from './errors.js';
+import { BugError, ErrorCodes, UserError } from './errors.js';
 import { trackTemp, untrackTemp } from './temp-paths.js';
 
 /** `.name.<pid>-<random>.tmp` beside `path`: the pid lets a later run tell a dead writer's leftovers. */
@@ -75,15 +75,18 @@ export async function writeFileAtomic(path: string, parts: Uint8Array | readonly
 
 /**
  * Write a new file under a name that no other writer takes: `name(attempt)` for attempt 0, 1, ...
- * The data goes to a temp file that is then hard-linked to the name (link(2) fails where the name
- * exists, so two writers never replace each other's file, unlike rename), and the temp is removed.
+ * (undefined: no other name; the EEXIST error is thrown). The data goes to a temp file that is then
+ * hard-linked to the name (link(2) fails where the name exists, so two writers never replace each
+ * other's file, unlike rename), and the temp is removed: a reader never sees the file part-written.
  */
-export async function writeFileExclusive(dir: string, name: (attempt: number) => string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<string> {
-  const tmp = tempPathFor(join(dir, name(0)));
-  await writeTemp(tmp, join(dir, name(0)), parts);
+export async function writeFileExclusive(dir: string, name: (attempt: number) => string | undefined, parts: Uint8Array | readonly Uint8Array[] | string): Promise<string> {
+  const first = name(0);
+  if (first === undefined) throw new BugError('writeFileExclusive: name(0) must give a name');
+  const tmp = tempPathFor(join(dir, first));
+  await writeTemp(tmp, join(dir, first), parts);
   try {
     for (let attempt = 0; ; attempt++) {
-      const path = join(dir, name(attempt));
+      const path = join(dir, name(attempt) ?? first);
       try {
         await fs.link(tmp, path).catch(async (e: NodeJS.ErrnoException) => {
           // a filesystem without hard links (FAT, some network mounts): an exclusive copy instead
@@ -92,7 +95,7 @@ export async function writeFileExclusive(dir: string, name: (attempt: number) =>
         });
         return path;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100) throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100 || name(attempt + 1) === undefined) throw e;
       }
     }
   } finally {

@@ -1,6 +1,6 @@
 /**
- * One writer per output: an exclusive lock file beside the target (`.NAME.mc-lock`), created with
- * O_EXCL and holding the holder's pid, host, command and start time, so a second run on the same
+ * One writer per output: an exclusive lock file beside the target (`.NAME.mc-lock`), created whole
+ * (written aside, then hard-linked: writeFileExclusive) and holding the holder's pid, host, command and start time, so a second run on the same
  * --out is refused naming the first. The lock lives for the run; it is removed on release and on any
  * exit but SIGKILL (temp-paths.ts). A lock whose process no longer runs (same host) is taken over.
  *
@@ -12,7 +12,8 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { ErrorCodes, UserError } from './errors.js';
+import { writeFileExclusive } from './atomic-write.js';
+import { ErrorCodes, isMcError, UserError } from './errors.js';
 import { pidAlive, trackTemp, untrackTemp } from './temp-paths.js';
 
 export interface LockHolder {
@@ -40,13 +41,9 @@ export async function lockOutput(target: string, flag = '--out'): Promise<Output
   const me: LockHolder = { pid: process.pid, host: hostname(), command: commandLine(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const handle = await fs.open(path, 'wx');
+      // created with its content in one step: a second run never reads a lock without its holder
+      await writeFileExclusive(dirname(path), (attempt) => (attempt === 0 ? basename(path) : undefined), `${JSON.stringify(me)}\n`);
       trackTemp(path);
-      try {
-        await handle.writeFile(`${JSON.stringify(me)}\n`);
-      } finally {
-        await handle.close();
-      }
       return {
         path,
         release: async () => {
@@ -57,7 +54,9 @@ export async function lockOutput(target: string, flag = '--out'): Promise<Output
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') {
-        throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${flag} ${target}: the lock file ${path} cannot be created (${code ?? String(e)})`, { hint: 'choose a folder you can write' });
+        // writeFileExclusive's own refusal (a folder we cannot write) says why in words; a system error by its code
+        const why = isMcError(e) ? e.message.replace(/^cannot write [^:]*: /, '') : (code ?? String(e));
+        throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${flag} ${target}: the lock file ${path} cannot be created (${why})`, { hint: 'choose a folder you can write' });
       }
     }
     const held = await readHolder(path);
