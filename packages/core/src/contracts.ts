@@ -222,10 +222,32 @@ export interface MetricResult {
   readonly details?: Record<string, unknown>;
 }
 
+/** What a metric may take besides the model and the data (eval's --baseline, for now). */
+export interface MetricInputs {
+  /** the reference model given with --baseline (the dense model, usually): kld compares against it, latency gives ratios to it */
+  readonly baseline?: LoadedModel;
+}
+
+/**
+ * kind 'none': what a metric that needs no data (datasetRequired: false) receives when --dataset is
+ * omitted; size 0, digest of nothing. Inputs are then shaped from the graph.
+ */
+export const NO_DATASET: DatasetBase = Object.freeze({
+  kind: 'none',
+  provider: 'none',
+  ref: '',
+  digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+  size: 0,
+});
+
 export interface Metric {
   readonly id: string;
   readonly summary: string;
   readonly datasetKinds: readonly DatasetKind[];
   readonly params: readonly ParamSpec[];
-  evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult>;
+  /** 'required': eval refuses without --baseline (kld); 'optional': used when given (latency ratios); absent: a baseline is not this metric's input */
+  readonly baseline?: 'required' | 'optional';
+  /** false: --dataset may be omitted and evaluate receives NO_DATASET (latency on graph-shaped inputs). Default true. */
+  readonly datasetRequired?: boolean;
+  evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext, inputs?: MetricInputs): Promise<MetricResult>;
 }
