@@ -4,6 +4,7 @@
  * stack only with --verbose).
  */
 import {
+  createInvocation,
   createRunContext,
   ErrorCodes,
   isMcError,
@@ -94,7 +95,9 @@ export abstract class McCommand extends Command {
       onDeviceChosen: (device, reason) => log(`device: ${device}${reason ? ` (${reason})` : ''}`),
     });
     this.abortable = true;
-    return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal });
+    // the command line as the user typed it (oclif's this.argv drops the command id), secrets redacted
+    const invocation = createInvocation(process.argv.slice(2));
+    return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal, invocation });
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {

@@ -1,6 +1,6 @@
 import { ErrorCodes, McError } from './errors.js';
 import type { CalibrationSource } from './calibration/types.js';
-import type { RunContext } from './contracts.js';
+import type { Invocation, RunContext } from './contracts.js';
 import { createLogger, createProgress, type ProgressMode } from './progress.js';
 import { createRng } from './rng.js';
 import type { SessionFactory } from './session/types.js';
@@ -16,6 +16,8 @@ export interface ContextOptions {
   stream?: NodeJS.WriteStream;
   /** calibration data for data-aware methods (the CLI builds it from --calib-dataset) */
   calibration?: CalibrationSource;
+  /** the CLI's command line and run id, stamped on results */
+  invocation?: Invocation;
 }
 
 export function createRunContext(options: ContextOptions): RunContext {
@@ -28,6 +30,7 @@ export function createRunContext(options: ContextOptions): RunContext {
     signal: options.signal ?? new AbortController().signal,
     sessions: options.sessions,
     calibration: options.calibration,
+    ...(options.invocation ? { invocation: options.invocation } : {}),
   };
 }
 

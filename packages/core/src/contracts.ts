@@ -51,6 +51,14 @@ export interface RunContext {
   readonly sessions: SessionFactory;
   /** Calibration data (--calib-dataset), for methods that want it (GPTQ, Wanda, SparseGPT); absent when none was given. */
   readonly calibration?: CalibrationSource;
+  /** the command line and run id the CLI stamps on every result of this invocation (results.ts); absent in library use */
+  readonly invocation?: Invocation;
+}
+
+/** Who asked for a run: the command line as typed (secrets redacted) and an id shared by all its results. */
+export interface Invocation {
+  readonly argv: readonly string[];
+  readonly run: string;
 }
 
 // ---------------------------------------------------------------- compress

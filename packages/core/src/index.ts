@@ -15,7 +15,7 @@ export * from './atomic-write.js';
 export * from './model-ref.js';
 export * from './results.js';
 export * from './session/types.js';
-export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
+export { OrtSessionFactory, loadOrt, onnxruntimeVersion, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';
 export * from './probe/index.js';
 export * from './services/index.js';

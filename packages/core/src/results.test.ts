@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkResultsDir, resultHeader, writeResult, type EvalResult } from './results.js';
+import { checkResultsDir, createInvocation, redactArgv, resultHeader, writeResult, type EvalResult } from './results.js';
 
 function result(createdAt: string): EvalResult {
   return {
@@ -42,5 +42,21 @@ describe('result files', () => {
 
   it('writing into /proc fails in one line instead of looping forever', async () => {
     await expect(writeResult('/proc/x/y', result('2026-01-01T00:00:00.000Z'))).rejects.toMatchObject({ code: 'E_UNWRITABLE' });
+  });
+});
+
+describe('provenance: the command line recorded in a result', () => {
+  it('keeps what the user typed, in order, and redacts every secret (flag values, hf_ tokens, URL passwords)', () => {
+    const argv = ['eval', 'hf:org/model@main', '--metric', 'bpc', '--token', 'hf_abcdefghijklmnop', '--hf-token=xyz123', '--api-key', 'k', '-d', 'https://me:pw@host/data.jsonl', '--note', 'use hf_ZZZZZZZZZZZZ here'];
+    expect(redactArgv(argv)).toEqual(['eval', 'hf:org/model@main', '--metric', 'bpc', '--token', '***', '--hf-token=***', '--api-key', '***', '-d', 'https://***@host/data.jsonl', '--note', 'use hf_*** here']);
+    expect(argv[5]).toBe('hf_abcdefghijklmnop'); // the caller's array is not touched
+  });
+
+  it('a secret flag given last (no value) is kept as typed; each invocation gets its own run id', () => {
+    expect(redactArgv(['compress', '--token'])).toEqual(['compress', '--token']);
+    const a = createInvocation(['x']);
+    const b = createInvocation(['x']);
+    expect(a.run).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.run).not.toBe(b.run);
   });
 });

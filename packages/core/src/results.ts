@@ -4,7 +4,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { assertCanCreateDir, makeDirs, writeFileExclusive } from './atomic-write.js';
-import type { CompressReport, MetricResult } from './contracts.js';
+import { randomUUID } from 'node:crypto';
+import type { CompressReport, Invocation, MetricResult, RunContext } from './contracts.js';
 import type { HoistReport } from './onnx/hoist-weights.js';
 import type { DriftReport } from './probe/types.js';
 import type { Params } from './params.js';
@@ -31,7 +32,12 @@ interface ResultBase {
   readonly createdAt: string;
   readonly model: FileInfo;
   readonly versions: Versions;
+  /** the execution provider onnxruntime really ran on ('cpu' after --device auto fell back) */
   readonly device?: string;
+  /** the command line as typed (process.argv.slice(2)), secrets redacted; absent when not run from the CLI */
+  readonly argv?: readonly string[];
+  /** shared by every result one invocation wrote (a sweep's compress and eval results, a multi-metric eval's files) */
+  readonly run?: string;
   readonly seed: number;
   readonly timings: Record<string, number>;
 }
@@ -63,6 +69,43 @@ export type RunResult = CompressResult | EvalResult;
 
 export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'createdAt'> & { versions: Omit<Versions, 'plugins' | 'onnxruntime'> } {
   return { schema: 'mc.result', schemaVersion: RESULT_SCHEMA_VERSION, createdAt: new Date().toISOString(), versions: { mc: CORE_VERSION, node: process.version } };
+}
+
+/** Flags whose value is a secret, whatever the command (--token, --hf-token, --api-key, --password). */
+const SECRET_FLAG = /^--?[\w-]*(token|secret|password|passwd|api-?key)[\w-]*$/i;
+/** A Hugging Face access token, or credentials inside a URL (https://user:pass@host). */
+const SECRET_TEXT: readonly [RegExp, string][] = [
+  [/\bhf_[A-Za-z0-9]{8,}/g, 'hf_***'],
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]+@/gi, '$1***@'],
+];
+
+/** The command line with every secret replaced by `***`: the value of a secret flag, tokens and URL passwords anywhere. */
+export function redactArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('-') && eq > 0 && SECRET_FLAG.test(arg.slice(0, eq))) {
+      out.push(`${arg.slice(0, eq)}=***`);
+    } else if (SECRET_FLAG.test(arg) && i + 1 < argv.length) {
+      out.push(arg, '***');
+      i++;
+    } else {
+      out.push(SECRET_TEXT.reduce((s, [re, by]) => s.replace(re, by), arg));
+    }
+  }
+  return out;
+}
+
+/** One invocation of mc: its command line (redacted) and a fresh run id. */
+export function createInvocation(argv: readonly string[]): Invocation {
+  return { argv: redactArgv(argv), run: randomUUID() };
+}
+
+/** What every result records about where and how it ran: device really used, command line, run id. */
+export function runProvenance(ctx: RunContext): Pick<ResultBase, 'device' | 'argv' | 'run'> {
+  const device = ctx.sessions.device;
+  return { ...(device ? { device } : {}), ...(ctx.invocation ? { argv: ctx.invocation.argv, run: ctx.invocation.run } : {}) };
 }
 
 /**

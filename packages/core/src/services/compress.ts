@@ -20,7 +20,8 @@ import { collectGarbage } from '../onnx/release-memory.js';
 import { checkOpsetRange } from '../onnx/opset/index.js';
 import { parseParams, type Params } from '../params.js';
 import type { Registry } from '../registry.js';
-import { resultHeader, type CompressResult } from '../results.js';
+import { resultHeader, runProvenance, type CompressResult } from '../results.js';
+import { onnxruntimeVersion } from '../session/factory.js';
 import { CORE_VERSION } from '../version.js';
 import type { DriftReport } from '../probe/types.js';
 import { checkProbeOptions, DEFAULT_PROBES, probeSource, verifyStagedOutput } from './output-checks.js';
@@ -137,7 +138,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
     return {
       ...resultHeader(),
       kind: 'compress',
-      versions: { mc: CORE_VERSION, node: process.version, plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
+      versions: { mc: CORE_VERSION, node: process.version, onnxruntime: onnxruntimeVersion(), plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
+      ...runProvenance(ctx),
       model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
       output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
       steps,

@@ -12,7 +12,8 @@ import { loadModelRef } from '../model-ref.js';
 import { parseParams, type Params } from '../params.js';
 import { assertFileOrFolder } from '../safe-paths.js';
 import type { Registry } from '../registry.js';
-import { resultHeader, type EvalResult } from '../results.js';
+import { resultHeader, runProvenance, type EvalResult } from '../results.js';
+import { onnxruntimeVersion } from '../session/factory.js';
 import { CORE_VERSION } from '../version.js';
 import { pluginVersions } from './versions.js';
 
@@ -70,8 +71,10 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
     versions: {
       mc: CORE_VERSION,
       node: process.version,
+      onnxruntime: onnxruntimeVersion(),
       plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...pluginVersions(registry, [provider.id], 'dataset') },
     },
+    ...runProvenance(ctx),
     model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
     metric: { ...result, params },
     dataset: { ref: request.dataset, provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit },

@@ -136,6 +136,19 @@ function cudaProviderMissing(): string | undefined {
   }
 }
 
+/**
+ * The version of the onnxruntime-node binding (the native library ships with it, same version),
+ * read from its package.json so that recording it in a result loads nothing.
+ */
+export function onnxruntimeVersion(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('onnxruntime-node/package.json') as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].replace(/\s+/g, ' ').slice(0, 200);

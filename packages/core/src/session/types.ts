@@ -37,6 +37,8 @@ export interface McSession {
 export interface SessionFactory {
   /** Resolved device ('cpu' until the first session tells otherwise for --device auto). */
   readonly requested: DeviceRequest;
+  /** The device really used, once a session has been created (CPU after an auto fallback). */
+  readonly device?: Device;
   /** Create a session from a file path or model bytes. */
   create(model: string | Uint8Array, options?: SessionOptions): Promise<McSession>;
 }
