@@ -92,4 +92,8 @@ export const ErrorCodes = Object.freeze({
   OUTPUT_LOCKED: 'E_OUTPUT_LOCKED',
   /** the model breaks ONNX's structural rules (onnx/validate names the check) */
   INVALID_MODEL: 'E_INVALID_MODEL',
+  /** mc report: a result file that cannot be read, or is not an mc result */
+  BAD_RESULT: 'E_BAD_RESULT',
+  /** mc report: no result files where the user pointed */
+  NO_RESULTS: 'E_NO_RESULTS',
 } as const);

@@ -7,6 +7,8 @@ export * from './registry.js';
 export * from './tokens.js';
 export * from './version.js';
 export * from './rng.js';
+export { pairedBootstrap, type PairedBootstrap } from './stats/paired-bootstrap.js';
+export * from './report/index.js';
 export * from './progress.js';
 export * from './context.js';
 export * from './digest.js';
