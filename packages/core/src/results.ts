@@ -102,9 +102,13 @@ export function createInvocation(argv: readonly string[]): Invocation {
   return { argv: redactArgv(argv), run: randomUUID() };
 }
 
-/** What every result records about where and how it ran: device really used, command line, run id. */
-export function runProvenance(ctx: RunContext): Pick<ResultBase, 'device' | 'argv' | 'run'> {
-  const device = ctx.sessions.device;
+/**
+ * What every result records about where and how it ran: the device onnxruntime really used (after
+ * --device auto chose), the command line and the run id. `otherwise`: the device of the service's
+ * own sessions when the context's factory made none (compress checks its output on CPU).
+ */
+export function runProvenance(ctx: RunContext, otherwise?: string): Pick<ResultBase, 'device' | 'argv' | 'run'> {
+  const device = ctx.sessions.device ?? otherwise;
   return { ...(device ? { device } : {}), ...(ctx.invocation ? { argv: ctx.invocation.argv, run: ctx.invocation.run } : {}) };
 }
 

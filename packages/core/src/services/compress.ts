@@ -139,7 +139,8 @@ export async function compressModel(registry: Registry, request: CompressRequest
       ...resultHeader(),
       kind: 'compress',
       versions: { mc: CORE_VERSION, node: process.version, onnxruntime: onnxruntimeVersion(), plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
-      ...runProvenance(ctx),
+      // methods run their sessions (calibration) through ctx.sessions; the output checks always run on CPU
+      ...runProvenance(ctx, 'cpu'),
       model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
       output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
       steps,
