@@ -121,7 +121,7 @@ describeShared('mc sweep', () => {
     const rows = JSON.parse(run.stdout) as { point: string; metric: Record<string, number>; results: string[] }[];
     expect(rows.map((r) => r.point)).toEqual(['sparsity=0', 'sparsity=0.5']);
     expect(rows.every((r) => r.results.length === 2 && typeof r.metric.top1 === 'number')).toBe(true);
-    expect(readdirSync(results)).toHaveLength(4);
+    expect(readdirSync(results)).toHaveLength(5); // the dense model's eval, then a compress and an eval per point
     const recipe = join(dir, 'recipe.json');
     writeFileSync(recipe, JSON.stringify([{ pattern: '2:4', 'min-size': 2048 }, { sparsity: 0.3, granularity: 'row' }]));
     const r2 = await runMc(['sweep', MNIST, '--method', 'prune', '--sweep', recipe, '--metric', 'accuracy', '--dataset', MNIST_MINI, '--out', join(dir, 'b'), '--results', results, '--json']);

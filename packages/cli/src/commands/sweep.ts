@@ -4,6 +4,7 @@ import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import {
   assertFileOrFolder,
   assertWritableDir,
+  buildReport,
   checkProbeOptions,
   checkResultsDir,
   compressModel,
@@ -15,15 +16,18 @@ import {
   lockOutput,
   planMethods,
   planMetric,
+  readResultInputs,
   UserError,
   writeResult,
   type MethodRequest,
   type Registry,
+  type Report,
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
-import { formatBytes, formatNumber, table } from '../render/table.js';
+import { writeSweepSummary } from '../render/report-files.js';
+import { reportTable } from '../render/report-table.js';
 import { parseSweep, type SweepPoint } from '../sweep/points.js';
 import Compress from './compress.js';
 
@@ -36,6 +40,8 @@ export interface SweepRow {
   readonly fileBitsPerParameter?: number;
   readonly compressS: number;
   readonly metric: Record<string, number>;
+  /** the point's figures as mc report names them (accuracy.top1, accuracy.delta against the dense point, size.ratio, ...) */
+  readonly figures: Record<string, number>;
   readonly results: readonly string[];
 }
 
@@ -63,7 +69,8 @@ interface SweepFlags {
 export default class Sweep extends McCommand {
   static override summary = 'Compress a model at several settings and evaluate every one: one compress and one eval result per point.';
   static override description =
-    "The swept parameter belongs to the first --method: --sweep 0,0.2,0.5 sets its --sparsity (--ratio for --algo channel), --sweep NAME=a,b any parameter, --sweep recipe.json one object of parameters per point. Every other flag is passed on as in mc compress and mc eval.";
+    "The swept parameter belongs to the first --method: --sweep 0,0.2,0.5 sets its --sparsity (--ratio for --algo channel), --sweep NAME=a,b any parameter, --sweep recipe.json one object of parameters per point. Every other flag is passed on as in mc compress and mc eval.\n\n" +
+    'The dense model is evaluated too, with the same metric and data: it is the first row of the table and the reference of every delta. --out then holds summary.json (what mc report --format json gives), summary.csv and report.html (the chart and the table, one self-contained page).';
   static override examples = [
     '<%= config.bin %> sweep ../shared/models/tiny-stdlib-lm --method prune --sweep 0,0.2,0.4,0.5 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128 --out sweep-lm',
     '<%= config.bin %> sweep ../shared/models/mnist-cnn --method prune --algo channel --sweep 0.1,0.25 --metric accuracy --dataset ../shared/data/mnist-test --out sweep-mnist',
@@ -77,7 +84,7 @@ export default class Sweep extends McCommand {
     'dataset-type': Flags.string({ description: 'Dataset provider id, when detection is not wanted.' }),
     limit: Flags.integer({ description: 'Evaluate only the first N samples (records, for text).', min: 1 }),
     field: Flags.string({ description: 'Record field holding the text (jsonl, parquet).' }),
-    out: Flags.string({ char: 'o', description: 'New folder: one model folder per point.', required: true }),
+    out: Flags.string({ char: 'o', description: 'New folder: one model folder per point, summary.json, summary.csv and report.html.', required: true }),
     results: Flags.string({ description: 'Folder for the JSON results.', default: 'mc-results' }),
     'calib-dataset': Compress.flags['calib-dataset'],
     'calib-samples': Compress.flags['calib-samples'],
@@ -122,10 +129,9 @@ export default class Sweep extends McCommand {
     const created = !existsSync(outDir);
     try {
       if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, { hint: 'choose a new folder' });
-      const rows = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
-      const keys = Object.keys(rows[0]?.metric ?? {});
-      this.log(table(['point', 'size', 'ratio', 'bits/weight', 'file bits/param', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), formatNumber(r.fileBitsPerParameter, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
-      this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
+      const { rows, report } = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
+      this.log(reportTable(report));
+      this.log(`results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(outDir, 'report.html')}`);
       return rows;
     } catch (e) {
       // a failure at the first point leaves no empty --out behind; completed points stay (each is whole)
@@ -144,22 +150,30 @@ export default class Sweep extends McCommand {
     requestOf: (point: SweepPoint) => MethodRequest[],
     metricRaw: Record<string, unknown>,
     outDir: string,
-  ): Promise<SweepRow[]> {
+  ): Promise<{ rows: SweepRow[]; report: Report }> {
     const base = await this.context(flags);
     const calibration = flags['calib-dataset']
       ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model, registry }, base)
       : undefined;
     const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
     await mkdir(outDir, { recursive: true });
-    const rows: SweepRow[] = [];
+    // the dense point first: the reference of every delta, and a metric or dataset problem shows before any compression
+    base.log.info(`sweep: the dense model`);
+    const evalOf = (m: string) => evaluateModel(registry, { model: m, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
+    const denseResult = await writeResult(flags.results, await evalOf(model));
+    const drafts: (Omit<SweepRow, 'figures'> & { sha256: string })[] = [];
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
-      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
+      const e = await evalOf(out);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+      drafts.push({ sha256: c.output.sha256, point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }
-    return rows;
+    // this sweep's results only (--results may hold others): the same join mc report does
+    const report = buildReport(await readResultInputs([denseResult, ...drafts.flatMap((d) => d.results)]), { seed: flags.seed });
+    await writeSweepSummary(report, outDir, { x: 'size' }, `mc sweep: ${model}`);
+    const rows = drafts.map(({ sha256, ...d }) => ({ ...d, figures: report.rows.find((r) => r.model.sha256 === sha256)?.figures ?? {} }));
+    return { rows, report };
   }
 }

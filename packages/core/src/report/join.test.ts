@@ -97,6 +97,18 @@ describe('buildReport: joining compress and eval results by sha256', () => {
     expect(b.metrics.accuracy.values.top5.delta).toEqual({ value: 0 }); // not the primary value: no interval
   });
 
+  it('reads per-sample scores kept in dataset order (details.itemScores, as accuracy writes them) the same way', async () => {
+    const withScores = (e: EvalResult, scores: number[]): EvalResult => ({ ...e, metric: { ...e.metric, details: { itemScores: scores } } });
+    const dir = folderWith([compress('a', 'b', 1000, 4000, [{ method: 'int8', params: {} }]), withScores(evaluation('a', 0.75), [1, 1, 1, 0]), withScores(evaluation('b', 0.5), [0, 1, 1, 0])]);
+    const b = buildReport(await readResultInputs([dir]), { resamples: 200 }).rows[1];
+    const d = b.metrics.accuracy.values.top1.delta!;
+    expect(d).toMatchObject({ value: -0.25, items: 4, resamples: 200, level: 0.95 });
+    // diffs [-1, 0, 0, 0]: every resampled mean is -k/4, k = 0..4
+    expect([d.low! * 4, d.high! * 4].every((v) => Number.isInteger(Math.round(v * 1e9) / 1e9) && v <= 0 && v >= -4)).toBe(true);
+    expect(d.low!).toBeLessThanOrEqual(-0.25);
+    expect(d.high!).toBe(0);
+  });
+
   it('gives no delta between evals on different data, and says why', async () => {
     const dir = folderWith([compress('a', 'b', 1000, 4000, [{ method: 'int4', params: {} }]), evaluation('a', 0.9), evaluation('b', 0.8, { digest: 'other' })]);
     const report = buildReport(await readResultInputs([dir]));

@@ -4,7 +4,8 @@
  * results' outputs gives its whole chain and the dense source it started from. A dense row holds
  * the evals of a chain's source. Each metric value gets a delta against the dense row's value of the
  * same metric on the same data and parameters, with a paired bootstrap interval when both evals
- * kept per-item scores (`details.items`: [{id, score}], as the kick-* tasks and accuracy do).
+ * kept per-item scores (`details.items`: [{id, score}] as the kick-* tasks keep them, or `details.itemScores`
+ * in dataset order as accuracy keeps them).
  */
 import { basename, dirname } from 'node:path';
 import type { CompressResult, EvalResult } from '../results.js';
@@ -180,7 +181,10 @@ function pairItems(own: EvalResult, dense: EvalResult): { a: number[]; b: number
   return out;
 }
 
+/** `details.items` ([{id, score}], the kick-* tasks) or `details.itemScores` (score per sample in dataset order, id = index: accuracy). */
 function itemScores(e: EvalResult): Map<string, number> | undefined {
+  const scores = e.metric.details?.itemScores;
+  if (Array.isArray(scores) && scores.length > 0 && scores.every((s) => typeof s === 'number')) return new Map(scores.map((s: number, i) => [String(i), s]));
   const items = e.metric.details?.items;
   if (!Array.isArray(items)) return undefined;
   const out = new Map<string, number>();

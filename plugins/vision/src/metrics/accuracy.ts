@@ -69,6 +69,8 @@ function toResult(s: TopKSums, k: number, ds: ImageClassDataset, spec: ResolvedS
       ...(s.confusion ? { confusion: s.confusion } : {}),
       ...(s.nanRows ? { nanSamples: s.nanRows } : {}),
       preprocess: spec,
+      // per-sample top-1 hits (item i = the dataset's i-th sample): mc report pairs two models' scores for a bootstrap interval of the delta
+      itemScores: s.top1Hits,
     },
   };
 }

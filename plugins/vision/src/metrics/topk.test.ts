@@ -26,6 +26,8 @@ describe('TopKCounter', () => {
     expect(s.confusion![2]).toEqual([0, 0, 2, 0, 0, 0, 0]);
     expect(s.confusion![6]).toEqual([1, 0, 0, 0, 0, 0, 1]);
     expect(s.confusion![5]).toEqual([1, 0, 0, 0, 0, 0, 0]);
+    // per-item top-1 scores in row order, the rows above by hand (mc report pairs these across models)
+    expect(s.top1Hits).toEqual([1, 0, 0, 1, 1, 0, 0]);
   });
 
   it('gives the same sums fed in one call or row by row (sums merge exactly)', () => {

@@ -19,6 +19,8 @@ export interface TopKSums {
   readonly perClassCorrect: readonly number[];
   /** [true label][predicted class], when kept (width <= confusionMax) */
   readonly confusion?: readonly (readonly number[])[];
+  /** 1 where a sample was right at top-1, else 0, in dataset order: per-item scores for a paired comparison of two models (mc report) */
+  readonly top1Hits: readonly number[];
 }
 
 export class TopKCounter {
@@ -30,6 +32,7 @@ export class TopKCounter {
   private readonly classCount: number[];
   private readonly classCorrect: number[];
   private readonly confusion?: number[][];
+  private readonly hits: number[] = [];
 
   /**
    * @param width logits per sample (classes the model scores)
@@ -70,6 +73,7 @@ export class TopKCounter {
       }
       this.n++;
       this.classCount[y]++;
+      this.hits.push(!hasNaN && greater === 0 ? 1 : 0);
       if (hasNaN) {
         this.nan++;
       } else {
@@ -94,6 +98,7 @@ export class TopKCounter {
       perClassCount: [...this.classCount],
       perClassCorrect: [...this.classCorrect],
       confusion: this.confusion?.map((r) => [...r]),
+      top1Hits: [...this.hits],
     };
   }
 }
