@@ -82,7 +82,9 @@ export function chartSpec(report: Report, options: ChartOptions): Record<string,
 }
 
 export async function renderChartSvg(report: Report, options: ChartOptions): Promise<string> {
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  // one after the other: jest's ESM loader fails on two concurrent imports that share modules (vega-lite imports vega's parts)
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
   const compiled = vl.compile(chartSpec(report, options) as unknown as Parameters<typeof vl.compile>[0]).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

@@ -65,6 +65,7 @@ describe('buildReport: joining compress and eval results by sha256', () => {
       compress('a', 'b', 3000, 4000, [{ method: 'prune', params: { sparsity: 0.5 } }]),
       compress('b', 'c', 1000, 3000, [{ method: 'int8', params: { granularity: 'channel' }, bitsPerWeight: 8.25 }]),
       evaluation('a', 0.75, { stderr: 0.01 }),
+      evaluation('a', 0.75, { stderr: 0.01 }), // the same eval again (every sweep evaluates its dense model): no note
       evaluation('c', 0.5),
     ], { 'summary.json': '{"rows": []}' });
     const report = buildReport(await readResultInputs([dir]));
@@ -84,6 +85,7 @@ describe('buildReport: joining compress and eval results by sha256', () => {
     expect(report.rows[0].metrics.accuracy.values.top1).toEqual({ value: 0.75, stderr: 0.01, higherIsBetter: true });
     expect(report.rows[1].metrics).toEqual({}); // b was never evaluated: a row with sizes only
     expect(report.metrics).toEqual([{ id: 'accuracy', values: ['top1', 'top5'], higherIsBetter: { top1: true, top5: true } }]);
+    expect(report.notes).toEqual([]);
   });
 
   it('pairs per-item scores by id for a bootstrap interval of the primary delta; a constant difference gives a zero-width interval', async () => {

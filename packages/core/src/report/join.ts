@@ -33,7 +33,10 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
   for (const e of [...evals].sort((a, b) => a.result.createdAt.localeCompare(b.result.createdAt))) {
     const perModel = evalsByModel.get(e.result.model.sha256) ?? new Map<string, Loaded<EvalResult>>();
     const previous = perModel.get(e.result.metric.metric);
-    if (previous) notes.push(`${basename(previous.path)} and ${basename(e.path)} measure ${e.result.metric.metric} on the same model: the newer is used`);
+    // a repeat with the same figures (each sweep evaluates its dense model again) is not worth a line
+    if (previous && stableJson(previous.result.metric.values) !== stableJson(e.result.metric.values)) {
+      notes.push(`${basename(previous.path)} and ${basename(e.path)} measure ${e.result.metric.metric} on the same model with different figures: the newer is used`);
+    }
     perModel.set(e.result.metric.metric, e);
     evalsByModel.set(e.result.model.sha256, perModel);
   }
@@ -79,7 +82,9 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
     const metricsOut: Record<string, MetricCell> = {};
     for (const [id, cell] of Object.entries(own)) {
       const base = dense?.[id];
-      if (dense && !base) notes.push(`${r.model.path}: no ${id} result for its dense model, so no delta`);
+      // a metric measured against a --baseline (kld, latency ratios) is already a comparison: no dense value is missed
+      const againstBaseline = (evalsOf(evalsByModel, r.model.sha256, id) as { baseline?: unknown } | undefined)?.baseline !== undefined;
+      if (dense && !base && !againstBaseline) notes.push(`${r.model.path}: no ${id} result for its dense model, so no delta`);
       else if (base && !sameSetting(cell, base)) notes.push(`${r.model.path}: ${id} was measured on other data or parameters than its dense model's, so no delta`);
       metricsOut[id] = base && sameSetting(cell, base) ? withDeltas(cell, base, evalsOf(evalsByModel, r.model.sha256, id), evalsOf(evalsByModel, r.source, id), bootstrap) : cell;
     }
