@@ -22,7 +22,8 @@ function findChromium(): { path?: string; why?: string } {
   const path = [process.env.MC_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p): p is string => !!p && existsSync(p));
   if (!path) return { why: 'no chromium found (apt-get install -y chromium, or set MC_CHROMIUM)' };
   const r = spawnSync(path, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', 'about:blank'], { timeout: 60_000, encoding: 'utf8' });
-  return r.status === 0 ? { path } : { why: `${path} does not start headless (${r.error?.message ?? `exit ${r.status}: ${(r.stderr ?? '').trim().split('\n').pop()}`})` };
+  const said = (r.stderr ?? '').trim().split('\n').pop();
+  return r.status === 0 ? { path } : { why: `${path} does not start headless (${r.error?.message ?? `exit ${r.status}${said ? `: ${said}` : ''}`})` };
 }
 
 const browserFound = HAS_SHARED ? findChromium() : {};
