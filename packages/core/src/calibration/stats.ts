@@ -66,6 +66,14 @@ export function addSquares(stats: ActivationStats, x: ArrayLike<number>, rows: n
   stats.rows += rows;
 }
 
+/** Add one window's Σ x_j^2 [K] (from the capture graph) over `rows` rows. */
+export function addSumSquares(stats: ActivationStats, sumSquares: ArrayLike<number>, rows: number): void {
+  const K = stats.features;
+  if (sumSquares.length !== K) throw new BugError(`addSumSquares: ${sumSquares.length} values, expected ${K}`);
+  for (let j = 0; j < K; j++) stats.sumSquares[j] += sumSquares[j];
+  stats.rows += rows;
+}
+
 /** a + b as new statistics (the chunk-merge: stats of two halves merge to the stats of the whole). */
 export function mergeStats(a: ActivationStats, b: ActivationStats): ActivationStats {
   if (a.features !== b.features) throw new BugError(`mergeStats: ${a.features} vs ${b.features} features`);
