@@ -27,7 +27,7 @@ import type { NodeProto, OnnxModel } from '../onnx/model.js';
 import { pb, type onnx } from '../onnx/proto.js';
 import { serializeModel } from '../onnx/writer.js';
 import type { HostTensor } from '../session/types.js';
-import { addSquares, addSumSquares, addWindow, createStats } from './stats.js';
+import { addSquares, addSums, addSumSquares, addWindow, createStats } from './stats.js';
 import { patchFeatures } from './targets.js';
 import type { ActivationStats, CalibrationSample, CalibrationSet, CalibrationSource, CaptureOptions, CaptureResult, CaptureTarget, ConvPatches } from './types.js';
 
@@ -43,6 +43,8 @@ interface Probe {
   readonly value: string;
   /** int64 shape of the rows view: [rows, K] (MatMul/Gemm, hessian only) or [group, K, rows] (Conv) */
   readonly shape?: string;
+  /** Σ x per feature: [K] (MatMul/Gemm) or [group, K] (Conv); with options.sums only */
+  readonly sum?: string;
 }
 
 /**
@@ -73,18 +75,19 @@ export async function captureActivations(
   options: CaptureOptions = {},
 ): Promise<CaptureResult> {
   const hessian = options.hessian ?? true;
+  const sums = hessian && (options.sums ?? false);
   const set = 'load' in source ? await source.load() : source;
   if (set.samples.length === 0) throw new UserError(ErrorCodes.BAD_DATASET, `calibration set ${set.info.dataset} holds no samples`, { hint: 'pass a larger --calib-dataset or raise --calib-samples' });
   const unique = dedupe(targets);
-  const stats: CaptureResult = new Map(unique.flatMap((t) => Array.from({ length: t.conv?.group ?? 1 }, (_, g) => [statsKey(t, g), createStats(t.features, hessian)] as const)));
+  const stats: CaptureResult = new Map(unique.flatMap((t) => Array.from({ length: t.conv?.group ?? 1 }, (_, g) => [statsKey(t, g), createStats(t.features, hessian, sums)] as const)));
   if (unique.length === 0) return stats;
 
-  const { bytes, probes } = buildCaptureModel(model, unique, hessian);
+  const { bytes, probes } = buildCaptureModel(model, unique, hessian, sums);
   const session = await ctx.sessions.create(bytes);
   const specs = set.samples.some((s) => s.kind === 'tokens') ? inputSpecs(model.inputs, new Set(model.initializerNames())) : [];
   const task = ctx.progress.start(options.label ?? 'calibrating', set.samples.length);
   try {
-    const outputs = probes.flatMap((p) => (p.shape ? [p.value, p.shape] : [p.value]));
+    const outputs = probes.flatMap(probeOutputs);
     for (const sample of set.samples) {
       throwIfAborted(ctx.signal);
       const out = await session.run(feedsOf(sample, specs, set.config), outputs);
@@ -127,11 +130,13 @@ function fold(result: CaptureResult, p: Probe, out: Record<string, HostTensor>):
     const rows = Number((out[p.shape as string].data as BigInt64Array)[2]);
     const K = p.target.features;
     const per = value.data.length / p.target.conv.group;
+    const sum = p.sum ? (out[p.sum].data as Float32Array) : undefined;
     for (let g = 0; g < p.target.conv.group; g++) {
       const stats = result.get(statsKey(p.target, g)) as ActivationStats;
       const part = value.data.subarray(g * per, (g + 1) * per);
       if (per === K * K) addWindow(stats, part, rows);
       else addSumSquares(stats, part, rows);
+      if (sum) addSums(stats, sum.subarray(g * K, (g + 1) * K));
     }
     return;
   }
@@ -139,13 +144,23 @@ function fold(result: CaptureResult, p: Probe, out: Record<string, HostTensor>):
   if (p.shape) {
     const rows = Number((out[p.shape].data as BigInt64Array)[0]);
     addWindow(stats, value.data, rows);
+    if (p.sum) addSums(stats, out[p.sum].data as Float32Array);
   } else {
     addSquares(stats, value.data, value.dims[0]);
   }
 }
 
 /** The pruned copy with probes as its only outputs, serialized for onnxruntime. */
-export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTarget[], hessian: boolean): { bytes: Uint8Array; probes: Probe[] } {
+const probeOutputs = (p: Probe): string[] => [p.value, ...(p.shape ? [p.shape] : []), ...(p.sum ? [p.sum] : [])];
+
+/** ReduceSum over `axis` without keeping it (its axes became an input at opset 13). */
+function reduceSum(x: string, axis: number, opset: number, out: string, name: string, axesName: string): { node: NodeProto; init?: onnx.ITensorProto } {
+  const keep = { name: 'keepdims', type: INT, i: 0 };
+  if (opset < 13) return { node: { opType: 'ReduceSum', domain: '', name, input: [x], output: [out], attribute: [{ name: 'axes', type: INTS, ints: [axis] }, keep] } };
+  return { node: { opType: 'ReduceSum', domain: '', name, input: [x, axesName], output: [out], attribute: [keep] }, init: makeTensor(axesName, DataType.INT64, [1], BigInt64Array.from([BigInt(axis)])) };
+}
+
+export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTarget[], hessian: boolean, sums = false): { bytes: Uint8Array; probes: Probe[] } {
   const graph = model.proto.graph as onnx.IGraphProto;
   const taken = takenNames(graph);
   const fresh = (base: string) => {
@@ -162,7 +177,7 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
   targets.forEach((t, i) => {
     if (!known.has(t.tensor)) throw new BugError(`capture: no tensor ${t.tensor} in the graph`);
     if (t.conv) {
-      const added = convProbe(t, t.conv, i, hessian, opset, fresh);
+      const added = convProbe(t, t.conv, i, hessian, opset, fresh, sums);
       nodes.push(...added.nodes);
       initializers.push(...added.initializers);
       probes.push(added.probe);
@@ -185,10 +200,17 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
     nodes.push({ opType: 'Transpose', domain: '', name: fresh(`${i}_Transpose`), input: [rowsK], output: [xt], attribute: [{ name: 'perm', type: INTS, ints: [1, 0] }] });
     nodes.push({ opType: 'MatMul', domain: '', name: fresh(`${i}_MatMul`), input: [xt, rowsK], output: [xtx] });
     nodes.push({ opType: 'Shape', domain: '', name: fresh(`${i}_Shape`), input: [rowsK], output: [shape] });
-    probes.push({ target: t, value: xtx, shape });
+    let sum: string | undefined;
+    if (sums) {
+      sum = fresh(`${i}_sum`);
+      const r = reduceSum(rowsK, 0, opset, sum, fresh(`${i}_ReduceSum`), fresh(`${i}_sum_axes`));
+      nodes.push(r.node);
+      if (r.init) initializers.push(r.init);
+    }
+    probes.push({ target: t, value: xtx, shape, ...(sum ? { sum } : {}) });
   });
   const needed = neededNodes(model.nodes, targets.map((t) => t.tensor));
-  const outputs = probes.flatMap((p) => (p.shape ? [p.value, p.shape] : [p.value])).map((name) => pb.ValueInfoProto.create({ name }));
+  const outputs = probes.flatMap(probeOutputs).map((name) => pb.ValueInfoProto.create({ name }));
   // Initializers only the dropped nodes read are left out too (onnxruntime warns about each unused one);
   // so are their graph-input entries, which IR < 4 models carry for every initializer.
   const read = new Set([...needed, ...nodes].flatMap((n) => n.input ?? []));
@@ -207,7 +229,7 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
 }
 
 /** Cast -> unfolding Conv -> [group, K, rows] -> X^T X per group (or Σ x^2 per group): see the header. */
-function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean, opset: number, fresh: (base: string) => string): { nodes: NodeProto[]; initializers: onnx.ITensorProto[]; probe: Probe } {
+function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean, opset: number, fresh: (base: string) => string, withSums = false): { nodes: NodeProto[]; initializers: onnx.ITensorProto[]; probe: Probe } {
   const nodes: NodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [];
   const node = (opType: string, input: string[], attribute: onnx.IAttributeProto[] = []) => {
@@ -241,7 +263,13 @@ function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean
   const shape = node('Shape', [rows]);
   if (hessian) {
     const xt = node('Transpose', [rows], [ints('perm', [0, 2, 1])]); // [G, R, K]
-    return { nodes, initializers, probe: { target: t, value: node('MatMul', [rows, xt]), shape } };
+    const value = node('MatMul', [rows, xt]);
+    if (!withSums) return { nodes, initializers, probe: { target: t, value, shape } };
+    const sum = fresh(`${i}_sum`);
+    const r = reduceSum(rows, 2, opset, sum, fresh(`${i}_ReduceSum_x`), fresh(`${i}_sum_axes`)); // [G, K]
+    nodes.push(r.node);
+    if (r.init) initializers.push(r.init);
+    return { nodes, initializers, probe: { target: t, value, shape, sum } };
   }
   const squares = node('Mul', [rows, rows]);
   // ReduceSum's axes became an input at opset 13

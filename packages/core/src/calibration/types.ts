@@ -105,6 +105,8 @@ export interface CaptureTarget {
 export interface CaptureOptions {
   /** accumulate X^T X (GPTQ, SparseGPT). Default true. Sum of squares and rows are always kept. */
   readonly hessian?: boolean;
+  /** also accumulate Σ x per feature (ActivationStats.sum; channel pruning's bias refit needs the means). Only with hessian. Default false. */
+  readonly sums?: boolean;
   /** progress label (default 'calibrating') */
   readonly label?: string;
 }
@@ -121,6 +123,8 @@ export interface ActivationStats {
   readonly sumSquares: Float64Array;
   /** Σ_rows x x^T, [K * K] row-major, both triangles filled; absent when capture ran with hessian: false */
   readonly xtx?: Float64Array;
+  /** Σ_rows x_j per feature, [K]; present when capture ran with sums: true */
+  readonly sum?: Float64Array;
 }
 
 /**
