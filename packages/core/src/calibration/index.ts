@@ -4,4 +4,6 @@ export { createStats, accumulateRows, addWindow, addSums, addSquares, addSumSqua
 export { findMatMulTargets, findWeightTargets, unsupportedWeightReaders, convPatchesOf, patchFeatures } from './targets.js';
 export { planStages } from './stages.js';
 export { captureActivations, statsKey, statsOf } from './capture.js';
-export { createTextCalibration, CALIBRATION_DEFAULTS, type TextCalibrationOptions } from './text-source.js';
+export { CALIBRATION_DEFAULTS } from './text-source.js';
+export { createCalibration, type CalibrationOptions } from './source.js';
+export { isPixelDataset, imageInputOf, drawIndices, type PixelDataset } from './image-source.js';
