@@ -17,7 +17,7 @@ export default class Compress extends McCommand {
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
     '<%= config.bin %> compress model.onnx --method prune --method int4 --sparsity 0.5 --prune.granularity row --int4.block-size 128 --out model-p-q4.onnx',
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int4 --probe-dataset ../shared/data/stdlib-text/valid.jsonl --out lm-int4   # drift on real text',
-    '<%= config.bin %> compress ../shared/models/mnist-cnn --method gptq --group-size 16 --min-size 0 --calib-dataset ../shared/data/mnist-calib --out mnist-gptq   # Conv and Gemm, calibrated on images',
+    '<%= config.bin %> compress ../shared/models/mnist-cnn --method gptq --group-size 16 --min-size 1 --calib-dataset ../shared/data/mnist-calib --out mnist-gptq   # Conv and Gemm, calibrated on images',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {

@@ -5,5 +5,6 @@ export { findMatMulTargets, findWeightTargets, unsupportedWeightReaders, convPat
 export { planStages } from './stages.js';
 export { captureActivations, statsKey, statsOf } from './capture.js';
 export { CALIBRATION_DEFAULTS } from './text-source.js';
-export { createCalibration, type CalibrationOptions } from './source.js';
+export { createCalibration, describeCalibration, type CalibrationOptions } from './source.js';
 export { isPixelDataset, imageInputOf, drawIndices, type PixelDataset } from './image-source.js';
+export { outputErrorSums, relativeError, relativeOutputError, type OutputErrorSums } from './output-error.js';

@@ -98,3 +98,11 @@ async function chooseProvider(options: CalibrationOptions, ref: DatasetRef): Pro
     hint: `calibration reads text or image datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
   });
 }
+
+/** One line for reports: what the calibration data was, and its digest. */
+export function describeCalibration(info: CalibrationInfo): string {
+  const what = info.kind === 'image' && info.image
+    ? `${info.samples} images (${info.image.channels}x${info.image.height}x${info.image.width}, ${info.image.preprocess}) fed to ${info.image.input}`
+    : `${info.samples} windows of ${info.seqlen} tokens`;
+  return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
+}
