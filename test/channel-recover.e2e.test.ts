@@ -47,7 +47,8 @@ describeShared('channel pruning with recovery on digits-unet', () => {
     const notes = r.steps[0].notes.join('\n');
     expect(notes).toMatch(/greedy OBS over whole channels/);
     expect(notes).toMatch(/refit W_K = W G\[:,K\] G_KK\^-1 with a ones column for the bias/);
-    expect(notes).toMatch(new RegExp(`calibration: ${SEG_CALIB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} .*128 samples, sha256 [0-9a-f]{12}`));
+    const escaped = SEG_CALIB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    expect(notes).toMatch(new RegExp(`calibration: 128 images \\(1x64x64, .*\\) fed to pixel_values from ${escaped} \\([\\w-]+\\), seed 0, sha256 [0-9a-f]{12}`));
     expect(r.steps[0].qualityRisk).toBeUndefined();
     // every refit layer: the error after the refit well below the error of dropping the inputs
     const refit = r.steps[0].tensors.filter((t) => t.outputErrorBefore !== undefined);

@@ -3,8 +3,12 @@
  * land on the joint refit, and it removes a redundant channel that L1 would keep.
  */
 import { greedyChannels, obsLayer, removalCost, removeColumns } from './obs.js';
-import { augmentedGram, damped, outputEnergy, refitColumns, scatterColumns } from './refit.js';
+import { outputErrorSums } from '@mc-kit/core';
+import { augmentedGram, damped, refitColumns, scatterColumns } from './refit.js';
 import { statsOfRows } from './unfold.js';
+
+/** ‖XWᵀ‖² from G (core's error sums of W against itself). */
+const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) => outputErrorSums(W, W, rows, n, G).den;
 
 const pseudo = (n: number, seed = 1) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
 

@@ -8,7 +8,7 @@
  * All decisions are taken before the graph is edited; an unresolvable dependency refuses with the
  * node's name. The result is loaded in onnxruntime and its output shapes compared before returning.
  */
-import { ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
+import { describeCalibration, ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
 import picomatch from 'picomatch';
 import type { PruneOptions } from '../options.js';
 import type { PruneTensorReport } from '../report.js';
@@ -202,14 +202,13 @@ function qualityRisk(hasCalibration: boolean): string {
 
 function recoveryNotes(mode: 'obs' | 'refit' | 'none', opts: PruneOptions, recovery: Recovery | undefined, errors: readonly LayerError[], hasCalibration: boolean): string[] {
   if (!recovery) return [`quality risk: ${qualityRisk(hasCalibration)}`];
-  const i = recovery.info;
   const mean = (f: (e: LayerError) => number) => errors.reduce((n, e) => n + f(e), 0) / Math.max(1, errors.length);
   const max = (f: (e: LayerError) => number) => Math.max(0, ...errors.map(f));
   const fmt = (x: number) => x.toFixed(4);
   return [
     `recover ${mode}: ${mode === 'obs' ? 'each channel scored by the rise in the next layers\' output error once they are refit, tr(W_S [(H^-1)_SS]^-1 W_S^T) relative to each layer\'s output, removed greedily with OBS updates; ' : ''}` +
       `refit W_K = W G[:,K] G_KK^-1 with a ones column for the bias (removed channels' means fold into it), damping ${opts.damp} x mean diag(G); one pass over the dense model's statistics (X^T X and sum of x over ${recovery.layers} layers' input patches)`,
-    `calibration: ${i.dataset}${i.provider ? ` (${i.provider})` : ''}, ${i.samples} ${i.kind === 'text' ? 'windows' : 'samples'}${i.digest ? `, sha256 ${i.digest.slice(0, 12)}` : ''}`,
+    `calibration: ${describeCalibration(recovery.info)}`,
     `layer output error ||dY||/||Y|| on the calibration data, removed inputs dropped -> refit: mean ${fmt(mean((e) => e.before))} -> ${fmt(mean((e) => e.after))}, max ${fmt(max((e) => e.before))} -> ${fmt(max((e) => e.after))} over ${errors.length} layers` +
       (errors.length ? ` (${errors.map((e) => `${e.node} ${fmt(e.before)} -> ${fmt(e.after)}`).join(', ')})` : ''),
   ];

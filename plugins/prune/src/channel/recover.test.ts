@@ -39,7 +39,7 @@ function redundantNet(convTKernel = 2): OnnxModel {
 }
 
 const feeds = (k: number): Record<string, HostTensor> => ({ x: { type: 'float32', dims: [2, 2, 8, 8], data: wave(256, 0.37 + 0.11 * k, k) } });
-const calibration: CalibrationSet = { info: { dataset: 'waves', samples: 6, kind: 'image' }, samples: Array.from({ length: 6 }, (_, k) => ({ kind: 'feeds' as const, feeds: feeds(k) })) };
+const calibration: CalibrationSet = { info: { dataset: 'waves', samples: 6, kind: 'image', seed: 0, image: { input: 'x', channels: 2, height: 8, width: 8, preprocess: 'as fed' } }, samples: Array.from({ length: 6 }, (_, k) => ({ kind: 'feeds' as const, feeds: feeds(k) })) };
 const ctx = (calibrated: boolean) => createRunContext({ sessions, progressMode: 'silent', calibration: calibrated ? { info: calibration.info, load: async () => calibration } : undefined });
 const params = (raw: Record<string, unknown>) => parseParams(PRUNE_PARAMS, { algo: 'channel', 'min-size': '1', ratio: '0.5', ...raw }, 'prune');
 
@@ -71,7 +71,7 @@ describe('channel pruning with recovery', () => {
       expect(byName.get(w)!.outputErrorBefore!).toBeGreaterThan(1e-2);
       expect(byName.get(w)!.outputError!).toBeLessThan(1e-4);
     }
-    expect(report.notes.join('\n')).toMatch(/calibration: waves, 6 samples/);
+    expect(report.notes.join('\n')).toMatch(/calibration: 6 images \(2x8x8, as fed\) fed to x from waves, seed 0/);
     expect(report.qualityRisk).toBeUndefined();
 
     const l1 = redundantNet();

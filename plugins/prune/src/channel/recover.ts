@@ -13,12 +13,12 @@
  * runs the model once, whatever its depth. What it does not see is error compounding from earlier
  * layers, which the per-layer errors in the report make visible.
  */
-import { captureActivations, ErrorCodes, statsOf, UserError, type CalibrationInfo, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { captureActivations, ErrorCodes, outputErrorSums, relativeOutputError, statsOf, UserError, type CalibrationInfo, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
 import type { ChannelGraph, Source } from './graph.js';
 import { attrInt, isDepthwise } from './graph.js';
 import { columnsOf, consumerLayer, gramOf, label, readView, writeView, type ConsumerLayer } from './consumers.js';
 import { greedyChannels, obsLayer, type ObsLayer, type ObsReader } from './obs.js';
-import { damped, outputEnergy, refitColumns, relativeError, scatterColumns } from './refit.js';
+import { damped, refitColumns, scatterColumns } from './refit.js';
 
 export interface GroupPlan {
   readonly members: readonly number[];
@@ -95,7 +95,8 @@ export class Recovery {
       const mine = r.sources.filter((s) => members.has(s.producer));
       if (mine.length === 0) continue;
       if (!r.obs) {
-        r.obs = obsLayer(r.W, r.layer.rows, r.Gd, r.n, outputEnergy(r.W, r.layer.rows, r.G, r.n));
+        // the cost's unit: the dense output energy ‖XWᵀ‖² (den of the error sums)
+        r.obs = obsLayer(r.W, r.layer.rows, r.Gd, r.n, outputErrorSums(r.W, r.W, r.layer.rows, r.n, r.G).den);
         if (!r.obs) throw this.notPositiveDefinite(r);
       }
       obsReaders.push({ layer: r.obs, columns: (c) => columnsOf(r.layer, new Set(mine.map((s) => s.offset + c))) });
@@ -116,7 +117,7 @@ export class Recovery {
       if (!WK) throw this.notPositiveDefinite(r);
       const after = scatterColumns(WK, r.layer.rows, r.n, kept);
       const dropped = r.W.map((w, i) => (gone.has(i % r.n) ? 0 : w));
-      errors.push({ node: label(r.layer.node), weight: r.layer.weight, before: relativeError(r.W, dropped, r.layer.rows, r.G, r.n), after: relativeError(r.W, after, r.layer.rows, r.G, r.n) });
+      errors.push({ node: label(r.layer.node), weight: r.layer.weight, before: relativeOutputError(r.W, dropped, r.layer.rows, r.n, r.G), after: relativeOutputError(r.W, after, r.layer.rows, r.n, r.G) });
       writeView(model, r.layer, after);
     }
     return errors;

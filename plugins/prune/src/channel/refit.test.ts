@@ -3,8 +3,12 @@
  * when nothing is removed, the least-squares optimum (normal equations) otherwise, and a removed
  * constant channel folded into the bias by hand-computed values.
  */
-import { augmentedGram, damped, outputEnergy, refitColumns, relativeError, scatterColumns } from './refit.js';
+import { outputErrorSums, relativeOutputError } from '@mc-kit/core';
+import { augmentedGram, damped, refitColumns, scatterColumns } from './refit.js';
 import { statsOfRows, unfold } from './unfold.js';
+
+/** ‖XWᵀ‖² from G (core's error sums of W against itself). */
+const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) => outputErrorSums(W, W, rows, n, G).den;
 
 const pseudo = (n: number, seed = 1) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
 
@@ -64,7 +68,7 @@ describe('refitColumns', () => {
     // and it beats dropping the columns as they are
     const full = scatterColumns(WK, rows, n, kept);
     const dropped = Float64Array.from(W, (w, i) => (removed.has(i % n) ? 0 : w));
-    expect(relativeError(W, full, rows, G, n)).toBeLessThan(relativeError(W, dropped, rows, G, n));
+    expect(relativeOutputError(W, full, rows, n, G)).toBeLessThan(relativeOutputError(W, dropped, rows, n, G));
   });
 
   it('folds a removed constant channel into the bias: b + 0.5 w1, the other weight unchanged', () => {
@@ -75,11 +79,11 @@ describe('refitColumns', () => {
     const WK = refitColumns([2, 3, 0.25], 1, G, n, [0, 2])!;
     expect(WK[0]).toBeCloseTo(2, 12);
     expect(WK[1]).toBeCloseTo(0.25 + 0.5 * 3, 12);
-    expect(relativeError([2, 3, 0.25], scatterColumns(WK, 1, n, [0, 2]), 1, G, n)).toBeLessThan(1e-7);
+    expect(relativeOutputError([2, 3, 0.25], scatterColumns(WK, 1, n, [0, 2]), 1, n, G)).toBeLessThan(1e-7);
   });
 });
 
-describe('relativeError', () => {
+describe('layer output error from the refit statistics', () => {
   it('is ||X(W - W\')|| / ||XW|| over the explicit patches', () => {
     const { u, G, n, rows, W } = convCase();
     const approx = Float64Array.from(W, (w, i) => (i % 5 === 0 ? 0 : w * 0.9));
@@ -98,7 +102,7 @@ describe('relativeError', () => {
         den += y * y;
       }
     }
-    expect(relativeError(W, approx, rows, G, n)).toBeCloseTo(Math.sqrt(num / den), 12);
+    expect(relativeOutputError(W, approx, rows, n, G)).toBeCloseTo(Math.sqrt(num / den), 12);
     expect(outputEnergy(W, rows, G, n)).toBeCloseTo(den, 8);
   });
 });

@@ -88,31 +88,6 @@ export function refitColumns(W: ArrayLike<number>, rows: number, G: Float64Array
   return out;
 }
 
-/** Σ over rows of w G wᵀ: the layer's output energy Σ‖y‖² on the statistics G. */
-export function outputEnergy(W: ArrayLike<number>, rows: number, G: Float64Array, n: number): number {
-  let e = 0;
-  const gw = new Float64Array(n);
-  for (let r = 0; r < rows; r++) {
-    gw.fill(0);
-    for (let i = 0; i < n; i++) {
-      const w = W[r * n + i];
-      if (w === 0) continue;
-      for (let j = 0; j < n; j++) gw[j] += w * G[i * n + j];
-    }
-    for (let j = 0; j < n; j++) e += gw[j] * W[r * n + j];
-  }
-  return e;
-}
-
-/** ‖X(W − W')ᵀ‖_F / ‖XWᵀ‖_F from G = XᵀX (0 when the dense output is 0 and so is the difference). */
-export function relativeError(W: ArrayLike<number>, approx: ArrayLike<number>, rows: number, G: Float64Array, n: number): number {
-  const D = Float64Array.from({ length: rows * n }, (_, i) => W[i] - approx[i]);
-  const num = outputEnergy(D, rows, G, n);
-  const den = outputEnergy(W, rows, G, n);
-  if (den <= 0) return num > 0 ? Infinity : 0;
-  return Math.sqrt(Math.max(0, num) / den);
-}
-
 /** Scatter [rows, kept.length] back to [rows, n] with zeros in the removed columns. */
 export function scatterColumns(WK: ArrayLike<number>, rows: number, n: number, kept: readonly number[]): Float64Array {
   const k = kept.length;
