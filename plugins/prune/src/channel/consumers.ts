@@ -106,7 +106,8 @@ export function writeView(model: OnnxModel, c: ConsumerLayer, view: Float64Array
   }
   model.setInitializer(c.weight, init.dataType, init.dims, w);
   if (!c.ones) return;
-  const b = Float32Array.from({ length: c.rows }, (_, r) => view[r * n + F] / beta);
+  const scale = usableBeta(c, beta);
+  const b = Float32Array.from({ length: c.rows }, (_, r) => view[r * n + F] / scale);
   if (c.bias) {
     const old = model.getInitializer(c.bias)!;
     model.setInitializer(c.bias, old.dataType, [c.rows], b);
@@ -127,8 +128,15 @@ function gemmScales(c: ConsumerLayer): { alpha: number; beta: number } {
     const a = c.node.attribute?.find((x) => x.name === name);
     return a?.f === undefined || a.f === null ? 1 : Number(a.f);
   };
-  const beta = c.bias ? f('beta') : 1;
-  return { alpha: f('alpha'), beta: beta === 0 ? 1 : beta };
+  return { alpha: f('alpha'), beta: f('beta') };
+}
+
+/** beta 0 would ignore the refit bias: make it 1 (the stored C is then the effective bias). */
+function usableBeta(c: ConsumerLayer, beta: number): number {
+  if (beta !== 0) return beta;
+  const a = c.node.attribute?.find((x) => x.name === 'beta');
+  if (a) a.f = 1;
+  return 1;
 }
 
 /** Index in the stored weight of (output r, input channel ci, kernel offset o). */

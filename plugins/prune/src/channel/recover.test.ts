@@ -57,7 +57,41 @@ async function outputs(model: OnnxModel, ks: readonly number[] = [9]): Promise<F
 
 const relErr = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((n, v, i) => n + (v - b[i]) ** 2, 0) / a.reduce((n, v) => n + v * v, 0));
 
+/** The same redundant conv1, then GlobalAveragePool -> Flatten -> Gemm (transB, alpha 0.5, beta 2, or without C) or MatMul. */
+function pooledNet(head: 'gemm' | 'gemm-no-bias' | 'matmul'): OnnxModel {
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, ['N', 2, 8, 8]);
+  const w1 = wave(4 * 18, 0.9);
+  for (let i = 0; i < 18; i++) {
+    w1[3 * 18 + i] = 2 * w1[18 + i];
+    w1[2 * 18 + i] = 0;
+  }
+  const r = g.relu(g.conv(x, g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], w1), g.initializer('conv1.bias', DataType.FLOAT, [4], new Float32Array([0.1, 0.2, 0.5, 0.4])), { pads: [1, 1, 1, 1] }));
+  const f = g.flatten(g.globalAveragePool(r), 1);
+  const y =
+    head === 'matmul'
+      ? g.node('MatMul', [f, g.initializer('fc.weight', DataType.FLOAT, [4, 3], wave(12, 1.3))])[0]
+      : g.node('Gemm', [f, g.initializer('fc.weight', DataType.FLOAT, [3, 4], wave(12, 1.3)), ...(head === 'gemm' ? [g.initializer('fc.bias', DataType.FLOAT, [3], new Float32Array([0.1, -0.2, 0.3]))] : [])], {
+          transB: attr.int(1), alpha: attr.float(0.5), beta: attr.float(2),
+        })[0];
+  g.output(y, DataType.FLOAT);
+  return g.build();
+}
+
 describe('channel pruning with recovery', () => {
+  it.each([
+    ['Gemm (transB, alpha 0.5, beta 2): both redundant channels, the constant into C', 'gemm' as const, '0.5'],
+    ['Gemm without C: the bias it needs is added', 'gemm-no-bias' as const, '0.5'],
+    ['MatMul (no bias slot): the duplicate channel', 'matmul' as const, '0.25'],
+  ])('refits the head after a global pool to the dense output: %s', async (_, head, ratio) => {
+    const dense = await outputs(pooledNet(head));
+    const model = pooledNet(head);
+    await new PruneCompressor().compress(model, params({ recover: 'obs', damp: '1e-9', ratio }), ctx(true));
+    expect(model.getInitializer('conv1.weight')!.dims[0]).toBe(ratio === '0.5' ? 2 : 3);
+    expect(relErr(dense[0], (await outputs(model))[0])).toBeLessThan(1e-4);
+    if (head === 'gemm-no-bias') expect(model.getInitializer(model.nodes.find((n) => n.opType === 'Gemm')!.input![2])!.dims).toEqual([3]);
+  });
+
   it('removes the redundant channels and refits Conv and ConvTranspose consumers to the dense outputs; the L1 choice without refit cannot', async () => {
     const dense = await outputs(redundantNet());
     const model = redundantNet();
