@@ -1,21 +1,22 @@
 /**
- * --algo channel: remove the output channels with the lowest L1 filter norm from every selected
- * Conv/ConvTranspose (coupled producers of a skip Add lose the same channels, scored by the sum of
- * their norms), together with everything that reads those channels (graph.ts): the next Conv's input
+ * --algo channel: remove a --ratio of the output channels from every selected Conv/ConvTranspose
+ * (coupled producers of a skip Add lose the same channels), chosen by the lowest L1 filter norm (summed
+ * over coupled producers) or, with calibration data, on data with the next layers refit (recover.ts),
+ * together with everything that reads those channels (graph.ts): the next Conv's input
  * channels, BatchNormalization and depthwise Conv parameters, per-channel constants, the Gemm after
  * a global pool. The model gets really smaller: fewer parameters, fewer FLOPs, a smaller file.
  *
  * All decisions are taken before the graph is edited; an unresolvable dependency refuses with the
  * node's name. The result is loaded in onnxruntime and its output shapes compared before returning.
  */
-import { describeCalibration, ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
+import { ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
 import picomatch from 'picomatch';
 import type { PruneOptions } from '../options.js';
 import type { PruneTensorReport } from '../report.js';
 import { analyzeChannels, attrInt, isDepthwise, rootOf, type ChannelGraph } from './graph.js';
 import { dropAlong, l1PerSlice, lowestChannels } from './math.js';
 import { probeShapes, verifyRuns } from './probe.js';
-import { Recovery, type GroupPlan, type LayerError } from './recover.js';
+import { qualityRisk, recoveryNotes, Recovery, SELECTION, type GroupPlan } from './recover.js';
 
 interface Slice {
   /** axis -> indices removed along it (a Conv may lose outputs and inputs) */
@@ -186,34 +187,6 @@ function whyNoProducer(model: OnnxModel): string {
   return [...reasons].map(([why, n]) => `${n} Conv${n === 1 ? '' : 's'}: ${why}`).join('; ');
 }
 
-const SELECTION = {
-  obs: 'channels chosen by greedy OBS over whole channels on the calibration statistics, every layer reading them refit by least squares',
-  refit: 'channels chosen by the L1 norm of each output filter, every layer reading them refit by least squares',
-  none: 'channels chosen by the L1 norm of each output filter, no refit',
-} as const;
-
-/** The plain statement of the risk of pruning without repair (the report's and the drift line's). */
-function qualityRisk(hasCalibration: boolean): string {
-  return (
-    `channel pruning without refit (${hasCalibration ? '--recover none' : 'no --calib-dataset'}): quality often collapses (digits-unet Dice 0.963 / 0.612 / 0.000 at --ratio 0.1 / 0.25 / 0.5); ` +
-    (hasCalibration ? 'drop --recover none to choose channels on the calibration data and refit the layers after them' : 'pass --calib-dataset (unlabelled images the model takes) to choose channels on data and refit the layers after them')
-  );
-}
-
-function recoveryNotes(mode: 'obs' | 'refit' | 'none', opts: PruneOptions, recovery: Recovery | undefined, errors: readonly LayerError[], hasCalibration: boolean): string[] {
-  if (!recovery) return [`quality risk: ${qualityRisk(hasCalibration)}`];
-  const mean = (f: (e: LayerError) => number) => errors.reduce((n, e) => n + f(e), 0) / Math.max(1, errors.length);
-  const max = (f: (e: LayerError) => number) => Math.max(0, ...errors.map(f));
-  const fmt = (x: number) => x.toFixed(4);
-  return [
-    `recover ${mode}: ${mode === 'obs' ? 'each channel scored by the rise in the next layers\' output error once they are refit, tr(W_S [(H^-1)_SS]^-1 W_S^T) relative to each layer\'s output, removed greedily with OBS updates; ' : ''}` +
-      `refit W_K = W G[:,K] G_KK^-1 with a ones column for the bias (removed channels' means fold into it), damping ${opts.damp} x mean diag(G); one pass over the dense model's statistics (X^T X and sum of x over ${recovery.layers} layers' input patches)`,
-    `calibration: ${describeCalibration(recovery.info)}`,
-    `layer output error ||dY||/||Y|| on the calibration data, removed inputs dropped -> refit: mean ${fmt(mean((e) => e.before))} -> ${fmt(mean((e) => e.after))}, max ${fmt(max((e) => e.before))} -> ${fmt(max((e) => e.after))} over ${errors.length} layers` +
-      (errors.length ? ` (${errors.map((e) => `${e.node} ${fmt(e.before)} -> ${fmt(e.after)}`).join(', ')})` : ''),
-  ];
-}
-
 export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
   if (!model.nodes.some(isConv)) {
     throw convInBodies(model.nodes)
@@ -237,9 +210,10 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
     const drop = (mode === 'obs' ? recovery?.choose(group) : undefined) ?? l1Choice(model, g, group);
     for (const m of group.members) removed.set(m, drop);
   }
-  const errors = recovery?.refit(model, removed) ?? [];
   const { slices, groups } = planSlices(model, g, removed);
   throwIfAborted(ctx.signal);
+  // The last decision taken; from here on the graph is edited (first the refit weights, then the slices).
+  const errors = recovery?.refit(model, removed) ?? [];
 
   const watched = [...new Set([...slices.values()].flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : [])).concat(model.outputs.map((o) => o.name ?? '')))].filter(Boolean);
   const shapes = await probeShapes(model, watched, ctx);
@@ -294,7 +268,7 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   const notes = [
     `channel pruning (${SELECTION[mode]}, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
       (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
-    ...recoveryNotes(mode, opts, recovery, errors, !!ctx.calibration),
+    ...recoveryNotes(mode, opts.damp, recovery, errors, !!ctx.calibration),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
     ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),
   ];

@@ -13,7 +13,7 @@
  * runs the model once, whatever its depth. What it does not see is error compounding from earlier
  * layers, which the per-layer errors in the report make visible.
  */
-import { captureActivations, ErrorCodes, outputErrorSums, relativeOutputError, statsOf, UserError, type CalibrationInfo, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { captureActivations, describeCalibration, ErrorCodes, outputErrorSums, relativeOutputError, statsOf, UserError, type CalibrationInfo, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
 import type { ChannelGraph, Source } from './graph.js';
 import { attrInt, isDepthwise } from './graph.js';
 import { columnsOf, consumerLayer, gramOf, label, readView, writeView, type ConsumerLayer } from './consumers.js';
@@ -128,4 +128,32 @@ export class Recovery {
       hint: 'raise --damp (e.g. 0.01) or pass more calibration images with --calib-samples',
     });
   }
+}
+
+export const SELECTION = {
+  obs: 'channels chosen by greedy OBS over whole channels on the calibration statistics, every layer reading them refit by least squares',
+  refit: 'channels chosen by the L1 norm of each output filter, every layer reading them refit by least squares',
+  none: 'channels chosen by the L1 norm of each output filter, no refit',
+} as const;
+
+/** The plain statement of the risk of pruning without repair (the report's and the drift line's). */
+export function qualityRisk(hasCalibration: boolean): string {
+  return (
+    `channel pruning without refit (${hasCalibration ? '--recover none' : 'no --calib-dataset'}): quality often collapses (digits-unet Dice 0.963 / 0.612 / 0.000 at --ratio 0.1 / 0.25 / 0.5); ` +
+    (hasCalibration ? 'drop --recover none to choose channels on the calibration data and refit the layers after them' : 'pass --calib-dataset (unlabelled images the model takes) to choose channels on data and refit the layers after them')
+  );
+}
+
+export function recoveryNotes(mode: 'obs' | 'refit' | 'none', damp: number, recovery: Recovery | undefined, errors: readonly LayerError[], hasCalibration: boolean): string[] {
+  if (!recovery) return [`quality risk: ${qualityRisk(hasCalibration)}`];
+  const mean = (f: (e: LayerError) => number) => errors.reduce((n, e) => n + f(e), 0) / Math.max(1, errors.length);
+  const max = (f: (e: LayerError) => number) => Math.max(0, ...errors.map(f));
+  const fmt = (x: number) => x.toFixed(4);
+  return [
+    `recover ${mode}: ${mode === 'obs' ? 'each channel scored by the rise in the next layers\' output error once they are refit, tr(W_S [(H^-1)_SS]^-1 W_S^T) relative to each layer\'s output, removed greedily with OBS updates; ' : ''}` +
+      `refit W_K = W G[:,K] G_KK^-1 with a ones column for the bias (removed channels' means fold into it), damping ${damp} x mean diag(G); one pass over the dense model's statistics (X^T X and sum of x over ${recovery.layers} layers' input patches)`,
+    `calibration: ${describeCalibration(recovery.info)}`,
+    `layer output error ||dY||/||Y|| on the calibration data, removed inputs dropped -> refit: mean ${fmt(mean((e) => e.before))} -> ${fmt(mean((e) => e.after))}, max ${fmt(max((e) => e.before))} -> ${fmt(max((e) => e.after))} over ${errors.length} layers` +
+      (errors.length ? ` (${errors.map((e) => `${e.node} ${fmt(e.before)} -> ${fmt(e.after)}`).join(', ')})` : ''),
+  ];
 }
