@@ -103,6 +103,8 @@ async function chooseProvider(options: CalibrationOptions, ref: DatasetRef): Pro
 export function describeCalibration(info: CalibrationInfo): string {
   const what = info.kind === 'image' && info.image
     ? `${info.samples} images (${info.image.channels}x${info.image.height}x${info.image.width}, ${info.image.preprocess}) fed to ${info.image.input}`
-    : `${info.samples} windows of ${info.seqlen} tokens`;
-  return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
+    : info.seqlen !== undefined
+      ? `${info.samples} windows of ${info.seqlen} tokens`
+      : `${info.samples} samples`;
+  return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}${info.seed !== undefined ? `, seed ${info.seed}` : ''}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
 }
