@@ -63,6 +63,7 @@ async function loadCalibration(options: CalibrationOptions, samples: number, ctx
     return loadTextCalibration(data as unknown as TextDataset, { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir }, ctx);
   }
   if (isPixelDataset(data)) {
+    if (options.seqlen !== undefined) ctx.log.warn(`--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`);
     const graph = await OnnxModel.load(model.path);
     const config = model.dir ? readModelConfig(model.dir) : undefined;
     return loadImageCalibration(graph, data, { dataset: options.dataset, samples, modelRef: options.model, config }, ctx);
