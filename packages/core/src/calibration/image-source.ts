@@ -10,6 +10,7 @@
 import type { Dataset, RunContext } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { preprocess, resolvePreprocess } from '../image/preprocess.js';
+import { DATA_TYPES, DataType } from '../onnx/dtypes.js';
 import type { OnnxModel, ValueInfoProto } from '../onnx/model.js';
 import { toNumber } from '../onnx/proto.js';
 import { createRng } from '../rng.js';
@@ -42,9 +43,10 @@ function dimsOf(vi: ValueInfoProto): Dim[] {
   return (vi.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : d.dimParam || '?'));
 }
 
-const FLOAT = 1;
-const ELEM_NAMES: Record<number, string> = { 1: 'float32', 6: 'int32', 7: 'int64', 10: 'float16', 16: 'bfloat16' };
-const describe = (vi: ValueInfoProto) => `${vi.name} ${ELEM_NAMES[vi.type?.tensorType?.elemType ?? 0] ?? `type ${vi.type?.tensorType?.elemType}`} [${dimsOf(vi).join(', ')}]`;
+const describeInput = (vi: ValueInfoProto) => {
+  const type = vi.type?.tensorType?.elemType ?? 0;
+  return `${vi.name} ${DATA_TYPES[type as DataType]?.name ?? `type ${type}`} [${dimsOf(vi).join(', ')}]`;
+};
 
 /** The graph inputs a caller feeds (initializers listed as inputs by IR < 4 models are not). */
 export function fedInputs(model: OnnxModel): ValueInfoProto[] {
@@ -57,12 +59,12 @@ export function imageInputOf(model: OnnxModel): ValueInfoProto | undefined {
   const fed = fedInputs(model);
   if (fed.length !== 1) return undefined;
   const vi = fed[0];
-  return vi.type?.tensorType?.elemType === FLOAT && dimsOf(vi).length === 4 ? vi : undefined;
+  return vi.type?.tensorType?.elemType === DataType.FLOAT && dimsOf(vi).length === 4 ? vi : undefined;
 }
 
 /** One line on what the model takes, for errors. */
 export function describeInputs(model: OnnxModel): string {
-  return fedInputs(model).map(describe).join(', ') || 'no inputs';
+  return fedInputs(model).map(describeInput).join(', ') || 'no inputs';
 }
 
 /** The pixels fit the model: its input's numeric dims, and config.json's preprocessing size/channels. */
@@ -79,7 +81,7 @@ function checkFits(model: OnnxModel, input: ValueInfoProto, ds: PixelDataset, co
   throw new UserError(
     ErrorCodes.WRONG_DATASET_KIND,
     `calibration dataset ${ds.ref} has ${ds.channels}x${ds.height}x${ds.width} images; ${modelRef} takes ${want.channels ?? '?'}x${want.height ?? '?'}x${want.width ?? '?'} (${bad.join(', ')} differ${bad.length === 1 ? 's' : ''})`,
-    { hint: `calibrate on images of the size and channels the model was trained on (its input: ${describe(input)})` },
+    { hint: `calibrate on images of the size and channels the model was trained on (its input: ${describeInput(input)})` },
   );
 }
 
@@ -131,17 +133,20 @@ export async function loadImageCalibration(model: OnnxModel, ds: PixelDataset, o
   }
   if (next !== chosen.length) throw new UserError(ErrorCodes.BAD_DATASET, `calibration dataset ${options.dataset} gave ${next} of the ${ds.size} images it announced`);
 
+  // a fixed batch dimension takes exactly that many images per run (the rest left out, said below)
   const batchDim = dimsOf(input)[0];
-  const per = typeof batchDim === 'number' && batchDim > 0 ? batchDim : IMAGE_BATCH;
+  const fixed = typeof batchDim === 'number' && batchDim > 0;
+  const per = fixed ? batchDim : IMAGE_BATCH;
+  const used = fixed ? Math.floor(chosen.length / per) * per : chosen.length;
   const name = input.name ?? '';
   const samples: CalibrationSample[] = [];
-  for (let i = 0; i + per <= chosen.length || (i < chosen.length && typeof batchDim !== 'number'); i += per) {
-    const count = Math.min(per, chosen.length - i);
+  for (let i = 0; i < used; i += per) {
+    const count = Math.min(per, used - i);
     const dims = { count, channels: ds.channels, height: ds.height, width: ds.width };
     const data = preprocess(picked.subarray(i * plane, (i + count) * plane), dims, spec);
     samples.push({ kind: 'feeds', feeds: { [name]: { type: 'float32', data, dims: [count, ds.channels, ds.height, ds.width] } } });
   }
-  const used = samples.reduce((n, s) => n + (s.kind === 'feeds' ? (s.feeds[name].dims[0] as number) : 0), 0);
+  if (used === 0) throw new UserError(ErrorCodes.BAD_DATASET, `calibration: ${input.name} takes batches of exactly ${per} images, and ${options.dataset} gives ${chosen.length}`, { hint: `raise --calib-samples to ${per} or more` });
   if (used < chosen.length) ctx.log.warn(`calibration: ${input.name} takes batches of exactly ${per}; ${chosen.length - used} of ${chosen.length} images left out`);
   const preprocessLine = `rescale ${+spec.rescale.toPrecision(6)}, mean [${spec.mean.join(', ')}], std [${spec.std.join(', ')}] (${spec.source.rescale === 'config' || spec.source.mean === 'config' || spec.source.std === 'config' ? 'config.json' : 'defaults'})`;
   ctx.log.debug(`calibration: ${used} images of ${ds.size} from ${options.dataset}, ${preprocessLine}`);

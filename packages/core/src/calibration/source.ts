@@ -63,6 +63,7 @@ async function loadCalibration(options: CalibrationOptions, samples: number, ctx
     return loadTextCalibration(data as unknown as TextDataset, { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir }, ctx);
   }
   if (isPixelDataset(data)) {
+    if (options.seqlen !== undefined) ctx.log.warn(`--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`);
     const graph = await OnnxModel.load(model.path);
     const config = model.dir ? readModelConfig(model.dir) : undefined;
     return loadImageCalibration(graph, data, { dataset: options.dataset, samples, modelRef: options.model, config }, ctx);
@@ -103,6 +104,8 @@ async function chooseProvider(options: CalibrationOptions, ref: DatasetRef): Pro
 export function describeCalibration(info: CalibrationInfo): string {
   const what = info.kind === 'image' && info.image
     ? `${info.samples} images (${info.image.channels}x${info.image.height}x${info.image.width}, ${info.image.preprocess}) fed to ${info.image.input}`
-    : `${info.samples} windows of ${info.seqlen} tokens`;
-  return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
+    : info.seqlen !== undefined
+      ? `${info.samples} windows of ${info.seqlen} tokens`
+      : `${info.samples} samples`;
+  return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}${info.seed !== undefined ? `, seed ${info.seed}` : ''}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
 }

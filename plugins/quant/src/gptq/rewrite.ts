@@ -210,22 +210,23 @@ function applyNBits(model: OnnxModel, s: SolvedNBits, accuracyLevel: number): vo
 /** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
 export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOptions, ctx: RunContext): Promise<GptqWeightsResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  // Conv/Gemm weights want blocked DequantizeLinear (opset 21): the same verified upgrade int4 makes
-  const wanted = selectTargets(model, opts, Infinity).plans.some((p) => p.encoding !== 'MatMulNBits') ? BLOCKED_DQ_OPSET : 0;
-  const calibration: CalibrationSource | undefined = ctx.calibration;
-  const choice = wanted && calibration ? await chooseOpset(model, wanted, 'blocked int4 DequantizeLinear (Conv/Gemm weights)', opts.keepOpset ?? false, ctx) : undefined;
-  const opset = choice?.opset ?? model.opset('') ?? 1;
-  const { plans, skipped, targets: blockTargets } = selectTargets(model, opts, opset);
-  if (plans.length === 0) {
-    throw nothingQualifies('gptq', skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
+  const wanted = selectTargets(model, opts, Infinity); // what gptq takes does not depend on the opset, only how it is stored
+  if (wanted.plans.length === 0) {
+    throw nothingQualifies('gptq', wanted.skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
   }
+  const calibration: CalibrationSource | undefined = ctx.calibration;
   if (!calibration) {
     throw new UserError(ErrorCodes.BAD_PARAM, 'gptq needs calibration data and none was given', {
       hint: 'pass --calib-dataset: a text dataset (a folder, .jsonl or .txt that mc eval reads) for a language model, an image dataset (u8-images folder) for a vision model; --calib-samples sets how much',
     });
   }
-  const set = await calibration.load();
-  choice?.apply(); // the data fits the model: the graph may change now
+  const set = await calibration.load(); // a dataset that does not suit the model fails here, before any work
+  // Conv/Gemm weights want blocked DequantizeLinear (opset 21): the same verified upgrade int4 makes
+  const blocked = wanted.plans.some((p) => p.encoding !== 'MatMulNBits');
+  const choice = blocked ? await chooseOpset(model, BLOCKED_DQ_OPSET, 'blocked int4 DequantizeLinear (Conv/Gemm weights)', opts.keepOpset ?? false, ctx) : undefined;
+  const opset = choice?.opset ?? model.opset('') ?? 1;
+  const { plans, skipped, targets: blockTargets } = selectTargets(model, opts, opset);
+  choice?.apply();
 
   const byWeight = new Map(plans.map((p) => [p.c.init.name, p]));
   const targets = targetsOf(plans, blockTargets);
