@@ -129,7 +129,7 @@ describe('drift and file bits per parameter (issue 16 items 4 and 5)', () => {
     // an image model is probed with images (preprocessed as the accuracy metric does); text for it is one line
     const img = await runMc(['compress', MNIST, '--method', 'int8', '--probes', '4', '--probe-dataset', join(EXAMPLES, 'mnist-test'), '--out', join(dir, 'x.onnx'), '--results', join(dir, 'r'), '--json']);
     expect(img.code).toBe(0);
-    expect((JSON.parse(img.stdout) as { drift: { description: string } }).drift.description).toMatch(/^4 images from .*mnist-test \(u8-images\) in 1 batches, drawn with seed 0/);
+    expect((JSON.parse(img.stdout) as { drift: { description: string } }).drift.description).toMatch(/^4 images from .*mnist-test \(u8-images\), drawn with seed 0/);
     const bad = await runMc(['compress', MNIST, '--method', 'int8', '--probe-dataset', text, '--out', join(dir, 'y.onnx'), '--results', join(dir, 'r')]);
     expect(bad.code).toBe(2);
     expect(lines(bad.stderr)).toEqual([expect.stringMatching(/^Error: --probe-dataset: .* is text, but .* takes images/)]);

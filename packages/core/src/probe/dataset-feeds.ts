@@ -6,6 +6,7 @@
  */
 import { createCalibration } from '../calibration/source.js';
 import type { RunContext } from '../contracts.js';
+import type { HostTensor } from '../session/types.js';
 import { isUserError, UserError } from '../errors.js';
 import { buildFeeds, inputSpecs } from '../lm/feeds.js';
 import type { OnnxModel } from '../onnx/model.js';
@@ -24,6 +25,14 @@ export interface DatasetProbeOptions {
   readonly registry: Registry;
 }
 
+/** A batch feed [n, ...] as n feeds of one image [1, ...] (views, no copy). */
+function singleImages(feeds: Readonly<Record<string, HostTensor>>): Record<string, HostTensor>[] {
+  const [name, t] = Object.entries(feeds)[0];
+  const n = t.dims[0] as number;
+  const per = t.data.length / n;
+  return Array.from({ length: n }, (_, i) => ({ [name]: { ...t, data: (t.data as Float32Array).subarray(i * per, (i + 1) * per), dims: [1, ...t.dims.slice(1)] } }));
+}
+
 export async function datasetProbes(model: OnnxModel, options: DatasetProbeOptions, ctx: RunContext): Promise<ProbePlan> {
   try {
     const source = createCalibration(
@@ -32,8 +41,9 @@ export async function datasetProbes(model: OnnxModel, options: DatasetProbeOptio
     );
     const set = await source.load();
     if (set.info.kind === 'image') {
-      const feeds = set.samples.map((s) => (s.kind === 'feeds' ? s.feeds : {}));
-      return { feeds, description: `${set.info.samples} images from ${options.dataset} (${set.info.provider ?? 'images'}) in ${feeds.length} batches, drawn with seed ${set.info.seed}` };
+      // one probe per image, as --probes counts them (calibration batches them by 16)
+      const feeds = set.samples.flatMap((s) => (s.kind === 'feeds' ? singleImages(s.feeds) : []));
+      return { feeds, description: `${feeds.length} images from ${options.dataset} (${set.info.provider ?? 'images'}), drawn with seed ${set.info.seed}` };
     }
     const specs = inputSpecs(model.inputs, new Set(model.initializerNames()));
     const feeds = set.samples.map((s: (typeof set.samples)[number]) => {
