@@ -3,8 +3,9 @@
  * construction: channel 3 of conv1 is 2 x channel 1 (ReLU keeps the factor) and channel 2 is a
  * bias-only constant. Removing them and refitting must give back the dense outputs of a Conv
  * consumer and of a ConvTranspose consumer (offsets solved jointly, the constant folded into the
- * bias), where the L1 choice without refit cannot. Also: the report's per-layer errors, and the
- * refusal of an overlapping ConvTranspose by name.
+ * bias), where the L1 choice without refit cannot; the same for Gemm/MatMul heads after a global
+ * pool and for two Convs coupled by a skip Add (one choice for both). Also: the report's per-layer
+ * errors, and the refusal of an overlapping ConvTranspose by name.
  */
 import { DataType, ErrorCodes, OnnxModel, createRunContext, OrtSessionFactory, parseParams, type CalibrationSet, type HostTensor } from '@mc-kit/core';
 import { attr, GraphBuilder } from '@mc-kit/core/testing';
@@ -78,7 +79,31 @@ function pooledNet(head: 'gemm' | 'gemm-no-bias' | 'matmul'): OnnxModel {
   return g.build();
 }
 
+/** Two Convs coupled by a skip Add (both with channel 3 = 2 x channel 1), Relu, then a 1x1 Conv head. */
+function coupledNet(): OnnxModel {
+  const g = new GraphBuilder({ opset: 17 });
+  const x = g.input('x', DataType.FLOAT, ['N', 2, 8, 8]);
+  const conv = (name: string, phase: number) => {
+    const w = wave(4 * 18, 0.9, phase);
+    for (let i = 0; i < 18; i++) w[3 * 18 + i] = 2 * w[18 + i];
+    const b = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+    return g.conv(x, g.initializer(`${name}.weight`, DataType.FLOAT, [4, 2, 3, 3], w), g.initializer(`${name}.bias`, DataType.FLOAT, [4], b), { pads: [1, 1, 1, 1] });
+  };
+  const r = g.relu(g.add(conv('a', 0), conv('b', 1)));
+  g.output(g.conv(r, g.initializer('head.weight', DataType.FLOAT, [3, 4, 1, 1], wave(12, 1.1)), g.initializer('head.bias', DataType.FLOAT, [3], new Float32Array(3))), DataType.FLOAT);
+  return g.build();
+}
+
 describe('channel pruning with recovery', () => {
+  it('gives the two Convs of a skip Add one choice, the redundant channel, and refits the head to the dense output', async () => {
+    const dense = await outputs(coupledNet());
+    const model = coupledNet();
+    await new PruneCompressor().compress(model, params({ recover: 'obs', damp: '1e-9', ratio: '0.25' }), ctx(true));
+    expect(model.getInitializer('a.weight')!.dims[0]).toBe(3);
+    expect(model.getInitializer('b.weight')!.dims[0]).toBe(3);
+    expect(relErr(dense[0], (await outputs(model))[0])).toBeLessThan(1e-4);
+  });
+
   it.each([
     ['Gemm (transB, alpha 0.5, beta 2): both redundant channels, the constant into C', 'gemm' as const, '0.5'],
     ['Gemm without C: the bias it needs is added', 'gemm-no-bias' as const, '0.5'],
