@@ -63,7 +63,7 @@ describeShared('channel pruning with recovery on digits-unet', () => {
 
   it('without calibration data (and with --recover none) keeps the L1 choice and says the quality risk on the drift line', async () => {
     const dir = tempDir();
-    const plain = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--out', join(dir, 'a')]);
+    const plain = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--out', join(dir, 'a'), '--results', dir]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(/^drift on .*; quality risk: prune: channel pruning without refit \(no --calib-dataset\): quality often collapses/m);
     const none = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--recover', 'none', '--calib-dataset', SEG_CALIB, '--out', join(dir, 'b'), '--json', '--results', dir]);
