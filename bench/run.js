@@ -11,6 +11,7 @@ const BENCHES = [
   ['int4', './int4.mjs', 'benchInt4'], // issue 5: dense / int8 / int4 / GPTQ on the shared LM and mnist
   ['hyper', './hyper.mjs', 'benchHyper'], // issue 6: hyper presets, --l auto, --target-bpw on unet, mnist, LM
   ['prune', './prune.mjs', 'benchPrune'], // issue 9: magnitude / Wanda / SparseGPT curves, channel pruning
+  ['channel-recover', './channel-recover.mjs', 'benchChannelRecover'], // issue 22: channel pruning with --recover none / refit / obs on digits-unet and mnist-cnn
   ['kick', './kick.mjs', 'benchKick'], // issue 10: MMLU, generation throughput, int4 vs dense
   ['generate', './generate.mjs', 'benchGenerate', 'named'], // issue 10: generation tokens/s with and without the KV cache (kick runs it too)
   ['fuzz', './fuzz.mjs', 'benchFuzz', 'named'], // issue 17: 1,000 mutants through inspect and compress, counts by outcome

@@ -126,10 +126,13 @@ describe('drift and file bits per parameter (issue 16 items 4 and 5)', () => {
     expect(result.drift).toMatchObject({ measured: true, probes: 2, inputs: text, description: expect.stringMatching(/^2 windows of 64 tokens from .*valid\.jsonl \(jsonl\)/) });
     expect(result.drift.outputs![0]).toMatchObject({ name: 'logits', relativeError: expect.any(Number), top1Agreement: expect.any(Number) });
     expect(result.drift.outputs![0].relativeError).toBeLessThan(0.05);
-    // an image dataset is not text: one line
-    const bad = await runMc(['compress', MNIST, '--method', 'int8', '--probe-dataset', join(EXAMPLES, 'mnist-test'), '--out', join(dir, 'x.onnx'), '--results', join(dir, 'r')]);
+    // an image model is probed with images (preprocessed as the accuracy metric does); text for it is one line
+    const img = await runMc(['compress', MNIST, '--method', 'int8', '--probes', '4', '--probe-dataset', join(EXAMPLES, 'mnist-test'), '--out', join(dir, 'x.onnx'), '--results', join(dir, 'r'), '--json']);
+    expect(img.code).toBe(0);
+    expect((JSON.parse(img.stdout) as { drift: { description: string } }).drift.description).toMatch(/^4 images from .*mnist-test \(u8-images\), drawn with seed 0/);
+    const bad = await runMc(['compress', MNIST, '--method', 'int8', '--probe-dataset', text, '--out', join(dir, 'y.onnx'), '--results', join(dir, 'r')]);
     expect(bad.code).toBe(2);
-    expect(lines(bad.stderr)).toEqual([expect.stringMatching(/^Error: --probe-dataset: /)]);
+    expect(lines(bad.stderr)).toEqual([expect.stringMatching(/^Error: --probe-dataset: .* is text, but .* takes images/)]);
   });
 
   it("mc sweep's table shows file bits per parameter beside bits per weight", async () => {

@@ -86,6 +86,8 @@ export interface CompressReport {
   readonly bitsPerWeight?: number;
   /** Human notes: fallbacks, opset upgrades, what was skipped and why. */
   readonly notes: readonly string[];
+  /** A known quality risk this step took (e.g. channel pruning without calibration data), said plainly; repeated on the drift line. */
+  readonly qualityRisk?: string;
 }
 
 export interface Compressor {

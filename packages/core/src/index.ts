@@ -25,6 +25,7 @@ export * from './lm/types.js';
 export * from './lm/index.js';
 export * from './hub/index.js';
 export * from './calibration/index.js';
+export * from './image/preprocess.js';
 export { choleskyLower, choleskyUpper, choleskyUpperOfInverse, inverseFromCholesky, invertLower } from './linalg/cholesky.js';
 export * from './safe-paths.js';
 export * from './output-lock.js';

@@ -9,6 +9,7 @@ export type Algo = 'magnitude' | 'wanda' | 'sparsegpt' | 'channel';
 const UNSTRUCTURED: readonly Algo[] = ['magnitude', 'wanda', 'sparsegpt'];
 export type Granularity = 'row' | 'layer';
 export type Store = 'dense' | 'sparse';
+export type Recover = 'auto' | 'obs' | 'refit' | 'none';
 
 export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -16,7 +17,7 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     type: 'enum',
     options: ['magnitude', 'wanda', 'sparsegpt', 'channel'],
     default: 'magnitude',
-    description: 'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels by L1 norm (--ratio)',
+    description: 'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels (--ratio), repaired from --calib-dataset as --recover says',
   },
   { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction of each group of weights set to zero (unstructured)', onlyWith: { algo: UNSTRUCTURED }, conflictsWith: ['pattern'] },
   { name: 'pattern', type: 'string', default: '', description: 'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M', onlyWith: { algo: UNSTRUCTURED }, validate: patternProblem },
@@ -29,12 +30,21 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     description: 'row: floor(s*K) per output row (Wanda/SparseGPT setting); layer: LLM-KICK prune_magnitude rule, |W| <= the floor(numel*s)-th smallest (ties may add sparsity); auto: layer for magnitude, row for wanda (sparsegpt chooses per 128-column block)',
   },
   {
-    name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (lowest L1 norm); below 1', onlyWith: { algo: ['channel'] },
+    name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (which ones: see --recover); below 1', onlyWith: { algo: ['channel'] },
     validate: (v) => ((v as number) >= 1 ? 'would remove every output channel of every Conv; use a ratio below 1, e.g. --ratio 0.25' : undefined),
+  },
+  {
+    name: 'recover',
+    type: 'enum',
+    options: ['auto', 'obs', 'refit', 'none'],
+    default: 'auto',
+    onlyWith: { algo: ['channel'] },
+    description:
+      'channel: obs: channels chosen by greedy OBS on the calibration statistics (their cost to the next layers\' output after refit), then every layer reading them refit by least squares, bias included; refit: L1 choice, then the same refit; none: L1 choice, no refit (quality often collapses); auto: obs with --calib-dataset, none without',
   },
   { name: 'store', type: 'enum', options: ['dense', 'sparse'], default: 'dense', description: 'dense: zeros stay in the tensor (the file does not shrink by itself); sparse: pruned tensors become ONNX sparse_initializers where that is smaller (onnxruntime densifies them at load)' },
   { name: 'column-block', type: 'integer', min: 1, max: 4096, default: 128, description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference', onlyWith: { algo: ['sparsegpt'] } },
-  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)', onlyWith: { algo: ['sparsegpt'] } },
+  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt, and channel\'s refit: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)', onlyWith: { algo: ['sparsegpt', 'channel'] } },
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -44,6 +54,7 @@ export interface PruneOptions {
   readonly nm?: { readonly n: number; readonly m: number };
   readonly granularity: Granularity;
   readonly ratio: number;
+  readonly recover: Recover;
   readonly store: Store;
   readonly columnBlock: number;
   readonly damp: number;
@@ -87,6 +98,7 @@ export function pruneOptions(params: Params): PruneOptions {
     nm,
     granularity: g === 'auto' ? (algo === 'magnitude' ? 'layer' : 'row') : g,
     ratio,
+    recover: (params.recover ?? 'auto') as Recover,
     store: (params.store ?? 'dense') as Store,
     columnBlock: (params['column-block'] ?? 128) as number,
     damp: (params.damp ?? 0.01) as number,

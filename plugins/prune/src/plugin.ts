@@ -27,6 +27,7 @@ export class PruneCompressor implements Compressor {
     const changed = tensors.filter((t) => t.action !== 'skipped');
     const weights = changed.reduce((n, t) => n + t.elements, 0);
     const bits = changed.reduce((n, t) => n + 8 * t.bytesAfter, 0);
-    return { method: this.id, params, tensors, bitsPerWeight: weights > 0 ? bits / weights : undefined, notes };
+    const qualityRisk = 'qualityRisk' in result ? (result.qualityRisk as string | undefined) : undefined;
+    return { method: this.id, params, tensors, bitsPerWeight: weights > 0 ? bits / weights : undefined, notes, ...(qualityRisk ? { qualityRisk } : {}) };
   }
 }

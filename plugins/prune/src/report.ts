@@ -8,6 +8,8 @@ export interface PruneTensorReport extends TensorReport {
   readonly sparsity?: number;
   /** ||XW' - XW||_F / ||XW||_F on the calibration data (when there was any) */
   readonly outputError?: number;
+  /** channel pruning with refit: the same error with the removed inputs simply dropped (outputError is after the refit) */
+  readonly outputErrorBefore?: number;
   /** how the tensor is stored: 'dense' (zeros kept) or 'sparse' (sparse_initializer) */
   readonly storage?: 'dense' | 'sparse';
   /** channel pruning: output channels before and after */

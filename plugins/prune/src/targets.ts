@@ -58,7 +58,6 @@ export function chooseTargets(model: OnnxModel, opts: PruneOptions, dataAware: b
     else if (heads.has(c.init.name) && !named) skip('output layer (LM head): stays dense (LLM-KICK); --include names it to prune');
     else if (!WEIGHT_OPS.has(op)) skip(`${op} weights are not pruned`);
     else if (op === 'MatMul' && c.init.dims.length !== 2) skip(`rank-${c.init.dims.length} MatMul weight`);
-    else if (dataAware && op === 'Conv') skip('wanda/sparsegpt calibrate MatMul/Gemm inputs only; --algo magnitude prunes Conv weights');
     else targets.push({ candidate: c, op });
   }
   return { targets, skipped };

@@ -1,4 +1,4 @@
-import { CALIBRATION_DEFAULTS, checkResultsDir, compressModel, createTextCalibration, DEFAULT_PROBES, DRIFT_THRESHOLDS, percent, writeResult, type CompressResult } from '@mc-kit/core';
+import { CALIBRATION_DEFAULTS, checkResultsDir, compressModel, createCalibration, DEFAULT_PROBES, DRIFT_THRESHOLDS, percent, writeResult, type CompressResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -17,18 +17,23 @@ export default class Compress extends McCommand {
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int8 --out lm-int8   # a folder, ready for mc eval --metric bpc',
     '<%= config.bin %> compress model.onnx --method prune --method int4 --sparsity 0.5 --prune.granularity row --int4.block-size 128 --out model-p-q4.onnx',
     '<%= config.bin %> compress ../shared/models/tiny-stdlib-lm --method int4 --probe-dataset ../shared/data/stdlib-text/valid.jsonl --out lm-int4   # drift on real text',
+    '<%= config.bin %> compress ../shared/models/mnist-cnn --method gptq --group-size 16 --min-size 1 --calib-dataset ../shared/data/mnist-calib --out mnist-gptq   # Conv and Gemm, calibrated on images',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx or onnx/model.onnx.', required: true }) };
   static override flags = {
     method: Flags.string({ char: 'm', description: 'Compression method id (repeat to chain). mc list shows them.', multiple: true, required: true }),
     out: Flags.string({ char: 'o', description: 'Output: a .onnx file, or a new folder (model.onnx + config/tokenizer files). Never the input.', required: true }),
     results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
-    'calib-dataset': Flags.string({ description: 'Text dataset for data-aware methods (gptq, wanda, sparsegpt): a folder, .jsonl/.txt file or hf: id that mc eval reads.', helpGroup: 'CALIBRATION' }),
-    'calib-samples': Flags.integer({ description: 'Calibration windows drawn at random (seeded by --seed).', default: CALIBRATION_DEFAULTS.samples, min: 1, helpGroup: 'CALIBRATION' }),
+    'calib-dataset': Flags.string({
+      description:
+        "Dataset for data-aware methods (gptq, wanda, sparsegpt), any that mc eval reads: text (a folder, .jsonl/.txt file or hf: id; token windows, needs the model's tokenizer.json) or images (a u8-images/u8-masks folder; preprocessed as config.json's preprocessing says, as the accuracy and dice metrics do; labels and masks are never read).",
+      helpGroup: 'CALIBRATION',
+    }),
+    'calib-samples': Flags.integer({ description: 'Calibration text windows, or images, drawn at random (seeded by --seed).', default: CALIBRATION_DEFAULTS.samples, min: 1, helpGroup: 'CALIBRATION' }),
     'calib-seqlen': Flags.integer({ description: `Tokens per calibration window [default: ${CALIBRATION_DEFAULTS.seqlen}, capped by the model's context in config.json].`, min: 2, helpGroup: 'CALIBRATION' }),
     'calib-dataset-type': Flags.string({ description: 'Dataset provider for --calib-dataset when it is ambiguous (mc list shows them).', helpGroup: 'CALIBRATION' }),
     probes: Flags.integer({ description: 'Probe inputs run through the dense and the compressed model to measure drift. 0: no drift, and no onnxruntime session on the input (less memory); the output is still loaded in onnxruntime.', default: DEFAULT_PROBES, min: 0, helpGroup: 'DRIFT' }),
-    'probe-dataset': Flags.string({ description: 'Text dataset to draw the probes from (token windows, for language models), instead of random inputs.', helpGroup: 'DRIFT' }),
+    'probe-dataset': Flags.string({ description: 'Dataset to draw the probes from instead of random inputs: text (token windows, for language models) or images (for image models).', helpGroup: 'DRIFT' }),
     'probe-dataset-type': Flags.string({ description: 'Dataset provider for --probe-dataset when it is ambiguous.', helpGroup: 'DRIFT' }),
   };
 
@@ -42,7 +47,7 @@ export default class Compress extends McCommand {
     const base = await this.context(flags);
     // Lazy: nothing is read unless a method asks for calibration data.
     const calibration = flags['calib-dataset']
-      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model: args.model, registry }, base)
+      ? createCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model: args.model, registry }, base)
       : undefined;
     const ctx = { ...base, calibration };
     const result = await compressModel(

@@ -8,7 +8,7 @@ import {
   checkProbeOptions,
   checkResultsDir,
   compressModel,
-  createTextCalibration,
+  createCalibration,
   ErrorCodes,
   evaluateModel,
   isHubRef,
@@ -153,7 +153,7 @@ export default class Sweep extends McCommand {
   ): Promise<{ rows: SweepRow[]; report: Report }> {
     const base = await this.context(flags);
     const calibration = flags['calib-dataset']
-      ? createTextCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model, registry }, base)
+      ? createCalibration({ dataset: flags['calib-dataset'], datasetType: flags['calib-dataset-type'], samples: flags['calib-samples'], seqlen: flags['calib-seqlen'], model, registry }, base)
       : undefined;
     const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
     await mkdir(outDir, { recursive: true });

@@ -28,7 +28,8 @@ export function renderCompress(r: CompressResult, resultPath?: string): string {
     `size ratio ${formatNumber(r.sizeRatio, 2)}x${r.bitsPerWeight !== undefined ? `, ${r.bitsPerWeight.toFixed(3)} bits per weight (compressed tensors)` : ''}` +
       `${r.fileBitsPerParameter !== undefined ? `, ${r.fileBitsPerParameter.toFixed(3)} file bits per parameter (the whole file / ${r.parameters} parameters)` : ''}, ${r.timings.totalS.toFixed(2)}s`,
   );
-  lines.push(driftLine(r.drift));
+  const risks = r.steps.flatMap((s) => (s.qualityRisk ? [`${s.method}: ${s.qualityRisk}`] : []));
+  lines.push(driftLine(r.drift) + (risks.length ? `; quality risk: ${risks.join('; ')}` : ''));
   if (resultPath) lines.push(`result: ${resultPath}`);
   return lines.join('\n');
 }

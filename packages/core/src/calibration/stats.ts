@@ -8,9 +8,17 @@ import { BugError } from '../errors.js';
 import type { ActivationStats } from './types.js';
 
 /** Empty statistics for K features; `hessian` allocates the K x K sum (8 K^2 bytes). */
-export function createStats(features: number, hessian: boolean): ActivationStats {
+export function createStats(features: number, hessian: boolean, sums = false): ActivationStats {
   if (!Number.isInteger(features) || features <= 0) throw new BugError(`createStats: features must be a positive integer, got ${features}`);
-  return { features, rows: 0, sumSquares: new Float64Array(features), xtx: hessian ? new Float64Array(features * features) : undefined };
+  return { features, rows: 0, sumSquares: new Float64Array(features), xtx: hessian ? new Float64Array(features * features) : undefined, ...(sums ? { sum: new Float64Array(features) } : {}) };
+}
+
+/** Add one window's Σ x_j [K] (from the capture graph); rows are counted by addWindow. */
+export function addSums(stats: ActivationStats, sums: ArrayLike<number>): void {
+  const K = stats.features;
+  if (!stats.sum) throw new BugError('addSums: these statistics were created without sums');
+  if (sums.length !== K) throw new BugError(`addSums: ${sums.length} values, expected ${K}`);
+  for (let j = 0; j < K; j++) stats.sum[j] += sums[j];
 }
 
 /** Rows processed per pass over the K x K sum: a row block of X stays in cache while each H row is updated. */
@@ -66,12 +74,22 @@ export function addSquares(stats: ActivationStats, x: ArrayLike<number>, rows: n
   stats.rows += rows;
 }
 
+/** Add one window's Σ x_j^2 [K] (from the capture graph) over `rows` rows. */
+export function addSumSquares(stats: ActivationStats, sumSquares: ArrayLike<number>, rows: number): void {
+  const K = stats.features;
+  if (sumSquares.length !== K) throw new BugError(`addSumSquares: ${sumSquares.length} values, expected ${K}`);
+  for (let j = 0; j < K; j++) stats.sumSquares[j] += sumSquares[j];
+  stats.rows += rows;
+}
+
 /** a + b as new statistics (the chunk-merge: stats of two halves merge to the stats of the whole). */
 export function mergeStats(a: ActivationStats, b: ActivationStats): ActivationStats {
   if (a.features !== b.features) throw new BugError(`mergeStats: ${a.features} vs ${b.features} features`);
   if (!!a.xtx !== !!b.xtx) throw new BugError('mergeStats: one side has a Hessian, the other not');
-  const out = createStats(a.features, !!a.xtx);
+  if (!!a.sum !== !!b.sum) throw new BugError('mergeStats: one side has sums, the other not');
+  const out = createStats(a.features, !!a.xtx, !!a.sum);
   out.rows = a.rows + b.rows;
+  if (out.sum && a.sum && b.sum) for (let j = 0; j < a.features; j++) out.sum[j] = a.sum[j] + b.sum[j];
   for (let j = 0; j < a.features; j++) out.sumSquares[j] = a.sumSquares[j] + b.sumSquares[j];
   if (out.xtx && a.xtx && b.xtx) for (let i = 0; i < out.xtx.length; i++) out.xtx[i] = a.xtx[i] + b.xtx[i];
   return out;

@@ -1,5 +1,5 @@
 /**
- * The text calibration source on the shared LM's tokenizer and config (context 512): lazy, seeded,
+ * The calibration source, on text: on the shared LM's tokenizer and config (context 512): lazy, seeded,
  * windows cut from the dataset's token stream, capped by the context; bad input as UserErrors.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { datasetProvider } from '../declarations.js';
 import { loadTokenizer } from '../lm/tokenizer.js';
 import { Registry } from '../registry.js';
 import { OrtSessionFactory } from '../session/factory.js';
-import { createTextCalibration } from './text-source.js';
+import { createCalibration } from './source.js';
 
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', '../shared');
 const LM = join(SHARED, 'models/tiny-stdlib-lm');
@@ -46,10 +46,10 @@ const ctx = (seed = 0): RunContext => {
   return { ...base, log: { ...base.log, warn: (m: string) => warnings.push(m) } };
 };
 
-(present ? describe : describe.skip)('createTextCalibration', () => {
+(present ? describe : describe.skip)('createCalibration on text', () => {
   it('is lazy, loads once, and cuts seeded windows of the token stream capped by the context', async () => {
     const s = setup([TEXT]);
-    const source = createTextCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx());
+    const source = createCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx());
     expect(s.opened()).toBe(0);
     expect(source.info).toMatchObject({ samples: 5, seqlen: 2048, seed: 0 });
     const set = await source.load();
@@ -65,8 +65,8 @@ const ctx = (seed = 0): RunContext => {
       expect(sample.ids.length).toBe(512);
       expect(stream.includes(Array.from(sample.ids).join(','))).toBe(true);
     }
-    const again = await createTextCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx()).load();
-    const other = await createTextCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx(7)).load();
+    const again = await createCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx()).load();
+    const other = await createCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx(7)).load();
     const ids = (x: typeof set) => x.samples.map((w) => (w.kind === 'tokens' ? Array.from(w.ids) : []));
     expect(ids(again)).toEqual(ids(set));
     expect(ids(other)).not.toEqual(ids(set));
@@ -75,22 +75,22 @@ const ctx = (seed = 0): RunContext => {
   it('warns when an explicit --calib-seqlen is past the context', async () => {
     const s = setup([TEXT]);
     warnings.length = 0;
-    const set = await createTextCalibration({ dataset: s.data, samples: 1, seqlen: 1024, model: LM, registry: s.registry }, ctx()).load();
+    const set = await createCalibration({ dataset: s.data, samples: 1, seqlen: 1024, model: LM, registry: s.registry }, ctx()).load();
     expect(set.info.seqlen).toBe(512);
     expect(warnings.join('\n')).toMatch(/--calib-seqlen 1024 is past the model's context; using 512/);
   });
 
   it.each([
     ['too little text for one window', () => setup(['x = 1\n']), 'E_BAD_DATASET', /fewer than one window/],
-    ['a dataset of another kind', () => setup(['a'], 'image-class'), 'E_WRONG_DATASET_KIND', /calibration reads text/],
+    ['a dataset of another kind', () => setup(['a'], 'image-class'), 'E_WRONG_DATASET_KIND', /calibration reads text or images/],
   ])('%s', async (_name, make, code, message) => {
     const s = make();
-    await expect(createTextCalibration({ dataset: s.data, samples: 2, model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await expect(createCalibration({ dataset: s.data, samples: 2, model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });
 
   it('a dataset that does not exist, and bad counts', async () => {
     const s = setup([TEXT]);
-    await expect(createTextCalibration({ dataset: '/no/such/data.jsonl', model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
-    expect(() => createTextCalibration({ dataset: s.data, samples: 0, model: LM, registry: s.registry }, ctx())).toThrow(/--calib-samples must be a positive integer/);
+    await expect(createCalibration({ dataset: '/no/such/data.jsonl', model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    expect(() => createCalibration({ dataset: s.data, samples: 0, model: LM, registry: s.registry }, ctx())).toThrow(/--calib-samples must be a positive integer/);
   });
 });

@@ -1,69 +1,47 @@
 /**
- * The text calibration source behind --calib-dataset: windows of `seqlen` token ids drawn at random
- * from the dataset's token stream, as the GPTQ/SparseGPT/Wanda scripts draw theirs from C4
- * (datautils.get_c4: a random document, a random window in it).
- *
- * Lazy: the dataset is opened, the tokenizer loaded and the text tokenized on the first load() only,
- * so a method that needs no calibration costs nothing. The windows depend only on --seed (their own
- * RNG, seeded from ctx.rng.seed), not on what other steps drew before.
+ * Text calibration: windows of `seqlen` token ids drawn at random from the dataset's token stream,
+ * as the GPTQ/SparseGPT/Wanda scripts draw theirs from C4 (datautils.get_c4: a random document, a
+ * random window in it). The windows depend only on --seed (their own RNG, seeded from ctx.rng.seed),
+ * not on what other steps drew before. source.ts opens the dataset and calls this for a text kind.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '../contracts.js';
+import { join } from 'node:path';
+import type { RunContext, TextDataset } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
-import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { contextLengthOf } from '../lm/causal-lm.js';
 import { loadTokenizer } from '../lm/tokenizer.js';
 import { readModelConfig } from '../model-config.js';
-import { assertFileOrFolder } from '../safe-paths.js';
-import { resolveModelRef } from '../model-ref.js';
-import type { Registry } from '../registry.js';
 import { createRng } from '../rng.js';
-import type { CalibrationInfo, CalibrationSample, CalibrationSet, CalibrationSource } from './types.js';
+import type { CalibrationSample, CalibrationSet } from './types.js';
 
 export const CALIBRATION_DEFAULTS = Object.freeze({ samples: 128, seqlen: 2048 });
 
-export interface TextCalibrationOptions {
-  /** --calib-dataset: a text dataset any registered provider reads (folder, .jsonl/.txt file, hf: id) */
+export interface TextWindowOptions {
   readonly dataset: string;
-  /** --calib-dataset-type: force a provider id */
-  readonly datasetType?: string;
-  /** --calib-samples (default 128) */
-  readonly samples?: number;
-  /** --calib-seqlen (default 2048, capped by the model's context from config.json) */
+  readonly samples: number;
+  /** --calib-seqlen as given (default 2048, capped by the model's context from config.json) */
   readonly seqlen?: number;
-  /** the model ref being compressed: its folder holds tokenizer.json and config.json */
-  readonly model: string;
-  readonly registry: Registry;
+  /** the model ref as typed, and its folder (tokenizer.json, config.json) */
+  readonly modelRef: string;
+  readonly modelDir?: string;
 }
 
-export function createTextCalibration(options: TextCalibrationOptions, ctx: RunContext): CalibrationSource {
-  const samples = options.samples ?? CALIBRATION_DEFAULTS.samples;
-  if (!Number.isInteger(samples) || samples < 1) throw new UserError(ErrorCodes.BAD_PARAM, `--calib-samples must be a positive integer, got ${samples}`);
-  if (options.seqlen !== undefined && (!Number.isInteger(options.seqlen) || options.seqlen < 2)) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--calib-seqlen must be an integer >= 2, got ${options.seqlen}`);
-  }
-  const info: CalibrationInfo = { dataset: options.dataset, samples, seqlen: options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, seed: ctx.rng.seed };
-  let loaded: Promise<CalibrationSet> | undefined;
-  return {
-    info,
-    load: () => (loaded ??= loadTextCalibration(options, samples, ctx)),
-  };
-}
+/** Whether a model folder can be fed text (has tokenizer.json). */
+export const hasTokenizer = (dir: string | undefined): boolean => !!dir && existsSync(join(dir, 'tokenizer.json'));
 
-async function loadTextCalibration(options: TextCalibrationOptions, samples: number, ctx: RunContext): Promise<CalibrationSet> {
-  const model = await resolveModelRef(options.model, ctx);
-  if (!model.dir || !existsSync(join(model.dir, 'tokenizer.json'))) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `text calibration needs the model's tokenizer.json, and ${options.model} has none beside it`, {
+export async function loadTextCalibration(data: TextDataset, options: TextWindowOptions, ctx: RunContext): Promise<CalibrationSet> {
+  const { samples } = options;
+  if (!hasTokenizer(options.modelDir)) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `text calibration needs the model's tokenizer.json, and ${options.modelRef} has none beside it`, {
       hint: 'pass the model folder (model.onnx with tokenizer.json and config.json), as mc eval takes it',
     });
   }
-  const config = readModelConfig(model.dir);
+  const dir = options.modelDir as string;
+  const config = readModelConfig(dir);
   const context = contextLengthOf(config);
   const seqlen = Math.min(options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, context ?? Infinity);
   if (options.seqlen !== undefined && seqlen < options.seqlen) ctx.log.warn(`--calib-seqlen ${options.seqlen} is past the model's context; using ${seqlen}`);
-  const tokenizer = await loadTokenizer(model.dir);
-  const { data, provider } = await openText(options, ctx);
+  const tokenizer = await loadTokenizer(dir);
 
   // Tokenize records in a seeded random order until the stream holds twice what the windows take
   // (all of a small corpus), so a large corpus is not tokenized whole for 128 windows.
@@ -88,42 +66,10 @@ async function loadTextCalibration(options: TextCalibrationOptions, samples: num
   }
   ctx.log.debug(`calibration: ${samples} windows of ${seqlen} tokens from ${stream.length} tokens of ${options.dataset}`);
   return {
-    info: { dataset: options.dataset, provider: provider.id, digest: data.digest, samples, seqlen, seed: ctx.rng.seed },
+    info: { dataset: options.dataset, provider: data.provider, digest: data.digest, samples, seqlen, seed: ctx.rng.seed, kind: 'text' },
     samples: windows,
     config,
   };
-}
-
-async function openText(options: TextCalibrationOptions, ctx: RunContext): Promise<{ data: TextDataset; provider: DatasetProvider }> {
-  const path = isHubRef(options.dataset)
-    ? (await resolveHubRef(options.dataset, 'dataset', ctx)).dir
-    : existsSync(resolve(options.dataset))
-      ? resolve(options.dataset)
-      : undefined;
-  if (!path) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `calibration dataset not found: ${options.dataset}`, { hint: 'pass a text dataset folder or .jsonl/.txt file to --calib-dataset' });
-  assertFileOrFolder(path, 'calibration dataset', ErrorCodes.BAD_DATASET);
-  const ref: DatasetRef = { ref: options.dataset, path };
-  const provider = await chooseTextProvider(options, ref);
-  const data = await provider.open(ref, ctx);
-  if (data.kind !== 'text') {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `calibration dataset ${options.dataset} is of kind ${data.kind}; calibration reads text`, { hint: 'pass a text dataset to --calib-dataset' });
-  }
-  return { data: data as unknown as TextDataset, provider };
-}
-
-async function chooseTextProvider(options: TextCalibrationOptions, ref: DatasetRef): Promise<DatasetProvider> {
-  if (options.datasetType) return options.registry.dataset(options.datasetType);
-  const providers = options.registry.datasetProviders();
-  const recognised: DatasetProvider[] = [];
-  for (const p of providers) if (await p.canOpen(ref)) recognised.push(p);
-  const text = recognised.find((p) => p.kind === 'text');
-  if (text) return text;
-  if (recognised.length > 0) {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `calibration dataset ${options.dataset} is of kind ${recognised[0].kind}; calibration reads text`, { hint: 'pass a text dataset to --calib-dataset' });
-  }
-  throw new UserError(ErrorCodes.BAD_DATASET, `no dataset provider recognises ${options.dataset}`, {
-    hint: `calibration reads text datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
-  });
 }
 
 function shuffle<T>(a: T[], rng: { int(n: number): number }): void {

@@ -1,7 +1,8 @@
 /**
- * --algo channel: remove the output channels with the lowest L1 filter norm from every selected
- * Conv/ConvTranspose (coupled producers of a skip Add lose the same channels, scored by the sum of
- * their norms), together with everything that reads those channels (graph.ts): the next Conv's input
+ * --algo channel: remove a --ratio of the output channels from every selected Conv/ConvTranspose
+ * (coupled producers of a skip Add lose the same channels), chosen by the lowest L1 filter norm (summed
+ * over coupled producers) or, with calibration data, on data with the next layers refit (recover.ts),
+ * together with everything that reads those channels (graph.ts): the next Conv's input
  * channels, BatchNormalization and depthwise Conv parameters, per-channel constants, the Gemm after
  * a global pool. The model gets really smaller: fewer parameters, fewer FLOPs, a smaller file.
  *
@@ -15,6 +16,7 @@ import type { PruneTensorReport } from '../report.js';
 import { analyzeChannels, attrInt, isDepthwise, rootOf, type ChannelGraph } from './graph.js';
 import { dropAlong, l1PerSlice, lowestChannels } from './math.js';
 import { probeShapes, verifyRuns } from './probe.js';
+import { qualityRisk, recoveryNotes, Recovery, SELECTION, type GroupPlan } from './recover.js';
 
 interface Slice {
   /** axis -> indices removed along it (a Conv may lose outputs and inputs) */
@@ -43,14 +45,14 @@ function keptItems(model: OnnxModel, g: ChannelGraph, kept: ReadonlyMap<number, 
   return [...kept].map(([i, k]) => ({ name: g.producers[i].weight, elements: model.getInitializer(g.producers[i].weight)?.elementCount ?? 0, ...k }));
 }
 
-/** Per coupled group: its members, and why it is kept (or the channels to remove). */
+/** Per coupled group: its members, and why it is kept, or how many of its channels go. */
 function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
   const groups = new Map<number, number[]>();
   g.producers.forEach((_, i) => {
     const r = rootOf(g.parent, i);
     groups.set(r, [...(groups.get(r) ?? []), i]);
   });
-  const removed = new Map<number, number[]>(); // producer -> removed output channels
+  const prunable: GroupPlan[] = [];
   const kept = new Map<number, { reason: string; cause: string }>(); // producer -> its reason, and the one its group is summed under
   for (const members of groups.values()) {
     const names = members.map((m) => g.producers[m].weight).join(', ');
@@ -74,16 +76,31 @@ function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
       for (const m of members) kept.set(m, { reason: `${C} channels: --ratio ${opts.ratio} removes none`, cause: `too few channels for --ratio ${opts.ratio} to remove one` });
       continue;
     }
-    const score = new Float64Array(C);
-    for (const m of members) {
-      const p = g.producers[m];
-      const w = model.getInitializer(p.weight)!;
-      l1PerSlice(w.readFloat32(), w.dims, p.axis).forEach((v, c) => (score[c] += v));
-    }
-    const drop = lowestChannels(score, Math.min(count, C - 1));
-    for (const m of members) removed.set(m, drop);
+    prunable.push({ members, channels: C, count: Math.min(count, C - 1) });
   }
-  return { removed, kept };
+  return { prunable, kept };
+}
+
+/** Today's choice: the lowest L1 filter norms, summed over coupled producers. */
+function l1Choice(model: OnnxModel, g: ChannelGraph, group: GroupPlan): number[] {
+  const score = new Float64Array(group.channels);
+  for (const m of group.members) {
+    const p = g.producers[m];
+    const w = model.getInitializer(p.weight)!;
+    l1PerSlice(w.readFloat32(), w.dims, p.axis).forEach((v, c) => (score[c] += v));
+  }
+  return lowestChannels(score, group.count);
+}
+
+/** What --recover means here: obs or refit need calibration data; auto takes obs when there is some. */
+function recoverMode(opts: PruneOptions, ctx: RunContext): 'obs' | 'refit' | 'none' {
+  if (opts.recover === 'auto') return ctx.calibration ? 'obs' : 'none';
+  if (opts.recover !== 'none' && !ctx.calibration) {
+    throw new UserError(ErrorCodes.BAD_PARAM, `--recover ${opts.recover} needs calibration data`, {
+      hint: 'pass --calib-dataset (images the model takes, e.g. ../shared/data/digits-seg-calib) and optionally --calib-samples; --recover none prunes by L1 norm without repair',
+    });
+  }
+  return opts.recover;
 }
 
 /** Every initializer slice implied by the removed channels, and the depthwise groups to shrink. */
@@ -170,24 +187,33 @@ function whyNoProducer(model: OnnxModel): string {
   return [...reasons].map(([why, n]) => `${n} Conv${n === 1 ? '' : 's'}: ${why}`).join('; ');
 }
 
-export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[] }> {
+export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
   if (!model.nodes.some(isConv)) {
     throw convInBodies(model.nodes)
       ? new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow', { hint: 'use --algo magnitude, which prunes weights wherever they are' })
       : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', { hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights' });
   }
-  const task = ctx.progress.start('prune channel');
+  const mode = recoverMode(opts, ctx);
   const g = analyzeChannels(model);
-  const { removed, kept } = planGroups(model, g, opts);
-  if (removed.size === 0) {
-    task.fail();
+  const { prunable, kept } = planGroups(model, g, opts);
+  if (prunable.length === 0) {
     const why = groupSkips(keptItems(model, g, kept)).map((k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`);
     throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`, {
       hint: why.length ? why.join('; ') : whyNoProducer(model),
     });
   }
+  // Statistics first (their own progress line), then the choice and the refit, then the surgery.
+  const recovery = mode === 'none' ? undefined : await Recovery.capture(model, g, prunable, opts.damp, ctx);
+  const task = ctx.progress.start('prune channel');
+  const removed = new Map<number, number[]>(); // producer -> removed output channels
+  for (const group of prunable) {
+    const drop = (mode === 'obs' ? recovery?.choose(group) : undefined) ?? l1Choice(model, g, group);
+    for (const m of group.members) removed.set(m, drop);
+  }
   const { slices, groups } = planSlices(model, g, removed);
   throwIfAborted(ctx.signal);
+  // The last decision taken; from here on the graph is edited (first the refit weights, then the slices).
+  const errors = recovery?.refit(model, removed) ?? [];
 
   const watched = [...new Set([...slices.values()].flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : [])).concat(model.outputs.map((o) => o.name ?? '')))].filter(Boolean);
   const shapes = await probeShapes(model, watched, ctx);
@@ -219,6 +245,11 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
       flopsRemoved: f,
     });
   }
+  const byWeight = new Map(errors.map((e) => [e.weight, e]));
+  for (const [i, t] of tensors.entries()) {
+    const e = byWeight.get(t.name);
+    if (e) tensors[i] = { ...t, outputErrorBefore: e.before, outputError: e.after };
+  }
   for (const t of tensors) ctx.log.debug(`channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`);
   for (const [node, group] of groups) {
     const a = node.attribute!.find((x) => x.name === 'group')!;
@@ -235,10 +266,11 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   const outConvs = [...removed.keys()].length;
   task.done(`prune channel: ${outConvs} Convs, ${paramsBefore - paramsAfter} parameters removed`);
   const notes = [
-    `channel pruning (L1 norm of each output filter, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
+    `channel pruning (${SELECTION[mode]}, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
       (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
+    ...recoveryNotes(mode, opts.damp, recovery, errors, !!ctx.calibration),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
     ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),
   ];
-  return { tensors, notes };
+  return { tensors, notes, ...(mode === 'none' ? { qualityRisk: qualityRisk(!!ctx.calibration) } : {}) };
 }

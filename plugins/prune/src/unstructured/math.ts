@@ -22,6 +22,18 @@ export function wandaScores(w: Float32Array, rows: number, cols: number, norms: 
   return s;
 }
 
+/**
+ * Wanda scores of a grouped layer (a Conv with group > 1): rows split into `norms.length` equal
+ * groups, group g's rows scored with group g's input norms (its own input channels' patches).
+ */
+export function groupedWandaScores(w: Float32Array, rows: number, cols: number, norms: readonly ArrayLike<number>[]): Float64Array {
+  if (rows % norms.length !== 0) throw new RangeError(`groupedWandaScores: ${rows} rows do not split into ${norms.length} groups`);
+  const per = rows / norms.length;
+  const s = new Float64Array(rows * cols);
+  norms.forEach((n, g) => s.set(wandaScores(w.subarray(g * per * cols, (g + 1) * per * cols), per, cols, n), g * per * cols));
+  return s;
+}
+
 /** Indices [from, from + n) ordered by score, ties by lower index (a stable sort). */
 function lowestFirst(scores: ArrayLike<number>, from: number, n: number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => from + i);
@@ -84,40 +96,5 @@ export function sparsityOf(w: ArrayLike<number>): number {
   return w.length === 0 ? 0 : zeros / w.length;
 }
 
-/**
- * Relative output error of W' against W on calibration inputs, from X^T X alone:
- * ||X W' - X W||_F^2 / ||X W||_F^2 = Σ_o d_o^T (X^T X) d_o / Σ_o w_o^T (X^T X) w_o, d = W' - W.
- * Returns sqrt of that ratio (a relative Frobenius norm). w rows are outputs ([O, K]); xtx is [K, K].
- */
-export function relativeOutputError(w: Float32Array, pruned: Float32Array, rows: number, cols: number, xtx: Float64Array): number {
-  let num = 0;
-  let den = 0;
-  const d = new Float64Array(cols);
-  const hw = new Float64Array(cols);
-  const hd = new Float64Array(cols);
-  for (let o = 0; o < rows; o++) {
-    const base = o * cols;
-    let any = false;
-    for (let k = 0; k < cols; k++) {
-      d[k] = pruned[base + k] - w[base + k];
-      if (d[k] !== 0) any = true;
-    }
-    hw.fill(0);
-    hd.fill(0);
-    for (let i = 0; i < cols; i++) {
-      const wi = w[base + i];
-      const di = d[i];
-      if (wi === 0 && di === 0) continue;
-      const row = i * cols;
-      for (let j = 0; j < cols; j++) {
-        hw[j] += wi * xtx[row + j];
-        if (any) hd[j] += di * xtx[row + j];
-      }
-    }
-    for (let j = 0; j < cols; j++) {
-      den += w[base + j] * hw[j];
-      num += d[j] * hd[j];
-    }
-  }
-  return den > 0 ? Math.sqrt(Math.max(0, num) / den) : 0;
-}
+/** Relative output error ||XW' - XW|| / ||XW|| from X^T X: core's, shared with GPTQ's per-layer report. */
+export { relativeOutputError } from '@mc-kit/core';

@@ -9,14 +9,21 @@
  */
 import {
   captureActivations,
+  describeCalibration,
   ErrorCodes,
-  findMatMulTargets,
+  findWeightTargets,
+  mergeStats,
   nothingQualifies,
+  outputErrorSums,
   planStages,
+  relativeError,
   skipSummaryLines,
+  statsOf,
   throwIfAborted,
   UserError,
   type ActivationStats,
+  type CalibrationSet,
+  type CaptureResult,
   type CaptureTarget,
   type OnnxModel,
   type RunContext,
@@ -26,7 +33,7 @@ import { fmtPct, type PruneTensorReport } from '../report.js';
 import { NotPositiveDefinite } from '../sparsegpt/linalg.js';
 import { sparseGpt } from '../sparsegpt/math.js';
 import { chooseTargets, type PruneTarget } from '../targets.js';
-import { applyMask, layerThresholdMask, magnitudeScores, nmMask, relativeOutputError, rowMask, wandaScores } from './math.js';
+import { applyMask, groupedWandaScores, layerThresholdMask, magnitudeScores, nmMask, rowMask } from './math.js';
 import { fromRows, toRows } from './views.js';
 
 export interface UnstructuredResult {
@@ -34,7 +41,7 @@ export interface UnstructuredResult {
   readonly notes: string[];
 }
 
-const PRUNE_SCOPE_HINT = 'magnitude pruning takes float weights read by MatMul, Gemm and Conv nodes (wanda and sparsegpt: MatMul and Gemm); this model has none it can take';
+const PRUNE_SCOPE_HINT = 'unstructured pruning takes float weights read by MatMul, Gemm and Conv nodes; this model has none it can take';
 
 /** Input features K of a target (the view's columns). */
 const inputsOf = (t: PruneTarget) => t.candidate.init.elementCount / t.candidate.init.dims[t.candidate.axis];
@@ -49,25 +56,38 @@ function checkTargets(targets: readonly PruneTarget[], opts: PruneOptions): void
   }
 }
 
-/** Prune one weight (in memory) and write it back; returns its report. */
-function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: ActivationStats | undefined): PruneTensorReport {
+/** SparseGPT on rows [from, from + count) of the view with their group's H. */
+function sparseGptRows(name: string, data: Float32Array, from: number, count: number, cols: number, H: Float64Array, opts: PruneOptions): Float32Array {
+  try {
+    return sparseGpt(data.slice(from * cols, (from + count) * cols), count, cols, H, { sparsity: opts.sparsity, nm: opts.nm, blockSize: opts.columnBlock, damp: opts.damp }).weight;
+  } catch (e) {
+    if (!(e instanceof NotPositiveDefinite)) throw e;
+    throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${name} is not positive definite after damping`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
+  }
+}
+
+/**
+ * Prune one weight (in memory) and write it back; returns its report. `stats` holds one
+ * ActivationStats per group (one for MatMul/Gemm; a grouped Conv's rows split evenly among them).
+ */
+function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: readonly ActivationStats[] | undefined): PruneTensorReport {
   const init = t.candidate.init;
   const view = toRows(init.readFloat32(), init.dims, t.candidate.axis);
   const { rows, cols } = view;
   const bad = view.data.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new UserError(ErrorCodes.BAD_MODEL, `weight ${init.name} holds a non-finite value`, { hint: 'fix or re-export the model before compressing' });
+  const groups = stats?.length ?? 1;
+  const per = rows / groups;
   let pruned: Float32Array;
   if (opts.algo === 'sparsegpt') {
-    if (!stats?.xtx) throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
-    const H = stats.xtx.map((v) => (v * 2) / Math.max(1, stats.rows));
-    try {
-      pruned = sparseGpt(view.data, rows, cols, H, { sparsity: opts.sparsity, nm: opts.nm, blockSize: opts.columnBlock, damp: opts.damp }).weight;
-    } catch (e) {
-      if (!(e instanceof NotPositiveDefinite)) throw e;
-      throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${init.name} is not positive definite after damping`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
-    }
+    if (!stats?.every((s) => s.xtx)) throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
+    pruned = new Float32Array(rows * cols);
+    stats.forEach((st, g) => {
+      const H = (st.xtx as Float64Array).map((v) => (v * 2) / Math.max(1, st.rows));
+      pruned.set(sparseGptRows(init.name, view.data, g * per, per, cols, H, opts), g * per * cols);
+    });
   } else {
-    const scores = opts.algo === 'wanda' && stats ? wandaScores(view.data, rows, cols, stats.sumSquares.map(Math.sqrt)) : magnitudeScores(view.data);
+    const scores = opts.algo === 'wanda' && stats ? groupedWandaScores(view.data, rows, cols, stats.map((st) => st.sumSquares.map(Math.sqrt))) : magnitudeScores(view.data);
     const mask = opts.nm
       ? nmMask(scores, rows, cols, opts.nm.n, opts.nm.m)
       : opts.granularity === 'row'
@@ -78,7 +98,9 @@ function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: A
   }
   let zeros = 0;
   for (const v of pruned) if (v === 0) zeros++;
-  const outputError = stats?.xtx ? relativeOutputError(view.data, pruned, rows, cols, stats.xtx) : undefined;
+  const outputError = stats?.every((st) => st.xtx)
+    ? relativeError(stats.map((st, g) => outputErrorSums(view.data.subarray(g * per * cols, (g + 1) * per * cols), pruned.subarray(g * per * cols, (g + 1) * per * cols), per, cols, st.xtx as Float64Array)))
+    : undefined;
   model.setInitializer(init.name, init.dataType, init.dims, fromRows({ rows, cols, data: pruned }, init.dims, t.candidate.axis));
   return {
     name: init.name,
@@ -95,11 +117,24 @@ function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: A
   };
 }
 
+/** The stage's targets by weight (a weight read by two nodes is pruned once, on both inputs' statistics). */
+function byWeight(stage: readonly CaptureTarget[]): Map<string, CaptureTarget[]> {
+  const out = new Map<string, CaptureTarget[]>();
+  for (const t of stage) out.set(t.weight, [...(out.get(t.weight) ?? []), t]);
+  return out;
+}
+
+/** Per group, the merged statistics of every reader. */
+function groupStats(readers: readonly CaptureTarget[], stats: CaptureResult): ActivationStats[] {
+  const parts = readers.map((t) => statsOf(stats, t));
+  return parts[0].map((_, g) => parts.map((p) => p[g]).reduce((a, b) => mergeStats(a, b)));
+}
+
 export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<UnstructuredResult> {
   const dataAware = opts.algo === 'wanda' || opts.algo === 'sparsegpt';
   if (dataAware && !ctx.calibration) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--algo ${opts.algo} needs calibration data`, {
-      hint: 'pass --calib-dataset (a text dataset, e.g. a .jsonl file) and optionally --calib-samples/--calib-seqlen; --algo magnitude needs none',
+      hint: 'pass --calib-dataset (a text dataset, e.g. a .jsonl file, for a language model; an image dataset, e.g. a u8-images folder, for a vision model) and optionally --calib-samples; --algo magnitude needs none',
     });
   }
   const { targets, skipped } = chooseTargets(model, opts, dataAware);
@@ -107,17 +142,19 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
   checkTargets(targets, opts);
 
   const byName = new Map(targets.map((t) => [t.candidate.init.name, t]));
-  const capture = ctx.calibration ? findMatMulTargets(model, byName.keys()) : [];
+  const capture = ctx.calibration ? findWeightTargets(model, byName.keys()) : [];
   const calibrated = new Set(capture.map((c) => c.weight));
   const stages: CaptureTarget[][] = capture.length ? planStages(model, capture) : [];
   const uncalibrated = targets.filter((t) => !calibrated.has(t.candidate.init.name));
   if (dataAware && uncalibrated.length > 0) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `--algo ${opts.algo}: ${uncalibrated[0].candidate.init.name} is not a MatMul/Gemm weight whose input can be captured`, { hint: `leave it out with --exclude "${uncalibrated[0].candidate.init.name}"` });
+    throw new UserError(ErrorCodes.UNSUPPORTED, `--algo ${opts.algo}: ${uncalibrated[0].candidate.init.name} is not a MatMul, Gemm or Conv weight whose input can be captured`, { hint: `leave it out with --exclude "${uncalibrated[0].candidate.init.name}"` });
   }
 
   const reports: PruneTensorReport[] = [];
   const task = ctx.progress.start(`prune ${opts.algo}`, targets.length);
   let peakHessianBytes = 0;
+  // loaded once here: a dataset that does not fit the model fails before any weight changes
+  const set: CalibrationSet | undefined = stages.length ? await ctx.calibration!.load() : undefined;
   try {
     for (const t of uncalibrated) {
       throwIfAborted(ctx.signal);
@@ -128,12 +165,12 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
     for (const [s, stage] of stages.entries()) {
       throwIfAborted(ctx.signal);
       task.update(`prune stage ${s + 1}/${stages.length}: calibrating`);
-      const stats = await captureActivations(model, stage, ctx.calibration!, ctx, { hessian: true, label: `calibrating stage ${s + 1}/${stages.length}` });
+      const stats = await captureActivations(model, stage, set as CalibrationSet, ctx, { hessian: true, label: `calibrating stage ${s + 1}/${stages.length}` });
       peakHessianBytes = Math.max(peakHessianBytes, [...stats.values()].reduce((n, st) => n + (st.xtx?.byteLength ?? 0), 0));
-      for (const c of stage) {
+      for (const [weight, readers] of byWeight(stage)) {
         throwIfAborted(ctx.signal);
-        task.update(`prune ${c.weight}`);
-        reports.push(pruneOne(model, byName.get(c.weight) as PruneTarget, opts, stats.get(c.tensor)));
+        task.update(`prune ${weight}`);
+        reports.push(pruneOne(model, byName.get(weight) as PruneTarget, opts, groupStats(readers, stats)));
         task.tick();
       }
     }
@@ -157,8 +194,9 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
   const pattern = opts.nm ? `${opts.nm.n}:${opts.nm.m} (N pruned of every M inputs)` : `unstructured ${opts.sparsity} per ${opts.algo === 'sparsegpt' ? `${opts.columnBlock}-column block` : opts.granularity}`;
   const notes = [`${opts.algo} ${pattern}: ${reports.length} tensors, ${total} weights, ${((100 * zeros) / total).toFixed(2)}% zeros achieved (target ${(100 * opts.sparsity).toFixed(2)}%)`];
   if (stages.length) {
-    const info = ctx.calibration!.info;
-    notes.push(`calibrated sequentially in ${stages.length} stages on ${info.samples} samples of ${info.seqlen ?? '?'} tokens from ${info.dataset}: each stage captured after the stages before it were pruned; at most ${(peakHessianBytes / 2 ** 20).toFixed(2)} MiB of X^T X held at once`);
+    const info = (set as CalibrationSet).info;
+    notes.push(`calibrated sequentially in ${stages.length} stages on ${describeCalibration(info)}: each stage captured after the stages before it were pruned; at most ${(peakHessianBytes / 2 ** 20).toFixed(2)} MiB of X^T X held at once`);
+    if (capture.some((c) => c.conv)) notes.push('Conv weights pruned along their inputs in im2col order (W as [Cout, Cin/group·kh·kw]; statistics over patches unfolded in onnxruntime, one set per group)');
     const errs = reports.filter((r) => r.outputError !== undefined);
     const mean = errs.reduce((n, r) => n + (r.outputError ?? 0), 0) / Math.max(1, errs.length);
     notes.push(`layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`);

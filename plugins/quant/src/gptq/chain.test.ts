@@ -73,9 +73,9 @@ describe('chains', () => {
     expect(Object.values(y)[0].dims).toEqual([4, 64]);
   });
 
-  it('gptq then int4: GPTQ takes the MatMul weights, int4 the Gemm weight it skipped', async () => {
+  it('gptq then int4: GPTQ takes the MatMul weights, int4 the Gemm weight it was told to leave', async () => {
     const out = join(dir, 'b.onnx');
-    const result = await compressModel(registry, { model: join(dir, 'in.onnx'), out, seed: 0, methods: [{ id: 'gptq', params: { 'group-size': 16 } }, { id: 'int4', params: { 'block-size': 16 } }] }, ctx);
+    const result = await compressModel(registry, { model: join(dir, 'in.onnx'), out, seed: 0, methods: [{ id: 'gptq', params: { 'group-size': 16, exclude: ['G'] } }, { id: 'int4', params: { 'block-size': 16 } }] }, ctx);
     expect(result.steps[0].tensors.filter((t) => t.action === 'gptq-4bit').map((t) => t.name)).toEqual(['W1', 'W2']);
     expect(result.steps[1].tensors.filter((t) => t.action === 'int4').map((t) => t.name)).toEqual(['G']);
     const m = await OnnxModel.load(out);

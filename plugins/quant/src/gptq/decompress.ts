@@ -1,13 +1,15 @@
 /**
  * The inverse of gptq's rewrite for `mc decompress`: every MatMulNBits over `<W>_q2`, `<W>_q4` or
  * `<W>_q8` (bits 2, 4, 8) goes back to MatMul(A, W) with W [K, N] holding exactly what onnxruntime
- * computes from the codes ((q - zp) * scale, float32, then the scales' type). Nodes gptq did not
- * write are left alone.
+ * computes from the codes ((q - zp) * scale, float32, then the scales' type); Conv and Gemm weights,
+ * which gptq stores in int4's forms, go back through int4's own inverse. Nodes gptq did not write
+ * are left alone.
  */
-import { throwIfAborted, type OnnxModel, type RunContext } from '@mc-kit/core';
+import { ErrorCodes, throwIfAborted, type OnnxModel, type RunContext } from '@mc-kit/core';
 import type { FloatType } from '../int8/float-types.js';
 import { findNBitsGroups, restoreNBitsGroup } from '../nbits-groups.js';
 import { dequantValue } from '../int4/math.js';
+import { dequantizeInt4Weights } from '../int4/decompress.js';
 import type { GroupedCodes } from './math.js';
 import { unpackGptq, type StoredBits } from './pack.js';
 
@@ -35,5 +37,10 @@ export async function dequantizeGptqWeights(model: OnnxModel, ctx: RunContext): 
     );
     restored.push(restoreNBitsGroup(model, g, dequantizeGrouped(codes, g.scaleType)));
   }
-  return restored;
+  // Conv/Gemm weights (blocked DequantizeLinear or nibbles); none is not an error here
+  const blocks = await dequantizeInt4Weights(model, ctx).catch((e: { code?: string }) => {
+    if (e?.code === ErrorCodes.NOT_COMPRESSED) return [] as string[];
+    throw e;
+  });
+  return [...restored, ...blocks];
 }

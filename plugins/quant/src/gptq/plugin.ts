@@ -7,6 +7,7 @@
 import { ErrorCodes, SELECTION_PARAMS, UserError, type CompressReport, type Compressor, type OnnxModel, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import type { Scheme } from '../int8/math.js';
 import { isPowerOfTwo } from '../int4/math.js';
+import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 import { dequantizeGptqWeights } from './decompress.js';
 import type { GptqBits } from './math.js';
 import { quantizeGptqWeights, type GptqWeightOptions } from './rewrite.js';
@@ -15,7 +16,7 @@ export const GPTQ_BITS: readonly GptqBits[] = Object.freeze([2, 3, 4, 8] as Gptq
 
 export const GPTQ_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'bits', type: 'integer', min: 2, max: 8, default: 4, description: 'bits per code: 2, 4 or 8 (MatMulNBits bits=2/4/8), or 3 (a 3-bit grid stored in the 4-bit form: onnxruntime has no 3-bit kernel)' },
-  { name: 'group-size', type: 'integer', min: 16, max: 256, default: 128, description: 'weights per scale along K (a power of two; MatMulNBits block_size). 128 with float32 scales: 4.25 bits/weight at 4 bits' },
+  { name: 'group-size', type: 'integer', min: 16, max: 256, default: 128, description: 'weights per scale along K, the inputs of one output (a power of two; MatMulNBits or DequantizeLinear block_size; a Conv\'s K is Cin/group·kh·kw). 128 with float32 scales: 4.25 bits/weight at 4 bits' },
   {
     name: 'scheme',
     type: 'enum',
@@ -34,6 +35,7 @@ export const GPTQ_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 0,
     description: "MatMulNBits' accuracy_level: 0 computes in the activations' float type (what the dequantized weights give); 4 quantizes activations to int8 (faster on CPU, less exact)",
   },
+  KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -57,6 +59,7 @@ export function gptqOptions(params: Params): GptqWeightOptions {
     actOrder: (params['act-order'] ?? false) as boolean,
     sequential: (params.sequential ?? true) as boolean,
     accuracyLevel: (params['accuracy-level'] ?? 0) as number,
+    keepOpset: params['keep-opset'] as boolean,
     minSize: (params['min-size'] ?? 1024) as number,
     include: (params.include ?? []) as string[],
     exclude: (params.exclude ?? []) as string[],
@@ -65,7 +68,7 @@ export function gptqOptions(params: Params): GptqWeightOptions {
 
 export class GptqCompressor implements Compressor {
   readonly id = 'gptq';
-  readonly summary = 'GPTQ: 2/3/4/8-bit weights solved layer by layer against calibration activations (needs --calib-dataset), stored as MatMulNBits';
+  readonly summary = 'GPTQ: 2/3/4/8-bit weights solved layer by layer against calibration activations (needs --calib-dataset, text or images); MatMul weights stored as MatMulNBits, Conv and Gemm weights (3/4-bit, along their inputs in im2col order) as int4 stores them';
   readonly params: readonly ParamSpec[] = GPTQ_PARAMS;
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {

@@ -1,6 +1,12 @@
 /**
- * GPTQ over an OnnxModel: which MatMul weights, calibration (sequential or in one pass), the solve
- * per weight (math.ts), and the MatMulNBits edit, through @mc-kit/core's model API only.
+ * GPTQ over an OnnxModel: which weights, calibration (sequential or in one pass), the solve per
+ * weight (math.ts), and the edit, through @mc-kit/core's model API only.
+ *
+ * MatMul weights become MatMulNBits (bits 2, 3 in 4, 4, 8). Conv and Gemm weights are solved along
+ * their input dimension in im2col order (blocks.ts: W viewed as [Cout, Cin/group·Πk], one Hessian
+ * per group, from patches captured in onnxruntime) and stored exactly as int4 stores them at the
+ * model's opset (blocked DequantizeLinear at 21, raised there by the same verified upgrade unless
+ * --keep-opset; nibbles below): 4-bit codes, so --bits 3 or 4 only for them.
  *
  * Sequential (default, the paper's setting): targets are grouped in stages (core planStages: q/k/v
  * of one block together, then the output projection, ...); each stage is captured on the model as
@@ -11,18 +17,24 @@
 import {
   captureActivations,
   DataType,
+  describeCalibration,
   ErrorCodes,
+  findWeightTargets,
   hessianOf,
   mergeStats,
   planStages,
   nothingQualifies,
+  relativeError,
   selectWeights,
   skipItemOf,
   skipSummaryLines,
+  statsOf,
   throwIfAborted,
+  unsupportedWeightReaders,
   UserError,
   type ActivationStats,
   type CalibrationSource,
+  type CaptureResult,
   type CaptureTarget,
   type OnnxModel,
   type RunContext,
@@ -33,9 +45,13 @@ import {
 import { encodeFloats } from '../int8/float-types.js';
 import { firstNonFinite, type Scheme } from '../int8/math.js';
 import { SCALE_DATA_TYPE } from '../int8/rewrite.js';
-import { planEncodings, type Plan } from '../int4/plan.js';
-import { MS_DOMAIN } from '../int4/rewrite.js';
+import { nibbleSharedBits } from '../int4/nibbles.js';
+import { BLOCKED_DQ_OPSET, planEncodings, type Plan } from '../int4/plan.js';
+import { MS_DOMAIN, writeInt4Blocks } from '../int4/rewrite.js';
+import { chooseOpset } from '../opset-choice.js';
+import { solveBlocks, type SolvedBlocks } from './blocks.js';
 import { gptqQuantize, type GptqBits, type GptqResult } from './math.js';
+import { matmulOutputError } from './output-error.js';
 import { packGptq, storedBitsOf, type PackedNBits } from './pack.js';
 
 export interface GptqWeightOptions extends SelectOptions {
@@ -46,41 +62,90 @@ export interface GptqWeightOptions extends SelectOptions {
   readonly actOrder: boolean;
   readonly sequential: boolean;
   readonly accuracyLevel: number;
+  /** never raise the opset (Conv/Gemm weights then use int4's nibbles below opset 21) */
+  readonly keepOpset?: boolean;
+}
+
+/** A tensor's report with its layer output error ||XW' - XW|| / ||XW|| on the calibration data. */
+export interface GptqTensorReport extends TensorReport {
+  readonly outputError?: number;
 }
 
 export interface GptqWeightsResult {
-  readonly tensors: TensorReport[];
+  readonly tensors: GptqTensorReport[];
   readonly notes: string[];
   readonly bitsPerWeight: number;
 }
 
-interface Solved {
+interface SolvedNBits {
+  readonly kind: 'nbits';
   readonly plan: Plan;
   readonly result: GptqResult;
   readonly packed: PackedNBits;
+  readonly outputError: number;
 }
+
+type Solved = SolvedNBits | (SolvedBlocks & { readonly kind: 'blocks'; readonly plan: Plan });
 
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });
 
-const GPTQ_SCOPE_HINT = 'gptq quantizes 2-D float weights read by MatMul nodes (linear layers); for Conv, Gemm or embeddings use --method int4 or int8';
+const GPTQ_SCOPE_HINT = 'gptq quantizes float weights read by MatMul (as MatMulNBits), Gemm and Conv nodes (as int4 stores them); for embeddings or ConvTranspose use --method int4 or int8';
 
-/** The plans GPTQ takes (2-D MatMul weights, float32/float16), and skips with reasons for the rest. */
-function selectTargets(model: OnnxModel, opts: GptqWeightOptions): { plans: Plan[]; skipped: SkippedWeight[] } {
-  const { candidates, skipped } = selectWeights(model, opts);
-  const { plans, skips } = planEncodings(model, candidates, model.opset('') ?? 1); // only its MatMulNBits plans are GPTQ's
-  const all: SkippedWeight[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
-  const mine: Plan[] = [];
-  for (const p of plans) {
-    if (p.encoding === 'MatMulNBits') mine.push(p);
-    else all.push({ init: p.c.init, reason: `not a MatMul weight (${p.c.role}): GPTQ needs a linear layer's input; chain --method int4 or int8 to quantize it`, cause: 'not a 2-D MatMul weight (GPTQ needs a linear layer\'s input)', hint: 'chain --method int4 or int8 to quantize them' });
-  }
-  return { plans: mine, skipped: all };
+/** Bits a Conv/Gemm weight can be stored at: int4's forms hold 4-bit codes (3-bit grids in them). */
+const BLOCK_BITS: readonly number[] = [3, 4];
+
+interface Selection {
+  readonly plans: Plan[];
+  readonly skipped: SkippedWeight[];
+  /** Conv/Gemm weights: their capture targets (one per reading node) */
+  readonly targets: Map<string, CaptureTarget[]>;
 }
 
-/** One capture target per MatMul reading the weight (a weight shared by two MatMuls has two inputs). */
-function targetsOf(plans: readonly Plan[]): CaptureTarget[] {
-  return plans.flatMap((p) => p.matmuls.map((node) => ({ weight: p.c.init.name, tensor: node.input?.[0] ?? '', features: p.layout.dim })));
+/**
+ * The weights GPTQ takes at `opset`: MatMulNBits plans (2-D MatMul weights), and Conv/Gemm weights
+ * whose every reader is a capture target with the plan's K; skips with reasons for the rest.
+ */
+function selectTargets(model: OnnxModel, opts: GptqWeightOptions, opset: number): Selection {
+  const { candidates, skipped } = selectWeights(model, opts);
+  const { plans, skips } = planEncodings(model, candidates, opset);
+  const all: SkippedWeight[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
+  const captured = new Map<string, CaptureTarget[]>();
+  for (const t of findWeightTargets(model, candidates.map((c) => c.init.name))) captured.set(t.weight, [...(captured.get(t.weight) ?? []), t]);
+  const readers = new Map<string, number>();
+  for (const n of model.nodes) for (const i of n.input ?? []) readers.set(i, (readers.get(i) ?? 0) + 1);
+  const unsupported = unsupportedWeightReaders(model);
+  const mine: Plan[] = [];
+  for (const p of plans) {
+    const name = p.c.init.name;
+    if (p.encoding === 'MatMulNBits') {
+      mine.push(p);
+      continue;
+    }
+    const targets = captured.get(name) ?? [];
+    const whole = targets.length > 0 && targets.length === readers.get(name) && targets.every((t) => t.features === p.layout.dim);
+    if (whole && (p.encoding === 'DequantizeLinear-21' || p.encoding === 'nibbles') && BLOCK_BITS.includes(opts.bits)) {
+      mine.push(p);
+      captured.set(name, targets);
+      continue;
+    }
+    const transposed = unsupported.get(name);
+    const [reason, cause] = transposed
+      ? [transposed.reason, 'read by ConvTranspose (one X^T X over patches does not describe it)']
+      : whole && !BLOCK_BITS.includes(opts.bits)
+        ? [`${p.c.role} weight: gptq stores Conv/Gemm weights in int4's 4-bit forms, so --bits ${opts.bits} applies to MatMul weights only`, `Conv/Gemm weights take --bits 3 or 4 only`]
+        : [`not a MatMul, Gemm or Conv weight (${p.c.role}): GPTQ needs a layer's input; chain --method int4 or int8 to quantize it`, 'not a MatMul, Gemm or Conv weight (GPTQ needs a layer\'s input)'];
+    all.push({ init: p.c.init, reason, cause, hint: 'chain --method int4 or int8 to quantize them' });
+  }
+  const targets = new Map(mine.filter((p) => p.encoding !== 'MatMulNBits').map((p) => [p.c.init.name, captured.get(p.c.init.name) as CaptureTarget[]]));
+  return { plans: mine, skipped: all, targets };
+}
+
+/** Capture targets of every plan: one per MatMul reading a MatMulNBits weight (a weight shared by two MatMuls has two inputs), the Conv/Gemm targets as found. */
+function targetsOf(plans: readonly Plan[], blockTargets: Map<string, CaptureTarget[]>): CaptureTarget[] {
+  return plans.flatMap((p) =>
+    p.encoding === 'MatMulNBits' ? p.matmuls.map((node) => ({ weight: p.c.init.name, tensor: node.input?.[0] ?? '', features: p.layout.dim })) : (blockTargets.get(p.c.init.name) ?? []),
+  );
 }
 
 /**
@@ -95,25 +160,35 @@ function byWeightStages(stages: readonly CaptureTarget[][]): CaptureTarget[][] {
   return out.filter((s) => s.length > 0);
 }
 
-/** H of a weight: the merged statistics of every input it multiplies. */
-function hessianFor(plan: Plan, stats: Map<string, ActivationStats>): Float64Array {
-  const parts = plan.matmuls.map((n) => stats.get(n.input?.[0] ?? '') as ActivationStats);
-  return hessianOf(parts.reduce((a, b) => mergeStats(a, b)));
+/**
+ * H of a weight per group (one for MatMul/Gemm, Cout-groups of a Conv): the merged statistics of
+ * every input it multiplies.
+ */
+function hessiansFor(plan: Plan, targets: readonly CaptureTarget[], stats: CaptureResult): Float64Array[] {
+  const parts = plan.encoding === 'MatMulNBits' ? plan.matmuls.map((n) => [stats.get(n.input?.[0] ?? '') as ActivationStats]) : targets.map((t) => statsOf(stats, t));
+  return parts[0].map((_, g) => hessianOf(parts.map((p) => p[g]).reduce((a, b) => mergeStats(a, b))));
 }
 
-function solve(plan: Plan, H: Float64Array, opts: GptqWeightOptions): Solved {
+function readChecked(plan: Plan): Float32Array {
   const w = plan.c.init.readFloat32();
   const bad = firstNonFinite(w);
   if (bad >= 0) {
     throw new UserError(ErrorCodes.BAD_MODEL, `weight ${plan.c.init.name} holds ${w[bad]} at element ${bad}`, { hint: 'the model file has non-finite weights; fix or re-export it before compressing' });
   }
+  return w;
+}
+
+function solve(plan: Plan, H: Float64Array[], opts: GptqWeightOptions): Solved {
+  const w = readChecked(plan);
+  const grid = { bits: opts.bits, scheme: opts.scheme, groupSize: opts.groupSize, damp: opts.damp, actOrder: opts.actOrder, scaleType: plan.c.floatType };
+  if (plan.encoding !== 'MatMulNBits') return { kind: 'blocks', plan, ...solveBlocks(w, plan.layout, H, grid) };
   const { dim: K, inner: N } = plan.layout;
-  const result = gptqQuantize(w, K, N, H, { bits: opts.bits, scheme: opts.scheme, groupSize: opts.groupSize, damp: opts.damp, actOrder: opts.actOrder, scaleType: plan.c.floatType });
-  return { plan, result, packed: packGptq(result) };
+  const result = gptqQuantize(w, K, N, H[0], grid);
+  return { kind: 'nbits', plan, result, packed: packGptq(result), outputError: relativeError([matmulOutputError(w, result.dequantized, K, N, H[0])]) };
 }
 
 /** MatMulNBits (bits as stored) in place of every MatMul reading the weight. */
-function applyNBits(model: OnnxModel, s: Solved, accuracyLevel: number): void {
+function applyNBits(model: OnnxModel, s: SolvedNBits, accuracyLevel: number): void {
   const name = s.plan.c.init.name;
   const t = s.packed;
   const scaleType = s.plan.c.floatType;
@@ -132,27 +207,34 @@ function applyNBits(model: OnnxModel, s: Solved, accuracyLevel: number): void {
   }
 }
 
-/** Quantize the selected MatMul weights of `model` in place with GPTQ. */
+/** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
 export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOptions, ctx: RunContext): Promise<GptqWeightsResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  const { plans, skipped } = selectTargets(model, opts);
-  if (plans.length === 0) {
-    throw nothingQualifies('gptq', skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
+  const wanted = selectTargets(model, opts, Infinity); // what gptq takes does not depend on the opset, only how it is stored
+  if (wanted.plans.length === 0) {
+    throw nothingQualifies('gptq', wanted.skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
   }
   const calibration: CalibrationSource | undefined = ctx.calibration;
   if (!calibration) {
     throw new UserError(ErrorCodes.BAD_PARAM, 'gptq needs calibration data and none was given', {
-      hint: 'pass --calib-dataset <text dataset> (a folder, .jsonl or .txt that mc eval reads); --calib-samples and --calib-seqlen set how much',
+      hint: 'pass --calib-dataset: a text dataset (a folder, .jsonl or .txt that mc eval reads) for a language model, an image dataset (u8-images folder) for a vision model; --calib-samples sets how much',
     });
   }
-  const set = await calibration.load();
+  const set = await calibration.load(); // a dataset that does not suit the model fails here, before any work
+  // Conv/Gemm weights want blocked DequantizeLinear (opset 21): the same verified upgrade int4 makes
+  const blocked = wanted.plans.some((p) => p.encoding !== 'MatMulNBits');
+  const choice = blocked ? await chooseOpset(model, BLOCKED_DQ_OPSET, 'blocked int4 DequantizeLinear (Conv/Gemm weights)', opts.keepOpset ?? false, ctx) : undefined;
+  const opset = choice?.opset ?? model.opset('') ?? 1;
+  const { plans, skipped, targets: blockTargets } = selectTargets(model, opts, opset);
+  choice?.apply();
 
   const byWeight = new Map(plans.map((p) => [p.c.init.name, p]));
-  const targets = targetsOf(plans);
+  const targets = targetsOf(plans, blockTargets);
   const stages = opts.sequential ? byWeightStages(planStages(model, targets)) : [targets];
   const solved: Solved[] = [];
-  if (model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
+  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
   const task = ctx.progress.start('gptq', plans.length);
+  const storedBits = new Map<string, number>();
   try {
     for (const [i, stage] of stages.entries()) {
       const stats = await captureActivations(model, stage, set, ctx, { label: `gptq: calibrating stage ${i + 1}/${stages.length}` });
@@ -161,10 +243,13 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
       for (const plan of weights) {
         throwIfAborted(ctx.signal);
         task.update(`gptq ${plan.c.init.name}`);
-        done.push(solve(plan, hessianFor(plan, stats), opts));
+        done.push(solve(plan, hessiansFor(plan, blockTargets.get(plan.c.init.name) ?? [], stats), opts));
         task.tick();
       }
-      for (const s of done) applyNBits(model, s, opts.accuracyLevel);
+      for (const s of done) {
+        if (s.kind === 'nbits') applyNBits(model, s, opts.accuracyLevel);
+        else storedBits.set(s.plan.c.init.name, writeInt4Blocks(model, s.plan, s.blocks, opset));
+      }
       solved.push(...done);
     }
   } catch (e) {
@@ -172,23 +257,25 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
     throw e;
   }
 
-  const tensors: TensorReport[] = [];
-  let bits = 0;
+  const tensors: GptqTensorReport[] = [];
+  let bits = solved.some((s) => s.plan.encoding === 'nibbles') ? nibbleSharedBits(model) : 0; // the int32 scalars the unpacks share
   let weights = 0;
   for (const s of solved) {
-    const stored = storedBitsOf(s.packed, s.plan.c.floatType);
+    const stored = s.kind === 'nbits' ? storedBitsOf(s.packed, s.plan.c.floatType) : (storedBits.get(s.plan.c.init.name) as number);
     const elements = s.plan.c.init.elementCount;
+    const dead = s.kind === 'nbits' ? s.result.deadColumns : s.deadColumns;
     bits += stored;
     weights += elements;
     tensors.push({
       name: s.plan.c.init.name,
       action: `gptq-${opts.bits}bit`,
-      ...(s.result.deadColumns ? { reason: `${s.result.deadColumns} dead inputs (never active in calibration) set to 0` } : {}),
+      ...(dead ? { reason: `${dead} dead inputs (never active in calibration) set to 0` } : {}),
       shape: [...s.plan.c.init.dims],
       elements,
       bytesBefore: s.plan.c.init.byteLength,
       bytesAfter: stored / 8,
       bitsPerWeight: stored / elements,
+      outputError: s.outputError,
     });
   }
   for (const s of skipped) {
@@ -198,18 +285,32 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
   const bitsPerWeight = bits / weights;
   task.done(`gptq: ${solved.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
+  for (const t of tensors) if (t.outputError !== undefined) ctx.log.debug(`gptq ${t.name}: layer output error ${t.outputError.toFixed(5)}`);
 
-  const info = set.info;
-  const grown = solved.filter((s) => s.result.dampUsed !== opts.damp);
+  const dampOf = (s: Solved) => (s.kind === 'nbits' ? s.result.dampUsed : s.dampUsed);
+  const grown = solved.filter((s) => dampOf(s) !== opts.damp);
+  const count = (e: Plan['encoding']) => solved.filter((s) => s.plan.encoding === e).length;
+  const nbits = solved.find((s): s is SolvedNBits => s.kind === 'nbits');
+  const forms = [
+    count('MatMulNBits') ? `${count('MatMulNBits')} as MatMulNBits bits=${nbits?.packed.bits}` : undefined,
+    count('DequantizeLinear-21') ? `${count('DequantizeLinear-21')} Conv/Gemm as blocked int4 DequantizeLinear` : undefined,
+    count('nibbles') ? `${count('nibbles')} Conv/Gemm as int4 nibbles unpacked at opset ${opset}` : undefined,
+  ].filter((f): f is string => f !== undefined);
+  const errors = tensors.filter((t) => t.outputError !== undefined).map((t) => t.outputError as number);
   const notes = [
-    `${solved.length} of ${solved.length + skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}) as MatMulNBits bits=${solved[0].packed.bits}: ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
-    opts.bits === 3 ? "3-bit codes are stored in MatMulNBits' 4-bit form (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage" : undefined,
+    ...(choice?.notes ?? []),
+    `${solved.length} of ${solved.length + skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}): ${forms.join(', ')}; ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+    opts.bits === 3 ? "3-bit codes are stored in 4-bit forms (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage" : undefined,
+    solved.some((s) => s.kind === 'blocks')
+      ? 'Conv weights solved along their inputs in im2col order (W as [Cout, Cin/group·kh·kw], one Hessian per group, over patches unfolded in onnxruntime); Gemm weights along K'
+      : undefined,
     opts.sequential
       ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
-    `calibration: ${info.samples} windows of ${info.seqlen} tokens from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}, seed ${info.seed}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`,
+    `calibration: ${describeCalibration(set.info)}`,
+    errors.length ? `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${(errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4)}, max ${Math.max(...errors).toFixed(4)} (per tensor in the result's tensors)` : undefined,
     ...skipSummaryLines(skipped.map(skipItemOf), 'left float'),
-    grown.length ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${s.result.dampUsed})`).join(', ')}: H was not positive definite at --damp ${opts.damp}` : undefined,
+    grown.length ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${dampOf(s)})`).join(', ')}: H was not positive definite at --damp ${opts.damp}` : undefined,
   ].filter((n): n is string => n !== undefined);
   return { tensors, notes, bitsPerWeight };
 }

@@ -151,6 +151,23 @@ function applyBlockedDQ(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: '
   model.addNode(node);
 }
 
+/**
+ * Write blocks `q` another method solved (GPTQ on Conv/Gemm) in the form `p.encoding` says
+ * (DequantizeLinear-21 or nibbles), exactly as int4 writes its own; returns the stored bits.
+ * The model must already be at the opset the plan was made for (chooseOpset's apply).
+ */
+export function writeInt4Blocks(model: OnnxModel, p: Plan, q: Int4Blocks, opset: number): number {
+  if (p.encoding === 'nibbles') {
+    const { codes: _unpacked, ...rest } = q;
+    return applyNibbles(model, p.c, rest, toNibbles(q), opset); // the int32 scalars the unpacks share: nibbleSharedBits, once per model
+  }
+  if (p.encoding !== 'DequantizeLinear-21') throw new RangeError(`writeInt4Blocks: ${p.c.init.name} is planned as ${p.encoding}`);
+  const t = toBlockedDQ(q);
+  const e: Extract<Encoded, { kind: 'DequantizeLinear-21' }> = { kind: 'DequantizeLinear-21', codes: packInt4(t.codes, !t.zeroPoints), scales: t.scales, zeroPoints: t.zeroPoints && packInt4(t.zeroPoints, false), q };
+  applyBlockedDQ(model, p, e);
+  return storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
+}
+
 /** Stored bits (spec §4) of the forms whose size is known before writing: codes, scales and zero points. */
 function storedBitsOf(e: Exclude<Encoded, { kind: 'int8' | 'nibbles' }>): number {
   if (e.kind === 'MatMulNBits') return nbitsBits(e.t, e.scaleType);
