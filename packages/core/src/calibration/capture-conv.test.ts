@@ -127,7 +127,7 @@ describe('Conv targets', () => {
     expect(groups[0].xtx).not.toEqual(groups[1].xtx); // each group its own channels
   });
 
-  it.each([11, 17])('with hessian: false brings back Σ x^2 per group only at opset %i (ReduceSum's axes: an attribute before 13, an input from 13)', async (opset) => {
+  it.each([11, 17])('with hessian: false brings back Σ x^2 per group only at opset %i (the axes of ReduceSum: an attribute before 13, an input from 13)', async (opset) => {
     const { model, h } = convNet(opset);
     const target = findWeightTargets(model, ['W2'])[0];
     const stats = await captureActivations(model, [target], setOf(inputs), ctx, { hessian: false });
