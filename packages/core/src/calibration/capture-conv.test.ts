@@ -30,8 +30,8 @@ const CONV1: ConvPatches = { channels: 2, group: 1, kernel: [3, 3], strides: [2,
 const CONV2: ConvPatches = { channels: 4, group: 2, kernel: [2, 2], strides: [1, 1], pads: [0, 1, 1, 0], dilations: [1, 2] };
 
 /** x [N, 2, 5, 6] -> Conv (4 out, 3x3, stride 2, asymmetric pads) -> Relu = h -> Conv (group 2, 2x2, dilation [1, 2]) -> y; h is an output too. */
-function convNet() {
-  const g = new GraphBuilder();
+function convNet(opset?: number) {
+  const g = new GraphBuilder(opset === undefined ? {} : { opset });
   const x = g.input('x', DataType.FLOAT, ['N', C, H, W]);
   const w1 = g.initializer('W1', DataType.FLOAT, [4, 2, 3, 3], lcg(72, 7));
   const w2 = g.initializer('W2', DataType.FLOAT, [6, 2, 2, 2], lcg(48, 11));
@@ -127,8 +127,8 @@ describe('Conv targets', () => {
     expect(groups[0].xtx).not.toEqual(groups[1].xtx); // each group its own channels
   });
 
-  it('with hessian: false brings back Σ x^2 per group only', async () => {
-    const { model, h } = convNet();
+  it.each([11, 17])('with hessian: false brings back Σ x^2 per group only at opset %i (the axes of ReduceSum: an attribute before 13, an input from 13)', async (opset) => {
+    const { model, h } = convNet(opset);
     const target = findWeightTargets(model, ['W2'])[0];
     const stats = await captureActivations(model, [target], setOf(inputs), ctx, { hessian: false });
     const session = await sessions.create(model.toBytes());
@@ -140,6 +140,22 @@ describe('Conv targets', () => {
       expect(s.rows).toBe(rows.length);
       expectClose(s.sumSquares, naive(rows).ss);
     }
+  });
+
+  it('follows auto_pad SAME_UPPER (the extra padding at the end), as the Conv itself does', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', DataType.FLOAT, ['N', C, H, W]);
+    const y = g.node('Conv', [x, g.initializer('Wa', DataType.FLOAT, [3, 2, 2, 2], lcg(24, 13))], { auto_pad: attr.string('SAME_UPPER'), strides: attr.ints([2, 2]) })[0];
+    g.output(y, DataType.FLOAT);
+    const model = g.build();
+    const [t] = findWeightTargets(model);
+    expect(t.conv).toMatchObject({ autoPad: 'SAME_UPPER', kernel: [2, 2], strides: [2, 2] });
+    const [s] = statsOf(await captureActivations(model, [t], setOf(inputs), ctx), t);
+    // out = ceil(5/2) x ceil(6/2) = 3 x 3; total pad H: (3-1)*2 + 2 - 5 = 1 -> [0 begin, 1 end]; W: (3-1)*2 + 2 - 6 = 0
+    const rows = inputs.flatMap((xs) => unfold(xs, [N, C, H, W], { ...CONV1, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 0] }, 0));
+    expect(rows.length).toBe(2 * N * 3 * 3);
+    expect(s.rows).toBe(rows.length);
+    expectClose(s.xtx!, naive(rows).xtx);
   });
 
   it('keys two Convs of different geometry on one tensor apart, and MatMul targets by tensor as before', () => {

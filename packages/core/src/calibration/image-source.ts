@@ -7,6 +7,7 @@
  * Only `pixels`, `count` and `offset` of a batch are read: labels and masks never are (a test feeds
  * a dataset whose labels throw when touched).
  */
+import { throwIfAborted } from '../context.js';
 import type { Dataset, RunContext } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { preprocess, resolvePreprocess } from '../image/preprocess.js';
@@ -124,6 +125,7 @@ export async function loadImageCalibration(model: OnnxModel, ds: PixelDataset, o
   const picked = new Uint8Array(chosen.length * plane);
   let next = 0;
   for await (const batch of ds.batches(256)) {
+    throwIfAborted(ctx.signal);
     while (next < chosen.length && chosen[next] < batch.offset + batch.count) {
       const at = chosen[next] - batch.offset;
       picked.set(batch.pixels.subarray(at * plane, (at + 1) * plane), next * plane);

@@ -207,6 +207,17 @@ function applyNBits(model: OnnxModel, s: SolvedNBits, accuracyLevel: number): vo
   }
 }
 
+/** What the Conv/Gemm solve did, for the notes. */
+function blockNote(targets: readonly CaptureTarget[]): string | undefined {
+  const conv = targets.some((t) => t.conv);
+  const gemm = targets.some((t) => !t.conv);
+  if (!conv && !gemm) return undefined;
+  return [
+    conv ? 'Conv weights solved along their inputs in im2col order (W as [Cout, Cin/group·kh·kw], one Hessian per group, over patches unfolded in onnxruntime)' : undefined,
+    gemm ? 'Gemm weights along K' : undefined,
+  ].filter(Boolean).join('; ');
+}
+
 /** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
 export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOptions, ctx: RunContext): Promise<GptqWeightsResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
@@ -301,9 +312,7 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
     ...(choice?.notes ?? []),
     `${solved.length} of ${solved.length + skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}): ${forms.join(', ')}; ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     opts.bits === 3 ? "3-bit codes are stored in 4-bit forms (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage" : undefined,
-    solved.some((s) => s.kind === 'blocks')
-      ? 'Conv weights solved along their inputs in im2col order (W as [Cout, Cin/group·kh·kw], one Hessian per group, over patches unfolded in onnxruntime); Gemm weights along K'
-      : undefined,
+    blockNote([...blockTargets.values()].flat()),
     opts.sequential
       ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
