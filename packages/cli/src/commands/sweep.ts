@@ -156,7 +156,7 @@ export default class Sweep extends McCommand {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
-      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
+      const [e] = await evaluateModel(registry, { model: out, metrics: [{ id: flags.metric, params: metricRaw }], dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, seed: flags.seed }, base);
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
       rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
     }
