@@ -1,4 +1,4 @@
-import { checkResultsDir, evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
+import { checkGates, checkResultsDir, describeOutcome, enforceGates, evaluateModel, figuresOf, parseGates, planGates, writeResult, type EvalResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -25,6 +25,10 @@ export default class Eval extends McCommand {
     field: Flags.string({ description: 'Record field holding the text, for jsonl and parquet datasets (default: content).' }),
     baseline: Flags.string({ description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.' }),
     results: Flags.string({ description: 'Folder for the JSON results of this run.', default: 'mc-results' }),
+    gate: Flags.string({
+      description: 'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<EvalResult | EvalResult[]> {
@@ -33,16 +37,20 @@ export default class Eval extends McCommand {
     const groups = metricIds.filter((id) => registry.has('metric', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.metric(id).params, scope: id }));
     const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams(groups));
     await checkResultsDir(flags.results); // before any work
-    const ctx = await this.context(flags);
     const metrics = (flags.metric as string[]).map((id) => ({ id, params: registry.has('metric', id) ? rawParamsFor(registry.metric(id).params, flags, id) : {} }));
+    const gates = parseGates(flags.gate ?? []);
+    const alsoOnBaseline = planGates(gates, metrics.map((m) => registry.metric(m.id)), flags.baseline !== undefined);
+    const ctx = await this.context(flags);
     const results = await evaluateModel(
       registry,
-      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, seed: flags.seed },
+      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, alsoOnBaseline, seed: flags.seed },
       ctx,
     );
     const paths: string[] = [];
     for (const r of results) paths.push(await writeResult(flags.results, r));
-    this.log(renderEval(results, paths));
+    const outcomes = checkGates(gates, figuresOf(results));
+    this.log([renderEval(results, paths), ...outcomes.map(describeOutcome)].join('\n'));
+    enforceGates(outcomes); // exit 3 after the results are written
     return results.length === 1 ? results[0] : results;
   }
 }
