@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
+import { join, resolve } from 'node:path';
+import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
+import { createCheckpointStore } from '../checkpoint.js';
 import { throwIfAborted } from '../context.js';
+import { sha256File } from '../digest.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { loadModelRef } from '../model-ref.js';
@@ -46,6 +48,12 @@ export interface EvalRequest {
   readonly alsoOnBaseline?: readonly string[];
   /** the id the results share; a fresh one when absent */
   readonly run?: string;
+  /**
+   * --resume: the results folder; metrics record their progress under `<resume>/.cache/<key>/` and an
+   * interrupted run with the same key continues from it (checkpoint.ts). The cache goes once the
+   * metric's result is made. Absent: nothing is read or written.
+   */
+  readonly resume?: string;
 }
 
 export interface PlannedMetric {
@@ -106,12 +114,24 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
     const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
     const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
     const tRun = performance.now();
-    const result = await metric.evaluate(model, data, params, ctx, inputs);
+    const keyOf = async (on: LoadedModel) => ({
+      format: 1,
+      metric: metric.id,
+      plugin: pluginVersions(registry, [metric.id], 'metric'),
+      model: on.sha256,
+      modelFiles: await sidecarDigests(on),
+      baseline: inputs.baseline?.sha256,
+      dataset: { digest: data.digest, kind: data.kind, limit: request.limit, field: request.field },
+      params,
+      seed: request.seed,
+    });
+    const evaluateOn = (on: LoadedModel, given: MetricInputs) => (request.resume === undefined ? metric.evaluate(on, data, params, ctx, given) : resumable(request.resume, metric.id, () => keyOf(on), (c) => metric.evaluate(on, data, params, c, given), ctx));
+    const result = await evaluateOn(model, inputs);
     const tDone = performance.now();
     let baselineValues: Record<string, MetricValue> | undefined;
     if (baseline && metric.baseline === undefined && request.alsoOnBaseline?.includes(metric.id)) {
       ctx.log.info(`${metric.id}: running on the baseline ${baseline.ref} too, for the .delta figures`);
-      baselineValues = (await metric.evaluate(baseline, data, params, ctx, {})).values;
+      baselineValues = (await evaluateOn(baseline, {})).values;
     }
     throwIfAborted(ctx.signal); // interrupted at the very end: no result
     const tEnd = performance.now();
@@ -143,6 +163,32 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
     });
   }
   return results;
+}
+
+/** Run one metric with a checkpoint store of its key; the store goes once the metric returns, and stays (unlocked) if it throws. */
+async function resumable(resultsDir: string, metricId: string, key: () => Promise<Record<string, unknown>>, evaluate: (ctx: RunContext) => Promise<MetricResult>, ctx: RunContext): Promise<MetricResult> {
+  const store = await createCheckpointStore(join(resultsDir, '.cache'), await key(), (part, records, dir) =>
+    ctx.log.info(`${metricId}: resuming ${part} from ${records} records of an earlier run (${dir})`),
+  );
+  let finished = false;
+  try {
+    const result = await evaluate({ ...ctx, checkpoints: store });
+    finished = true;
+    return result;
+  } finally {
+    await store.close(finished && !ctx.signal.aborted);
+  }
+}
+
+/** The files beside a model that change what a metric computes (tokenizer, config), by digest. */
+async function sidecarDigests(model: LoadedModel): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!model.dir) return out;
+  for (const name of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'generation_config.json']) {
+    const path = join(model.dir, name);
+    if (existsSync(path)) out[name] = await sha256File(path);
+  }
+  return out;
 }
 
 interface OpenedDataset {
