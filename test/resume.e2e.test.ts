@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { BIN, HAS_SHARED, REPO, runMc, SHARED, tempDir, warnSkip } from './helpers/cli.js';
 
 const LM = join(SHARED, 'models/tiny-stdlib-lm');
+const KV_LM = join(SHARED, 'models/tiny-stdlib-lm-kv');
+const MMLU = join(SHARED, 'data/llm-kick/mmlu');
 const CORPUS = join(SHARED, 'data/stdlib-text/valid.jsonl');
 const describeShared = HAS_SHARED ? describe : describe.skip;
 if (!HAS_SHARED) warnSkip('the --resume tests (they evaluate the shared LM)');
@@ -22,19 +24,23 @@ const onlyResult = (dir: string): Result => {
   expect(files).toHaveLength(1);
   return JSON.parse(readFileSync(join(dir, files[0]), 'utf8')) as Result;
 };
-const cacheParts = (results: string): string[] =>
-  existsSync(join(results, '.cache')) ? readdirSync(join(results, '.cache')).filter((k) => !k.startsWith('.')).map((k) => join(results, '.cache', k, 'valid.jsonl')) : [];
+const cacheParts = (results: string, part = 'valid.jsonl'): string[] =>
+  existsSync(join(results, '.cache'))
+    ? readdirSync(join(results, '.cache'))
+        .filter((k) => !k.startsWith('.'))
+        .flatMap((k) => readdirSync(join(results, '.cache', k)).filter((f) => f === part || (part === 'model-*' && f.startsWith('model-'))).map((f) => join(results, '.cache', k, f)))
+    : [];
 const lineCount = (file: string): number => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0);
 
 /** Start a --resume run and SIGKILL it once its checkpoint holds `records` windows. */
-async function killAfter(args: string[], results: string, records: number): Promise<number> {
+async function killAfter(args: string[], results: string, records: number, part?: string): Promise<number> {
   const child = spawn(process.execPath, [BIN, ...args, '--resume', '--results', results], { cwd: REPO, stdio: 'ignore' });
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const deadline = Date.now() + 240_000;
-  while (Date.now() < deadline && !cacheParts(results).some((p) => lineCount(p) >= records)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < deadline && !cacheParts(results, part).some((p) => lineCount(p) >= records)) await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGKILL');
   await closed;
-  return Math.max(0, ...cacheParts(results).map(lineCount));
+  return Math.max(0, ...cacheParts(results, part).map(lineCount));
 }
 
 describeShared('eval --resume', () => {
@@ -74,5 +80,25 @@ describeShared('eval --resume', () => {
     const clean = tempDir();
     expect((await runMc([...BPC, '--limit', '2', '--stride', '48', '--results', clean], { timeoutMs: 300_000 })).code).toBe(0);
     expect(onlyResult(results).metric.values.bpc.value).toBe(onlyResult(clean).metric.values.bpc.value);
+  }, 600_000);
+
+  (existsSync(MMLU) ? it : it.skip)('kick-mcq SIGKILLed halfway and resumed scores every question once, with the same figures', async () => {
+    const MCQ = ['eval', KV_LM, '--metric', 'kick-mcq', '--dataset', MMLU, '--limit', '1', '--too-long', 'skip', '--answer', 'letters', '--device', 'cpu'];
+    const clean = tempDir();
+    expect((await runMc([...MCQ, '--results', clean], { timeoutMs: 300_000 })).code).toBe(0);
+    const want = onlyResult(clean);
+    expect(want.metric.sums.items).toBe(57); // one question per MMLU subject
+
+    const results = tempDir();
+    const done = await killAfter(MCQ, results, 25, 'model-*');
+    expect(done).toBeGreaterThanOrEqual(25);
+    expect(done).toBeLessThan(57);
+    const resumed = await runMc([...MCQ, '--resume', '--results', results], { timeoutMs: 300_000 });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/kick-mcq: resuming model-[0-9a-f]{16} from \d+ records of an earlier run/);
+    const got = onlyResult(results) as Result & { metric: { details: { items: unknown[] } } };
+    expect(got.metric.values).toEqual(want.metric.values);
+    expect(got.metric.sums).toEqual(want.metric.sums);
+    expect(got.metric.details.items).toEqual((want as typeof got).metric.details.items);
   }, 600_000);
 });
