@@ -15,6 +15,8 @@ export default class Eval extends McCommand {
     '<%= config.bin %> eval mnist-int8.onnx --metric accuracy --dataset examples/mnist-test --limit 500 --json',
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128',
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --metric perplexity --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --seqlen 512 --bpc.stride 128',
+    '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --baseline ../shared/models/tiny-stdlib-lm --gate "bpc.delta<=0.02"   # exit 3 if it fails',
+    '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --resume   # killed? the same command continues',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx (+ config.json).', required: true }) };
   static override flags = {
