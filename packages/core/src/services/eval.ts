@@ -126,19 +126,10 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
       const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
       const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
       const tRun = performance.now();
-      const keyOf = async (on: LoadedModel, role: 'model' | 'baseline') => ({
-        format: 1,
-        role, // a model given as its own baseline is two runs, each with its cache
-        metric: metric.id,
-        plugin: pluginVersions(registry, [metric.id], 'metric'),
-        model: on.sha256,
-        modelFiles: await sidecarDigests(on),
-        baseline: inputs.baseline?.sha256,
-        dataset: { digest: data.digest, kind: data.kind, limit: request.limit, field: request.field },
-        params,
-        seed: request.seed,
-      });
-      const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') => (request.resume === undefined ? metric.evaluate(on, data, params, ctx, given) : resumable(request.resume, metric.id, () => keyOf(on, role), (c) => metric.evaluate(on, data, params, c, given), ctx, caches));
+      const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') =>
+        request.resume === undefined
+          ? metric.evaluate(on, data, params, ctx, given)
+          : resumable(request.resume, metric.id, () => resumeKey(registry, { metric, params }, on, role, given, data, request), (c) => metric.evaluate(on, data, params, c, given), ctx, caches);
       const result = await evaluateOn(model, inputs, 'model');
       const tDone = performance.now();
       let baselineValues: Record<string, MetricValue> | undefined;
@@ -181,6 +172,22 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   }
   for (const store of caches) await store.close(true);
   return results;
+}
+
+/** What changes a metric's numbers, so a resumed run never takes the cache of other settings. */
+async function resumeKey(registry: Registry, { metric, params }: PlannedMetric, on: LoadedModel, role: 'model' | 'baseline', inputs: MetricInputs, data: Dataset, request: EvalRequest): Promise<Record<string, unknown>> {
+  return {
+    format: 1,
+    role, // a model given as its own baseline is two runs, each with its cache
+    metric: metric.id,
+    plugin: pluginVersions(registry, [metric.id], 'metric'),
+    model: on.sha256,
+    modelFiles: await sidecarDigests(on),
+    baseline: inputs.baseline?.sha256,
+    dataset: { digest: data.digest, kind: data.kind, limit: request.limit, field: request.field },
+    params,
+    seed: request.seed,
+  };
 }
 
 /** Run one metric with a checkpoint store of its key, added to `caches` for the caller to close. */
