@@ -88,6 +88,7 @@ describeShared('eval --resume', () => {
     expect((await runMc([...MCQ, '--results', clean], { timeoutMs: 300_000 })).code).toBe(0);
     const want = onlyResult(clean);
     expect(want.metric.sums.items).toBe(57); // one question per MMLU subject
+    expect(want.metric.sums.score_sum).toBeGreaterThan(0); // letters: some right, some wrong, so equal scores mean something
 
     const results = tempDir();
     const done = await killAfter(MCQ, results, 25, 'model-*');
