@@ -3,6 +3,7 @@
  * given. Plugins depend on these types only; core never imports a plugin.
  */
 import type { CalibrationSource } from './calibration/types.js';
+import type { CheckpointStore } from './checkpoint.js';
 import type { OnnxModel } from './onnx/model.js';
 import type { ParamSpec, Params } from './params.js';
 import type { SessionFactory } from './session/types.js';
@@ -53,6 +54,8 @@ export interface RunContext {
   readonly calibration?: CalibrationSource;
   /** the command line and run id the CLI stamps on every result of this invocation (results.ts); absent in library use */
   readonly invocation?: Invocation;
+  /** eval --resume: where a metric records its progress (use openCheckpoint(ctx, part), see checkpoint.ts); absent otherwise */
+  readonly checkpoints?: CheckpointStore;
 }
 
 /** Who asked for a run: the command line as typed (secrets redacted) and an id shared by all its results. */

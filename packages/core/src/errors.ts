@@ -96,4 +96,6 @@ export const ErrorCodes = Object.freeze({
   BAD_RESULT: 'E_BAD_RESULT',
   /** mc report: no result files where the user pointed */
   NO_RESULTS: 'E_NO_RESULTS',
+  /** a --gate failed (exit 3): not a mistake, the answer the user asked for */
+  GATE_FAILED: 'E_GATE_FAILED',
 } as const);

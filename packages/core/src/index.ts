@@ -16,6 +16,8 @@ export * from './did-you-mean.js';
 export * from './atomic-write.js';
 export * from './model-ref.js';
 export * from './results.js';
+export * from './gates.js';
+export { createCheckpointStore, openCheckpoint, type Checkpoint, type CheckpointStore, type OpenStore } from './checkpoint.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, onnxruntimeVersion, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';

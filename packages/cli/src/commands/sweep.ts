@@ -6,19 +6,28 @@ import {
   assertWritableDir,
   buildReport,
   checkProbeOptions,
+  checkGates,
   checkResultsDir,
   compressModel,
   createCalibration,
+  describeOutcome,
+  enforceGates,
   ErrorCodes,
   evaluateModel,
+  figuresOf,
   isHubRef,
   isUserError,
   lockOutput,
+  parseGates,
+  planGates,
   planMethods,
   planMetric,
   readResultInputs,
   UserError,
   writeResult,
+  type EvalResult,
+  type Gate,
+  type GateOutcome,
   type MethodRequest,
   type Registry,
   type Report,
@@ -43,6 +52,8 @@ export interface SweepRow {
   /** the point's figures as mc report names them (accuracy.top1, accuracy.delta against the dense point, size.ratio, ...) */
   readonly figures: Record<string, number>;
   readonly results: readonly string[];
+  /** the --gate outcomes at this point */
+  readonly gates?: readonly GateOutcome[];
 }
 
 /** The parsed flags the points need (the metric's and methods' own flags travel as raw params). */
@@ -93,6 +104,10 @@ export default class Sweep extends McCommand {
     probes: Compress.flags.probes,
     'probe-dataset': Compress.flags['probe-dataset'],
     'probe-dataset-type': Compress.flags['probe-dataset-type'],
+    gate: Flags.string({
+      description: 'Quality gate "<figure> <op> <number>" checked at every point (repeatable), as in mc eval; .delta figures are against the dense input model, evaluated once. A failing gate exits 3 after every point is done, naming the points.',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<SweepRow[]> {
@@ -118,7 +133,9 @@ export default class Sweep extends McCommand {
         throw isUserError(e) ? new UserError(e.code, `sweep point ${point.label}: ${e.message}`, { hint: e.hint }) : e;
       }
     }
-    planMetric(registry, flags.metric, metricRaw);
+    const { metric } = planMetric(registry, flags.metric, metricRaw);
+    const gates = parseGates(flags.gate ?? []);
+    planGates(gates, [metric], true); // checked before any work; the dense input is every point's baseline
     checkProbeOptions({ probes: flags.probes, dataset: flags['probe-dataset'] });
     if (!isHubRef(flags.dataset)) assertFileOrFolder(resolve(flags.dataset), 'dataset', ErrorCodes.BAD_DATASET);
     await checkResultsDir(flags.results);
@@ -129,9 +146,12 @@ export default class Sweep extends McCommand {
     const created = !existsSync(outDir);
     try {
       if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, { hint: 'choose a new folder' });
-      const { rows, report } = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
+      const { rows, report } = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir, gates);
       this.log(reportTable(report));
       this.log(`results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(outDir, 'report.html')}`);
+      const outcomes = rows.flatMap((r) => r.gates ?? []);
+      for (const o of outcomes) this.log(describeOutcome(o));
+      enforceGates(outcomes); // exit 3 once every point is done and written
       return rows;
     } catch (e) {
       // a failure at the first point leaves no empty --out behind; completed points stay (each is whole)
@@ -150,6 +170,7 @@ export default class Sweep extends McCommand {
     requestOf: (point: SweepPoint) => MethodRequest[],
     metricRaw: Record<string, unknown>,
     outDir: string,
+    gates: readonly Gate[],
   ): Promise<{ rows: SweepRow[]; report: Report }> {
     const base = await this.context(flags);
     const calibration = flags['calib-dataset']
@@ -157,18 +178,20 @@ export default class Sweep extends McCommand {
       : undefined;
     const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
     await mkdir(outDir, { recursive: true });
-    // the dense point first: the reference of every delta, and a metric or dataset problem shows before any compression
+    // the dense point first: the reference of every delta (and of .delta gates), and a metric or dataset problem shows before any compression
     base.log.info(`sweep: the dense model`);
-    const evalOf = (m: string) => evaluateModel(registry, { model: m, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
-    const denseResult = await writeResult(flags.results, await evalOf(model));
+    const evalOf = async (m: string) => (await evaluateModel(registry, { model: m, metrics: [{ id: flags.metric, params: metricRaw }], dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, seed: flags.seed }, base))[0];
+    const dense = await evalOf(model);
+    const denseResult = await writeResult(flags.results, dense);
     const drafts: (Omit<SweepRow, 'figures'> & { sha256: string })[] = [];
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
-      const e = await evalOf(out);
+      const measured = await evalOf(out);
+      const e: EvalResult = { ...measured, baseline: dense.model, metric: { ...measured.metric, baselineValues: dense.metric.values } };
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      drafts.push({ sha256: c.output.sha256, point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+      drafts.push({ sha256: c.output.sha256, point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results, ...(gates.length ? { gates: checkGates(gates, figuresOf([e]), `point ${point.label}`) } : {}) });
     }
     // this sweep's results only (--results may hold others): the same join mc report does
     const report = buildReport(await readResultInputs([denseResult, ...drafts.flatMap((d) => d.results)]), { seed: flags.seed });

@@ -1,15 +1,24 @@
 /**
  * Runs a window plan through a causal LM and keeps sums (STYLE.md §11): Σ NLL in nats and the
  * count of scored targets, in float64; the division happens once, in the metric.
+ *
+ * With eval --resume, the sums after each batch and the next window go to the checkpoint `part`;
+ * a resumed run starts from the last one and adds the same batches in the same order, so its sums
+ * equal an uninterrupted run's bit for bit.
  */
 import type { CausalLM, ProgressTask, RunContext } from '@mc-kit/core';
-import { throwIfAborted } from '@mc-kit/core';
+import { openCheckpoint, throwIfAborted } from '@mc-kit/core';
 import type { Window } from './windows.js';
 
 export interface ScoreSums {
   totalNats: number;
   scored: number;
   windows: number;
+}
+
+/** What the checkpoint keeps after a batch: the sums so far and the first window not yet scored. */
+interface Progress extends ScoreSums {
+  next: number;
 }
 
 /** Windows are batched by equal length (all of them, except perhaps a strided plan's last one). */
@@ -20,9 +29,14 @@ export async function scoreWindows(
   batchSize: number,
   ctx: RunContext,
   task: ProgressTask,
+  part: string,
 ): Promise<ScoreSums> {
-  const sums: ScoreSums = { totalNats: 0, scored: 0, windows: 0 };
-  let i = 0;
+  const checkpoint = await openCheckpoint(ctx, part);
+  const last = checkpoint.records.at(-1) as Progress | undefined;
+  const from = last && last.next <= windows.length && last.windows === last.next ? last : undefined;
+  const sums: ScoreSums = from ? { totalNats: from.totalNats, scored: from.scored, windows: from.windows } : { totalNats: 0, scored: 0, windows: 0 };
+  let i = from?.next ?? 0;
+  if (i > 0) task.tick(i);
   while (i < windows.length) {
     throwIfAborted(ctx.signal);
     const length = windows[i].length;
@@ -43,6 +57,7 @@ export async function scoreWindows(
     sums.windows += batch.length;
     task.tick(batch.length);
     i = j;
+    await checkpoint.append({ next: i, ...sums } satisfies Progress);
   }
   return sums;
 }
