@@ -122,6 +122,20 @@ describeShared('mc sweep summary and mc report', () => {
     const bad = await runMc(['report', results, broken]);
     expect([bad.code, lines(bad.stderr)]).toEqual([2, [expect.stringMatching(/^Error: .*broken\.json is not valid JSON/)]]);
   });
+
+  it('mc report --gate: 0 when every compressed row passes, 3 naming the failing rows, 2 for a figure no row has', async () => {
+    // int8 keeps top-1 on the mini set; prune 0.9 does not
+    const pass = await runMc(['report', results, '--format', 'csv', '--gate', 'size.ratio>0.5']);
+    expect(pass.code).toBe(0);
+    expect(pass.stderr).toMatch(/gate size\.ratio > 0.5 at int8: [\d.]+ pass/);
+    const fail = await runMc(['report', results, '--format', 'csv', '--gate', 'accuracy.delta>=-0.05']);
+    expect(fail.code).toBe(3);
+    expect(fail.stderr).toMatch(/gate accuracy\.delta >= -0\.05 at prune sparsity=0\.9: -[\d.]+ FAIL/);
+    expect(fail.stdout.trim().split('\n').length).toBeGreaterThan(1); // the report is still out
+    const typo = await runMc(['report', results, '--gate', 'acuracy.delta>=0']);
+    expect([typo.code, lines(typo.stderr)]).toEqual([2, [expect.stringMatching(/^Error: --gate acuracy\.delta>=0: no figure acuracy\.delta.*did you mean accuracy\.delta/)]]);
+    expect(typo.stdout).toBe('');
+  });
 });
 
 describeBrowser('the HTML report in a real headless chromium', () => {
