@@ -1,0 +1,231 @@
+/**
+ * The KL head: per target token, KL(dense ‖ compressed), both NLLs and both argmaxes, computed
+ * inside onnxruntime a chunk of vocabulary columns at a time, so that no [T × V] tensor of both
+ * models exists and none crosses to JS.
+ *
+ * KL needs both models' logits over the same columns at once (Σ_v p_dense(v)·(log p_dense(v) −
+ * log p_comp(v)) does not split into per-model statistics). Of the two ways to get them into one
+ * graph, merging the two decoders (every name of one renamed, subgraphs included) or handing one
+ * model's hidden state to the other's session, this takes the second: the dense model is cut at its
+ * LM head (`cutAtLmHead`: its one output becomes the head's input [B, T, d], T·d floats per window,
+ * not T·V), and the compressed model's graph gets that hidden state as an input and a copy of the
+ * dense head's weight as an initializer (`appendKlHead`). A Loop over the vocabulary then computes
+ * both chunks' logits and reduces them to [N, 1] statistics; the chunk's tensors are freed after each
+ * iteration (chunked-head.ts says why a Loop and not an unrolled chain). Cost: the dense head weight
+ * is held twice (V·d floats, weights, not activations: flat in T), measured by bench/kld.mjs.
+ *
+ * Where the compressed head is itself a float32 MatMul (prune keeps the output layer dense), its
+ * columns are sliced the same way. Where it is anything else (int4's MatMulNBits, a DequantizeLinear
+ * weight), its whole [N, V] logits are computed by its own head and sliced: one model's logits, held
+ * inside onnxruntime, never both models' and never in JS.
+ *
+ * The per-chunk arithmetic is in float64, in a form that is exactly 0 for equal logits whatever the
+ * rounding of the log-sum-exps: with δ = a − b (a dense, b compressed logits) and p = softmax(a),
+ *   KL = Σ p·(a − lseA) − Σ p·(b − lseB) = E_p[δ] + log E_p[e^(−δ)]   (lseB − lseA = log E_p[e^(−δ)])
+ * and E_p[e^(−δ)] is summed as 1 + E_p[e^(−δ) − 1], so that a δ of 0 adds exactly 0 everywhere
+ * (the difference lseB − lseA would cancel two rounded numbers of size ~10 into a KL of 1e-4).
+ * Per chunk c: lseA_c, S1_c = Σ_{v∈c} e^(a_v − lseA_c)·δ_v, S2_c = Σ_{v∈c} e^(a_v − lseA_c)·(e^(−δ_v) − 1);
+ * after the Loop, with w_c = e^(lseA_c − lseA): E_p[δ] = Σ_c w_c·S1_c, E_p[e^(−δ) − 1] = Σ_c w_c·S2_c.
+ */
+import { ErrorCodes, UserError } from '../errors.js';
+import { DataType } from '../onnx/dtypes.js';
+import type { NodeProto, OnnxModel, ValueInfoProto } from '../onnx/model.js';
+import { pb } from '../onnx/proto.js';
+import { DEFAULT_CHUNK, findLmHead, LossOps, removeHead } from './chunked-head.js';
+import { findLogitsOutput, LOSS_TARGETS } from './loss-head.js';
+
+/** The compressed model's extra input: the dense model's hidden state at its LM head, [B, T, d] float32. */
+export const KL_DENSE_HIDDEN = 'mc_dense_hidden';
+
+/** Outputs of the KL head, each [B, T]: float32 values, int64 token ids. */
+export const KL_OUTPUTS = Object.freeze({
+  kl: 'mc_kl',
+  nllBase: 'mc_nll_base',
+  nll: 'mc_nll',
+  topBase: 'mc_top_base',
+  top: 'mc_top',
+});
+
+/** The dense model's LM head, as the compressed graph needs it: its weight and bias values. */
+export interface DenseHead {
+  readonly vocab: number;
+  readonly dModel: number;
+  /** [d, V], or [V, d] when `transposed` (a tied embedding) */
+  readonly weight: Float32Array;
+  readonly transposed: boolean;
+  readonly bias?: Float32Array;
+  /** the dense graph's output after the cut: the head's input */
+  readonly hidden: string;
+}
+
+/**
+ * Cut `dense` at its LM head in place: its only output becomes the head's input [B, T, d]; the head's
+ * MatMul/Add leave the graph (onnxruntime then drops the weight when nothing else reads it).
+ * Undefined when the head is not a float32 MatMul that findLmHead recognises (the caller falls back to logits).
+ */
+export function cutAtLmHead(dense: OnnxModel): DenseHead | undefined {
+  const out = findLogitsOutput(dense);
+  if (!out?.name || out.type?.tensorType?.elemType !== DataType.FLOAT) return undefined;
+  const v = out.type.tensorType.shape?.dim?.[2]?.dimValue;
+  const head = findLmHead(dense, out.name, typeof v === 'number' ? v : undefined);
+  if (!head) return undefined;
+  const weight = dense.getInitializer(head.weight)?.readFloat32();
+  const bias = head.bias === undefined ? undefined : dense.getInitializer(head.bias)?.readFloat32();
+  if (!weight) return undefined;
+  removeHead(dense, head);
+  // nothing reads them now (unless tied to the embedding): drop them here rather than have onnxruntime warn
+  for (const name of [head.weight, head.bias]) if (name !== undefined && dense.consumers(name).length === 0) dense.removeInitializer(name);
+  dense.outputs.splice(0, dense.outputs.length, pb.ValueInfoProto.create({ name: head.hidden, type: { tensorType: { elemType: DataType.FLOAT } } }));
+  return { vocab: head.vocab, dModel: head.dModel, weight: Float32Array.from(weight), transposed: head.transposed, bias: bias && Float32Array.from(bias), hidden: head.hidden };
+}
+
+export interface KlHeadResult {
+  /** 'sliced': the compressed head is a float32 MatMul, chunked like the dense one; 'full': its [N, V] logits are computed whole and sliced */
+  readonly compressedHead: 'sliced' | 'full';
+  readonly chunk: number;
+}
+
+/**
+ * Append the KL head to the compressed model in place: inputs LOSS_TARGETS [B, T] int64 and
+ * KL_DENSE_HIDDEN [B, T, d] float32 join the graph's, and the KL_OUTPUTS replace its outputs.
+ */
+export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chunk?: number } = {}): KlHeadResult {
+  const out = findLogitsOutput(model);
+  if (!out?.name) {
+    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
+  }
+  const opset = model.opset() ?? 1;
+  if (opset < 11) {
+    throw new UserError(ErrorCodes.UNSUPPORTED, `the KL head needs opset 11 or later (GatherElements); the model has opset ${opset}`, { hint: 'run mc convert --opset 17 on it first' });
+  }
+  for (const name of [LOSS_TARGETS, KL_DENSE_HIDDEN, ...Object.values(KL_OUTPUTS)]) {
+    if (model.inputs.some((i) => i.name === name) || model.producer(name)) {
+      throw new UserError(ErrorCodes.BAD_MODEL, `the model already has a tensor named ${name}`, { hint: 'it was saved with one of mc\'s heads attached; use the model without it' });
+    }
+  }
+  const V = dense.vocab;
+  const dims = out.type?.tensorType?.shape?.dim ?? [];
+  const declared = dims[2]?.dimValue;
+  if (typeof declared === 'number' && declared !== V) {
+    throw new UserError(ErrorCodes.BAD_MODEL, `the model's vocabulary (${declared}) differs from the baseline's (${V})`, { hint: 'KL divergence compares two models over the same vocabulary: pass the model this one was compressed from as --baseline' });
+  }
+  const chunk = Math.min(options.chunk ?? DEFAULT_CHUNK, V);
+  const ops = new LossOps(model, opset);
+  const fresh = (base: string) => model.uniqueName(`mc_kl/${base}`);
+  const [batchDim, seqDim] = [dims[0] ?? {}, dims[1] ?? {}];
+  model.inputs.push(valueInfo(LOSS_TARGETS, DataType.INT64, [batchDim, seqDim]));
+  model.inputs.push(valueInfo(KL_DENSE_HIDDEN, DataType.FLOAT, [batchDim, seqDim, { dimValue: dense.dModel }]));
+
+  // the dense head, as initializers of this graph
+  const denseWeight = fresh('dense_head_weight');
+  model.setInitializer(denseWeight, DataType.FLOAT, dense.transposed ? [V, dense.dModel] : [dense.dModel, V], dense.weight);
+  const denseBias = dense.bias && fresh('dense_head_bias');
+  if (denseBias && dense.bias) model.setInitializer(denseBias, DataType.FLOAT, [V], dense.bias);
+
+  const compHead = out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, out.name, V) : undefined;
+  let compFull: string | undefined; // [N, V] float32 when the compressed head is not sliceable
+  if (compHead) {
+    removeHead(model, compHead);
+  } else {
+    const logits = out.type?.tensorType?.elemType === DataType.FLOAT ? out.name : ops.node('Cast', [out.name], fresh('logits_f32'), { to: DataType.FLOAT });
+    compFull = ops.node('Reshape', [logits, ops.ints('logits_2d', [2], [-1, V])], fresh('logits_2d'));
+  }
+  model.outputs.splice(0, model.outputs.length, ...[KL_OUTPUTS.kl, KL_OUTPUTS.nllBase, KL_OUTPUTS.nll].map((n) => valueInfo(n, DataType.FLOAT, [batchDim, seqDim])),
+    ...[KL_OUTPUTS.topBase, KL_OUTPUTS.top].map((n) => valueInfo(n, DataType.INT64, [batchDim, seqDim])));
+
+  const flat2d = (x: string, d: number, base: string) => ops.node('Reshape', [x, ops.ints(`${base}_shape`, [2], [-1, d])], fresh(base));
+  const denseHidden = flat2d(KL_DENSE_HIDDEN, dense.dModel, 'dense_hidden_2d');
+  const compHidden = compHead && flat2d(compHead.hidden, compHead.dModel, 'hidden_2d');
+  const flatTargets = ops.node('Reshape', [LOSS_TARGETS, ops.ints('flat', [1], [-1])], fresh('targets_1d'));
+  const size = ops.ints('chunk_size', [], [chunk]);
+  const owner = ops.node('Div', [flatTargets, size], fresh('target_chunk'));
+  const local = ops.node('Reshape', [ops.node('Sub', [flatTargets, ops.node('Mul', [owner, size], fresh('target_chunk_start'))], fresh('target_column')), ops.ints('column', [2], [-1, 1])], fresh('target_column_2d'));
+  const one = fresh('one_f64');
+  model.setInitializer(one, DataType.DOUBLE, [], Float64Array.of(1));
+
+  // ---- the Loop body: one chunk [start, start + chunk) of both heads (Slice clamps the last one to V)
+  const body: NodeProto[] = [];
+  const n = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) => ops.node(op, inputs, fresh(base), attrs, body);
+  const reduce = (op: string, x: string, base: string, axis: number, since: number, keepdims = 1) => ops.withAxes(op, x, fresh(base), axis, since, { keepdims }, body);
+  const [iter, condIn] = [fresh('iter'), fresh('cond_in')];
+  const K = Math.ceil(V / chunk);
+  const start = n('Gather', [ops.ints('chunk_starts', [K, 1], Array.from({ length: K }, (_, i) => i * chunk)), iter], 'start', { axis: 0 });
+  const end = n('Add', [start, ops.ints('chunk_width', [1], [chunk])], 'end');
+  const columns = (weight: string, transposed: boolean) => n('Slice', [weight, start, end, ops.ints('axis', [1], [transposed ? 0 : 1])], 'w_chunk');
+  const product = (hidden: string, weight: string, transposed: boolean, bias: string | undefined, base: string) => {
+    const logits = n('Gemm', [hidden, columns(weight, transposed)], base, transposed ? { transB: 1 } : {});
+    // the bias after the product, as the heads' own Add does
+    return bias === undefined ? logits : n('Add', [logits, n('Slice', [bias, start, end], 'bias_chunk')], `${base}_biased`);
+  };
+  const a = product(denseHidden, denseWeight, dense.transposed, denseBias, 'dense_logits');
+  const b = compHead && compHidden
+    ? product(compHidden, compHead.weight, compHead.transposed, compHead.bias && flatBias(ops, model, compHead.bias), 'logits')
+    : n('Slice', [compFull ?? '', start, end, ops.ints('axis', [1], [1])], 'logits');
+  const [a64, b64] = [n('Cast', [a], 'dense_logits_f64', { to: DataType.DOUBLE }), n('Cast', [b], 'logits_f64', { to: DataType.DOUBLE })];
+  const lseA = reduce('ReduceLogSumExp', a64, 'dense_lse', 1, 18);
+  const lseB = reduce('ReduceLogSumExp', b64, 'lse', 1, 18);
+  const p = n('Exp', [n('Sub', [a64, lseA], 'dense_log_p')], 'dense_p');
+  const delta = n('Sub', [a64, b64], 'delta');
+  const s1 = reduce('ReduceSum', n('Mul', [p, delta], 'p_delta'), 's1', 1, 13);
+  const s2 = reduce('ReduceSum', n('Mul', [p, n('Sub', [n('Exp', [n('Neg', [delta], 'neg_delta')], 'ratio'), one], 'ratio_m1')], 'p_ratio_m1'), 's2', 1, 13);
+  const maxA = reduce('ReduceMax', a, 'dense_max', 1, 18);
+  const maxB = reduce('ReduceMax', b, 'max', 1, 18);
+  // ArgMax keeps the first of equal maxima, as llama.cpp's strict `>` scan does
+  const argA = n('ArgMax', [a], 'dense_argmax', { axis: 1, keepdims: 1 });
+  const argB = n('ArgMax', [b], 'argmax', { axis: 1, keepdims: 1 });
+  const width = n('Gather', [n('Shape', [a], 'chunk_shape'), ops.ints('one', [1], [1])], 'width', { axis: 0 });
+  // rows whose target lies in another chunk read column 0 of this one; their value is never used
+  const index = n('Where', [n('Less', [local, width], 'in_chunk'), local, ops.ints('zero', [], [0])], 'column_clamped');
+  const at = n('GatherElements', [a64, index], 'dense_target_logit', { axis: 1 });
+  const bt = n('GatherElements', [b64, index], 'target_logit', { axis: 1 });
+  const condOut = n('Identity', [condIn], 'cond_out');
+  const scans = [lseA, lseB, s1, s2, at, bt, maxA, maxB, argA, argB];
+  const types = [DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.FLOAT, DataType.FLOAT, DataType.INT64, DataType.INT64];
+  const graph = pb.GraphProto.create({
+    name: fresh('chunk_body'),
+    node: body,
+    input: [valueInfo(iter, DataType.INT64, []), valueInfo(condIn, DataType.BOOL, [])],
+    output: [valueInfo(condOut, DataType.BOOL, []), ...scans.map((s, i) => valueInfo(s, types[i], [{}, { dimValue: 1 }]))],
+  });
+  const stacked = scans.map((s) => fresh(`${s.replace(/^mc_kl\//, '')}_chunks`)); // [K, N, 1] each
+  ops.nodeN('Loop', [ops.ints('chunk_count', [], [K]), ''], stacked, { body: graph });
+  const [lseAs, lseBs, s1s, s2s, ats, bts, maxAs, maxBs, argAs, argBs] = stacked;
+
+  // ---- across chunks
+  const m = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) => ops.node(op, inputs, fresh(base), attrs);
+  const lseDense = ops.withAxes('ReduceLogSumExp', lseAs, fresh('dense_lse_all'), 0, 18, { keepdims: 0 }); // [N, 1]
+  const lseComp = ops.withAxes('ReduceLogSumExp', lseBs, fresh('lse_all'), 0, 18, { keepdims: 0 });
+  const w = m('Exp', [m('Sub', [lseAs, lseDense], 'chunk_log_mass')], 'chunk_mass'); // [K, N, 1]
+  const e1 = ops.withAxes('ReduceSum', m('Mul', [w, s1s], 'w_s1'), fresh('e_delta'), 0, 13, { keepdims: 0 });
+  const e2 = ops.withAxes('ReduceSum', m('Mul', [w, s2s], 'w_s2'), fresh('e_ratio_m1'), 0, 13, { keepdims: 0 });
+  const kl = m('Add', [e1, m('Log', [m('Add', [e2, one], 'e_ratio')], 'log_e_ratio')], 'kl_f64');
+  const ownerIndex = m('Reshape', [owner, ops.ints('owner_shape', [3], [1, -1, 1])], 'target_chunk_3d');
+  const pick = (all: string, base: string) => m('GatherElements', [all, ownerIndex], base, { axis: 0 }); // [1, N, 1]
+  const nllBase = m('Sub', [lseDense, pick(ats, 'dense_target_logit_all')], 'dense_nll_f64');
+  const nll = m('Sub', [lseComp, pick(bts, 'target_logit_all')], 'nll_f64');
+  const top = (maxes: string, args: string, base: string) => {
+    const which = m('ArgMax', [maxes], `${base}_chunk`, { axis: 0, keepdims: 1 }); // first chunk holding the maximum
+    const inChunk = m('GatherElements', [args, which], `${base}_column`, { axis: 0 });
+    return m('Add', [m('Mul', [which, size], `${base}_chunk_start`), inChunk], base);
+  };
+  const shape = m('Shape', [LOSS_TARGETS], 'targets_shape');
+  const emit = (x: string, output: string, cast: boolean) => ops.node('Reshape', [cast ? m('Cast', [x], `${output}_f32`, { to: DataType.FLOAT }) : x, shape], output);
+  emit(kl, KL_OUTPUTS.kl, true);
+  emit(nllBase, KL_OUTPUTS.nllBase, true);
+  emit(nll, KL_OUTPUTS.nll, true);
+  emit(top(maxAs, argAs, 'dense_top'), KL_OUTPUTS.topBase, false);
+  emit(top(maxBs, argBs, 'top'), KL_OUTPUTS.top, false);
+  return { compressedHead: compHead ? 'sliced' : 'full', chunk };
+}
+
+/** A bias of shape [1, ..., V] as a [V] vector (Slice along axis 0 needs it flat). */
+function flatBias(ops: LossOps, model: OnnxModel, bias: string): string {
+  return model.getInitializer(bias)?.dims.length === 1 ? bias : ops.node('Reshape', [bias, ops.ints('flat', [1], [-1])], model.uniqueName('mc_kl/bias_1d'));
+}
+
+type Dim = { dimValue?: number | null | { toNumber(): number }; dimParam?: string | null };
+
+function valueInfo(name: string, elemType: DataType, dims: Dim[]): ValueInfoProto {
+  const dim = dims.map((d) => (d.dimParam ? { dimParam: d.dimParam } : typeof d.dimValue === 'number' ? { dimValue: d.dimValue } : {}));
+  return pb.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim } } } });
+}
