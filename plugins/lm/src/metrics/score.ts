@@ -2,7 +2,7 @@
  * Runs a window plan through a causal LM and keeps sums (STYLE.md §11): Σ NLL in nats and the
  * count of scored targets, in float64; the division happens once, in the metric.
  */
-import type { CausalLM, ProgressTask, RunContext } from '@mc-kit/core';
+import type { CausalLM, ProgressTask, RunContext, TokenWindows } from '@mc-kit/core';
 import { throwIfAborted } from '@mc-kit/core';
 import type { Window } from './windows.js';
 
@@ -22,9 +22,23 @@ export async function scoreWindows(
   task: ProgressTask,
 ): Promise<ScoreSums> {
   const sums: ScoreSums = { totalNats: 0, scored: 0, windows: 0 };
+  for (const { batch, tokens } of windowBatches(stream, windows, batchSize)) {
+    throwIfAborted(ctx.signal);
+    const nll = await lm.tokenNll(tokens);
+    batch.forEach((w, b) => {
+      for (let t = w.scoreFrom; t < tokens.length; t++) sums.totalNats += nll[b * tokens.length + t];
+      sums.scored += tokens.length - w.scoreFrom;
+    });
+    sums.windows += batch.length;
+    task.tick(batch.length);
+  }
+  return sums;
+}
+
+/** Up to `batchSize` consecutive windows of equal length at a time, as model inputs and next-token targets. */
+export function* windowBatches(stream: Int32Array, windows: readonly Window[], batchSize: number): Generator<{ batch: readonly Window[]; tokens: TokenWindows }> {
   let i = 0;
   while (i < windows.length) {
-    throwIfAborted(ctx.signal);
     const length = windows[i].length;
     let j = i;
     while (j < windows.length && j - i < batchSize && windows[j].length === length) j++;
@@ -35,14 +49,7 @@ export async function scoreWindows(
       inputs.set(stream.subarray(w.begin, w.begin + length), b * length);
       targets.set(stream.subarray(w.begin + 1, w.begin + 1 + length), b * length);
     });
-    const nll = await lm.tokenNll({ batch: batch.length, length, inputs, targets });
-    batch.forEach((w, b) => {
-      for (let t = w.scoreFrom; t < length; t++) sums.totalNats += nll[b * length + t];
-      sums.scored += length - w.scoreFrom;
-    });
-    sums.windows += batch.length;
-    task.tick(batch.length);
+    yield { batch, tokens: { batch: batch.length, length, inputs, targets } };
     i = j;
   }
-  return sums;
 }
