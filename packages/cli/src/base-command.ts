@@ -109,7 +109,8 @@ export abstract class McCommand extends Command {
     const mc = isMcError(err) ? err : undefined;
     const parseExit = err.oclif?.exit;
     const exitCode = mc ? mc.exitCode : parseExit !== undefined ? parseExit : 1;
-    const userMistake = exitCode === 2 || mc?.code === ErrorCodes.ABORTED;
+    // a failed --gate (exit 3) is the answer asked for, not a bug
+    const userMistake = exitCode === 2 || mc?.code === ErrorCodes.ABORTED || mc?.code === ErrorCodes.GATE_FAILED;
     if (parseExit === 0) return; // oclif's own exit(0), e.g. after --help
     process.exitCode = exitCode;
     // oclif's parse errors span lines ("Missing 1 required arg:\nmodel  An .onnx file..."): fold them.

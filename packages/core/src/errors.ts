@@ -92,4 +92,6 @@ export const ErrorCodes = Object.freeze({
   OUTPUT_LOCKED: 'E_OUTPUT_LOCKED',
   /** the model breaks ONNX's structural rules (onnx/validate names the check) */
   INVALID_MODEL: 'E_INVALID_MODEL',
+  /** a --gate failed (exit 3): not a mistake, the answer the user asked for */
+  GATE_FAILED: 'E_GATE_FAILED',
 } as const);

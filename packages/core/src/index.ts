@@ -14,6 +14,7 @@ export * from './did-you-mean.js';
 export * from './atomic-write.js';
 export * from './model-ref.js';
 export * from './results.js';
+export * from './gates.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';

@@ -134,7 +134,7 @@ function checkRelations(specs: readonly ParamSpec[], values: Params, given: (nam
 
 /** Flags the commands own; a plugin parameter may not take these names. */
 export const RESERVED_PARAM_NAMES: readonly string[] = Object.freeze([
-  'out', 'method', 'metric', 'dataset', 'dataset-type', 'limit', 'results', 'json', 'verbose', 'device', 'seed', 'help',
+  'out', 'method', 'metric', 'dataset', 'dataset-type', 'limit', 'results', 'json', 'verbose', 'device', 'seed', 'help', 'baseline', 'gate', 'resume',
 ]);
 
 /** Checks a spec list itself (plugin authors' mistakes are caught at registration). */

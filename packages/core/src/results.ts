@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { assertCanCreateDir, makeDirs, writeFileExclusive } from './atomic-write.js';
-import type { CompressReport, MetricResult } from './contracts.js';
+import type { CompressReport, MetricResult, MetricValue } from './contracts.js';
 import type { HoistReport } from './onnx/hoist-weights.js';
 import type { DriftReport } from './probe/types.js';
 import type { Params } from './params.js';
@@ -55,7 +55,15 @@ export interface CompressResult extends ResultBase {
 
 export interface EvalResult extends ResultBase {
   readonly kind: 'eval';
-  readonly metric: MetricResult & { readonly params: Params };
+  /** the id shared by the results of one invocation (a multi-metric eval writes one result per metric) */
+  readonly run?: string;
+  /** the reference model given with --baseline */
+  readonly baseline?: FileInfo;
+  /**
+   * baselineValues: the same metric's values on the --baseline model, when eval ran it there too (a
+   * --gate on `<metric>.delta` asks for it); `<metric>.<value>.delta` = values - baselineValues
+   */
+  readonly metric: MetricResult & { readonly params: Params; readonly baselineValues?: Record<string, MetricValue> };
   readonly dataset: { readonly ref: string; readonly provider: string; readonly kind: string; readonly digest: string; readonly size: number; readonly limit?: number };
 }
 

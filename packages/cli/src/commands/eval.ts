@@ -1,44 +1,56 @@
-import { checkResultsDir, evaluateModel, writeResult, type EvalResult } from '@mc-kit/core';
+import { checkGates, checkResultsDir, describeOutcome, enforceGates, evaluateModel, figuresOf, parseGates, planGates, writeResult, type EvalResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { renderEval } from '../render/eval.js';
 
 export default class Eval extends McCommand {
-  static override summary = 'Measure a model with a metric on a dataset: accuracy on an image set, bits per character or perplexity on text.';
+  static override summary = 'Measure a model with one or more metrics on a dataset: accuracy on an image set, bits per character or perplexity on text.';
   static override description =
     'The dataset kind is detected from the path (a folder with meta.json, a .jsonl or .parquet file, an llm-compression folder, wiki.test.raw, ...) or forced with --dataset-type. Models and datasets may also be hf:owner/name[@rev].\n\n' +
-    "The metric's own flags (for example --block-size and --stride for bpc) are listed by `mc list --params`. A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results.";
+    "Several --metric run in one eval on the model loaded once; each writes its own result (all with the same run id) and they print as one table. Each metric's own flags (for example --block-size and --stride for bpc) are listed by `mc list --params`; a flag two metrics both take feeds both, and --<metric>.<flag> (--bpc.stride 256) sets it for one.\n\n" +
+    '--baseline names the reference model (the dense one) for the metrics that compare against it (kick-* deltas); it is loaded once. A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results; --json prints the result, or the list of results when several metrics ran.';
   static override examples = [
     '<%= config.bin %> eval examples/mnist-cnn --metric accuracy --dataset examples/mnist-test',
     '<%= config.bin %> eval mnist-int8.onnx --metric accuracy --dataset examples/mnist-test --limit 500 --json',
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128',
-    '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric perplexity --dataset ../shared/data/stdlib-text/valid.jsonl --seqlen 512',
+    '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --metric perplexity --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --seqlen 512 --bpc.stride 128',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx (+ config.json).', required: true }) };
   static override flags = {
-    metric: Flags.string({ description: 'Metric id (mc list shows them).', required: true }),
-    dataset: Flags.string({ char: 'd', description: 'Dataset folder or file.', required: true }),
+    metric: Flags.string({ description: 'Metric id (repeat for several, run in order on the model loaded once). mc list shows them.', required: true, multiple: true }),
+    dataset: Flags.string({ char: 'd', description: 'Dataset folder or file (metrics that need none, such as latency, may run without it).' }),
     'dataset-type': Flags.string({ description: 'Dataset provider id, when detection is not wanted.' }),
     limit: Flags.integer({ description: 'Use only the first N samples (records, for text).', min: 1 }),
     field: Flags.string({ description: 'Record field holding the text, for jsonl and parquet datasets (default: content).' }),
-    results: Flags.string({ description: 'Folder for the JSON result of this run.', default: 'mc-results' }),
+    baseline: Flags.string({ description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.' }),
+    results: Flags.string({ description: 'Folder for the JSON results of this run.', default: 'mc-results' }),
+    gate: Flags.string({
+      description: 'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
+      multiple: true,
+    }),
   };
 
-  async run(): Promise<EvalResult> {
+  async run(): Promise<EvalResult | EvalResult[]> {
     const registry = await this.registry();
-    const [metricId] = flagValuesFromArgv(this.argv, 'metric');
-    const params = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
-    const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams([{ owner: 'METRIC FLAGS', params }]));
+    const metricIds = flagValuesFromArgv(this.argv, 'metric');
+    const groups = metricIds.filter((id) => registry.has('metric', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.metric(id).params, scope: id }));
+    const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams(groups));
     await checkResultsDir(flags.results); // before any work
+    const metrics = (flags.metric as string[]).map((id) => ({ id, params: registry.has('metric', id) ? rawParamsFor(registry.metric(id).params, flags, id) : {} }));
+    const gates = parseGates(flags.gate ?? []);
+    const alsoOnBaseline = planGates(gates, metrics.map((m) => registry.metric(m.id)), flags.baseline !== undefined);
     const ctx = await this.context(flags);
-    const result = await evaluateModel(
+    const results = await evaluateModel(
       registry,
-      { model: args.model, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: rawParamsFor(params, flags), seed: flags.seed },
+      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, alsoOnBaseline, seed: flags.seed },
       ctx,
     );
-    const resultPath = await writeResult(flags.results, result);
-    this.log(renderEval(result, resultPath));
-    return result;
+    const paths: string[] = [];
+    for (const r of results) paths.push(await writeResult(flags.results, r));
+    const outcomes = checkGates(gates, figuresOf(results));
+    this.log([renderEval(results, paths), ...outcomes.map(describeOutcome)].join('\n'));
+    enforceGates(outcomes); // exit 3 after the results are written
+    return results.length === 1 ? results[0] : results;
   }
 }

@@ -5,18 +5,27 @@ import {
   assertFileOrFolder,
   assertWritableDir,
   checkProbeOptions,
+  checkGates,
   checkResultsDir,
   compressModel,
   createTextCalibration,
+  describeOutcome,
+  enforceGates,
   ErrorCodes,
   evaluateModel,
+  figuresOf,
   isHubRef,
   isUserError,
   lockOutput,
+  parseGates,
+  planGates,
   planMethods,
   planMetric,
   UserError,
   writeResult,
+  type EvalResult,
+  type Gate,
+  type GateOutcome,
   type MethodRequest,
   type Registry,
 } from '@mc-kit/core';
@@ -37,6 +46,8 @@ export interface SweepRow {
   readonly compressS: number;
   readonly metric: Record<string, number>;
   readonly results: readonly string[];
+  /** the --gate outcomes at this point */
+  readonly gates?: readonly GateOutcome[];
 }
 
 /** The parsed flags the points need (the metric's and methods' own flags travel as raw params). */
@@ -86,6 +97,10 @@ export default class Sweep extends McCommand {
     probes: Compress.flags.probes,
     'probe-dataset': Compress.flags['probe-dataset'],
     'probe-dataset-type': Compress.flags['probe-dataset-type'],
+    gate: Flags.string({
+      description: 'Quality gate "<figure> <op> <number>" checked at every point (repeatable), as in mc eval; .delta figures are against the dense input model, evaluated once. A failing gate exits 3 after every point is done, naming the points.',
+      multiple: true,
+    }),
   };
 
   async run(): Promise<SweepRow[]> {
@@ -111,7 +126,9 @@ export default class Sweep extends McCommand {
         throw isUserError(e) ? new UserError(e.code, `sweep point ${point.label}: ${e.message}`, { hint: e.hint }) : e;
       }
     }
-    planMetric(registry, flags.metric, metricRaw);
+    const { metric } = planMetric(registry, flags.metric, metricRaw);
+    const gates = parseGates(flags.gate ?? []);
+    const denseFor = planGates(gates, [metric], true); // the dense input is every point's baseline
     checkProbeOptions({ probes: flags.probes, dataset: flags['probe-dataset'] });
     if (!isHubRef(flags.dataset)) assertFileOrFolder(resolve(flags.dataset), 'dataset', ErrorCodes.BAD_DATASET);
     await checkResultsDir(flags.results);
@@ -122,10 +139,13 @@ export default class Sweep extends McCommand {
     const created = !existsSync(outDir);
     try {
       if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0)) throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, { hint: 'choose a new folder' });
-      const rows = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir);
+      const rows = await this.runPoints(registry, args.model, flags as unknown as SweepFlags, points, requestOf, metricRaw, outDir, gates, denseFor.length > 0);
       const keys = Object.keys(rows[0]?.metric ?? {});
       this.log(table(['point', 'size', 'ratio', 'bits/weight', 'file bits/param', 'compress s', ...keys], rows.map((r) => [r.point, formatBytes(r.bytes), `${r.sizeRatio.toFixed(2)}x`, formatNumber(r.bitsPerWeight, 3), formatNumber(r.fileBitsPerParameter, 3), r.compressS.toFixed(1), ...keys.map((k) => formatNumber(r.metric[k]))])));
       this.log(`results: ${resolve(flags.results)} (one compress and one eval result per point)`);
+      const outcomes = rows.flatMap((r) => r.gates ?? []);
+      for (const o of outcomes) this.log(describeOutcome(o));
+      enforceGates(outcomes); // exit 3 once every point is done and written
       return rows;
     } catch (e) {
       // a failure at the first point leaves no empty --out behind; completed points stay (each is whole)
@@ -144,6 +164,8 @@ export default class Sweep extends McCommand {
     requestOf: (point: SweepPoint) => MethodRequest[],
     metricRaw: Record<string, unknown>,
     outDir: string,
+    gates: readonly Gate[],
+    denseForDelta: boolean,
   ): Promise<SweepRow[]> {
     const base = await this.context(flags);
     const calibration = flags['calib-dataset']
@@ -151,14 +173,23 @@ export default class Sweep extends McCommand {
       : undefined;
     const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
     await mkdir(outDir, { recursive: true });
+    const evalRequest = (m: string) => ({ model: m, metrics: [{ id: flags.metric, params: metricRaw }], dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, seed: flags.seed });
+    // a .delta gate: the dense input evaluated once, its values every point's baselineValues
+    let dense: EvalResult | undefined;
+    if (denseForDelta) {
+      base.log.info(`sweep: evaluating the dense input ${model} once, for the .delta gates`);
+      [dense] = await evaluateModel(registry, evalRequest(model), base);
+      await writeResult(flags.results, dense);
+    }
     const rows: SweepRow[] = [];
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
       const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
-      const e = await evaluateModel(registry, { model: out, metric: flags.metric, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, params: metricRaw, seed: flags.seed }, base);
+      const [measured] = await evaluateModel(registry, evalRequest(out), base);
+      const e: EvalResult = dense ? { ...measured, baseline: dense.model, metric: { ...measured.metric, baselineValues: dense.metric.values } } : measured;
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results });
+      rows.push({ point: point.label, output: out, bytes: c.output.bytes, sizeRatio: c.sizeRatio, bitsPerWeight: c.bitsPerWeight, fileBitsPerParameter: c.fileBitsPerParameter, compressS: c.timings.compressS, metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])), results, ...(gates.length ? { gates: checkGates(gates, figuresOf([e]), `point ${point.label}`) } : {}) });
     }
     return rows;
   }

@@ -1,10 +1,13 @@
 /**
- * eval: resolve the metric (did-you-mean on typos), find a dataset provider that can open the ref
- * and whose kind the metric scores, run the metric, and describe the run with digests.
+ * eval: resolve the metrics (did-you-mean on typos), load the model (and the --baseline) once, find
+ * one dataset provider that can open the ref and whose kind every data-taking metric scores, run the
+ * metrics in the order given, and describe each run with digests: one EvalResult per metric, all
+ * carrying the same `run` id.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, Metric, RunContext } from '../contracts.js';
+import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
@@ -12,33 +15,143 @@ import { loadModelRef } from '../model-ref.js';
 import { parseParams, type Params } from '../params.js';
 import { assertFileOrFolder } from '../safe-paths.js';
 import type { Registry } from '../registry.js';
-import { resultHeader, type EvalResult } from '../results.js';
+import { resultHeader, type EvalResult, type FileInfo } from '../results.js';
 import { CORE_VERSION } from '../version.js';
 import { pluginVersions } from './versions.js';
 
+/** One metric of an eval and its raw (unparsed) parameters. */
+export interface MetricRequest {
+  readonly id: string;
+  readonly params: Record<string, unknown>;
+}
+
 export interface EvalRequest {
   readonly model: string;
-  readonly metric: string;
-  readonly dataset: string;
+  /** run in this order, on one loaded model and one opened dataset */
+  readonly metrics: readonly MetricRequest[];
+  /** absent: only metrics with datasetRequired false may run (they receive NO_DATASET) */
+  readonly dataset?: string;
   /** force a provider id instead of detection */
   readonly datasetType?: string;
   readonly limit?: number;
   /** record field for jsonl/parquet text */
   readonly field?: string;
-  readonly params: Record<string, unknown>;
   readonly seed: number;
+  /** --baseline: loaded once, handed to the metrics that take one (MetricInputs.baseline) */
+  readonly baseline?: string;
+  /**
+   * ids of metrics that take no baseline but are also run on the baseline model, so that their
+   * `.delta` figures exist (a --gate names one); their values on the baseline go to metric.baselineValues
+   */
+  readonly alsoOnBaseline?: readonly string[];
+  /** the id the results share; a fresh one when absent */
+  readonly run?: string;
+}
+
+export interface PlannedMetric {
+  readonly metric: Metric;
+  readonly params: Params;
 }
 
 /** Resolve the metric and validate its parameters, touching no file (`mc sweep` checks before any work). */
-export function planMetric(registry: Registry, metricId: string, params: Record<string, unknown>): { metric: Metric; params: Params } {
+export function planMetric(registry: Registry, metricId: string, params: Record<string, unknown>): PlannedMetric {
   const metric = registry.metric(metricId);
   return { metric, params: parseParams(metric.params, params, `--metric ${metric.id}`) };
 }
 
-export async function evaluateModel(registry: Registry, request: EvalRequest, ctx: RunContext): Promise<EvalResult> {
+/**
+ * Every metric resolved and its parameters checked, and what the metrics need of --baseline and
+ * --dataset checked, before any file is read.
+ */
+export function planMetrics(registry: Registry, request: Pick<EvalRequest, 'metrics' | 'baseline' | 'dataset' | 'alsoOnBaseline'>): PlannedMetric[] {
+  if (request.metrics.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --metric given', { hint: 'mc list --kind metric shows them' });
+  const planned = request.metrics.map((m) => planMetric(registry, m.id, m.params));
+  const ids = planned.map((p) => p.metric.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new UserError(ErrorCodes.BAD_PARAM, `--metric ${twice} is given twice`, { hint: 'each metric runs once per eval; run mc eval again for other settings' });
+  for (const { metric } of planned) {
+    if (metric.baseline === 'required' && request.baseline === undefined) {
+      throw new UserError(ErrorCodes.BAD_PARAM, `metric ${metric.id} compares against a reference model: --baseline is required`, { hint: `e.g. mc eval compressed/ --metric ${metric.id} --baseline dense/ --dataset ...` });
+    }
+  }
+  for (const id of request.alsoOnBaseline ?? []) {
+    if (!ids.includes(id)) throw new UserError(ErrorCodes.BAD_PARAM, `metric ${id} is not among the --metric given`);
+  }
+  if (request.dataset === undefined) {
+    const needing = planned.filter((p) => p.metric.datasetRequired !== false).map((p) => p.metric.id);
+    if (needing.length > 0) throw new UserError(ErrorCodes.BAD_PARAM, `--dataset is required by ${needing.map((id) => `--metric ${id}`).join(', ')}`, { hint: 'pass a dataset folder or file (mc list --kind dataset shows the layouts)' });
+  }
+  return planned;
+}
+
+export async function evaluateModel(registry: Registry, request: EvalRequest, ctx: RunContext): Promise<EvalResult[]> {
   const t0 = performance.now();
-  const { metric, params } = planMetric(registry, request.metric, request.params);
+  const planned = planMetrics(registry, request);
   const model = await loadModelRef(request.model, ctx);
+  const baseline = request.baseline === undefined ? undefined : await loadModelRef(request.baseline, ctx); // a bad path fails before any scoring
+  for (const { metric } of planned) {
+    if (baseline && metric.baseline === undefined && !request.alsoOnBaseline?.includes(metric.id)) {
+      ctx.log.warn(`metric ${metric.id} takes no baseline: --baseline is not used for it (a --gate on ${metric.id}.delta would also run it on the baseline)`);
+    }
+  }
+  const tOpen = performance.now();
+  const opened = request.dataset === undefined ? undefined : await openDataset(registry, { ...request, dataset: request.dataset }, planned, ctx);
+  const tOpened = performance.now();
+  const run = request.run ?? randomUUID();
+  const baselineInfo: FileInfo | undefined = baseline && { ref: request.baseline, path: baseline.path, sha256: baseline.sha256, bytes: baseline.bytes };
+  const results: EvalResult[] = [];
+  for (const { metric, params } of planned) {
+    throwIfAborted(ctx.signal);
+    // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
+    const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
+    const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
+    const tRun = performance.now();
+    const result = await metric.evaluate(model, data, params, ctx, inputs);
+    const tDone = performance.now();
+    let baselineValues: Record<string, MetricValue> | undefined;
+    if (baseline && metric.baseline === undefined && request.alsoOnBaseline?.includes(metric.id)) {
+      ctx.log.info(`${metric.id}: running on the baseline ${baseline.ref} too, for the .delta figures`);
+      baselineValues = (await metric.evaluate(baseline, data, params, ctx, {})).values;
+    }
+    throwIfAborted(ctx.signal); // interrupted at the very end: no result
+    const tEnd = performance.now();
+    const provider = data === NO_DATASET ? undefined : opened?.provider;
+    const metricResult: MetricResult & { params: Params; baselineValues?: Record<string, MetricValue> } = { ...result, params, ...(baselineValues ? { baselineValues } : {}) };
+    results.push({
+      ...resultHeader(),
+      kind: 'eval',
+      run,
+      versions: {
+        mc: CORE_VERSION,
+        node: process.version,
+        plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...(provider ? pluginVersions(registry, [provider.id], 'dataset') : {}) },
+      },
+      model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
+      ...(baselineInfo ? { baseline: baselineInfo } : {}),
+      metric: metricResult,
+      dataset: provider
+        ? { ref: request.dataset ?? '', provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit }
+        : { ref: '', provider: NO_DATASET.provider, kind: NO_DATASET.kind, digest: NO_DATASET.digest, size: 0 },
+      seed: request.seed,
+      timings: {
+        openS: (tOpened - tOpen) / 1000,
+        evaluateS: (tDone - tRun) / 1000,
+        ...(baselineValues ? { baselineS: (tEnd - tDone) / 1000 } : {}),
+        totalS: (tEnd - (results.length === 0 ? t0 : tRun)) / 1000,
+        samplesPerS: result.samples / ((tDone - tRun) / 1000),
+      },
+    });
+  }
+  return results;
+}
+
+interface OpenedDataset {
+  readonly provider: DatasetProvider;
+  readonly data: Dataset;
+}
+
+/** One provider for every metric: its kind must be one each data-taking metric scores. */
+async function openDataset(registry: Registry, request: EvalRequest & { dataset: string }, planned: readonly PlannedMetric[], ctx: RunContext): Promise<OpenedDataset> {
   const datasetPath = isHubRef(request.dataset)
     ? (await resolveHubRef(request.dataset, 'dataset', ctx)).dir
     : existsSync(resolve(request.dataset))
@@ -46,38 +159,25 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
       : undefined;
   // a FIFO or a device would block or never end: regular files and folders only
   if (datasetPath) assertFileOrFolder(datasetPath, 'dataset', ErrorCodes.BAD_DATASET);
-  const ref: DatasetRef = {
-    ref: request.dataset,
-    path: datasetPath,
-    limit: request.limit,
-    field: request.field,
-  };
+  const ref: DatasetRef = { ref: request.dataset, path: datasetPath, limit: request.limit, field: request.field };
   if (!ref.path) {
     throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${request.dataset}`, { hint: 'pass a dataset folder or file' });
   }
-  const provider = await chooseProvider(registry, ref, metric.datasetKinds, metric.id, request.datasetType);
-  const tOpen = performance.now();
+  // the data-taking metrics decide the kind; metrics that need none take the dataset only when it fits them
+  const takers = planned.filter((p) => p.metric.datasetRequired !== false);
+  const deciding = takers.length > 0 ? takers : planned;
+  const kinds = deciding[0].metric.datasetKinds.filter((k) => deciding.every((p) => p.metric.datasetKinds.includes(k)));
+  const who = deciding.map((p) => p.metric.id).join(' and ');
+  if (kinds.length === 0) {
+    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `metrics ${who} score no dataset kind in common (${deciding.map((p) => `${p.metric.id}: ${p.metric.datasetKinds.join('|')}`).join('; ')})`, {
+      hint: 'run mc eval once per dataset',
+    });
+  }
+  const provider = await chooseProvider(registry, ref, kinds, who, request.datasetType);
   const data: Dataset = await provider.open(ref, ctx);
-  if (!metric.datasetKinds.includes(data.kind)) throw wrongKind(request.dataset, data.kind, metric.id, metric.datasetKinds);
+  if (!kinds.includes(data.kind)) throw wrongKind(request.dataset, data.kind, who, kinds);
   if (data.size === 0) throw new UserError(ErrorCodes.BAD_DATASET, `dataset ${request.dataset} is empty`);
-  const tRun = performance.now();
-  const result = await metric.evaluate(model, data, params, ctx);
-  throwIfAborted(ctx.signal); // interrupted at the very end: no result
-  const tEnd = performance.now();
-  return {
-    ...resultHeader(),
-    kind: 'eval',
-    versions: {
-      mc: CORE_VERSION,
-      node: process.version,
-      plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...pluginVersions(registry, [provider.id], 'dataset') },
-    },
-    model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
-    metric: { ...result, params },
-    dataset: { ref: request.dataset, provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit },
-    seed: request.seed,
-    timings: { openS: (tRun - tOpen) / 1000, evaluateS: (tEnd - tRun) / 1000, totalS: (tEnd - t0) / 1000, samplesPerS: result.samples / ((tEnd - tRun) / 1000) },
-  };
+  return { provider, data };
 }
 
 async function chooseProvider(registry: Registry, ref: DatasetRef, kinds: readonly string[], metricId: string, forced?: string): Promise<DatasetProvider> {
@@ -106,3 +206,4 @@ function wrongKind(ref: string, kind: string, metricId: string, kinds: readonly 
     hint: 'mc list shows which metrics score which dataset kinds',
   });
 }
+

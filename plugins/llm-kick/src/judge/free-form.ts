@@ -60,7 +60,7 @@ interface Answers {
   readonly skipped: readonly boolean[];
 }
 
-export function runFreeForm(spec: FreeFormSpec, params: Params): KickTask<FreeFormData> {
+export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boolean): KickTask<FreeFormData> {
   const judgeRef = typeof params.judge === 'string' && params.judge !== '' ? params.judge : undefined;
   const denseParam = typeof params.dense === 'string' && params.dense !== '' ? params.dense : undefined;
   const cache = new Map<string, Answers>(); // by model sha256: the dense outputs serve the model and the baseline runs
@@ -98,18 +98,18 @@ export function runFreeForm(spec: FreeFormSpec, params: Params): KickTask<FreeFo
     }
   }
 
-  const headline = judgeRef ? 'judge_score' : denseParam || params.baseline ? 'rougeL' : 'non_empty';
+  const headline = judgeRef ? 'judge_score' : denseParam || hasBaseline ? 'rougeL' : 'non_empty';
 
   return {
     id: spec.id,
     metricVersion: 1,
     headline,
     async score(model, data, _params, options, ctx, label) {
-      const denseRef = denseParam ?? options.baseline;
-      if (judgeRef && spec.judgeAgainstDense && !denseRef) throw judgeNeedsReference(spec.id);
+      const denseModel = denseParam ? await loadModelRef(denseParam, ctx) : options.baseline;
+      if (judgeRef && spec.judgeAgainstDense && !denseModel) throw judgeNeedsReference(spec.id);
       if (judgeRef) await LocalJudge.check(judgeRef, ctx); // before hours of generation
       const mine = await answers(model, data, options, ctx, label);
-      const dense = denseRef ? await answers(await loadModelRef(denseRef, ctx), data, options, ctx, `dense ${denseRef}`) : undefined;
+      const dense = denseModel ? await answers(denseModel, data, options, ctx, `dense ${denseModel.ref}`) : undefined;
       const items = data.items;
       const rouge = dense ? items.map((_, i) => rougeScores(mine.texts[i], dense.texts[i])) : undefined;
       let verdicts: ({ candidate?: number; reference?: number } | undefined)[] = items.map(() => undefined);
@@ -171,12 +171,12 @@ export function runFreeForm(spec: FreeFormSpec, params: Params): KickTask<FreeFo
         // over every answer, scored by the judge or not (answerStatistics)
         ...answerStatistics(mine.texts, rouge),
         too_long: mine.skipped.filter(Boolean).length,
-        ...(dense ? { dense: denseRef } : {}),
+        ...(dense ? { dense: denseModel?.ref } : {}),
         ...(judgeRef
           ? {
               judge: judgeRef,
               judge_orders: options.faithful ? 'reference first only (as the reference)' : 'both orders averaged',
-              judge_reference: spec.judgeAgainstDense ? `the dense model's answers (${denseRef})` : 'the committed GPT-3.5 answers',
+              judge_reference: spec.judgeAgainstDense ? `the dense model's answers (${denseModel?.ref})` : 'the committed GPT-3.5 answers',
               judged: judged.length,
               unparsed,
               reference_score: refMean,

@@ -7,10 +7,9 @@
  * pandas turning a `None` cell into "nan", ...). The default is the clean variant each quirk names;
  * --faithful reproduces the reference code byte for byte, so numbers can be set beside the paper's.
  */
-import { ErrorCodes, UserError, type ParamSpec, type Params } from '@mc-kit/core';
+import type { LoadedModel, ParamSpec, Params } from '@mc-kit/core';
 
 export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'baseline', type: 'string', description: 'a dense model scored on the same items: the result adds the delta with a paired bootstrap interval and the items the two disagree on' },
   { name: 'log-samples', type: 'boolean', description: "keep every item's prompt, output and score in the result JSON (details.samples)", default: false },
   { name: 'faithful', type: 'boolean', description: "reproduce the reference code's quirks (spec llm-kick.md §2) instead of the clean default", default: false },
   { name: 'bootstrap-resamples', type: 'integer', description: 'paired bootstrap resamples for the --baseline interval', default: 10_000, min: 100, max: 1_000_000 },
@@ -19,18 +18,15 @@ export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
 
 /** The shared params, read once with their types. */
 export interface KickOptions {
-  readonly baseline?: string;
+  /** eval's --baseline (MetricInputs.baseline): a dense model scored on the same items; the result adds the delta with a paired bootstrap interval and the items the two disagree on */
+  readonly baseline?: LoadedModel;
   readonly logSamples: boolean;
   readonly faithful: boolean;
   readonly resamples: number;
   readonly level: number;
 }
 
-export function kickOptions(params: Params): KickOptions {
-  const baseline = typeof params.baseline === 'string' && params.baseline.trim() !== '' ? params.baseline : undefined;
-  if (params.baseline !== undefined && typeof params.baseline === 'string' && baseline === undefined) {
-    throw new UserError(ErrorCodes.BAD_PARAM, '--baseline needs a model path', { hint: 'pass the dense model the compressed one came from' });
-  }
+export function kickOptions(params: Params, baseline?: LoadedModel): KickOptions {
   return {
     baseline,
     logSamples: params['log-samples'] === true,

@@ -3,7 +3,7 @@
  * (headline and per group), and with --baseline score the baseline model on the same items and
  * report the paired difference. A task supplies only how to score one model (KickTask.score).
  */
-import { createRng, ErrorCodes, loadModelRef, UserError, type LoadedModel, type MetricResult, type MetricValue, type Params, type RunContext } from '@mc-kit/core';
+import { createRng, ErrorCodes, UserError, type LoadedModel, type MetricInputs, type MetricResult, type MetricValue, type Params, type RunContext } from '@mc-kit/core';
 import { pairedBootstrap } from './bootstrap.js';
 import { meanScore, meanStderr, type ItemScore } from './item-score.js';
 import { kickOptions, type KickOptions } from './params.js';
@@ -28,9 +28,9 @@ export interface Disagreement {
   readonly baseline: number;
 }
 
-export async function runKickTask<D>(task: KickTask<D>, model: LoadedModel, data: D, params: Params, ctx: RunContext): Promise<MetricResult> {
-  const options = kickOptions(params);
-  const baselineModel = options.baseline === undefined ? undefined : await loadModelRef(options.baseline, ctx); // a bad path fails before any scoring
+export async function runKickTask<D>(task: KickTask<D>, model: LoadedModel, data: D, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+  const options = kickOptions(params, inputs.baseline);
+  const baselineModel = options.baseline; // loaded by eval before any scoring
   const scores = await task.score(model, data, params, options, ctx, model.ref);
   const values: Record<string, MetricValue> = {};
   const sums: Record<string, number> = {};

@@ -10,7 +10,7 @@
  * is details.exact_match_reference; the headline stays the mean over the items scored).
  * Both modes: no normalization beyond spaces and case (c), first parse's aliases only (d).
  */
-import { loadGenerator, type LoadedModel, type Metric, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import { KICK_PARAMS, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import type { FactoidDataset } from './dataset.js';
 import { aliasHit, freebasePrompt, type FreebasePromptVariant } from './scoring.js';
@@ -89,8 +89,10 @@ export class KickFactoidQaMetric implements Metric {
   readonly summary = 'LLM-KICK factoid QA: FreebaseQA, greedy generation, alias substring match (exact_match)';
   readonly datasetKinds = ['factoid-qa'] as const;
   readonly params = FACTOID_PARAMS;
+  /** eval's --baseline: scored on the same items for the paired delta */
+  readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    return runKickTask(new FactoidTask(), model, data as FactoidDataset, params, ctx);
+  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+    return runKickTask(new FactoidTask(), model, data as FactoidDataset, params, ctx, inputs);
   }
 }

@@ -10,7 +10,7 @@
  * --faithful: an empty prediction is an EM hit ("" in x), and the answer is read from
  * decode(prompt + generation).split(prompt_end)[1], as the reference does.
  */
-import { loadGenerator, type LoadedModel, type Metric, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import { KICK_PARAMS, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import { containmentMatch, maxOverTruths, strictMatch, tokenF1 } from '../../text-metrics/index.js';
 import { evidenceOf, type IcrDataset } from './dataset.js';
@@ -87,8 +87,10 @@ export class KickIcrQaMetric implements Metric {
   readonly summary = 'LLM-KICK in-context retrieval QA: TriviaQA rc, closed- or open-book, containment EM and SQuAD F1';
   readonly datasetKinds = ['icr-qa'] as const;
   readonly params = ICR_PARAMS;
+  /** eval's --baseline: scored on the same items for the paired delta */
+  readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    return runKickTask(new IcrTask(), model, data as IcrDataset, params, ctx);
+  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+    return runKickTask(new IcrTask(), model, data as IcrDataset, params, ctx, inputs);
   }
 }

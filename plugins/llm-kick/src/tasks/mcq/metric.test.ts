@@ -18,10 +18,11 @@ const Q0 = 'What is 1+1?\nA. 0\nB. 2\nC. 4\nD. 6\nAnswer:';
 /** Tokens of the fixture tokenizer, by hand: one per byte, less one per " B" (merge "Ġ B"; no "AB" in these texts). */
 const tokensOf = (text: string) => Buffer.byteLength(text) - text.split(' B').length + 1;
 
-async function run(answer: number, context: number, raw: Record<string, unknown> = {}): Promise<MetricResult> {
+async function run(answer: number, context: number, raw: Record<string, unknown> = {}, baselineDir?: string): Promise<MetricResult> {
   const model = await loadModelRef(constantLmDir(answer, context));
   const data = await new MmluDataset().open({ ref: DATA, path: DATA }, ctx);
-  return new KickMcqMetric().evaluate(model, data, parseParams(MCQ_PARAMS, raw, 'kick-mcq'), ctx);
+  const baseline = baselineDir === undefined ? undefined : await loadModelRef(baselineDir);
+  return new KickMcqMetric().evaluate(model, data, parseParams(MCQ_PARAMS, raw, 'kick-mcq'), ctx, { baseline });
 }
 
 describe('kick-mcq on a model whose answer is known', () => {
@@ -81,7 +82,7 @@ describe('kick-mcq on a model whose answer is known', () => {
 
   it('--baseline scores both on the same items: delta, interval, disagreements', async () => {
     const baseline = constantLmDir(TOKEN_AB, 4096);
-    const r = await run(BYTE('B'), 4096, { baseline, 'bootstrap-resamples': 1000 });
+    const r = await run(BYTE('B'), 4096, { 'bootstrap-resamples': 1000 }, baseline);
     expect(r.values['accuracy.baseline'].value).toBe(0);
     expect(r.values['accuracy.delta'].value).toBe(0.5);
     const c = r.details?.comparison as { low: number; high: number; level: number; resamples: number; seed: number; disagreements: unknown[] };

@@ -10,7 +10,7 @@
  * Reported: the micro mean over all questions ("Average accuracy", the headline) and the mean per
  * subject, subcategory and category (Hendrycks' categories.py).
  */
-import { ErrorCodes, throwIfAborted, UserError, contextLengthOf, type LoadedModel, type Metric, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import { ErrorCodes, throwIfAborted, UserError, contextLengthOf, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import { KICK_PARAMS, runKickTask, tokenizerFor, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import { groupsOf } from './categories.js';
 import { openNextTokenModel } from './next-token.js';
@@ -120,8 +120,10 @@ export class KickMcqMetric implements Metric {
   readonly summary = 'LLM-KICK multiple-choice reasoning: MMLU 5-shot, one greedy token vs the gold letter; micro mean + per subject/category';
   readonly datasetKinds = ['mcq'] as const;
   readonly params = MCQ_PARAMS;
+  /** eval's --baseline: scored on the same items for the paired delta */
+  readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    return runKickTask(new McqTask(), model, data as McqDataset, params, ctx);
+  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+    return runKickTask(new McqTask(), model, data as McqDataset, params, ctx, inputs);
   }
 }

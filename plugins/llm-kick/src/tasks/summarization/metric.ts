@@ -5,7 +5,7 @@
  * summary (the reference's GPT-3.5 summaries were never committed), the four averaged; judge-free:
  * ROUGE-1/2/L against the dense summary, empty-output rate, distinct-n. See judge/free-form.ts.
  */
-import type { LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import type { LoadedModel, Metric, MetricInputs, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
 import { FREE_FORM_PARAMS, runFreeForm, type FreeFormData } from '../../judge/free-form.js';
 import { parseFourPairs } from '../../judge/parse.js';
 import { KICK_PARAMS, runKickTask } from '../../shared/index.js';
@@ -24,14 +24,16 @@ export class KickSummarizationMetric implements Metric {
   readonly summary = 'LLM-KICK in-context summarization: Vicuna-template sampling, local --judge (4 criteria, both orders), ROUGE vs the dense output, distinct-n';
   readonly datasetKinds = ['summarization'] as const;
   readonly params = SUMMARIZATION_PARAMS;
+  /** eval's --baseline: scored on the same items for the paired delta */
+  readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
+  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
     const task = runFreeForm({
       id: this.id,
       protocol: 'LLM-KICK in-context summarization: 90 CNN-story prompts, Vicuna v1.1 template, sampled; judge prompt json_utils/prompt.jsonl',
       judgeAgainstDense: true,
       parser: (faithful) => (reply) => summaryJudgeScore(reply, faithful),
-    }, params);
-    return runKickTask(task, model, data as FreeFormData, params, ctx);
+    }, params, inputs.baseline !== undefined);
+    return runKickTask(task, model, data as FreeFormData, params, ctx, inputs);
   }
 }
