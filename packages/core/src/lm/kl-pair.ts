@@ -60,9 +60,11 @@ export async function loadKlPair(base: LoadedModel, model: LoadedModel, ctx: Run
       }
       const baseSide: Side = { model: base, specs: fused.baseSpecs, session: sessions[0] };
       const side: Side = { model, specs: fused.specs, session: sessions[1] };
+      // the closures keep these alone, not `fused`, whose serialized graphs (all the weights) onnxruntime has copied
+      const { dense, compressedHead, chunk } = fused;
       return {
-        head: fused.compressedHead, chunk: fused.chunk, contextLength, vocabSize: fused.dense.vocab,
-        tokenKl: (w) => fusedKl(baseSide, side, fused.dense, w, contextLength, ctx),
+        head: compressedHead, chunk, contextLength, vocabSize: dense.vocab,
+        tokenKl: (w) => fusedKl(baseSide, side, dense, w, contextLength, ctx),
         release: async () => { await Promise.all(sessions.map((s) => s.release())); },
       };
     }
