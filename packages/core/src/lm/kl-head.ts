@@ -15,9 +15,11 @@
  * is held twice (V·d floats, weights, not activations: flat in T), measured by bench/kld.mjs.
  *
  * Where the compressed head is itself a float32 MatMul (prune keeps the output layer dense), its
- * columns are sliced the same way. Where it is anything else (int4's MatMulNBits, a DequantizeLinear
- * weight), its whole [N, V] logits are computed by its own head and sliced: one model's logits, held
- * inside onnxruntime, never both models' and never in JS.
+ * columns are sliced the same way; where it is int4's MatMulNBits, its rows of B, scales and zero
+ * points are (in chunks that divide V, since the node's N is an attribute). Where it is anything else
+ * (a DequantizeLinear weight, a vocabulary with no divisor near the chunk), its whole [N, V] logits are
+ * computed by its own head and sliced: one model's logits, held inside onnxruntime, never both
+ * models' and never in JS.
  *
  * The arithmetic is float64 from the float32 logits of each chunk (a dense, b compressed, δ = a − b):
  *   KL = Σ_v p(v)·((a_v − lseA) − (b_v − lseB)) = E_p[δ] − lseA + lseB,  p = softmax(a)
@@ -89,7 +91,7 @@ export function cutAtLmHead(dense: OnnxModel): DenseHead | undefined {
 }
 
 export interface KlHeadResult {
-  /** 'sliced': the compressed head is a float32 MatMul, chunked like the dense one; 'full': its [N, V] logits are computed whole and sliced */
+  /** 'sliced': the compressed head (a float32 MatMul or a MatMulNBits) is chunked like the dense one; 'full': its [N, V] logits are computed whole and sliced */
   readonly compressedHead: 'sliced' | 'full';
   readonly chunk: number;
 }
@@ -118,7 +120,9 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   if (typeof declared === 'number' && declared !== V) {
     throw new UserError(ErrorCodes.BAD_MODEL, `the model's vocabulary (${declared}) differs from the baseline's (${V})`, { hint: 'KL divergence compares two models over the same vocabulary: pass the model this one was compressed from as --baseline' });
   }
-  const chunk = Math.min(options.chunk ?? KL_CHUNK, V);
+  const compHead = out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, out.name, V) : undefined;
+  const nbits = compHead ? undefined : findNBitsHead(model, out.name, V, options.chunk ?? KL_CHUNK);
+  const chunk = nbits?.chunk ?? Math.min(options.chunk ?? KL_CHUNK, V);
   const ops = new LossOps(model, opset);
   const fresh = (base: string) => model.uniqueName(`mc_kl/${base}`);
   const [batchDim, seqDim] = [dims[0] ?? {}, dims[1] ?? {}];
@@ -131,10 +135,11 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   const denseBias = dense.bias && fresh('dense_head_bias');
   if (denseBias && dense.bias) model.setInitializer(denseBias, DataType.FLOAT, [V], dense.bias);
 
-  const compHead = out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, out.name, V) : undefined;
   let compFull: string | undefined; // [N, V] float32 when the compressed head is not sliceable
   if (compHead) {
     removeHead(model, compHead);
+  } else if (nbits) {
+    model.removeNode(nbits.node);
   } else {
     const logits = out.type?.tensorType?.elemType === DataType.FLOAT ? out.name : ops.node('Cast', [out.name], fresh('logits_f32'), { to: DataType.FLOAT });
     compFull = ops.node('Reshape', [logits, ops.ints('logits_2d', [2], [-1, V])], fresh('logits_2d'));
@@ -144,7 +149,10 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
 
   const flat2d = (x: string, d: number, base: string) => ops.node('Reshape', [x, ops.ints(`${base}_shape`, [2], [-1, d])], fresh(base));
   const denseHidden = flat2d(KL_DENSE_HIDDEN, dense.dModel, 'dense_hidden_2d');
-  const compHidden = compHead && flat2d(compHead.hidden, compHead.dModel, 'hidden_2d');
+  const compHidden = compHead ? flat2d(compHead.hidden, compHead.dModel, 'hidden_2d') : nbits && flat2d(nbits.hidden, nbits.k, 'hidden_2d');
+  // MatMulNBits' per-row tensors (scales, zero points) as [V, -1], so that a chunk of rows is one Slice
+  const rows = (name: string) => ops.node('Reshape', [name, ops.ints('rows', [2], [V, -1])], fresh(`${name}_rows`));
+  const nbitsRows = nbits && { scales: rows(nbits.scales), zeroPoints: nbits.zeroPoints && rows(nbits.zeroPoints) };
   const flatTargets = ops.node('Reshape', [LOSS_TARGETS, ops.ints('flat', [1], [-1])], fresh('targets_1d'));
   const size = ops.ints('chunk_size', [], [chunk]);
   const owner = ops.node('Div', [flatTargets, size], fresh('target_chunk'));
@@ -165,9 +173,21 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
     return bias === undefined ? logits : n('Add', [logits, n('Slice', [bias, start, end], 'bias_chunk')], `${base}_biased`);
   };
   const a = product(denseHidden, denseWeight, dense.transposed, denseBias, 'dense_logits');
-  const b = compHead && compHidden
-    ? product(compHidden, compHead.weight, compHead.transposed, compHead.bias && flatBias(ops, model, compHead.bias), 'logits')
-    : n('Slice', [compFull ?? '', start, end, ops.ints('axis', [1], [1])], 'logits');
+  let b: string;
+  if (compHead && compHidden) b = product(compHidden, compHead.weight, compHead.transposed, compHead.bias && flatBias(ops, model, compHead.bias), 'logits');
+  else if (nbits && nbitsRows && compHidden) {
+    const sliceRows = (x: string, base: string) => n('Slice', [x, start, end, ops.ints('axis', [1], [0])], base);
+    const flat = (x: string, base: string) => n('Reshape', [x, ops.ints('flat', [1], [-1])], base);
+    const inputs = [compHidden, sliceRows(nbits.b, 'b_chunk'), flat(sliceRows(nbitsRows.scales, 'scales_chunk_rows'), 'scales_chunk')];
+    if (nbitsRows.zeroPoints) inputs.push(flat(sliceRows(nbitsRows.zeroPoints, 'zero_points_chunk_rows'), 'zero_points_chunk'));
+    const attrs = Object.fromEntries((nbits.node.attribute ?? []).map((a) => [a.name ?? '', Number(a.i ?? 0)]));
+    const node = pb.NodeProto.create({
+      name: fresh('MatMulNBits'), opType: 'MatMulNBits', domain: nbits.node.domain, input: inputs, output: [fresh('logits')],
+      attribute: Object.entries({ ...attrs, N: chunk }).map(([name, i]) => ({ name, type: pb.AttributeProto.AttributeType.INT, i })),
+    });
+    body.push(node);
+    b = node.output?.[0] ?? '';
+  } else b = n('Slice', [compFull ?? '', start, end, ops.ints('axis', [1], [1])], 'logits');
   const [a64, b64] = [n('Cast', [a], 'dense_logits_f64', { to: DataType.DOUBLE }), n('Cast', [b], 'logits_f64', { to: DataType.DOUBLE })];
   const maxA = reduce('ReduceMax', a, 'dense_max', 1, 18);
   const maxB = reduce('ReduceMax', b, 'max', 1, 18);
@@ -223,7 +243,26 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   emit(nll, KL_OUTPUTS.nll, true);
   emit(top(maxAs, argAs, 'dense_top'), KL_OUTPUTS.topBase, false);
   emit(top(maxBs, argBs, 'top'), KL_OUTPUTS.top, false);
-  return { compressedHead: compHead ? 'sliced' : 'full', chunk };
+  return { compressedHead: compHead || nbits ? 'sliced' : 'full', chunk };
+}
+
+/**
+ * The compressed model's logits straight out of a com.microsoft.MatMulNBits (int4's MatMul head) with
+ * N = V, B [V, k_blocks, blob] and no g_idx or bias, and a chunk that divides V (its N attribute is
+ * fixed, so every chunk must be as wide): the divisor of V nearest `want` within a factor of 4, or V
+ * itself when V <= want. Undefined otherwise (the head is then computed whole).
+ */
+function findNBitsHead(model: OnnxModel, logits: string, V: number, want: number) {
+  const node = model.producer(logits);
+  if (!node || node.opType !== 'MatMulNBits' || node.domain !== 'com.microsoft' || model.consumers(logits).length > 0) return undefined;
+  const attr = (name: string) => Number((node.attribute ?? []).find((a) => a.name === name)?.i ?? NaN);
+  const [hidden, b, scales, zeroPoints, gIdx, bias] = node.input ?? [];
+  if (attr('N') !== V || !hidden || gIdx || bias || model.getInitializer(b)?.dims[0] !== V) return undefined;
+  if (!model.getInitializer(scales) || (zeroPoints && !model.getInitializer(zeroPoints))) return undefined;
+  let chunk: number | undefined = V <= want ? V : undefined;
+  const nearer = (c: number) => chunk === undefined || Math.abs(Math.log(c / want)) < Math.abs(Math.log(chunk / want));
+  if (chunk === undefined) for (let c = Math.ceil(want / 4); c <= Math.min(V - 1, want * 4); c++) if (V % c === 0 && nearer(c)) chunk = c;
+  return chunk === undefined ? undefined : { node, hidden, b, scales, zeroPoints: zeroPoints || undefined, k: attr('K'), chunk };
 }
 
 /** A bias of shape [1, ..., V] as a [V] vector (Slice along axis 0 needs it flat). */

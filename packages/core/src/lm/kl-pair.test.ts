@@ -105,6 +105,28 @@ describe('KL head', () => {
     expect(Array.from(fused.topBase)).toEqual(Array.from(reference.topBase));
   });
 
+  it.each([
+    ['V = 40: MatMulNBits sliced into chunks of 8 (a divisor of V)', 40, false, 'sliced'],
+    ['with zero points', 40, true, 'sliced'],
+    ['V = 37 (prime: no chunk divides it, the head is computed whole)', 37, false, 'full'],
+  ] as [string, number, boolean, string][])('equals the JS reference for an int4 (MatMulNBits) head: %s', async (_label, V, zp, head) => {
+    // hidden as in headModel; the head MatMulNBits(hidden, B [V, 1, 8], scales [V]) with K = D = 4 in one block of 16
+    const g = new GraphBuilder({ opset: 17 });
+    const hidden = g.gather(g.initializer('wte', DataType.FLOAT, [V, D], Float32Array.from({ length: V * D }, (_, i) => Math.sin(1 + i))), g.input('input_ids', DataType.INT64, ['batch', 'sequence']));
+    const inputs = [hidden, g.initializer('lm_head.weight_q4', DataType.UINT8, [V, 1, 8], Uint8Array.from({ length: V * 8 }, (_, i) => (i * 37 + 11) % 256)), g.initializer('lm_head.weight_scales', DataType.FLOAT, [V], Float32Array.from({ length: V }, (_, v) => 0.1 + (v % 5) / 20))];
+    if (zp) inputs.push(g.initializer('lm_head.weight_zp', DataType.UINT8, [V], Uint8Array.from({ length: V }, (_, v) => v % 16)));
+    const logits = g.node('MatMulNBits', inputs, { K: D, N: V, bits: 4, block_size: 16, accuracy_level: 0 }, { domain: 'com.microsoft', outputs: ['logits'] })[0];
+    g.output(logits, DataType.FLOAT, ['batch', 'sequence', V]);
+    const model = g.build();
+    const w = windows(V);
+    const [fused, reference] = [await score(headModel({ vocab: V }), model, w, { chunk: 8 }), await score(headModel({ vocab: V }), model, w, { path: 'logits' })];
+    expect(fused.head).toBe(head);
+    expect(Math.min(...reference.kl)).toBeGreaterThan(1e-3);
+    expect(maxAbsDiff(fused.kl, reference.kl)).toBeLessThanOrEqual(1e-6);
+    expect(maxAbsDiff(fused.nll, reference.nll)).toBeLessThanOrEqual(1e-5);
+    expect(Array.from(fused.top)).toEqual(Array.from(reference.top));
+  });
+
   it('matches hand-computed values on a 2-token vocabulary, both paths', async () => {
     // one-hot hidden states: after token i the logits are row i of W^T. Dense: after 0 [0, ln 3]
     // (p = 1/4, 3/4), after 1 [0, 0]; compressed: the two rows swapped.

@@ -73,7 +73,7 @@ export class KldMetric implements Metric {
         samples: records,
         details: {
           tokenizer: tokenizer.digest, blockSize: block, stride, baseline: { ref: base.ref, sha256: base.sha256 },
-          // how the two models ran: 'sliced' (both heads chunked), 'full' (the model's head whole, e.g. MatMulNBits), 'logits' (both in JS)
+          // how the two models ran: 'sliced' (both heads chunked), 'full' (the model's head computed whole, e.g. a DequantizeLinear weight), 'logits' (both in JS)
           head: pair.head, chunk: pair.chunk,
           definitions: 'llama.cpp llama-perplexity --kl-divergence: KL(dense ‖ model) per token, Δp = p(target) − p_dense(target), same top = equal argmax',
         },
