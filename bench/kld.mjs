@@ -34,6 +34,13 @@ function syntheticLm(vocab, shift, computed = false) {
   return dir;
 }
 
+/** `mc compress --method int4` of a synthetic LM: its head becomes a MatMulNBits, which the KL head slices by rows */
+function int4Of(dir) {
+  const out = `${dir}-int4`;
+  if (!existsSync(join(out, 'model.onnx'))) execFileSync(process.execPath, [BIN, 'compress', dir, '--method', 'int4', '--out', out, '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-'))], { encoding: 'utf8' });
+  return out;
+}
+
 function memory(base, model, path, vocab) {
   return JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(REPO, 'bench/lib/kld-memory.mjs'), base, model, path, '4', String(BLOCK), String(vocab)], { encoding: 'utf8' }));
 }
@@ -53,14 +60,14 @@ export async function kldMemory() {
   for (const vocab of [4096, 150000]) {
     const dense = syntheticLm(vocab, 0);
     const bytes = statSync(join(dense, 'model.onnx')).size;
-    for (const [label, model, path] of [['sliced', syntheticLm(vocab, 0.3), 'fused'], ['full', syntheticLm(vocab, 0.3, true), 'fused'], ['logits', syntheticLm(vocab, 0.3), 'logits']]) {
+    for (const [label, model, path] of [['sliced', syntheticLm(vocab, 0.3), 'fused'], ['int4 sliced', int4Of(syntheticLm(vocab, 0.3)), 'fused'], ['full', syntheticLm(vocab, 0.3, true), 'fused'], ['logits', syntheticLm(vocab, 0.3), 'logits']]) {
       const r = memory(dense, model, path, vocab);
       rows.push([vocab.toLocaleString('en'), label, mib(bytes), mib(r.loadPeakBytes), mib(r.loadedBytes), mib(r.windowsPeakBytes), mib(r.windowsPeakBytes - r.loadedBytes), r.seconds.toFixed(2), r.meanKl.toFixed(6)]);
     }
   }
   console.log(`--metric kld's two models, 4 windows of ${BLOCK} tokens, synthetic LMs (d ${D}) against a copy with a perturbed head (one process per row)`);
   console.log(table(['vocab', 'path', 'one model file', 'peak loading', 'RSS loaded', 'peak in windows', 'windows - loaded', 'seconds', 'mean KL'], rows));
-  console.log('(sliced: the KL head slices both heads per chunk; full: the model\'s head (here Mul(W, 1), as a MatMulNBits head) computed whole; logits: both [T x V] blocks to JS.');
+  console.log('(sliced: the KL head slices both heads per chunk; int4 sliced: the same with the model int4 (MatMulNBits head); full: the model\'s head (here Mul(W, 1)) computed whole; logits: both [T x V] blocks to JS.');
   console.log(' "windows - loaded" is what scoring adds on top of the loaded weights: it must not grow with the vocabulary.)');
   console.log('');
 }
