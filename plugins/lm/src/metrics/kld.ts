@@ -16,11 +16,14 @@ import { windowBatches } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
 
+/** bpc's own window and run parameters, with --loss saying what it means here */
+export const KLD_PARAMS = Object.freeze(BPC_PARAMS.map((p) => (p.name === 'loss' ? { ...p, description: 'fused: both models\' logits reduced chunk by chunk in the graph (memory flat in the vocabulary); logits: both [T x V] blocks to JS (the reference)' } : p)));
+
 export class KldMetric implements Metric {
   readonly id = 'kld';
   readonly summary = 'KL divergence from the dense model (--baseline) per token over bpc\'s windows: mean ± error, p99, max, Δp, same-top agreement (llama-perplexity\'s definitions)';
   readonly datasetKinds = ['text'] as const;
-  readonly params = BPC_PARAMS;
+  readonly params = KLD_PARAMS;
   readonly baseline = 'required' as const;
 
   async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext, inputs?: MetricInputs): Promise<MetricResult> {
