@@ -3,6 +3,7 @@
  * given. Plugins depend on these types only; core never imports a plugin.
  */
 import type { CalibrationSource } from './calibration/types.js';
+import type { CheckpointStore } from './checkpoint.js';
 import type { OnnxModel } from './onnx/model.js';
 import type { ParamSpec, Params } from './params.js';
 import type { SessionFactory } from './session/types.js';
@@ -51,6 +52,8 @@ export interface RunContext {
   readonly sessions: SessionFactory;
   /** Calibration data (--calib-dataset), for methods that want it (GPTQ, Wanda, SparseGPT); absent when none was given. */
   readonly calibration?: CalibrationSource;
+  /** eval --resume: where a metric records its progress (use openCheckpoint(ctx, part), see checkpoint.ts); absent otherwise */
+  readonly checkpoints?: CheckpointStore;
 }
 
 // ---------------------------------------------------------------- compress

@@ -88,11 +88,12 @@ describe('figuresOf', () => {
 });
 
 describe('planGates', () => {
-  const metrics = [{ id: 'bpc' }, { id: 'kick-mcq', baseline: 'optional' as const }, { id: 'kld', baseline: 'required' as const }];
+  const metrics = [{ id: 'bpc' }, { id: 'kick-mcq', baseline: 'optional' as const }, { id: 'kld', baseline: 'required' as const }, { id: 'acme.ppl' }];
 
   it('runs on the baseline only the metrics gated on a .delta that do not compare against it themselves', () => {
     expect(planGates(parseGates(['bpc.delta<0.1', 'bpc.bpc<2', 'kick-mcq.delta>-0.1', 'kld.mean<0.01']), metrics, true)).toEqual(['bpc']);
     expect(planGates(parseGates(['bpc.bpc<2']), metrics, false)).toEqual([]);
+    expect(planGates(parseGates(['acme.ppl.delta<1']), metrics, true)).toEqual(['acme.ppl']); // a community id with a dot
   });
 
   it('refuses before any work a gate on a metric not run (did-you-mean) and a .delta without --baseline', () => {

@@ -51,9 +51,10 @@ export function parseGates(exprs: readonly string[]): Gate[] {
   });
 }
 
-/** The metric a figure belongs to: what comes before its first dot (metric ids hold none). */
-export function gateMetric(gate: Gate): string {
-  return gate.figure.split('.')[0];
+/** The metric a figure belongs to: the longest of `ids` it starts with (ids may hold dots), else what comes before its first dot. */
+export function gateMetric(gate: Gate, ids: readonly string[] = []): string {
+  const owner = ids.filter((id) => gate.figure.startsWith(`${id}.`)).sort((a, b) => b.length - a.length)[0];
+  return owner ?? gate.figure.split('.')[0];
 }
 
 /** Does the gate read a `.delta` figure, which needs the metric's value on the baseline? */
@@ -70,7 +71,7 @@ export function planGates(gates: readonly Gate[], metrics: readonly { readonly i
   const ids = metrics.map((m) => m.id);
   const also = new Set<string>();
   for (const gate of gates) {
-    const id = gateMetric(gate);
+    const id = gateMetric(gate, ids);
     const metric = metrics.find((m) => m.id === id);
     if (!metric) {
       const near = didYouMean(id, ids);

@@ -15,6 +15,7 @@ export * from './atomic-write.js';
 export * from './model-ref.js';
 export * from './results.js';
 export * from './gates.js';
+export { createCheckpointStore, openCheckpoint, type Checkpoint, type CheckpointStore, type OpenStore } from './checkpoint.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';

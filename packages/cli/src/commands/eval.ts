@@ -15,6 +15,8 @@ export default class Eval extends McCommand {
     '<%= config.bin %> eval mnist-int8.onnx --metric accuracy --dataset examples/mnist-test --limit 500 --json',
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128',
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --metric perplexity --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --seqlen 512 --bpc.stride 128',
+    '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --baseline ../shared/models/tiny-stdlib-lm --gate "bpc.delta<=0.02"   # exit 3 if it fails',
+    '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --resume   # killed? the same command continues',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx (+ config.json).', required: true }) };
   static override flags = {
@@ -25,6 +27,9 @@ export default class Eval extends McCommand {
     field: Flags.string({ description: 'Record field holding the text, for jsonl and parquet datasets (default: content).' }),
     baseline: Flags.string({ description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.' }),
     results: Flags.string({ description: 'Folder for the JSON results of this run.', default: 'mc-results' }),
+    resume: Flags.boolean({
+      description: 'Record progress (windows, items) under <results>/.cache and continue an interrupted run of the same model, data, metric and flags from it: bpc, perplexity, kick-mcq. The figures equal an uninterrupted run\'s bit for bit; the cache goes once the result is written. Without --resume nothing is cached.',
+    }),
     gate: Flags.string({
       description: 'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
       multiple: true,
@@ -43,7 +48,7 @@ export default class Eval extends McCommand {
     const ctx = await this.context(flags);
     const results = await evaluateModel(
       registry,
-      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, alsoOnBaseline, seed: flags.seed },
+      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, alsoOnBaseline, seed: flags.seed, resume: flags.resume ? flags.results : undefined },
       ctx,
     );
     const paths: string[] = [];

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { NO_DATASET, type Dataset, type DatasetProvider, type LoadedModel, type Metric, type MetricInputs, type RunContext } from '../contracts.js';
 import { createRunContext } from '../context.js';
 import { datasetProvider, metric } from '../declarations.js';
+import { openCheckpoint } from '../checkpoint.js';
 import { sha256File } from '../digest.js';
+import { ErrorCodes, UserError } from '../errors.js';
 import { DataType } from '../onnx/dtypes.js';
 import { Registry } from '../registry.js';
 import { OrtSessionFactory } from '../session/factory.js';
@@ -48,7 +50,21 @@ async function meanOutput(model: LoadedModel, rows: readonly Float32Array[], ctx
 
 const rowsOf = (data: Dataset): Float32Array[] => (data.kind === 'vector' ? (data.rows as Float32Array[]) : [new Float32Array(4).fill(1)]);
 
-const seen: { kinds: string[]; baselines: (string | undefined)[]; opens: number } = { kinds: [], baselines: [], opens: 0 };
+const seen: { kinds: string[]; baselines: (string | undefined)[]; opens: number; computedRows: number } = { kinds: [], baselines: [], opens: 0, computedRows: 0 };
+
+/** a metric that checkpoints per row, as bpc does per batch: the running sum and the next row */
+async function rowsWithCheckpoint(model: LoadedModel, data: Dataset, ctx: RunContext): Promise<number> {
+  const cp = await openCheckpoint(ctx, 'rows');
+  const last = cp.records.at(-1) as { next: number; sum: number } | undefined;
+  let sum = last?.sum ?? 0;
+  const rows = rowsOf(data);
+  for (let i = last?.next ?? 0; i < rows.length; i++) {
+    sum += await meanOutput(model, [rows[i]], ctx);
+    seen.computedRows++;
+    await cp.append({ next: i + 1, sum });
+  }
+  return sum;
+}
 
 function testMetric(id: string, extra: Partial<Metric> & { value?: (model: LoadedModel, data: Dataset, ctx: RunContext, inputs?: MetricInputs) => Promise<number> } = {}): Metric {
   return {
@@ -86,6 +102,8 @@ function setup() {
   registry.add(origin, metric(() => testMetric('other')));
   registry.add(origin, metric(() => testMetric('diff', { baseline: 'required', value: async (m, d, c, inputs) => (await meanOutput(m, rowsOf(d), c)) - (await meanOutput(inputs!.baseline!, rowsOf(d), c)) })));
   registry.add(origin, metric(() => testMetric('graph-only', { datasetRequired: false, datasetKinds: ['image-class'] })));
+  registry.add(origin, metric(() => testMetric('rows', { value: rowsWithCheckpoint })));
+  registry.add(origin, metric(() => testMetric('boom', { value: async () => Promise.reject(new UserError(ErrorCodes.BAD_PARAM, 'boom')) })));
   registry.add(origin, datasetProvider(() => vectorProvider));
   const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true });
   return { registry, ctx };
@@ -93,7 +111,7 @@ function setup() {
 
 const request = (over: Partial<EvalRequest>): EvalRequest => ({ model: doubled, metrics: [{ id: 'mean', params: {} }], dataset: vectors, seed: 0, ...over });
 
-beforeEach(() => Object.assign(seen, { kinds: [], baselines: [], opens: 0 }));
+beforeEach(() => Object.assign(seen, { kinds: [], baselines: [], opens: 0, computedRows: 0 }));
 
 describe('eval with several metrics', () => {
   it('runs them in order on one opened dataset, one result each with the same run id and its own params', async () => {
@@ -172,5 +190,44 @@ describe('metrics that need no dataset', () => {
       exitCode: 2,
       message: '--dataset is required by --metric mean',
     });
+  });
+});
+
+describe('eval --resume', () => {
+  it("keeps a finished metric's cache while a later one fails, so the next run resumes it; the cache goes once all are done", async () => {
+    const { registry, ctx } = setup();
+    const results = await fs.mkdtemp(join(dir, 'results-'));
+    const [clean] = await evaluateModel(registry, request({ metrics: [{ id: 'rows', params: {} }] }), ctx);
+    expect(seen.computedRows).toBe(2);
+    await expect(fs.stat(join(results, '.cache'))).rejects.toMatchObject({ code: 'ENOENT' }); // nothing cached without --resume
+    seen.computedRows = 0;
+    await expect(evaluateModel(registry, request({ metrics: [{ id: 'rows', params: {} }, { id: 'boom', params: {} }], resume: results }), ctx)).rejects.toMatchObject({ message: 'boom' });
+    expect(seen.computedRows).toBe(2);
+    const caches = (await fs.readdir(join(results, '.cache'))).filter((f) => !f.startsWith('.'));
+    expect(caches).toHaveLength(2); // rows (2 records) and boom (none), both unlocked
+    seen.computedRows = 0;
+    const [resumed] = await evaluateModel(registry, request({ metrics: [{ id: 'rows', params: {} }], resume: results }), ctx);
+    expect(seen.computedRows).toBe(0);
+    expect(resumed.metric.values.rows.value).toBe(clean.metric.values.rows.value);
+    expect((await fs.readdir(join(results, '.cache'))).filter((f) => !f.startsWith('.'))).toHaveLength(1); // boom's, not this run's
+  });
+
+  it('other params, another model, another --limit: another cache, nothing reused', async () => {
+    const { registry, ctx } = setup();
+    const results = await fs.mkdtemp(join(dir, 'results-'));
+    await expect(evaluateModel(registry, request({ metrics: [{ id: 'rows', params: {} }, { id: 'boom', params: {} }], resume: results }), ctx)).rejects.toMatchObject({ message: 'boom' });
+    for (const other of [{ metrics: [{ id: 'rows', params: { scale: 2 } }] }, { model: dense, metrics: [{ id: 'rows', params: {} }] }, { limit: 5, metrics: [{ id: 'rows', params: {} }] }]) {
+      seen.computedRows = 0;
+      await evaluateModel(registry, request({ ...other, resume: results }), ctx);
+      expect(seen.computedRows).toBe(2);
+    }
+  });
+
+  it('a model given as its own --baseline for a .delta gate: two caches, no lock against itself', async () => {
+    const { registry, ctx } = setup();
+    const results = await fs.mkdtemp(join(dir, 'results-'));
+    const [r] = await evaluateModel(registry, request({ metrics: [{ id: 'rows', params: {} }], baseline: doubled, alsoOnBaseline: ['rows'], resume: results }), ctx);
+    expect(r.metric.baselineValues?.rows.value).toBe(r.metric.values.rows.value);
+    expect(seen.computedRows).toBe(4);
   });
 });

@@ -6,10 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
+import { join, resolve } from 'node:path';
+import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
+import { createCheckpointStore, type OpenStore } from '../checkpoint.js';
 import { throwIfAborted } from '../context.js';
-import { ErrorCodes, UserError } from '../errors.js';
+import { sha256File } from '../digest.js';
+import { ErrorCodes, isUserError, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { loadModelRef } from '../model-ref.js';
 import { parseParams, type Params } from '../params.js';
@@ -46,6 +48,12 @@ export interface EvalRequest {
   readonly alsoOnBaseline?: readonly string[];
   /** the id the results share; a fresh one when absent */
   readonly run?: string;
+  /**
+   * --resume: the results folder; metrics record their progress under `<resume>/.cache/<key>/` and an
+   * interrupted run with the same key continues from it (checkpoint.ts). The cache goes once the
+   * metric's result is made. Absent: nothing is read or written.
+   */
+  readonly resume?: string;
 }
 
 export interface PlannedMetric {
@@ -65,7 +73,15 @@ export function planMetric(registry: Registry, metricId: string, params: Record<
  */
 export function planMetrics(registry: Registry, request: Pick<EvalRequest, 'metrics' | 'baseline' | 'dataset' | 'alsoOnBaseline'>): PlannedMetric[] {
   if (request.metrics.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --metric given', { hint: 'mc list --kind metric shows them' });
-  const planned = request.metrics.map((m) => planMetric(registry, m.id, m.params));
+  const planned = request.metrics.map((m) => {
+    try {
+      return planMetric(registry, m.id, m.params);
+    } catch (e) {
+      // with several metrics, the value may have come from a flag meant for another one
+      if (request.metrics.length < 2 || !isUserError(e) || e.code !== ErrorCodes.BAD_PARAM) throw e;
+      throw new UserError(e.code, e.message, { hint: `${e.hint ? `${e.hint}; ` : ''}a flag several metrics take feeds each of them; --<metric>.<flag> sets it for one alone` });
+    }
+  });
   const ids = planned.map((p) => p.metric.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice) throw new UserError(ErrorCodes.BAD_PARAM, `--metric ${twice} is given twice`, { hint: 'each metric runs once per eval; run mc eval again for other settings' });
@@ -100,49 +116,91 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   const run = request.run ?? randomUUID();
   const baselineInfo: FileInfo | undefined = baseline && { ref: request.baseline, path: baseline.path, sha256: baseline.sha256, bytes: baseline.bytes };
   const results: EvalResult[] = [];
-  for (const { metric, params } of planned) {
-    throwIfAborted(ctx.signal);
-    // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
-    const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
-    const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
-    const tRun = performance.now();
-    const result = await metric.evaluate(model, data, params, ctx, inputs);
-    const tDone = performance.now();
-    let baselineValues: Record<string, MetricValue> | undefined;
-    if (baseline && metric.baseline === undefined && request.alsoOnBaseline?.includes(metric.id)) {
-      ctx.log.info(`${metric.id}: running on the baseline ${baseline.ref} too, for the .delta figures`);
-      baselineValues = (await metric.evaluate(baseline, data, params, ctx, {})).values;
+  // --resume: a finished metric's cache stays until every metric is done, so that a run killed in a
+  // later metric resumes the earlier ones from their caches too
+  const caches: OpenStore[] = [];
+  try {
+    for (const { metric, params } of planned) {
+      throwIfAborted(ctx.signal);
+      // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
+      const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
+      const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
+      const tRun = performance.now();
+      const keyOf = async (on: LoadedModel, role: 'model' | 'baseline') => ({
+        format: 1,
+        role, // a model given as its own baseline is two runs, each with its cache
+        metric: metric.id,
+        plugin: pluginVersions(registry, [metric.id], 'metric'),
+        model: on.sha256,
+        modelFiles: await sidecarDigests(on),
+        baseline: inputs.baseline?.sha256,
+        dataset: { digest: data.digest, kind: data.kind, limit: request.limit, field: request.field },
+        params,
+        seed: request.seed,
+      });
+      const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') => (request.resume === undefined ? metric.evaluate(on, data, params, ctx, given) : resumable(request.resume, metric.id, () => keyOf(on, role), (c) => metric.evaluate(on, data, params, c, given), ctx, caches));
+      const result = await evaluateOn(model, inputs, 'model');
+      const tDone = performance.now();
+      let baselineValues: Record<string, MetricValue> | undefined;
+      if (baseline && metric.baseline === undefined && request.alsoOnBaseline?.includes(metric.id)) {
+        ctx.log.info(`${metric.id}: running on the baseline ${baseline.ref} too, for the .delta figures`);
+        baselineValues = (await evaluateOn(baseline, {}, 'baseline')).values;
+      }
+      throwIfAborted(ctx.signal); // interrupted at the very end: no result
+      const tEnd = performance.now();
+      const provider = data === NO_DATASET ? undefined : opened?.provider;
+      const metricResult: MetricResult & { params: Params; baselineValues?: Record<string, MetricValue> } = { ...result, params, ...(baselineValues ? { baselineValues } : {}) };
+      results.push({
+        ...resultHeader(),
+        kind: 'eval',
+        run,
+        versions: {
+          mc: CORE_VERSION,
+          node: process.version,
+          plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...(provider ? pluginVersions(registry, [provider.id], 'dataset') : {}) },
+        },
+        model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
+        ...(baselineInfo ? { baseline: baselineInfo } : {}),
+        metric: metricResult,
+        dataset: provider
+          ? { ref: request.dataset ?? '', provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit }
+          : { ref: '', provider: NO_DATASET.provider, kind: NO_DATASET.kind, digest: NO_DATASET.digest, size: 0 },
+        seed: request.seed,
+        timings: {
+          openS: (tOpened - tOpen) / 1000,
+          evaluateS: (tDone - tRun) / 1000,
+          ...(baselineValues ? { baselineS: (tEnd - tDone) / 1000 } : {}),
+          totalS: (tEnd - (results.length === 0 ? t0 : tRun)) / 1000,
+          samplesPerS: result.samples / ((tDone - tRun) / 1000),
+        },
+      });
     }
-    throwIfAborted(ctx.signal); // interrupted at the very end: no result
-    const tEnd = performance.now();
-    const provider = data === NO_DATASET ? undefined : opened?.provider;
-    const metricResult: MetricResult & { params: Params; baselineValues?: Record<string, MetricValue> } = { ...result, params, ...(baselineValues ? { baselineValues } : {}) };
-    results.push({
-      ...resultHeader(),
-      kind: 'eval',
-      run,
-      versions: {
-        mc: CORE_VERSION,
-        node: process.version,
-        plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...(provider ? pluginVersions(registry, [provider.id], 'dataset') : {}) },
-      },
-      model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
-      ...(baselineInfo ? { baseline: baselineInfo } : {}),
-      metric: metricResult,
-      dataset: provider
-        ? { ref: request.dataset ?? '', provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit }
-        : { ref: '', provider: NO_DATASET.provider, kind: NO_DATASET.kind, digest: NO_DATASET.digest, size: 0 },
-      seed: request.seed,
-      timings: {
-        openS: (tOpened - tOpen) / 1000,
-        evaluateS: (tDone - tRun) / 1000,
-        ...(baselineValues ? { baselineS: (tEnd - tDone) / 1000 } : {}),
-        totalS: (tEnd - (results.length === 0 ? t0 : tRun)) / 1000,
-        samplesPerS: result.samples / ((tDone - tRun) / 1000),
-      },
-    });
+  } catch (e) {
+    for (const store of caches.splice(0)) await store.close(false);
+    throw e;
   }
+  for (const store of caches) await store.close(true);
   return results;
+}
+
+/** Run one metric with a checkpoint store of its key, added to `caches` for the caller to close. */
+async function resumable(resultsDir: string, metricId: string, key: () => Promise<Record<string, unknown>>, evaluate: (ctx: RunContext) => Promise<MetricResult>, ctx: RunContext, caches: OpenStore[]): Promise<MetricResult> {
+  const store = await createCheckpointStore(join(resultsDir, '.cache'), await key(), (part, records, dir) =>
+    ctx.log.info(`${metricId}: resuming ${part} from ${records} records of an earlier run (${dir})`),
+  );
+  caches.push(store);
+  return evaluate({ ...ctx, checkpoints: store });
+}
+
+/** The files beside a model that change what a metric computes (tokenizer, config), by digest. */
+async function sidecarDigests(model: LoadedModel): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  if (!model.dir) return out;
+  for (const name of ['tokenizer.json', 'tokenizer_config.json', 'config.json', 'generation_config.json']) {
+    const path = join(model.dir, name);
+    if (existsSync(path)) out[name] = await sha256File(path);
+  }
+  return out;
 }
 
 interface OpenedDataset {

@@ -45,7 +45,7 @@ export class BpcMetric implements Metric {
           });
         }
         const task = ctx.progress.start(`bpc ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task);
+        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task, subset.name);
         const bpc = s.totalNats / (stream.characters * Math.LN2);
         task.done(`bpc ${subset.name}: ${bpc.toFixed(6)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
         const key = valueKey('bpc', data, subset.name);

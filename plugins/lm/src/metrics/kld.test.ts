@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRunContext, DataType, loadModelRef, OnnxModel, OrtSessionFactory, parseParams, type TextDataset } from '@mc-kit/core';
+import { createCheckpointStore, createRunContext, DataType, loadModelRef, OnnxModel, OrtSessionFactory, parseParams, type TextDataset } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { BpcMetric } from './bpc.js';
 import { KldMetric } from './kld.js';
@@ -87,6 +87,27 @@ describe('kld on a 2-token vocabulary', () => {
       // the compressed model's own NLLs are bpc's
       expect(r.sums.sum_nll).toBeCloseTo(bpc.sums.total_nats, 5);
     }
+  });
+
+  it('stopped halfway and resumed from its checkpoint (eval --resume), equals an uninterrupted run bit for bit', async () => {
+    const long = text(['abaabbbaababbbabaaabab', 'bbabaabababbba']);
+    const p = params({ 'block-size': 4, stride: 1, 'batch-size': 2 });
+    const [model, baseline] = [await loadModelRef(comp), await loadModelRef(dense)];
+    const clean = await metric.evaluate(model, long, p, ctx, { baseline });
+    expect(clean.sums.windows).toBeGreaterThan(20);
+    const stop = new AbortController();
+    let ticks = 0;
+    const task = { tick: (n = 1) => void ((ticks += n) >= 12 && stop.abort()), update() {}, done() {}, fail() {} };
+    const root = join(mkdtempSync(join(tmpdir(), 'mc-kld-resume-')), '.cache');
+    const first = await createCheckpointStore(root, { key: 1 });
+    await expect(metric.evaluate(model, long, p, { ...ctx, signal: stop.signal, progress: { start: () => task }, checkpoints: first }, { baseline })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await first.close(false);
+    const second = await createCheckpointStore(root, { key: 1 });
+    const resumed = await metric.evaluate(model, long, p, { ...ctx, checkpoints: second }, { baseline });
+    await second.close(false);
+    expect(second.resumed()).toBeGreaterThan(0);
+    expect(resumed.sums).toEqual(clean.sums);
+    expect(resumed.values).toEqual(clean.values);
   });
 
   it('refuses to run without a baseline, or against a baseline with another tokenizer', async () => {

@@ -8,13 +8,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, loadKlPair, loadTokenizer, throwIfAborted, tokenizerDigest, UserError, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type Params, type RunContext } from '@mc-kit/core';
+import { ErrorCodes, loadKlPair, loadTokenizer, openCheckpoint, throwIfAborted, tokenizerDigest, UserError, type KlPair, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type Params, type ProgressTask, type RunContext } from '@mc-kit/core';
 import { BPC_PARAMS, prefixed } from './bpc.js';
-import { addToken, emptyKldSums, kldValues } from './kld-stats.js';
+import { addToken, emptyKldSums, kldValues, mergeKldSums, type KldSums } from './kld-stats.js';
 import { checkContext, textData } from './lm-setup.js';
 import { windowBatches } from './score.js';
 import { streamPerRecord } from './text-stream.js';
-import { slidingWindows } from './windows.js';
+import { slidingWindows, type Window } from './windows.js';
 
 /** bpc's own window and run parameters, with --loss saying what it means here */
 export const KLD_PARAMS = Object.freeze(BPC_PARAMS.map((p) => (p.name === 'loss' ? { ...p, description: 'fused: both models\' logits reduced chunk by chunk in the graph (memory flat in the vocabulary); logits: both [T x V] blocks to JS (the reference)' } : p)));
@@ -39,7 +39,7 @@ export class KldMetric implements Metric {
     const pair = await loadKlPair(base, model, ctx, { path: params.loss as 'fused' | 'logits' });
     try {
       checkContext(pair, block, '--block-size', `e.g. --block-size ${pair.contextLength} --stride ${Math.max(1, Math.floor((pair.contextLength ?? 4) / 4))}`);
-      const sums = emptyKldSums();
+      let sums = emptyKldSums();
       const perToken: number[] = [];
       const counts: Record<string, number> = {};
       let records = 0;
@@ -50,20 +50,10 @@ export class KldMetric implements Metric {
           throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one window (${block + 1} tokens)`, { hint: 'use a larger corpus or a smaller --block-size' });
         }
         const task = ctx.progress.start(`kld ${subset.name}`, plan.windows.length);
-        const before = sums.count;
-        for (const { batch, tokens } of windowBatches(stream.ids, plan.windows, params['batch-size'] as number)) {
-          throwIfAborted(ctx.signal);
-          const r = await pair.tokenKl(tokens);
-          batch.forEach((w, b) => {
-            for (let t = b * tokens.length + w.scoreFrom; t < (b + 1) * tokens.length; t++) {
-              addToken(sums, r.kl[t], r.nllBase[t], r.nll[t], r.top[t] === r.topBase[t]);
-              perToken.push(r.kl[t]);
-            }
-          });
-          task.tick(batch.length);
-        }
-        task.done(`kld ${subset.name}: ${plan.windows.length} windows, ${sums.count - before} tokens scored`);
-        Object.assign(counts, prefixed(data.subsets.length > 1 ? subset.name : '', { windows: plan.windows.length, scored_tokens: sums.count - before, tokens: stream.ids.length, unscored_tail: plan.tail, records: stream.records }));
+        const sub = await scoreSubset(pair, stream.ids, plan.windows, params['batch-size'] as number, subset.name, ctx, task, perToken);
+        task.done(`kld ${subset.name}: ${plan.windows.length} windows, ${sub.count} tokens scored`);
+        sums = mergeKldSums(sums, sub);
+        Object.assign(counts, prefixed(data.subsets.length > 1 ? subset.name : '', { windows: plan.windows.length, scored_tokens: sub.count, tokens: stream.ids.length, unscored_tail: plan.tail, records: stream.records }));
         records += stream.records;
       }
       const sorted = Float64Array.from(perToken).sort();
@@ -85,6 +75,45 @@ export class KldMetric implements Metric {
       await pair.release();
     }
   }
+}
+
+/** What eval --resume keeps after each batch: the subset's sums so far, the next window, and the batch's per-token KL (for the percentiles). */
+interface Progress {
+  readonly next: number;
+  readonly sums: KldSums;
+  readonly kl: number[];
+}
+
+/**
+ * One subset's windows through the pair: its sums, and its per-token KL appended to `perToken`. A
+ * resumed run restores the last checkpoint's sums and every checkpoint's KL values (JSON keeps a
+ * double exactly), then adds the same batches in the same order: the figures equal an uninterrupted run's.
+ */
+async function scoreSubset(pair: KlPair, ids: Int32Array, windows: readonly Window[], batchSize: number, part: string, ctx: RunContext, task: ProgressTask, perToken: number[]): Promise<KldSums> {
+  const checkpoint = await openCheckpoint(ctx, part);
+  const kept = checkpoint.records as Progress[];
+  const last = kept.at(-1);
+  const resumed = last !== undefined && last.next <= windows.length;
+  const sums = resumed ? { ...last.sums } : emptyKldSums();
+  if (resumed) {
+    for (const r of kept) perToken.push(...r.kl);
+    task.tick(last.next);
+  }
+  for (const { batch, tokens, next } of windowBatches(ids, windows, batchSize, resumed ? last.next : 0)) {
+    throwIfAborted(ctx.signal);
+    const r = await pair.tokenKl(tokens);
+    const kl: number[] = [];
+    batch.forEach((w, b) => {
+      for (let t = b * tokens.length + w.scoreFrom; t < (b + 1) * tokens.length; t++) {
+        addToken(sums, r.kl[t], r.nllBase[t], r.nll[t], r.top[t] === r.topBase[t]);
+        kl.push(r.kl[t]);
+      }
+    });
+    perToken.push(...kl);
+    task.tick(batch.length);
+    await checkpoint.append({ next, sums: { ...sums }, kl } satisfies Progress);
+  }
+  return sums;
 }
 
 async function loadModelTokenizer(model: LoadedModel) {

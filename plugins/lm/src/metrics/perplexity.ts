@@ -46,7 +46,7 @@ export class PerplexityMetric implements Metric {
           throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one chunk of ${seqlen}`, { hint: 'use a larger corpus or a smaller --seqlen' });
         }
         const task = ctx.progress.start(`perplexity ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task);
+        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task, subset.name);
         const ppl = Math.exp(s.totalNats / s.scored);
         task.done(`perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
         values[valueKey('perplexity', data, subset.name)] = { value: ppl, higherIsBetter: false };

@@ -1,4 +1,7 @@
-import { createRunContext, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCheckpointStore, createRunContext, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
 import type { ItemScore } from '../../shared/index.js';
 import { MmluDataset } from './dataset.js';
 import { constantLmDir, DEV_CSV, mmluDir, TEST_CSV, TOKEN_AB, TOKEN_SPACE_B } from './mcq.fixture.js';
@@ -99,5 +102,33 @@ describe('kick-mcq on a model whose answer is known', () => {
 describe('kick-mcq denominators (issue 17 audit)', () => {
   it('every subject, subcategory and category mean divides by its own questions; skipped ones are in no mean', async () => {
     expectDenominatorsHold(await run(BYTE('B'), 4096), 'accuracy');
+  });
+});
+
+describe('kick-mcq under eval --resume', () => {
+  it('a run stopped after 2 of 4 questions continues from its checkpoint: the other 2 scored, the result the same', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'mc-kick-resume-')), '.cache');
+    const model = await loadModelRef(constantLmDir(BYTE('B'), 4096));
+    const data = await new MmluDataset().open({ ref: DATA, path: DATA }, ctx);
+    const params = parseParams(MCQ_PARAMS, {}, 'kick-mcq');
+    const clean = await new KickMcqMetric().evaluate(model, data, params, ctx);
+
+    const stop = new AbortController();
+    let ticks = 0;
+    const stopping = { ...ctx, signal: stop.signal, progress: { start: () => ({ tick: () => void (++ticks === 2 && stop.abort()), update() {}, done() {}, fail() {} }) } };
+    const first = await createCheckpointStore(root, { key: 1 });
+    await expect(new KickMcqMetric().evaluate(model, data, params, { ...stopping, checkpoints: first })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await first.close(false);
+    const part = join(first.dir, readdirSync(first.dir).find((f) => f.startsWith('model-'))!);
+    expect(readFileSync(part, 'utf8').trim().split('\n')).toHaveLength(2);
+
+    const second = await createCheckpointStore(root, { key: 1 });
+    const resumed = await new KickMcqMetric().evaluate(model, data, params, { ...ctx, checkpoints: second });
+    expect(second.resumed()).toBe(2);
+    await second.close(false);
+    expect(readFileSync(part, 'utf8').trim().split('\n')).toHaveLength(4); // 2 kept + 2 scored now, none twice
+    expect(resumed.values).toEqual(clean.values);
+    expect(resumed.sums).toEqual(clean.sums);
+    expect(resumed.details?.items).toEqual(clean.details?.items);
   });
 });

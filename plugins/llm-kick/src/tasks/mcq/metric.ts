@@ -10,7 +10,7 @@
  * Reported: the micro mean over all questions ("Average accuracy", the headline) and the mean per
  * subject, subcategory and category (Hendrycks' categories.py).
  */
-import { ErrorCodes, throwIfAborted, UserError, contextLengthOf, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import { ErrorCodes, openCheckpoint, throwIfAborted, UserError, contextLengthOf, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
 import { KICK_PARAMS, runKickTask, tokenizerFor, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import { groupsOf } from './categories.js';
 import { openNextTokenModel } from './next-token.js';
@@ -30,6 +30,12 @@ function tooLong(id: string, tokens: number, context: number | undefined): UserE
   return new UserError(ErrorCodes.BAD_DATASET, `kick-mcq: question ${id} is ${tokens} tokens with no shots, longer than the model's context of ${context} tokens (config.json)`, {
     hint: 'use a model with a longer context, or --too-long skip to leave such questions out of every mean',
   });
+}
+
+/** A question as the --resume checkpoint keeps it: its score, or none when --too-long skip left it out. */
+interface ScoredQuestion {
+  readonly id: string;
+  readonly score?: ItemScore;
 }
 
 class McqTask implements KickTask<McqDataset> {
@@ -60,15 +66,26 @@ class McqTask implements KickTask<McqDataset> {
     this.answer = letterIds ? 'letters' : 'greedy';
     const task = ctx.progress.start(`kick-mcq ${label}${lm.cached ? ' (prefix cached)' : ''}`, data.size);
     const scores: ItemScore[] = [];
+    // eval --resume: one record per question (its score, or none when skipped); the model and the baseline apart
+    const checkpoint = await openCheckpoint(ctx, `model-${model.sha256.slice(0, 16)}`);
+    const done = new Map((checkpoint.records as ScoredQuestion[]).map((r) => [r.id, r.score]));
     try {
       for (const subject of data.subjects) {
         const prompts = new SubjectPrompts(subject, tokenizer, options.faithful, splice);
         const groups = groupsOf(subject.name);
         for (const q of subject.questions) {
           throwIfAborted(ctx.signal);
+          if (done.has(q.id)) {
+            const earlier = done.get(q.id);
+            if (earlier) scores.push(earlier);
+            else this.skipped.push(q.id);
+            task.tick();
+            continue;
+          }
           const prompt = prompts.fit(q, shots, context);
           if (!prompt) {
             this.skipped.push(q.id);
+            await checkpoint.append({ id: q.id } satisfies ScoredQuestion);
             task.tick();
             continue;
           }
@@ -84,6 +101,7 @@ class McqTask implements KickTask<McqDataset> {
             output: tokenText,
             target: q.answer,
           });
+          await checkpoint.append({ id: q.id, score: scores.at(-1) } satisfies ScoredQuestion);
           task.tick();
         }
       }
