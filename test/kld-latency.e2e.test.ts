@@ -3,9 +3,10 @@
  * itself, int4 above 0, the compressed NLLs equal to bpc's in the same eval, a gate on kld.mean) and
  * `mc eval --metric latency` with and without --baseline, no --dataset needed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HAS_SHARED, SHARED, runMc, tempDir, warnSkip } from './helpers/cli.js';
+import { BIN, HAS_SHARED, REPO, SHARED, runMc, tempDir, warnSkip } from './helpers/cli.js';
 
 const LM = join(SHARED, 'models/tiny-stdlib-lm');
 const CORPUS = join(SHARED, 'data/stdlib-text/valid.jsonl');
@@ -51,6 +52,33 @@ describeShared('mc eval --metric kld', () => {
     expect(kld.metric.sums.count).toBe(bpc.metric.sums.scored_tokens);
     expect(kld.metric.sums.sum_nll).toBeCloseTo(bpc.metric.sums.total_nats, 2);
   });
+
+  it('SIGKILLed halfway under --resume and resumed, gives the figures and sums of an uninterrupted run bit for bit', async () => {
+    const args = ['eval', LM, '--metric', 'kld', '--baseline', LM, '--dataset', CORPUS, '--limit', '3', '--block-size', '64', '--stride', '32', '--device', 'cpu'];
+    const clean = tempDir();
+    expect((await runMc([...args, '--results', clean], { timeoutMs: 300_000 })).code).toBe(0);
+    const want = resultsIn(clean)[0];
+    const windows = want.metric.sums.windows;
+    expect(windows).toBeGreaterThan(100);
+
+    const results = tempDir();
+    const part = () => (existsSync(join(results, '.cache')) ? readdirSync(join(results, '.cache')).filter((k) => !k.startsWith('.')).map((k) => join(results, '.cache', k, 'valid.jsonl')).filter(existsSync) : []);
+    const lines = () => Math.max(0, ...part().map((f) => readFileSync(f, 'utf8').split('\n').length - 1));
+    const child = spawn(process.execPath, [BIN, ...args, '--resume', '--results', results], { cwd: REPO, stdio: 'ignore' });
+    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    const deadline = Date.now() + 240_000;
+    while (Date.now() < deadline && lines() < windows / 2) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    await closed;
+    expect(lines()).toBeLessThan(windows); // killed before the end
+
+    const resumed = await runMc([...args, '--resume', '--results', results], { timeoutMs: 300_000 });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toMatch(/kld: resuming valid from \d+ records of an earlier run/);
+    const got = resultsIn(results)[0];
+    expect(got.metric.sums).toEqual(want.metric.sums);
+    expect(got.metric.values).toEqual(want.metric.values);
+  }, 600_000);
 
   it('refuses to run without --baseline: one line, exit 2', async () => {
     const r = await runMc(['eval', LM, '--metric', 'kld', ...windows]);
