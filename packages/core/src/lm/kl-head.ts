@@ -157,7 +157,7 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   const size = ops.ints('chunk_size', [], [chunk]);
   const owner = ops.node('Div', [flatTargets, size], fresh('target_chunk'));
   const local = ops.node('Reshape', [ops.node('Sub', [flatTargets, ops.node('Mul', [owner, size], fresh('target_chunk_start'))], fresh('target_column')), ops.ints('column', [2], [-1, 1])], fresh('target_column_2d'));
-  
+
   // ---- the Loop body: one chunk [start, start + chunk) of both heads (Slice clamps the last one to V)
   const body: NodeProto[] = [];
   const n = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) => ops.node(op, inputs, fresh(base), attrs, body);
