@@ -8,6 +8,8 @@ import { cpus } from 'node:os';
 const BENCHES = [
   ['int8', './int8.mjs', 'benchInt8'],
   ['lm', './lm.mjs', 'benchLm'],
+  ['kld', './kld.mjs', 'benchKld'], // issue 19: --metric kld's peak memory flat in the vocabulary, its time against bpc
+  ['latency', './latency.mjs', 'benchLatency'], // issue 19: --metric latency of int8, int4, hyper, channel pruning as ratios to dense
   ['int4', './int4.mjs', 'benchInt4'], // issue 5: dense / int8 / int4 / GPTQ on the shared LM and mnist
   ['hyper', './hyper.mjs', 'benchHyper'], // issue 6: hyper presets, --l auto, --target-bpw on unet, mnist, LM
   ['prune', './prune.mjs', 'benchPrune'], // issue 9: magnitude / Wanda / SparseGPT curves, channel pruning

@@ -24,7 +24,7 @@ import { seedRegistry } from './helpers/seed-registry.js';
 
 const MODEL = join(EXAMPLES, 'mnist-cnn', 'model.onnx');
 const DIGITS = join(EXAMPLES, 'mnist-test');
-const PUBLISHED = ['packages/core', 'plugins/quant', 'plugins/vision', 'plugins/lm', 'plugins/hyper', 'plugins/prune', 'plugins/llm-kick', 'packages/cli'];
+const PUBLISHED = ['packages/core', 'plugins/quant', 'plugins/vision', 'plugins/lm', 'plugins/hyper', 'plugins/prune', 'plugins/llm-kick', 'plugins/latency', 'packages/cli'];
 const VERSION = readJson<{ version: string }>(join(REPO, 'lerna.json')).version;
 
 const README = journeyBlocks('README.md');
@@ -150,7 +150,7 @@ describeBuilt("a release and a user's first hour", () => {
 
   it('1. the maintainers publish every package', async () => {
     await timed('1. publish @mc-kit/core', async () => expectOk(await run('npm', ['publish'], { cwd: join(REPO, 'packages/core'), env: registry.env }), 'npm publish core'));
-    await timed('1. publish the six first-party plugins and @mc-kit/cli', async () => {
+    await timed('1. publish the seven first-party plugins and @mc-kit/cli', async () => {
       for (const dir of PUBLISHED.slice(1)) expectOk(await run('npm', ['publish'], { cwd: join(REPO, dir), env: registry.env }), `npm publish ${dir}`);
     });
     const view = await run('npm', ['view', '@mc-kit/cli', 'version', 'dependencies', '--json'], { cwd: user.work, env: registry.env });
@@ -170,7 +170,7 @@ describeBuilt("a release and a user's first hour", () => {
     expectOk(list, 'mc list');
     expect(list.stderr).toBe('');
     const byId = new Map((JSON.parse(list.stdout) as { items: { id: string; plugin: string }[] }).items.map((i) => [i.id, i.plugin]));
-    for (const [id, plugin] of [['int8', 'quant'], ['gptq', 'quant'], ['hyper', 'hyper'], ['prune', 'prune'], ['bpc', 'lm'], ['accuracy', 'vision'], ['kick-mcq', 'llm-kick']]) {
+    for (const [id, plugin] of [['int8', 'quant'], ['gptq', 'quant'], ['hyper', 'hyper'], ['prune', 'prune'], ['bpc', 'lm'], ['kld', 'lm'], ['accuracy', 'vision'], ['kick-mcq', 'llm-kick'], ['latency', 'latency']]) {
       expect([id, byId.get(id)]).toEqual([id, `@mc-kit/plugin-${plugin}`]);
     }
   }, 300_000);

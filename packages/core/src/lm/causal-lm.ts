@@ -82,7 +82,7 @@ async function prepare(path: string, lossHead: LossHead): Promise<{ specs: Input
 }
 
 /** Shapes are our callers' business (BugError); a window past the context or ids past the vocabulary are the user's. */
-function checkWindows(w: TokenWindows, contextLength: number | undefined, vocabSize: number, ref: string): void {
+export function checkWindows(w: TokenWindows, contextLength: number | undefined, vocabSize: number, ref: string): void {
   const n = w.batch * w.length;
   if (!(Number.isInteger(w.batch) && w.batch > 0 && Number.isInteger(w.length) && w.length > 0) || w.inputs.length !== n || w.targets.length !== n) {
     throw new BugError(`token windows: batch ${w.batch} x length ${w.length} with ${w.inputs.length} inputs and ${w.targets.length} targets`);

@@ -307,7 +307,7 @@ export function groupCount(width: number): number {
 }
 
 /** Take the head's MatMul/Add (and a Transpose only it read) out of the graph, with their value_info. */
-function removeHead(model: OnnxModel, head: LmHead): void {
+export function removeHead(model: OnnxModel, head: LmHead): void {
   const gone = [head.add, head.matMul].filter((n): n is NodeProto => n !== undefined);
   for (const n of gone) model.removeNode(n);
   if (head.transpose && model.consumers(head.transpose.output?.[0] ?? '').length === 0 && !model.outputs.some((o) => o.name === head.transpose?.output?.[0])) {

@@ -5,3 +5,6 @@ export { appendLossHead, findLogitsOutput, LOSS_OUTPUT, LOSS_TARGETS, type LossH
 export { nllFromLogits } from './nll.js';
 export type { FinishReason, GenerateOptions, Generation, TextGenerator, GeneratorOptions } from './generate-types.js';
 export { loadGenerator } from './generate.js';
+export { loadKlPair, type KlPair, type KlPairOptions } from './kl-pair.js';
+export { tokenKlFromLogits, type TokenKl } from './kl-math.js';
+export { appendKlHead, cutAtLmHead, KL_CHUNK, KL_DENSE_HIDDEN, KL_OUTPUTS, type DenseHead, type KlHeadResult } from './kl-head.js';

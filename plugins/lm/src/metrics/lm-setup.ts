@@ -18,7 +18,7 @@ export async function openLm(model: LoadedModel, ctx: RunContext, lossHead: Loss
 }
 
 /** The window the model sees must fit its context (config.json); say what would fit. */
-export function checkContext(lm: CausalLM, tokens: number, flag: string, hint: string): void {
+export function checkContext(lm: { readonly contextLength?: number }, tokens: number, flag: string, hint: string): void {
   if (lm.contextLength !== undefined && tokens > lm.contextLength) {
     throw new UserError(ErrorCodes.BAD_PARAM, `${flag} ${tokens} is larger than the model's context of ${lm.contextLength} tokens (config.json)`, { hint });
   }

@@ -6,7 +6,7 @@
  * a resumed run starts from the last one and adds the same batches in the same order, so its sums
  * equal an uninterrupted run's bit for bit.
  */
-import type { CausalLM, ProgressTask, RunContext } from '@mc-kit/core';
+import type { CausalLM, ProgressTask, RunContext, TokenWindows } from '@mc-kit/core';
 import { openCheckpoint, throwIfAborted } from '@mc-kit/core';
 import type { Window } from './windows.js';
 
@@ -35,10 +35,29 @@ export async function scoreWindows(
   const last = checkpoint.records.at(-1) as Progress | undefined;
   const from = last && last.next <= windows.length && last.windows === last.next ? last : undefined;
   const sums: ScoreSums = from ? { totalNats: from.totalNats, scored: from.scored, windows: from.windows } : { totalNats: 0, scored: 0, windows: 0 };
-  let i = from?.next ?? 0;
-  if (i > 0) task.tick(i);
-  while (i < windows.length) {
+  const start = from?.next ?? 0;
+  if (start > 0) task.tick(start);
+  for (const { batch, tokens, next } of windowBatches(stream, windows, batchSize, start)) {
     throwIfAborted(ctx.signal);
+    const nll = await lm.tokenNll(tokens);
+    batch.forEach((w, b) => {
+      for (let t = w.scoreFrom; t < tokens.length; t++) sums.totalNats += nll[b * tokens.length + t];
+      sums.scored += tokens.length - w.scoreFrom;
+    });
+    sums.windows += batch.length;
+    task.tick(batch.length);
+    await checkpoint.append({ next, ...sums } satisfies Progress);
+  }
+  return sums;
+}
+
+/**
+ * Up to `batchSize` consecutive windows of equal length at a time, from window `from` on, as model
+ * inputs and next-token targets; `next` is the first window after the batch.
+ */
+export function* windowBatches(stream: Int32Array, windows: readonly Window[], batchSize: number, from = 0): Generator<{ batch: readonly Window[]; tokens: TokenWindows; next: number }> {
+  let i = from;
+  while (i < windows.length) {
     const length = windows[i].length;
     let j = i;
     while (j < windows.length && j - i < batchSize && windows[j].length === length) j++;
@@ -49,15 +68,7 @@ export async function scoreWindows(
       inputs.set(stream.subarray(w.begin, w.begin + length), b * length);
       targets.set(stream.subarray(w.begin + 1, w.begin + 1 + length), b * length);
     });
-    const nll = await lm.tokenNll({ batch: batch.length, length, inputs, targets });
-    batch.forEach((w, b) => {
-      for (let t = w.scoreFrom; t < length; t++) sums.totalNats += nll[b * length + t];
-      sums.scored += length - w.scoreFrom;
-    });
-    sums.windows += batch.length;
-    task.tick(batch.length);
+    yield { batch, tokens: { batch: batch.length, length, inputs, targets }, next: j };
     i = j;
-    await checkpoint.append({ next: i, ...sums } satisfies Progress);
   }
-  return sums;
 }
