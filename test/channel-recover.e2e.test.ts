@@ -27,6 +27,7 @@ interface Tensor {
 interface CompressJson {
   output: { path: string };
   steps: { notes: string[]; qualityRisk?: string; tensors: Tensor[] }[];
+  drift: { inputs: string; warning?: string };
 }
 
 /** The first 4 mini images through a plain onnxruntime session. */
@@ -50,6 +51,10 @@ describeShared('channel pruning with recovery on digits-unet', () => {
     const escaped = SEG_CALIB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     expect(notes).toMatch(new RegExp(`calibration: 128 images \\(1x64x64, .*\\) fed to pixel_values from ${escaped} \\([\\w-]+\\), seed 0, sha256 [0-9a-f]{12}`));
     expect(r.steps[0].qualityRisk).toBeUndefined();
+    // no --probe-dataset: the drift probes come from the calibration images, not random pixels (on
+    // which a refit model reads as broken), and no warning is raised for a model that keeps its Dice
+    expect(r.drift.inputs).toBe(SEG_CALIB);
+    expect(r.drift.warning).toBeUndefined();
     // every refit layer: the error after the refit well below the error of dropping the inputs
     const refit = r.steps[0].tensors.filter((t) => t.outputErrorBefore !== undefined);
     expect(refit.map((t) => t.name)).toEqual(expect.arrayContaining(['dec3.0.weight', 'up3.weight', 'bott.3.weight']));

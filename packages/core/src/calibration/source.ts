@@ -26,6 +26,8 @@ export interface CalibrationOptions {
   readonly dataset: string;
   /** --calib-dataset-type: force a provider id */
   readonly datasetType?: string;
+  /** false: seqlen is the caller's own default (drift probes), not the user's --calib-seqlen, so an image set does not warn that it goes unused */
+  readonly seqlenGiven?: boolean;
   /** --calib-samples (default 128): text windows, or images */
   readonly samples?: number;
   /** --calib-seqlen (text only; default 2048, capped by the model's context from config.json) */
@@ -41,7 +43,7 @@ export function createCalibration(options: CalibrationOptions, ctx: RunContext):
   if (options.seqlen !== undefined && (!Number.isInteger(options.seqlen) || options.seqlen < 2)) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--calib-seqlen must be an integer >= 2, got ${options.seqlen}`);
   }
-  const info: CalibrationInfo = { dataset: options.dataset, samples, seqlen: options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, seed: ctx.rng.seed };
+  const info: CalibrationInfo = { dataset: options.dataset, ...(options.datasetType ? { datasetType: options.datasetType } : {}), samples, seqlen: options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, seed: ctx.rng.seed };
   let loaded: Promise<CalibrationSet> | undefined;
   return { info, load: () => (loaded ??= loadCalibration(options, samples, ctx)) };
 }
@@ -63,7 +65,7 @@ async function loadCalibration(options: CalibrationOptions, samples: number, ctx
     return loadTextCalibration(data as unknown as TextDataset, { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir }, ctx);
   }
   if (isPixelDataset(data)) {
-    if (options.seqlen !== undefined) ctx.log.warn(`--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`);
+    if (options.seqlen !== undefined && options.seqlenGiven !== false) ctx.log.warn(`--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`);
     const graph = await OnnxModel.load(model.path);
     const config = model.dir ? readModelConfig(model.dir) : undefined;
     return loadImageCalibration(graph, data, { dataset: options.dataset, samples, modelRef: options.model, config }, ctx);

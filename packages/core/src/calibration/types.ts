@@ -38,6 +38,8 @@ export interface CalibrationInfo {
   readonly dataset: string;
   /** dataset provider id that opened it */
   readonly provider?: string;
+  /** --calib-dataset-type as given (a provider id forced over detection) */
+  readonly datasetType?: string;
   /** sha256 of the dataset's files, once loaded */
   readonly digest?: string;
   /** number of samples (text windows, or images) */

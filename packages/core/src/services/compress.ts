@@ -93,11 +93,25 @@ export function planMethods(registry: Registry, methods: readonly MethodRequest[
   });
 }
 
+/**
+ * With --calib-dataset and no --probe-dataset, the drift probes are drawn from the calibration data:
+ * random inputs say little about a model refit or calibrated on real data (a channel-pruned mnist-cnn
+ * with its layers refit reads 152 % error and 0 % top-1 agreement on random probes while scoring
+ * 97.5 % top-1), and the user has already named data the model takes. It is in-sample for the
+ * data-aware methods, which the drift description says.
+ */
+function probesFromCalibration(probes: { probes: number; dataset?: string }, ctx: RunContext): { dataset?: string; datasetType?: string; fromCalibration?: boolean } {
+  const info = ctx.calibration?.info;
+  if (probes.dataset !== undefined || probes.probes === 0 || !info) return {};
+  return { dataset: info.dataset, datasetType: info.datasetType, fromCalibration: true };
+}
+
 export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext, options: WriteOutputOptions = {}): Promise<CompressResult> {
   const t0 = performance.now();
   const plan = planMethods(registry, request.methods);
-  const probes = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
-  checkProbeOptions(probes);
+  const asked = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
+  checkProbeOptions(asked);
+  const probes = { ...asked, ...probesFromCalibration(asked, ctx) };
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
   try {

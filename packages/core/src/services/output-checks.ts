@@ -36,6 +36,8 @@ export interface ProbeOptions {
   /** --probe-dataset: text to probe with instead of random inputs */
   readonly dataset?: string;
   readonly datasetType?: string;
+  /** the dataset is --calib-dataset's (no --probe-dataset given): its errors are calibration's, and the description says in-sample */
+  readonly fromCalibration?: boolean;
   /** the model ref as given (the folder with tokenizer.json for --probe-dataset) */
   readonly modelRef: string;
 }
@@ -105,7 +107,7 @@ export async function probeSource(source: ResolvedModelRef, model: OnnxModel, op
 
 async function denseBaseline(session: McSession, source: ResolvedModelRef, model: OnnxModel, options: ProbeOptions, registry: Registry, ctx: RunContext): Promise<ProbeBaseline> {
   const planned: Planned = options.dataset
-    ? await datasetProbes(model, { dataset: options.dataset, datasetType: options.datasetType, count: options.probes, modelRef: options.modelRef, registry }, ctx)
+    ? await datasetProbes(model, { dataset: options.dataset, datasetType: options.datasetType, count: options.probes, modelRef: options.modelRef, registry, fromCalibration: options.fromCalibration }, ctx)
     : randomProbes(model, options.probes, createRng(options.seed), readConfig(source));
   if ('notMeasured' in planned) return planned;
   const outputs = await runProbes(session, planned);
