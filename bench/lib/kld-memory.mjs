@@ -3,6 +3,7 @@
 // while the windows ran (VmHWM reset in between), the seconds the windows took, and the mean KL.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRunContext, loadKlPair, loadModelRef, OrtSessionFactory } from '@mc-kit/core';
+import { randomWindows } from './random-windows.mjs';
 
 const [baseDir, modelDir, path, windowsArg, lengthArg, vocabArg] = process.argv.slice(2);
 const windows = Number(windowsArg);
@@ -17,17 +18,9 @@ globalThis.gc?.();
 writeFileSync('/proc/self/clear_refs', '5');
 const loadedBytes = status('VmRSS');
 const t0 = performance.now();
-let s = 1;
 let sum = 0;
-for (let w = 0; w < windows; w++) {
-  const inputs = new Int32Array(length);
-  const targets = new Int32Array(length);
-  for (let t = 0; t < length; t++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    inputs[t] = s % vocab;
-    targets[t] = (s >>> 7) % vocab;
-  }
-  const r = await pair.tokenKl({ batch: 1, length, inputs, targets });
+for (const window of randomWindows(windows, length, vocab)) {
+  const r = await pair.tokenKl(window);
   for (const x of r.kl) sum += x;
 }
 const seconds = (performance.now() - t0) / 1000;

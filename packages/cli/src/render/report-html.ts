@@ -3,8 +3,7 @@
  * the chart as inline SVG, the table, the notes and where each row came from.
  */
 import type { Report } from '@mc-kit/core';
-import { deltaText, paramsText, valueText } from './report-table.js';
-import { formatBytes, formatNumber } from './table.js';
+import { deltaText, identityCells, valueText } from './report-table.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
@@ -15,12 +14,7 @@ export function reportHtml(report: Report, options: { title?: string; chartSvg?:
   const head = ['model', 'method chain and parameters', 'size', 'ratio', 'bits/weight', 'file bits/param', ...valueCols.flatMap((c) => [`${c.metric}.${c.value}`, ...(c.primary ? [`Δ vs dense [${level}% CI]`] : [])])];
   const body = report.rows.map((r) => {
     const cells = [
-      r.label,
-      paramsText(r),
-      formatBytes(r.model.bytes),
-      r.sizeRatio === undefined ? '-' : `${r.sizeRatio.toFixed(2)}x`,
-      formatNumber(r.bitsPerWeight, 3),
-      formatNumber(r.fileBitsPerParameter, 3),
+      ...identityCells(r),
       ...valueCols.flatMap((c) => {
         const v = r.metrics[c.metric]?.values[c.value];
         return [valueText(v), ...(c.primary ? [deltaText(v?.delta)] : [])];

@@ -15,16 +15,23 @@ function humanColumns(report: Report): { head: string[]; cells: (r: ReportRow) =
   return {
     head: ['model', 'params', 'size', 'ratio', 'bits/weight', 'file bits/param', ...valueCols.map((c) => `${c.metric}.${c.value}`), ...deltaCols.map((c) => `Δ ${c.metric}.${c.value} [${Math.round(level * 100)}% CI]`)],
     cells: (r) => [
-      r.label,
-      paramsText(r),
-      formatBytes(r.model.bytes),
-      r.sizeRatio === undefined ? '-' : `${r.sizeRatio.toFixed(2)}x`,
-      formatNumber(r.bitsPerWeight, 3),
-      formatNumber(r.fileBitsPerParameter, 3),
+      ...identityCells(r),
       ...valueCols.map((c) => valueText(r.metrics[c.metric]?.values[c.value])),
       ...deltaCols.map((c) => deltaText(r.metrics[c.metric]?.values[c.value]?.delta)),
     ],
   };
+}
+
+/** A row's first six cells, in the terminal, Markdown and HTML tables alike: model, params, size, ratio, bits/weight, file bits/param. */
+export function identityCells(r: ReportRow): string[] {
+  return [
+    r.label,
+    paramsText(r),
+    formatBytes(r.model.bytes),
+    r.sizeRatio === undefined ? '-' : `${r.sizeRatio.toFixed(2)}x`,
+    formatNumber(r.bitsPerWeight, 3),
+    formatNumber(r.fileBitsPerParameter, 3),
+  ];
 }
 
 export function paramsText(r: ReportRow): string {
