@@ -196,10 +196,17 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
       });
       const size = noteBatching(opts.batchSize ?? DEFAULT_BATCH);
       let done = rows.length - todo.length;
+      if (opts.done?.size && opts.rng) throw new BugError('generate: a shared rng cannot be resumed (done); use seed');
       for (const batch of batches(rows.map((r) => r.length), todo, opts.maxNewTokens, size)) {
-        const states = batch.map((i) => new RowState(i, rows[i], opts, tokenizer, contextLength));
-        await (cached ? runCached(states) : runRecompute(states));
-        for (const s of states) results[s.index] = s.result();
+        const earlier = opts.done;
+        if (earlier && batch.every((i) => earlier.has(i))) {
+          for (const i of batch) results[i] = earlier.get(i)!;
+        } else {
+          const states = batch.map((i) => new RowState(i, rows[i], opts, tokenizer, contextLength));
+          await (cached ? runCached(states) : runRecompute(states));
+          for (const s of states) results[s.index] = s.result();
+          await opts.onBatch?.(states.map((s) => ({ index: s.index, generation: results[s.index] })));
+        }
         done += batch.length;
         opts.onProgress?.(done, rows.length);
       }
