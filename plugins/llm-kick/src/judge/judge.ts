@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, findLogitsOutput, loadGenerator, loadModelRef, OnnxModel, UserError, type RunContext, type TextGenerator } from '@mc-kit/core';
+import type { GenerationCheckpoint } from '../shared/index.js';
 import { fillJudgeTemplate, type JudgePrompt } from './prompts.js';
 
 export interface JudgeRequest {
@@ -61,7 +62,7 @@ export class LocalJudge {
     }
   }
 
-  async judge(requests: readonly JudgeRequest[], parse: ScoreParser, options: { bothOrders: boolean; maxNewTokens: number; onProgress?: (done: number, total: number) => void }): Promise<JudgeVerdict[]> {
+  async judge(requests: readonly JudgeRequest[], parse: ScoreParser, options: { bothOrders: boolean; maxNewTokens: number; onProgress?: (done: number, total: number) => void; checkpoint?: GenerationCheckpoint }): Promise<JudgeVerdict[]> {
     const orders = options.bothOrders ? [false, true] : [false];
     const texts: string[] = [];
     const ids: string[] = [];
@@ -72,7 +73,7 @@ export class LocalJudge {
         ids.push(`${r.id} (judge${swapped ? ', swapped' : ''})`);
       }
     }
-    const out = await this.g.generate(texts, { maxNewTokens: options.maxNewTokens, itemIds: ids, onProgress: options.onProgress });
+    const out = await this.g.generate(texts, { maxNewTokens: options.maxNewTokens, itemIds: ids, onProgress: options.onProgress, ...options.checkpoint?.options(ids) });
     return requests.map((_, i) => {
       const cand: number[] = [];
       const ref: number[] = [];

@@ -1,0 +1,41 @@
+/**
+ * eval --resume for the generating kick-* tasks: one record per generated prompt ({ id, generation }),
+ * written after each finished batch, in a part of its own per model (and per step: the answers, the
+ * judge's replies). On resume, generate() gets the recorded generations by prompt index and skips the
+ * batches they wholly cover (GenerateOptions.done), so the batches left run exactly as they would have.
+ */
+import { openCheckpoint, type GenerateOptions, type Generation, type LoadedModel, type RunContext } from '@mc-kit/core';
+
+interface GenerationRecord {
+  readonly id: string;
+  readonly generation: Generation;
+}
+
+export interface GenerationCheckpoint {
+  /** prompts an earlier run generated, over every call */
+  readonly resumed: number;
+  /** generate()'s `done` and `onBatch` for one call whose prompts have these item ids */
+  options(itemIds: readonly string[]): Pick<GenerateOptions, 'done' | 'onBatch'>;
+}
+
+/** The checkpoint of `step` (e.g. 'generate', 'judge') of `model`; keeps nothing without --resume. */
+export async function openGenerationCheckpoint(ctx: Pick<RunContext, 'checkpoints'>, step: string, model: Pick<LoadedModel, 'sha256'>): Promise<GenerationCheckpoint> {
+  const checkpoint = await openCheckpoint(ctx, `${step}-${model.sha256.slice(0, 16)}`);
+  const earlier = new Map((checkpoint.records as GenerationRecord[]).map((r) => [r.id, r.generation]));
+  return {
+    resumed: earlier.size,
+    options(itemIds) {
+      const done = new Map<number, Generation>();
+      itemIds.forEach((id, i) => {
+        const g = earlier.get(id);
+        if (g) done.set(i, g);
+      });
+      return {
+        done,
+        onBatch: async (results) => {
+          for (const r of results) await checkpoint.append({ id: itemIds[r.index], generation: r.generation } satisfies GenerationRecord);
+        },
+      };
+    },
+  };
+}
