@@ -119,8 +119,8 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
       let verdicts: ({ candidate?: number; reference?: number } | undefined)[] = items.map(() => undefined);
       if (judgeRef) {
         const judge = await LocalJudge.open(judgeRef, ctx);
-        // eval --resume: the judge's replies about this model's answers, one record per reply
-        const checkpoint = await openGenerationCheckpoint(ctx, 'judge', model);
+        // eval --resume: this judge's replies about this model's answers, one record per reply
+        const checkpoint = await openGenerationCheckpoint(ctx, `judge-${judge.sha256.slice(0, 16)}`, model);
         const task = ctx.progress.start(`${spec.id} judge ${label}`, items.length * (options.faithful ? 1 : 2));
         let ticked = 0;
         try {

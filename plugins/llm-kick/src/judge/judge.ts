@@ -36,7 +36,12 @@ export interface JudgeVerdict {
 export type ScoreParser = (reply: string) => [number, number] | undefined;
 
 export class LocalJudge {
-  private constructor(private readonly g: TextGenerator, readonly ref: string) {}
+  private constructor(
+    private readonly g: TextGenerator,
+    readonly ref: string,
+    /** the judge model's sha256 (--judge is a path in the --resume key; its replies are cached under this) */
+    readonly sha256: string,
+  ) {}
 
   /**
    * Refuse a judge that cannot work before any answer is generated (generation can take hours):
@@ -55,7 +60,7 @@ export class LocalJudge {
   static async open(ref: string, ctx: RunContext): Promise<LocalJudge> {
     const model = await loadModelRef(ref, ctx);
     try {
-      return new LocalJudge(await loadGenerator(model, ctx), ref);
+      return new LocalJudge(await loadGenerator(model, ctx), ref, model.sha256);
     } catch (e) {
       if (e instanceof UserError) throw new UserError(e.code, `--judge ${ref}: ${e.message}`, { hint: 'the judge must be a causal LM folder mc can load (model.onnx with a logits output, tokenizer.json, config.json)', cause: e });
       throw e;

@@ -141,7 +141,7 @@ describe('kick-instruction and kick-summarization under eval --resume (sampled)'
     const data = await new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx);
     const model = await loadModelRef(MODEL);
     const evaluate = (c: typeof ctx) => new KickInstructionMetric().evaluate(model, data, parseParams(INSTRUCTION_PARAMS, { ...SAMPLED, judge: JUDGE, dense: DENSE }, 'kick-instruction'), c);
-    const [answers, dense, judged] = [await part('generate', MODEL), await part('generate', DENSE), await part('judge', MODEL)];
+    const [answers, dense, judged] = [await part('generate', MODEL), await part('generate', DENSE), await part(`judge-${(await loadModelRef(JUDGE)).sha256.slice(0, 16)}`, MODEL)];
 
     const first = await stopAndResume(evaluate, ctx, 2);
     expect(new Set((first.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // really sampled
