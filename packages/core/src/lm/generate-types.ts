@@ -52,7 +52,8 @@ export interface GenerateOptions {
    * prompts as always; a batch whose every prompt is here is not run (its results are these), so the
    * batches that do run have the same companions and padding as in an uninterrupted run. Sampling
    * draws from one stream per prompt index (`seed`), so a resumed prompt draws what it would have;
-   * a caller's shared `rng` cannot be resumed and is refused with `done`.
+   * a caller's shared `rng` cannot be resumed and is refused with `done`. A result whose promptIds
+   * are not this prompt's tokens is not taken.
    */
   readonly done?: ReadonlyMap<number, Generation>;
   /** awaited after each batch that ran, with its prompts' results (e.g. to record them for --resume) */

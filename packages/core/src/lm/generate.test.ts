@@ -141,6 +141,11 @@ describe.each(exports)('generate, %s', (_name, make) => {
     const resumed = await g.generate(prompts, { ...opts, done, onBatch: async (r) => void rerun.push(r.map((x) => x.index)) });
     expect(rerun).toEqual([[4, 2], [3]]);
     expect(resumed).toEqual(clean);
+    // a record of other prompt tokens (here prompt 1's for prompt 0) is not taken: its batch runs again
+    const wrong = new Map([[0, clean[1]], [1, clean[1]]]);
+    const again: number[][] = [];
+    expect(await g.generate(prompts, { ...opts, done: wrong, onBatch: async (r) => void again.push(r.map((x) => x.index)) })).toEqual(clean);
+    expect(again).toEqual([[0, 1], [4, 2], [3]]);
     await expect(g.generate(prompts, { ...opts, done, rng: createRng(1) })).rejects.toThrow(/shared rng cannot be resumed/);
   });
 

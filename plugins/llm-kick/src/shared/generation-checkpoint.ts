@@ -7,6 +7,7 @@
 import { openCheckpoint, type GenerateOptions, type Generation, type LoadedModel, type RunContext } from '@mc-kit/core';
 
 interface GenerationRecord {
+  /** the item id; its k-th repeat within one call (a dataset with a repeated id) is `id#k` */
   readonly id: string;
   readonly generation: Generation;
 }
@@ -25,15 +26,22 @@ export async function openGenerationCheckpoint(ctx: Pick<RunContext, 'checkpoint
   return {
     resumed: earlier.size,
     options(itemIds) {
+      // A repeated id gets its own key per repeat: with sampling its draws differ from the first's.
+      const seen = new Map<string, number>();
+      const keys = itemIds.map((id) => {
+        const k = seen.get(id) ?? 0;
+        seen.set(id, k + 1);
+        return k === 0 ? id : `${id}#${k}`;
+      });
       const done = new Map<number, Generation>();
-      itemIds.forEach((id, i) => {
-        const g = earlier.get(id);
+      keys.forEach((key, i) => {
+        const g = earlier.get(key);
         if (g) done.set(i, g);
       });
       return {
         done,
         onBatch: async (results) => {
-          for (const r of results) await checkpoint.append({ id: itemIds[r.index], generation: r.generation } satisfies GenerationRecord);
+          for (const r of results) await checkpoint.append({ id: keys[r.index], generation: r.generation } satisfies GenerationRecord);
         },
       };
     },

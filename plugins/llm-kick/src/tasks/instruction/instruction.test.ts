@@ -184,4 +184,17 @@ describe('kick-instruction and kick-summarization under eval --resume (sampled)'
     expect(second.left).toEqual({ [answers]: 3, [dense]: 2 });
     expectSameResult(second.resumed, second.clean);
   });
+
+  it('a repeated item id (one story four times) keeps one record per repeat: each repeat draws its own sample', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
+    writeFileSync(join(dir, 'questions.jsonl'), jsonl([1, 1, 1, 1].map((q) => ({ question_id: q, text: 'Summarize the given story.\n\nStory.', category: 'small' }))));
+    writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small')]));
+    const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
+    const model = await loadModelRef(MODEL);
+    const evaluate = (c: typeof ctx) => new KickSummarizationMetric().evaluate(model, data, parseParams(SUMMARIZATION_PARAMS, SAMPLED, 'kick-summarization'), c);
+    const r = await stopAndResume(evaluate, ctx, 2);
+    expect(new Set((r.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // one prompt, several samples
+    expect(r.left).toEqual({ [await part('generate', MODEL)]: 2 });
+    expectSameResult(r.resumed, r.clean);
+  });
 });
