@@ -28,7 +28,7 @@ export default class Eval extends McCommand {
     baseline: Flags.string({ description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.' }),
     results: Flags.string({ description: 'Folder for the JSON results of this run.', default: 'mc-results' }),
     resume: Flags.boolean({
-      description: 'Record progress (windows, items) under <results>/.cache and continue an interrupted run of the same model, data, metric and flags from it: bpc, perplexity, kick-mcq. The figures equal an uninterrupted run\'s bit for bit; the cache goes once the result is written. Without --resume nothing is cached.',
+      description: 'Record progress (windows, items) under <results>/.cache and continue an interrupted run of the same model, data, metric and flags from it: bpc, perplexity, kld and every kick-* task. The figures equal an uninterrupted run\'s bit for bit; the cache goes once the result is written. Without --resume nothing is cached.',
     }),
     gate: Flags.string({
       description: 'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',

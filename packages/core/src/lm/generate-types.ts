@@ -47,6 +47,17 @@ export interface GenerateOptions {
   readonly onTooLong?: (index: number, promptTokens: number, contextLength: number) => 'skip' | 'refuse';
   /** progress per finished prompt */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * eval --resume: generations of an earlier run, by prompt index. Batches are planned over all the
+   * prompts as always; a batch whose every prompt is here is not run (its results are these), so the
+   * batches that do run have the same companions and padding as in an uninterrupted run. Sampling
+   * draws from one stream per prompt index (`seed`), so a resumed prompt draws what it would have;
+   * a caller's shared `rng` cannot be resumed and is refused with `done`. A result whose promptIds
+   * are not this prompt's tokens is not taken.
+   */
+  readonly done?: ReadonlyMap<number, Generation>;
+  /** awaited after each batch that ran, with its prompts' results (e.g. to record them for --resume) */
+  readonly onBatch?: (results: readonly { readonly index: number; readonly generation: Generation }[]) => Promise<void>;
 }
 
 /** One prompt's result. */

@@ -128,6 +128,27 @@ describe.each(exports)('generate, %s', (_name, make) => {
     expect(cold.map((o) => o.ids)).toEqual(greedy.map((o) => o.ids));
   });
 
+  it('resumes (done): whole recorded batches are not run again, the rest run as planned, sampled draws the same', async () => {
+    // lengths 1 1 2 3 1, batches of 2 by length: [0 1] [4 2] [3]
+    const prompts = ['a', 'b', 'c a', 'a b c', 'd'];
+    const opts = { maxNewTokens: 6, temperature: 1, seed: 5, batchSize: 2 };
+    const ran: number[][] = [];
+    const clean = await g.generate(prompts, { ...opts, onBatch: async (r) => void ran.push(r.map((x) => x.index)) });
+    expect(ran).toEqual([[0, 1], [4, 2], [3]]);
+    // recorded as JSON: batch [0 1] whole, and prompt 4 of the unfinished [4 2]
+    const done = new Map([0, 1, 4].map((i) => [i, JSON.parse(JSON.stringify(clean[i]))]));
+    const rerun: number[][] = [];
+    const resumed = await g.generate(prompts, { ...opts, done, onBatch: async (r) => void rerun.push(r.map((x) => x.index)) });
+    expect(rerun).toEqual([[4, 2], [3]]);
+    expect(resumed).toEqual(clean);
+    // a record of other prompt tokens (here prompt 1's for prompt 0) is not taken: its batch runs again
+    const wrong = new Map([[0, clean[1]], [1, clean[1]]]);
+    const again: number[][] = [];
+    expect(await g.generate(prompts, { ...opts, done: wrong, onBatch: async (r) => void again.push(r.map((x) => x.index)) })).toEqual(clean);
+    expect(again).toEqual([[0, 1], [4, 2], [3]]);
+    await expect(g.generate(prompts, { ...opts, done, rng: createRng(1) })).rejects.toThrow(/shared rng cannot be resumed/);
+  });
+
   it('nextTokenLogits gives each prompt\'s row of the table', async () => {
     const rows = await g.nextTokenLogits(['a b', 'c', 'd a a c']);
     expect(rows.map((r) => [...r])).toEqual([TABLE[1], TABLE[2], TABLE[2]]);

@@ -196,10 +196,18 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
       });
       const size = noteBatching(opts.batchSize ?? DEFAULT_BATCH);
       let done = rows.length - todo.length;
+      if (opts.done?.size && opts.rng) throw new BugError('generate: a shared rng cannot be resumed (done); use seed');
       for (const batch of batches(rows.map((r) => r.length), todo, opts.maxNewTokens, size)) {
-        const states = batch.map((i) => new RowState(i, rows[i], opts, tokenizer, contextLength));
-        await (cached ? runCached(states) : runRecompute(states));
-        for (const s of states) results[s.index] = s.result();
+        const earlier = opts.done;
+        // a record made from other prompt tokens than these is never taken (the batch runs again)
+        if (earlier && batch.every((i) => sameIds(earlier.get(i)?.promptIds, rows[i]))) {
+          for (const i of batch) results[i] = earlier.get(i)!;
+        } else {
+          const states = batch.map((i) => new RowState(i, rows[i], opts, tokenizer, contextLength));
+          await (cached ? runCached(states) : runRecompute(states));
+          for (const s of states) results[s.index] = s.result();
+          await opts.onBatch?.(states.map((s) => ({ index: s.index, generation: results[s.index] })));
+        }
         done += batch.length;
         opts.onProgress?.(done, rows.length);
       }
@@ -286,6 +294,10 @@ class RowState {
   result(): Generation {
     return { text: this.text ?? this.tokenizer.decode(this.ids), promptIds: this.prompt, ids: this.ids, finishReason: this.finish };
   }
+}
+
+function sameIds(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** An integer tensor of the spec's element type from flat values. */

@@ -15,7 +15,7 @@
  * 30 "large" stories.
  */
 import { ErrorCodes, loadGenerator, loadModelRef, UserError, type LoadedModel, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import type { ItemScore, KickOptions, KickTask } from '../shared/index.js';
+import { openGenerationCheckpoint, type ItemScore, type KickOptions, type KickTask } from '../shared/index.js';
 import { answerStatistics, rougeScores, uniqueTokenRatio } from '../text-metrics/index.js';
 import { judgeNeedsReference, LocalJudge, type ScoreParser } from './judge.js';
 import { vicunaPrompt, type JudgePrompt } from './prompts.js';
@@ -73,13 +73,17 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
     const task = ctx.progress.start(`${spec.id} generate ${label}`, data.items.length);
     let ticked = 0;
     try {
+      // eval --resume: one record per answer, per model; each prompt samples from its own seeded stream, so a resumed one draws the same
+      const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
+      const itemIds = data.items.map((it) => it.id);
       const out = await g.generate(data.items.map((it) => vicunaPrompt(it.text)), {
         maxNewTokens: params['max-new-tokens'] as number,
         temperature: params.temperature as number,
         topK: (params['top-k'] as number) || undefined,
         seed: ctx.rng.seed,
         batchSize: params['batch-size'] as number,
-        itemIds: data.items.map((it) => it.id),
+        itemIds,
+        ...checkpoint.options(itemIds),
         onTooLong: () => (params['too-long'] === 'skip' || options.faithful ? 'skip' : 'refuse'),
         onProgress: (done) => {
           task.tick(done - ticked);
@@ -115,13 +119,15 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
       let verdicts: ({ candidate?: number; reference?: number } | undefined)[] = items.map(() => undefined);
       if (judgeRef) {
         const judge = await LocalJudge.open(judgeRef, ctx);
+        // eval --resume: this judge's replies about this model's answers, one record per reply
+        const checkpoint = await openGenerationCheckpoint(ctx, `judge-${judge.sha256.slice(0, 16)}`, model);
         const task = ctx.progress.start(`${spec.id} judge ${label}`, items.length * (options.faithful ? 1 : 2));
         let ticked = 0;
         try {
           verdicts = await judge.judge(
             items.map((it, i) => ({ id: it.id, prompt: it.judgePrompt, question: it.text, reference: (spec.judgeAgainstDense ? dense!.texts[i] : it.reference) ?? '', candidate: mine.texts[i] })),
             spec.parser(options.faithful),
-            { bothOrders: !options.faithful, maxNewTokens: params['judge-max-new-tokens'] as number, onProgress: (done) => { task.tick(done - ticked); ticked = done; } },
+            { bothOrders: !options.faithful, maxNewTokens: params['judge-max-new-tokens'] as number, checkpoint, onProgress: (done) => { task.tick(done - ticked); ticked = done; } },
           );
           task.done();
         } catch (e) {

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, findLogitsOutput, loadGenerator, loadModelRef, OnnxModel, UserError, type RunContext, type TextGenerator } from '@mc-kit/core';
+import type { GenerationCheckpoint } from '../shared/index.js';
 import { fillJudgeTemplate, type JudgePrompt } from './prompts.js';
 
 export interface JudgeRequest {
@@ -35,7 +36,12 @@ export interface JudgeVerdict {
 export type ScoreParser = (reply: string) => [number, number] | undefined;
 
 export class LocalJudge {
-  private constructor(private readonly g: TextGenerator, readonly ref: string) {}
+  private constructor(
+    private readonly g: TextGenerator,
+    readonly ref: string,
+    /** the judge model's sha256 (--judge is a path in the --resume key; its replies are cached under this) */
+    readonly sha256: string,
+  ) {}
 
   /**
    * Refuse a judge that cannot work before any answer is generated (generation can take hours):
@@ -54,14 +60,14 @@ export class LocalJudge {
   static async open(ref: string, ctx: RunContext): Promise<LocalJudge> {
     const model = await loadModelRef(ref, ctx);
     try {
-      return new LocalJudge(await loadGenerator(model, ctx), ref);
+      return new LocalJudge(await loadGenerator(model, ctx), ref, model.sha256);
     } catch (e) {
       if (e instanceof UserError) throw new UserError(e.code, `--judge ${ref}: ${e.message}`, { hint: 'the judge must be a causal LM folder mc can load (model.onnx with a logits output, tokenizer.json, config.json)', cause: e });
       throw e;
     }
   }
 
-  async judge(requests: readonly JudgeRequest[], parse: ScoreParser, options: { bothOrders: boolean; maxNewTokens: number; onProgress?: (done: number, total: number) => void }): Promise<JudgeVerdict[]> {
+  async judge(requests: readonly JudgeRequest[], parse: ScoreParser, options: { bothOrders: boolean; maxNewTokens: number; onProgress?: (done: number, total: number) => void; checkpoint?: GenerationCheckpoint }): Promise<JudgeVerdict[]> {
     const orders = options.bothOrders ? [false, true] : [false];
     const texts: string[] = [];
     const ids: string[] = [];
@@ -72,7 +78,7 @@ export class LocalJudge {
         ids.push(`${r.id} (judge${swapped ? ', swapped' : ''})`);
       }
     }
-    const out = await this.g.generate(texts, { maxNewTokens: options.maxNewTokens, itemIds: ids, onProgress: options.onProgress });
+    const out = await this.g.generate(texts, { maxNewTokens: options.maxNewTokens, itemIds: ids, onProgress: options.onProgress, ...options.checkpoint?.options(ids) });
     return requests.map((_, i) => {
       const cand: number[] = [];
       const ref: number[] = [];

@@ -4,3 +4,4 @@ export { pairedBootstrap, type PairedBootstrap } from './bootstrap.js';
 export { KICK_PARAMS, kickOptions, type KickOptions } from './params.js';
 export { compare, runKickTask, type Comparison, type Disagreement, type KickTask } from './run-task.js';
 export { tokenizerFor } from './lm.js';
+export { openGenerationCheckpoint, type GenerationCheckpoint } from './generation-checkpoint.js';

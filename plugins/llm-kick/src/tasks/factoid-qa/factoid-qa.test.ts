@@ -6,6 +6,7 @@ import type { ItemScore } from '../../shared/index.js';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { aliasHit, FACTOID_PARAMS, freebasePrompt, FreebaseQaDataset, KickFactoidQaMetric, parseFreebase } from './index.js';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
+import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 1 });
 
@@ -96,5 +97,31 @@ describe('kick-factoid-qa denominators (issue 17 audit)', () => {
     const limited = await run({ faithful: true }, 2);
     const firstTwo = (limited.details?.items as { score: number }[]).slice(0, 2).reduce((t, i) => t + i.score, 0);
     expect(limited.details?.exact_match_reference).toBe((firstTwo + (limited.details?.items as { score: number }[])[2].score) / 2);
+  });
+});
+
+describe('kick-factoid-qa under eval --resume', () => {
+  it('a run stopped after 2 of 4 questions, or in the baseline pass, continues where it stopped; the result equals a clean run', async () => {
+    const LONDON = wordLmDir(['Please', 'give', 'answer', 'to', 'this', 'question:', 'The', 'is', 'London'], { is: 'London' });
+    const data = await new FreebaseQaDataset().open({ ref: DIR, path: DIR }, ctx);
+    const model = await loadModelRef(MODEL);
+    const baseline = await loadModelRef(LONDON);
+    const evaluate = (withBaseline: boolean) => (c: typeof ctx) =>
+      new KickFactoidQaMetric().evaluate(model, data, parseParams(FACTOID_PARAMS, { 'batch-size': 1, 'log-samples': true }, 'kick-factoid-qa'), c, { baseline: withBaseline ? baseline : undefined });
+    const modelPart = `generate-${model.sha256.slice(0, 16)}`;
+    const basePart = `generate-${baseline.sha256.slice(0, 16)}`;
+
+    const half = await stopAndResume(evaluate(false), ctx, 2);
+    expect(half.left).toEqual({ [modelPart]: 2 });
+    expect(half.read).toBe(2);
+    expect(half.after).toEqual({ [modelPart]: 4 }); // 2 kept + 2 generated now, none twice
+    expectSameResult(half.resumed, half.clean);
+    expect(half.clean.values.exact_match.value).toBe(0.5);
+
+    const inBaseline = await stopAndResume(evaluate(true), ctx, 5);
+    expect(inBaseline.left).toEqual({ [modelPart]: 4, [basePart]: 1 });
+    expect(inBaseline.after).toEqual({ [modelPart]: 4, [basePart]: 4 });
+    expectSameResult(inBaseline.resumed, inBaseline.clean);
+    expect(inBaseline.clean.values['exact_match.baseline'].value).toBe(0.25); // "London" hits q1 only
   });
 });

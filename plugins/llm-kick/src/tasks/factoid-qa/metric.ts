@@ -11,7 +11,7 @@
  * Both modes: no normalization beyond spaces and case (c), first parse's aliases only (d).
  */
 import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { KICK_PARAMS, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
+import { KICK_PARAMS, openGenerationCheckpoint, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import type { FactoidDataset } from './dataset.js';
 import { aliasHit, freebasePrompt, type FreebasePromptVariant } from './scoring.js';
 
@@ -44,13 +44,17 @@ class FactoidTask implements KickTask<FactoidDataset> {
         const len = g.countTokens(p);
         (byLength.get(len) ?? byLength.set(len, []).get(len)!).push(i);
       });
+      // eval --resume: one record per generated question, the model and the baseline apart
+      const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
       const outputs = new Array<{ text: string; tokens: number; prompt: readonly number[]; ids: readonly number[] }>(items.length);
       for (const [len, indices] of byLength) {
         let ticked = 0;
+        const itemIds = indices.map((i) => items[i].id);
         const out = await g.generate(indices.map((i) => prompts[i]), {
           maxNewTokens: 2 * len,
           batchSize: params['batch-size'] as number,
-          itemIds: indices.map((i) => items[i].id),
+          itemIds,
+          ...checkpoint.options(itemIds),
           onProgress: (done) => {
             task.tick(done - ticked);
             ticked = done;

@@ -5,6 +5,7 @@ import { createRunContext, loadModelRef, OrtSessionFactory, parseParams, type Me
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { evidenceOf, ICR_PARAMS, icrPrompt, KickIcrQaMetric, prediction, promptEnd, TriviaQaRcDataset, type IcrDataset } from './index.js';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
+import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 1 });
 
@@ -121,5 +122,30 @@ describe('triviaqa-rc reads nothing outside its evidence folders (issue 17)', ()
       code: 'E_BAD_DATASET',
       message: expect.stringContaining('link that leads outside its folder'),
     });
+  });
+});
+
+describe('kick-icr-qa under eval --resume', () => {
+  it('a run stopped after its first batch, or in the baseline pass, continues where it stopped; the result equals a clean run', async () => {
+    const data = await new TriviaQaRcDataset().open({ ref: DIR, path: DIR }, ctx);
+    const model = await loadModelRef(SAYS_PARIS);
+    const baseline = await loadModelRef(SAYS_NOTHING);
+    const evaluate = (raw: Record<string, unknown>, withBaseline: boolean) => (c: typeof ctx) =>
+      new KickIcrQaMetric().evaluate(model, data, parseParams(ICR_PARAMS, { 'log-samples': true, ...raw }, 'kick-icr-qa'), c, { baseline: withBaseline ? baseline : undefined });
+    const modelPart = `generate-${model.sha256.slice(0, 16)}`;
+    const basePart = `generate-${baseline.sha256.slice(0, 16)}`;
+
+    // batches of 2: the first (2 questions) recorded whole, the second generated on resume
+    const half = await stopAndResume(evaluate({ 'batch-size': 2 }, false), ctx, 1);
+    expect(half.left).toEqual({ [modelPart]: 2 });
+    expect(half.after).toEqual({ [modelPart]: 3 });
+    expectSameResult(half.resumed, half.clean);
+    expect(half.clean.values.exact_match.value).toBeCloseTo(2 / 3, 12);
+
+    const inBaseline = await stopAndResume(evaluate({ 'batch-size': 1 }, true), ctx, 4);
+    expect(inBaseline.left).toEqual({ [modelPart]: 3, [basePart]: 1 });
+    expect(inBaseline.read).toBe(4);
+    expect(inBaseline.after).toEqual({ [modelPart]: 3, [basePart]: 3 });
+    expectSameResult(inBaseline.resumed, inBaseline.clean);
   });
 });

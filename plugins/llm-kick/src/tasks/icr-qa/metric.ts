@@ -11,7 +11,7 @@
  * decode(prompt + generation).split(prompt_end)[1], as the reference does.
  */
 import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { KICK_PARAMS, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
+import { KICK_PARAMS, openGenerationCheckpoint, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
 import { containmentMatch, maxOverTruths, strictMatch, tokenF1 } from '../../text-metrics/index.js';
 import { evidenceOf, type IcrDataset } from './dataset.js';
 import { icrPrompt, prediction, promptEnd } from './prompt.js';
@@ -37,10 +37,14 @@ class IcrTask implements KickTask<IcrDataset> {
     const task = ctx.progress.start(`kick-icr-qa (${this.book}-book) ${label}`, prompts.length);
     let ticked = 0;
     try {
+      // eval --resume: one record per generated question, the model and the baseline apart
+      const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
+      const itemIds = data.questions.map((q) => q.id);
       const out = await g.generate(prompts, {
         maxNewTokens: params['max-new-tokens'] as number,
         batchSize: params['batch-size'] as number,
-        itemIds: data.questions.map((q) => q.id),
+        itemIds,
+        ...checkpoint.options(itemIds),
         onProgress: (done) => {
           task.tick(done - ticked);
           ticked = done;

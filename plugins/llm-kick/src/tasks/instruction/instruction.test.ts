@@ -1,12 +1,14 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunContext, DataType, loadModelRef, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
+import { createCheckpointStore, createRunContext, DataType, loadModelRef, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { KickSummarizationMetric, SUMMARIZATION_PARAMS, SummarizationDatasetProvider } from '../summarization/index.js';
 import { InstructionDatasetProvider, INSTRUCTION_PARAMS, KickInstructionMetric } from './index.js';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
+import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
+import type { ItemScore } from '../../shared/index.js';
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 0 });
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -125,5 +127,74 @@ describe('kick-instruction denominators (issue 17 audit)', () => {
     expectDenominatorsHold(await instruction({ judge: JUDGE }), 'judge_score');
     expectDenominatorsHold(await instruction({ dense: DENSE }), 'rougeL');
     expectDenominatorsHold(await instruction({}), 'non_empty');
+  });
+});
+
+describe('kick-instruction and kick-summarization under eval --resume (sampled)', () => {
+  // T 3 over the word LM's logits (5 on one word, 0 elsewhere): answers of random length and words, so a
+  // resumed answer that drew from another random stream than the clean run's would differ.
+  const SAMPLED = { temperature: 3, 'top-k': 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, 'batch-size': 1, 'log-samples': true };
+  const part = (step: string, dir: string) => loadModelRef(dir).then((m) => `${step}-${m.sha256.slice(0, 16)}`);
+
+  it('kick-instruction: stopped in the answers, in the dense answers, or after the judge, it continues; the result equals a clean run', async () => {
+    const dir = instructionDir();
+    const data = await new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx);
+    const model = await loadModelRef(MODEL);
+    const evaluate = (c: typeof ctx) => new KickInstructionMetric().evaluate(model, data, parseParams(INSTRUCTION_PARAMS, { ...SAMPLED, judge: JUDGE, dense: DENSE }, 'kick-instruction'), c);
+    const [answers, dense, judged] = [await part('generate', MODEL), await part('generate', DENSE), await part(`judge-${(await loadModelRef(JUDGE)).sha256.slice(0, 16)}`, MODEL)];
+
+    const first = await stopAndResume(evaluate, ctx, 2);
+    expect(new Set((first.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // really sampled
+    expect(first.left).toEqual({ [answers]: 2 });
+    expect(first.after).toEqual({ [answers]: 3, [dense]: 3, [judged]: 6 });
+    expectSameResult(first.resumed, first.clean);
+
+    const second = await stopAndResume(evaluate, ctx, 4);
+    expect(second.left).toEqual({ [answers]: 3, [dense]: 1 });
+    expectSameResult(second.resumed, second.clean);
+
+    // a run killed after all generation, before its result was written: nothing is generated again
+    const root = join(mkdtempSync(join(tmpdir(), 'mc-kick-resume-')), '.cache');
+    const done = await createCheckpointStore(root, { key: 1 });
+    await evaluate({ ...ctx, checkpoints: done });
+    await done.close(false);
+    const again = await createCheckpointStore(root, { key: 1 });
+    expectSameResult(await evaluate({ ...ctx, checkpoints: again }), first.clean);
+    expect(again.resumed()).toBe(12);
+    await again.close(false);
+    for (const [p, n] of [[answers, 3], [dense, 3], [judged, 6]] as const) expect(readFileSync(join(again.dir, `${p}.jsonl`), 'utf8').trim().split('\n')).toHaveLength(n);
+  });
+
+  it('kick-summarization: stopped in the answers or in the dense answers, it continues; the result equals a clean run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
+    writeFileSync(join(dir, 'questions.jsonl'), jsonl([1, 2, 3].map((q) => ({ question_id: q, text: `Summarize the given story.\n\nStory ${q}.`, category: 'small' }))));
+    writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small')]));
+    const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
+    const model = await loadModelRef(MODEL);
+    const evaluate = (c: typeof ctx) => new KickSummarizationMetric().evaluate(model, data, parseParams(SUMMARIZATION_PARAMS, { ...SAMPLED, dense: DENSE }, 'kick-summarization'), c);
+    const [answers, dense] = [await part('generate', MODEL), await part('generate', DENSE)];
+
+    const first = await stopAndResume(evaluate, ctx, 1);
+    expect(first.left).toEqual({ [answers]: 1 });
+    expect(first.after).toEqual({ [answers]: 3, [dense]: 3 });
+    expectSameResult(first.resumed, first.clean);
+    expect(new Set((first.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1);
+
+    const second = await stopAndResume(evaluate, ctx, 5);
+    expect(second.left).toEqual({ [answers]: 3, [dense]: 2 });
+    expectSameResult(second.resumed, second.clean);
+  });
+
+  it('a repeated item id (one story four times) keeps one record per repeat: each repeat draws its own sample', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
+    writeFileSync(join(dir, 'questions.jsonl'), jsonl([1, 1, 1, 1].map((q) => ({ question_id: q, text: 'Summarize the given story.\n\nStory.', category: 'small' }))));
+    writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small')]));
+    const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
+    const model = await loadModelRef(MODEL);
+    const evaluate = (c: typeof ctx) => new KickSummarizationMetric().evaluate(model, data, parseParams(SUMMARIZATION_PARAMS, SAMPLED, 'kick-summarization'), c);
+    const r = await stopAndResume(evaluate, ctx, 2);
+    expect(new Set((r.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // one prompt, several samples
+    expect(r.left).toEqual({ [await part('generate', MODEL)]: 2 });
+    expectSameResult(r.resumed, r.clean);
   });
 });
