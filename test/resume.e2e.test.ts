@@ -45,6 +45,20 @@ async function killAfter(args: string[], results: string, records: number, part?
   return Math.max(0, ...cacheParts(results, part).map(lineCount));
 }
 
+/**
+ * SIGKILL a run once `after` of its `of` records of the checkpoint part `part-*` are on disk, then
+ * run it again with --resume: it must say it resumes that part and finish.
+ */
+async function killThenResume(args: string[], results: string, { after, of, part }: { after: number; of: number; part: string }): Promise<void> {
+  const done = await killAfter(args, results, after, `${part}-*`);
+  expect(done).toBeGreaterThanOrEqual(after);
+  expect(done).toBeLessThan(of);
+  const resumed = await runMc([...args, '--resume', '--results', results], { timeoutMs: 300_000 });
+  expect(resumed.code).toBe(0);
+  const metric = args[args.indexOf('--metric') + 1];
+  expect(resumed.stderr).toMatch(new RegExp(`${metric}: resuming ${part}-[0-9a-f]{16} from \\d+ records of an earlier run`));
+}
+
 describeShared('eval --resume', () => {
   it('a bpc run SIGKILLed halfway and resumed equals an uninterrupted one bit for bit, and leaves no cache', async () => {
     const clean = tempDir();
@@ -93,12 +107,7 @@ describeShared('eval --resume', () => {
     expect(want.metric.sums.score_sum).toBeGreaterThan(0); // letters: some right, some wrong, so equal scores mean something
 
     const results = tempDir();
-    const done = await killAfter(MCQ, results, 25, 'model-*');
-    expect(done).toBeGreaterThanOrEqual(25);
-    expect(done).toBeLessThan(57);
-    const resumed = await runMc([...MCQ, '--resume', '--results', results], { timeoutMs: 300_000 });
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/kick-mcq: resuming model-[0-9a-f]{16} from \d+ records of an earlier run/);
+    await killThenResume(MCQ, results, { after: 25, of: 57, part: 'model' });
     const got = onlyResult(results) as Result & { metric: { details: { items: unknown[] } } };
     expect(got.metric.values).toEqual(want.metric.values);
     expect(got.metric.sums).toEqual(want.metric.sums);
@@ -119,12 +128,7 @@ describeShared('eval --resume', () => {
     expect(new Set(want.metric.details.samples.map((s) => s.output)).size).toBeGreaterThan(6); // sampled, varied text
 
     const results = tempDir();
-    const done = await killAfter(INSTRUCTION, results, 4, 'generate-*');
-    expect(done).toBeGreaterThanOrEqual(4);
-    expect(done).toBeLessThan(12);
-    const resumed = await runMc([...INSTRUCTION, '--resume', '--results', results], { timeoutMs: 300_000 });
-    expect(resumed.code).toBe(0);
-    expect(resumed.stderr).toMatch(/kick-instruction: resuming generate-[0-9a-f]{16} from \d+ records of an earlier run/);
+    await killThenResume(INSTRUCTION, results, { after: 4, of: 12, part: 'generate' });
     const got = onlyResult(results) as Run;
     expect(got.metric.values).toEqual(want.metric.values);
     expect(got.metric.sums).toEqual(want.metric.sums);

@@ -59,6 +59,7 @@ export default class Compress extends McCommand {
         probes: flags.probes,
         probeDataset: flags['probe-dataset'],
         probeDatasetType: flags['probe-dataset-type'],
+        probesFromCalibration: true,
         methods: (flags.method as string[]).map((id) => ({ id, params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {} })),
       },
       ctx,

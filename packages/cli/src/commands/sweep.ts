@@ -187,7 +187,7 @@ export default class Sweep extends McCommand {
     for (const [i, point] of points.entries()) {
       base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
       const out = join(outDir, `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`);
-      const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], methods: requestOf(point) }, ctx);
+      const c = await compressModel(registry, { model, out, seed: flags.seed, probes: flags.probes, probeDataset: flags['probe-dataset'], probeDatasetType: flags['probe-dataset-type'], probesFromCalibration: true, methods: requestOf(point) }, ctx);
       const measured = await evalOf(out);
       const e: EvalResult = { ...measured, baseline: dense.model, metric: { ...measured.metric, baselineValues: dense.metric.values } };
       const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];

@@ -44,6 +44,11 @@ export interface CompressRequest {
   /** --probe-dataset: a text dataset to draw the probes from instead of random inputs */
   readonly probeDataset?: string;
   readonly probeDatasetType?: string;
+  /**
+   * No probeDataset: draw the probes from ctx.calibration's dataset (the CLI sets this: its
+   * --calib-dataset is a ref any provider opens; a library caller's in-memory source may not be).
+   */
+  readonly probesFromCalibration?: boolean;
 }
 
 export const MC_META = Object.freeze({
@@ -100,9 +105,9 @@ export function planMethods(registry: Registry, methods: readonly MethodRequest[
  * 97.5 % top-1), and the user has already named data the model takes. It is in-sample for the
  * data-aware methods, which the drift description says.
  */
-function probesFromCalibration(probes: { probes: number; dataset?: string }, ctx: RunContext): { dataset?: string; datasetType?: string; fromCalibration?: boolean } {
+function probesFromCalibration(probes: { probes: number; dataset?: string }, request: CompressRequest, ctx: RunContext): { dataset?: string; datasetType?: string; fromCalibration?: boolean } {
   const info = ctx.calibration?.info;
-  if (probes.dataset !== undefined || probes.probes === 0 || !info) return {};
+  if (!request.probesFromCalibration || probes.dataset !== undefined || probes.probes === 0 || !info) return {};
   return { dataset: info.dataset, datasetType: info.datasetType, fromCalibration: true };
 }
 
@@ -111,7 +116,7 @@ export async function compressModel(registry: Registry, request: CompressRequest
   const plan = planMethods(registry, request.methods);
   const asked = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
   checkProbeOptions(asked);
-  const probes = { ...asked, ...probesFromCalibration(asked, ctx) };
+  const probes = { ...asked, ...probesFromCalibration(asked, request, ctx) };
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
   try {
