@@ -4,7 +4,7 @@
  * report the paired difference. A task supplies only how to score one model (KickTask.score).
  */
 import { createRng, ErrorCodes, UserError, type LoadedModel, type MetricInputs, type MetricResult, type MetricValue, type Params, type RunContext } from '@mc-kit/core';
-import { pairedBootstrap } from './bootstrap.js';
+import { pairedBootstrap, type PairedBootstrap } from './bootstrap.js';
 import { meanScore, meanStderr, type ItemScore } from './item-score.js';
 import { kickOptions, type KickOptions } from './params.js';
 
@@ -77,18 +77,11 @@ function aggregate(headline: string, scores: readonly ItemScore[], values: Recor
   }
 }
 
-export interface Comparison {
+/** core's paired bootstrap (delta, interval, level, resamples, stderr, items paired), with what the kick tasks add. */
+export interface Comparison extends PairedBootstrap {
   readonly method: 'paired bootstrap (percentile interval)';
-  readonly delta: number;
-  readonly low: number;
-  readonly high: number;
-  readonly level: number;
-  readonly resamples: number;
-  readonly stderr: number;
   /** the seed the resampling used (--seed) */
   readonly seed: number;
-  /** items paired (scored by both) */
-  readonly items: number;
   /** items only the model scored (e.g. skipped by the baseline as too long for its context); left out of the delta */
   readonly unpaired: number;
   /** items only the baseline scored; left out of the delta too */
