@@ -11,6 +11,7 @@ import { captureActivations, statsKey, statsOf } from './capture.js';
 import { planStages } from './stages.js';
 import { findWeightTargets, unsupportedWeightReaders } from './targets.js';
 import type { CalibrationSet, ConvPatches } from './types.js';
+import { expectClose, naive } from './stats.fixture.js';
 
 const sessions = new OrtSessionFactory({ device: 'cpu' });
 const ctx = createRunContext({ sessions, progressMode: 'silent' });
@@ -63,23 +64,6 @@ function unfold(x: Float32Array, dims: readonly number[], p: ConvPatches, group:
     rows.push(row);
   }
   return rows;
-}
-
-function naive(rows: number[][]): { xtx: number[]; ss: number[] } {
-  const K = rows[0].length;
-  const xtx = new Array<number>(K * K).fill(0);
-  const ss = new Array<number>(K).fill(0);
-  for (const r of rows) for (let i = 0; i < K; i++) {
-    ss[i] += r[i] * r[i];
-    for (let j = 0; j < K; j++) xtx[i * K + j] += r[i] * r[j];
-  }
-  return { xtx, ss };
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  const scale = Math.max(1, ...Array.from(expected, Math.abs));
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(rel * scale);
 }
 
 const inputs = [lcg(N * C * H * W, 3), lcg(N * C * H * W, 5)];

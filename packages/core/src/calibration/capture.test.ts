@@ -9,6 +9,7 @@ import { planStages } from './stages.js';
 import { accumulateRows, createStats, featureNorms, hessianOf, mergeStats } from './stats.js';
 import { findMatMulTargets } from './targets.js';
 import type { CalibrationSet, CalibrationSample } from './types.js';
+import { expectClose, naive } from './stats.fixture.js';
 
 const W1 = Float32Array.from([1, -1, 0.5, 0, 2, 1, -1, 0.5, 0, 1, 1, -2]); // [4, 3]
 const W2 = Float32Array.from([1, 0, -1, 1, 0.5, 2]); // [3, 2]
@@ -36,18 +37,6 @@ const setOf = (xs: Float32Array[]): CalibrationSet => ({
   samples: xs.map((x): CalibrationSample => ({ kind: 'feeds', feeds: { x: { type: 'float32', data: x, dims: [1, x.length / 4, 4] } } })),
 });
 
-/** Naive float64 X^T X and Σ x^2 over rows of K. */
-function naive(rows: number[][]): { xtx: number[]; ss: number[] } {
-  const K = rows[0].length;
-  const xtx = new Array<number>(K * K).fill(0);
-  const ss = new Array<number>(K).fill(0);
-  for (const r of rows) for (let i = 0; i < K; i++) {
-    ss[i] += r[i] * r[i];
-    for (let j = 0; j < K; j++) xtx[i * K + j] += r[i] * r[j];
-  }
-  return { xtx, ss };
-}
-
 /** The rows each target sees: x itself, and relu(x W1). */
 function layerRows(xs: Float32Array[]): { x: number[][]; h: number[][] } {
   const x: number[][] = [];
@@ -62,12 +51,6 @@ function layerRows(xs: Float32Array[]): { x: number[][]; h: number[][] } {
 
 const sessions = new OrtSessionFactory({ device: 'cpu' });
 const ctx = createRunContext({ sessions, progressMode: 'silent' });
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rel = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  const scale = Math.max(1, ...Array.from(expected, Math.abs));
-  for (let i = 0; i < expected.length; i++) expect(Math.abs(actual[i] - expected[i])).toBeLessThanOrEqual(rel * scale);
-}
 
 describe('findMatMulTargets / planStages', () => {
   it('finds each MatMul weight with the tensor feeding it and K, in stages by dependency', () => {
