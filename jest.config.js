@@ -6,7 +6,9 @@
 import { existsSync } from 'node:fs';
 
 // templates/ holds `mc generate` skeletons once they exist; jest refuses a root that is missing.
-const roots = ['packages', 'plugins', 'templates', 'test'].filter((d) => existsSync(new URL(`./${d}`, import.meta.url))).map((d) => `<rootDir>/${d}`);
+const roots = ['packages', 'plugins', 'templates', 'test']
+  .filter((d) => existsSync(new URL(`./${d}`, import.meta.url)))
+  .map((d) => `<rootDir>/${d}`);
 
 export default {
   testEnvironment: 'node',

@@ -32,7 +32,10 @@ const CASES = {
 };
 
 function evaluate(model, c, results) {
-  const r = spawnSync(process.execPath, [BIN, 'eval', model, ...c.evalArgs, '--results', results, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [BIN, 'eval', model, ...c.evalArgs, '--results', results, '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) return `error: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
   return c.value(JSON.parse(r.stdout)).toFixed(4);
 }
@@ -49,7 +52,24 @@ export async function benchChannelRecover() {
       for (const ratio of c.ratios) {
         for (const recover of ['none', 'refit', 'obs']) {
           const out = join(dir, `${key}-${ratio}-${recover}`);
-          const args = ['compress', c.model, '--method', 'prune', '--algo', 'channel', '--ratio', ratio, '--recover', recover, ...(recover === 'none' ? [] : ['--calib-dataset', c.calib]), '--out', out, '--results', results, '--json'];
+          const args = [
+            'compress',
+            c.model,
+            '--method',
+            'prune',
+            '--algo',
+            'channel',
+            '--ratio',
+            ratio,
+            '--recover',
+            recover,
+            ...(recover === 'none' ? [] : ['--calib-dataset', c.calib]),
+            '--out',
+            out,
+            '--results',
+            results,
+            '--json',
+          ];
           const { wall, peakRss } = mcWithPeakRss(args);
           const value = evaluate(out, c, results);
           rows.push([ratio, recover, value, (Number(value) - Number(dense)).toFixed(4), wall.toFixed(1), mib(peakRss)]);

@@ -17,7 +17,10 @@ export async function benchFuzz() {
   const mutants = Number(process.env.MC_BENCH_FUZZ_MUTANTS ?? 1000);
   const first = Number(process.env.MC_BENCH_FUZZ_FIRST_SEED ?? 0);
   const registry = new Registry();
-  registry.add({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, compressor(() => new Int8Compressor()));
+  registry.add(
+    { name: '@mc-kit/plugin-quant', version: '0.1.0' },
+    compressor(() => new Int8Compressor()),
+  );
   const original = readFileSync(model);
   const work = mkdtempSync(join(tmpdir(), 'mc-bench-fuzz-'));
   const cases = [];
@@ -37,14 +40,30 @@ export async function benchFuzz() {
   }
   const seconds = (performance.now() - t0) / 1000;
   const counts = countFuzz(cases);
-  console.log(`${mutants} mutants of ${model} (seeds ${first}..${first + mutants - 1}), ${seconds.toFixed(1)} s (${((1000 * seconds) / mutants).toFixed(0)} ms each)`);
-  console.log(`mutations: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(
+    `${mutants} mutants of ${model} (seeds ${first}..${first + mutants - 1}), ${seconds.toFixed(1)} s (${((1000 * seconds) / mutants).toFixed(0)} ms each)`,
+  );
+  console.log(
+    `mutations: ${[...kinds]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   const codes = [...new Set([...Object.keys(counts.inspect.refused), ...Object.keys(counts.compress.refused)])].sort();
   console.log(
     table(
       ['step', 'accepted', ...codes.map((c) => `refused ${c}`), 'failures'],
-      ['inspect', 'compress'].map((s) => [s, counts[s].accepted, ...codes.map((c) => counts[s].refused[c] ?? 0), counts[s].failures]),
+      ['inspect', 'compress'].map((s) => [
+        s,
+        counts[s].accepted,
+        ...codes.map((c) => counts[s].refused[c] ?? 0),
+        counts[s].failures,
+      ]),
     ),
   );
-  console.log(counts.failures.length ? `failures:\n${counts.failures.join('\n')}` : 'failures: none (no exit 1, no hang, no multi-line message, nothing left behind, every output valid and loaded by onnxruntime)');
+  console.log(
+    counts.failures.length
+      ? `failures:\n${counts.failures.join('\n')}`
+      : 'failures: none (no exit 1, no hang, no multi-line message, nothing left behind, every output valid and loaded by onnxruntime)',
+  );
 }

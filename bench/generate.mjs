@@ -45,23 +45,31 @@ export async function benchGenerate() {
         const s = (performance.now() - t0) / 1000;
         const tokens = out.reduce((n, o) => n + o.ids.length, 0);
         rows.push([label, newTokens, batch, tokens, s.toFixed(2), (tokens / s).toFixed(1)]);
-        console.log(`  ${label}: ${newTokens} new tokens, batch ${batch}: ${tokens} tokens in ${s.toFixed(2)} s = ${(tokens / s).toFixed(1)} tokens/s`);
+        console.log(
+          `  ${label}: ${newTokens} new tokens, batch ${batch}: ${tokens} tokens in ${s.toFixed(2)} s = ${(tokens / s).toFixed(1)} tokens/s`,
+        );
         ids[`${label}/${newTokens}/${batch}`] = out.map((o) => o.ids.join(','));
       }
     }
     await g.release();
   }
-  console.log(`  ${PROMPTS} prompts (the first 200 characters of ${PROMPTS} validation records), greedy, EOS not stopping; 2 cores shared with other work: timings are pessimistic`);
+  console.log(
+    `  ${PROMPTS} prompts (the first 200 characters of ${PROMPTS} validation records), greedy, EOS not stopping; 2 cores shared with other work: timings are pessimistic`,
+  );
   console.log(table(['setup', 'new tokens', 'batch', 'tokens', 's', 'tokens/s'], rows).replace(/^/gm, '  '));
   const tps = (label, n, b) => Number(rows.find((r) => r[0] === label && r[1] === n && r[2] === b)[5]);
   for (const n of [64, 256]) {
     for (const b of [1, PROMPTS]) {
-      console.log(`  cache speed-up at ${n} new tokens, batch ${b}: x${(tps('kv export, cache', n, b) / tps('plain export (recompute)', n, b)).toFixed(1)} over the plain export`);
+      console.log(
+        `  cache speed-up at ${n} new tokens, batch ${b}: x${(tps('kv export, cache', n, b) / tps('plain export (recompute)', n, b)).toFixed(1)} over the plain export`,
+      );
     }
   }
-  const agree = Object.keys(ids).filter((k) => k.startsWith('kv export, cache')).every((k) => {
-    const other = k.replace('kv export, cache', 'plain export (recompute)');
-    return ids[k].every((s, i) => s === ids[other][i]);
-  });
+  const agree = Object.keys(ids)
+    .filter((k) => k.startsWith('kv export, cache'))
+    .every((k) => {
+      const other = k.replace('kv export, cache', 'plain export (recompute)');
+      return ids[k].every((s, i) => s === ids[other][i]);
+    });
   console.log(`  cached greedy == recomputed greedy on all runs: ${agree}`);
 }

@@ -18,7 +18,10 @@ const SHARED = resolve(REPO, '../shared');
 const TARGET = 64 * 1024;
 
 function mc(args) {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) throw new Error(`mc ${args.join(' ')} failed (${r.status}): ${r.stderr.split('\n')[0]}`);
   return JSON.parse(r.stdout);
 }
@@ -32,12 +35,28 @@ export function byteBreakdown(path) {
   const bytes = readFileSync(path);
   const m = pb.ModelProto.decode(bytes);
   const g = m.graph;
-  const out = { file: bytes.length, packed: 0, headers: 0, tables: 0, constants: 0, float32: 0, framing: 0, graph: 0, functions: 0, metadata: 0, other: 0, nodes: g.node.length, functionNodes: 0 };
+  const out = {
+    file: bytes.length,
+    packed: 0,
+    headers: 0,
+    tables: 0,
+    constants: 0,
+    float32: 0,
+    framing: 0,
+    graph: 0,
+    functions: 0,
+    metadata: 0,
+    other: 0,
+    nodes: g.node.length,
+    functionNodes: 0,
+  };
   for (const t of g.initializer) {
     const data = t.rawData?.length ?? 0;
     const role = /\.hyper\.(packed|header|table|codebook|scales|centre)$/.exec(t.name)?.[1];
     const shared = t.name.startsWith('mc.hyper.'); // the inline decodes' shared constants
-    out[shared ? 'constants' : role === 'packed' ? 'packed' : role === 'header' ? 'headers' : role ? 'tables' : 'float32'] += data;
+    out[
+      shared ? 'constants' : role === 'packed' ? 'packed' : role === 'header' ? 'headers' : role ? 'tables' : 'float32'
+    ] += data;
     out.framing += framed(encoded(pb.TensorProto, t)) - data;
   }
   // graph inputs/outputs/value_info of the original model stay in "other"
@@ -45,7 +64,17 @@ export function byteBreakdown(path) {
   out.functions = (m.functions ?? []).reduce((s, f) => s + framed(encoded(pb.FunctionProto, f)), 0);
   out.functionNodes = (m.functions ?? []).reduce((s, f) => s + f.node.length, 0);
   out.metadata = (m.metadataProps ?? []).reduce((s, p) => s + framed(encoded(pb.StringStringEntryProto, p)), 0);
-  out.other = out.file - out.packed - out.headers - out.tables - out.constants - out.float32 - out.framing - out.graph - out.functions - out.metadata;
+  out.other =
+    out.file -
+    out.packed -
+    out.headers -
+    out.tables -
+    out.constants -
+    out.float32 -
+    out.framing -
+    out.graph -
+    out.functions -
+    out.metadata;
   return out;
 }
 
@@ -59,7 +88,18 @@ function toOpset9(src, irVersion) {
       continue;
     }
     const gate = `${n.output[0]}_gate`;
-    nodes.push(pb.NodeProto.create({ name: `${n.name}_sigmoid`, opType: 'HardSigmoid', input: [n.input[0]], output: [gate], attribute: [{ name: 'alpha', type: 1, f: 1 / 6 }, { name: 'beta', type: 1, f: 0.5 }] }));
+    nodes.push(
+      pb.NodeProto.create({
+        name: `${n.name}_sigmoid`,
+        opType: 'HardSigmoid',
+        input: [n.input[0]],
+        output: [gate],
+        attribute: [
+          { name: 'alpha', type: 1, f: 1 / 6 },
+          { name: 'beta', type: 1, f: 0.5 },
+        ],
+      }),
+    );
     nodes.push(pb.NodeProto.create({ name: n.name, opType: 'Mul', input: [n.input[0], gate], output: n.output }));
   }
   m.graph.node = nodes;
@@ -94,15 +134,58 @@ export async function benchHyperFile() {
     const out = `${dense}-hyper`;
     const c = mc(['compress', dense, '--method', 'hyper', '--target-bpw', '4.5', '--out', out, '--results', results]);
     const params = c.steps[0].tensors.reduce((s, t) => s + t.elements, 0);
-    const top1 = (m) => mc(['eval', m, '--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test'), '--results', results]).metric.values.top1.value;
+    const top1 = (m) =>
+      mc(['eval', m, '--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test'), '--results', results]).metric
+        .values.top1.value;
     const b = byteBreakdown(join(out, 'model.onnx'));
     rows.push([
-      label, b.file, (b.file / 1024).toFixed(1), rows.length > 0 ? '' : b.file <= TARGET ? 'yes' : 'NO', b.packed, b.headers, b.tables, b.constants, b.float32, b.framing,
-      `${b.graph} (${b.nodes})`, `${b.functions} (${b.functionNodes})`, b.metadata, b.other,
-      c.bitsPerWeight.toFixed(3), ((8 * b.file) / params).toFixed(3), top1(dense).toFixed(4), top1(out).toFixed(4),
+      label,
+      b.file,
+      (b.file / 1024).toFixed(1),
+      rows.length > 0 ? '' : b.file <= TARGET ? 'yes' : 'NO',
+      b.packed,
+      b.headers,
+      b.tables,
+      b.constants,
+      b.float32,
+      b.framing,
+      `${b.graph} (${b.nodes})`,
+      `${b.functions} (${b.functionNodes})`,
+      b.metadata,
+      b.other,
+      c.bitsPerWeight.toFixed(3),
+      ((8 * b.file) / params).toFixed(3),
+      top1(dense).toFixed(4),
+      top1(out).toFixed(4),
     ]);
   }
-  console.log('mnist-cnn --method hyper --target-bpw 4.5: bytes of the file by what they hold (graph and functions: bytes (nodes)); target: opset 17 <= 64 KiB');
-  console.log(table(['model', 'file B', 'KiB', 'opset 17 <= 64 KiB', 'packed', 'headers', 'tables', 'constants', 'float32', 'framing', 'graph', 'functions', 'metadata', 'other', 'bits/w', 'file bits/param', 'top-1 dense', 'top-1 hyper'], rows));
+  console.log(
+    'mnist-cnn --method hyper --target-bpw 4.5: bytes of the file by what they hold (graph and functions: bytes (nodes)); target: opset 17 <= 64 KiB',
+  );
+  console.log(
+    table(
+      [
+        'model',
+        'file B',
+        'KiB',
+        'opset 17 <= 64 KiB',
+        'packed',
+        'headers',
+        'tables',
+        'constants',
+        'float32',
+        'framing',
+        'graph',
+        'functions',
+        'metadata',
+        'other',
+        'bits/w',
+        'file bits/param',
+        'top-1 dense',
+        'top-1 hyper',
+      ],
+      rows,
+    ),
+  );
   console.log('');
 }

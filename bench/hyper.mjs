@@ -18,7 +18,10 @@ const SHARED = resolve(REPO, '../shared');
 const kib = (b) => `${(b / 1024).toFixed(1)} KiB`;
 
 function mc(args, retry = true) {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   if (r.status !== 0) {
     if (retry) return mc(args, false); // the shared tree may be mid-rebuild: one retry
     throw new Error(`mc ${args.join(' ')} failed (${r.status}): ${r.stderr.split('\n')[0]}`);
@@ -30,10 +33,26 @@ function mc(args, retry = true) {
 function feedsFor(session, spec) {
   const feeds = {};
   for (const name of session.inputNames) {
-    if (/ids/.test(name)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: spec.tokens }, (_, i) => BigInt((i * 7) % 97)), [1, spec.tokens]);
-    else if (/mask/.test(name)) feeds[name] = new ort.Tensor('int64', new BigInt64Array(spec.tokens).fill(1n), [1, spec.tokens]);
-    else if (/position/.test(name)) feeds[name] = new ort.Tensor('int64', BigInt64Array.from({ length: spec.tokens }, (_, i) => BigInt(i)), [1, spec.tokens]);
-    else feeds[name] = new ort.Tensor('float32', Float32Array.from({ length: spec.pixels.reduce((a, b) => a * b, 1) }, (_, i) => (i % 13) / 13), spec.pixels);
+    if (/ids/.test(name))
+      feeds[name] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: spec.tokens }, (_, i) => BigInt((i * 7) % 97)),
+        [1, spec.tokens],
+      );
+    else if (/mask/.test(name))
+      feeds[name] = new ort.Tensor('int64', new BigInt64Array(spec.tokens).fill(1n), [1, spec.tokens]);
+    else if (/position/.test(name))
+      feeds[name] = new ort.Tensor(
+        'int64',
+        BigInt64Array.from({ length: spec.tokens }, (_, i) => BigInt(i)),
+        [1, spec.tokens],
+      );
+    else
+      feeds[name] = new ort.Tensor(
+        'float32',
+        Float32Array.from({ length: spec.pixels.reduce((a, b) => a * b, 1) }, (_, i) => (i % 13) / 13),
+        spec.pixels,
+      );
   }
   return feeds;
 }
@@ -94,14 +113,16 @@ async function benchModel(title, model, spec, evaluate, dir) {
         runLat = await latency(join(runFolder, 'model.onnx'), spec);
       }
       if (!args) dense = { score, lat, bytes: statSync(path).size };
-      const weights = c ? c.steps[0].tensors.filter((t) => t.action !== 'skipped').reduce((s, t) => s + t.elements, 0) : 0;
+      const weights = c
+        ? c.steps[0].tensors.filter((t) => t.action !== 'skipped').reduce((s, t) => s + t.elements, 0)
+        : 0;
       const encS = c ? c.timings.compressS : 0;
       const ratio = (x, y) => (x / y).toFixed(2);
       rows.push([
         label,
         score === undefined ? 'n/a' : score.toFixed(4),
         dense.score === undefined || score === undefined ? '' : (score - dense.score).toFixed(4),
-        c ? c.bitsPerWeight?.toFixed(3) ?? '' : '32',
+        c ? (c.bitsPerWeight?.toFixed(3) ?? '') : '32',
         kib(statSync(path).size),
         ratio(statSync(path).size, dense.bytes),
         c ? encS.toFixed(2) : '',
@@ -117,7 +138,25 @@ async function benchModel(title, model, spec, evaluate, dir) {
     }
   }
   console.log(title);
-  console.log(table(['row', 'metric', 'vs dense', 'bits/w', 'file', 'vs dense', 'encode s', 'M w/s', 'start ms load', 'run ms load', 'start ms run', 'run ms run'], rows.map((r) => [...r, ...Array(12 - r.length).fill('')])));
+  console.log(
+    table(
+      [
+        'row',
+        'metric',
+        'vs dense',
+        'bits/w',
+        'file',
+        'vs dense',
+        'encode s',
+        'M w/s',
+        'start ms load',
+        'run ms load',
+        'start ms run',
+        'run ms run',
+      ],
+      rows.map((r) => [...r, ...Array(12 - r.length).fill('')]),
+    ),
+  );
   console.log('');
 }
 
@@ -127,30 +166,56 @@ export async function benchHyper() {
   const { benchHyperFile } = await import('./hyper-file.mjs');
   if (only !== 'lm') await benchHyperFile();
   if (only === 'file') return;
-  console.log('session start: median of 3 creations; run: median of N runs, 1 intra-op thread, CPU; "run" columns = --decode run');
+  console.log(
+    'session start: median of 3 creations; run: median of N runs, 1 intra-op thread, CPU; "run" columns = --decode run',
+  );
   const hasDice = spawnSync(process.execPath, [BIN, 'list', '--json'], { encoding: 'utf8' }).stdout.includes('"dice"');
   const only = process.env.MC_BENCH_HYPER_ONLY; // 'lm': just the LM rows (the slowest); 'file': just the byte breakdown
   const unet = join(SHARED, 'models/digits-unet');
-  if (only !== 'lm') await benchModel(
-    hasDice ? 'digits-unet: Dice on digits-seg-test (500 images)' : 'digits-unet: Dice not available yet (no `dice` metric in mc list); latency only',
-    unet,
-    { pixels: [1, 1, 64, 64], runs: 30 },
-    (m) => (hasDice ? mc(['eval', m, '--metric', 'dice', '--dataset', join(SHARED, 'data/digits-seg-test'), '--results', results]).metric.values.dice.value : undefined),
-    dir,
-  );
-  if (only !== 'lm') await benchModel(
-    'mnist-cnn: top-1 accuracy on mnist-test',
-    join(SHARED, 'models/mnist-cnn'),
-    { pixels: [1, 1, 28, 28], runs: 50 },
-    (m) => mc(['eval', m, '--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test'), '--results', results]).metric.values.top1.value,
-    dir,
-  );
+  if (only !== 'lm')
+    await benchModel(
+      hasDice
+        ? 'digits-unet: Dice on digits-seg-test (500 images)'
+        : 'digits-unet: Dice not available yet (no `dice` metric in mc list); latency only',
+      unet,
+      { pixels: [1, 1, 64, 64], runs: 30 },
+      (m) =>
+        hasDice
+          ? mc(['eval', m, '--metric', 'dice', '--dataset', join(SHARED, 'data/digits-seg-test'), '--results', results])
+              .metric.values.dice.value
+          : undefined,
+      dir,
+    );
+  if (only !== 'lm')
+    await benchModel(
+      'mnist-cnn: top-1 accuracy on mnist-test',
+      join(SHARED, 'models/mnist-cnn'),
+      { pixels: [1, 1, 28, 28], runs: 50 },
+      (m) =>
+        mc(['eval', m, '--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test'), '--results', results])
+          .metric.values.top1.value,
+      dir,
+    );
   if (process.env.MC_BENCH_HYPER_SKIP_LM !== '1') {
     await benchModel(
       'tiny-stdlib-lm: BPC on stdlib-text valid (block 512, stride 128)',
       join(SHARED, 'models/tiny-stdlib-lm'),
       { tokens: 512, pixels: [1], runs: 5 },
-      (m) => mc(['eval', m, '--metric', 'bpc', '--dataset', join(SHARED, 'data/stdlib-text/valid.jsonl'), '--block-size', '512', '--stride', '128', '--results', results]).metric.values.bpc.value,
+      (m) =>
+        mc([
+          'eval',
+          m,
+          '--metric',
+          'bpc',
+          '--dataset',
+          join(SHARED, 'data/stdlib-text/valid.jsonl'),
+          '--block-size',
+          '512',
+          '--stride',
+          '128',
+          '--results',
+          results,
+        ]).metric.values.bpc.value,
       dir,
     );
   } else console.log('tiny-stdlib-lm rows skipped (MC_BENCH_HYPER_SKIP_LM=1)\n');

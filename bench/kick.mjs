@@ -21,12 +21,28 @@ const env = (name, fallback) => (process.env[name] ? Number(process.env[name]) :
 
 function mc(args) {
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [BIN, ...args, '--json', '--device', 'cpu'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return { result: JSON.parse(out), seconds: (performance.now() - t0) / 1000 };
 }
 
 function kickMcq(model, extra) {
-  return mc(['eval', model, '--metric', 'kick-mcq', '--dataset', MMLU, '--too-long', 'skip', '--results', mkdtempSync(join(tmpdir(), 'mc-bench-kick-')), ...extra]);
+  return mc([
+    'eval',
+    model,
+    '--metric',
+    'kick-mcq',
+    '--dataset',
+    MMLU,
+    '--too-long',
+    'skip',
+    '--results',
+    mkdtempSync(join(tmpdir(), 'mc-bench-kick-')),
+    ...extra,
+  ]);
 }
 
 const pct = (v) => `${(100 * v).toFixed(2)} %`;
@@ -35,10 +51,17 @@ function describe(label, { result, seconds }) {
   const m = result.metric;
   const scored = m.samples;
   const skipped = m.details.skipped.length;
-  console.log(`${label}: ${scored} questions scored (${skipped} skipped: longer than the 512-token context with no shots), accuracy ${pct(m.values.accuracy.value)} ± ${pct(m.values.accuracy.stderr)}`);
-  console.log(`  predictions ${JSON.stringify(m.details.predictions)}; questions by shots ${JSON.stringify(m.details.questionsByShots)}`);
-  for (const [k, v] of Object.entries(m.values).filter(([k]) => k.startsWith('category/'))) console.log(`  ${k}: ${pct(v.value)}`);
-  console.log(`  ${seconds.toFixed(1)} s wall (evaluate ${result.timings.evaluateS.toFixed(1)} s), ${((1000 * result.timings.evaluateS) / scored).toFixed(1)} s per 1,000 questions`);
+  console.log(
+    `${label}: ${scored} questions scored (${skipped} skipped: longer than the 512-token context with no shots), accuracy ${pct(m.values.accuracy.value)} ± ${pct(m.values.accuracy.stderr)}`,
+  );
+  console.log(
+    `  predictions ${JSON.stringify(m.details.predictions)}; questions by shots ${JSON.stringify(m.details.questionsByShots)}`,
+  );
+  for (const [k, v] of Object.entries(m.values).filter(([k]) => k.startsWith('category/')))
+    console.log(`  ${k}: ${pct(v.value)}`);
+  console.log(
+    `  ${seconds.toFixed(1)} s wall (evaluate ${result.timings.evaluateS.toFixed(1)} s), ${((1000 * result.timings.evaluateS) / scored).toFixed(1)} s per 1,000 questions`,
+  );
   return result.timings.evaluateS / scored;
 }
 
@@ -59,11 +82,15 @@ export async function benchKick() {
     const tokens = (r) => r.result.metric.details.samples.map((s) => `${s.id}:${s.extra.token}`).join(',');
     const perOn = describe('cached prefix', on);
     const perOff = describe('full prompts ', off);
-    console.log(`  same predictions: ${tokens(on) === tokens(off) ? 'yes' : 'NO'}; speedup ${(perOff / perOn).toFixed(2)}x (on ${cacheLimit} per subject the prefix runs are amortised over few questions: the full set gains more)`);
+    console.log(
+      `  same predictions: ${tokens(on) === tokens(off) ? 'yes' : 'NO'}; speedup ${(perOff / perOn).toFixed(2)}x (on ${cacheLimit} per subject the prefix runs are amortised over few questions: the full set gains more)`,
+    );
   }
 
   if (parts.has('full')) {
-    console.log(`\n-- kick-mcq, ${limit ? `${limit} questions per subject` : 'full MMLU test set (14,042 questions)'}, dense, prefix cached`);
+    console.log(
+      `\n-- kick-mcq, ${limit ? `${limit} questions per subject` : 'full MMLU test set (14,042 questions)'}, dense, prefix cached`,
+    );
     describe('dense', kickMcq(LM, limit ? ['--limit', String(limit)] : []));
   }
 
@@ -77,11 +104,26 @@ export async function benchKick() {
 
   console.log(`\n-- int4 g32 vs dense, --baseline (${compareLimit} questions per subject)`);
   const out = mkdtempSync(join(tmpdir(), 'mc-bench-int4-'));
-  const compressed = mc(['compress', LM, '--method', 'int4', '--block-size', '32', '--out', join(out, 'int4'), '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-'))]);
-  console.log(`  int4 g32: ${compressed.result.bitsPerWeight?.toFixed(3)} bits per weight (compressed tensors), size ratio ${compressed.result.sizeRatio.toFixed(2)}x`);
+  const compressed = mc([
+    'compress',
+    LM,
+    '--method',
+    'int4',
+    '--block-size',
+    '32',
+    '--out',
+    join(out, 'int4'),
+    '--results',
+    mkdtempSync(join(tmpdir(), 'mc-bench-r-')),
+  ]);
+  console.log(
+    `  int4 g32: ${compressed.result.bitsPerWeight?.toFixed(3)} bits per weight (compressed tensors), size ratio ${compressed.result.sizeRatio.toFixed(2)}x`,
+  );
   const cmp = kickMcq(join(out, 'int4'), ['--limit', String(compareLimit), '--baseline', LM]);
   describe('int4 g32', cmp);
   const c = cmp.result.metric.details.comparison;
   const v = cmp.result.metric.values;
-  console.log(`  dense ${pct(v['accuracy.baseline'].value)} -> int4 ${pct(v.accuracy.value)}: delta ${pct(c.delta)}, ${Math.round(c.level * 100)} % interval [${pct(c.low)}, ${pct(c.high)}] (paired bootstrap, ${c.resamples} resamples, seed ${c.seed}); ${c.disagreements.length} of ${c.items} questions scored differently (right by one model, wrong by the other), ${c.outputChanges} with a different greedy token`);
+  console.log(
+    `  dense ${pct(v['accuracy.baseline'].value)} -> int4 ${pct(v.accuracy.value)}: delta ${pct(c.delta)}, ${Math.round(c.level * 100)} % interval [${pct(c.low)}, ${pct(c.high)}] (paired bootstrap, ${c.resamples} resamples, seed ${c.seed}); ${c.disagreements.length} of ${c.items} questions scored differently (right by one model, wrong by the other), ${c.outputChanges} with a different greedy token`,
+  );
 }

@@ -37,16 +37,49 @@ function syntheticLm(vocab, shift, computed = false) {
 /** `mc compress --method int4` of a synthetic LM: its head becomes a MatMulNBits, which the KL head slices by rows */
 function int4Of(dir) {
   const out = `${dir}-int4`;
-  if (!existsSync(join(out, 'model.onnx'))) execFileSync(process.execPath, [BIN, 'compress', dir, '--method', 'int4', '--out', out, '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-'))], { encoding: 'utf8' });
+  if (!existsSync(join(out, 'model.onnx')))
+    execFileSync(
+      process.execPath,
+      [BIN, 'compress', dir, '--method', 'int4', '--out', out, '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-'))],
+      { encoding: 'utf8' },
+    );
   return out;
 }
 
 function memory(base, model, path, vocab) {
-  return JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(REPO, 'bench/lib/kld-memory.mjs'), base, model, path, '4', String(BLOCK), String(vocab)], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--expose-gc', join(REPO, 'bench/lib/kld-memory.mjs'), base, model, path, '4', String(BLOCK), String(vocab)],
+      { encoding: 'utf8' },
+    ),
+  );
 }
 
 function mcEval(model, metric, extra, corpus) {
-  const out = execFileSync(process.execPath, [BIN, 'eval', model, '--metric', metric, ...extra, '--dataset', corpus, '--block-size', String(BLOCK), '--stride', String(BLOCK), '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-')), '--json', '--device', 'cpu'], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      BIN,
+      'eval',
+      model,
+      '--metric',
+      metric,
+      ...extra,
+      '--dataset',
+      corpus,
+      '--block-size',
+      String(BLOCK),
+      '--stride',
+      String(BLOCK),
+      '--results',
+      mkdtempSync(join(tmpdir(), 'mc-bench-r-')),
+      '--json',
+      '--device',
+      'cpu',
+    ],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out);
 }
 
@@ -60,15 +93,51 @@ export async function kldMemory() {
   for (const vocab of [4096, 150000]) {
     const dense = syntheticLm(vocab, 0);
     const bytes = statSync(join(dense, 'model.onnx')).size;
-    for (const [label, model, path] of [['sliced', syntheticLm(vocab, 0.3), 'fused'], ['int4 sliced', int4Of(syntheticLm(vocab, 0.3)), 'fused'], ['full', syntheticLm(vocab, 0.3, true), 'fused'], ['logits', syntheticLm(vocab, 0.3), 'logits']]) {
+    for (const [label, model, path] of [
+      ['sliced', syntheticLm(vocab, 0.3), 'fused'],
+      ['int4 sliced', int4Of(syntheticLm(vocab, 0.3)), 'fused'],
+      ['full', syntheticLm(vocab, 0.3, true), 'fused'],
+      ['logits', syntheticLm(vocab, 0.3), 'logits'],
+    ]) {
       const r = memory(dense, model, path, vocab);
-      rows.push([vocab.toLocaleString('en'), label, mib(bytes), mib(r.loadPeakBytes), mib(r.loadedBytes), mib(r.windowsPeakBytes), mib(r.windowsPeakBytes - r.loadedBytes), r.seconds.toFixed(2), r.meanKl.toFixed(6)]);
+      rows.push([
+        vocab.toLocaleString('en'),
+        label,
+        mib(bytes),
+        mib(r.loadPeakBytes),
+        mib(r.loadedBytes),
+        mib(r.windowsPeakBytes),
+        mib(r.windowsPeakBytes - r.loadedBytes),
+        r.seconds.toFixed(2),
+        r.meanKl.toFixed(6),
+      ]);
     }
   }
-  console.log(`--metric kld's two models, 4 windows of ${BLOCK} tokens, synthetic LMs (d ${D}) against a copy with a perturbed head (one process per row)`);
-  console.log(table(['vocab', 'path', 'one model file', 'peak loading', 'RSS loaded', 'peak in windows', 'windows - loaded', 'seconds', 'mean KL'], rows));
-  console.log('(sliced: the KL head slices both heads per chunk; int4 sliced: the same with the model int4 (MatMulNBits head); full: the model\'s head (here Mul(W, 1)) computed whole; logits: both [T x V] blocks to JS.');
-  console.log(' "windows - loaded" is what scoring adds on top of the loaded weights: it must not grow with the vocabulary.)');
+  console.log(
+    `--metric kld's two models, 4 windows of ${BLOCK} tokens, synthetic LMs (d ${D}) against a copy with a perturbed head (one process per row)`,
+  );
+  console.log(
+    table(
+      [
+        'vocab',
+        'path',
+        'one model file',
+        'peak loading',
+        'RSS loaded',
+        'peak in windows',
+        'windows - loaded',
+        'seconds',
+        'mean KL',
+      ],
+      rows,
+    ),
+  );
+  console.log(
+    "(sliced: the KL head slices both heads per chunk; int4 sliced: the same with the model int4 (MatMulNBits head); full: the model's head (here Mul(W, 1)) computed whole; logits: both [T x V] blocks to JS.",
+  );
+  console.log(
+    ' "windows - loaded" is what scoring adds on top of the loaded weights: it must not grow with the vocabulary.)',
+  );
   console.log('');
 }
 
@@ -81,17 +150,46 @@ export async function kldTime() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-kld-'));
   const corpus = join(dir, 'slice.jsonl');
-  writeFileSync(corpus, `${readFileSync(join(SHARED, 'data/stdlib-text/valid.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 6).join('\n')}\n`);
+  writeFileSync(
+    corpus,
+    `${readFileSync(join(SHARED, 'data/stdlib-text/valid.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 6).join('\n')}\n`,
+  );
   const int4 = join(dir, 'int4');
-  execFileSync(process.execPath, [BIN, 'compress', LM, '--method', 'int4', '--out', int4, '--results', join(dir, 'r')], { encoding: 'utf8' });
+  execFileSync(
+    process.execPath,
+    [BIN, 'compress', LM, '--method', 'int4', '--out', int4, '--results', join(dir, 'r')],
+    { encoding: 'utf8' },
+  );
   const bpc = mcEval(int4, 'bpc', [], corpus);
   const kldFused = mcEval(int4, 'kld', ['--baseline', LM], corpus);
   const kldLogits = mcEval(int4, 'kld', ['--baseline', LM, '--loss', 'logits'], corpus);
   const windows = bpc.metric.sums.windows;
-  console.log(`int4 g32 of the shared LM against dense, first 6 records of valid.jsonl, block ${BLOCK} / stride ${BLOCK} (${windows} windows)`);
-  console.log(table(['eval', 'seconds', 'ratio to bpc', 'figure'], [
-    ['bpc (the int4 model alone)', bpc.timings.evaluateS.toFixed(2), '1.00', `bpc ${bpc.metric.values.bpc.value.toFixed(5)}`],
-    [`kld, fused KL head (${kldFused.metric.details.head})`, kldFused.timings.evaluateS.toFixed(2), (kldFused.timings.evaluateS / bpc.timings.evaluateS).toFixed(2), `KLD ${kldFused.metric.values.mean.value.toFixed(6)}, same top ${kldFused.metric.values.same_top.value.toFixed(4)}`],
-    ['kld --loss logits', kldLogits.timings.evaluateS.toFixed(2), (kldLogits.timings.evaluateS / bpc.timings.evaluateS).toFixed(2), `KLD ${kldLogits.metric.values.mean.value.toFixed(6)}, same top ${kldLogits.metric.values.same_top.value.toFixed(4)}`],
-  ]));
+  console.log(
+    `int4 g32 of the shared LM against dense, first 6 records of valid.jsonl, block ${BLOCK} / stride ${BLOCK} (${windows} windows)`,
+  );
+  console.log(
+    table(
+      ['eval', 'seconds', 'ratio to bpc', 'figure'],
+      [
+        [
+          'bpc (the int4 model alone)',
+          bpc.timings.evaluateS.toFixed(2),
+          '1.00',
+          `bpc ${bpc.metric.values.bpc.value.toFixed(5)}`,
+        ],
+        [
+          `kld, fused KL head (${kldFused.metric.details.head})`,
+          kldFused.timings.evaluateS.toFixed(2),
+          (kldFused.timings.evaluateS / bpc.timings.evaluateS).toFixed(2),
+          `KLD ${kldFused.metric.values.mean.value.toFixed(6)}, same top ${kldFused.metric.values.same_top.value.toFixed(4)}`,
+        ],
+        [
+          'kld --loss logits',
+          kldLogits.timings.evaluateS.toFixed(2),
+          (kldLogits.timings.evaluateS / bpc.timings.evaluateS).toFixed(2),
+          `KLD ${kldLogits.metric.values.mean.value.toFixed(6)}, same top ${kldLogits.metric.values.same_top.value.toFixed(4)}`,
+        ],
+      ],
+    ),
+  );
 }

@@ -35,7 +35,30 @@ async function bareForward(records) {
 }
 
 function mcEvalBpc(corpus, loss) {
-  const out = execFileSync(process.execPath, [BIN, 'eval', LM, '--metric', 'bpc', '--dataset', corpus, '--block-size', String(BLOCK), '--stride', String(STRIDE), '--loss', loss, '--results', mkdtempSync(join(tmpdir(), 'mc-bench-r-')), '--json', '--device', 'cpu'], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [
+      BIN,
+      'eval',
+      LM,
+      '--metric',
+      'bpc',
+      '--dataset',
+      corpus,
+      '--block-size',
+      String(BLOCK),
+      '--stride',
+      String(STRIDE),
+      '--loss',
+      loss,
+      '--results',
+      mkdtempSync(join(tmpdir(), 'mc-bench-r-')),
+      '--json',
+      '--device',
+      'cpu',
+    ],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out);
 }
 
@@ -56,7 +79,11 @@ function syntheticLm(vocab, dModel = 64) {
 }
 
 function memory(dir, loss, vocab) {
-  const out = execFileSync(process.execPath, [join(REPO, 'bench/lib/lm-memory.mjs'), dir, loss, '4', String(BLOCK), String(vocab)], { encoding: 'utf8' });
+  const out = execFileSync(
+    process.execPath,
+    [join(REPO, 'bench/lib/lm-memory.mjs'), dir, loss, '4', String(BLOCK), String(vocab)],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out);
 }
 
@@ -75,23 +102,53 @@ export async function benchLm() {
   const fused = mcEvalBpc(slice, 'fused');
   const logits = mcEvalBpc(slice, 'logits');
   const tokens = bare.windows * BLOCK;
-  console.log(`mc eval --metric bpc on the shared LM, first ${RECORDS} records of valid.jsonl, block ${BLOCK} / stride ${STRIDE} (${bare.windows} windows)`);
+  console.log(
+    `mc eval --metric bpc on the shared LM, first ${RECORDS} records of valid.jsonl, block ${BLOCK} / stride ${STRIDE} (${bare.windows} windows)`,
+  );
   console.log(
     table(
       ['path', 'seconds', 'tokens/s', 'ratio to bare forward', 'bpc'],
       [
-        ['bare onnxruntime forward (logits out, no loss)', bare.seconds.toFixed(2), (tokens / bare.seconds).toFixed(0), '1.00', '-'],
-        ['mc eval --metric bpc (fused loss head)', fused.timings.evaluateS.toFixed(2), (tokens / fused.timings.evaluateS).toFixed(0), (fused.timings.evaluateS / bare.seconds).toFixed(3), fused.metric.values.bpc.value.toFixed(6)],
-        ['mc eval --metric bpc --loss logits', logits.timings.evaluateS.toFixed(2), (tokens / logits.timings.evaluateS).toFixed(0), (logits.timings.evaluateS / bare.seconds).toFixed(3), logits.metric.values.bpc.value.toFixed(6)],
+        [
+          'bare onnxruntime forward (logits out, no loss)',
+          bare.seconds.toFixed(2),
+          (tokens / bare.seconds).toFixed(0),
+          '1.00',
+          '-',
+        ],
+        [
+          'mc eval --metric bpc (fused loss head)',
+          fused.timings.evaluateS.toFixed(2),
+          (tokens / fused.timings.evaluateS).toFixed(0),
+          (fused.timings.evaluateS / bare.seconds).toFixed(3),
+          fused.metric.values.bpc.value.toFixed(6),
+        ],
+        [
+          'mc eval --metric bpc --loss logits',
+          logits.timings.evaluateS.toFixed(2),
+          (tokens / logits.timings.evaluateS).toFixed(0),
+          (logits.timings.evaluateS / bare.seconds).toFixed(3),
+          logits.metric.values.bpc.value.toFixed(6),
+        ],
       ],
     ),
   );
   console.log('');
   const rows = [];
-  for (const [label, modelDir, vocab] of [['shared LM (vocab 4096)', LM, 4096], ['synthetic (vocab 150,000, d 64)', syntheticLm(150000), 150000]]) {
+  for (const [label, modelDir, vocab] of [
+    ['shared LM (vocab 4096)', LM, 4096],
+    ['synthetic (vocab 150,000, d 64)', syntheticLm(150000), 150000],
+  ]) {
     const f = memory(modelDir, 'fused', vocab);
     const l = memory(modelDir, 'logits', vocab);
-    rows.push([label, mib(f.peakRssBytes), mib(l.peakRssBytes), (l.peakRssBytes / f.peakRssBytes).toFixed(2), f.seconds.toFixed(2), l.seconds.toFixed(2)]);
+    rows.push([
+      label,
+      mib(f.peakRssBytes),
+      mib(l.peakRssBytes),
+      (l.peakRssBytes / f.peakRssBytes).toFixed(2),
+      f.seconds.toFixed(2),
+      l.seconds.toFixed(2),
+    ]);
   }
   console.log(`peak RSS of 4 windows of ${BLOCK} tokens through the CausalLM adapter`);
   console.log(table(['model', 'fused peak', 'logits peak', 'logits / fused', 'fused s', 'logits s'], rows));

@@ -40,10 +40,26 @@ function compress(model, out, methodArgs, results) {
 }
 
 async function lmCurves(dir) {
-  const evalArgs = ['--metric', 'bpc', '--dataset', TEXT, '--block-size', '512', '--stride', '128', '--batch-size', '4', ...(FULL ? [] : ['--limit', String(LIMIT)])];
+  const evalArgs = [
+    '--metric',
+    'bpc',
+    '--dataset',
+    TEXT,
+    '--block-size',
+    '512',
+    '--stride',
+    '128',
+    '--batch-size',
+    '4',
+    ...(FULL ? [] : ['--limit', String(LIMIT)]),
+  ];
   const calib = ['--calib-dataset', TEXT, '--calib-samples', String(CALIB), '--calib-seqlen', '512'];
-  console.log(`shared LM tiny-stdlib-lm: BPC on ${FULL ? 'all 93 records' : `the first ${LIMIT} records (a fixed slice; BENCH_FULL=1 for all)`} of stdlib-text/valid.jsonl, block 512, stride 128`);
-  console.log(`wanda/sparsegpt calibration: ${CALIB} windows x 512 tokens from the same file (seed 0); magnitude: none (per layer, the LLM-KICK rule)`);
+  console.log(
+    `shared LM tiny-stdlib-lm: BPC on ${FULL ? 'all 93 records' : `the first ${LIMIT} records (a fixed slice; BENCH_FULL=1 for all)`} of stdlib-text/valid.jsonl, block 512, stride 128`,
+  );
+  console.log(
+    `wanda/sparsegpt calibration: ${CALIB} windows x 512 tokens from the same file (seed 0); magnitude: none (per layer, the LLM-KICK rule)`,
+  );
   const results = join(dir, 'results');
   const dense = mc(['eval', LM, ...evalArgs, '--results', results]);
   const denseBpc = dense.metric?.values?.bpc?.value;
@@ -53,7 +69,14 @@ async function lmCurves(dir) {
   for (const algo of ['magnitude', 'wanda', 'sparsegpt']) {
     for (const [s, pattern] of points) {
       const out = join(dir, `${algo}-${s ?? pattern.replace(':', 'of')}`);
-      const args = ['--method', 'prune', '--algo', algo, ...(s ? ['--sparsity', s] : ['--pattern', pattern]), ...(algo === 'magnitude' ? [] : calib)];
+      const args = [
+        '--method',
+        'prune',
+        '--algo',
+        algo,
+        ...(s ? ['--sparsity', s] : ['--pattern', pattern]),
+        ...(algo === 'magnitude' ? [] : calib),
+      ];
       const c = compress(LM, out, args, results);
       if (c.error) {
         rows.push([algo, s ?? pattern, '-', '-', '-', '-', c.error.slice(0, 60)]);
@@ -61,17 +84,28 @@ async function lmCurves(dir) {
       }
       const step = c.steps[0];
       const pruned = step.tensors.filter((t) => t.sparsity !== undefined);
-      const achieved = pruned.reduce((n, t) => n + t.sparsity * t.elements, 0) / pruned.reduce((n, t) => n + t.elements, 0);
+      const achieved =
+        pruned.reduce((n, t) => n + t.sparsity * t.elements, 0) / pruned.reduce((n, t) => n + t.elements, 0);
       const errs = pruned.filter((t) => t.outputError !== undefined).map((t) => t.outputError);
       const e = mc(['eval', out, ...evalArgs, '--results', results]);
       const bpc = e.metric?.values?.bpc?.value;
-      rows.push([algo, s ?? pattern, (100 * achieved).toFixed(2), bpc === undefined ? e.error : bpc.toFixed(4), bpc === undefined ? '-' : `${(bpc - denseBpc >= 0 ? '+' : '')}${(bpc - denseBpc).toFixed(4)}`, c.timings.compressS.toFixed(1), errs.length ? (errs.reduce((a, b) => a + b, 0) / errs.length).toFixed(4) : '-']);
+      rows.push([
+        algo,
+        s ?? pattern,
+        (100 * achieved).toFixed(2),
+        bpc === undefined ? e.error : bpc.toFixed(4),
+        bpc === undefined ? '-' : `${bpc - denseBpc >= 0 ? '+' : ''}${(bpc - denseBpc).toFixed(4)}`,
+        c.timings.compressS.toFixed(1),
+        errs.length ? (errs.reduce((a, b) => a + b, 0) / errs.length).toFixed(4) : '-',
+      ]);
       console.log(`  ${rows.at(-1).join('  ')}`);
     }
   }
   console.log('');
   console.log(table(['algo', 'sparsity', 'zeros %', 'BPC', 'vs dense', 'compress s', 'mean layer err'], rows));
-  console.log('(mean layer err: ||XW\'-XW||/||XW|| on the calibration data, reported by wanda/sparsegpt; zeros % over the 16 pruned MatMul weights; embeddings and the tied head stay dense)\n');
+  console.log(
+    "(mean layer err: ||XW'-XW||/||XW|| on the calibration data, reported by wanda/sparsegpt; zeros % over the 16 pruned MatMul weights; embeddings and the tied head stay dense)\n",
+  );
 }
 
 async function vision(dir) {
@@ -79,8 +113,18 @@ async function vision(dir) {
   const hyper = has('method', 'hyper');
   const dice = has('metric', 'dice');
   const cases = [
-    ['mnist-cnn', join(SHARED, 'models/mnist-cnn'), ['--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test')], 'top1'],
-    ['digits-unet', join(SHARED, 'models/digits-unet'), ['--metric', 'dice', '--dataset', join(SHARED, 'data/digits-seg-test')], 'dice'],
+    [
+      'mnist-cnn',
+      join(SHARED, 'models/mnist-cnn'),
+      ['--metric', 'accuracy', '--dataset', join(SHARED, 'data/mnist-test')],
+      'top1',
+    ],
+    [
+      'digits-unet',
+      join(SHARED, 'models/digits-unet'),
+      ['--metric', 'dice', '--dataset', join(SHARED, 'data/digits-seg-test')],
+      'dice',
+    ],
   ];
   if (!hyper) console.log('hyper is not installed (mc list): hyper rows skipped');
   if (!dice) console.log('the dice metric is not installed (mc list): digits-unet rows give sizes only');
@@ -90,7 +134,16 @@ async function vision(dir) {
       ['channel 0.1', ['--method', 'prune', '--algo', 'channel', '--ratio', '0.1']],
       ['channel 0.25', ['--method', 'prune', '--algo', 'channel', '--ratio', '0.25']],
       ['channel 0.5', ['--method', 'prune', '--algo', 'channel', '--ratio', '0.5']],
-      ...(hyper ? [['hyper', ['--method', 'hyper']], ['channel 0.25 + hyper', ['--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--method', 'hyper']], ['magnitude 0.5 + hyper', ['--method', 'prune', '--sparsity', '0.5', '--method', 'hyper']]] : []),
+      ...(hyper
+        ? [
+            ['hyper', ['--method', 'hyper']],
+            [
+              'channel 0.25 + hyper',
+              ['--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--method', 'hyper'],
+            ],
+            ['magnitude 0.5 + hyper', ['--method', 'prune', '--sparsity', '0.5', '--method', 'hyper']],
+          ]
+        : []),
     ];
     const rows = [];
     let denseBytes;
@@ -120,7 +173,14 @@ async function vision(dir) {
         bytes = statSync(join(model, 'model.onnx')).size;
         denseBytes = bytes;
       }
-      rows.push([label, bytes === undefined ? '-' : `${(bytes / 1024).toFixed(1)} KiB`, bytes && denseBytes ? `${(denseBytes / bytes).toFixed(2)}x` : '-', params, secs, v === undefined ? (metric?.error ?? '-') : v.toFixed(4)]);
+      rows.push([
+        label,
+        bytes === undefined ? '-' : `${(bytes / 1024).toFixed(1)} KiB`,
+        bytes && denseBytes ? `${(denseBytes / bytes).toFixed(2)}x` : '-',
+        params,
+        secs,
+        v === undefined ? (metric?.error ?? '-') : v.toFixed(4),
+      ]);
     }
     console.log(`${name} (${key} on ${evalArgs[3].split('/').pop()}; no fine-tuning after pruning):`);
     console.log(table(['variant', 'file', 'vs dense', 'parameters', 'compress s', key], rows));
@@ -139,10 +199,34 @@ export async function benchPrune() {
 
 async function rssWithNote(dir) {
   const out = join(dir, 'rss-sgpt');
-  const args = ['compress', LM, '--method', 'prune', '--algo', 'sparsegpt', '--sparsity', '0.5', '--calib-dataset', TEXT, '--calib-samples', String(CALIB), '--calib-seqlen', '512', '--out', out, '--results', join(dir, 'results'), '--json'];
+  const args = [
+    'compress',
+    LM,
+    '--method',
+    'prune',
+    '--algo',
+    'sparsegpt',
+    '--sparsity',
+    '0.5',
+    '--calib-dataset',
+    TEXT,
+    '--calib-samples',
+    String(CALIB),
+    '--calib-seqlen',
+    '512',
+    '--out',
+    out,
+    '--results',
+    join(dir, 'results'),
+    '--json',
+  ];
   const rssFile = join(dir, 'rss');
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', join(REPO, 'bench/lib/peak-rss.mjs'), BIN, ...args], { env: { ...process.env, MC_BENCH_RSS_FILE: rssFile }, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, ['--import', join(REPO, 'bench/lib/peak-rss.mjs'), BIN, ...args], {
+    env: { ...process.env, MC_BENCH_RSS_FILE: rssFile },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) {
     console.log(`SparseGPT RSS run failed: ${r.stderr.trim().split('\n').pop()}`);
@@ -153,6 +237,10 @@ async function rssWithNote(dir) {
   const fileBytes = res.model.bytes;
   const all = 4 * (3 * 256 * 256 + 1024 * 1024) * 8; // X^T X of every pruned MatMul's input (K = 256, 256, 256, 1024 per block), float64
   const note = res.steps[0].notes.find((n) => /held at once/.test(n));
-  console.log(`SparseGPT 0.5 on the shared LM (${CALIB} calibration windows x 512 tokens): ${wall.toFixed(1)} s wall, peak RSS ${mib(peak)} = ${(peak / fileBytes).toFixed(1)}x the model file (${mib(fileBytes)})`);
-  console.log(`one layer's Hessian at a time: "${note.replace(/^.*?: /, '')}"; all 16 layers' X^T X together would be ${mib(all)}\n`);
+  console.log(
+    `SparseGPT 0.5 on the shared LM (${CALIB} calibration windows x 512 tokens): ${wall.toFixed(1)} s wall, peak RSS ${mib(peak)} = ${(peak / fileBytes).toFixed(1)}x the model file (${mib(fileBytes)})`,
+  );
+  console.log(
+    `one layer's Hessian at a time: "${note.replace(/^.*?: /, '')}"; all 16 layers' X^T X together would be ${mib(all)}\n`,
+  );
 }

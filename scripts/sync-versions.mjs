@@ -21,7 +21,8 @@ export function manifestPaths(root = ROOT) {
   for (const group of ['packages', 'plugins', 'templates']) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) if (existsSync(join(dir, name, 'package.json'))) paths.push(join(dir, name, 'package.json'));
+    for (const name of readdirSync(dir).sort())
+      if (existsSync(join(dir, name, 'package.json'))) paths.push(join(dir, name, 'package.json'));
   }
   return paths;
 }
@@ -63,18 +64,24 @@ function main() {
   }
   if (check) {
     if (problems.length) {
-      console.error(`out of step with lerna.json ${version} (run node scripts/sync-versions.mjs):\n  ${problems.join('\n  ')}`);
+      console.error(
+        `out of step with lerna.json ${version} (run node scripts/sync-versions.mjs):\n  ${problems.join('\n  ')}`,
+      );
       process.exit(1);
     }
     return;
   }
   if (written.length) {
     // The lock records each workspace's ranges: npm ci refuses a lock whose ranges differ.
-    execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync('npm', ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     written.push('package-lock.json');
     console.log(`sync-versions: ${version} in ${written.join(', ')}`);
     // lerna commits the files it changed itself; these join that commit.
-    if (process.env.npm_lifecycle_event === 'version') execFileSync('git', ['add', '--', ...written], { cwd: ROOT, stdio: 'inherit' });
+    if (process.env.npm_lifecycle_event === 'version')
+      execFileSync('git', ['add', '--', ...written], { cwd: ROOT, stdio: 'inherit' });
   }
 }
 

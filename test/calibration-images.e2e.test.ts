@@ -36,16 +36,41 @@ interface Compressed {
 
 async function compressed(dir: string, name: string, args: string[]): Promise<Compressed> {
   const out = join(dir, name);
-  const r = await runMc(['compress', MNIST, ...args, '--probe-dataset', MINI, '--probes', '16', '--out', out, '--results', join(dir, 'r'), '--json'], { timeoutMs: 300_000 });
+  const r = await runMc(
+    [
+      'compress',
+      MNIST,
+      ...args,
+      '--probe-dataset',
+      MINI,
+      '--probes',
+      '16',
+      '--out',
+      out,
+      '--results',
+      join(dir, 'r'),
+      '--json',
+    ],
+    { timeoutMs: 300_000 },
+  );
   if (r.code !== 0) throw new Error(`mc compress ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  const json = JSON.parse(r.stdout) as { steps: { notes: string[] }[]; drift: { outputs: { relativeError: number }[] } };
+  const json = JSON.parse(r.stdout) as {
+    steps: { notes: string[] }[];
+    drift: { outputs: { relativeError: number }[] };
+  };
   return { path: out, notes: json.steps.flatMap((s) => s.notes), drift: json.drift.outputs[0].relativeError };
 }
 
 async function top1(model: string, dir: string): Promise<number> {
-  const r = await runMc(['eval', model, '--metric', 'accuracy', '--dataset', TEST, '--limit', '200', '--results', join(dir, 'r'), '--json'], { timeoutMs: 300_000 });
+  const r = await runMc(
+    ['eval', model, '--metric', 'accuracy', '--dataset', TEST, '--limit', '200', '--results', join(dir, 'r'), '--json'],
+    { timeoutMs: 300_000 },
+  );
   if (r.code !== 0) throw new Error(`mc eval failed (${r.code}): ${r.stderr}`);
-  const json = JSON.parse(r.stdout) as { metric?: { values: { top1: { value: number } } }; values?: { top1: { value: number } } };
+  const json = JSON.parse(r.stdout) as {
+    metric?: { values: { top1: { value: number } } };
+    values?: { top1: { value: number } };
+  };
   return (json.metric?.values ?? json.values)!.top1.value;
 }
 
@@ -53,11 +78,22 @@ async function top1(model: string, dir: string): Promise<number> {
   const dir = tempDir('mc-imgcal-e2e-');
 
   it('gptq 4-bit on Conv and Gemm: logits closer to dense than int4 RTN at the same group size, top-1 within 2 points of both; the report names the calibration images and their digest', async () => {
-    const gptq = await compressed(dir, 'gptq', ['--method', 'gptq', '--group-size', '16', '--min-size', '1', '--calib-dataset', CALIB]);
+    const gptq = await compressed(dir, 'gptq', [
+      '--method',
+      'gptq',
+      '--group-size',
+      '16',
+      '--min-size',
+      '1',
+      '--calib-dataset',
+      CALIB,
+    ]);
     const rtn = await compressed(dir, 'rtn', ['--method', 'int4', '--block-size', '16', '--min-size', '1']);
     const notes = gptq.notes.join('\n');
     expect(notes).toMatch(/11 Conv\/Gemm as blocked int4 DequantizeLinear/);
-    expect(notes).toMatch(/calibration: 128 images \(1x28x28, rescale 0\.00392157, mean \[0\], std \[1\] \(config\.json\)\) fed to pixel_values from .*mnist-calib \(u8-images\), seed 0, sha256 [0-9a-f]{12}/);
+    expect(notes).toMatch(
+      /calibration: 128 images \(1x28x28, rescale 0\.00392157, mean \[0\], std \[1\] \(config\.json\)\) fed to pixel_values from .*mnist-calib \(u8-images\), seed 0, sha256 [0-9a-f]{12}/,
+    );
     expect(notes).toMatch(/layer output error .* mean 0\.0\d+/);
     expect(gptq.drift).toBeLessThan(0.75 * rtn.drift);
     const [dense, g, r] = [await top1(MNIST, dir), await top1(gptq.path, dir), await top1(rtn.path, dir)];
@@ -66,22 +102,48 @@ async function top1(model: string, dir: string): Promise<number> {
   }, 600_000);
 
   it('wanda and sparsegpt at 50 % beat magnitude at 50 % by 20 points', async () => {
-    const prune = (algo: string) => compressed(dir, algo, ['--method', 'prune', '--algo', algo, '--sparsity', '0.5', '--calib-dataset', CALIB]);
-    const [m, w, s] = [await top1((await prune('magnitude')).path, dir), await top1((await prune('wanda')).path, dir), await top1((await prune('sparsegpt')).path, dir)];
+    const prune = (algo: string) =>
+      compressed(dir, algo, ['--method', 'prune', '--algo', algo, '--sparsity', '0.5', '--calib-dataset', CALIB]);
+    const [m, w, s] = [
+      await top1((await prune('magnitude')).path, dir),
+      await top1((await prune('wanda')).path, dir),
+      await top1((await prune('sparsegpt')).path, dir),
+    ];
     expect(w).toBeGreaterThanOrEqual(m + 0.2);
     expect(s).toBeGreaterThanOrEqual(m + 0.2);
   }, 600_000);
 
   describe('a calibration dataset that does not suit the model: one line, exit 2, nothing written', () => {
     it.each([
-      ['images of another size (digits-seg 64x64 for a 28x28 model)', MNIST, ['--method', 'gptq', '--calib-dataset', SEG_CALIB], /has 1x64x64 images; .* takes 1x28x28 \(height, width differ\)/],
-      ['a text dataset for an image model', MNIST, ['--method', 'prune', '--algo', 'wanda', '--calib-dataset', TEXT], /is text, but .* takes images \(pixel_values float32/],
-      ['an image dataset for a language model', LM, ['--method', 'gptq', '--calib-dataset', CALIB], /holds images, but .* takes input_ids int64 .*\(a language model\)/],
-    ])('%s', async (_name, model, args, message) => {
-      const work = tempDir('mc-imgcal-bad-');
-      const r = await runMc(['compress', model, ...args, '--out', join(work, 'out'), '--results', join(work, 'r')], { timeoutMs: 300_000 });
-      expectOneLineRefusal(r, message, work, []);
-      expect(filesIn(work)).toEqual([]);
-    }, 300_000);
+      [
+        'images of another size (digits-seg 64x64 for a 28x28 model)',
+        MNIST,
+        ['--method', 'gptq', '--calib-dataset', SEG_CALIB],
+        /has 1x64x64 images; .* takes 1x28x28 \(height, width differ\)/,
+      ],
+      [
+        'a text dataset for an image model',
+        MNIST,
+        ['--method', 'prune', '--algo', 'wanda', '--calib-dataset', TEXT],
+        /is text, but .* takes images \(pixel_values float32/,
+      ],
+      [
+        'an image dataset for a language model',
+        LM,
+        ['--method', 'gptq', '--calib-dataset', CALIB],
+        /holds images, but .* takes input_ids int64 .*\(a language model\)/,
+      ],
+    ])(
+      '%s',
+      async (_name, model, args, message) => {
+        const work = tempDir('mc-imgcal-bad-');
+        const r = await runMc(['compress', model, ...args, '--out', join(work, 'out'), '--results', join(work, 'r')], {
+          timeoutMs: 300_000,
+        });
+        expectOneLineRefusal(r, message, work, []);
+        expect(filesIn(work)).toEqual([]);
+      },
+      300_000,
+    );
   });
 });

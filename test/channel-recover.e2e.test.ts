@@ -34,7 +34,13 @@ interface CompressJson {
 async function logits(path: string): Promise<Float32Array> {
   const pixels = readFileSync(join(SEG_MINI, 'images.u8')).subarray(0, 4 * 64 * 64);
   const session = await ort.InferenceSession.create(path);
-  const out = await session.run({ pixel_values: new ort.Tensor('float32', Float32Array.from(pixels, (v) => v / 255), [4, 1, 64, 64]) });
+  const out = await session.run({
+    pixel_values: new ort.Tensor(
+      'float32',
+      Float32Array.from(pixels, (v) => v / 255),
+      [4, 1, 64, 64],
+    ),
+  });
   await session.release();
   return out.logits.data as Float32Array;
 }
@@ -42,14 +48,37 @@ async function logits(path: string): Promise<Float32Array> {
 describeShared('channel pruning with recovery on digits-unet', () => {
   it('ratio 0.5 with --calib-dataset: Dice on digits-seg-test-mini >= 0.955, report names rule, refit, calibration digest and per-layer errors', async () => {
     const dir = tempDir();
-    const c = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.5', '--calib-dataset', SEG_CALIB, '--out', join(dir, 'u'), '--json', '--results', dir], { timeoutMs: 300_000 });
+    const c = await runMc(
+      [
+        'compress',
+        UNET,
+        '--method',
+        'prune',
+        '--algo',
+        'channel',
+        '--ratio',
+        '0.5',
+        '--calib-dataset',
+        SEG_CALIB,
+        '--out',
+        join(dir, 'u'),
+        '--json',
+        '--results',
+        dir,
+      ],
+      { timeoutMs: 300_000 },
+    );
     expect(c.code).toBe(0);
     const r = JSON.parse(c.stdout) as CompressJson;
     const notes = r.steps[0].notes.join('\n');
     expect(notes).toMatch(/greedy OBS over whole channels/);
     expect(notes).toMatch(/refit W_K = W G\[:,K\] G_KK\^-1 with a ones column for the bias/);
     const escaped = SEG_CALIB.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    expect(notes).toMatch(new RegExp(`calibration: 128 images \\(1x64x64, .*\\) fed to pixel_values from ${escaped} \\([\\w-]+\\), seed 0, sha256 [0-9a-f]{12}`));
+    expect(notes).toMatch(
+      new RegExp(
+        `calibration: 128 images \\(1x64x64, .*\\) fed to pixel_values from ${escaped} \\([\\w-]+\\), seed 0, sha256 [0-9a-f]{12}`,
+      ),
+    );
     expect(r.steps[0].qualityRisk).toBeUndefined();
     // no --probe-dataset: the drift probes come from the calibration images, not random pixels (on
     // which a refit model reads as broken), and no warning is raised for a model that keeps its Dice
@@ -60,7 +89,17 @@ describeShared('channel pruning with recovery on digits-unet', () => {
     expect(refit.map((t) => t.name)).toEqual(expect.arrayContaining(['dec3.0.weight', 'up3.weight', 'bott.3.weight']));
     for (const t of refit) expect(t.outputError!).toBeLessThan(0.5 * t.outputErrorBefore!);
 
-    const e = await runMc(['eval', join(dir, 'u'), '--metric', 'dice', '--dataset', SEG_MINI, '--json', '--results', dir]);
+    const e = await runMc([
+      'eval',
+      join(dir, 'u'),
+      '--metric',
+      'dice',
+      '--dataset',
+      SEG_MINI,
+      '--json',
+      '--results',
+      dir,
+    ]);
     expect(e.code).toBe(0);
     const dice = (JSON.parse(e.stdout) as { metric: { values: { dice: { value: number } } } }).metric.values.dice.value;
     expect(dice).toBeGreaterThanOrEqual(0.955); // dense 0.9639; L1 without refit 0.000
@@ -68,10 +107,43 @@ describeShared('channel pruning with recovery on digits-unet', () => {
 
   it('without calibration data (and with --recover none) keeps the L1 choice and says the quality risk on the drift line', async () => {
     const dir = tempDir();
-    const plain = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--out', join(dir, 'a'), '--results', dir]);
+    const plain = await runMc([
+      'compress',
+      UNET,
+      '--method',
+      'prune',
+      '--algo',
+      'channel',
+      '--ratio',
+      '0.25',
+      '--out',
+      join(dir, 'a'),
+      '--results',
+      dir,
+    ]);
     expect(plain.code).toBe(0);
-    expect(plain.stdout).toMatch(/^drift on .*; quality risk: prune: channel pruning without refit \(no --calib-dataset\): quality often collapses/m);
-    const none = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', '--ratio', '0.25', '--recover', 'none', '--calib-dataset', SEG_CALIB, '--out', join(dir, 'b'), '--json', '--results', dir]);
+    expect(plain.stdout).toMatch(
+      /^drift on .*; quality risk: prune: channel pruning without refit \(no --calib-dataset\): quality often collapses/m,
+    );
+    const none = await runMc([
+      'compress',
+      UNET,
+      '--method',
+      'prune',
+      '--algo',
+      'channel',
+      '--ratio',
+      '0.25',
+      '--recover',
+      'none',
+      '--calib-dataset',
+      SEG_CALIB,
+      '--out',
+      join(dir, 'b'),
+      '--json',
+      '--results',
+      dir,
+    ]);
     expect(none.code).toBe(0);
     const r = JSON.parse(none.stdout) as CompressJson;
     expect(r.steps[0].qualityRisk).toMatch(/--recover none/);
@@ -85,11 +157,16 @@ describeShared('bad input for channel pruning with recovery: one line, exit 2, n
   const refuses = async (args: string[], message: RegExp) => {
     const dir = tempDir();
     const before = filesIn(dir);
-    const run = await runMc(['compress', UNET, '--method', 'prune', '--algo', 'channel', ...args, '--out', join(dir, 'out')], { cwd: dir });
+    const run = await runMc(
+      ['compress', UNET, '--method', 'prune', '--algo', 'channel', ...args, '--out', join(dir, 'out')],
+      { cwd: dir },
+    );
     expectOneLineRefusal(run, message, dir, before);
   };
 
-  it('--recover obs without --calib-dataset', () => refuses(['--recover', 'obs'], /--recover obs needs calibration data/));
-  it('calibration images that do not fit the model input (28x28 mnist for a 64x64 UNet)', () => refuses(['--calib-dataset', MNIST_CALIB], /28.*64|64.*28/));
+  it('--recover obs without --calib-dataset', () =>
+    refuses(['--recover', 'obs'], /--recover obs needs calibration data/));
+  it('calibration images that do not fit the model input (28x28 mnist for a 64x64 UNet)', () =>
+    refuses(['--calib-dataset', MNIST_CALIB], /28.*64|64.*28/));
   it('a text dataset as calibration for an image model', () => refuses(['--calib-dataset', TEXT], /text/));
 });

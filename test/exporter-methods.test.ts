@@ -47,13 +47,18 @@ const METHODS: readonly MethodCase[] = [
   { id: 'prune', params: { sparsity: 0.1 }, action: 'prune-magnitude', bound: 0.1 },
 ];
 
-const rewritten = (step: CompressReport, action: string) => step.tensors.filter((t) => t.action === action).map((t) => t.name);
+const rewritten = (step: CompressReport, action: string) =>
+  step.tensors.filter((t) => t.action === action).map((t) => t.name);
 
-const cases = exporterModels().flatMap((m) => METHODS.map((method) => [m.name, method.id, m, method] as [string, string, ExporterModel, MethodCase]));
+const cases = exporterModels().flatMap((m) =>
+  METHODS.map((method) => [m.name, method.id, m, method] as [string, string, ExporterModel, MethodCase]),
+);
 
 describe('every method on every exporter trait: valid output, weights rewritten, close to dense', () => {
   it.each(cases)('%s, %s', async (_, __, m, method) => {
-    const { result, output, relativeError } = await compressExporterModel(registry, testContext(), m, [{ id: method.id, params: method.params }]);
+    const { result, output, relativeError } = await compressExporterModel(registry, testContext(), m, [
+      { id: method.id, params: method.params },
+    ]);
     await expectValidModel(output);
     expect(rewritten(result.steps[0], method.action).length).toBeGreaterThan(0);
     expect(relativeError).toBeGreaterThan(0); // something really changed

@@ -43,7 +43,12 @@ afterAll(() => {
 /** mc as a user runs it: the registry's npm environment, and an oclif data folder of their own. */
 function userEnv(): Record<string, string> {
   const home = scratchDir('mc-user-');
-  return { ...registry.env, MC_DATA_DIR: join(home, 'data'), MC_CONFIG_DIR: join(home, 'config'), MC_CACHE_DIR: join(home, 'cache') };
+  return {
+    ...registry.env,
+    MC_DATA_DIR: join(home, 'data'),
+    MC_CONFIG_DIR: join(home, 'config'),
+    MC_CACHE_DIR: join(home, 'cache'),
+  };
 }
 
 async function mc(args: string[], env: Record<string, string>): Promise<Run> {
@@ -74,7 +79,11 @@ function plainOrtLogits(models: string[]): number[][] {
       out.push(Array.from((await s.run({ [s.inputNames[0]]: x }))[s.outputNames[0]].data));
     }
     console.log(JSON.stringify(out));`;
-  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, join(DIGITS, 'images.u8'), String(SAMPLES), ...models], { cwd: REPO, encoding: 'utf8' });
+  const stdout = execFileSync(
+    process.execPath,
+    ['--input-type=module', '-e', script, join(DIGITS, 'images.u8'), String(SAMPLES), ...models],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   return JSON.parse(stdout) as number[][];
 }
 
@@ -91,23 +100,47 @@ function argmax(row: number[]): number {
 /** The packages npm will ask the registry for: the templates' build tools and core's dependencies. */
 function neededFromNpm(): [string, string][] {
   const tools = new Set<string>();
-  for (const kind of KINDS) for (const name of Object.keys(readJson<{ devDependencies: Record<string, string> }>(join(REPO, 'templates', kind, 'package.json')).devDependencies)) tools.add(name);
+  for (const kind of KINDS)
+    for (const name of Object.keys(
+      readJson<{ devDependencies: Record<string, string> }>(join(REPO, 'templates', kind, 'package.json'))
+        .devDependencies,
+    ))
+      tools.add(name);
   tools.delete('@mc-kit/core');
-  const core = readJson<{ dependencies: Record<string, string> }>(join(REPO, 'packages', 'core', 'package.json')).dependencies;
-  return [...[...tools].map((n): [string, string] => ['', n]), ...Object.keys(core).map((n): [string, string] => ['packages/core', n])];
+  const core = readJson<{ dependencies: Record<string, string> }>(
+    join(REPO, 'packages', 'core', 'package.json'),
+  ).dependencies;
+  return [
+    ...[...tools].map((n): [string, string] => ['', n]),
+    ...Object.keys(core).map((n): [string, string] => ['packages/core', n]),
+  ];
 }
 
 describe('mc generate refuses bad requests with one line and exit code 2', () => {
   // A user's environment: not jest's NODE_ENV=test (oclif adds developer warnings under it), own oclif folders.
   const env = () => {
     const home = scratchDir('mc-user-');
-    const inherited = Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'NODE_ENV');
-    return { ...Object.fromEntries(inherited), NO_COLOR: '1', MC_DATA_DIR: join(home, 'data'), MC_CONFIG_DIR: join(home, 'config'), MC_CACHE_DIR: join(home, 'cache') };
+    const inherited = Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && e[0] !== 'NODE_ENV',
+    );
+    return {
+      ...Object.fromEntries(inherited),
+      NO_COLOR: '1',
+      MC_DATA_DIR: join(home, 'data'),
+      MC_CONFIG_DIR: join(home, 'config'),
+      MC_CACHE_DIR: join(home, 'cache'),
+    };
   };
 
   it.each([
-    [['generate', 'compressor', 'My_Quant'], /^Error: "My_Quant" cannot name a plugin: an id is lower-case letters .* \(hint: e\.g\. my-quant\)$/],
-    [['generate', 'compressor', 'int8'], /^Error: method id "int8" is already provided by @mc-kit\/plugin-quant@\d+\.\d+\.\d+ \(hint: choose another name; mc list shows the ids in use\)$/],
+    [
+      ['generate', 'compressor', 'My_Quant'],
+      /^Error: "My_Quant" cannot name a plugin: an id is lower-case letters .* \(hint: e\.g\. my-quant\)$/,
+    ],
+    [
+      ['generate', 'compressor', 'int8'],
+      /^Error: method id "int8" is already provided by @mc-kit\/plugin-quant@\d+\.\d+\.\d+ \(hint: choose another name; mc list shows the ids in use\)$/,
+    ],
     [['generate', 'exporter', 'x'], /^Error: Expected exporter to be one of: compressor, metric, dataset/],
   ])('%j', async (args, message) => {
     const dir = scratchDir('mc-generate-');
@@ -121,9 +154,15 @@ describe('mc generate refuses bad requests with one line and exit code 2', () =>
   it('never writes into an existing folder', async () => {
     const dir = scratchDir('mc-generate-');
     writeFileSync(join(dir, 'keep.txt'), 'mine');
-    const r = await run(process.execPath, [BIN, 'generate', 'metric', 'my-metric', '--dir', '.', '--json'], { cwd: dir, env: env() });
+    const r = await run(process.execPath, [BIN, 'generate', 'metric', 'my-metric', '--dir', '.', '--json'], {
+      cwd: dir,
+      env: env(),
+    });
     expect(r.code).toBe(2);
-    expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'E_TARGET_EXISTS', message: '. already exists; mc generate never writes into an existing folder' });
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'E_TARGET_EXISTS',
+      message: '. already exists; mc generate never writes into an existing folder',
+    });
     expect(readdirSync(dir)).toEqual(['keep.txt']);
   });
 });
@@ -141,9 +180,19 @@ describe('extending mc through a real npm registry', () => {
         KINDS.map(async (kind) => {
           const gen = await mc(['generate', kind, NAMES[kind], '--json'], userEnv());
           expectOk(gen, `mc generate ${kind}`);
-          const report = JSON.parse(gen.stdout) as { dir: string; next: string[]; coreSpec: string; coreSource: string; notes: string[] };
+          const report = JSON.parse(gen.stdout) as {
+            dir: string;
+            next: string[];
+            coreSpec: string;
+            coreSource: string;
+            notes: string[];
+          };
           // mc is not on this PATH: the printed link step names this mc by its path, so it runs as printed
-          expect(report.next).toEqual([`cd mc-plugin-${NAMES[kind]} && npm install`, 'npm run build && npm test', `${BIN} plugins link ${report.dir}`]);
+          expect(report.next).toEqual([
+            `cd mc-plugin-${NAMES[kind]} && npm install`,
+            'npm run build && npm test',
+            `${BIN} plugins link ${report.dir}`,
+          ]);
           expect(report).toMatchObject({ coreSpec: CORE_VERSION, coreSource: 'registry', notes: [] });
           author[kind] = report.dir;
         }),
@@ -177,13 +226,35 @@ describe('extending mc through a real npm registry', () => {
     const list = await mc(['list', '--json'], user);
     expectOk(list, 'mc list');
     expect(list.stderr).toBe('');
-    const items = (JSON.parse(list.stdout) as { items: { kind: string; id: string; plugin: string; version: string }[] }).items;
-    expect(items).toContainEqual(expect.objectContaining({ kind: 'method', id: 'my-quant', plugin: 'mc-plugin-my-quant', version: '0.1.0' }));
+    const items = (
+      JSON.parse(list.stdout) as { items: { kind: string; id: string; plugin: string; version: string }[] }
+    ).items;
+    expect(items).toContainEqual(
+      expect.objectContaining({ kind: 'method', id: 'my-quant', plugin: 'mc-plugin-my-quant', version: '0.1.0' }),
+    );
 
     const out = join(work, 'mnist-my-quant.onnx');
-    const compress = await mc(['compress', MODEL_DIR, '--method', 'my-quant', '--mantissa-bits', '3', '--out', out, '--results', join(work, 'results'), '--json'], user);
+    const compress = await mc(
+      [
+        'compress',
+        MODEL_DIR,
+        '--method',
+        'my-quant',
+        '--mantissa-bits',
+        '3',
+        '--out',
+        out,
+        '--results',
+        join(work, 'results'),
+        '--json',
+      ],
+      user,
+    );
     expectOk(compress, 'mc compress --method my-quant');
-    const result = JSON.parse(compress.stdout) as { steps: { method: string; params: Record<string, unknown>; tensors: { name: string }[] }[]; versions: { plugins: Record<string, string> } };
+    const result = JSON.parse(compress.stdout) as {
+      steps: { method: string; params: Record<string, unknown>; tensors: { name: string }[] }[];
+      versions: { plugins: Record<string, string> };
+    };
     expect(result.steps[0]).toMatchObject({ method: 'my-quant', params: { 'mantissa-bits': 3 } });
     expect(result.versions.plugins).toEqual({ 'mc-plugin-my-quant': '0.1.0' });
 
@@ -199,7 +270,8 @@ describe('extending mc through a real npm registry', () => {
     const [dense, compressed] = plainOrtLogits([join(MODEL_DIR, 'model.onnx'), out]);
     expect(compressed).not.toEqual(dense);
     let agree = 0;
-    for (let i = 0; i < SAMPLES; i++) if (argmax(dense.slice(i * 10, i * 10 + 10)) === argmax(compressed.slice(i * 10, i * 10 + 10))) agree++;
+    for (let i = 0; i < SAMPLES; i++)
+      if (argmax(dense.slice(i * 10, i * 10 + 10)) === argmax(compressed.slice(i * 10, i * 10 + 10))) agree++;
     expect(agree / SAMPLES).toBeGreaterThanOrEqual(0.95);
 
     expectOk(await mc(['plugins', 'uninstall', 'mc-plugin-my-quant'], user), 'mc plugins uninstall');
@@ -215,11 +287,39 @@ describe('extending mc through a real npm registry', () => {
     const user = userEnv();
     expectOk(await mc(['plugins', 'install', 'mc-plugin-my-metric'], user), 'mc plugins install');
     const list = await mc(['list', '--kind', 'metric', '--json'], user);
-    expect((JSON.parse(list.stdout) as { items: unknown[] }).items).toContainEqual(expect.objectContaining({ id: 'my-metric', plugin: 'mc-plugin-my-metric', version: '0.1.0', datasetKinds: ['image-class'] }));
+    expect((JSON.parse(list.stdout) as { items: unknown[] }).items).toContainEqual(
+      expect.objectContaining({
+        id: 'my-metric',
+        plugin: 'mc-plugin-my-metric',
+        version: '0.1.0',
+        datasetKinds: ['image-class'],
+      }),
+    );
 
-    const evalRun = await mc(['eval', MODEL_DIR, '--metric', 'my-metric', '--dataset', DIGITS, '--limit', String(SAMPLES), '--batch-size', '64', '--results', join(work, 'results'), '--json'], user);
+    const evalRun = await mc(
+      [
+        'eval',
+        MODEL_DIR,
+        '--metric',
+        'my-metric',
+        '--dataset',
+        DIGITS,
+        '--limit',
+        String(SAMPLES),
+        '--batch-size',
+        '64',
+        '--results',
+        join(work, 'results'),
+        '--json',
+      ],
+      user,
+    );
     expectOk(evalRun, 'mc eval --metric my-metric');
-    const result = JSON.parse(evalRun.stdout) as { metric: { metric: string; samples: number; values: { nll: { value: number } } }; dataset: { provider: string }; versions: { plugins: Record<string, string> } };
+    const result = JSON.parse(evalRun.stdout) as {
+      metric: { metric: string; samples: number; values: { nll: { value: number } } };
+      dataset: { provider: string };
+      versions: { plugins: Record<string, string> };
+    };
     expect(result.metric).toMatchObject({ metric: 'my-metric', samples: SAMPLES });
     expect(result.dataset.provider).toBe('u8-images');
     expect(result.versions.plugins['mc-plugin-my-metric']).toBe('0.1.0');
@@ -246,15 +346,39 @@ describe('extending mc through a real npm registry', () => {
     // The first SAMPLES digits as MNIST-in-CSV lines: label,pixel,...
     const images = readFileSync(join(DIGITS, 'images.u8'));
     const labels = readFileSync(join(DIGITS, 'labels.u8'));
-    const rows = ['label,' + Array.from({ length: 784 }, (_, i) => `${Math.floor(i / 28) + 1}x${(i % 28) + 1}`).join(',')];
+    const rows = [
+      'label,' + Array.from({ length: 784 }, (_, i) => `${Math.floor(i / 28) + 1}x${(i % 28) + 1}`).join(','),
+    ];
     for (let i = 0; i < SAMPLES; i++) rows.push([labels[i], ...images.subarray(i * 784, (i + 1) * 784)].join(','));
     const csv = join(work, 'digits.csv');
     writeFileSync(csv, `${rows.join('\n')}\n`);
 
-    const fromCsv = await mc(['eval', MODEL_DIR, '--metric', 'accuracy', '--dataset', csv, '--results', join(work, 'results'), '--json'], user);
+    const fromCsv = await mc(
+      ['eval', MODEL_DIR, '--metric', 'accuracy', '--dataset', csv, '--results', join(work, 'results'), '--json'],
+      user,
+    );
     expectOk(fromCsv, 'mc eval --dataset digits.csv');
-    const fromU8 = await mc(['eval', MODEL_DIR, '--metric', 'accuracy', '--dataset', DIGITS, '--limit', String(SAMPLES), '--results', join(work, 'results'), '--json'], user);
-    type EvalJson = { dataset: { provider: string; size: number }; metric: { sums: Record<string, number> }; versions: { plugins: Record<string, string> } };
+    const fromU8 = await mc(
+      [
+        'eval',
+        MODEL_DIR,
+        '--metric',
+        'accuracy',
+        '--dataset',
+        DIGITS,
+        '--limit',
+        String(SAMPLES),
+        '--results',
+        join(work, 'results'),
+        '--json',
+      ],
+      user,
+    );
+    type EvalJson = {
+      dataset: { provider: string; size: number };
+      metric: { sums: Record<string, number> };
+      versions: { plugins: Record<string, string> };
+    };
     const a = JSON.parse(fromCsv.stdout) as EvalJson;
     const b = JSON.parse(fromU8.stdout) as EvalJson;
     expect(a.dataset).toMatchObject({ provider: 'my-digits', size: SAMPLES });
@@ -266,11 +390,23 @@ describe('extending mc through a real npm registry', () => {
     const fixtures = scratchDir('mc-bad-plugins-');
     const plugin = (name: string, version: string, register: string, extra: Record<string, unknown> = {}) => {
       const dir = join(fixtures, name);
-      const pkg = { name, version, description: `test fixture: ${name}`, type: 'module', keywords: ['mc-plugin'], oclif: { hooks: { 'mc:register': './register.js' } }, ...extra };
+      const pkg = {
+        name,
+        version,
+        description: `test fixture: ${name}`,
+        type: 'module',
+        keywords: ['mc-plugin'],
+        oclif: { hooks: { 'mc:register': './register.js' } },
+        ...extra,
+      };
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
       writeFileSync(join(dir, 'register.js'), register);
-      return publishTarball(registry, pkg, packFolder(dir, () => true));
+      return publishTarball(
+        registry,
+        pkg,
+        packFolder(dir, () => true),
+      );
     };
     // As a plugin compiled against a future @mc-kit/core 1.x would answer (definePlugin records it),
     // once with the peer range its package.json should state and once without any.
@@ -278,13 +414,26 @@ describe('extending mc through a real npm registry', () => {
       { kind: 'compressor', id: 'future', summary: 'from core 1.x', params: [], create: () => { throw new Error('never built'); } }] });\n`;
     await plugin('mc-plugin-for-core-1', '2.0.0', future, { peerDependencies: { '@mc-kit/core': '^1.0.0' } });
     await plugin('mc-plugin-from-core-1', '2.0.0', future);
-    await plugin('mc-plugin-throws', '0.0.1', `export default async () => { throw new Error('cannot open its weights database'); };\n`);
+    await plugin(
+      'mc-plugin-throws',
+      '0.0.1',
+      `export default async () => { throw new Error('cannot open its weights database'); };\n`,
+    );
 
     const user = userEnv();
     const refusals = [
-      ['mc-plugin-for-core-1', `Error: mc-plugin-for-core-1@2.0.0 needs @mc-kit/core ^1.0.0, and this mc's core is ${CORE_VERSION}`],
-      ['mc-plugin-from-core-1', `Error: mc-plugin-from-core-1@2.0.0 was not installed: was built for @mc-kit/core 1.0.0, incompatible with this mc's core ${CORE_VERSION}`],
-      ['mc-plugin-throws', 'Error: mc-plugin-throws@0.0.1 was not installed: its mc:register hook failed: cannot open its weights database'],
+      [
+        'mc-plugin-for-core-1',
+        `Error: mc-plugin-for-core-1@2.0.0 needs @mc-kit/core ^1.0.0, and this mc's core is ${CORE_VERSION}`,
+      ],
+      [
+        'mc-plugin-from-core-1',
+        `Error: mc-plugin-from-core-1@2.0.0 was not installed: was built for @mc-kit/core 1.0.0, incompatible with this mc's core ${CORE_VERSION}`,
+      ],
+      [
+        'mc-plugin-throws',
+        'Error: mc-plugin-throws@0.0.1 was not installed: its mc:register hook failed: cannot open its weights database',
+      ],
     ];
     for (const [name, message] of refusals) {
       const r = await mc(['plugins', 'install', name], user);
@@ -296,7 +445,20 @@ describe('extending mc through a real npm registry', () => {
     expect(list.stderr).toBe('');
     expect(list.stdout).toMatch(/int8/);
     expect(list.stdout).not.toMatch(/future/);
-    const compress = await mc(['compress', MODEL_DIR, '--method', 'int8', '--out', join(work, 'int8.onnx'), '--results', join(work, 'results'), '--json'], user);
+    const compress = await mc(
+      [
+        'compress',
+        MODEL_DIR,
+        '--method',
+        'int8',
+        '--out',
+        join(work, 'int8.onnx'),
+        '--results',
+        join(work, 'results'),
+        '--json',
+      ],
+      user,
+    );
     expect(compress.code).toBe(0);
     expect(compress.stderr).toBe('');
   }, 120_000);
@@ -306,16 +468,31 @@ describe('extending mc through a real npm registry', () => {
     const quant = await mc(['plugins', 'search', 'quant', '--json'], user);
     expectOk(quant, 'mc plugins search quant');
     expect(JSON.parse(quant.stdout)).toEqual({
-      kind: 'plugin-search', registry: registry.url, term: 'quant',
-      items: [{ name: 'mc-plugin-my-quant', version: '0.1.0', description: expect.stringMatching(/my-quant method/), keywords: ['mc-plugin', 'oclif-plugin'] }],
+      kind: 'plugin-search',
+      registry: registry.url,
+      term: 'quant',
+      items: [
+        {
+          name: 'mc-plugin-my-quant',
+          version: '0.1.0',
+          description: expect.stringMatching(/my-quant method/),
+          keywords: ['mc-plugin', 'oclif-plugin'],
+        },
+      ],
     });
     const every = await mc(['plugins', 'search', '--json'], user);
     // @mc-kit/core, jest, typescript... are in the registry too, without the keyword
-    expect((JSON.parse(every.stdout) as { items: { name: string }[] }).items.map((i) => i.name).sort()).toEqual(
-      ['mc-plugin-for-core-1', 'mc-plugin-from-core-1', 'mc-plugin-my-metric', 'mc-plugin-my-quant', 'mc-plugin-throws'],
-    );
+    expect((JSON.parse(every.stdout) as { items: { name: string }[] }).items.map((i) => i.name).sort()).toEqual([
+      'mc-plugin-for-core-1',
+      'mc-plugin-from-core-1',
+      'mc-plugin-my-metric',
+      'mc-plugin-my-quant',
+      'mc-plugin-throws',
+    ]);
     const human = await mc(['plugins', 'search', 'metric'], user);
     expect(human.stdout).toMatch(/mc-plugin-my-metric\s+│\s+0\.1\.0/);
-    expect(human.stdout).toMatch(/1 mc plugin matching "metric" on http:\/\/127\.0\.0\.1:\d+\/; install one with: mc plugins install PACKAGE/);
+    expect(human.stdout).toMatch(
+      /1 mc plugin matching "metric" on http:\/\/127\.0\.0\.1:\d+\/; install one with: mc plugins install PACKAGE/,
+    );
   }, 60_000);
 });

@@ -13,7 +13,9 @@ import { countFuzz, fuzzCase, mutateModel, type FuzzCase } from '@mc-kit/core/te
 import { Int8Compressor } from '../plugins/quant/src/index.js';
 import { EXAMPLES, filesIn, HAS_SHARED, lines, runMc, SHARED, tempDir } from './helpers/cli.js';
 
-const MODEL = HAS_SHARED ? join(SHARED, 'models', 'mnist-cnn', 'model.onnx') : join(EXAMPLES, 'mnist-cnn', 'model.onnx');
+const MODEL = HAS_SHARED
+  ? join(SHARED, 'models', 'mnist-cnn', 'model.onnx')
+  : join(EXAMPLES, 'mnist-cnn', 'model.onnx');
 const IN_PROCESS = 200;
 const THROUGH_CLI = 6;
 
@@ -25,7 +27,10 @@ describe('fuzzed models end cleanly', () => {
 
   it(`${IN_PROCESS} mutants through the services: accepted with a valid output, or refused with one line`, async () => {
     const registry = new Registry();
-    registry.add({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, compressor(() => new Int8Compressor()));
+    registry.add(
+      { name: '@mc-kit/plugin-quant', version: '0.1.0' },
+      compressor(() => new Int8Compressor()),
+    );
     const t0 = performance.now();
     for (let seed = 0; seed < IN_PROCESS; seed++) {
       const dir = join(work, `case-${seed}`);
@@ -35,12 +40,20 @@ describe('fuzzed models end cleanly', () => {
     }
     const counts = countFuzz(cases);
     // eslint-disable-next-line no-console
-    console.log(`fuzz: ${IN_PROCESS} mutants in ${((performance.now() - t0) / 1000).toFixed(1)} s\ninspect ${JSON.stringify(counts.inspect)}\ncompress ${JSON.stringify(counts.compress)}`);
+    console.log(
+      `fuzz: ${IN_PROCESS} mutants in ${((performance.now() - t0) / 1000).toFixed(1)} s\ninspect ${JSON.stringify(counts.inspect)}\ncompress ${JSON.stringify(counts.compress)}`,
+    );
     expect(counts.failures).toEqual([]);
     // the mutants reach every outcome: untouched enough to compress, and refused at each layer
     expect(counts.compress.accepted).toBeGreaterThan(20);
     // (E_UNSUPPORTED: a default-domain opset outside 9-26, which compress refuses before any work)
-    expect(Object.keys(counts.compress.refused).sort()).toEqual(['E_BAD_MODEL', 'E_INVALID_MODEL', 'E_NOT_ONNX', 'E_TRUNCATED_ONNX', 'E_UNSUPPORTED']);
+    expect(Object.keys(counts.compress.refused).sort()).toEqual([
+      'E_BAD_MODEL',
+      'E_INVALID_MODEL',
+      'E_NOT_ONNX',
+      'E_TRUNCATED_ONNX',
+      'E_UNSUPPORTED',
+    ]);
   });
 
   it(`${THROUGH_CLI} of them through bin/mc: exit 0 or 2, one line, no stack, nothing left behind`, async () => {
@@ -57,7 +70,10 @@ describe('fuzzed models end cleanly', () => {
       const input = join(dir, 'mutant.onnx');
       writeFileSync(input, c.mutant.bytes);
       const out = join(dir, 'out.onnx');
-      for (const args of [['inspect', input], ['compress', input, '--method', 'int8', '--probes', '2', '--out', out, '--results', join(dir, 'results')]]) {
+      for (const args of [
+        ['inspect', input],
+        ['compress', input, '--method', 'int8', '--probes', '2', '--out', out, '--results', join(dir, 'results')],
+      ]) {
         const r = await runMc(args, { timeoutMs: 60_000 });
         const step = args[0] as 'inspect' | 'compress';
         const what = `seed ${c.mutant.seed} (${c.mutant.description}) mc ${step}: exit ${r.code}\n${r.stderr}`;

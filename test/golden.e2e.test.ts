@@ -12,7 +12,14 @@ import { HAS_SHARED, REPO, SHARED, runMc, tempDir, warnSkip } from './helpers/cl
 const HASHES = join(REPO, 'test/golden/hashes.json');
 const MODELS = join(SHARED, 'models');
 const DATA = join(SHARED, 'data');
-const TEXT_CALIB = ['--calib-dataset', join(DATA, 'stdlib-text/valid.jsonl'), '--calib-samples', '8', '--calib-seqlen', '256'];
+const TEXT_CALIB = [
+  '--calib-dataset',
+  join(DATA, 'stdlib-text/valid.jsonl'),
+  '--calib-samples',
+  '8',
+  '--calib-seqlen',
+  '256',
+];
 const IMAGE_CALIB = ['--calib-dataset', join(DATA, 'mnist-calib')];
 
 /** case name → the model and the compress flags after it */
@@ -26,7 +33,10 @@ const CASES: Record<string, { model: string; flags: string[] }> = {
   'tiny-stdlib-lm int4': { model: 'tiny-stdlib-lm', flags: ['--method', 'int4'] },
   'tiny-stdlib-lm gptq': { model: 'tiny-stdlib-lm', flags: ['--method', 'gptq', ...TEXT_CALIB] },
   'tiny-stdlib-lm wanda': { model: 'tiny-stdlib-lm', flags: ['--method', 'prune', '--algo', 'wanda', ...TEXT_CALIB] },
-  'tiny-stdlib-lm sparsegpt': { model: 'tiny-stdlib-lm', flags: ['--method', 'prune', '--algo', 'sparsegpt', ...TEXT_CALIB] },
+  'tiny-stdlib-lm sparsegpt': {
+    model: 'tiny-stdlib-lm',
+    flags: ['--method', 'prune', '--algo', 'sparsegpt', ...TEXT_CALIB],
+  },
   'tiny-stdlib-lm hyper': { model: 'tiny-stdlib-lm', flags: ['--method', 'hyper'] },
 };
 
@@ -45,12 +55,19 @@ describeShared('golden hashes of compressed outputs', () => {
     expect(Object.keys(recorded).sort()).toEqual(Object.keys(CASES).sort());
   });
 
-  it.each(Object.keys(CASES))('%s', async (name) => {
-    const { model, flags } = CASES[name];
-    const out = join(dir, `${name.replace(/ /g, '-')}.onnx`);
-    const run = await runMc(['compress', join(MODELS, model), ...flags, '--out', out, '--results', join(dir, 'results'), '--json'], { timeoutMs: 180_000 });
-    if (run.code !== 0) throw new Error(`${name}: ${run.stderr}`);
-    seen[name] = createHash('sha256').update(readFileSync(out)).digest('hex');
-    if (process.env.MC_GOLDEN_UPDATE !== '1') expect(seen[name]).toBe(recorded[name]);
-  }, 200_000);
+  it.each(Object.keys(CASES))(
+    '%s',
+    async (name) => {
+      const { model, flags } = CASES[name];
+      const out = join(dir, `${name.replace(/ /g, '-')}.onnx`);
+      const run = await runMc(
+        ['compress', join(MODELS, model), ...flags, '--out', out, '--results', join(dir, 'results'), '--json'],
+        { timeoutMs: 180_000 },
+      );
+      if (run.code !== 0) throw new Error(`${name}: ${run.stderr}`);
+      seen[name] = createHash('sha256').update(readFileSync(out)).digest('hex');
+      if (process.env.MC_GOLDEN_UPDATE !== '1') expect(seen[name]).toBe(recorded[name]);
+    },
+    200_000,
+  );
 });

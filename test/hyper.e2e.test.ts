@@ -22,7 +22,12 @@ if (!HAS_SHARED) warnSkip('the hyper end-to-end tests on mnist-cnn');
 interface CompressJson {
   output: { path: string; bytes: number };
   bitsPerWeight: number;
-  steps: { method: string; bitsPerWeight: number; notes: string[]; tensors: { name: string; action: string; bitsPerWeight?: number; bytesAfter: number }[] }[];
+  steps: {
+    method: string;
+    bitsPerWeight: number;
+    notes: string[];
+    tensors: { name: string; action: string; bitsPerWeight?: number; bytesAfter: number }[];
+  }[];
 }
 
 /**
@@ -62,7 +67,17 @@ function buildModel(weights: Record<string, Float32Array> = {}, opset = 17, irVe
   const ids = g.input('ids', DataType.INT64, ['batch']);
   const x = g.input('x', DataType.FLOAT, ['batch', 63]);
   const w = (name: string, dims: number[], seed: number) =>
-    g.initializer(name, DataType.FLOAT, dims, weights[name] ?? normal(dims.reduce((a, b) => a * b, 1), seed, 0.05));
+    g.initializer(
+      name,
+      DataType.FLOAT,
+      dims,
+      weights[name] ??
+        normal(
+          dims.reduce((a, b) => a * b, 1),
+          seed,
+          0.05,
+        ),
+    );
   const h = g.add(x, g.gather(w('emb', [65, 63], 1), ids));
   const h1 = g.relu(g.matMul(h, w('w1', [63, 64], 2)));
   // Gemm's C is required until opset 11: one zero, too small to be a candidate
@@ -92,7 +107,11 @@ async function writeWith(model: OnnxModel, weights: Map<string, Float32Array>, p
   return path;
 }
 
-async function runPlain(path: string, feeds: Record<string, ort.Tensor>, options: ort.InferenceSession.SessionOptions = {}): Promise<Float32Array> {
+async function runPlain(
+  path: string,
+  feeds: Record<string, ort.Tensor>,
+  options: ort.InferenceSession.SessionOptions = {},
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(path, { logSeverityLevel: 3, ...options });
   const out = await session.run(feeds);
   const y = out[session.outputNames[0]].data as Float32Array;
@@ -116,96 +135,117 @@ describe.each([
   [17, 8, 'function'],
   [9, 8, 'function'],
   [9, 7, 'inline'],
-] as const)('hyper on a GraphBuilder model (MatMul, Gemm, Conv, Gather) at opset %i, IR %i: %s decode', (opset, ir, form) => {
-  const dir = tempDir('mc-hyper-');
-  const dense = join(dir, 'dense.onnx');
-  const build = () => buildModel({}, opset, ir);
-  let load: CompressJson;
-  let run: CompressJson;
-  let expected: Float32Array;
-  let decoded: Map<string, Float32Array>;
+] as const)(
+  'hyper on a GraphBuilder model (MatMul, Gemm, Conv, Gather) at opset %i, IR %i: %s decode',
+  (opset, ir, form) => {
+    const dir = tempDir('mc-hyper-');
+    const dense = join(dir, 'dense.onnx');
+    const build = () => buildModel({}, opset, ir);
+    let load: CompressJson;
+    let run: CompressJson;
+    let expected: Float32Array;
+    let decoded: Map<string, Float32Array>;
 
-  beforeAll(async () => {
-    await build().save(dense);
-    decoded = codecDecoded(build(), WEIGHTS);
-    expected = await runPlain(await writeWith(build(), decoded, join(dir, 'expected.onnx')), toyFeeds());
-    load = await compress([dense, '--method', 'hyper', '--out', join(dir, 'load.onnx')]);
-    run = await compress([dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
-  }, 300_000);
+    beforeAll(async () => {
+      await build().save(dense);
+      decoded = codecDecoded(build(), WEIGHTS);
+      expected = await runPlain(await writeWith(build(), decoded, join(dir, 'expected.onnx')), toyFeeds());
+      load = await compress([dense, '--method', 'hyper', '--out', join(dir, 'load.onnx')]);
+      run = await compress([dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    }, 300_000);
 
-  it('encodes all four weights and reports honest bits per weight', async () => {
-    const hyper = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name).sort();
-    expect(hyper).toEqual([...WEIGHTS].sort());
-    // Stored per tensor: ceil(P·bits/8) index bytes + 2 guard bytes, the float32 table of
-    // (n+1)(K+1) pairs, the int64 header [bits, nz, numel, ...shape]. Once per model, the decode's
-    // int64 constants. Opset 17, Indices: 0, 1, 2, 8, 24, 256, 65536 and 2^0..2^23 (31 values);
-    // Decode: [-1], [0], [2], [3] and the slice end [2^31 − 1] (5 values). Opset 9, Indices: 0, 1,
-    // 2, 8, [-1], [1], [18], the [128 .. 1] byte divisors and [2^17 .. 2^0] column weights (33
-    // values); Decode: [-1] (its slices take attributes), and DecodeOdd the same, for the odd
-    // 'emb'. Inline, each distinct value once: DecodeOdd's and Decode's [-1] is Indices' one.
-    const model = build();
-    const indices = opset >= 11 ? 31 : 33;
-    const decode = opset >= 11 ? 5 : 1;
-    const constants = form === 'function' ? indices + decode + (opset < 10 ? decode : 0) : opset >= 11 ? indices + decode : indices;
-    let bytes = 8 * constants;
-    let weights = 0;
-    for (const name of WEIGHTS) {
-      const init = model.getInitializer(name)!;
-      const enc = encodeTensor(name, init.readFloat32(), PRESETS.unet);
-      if (enc.kind !== 'hyper') throw new Error(name);
-      bytes += Math.ceil((enc.pairs * enc.bits) / 8) + 2 + 8 * (enc.n + 1) * (enc.K + 1) + 8 * (3 + init.dims.length);
-      weights += init.elementCount;
-    }
-    expect(load.steps[0].bitsPerWeight).toBeCloseTo((8 * bytes) / weights, 9);
-    const written = await OnnxModel.load(load.output.path);
-    expect(JSON.parse(written.getMetadata('mc.hyper')!).tensors.map((t: { name: string }) => t.name).sort()).toEqual([...WEIGHTS].sort());
-    expect(written.opset('')).toBe(opset); // at the model's own opset: nothing converted
-    expect((written.proto.functions ?? []).map((f) => f.name).sort()).toEqual(form === 'inline' ? [] : opset < 10 ? ['Decode', 'DecodeOdd', 'Indices'] : ['Decode', 'Indices']);
-  });
+    it('encodes all four weights and reports honest bits per weight', async () => {
+      const hyper = load.steps[0].tensors
+        .filter((t) => t.action === 'hyper')
+        .map((t) => t.name)
+        .sort();
+      expect(hyper).toEqual([...WEIGHTS].sort());
+      // Stored per tensor: ceil(P·bits/8) index bytes + 2 guard bytes, the float32 table of
+      // (n+1)(K+1) pairs, the int64 header [bits, nz, numel, ...shape]. Once per model, the decode's
+      // int64 constants. Opset 17, Indices: 0, 1, 2, 8, 24, 256, 65536 and 2^0..2^23 (31 values);
+      // Decode: [-1], [0], [2], [3] and the slice end [2^31 − 1] (5 values). Opset 9, Indices: 0, 1,
+      // 2, 8, [-1], [1], [18], the [128 .. 1] byte divisors and [2^17 .. 2^0] column weights (33
+      // values); Decode: [-1] (its slices take attributes), and DecodeOdd the same, for the odd
+      // 'emb'. Inline, each distinct value once: DecodeOdd's and Decode's [-1] is Indices' one.
+      const model = build();
+      const indices = opset >= 11 ? 31 : 33;
+      const decode = opset >= 11 ? 5 : 1;
+      const constants =
+        form === 'function' ? indices + decode + (opset < 10 ? decode : 0) : opset >= 11 ? indices + decode : indices;
+      let bytes = 8 * constants;
+      let weights = 0;
+      for (const name of WEIGHTS) {
+        const init = model.getInitializer(name)!;
+        const enc = encodeTensor(name, init.readFloat32(), PRESETS.unet);
+        if (enc.kind !== 'hyper') throw new Error(name);
+        bytes += Math.ceil((enc.pairs * enc.bits) / 8) + 2 + 8 * (enc.n + 1) * (enc.K + 1) + 8 * (3 + init.dims.length);
+        weights += init.elementCount;
+      }
+      expect(load.steps[0].bitsPerWeight).toBeCloseTo((8 * bytes) / weights, 9);
+      const written = await OnnxModel.load(load.output.path);
+      expect(
+        JSON.parse(written.getMetadata('mc.hyper')!)
+          .tensors.map((t: { name: string }) => t.name)
+          .sort(),
+      ).toEqual([...WEIGHTS].sort());
+      expect(written.opset('')).toBe(opset); // at the model's own opset: nothing converted
+      expect((written.proto.functions ?? []).map((f) => f.name).sort()).toEqual(
+        form === 'inline' ? [] : opset < 10 ? ['Decode', 'DecodeOdd', 'Indices'] : ['Decode', 'Indices'],
+      );
+    });
 
-  it('a plain onnxruntime session gives exactly the outputs of the codec-decoded dense model', async () => {
-    const got = await runPlain(load.output.path, toyFeeds());
-    expect(got.length).toBe(3 * 128 * 16);
-    expect(Array.from(got)).toEqual(Array.from(expected));
-  });
+    it('a plain onnxruntime session gives exactly the outputs of the codec-decoded dense model', async () => {
+      const got = await runPlain(load.output.path, toyFeeds());
+      expect(got.length).toBe(3 * 128 * 16);
+      expect(Array.from(got)).toEqual(Array.from(expected));
+    });
 
-  it('--decode run keeps the packed bytes as overridable inputs and gives the same outputs', async () => {
-    const session = await ort.InferenceSession.create(run.output.path, { logSeverityLevel: 3 });
-    expect([...session.inputNames].sort()).toEqual(['ids', 'x']); // nothing extra to feed
-    await session.release();
-    // Same kernels on both sides (no folding, no weight prepacking by graph rewrites): bit for bit.
-    const plain = { graphOptimizationLevel: 'disabled' as const };
-    expect(Array.from(await runPlain(run.output.path, toyFeeds(), plain))).toEqual(Array.from(await runPlain(load.output.path, toyFeeds(), plain)));
-    // Default options: load's weights are constants that onnxruntime prepacks for its GEMM, run's are
-    // computed per call, so the summation order (not the weights) differs: float32 rounding only.
-    const got = await runPlain(run.output.path, toyFeeds());
-    const scale = Math.max(...expected.map(Math.abs));
-    expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-5 * scale);
-  });
+    it('--decode run keeps the packed bytes as overridable inputs and gives the same outputs', async () => {
+      const session = await ort.InferenceSession.create(run.output.path, { logSeverityLevel: 3 });
+      expect([...session.inputNames].sort()).toEqual(['ids', 'x']); // nothing extra to feed
+      await session.release();
+      // Same kernels on both sides (no folding, no weight prepacking by graph rewrites): bit for bit.
+      const plain = { graphOptimizationLevel: 'disabled' as const };
+      expect(Array.from(await runPlain(run.output.path, toyFeeds(), plain))).toEqual(
+        Array.from(await runPlain(load.output.path, toyFeeds(), plain)),
+      );
+      // Default options: load's weights are constants that onnxruntime prepacks for its GEMM, run's are
+      // computed per call, so the summation order (not the weights) differs: float32 rounding only.
+      const got = await runPlain(run.output.path, toyFeeds());
+      const scale = Math.max(...expected.map(Math.abs));
+      expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-5 * scale);
+    });
 
-  it('mc decompress gives back exactly the decoded floats, and the dense graph: no decode node, function or opset import left', async () => {
-    for (const src of [load.output.path, run.output.path]) {
-      const out = join(dir, `back-${src.endsWith('run.onnx') ? 'run' : 'load'}.onnx`);
-      await decompress(src, out);
-      const back = await denseInitializers(out, WEIGHTS);
-      for (const name of WEIGHTS) expect(Array.from(back.get(name)!)).toEqual(Array.from(decoded.get(name)!));
-      const m = await OnnxModel.load(out);
-      const d = await OnnxModel.load(dense);
-      expect(m.getMetadata('mc.hyper')).toBeUndefined();
-      expect(m.nodes.map((n) => n.opType)).toEqual(d.nodes.map((n) => n.opType));
-      expect(m.proto.functions ?? []).toEqual([]);
-      expect(m.proto.opsetImport!.map((o) => o.domain)).toEqual(d.proto.opsetImport!.map((o) => o.domain));
-      expect(m.inputs.map((i) => i.name)).toEqual(d.inputs.map((i) => i.name));
-    }
-  });
-});
+    it('mc decompress gives back exactly the decoded floats, and the dense graph: no decode node, function or opset import left', async () => {
+      for (const src of [load.output.path, run.output.path]) {
+        const out = join(dir, `back-${src.endsWith('run.onnx') ? 'run' : 'load'}.onnx`);
+        await decompress(src, out);
+        const back = await denseInitializers(out, WEIGHTS);
+        for (const name of WEIGHTS) expect(Array.from(back.get(name)!)).toEqual(Array.from(decoded.get(name)!));
+        const m = await OnnxModel.load(out);
+        const d = await OnnxModel.load(dense);
+        expect(m.getMetadata('mc.hyper')).toBeUndefined();
+        expect(m.nodes.map((n) => n.opType)).toEqual(d.nodes.map((n) => n.opType));
+        expect(m.proto.functions ?? []).toEqual([]);
+        expect(m.proto.opsetImport!.map((o) => o.domain)).toEqual(d.proto.opsetImport!.map((o) => o.domain));
+        expect(m.inputs.map((i) => i.name)).toEqual(d.inputs.map((i) => i.name));
+      }
+    });
+  },
+);
 
 describe('hyper on a legacy export (IR 3, opset 9: every initializer also a graph input)', () => {
   it('lists its own initializers as graph inputs too, runs exactly, decompresses to the same form; --decode run is refused', async () => {
     const dir = tempDir('mc-hyper-ir3-');
     const legacy = () => {
       const m = buildModel({}, 9, 3);
-      for (const t of m.proto.graph!.initializer!) m.inputs.push({ name: t.name!, type: { tensorType: { elemType: t.dataType!, shape: { dim: t.dims!.map((d) => ({ dimValue: Number(d) })) } } } });
+      for (const t of m.proto.graph!.initializer!)
+        m.inputs.push({
+          name: t.name!,
+          type: {
+            tensorType: { elemType: t.dataType!, shape: { dim: t.dims!.map((d) => ({ dimValue: Number(d) })) } },
+          },
+        });
       return m;
     };
     const dense = join(dir, 'dense.onnx');
@@ -214,12 +254,26 @@ describe('hyper on a legacy export (IR 3, opset 9: every initializer also a grap
     const r = await compress([dense, '--method', 'hyper', '--out', join(dir, 'h.onnx')]);
     const m = await OnnxModel.load(r.output.path);
     expect(m.inputs.filter((i) => i.name?.endsWith('.hyper.packed')).length).toBe(WEIGHTS.length);
-    const expected = await runPlain(await writeWith(legacy(), codecDecoded(legacy(), WEIGHTS), join(dir, 'expected.onnx')), toyFeeds());
+    const expected = await runPlain(
+      await writeWith(legacy(), codecDecoded(legacy(), WEIGHTS), join(dir, 'expected.onnx')),
+      toyFeeds(),
+    );
     expect(Array.from(await runPlain(r.output.path, toyFeeds()))).toEqual(Array.from(expected));
     const back = join(dir, 'back.onnx');
     await decompress(r.output.path, back);
-    expect((await OnnxModel.load(back)).inputs.map((i) => i.name).sort()).toEqual((await OnnxModel.load(dense)).inputs.map((i) => i.name).sort());
-    const run = await runMc(['compress', dense, '--method', 'hyper', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    expect((await OnnxModel.load(back)).inputs.map((i) => i.name).sort()).toEqual(
+      (await OnnxModel.load(dense)).inputs.map((i) => i.name).sort(),
+    );
+    const run = await runMc([
+      'compress',
+      dense,
+      '--method',
+      'hyper',
+      '--decode',
+      'run',
+      '--out',
+      join(dir, 'run.onnx'),
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--decode run needs IR version 4 or later/);
   }, 120_000);
@@ -231,10 +285,21 @@ function buildVectors(): OnnxModel {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, ['batch', 64]);
   const f = (name: string, dims: number[], seed: number, mean = 0) =>
-    g.initializer(name, DataType.FLOAT, dims, normal(dims.reduce((a, b) => a * b, 1), seed, 0.05).map((v) => v + mean));
+    g.initializer(
+      name,
+      DataType.FLOAT,
+      dims,
+      normal(
+        dims.reduce((a, b) => a * b, 1),
+        seed,
+        0.05,
+      ).map((v) => v + mean),
+    );
   const h = g.add(g.matMul(x, f('w', [64, 2048], 21)), f('b', [2048], 22));
   const [ln] = g.node('LayerNormalization', [h, f('ln.scale', [2048], 23, 1), f('ln.shift', [2048], 24)], { axis: -1 });
-  const y = g.conv(g.reshape(ln, [-1, 8, 16, 16]), f('conv.w', [16, 8, 3, 3], 25), f('conv.b', [16], 26), { pads: [1, 1, 1, 1] });
+  const y = g.conv(g.reshape(ln, [-1, 8, 16, 16]), f('conv.w', [16, 8, 3, 3], 25), f('conv.b', [16], 26), {
+    pads: [1, 1, 1, 1],
+  });
   g.output(y, DataType.FLOAT, ['batch', 16, 16, 16]);
   return g.build();
 }
@@ -249,7 +314,14 @@ describe('hyper takes the rank-1 parameters too (spec §1.1: every parameter of 
     expect(['w', 'b', 'ln.scale', 'ln.shift'].map((n) => action.get(n))).toEqual(['hyper', 'hyper', 'hyper', 'hyper']);
     expect(action.get('conv.b')).toBe('skipped'); // 16 values: any table costs more than 64 bytes
     const feeds = { x: new ort.Tensor('float32', normal(2 * 64, 27, 1), [2, 64]) };
-    const expected = await runPlain(await writeWith(buildVectors(), codecDecoded(buildVectors(), ['w', 'b', 'ln.scale', 'ln.shift', 'conv.w']), join(dir, 'expected.onnx')), feeds);
+    const expected = await runPlain(
+      await writeWith(
+        buildVectors(),
+        codecDecoded(buildVectors(), ['w', 'b', 'ln.scale', 'ln.shift', 'conv.w']),
+        join(dir, 'expected.onnx'),
+      ),
+      feeds,
+    );
     const got = await runPlain(r.output.path, feeds);
     const scale = Math.max(...Array.from(expected, Math.abs));
     // compact tables (option B) are a few float32 ulps off the exact decode: far below 1e-4 of the output
@@ -257,7 +329,12 @@ describe('hyper takes the rank-1 parameters too (spec §1.1: every parameter of 
     // --no-vectors: the weights only, the vectors float32 and out of the average
     const w = await compress([dense, '--method', 'hyper', '--no-vectors', '--out', join(dir, 'w.onnx')]);
     const wAction = new Map(w.steps[0].tensors.map((t) => [t.name, t.action]));
-    expect(['w', 'conv.w', 'b', 'ln.scale'].map((n) => wAction.get(n))).toEqual(['hyper', 'hyper', 'skipped', 'skipped']);
+    expect(['w', 'conv.w', 'b', 'ln.scale'].map((n) => wAction.get(n))).toEqual([
+      'hyper',
+      'hyper',
+      'skipped',
+      'skipped',
+    ]);
   });
 });
 
@@ -265,14 +342,19 @@ function buildTwoTables(): OnnxModel {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, ['batch', 32]);
   const h = g.matMul(x, g.initializer('small', DataType.FLOAT, [32, 32], normal(32 * 32, 21, 0.05)));
-  g.output(g.matMul(h, g.initializer('big', DataType.FLOAT, [32, 160], normal(32 * 160, 22, 0.05))), DataType.FLOAT, ['batch', 160]);
+  g.output(g.matMul(h, g.initializer('big', DataType.FLOAT, [32, 160], normal(32 * 160, 22, 0.05))), DataType.FLOAT, [
+    'batch',
+    160,
+  ]);
   return g.build();
 }
 
 /** max |A| row sums etc. in float64: |x|·|W| for x [b, k], W [k, m]. */
 function absMatMul(x: ArrayLike<number>, w: ArrayLike<number>, b: number, k: number, m: number): Float64Array {
   const out = new Float64Array(b * m);
-  for (let r = 0; r < b; r++) for (let i = 0; i < k; i++) for (let j = 0; j < m; j++) out[r * m + j] += Math.abs(x[r * k + i]) * Math.abs(w[i * m + j]);
+  for (let r = 0; r < b; r++)
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < m; j++) out[r * m + j] += Math.abs(x[r * k + i]) * Math.abs(w[i * m + j]);
   return out;
 }
 
@@ -322,7 +404,11 @@ describe('hyper --decode-table: the compact table (spec §9.2 option B) where th
     let D = 0;
     for (let j = 0; j < T.length; j++) {
       const c = j % 2 === 0 ? cx : cy;
-      for (const s of S) D = Math.max(D, u * 1.001 * (Math.abs(T[j]) * s + 3 * Math.abs(T[j] - c) * s + 2 * Math.abs((T[j] - c) * s + c)));
+      for (const s of S)
+        D = Math.max(
+          D,
+          u * 1.001 * (Math.abs(T[j]) * s + 3 * Math.abs(T[j] - c) * s + 2 * Math.abs((T[j] - c) * s + c)),
+        );
     }
     const gamma = (32 * u) / (1 - 32 * u);
     const small = decoded.get('small')!;
@@ -331,7 +417,8 @@ describe('hyper --decode-table: the compact table (spec §9.2 option B) where th
     const sumX = Array.from({ length: B }, (_, r) => x.slice(r * 32, r * 32 + 32).reduce((a, v) => a + Math.abs(v), 0));
     const dh = Float64Array.from(xAbs, (v, i) => D * sumX[Math.floor(i / 32)] + 2 * gamma * v * 1.001);
     const h = new Float64Array(B * 32);
-    for (let r = 0; r < B; r++) for (let i = 0; i < 32; i++) for (let k = 0; k < 32; k++) h[r * 32 + k] += x[r * 32 + i] * small[i * 32 + k];
+    for (let r = 0; r < B; r++)
+      for (let i = 0; i < 32; i++) for (let k = 0; k < 32; k++) h[r * 32 + k] += x[r * 32 + i] * small[i * 32 + k];
     const hAbs = Float64Array.from(h, (v, i) => Math.abs(v) + dh[i]);
     const hBig = absMatMul(hAbs, big, B, 32, 160);
     const bound = absMatMul(dh, big, B, 32, 160).map((v, i) => v + 2 * gamma * 1.001 * hBig[i]);
@@ -346,7 +433,9 @@ describe('hyper --decode-table: the compact table (spec §9.2 option B) where th
     const meta = JSON.parse((await OnnxModel.load(run.output.path)).getMetadata('mc.hyper')!);
     expect(meta.tensors.map((t: { table: string }) => t.table).sort()).toEqual(['compact', 'exact']);
     const plain = { graphOptimizationLevel: 'disabled' as const };
-    expect(Array.from(await runPlain(run.output.path, feeds(), plain))).toEqual(Array.from(await runPlain(auto.output.path, feeds(), plain)));
+    expect(Array.from(await runPlain(run.output.path, feeds(), plain))).toEqual(
+      Array.from(await runPlain(auto.output.path, feeds(), plain)),
+    );
   });
 
   it('mc decompress gives back the exact decode (not the float32 graph values) for the compact tensor too', async () => {
@@ -371,11 +460,27 @@ describe('hyper --decode-table: the compact table (spec §9.2 option B) where th
   });
 
   it('--decode-table exact keeps the small weight float32; compact gives both weights the compact table', async () => {
-    const exact = await compress([dense, '--method', 'hyper', '--decode-table', 'exact', '--out', join(dir, 'exact.onnx')]);
+    const exact = await compress([
+      dense,
+      '--method',
+      'hyper',
+      '--decode-table',
+      'exact',
+      '--out',
+      join(dir, 'exact.onnx'),
+    ]);
     const small = exact.steps[0].tensors.find((t) => t.name === 'small')!;
     expect(small.action).toBe('skipped');
     expect(exact.steps[0].notes.join('\n')).toMatch(/1 exact .*0 compact .*1 kept float32/);
-    const compact = await compress([dense, '--method', 'hyper', '--decode-table', 'compact', '--out', join(dir, 'compact.onnx')]);
+    const compact = await compress([
+      dense,
+      '--method',
+      'hyper',
+      '--decode-table',
+      'compact',
+      '--out',
+      join(dir, 'compact.onnx'),
+    ]);
     const meta = JSON.parse((await OnnxModel.load(compact.output.path)).getMetadata('mc.hyper')!);
     expect(meta.tensors.map((t: { table: string }) => t.table)).toEqual(['compact', 'compact']);
   }, 120_000);
@@ -415,7 +520,10 @@ describe('hyper: bad input is one line, exit code 2, no output file', () => {
   it('a model below opset 9: refused, naming both opsets', async () => {
     const old = join(dir, 'opset8.onnx');
     await buildModel({}, 8).save(old);
-    await expectRefused(['compress', old, '--method', 'hyper'], /the model's opset 8 is outside what mc works with: default-domain opsets 9 to 26/);
+    await expectRefused(
+      ['compress', old, '--method', 'hyper'],
+      /the model's opset 8 is outside what mc works with: default-domain opsets 9 to 26/,
+    );
   });
 
   it('a model with nothing to compress', async () => {
@@ -443,15 +551,24 @@ describe('hyper: bad input is one line, exit code 2, no output file', () => {
     };
     const meta = JSON.parse((await OnnxModel.load(h)).getMetadata('mc.hyper')!);
     const badJson = await tamper('t-json.onnx', (m) => m.setMetadata('mc.hyper', '{not json'));
-    const badK = await tamper('t-k.onnx', (m) => m.setMetadata('mc.hyper', JSON.stringify({ ...meta, tensors: meta.tensors.map((t: object) => ({ ...t, K: 9 })) })));
+    const badK = await tamper('t-k.onnx', (m) =>
+      m.setMetadata(
+        'mc.hyper',
+        JSON.stringify({ ...meta, tensors: meta.tensors.map((t: object) => ({ ...t, K: 9 })) }),
+      ),
+    );
     const badLut = await tamper('t-lut.onnx', (m) => {
       const lut = m.getInitializer('w1.hyper.table')!;
       const v = lut.readFloat32();
       v[10] += 1;
       m.setInitializer(lut.name, DataType.FLOAT, [...lut.dims], v);
     });
-    const badPacked = await tamper('t-packed.onnx', (m) => m.setInitializer('conv.hyper.packed', DataType.UINT8, [5], new Uint8Array(5)));
-    const badHeader = await tamper('t-header.onnx', (m) => m.setInitializer('w2.hyper.header', DataType.INT64, [5], BigInt64Array.from([9n, 0n, 4096n, 64n, 64n])));
+    const badPacked = await tamper('t-packed.onnx', (m) =>
+      m.setInitializer('conv.hyper.packed', DataType.UINT8, [5], new Uint8Array(5)),
+    );
+    const badHeader = await tamper('t-header.onnx', (m) =>
+      m.setInitializer('w2.hyper.header', DataType.INT64, [5], BigInt64Array.from([9n, 0n, 4096n, 64n, 64n])),
+    );
     // a decode input read by another node too: removing it would break that node
     const badReader = await tamper('t-reader.onnx', (m) => {
       m.nodes.push({ opType: 'Identity', input: ['conv.hyper.table'], output: ['stray'] });
@@ -460,9 +577,12 @@ describe('hyper: bad input is one line, exit code 2, no output file', () => {
     const noCall = await tamper('t-call.onnx', (m) => {
       m.nodes.find((n) => n.output?.[0] === 'w2')!.opType = 'DecodeCompact';
     });
-    for (const p of [badJson, badK, badLut, badPacked, badHeader, badReader, noCall]) await expectRefused(['decompress', p], /hyper: malformed model/);
+    for (const p of [badJson, badK, badLut, badPacked, badHeader, badReader, noCall])
+      await expectRefused(['decompress', p], /hyper: malformed model/);
     // an older mc's file: refused, named
-    const v1 = await tamper('t-v1.onnx', (m) => m.setMetadata('mc.hyper', JSON.stringify({ format: 1, decode: 'load', tensors: [] })));
+    const v1 = await tamper('t-v1.onnx', (m) =>
+      m.setMetadata('mc.hyper', JSON.stringify({ format: 1, decode: 'load', tensors: [] })),
+    );
     await expectRefused(['decompress', v1], /written by an older mc \(mc\.hyper format 1\)/);
     // compressing a hyper model again
     await expectRefused(['compress', h, '--method', 'hyper'], /hyper-compressed already/);
@@ -474,8 +594,26 @@ describeShared('hyper on the shared mnist-cnn', () => {
     const dir = tempDir('mc-hyper-mnist-');
     // exact tables only (the small convs' would stay float32): this test is about bit-exactness;
     // the compact tables that --decode-table auto gives them are tested above
-    const load = await compress([MNIST, '--method', 'hyper', '--decode-table', 'exact', '--out', join(dir, 'load.onnx')]);
-    const run = await compress([MNIST, '--method', 'hyper', '--decode-table', 'exact', '--decode', 'run', '--out', join(dir, 'run.onnx')]);
+    const load = await compress([
+      MNIST,
+      '--method',
+      'hyper',
+      '--decode-table',
+      'exact',
+      '--out',
+      join(dir, 'load.onnx'),
+    ]);
+    const run = await compress([
+      MNIST,
+      '--method',
+      'hyper',
+      '--decode-table',
+      'exact',
+      '--decode',
+      'run',
+      '--out',
+      join(dir, 'run.onnx'),
+    ]);
     const names = load.steps[0].tensors.filter((t) => t.action === 'hyper').map((t) => t.name);
     expect(names.length).toBeGreaterThanOrEqual(3);
     const decoded = codecDecoded(await OnnxModel.load(MNIST), names);
@@ -485,7 +623,9 @@ describeShared('hyper on the shared mnist-cnn', () => {
     expect(Array.from(await runPlain(load.output.path, feeds))).toEqual(Array.from(expected));
     // With graph optimizations off, both modes compute the same decode and the same kernels: equal.
     const plain = { graphOptimizationLevel: 'disabled' as const };
-    expect(Array.from(await runPlain(run.output.path, feeds, plain))).toEqual(Array.from(await runPlain(load.output.path, feeds, plain)));
+    expect(Array.from(await runPlain(run.output.path, feeds, plain))).toEqual(
+      Array.from(await runPlain(load.output.path, feeds, plain)),
+    );
     // With them on, load folds BatchNorm into the (constant) decoded conv weights, run cannot: float32 rounding only.
     const got = await runPlain(run.output.path, feeds);
     expect(Math.max(...got.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);

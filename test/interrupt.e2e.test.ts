@@ -15,11 +15,29 @@ it('SIGINT during a long eval stops it with exit 130 and no result file', async 
   // ~200k one-token windows: a minute of work, so the interrupt lands mid-run.
   writeFileSync(corpus, `${JSON.stringify({ content: 'abcab\ncbac'.repeat(20000) })}\n`);
   const results = join(dir, 'results');
-  const child = spawn(process.execPath, [BIN, 'eval', model, '--metric', 'bpc', '--dataset', corpus, '--block-size', '8', '--stride', '1', '--results', results], {
-    cwd: REPO,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'eval',
+      model,
+      '--metric',
+      'bpc',
+      '--dataset',
+      corpus,
+      '--block-size',
+      '8',
+      '--stride',
+      '1',
+      '--results',
+      results,
+    ],
+    {
+      cwd: REPO,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += String(d)));
   // Interrupt once the work has begun (the device line comes with the first session).

@@ -36,11 +36,17 @@ async function expectOneLine(dataset: string, message: RegExp, extra: string[] =
 
 describeShared('kick-mcq bad input', () => {
   it('a malformed CSV row names the file and line', async () => {
-    await expectOneLine(mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\nbad,1,2,3,4,5,A\n' }), /^Error: test\/x_test\.csv:2: 7 fields, expected 6/);
+    await expectOneLine(
+      mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\nbad,1,2,3,4,5,A\n' }),
+      /^Error: test\/x_test\.csv:2: 7 fields, expected 6/,
+    );
   });
 
   it('an unclosed quote names the file and line', async () => {
-    await expectOneLine(mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\n"open,1,2,3,4,A\n' }), /^Error: test\/x_test\.csv:\d+: malformed CSV/);
+    await expectOneLine(
+      mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\n"open,1,2,3,4,A\n' }),
+      /^Error: test\/x_test\.csv:\d+: malformed CSV/,
+    );
   });
 
   it('a folder missing the dev split says so', async () => {
@@ -48,20 +54,56 @@ describeShared('kick-mcq bad input', () => {
   });
 
   it("a question longer than the model's context with no shots is refused with its id, before any model runs", async () => {
-    await expectOneLine(MMLU, /^Error: kick-mcq: question [a-z_]+\/test\/\d+ is \d+ tokens with no shots, longer than the model's context of 512 tokens \(config\.json\) \(hint: .*--too-long skip/);
+    await expectOneLine(
+      MMLU,
+      /^Error: kick-mcq: question [a-z_]+\/test\/\d+ is \d+ tokens with no shots, longer than the model's context of 512 tokens \(config\.json\) \(hint: .*--too-long skip/,
+    );
   });
 
   it('a baseline that does not exist is refused before any scoring', async () => {
-    await expectOneLine(mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\n' }), /model not found: \/nonexistent/, ['--baseline', '/nonexistent']);
+    await expectOneLine(
+      mmlu({ 'dev/x_dev.csv': DEV, 'test/x_test.csv': 'ok?,1,2,3,4,A\n' }),
+      /model not found: \/nonexistent/,
+      ['--baseline', '/nonexistent'],
+    );
   });
 });
 
 describeShared('kick-mcq on the shared LM', () => {
   it('scores one question per subject against itself as baseline: delta 0, no disagreements, --json', async () => {
     const results = tempDir();
-    const run = await runMc(['eval', LM, '--metric', 'kick-mcq', '--dataset', MMLU, '--limit', '1', '--too-long', 'skip', '--baseline', LM, '--bootstrap-resamples', '200', '--json', '--results', results], { timeoutMs: 600_000 });
+    const run = await runMc(
+      [
+        'eval',
+        LM,
+        '--metric',
+        'kick-mcq',
+        '--dataset',
+        MMLU,
+        '--limit',
+        '1',
+        '--too-long',
+        'skip',
+        '--baseline',
+        LM,
+        '--bootstrap-resamples',
+        '200',
+        '--json',
+        '--results',
+        results,
+      ],
+      { timeoutMs: 600_000 },
+    );
     expect(run.code).toBe(0);
-    const r = JSON.parse(run.stdout) as { metric: { values: Record<string, { value: number }>; details: { comparison: { delta: number; low: number; high: number; disagreements: unknown[]; resamples: number } } }; dataset: { provider: string; size: number } };
+    const r = JSON.parse(run.stdout) as {
+      metric: {
+        values: Record<string, { value: number }>;
+        details: {
+          comparison: { delta: number; low: number; high: number; disagreements: unknown[]; resamples: number };
+        };
+      };
+      dataset: { provider: string; size: number };
+    };
     expect(r.dataset).toMatchObject({ provider: 'mmlu', size: 57 });
     expect(r.metric.values['subject/abstract_algebra']).toBeDefined();
     expect(r.metric.values['category/STEM']).toBeDefined();

@@ -32,7 +32,11 @@ describeShared('SIGKILL during a folder-output compress', () => {
     // Startup to the end of the write takes about 1.5-3 s here; kill anywhere from the start to past it.
     for (let i = 0; i < 12; i++) {
       const delay = Math.floor(300 + rng.next() * 3500);
-      const child = spawn(process.execPath, [BIN, 'compress', LM, '--method', 'int4', '--out', out, '--results', join(dir, 'results')], { cwd: REPO, stdio: 'ignore' });
+      const child = spawn(
+        process.execPath,
+        [BIN, 'compress', LM, '--method', 'int4', '--out', out, '--results', join(dir, 'results')],
+        { cwd: REPO, stdio: 'ignore' },
+      );
       const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
@@ -47,12 +51,16 @@ describeShared('SIGKILL during a folder-output compress', () => {
       if (readdirSync(dir).some((f) => f.startsWith('.lm-int4.'))) outcomes.leftovers++;
     }
     // the next run takes the dead run's lock over, removes its staging folder, and writes the target
-    const rerun = await runMc(['compress', LM, '--method', 'int4', '--out', out, '--results', join(dir, 'results')], { timeoutMs: 120_000 });
+    const rerun = await runMc(['compress', LM, '--method', 'int4', '--out', out, '--results', join(dir, 'results')], {
+      timeoutMs: 120_000,
+    });
     expect(rerun.code).toBe(0);
     await expectComplete(out);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
     // eslint-disable-next-line no-console
-    console.log(`SIGKILL test: ${outcomes.absent} kills left no target, ${outcomes.complete} a complete one; ${outcomes.leftovers} left a lock or staging folder for the next run to clean`);
+    console.log(
+      `SIGKILL test: ${outcomes.absent} kills left no target, ${outcomes.complete} a complete one; ${outcomes.leftovers} left a lock or staging folder for the next run to clean`,
+    );
     expect(outcomes.absent + outcomes.complete).toBe(12);
   }, 600_000);
 });

@@ -21,7 +21,12 @@ describe('main job: int8 on the example CNN', () => {
   const dir = tempDir();
   const out = join(dir, 'mnist-int8.onnx');
   const results = join(dir, 'results');
-  let compressJson: { bitsPerWeight: number; sizeRatio: number; output: { bytes: number; sha256: string }; steps: { tensors: { action: string }[] }[] };
+  let compressJson: {
+    bitsPerWeight: number;
+    sizeRatio: number;
+    output: { bytes: number; sha256: string };
+    steps: { tensors: { action: string }[] }[];
+  };
 
   beforeAll(async () => {
     const run = await runMc(['compress', MODEL_DIR, '--method', 'int8', '--out', out, '--results', results, '--json']);
@@ -42,7 +47,17 @@ describe('main job: int8 on the example CNN', () => {
   });
 
   it('keeps accuracy within 0.5 points of dense on the 2000-digit test set', async () => {
-    const dense = await runMc(['eval', MODEL_DIR, '--metric', 'accuracy', '--dataset', DATA, '--results', results, '--json']);
+    const dense = await runMc([
+      'eval',
+      MODEL_DIR,
+      '--metric',
+      'accuracy',
+      '--dataset',
+      DATA,
+      '--results',
+      results,
+      '--json',
+    ]);
     const int8 = await runMc(['eval', out, '--metric', 'accuracy', '--dataset', DATA, '--results', results, '--json']);
     expect(dense.code).toBe(0);
     expect(int8.code).toBe(0);
@@ -67,7 +82,10 @@ describe('main job: int8 on the example CNN', () => {
       const labels = [];
       for (let i = 0; i < 4; i++) { const row = Array.from(logits.data.slice(i * 10, i * 10 + 10)); labels.push(row.indexOf(Math.max(...row))); }
       console.log(JSON.stringify(labels));`;
-    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, out, join(DATA, 'images.u8')], { cwd: REPO, encoding: 'utf8' });
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script, out, join(DATA, 'images.u8')], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     // Samples are stored round-robin: sample k has label k % 10.
     expect(JSON.parse(stdout)).toEqual([0, 1, 2, 3]);
   });
@@ -84,7 +102,8 @@ describe('main job: int8 on the example CNN', () => {
     expect(w.dims).toEqual([128, 192]);
     const values = w.readFloat32();
     for (let row = 0; row < 128; row++) {
-      for (let col = 0; col < 192; col += 7) expect(values[row * 192 + col]).toBe(Math.fround(codes[row * 192 + col] * scales[row]));
+      for (let col = 0; col < 192; col += 7)
+        expect(values[row * 192 + col]).toBe(Math.fround(codes[row * 192 + col] * scales[row]));
     }
     expect(d.getMetadata('mc.method')).toBeUndefined();
     expect(d.nodes.some((n) => n.opType === 'DequantizeLinear')).toBe(false);
@@ -93,7 +112,11 @@ describe('main job: int8 on the example CNN', () => {
   it('inspect shows the mc metadata of the compressed model', async () => {
     const run = await runMc(['inspect', out, '--json']);
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as { mc: { method: string; bitsPerWeight: number }; ops: Record<string, number>; opsets: Record<string, number> };
+    const report = JSON.parse(run.stdout) as {
+      mc: { method: string; bitsPerWeight: number };
+      ops: Record<string, number>;
+      opsets: Record<string, number>;
+    };
     expect(report.mc.method).toBe('int8');
     expect(report.mc.bitsPerWeight).toBeCloseTo(compressJson.bitsPerWeight, 3);
     expect(report.ops.DequantizeLinear).toBeGreaterThan(0);

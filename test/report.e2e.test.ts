@@ -19,11 +19,21 @@ const POINT_MARKS = 'g.points_marks path';
 
 /** The chromium to drive: $MC_CHROMIUM, else Debian's; with why it cannot be used, if it cannot. */
 function findChromium(): { path?: string; why?: string } {
-  const path = [process.env.MC_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p): p is string => !!p && existsSync(p));
+  const path = [
+    process.env.MC_CHROMIUM,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ].find((p): p is string => !!p && existsSync(p));
   if (!path) return { why: 'no chromium found (apt-get install -y chromium, or set MC_CHROMIUM)' };
-  const r = spawnSync(path, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', 'about:blank'], { timeout: 60_000, encoding: 'utf8' });
+  const r = spawnSync(path, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', 'about:blank'], {
+    timeout: 60_000,
+    encoding: 'utf8',
+  });
   const said = (r.stderr ?? '').trim().split('\n').pop();
-  return r.status === 0 ? { path } : { why: `${path} does not start headless (${r.error?.message ?? `exit ${r.status}${said ? `: ${said}` : ''}`})` };
+  return r.status === 0
+    ? { path }
+    : { why: `${path} does not start headless (${r.error?.message ?? `exit ${r.status}${said ? `: ${said}` : ''}`})` };
 }
 
 const browserFound = HAS_SHARED ? findChromium() : {};
@@ -37,7 +47,12 @@ interface Row {
   series: string;
   dense: boolean;
   figures: Record<string, number>;
-  metrics: Record<string, { values: Record<string, { value: number; delta?: { value: number; low?: number; high?: number; items?: number } }> }>;
+  metrics: Record<
+    string,
+    {
+      values: Record<string, { value: number; delta?: { value: number; low?: number; high?: number; items?: number } }>;
+    }
+  >;
 }
 
 /** Pixels far from white, and of them those clearly coloured (the series colours, not grey text or grid). */
@@ -59,11 +74,33 @@ const results = join(dir, 'results');
 let setup: Promise<void> | undefined;
 function sweepOnce(): Promise<void> {
   setup ??= (async () => {
-    const sweep = await runMc(['sweep', MNIST, '--method', 'prune', '--sweep', '0.5,0.9', '--metric', 'accuracy', '--dataset', MINI, '--probes', '2', '--out', join(dir, 'sweep'), '--results', results]);
+    const sweep = await runMc([
+      'sweep',
+      MNIST,
+      '--method',
+      'prune',
+      '--sweep',
+      '0.5,0.9',
+      '--metric',
+      'accuracy',
+      '--dataset',
+      MINI,
+      '--probes',
+      '2',
+      '--out',
+      join(dir, 'sweep'),
+      '--results',
+      results,
+    ]);
     expect(sweep.code).toBe(0);
     for (const m of ['int8', 'int4']) {
-      expect((await runMc(['compress', MNIST, '--method', m, '--probes', '2', '--out', join(dir, m), '--results', results])).code).toBe(0);
-      expect((await runMc(['eval', join(dir, m), '--metric', 'accuracy', '--dataset', MINI, '--results', results])).code).toBe(0);
+      expect(
+        (await runMc(['compress', MNIST, '--method', m, '--probes', '2', '--out', join(dir, m), '--results', results]))
+          .code,
+      ).toBe(0);
+      expect(
+        (await runMc(['eval', join(dir, m), '--metric', 'accuracy', '--dataset', MINI, '--results', results])).code,
+      ).toBe(0);
     }
   })();
   return setup;
@@ -74,7 +111,13 @@ describeShared('mc sweep summary and mc report', () => {
 
   it('sweep leaves summary.json, summary.csv and report.html beside the points, with the dense point first', () => {
     const out = join(dir, 'sweep');
-    expect(readdirSync(out).sort()).toEqual(['01-sparsity-0.5', '02-sparsity-0.9', 'report.html', 'summary.csv', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual([
+      '01-sparsity-0.5',
+      '02-sparsity-0.9',
+      'report.html',
+      'summary.csv',
+      'summary.json',
+    ]);
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { rows: Row[] };
     expect(summary.rows.map((r) => r.label)).toEqual(['dense', 'prune sparsity=0.5', 'prune sparsity=0.9']);
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
@@ -91,7 +134,16 @@ describeShared('mc sweep summary and mc report', () => {
   });
 
   it('every result records the device used, the onnxruntime version and the command line; one sweep shares one run id', () => {
-    const all = readdirSync(results).map((f) => JSON.parse(readFileSync(join(results, f), 'utf8')) as { kind: string; device?: string; versions: { onnxruntime?: string }; argv?: string[]; run?: string });
+    const all = readdirSync(results).map(
+      (f) =>
+        JSON.parse(readFileSync(join(results, f), 'utf8')) as {
+          kind: string;
+          device?: string;
+          versions: { onnxruntime?: string };
+          argv?: string[];
+          run?: string;
+        },
+    );
     expect(all).toHaveLength(1 + 2 * 2 + 2 * 2); // sweep: dense eval + 2 x (compress, eval); then int8 and int4 each compress + eval
     expect(all.every((r) => r.device === 'cpu' && /^\d+\.\d+\.\d+/.test(r.versions.onnxruntime ?? ''))).toBe(true);
     const sweep = all.filter((r) => r.argv?.[0] === 'sweep');
@@ -105,7 +157,13 @@ describeShared('mc sweep summary and mc report', () => {
     const json = await runMc(['report', results, '--json']);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as { rows: Row[] };
-    expect(report.rows.map((r) => r.label)).toEqual(['dense', 'prune sparsity=0.5', 'prune sparsity=0.9', 'int8', 'int4']);
+    expect(report.rows.map((r) => r.label)).toEqual([
+      'dense',
+      'prune sparsity=0.5',
+      'prune sparsity=0.9',
+      'int8',
+      'int4',
+    ]);
     expect(report.rows.find((r) => r.label === 'int4')!.figures['size.ratio']).toBeGreaterThan(4);
     const md = await runMc(['report', results, '--format', 'md']);
     expect(lines(md.stdout)).toHaveLength(2 + 5);
@@ -116,11 +174,17 @@ describeShared('mc sweep summary and mc report', () => {
 
     const empty = tempDir('mc-report-empty-');
     const none = await runMc(['report', empty]);
-    expect([none.code, lines(none.stderr)]).toEqual([2, [expect.stringMatching(/^Error: no mc result files in .*\(hint: /)]]);
+    expect([none.code, lines(none.stderr)]).toEqual([
+      2,
+      [expect.stringMatching(/^Error: no mc result files in .*\(hint: /)],
+    ]);
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"schema": "mc.result", "kind": "ev');
     const bad = await runMc(['report', results, broken]);
-    expect([bad.code, lines(bad.stderr)]).toEqual([2, [expect.stringMatching(/^Error: .*broken\.json is not valid JSON/)]]);
+    expect([bad.code, lines(bad.stderr)]).toEqual([
+      2,
+      [expect.stringMatching(/^Error: .*broken\.json is not valid JSON/)],
+    ]);
   });
 
   it('mc report --gate: 0 when every compressed row passes, 3 naming the failing rows, 2 for a figure no row has', async () => {
@@ -133,7 +197,14 @@ describeShared('mc sweep summary and mc report', () => {
     expect(fail.stderr).toMatch(/gate accuracy\.delta >= -0\.05 at prune sparsity=0\.9: -[\d.]+ FAIL/);
     expect(fail.stdout.trim().split('\n').length).toBeGreaterThan(1); // the report is still out
     const typo = await runMc(['report', results, '--gate', 'acuracy.delta>=0']);
-    expect([typo.code, lines(typo.stderr)]).toEqual([2, [expect.stringMatching(/^Error: --gate acuracy\.delta>=0: no figure acuracy\.delta.*did you mean accuracy\.delta/)]]);
+    expect([typo.code, lines(typo.stderr)]).toEqual([
+      2,
+      [
+        expect.stringMatching(
+          /^Error: --gate acuracy\.delta>=0: no figure acuracy\.delta.*did you mean accuracy\.delta/,
+        ),
+      ],
+    ]);
     expect(typo.stdout).toBe('');
   });
 });
@@ -171,14 +242,25 @@ describeBrowser('the HTML report in a real headless chromium', () => {
   });
 
   it('mc report --format html --chart: 5 marks for 5 models in the page, and the PNG written beside the SVG is not blank either', async () => {
-    const run = await runMc(['report', results, '--format', 'html', '--out', join(dir, 'all.html'), '--chart', join(dir, 'chart')]);
+    const run = await runMc([
+      'report',
+      results,
+      '--format',
+      'html',
+      '--out',
+      join(dir, 'all.html'),
+      '--chart',
+      join(dir, 'chart'),
+    ]);
     expect(run.code).toBe(0);
     const r = await render(join(dir, 'all.html'), join(dir, 'all.png'));
     expect(r.marks).toBe(5);
     expect(r.tableRows).toBe(5);
     expect(inkOf(r.png).coloured).toBeGreaterThan(100);
     const svg = readFileSync(join(dir, 'chart.svg'), 'utf8');
-    expect(svg.match(/class="mark-symbol role-mark points_marks"[^>]*>(.*?)<\/g>/)?.[1].match(/<path/g)).toHaveLength(5);
+    expect(svg.match(/class="mark-symbol role-mark points_marks"[^>]*>(.*?)<\/g>/)?.[1].match(/<path/g)).toHaveLength(
+      5,
+    );
     const chart = inkOf(readFileSync(join(dir, 'chart.png')));
     expect(chart.coloured).toBeGreaterThan(100);
     expect(chart.ink).toBeGreaterThan(0.01 * chart.width * chart.height);

@@ -10,8 +10,12 @@ const windows = Number(windowsArg);
 const length = Number(lengthArg);
 const vocab = Number(vocabArg);
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent' });
-const status = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
-const pair = await loadKlPair(await loadModelRef(baseDir), await loadModelRef(modelDir), ctx, { path, chunk: process.env.MC_KL_CHUNK ? Number(process.env.MC_KL_CHUNK) : undefined });
+const status = (field) =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+const pair = await loadKlPair(await loadModelRef(baseDir), await loadModelRef(modelDir), ctx, {
+  path,
+  chunk: process.env.MC_KL_CHUNK ? Number(process.env.MC_KL_CHUNK) : undefined,
+});
 const loadPeakBytes = status('VmHWM');
 globalThis.gc?.();
 // reset the high-water mark to the current RSS (Linux clear_refs 5), so that the windows' own peak is seen apart from loading's
@@ -26,4 +30,13 @@ for (const window of randomWindows(windows, length, vocab)) {
 const seconds = (performance.now() - t0) / 1000;
 await pair.release();
 const windowsPeakBytes = status('VmHWM');
-console.log(JSON.stringify({ loadPeakBytes, loadedBytes, windowsPeakBytes, seconds, head: pair.head, meanKl: sum / (windows * length) }));
+console.log(
+  JSON.stringify({
+    loadPeakBytes,
+    loadedBytes,
+    windowsPeakBytes,
+    seconds,
+    head: pair.head,
+    meanKl: sum / (windows * length),
+  }),
+);

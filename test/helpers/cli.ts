@@ -23,7 +23,10 @@ export interface McRun {
   stderr: string;
 }
 
-export async function runMc(args: string[], options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<McRun> {
+export async function runMc(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
+): Promise<McRun> {
   const run = await captureRun(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? REPO,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', ...options.env },
@@ -46,7 +49,9 @@ export function writtenModels(args: readonly string[], cwd: string): string[] {
   const path = resolve(cwd, out);
   if (path.toLowerCase().endsWith('.onnx')) return [path];
   if (args[0] === 'sweep') {
-    return readdirSync(path).map((p) => join(path, p, 'model.onnx')).filter((p) => existsSync(p) && statSync(p).isFile());
+    return readdirSync(path)
+      .map((p) => join(path, p, 'model.onnx'))
+      .filter((p) => existsSync(p) && statSync(p).isFile());
   }
   return [join(path, 'model.onnx')];
 }

@@ -23,7 +23,12 @@ export function journeyBlocks(file: string): Map<string, string> {
 export function commands(block: string): string[] {
   return block
     .split('\n')
-    .map((l) => l.replace(/(^|\s)#.*$/, '').replace(/\s+/g, ' ').trim())
+    .map((l) =>
+      l
+        .replace(/(^|\s)#.*$/, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    )
     .filter(Boolean);
 }
 
@@ -39,11 +44,21 @@ export interface BlockRun {
  * Run a block as a user pasting it into bash would (stopping at the first failure), with bash's
  * trace carrying a timestamp per command so each step can be timed.
  */
-export async function runBlock(block: string, options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<BlockRun> {
+export async function runBlock(
+  block: string,
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+): Promise<BlockRun> {
   const script = `set -e\nPS4='+@\${EPOCHREALTIME} '\nset -x\n${block}\n`;
-  const { code, stdout, stderr } = await captureRun('bash', ['-c', script], { cwd: options.cwd, env: options.env, timeoutMs: options.timeoutMs ?? 600_000 });
+  const { code, stdout, stderr } = await captureRun('bash', ['-c', script], {
+    cwd: options.cwd,
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 600_000,
+  });
   const end = Date.now() / 1000;
   const traced = [...stderr.matchAll(/^\++@(\d+\.\d+) (.*)$/gm)].map((m) => ({ at: Number(m[1]), command: m[2] }));
-  const times = traced.map((t, i) => ({ command: t.command, seconds: Math.round(((traced[i + 1]?.at ?? end) - t.at) * 10) / 10 }));
+  const times = traced.map((t, i) => ({
+    command: t.command,
+    seconds: Math.round(((traced[i + 1]?.at ?? end) - t.at) * 10) / 10,
+  }));
   return { code, stdout, stderr: stderr.replace(/^\++@\d+\.\d+ .*\n/gm, ''), times };
 }

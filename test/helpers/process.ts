@@ -10,7 +10,11 @@ export interface Run {
   stderr: string;
 }
 
-export function captureRun(command: string, args: readonly string[], options: SpawnOptions & { timeoutMs: number }): Promise<Run> {
+export function captureRun(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions & { timeoutMs: number },
+): Promise<Run> {
   const { timeoutMs, ...spawnOptions } = options;
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] });

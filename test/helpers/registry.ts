@@ -35,21 +35,26 @@ export async function startRegistry(limitMs: number, options: { storageFrom?: st
   const config = join(home, 'config.json');
   const storage = join(home, 'storage');
   if (options.storageFrom) cpSync(options.storageFrom, storage, { recursive: true });
-  writeFileSync(config, JSON.stringify({
-    storage,
-    auth: { htpasswd: { file: join(home, 'htpasswd'), max_users: 10 } },
-    uplinks: {},
-    packages: {
-      '@*/*': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' },
-      '**': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' },
-    },
-    publish: { allow_offline: true },
-    max_body_size: '300mb',
-    web: { enable: false },
-    middlewares: { audit: { enabled: false } },
-    log: { type: 'stdout', format: 'pretty', level: 'error' },
-  }));
-  const child: ChildProcess = fork(join(HERE, 'verdaccio-server.cjs'), [config, String(limitMs)], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  writeFileSync(
+    config,
+    JSON.stringify({
+      storage,
+      auth: { htpasswd: { file: join(home, 'htpasswd'), max_users: 10 } },
+      uplinks: {},
+      packages: {
+        '@*/*': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' },
+        '**': { access: '$all', publish: '$authenticated', unpublish: '$authenticated' },
+      },
+      publish: { allow_offline: true },
+      max_body_size: '300mb',
+      web: { enable: false },
+      middlewares: { audit: { enabled: false } },
+      log: { type: 'stdout', format: 'pretty', level: 'error' },
+    }),
+  );
+  const child: ChildProcess = fork(join(HERE, 'verdaccio-server.cjs'), [config, String(limitMs)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   let log = '';
   child.stdout?.on('data', (d) => (log += String(d)));
   child.stderr?.on('data', (d) => (log += String(d)));
@@ -72,11 +77,16 @@ export async function startRegistry(limitMs: number, options: { storageFrom?: st
   try {
     const token = await addUser(url, 'mc-e2e', createHash('sha256').update(home).digest('hex'));
     const npmrc = join(home, 'npmrc');
-    writeFileSync(npmrc, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\naudit=false\nfund=false\nupdate-notifier=false\n`);
+    writeFileSync(
+      npmrc,
+      `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\naudit=false\nfund=false\nupdate-notifier=false\n`,
+    );
     mkdirSync(join(home, 'npm-cache'));
     // npm_* variables of an enclosing `npm test` (prefix, workspace, user agent...) must not leak in,
     // nor jest's NODE_ENV=test (oclif adds developer warnings under it): a user's environment.
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^npm_/i.test(k) && k !== 'NODE_ENV')) as Record<string, string>;
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([k, v]) => v !== undefined && !/^npm_/i.test(k) && k !== 'NODE_ENV'),
+    ) as Record<string, string>;
     const env = {
       ...inherited,
       npm_config_registry: url,
@@ -98,7 +108,14 @@ async function addUser(url: string, name: string, password: string): Promise<str
   const res = await fetch(`${url}-/user/org.couchdb.user:${name}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ _id: `org.couchdb.user:${name}`, name, password, type: 'user', roles: [], date: new Date().toISOString() }),
+    body: JSON.stringify({
+      _id: `org.couchdb.user:${name}`,
+      name,
+      password,
+      type: 'user',
+      roles: [],
+      date: new Date().toISOString(),
+    }),
   });
   const body = (await res.json()) as { token?: string };
   if (!res.ok || !body.token) throw new Error(`verdaccio adduser: ${res.status} ${JSON.stringify(body)}`);
@@ -106,7 +123,11 @@ async function addUser(url: string, name: string, password: string): Promise<str
 }
 
 /** Publish a tarball as `npm publish` does (one PUT with the manifest and the tarball attached). */
-export async function publishTarball(registry: LocalRegistry, manifest: Record<string, unknown> & { name: string; version: string }, tarball: Buffer): Promise<void> {
+export async function publishTarball(
+  registry: LocalRegistry,
+  manifest: Record<string, unknown> & { name: string; version: string },
+  tarball: Buffer,
+): Promise<void> {
   const file = `${manifest.name}-${manifest.version}.tgz`;
   const version = {
     ...manifest,
@@ -126,15 +147,26 @@ export async function publishTarball(registry: LocalRegistry, manifest: Record<s
       description: manifest.description ?? '',
       'dist-tags': { latest: manifest.version },
       versions: { [manifest.version]: version },
-      _attachments: { [file]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } },
+      _attachments: {
+        [file]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length },
+      },
     }),
   });
   if (!res.ok) throw new Error(`publish ${manifest.name}@${manifest.version}: ${res.status} ${await res.text()}`);
 }
 
 /** Run a command (npm, node) with the registry's environment; never throws on a non-zero exit. */
-export function run(command: string, args: string[], options: { cwd: string; env: Record<string, string>; timeoutMs?: number }): Promise<Run> {
-  return captureRun(command, args, { cwd: options.cwd, env: options.env, shell: process.platform === 'win32', timeoutMs: options.timeoutMs ?? 180_000 });
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; timeoutMs?: number },
+): Promise<Run> {
+  return captureRun(command, args, {
+    cwd: options.cwd,
+    env: options.env,
+    shell: process.platform === 'win32',
+    timeoutMs: options.timeoutMs ?? 180_000,
+  });
 }
 
 export function readJson<T = Record<string, unknown>>(path: string): T {

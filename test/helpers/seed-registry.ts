@@ -46,7 +46,9 @@ function resolveIn(packages: Lock, from: string, name: string): string | undefin
 export function closure(roots: readonly [string, string][]): string[] {
   const packages = lock();
   const seen = new Set<string>();
-  const stack = roots.map(([from, name]) => resolveIn(packages, from, name)).filter((p): p is string => p !== undefined);
+  const stack = roots
+    .map(([from, name]) => resolveIn(packages, from, name))
+    .filter((p): p is string => p !== undefined);
   const missing: string[] = [];
   while (stack.length > 0) {
     const path = stack.pop()!;
@@ -54,19 +56,28 @@ export function closure(roots: readonly [string, string][]): string[] {
     const entry = packages[path];
     if (entry.link) continue; // a workspace (@mc-kit/core is published from packages/core itself)
     seen.add(path);
-    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) {
+    for (const dep of Object.keys({
+      ...entry.dependencies,
+      ...entry.optionalDependencies,
+      ...entry.peerDependencies,
+    })) {
       const found = resolveIn(packages, path, dep);
       if (found) stack.push(found);
       else if (entry.dependencies?.[dep]) missing.push(`${dep} (needed by ${path})`);
     }
   }
   // npm would answer 404 for these; say why instead (the lock once lacked ora's stdin-discarder).
-  if (missing.length) throw new Error(`package-lock.json lacks ${missing.join(', ')}: repair the lock (npm install) before this test`);
+  if (missing.length)
+    throw new Error(`package-lock.json lacks ${missing.join(', ')}: repair the lock (npm install) before this test`);
   return [...seen].sort();
 }
 
 /** The installed files of a package folder that its tarball held. */
-function keeper(pkg: { name: string; bundleDependencies?: unknown; bundledDependencies?: unknown }): (rel: string, isDir: boolean) => boolean {
+function keeper(pkg: {
+  name: string;
+  bundleDependencies?: unknown;
+  bundledDependencies?: unknown;
+}): (rel: string, isDir: boolean) => boolean {
   const bundled = Boolean(pkg.bundleDependencies ?? pkg.bundledDependencies);
   return (rel, isDir) => {
     if (!isDir) return true;
@@ -78,7 +89,10 @@ function keeper(pkg: { name: string; bundleDependencies?: unknown; bundledDepend
 
 /** Pack and publish every package of the closure; returns how many were published. */
 export async function seedRegistry(registry: LocalRegistry, roots: readonly [string, string][]): Promise<number> {
-  const byName = new Map<string, { dir: string; manifest: Record<string, unknown> & { name: string; version: string } }[]>();
+  const byName = new Map<
+    string,
+    { dir: string; manifest: Record<string, unknown> & { name: string; version: string } }[]
+  >();
   for (const path of closure(roots)) {
     const dir = join(REPO, path);
     if (!existsSync(join(dir, 'package.json'))) continue; // an optional package for another platform
@@ -87,7 +101,9 @@ export async function seedRegistry(registry: LocalRegistry, roots: readonly [str
     if (!list.some((p) => p.manifest.version === manifest.version)) list.push({ dir, manifest });
     byName.set(manifest.name, list);
   }
-  const groups = [...byName.values()].map((list) => list.sort((a, b) => a.manifest.version.localeCompare(b.manifest.version, 'en', { numeric: true })));
+  const groups = [...byName.values()].map((list) =>
+    list.sort((a, b) => a.manifest.version.localeCompare(b.manifest.version, 'en', { numeric: true })),
+  );
   let published = 0;
   // Versions of one package go one after the other (the registry rewrites one document per package).
   const worker = async () => {

@@ -12,7 +12,8 @@ const BLOCK = 512;
 function header(name: string, size: number, mode: number, type: '0' | 'x', prefix = ''): Buffer {
   const h = Buffer.alloc(BLOCK);
   const put = (text: string, at: number, length: number) => h.write(text, at, length, 'utf8');
-  const octal = (n: number, at: number, length: number) => put(`${n.toString(8).padStart(length - 1, '0')}\0`, at, length);
+  const octal = (n: number, at: number, length: number) =>
+    put(`${n.toString(8).padStart(length - 1, '0')}\0`, at, length);
   put(name, 0, 100);
   octal(mode, 100, 8);
   octal(0, 108, 8);
@@ -42,14 +43,20 @@ function entry(path: string, data: Buffer, mode: number): Buffer[] {
   for (let i = cut; i > 0; i = path.lastIndexOf('/', i - 1)) {
     const prefix = path.slice(0, i);
     const name = path.slice(i + 1);
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100) return [header(name, data.length, mode, '0', prefix), ...padded(data)];
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100)
+      return [header(name, data.length, mode, '0', prefix), ...padded(data)];
     if (Buffer.byteLength(name) > 100) break;
   }
   const body = ` path=${path}\n`;
   let length = Buffer.byteLength(body) + 1; // a pax record starts with its own length, digits included
   while (Buffer.byteLength(body) + String(length).length !== length) length++;
   const pax = Buffer.from(`${length}${body}`);
-  return [header('PaxHeader', pax.length, 0o644, 'x'), ...padded(pax), header(path.slice(-100), data.length, mode, '0'), ...padded(data)];
+  return [
+    header('PaxHeader', pax.length, 0o644, 'x'),
+    ...padded(pax),
+    header(path.slice(-100), data.length, mode, '0'),
+    ...padded(data),
+  ];
 }
 
 /** Files of `dir` for which keep(relative path) holds, as a .tgz with a `package/` root. */

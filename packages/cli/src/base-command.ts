@@ -26,12 +26,17 @@ export abstract class McCommand extends Command {
   static override baseFlags = {
     verbose: Flags.boolean({ description: 'Show debug lines and, on errors, the stack trace.', helpGroup: 'GLOBAL' }),
     device: Flags.string({
-      description: 'Where onnxruntime runs: auto tries CUDA and falls back to CPU (said once); cuda fails if CUDA is absent.',
+      description:
+        'Where onnxruntime runs: auto tries CUDA and falls back to CPU (said once); cuda fails if CUDA is absent.',
       options: ['auto', 'cpu', 'cuda'],
       default: 'auto',
       helpGroup: 'GLOBAL',
     }),
-    seed: Flags.integer({ description: 'Seed for every random choice (sampling, calibration order).', default: 0, helpGroup: 'GLOBAL' }),
+    seed: Flags.integer({
+      description: 'Seed for every random choice (sampling, calibration order).',
+      default: 0,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   private registryCache?: Registry;
@@ -53,7 +58,9 @@ export abstract class McCommand extends Command {
         // the command is done (result written): end now with its own exit code
         if (this.finished) process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
         if (!this.abortable || this.abort.signal.aborted) process.exit(exitCode);
-        process.stderr.write(`\ninterrupted${signal === 'SIGINT' ? '' : ` by ${signal}`}: stopping after the current step (again to quit now)\n`);
+        process.stderr.write(
+          `\ninterrupted${signal === 'SIGINT' ? '' : ` by ${signal}`}: stopping after the current step (again to quit now)\n`,
+        );
         this.abort.abort({ signal, exitCode } satisfies AbortReason);
       };
       process.on(signal, handler);
@@ -74,7 +81,10 @@ export abstract class McCommand extends Command {
    * Parse with flags known only at run time (a method's or metric's ParamSpecs). The statics are
    * named one by one: baseFlags and enableJsonFlag live on McCommand and a spread would drop them.
    */
-  protected async parseWithExtraFlags<T extends typeof McCommand>(ctor: T, extra: Record<string, Interfaces.Flag<unknown>>) {
+  protected async parseWithExtraFlags<T extends typeof McCommand>(
+    ctor: T,
+    extra: Record<string, Interfaces.Flag<unknown>>,
+  ) {
     return this.parse({
       args: ctor.args,
       strict: ctor.strict,
@@ -85,7 +95,12 @@ export abstract class McCommand extends Command {
   }
 
   /** A RunContext for this invocation: logger, progress, seeded RNG, Ctrl-C signal, sessions. */
-  protected async context(flags: { json?: boolean; verbose?: boolean; device?: string; seed?: number }): Promise<RunContext> {
+  protected async context(flags: {
+    json?: boolean;
+    verbose?: boolean;
+    device?: string;
+    seed?: number;
+  }): Promise<RunContext> {
     if (!flags.json && process.stderr.isTTY) await preloadSpinner();
     const log = (m: string) => {
       if (!flags.json) process.stderr.write(`${m}\n`);
@@ -97,7 +112,14 @@ export abstract class McCommand extends Command {
     this.abortable = true;
     // the command line as the user typed it (oclif's this.argv drops the command id), secrets redacted
     const invocation = createInvocation(process.argv.slice(2));
-    return createRunContext({ json: flags.json, verbose: flags.verbose, seed: flags.seed, sessions, signal: this.abort.signal, invocation });
+    return createRunContext({
+      json: flags.json,
+      verbose: flags.verbose,
+      seed: flags.seed,
+      sessions,
+      signal: this.abort.signal,
+      invocation,
+    });
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
@@ -123,10 +145,14 @@ export abstract class McCommand extends Command {
       .filter((l) => l && !/^See more help with/.test(l))
       .join(' ');
     if (this.jsonEnabled()) {
-      const body = { error: { code: mc?.code ?? (parseExit !== undefined ? 'E_USAGE' : 'E_BUG'), message, hint: mc?.hint, exitCode } };
+      const body = {
+        error: { code: mc?.code ?? (parseExit !== undefined ? 'E_USAGE' : 'E_BUG'), message, hint: mc?.hint, exitCode },
+      };
       process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     } else {
-      const hint = mc?.hint ?? (parseExit !== undefined ? `see mc ${this.id ?? ''} --help`.replace(/\s+--help/, ' --help') : undefined);
+      const hint =
+        mc?.hint ??
+        (parseExit !== undefined ? `see mc ${this.id ?? ''} --help`.replace(/\s+--help/, ' --help') : undefined);
       const bug = userMistake ? '' : ' (this is a bug in mc or a plugin; --verbose shows the stack)';
       process.stderr.write(`Error: ${message}${hint ? ` (hint: ${hint})` : ''}${verbose ? '' : bug}\n`);
     }

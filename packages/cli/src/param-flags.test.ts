@@ -25,25 +25,50 @@ describe('ParamSpec -> flags', () => {
   });
 
   it('passes only given values on, splitting comma lists', () => {
-    expect(rawParamsFor(specs, { scheme: 'asym', include: ['a.*,b.*', 'c'], unrelated: 1 })).toEqual({ scheme: 'asym', include: ['a.*', 'b.*', 'c'] });
+    expect(rawParamsFor(specs, { scheme: 'asym', include: ['a.*,b.*', 'c'], unrelated: 1 })).toEqual({
+      scheme: 'asym',
+      include: ['a.*', 'b.*', 'c'],
+    });
     expect(rawParamsFor(specs, {})).toEqual({});
   });
 });
 
 describe('flags of chained methods', () => {
   const prune = [
-    { name: 'granularity', type: 'enum' as const, description: 'prune granularity', options: ['auto', 'row'], default: 'auto' },
+    {
+      name: 'granularity',
+      type: 'enum' as const,
+      description: 'prune granularity',
+      options: ['auto', 'row'],
+      default: 'auto',
+    },
     { name: 'sparsity', type: 'number' as const, description: 'sparsity', default: 0.5 },
   ];
-  const int8 = [{ name: 'granularity', type: 'enum' as const, description: 'int8 granularity', options: ['channel', 'tensor'], default: 'channel' }];
+  const int8 = [
+    {
+      name: 'granularity',
+      type: 'enum' as const,
+      description: 'int8 granularity',
+      options: ['channel', 'tensor'],
+      default: 'channel',
+    },
+  ];
   const flags = flagsForParams([
     { owner: 'PRUNE FLAGS', params: prune, scope: 'prune' },
     { owner: 'INT8 FLAGS', params: int8, scope: 'int8' },
   ]);
 
   it('one shared flag per name, and one per method; the scoped ones are listed where the name is shared', () => {
-    expect(Object.keys(flags).sort()).toEqual(['granularity', 'int8.granularity', 'prune.granularity', 'prune.sparsity', 'sparsity']);
-    expect(flags.granularity.description).toMatch(/shared by prune, int8: --prune\.granularity sets it for prune alone/);
+    expect(Object.keys(flags).sort()).toEqual([
+      'granularity',
+      'int8.granularity',
+      'prune.granularity',
+      'prune.sparsity',
+      'sparsity',
+    ]);
+    expect(flags.granularity.description).toMatch(
+      /shared by prune, int8: --prune\.granularity sets it for prune alone/,
+    );
     expect(flags['int8.granularity'].hidden).toBe(false);
     expect(flags['prune.sparsity'].hidden).toBe(true); // accepted, not listed: nobody else takes --sparsity
     expect(flags.sparsity.description).not.toMatch(/shared/);

@@ -35,7 +35,8 @@ function flagFor(spec: ParamSpec, description: string, helpGroup: string, hidden
  */
 export function flagsForParams(groups: readonly ParamGroup[]): Record<string, AnyFlag> {
   const owners = new Map<string, string[]>();
-  for (const g of groups) for (const spec of g.params) owners.set(spec.name, [...(owners.get(spec.name) ?? []), g.scope ?? g.owner]);
+  for (const g of groups)
+    for (const spec of g.params) owners.set(spec.name, [...(owners.get(spec.name) ?? []), g.scope ?? g.owner]);
   const flags: Record<string, AnyFlag> = {};
   for (const { owner, params, scope } of groups) {
     for (const spec of params) {
@@ -43,10 +44,14 @@ export function flagsForParams(groups: readonly ParamGroup[]): Record<string, An
       const sharedBy = [...new Set(owners.get(spec.name))];
       const shared = sharedBy.length > 1;
       if (!flags[spec.name]) {
-        const note = shared && scope ? `; shared by ${sharedBy.join(', ')}: --${scopedFlagName(scope, spec.name)} sets it for ${scope} alone` : '';
+        const note =
+          shared && scope
+            ? `; shared by ${sharedBy.join(', ')}: --${scopedFlagName(scope, spec.name)} sets it for ${scope} alone`
+            : '';
         flags[spec.name] = flagFor(spec, description + note, owner, false);
       }
-      if (scope) flags[scopedFlagName(scope, spec.name)] = flagFor(spec, `${description}, for ${scope} only`, owner, !shared);
+      if (scope)
+        flags[scopedFlagName(scope, spec.name)] = flagFor(spec, `${description}, for ${scope} only`, owner, !shared);
     }
   }
   return flags;
@@ -56,13 +61,23 @@ export function flagsForParams(groups: readonly ParamGroup[]): Record<string, An
  * Pick the parsed values that belong to one spec list (undefined = not given -> default); with a
  * scope, `--<scope>.<name>` wins over the shared `--<name>`.
  */
-export function rawParamsFor(params: readonly ParamSpec[], parsed: Record<string, unknown>, scope?: string): Record<string, unknown> {
+export function rawParamsFor(
+  params: readonly ParamSpec[],
+  parsed: Record<string, unknown>,
+  scope?: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const spec of params) {
     const scoped = scope === undefined ? undefined : parsed[scopedFlagName(scope, spec.name)];
     const v = scoped ?? parsed[spec.name];
     if (v === undefined) continue;
-    out[spec.name] = spec.type === 'string[]' && Array.isArray(v) ? v.flatMap((s: string) => s.split(',')).map((s) => s.trim()).filter(Boolean) : v;
+    out[spec.name] =
+      spec.type === 'string[]' && Array.isArray(v)
+        ? v
+            .flatMap((s: string) => s.split(','))
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v;
   }
   return out;
 }

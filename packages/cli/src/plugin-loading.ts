@@ -3,7 +3,14 @@
  * and registers what each returns. A plugin that throws, returns garbage, or was built for an
  * incompatible core is named in one warning line and skipped; mc keeps working.
  */
-import { CORE_VERSION, isCompatibleCore, isMcError, Registry, type PluginManifest, type RegisterHookOptions } from '@mc-kit/core';
+import {
+  CORE_VERSION,
+  isCompatibleCore,
+  isMcError,
+  Registry,
+  type PluginManifest,
+  type RegisterHookOptions,
+} from '@mc-kit/core';
 import type { Config } from '@oclif/core';
 
 declare module '@oclif/core' {
@@ -25,23 +32,34 @@ function rank(type: string): number {
 export async function loadPlugins(config: Config): Promise<LoadedPlugins> {
   const registry = new Registry();
   const warnings: string[] = [];
-  const { successes, failures } = await config.runHook('mc:register', { container: registry.container, coreVersion: CORE_VERSION }, undefined, true);
+  const { successes, failures } = await config.runHook(
+    'mc:register',
+    { container: registry.container, coreVersion: CORE_VERSION },
+    undefined,
+    true,
+  );
   for (const f of failures) {
     warnings.push(`plugin ${f.plugin.name} failed to load and was skipped: ${firstLine(f.error)}`);
   }
-  const ordered = [...successes].sort((a, b) => rank(a.plugin.type) - rank(b.plugin.type) || a.plugin.name.localeCompare(b.plugin.name));
+  const ordered = [...successes].sort(
+    (a, b) => rank(a.plugin.type) - rank(b.plugin.type) || a.plugin.name.localeCompare(b.plugin.name),
+  );
   for (const { plugin, result } of ordered) {
     const origin = { name: plugin.name, version: plugin.version };
     const built = (result as Partial<PluginManifest> | undefined)?.coreVersion;
     if (typeof built === 'string' && !isCompatibleCore(built)) {
-      warnings.push(`plugin ${plugin.name}@${plugin.version} was built for @mc-kit/core ${built}, incompatible with this mc's core ${CORE_VERSION}; skipped`);
+      warnings.push(
+        `plugin ${plugin.name}@${plugin.version} was built for @mc-kit/core ${built}, incompatible with this mc's core ${CORE_VERSION}; skipped`,
+      );
       continue;
     }
     try {
       registry.addPlugin(origin, result);
     } catch (e) {
       // Registration is all or nothing (Registry.addPlugin): a skipped plugin holds no id.
-      warnings.push(`plugin ${plugin.name}@${plugin.version} was skipped: ${firstLine(e).replace(`plugin ${plugin.name}: `, '')}`);
+      warnings.push(
+        `plugin ${plugin.name}@${plugin.version} was skipped: ${firstLine(e).replace(`plugin ${plugin.name}: `, '')}`,
+      );
     }
   }
   warnings.push(...registry.conflictMessages().map((m) => `${m}; that id cannot be used until one is uninstalled`));

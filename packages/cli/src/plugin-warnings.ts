@@ -26,14 +26,21 @@ interface UserPluginEntry {
 }
 
 /** `plugin NAME failed to load and was skipped: REASON` for each installed or linked plugin oclif did not load. */
-export async function unloadedPluginWarnings(config: Pick<Interfaces.Config, 'plugins' | 'dataDir'>, entries: readonly UserPluginEntry[]): Promise<string[]> {
+export async function unloadedPluginWarnings(
+  config: Pick<Interfaces.Config, 'plugins' | 'dataDir'>,
+  entries: readonly UserPluginEntry[],
+): Promise<string[]> {
   await new Promise((r) => setImmediate(r)); // process warnings arrive on a later tick
   const missing = entries.filter((e) => (e.type === 'user' || e.type === 'link') && !config.plugins.has(e.name));
   return missing.map((e) => {
     const root = e.type === 'link' && e.root ? resolve(e.root) : join(config.dataDir, 'node_modules', e.name);
-    const error = captured.find((w) => w.message.includes(root) || w.message.includes(e.name)) ?? (missing.length === 1 && captured.length === 1 ? captured[0] : undefined);
+    const error =
+      captured.find((w) => w.message.includes(root) || w.message.includes(e.name)) ??
+      (missing.length === 1 && captured.length === 1 ? captured[0] : undefined);
     const where = e.type === 'link' ? ` (linked from ${root})` : '';
-    const reason = error ? error.message.split('\n')[0].replace(/^(ENOENT|EACCES): /, '') : 'oclif could not read it (DEBUG=* shows why)';
+    const reason = error
+      ? error.message.split('\n')[0].replace(/^(ENOENT|EACCES): /, '')
+      : 'oclif could not read it (DEBUG=* shows why)';
     return `plugin ${e.name}${where} failed to load and was skipped: ${reason}`;
   });
 }

@@ -31,7 +31,9 @@ export async function assertWritableDir(dir: string, what = 'output'): Promise<v
     const missing = code === 'ENOENT' && !(await exists(dir));
     throw new UserError(
       ErrorCodes.UNWRITABLE,
-      missing ? `cannot write ${what}: folder ${dir} does not exist` : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
+      missing
+        ? `cannot write ${what}: folder ${dir} does not exist`
+        : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
       { hint: missing ? 'create the folder first' : 'choose a folder you can write' },
     );
   }
@@ -53,13 +55,20 @@ export async function assertNotInput(outPath: string, inputPaths: readonly strin
     const inStat = await fs.stat(inp).catch(() => undefined);
     const same = out === inp || (outStat && inStat && outStat.ino === inStat.ino && outStat.dev === inStat.dev);
     if (same) {
-      throw new UserError(ErrorCodes.OUT_IS_INPUT, `--out ${outPath} is the input model; mc never overwrites its input`, { hint: 'choose another output path' });
+      throw new UserError(
+        ErrorCodes.OUT_IS_INPUT,
+        `--out ${outPath} is the input model; mc never overwrites its input`,
+        { hint: 'choose another output path' },
+      );
     }
   }
 }
 
 /** Write `parts` in order to a temp file, then rename over `path`. */
-export async function writeFileAtomic(path: string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<number> {
+export async function writeFileAtomic(
+  path: string,
+  parts: Uint8Array | readonly Uint8Array[] | string,
+): Promise<number> {
   const tmp = tempPathFor(path);
   const bytes = await writeTemp(tmp, path, parts);
   try {
@@ -79,7 +88,11 @@ export async function writeFileAtomic(path: string, parts: Uint8Array | readonly
  * hard-linked to the name (link(2) fails where the name exists, so two writers never replace each
  * other's file, unlike rename), and the temp is removed: a reader never sees the file part-written.
  */
-export async function writeFileExclusive(dir: string, name: (attempt: number) => string | undefined, parts: Uint8Array | readonly Uint8Array[] | string): Promise<string> {
+export async function writeFileExclusive(
+  dir: string,
+  name: (attempt: number) => string | undefined,
+  parts: Uint8Array | readonly Uint8Array[] | string,
+): Promise<string> {
   const first = name(0);
   if (first === undefined) throw new BugError('writeFileExclusive: name(0) must give a name');
   const tmp = tempPathFor(join(dir, first));
@@ -90,12 +103,14 @@ export async function writeFileExclusive(dir: string, name: (attempt: number) =>
       try {
         await fs.link(tmp, path).catch(async (e: NodeJS.ErrnoException) => {
           // a filesystem without hard links (FAT, some network mounts): an exclusive copy instead
-          if (e.code === 'EPERM' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP') await fs.copyFile(tmp, path, constants.COPYFILE_EXCL);
+          if (e.code === 'EPERM' || e.code === 'ENOTSUP' || e.code === 'EOPNOTSUPP')
+            await fs.copyFile(tmp, path, constants.COPYFILE_EXCL);
           else throw e;
         });
         return path;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100 || name(attempt + 1) === undefined) throw e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 100 || name(attempt + 1) === undefined)
+          throw e;
       }
     }
   } finally {
@@ -105,10 +120,17 @@ export async function writeFileExclusive(dir: string, name: (attempt: number) =>
 }
 
 /** Write and sync `parts` to a new temp file (tracked; removed on failure). */
-async function writeTemp(tmp: string, path: string, parts: Uint8Array | readonly Uint8Array[] | string): Promise<number> {
+async function writeTemp(
+  tmp: string,
+  path: string,
+  parts: Uint8Array | readonly Uint8Array[] | string,
+): Promise<number> {
   let bytes = 0;
   const handle = await fs.open(tmp, 'wx').catch((e: NodeJS.ErrnoException) => {
-    throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'folder does not exist' : e.message}`);
+    throw new UserError(
+      ErrorCodes.UNWRITABLE,
+      `cannot write ${path}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'folder does not exist' : e.message}`,
+    );
   });
   trackTemp(tmp);
   try {
@@ -167,7 +189,10 @@ export async function makeDirs(dir: string, what: string): Promise<void> {
   }
   for (const p of missing) {
     await fs.mkdir(p).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'EEXIST') throw new UserError(ErrorCodes.UNWRITABLE, `cannot create ${what} ${abs}: ${p} (${e.code ?? e.message})`, { hint: 'choose another folder' });
+      if (e.code !== 'EEXIST')
+        throw new UserError(ErrorCodes.UNWRITABLE, `cannot create ${what} ${abs}: ${p} (${e.code ?? e.message})`, {
+          hint: 'choose another folder',
+        });
     });
   }
 }

@@ -59,7 +59,13 @@ describe('checkpoints', () => {
 
   it('a second run of the same key is refused while the first holds it; the store goes when finished', async () => {
     const first = await createCheckpointStore(root, KEY);
-    await expect(createCheckpointStore(root, KEY)).rejects.toMatchObject({ exitCode: 2, code: 'E_OUTPUT_LOCKED', message: expect.stringContaining(`--resume cache ${first.dir} is being written by another mc run (pid ${process.pid}`) });
+    await expect(createCheckpointStore(root, KEY)).rejects.toMatchObject({
+      exitCode: 2,
+      code: 'E_OUTPUT_LOCKED',
+      message: expect.stringContaining(
+        `--resume cache ${first.dir} is being written by another mc run (pid ${process.pid}`,
+      ),
+    });
     await first.close(true);
     await expect(fs.stat(root)).rejects.toMatchObject({ code: 'ENOENT' });
   });

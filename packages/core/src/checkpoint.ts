@@ -77,7 +77,11 @@ export interface OpenStore extends CheckpointStore {
  * The store of one key under `root` (`<results>/.cache`), locked for this run (a second run with the
  * same key is refused, naming the first); `inputs` is written beside the parts for a reader.
  */
-export async function createCheckpointStore(root: string, inputs: Record<string, unknown>, onResume?: (part: string, records: number, dir: string) => void): Promise<OpenStore> {
+export async function createCheckpointStore(
+  root: string,
+  inputs: Record<string, unknown>,
+  onResume?: (part: string, records: number, dir: string) => void,
+): Promise<OpenStore> {
   const dir = join(root, checkpointKey(inputs));
   await makeDirs(dir, '--resume cache');
   const lock: OutputLock = await lockOutput(dir, '--resume cache');
@@ -120,7 +124,9 @@ export async function createCheckpointStore(root: string, inputs: Record<string,
  * that the next append starts a line of its own. A line that does not parse ends the records there.
  */
 async function readRecords(path: string): Promise<unknown[]> {
-  const text = await fs.readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
+  const text = await fs
+    .readFile(path, 'utf8')
+    .catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? '' : Promise.reject(e)));
   const end = text.lastIndexOf('\n') + 1;
   const records: unknown[] = [];
   let kept = 0;

@@ -45,6 +45,10 @@ export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) {
     const reason = signal.reason as Partial<AbortReason> | undefined;
     const by = typeof reason?.signal === 'string' && reason.signal !== 'SIGINT' ? ` by ${reason.signal}` : '';
-    throw new McError(ErrorCodes.ABORTED, `interrupted${by}`, typeof reason?.exitCode === 'number' ? reason.exitCode : 130);
+    throw new McError(
+      ErrorCodes.ABORTED,
+      `interrupted${by}`,
+      typeof reason?.exitCode === 'number' ? reason.exitCode : 130,
+    );
   }
 }

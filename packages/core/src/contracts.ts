@@ -262,5 +262,11 @@ export interface Metric {
   readonly baseline?: 'required' | 'optional';
   /** false: --dataset may be omitted and evaluate receives NO_DATASET (latency on graph-shaped inputs). Default true. */
   readonly datasetRequired?: boolean;
-  evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext, inputs?: MetricInputs): Promise<MetricResult>;
+  evaluate(
+    model: LoadedModel,
+    data: Dataset,
+    params: Params,
+    ctx: RunContext,
+    inputs?: MetricInputs,
+  ): Promise<MetricResult>;
 }

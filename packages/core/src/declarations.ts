@@ -55,7 +55,11 @@ export type RegisterHook = (options: RegisterHookOptions) => Promise<PluginManif
 
 /** Build a plugin's mc:register hook: `export default definePlugin([int8Declaration])`. */
 export function definePlugin(declarations: readonly Declaration[]): RegisterHook {
-  const manifest: PluginManifest = Object.freeze({ mcPlugin: 1, coreVersion: CORE_VERSION, declarations: Object.freeze([...declarations]) });
+  const manifest: PluginManifest = Object.freeze({
+    mcPlugin: 1,
+    coreVersion: CORE_VERSION,
+    declarations: Object.freeze([...declarations]),
+  });
   return async () => manifest;
 }
 
@@ -67,7 +71,14 @@ export function compressor(create: () => Compressor): CompressorDeclaration {
 
 export function metric(create: () => Metric): MetricDeclaration {
   const probe = create();
-  return { kind: 'metric', id: probe.id, summary: probe.summary, params: probe.params, datasetKinds: probe.datasetKinds, create };
+  return {
+    kind: 'metric',
+    id: probe.id,
+    summary: probe.summary,
+    params: probe.params,
+    datasetKinds: probe.datasetKinds,
+    create,
+  };
 }
 
 export function datasetProvider(create: () => DatasetProvider): DatasetDeclaration {

@@ -67,7 +67,11 @@ export function gateNeedsDelta(gate: Gate): boolean {
  * gate has a baseline to subtract. Returns the metrics to run on the baseline as well: those gated on
  * a `.delta` that do not compare against the baseline themselves.
  */
-export function planGates(gates: readonly Gate[], metrics: readonly { readonly id: string; readonly baseline?: 'required' | 'optional' }[], hasBaseline: boolean): string[] {
+export function planGates(
+  gates: readonly Gate[],
+  metrics: readonly { readonly id: string; readonly baseline?: 'required' | 'optional' }[],
+  hasBaseline: boolean,
+): string[] {
   const ids = metrics.map((m) => m.id);
   const also = new Set<string>();
   for (const gate of gates) {
@@ -75,13 +79,19 @@ export function planGates(gates: readonly Gate[], metrics: readonly { readonly i
     const metric = metrics.find((m) => m.id === id);
     if (!metric) {
       const near = didYouMean(id, ids);
-      throw new UserError(ErrorCodes.BAD_PARAM, `--gate ${gate.expr}: ${id} is not a metric of this run${near ? ` (did you mean ${near}?)` : ''}`, {
-        hint: `a figure is <metric>.<value>, <metric>.<value>.delta or <metric>.delta; metrics: ${ids.join(', ')}`,
-      });
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        `--gate ${gate.expr}: ${id} is not a metric of this run${near ? ` (did you mean ${near}?)` : ''}`,
+        {
+          hint: `a figure is <metric>.<value>, <metric>.<value>.delta or <metric>.delta; metrics: ${ids.join(', ')}`,
+        },
+      );
     }
     if (!gateNeedsDelta(gate)) continue;
     if (!hasBaseline) {
-      throw new UserError(ErrorCodes.BAD_PARAM, `--gate ${gate.expr}: a .delta figure needs --baseline`, { hint: 'pass --baseline DENSE: the metric runs on it too and the delta is the difference' });
+      throw new UserError(ErrorCodes.BAD_PARAM, `--gate ${gate.expr}: a .delta figure needs --baseline`, {
+        hint: 'pass --baseline DENSE: the metric runs on it too and the delta is the difference',
+      });
     }
     if (metric.baseline === undefined) also.add(id);
   }
@@ -95,9 +105,13 @@ export function checkGates(gates: readonly Gate[], figures: Record<string, numbe
     const value = figures[gate.figure];
     if (value === undefined) {
       const near = didYouMean(gate.figure, known);
-      throw new UserError(ErrorCodes.BAD_PARAM, `--gate ${gate.expr}: no figure ${gate.figure}${where ? ` at ${where}` : ''}${near ? ` (did you mean ${near}?)` : ''}`, {
-        hint: `figures: ${known.join(', ') || 'none'}${gateNeedsDelta(gate) ? '; .delta figures need --baseline' : ''}`,
-      });
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        `--gate ${gate.expr}: no figure ${gate.figure}${where ? ` at ${where}` : ''}${near ? ` (did you mean ${near}?)` : ''}`,
+        {
+          hint: `figures: ${known.join(', ') || 'none'}${gateNeedsDelta(gate) ? '; .delta figures need --baseline' : ''}`,
+        },
+      );
     }
     return { gate, value, passed: compare(value, gate.op, gate.threshold), ...(where ? { where } : {}) };
   });
@@ -134,7 +148,8 @@ export function figuresOf(results: readonly EvalResult[]): Record<string, number
       if (base[name] && !(key in figures)) figures[key] = v.value - base[name].value;
     }
     const primary = values[0]?.[0];
-    if (primary !== undefined && figures[`${id}.${primary}.delta`] !== undefined && !(`${id}.delta` in figures)) figures[`${id}.delta`] = figures[`${id}.${primary}.delta`];
+    if (primary !== undefined && figures[`${id}.${primary}.delta`] !== undefined && !(`${id}.delta` in figures))
+      figures[`${id}.delta`] = figures[`${id}.${primary}.delta`];
   }
   return figures;
 }
@@ -145,7 +160,11 @@ export function describeOutcome(o: GateOutcome): string {
 }
 
 function formatFigure(v: number): string {
-  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(6).replace(/0+$/, '') : v.toExponential(4);
+  return Number.isInteger(v)
+    ? String(v)
+    : Math.abs(v) >= 1e-3 || v === 0
+      ? v.toFixed(6).replace(/0+$/, '')
+      : v.toExponential(4);
 }
 
 /** Thrown by a command once its results are written, when a gate failed: exit 3, naming each failed gate and its value. */

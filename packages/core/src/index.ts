@@ -17,7 +17,13 @@ export * from './atomic-write.js';
 export * from './model-ref.js';
 export * from './results.js';
 export * from './gates.js';
-export { createCheckpointStore, openCheckpoint, type Checkpoint, type CheckpointStore, type OpenStore } from './checkpoint.js';
+export {
+  createCheckpointStore,
+  openCheckpoint,
+  type Checkpoint,
+  type CheckpointStore,
+  type OpenStore,
+} from './checkpoint.js';
 export * from './session/types.js';
 export { OrtSessionFactory, loadOrt, onnxruntimeVersion, type SessionFactoryOptions } from './session/factory.js';
 export * from './onnx/index.js';
@@ -28,7 +34,13 @@ export * from './lm/index.js';
 export * from './hub/index.js';
 export * from './calibration/index.js';
 export * from './image/preprocess.js';
-export { choleskyLower, choleskyUpper, choleskyUpperOfInverse, inverseFromCholesky, invertLower } from './linalg/cholesky.js';
+export {
+  choleskyLower,
+  choleskyUpper,
+  choleskyUpperOfInverse,
+  inverseFromCholesky,
+  invertLower,
+} from './linalg/cholesky.js';
 export * from './safe-paths.js';
 export * from './output-lock.js';
 export { removeTrackedTempsSync } from './temp-paths.js';

@@ -11,7 +11,9 @@ import { ErrorCodes, UserError } from './errors.js';
 import { regularFileInside } from './safe-paths.js';
 
 const count = { type: ['integer', 'null'], minimum: 1 };
-const tokenId = { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'array', items: { type: 'integer', minimum: 0 } }, { type: 'null' }] };
+const tokenId = {
+  anyOf: [{ type: 'integer', minimum: 0 }, { type: 'array', items: { type: 'integer', minimum: 0 } }, { type: 'null' }],
+};
 const numbers = { anyOf: [{ type: 'number' }, { type: 'array', items: { type: 'number' } }] };
 
 /** The fields some part of mc reads (lm/, calibration, the vision metrics). */
@@ -59,10 +61,17 @@ export function parseModelConfig(text: string, file: string): Record<string, unk
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `${file} is not valid JSON (${(e as Error).message})`, { hint: 'fix or remove the file' });
+    throw new UserError(ErrorCodes.BAD_MODEL, `${file} is not valid JSON (${(e as Error).message})`, {
+      hint: 'fix or remove the file',
+    });
   }
   validate ??= new Ajv({ allErrors: false, strict: false }).compile(MODEL_CONFIG_SCHEMA);
-  if (!validate(value)) throw new UserError(ErrorCodes.BAD_MODEL, `${file}: ${describe(validate.errors?.find((e) => e.keyword === 'anyOf') ?? validate.errors?.[0], value)}`, { hint: 'fix the field, or remove it to let mc use its default' });
+  if (!validate(value))
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `${file}: ${describe(validate.errors?.find((e) => e.keyword === 'anyOf') ?? validate.errors?.[0], value)}`,
+      { hint: 'fix the field, or remove it to let mc use its default' },
+    );
   return value as Record<string, unknown>;
 }
 
@@ -75,10 +84,19 @@ export function readModelConfig(dir: string): Record<string, unknown> | undefine
 
 function describe(error: ErrorObject | undefined, value: unknown): string {
   if (!error) return 'does not match the expected layout';
-  const field = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');
-  const got = field.split('.').reduce<unknown>((v, k) => (k === '' || v === null || typeof v !== 'object' ? v : (v as Record<string, unknown>)[k]), value);
+  const field = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  const got = field
+    .split('.')
+    .reduce<unknown>(
+      (v, k) => (k === '' || v === null || typeof v !== 'object' ? v : (v as Record<string, unknown>)[k]),
+      value,
+    );
   const shown = JSON.stringify(got)?.slice(0, 60) ?? String(got);
   if (field === '') return `must be a JSON object (got ${Array.isArray(value) ? 'an array' : shown})`;
-  const rule = error.keyword === 'anyOf' ? 'has the wrong type' : error.message ?? 'is invalid';
+  const rule = error.keyword === 'anyOf' ? 'has the wrong type' : (error.message ?? 'is invalid');
   return `field ${field} ${rule.replace(/^must be (\w+),(\w+)$/, 'must be $1 or $2')} (got ${shown})`;
 }

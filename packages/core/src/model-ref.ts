@@ -33,7 +33,10 @@ export async function resolveModelRef(ref: string, ctx?: RunContext): Promise<Re
 
 function resolveLocalModel(ref: string): ResolvedModelRef {
   const abs = resolve(ref);
-  if (!existsSync(abs)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${ref}`, { hint: 'pass a .onnx file or a folder that holds model.onnx' });
+  if (!existsSync(abs))
+    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${ref}`, {
+      hint: 'pass a .onnx file or a folder that holds model.onnx',
+    });
   const st = statSync(abs);
   if (st.isDirectory()) {
     for (const c of CANDIDATES) {
@@ -42,7 +45,9 @@ function resolveLocalModel(ref: string): ResolvedModelRef {
       assertRegularFile(p, 'model', ErrorCodes.NOT_ONNX);
       return { ref, path: p, dir: abs };
     }
-    throw new UserError(ErrorCodes.NO_MODEL_IN_DIR, `no ONNX model in folder ${ref}`, { hint: `expected ${CANDIDATES.join(' or ')} inside it` });
+    throw new UserError(ErrorCodes.NO_MODEL_IN_DIR, `no ONNX model in folder ${ref}`, {
+      hint: `expected ${CANDIDATES.join(' or ')} inside it`,
+    });
   }
   // a FIFO or a device would block or never end: regular files only
   assertRegularFile(abs, 'model', ErrorCodes.NOT_ONNX);
@@ -59,5 +64,12 @@ function quietContext(): RunContext {
 export async function loadModelRef(ref: string, ctx?: RunContext): Promise<LoadedModel> {
   const r = await resolveModelRef(ref, ctx);
   const config = r.dir ? readModelConfig(r.dir) : undefined;
-  return { ref: r.ref, path: r.path, dir: r.dir, config, sha256: await sha256File(r.path), bytes: statSync(r.path).size };
+  return {
+    ref: r.ref,
+    path: r.path,
+    dir: r.dir,
+    config,
+    sha256: await sha256File(r.path),
+    bytes: statSync(r.path).size,
+  };
 }

@@ -17,7 +17,11 @@ describe('output lock', () => {
     const lock = await lockOutput(target);
     const holder = JSON.parse(readFileSync(lockPathFor(target), 'utf8')) as { pid: number; host: string };
     expect(holder).toMatchObject({ pid: process.pid, host: hostname() });
-    await expect(lockOutput(target)).rejects.toMatchObject({ code: 'E_OUTPUT_LOCKED', exitCode: 2, message: expect.stringContaining(`pid ${process.pid}`) });
+    await expect(lockOutput(target)).rejects.toMatchObject({
+      code: 'E_OUTPUT_LOCKED',
+      exitCode: 2,
+      message: expect.stringContaining(`pid ${process.pid}`),
+    });
     await lock.release();
     expect(existsSync(lockPathFor(target))).toBe(false);
     await (await lockOutput(target)).release();
@@ -25,7 +29,10 @@ describe('output lock', () => {
 
   it('takes over the lock of a process that no longer runs (a SIGKILLed run)', async () => {
     const target = join(dir(), 'out.onnx');
-    writeFileSync(lockPathFor(target), JSON.stringify({ pid: deadPid(), host: hostname(), command: 'mc compress', started: '2020-01-01T00:00:00Z' }));
+    writeFileSync(
+      lockPathFor(target),
+      JSON.stringify({ pid: deadPid(), host: hostname(), command: 'mc compress', started: '2020-01-01T00:00:00Z' }),
+    );
     const lock = await lockOutput(target);
     expect(JSON.parse(readFileSync(lockPathFor(target), 'utf8')).pid).toBe(process.pid);
     await lock.release();
@@ -33,7 +40,13 @@ describe('output lock', () => {
 
   it("never takes over another host's lock, even of a pid unknown here", async () => {
     const target = join(dir(), 'out');
-    writeFileSync(lockPathFor(target), JSON.stringify({ pid: deadPid(), host: 'elsewhere', command: 'mc compress', started: 'now' }));
-    await expect(lockOutput(target)).rejects.toMatchObject({ code: 'E_OUTPUT_LOCKED', message: expect.stringContaining('on elsewhere') });
+    writeFileSync(
+      lockPathFor(target),
+      JSON.stringify({ pid: deadPid(), host: 'elsewhere', command: 'mc compress', started: 'now' }),
+    );
+    await expect(lockOutput(target)).rejects.toMatchObject({
+      code: 'E_OUTPUT_LOCKED',
+      message: expect.stringContaining('on elsewhere'),
+    });
   });
 });

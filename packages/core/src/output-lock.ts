@@ -38,11 +38,20 @@ const UNREADABLE_STALE_MS = 10_000;
 /** Take the lock of `target` or throw E_OUTPUT_LOCKED naming the run that holds it. */
 export async function lockOutput(target: string, flag = '--out'): Promise<OutputLock> {
   const path = lockPathFor(target);
-  const me: LockHolder = { pid: process.pid, host: hostname(), command: commandLine(), started: new Date().toISOString() };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command: commandLine(),
+    started: new Date().toISOString(),
+  };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       // created with its content in one step: a second run never reads a lock without its holder
-      await writeFileExclusive(dirname(path), (attempt) => (attempt === 0 ? basename(path) : undefined), `${JSON.stringify(me)}\n`);
+      await writeFileExclusive(
+        dirname(path),
+        (attempt) => (attempt === 0 ? basename(path) : undefined),
+        `${JSON.stringify(me)}\n`,
+      );
       trackTemp(path);
       return {
         path,
@@ -56,7 +65,11 @@ export async function lockOutput(target: string, flag = '--out'): Promise<Output
       if (code !== 'EEXIST') {
         // writeFileExclusive's own refusal (a folder we cannot write) says why in words; a system error by its code
         const why = isMcError(e) ? e.message.replace(/^cannot write [^:]*: /, '') : (code ?? String(e));
-        throw new UserError(ErrorCodes.UNWRITABLE, `cannot write ${flag} ${target}: the lock file ${path} cannot be created (${why})`, { hint: 'choose a folder you can write' });
+        throw new UserError(
+          ErrorCodes.UNWRITABLE,
+          `cannot write ${flag} ${target}: the lock file ${path} cannot be created (${why})`,
+          { hint: 'choose a folder you can write' },
+        );
       }
     }
     const held = await readHolder(path);
@@ -73,7 +86,9 @@ export async function lockOutput(target: string, flag = '--out'): Promise<Output
       { hint: `wait for that run to end, or choose another ${flag}; if no such run exists, delete ${path}` },
     );
   }
-  throw new UserError(ErrorCodes.OUTPUT_LOCKED, `${flag} ${target}: could not take the lock ${path}`, { hint: 'another run keeps taking it; try again' });
+  throw new UserError(ErrorCodes.OUTPUT_LOCKED, `${flag} ${target}: could not take the lock ${path}`, {
+    hint: 'another run keeps taking it; try again',
+  });
 }
 
 async function readHolder(path: string): Promise<{ stale: boolean; raw?: string; holder?: LockHolder }> {
@@ -82,12 +97,16 @@ async function readHolder(path: string): Promise<{ stale: boolean; raw?: string;
   let holder: LockHolder | undefined;
   try {
     const v = JSON.parse(raw) as Partial<LockHolder>;
-    if (typeof v.pid === 'number' && typeof v.host === 'string') holder = { pid: v.pid, host: v.host, command: String(v.command ?? ''), started: String(v.started ?? '') };
+    if (typeof v.pid === 'number' && typeof v.host === 'string')
+      holder = { pid: v.pid, host: v.host, command: String(v.command ?? ''), started: String(v.started ?? '') };
   } catch {
     // being written: see below
   }
   if (!holder) {
-    const age = await fs.stat(path).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+    const age = await fs.stat(path).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => Infinity,
+    );
     return { stale: age > UNREADABLE_STALE_MS, raw };
   }
   return { stale: holder.host === hostname() && !pidAlive(holder.pid), raw, holder };

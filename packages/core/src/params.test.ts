@@ -20,11 +20,22 @@ function codeOf(fn: () => unknown): string | undefined {
 
 describe('parseParams', () => {
   it('applies defaults for everything not given', () => {
-    expect(parseParams(specs, {}, 'int4')).toEqual({ bits: 4, ratio: 0.5, scheme: 'sym', search: false, include: [], name: undefined });
+    expect(parseParams(specs, {}, 'int4')).toEqual({
+      bits: 4,
+      ratio: 0.5,
+      scheme: 'sym',
+      search: false,
+      include: [],
+      name: undefined,
+    });
   });
 
   it('coerces strings from flags into typed values', () => {
-    const p = parseParams(specs, { bits: '3', ratio: '0.25', scheme: 'asym', search: 'true', include: 'a.*, b.*', name: 'x' }, 'int4');
+    const p = parseParams(
+      specs,
+      { bits: '3', ratio: '0.25', scheme: 'asym', search: 'true', include: 'a.*, b.*', name: 'x' },
+      'int4',
+    );
     expect(p).toEqual({ bits: 3, ratio: 0.25, scheme: 'asym', search: true, include: ['a.*', 'b.*'], name: 'x' });
   });
 
@@ -56,11 +67,23 @@ describe('parseParams', () => {
 
 describe('validateParamSpecs', () => {
   it('rejects bad names, reserved names, duplicates, empty enums and defaults out of range', () => {
-    expect(() => validateParamSpecs([{ name: 'BlockSize', type: 'integer', description: '' }], 'p')).toThrow(/kebab-case/);
+    expect(() => validateParamSpecs([{ name: 'BlockSize', type: 'integer', description: '' }], 'p')).toThrow(
+      /kebab-case/,
+    );
     expect(() => validateParamSpecs([{ name: 'out', type: 'string', description: '' }], 'p')).toThrow(/reserved/);
-    expect(() => validateParamSpecs([{ name: 'a', type: 'string', description: '' }, { name: 'a', type: 'string', description: '' }], 'p')).toThrow(/twice/);
+    expect(() =>
+      validateParamSpecs(
+        [
+          { name: 'a', type: 'string', description: '' },
+          { name: 'a', type: 'string', description: '' },
+        ],
+        'p',
+      ),
+    ).toThrow(/twice/);
     expect(() => validateParamSpecs([{ name: 'e', type: 'enum', description: '' }], 'p')).toThrow(/needs options/);
-    expect(() => validateParamSpecs([{ name: 'b', type: 'integer', description: '', default: 20, max: 8 }], 'p')).toThrow(/--b must be at most 8 \(got 20\)/);
+    expect(() =>
+      validateParamSpecs([{ name: 'b', type: 'integer', description: '', default: 20, max: 8 }], 'p'),
+    ).toThrow(/--b must be at most 8 \(got 20\)/);
     expect(() => validateParamSpecs(specs, 'p')).not.toThrow();
   });
 });
@@ -76,27 +99,67 @@ describe('describeParam', () => {
 describe('relations between parameters (issue 17: refuse conflicting or meaningless flags)', () => {
   const specs: ParamSpec[] = [
     { name: 'algo', type: 'enum', options: ['magnitude', 'channel'], default: 'magnitude', description: 'algorithm' },
-    { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction zeroed', onlyWith: { algo: ['magnitude'] }, conflictsWith: ['pattern'] },
-    { name: 'pattern', type: 'string', default: '', description: 'N:M', validate: (v) => (v === '' || /^\d+:\d+$/.test(String(v)) ? undefined : 'must be N:M') },
-    { name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: 'channels removed', onlyWith: { algo: ['channel'] } },
+    {
+      name: 'sparsity',
+      type: 'number',
+      min: 0,
+      max: 0.95,
+      default: 0.5,
+      description: 'fraction zeroed',
+      onlyWith: { algo: ['magnitude'] },
+      conflictsWith: ['pattern'],
+    },
+    {
+      name: 'pattern',
+      type: 'string',
+      default: '',
+      description: 'N:M',
+      validate: (v) => (v === '' || /^\d+:\d+$/.test(String(v)) ? undefined : 'must be N:M'),
+    },
+    {
+      name: 'ratio',
+      type: 'number',
+      min: 0,
+      max: 1,
+      default: 0.25,
+      description: 'channels removed',
+      onlyWith: { algo: ['channel'] },
+    },
     { name: 'block', type: 'integer', min: 2, default: 1900, description: 'window' },
-    { name: 'stride', type: 'integer', min: 1, default: 512, description: 'step', atMost: { param: 'block', why: 'tokens between windows would go unscored' } },
+    {
+      name: 'stride',
+      type: 'integer',
+      min: 1,
+      default: 512,
+      description: 'step',
+      atMost: { param: 'block', why: 'tokens between windows would go unscored' },
+    },
   ];
 
   it('refuses a flag that another flag (or its default) makes meaningless, naming both', () => {
-    expect(() => parseParams(specs, { ratio: '0.3' }, 'prune')).toThrow('prune: --ratio applies only with --algo channel, and --algo magnitude (the default) is in effect');
+    expect(() => parseParams(specs, { ratio: '0.3' }, 'prune')).toThrow(
+      'prune: --ratio applies only with --algo channel, and --algo magnitude (the default) is in effect',
+    );
     expect(parseParams(specs, { algo: 'channel', ratio: '0.3' }, 'prune').ratio).toBe(0.3);
-    expect(() => parseParams(specs, { algo: 'channel', sparsity: '0.3' }, 'prune')).toThrow('--sparsity applies only with --algo magnitude, and --algo channel is in effect');
+    expect(() => parseParams(specs, { algo: 'channel', sparsity: '0.3' }, 'prune')).toThrow(
+      '--sparsity applies only with --algo magnitude, and --algo channel is in effect',
+    );
   });
 
   it('refuses two flags that cannot be given together; one alone is fine', () => {
-    expect(() => parseParams(specs, { sparsity: '0.3', pattern: '2:4' }, 'prune')).toThrow('prune: --sparsity and --pattern cannot be given together');
+    expect(() => parseParams(specs, { sparsity: '0.3', pattern: '2:4' }, 'prune')).toThrow(
+      'prune: --sparsity and --pattern cannot be given together',
+    );
     expect(parseParams(specs, { pattern: '2:4' }, 'prune')).toMatchObject({ pattern: '2:4', sparsity: 0.5 });
   });
 
   it('compares a bound with the other value, defaults included', () => {
-    expect(() => parseParams(specs, { block: '64', stride: '128' }, 'bpc')).toThrow('bpc: --stride 128 must be at most --block 64: tokens between windows would go unscored');
-    expect(() => parseParams(specs, { block: '64' }, 'bpc')).toThrow('--stride 512 (the default) must be at most --block 64');
+    expect(() => parseParams(specs, { block: '64', stride: '128' }, 'bpc')).toThrow(
+      'bpc: --stride 128 must be at most --block 64: tokens between windows would go unscored',
+    );
+    expect(() => parseParams(specs, { block: '64' }, 'bpc')).toThrow(
+      '--stride 512 (the default) must be at most --block 64',
+    );
     expect(parseParams(specs, { block: '64', stride: '64' }, 'bpc').stride).toBe(64);
   });
 
@@ -105,9 +168,13 @@ describe('relations between parameters (issue 17: refuse conflicting or meaningl
   });
 
   it('says so in the help, and a relation to an unknown parameter is a plugin bug', () => {
-    expect(describeParam(specs[1])).toBe('number, 0..0.95, default 0.5, only with --algo magnitude, not with --pattern');
+    expect(describeParam(specs[1])).toBe(
+      'number, 0..0.95, default 0.5, only with --algo magnitude, not with --pattern',
+    );
     expect(describeParam(specs[5])).toBe('integer, 1..∞, default 512, at most --block');
-    expect(() => validateParamSpecs([{ name: 'a', type: 'number', description: 'x', conflictsWith: ['nope'] }], 'p')).toThrow('p: parameter a refers to nope');
+    expect(() =>
+      validateParamSpecs([{ name: 'a', type: 'number', description: 'x', conflictsWith: ['nope'] }], 'p'),
+    ).toThrow('p: parameter a refers to nope');
     expect(() => validateParamSpecs(specs, 'p')).not.toThrow();
   });
 });

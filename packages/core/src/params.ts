@@ -50,18 +50,21 @@ function coerce(spec: ParamSpec, raw: unknown, owner: string): ParamValue {
     case 'integer': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(n)) return fail(owner, `${flag} must be a number (got ${JSON.stringify(raw)})`);
-      if (spec.type === 'integer' && !Number.isInteger(n)) return fail(owner, `${flag} must be an integer (got ${raw})`);
+      if (spec.type === 'integer' && !Number.isInteger(n))
+        return fail(owner, `${flag} must be an integer (got ${raw})`);
       const lo = spec.min ?? -Infinity;
       const hi = spec.max ?? Infinity;
       if (n < lo || n > hi) {
-        const range = hi === Infinity ? `at least ${lo}` : lo === -Infinity ? `at most ${hi}` : `between ${lo} and ${hi}`;
+        const range =
+          hi === Infinity ? `at least ${lo}` : lo === -Infinity ? `at most ${hi}` : `between ${lo} and ${hi}`;
         return fail(owner, `${flag} must be ${range} (got ${n})`, spec.description);
       }
       return n;
     }
     case 'enum': {
       const s = String(raw);
-      if (!spec.options?.includes(s)) return fail(owner, `${flag} must be one of ${spec.options?.join(', ')} (got ${JSON.stringify(raw)})`);
+      if (!spec.options?.includes(s))
+        return fail(owner, `${flag} must be one of ${spec.options?.join(', ')} (got ${JSON.stringify(raw)})`);
       return s;
     }
     case 'string':
@@ -88,7 +91,11 @@ export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unk
   const known = new Set(specs.map((s) => s.name));
   for (const key of Object.keys(raw)) {
     if (raw[key] !== undefined && !known.has(key)) {
-      fail(owner, `unknown parameter --${key}`, known.size ? `${owner} takes: ${[...known].map((k) => `--${k}`).join(', ')}` : `${owner} takes no parameters`);
+      fail(
+        owner,
+        `unknown parameter --${key}`,
+        known.size ? `${owner} takes: ${[...known].map((k) => `--${k}`).join(', ')}` : `${owner} takes no parameters`,
+      );
     }
   }
   const out: Params = {};
@@ -108,18 +115,35 @@ export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unk
 }
 
 /** onlyWith, conflictsWith and atMost, over the parsed values; `given` tells typed flags from defaults. */
-function checkRelations(specs: readonly ParamSpec[], values: Params, given: (name: string) => boolean, owner: string): void {
+function checkRelations(
+  specs: readonly ParamSpec[],
+  values: Params,
+  given: (name: string) => boolean,
+  owner: string,
+): void {
   const shown = (name: string) => `--${name} ${String(values[name])}${given(name) ? '' : ' (the default)'}`;
-  const applies = (spec: ParamSpec) => Object.entries(spec.onlyWith ?? {}).every(([other, allowed]) => allowed.includes(values[other] as string | number | boolean));
+  const applies = (spec: ParamSpec) =>
+    Object.entries(spec.onlyWith ?? {}).every(([other, allowed]) =>
+      allowed.includes(values[other] as string | number | boolean),
+    );
   for (const spec of specs) {
     if (!given(spec.name)) continue;
     for (const [other, allowed] of Object.entries(spec.onlyWith ?? {})) {
       if (!allowed.includes(values[other] as string | number | boolean)) {
-        fail(owner, `--${spec.name} applies only with --${other} ${allowed.join('|')}, and ${shown(other)} is in effect`, `remove --${spec.name}, or set --${other} ${allowed[0]}`);
+        fail(
+          owner,
+          `--${spec.name} applies only with --${other} ${allowed.join('|')}, and ${shown(other)} is in effect`,
+          `remove --${spec.name}, or set --${other} ${allowed[0]}`,
+        );
       }
     }
     for (const other of spec.conflictsWith ?? []) {
-      if (given(other)) fail(owner, `--${spec.name} and --${other} cannot be given together`, `choose one: --${spec.name} (${spec.description}) or --${other}`);
+      if (given(other))
+        fail(
+          owner,
+          `--${spec.name} and --${other} cannot be given together`,
+          `choose one: --${spec.name} (${spec.description}) or --${other}`,
+        );
     }
   }
   for (const spec of specs) {
@@ -127,30 +151,61 @@ function checkRelations(specs: readonly ParamSpec[], values: Params, given: (nam
     const v = values[spec.name];
     const limit = values[spec.atMost.param];
     if (typeof v === 'number' && typeof limit === 'number' && v > limit) {
-      fail(owner, `${shown(spec.name)} must be at most ${shown(spec.atMost.param)}: ${spec.atMost.why}`, `e.g. --${spec.name} ${limit}, or a larger --${spec.atMost.param}`);
+      fail(
+        owner,
+        `${shown(spec.name)} must be at most ${shown(spec.atMost.param)}: ${spec.atMost.why}`,
+        `e.g. --${spec.name} ${limit}, or a larger --${spec.atMost.param}`,
+      );
     }
   }
 }
 
 /** Flags the commands own; a plugin parameter may not take these names. */
 export const RESERVED_PARAM_NAMES: readonly string[] = Object.freeze([
-  'out', 'method', 'metric', 'dataset', 'dataset-type', 'limit', 'results', 'json', 'verbose', 'device', 'seed', 'help', 'baseline', 'gate', 'resume',
+  'out',
+  'method',
+  'metric',
+  'dataset',
+  'dataset-type',
+  'limit',
+  'results',
+  'json',
+  'verbose',
+  'device',
+  'seed',
+  'help',
+  'baseline',
+  'gate',
+  'resume',
 ]);
 
 /** Checks a spec list itself (plugin authors' mistakes are caught at registration). */
 export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): void {
   const seen = new Set<string>();
   for (const s of specs) {
-    if (!/^[a-z][a-z0-9-]*$/.test(s.name)) throw new Error(`${owner}: parameter name ${JSON.stringify(s.name)} must be kebab-case`);
-    if (RESERVED_PARAM_NAMES.includes(s.name)) throw new Error(`${owner}: parameter name --${s.name} is reserved by the mc command line`);
+    if (!/^[a-z][a-z0-9-]*$/.test(s.name))
+      throw new Error(`${owner}: parameter name ${JSON.stringify(s.name)} must be kebab-case`);
+    if (RESERVED_PARAM_NAMES.includes(s.name))
+      throw new Error(`${owner}: parameter name --${s.name} is reserved by the mc command line`);
     if (seen.has(s.name)) throw new Error(`${owner}: parameter ${s.name} declared twice`);
     seen.add(s.name);
-    if (s.type === 'enum' && (!s.options || s.options.length === 0)) throw new Error(`${owner}: enum parameter ${s.name} needs options`);
-    if (s.default !== undefined) parseParams([{ ...s, onlyWith: undefined, conflictsWith: undefined, atMost: undefined }], { [s.name]: s.default }, owner);
+    if (s.type === 'enum' && (!s.options || s.options.length === 0))
+      throw new Error(`${owner}: enum parameter ${s.name} needs options`);
+    if (s.default !== undefined)
+      parseParams(
+        [{ ...s, onlyWith: undefined, conflictsWith: undefined, atMost: undefined }],
+        { [s.name]: s.default },
+        owner,
+      );
   }
   for (const s of specs) {
-    for (const other of [...Object.keys(s.onlyWith ?? {}), ...(s.conflictsWith ?? []), ...(s.atMost ? [s.atMost.param] : [])]) {
-      if (!seen.has(other)) throw new Error(`${owner}: parameter ${s.name} refers to ${other}, which is not one of its parameters`);
+    for (const other of [
+      ...Object.keys(s.onlyWith ?? {}),
+      ...(s.conflictsWith ?? []),
+      ...(s.atMost ? [s.atMost.param] : []),
+    ]) {
+      if (!seen.has(other))
+        throw new Error(`${owner}: parameter ${s.name} refers to ${other}, which is not one of its parameters`);
     }
   }
 }
@@ -158,9 +213,12 @@ export function validateParamSpecs(specs: readonly ParamSpec[], owner: string): 
 /** A short human description for help and `mc list`: "integer 1..8, default 4". */
 export function describeParam(spec: ParamSpec): string {
   const parts: string[] = [spec.type === 'enum' ? `one of ${spec.options?.join('|')}` : spec.type];
-  if (spec.min !== undefined || spec.max !== undefined) parts.push(`${describeBound(spec.min ?? -Infinity)}..${describeBound(spec.max ?? Infinity)}`);
-  if (spec.default !== undefined && spec.default !== '') parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
-  for (const [other, allowed] of Object.entries(spec.onlyWith ?? {})) parts.push(`only with --${other} ${allowed.join('|')}`);
+  if (spec.min !== undefined || spec.max !== undefined)
+    parts.push(`${describeBound(spec.min ?? -Infinity)}..${describeBound(spec.max ?? Infinity)}`);
+  if (spec.default !== undefined && spec.default !== '')
+    parts.push(`default ${Array.isArray(spec.default) ? spec.default.join(',') || '(none)' : String(spec.default)}`);
+  for (const [other, allowed] of Object.entries(spec.onlyWith ?? {}))
+    parts.push(`only with --${other} ${allowed.join('|')}`);
   if (spec.conflictsWith?.length) parts.push(`not with ${spec.conflictsWith.map((c) => `--${c}`).join(', ')}`);
   if (spec.atMost) parts.push(`at most --${spec.atMost.param}`);
   return parts.join(', ');

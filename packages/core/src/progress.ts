@@ -26,7 +26,8 @@ export function formatDuration(seconds: number): string {
 /** "label 120/2000 (6%) 300/s ETA 6.3s" */
 export function describeProgress(label: string, done: number, total: number | undefined, elapsedS: number): string {
   const rate = elapsedS > 0 ? done / elapsedS : 0;
-  if (total === undefined || total <= 0) return `${label} ${done}${rate ? ` (${rate.toFixed(rate < 10 ? 1 : 0)}/s)` : ''}`;
+  if (total === undefined || total <= 0)
+    return `${label} ${done}${rate ? ` (${rate.toFixed(rate < 10 ? 1 : 0)}/s)` : ''}`;
   const pct = Math.floor((100 * done) / total);
   const eta = rate > 0 ? formatDuration((total - done) / rate) : '?';
   return `${label} ${done}/${total} (${pct}%) ETA ${eta}`;
@@ -67,7 +68,14 @@ export function createProgress(options: ProgressOptions): Progress {
           },
         };
       }
-      return spinnerTask(stream, label, text, elapsed, (n) => (done += n), (l) => (current = l));
+      return spinnerTask(
+        stream,
+        label,
+        text,
+        elapsed,
+        (n) => (done += n),
+        (l) => (current = l),
+      );
     },
   };
 }

@@ -35,8 +35,14 @@ describe('Registry', () => {
 
   it('suggests the closest id for a typo, with the known ids as the hint', () => {
     const r = new Registry();
-    r.add(quant, compressor(() => fakeCompressor('int8')));
-    r.add(quant, compressor(() => fakeCompressor('int4')));
+    r.add(
+      quant,
+      compressor(() => fakeCompressor('int8')),
+    );
+    r.add(
+      quant,
+      compressor(() => fakeCompressor('int4')),
+    );
     try {
       r.compressor('itn8');
       throw new Error('expected a throw');
@@ -52,27 +58,61 @@ describe('Registry', () => {
 
   it('records a duplicate id from a second plugin as a conflict naming both plugins', () => {
     const r = new Registry();
-    r.add(quant, compressor(() => fakeCompressor('int8')));
-    r.add(community, compressor(() => fakeCompressor('int8')));
-    expect(r.conflictMessages()).toEqual(['method id "int8" is declared by @mc-kit/plugin-quant@0.1.0 and by mc-plugin-community@1.2.3']);
-    expect(() => r.compressor('int8')).toThrow(/declared by @mc-kit\/plugin-quant@0\.1\.0 and by mc-plugin-community@1\.2\.3/);
+    r.add(
+      quant,
+      compressor(() => fakeCompressor('int8')),
+    );
+    r.add(
+      community,
+      compressor(() => fakeCompressor('int8')),
+    );
+    expect(r.conflictMessages()).toEqual([
+      'method id "int8" is declared by @mc-kit/plugin-quant@0.1.0 and by mc-plugin-community@1.2.3',
+    ]);
+    expect(() => r.compressor('int8')).toThrow(
+      /declared by @mc-kit\/plugin-quant@0\.1\.0 and by mc-plugin-community@1\.2\.3/,
+    );
     expect(r.has('compressor', 'int8')).toBe(false);
   });
 
   it('keeps kinds apart: a metric and a method may share an id', () => {
     const r = new Registry();
-    r.add(quant, compressor(() => fakeCompressor('x')));
-    r.add(quant, metric(() => ({ id: 'x', summary: 's', datasetKinds: ['text'], params: [], evaluate: async () => ({ metric: 'x', metricVersion: 1, values: {}, sums: {}, samples: 0 }) })));
+    r.add(
+      quant,
+      compressor(() => fakeCompressor('x')),
+    );
+    r.add(
+      quant,
+      metric(() => ({
+        id: 'x',
+        summary: 's',
+        datasetKinds: ['text'],
+        params: [],
+        evaluate: async () => ({ metric: 'x', metricVersion: 1, values: {}, sums: {}, samples: 0 }),
+      })),
+    );
     expect(r.list().map((e) => `${e.declaration.kind}:${e.declaration.id}`)).toEqual(['compressor:x', 'metric:x']);
     expect(r.conflictMessages()).toEqual([]);
   });
 
   it('refuses malformed manifests and declarations with a message naming the plugin', () => {
     const r = new Registry();
-    expect(() => r.addPlugin(community, undefined)).toThrow(/plugin mc-plugin-community: its mc:register hook did not return definePlugin/);
-    expect(() => r.addPlugin(community, { mcPlugin: 1, declarations: [{ kind: 'compressor', id: 'Bad Id', create: () => null }] })).toThrow(/id "Bad Id"/);
-    expect(() => r.addPlugin(community, { mcPlugin: 1, declarations: [{ kind: 'gizmo', id: 'g', create: () => null }] })).toThrow(/unknown declaration kind/);
-    const badParams = { kind: 'compressor', id: 'p', summary: '', params: [{ name: 'seed', type: 'integer', description: '' }], create: () => null };
+    expect(() => r.addPlugin(community, undefined)).toThrow(
+      /plugin mc-plugin-community: its mc:register hook did not return definePlugin/,
+    );
+    expect(() =>
+      r.addPlugin(community, { mcPlugin: 1, declarations: [{ kind: 'compressor', id: 'Bad Id', create: () => null }] }),
+    ).toThrow(/id "Bad Id"/);
+    expect(() =>
+      r.addPlugin(community, { mcPlugin: 1, declarations: [{ kind: 'gizmo', id: 'g', create: () => null }] }),
+    ).toThrow(/unknown declaration kind/);
+    const badParams = {
+      kind: 'compressor',
+      id: 'p',
+      summary: '',
+      params: [{ name: 'seed', type: 'integer', description: '' }],
+      create: () => null,
+    };
     expect(() => r.addPlugin(community, { mcPlugin: 1, declarations: [badParams] })).toThrow(/--seed is reserved/);
     expect(r.list()).toEqual([]);
   });
@@ -81,8 +121,19 @@ describe('Registry', () => {
   // valid int8 among them put core's own int8 in conflict.
   it('registers a plugin whole or not at all: a bad declaration after a good one leaves no id behind', () => {
     const r = new Registry();
-    r.add(quant, compressor(() => fakeCompressor('int8')));
-    const partlyBad = { mcPlugin: 1, coreVersion: '0.1.0', declarations: [compressor(() => fakeCompressor('int8')), compressor(() => fakeCompressor('fresh')), { kind: 'compressor', id: 'Bad Id', create: () => null }] };
+    r.add(
+      quant,
+      compressor(() => fakeCompressor('int8')),
+    );
+    const partlyBad = {
+      mcPlugin: 1,
+      coreVersion: '0.1.0',
+      declarations: [
+        compressor(() => fakeCompressor('int8')),
+        compressor(() => fakeCompressor('fresh')),
+        { kind: 'compressor', id: 'Bad Id', create: () => null },
+      ],
+    };
     expect(() => r.addPlugin(community, partlyBad)).toThrow(/plugin mc-plugin-community: id "Bad Id"/);
     expect(r.conflictMessages()).toEqual([]);
     expect(r.has('compressor', 'int8')).toBe(true);
@@ -93,8 +144,18 @@ describe('Registry', () => {
 
   it('refuses a plugin that declares one id twice, registering none of its ids', () => {
     const r = new Registry();
-    const twice = { mcPlugin: 1, coreVersion: '0.1.0', declarations: [compressor(() => fakeCompressor('a')), compressor(() => fakeCompressor('b')), compressor(() => fakeCompressor('a'))] };
-    expect(() => r.addPlugin(community, twice)).toThrow(/^plugin mc-plugin-community: declares the method id "a" twice$/);
+    const twice = {
+      mcPlugin: 1,
+      coreVersion: '0.1.0',
+      declarations: [
+        compressor(() => fakeCompressor('a')),
+        compressor(() => fakeCompressor('b')),
+        compressor(() => fakeCompressor('a')),
+      ],
+    };
+    expect(() => r.addPlugin(community, twice)).toThrow(
+      /^plugin mc-plugin-community: declares the method id "a" twice$/,
+    );
     expect(r.list()).toEqual([]);
     expect(r.conflictMessages()).toEqual([]);
   });

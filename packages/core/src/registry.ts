@@ -46,13 +46,20 @@ export class Registry {
   addPlugin(origin: PluginOrigin, manifest: unknown): string[] {
     const m = manifest as Partial<PluginManifest> | undefined;
     if (!m || m.mcPlugin !== 1 || !Array.isArray(m.declarations)) {
-      throw new UserError(ErrorCodes.PLUGIN_LOAD, `plugin ${origin.name}: its mc:register hook did not return definePlugin([...])`);
+      throw new UserError(
+        ErrorCodes.PLUGIN_LOAD,
+        `plugin ${origin.name}: its mc:register hook did not return definePlugin([...])`,
+      );
     }
     const keys = new Set<string>();
     for (const decl of m.declarations) {
       checkDeclaration(origin, decl);
       const key = `${decl.kind}:${decl.id}`;
-      if (keys.has(key)) throw new UserError(ErrorCodes.PLUGIN_LOAD, `plugin ${origin.name}: declares the ${KIND_WORD[decl.kind as EntryKind]} id "${decl.id}" twice`);
+      if (keys.has(key))
+        throw new UserError(
+          ErrorCodes.PLUGIN_LOAD,
+          `plugin ${origin.name}: declares the ${KIND_WORD[decl.kind as EntryKind]} id "${decl.id}" twice`,
+        );
       keys.add(key);
     }
     for (const decl of m.declarations) this.add(origin, decl);
@@ -80,7 +87,10 @@ export class Registry {
   list(kind?: EntryKind): RegistryEntry[] {
     return [...this.entries.values()]
       .filter((e) => !kind || e.declaration.kind === kind)
-      .sort((a, b) => a.declaration.kind.localeCompare(b.declaration.kind) || a.declaration.id.localeCompare(b.declaration.id));
+      .sort(
+        (a, b) =>
+          a.declaration.kind.localeCompare(b.declaration.kind) || a.declaration.id.localeCompare(b.declaration.id),
+      );
   }
 
   /** Conflicts as readable lines, for `mc list` and warnings. */
@@ -95,17 +105,27 @@ export class Registry {
     const key = `${kind}:${id}`;
     const conflict = this.conflicts.get(key);
     if (conflict) {
-      throw new UserError(ErrorCodes.DUPLICATE_ID, `${KIND_WORD[kind]} id "${id}" is declared by ${conflict.map(describeOrigin).join(' and by ')}`, {
-        hint: `uninstall one of them (mc plugins uninstall ${conflict[conflict.length - 1].name})`,
-      });
+      throw new UserError(
+        ErrorCodes.DUPLICATE_ID,
+        `${KIND_WORD[kind]} id "${id}" is declared by ${conflict.map(describeOrigin).join(' and by ')}`,
+        {
+          hint: `uninstall one of them (mc plugins uninstall ${conflict[conflict.length - 1].name})`,
+        },
+      );
     }
     const found = this.entries.get(key);
     if (!found) {
       const known = this.list(kind).map((e) => e.declaration.id);
       const guess = didYouMean(id, known);
-      throw new UserError(ErrorCodes.UNKNOWN_ID, `unknown ${KIND_WORD[kind]} "${id}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
-        hint: known.length ? `${KIND_FLAG[kind]} takes: ${known.join(', ')} (mc list shows all)` : `no ${KIND_WORD[kind]}s are installed (mc list)`,
-      });
+      throw new UserError(
+        ErrorCodes.UNKNOWN_ID,
+        `unknown ${KIND_WORD[kind]} "${id}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+        {
+          hint: known.length
+            ? `${KIND_FLAG[kind]} takes: ${known.join(', ')} (mc list shows all)`
+            : `no ${KIND_WORD[kind]}s are installed (mc list)`,
+        },
+      );
     }
     return found;
   }
@@ -149,10 +169,20 @@ function describeOrigin(o: PluginOrigin): string {
 
 function checkDeclaration(origin: PluginOrigin, decl: Declaration): void {
   const where = `plugin ${origin.name}`;
-  if (!decl || typeof decl !== 'object') throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: a declaration is not an object`);
-  if (!['compressor', 'metric', 'dataset'].includes(decl.kind)) throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: unknown declaration kind ${JSON.stringify((decl as { kind?: unknown }).kind)}`);
-  if (typeof decl.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(decl.id)) throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: id ${JSON.stringify(decl.id)} must be lower-case letters, digits, '.', '_' or '-'`);
-  if (typeof decl.create !== 'function') throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: ${decl.id} has no create() factory`);
+  if (!decl || typeof decl !== 'object')
+    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: a declaration is not an object`);
+  if (!['compressor', 'metric', 'dataset'].includes(decl.kind))
+    throw new UserError(
+      ErrorCodes.PLUGIN_LOAD,
+      `${where}: unknown declaration kind ${JSON.stringify((decl as { kind?: unknown }).kind)}`,
+    );
+  if (typeof decl.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(decl.id))
+    throw new UserError(
+      ErrorCodes.PLUGIN_LOAD,
+      `${where}: id ${JSON.stringify(decl.id)} must be lower-case letters, digits, '.', '_' or '-'`,
+    );
+  if (typeof decl.create !== 'function')
+    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: ${decl.id} has no create() factory`);
   if (decl.kind !== 'dataset') {
     try {
       validateParamSpecs(decl.params ?? [], `${decl.kind} ${decl.id}`);

@@ -68,13 +68,27 @@ export interface EvalResult extends ResultBase {
    * --gate on `<metric>.delta` asks for it); `<metric>.<value>.delta` = values - baselineValues
    */
   readonly metric: MetricResult & { readonly params: Params; readonly baselineValues?: Record<string, MetricValue> };
-  readonly dataset: { readonly ref: string; readonly provider: string; readonly kind: string; readonly digest: string; readonly size: number; readonly limit?: number };
+  readonly dataset: {
+    readonly ref: string;
+    readonly provider: string;
+    readonly kind: string;
+    readonly digest: string;
+    readonly size: number;
+    readonly limit?: number;
+  };
 }
 
 export type RunResult = CompressResult | EvalResult;
 
-export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'createdAt'> & { versions: Omit<Versions, 'plugins' | 'onnxruntime'> } {
-  return { schema: 'mc.result', schemaVersion: RESULT_SCHEMA_VERSION, createdAt: new Date().toISOString(), versions: { mc: CORE_VERSION, node: process.version } };
+export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'createdAt'> & {
+  versions: Omit<Versions, 'plugins' | 'onnxruntime'>;
+} {
+  return {
+    schema: 'mc.result',
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    versions: { mc: CORE_VERSION, node: process.version },
+  };
 }
 
 /** Flags whose value is a secret, whatever the command (--token, --hf-token, --api-key, --password). */
@@ -115,7 +129,10 @@ export function createInvocation(argv: readonly string[]): Invocation {
  */
 export function runProvenance(ctx: RunContext, otherwise?: string): Pick<ResultBase, 'device' | 'argv' | 'run'> {
   const device = ctx.sessions.device ?? otherwise;
-  return { ...(device ? { device } : {}), ...(ctx.invocation ? { argv: ctx.invocation.argv, run: ctx.invocation.run } : {}) };
+  return {
+    ...(device ? { device } : {}),
+    ...(ctx.invocation ? { argv: ctx.invocation.argv, run: ctx.invocation.run } : {}),
+  };
 }
 
 /**
@@ -123,7 +140,10 @@ export function runProvenance(ctx: RunContext, otherwise?: string): Pick<ResultB
  * writable), creating nothing: a bad --results fails in one line instead of after the model is written.
  */
 export async function checkResultsDir(dir: string): Promise<void> {
-  if (dir.trim() === '') throw new UserError(ErrorCodes.BAD_PARAM, '--results is empty', { hint: 'name a folder for the JSON results (default mc-results)' });
+  if (dir.trim() === '')
+    throw new UserError(ErrorCodes.BAD_PARAM, '--results is empty', {
+      hint: 'name a folder for the JSON results (default mc-results)',
+    });
   await assertCanCreateDir(dir, `results to --results ${dir}`);
 }
 
@@ -136,7 +156,11 @@ export async function writeResult(dir: string, result: RunResult): Promise<strin
   await makeDirs(dir, 'results folder');
   const stamp = result.createdAt.replace(/[:.]/g, '-');
   const base = `${result.kind}-${stamp}-${result.model.sha256.slice(0, 8)}`;
-  return writeFileExclusive(dir, (attempt) => (attempt === 0 ? `${base}.json` : `${base}-${process.pid}-${attempt}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  return writeFileExclusive(
+    dir,
+    (attempt) => (attempt === 0 ? `${base}.json` : `${base}-${process.pid}-${attempt}.json`),
+    `${JSON.stringify(result, null, 2)}\n`,
+  );
 }
 
 export async function readResult(path: string): Promise<RunResult> {

@@ -31,7 +31,9 @@ describe('regularFileInside', () => {
       ['missing.txt', /not found/],
     ];
     for (const [name, message] of cases) {
-      expect(() => regularFileInside(evidence, name, 'evidence file')).toThrow(expect.objectContaining({ isMcError: true, exitCode: 2, message: expect.stringMatching(message) }));
+      expect(() => regularFileInside(evidence, name, 'evidence file')).toThrow(
+        expect.objectContaining({ isMcError: true, exitCode: 2, message: expect.stringMatching(message) }),
+      );
     }
   });
 

@@ -21,15 +21,24 @@ export function isInside(parent: string, child: string): boolean {
  * The real path of `name` under `dir`, which must be a regular file inside `dir` once symlinks are
  * resolved. `what` names the file in the message ("evidence file of question 7", "external data of w").
  */
-export function regularFileInside(dir: string, name: string, what: string, code: Code = ErrorCodes.BAD_DATASET): string {
+export function regularFileInside(
+  dir: string,
+  name: string,
+  what: string,
+  code: Code = ErrorCodes.BAD_DATASET,
+): string {
   const base = realOrThrow(resolve(dir), `the folder of ${what}`, code);
   const lexical = resolve(base, name);
   if (isAbsolute(name) || !isInside(base, lexical) || lexical === base) {
-    throw new UserError(code, `${what} points outside its folder (${name})`, { hint: `every file it names must sit inside ${dir}, by a relative path` });
+    throw new UserError(code, `${what} points outside its folder (${name})`, {
+      hint: `every file it names must sit inside ${dir}, by a relative path`,
+    });
   }
   const real = realOrThrow(lexical, what, code);
   if (!isInside(containmentRoot(base), real)) {
-    throw new UserError(code, `${what} is a link that leads outside its folder (${name} -> ${real})`, { hint: `every file it names must sit inside ${dir}; copy the file there instead of linking it` });
+    throw new UserError(code, `${what} is a link that leads outside its folder (${name} -> ${real})`, {
+      hint: `every file it names must sit inside ${dir}; copy the file there instead of linking it`,
+    });
   }
   assertRegularFile(real, what, code);
   return real;
@@ -48,14 +57,20 @@ export function containmentRoot(realDir: string): string {
 export function assertRegularFile(path: string, what: string, code: Code = ErrorCodes.BAD_PARAM): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${what} not found: ${path}`);
-  if (!st.isFile()) throw new UserError(code, `${what} ${path} is ${kindOf(st)}, not a regular file`, { hint: 'mc reads models and datasets from regular files only' });
+  if (!st.isFile())
+    throw new UserError(code, `${what} ${path} is ${kindOf(st)}, not a regular file`, {
+      hint: 'mc reads models and datasets from regular files only',
+    });
 }
 
 /** A path the user gave as a folder or a file: regular files and folders only. */
 export function assertFileOrFolder(path: string, what: string, code: Code = ErrorCodes.BAD_PARAM): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${what} not found: ${path}`);
-  if (!st.isFile() && !st.isDirectory()) throw new UserError(code, `${what} ${path} is ${kindOf(st)}, not a regular file or a folder`, { hint: 'mc reads models and datasets from regular files only' });
+  if (!st.isFile() && !st.isDirectory())
+    throw new UserError(code, `${what} ${path} is ${kindOf(st)}, not a regular file or a folder`, {
+      hint: 'mc reads models and datasets from regular files only',
+    });
 }
 
 function kindOf(st: ReturnType<typeof statSync> & object): string {

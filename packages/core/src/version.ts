@@ -11,7 +11,9 @@ export const CORE_ROOT: string = fileURLToPath(new URL('..', import.meta.url)).r
  * @mc-kit/core's own version, read from its package.json so that `lerna version` cannot leave it
  * behind: plugins record the version they were built against (definePlugin), results record it.
  */
-export const CORE_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const CORE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 /** Results files carry this; bump when the result layout changes. */
 export const RESULT_SCHEMA_VERSION = 1;
 

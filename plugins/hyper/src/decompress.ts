@@ -18,7 +18,15 @@
  * exact decode, the better of the two, and says so in its note.
  * Every check runs before the first edit, so a malformed model fails with one line and no output.
  */
-import { DataType, ErrorCodes, UserError, throwIfAborted, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import {
+  DataType,
+  ErrorCodes,
+  UserError,
+  throwIfAborted,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
 import { lookupTable, unpackIndices, type HyperEncodedTensor } from './codec/index.js';
 import { bodyName, FUNCTION_DOMAIN } from './onnx/decode-body.js';
 import { declareInput, MIN_IR_FOR_OWN_INITIALIZERS, SHARED_CONSTANT_PREFIX } from './onnx/decode-graph.js';
@@ -37,11 +45,17 @@ export function decodeRecord(model: OnnxModel, r: TensorRecord, inputs: readonly
   const packed = model.getInitializer(packedName);
   const enc0 = encodedFrom(r, new Uint8Array(0));
   const payload = (enc0.pairs * r.bits + enc0.nz) / 8;
-  if (!packed || packed.dataType !== DataType.UINT8) return malformed(`"${r.name}": packed indices ${packedName} missing or not uint8`);
-  if (packed.elementCount !== payload + GUARD_BYTES) return malformed(`"${r.name}": ${packed.elementCount} packed bytes, expected ${payload + GUARD_BYTES}`);
+  if (!packed || packed.dataType !== DataType.UINT8)
+    return malformed(`"${r.name}": packed indices ${packedName} missing or not uint8`);
+  if (packed.elementCount !== payload + GUARD_BYTES)
+    return malformed(`"${r.name}": ${packed.elementCount} packed bytes, expected ${payload + GUARD_BYTES}`);
   const header = model.getInitializer(headerName);
   const want = headerValues(enc0, r.shape).join();
-  if (!header || header.dataType !== DataType.INT64 || Array.from(header.readTyped() as BigInt64Array).join() !== want) {
+  if (
+    !header ||
+    header.dataType !== DataType.INT64 ||
+    Array.from(header.readTyped() as BigInt64Array).join() !== want
+  ) {
     return malformed(`"${r.name}": header ${headerName} is not int64 [${want}]`);
   }
   const rows = (r.n + 1) * (r.K + 1);
@@ -61,12 +75,21 @@ export function decodeRecord(model: OnnxModel, r: TensorRecord, inputs: readonly
 }
 
 /** A float32 initializer of the given shape whose values are exactly `expected`. */
-function checkTable(model: OnnxModel, r: TensorRecord, name: string, dims: number[], expected: Float32Array, what: string): void {
+function checkTable(
+  model: OnnxModel,
+  r: TensorRecord,
+  name: string,
+  dims: number[],
+  expected: Float32Array,
+  what: string,
+): void {
   const init = model.getInitializer(name);
-  if (!init || init.dataType !== DataType.FLOAT || init.dims.join() !== dims.join()) return malformed(`"${r.name}": ${what} ${name} missing or not float32 [${dims.join(', ')}]`);
+  if (!init || init.dataType !== DataType.FLOAT || init.dims.join() !== dims.join())
+    return malformed(`"${r.name}": ${what} ${name} missing or not float32 [${dims.join(', ')}]`);
   const got = init.readFloat32();
   for (let i = 0; i < expected.length; i++) {
-    if (!Object.is(expected[i], got[i])) return malformed(`"${r.name}": ${what} entry ${i} differs from the one its side info gives`);
+    if (!Object.is(expected[i], got[i]))
+      return malformed(`"${r.name}": ${what} entry ${i} differs from the one its side info gives`);
   }
 }
 
@@ -87,9 +110,11 @@ function decodeInputs(model: OnnxModel, r: TensorRecord, producers: Map<string, 
   const call = producers.get(r.name);
   const numel = r.shape.reduce((a, b) => a * b, 1);
   const want = bodyName({ table: r.table, opset: model.opset('') ?? 0, odd: numel % 2 === 1 });
-  if (!call || call.domain !== FUNCTION_DOMAIN || call.opType !== want) return malformed(`"${r.name}": no ${FUNCTION_DOMAIN}.${want} call outputs it`);
+  if (!call || call.domain !== FUNCTION_DOMAIN || call.opType !== want)
+    return malformed(`"${r.name}": no ${FUNCTION_DOMAIN}.${want} call outputs it`);
   const roles = inputRoles(r.table).length;
-  if ((call.input ?? []).length !== roles || call.input!.some((i) => i === '')) return malformed(`"${r.name}": its decode call needs ${roles} inputs`);
+  if ((call.input ?? []).length !== roles || call.input!.some((i) => i === ''))
+    return malformed(`"${r.name}": its decode call needs ${roles} inputs`);
   return call.input!;
 }
 
@@ -141,9 +166,13 @@ function decodeNodes(
 export async function hyperDecompressWeights(model: OnnxModel, ctx: RunContext): Promise<string[]> {
   const meta = readHyperMeta(model.getMetadata(HYPER_META_KEY));
   if (!meta || meta.tensors.length === 0) {
-    throw new UserError(ErrorCodes.NOT_COMPRESSED, `hyper: the model has no ${HYPER_META_KEY} metadata (nothing hyper-encoded to restore)`, {
-      hint: 'mc decompress undoes what mc compress --method hyper wrote; mc inspect shows a model\'s metadata',
-    });
+    throw new UserError(
+      ErrorCodes.NOT_COMPRESSED,
+      `hyper: the model has no ${HYPER_META_KEY} metadata (nothing hyper-encoded to restore)`,
+      {
+        hint: "mc decompress undoes what mc compress --method hyper wrote; mc inspect shows a model's metadata",
+      },
+    );
   }
   const task = ctx.progress.start('hyper decompress', meta.tensors.length);
   // phase 1: check and decode everything (no edits), so a bad tensor leaves the model as it was
@@ -175,16 +204,20 @@ export async function hyperDecompressWeights(model: OnnxModel, ctx: RunContext):
     // --decode run listed the packed bytes as a graph input
     model.proto.graph!.input = model.inputs.filter((v) => v.name !== inputs[i][0]);
     model.setInitializer(r.name, DataType.FLOAT, r.shape, dense[i]);
-    if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, r.name, DataType.FLOAT, r.shape);
+    if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS)
+      declareInput(model, r.name, DataType.FLOAT, r.shape);
   });
   dropUnusedFunctions(model);
   const read = new Set(model.nodes.flatMap((n) => [...namesRead(n)]));
-  for (const name of model.initializerNames()) if (name.startsWith(SHARED_CONSTANT_PREFIX) && !read.has(name)) model.removeInitializer(name);
+  for (const name of model.initializerNames())
+    if (name.startsWith(SHARED_CONSTANT_PREFIX) && !read.has(name)) model.removeInitializer(name);
   model.setMetadata(HYPER_META_KEY, '');
   const compact = meta.tensors.filter((r) => r.table === 'compact').length;
   task.done(
     `hyper: restored ${meta.tensors.length} dense weights` +
-      (compact ? ` (${compact} with compact tables: the exact decode, a few float32 ulps from what their float32 graph computed)` : ''),
+      (compact
+        ? ` (${compact} with compact tables: the exact decode, a few float32 ulps from what their float32 graph computed)`
+        : ''),
   );
   return meta.tensors.map((r) => r.name);
 }
@@ -197,7 +230,8 @@ function isSharedConstant(model: OnnxModel, name: string): boolean {
 /** Every name a node reads, its subgraphs' reads from outer scopes included (a superset is harmless here). */
 function namesRead(node: NodeProto, into = new Set<string>()): Set<string> {
   for (const i of node.input ?? []) into.add(i);
-  for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) for (const n of g?.node ?? []) namesRead(n, into);
+  for (const a of node.attribute ?? [])
+    for (const g of [a.g, ...(a.graphs ?? [])]) for (const n of g?.node ?? []) namesRead(n, into);
   return into;
 }
 
@@ -218,5 +252,6 @@ function dropUnusedFunctions(model: OnnxModel): void {
   visit(model.nodes);
   for (const f of functions) if (f.domain !== FUNCTION_DOMAIN) visit(f.node ?? []);
   model.proto.functions = functions.filter((f) => f.domain !== FUNCTION_DOMAIN || used.has(f.name ?? ''));
-  if (used.size === 0) model.proto.opsetImport = (model.proto.opsetImport ?? []).filter((o) => o.domain !== FUNCTION_DOMAIN);
+  if (used.size === 0)
+    model.proto.opsetImport = (model.proto.opsetImport ?? []).filter((o) => o.domain !== FUNCTION_DOMAIN);
 }

@@ -38,26 +38,42 @@ const badParam = (message: string, hint: string): never => {
 export function parseL(raw: unknown): number | 'auto' {
   if (raw === 'auto') return 'auto';
   const l = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(l) || l <= 0) badParam(`--l must be a positive number or 'auto' (got ${String(raw)})`, 'the reference uses --l 0.1 (UNet, LLaMA) or 0.8 (MobileNetV3); auto picks l per tensor');
+  if (!Number.isFinite(l) || l <= 0)
+    badParam(
+      `--l must be a positive number or 'auto' (got ${String(raw)})`,
+      'the reference uses --l 0.1 (UNet, LLaMA) or 0.8 (MobileNetV3); auto picks l per tensor',
+    );
   return l;
 }
 
 /** --n: one or more codebook sizes (comma-separated or repeated), each an integer >= 1. */
 export function parseN(raw: readonly string[]): number[] {
-  const parts = raw.flatMap((s) => String(s).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const parts = raw
+    .flatMap((s) => String(s).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.length === 0) badParam('--n needs at least one codebook size', 'e.g. --n 225 or --n 225,1600');
   return parts.map((p) => {
     const n = Number(p);
-    if (!Number.isInteger(n) || n < 1) badParam(`--n values must be integers >= 1 (got ${p})`, 'the reference uses --n 225 (UNet) or --n 1600 (MobileNetV3, LLaMA)');
+    if (!Number.isInteger(n) || n < 1)
+      badParam(
+        `--n values must be integers >= 1 (got ${p})`,
+        'the reference uses --n 225 (UNet) or --n 1600 (MobileNetV3, LLaMA)',
+      );
     return n;
   });
 }
 
 export function hyperOptions(params: Params): HyperOptions {
   const preset = PRESETS[(params.preset ?? 'unet') as PresetName];
-  const given = (k: string) => params[k] !== undefined && !(Array.isArray(params[k]) && (params[k] as string[]).length === 0);
+  const given = (k: string) =>
+    params[k] !== undefined && !(Array.isArray(params[k]) && (params[k] as string[]).length === 0);
   const m = given('m') ? Number(params.m) : preset.M;
-  if (!Number.isInteger(m) || m < 1 || m > 255) badParam(`--m must be an integer from 1 to 255 (got ${String(params.m)})`, 'the reference uses --m 3 (UNet, LLaMA) or 4 (MobileNetV3)');
+  if (!Number.isInteger(m) || m < 1 || m > 255)
+    badParam(
+      `--m must be an integer from 1 to 255 (got ${String(params.m)})`,
+      'the reference uses --m 3 (UNet, LLaMA) or 4 (MobileNetV3)',
+    );
   const settings: HyperSettings = {
     ...preset,
     l: given('l') ? parseL(params.l) : preset.l,

@@ -34,7 +34,12 @@ import {
 } from './codec/index.js';
 import { MIN_DECODE_OPSET } from './onnx/decode-body.js';
 import { decodeCosts, FUNCTION_DOMAIN, writeDecodeGraph, type DecodeCosts } from './onnx/decode-graph.js';
-import { chooseDecodeTable, sideBytes as tensorSideBytes, storedBytes, type DecodeTable } from './onnx/decode-tables.js';
+import {
+  chooseDecodeTable,
+  sideBytes as tensorSideBytes,
+  storedBytes,
+  type DecodeTable,
+} from './onnx/decode-tables.js';
 import { HYPER_META_FORMAT, HYPER_META_KEY, tensorRecord, type HyperMeta, type TensorRecord } from './onnx/metadata.js';
 import type { HyperOptions } from './options.js';
 
@@ -66,16 +71,23 @@ function rawReason(e: Exclude<EncodedTensor, HyperEncodedTensor>): string {
 /** Why an encoded tensor stays float32: its table and indices would not save bytes. */
 function tableTooBig(e: HyperEncodedTensor, rank: number, policy: HyperOptions['decodeTable']): string {
   const cost = (t: DecodeTable) => `${t} table + indices ${storedBytes(e, rank, t)} B`;
-  const tried = policy === 'auto' && e.K > 0 ? `${cost('exact')}, ${cost('compact')}` : cost(policy === 'compact' && e.K > 0 ? 'compact' : 'exact');
+  const tried =
+    policy === 'auto' && e.K > 0
+      ? `${cost('exact')}, ${cost('compact')}`
+      : cost(policy === 'compact' && e.K > 0 ? 'compact' : 'exact');
   return `${tried}: not less than float32 (${4 * e.numel} B)`;
 }
 
 function checkModel(model: OnnxModel, opts: HyperOptions): void {
   const opset = model.opset('') ?? 0;
   if (opset < MIN_DECODE_OPSET) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: the model uses ${opset ? `opset ${opset}` : 'no default-domain opset'}; hyper's decode is written for opset ${MIN_DECODE_OPSET} and later`, {
-      hint: `re-export the model at opset ${MIN_DECODE_OPSET} or later, then compress it`,
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `hyper: the model uses ${opset ? `opset ${opset}` : 'no default-domain opset'}; hyper's decode is written for opset ${MIN_DECODE_OPSET} and later`,
+      {
+        hint: `re-export the model at opset ${MIN_DECODE_OPSET} or later, then compress it`,
+      },
+    );
   }
   if (model.getMetadata(HYPER_META_KEY) || model.opset(FUNCTION_DOMAIN) !== undefined) {
     throw new UserError(ErrorCodes.UNSUPPORTED, 'hyper: the model is hyper-compressed already', {
@@ -83,15 +95,26 @@ function checkModel(model: OnnxModel, opts: HyperOptions): void {
     });
   }
   if (opts.decode === 'run' && Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_RUN) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: --decode run needs IR version ${MIN_IR_FOR_RUN} or later (the model has ${String(model.proto.irVersion)})`, {
-      hint: 'use --decode load, or re-export the model with a newer onnx',
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `hyper: --decode run needs IR version ${MIN_IR_FOR_RUN} or later (the model has ${String(model.proto.irVersion)})`,
+      {
+        hint: 'use --decode load, or re-export the model with a newer onnx',
+      },
+    );
   }
 }
 
-async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOptions, ctx: RunContext, costs: DecodeCosts): Promise<EncodedTensor[]> {
+async function encodeAll(
+  candidates: readonly WeightCandidate[],
+  opts: HyperOptions,
+  ctx: RunContext,
+  costs: DecodeCosts,
+): Promise<EncodedTensor[]> {
   if (opts.targetBpw !== undefined) {
-    ctx.progress.start('hyper plan', 1).update(`planning ${candidates.length} tensors for ${opts.targetBpw} bits/weight`);
+    ctx.progress
+      .start('hyper plan', 1)
+      .update(`planning ${candidates.length} tensors for ${opts.targetBpw} bits/weight`);
     const named = candidates.map((c) => ({ name: c.init.name, w: c.init.readFloat32() }));
     // An upper bound on what writeDecodeGraph stores besides the indices (a rank-4 header), with
     // the table chooseDecodeTable may pick: under auto, exact can only be picked when it fits with
@@ -101,7 +124,11 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
       if (opts.decodeTable !== 'auto') return upper(opts.decodeTable);
       return indexBytes + tensorSideBytes(n, K, 1, 'exact') < 4 * numel ? upper('exact') : upper('compact');
     };
-    const plan = planTargetBpw(named, opts.targetBpw, { ...DEFAULT_PLAN_CANDIDATES, sideBytes, sharedBytes: costs.shared });
+    const plan = planTargetBpw(named, opts.targetBpw, {
+      ...DEFAULT_PLAN_CANDIDATES,
+      sideBytes,
+      sharedBytes: costs.shared,
+    });
     return plan.tensors.map((t) => t.encoded);
   }
   const task = ctx.progress.start('hyper', candidates.length);
@@ -122,7 +149,11 @@ async function encodeAll(candidates: readonly WeightCandidate[], opts: HyperOpti
 }
 
 /** Compress the selected weights of `model` in place. */
-export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions, ctx: RunContext): Promise<HyperResult> {
+export async function hyperCompressWeights(
+  model: OnnxModel,
+  opts: HyperOptions,
+  ctx: RunContext,
+): Promise<HyperResult> {
   checkModel(model, opts);
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales
@@ -135,7 +166,11 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     return false;
   });
   if (candidates.length === 0) {
-    throw nothingQualifies('hyper', skipped.map(skipItemOf), `hyper encodes float32 weights of MatMul, Gemm, Conv, ConvTranspose, Gather and LSTM/GRU/RNN, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`);
+    throw nothingQualifies(
+      'hyper',
+      skipped.map(skipItemOf),
+      `hyper encodes float32 weights of MatMul, Gemm, Conv, ConvTranspose, Gather and LSTM/GRU/RNN, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`,
+    );
   }
   const t0 = performance.now();
   const costs = decodeCosts(model, opts.decodeTable);
@@ -163,7 +198,17 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
       const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable);
       if (e.kind !== 'raw') tables.raw++;
       bits += 32 * N; // kept float32: counted, so bits per weight stays honest
-      keptFloat.push({ name: c.init.name, elements: N, reason, cause: e.kind === 'raw' ? (e.reason === 'mae-limit' ? 'MAE over --max-mae' : reason) : 'no decode table costs less than float32' });
+      keptFloat.push({
+        name: c.init.name,
+        elements: N,
+        reason,
+        cause:
+          e.kind === 'raw'
+            ? e.reason === 'mae-limit'
+              ? 'MAE over --max-mae'
+              : reason
+            : 'no decode table costs less than float32',
+      });
       tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
       return;
     }
@@ -177,13 +222,25 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
     encodedWeights += N;
   });
   if (records.length === 0) {
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`, {
-      hint: 'the exact lookup table costs 8·(n+1)·(K+1) bytes per tensor, the compact one 8·(n+1) + 4·(K+1) + 16: try a smaller --n (e.g. --preset unet), --decode-table auto, or drop --max-mae',
-    });
+    throw new UserError(
+      ErrorCodes.NOTHING_TO_COMPRESS,
+      `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`,
+      {
+        hint: 'the exact lookup table costs 8·(n+1)·(K+1) bytes per tensor, the compact one 8·(n+1) + 4·(K+1) + 16: try a smaller --n (e.g. --preset unet), --decode-table auto, or drop --max-mae',
+      },
+    );
   }
   for (const s of skipped) {
     const b = s.init.byteLength;
-    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+    tensors.push({
+      name: s.init.name,
+      action: 'skipped',
+      reason: s.reason,
+      shape: [...s.init.dims],
+      elements: s.init.elementCount,
+      bytesBefore: b,
+      bytesAfter: b,
+    });
   }
   tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
   const meta: HyperMeta = { format: HYPER_META_FORMAT, decode: opts.decode, tensors: records };
@@ -191,9 +248,10 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
 
   const bitsPerWeight = bits / weights;
   const maeW = maeSum / Math.max(1, encodedWeights);
-  const program = costs.form === 'function'
-    ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${shared} B of constants), one call node per tensor`
-    : `the decode nodes written per tensor, reading ${shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
+  const program =
+    costs.form === 'function'
+      ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${shared} B of constants), one call node per tensor`
+      : `the decode nodes written per tensor, reading ${shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
   const notes = [
     `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + headers + lookup tables + decode constants, float32-kept ones at 32`,
     `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,
@@ -201,6 +259,9 @@ export async function hyperCompressWeights(model: OnnxModel, opts: HyperOptions,
   notes.push(
     `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
   );
-  notes.push(...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'), ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'));
+  notes.push(
+    ...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'),
+    ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'),
+  );
   return { tensors, notes, bitsPerWeight };
 }

@@ -16,8 +16,15 @@ export interface MeasureOptions {
   readonly threads?: number;
 }
 
-export async function measure(modelPath: string, ref: string, feeds: Record<string, HostTensor>, options: MeasureOptions, ctx: RunContext): Promise<Measurement> {
-  if (!existsSync(CHILD)) throw new BugError(`the latency plugin's child script ${CHILD} is missing: build the plugin (npm run build)`);
+export async function measure(
+  modelPath: string,
+  ref: string,
+  feeds: Record<string, HostTensor>,
+  options: MeasureOptions,
+  ctx: RunContext,
+): Promise<Measurement> {
+  if (!existsSync(CHILD))
+    throw new BugError(`the latency plugin's child script ${CHILD} is missing: build the plugin (npm run build)`);
   const dir = mkdtempSync(join(tmpdir(), 'mc-latency-'));
   try {
     const entries: FeedEntry[] = [];
@@ -31,12 +38,27 @@ export async function measure(modelPath: string, ref: string, feeds: Record<stri
     }
     const data = join(dir, 'feeds.bin');
     writeFileSync(data, Buffer.concat(parts));
-    const job: Job = { model: modelPath, device: ctx.sessions.requested, threads: options.threads, runs: options.runs, warmup: options.warmup, data, feeds: entries };
+    const job: Job = {
+      model: modelPath,
+      device: ctx.sessions.requested,
+      threads: options.threads,
+      runs: options.runs,
+      warmup: options.warmup,
+      data,
+      feeds: entries,
+    };
     const jobFile = join(dir, 'job.json');
     writeFileSync(jobFile, JSON.stringify(job));
-    const { stdout, stderr, failed } = await new Promise<{ stdout: string; stderr: string; failed: boolean }>((resolve) => {
-      execFile(process.execPath, [CHILD, jobFile], { signal: ctx.signal, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) => resolve({ stdout: String(out), stderr: String(err), failed: e !== null }));
-    });
+    const { stdout, stderr, failed } = await new Promise<{ stdout: string; stderr: string; failed: boolean }>(
+      (resolve) => {
+        execFile(
+          process.execPath,
+          [CHILD, jobFile],
+          { signal: ctx.signal, maxBuffer: 64 * 1024 * 1024 },
+          (e, out, err) => resolve({ stdout: String(out), stderr: String(err), failed: e !== null }),
+        );
+      },
+    );
     ctx.signal.throwIfAborted?.();
     if (failed) throw childError(stderr, ref);
     return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Measurement;
@@ -55,5 +77,7 @@ function childError(stderr: string, ref: string): Error {
   }
   const message = (parsed.message ?? 'no message').split('\n')[0];
   const code = Object.values(ErrorCodes).find((c) => c === parsed.code) ?? ErrorCodes.BAD_MODEL;
-  return new UserError(code, `latency: ${ref} did not run: ${message}`, { hint: 'check that the model runs at all (mc inspect), and with --dataset that it takes that data' });
+  return new UserError(code, `latency: ${ref} did not run: ${message}`, {
+    hint: 'check that the model runs at all (mc inspect), and with --dataset that it takes that data',
+  });
 }

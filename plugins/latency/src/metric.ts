@@ -5,49 +5,114 @@
  * its peak RSS is that process's, which includes node and onnxruntime's library (reported apart as
  * base_rss_mib, measured before the session), never the parent's dataset or another session.
  */
-import { ErrorCodes, UserError, type Dataset, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  UserError,
+  type Dataset,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type MetricValue,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { latencyFeeds } from './feeds.js';
 import { measure } from './measure.js';
 import type { Measurement } from './protocol.js';
 import { summarize } from './stats.js';
 
 export const LATENCY_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'runs', type: 'integer', description: 'timed runs (p50 and p90 are over these)', default: 20, min: 1, max: 100_000 },
-  { name: 'warmup', type: 'integer', description: 'untimed runs first (onnxruntime allocates and tunes on the first ones)', default: 3, min: 0, max: 10_000 },
+  {
+    name: 'runs',
+    type: 'integer',
+    description: 'timed runs (p50 and p90 are over these)',
+    default: 20,
+    min: 1,
+    max: 100_000,
+  },
+  {
+    name: 'warmup',
+    type: 'integer',
+    description: 'untimed runs first (onnxruntime allocates and tunes on the first ones)',
+    default: 3,
+    min: 0,
+    max: 10_000,
+  },
   { name: 'batch-size', type: 'integer', description: 'the leading dim of every input', default: 1, min: 1, max: 4096 },
-  { name: 'seq-len', type: 'integer', description: 'every other symbolic dim (tokens of a language model, sides of a dynamic image)', default: 128, min: 1, max: 1_000_000 },
-  { name: 'threads', type: 'integer', description: 'onnxruntime intra-op threads (0: its default, all cores)', default: 0, min: 0, max: 1024 },
+  {
+    name: 'seq-len',
+    type: 'integer',
+    description: 'every other symbolic dim (tokens of a language model, sides of a dynamic image)',
+    default: 128,
+    min: 1,
+    max: 1_000_000,
+  },
+  {
+    name: 'threads',
+    type: 'integer',
+    description: 'onnxruntime intra-op threads (0: its default, all cores)',
+    default: 0,
+    min: 0,
+    max: 1024,
+  },
 ]);
 
 const MiB = 1024 * 1024;
 
 export class LatencyMetric implements Metric {
   readonly id = 'latency';
-  readonly summary = 'session start, p50/p90 run time and peak RSS, each model in a child process; ratios to --baseline';
+  readonly summary =
+    'session start, p50/p90 run time and peak RSS, each model in a child process; ratios to --baseline';
   readonly datasetKinds = ['image-class', 'image-mask', 'text'] as const;
   readonly params = LATENCY_PARAMS;
   readonly baseline = 'optional' as const;
   readonly datasetRequired = false;
 
-  async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext, inputs?: MetricInputs): Promise<MetricResult> {
-    const { feeds, description } = await latencyFeeds(model, data, params['batch-size'] as number, params['seq-len'] as number, ctx);
+  async evaluate(
+    model: LoadedModel,
+    data: Dataset,
+    params: Params,
+    ctx: RunContext,
+    inputs?: MetricInputs,
+  ): Promise<MetricResult> {
+    const { feeds, description } = await latencyFeeds(
+      model,
+      data,
+      params['batch-size'] as number,
+      params['seq-len'] as number,
+      ctx,
+    );
     const threads = params.threads as number;
-    const options = { runs: params.runs as number, warmup: params.warmup as number, threads: threads > 0 ? threads : undefined };
+    const options = {
+      runs: params.runs as number,
+      warmup: params.warmup as number,
+      threads: threads > 0 ? threads : undefined,
+    };
     const base = inputs?.baseline;
     const task = ctx.progress.start('latency', base ? 2 : 1);
     const m = await measure(model.path, model.ref, feeds, options, ctx);
     task.tick();
     // the baseline on the very same feeds; a model whose inputs differ from it fails there, by name
     const b = base && (await measure(base.path, base.ref, feeds, options, ctx));
-    task.done(`latency: p50 ${summarize(m.runsMs).p50.toFixed(2)} ms${b ? ` (baseline ${summarize(b.runsMs).p50.toFixed(2)} ms)` : ''}`);
+    task.done(
+      `latency: p50 ${summarize(m.runsMs).p50.toFixed(2)} ms${b ? ` (baseline ${summarize(b.runsMs).p50.toFixed(2)} ms)` : ''}`,
+    );
     const values: Record<string, MetricValue> = { ...figures(m) };
     if (b) {
       const [x, y] = [figures(m), figures(b)];
-      for (const [ratio, k] of [['p50_ratio', 'p50_ms'], ['p90_ratio', 'p90_ms'], ['start_ratio', 'start_ms'], ['peak_rss_ratio', 'peak_rss_mib']] as const) {
+      for (const [ratio, k] of [
+        ['p50_ratio', 'p50_ms'],
+        ['p90_ratio', 'p90_ms'],
+        ['start_ratio', 'start_ms'],
+        ['peak_rss_ratio', 'peak_rss_mib'],
+      ] as const) {
         values[ratio] = { value: x[k].value / y[k].value, higherIsBetter: false };
       }
     }
-    if (!Number.isFinite(values.p50_ms.value)) throw new UserError(ErrorCodes.BAD_MODEL, `latency: no run of ${model.ref} was timed`);
+    if (!Number.isFinite(values.p50_ms.value))
+      throw new UserError(ErrorCodes.BAD_MODEL, `latency: no run of ${model.ref} was timed`);
     return {
       metric: 'latency',
       metricVersion: 1,
@@ -58,9 +123,21 @@ export class LatencyMetric implements Metric {
         inputs: description,
         device: m.device,
         threads: options.threads ?? 'onnxruntime default',
-        peakRss: 'VmHWM of a child process that loaded only this model; base_rss_mib is that process before the session (node, @mc-kit/core, onnxruntime\'s library)',
+        peakRss:
+          "VmHWM of a child process that loaded only this model; base_rss_mib is that process before the session (node, @mc-kit/core, onnxruntime's library)",
         runsMs: m.runsMs,
-        ...(b ? { baseline: { ref: base?.ref, sha256: base?.sha256, runsMs: b.runsMs, startMs: b.startMs, peakRssMiB: b.peakRssBytes / MiB, baseRssMiB: b.baseRssBytes / MiB } } : {}),
+        ...(b
+          ? {
+              baseline: {
+                ref: base?.ref,
+                sha256: base?.sha256,
+                runsMs: b.runsMs,
+                startMs: b.startMs,
+                peakRssMiB: b.peakRssBytes / MiB,
+                baseRssMiB: b.baseRssBytes / MiB,
+              },
+            }
+          : {}),
       },
     };
   }
@@ -70,7 +147,13 @@ function figures(m: Measurement) {
   const s = summarize(m.runsMs);
   const v = (value: number): MetricValue => ({ value, higherIsBetter: false });
   // p50 first: the primary value (latency.delta in gates)
-  return { p50_ms: v(s.p50), p90_ms: v(s.p90), start_ms: v(m.startMs), peak_rss_mib: v(m.peakRssBytes / MiB), base_rss_mib: v(m.baseRssBytes / MiB) };
+  return {
+    p50_ms: v(s.p50),
+    p90_ms: v(s.p90),
+    start_ms: v(m.startMs),
+    peak_rss_mib: v(m.peakRssBytes / MiB),
+    base_rss_mib: v(m.baseRssBytes / MiB),
+  };
 }
 
 /** Mergeable raw figures: the count, Σ and Σ² of run times. */

@@ -9,7 +9,14 @@
  * inputs; a model of two or three pruned layers stays under 10 %.
  */
 import { Registry, type CompressReport, type OnnxModel } from '@mc-kit/core';
-import { compressExporterModel, exporterModels, ifBranchesModel, legacyPytorchModel, paddleStyleModel, type ExporterModel } from '@mc-kit/core/testing';
+import {
+  compressExporterModel,
+  exporterModels,
+  ifBranchesModel,
+  legacyPytorchModel,
+  paddleStyleModel,
+  type ExporterModel,
+} from '@mc-kit/core/testing';
 import register from './register.js';
 import { testContext } from './testkit.fixture.js';
 
@@ -19,19 +26,27 @@ beforeAll(async () => {
   registry.addPlugin({ name: '@mc-kit/plugin-prune', version: '0.1.0' }, await register({}));
 });
 
-const prune = (m: ExporterModel) => compressExporterModel(registry, testContext(), m, [{ id: 'prune', params: { sparsity: 0.1 } }]);
+const prune = (m: ExporterModel) =>
+  compressExporterModel(registry, testContext(), m, [{ id: 'prune', params: { sparsity: 0.1 } }]);
 const pruned = (step: CompressReport) => step.tensors.filter((t) => t.action === 'prune-magnitude').map((t) => t.name);
-const zeros = (model: OnnxModel, name: string) => model.getInitializer(name)!.readFloat32().filter((v) => v === 0).length / model.getInitializer(name)!.elementCount;
+const zeros = (model: OnnxModel, name: string) =>
+  model
+    .getInitializer(name)!
+    .readFloat32()
+    .filter((v) => v === 0).length / model.getInitializer(name)!.elementCount;
 
-describe('magnitude pruning on the exporters\' traits', () => {
-  it.each(exporterModels().map((m) => [m.name, m] as const))('%s: pruned in place, runs, within 10 %% of dense', async (_, m) => {
-    const { result, output, relativeError } = await prune(m);
-    const names = pruned(result.steps[0]);
-    expect(names.length).toBeGreaterThan(0);
-    for (const name of names) expect(zeros(output, name)).toBeCloseTo(0.1, 2);
-    expect(relativeError).toBeLessThan(0.1);
-    expect(relativeError).toBeGreaterThan(0);
-  });
+describe("magnitude pruning on the exporters' traits", () => {
+  it.each(exporterModels().map((m) => [m.name, m] as const))(
+    '%s: pruned in place, runs, within 10 %% of dense',
+    async (_, m) => {
+      const { result, output, relativeError } = await prune(m);
+      const names = pruned(result.steps[0]);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) expect(zeros(output, name)).toBeCloseTo(0.1, 2);
+      expect(relativeError).toBeLessThan(0.1);
+      expect(relativeError).toBeGreaterThan(0);
+    },
+  );
 
   it('Paddle2ONNX: the Conv weight held in a Constant node is pruned; the head and ConvTranspose stay dense, said once per reason', async () => {
     const m = paddleStyleModel(11);
@@ -41,10 +56,12 @@ describe('magnitude pruning on the exporters\' traits', () => {
     // a tensor nobody prunes keeps its bytes
     const before = m.model.nodes.find((n) => n.output?.[0] === 'conv2d_transpose_0.w_0')!.attribute![0].t!.rawData!;
     expect(output.getInitializer('conv2d_transpose_0.w_0')!.readRaw()).toEqual(Uint8Array.from(before));
-    expect(result.steps[0].notes).toEqual(expect.arrayContaining([
-      '1 tensor (4,608 elements) left dense: ConvTranspose weights are not pruned (conv2d_transpose_0.w_0)',
-      '1 tensor (1,024 elements) left dense: output layer (LM head): stays dense (LLM-KICK); --include names it to prune (linear_0.w_0)',
-    ]));
+    expect(result.steps[0].notes).toEqual(
+      expect.arrayContaining([
+        '1 tensor (4,608 elements) left dense: ConvTranspose weights are not pruned (conv2d_transpose_0.w_0)',
+        '1 tensor (1,024 elements) left dense: output layer (LM head): stays dense (LLM-KICK); --include names it to prune (linear_0.w_0)',
+      ]),
+    );
   });
 
   it('If: the weights inside both branches are pruned where the branches read them', async () => {

@@ -17,21 +17,49 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     type: 'enum',
     options: ['magnitude', 'wanda', 'sparsegpt', 'channel'],
     default: 'magnitude',
-    description: 'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels (--ratio), repaired from --calib-dataset as --recover says',
+    description:
+      'magnitude: |W|; wanda: |W| * ||X_j|| (needs --calib-dataset); sparsegpt: OBS updates from X^T X (needs --calib-dataset); channel: remove whole Conv output channels (--ratio), repaired from --calib-dataset as --recover says',
   },
-  { name: 'sparsity', type: 'number', min: 0, max: 0.95, default: 0.5, description: 'fraction of each group of weights set to zero (unstructured)', onlyWith: { algo: UNSTRUCTURED }, conflictsWith: ['pattern'] },
-  { name: 'pattern', type: 'string', default: '', description: 'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M', onlyWith: { algo: UNSTRUCTURED }, validate: patternProblem },
+  {
+    name: 'sparsity',
+    type: 'number',
+    min: 0,
+    max: 0.95,
+    default: 0.5,
+    description: 'fraction of each group of weights set to zero (unstructured)',
+    onlyWith: { algo: UNSTRUCTURED },
+    conflictsWith: ['pattern'],
+  },
+  {
+    name: 'pattern',
+    type: 'string',
+    default: '',
+    description:
+      'N:M instead of --sparsity: prune N of every M consecutive inputs (1:2, 2:4, 4:8); K must be a multiple of M',
+    onlyWith: { algo: UNSTRUCTURED },
+    validate: patternProblem,
+  },
   {
     name: 'granularity',
     onlyWith: { algo: UNSTRUCTURED },
     type: 'enum',
     options: ['auto', 'row', 'layer'],
     default: 'auto',
-    description: 'row: floor(s*K) per output row (Wanda/SparseGPT setting); layer: LLM-KICK prune_magnitude rule, |W| <= the floor(numel*s)-th smallest (ties may add sparsity); auto: layer for magnitude, row for wanda (sparsegpt chooses per 128-column block)',
+    description:
+      'row: floor(s*K) per output row (Wanda/SparseGPT setting); layer: LLM-KICK prune_magnitude rule, |W| <= the floor(numel*s)-th smallest (ties may add sparsity); auto: layer for magnitude, row for wanda (sparsegpt chooses per 128-column block)',
   },
   {
-    name: 'ratio', type: 'number', min: 0, max: 1, default: 0.25, description: '--algo channel: fraction of each Conv\'s output channels removed (which ones: see --recover); below 1', onlyWith: { algo: ['channel'] },
-    validate: (v) => ((v as number) >= 1 ? 'would remove every output channel of every Conv; use a ratio below 1, e.g. --ratio 0.25' : undefined),
+    name: 'ratio',
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: 0.25,
+    description: "--algo channel: fraction of each Conv's output channels removed (which ones: see --recover); below 1",
+    onlyWith: { algo: ['channel'] },
+    validate: (v) =>
+      (v as number) >= 1
+        ? 'would remove every output channel of every Conv; use a ratio below 1, e.g. --ratio 0.25'
+        : undefined,
   },
   {
     name: 'recover',
@@ -40,11 +68,35 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 'auto',
     onlyWith: { algo: ['channel'] },
     description:
-      'channel: obs: channels chosen by greedy OBS on the calibration statistics (their cost to the next layers\' output after refit), then every layer reading them refit by least squares, bias included; refit: L1 choice, then the same refit; none: L1 choice, no refit (quality often collapses); auto: obs with --calib-dataset, none without',
+      "channel: obs: channels chosen by greedy OBS on the calibration statistics (their cost to the next layers' output after refit), then every layer reading them refit by least squares, bias included; refit: L1 choice, then the same refit; none: L1 choice, no refit (quality often collapses); auto: obs with --calib-dataset, none without",
   },
-  { name: 'store', type: 'enum', options: ['dense', 'sparse'], default: 'dense', description: 'dense: zeros stay in the tensor (the file does not shrink by itself); sparse: pruned tensors become ONNX sparse_initializers where that is smaller (onnxruntime densifies them at load)' },
-  { name: 'column-block', type: 'integer', min: 1, max: 4096, default: 128, description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference', onlyWith: { algo: ['sparsegpt'] } },
-  { name: 'damp', type: 'number', min: 0, max: 1, default: 0.01, description: 'sparsegpt, and channel\'s refit: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)', onlyWith: { algo: ['sparsegpt', 'channel'] } },
+  {
+    name: 'store',
+    type: 'enum',
+    options: ['dense', 'sparse'],
+    default: 'dense',
+    description:
+      'dense: zeros stay in the tensor (the file does not shrink by itself); sparse: pruned tensors become ONNX sparse_initializers where that is smaller (onnxruntime densifies them at load)',
+  },
+  {
+    name: 'column-block',
+    type: 'integer',
+    min: 1,
+    max: 4096,
+    default: 128,
+    description: 'sparsegpt: columns per block (mask choice and lazy updates), 128 in the reference',
+    onlyWith: { algo: ['sparsegpt'] },
+  },
+  {
+    name: 'damp',
+    type: 'number',
+    min: 0,
+    max: 1,
+    default: 0.01,
+    description:
+      "sparsegpt, and channel's refit: dampening added to diag(H), as a fraction of its mean (0.01 in the reference)",
+    onlyWith: { algo: ['sparsegpt', 'channel'] },
+  },
   ...SELECTION_PARAMS,
 ] satisfies ParamSpec[]);
 
@@ -78,7 +130,10 @@ function patternProblem(v: unknown): string | undefined {
 /** `N:M` -> {n, m}; one line (exit 2) for anything else. */
 export function parsePattern(text: string): { n: number; m: number } | undefined {
   const problem = patternProblem(text);
-  if (problem) throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${text}: ${problem}`, { hint: 'N weights are pruned in every run of M consecutive inputs: 1:2, 2:4, 4:8' });
+  if (problem)
+    throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${text}: ${problem}`, {
+      hint: 'N weights are pruned in every run of M consecutive inputs: 1:2, 2:4, 4:8',
+    });
   if (text === '') return undefined;
   const [n, m] = text.trim().split(':').map(Number);
   return { n, m };
@@ -88,7 +143,9 @@ export function pruneOptions(params: Params): PruneOptions {
   const algo = (params.algo ?? 'magnitude') as Algo;
   const ratio = (params.ratio ?? 0.25) as number;
   if (algo === 'channel' && ratio >= 1) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--ratio ${ratio} would remove every output channel of every Conv`, { hint: 'use a ratio below 1, e.g. --ratio 0.25' });
+    throw new UserError(ErrorCodes.BAD_PARAM, `--ratio ${ratio} would remove every output channel of every Conv`, {
+      hint: 'use a ratio below 1, e.g. --ratio 0.25',
+    });
   }
   const nm = parsePattern(String(params.pattern ?? ''));
   const g = (params.granularity ?? 'auto') as Granularity | 'auto';

@@ -16,7 +16,8 @@ export class PruneCompressor implements Compressor {
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const opts = pruneOptions(params);
-    const result = opts.algo === 'channel' ? await pruneChannels(model, opts, ctx) : await pruneUnstructured(model, opts, ctx);
+    const result =
+      opts.algo === 'channel' ? await pruneChannels(model, opts, ctx) : await pruneUnstructured(model, opts, ctx);
     let tensors = result.tensors;
     const notes = [...result.notes];
     if (opts.store === 'sparse') {
@@ -28,6 +29,13 @@ export class PruneCompressor implements Compressor {
     const weights = changed.reduce((n, t) => n + t.elements, 0);
     const bits = changed.reduce((n, t) => n + 8 * t.bytesAfter, 0);
     const qualityRisk = 'qualityRisk' in result ? (result.qualityRisk as string | undefined) : undefined;
-    return { method: this.id, params, tensors, bitsPerWeight: weights > 0 ? bits / weights : undefined, notes, ...(qualityRisk ? { qualityRisk } : {}) };
+    return {
+      method: this.id,
+      params,
+      tensors,
+      bitsPerWeight: weights > 0 ? bits / weights : undefined,
+      notes,
+      ...(qualityRisk ? { qualityRisk } : {}),
+    };
   }
 }

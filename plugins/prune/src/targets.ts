@@ -16,7 +16,15 @@ export interface PruneTarget {
 export interface TargetChoice {
   readonly targets: PruneTarget[];
   /** `cause` and `hint` group the console summary (core skip-summary.ts); `reason` is this tensor's */
-  readonly skipped: { name: string; reason: string; cause?: string; hint?: string; dims: readonly number[]; elements: number; bytes: number }[];
+  readonly skipped: {
+    name: string;
+    reason: string;
+    cause?: string;
+    hint?: string;
+    dims: readonly number[];
+    elements: number;
+    bytes: number;
+  }[];
 }
 
 const WEIGHT_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
@@ -47,15 +55,31 @@ export function outputLayerWeights(model: OnnxModel): Set<string> {
 
 export function chooseTargets(model: OnnxModel, opts: PruneOptions, dataAware: boolean): TargetChoice {
   const { candidates, skipped: rest } = selectWeights(model, opts);
-  const skipped: TargetChoice['skipped'] = rest.map((s) => ({ name: s.init.name, reason: s.reason, cause: s.cause, hint: s.hint, dims: s.init.dims, elements: s.init.elementCount, bytes: s.init.byteLength }));
+  const skipped: TargetChoice['skipped'] = rest.map((s) => ({
+    name: s.init.name,
+    reason: s.reason,
+    cause: s.cause,
+    hint: s.hint,
+    dims: s.init.dims,
+    elements: s.init.elementCount,
+    bytes: s.init.byteLength,
+  }));
   const heads = outputLayerWeights(model);
   const named = opts.include.length > 0; // a candidate that passed a non-empty --include was named by it
   const targets: PruneTarget[] = [];
   for (const c of candidates) {
     const op = model.consumers(c.init.name)[0]?.node.opType ?? '';
-    const skip = (reason: string) => skipped.push({ name: c.init.name, reason, dims: c.init.dims, elements: c.init.elementCount, bytes: c.init.byteLength });
+    const skip = (reason: string) =>
+      skipped.push({
+        name: c.init.name,
+        reason,
+        dims: c.init.dims,
+        elements: c.init.elementCount,
+        bytes: c.init.byteLength,
+      });
     if (op === 'Gather' && !named) skip('embedding: stays dense (LLM-KICK); --include names it to prune');
-    else if (heads.has(c.init.name) && !named) skip('output layer (LM head): stays dense (LLM-KICK); --include names it to prune');
+    else if (heads.has(c.init.name) && !named)
+      skip('output layer (LM head): stays dense (LLM-KICK); --include names it to prune');
     else if (!WEIGHT_OPS.has(op)) skip(`${op} weights are not pruned`);
     else if (op === 'MatMul' && c.init.dims.length !== 2) skip(`rank-${c.init.dims.length} MatMul weight`);
     else targets.push({ candidate: c, op });

@@ -1,5 +1,13 @@
 /** Test helpers (excluded from the build): a run context, seeded weights, a tiny LM-shaped graph. */
-import { createRunContext, DataType, OrtSessionFactory, type CalibrationSource, type HostTensor, type OnnxModel, type RunContext } from '@mc-kit/core';
+import {
+  createRunContext,
+  DataType,
+  OrtSessionFactory,
+  type CalibrationSource,
+  type HostTensor,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 
 export const sessions = new OrtSessionFactory({ device: 'cpu' });
@@ -39,11 +47,18 @@ export function tinyLm(): OnnxModel {
   return g.build();
 }
 
-export const idsTensor = (ids: number[]): HostTensor => ({ type: 'int64', dims: [1, ids.length], data: BigInt64Array.from(ids, BigInt) });
+export const idsTensor = (ids: number[]): HostTensor => ({
+  type: 'int64',
+  dims: [1, ids.length],
+  data: BigInt64Array.from(ids, BigInt),
+});
 
 /** A calibration source of ready-made feeds. */
 export function feedsCalibration(windows: number[][]): CalibrationSource {
-  const set = { info: { dataset: 'test windows', samples: windows.length }, samples: windows.map((w) => ({ kind: 'feeds' as const, feeds: { ids: idsTensor(w) } })) };
+  const set = {
+    info: { dataset: 'test windows', samples: windows.length },
+    samples: windows.map((w) => ({ kind: 'feeds' as const, feeds: { ids: idsTensor(w) } })),
+  };
   return { info: set.info, load: async () => set };
 }
 

@@ -16,7 +16,14 @@ export {
   type QuantizedTensor,
   type AxisLayout,
 } from './int8/math.js';
-export { roundToType, toFloat16Bits, fromFloat16Bits, toBfloat16Bits, fromBfloat16Bits, type FloatType } from './int8/float-types.js';
+export {
+  roundToType,
+  toFloat16Bits,
+  fromFloat16Bits,
+  toBfloat16Bits,
+  fromBfloat16Bits,
+  type FloatType,
+} from './int8/float-types.js';
 export { quantizeWeights, type Int8Options, type Int8Result, type Granularity } from './int8/rewrite.js';
 export { dequantizeWeights } from './int8/decompress.js';
 export { Int4Compressor, INT4_PARAMS, int4Options } from './int4/plugin.js';
@@ -31,12 +38,26 @@ export {
 } from './int4/math.js';
 export { quantizeInt4, quantizeInt4Fast } from './int4/fast.js';
 export { quantizeInt4Wasm, quantizeInt4WasmNibbles } from './int4/wasm/rtn.js';
-export { packMatMulNBits, unpackMatMulNBits, toBlockedDQ, dequantizeBlockedDQ, type NBitsTensors, type BlockedDQTensors } from './int4/pack.js';
+export {
+  packMatMulNBits,
+  unpackMatMulNBits,
+  toBlockedDQ,
+  dequantizeBlockedDQ,
+  type NBitsTensors,
+  type BlockedDQTensors,
+} from './int4/pack.js';
 export { ORT_CPU_INT4, type Encoding } from './int4/plan.js';
 export { quantizeInt4Weights, type Int4Options, type Int4Result } from './int4/rewrite.js';
 export { dequantizeInt4Weights } from './int4/decompress.js';
 export { GptqCompressor, GPTQ_PARAMS, gptqOptions } from './gptq/plugin.js';
-export { gptqQuantize, rtnQuantize, groupParams as gptqGroupParams, type GptqOptions, type GptqResult, type GroupedCodes } from './gptq/math.js';
+export {
+  gptqQuantize,
+  rtnQuantize,
+  groupParams as gptqGroupParams,
+  type GptqOptions,
+  type GptqResult,
+  type GroupedCodes,
+} from './gptq/math.js';
 export { packGptq, unpackGptq, ORT_CPU_NBITS } from './gptq/pack.js';
 export { quantizeGptqWeights, type GptqWeightOptions } from './gptq/rewrite.js';
 export { dequantizeGptqWeights } from './gptq/decompress.js';

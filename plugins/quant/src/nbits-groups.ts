@@ -49,7 +49,8 @@ export function findNBitsGroups(model: OnnxModel, bits: readonly number[]): NBit
     const b = intAttrOf(node, 'bits');
     const [, bName, sName, zName, ...rest] = node.input ?? [];
     const named = bName ? /^(.+)_q(\d+)(?:_\d+)?$/.exec(bName) : null;
-    if (b === undefined || !bits.includes(b) || !named || Number(named[2]) !== b || rest.some((r) => r !== '')) continue;
+    if (b === undefined || !bits.includes(b) || !named || Number(named[2]) !== b || rest.some((r) => r !== ''))
+      continue;
     const known = groups.get(bName);
     if (known) {
       known.nodes.push(node);
@@ -60,7 +61,8 @@ export function findNBitsGroups(model: OnnxModel, bits: readonly number[]): NBit
     const zp = zName ? model.getInitializer(zName) : undefined;
     const scaleType = scales && SCALE_TYPES.get(scales.dataType);
     const [K, N, blockSize] = ['K', 'N', 'block_size'].map((a) => intAttrOf(node, a));
-    if (!B || B.dataType !== DataType.UINT8 || !scales || !scaleType || (zName && zp?.dataType !== DataType.UINT8)) continue;
+    if (!B || B.dataType !== DataType.UINT8 || !scales || !scaleType || (zName && zp?.dataType !== DataType.UINT8))
+      continue;
     if (K === undefined || N === undefined || blockSize === undefined) continue;
     groups.set(bName, { weight: named[1], nodes: [node], B, scales, zp, scaleType, bits: b, K, N, blockSize });
   }
@@ -71,7 +73,13 @@ export function findNBitsGroups(model: OnnxModel, bits: readonly number[]): NBit
 export function restoreNBitsGroup(model: OnnxModel, g: NBitsGroup, dense: Float32Array): string {
   for (const node of g.nodes) {
     model.removeNode(node);
-    model.addNode({ opType: 'MatMul', domain: '', name: node.name, input: [node.input?.[0] ?? '', g.weight], output: [...(node.output ?? [])] });
+    model.addNode({
+      opType: 'MatMul',
+      domain: '',
+      name: node.name,
+      input: [node.input?.[0] ?? '', g.weight],
+      output: [...(node.output ?? [])],
+    });
   }
   dropIfUnused(model, [g.B, g.scales, g.zp]);
   model.setInitializer(g.weight, g.scales.dataType, [g.K, g.N], encodeFloats(dense, g.scaleType));

@@ -6,7 +6,15 @@
  * onnxruntime gives the same outputs before and after), else the model's own opset. `--keep-opset`
  * never raises it.
  */
-import { checkUpgrade, throwIfAborted, toNumber, upgradeOpset, type OnnxModel, type ParamSpec, type RunContext } from '@mc-kit/core';
+import {
+  checkUpgrade,
+  throwIfAborted,
+  toNumber,
+  upgradeOpset,
+  type OnnxModel,
+  type ParamSpec,
+  type RunContext,
+} from '@mc-kit/core';
 
 export const KEEP_OPSET_PARAM: ParamSpec = Object.freeze({
   name: 'keep-opset',
@@ -29,7 +37,13 @@ export interface OpsetChoice {
  * and checks out, else the model's own. The model is not touched until `apply()`, so a method
  * can still fail cleanly in between. The notes say what happened and why.
  */
-export async function chooseOpset(model: OnnxModel, wanted: number, why: string, keep: boolean, ctx: RunContext): Promise<OpsetChoice> {
+export async function chooseOpset(
+  model: OnnxModel,
+  wanted: number,
+  why: string,
+  keep: boolean,
+  ctx: RunContext,
+): Promise<OpsetChoice> {
   const current = model.opset('') ?? 1;
   const keepIt = (notes: string[]) => ({ opset: current, notes, apply: () => undefined });
   if (current >= wanted) return keepIt([]);
@@ -39,7 +53,10 @@ export async function chooseOpset(model: OnnxModel, wanted: number, why: string,
   const r = await checkUpgrade(model, wanted, ctx);
   if (!r.ok) return keepIt([`kept opset ${current}: ${why} needs opset ${wanted}, and ${r.reason}`]);
   const adapted = r.report.adapted.map((a) => `${a.op}@${a.opset} x${a.nodes}`).join(', ');
-  const notes = [`raised the opset from ${current} to ${wanted} for ${why} (${adapted ? `rewrote ${adapted}` : 'no op needed rewriting'}; outputs equal on ${r.verification.probes} probe inputs)`];
-  if (r.report.irTo !== irBefore) notes.push(`raised the IR version from ${irBefore} to ${r.report.irTo}, which opset ${wanted} needs`);
+  const notes = [
+    `raised the opset from ${current} to ${wanted} for ${why} (${adapted ? `rewrote ${adapted}` : 'no op needed rewriting'}; outputs equal on ${r.verification.probes} probe inputs)`,
+  ];
+  if (r.report.irTo !== irBefore)
+    notes.push(`raised the IR version from ${irBefore} to ${r.report.irTo}, which opset ${wanted} needs`);
   return { opset: wanted, notes, apply: () => void upgradeOpset(model, wanted) };
 }

@@ -8,5 +8,12 @@ export { U8MasksDataset } from './datasets/u8-masks.js';
 export { parseU8MaskMeta, type U8MaskMeta } from './datasets/u8-mask-meta.js';
 export { parseU8ImageMeta, type U8ImageMeta, type PixelLayout } from './datasets/u8-meta.js';
 export { hwcToChw } from './datasets/layout.js';
-export { DEFAULT_SPEC, preprocess, resolvePreprocess, parseFloatList, type PreprocessSpec, type ResolvedSpec } from './preprocess.js';
+export {
+  DEFAULT_SPEC,
+  preprocess,
+  resolvePreprocess,
+  parseFloatList,
+  type PreprocessSpec,
+  type ResolvedSpec,
+} from './preprocess.js';
 export { default as register } from './register.js';

@@ -38,7 +38,12 @@ export function writeU8Set(dir: string, spec: U8SetSpec): void {
   const count = spec.labels.length;
   writeFileSync(join(dir, 'images.u8'), spec.images);
   writeFileSync(join(dir, 'labels.u8'), spec.labels);
-  const shape = channels === 1 ? [count, spec.height, spec.width] : spec.layout === 'HWC' ? [count, spec.height, spec.width, channels] : [count, channels, spec.height, spec.width];
+  const shape =
+    channels === 1
+      ? [count, spec.height, spec.width]
+      : spec.layout === 'HWC'
+        ? [count, spec.height, spec.width, channels]
+        : [count, channels, spec.height, spec.width];
   const meta: Record<string, unknown> = {
     name: 'tiny',
     kind: 'image-class',

@@ -39,7 +39,9 @@ describe('round-weights', () => {
     await method.compress(model, parseParams(method.params, { 'mantissa-bits': 2 }, method.id), ctx);
     const session = await sessions.create(model.toBytes());
     try {
-      const { [session.outputNames[0]]: y } = await session.run({ x: { type: 'float32', data: new Float32Array([1, 2]), dims: [1, 2] } });
+      const { [session.outputNames[0]]: y } = await session.run({
+        x: { type: 'float32', data: new Float32Array([1, 2]), dims: [1, 2] },
+      });
       // [1, 2] · [[1, 1], [1.5, -0.3125]] = [4, 0.375], exact in float32; then + fround(1.1), rounded once
       expect([...y.data]).toEqual([Math.fround(4 + Math.fround(1.1)), Math.fround(0.375 + Math.fround(1.1))]);
     } finally {
@@ -51,6 +53,9 @@ describe('round-weights', () => {
     expect(parseParams(method.params, {}, method.id)).toEqual({ 'mantissa-bits': 7 });
     const g = new GraphBuilder();
     g.output(g.relu(g.input('x', DataType.FLOAT, [2])), DataType.FLOAT, [2]);
-    await expect(method.compress(g.build(), { 'mantissa-bits': 7 }, ctx)).rejects.toMatchObject({ code: 'E_NOTHING_TO_COMPRESS', exitCode: 2 });
+    await expect(method.compress(g.build(), { 'mantissa-bits': 7 }, ctx)).rejects.toMatchObject({
+      code: 'E_NOTHING_TO_COMPRESS',
+      exitCode: 2,
+    });
   });
 });

@@ -31,7 +31,8 @@ export const ROUND_WEIGHTS_PARAMS: readonly ParamSpec[] = Object.freeze([
     min: 0,
     max: 23,
     default: 7,
-    description: 'explicit mantissa bits kept per float32 weight (7 = bfloat16 precision), round to nearest, ties to even',
+    description:
+      'explicit mantissa bits kept per float32 weight (7 = bfloat16 precision), round to nearest, ties to even',
   },
 ] satisfies ParamSpec[]);
 
@@ -54,9 +55,13 @@ export class RoundWeightsCompressor implements Compressor {
     const names = selectWeights(model);
     if (names.length === 0) {
       // A user's mistake is a UserError: one line and a hint, exit code 2, never a stack trace.
-      throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `${this.id}: the model has no float32 MatMul, Gemm or Conv weights`, {
-        hint: '`mc inspect MODEL` lists the initializers and the ops that read them',
-      });
+      throw new UserError(
+        ErrorCodes.NOTHING_TO_COMPRESS,
+        `${this.id}: the model has no float32 MatMul, Gemm or Conv weights`,
+        {
+          hint: '`mc inspect MODEL` lists the initializers and the ops that read them',
+        },
+      );
     }
     const task = ctx.progress.start(this.id, names.length);
     const tensors: TensorReport[] = [];
@@ -70,7 +75,15 @@ export class RoundWeightsCompressor implements Compressor {
       worst = Math.max(worst, maxRelativeChange(before, after));
       model.setInitializer(name, DataType.FLOAT, init.dims, after);
       // Measured, not requested: the weights are still stored as float32.
-      tensors.push({ name, action: 'rounded', shape: [...init.dims], elements: init.elementCount, bytesBefore: init.byteLength, bytesAfter: init.byteLength, bitsPerWeight: 32 });
+      tensors.push({
+        name,
+        action: 'rounded',
+        shape: [...init.dims],
+        elements: init.elementCount,
+        bytesBefore: init.byteLength,
+        bytesAfter: init.byteLength,
+        bitsPerWeight: 32,
+      });
       task.tick();
     }
     task.done(`${this.id}: ${names.length} weights rounded to ${bits} mantissa bits`);
@@ -79,7 +92,9 @@ export class RoundWeightsCompressor implements Compressor {
       params,
       tensors,
       bitsPerWeight: 32,
-      notes: [`largest relative change of a weight: ${worst.toExponential(3)}; weights stay float32, so the file is as large as before`],
+      notes: [
+        `largest relative change of a weight: ${worst.toExponential(3)}; weights stay float32, so the file is as large as before`,
+      ],
     };
   }
 }

@@ -4,8 +4,18 @@ describe('parseImageCsv', () => {
   it('reads label,pixels rows of square images, with or without a header', () => {
     const text = 'label,1x1,1x2,2x1,2x2\n3,0,255,16,1\r\n0,9,8,7,6\n\n';
     const p = parseImageCsv(text, 't.csv');
-    expect(p).toEqual({ count: 2, side: 2, pixels: new Uint8Array([0, 255, 16, 1, 9, 8, 7, 6]), labels: new Uint8Array([3, 0]) });
-    expect(parseImageCsv('1,5\n2,6\n', 't.csv')).toEqual({ count: 2, side: 1, pixels: new Uint8Array([5, 6]), labels: new Uint8Array([1, 2]) });
+    expect(p).toEqual({
+      count: 2,
+      side: 2,
+      pixels: new Uint8Array([0, 255, 16, 1, 9, 8, 7, 6]),
+      labels: new Uint8Array([3, 0]),
+    });
+    expect(parseImageCsv('1,5\n2,6\n', 't.csv')).toEqual({
+      count: 2,
+      side: 1,
+      pixels: new Uint8Array([5, 6]),
+      labels: new Uint8Array([1, 2]),
+    });
   });
 
   it('keeps the first rows under a limit', () => {
@@ -23,7 +33,9 @@ describe('parseImageCsv', () => {
     ];
     for (const [text, message] of cases) {
       expect(() => parseImageCsv(text, 't.csv')).toThrow(message);
-      expect(() => parseImageCsv(text, 't.csv')).toThrow(expect.objectContaining({ code: 'E_BAD_DATASET', exitCode: 2 }));
+      expect(() => parseImageCsv(text, 't.csv')).toThrow(
+        expect.objectContaining({ code: 'E_BAD_DATASET', exitCode: 2 }),
+      );
     }
   });
 });

@@ -17,12 +17,15 @@ export interface ParsedImages {
 }
 
 function bad(where: string, message: string): never {
-  throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, { hint: 'csv-images reads lines of `label,pixel,pixel,...` (integers 0..255) of square grayscale images' });
+  throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, {
+    hint: 'csv-images reads lines of `label,pixel,pixel,...` (integers 0..255) of square grayscale images',
+  });
 }
 
 function byte(cell: string, where: string, line: number, what: string): number {
   const v = Number(cell);
-  if (cell.trim() === '' || !Number.isInteger(v) || v < 0 || v > 255) bad(where, `line ${line}: ${what} ${JSON.stringify(cell)} is not an integer in 0..255`);
+  if (cell.trim() === '' || !Number.isInteger(v) || v < 0 || v > 255)
+    bad(where, `line ${line}: ${what} ${JSON.stringify(cell)} is not an integer in 0..255`);
   return v;
 }
 
@@ -39,11 +42,13 @@ export function parseImageCsv(text: string, where: string, limit = Infinity): Pa
   if (rows.length === 0) bad(where, 'no image rows after the header');
   const columns = rows[0].cells.length - 1;
   const side = Math.round(Math.sqrt(columns));
-  if (columns < 1 || side * side !== columns) bad(where, `line ${rows[0].line}: ${columns} pixel columns is not a square image`);
+  if (columns < 1 || side * side !== columns)
+    bad(where, `line ${rows[0].line}: ${columns} pixel columns is not a square image`);
   const pixels = new Uint8Array(rows.length * columns);
   const labels = new Uint8Array(rows.length);
   rows.forEach(({ cells, line }, r) => {
-    if (cells.length !== columns + 1) bad(where, `line ${line}: ${cells.length - 1} pixel columns, the first row has ${columns}`);
+    if (cells.length !== columns + 1)
+      bad(where, `line ${line}: ${cells.length - 1} pixel columns, the first row has ${columns}`);
     labels[r] = byte(cells[0], where, line, 'label');
     for (let c = 0; c < columns; c++) pixels[r * columns + c] = byte(cells[c + 1], where, line, 'pixel');
   });

@@ -6,7 +6,16 @@
  * returns a dataset of your kind (core's contracts.ts lists the kinds and their shapes).
  */
 import { promises as fs, statSync } from 'node:fs';
-import { ErrorCodes, UserError, sha256File, type Dataset, type DatasetProvider, type DatasetRef, type ImageClassDataset, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  UserError,
+  sha256File,
+  type Dataset,
+  type DatasetProvider,
+  type DatasetRef,
+  type ImageClassDataset,
+  type RunContext,
+} from '@mc-kit/core';
 import { parseImageCsv } from './parse.js';
 
 export class CsvImagesDataset implements DatasetProvider {
@@ -15,12 +24,18 @@ export class CsvImagesDataset implements DatasetProvider {
   readonly summary = 'square grayscale images as CSV lines of label,pixel,pixel,... (MNIST in CSV)';
 
   async canOpen(ref: DatasetRef): Promise<boolean> {
-    return ref.path !== undefined && ref.path.toLowerCase().endsWith('.csv') && statSync(ref.path, { throwIfNoEntry: false })?.isFile() === true;
+    return (
+      ref.path !== undefined &&
+      ref.path.toLowerCase().endsWith('.csv') &&
+      statSync(ref.path, { throwIfNoEntry: false })?.isFile() === true
+    );
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
     if (!ref.path || !(await this.canOpen(ref))) {
-      throw new UserError(ErrorCodes.BAD_DATASET, `${this.id} reads a local .csv file; ${ref.ref} is not one`, { hint: 'pass the path of a .csv file' });
+      throw new UserError(ErrorCodes.BAD_DATASET, `${this.id} reads a local .csv file; ${ref.ref} is not one`, {
+        hint: 'pass the path of a .csv file',
+      });
     }
     // The whole file in memory keeps the example short; stream it for large datasets.
     const parsed = parseImageCsv(await fs.readFile(ref.path, 'utf8'), ref.ref, ref.limit);
@@ -41,7 +56,12 @@ export class CsvImagesDataset implements DatasetProvider {
         const plane = side * side;
         for (let offset = 0; offset < count; offset += batchSize) {
           const n = Math.min(batchSize, count - offset);
-          yield { pixels: pixels.subarray(offset * plane, (offset + n) * plane), labels: labels.subarray(offset, offset + n), count: n, offset };
+          yield {
+            pixels: pixels.subarray(offset * plane, (offset + n) * plane),
+            labels: labels.subarray(offset, offset + n),
+            count: n,
+            offset,
+          };
         }
       },
     };

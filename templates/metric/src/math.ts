@@ -21,7 +21,8 @@ export function emptySums(): NllSums {
  * logsumexp(z) - z[label], in float64 and shifted by the max so large logits do not overflow.
  */
 export function nllOfRow(logits: Float32Array, offset: number, width: number, label: number): number {
-  if (!Number.isInteger(label) || label < 0 || label >= width) throw new RangeError(`label ${label} is outside 0..${width - 1}`);
+  if (!Number.isInteger(label) || label < 0 || label >= width)
+    throw new RangeError(`label ${label} is outside 0..${width - 1}`);
   let max = -Infinity;
   for (let j = 0; j < width; j++) max = Math.max(max, logits[offset + j]);
   let sum = 0;
@@ -30,7 +31,13 @@ export function nllOfRow(logits: Float32Array, offset: number, width: number, la
 }
 
 /** Add `count` rows of `logits` ([count, width], row-major) with their labels to `sums`. */
-export function addRows(sums: NllSums, logits: Float32Array, width: number, labels: ArrayLike<number>, count: number): void {
+export function addRows(
+  sums: NllSums,
+  logits: Float32Array,
+  width: number,
+  labels: ArrayLike<number>,
+  count: number,
+): void {
   for (let i = 0; i < count; i++) {
     const nll = nllOfRow(logits, i * width, width, labels[i]);
     sums.nll += nll;

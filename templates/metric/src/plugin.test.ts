@@ -5,7 +5,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunContext, DataType, OrtSessionFactory, parseParams, type Dataset, type ImageClassDataset, type LoadedModel } from '@mc-kit/core';
+import {
+  createRunContext,
+  DataType,
+  OrtSessionFactory,
+  parseParams,
+  type Dataset,
+  type ImageClassDataset,
+  type LoadedModel,
+} from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { CrossEntropyMetric } from './plugin.js';
 
@@ -25,7 +33,15 @@ function threeImages(): Dataset {
   const pixels = new Uint8Array([0, 0, 2, 0, 0, 3]);
   const labels = new Uint8Array([1, 0, 0]);
   const ds: ImageClassDataset = {
-    kind: 'image-class', provider: 'test', ref: 'three', digest: '', size: 3, height: 1, width: 2, channels: 1, labels: ['a', 'b'],
+    kind: 'image-class',
+    provider: 'test',
+    ref: 'three',
+    digest: '',
+    size: 3,
+    height: 1,
+    width: 2,
+    channels: 1,
+    labels: ['a', 'b'],
     async *batches(n) {
       for (let o = 0; o < 3; o += n) {
         const count = Math.min(n, 3 - o);

@@ -24,7 +24,13 @@ export const CROSS_ENTROPY_VERSION = 1;
 
 export const CROSS_ENTROPY_PARAMS: readonly ParamSpec[] = Object.freeze([
   { name: 'batch-size', type: 'integer', min: 1, max: 4096, default: 64, description: 'images per model run' },
-  { name: 'rescale', type: 'number', min: 0, default: 1 / 255, description: 'factor from uint8 pixels to the float32 the model takes (normalisation inside the graph stays there)' },
+  {
+    name: 'rescale',
+    type: 'number',
+    min: 0,
+    default: 1 / 255,
+    description: 'factor from uint8 pixels to the float32 the model takes (normalisation inside the graph stays there)',
+  },
 ] satisfies ParamSpec[]);
 
 /** uint8 pixels -> float32 model input. REPLACE with the preprocessing your models need. */
@@ -46,7 +52,10 @@ export class CrossEntropyMetric implements Metric {
     const task = ctx.progress.start(this.id, ds.size);
     try {
       if (session.inputNames.length !== 1) {
-        throw new UserError(ErrorCodes.BAD_MODEL, `${this.id} feeds one image tensor; the model has inputs ${session.inputNames.join(', ')}`);
+        throw new UserError(
+          ErrorCodes.BAD_MODEL,
+          `${this.id} feeds one image tensor; the model has inputs ${session.inputNames.join(', ')}`,
+        );
       }
       const [input] = session.inputNames;
       const [output] = session.outputNames;
@@ -54,9 +63,15 @@ export class CrossEntropyMetric implements Metric {
       for await (const batch of ds.batches(params['batch-size'] as number)) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];
-        const { [output]: y } = await session.run({ [input]: { type: 'float32', data: toInput(batch.pixels, params.rescale as number), dims } }, [output]);
+        const { [output]: y } = await session.run(
+          { [input]: { type: 'float32', data: toInput(batch.pixels, params.rescale as number), dims } },
+          [output],
+        );
         if (y.type !== 'float32' || y.dims.length !== 2 || y.dims[0] !== batch.count || y.dims[1] < ds.labels.length) {
-          throw new UserError(ErrorCodes.BAD_MODEL, `output ${output} is ${y.type} [${y.dims.join(', ')}]; ${this.id} needs float32 logits [${batch.count}, >= ${ds.labels.length}]`);
+          throw new UserError(
+            ErrorCodes.BAD_MODEL,
+            `output ${output} is ${y.type} [${y.dims.join(', ')}]; ${this.id} needs float32 logits [${batch.count}, >= ${ds.labels.length}]`,
+          );
         }
         addRows(sums, y.data as Float32Array, y.dims[1], batch.labels, batch.count);
         task.tick(batch.count);

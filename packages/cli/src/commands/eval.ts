@@ -1,11 +1,23 @@
-import { checkGates, checkResultsDir, describeOutcome, enforceGates, evaluateModel, figuresOf, parseGates, planGates, writeResult, type EvalResult } from '@mc-kit/core';
+import {
+  checkGates,
+  checkResultsDir,
+  describeOutcome,
+  enforceGates,
+  evaluateModel,
+  figuresOf,
+  parseGates,
+  planGates,
+  writeResult,
+  type EvalResult,
+} from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { renderEval } from '../render/eval.js';
 
 export default class Eval extends McCommand {
-  static override summary = 'Measure a model with one or more metrics on a dataset: accuracy on an image set, bits per character or perplexity on text.';
+  static override summary =
+    'Measure a model with one or more metrics on a dataset: accuracy on an image set, bits per character or perplexity on text.';
   static override description =
     'The dataset kind is detected from the path (a folder with meta.json, a .jsonl or .parquet file, an llm-compression folder, wiki.test.raw, ...) or forced with --dataset-type. Models and datasets may also be hf:owner/name[@rev].\n\n' +
     "Several --metric run in one eval on the model loaded once; each writes its own result (all with the same run id) and they print as one table. Each metric's own flags (for example --block-size and --stride for bpc) are listed by `mc list --params`; a flag two metrics both take feeds both, and --<metric>.<flag> (--bpc.stride 256) sets it for one.\n\n" +
@@ -18,20 +30,38 @@ export default class Eval extends McCommand {
     '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --baseline ../shared/models/tiny-stdlib-lm --gate "bpc.delta<=0.02"   # exit 3 if it fails',
     '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --resume   # killed? the same command continues',
   ];
-  static override args = { model: Args.string({ description: 'An .onnx file, or a folder holding model.onnx (+ config.json).', required: true }) };
+  static override args = {
+    model: Args.string({
+      description: 'An .onnx file, or a folder holding model.onnx (+ config.json).',
+      required: true,
+    }),
+  };
   static override flags = {
-    metric: Flags.string({ description: 'Metric id (repeat for several, run in order on the model loaded once). mc list shows them.', required: true, multiple: true }),
-    dataset: Flags.string({ char: 'd', description: 'Dataset folder or file (metrics that need none, such as latency, may run without it).' }),
+    metric: Flags.string({
+      description: 'Metric id (repeat for several, run in order on the model loaded once). mc list shows them.',
+      required: true,
+      multiple: true,
+    }),
+    dataset: Flags.string({
+      char: 'd',
+      description: 'Dataset folder or file (metrics that need none, such as latency, may run without it).',
+    }),
     'dataset-type': Flags.string({ description: 'Dataset provider id, when detection is not wanted.' }),
     limit: Flags.integer({ description: 'Use only the first N samples (records, for text).', min: 1 }),
-    field: Flags.string({ description: 'Record field holding the text, for jsonl and parquet datasets (default: content).' }),
-    baseline: Flags.string({ description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.' }),
+    field: Flags.string({
+      description: 'Record field holding the text, for jsonl and parquet datasets (default: content).',
+    }),
+    baseline: Flags.string({
+      description: 'Reference model (the dense one) for the metrics that compare against it; loaded once.',
+    }),
     results: Flags.string({ description: 'Folder for the JSON results of this run.', default: 'mc-results' }),
     resume: Flags.boolean({
-      description: 'Record progress (windows, items) under <results>/.cache and continue an interrupted run of the same model, data, metric and flags from it: bpc, perplexity, kld and every kick-* task. The figures equal an uninterrupted run\'s bit for bit; the cache goes once the result is written. Without --resume nothing is cached.',
+      description:
+        "Record progress (windows, items) under <results>/.cache and continue an interrupted run of the same model, data, metric and flags from it: bpc, perplexity, kld and every kick-* task. The figures equal an uninterrupted run's bit for bit; the cache goes once the result is written. Without --resume nothing is cached.",
     }),
     gate: Flags.string({
-      description: 'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
+      description:
+        'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
       multiple: true,
     }),
   };
@@ -39,16 +69,36 @@ export default class Eval extends McCommand {
   async run(): Promise<EvalResult | EvalResult[]> {
     const registry = await this.registry();
     const metricIds = flagValuesFromArgv(this.argv, 'metric');
-    const groups = metricIds.filter((id) => registry.has('metric', id)).map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.metric(id).params, scope: id }));
+    const groups = metricIds
+      .filter((id) => registry.has('metric', id))
+      .map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.metric(id).params, scope: id }));
     const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams(groups));
     await checkResultsDir(flags.results); // before any work
-    const metrics = (flags.metric as string[]).map((id) => ({ id, params: registry.has('metric', id) ? rawParamsFor(registry.metric(id).params, flags, id) : {} }));
+    const metrics = (flags.metric as string[]).map((id) => ({
+      id,
+      params: registry.has('metric', id) ? rawParamsFor(registry.metric(id).params, flags, id) : {},
+    }));
     const gates = parseGates(flags.gate ?? []);
-    const alsoOnBaseline = planGates(gates, metrics.map((m) => registry.metric(m.id)), flags.baseline !== undefined);
+    const alsoOnBaseline = planGates(
+      gates,
+      metrics.map((m) => registry.metric(m.id)),
+      flags.baseline !== undefined,
+    );
     const ctx = await this.context(flags);
     const results = await evaluateModel(
       registry,
-      { model: args.model, metrics, dataset: flags.dataset, datasetType: flags['dataset-type'], limit: flags.limit, field: flags.field, baseline: flags.baseline, alsoOnBaseline, seed: flags.seed, resume: flags.resume ? flags.results : undefined },
+      {
+        model: args.model,
+        metrics,
+        dataset: flags.dataset,
+        datasetType: flags['dataset-type'],
+        limit: flags.limit,
+        field: flags.field,
+        baseline: flags.baseline,
+        alsoOnBaseline,
+        seed: flags.seed,
+        resume: flags.resume ? flags.results : undefined,
+      },
       ctx,
     );
     const paths: string[] = [];

@@ -5,7 +5,11 @@ import { renderList } from '../render/list.js';
 
 export default class List extends McCommand {
   static override summary = 'List compression methods, metrics and dataset providers, and the plugin that gives each.';
-  static override examples = ['<%= config.bin %> list', '<%= config.bin %> list --params', '<%= config.bin %> list --kind method --json'];
+  static override examples = [
+    '<%= config.bin %> list',
+    '<%= config.bin %> list --params',
+    '<%= config.bin %> list --kind method --json',
+  ];
   static override flags = {
     kind: Flags.string({ description: 'Only this kind.', options: ['method', 'metric', 'dataset'] }),
     params: Flags.boolean({ description: 'Also list every parameter with its type, range and default.' }),

@@ -14,14 +14,29 @@ export interface CoreDependency {
   readonly note?: string;
 }
 
-export async function chooseCoreDependency(options: { flag?: string; coreVersion: string; coreRoot: string; packageName: string; cwd: string; npm?: Npm }): Promise<CoreDependency> {
+export async function chooseCoreDependency(options: {
+  flag?: string;
+  coreVersion: string;
+  coreRoot: string;
+  packageName: string;
+  cwd: string;
+  npm?: Npm;
+}): Promise<CoreDependency> {
   if (options.flag) return { spec: options.flag, source: 'flag' };
   const npm = options.npm ?? runNpm;
   // npm's own registry setting (npm_config_registry, .npmrc): the one the printed `npm install` uses.
-  const r = await npm(['view', `@mc-kit/core@${options.coreVersion}`, 'version', '--json', '--fetch-retries=0'], { cwd: options.cwd, timeoutMs: 30_000 }).catch(() => undefined);
-  if (r?.code === 0 && r.stdout.includes(`"${options.coreVersion}"`)) return { spec: options.coreVersion, source: 'registry' };
-  const registry = await npm(['config', 'get', 'registry'], { cwd: options.cwd, timeoutMs: 10_000 }).then((c) => c.stdout.trim()).catch(() => '');
-  const missing = r !== undefined && (r.code === 0 || /E404|404 Not Found|is not in this registry|No match found/.test(`${r.stdout}${r.stderr}`));
+  const r = await npm(['view', `@mc-kit/core@${options.coreVersion}`, 'version', '--json', '--fetch-retries=0'], {
+    cwd: options.cwd,
+    timeoutMs: 30_000,
+  }).catch(() => undefined);
+  if (r?.code === 0 && r.stdout.includes(`"${options.coreVersion}"`))
+    return { spec: options.coreVersion, source: 'registry' };
+  const registry = await npm(['config', 'get', 'registry'], { cwd: options.cwd, timeoutMs: 10_000 })
+    .then((c) => c.stdout.trim())
+    .catch(() => '');
+  const missing =
+    r !== undefined &&
+    (r.code === 0 || /E404|404 Not Found|is not in this registry|No match found/.test(`${r.stdout}${r.stderr}`));
   const where = registry || 'your npm registry';
   return {
     spec: `file:${options.coreRoot}`,

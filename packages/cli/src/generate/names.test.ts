@@ -2,7 +2,13 @@ import { pluginNames } from './names.js';
 
 describe('pluginNames', () => {
   it('derives the id, package, and class, camel and constant prefixes', () => {
-    expect(pluginNames('my-quant')).toEqual({ id: 'my-quant', packageName: 'mc-plugin-my-quant', pascal: 'MyQuant', camel: 'myQuant', constant: 'MY_QUANT' });
+    expect(pluginNames('my-quant')).toEqual({
+      id: 'my-quant',
+      packageName: 'mc-plugin-my-quant',
+      pascal: 'MyQuant',
+      camel: 'myQuant',
+      constant: 'MY_QUANT',
+    });
     expect(pluginNames('int3')).toMatchObject({ packageName: 'mc-plugin-int3', pascal: 'Int3' });
     expect(pluginNames('a-2-b').pascal).toBe('A2B');
   });

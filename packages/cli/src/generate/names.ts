@@ -25,7 +25,10 @@ export interface PluginNames {
 }
 
 export function pascalCase(id: string): string {
-  return id.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+  return id
+    .split('-')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
 }
 
 /** Validate NAME (a user error naming the rule when it breaks one) and derive the other names. */
@@ -33,12 +36,29 @@ export function pluginNames(name: string): PluginNames {
   const problem = (why: string, hint: string): never => {
     throw new UserError(ErrorCodes.BAD_PARAM, `"${name}" cannot name a plugin: ${why}`, { hint });
   };
-  if (name.startsWith(PLUGIN_PACKAGE_PREFIX)) problem(`give the id only, the package is ${PLUGIN_PACKAGE_PREFIX}NAME`, `e.g. mc generate compressor ${name.slice(PLUGIN_PACKAGE_PREFIX.length) || 'my-quant'}`);
-  if (name.length > MAX_LENGTH) problem(`it is longer than ${MAX_LENGTH} characters (npm's limit on package names)`, 'choose a shorter name');
+  if (name.startsWith(PLUGIN_PACKAGE_PREFIX))
+    problem(
+      `give the id only, the package is ${PLUGIN_PACKAGE_PREFIX}NAME`,
+      `e.g. mc generate compressor ${name.slice(PLUGIN_PACKAGE_PREFIX.length) || 'my-quant'}`,
+    );
+  if (name.length > MAX_LENGTH)
+    problem(`it is longer than ${MAX_LENGTH} characters (npm's limit on package names)`, 'choose a shorter name');
   if (!NAME.test(name)) {
-    const suggestion = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^[^a-z]+|-+$/g, '');
-    problem("an id is lower-case letters and digits in words joined by single '-', starting with a letter", suggestion ? `e.g. ${suggestion}` : 'e.g. my-quant');
+    const suggestion = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^[^a-z]+|-+$/g, '');
+    problem(
+      "an id is lower-case letters and digits in words joined by single '-', starting with a letter",
+      suggestion ? `e.g. ${suggestion}` : 'e.g. my-quant',
+    );
   }
   const pascal = pascalCase(name);
-  return { id: name, packageName: `${PLUGIN_PACKAGE_PREFIX}${name}`, pascal, camel: pascal[0].toLowerCase() + pascal.slice(1), constant: name.toUpperCase().replace(/-/g, '_') };
+  return {
+    id: name,
+    packageName: `${PLUGIN_PACKAGE_PREFIX}${name}`,
+    pascal,
+    camel: pascal[0].toLowerCase() + pascal.slice(1),
+    constant: name.toUpperCase().replace(/-/g, '_'),
+  };
 }

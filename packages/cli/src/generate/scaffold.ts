@@ -22,7 +22,13 @@ const CLASS_SUFFIX: Record<TemplateKind, string> = { compressor: 'Compressor', m
 const SKIPPED = new Set(['node_modules', 'dist', 'coverage']);
 const TEXT = /\.(ts|js|cjs|mjs|json|md|txt|ya?ml)$|^(gitignore|npmrc)$/;
 /** Why a folder cannot be made, for the codes a user can cause. */
-const WHY: Record<string, string> = { EEXIST: 'a file is in the way', ENOTDIR: 'a file is in the way', EACCES: 'permission denied', EPERM: 'permission denied', EROFS: 'read-only file system' };
+const WHY: Record<string, string> = {
+  EEXIST: 'a file is in the way',
+  ENOTDIR: 'a file is in the way',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+};
 /** npm drops .gitignore and .npmrc files from published tarballs, so templates carry them undotted. */
 const RENAMED: Record<string, string> = { gitignore: '.gitignore', npmrc: '.npmrc' };
 
@@ -80,16 +86,24 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
   const names = pluginNames(request.name);
   const taken = registry.list(request.kind).find((e) => e.declaration.id === names.id);
   if (taken) {
-    throw new UserError(ErrorCodes.DUPLICATE_ID, `${KIND_WORD[request.kind]} id "${names.id}" is already provided by ${taken.origin.name}@${taken.origin.version}`, {
-      hint: 'choose another name; mc list shows the ids in use',
-    });
+    throw new UserError(
+      ErrorCodes.DUPLICATE_ID,
+      `${KIND_WORD[request.kind]} id "${names.id}" is already provided by ${taken.origin.name}@${taken.origin.version}`,
+      {
+        hint: 'choose another name; mc list shows the ids in use',
+      },
+    );
   }
   const cwd = request.cwd ?? process.cwd();
   const target = resolve(cwd, request.dir ?? names.packageName);
   if (existsSync(target)) {
-    throw new UserError(ErrorCodes.TARGET_EXISTS, `${request.dir ?? names.packageName} already exists; mc generate never writes into an existing folder`, {
-      hint: 'choose another --dir, or move that folder away',
-    });
+    throw new UserError(
+      ErrorCodes.TARGET_EXISTS,
+      `${request.dir ?? names.packageName} already exists; mc generate never writes into an existing folder`,
+      {
+        hint: 'choose another --dir, or move that folder away',
+      },
+    );
   }
   const core: CoreDependency = request.coreSpec
     ? { spec: request.coreSpec, source: 'flag' }
@@ -114,13 +128,21 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
     await fs.mkdir(staging);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
-    throw new UserError(ErrorCodes.UNWRITABLE, `cannot create ${request.dir ?? names.packageName}: ${WHY[code] ?? (code || (e as Error).message)}`, {
-      hint: 'choose a --dir in a folder you can write to',
-    });
+    throw new UserError(
+      ErrorCodes.UNWRITABLE,
+      `cannot create ${request.dir ?? names.packageName}: ${WHY[code] ?? (code || (e as Error).message)}`,
+      {
+        hint: 'choose a --dir in a folder you can write to',
+      },
+    );
   }
   const files: string[] = [];
   try {
-    await copyTree(source, staging, '', files, (path, text) => (path === 'package.json' ? packageJson(text, names.packageName, request.coreVersion, coreSpec, rename) : rename(text)));
+    await copyTree(source, staging, '', files, (path, text) =>
+      path === 'package.json'
+        ? packageJson(text, names.packageName, request.coreVersion, coreSpec, rename)
+        : rename(text),
+    );
     await fs.rename(staging, target);
   } catch (e) {
     await fs.rm(staging, { recursive: true, force: true });
@@ -145,15 +167,25 @@ export async function generatePlugin(request: GenerateRequest, registry: Registr
 
 function readTemplateMeta(dir: string, kind: TemplateKind): TemplateMeta {
   const path = join(dir, 'package.json');
-  if (!existsSync(path)) throw new BugError(`the ${kind} template is missing (${path}); run npm run build in the mc repository`);
+  if (!existsSync(path))
+    throw new BugError(`the ${kind} template is missing (${path}); run npm run build in the mc repository`);
   const meta = (JSON.parse(readFileSync(path, 'utf8')) as { mcTemplate?: TemplateMeta }).mcTemplate;
   if (!meta || meta.kind !== kind) throw new BugError(`${path} has no "mcTemplate" entry for ${kind}`);
   return meta;
 }
 
 /** The template's package.json as the new package's: its name, public, core at the running version. */
-function packageJson(text: string, name: string, coreVersion: string, coreSpec: string, rename: (t: string) => string): string {
-  const pkg = JSON.parse(rename(text)) as Record<string, unknown> & { peerDependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+function packageJson(
+  text: string,
+  name: string,
+  coreVersion: string,
+  coreSpec: string,
+  rename: (t: string) => string,
+): string {
+  const pkg = JSON.parse(rename(text)) as Record<string, unknown> & {
+    peerDependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
   delete pkg.private;
   delete pkg.mcTemplate;
   pkg.name = name;
@@ -163,7 +195,13 @@ function packageJson(text: string, name: string, coreVersion: string, coreSpec: 
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
-async function copyTree(from: string, to: string, rel: string, files: string[], transform: (path: string, text: string) => string): Promise<void> {
+async function copyTree(
+  from: string,
+  to: string,
+  rel: string,
+  files: string[],
+  transform: (path: string, text: string) => string,
+): Promise<void> {
   for (const entry of await fs.readdir(join(from, rel), { withFileTypes: true })) {
     if (SKIPPED.has(entry.name) || entry.name.endsWith('.tsbuildinfo')) continue;
     const src = join(from, rel, entry.name);
@@ -180,4 +218,3 @@ async function copyTree(from: string, to: string, rel: string, files: string[], 
     }
   }
 }
-

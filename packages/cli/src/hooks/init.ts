@@ -13,10 +13,15 @@ const hook: Hook<'init'> = async function ({ config }) {
   if (!existsSync(file)) return;
   let entries: { name: string; type: string; root?: string }[] = [];
   try {
-    const plugins = (JSON.parse(readFileSync(file, 'utf8')) as { oclif?: { plugins?: unknown[] } }).oclif?.plugins ?? [];
-    entries = plugins.map((p) => (typeof p === 'string' ? { name: p, type: 'user' } : (p as { name: string; type: string; root?: string })));
+    const plugins =
+      (JSON.parse(readFileSync(file, 'utf8')) as { oclif?: { plugins?: unknown[] } }).oclif?.plugins ?? [];
+    entries = plugins.map((p) =>
+      typeof p === 'string' ? { name: p, type: 'user' } : (p as { name: string; type: string; root?: string }),
+    );
   } catch {
-    process.stderr.write(`warning: ${file} is not valid JSON: installed plugins are not loaded (mc plugins reset starts over)\n`);
+    process.stderr.write(
+      `warning: ${file} is not valid JSON: installed plugins are not loaded (mc plugins reset starts over)\n`,
+    );
     return;
   }
   for (const line of await unloadedPluginWarnings(config, entries)) process.stderr.write(`warning: ${line}\n`);

@@ -40,9 +40,21 @@ export function npmCommand(): string[] {
 export const runNpm: Npm = (args, options) =>
   new Promise((resolve, reject) => {
     const [command, ...pre] = npmCommand();
-    const all = [...pre, ...args, '--no-fund', '--no-audit', '--no-update-notifier', ...(options.registry ? [`--registry=${options.registry}`] : [])];
+    const all = [
+      ...pre,
+      ...args,
+      '--no-fund',
+      '--no-audit',
+      '--no-update-notifier',
+      ...(options.registry ? [`--registry=${options.registry}`] : []),
+    ];
     // Husky hooks of a plugin would fail in mc's data folder, which is no git checkout.
-    const child = spawn(command, all, { cwd: options.cwd, env: { ...process.env, HUSKY: '0' }, stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    const child = spawn(command, all, {
+      cwd: options.cwd,
+      env: { ...process.env, HUSKY: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      shell: process.platform === 'win32',
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));
@@ -61,7 +73,10 @@ export function npmReason(result: NpmResult): string {
     .split('\n')
     .filter((l) => /^npm (error|ERR!)/.test(l))
     .map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim())
-    .filter((l) => l && !/^(A complete log|Log files were not written|You can rerun|The operation was rejected|Run `npm)/.test(l));
+    .filter(
+      (l) =>
+        l && !/^(A complete log|Log files were not written|You can rerun|The operation was rejected|Run `npm)/.test(l),
+    );
   const code = errorLines.find((l) => /^code \S+$/.test(l))?.slice(5);
   const said = errorLines.find((l) => !/^(code|errno|syscall|path|command|cwd) /.test(l));
   const text = said ?? (result.stderr.trim().split('\n').pop() || `npm exited with code ${result.code}`);

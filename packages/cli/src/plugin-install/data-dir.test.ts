@@ -6,18 +6,24 @@ import { localTarballName, PluginDataDir } from './data-dir.js';
 const fresh = () => new PluginDataDir(join(mkdtempSync(join(tmpdir(), 'mc-data-')), 'data'), '@mc-kit/cli');
 
 describe('PluginDataDir', () => {
-  it('reads a missing folder as oclif would create it, and keeps oclif\'s plugin list format', () => {
+  it("reads a missing folder as oclif would create it, and keeps oclif's plugin list format", () => {
     const data = fresh();
     expect(data.read()).toEqual({ name: '@mc-kit/cli', private: true, oclif: { schema: 1, plugins: [] } });
     data.addEntry({ name: 'mc-plugin-a', type: 'user', tag: 'latest' });
     data.addEntry({ name: 'mc-plugin-b', type: 'user', url: '/src/b' });
     data.addEntry({ name: 'mc-plugin-a', type: 'user', tag: '^2.0.0' });
-    expect(data.entries()).toEqual([{ name: 'mc-plugin-b', type: 'user', url: '/src/b' }, { name: 'mc-plugin-a', type: 'user', tag: '^2.0.0' }]);
+    expect(data.entries()).toEqual([
+      { name: 'mc-plugin-b', type: 'user', url: '/src/b' },
+      { name: 'mc-plugin-a', type: 'user', tag: '^2.0.0' },
+    ]);
   });
 
   it('points @mc-kit/core, for every package in the tree, at the running core', () => {
     const data = fresh();
-    const pkg = data.withCore({ ...data.read(), dependencies: { 'mc-plugin-a': '^1.0.0', '@mc-kit/core': 'file:/old/core' } }, '/opt/mc/core');
+    const pkg = data.withCore(
+      { ...data.read(), dependencies: { 'mc-plugin-a': '^1.0.0', '@mc-kit/core': 'file:/old/core' } },
+      '/opt/mc/core',
+    );
     expect(pkg.dependencies).toEqual({ 'mc-plugin-a': '^1.0.0', '@mc-kit/core': 'file:/opt/mc/core' });
     expect(pkg.overrides).toEqual({ '@mc-kit/core': '$@mc-kit/core' });
   });

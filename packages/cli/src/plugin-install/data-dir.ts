@@ -52,8 +52,12 @@ export class PluginDataDir {
   }
 
   read(): DataPackage {
-    const pkg = existsSync(this.packageJson) ? (JSON.parse(readFileSync(this.packageJson, 'utf8')) as Partial<DataPackage>) : {};
-    const plugins = (pkg.oclif?.plugins ?? []).map((p) => (typeof p === 'string' ? { name: p, type: 'user', tag: 'latest' } : p));
+    const pkg = existsSync(this.packageJson)
+      ? (JSON.parse(readFileSync(this.packageJson, 'utf8')) as Partial<DataPackage>)
+      : {};
+    const plugins = (pkg.oclif?.plugins ?? []).map((p) =>
+      typeof p === 'string' ? { name: p, type: 'user', tag: 'latest' } : p,
+    );
     return { name: this.cliName, private: true, ...pkg, oclif: { schema: 1, ...pkg.oclif, plugins } };
   }
 
@@ -85,7 +89,11 @@ export class PluginDataDir {
     const pkg = this.read();
     const dependencies = { ...pkg.dependencies };
     delete dependencies[name];
-    this.write({ ...pkg, dependencies, oclif: { ...pkg.oclif, plugins: (pkg.oclif.plugins as PluginEntry[]).filter((p) => p.name !== name) } });
+    this.write({
+      ...pkg,
+      dependencies,
+      oclif: { ...pkg.oclif, plugins: (pkg.oclif.plugins as PluginEntry[]).filter((p) => p.name !== name) },
+    });
   }
 
   /** package.json and package-lock.json as they are, to put back if an install fails. */

@@ -17,7 +17,10 @@ export function pluginEnvironment(config: Config, options: { verbose?: boolean }
     coreRoot: CORE_ROOT,
     coreVersion: CORE_VERSION,
     registry: config.npmRegistry,
-    bundled: config.getPluginsList().filter((p) => p.type === 'core').map((p) => p.name),
+    bundled: config
+      .getPluginsList()
+      .filter((p) => p.type === 'core')
+      .map((p) => p.name),
     npm,
     verify: (name) => verifyPluginLoads(config.root, name),
   };

@@ -14,7 +14,15 @@ import { join, relative } from 'node:path';
 import { ErrorCodes, UserError } from '@mc-kit/core';
 import { npmReason, type Npm } from '../npm/npm.js';
 import { PluginDataDir, localTarballName, type PluginEntry } from './data-dir.js';
-import { checkCore, checkHookFilesPresent, checkIsMcPlugin, readFolderManifest, readTarballManifest, viewRegistryManifest, type PluginPackage } from './manifest.js';
+import {
+  checkCore,
+  checkHookFilesPresent,
+  checkIsMcPlugin,
+  readFolderManifest,
+  readTarballManifest,
+  viewRegistryManifest,
+  type PluginPackage,
+} from './manifest.js';
 import { parsePluginSource, type PluginSource } from './source.js';
 
 export interface PluginEnvironment {
@@ -46,7 +54,11 @@ export interface InstallReport {
   readonly provides: string[];
 }
 
-export async function installPlugin(input: string, options: { cwd: string; allowScripts: boolean }, env: PluginEnvironment): Promise<InstallReport> {
+export async function installPlugin(
+  input: string,
+  options: { cwd: string; allowScripts: boolean },
+  env: PluginEnvironment,
+): Promise<InstallReport> {
   const source = parsePluginSource(input, options.cwd);
   const data = new PluginDataDir(env.dataDir, env.cliName);
   const manifest = await manifestOf(source, env, options.cwd);
@@ -62,10 +74,19 @@ export async function installPlugin(input: string, options: { cwd: string; allow
   try {
     const { spec, copy } = await stage(source, manifest, data, env, options.allowScripts);
     localCopy = copy;
-    const r = await env.npm(['install', spec, '--save', '--omit=dev', ...(options.allowScripts ? [] : ['--ignore-scripts'])], { cwd: data.dir, registry: env.registry });
-    if (r.code !== 0) throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm could not install ${source.input}: ${npmReason(r)}`, { hint: 'mc plugins install --verbose shows npm\'s whole output' });
+    const r = await env.npm(
+      ['install', spec, '--save', '--omit=dev', ...(options.allowScripts ? [] : ['--ignore-scripts'])],
+      { cwd: data.dir, registry: env.registry },
+    );
+    if (r.code !== 0)
+      throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm could not install ${source.input}: ${npmReason(r)}`, {
+        hint: "mc plugins install --verbose shows npm's whole output",
+      });
     const name = manifest?.name ?? Object.keys(data.read().dependencies ?? {}).find((d) => !before.has(d));
-    if (!name) throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm installed nothing new from ${source.input}`, { hint: 'is it installed already? mc plugins lists what is' });
+    if (!name)
+      throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm installed nothing new from ${source.input}`, {
+        hint: 'is it installed already? mc plugins lists what is',
+      });
     installed = name;
     const actual = readFolderManifest(join(data.dir, 'node_modules', name), name);
     if (!manifest) checkInstallable(actual, env);
@@ -77,20 +98,32 @@ export async function installPlugin(input: string, options: { cwd: string; allow
       name,
       version: actual.version,
       source: source.kind,
-      from: source.kind === 'registry' ? `${source.name}@${source.range}` : source.kind === 'url' ? source.url : source.path,
+      from:
+        source.kind === 'registry'
+          ? `${source.name}@${source.range}`
+          : source.kind === 'url'
+            ? source.url
+            : source.path,
       scripts: options.allowScripts ? 'allowed' : 'off',
       core: { version: env.coreVersion, root: env.coreRoot },
       provides,
     };
   } catch (e) {
-    if (installed) await env.npm(['uninstall', installed, '--ignore-scripts'], { cwd: data.dir, registry: env.registry }).catch(() => undefined);
+    if (installed)
+      await env
+        .npm(['uninstall', installed, '--ignore-scripts'], { cwd: data.dir, registry: env.registry })
+        .catch(() => undefined);
     data.restore(snapshot);
     if (localCopy) rmSync(localCopy, { force: true });
     throw e;
   }
 }
 
-async function manifestOf(source: PluginSource, env: PluginEnvironment, cwd: string): Promise<PluginPackage | undefined> {
+async function manifestOf(
+  source: PluginSource,
+  env: PluginEnvironment,
+  cwd: string,
+): Promise<PluginPackage | undefined> {
   switch (source.kind) {
     case 'registry':
       return viewRegistryManifest(env.npm, source.name, source.range, cwd, env.registry);
@@ -105,14 +138,22 @@ async function manifestOf(source: PluginSource, env: PluginEnvironment, cwd: str
 
 function checkInstallable(pkg: PluginPackage, env: PluginEnvironment): void {
   if (env.bundled.includes(pkg.name) || pkg.name === env.cliName || pkg.name === '@mc-kit/core') {
-    throw new UserError(ErrorCodes.PLUGIN_INSTALL, `${pkg.name} comes with mc; it is not installed separately`, { hint: 'a newer one comes with a newer mc: npm install -g @mc-kit/cli' });
+    throw new UserError(ErrorCodes.PLUGIN_INSTALL, `${pkg.name} comes with mc; it is not installed separately`, {
+      hint: 'a newer one comes with a newer mc: npm install -g @mc-kit/cli',
+    });
   }
   checkIsMcPlugin(pkg);
   checkCore(pkg, env.coreVersion);
 }
 
 /** The spec npm installs: a registry spec or URL as given; a tarball copied (a folder packed) into local/. */
-async function stage(source: PluginSource, manifest: PluginPackage | undefined, data: PluginDataDir, env: PluginEnvironment, allowScripts: boolean): Promise<{ spec: string; copy?: string }> {
+async function stage(
+  source: PluginSource,
+  manifest: PluginPackage | undefined,
+  data: PluginDataDir,
+  env: PluginEnvironment,
+  allowScripts: boolean,
+): Promise<{ spec: string; copy?: string }> {
   if (source.kind === 'registry') return { spec: `${source.name}@${source.range}` };
   if (source.kind === 'url') return { spec: source.url };
   mkdirSync(data.localDir, { recursive: true });
@@ -123,8 +164,21 @@ async function stage(source: PluginSource, manifest: PluginPackage | undefined, 
   } else {
     // npm pack writes what `npm publish` would: the package's "files", nothing else. Its prepack and
     // prepare scripts (a build) run only with --allow-scripts.
-    const r = await env.npm(['pack', source.path, '--pack-destination', data.localDir, '--json', ...(allowScripts ? [] : ['--ignore-scripts'])], { cwd: data.dir, registry: env.registry });
-    if (r.code !== 0) throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm could not pack ${source.input}: ${npmReason(r)}`, { hint: 'mc plugins install --verbose shows npm\'s whole output' });
+    const r = await env.npm(
+      [
+        'pack',
+        source.path,
+        '--pack-destination',
+        data.localDir,
+        '--json',
+        ...(allowScripts ? [] : ['--ignore-scripts']),
+      ],
+      { cwd: data.dir, registry: env.registry },
+    );
+    if (r.code !== 0)
+      throw new UserError(ErrorCodes.PLUGIN_INSTALL, `npm could not pack ${source.input}: ${npmReason(r)}`, {
+        hint: "mc plugins install --verbose shows npm's whole output",
+      });
   }
   return { spec: `file:${relative(data.dir, file).split('\\').join('/')}`, copy };
 }

@@ -54,12 +54,20 @@ describe('parsePluginSource', () => {
     expect(parsePluginSource('mc-plugin-x', cwd).kind).toBe('registry');
   });
 
-  it.each(['github:acme/mc-plugin-x', 'git+https://example.com/acme/mc-plugin-x.git', 'https://example.com/mc-plugin-x-1.0.0.tgz'])('%s is handed to npm as a URL', (input) => {
+  it.each([
+    'github:acme/mc-plugin-x',
+    'git+https://example.com/acme/mc-plugin-x.git',
+    'https://example.com/mc-plugin-x-1.0.0.tgz',
+  ])('%s is handed to npm as a URL', (input) => {
     expect(parsePluginSource(input, cwd)).toEqual({ kind: 'url', input, url: input });
   });
 
   it.each([
-    ['acme/mc-plugin-x', /^"acme\/mc-plugin-x" is neither a package name nor a path$/, /github:acme\/mc-plugin-x.*\.\/acme\/mc-plugin-x/],
+    [
+      'acme/mc-plugin-x',
+      /^"acme\/mc-plugin-x" is neither a package name nor a path$/,
+      /github:acme\/mc-plugin-x.*\.\/acme\/mc-plugin-x/,
+    ],
     ['./missing.tgz', /^\.\/missing\.tgz: no such file$/, /without \.\//],
     ['./missing', /^\.\/missing: no such file or folder$/, /without \.\//],
     ['./empty', /^\.\/empty has no package\.json/, /package\.json/],

@@ -19,7 +19,8 @@ export type PluginSource =
 
 const TARBALL = /\.(tgz|tar\.gz|tar)$/i;
 const PATHLIKE = /^(\.{1,2}([\\/]|$)|[\\/]|~([\\/]|$)|[a-zA-Z]:[\\/])/;
-const FORMS = 'a package name (mc-plugin-x, mc-plugin-x@1.2.0), a folder (./mc-plugin-x) or a tarball (./mc-plugin-x-1.0.0.tgz)';
+const FORMS =
+  'a package name (mc-plugin-x, mc-plugin-x@1.2.0), a folder (./mc-plugin-x) or a tarball (./mc-plugin-x-1.0.0.tgz)';
 
 export function parsePluginSource(input: string, cwd: string): PluginSource {
   const text = input.trim();
@@ -31,13 +32,20 @@ export function parsePluginSource(input: string, cwd: string): PluginSource {
   try {
     parsed = npa(text);
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `"${text}" is not ${FORMS}: ${(e as Error).message.split('\n')[0]}`, { hint: 'mc plugins search lists the plugins on your registry' });
+    throw new UserError(ErrorCodes.BAD_PARAM, `"${text}" is not ${FORMS}: ${(e as Error).message.split('\n')[0]}`, {
+      hint: 'mc plugins search lists the plugins on your registry',
+    });
   }
   switch (parsed.type) {
     case 'range':
     case 'version':
     case 'tag':
-      return { kind: 'registry', input: text, name: parsed.name!, range: parsed.rawSpec && parsed.rawSpec !== '*' ? parsed.rawSpec : 'latest' };
+      return {
+        kind: 'registry',
+        input: text,
+        name: parsed.name!,
+        range: parsed.rawSpec && parsed.rawSpec !== '*' ? parsed.rawSpec : 'latest',
+      };
     case 'git':
     case 'remote':
       if (parsed.type === 'git' && !/^[a-z+]+:/i.test(text)) {
@@ -47,7 +55,9 @@ export function parsePluginSource(input: string, cwd: string): PluginSource {
       }
       return { kind: 'url', input: text, url: text };
     default:
-      throw new UserError(ErrorCodes.BAD_PARAM, `"${text}" (an npm ${parsed.type} spec) is not ${FORMS}`, { hint: 'mc plugins search lists the plugins on your registry' });
+      throw new UserError(ErrorCodes.BAD_PARAM, `"${text}" (an npm ${parsed.type} spec) is not ${FORMS}`, {
+        hint: 'mc plugins search lists the plugins on your registry',
+      });
   }
 }
 
@@ -56,18 +66,26 @@ function localSource(text: string, cwd: string): PluginSource {
   if (path === '~' || /^~[\\/]/.test(path)) path = homedir() + path.slice(1);
   path = isAbsolute(path) ? resolve(path) : resolve(cwd, path);
   if (!existsSync(path)) {
-    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${text}: no such ${TARBALL.test(path) ? 'file' : 'file or folder'}`, {
-      hint: 'a plugin on your registry is named without ./ (mc plugins install mc-plugin-x)',
-    });
+    throw new UserError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `${text}: no such ${TARBALL.test(path) ? 'file' : 'file or folder'}`,
+      {
+        hint: 'a plugin on your registry is named without ./ (mc plugins install mc-plugin-x)',
+      },
+    );
   }
   if (statSync(path).isDirectory()) {
     if (!existsSync(resolve(path, 'package.json'))) {
-      throw new UserError(ErrorCodes.BAD_PARAM, `${text} has no package.json: not an npm package folder`, { hint: 'give the folder that holds the plugin\'s package.json' });
+      throw new UserError(ErrorCodes.BAD_PARAM, `${text} has no package.json: not an npm package folder`, {
+        hint: "give the folder that holds the plugin's package.json",
+      });
     }
     return { kind: 'folder', input: text, path };
   }
   if (!TARBALL.test(path)) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `${text} is neither a folder nor a tarball (.tgz, .tar.gz, .tar)`, { hint: 'npm pack makes a tarball of a plugin folder' });
+    throw new UserError(ErrorCodes.BAD_PARAM, `${text} is neither a folder nor a tarball (.tgz, .tar.gz, .tar)`, {
+      hint: 'npm pack makes a tarball of a plugin folder',
+    });
   }
   return { kind: 'tarball', input: text, path };
 }

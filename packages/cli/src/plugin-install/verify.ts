@@ -14,14 +14,24 @@ export async function verifyPluginLoads(root: string, name: string): Promise<str
   const plugin = config.plugins.get(name);
   if (!plugin) {
     const [why] = await unloadedPluginWarnings(config, [{ name, type: 'user' }]);
-    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${name} was not installed: ${why.replace(/^plugin \S+ /, '')}`, { hint: 'mc plugins install --verbose shows npm\'s output' });
+    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${name} was not installed: ${why.replace(/^plugin \S+ /, '')}`, {
+      hint: "mc plugins install --verbose shows npm's output",
+    });
   }
   const { registry, warnings } = await loadPlugins(config);
-  const mine = warnings.filter((w) => w.includes(`plugin ${name} `) || w.includes(`plugin ${name}@`) || w.includes(`${name}@${plugin.version}`));
+  const mine = warnings.filter(
+    (w) => w.includes(`plugin ${name} `) || w.includes(`plugin ${name}@`) || w.includes(`${name}@${plugin.version}`),
+  );
   if (mine.length) {
-    throw new UserError(ErrorCodes.PLUGIN_LOAD, `${name}@${plugin.version} was not installed: ${reason(mine[0], name)}`, {
-      hint: mine[0].includes('declared by') ? 'an id can be provided by one plugin only; uninstall the other first' : 'its author can fix it; mc was left as it was',
-    });
+    throw new UserError(
+      ErrorCodes.PLUGIN_LOAD,
+      `${name}@${plugin.version} was not installed: ${reason(mine[0], name)}`,
+      {
+        hint: mine[0].includes('declared by')
+          ? 'an id can be provided by one plugin only; uninstall the other first'
+          : 'its author can fix it; mc was left as it was',
+      },
+    );
   }
   return registry
     .list()

@@ -5,14 +5,26 @@ export function renderCompress(r: CompressResult, resultPath?: string): string {
   const lines: string[] = [];
   const h = r.hoistedWeights;
   if (h) {
-    const moved = [h.constants && `${h.constants} from Constant nodes`, h.fromSubgraphs && `${h.fromSubgraphs} from If/Loop/Scan bodies`].filter(Boolean).join(' and ');
-    const renamed = h.renamed.length ? ` (renamed, as another value has the name: ${h.renamed.slice(0, 3).map((x) => `${x.from} in ${x.scope} -> ${x.to}`).join(', ')}${h.renamed.length > 3 ? `, and ${h.renamed.length - 3} more` : ''})` : '';
+    const moved = [
+      h.constants && `${h.constants} from Constant nodes`,
+      h.fromSubgraphs && `${h.fromSubgraphs} from If/Loop/Scan bodies`,
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    const renamed = h.renamed.length
+      ? ` (renamed, as another value has the name: ${h.renamed
+          .slice(0, 3)
+          .map((x) => `${x.from} in ${x.scope} -> ${x.to}`)
+          .join(', ')}${h.renamed.length > 3 ? `, and ${h.renamed.length - 3} more` : ''})`
+      : '';
     lines.push(`weights: ${moved} made main-graph initializers before the first method${renamed}`);
   }
   for (const step of r.steps) {
     const changed = step.tensors.filter((t) => t.action !== 'skipped');
     const skipped = step.tensors.length - changed.length;
-    lines.push(`${step.method}: ${changed.length} tensors compressed, ${skipped} skipped${step.bitsPerWeight !== undefined ? `, ${step.bitsPerWeight.toFixed(3)} bits/weight` : ''}`);
+    lines.push(
+      `${step.method}: ${changed.length} tensors compressed, ${skipped} skipped${step.bitsPerWeight !== undefined ? `, ${step.bitsPerWeight.toFixed(3)} bits/weight` : ''}`,
+    );
     for (const n of step.notes) lines.push(`  note: ${n}`);
   }
   lines.push(

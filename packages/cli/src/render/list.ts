@@ -6,20 +6,31 @@ export function renderList(r: ListReport, withParams: boolean): string {
   for (const kind of ['method', 'metric', 'dataset'] as const) {
     const items = r.items.filter((i) => i.kind === kind);
     if (items.length === 0) continue;
-    const head = kind === 'method' ? ['method', 'summary', 'plugin'] : [kind, kind === 'metric' ? 'scores' : 'kind', 'summary', 'plugin'];
+    const head =
+      kind === 'method'
+        ? ['method', 'summary', 'plugin']
+        : [kind, kind === 'metric' ? 'scores' : 'kind', 'summary', 'plugin'];
     const rows = items.map((i) =>
-      kind === 'method' ? [i.id, i.summary, `${i.plugin}@${i.version}`] : [i.id, i.datasetKinds.join(', '), i.summary, `${i.plugin}@${i.version}`],
+      kind === 'method'
+        ? [i.id, i.summary, `${i.plugin}@${i.version}`]
+        : [i.id, i.datasetKinds.join(', '), i.summary, `${i.plugin}@${i.version}`],
     );
     lines.push(table(head, rows), '');
     if (withParams) {
       for (const i of items.filter((x) => x.params.length)) {
         lines.push(`${i.id} parameters:`);
-        lines.push(table(['flag', 'type', 'description'], i.params.map((p) => [`--${p.name}`, p.detail, p.description])), '');
+        lines.push(
+          table(
+            ['flag', 'type', 'description'],
+            i.params.map((p) => [`--${p.name}`, p.detail, p.description]),
+          ),
+          '',
+        );
       }
     }
   }
   if (r.items.length === 0) lines.push('no methods, metrics or datasets are installed');
   for (const c of r.conflicts) lines.push(`conflict: ${c}`);
-  if (!withParams) lines.push('mc list --params shows each one\'s parameters');
+  if (!withParams) lines.push("mc list --params shows each one's parameters");
   return lines.join('\n').trimEnd();
 }

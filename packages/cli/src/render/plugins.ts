@@ -1,7 +1,12 @@
 import type { InstallReport } from '../plugin-install/install.js';
 import type { UninstallReport, UpdateReport } from '../plugin-install/manage.js';
 
-const FROM: Record<InstallReport['source'], string> = { registry: 'the registry', folder: 'the folder', tarball: 'the tarball', url: '' };
+const FROM: Record<InstallReport['source'], string> = {
+  registry: 'the registry',
+  folder: 'the folder',
+  tarball: 'the tarball',
+  url: '',
+};
 
 export function renderInstall(r: InstallReport, bin: string): string {
   const from = r.source === 'url' ? r.from : `${FROM[r.source]} ${r.from}`;

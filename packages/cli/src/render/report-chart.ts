@@ -31,13 +31,24 @@ export interface ChartPoint {
 export const POINT_MARKS = 'points_marks';
 
 /** The points of the chart: every row with the chosen figure and the x value; which are on the Pareto front. */
-export function chartPoints(report: Report, options: ChartOptions): { points: ChartPoint[]; yName: string; higherIsBetter: boolean } {
+export function chartPoints(
+  report: Report,
+  options: ChartOptions,
+): { points: ChartPoint[]; yName: string; higherIsBetter: boolean } {
   const { metric, value } = chosenValue(report, options.metric);
   const raw = report.rows.flatMap((r) => {
     const v = r.metrics[metric]?.values[value];
     const x = options.x === 'size' ? r.model.bytes / 1024 ** 2 : r.fileBitsPerParameter;
     if (!v || x === undefined || !Number.isFinite(v.value)) return [];
-    return [{ label: r.label, series: r.series, x, y: v.value, ...(v.stderr !== undefined ? { low: v.value - v.stderr, high: v.value + v.stderr } : {}) }];
+    return [
+      {
+        label: r.label,
+        series: r.series,
+        x,
+        y: v.value,
+        ...(v.stderr !== undefined ? { low: v.value - v.stderr, high: v.value + v.stderr } : {}),
+      },
+    ];
   });
   const higherIsBetter = report.metrics.find((m) => m.id === metric)?.higherIsBetter[value] ?? true;
   const front = paretoFront(raw, higherIsBetter);
@@ -45,24 +56,38 @@ export function chartPoints(report: Report, options: ChartOptions): { points: Ch
 }
 
 function chosenValue(report: Report, wanted: string | undefined): { metric: string; value: string } {
-  if (report.metrics.length === 0) throw new UserError(ErrorCodes.NO_RESULTS, 'no eval results to chart: the chart plots quality against size', { hint: 'evaluate the models (mc eval, or mc sweep) and report again' });
+  if (report.metrics.length === 0)
+    throw new UserError(ErrorCodes.NO_RESULTS, 'no eval results to chart: the chart plots quality against size', {
+      hint: 'evaluate the models (mc eval, or mc sweep) and report again',
+    });
   if (!wanted) return { metric: report.metrics[0].id, value: report.metrics[0].values[0] };
   const dot = wanted.indexOf('.');
   const id = dot < 0 ? wanted : wanted.slice(0, dot);
   const m = report.metrics.find((x) => x.id === id);
   const value = dot < 0 ? m?.values[0] : wanted.slice(dot + 1);
   if (!m || !value || !m.values.includes(value)) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--chart-metric ${wanted}: the results have no such figure`, { hint: `one of ${report.metrics.flatMap((x) => x.values.map((v) => `${x.id}.${v}`)).join(', ')}` });
+    throw new UserError(ErrorCodes.BAD_PARAM, `--chart-metric ${wanted}: the results have no such figure`, {
+      hint: `one of ${report.metrics.flatMap((x) => x.values.map((v) => `${x.id}.${v}`)).join(', ')}`,
+    });
   }
   return { metric: id, value };
 }
 
 export function chartSpec(report: Report, options: ChartOptions): Record<string, unknown> {
   const { points, yName, higherIsBetter } = chartPoints(report, options);
-  if (points.length === 0) throw new UserError(ErrorCodes.NO_RESULTS, `no model has both ${yName} and a ${options.x === 'size' ? 'size' : 'file bits per parameter'}: nothing to chart`);
+  if (points.length === 0)
+    throw new UserError(
+      ErrorCodes.NO_RESULTS,
+      `no model has both ${yName} and a ${options.x === 'size' ? 'size' : 'file bits per parameter'}: nothing to chart`,
+    );
   const xTitle = options.x === 'size' ? 'file size (MiB)' : 'file bits per parameter';
   const x = { field: 'x', type: 'quantitative', title: xTitle };
-  const y = { field: 'y', type: 'quantitative', title: `${yName} (${higherIsBetter ? 'higher' : 'lower'} is better)`, scale: { zero: false } };
+  const y = {
+    field: 'y',
+    type: 'quantitative',
+    title: `${yName} (${higherIsBetter ? 'higher' : 'lower'} is better)`,
+    scale: { zero: false },
+  };
   const color = { field: 'series', type: 'nominal', title: 'method' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -73,10 +98,34 @@ export function chartSpec(report: Report, options: ChartOptions): Record<string,
     config: { font: 'DejaVu Sans, Liberation Sans, Arial, sans-serif' },
     data: { values: points },
     layer: [
-      { name: 'errorbars', transform: [{ filter: 'isValid(datum.low)' }], mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' }, color } },
-      { name: 'front', transform: [{ filter: 'datum.pareto' }], mark: { type: 'line', strokeDash: [5, 4], color: '#666' }, encoding: { x, y, order: { field: 'x' } } },
-      { name: 'points', mark: { type: 'point', filled: true, size: 90, opacity: 1 }, encoding: { x, y, color, tooltip: [{ field: 'label' }, { field: 'x', title: xTitle }, { field: 'y', title: yName }] } },
-      { name: 'pareto', transform: [{ filter: 'datum.pareto' }], mark: { type: 'point', size: 260, strokeWidth: 1.5, color: '#222' }, encoding: { x, y } },
+      {
+        name: 'errorbars',
+        transform: [{ filter: 'isValid(datum.low)' }],
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { x, y: { ...y, field: 'low' }, y2: { field: 'high' }, color },
+      },
+      {
+        name: 'front',
+        transform: [{ filter: 'datum.pareto' }],
+        mark: { type: 'line', strokeDash: [5, 4], color: '#666' },
+        encoding: { x, y, order: { field: 'x' } },
+      },
+      {
+        name: 'points',
+        mark: { type: 'point', filled: true, size: 90, opacity: 1 },
+        encoding: {
+          x,
+          y,
+          color,
+          tooltip: [{ field: 'label' }, { field: 'x', title: xTitle }, { field: 'y', title: yName }],
+        },
+      },
+      {
+        name: 'pareto',
+        transform: [{ filter: 'datum.pareto' }],
+        mark: { type: 'point', size: 260, strokeWidth: 1.5, color: '#222' },
+        encoding: { x, y },
+      },
     ],
   };
 }
@@ -97,6 +146,12 @@ export async function renderChartSvg(report: Report, options: ChartOptions): Pro
 export async function svgToPng(svg: string): Promise<Uint8Array> {
   const { Resvg } = await import('@resvg/resvg-js');
   // twice the SVG's size: crisp in a note or a slide
-  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, background: 'white' }).render().asPng();
+  const png = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: 2 },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' },
+    background: 'white',
+  })
+    .render()
+    .asPng();
   return new Uint8Array(png);
 }

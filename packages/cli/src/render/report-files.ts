@@ -13,7 +13,12 @@ export type ReportFormat = 'table' | 'md' | 'csv' | 'json' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'md', 'csv', 'json', 'html'];
 
 /** The report as text; html embeds the chart when the results have a quality figure to plot. */
-export async function renderReport(report: Report, format: ReportFormat, chart: ChartOptions, title?: string): Promise<string> {
+export async function renderReport(
+  report: Report,
+  format: ReportFormat,
+  chart: ChartOptions,
+  title?: string,
+): Promise<string> {
   switch (format) {
     case 'table':
       return reportTable(report);
@@ -24,7 +29,10 @@ export async function renderReport(report: Report, format: ReportFormat, chart: 
     case 'json':
       return `${JSON.stringify(report, null, 2)}`;
     case 'html':
-      return reportHtml(report, { title, chartSvg: report.metrics.length > 0 ? await renderChartSvg(report, chart) : undefined });
+      return reportHtml(report, {
+        title,
+        chartSvg: report.metrics.length > 0 ? await renderChartSvg(report, chart) : undefined,
+      });
   }
 }
 
@@ -45,7 +53,12 @@ export async function writeChart(report: Report, prefix: string, chart: ChartOpt
 }
 
 /** What mc sweep leaves in --out: summary.json (the Report), summary.csv and report.html (chart + table). */
-export async function writeSweepSummary(report: Report, dir: string, chart: ChartOptions, title: string): Promise<string[]> {
+export async function writeSweepSummary(
+  report: Report,
+  dir: string,
+  chart: ChartOptions,
+  title: string,
+): Promise<string[]> {
   const files: [string, string][] = [
     [resolve(dir, 'summary.json'), `${JSON.stringify(report, null, 2)}\n`],
     [resolve(dir, 'summary.csv'), reportCsv(report)],

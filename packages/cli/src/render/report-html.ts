@@ -5,13 +5,24 @@
 import type { Report } from '@mc-kit/core';
 import { deltaText, identityCells, valueText } from './report-table.js';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export function reportHtml(report: Report, options: { title?: string; chartSvg?: string } = {}): string {
   const title = options.title ?? 'mc report';
-  const valueCols = report.metrics.flatMap((m) => m.values.map((v) => ({ metric: m.id, value: v, primary: v === m.values[0] })));
+  const valueCols = report.metrics.flatMap((m) =>
+    m.values.map((v) => ({ metric: m.id, value: v, primary: v === m.values[0] })),
+  );
   const level = Math.round(report.bootstrap.level * 100);
-  const head = ['model', 'method chain and parameters', 'size', 'ratio', 'bits/weight', 'file bits/param', ...valueCols.flatMap((c) => [`${c.metric}.${c.value}`, ...(c.primary ? [`Δ vs dense [${level}% CI]`] : [])])];
+  const head = [
+    'model',
+    'method chain and parameters',
+    'size',
+    'ratio',
+    'bits/weight',
+    'file bits/param',
+    ...valueCols.flatMap((c) => [`${c.metric}.${c.value}`, ...(c.primary ? [`Δ vs dense [${level}% CI]`] : [])]),
+  ];
   const body = report.rows.map((r) => {
     const cells = [
       ...identityCells(r),

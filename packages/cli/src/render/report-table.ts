@@ -10,10 +10,21 @@ import { formatBytes, formatNumber, table } from './table.js';
 /** The human columns: identity and size, then every metric value (± stderr) and the delta of each metric's first value. */
 function humanColumns(report: Report): { head: string[]; cells: (r: ReportRow) => string[] } {
   const valueCols = report.metrics.flatMap((m) => m.values.map((v) => ({ metric: m.id, value: v })));
-  const deltaCols = report.metrics.filter((m) => report.rows.some((r) => r.metrics[m.id]?.values[m.values[0]]?.delta)).map((m) => ({ metric: m.id, value: m.values[0] }));
+  const deltaCols = report.metrics
+    .filter((m) => report.rows.some((r) => r.metrics[m.id]?.values[m.values[0]]?.delta))
+    .map((m) => ({ metric: m.id, value: m.values[0] }));
   const level = report.bootstrap.level;
   return {
-    head: ['model', 'params', 'size', 'ratio', 'bits/weight', 'file bits/param', ...valueCols.map((c) => `${c.metric}.${c.value}`), ...deltaCols.map((c) => `Δ ${c.metric}.${c.value} [${Math.round(level * 100)}% CI]`)],
+    head: [
+      'model',
+      'params',
+      'size',
+      'ratio',
+      'bits/weight',
+      'file bits/param',
+      ...valueCols.map((c) => `${c.metric}.${c.value}`),
+      ...deltaCols.map((c) => `Δ ${c.metric}.${c.value} [${Math.round(level * 100)}% CI]`),
+    ],
     cells: (r) => [
       ...identityCells(r),
       ...valueCols.map((c) => valueText(r.metrics[c.metric]?.values[c.value])),
@@ -36,7 +47,14 @@ export function identityCells(r: ReportRow): string[] {
 
 export function paramsText(r: ReportRow): string {
   if (r.steps.length === 0) return '';
-  return r.steps.map((s) => `${s.method}(${Object.entries(s.params).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ')})`).join(' + ');
+  return r.steps
+    .map(
+      (s) =>
+        `${s.method}(${Object.entries(s.params)
+          .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+          .join(' ')})`,
+    )
+    .join(' + ');
 }
 
 export function valueText(v: ValueCell | undefined): string {
@@ -47,27 +65,47 @@ export function valueText(v: ValueCell | undefined): string {
 export function deltaText(d: Delta | undefined): string {
   if (!d) return '-';
   const sign = (n: number) => `${n > 0 ? '+' : ''}${formatNumber(n)}`;
-  return d.low === undefined || d.high === undefined ? sign(d.value) : `${sign(d.value)} [${sign(d.low)}, ${sign(d.high)}]`;
+  return d.low === undefined || d.high === undefined
+    ? sign(d.value)
+    : `${sign(d.value)} [${sign(d.low)}, ${sign(d.high)}]`;
 }
 
 export function reportTable(report: Report): string {
   const { head, cells } = humanColumns(report);
   // the params column is long: the terminal table keeps the label only (md, csv and html carry it)
   const keep = head.map((_, i) => i !== 1);
-  return table(head.filter((_, i) => keep[i]), report.rows.map((r) => cells(r).filter((_, i) => keep[i])));
+  return table(
+    head.filter((_, i) => keep[i]),
+    report.rows.map((r) => cells(r).filter((_, i) => keep[i])),
+  );
 }
 
 export function reportMarkdown(report: Report): string {
   const { head, cells } = humanColumns(report);
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const line = (xs: string[]) => `| ${xs.map(esc).join(' | ')} |`;
-  return [line(head), `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`, ...report.rows.map((r) => line(cells(r)))].join('\n');
+  return [
+    line(head),
+    `|${head.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...report.rows.map((r) => line(cells(r))),
+  ].join('\n');
 }
 
 /** Every figure in its own column, unformatted. */
 export function reportCsv(report: Report): string {
   const valueCols = report.metrics.flatMap((m) => m.values.map((v) => ({ metric: m.id, value: v })));
-  const head = ['label', 'series', 'dense', 'steps', 'model', 'sha256', 'bytes', 'size_ratio', 'bits_per_weight', 'file_bits_per_parameter'];
+  const head = [
+    'label',
+    'series',
+    'dense',
+    'steps',
+    'model',
+    'sha256',
+    'bytes',
+    'size_ratio',
+    'bits_per_weight',
+    'file_bits_per_parameter',
+  ];
   for (const c of valueCols) {
     const n = `${c.metric}.${c.value}`;
     head.push(n, `${n}.stderr`, `${n}.delta`, `${n}.delta.low`, `${n}.delta.high`);

@@ -1,7 +1,11 @@
 /** Tables for humans (cli-table3: maintained, handles widths and wrapping). */
 import Table from 'cli-table3';
 
-export function table(head: string[], rows: (string | number)[][], options: { align?: ('left' | 'right')[] } = {}): string {
+export function table(
+  head: string[],
+  rows: (string | number)[][],
+  options: { align?: ('left' | 'right')[] } = {},
+): string {
   const t = new Table({
     head,
     ...fitWidths(head, rows),

@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { pluginRegistry, searchPlugins } from './npm-search.js';
 
 const PACKAGES = [
-  { name: 'mc-plugin-int3', version: '1.0.0', description: 'int3 weights', keywords: ['mc-plugin', 'quantization'], date: '2026-01-02T00:00:00.000Z' },
+  {
+    name: 'mc-plugin-int3',
+    version: '1.0.0',
+    description: 'int3 weights',
+    keywords: ['mc-plugin', 'quantization'],
+    date: '2026-01-02T00:00:00.000Z',
+  },
   { name: 'int3-tools', version: '2.0.0', description: 'not an mc plugin', keywords: ['quantization'] },
   { name: 'mc-plugin-dice', version: '0.3.1', description: 'dice score', keywords: ['mc-plugin'] },
 ];
@@ -25,13 +31,27 @@ async function fakeRegistry(options: { understandsKeywords: boolean; status?: nu
     queries.push(text);
     if (options.status) return void res.writeHead(options.status, 'Broken').end();
     const words = text.split(' ').filter(Boolean);
-    const hits = PACKAGES.filter((p) => words.every((w) => (w.startsWith('keywords:') && options.understandsKeywords ? p.keywords.includes(w.slice(9)) : `${p.name} ${p.description}`.includes(w))));
+    const hits = PACKAGES.filter((p) =>
+      words.every((w) =>
+        w.startsWith('keywords:') && options.understandsKeywords
+          ? p.keywords.includes(w.slice(9))
+          : `${p.name} ${p.description}`.includes(w),
+      ),
+    );
     // verdaccio gives the version as dist-tags.latest
-    const shaped = hits.map(({ version, ...p }) => (options.understandsKeywords ? { ...p, version } : { ...p, 'dist-tags': { latest: version } }));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ objects: shaped.map((p) => ({ package: p })), total: hits.length }));
+    const shaped = hits.map(({ version, ...p }) =>
+      options.understandsKeywords ? { ...p, version } : { ...p, 'dist-tags': { latest: version } },
+    );
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ objects: shaped.map((p) => ({ package: p })), total: hits.length }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, queries, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    queries,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 describe('searchPlugins', () => {
@@ -40,7 +60,20 @@ describe('searchPlugins', () => {
     try {
       const report = await searchPlugins(fake.url, ' int3 ', 20);
       expect(fake.queries).toEqual(['keywords:mc-plugin int3']);
-      expect(report).toEqual({ kind: 'plugin-search', registry: fake.url, term: 'int3', items: [{ name: 'mc-plugin-int3', version: '1.0.0', description: 'int3 weights', keywords: ['mc-plugin', 'quantization'], date: '2026-01-02T00:00:00.000Z' }] });
+      expect(report).toEqual({
+        kind: 'plugin-search',
+        registry: fake.url,
+        term: 'int3',
+        items: [
+          {
+            name: 'mc-plugin-int3',
+            version: '1.0.0',
+            description: 'int3 weights',
+            keywords: ['mc-plugin', 'quantization'],
+            date: '2026-01-02T00:00:00.000Z',
+          },
+        ],
+      });
       expect((await searchPlugins(fake.url, '', 1)).items.map((i) => i.name)).toEqual(['mc-plugin-int3']);
     } finally {
       await fake.close();
@@ -53,7 +86,10 @@ describe('searchPlugins', () => {
       const report = await searchPlugins(fake.url.slice(0, -1), 'int3', 20);
       expect(fake.queries).toEqual(['keywords:mc-plugin int3', 'int3']);
       expect(report.items.map((i) => [i.name, i.version])).toEqual([['mc-plugin-int3', '1.0.0']]);
-      expect((await searchPlugins(fake.url, '', 20)).items.map((i) => i.name)).toEqual(['mc-plugin-int3', 'mc-plugin-dice']);
+      expect((await searchPlugins(fake.url, '', 20)).items.map((i) => i.name)).toEqual([
+        'mc-plugin-int3',
+        'mc-plugin-dice',
+      ]);
     } finally {
       await fake.close();
     }
@@ -61,9 +97,16 @@ describe('searchPlugins', () => {
 
   it('a registry that fails or cannot be reached is one line, exit code 2', async () => {
     const fake = await fakeRegistry({ understandsKeywords: true, status: 500 });
-    await expect(searchPlugins(fake.url, 'x', 5)).rejects.toMatchObject({ code: 'E_REGISTRY', exitCode: 2, message: `the npm registry ${fake.url} answered 500 Broken to a search` });
+    await expect(searchPlugins(fake.url, 'x', 5)).rejects.toMatchObject({
+      code: 'E_REGISTRY',
+      exitCode: 2,
+      message: `the npm registry ${fake.url} answered 500 Broken to a search`,
+    });
     await fake.close();
-    await expect(searchPlugins(fake.url, 'x', 5)).rejects.toMatchObject({ code: 'E_REGISTRY', message: `cannot reach the npm registry ${fake.url} (ECONNREFUSED)` });
+    await expect(searchPlugins(fake.url, 'x', 5)).rejects.toMatchObject({
+      code: 'E_REGISTRY',
+      message: `cannot reach the npm registry ${fake.url} (ECONNREFUSED)`,
+    });
   });
 });
 

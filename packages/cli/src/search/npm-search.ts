@@ -26,7 +26,16 @@ export interface SearchReport {
 }
 
 interface SearchResponse {
-  objects?: { package?: { name?: string; version?: string; 'dist-tags'?: { latest?: string }; description?: string; keywords?: unknown; date?: string } }[];
+  objects?: {
+    package?: {
+      name?: string;
+      version?: string;
+      'dist-tags'?: { latest?: string };
+      description?: string;
+      keywords?: unknown;
+      date?: string;
+    };
+  }[];
 }
 
 /**
@@ -52,21 +61,40 @@ async function query(registry: string, text: string, size: number): Promise<Sear
     response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(20_000) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new UserError(ErrorCodes.REGISTRY, `cannot reach the npm registry ${registry} (${cause?.code ?? cause?.message ?? (e as Error).message})`, {
-      hint: 'check the network, or point npm_config_registry (or MC_NPM_REGISTRY) at a registry you can reach',
-    });
+    throw new UserError(
+      ErrorCodes.REGISTRY,
+      `cannot reach the npm registry ${registry} (${cause?.code ?? cause?.message ?? (e as Error).message})`,
+      {
+        hint: 'check the network, or point npm_config_registry (or MC_NPM_REGISTRY) at a registry you can reach',
+      },
+    );
   }
   if (!response.ok) {
-    throw new UserError(ErrorCodes.REGISTRY, `the npm registry ${registry} answered ${response.status} ${response.statusText} to a search`, {
-      hint: 'the registry may not support npm search (GET /-/v1/search)',
-    });
+    throw new UserError(
+      ErrorCodes.REGISTRY,
+      `the npm registry ${registry} answered ${response.status} ${response.statusText} to a search`,
+      {
+        hint: 'the registry may not support npm search (GET /-/v1/search)',
+      },
+    );
   }
   const body = (await response.json().catch(() => ({}))) as SearchResponse;
-  return (body.objects ?? [])
-    .map((o) => o.package)
-    .filter((p): p is NonNullable<typeof p> => typeof p?.name === 'string' && Array.isArray(p.keywords) && p.keywords.includes(PLUGIN_KEYWORD))
-    // npmjs.org says `version`; verdaccio says `dist-tags.latest`
-    .map((p) => ({ name: p.name!, version: p.version ?? p['dist-tags']?.latest ?? '', description: p.description ?? '', keywords: (p.keywords as unknown[]).map(String), ...(p.date ? { date: p.date } : {}) }));
+  return (
+    (body.objects ?? [])
+      .map((o) => o.package)
+      .filter(
+        (p): p is NonNullable<typeof p> =>
+          typeof p?.name === 'string' && Array.isArray(p.keywords) && p.keywords.includes(PLUGIN_KEYWORD),
+      )
+      // npmjs.org says `version`; verdaccio says `dist-tags.latest`
+      .map((p) => ({
+        name: p.name!,
+        version: p.version ?? p['dist-tags']?.latest ?? '',
+        description: p.description ?? '',
+        keywords: (p.keywords as unknown[]).map(String),
+        ...(p.date ? { date: p.date } : {}),
+      }))
+  );
 }
 
 /**
@@ -74,7 +102,10 @@ async function query(registry: string, text: string, size: number): Promise<Sear
  * `mc plugins install`), else npm's setting (npm_config_registry, then `npm config get registry`,
  * which reads .npmrc files), else the public registry.
  */
-export async function pluginRegistry(oclifRegistry: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function pluginRegistry(
+  oclifRegistry: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
   if (oclifRegistry) return oclifRegistry;
   const fromEnv = Object.entries(env).find(([k, v]) => k.toLowerCase() === 'npm_config_registry' && v)?.[1];
   if (fromEnv) return fromEnv;
@@ -83,9 +114,14 @@ export async function pluginRegistry(oclifRegistry: string | undefined, env: Nod
 
 function npmConfigRegistry(): Promise<string | undefined> {
   return new Promise((done) => {
-    execFile('npm', ['config', 'get', 'registry'], { timeout: 10_000, shell: process.platform === 'win32' }, (error, stdout) => {
-      const value = String(stdout ?? '').trim();
-      done(!error && /^https?:\/\//.test(value) ? value : undefined);
-    });
+    execFile(
+      'npm',
+      ['config', 'get', 'registry'],
+      { timeout: 10_000, shell: process.platform === 'win32' },
+      (error, stdout) => {
+        const value = String(stdout ?? '').trim();
+        done(!error && /^https?:\/\//.test(value) ? value : undefined);
+      },
+    );
   });
 }

@@ -13,7 +13,10 @@ describe('parseSweep', () => {
       { label: 'sparsity=0.2', overrides: { sparsity: '0.2' } },
       { label: 'sparsity=0.5', overrides: { sparsity: '0.5' } },
     ]);
-    expect(parseSweep('pattern=2:4,4:8', 'sparsity', known).map((p) => p.overrides)).toEqual([{ pattern: '2:4' }, { pattern: '4:8' }]);
+    expect(parseSweep('pattern=2:4,4:8', 'sparsity', known).map((p) => p.overrides)).toEqual([
+      { pattern: '2:4' },
+      { pattern: '4:8' },
+    ]);
   });
   it('a recipe file gives one point per object', () => {
     const f = join(mkdtempSync(join(tmpdir(), 'mc-sweep-')), 'r.json');
@@ -23,10 +26,16 @@ describe('parseSweep', () => {
       { label: 'pattern=2:4', overrides: { pattern: '2:4' } },
     ]);
     writeFileSync(f, JSON.stringify([{ sparsityy: 1 }]));
-    expect(() => parseSweep(f, 'sparsity', known)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/sets sparsityy/) }));
+    expect(() => parseSweep(f, 'sparsity', known)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/sets sparsityy/) }),
+    );
   });
   it('refuses an unknown parameter and an empty list', () => {
-    expect(() => parseSweep('bits=1,2', 'sparsity', known)).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM }));
-    expect(() => parseSweep('sparsity=', 'sparsity', known)).toThrow(expect.objectContaining({ message: expect.stringMatching(/no values/) }));
+    expect(() => parseSweep('bits=1,2', 'sparsity', known)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_PARAM }),
+    );
+    expect(() => parseSweep('sparsity=', 'sparsity', known)).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/no values/) }),
+    );
   });
 });

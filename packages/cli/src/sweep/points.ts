@@ -18,9 +18,18 @@ export function parseSweep(spec: string, defaultParam: string, known: readonly s
   if (spec.endsWith('.json') || existsSync(spec)) return fromRecipe(spec, known);
   const eq = spec.indexOf('=');
   const name = eq >= 0 ? spec.slice(0, eq).trim() : defaultParam;
-  const values = (eq >= 0 ? spec.slice(eq + 1) : spec).split(',').map((v) => v.trim()).filter(Boolean);
-  if (!known.includes(name)) throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${spec}: the first method has no parameter --${name}`, { hint: `its parameters: ${known.join(', ')}` });
-  if (values.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${spec} lists no values`, { hint: 'e.g. --sweep 0,0.2,0.4,0.5 or --sweep pattern=2:4,4:8' });
+  const values = (eq >= 0 ? spec.slice(eq + 1) : spec)
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (!known.includes(name))
+    throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${spec}: the first method has no parameter --${name}`, {
+      hint: `its parameters: ${known.join(', ')}`,
+    });
+  if (values.length === 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${spec} lists no values`, {
+      hint: 'e.g. --sweep 0,0.2,0.4,0.5 or --sweep pattern=2:4,4:8',
+    });
   return values.map((v) => ({ label: `${name}=${v}`, overrides: { [name]: v } }));
 }
 
@@ -30,15 +39,34 @@ function fromRecipe(path: string, known: readonly string[]): SweepPoint[] {
   try {
     points = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${path}: not a readable JSON file (${(e as Error).message})`, { hint: 'a recipe is a JSON array of parameter objects, e.g. [{"sparsity": 0.5}, {"pattern": "2:4"}]' });
+    throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${path}: not a readable JSON file (${(e as Error).message})`, {
+      hint: 'a recipe is a JSON array of parameter objects, e.g. [{"sparsity": 0.5}, {"pattern": "2:4"}]',
+    });
   }
-  if (!Array.isArray(points) || points.length === 0 || !points.every((p) => p && typeof p === 'object' && !Array.isArray(p))) {
+  if (
+    !Array.isArray(points) ||
+    points.length === 0 ||
+    !points.every((p) => p && typeof p === 'object' && !Array.isArray(p))
+  ) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${path}: expected a non-empty JSON array of parameter objects`);
   }
   return (points as Record<string, unknown>[]).map((p, i) => {
     const unknown = Object.keys(p).find((k) => !known.includes(k));
-    if (unknown) throw new UserError(ErrorCodes.BAD_PARAM, `--sweep ${path}: point ${i + 1} sets ${unknown}, not a parameter of the first method`, { hint: `its parameters: ${known.join(', ')}` });
-    const overrides = Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]));
-    return { label: Object.entries(p).map(([k, v]) => `${k}=${v}`).join(',') || `point${i + 1}`, overrides };
+    if (unknown)
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        `--sweep ${path}: point ${i + 1} sets ${unknown}, not a parameter of the first method`,
+        { hint: `its parameters: ${known.join(', ')}` },
+      );
+    const overrides = Object.fromEntries(
+      Object.entries(p).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
+    );
+    return {
+      label:
+        Object.entries(p)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',') || `point${i + 1}`,
+      overrides,
+    };
   });
 }

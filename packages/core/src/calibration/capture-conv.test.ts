@@ -27,8 +27,22 @@ function lcg(count: number, seed: number, lo = -2, hi = 2): Float32Array {
 
 const N = 2;
 const [C, H, W] = [2, 5, 6];
-const CONV1: ConvPatches = { channels: 2, group: 1, kernel: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], dilations: [1, 1] };
-const CONV2: ConvPatches = { channels: 4, group: 2, kernel: [2, 2], strides: [1, 1], pads: [0, 1, 1, 0], dilations: [1, 2] };
+const CONV1: ConvPatches = {
+  channels: 2,
+  group: 1,
+  kernel: [3, 3],
+  strides: [2, 2],
+  pads: [1, 0, 0, 1],
+  dilations: [1, 1],
+};
+const CONV2: ConvPatches = {
+  channels: 4,
+  group: 2,
+  kernel: [2, 2],
+  strides: [1, 1],
+  pads: [0, 1, 1, 0],
+  dilations: [1, 2],
+};
 
 /** x [N, 2, 5, 6] -> Conv (4 out, 3x3, stride 2, asymmetric pads) -> Relu = h -> Conv (group 2, 2x2, dilation [1, 2]) -> y; h is an output too. */
 function convNet(opset?: number) {
@@ -37,7 +51,12 @@ function convNet(opset?: number) {
   const w1 = g.initializer('W1', DataType.FLOAT, [4, 2, 3, 3], lcg(72, 7));
   const w2 = g.initializer('W2', DataType.FLOAT, [6, 2, 2, 2], lcg(48, 11));
   const h = g.relu(g.conv(x, w1, undefined, { strides: CONV1.strides, pads: CONV1.pads }));
-  const y = g.conv(h, w2, undefined, { strides: CONV2.strides, pads: CONV2.pads, dilations: CONV2.dilations, group: 2 });
+  const y = g.conv(h, w2, undefined, {
+    strides: CONV2.strides,
+    pads: CONV2.pads,
+    dilations: CONV2.dilations,
+    group: 2,
+  });
   g.output(y, DataType.FLOAT);
   g.output(h, DataType.FLOAT);
   return { model: g.build(), h, y };
@@ -54,15 +73,19 @@ function unfold(x: Float32Array, dims: readonly number[], p: ConvPatches, group:
   const ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
   const cg = p.channels / p.group;
   const rows: number[][] = [];
-  for (let b = 0; b < n; b++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
-    const row: number[] = [];
-    for (let ci = 0; ci < cg; ci++) for (let a = 0; a < kh; a++) for (let e = 0; e < kw; e++) {
-      const r = i * sh - pt + a * dh;
-      const q = j * sw - pl + e * dw;
-      row.push(r < 0 || r >= h || q < 0 || q >= w ? 0 : x[((b * c + group * cg + ci) * h + r) * w + q]);
-    }
-    rows.push(row);
-  }
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++) {
+        const row: number[] = [];
+        for (let ci = 0; ci < cg; ci++)
+          for (let a = 0; a < kh; a++)
+            for (let e = 0; e < kw; e++) {
+              const r = i * sh - pt + a * dh;
+              const q = j * sw - pl + e * dw;
+              row.push(r < 0 || r >= h || q < 0 || q >= w ? 0 : x[((b * c + group * cg + ci) * h + r) * w + q]);
+            }
+        rows.push(row);
+      }
   return rows;
 }
 
@@ -89,7 +112,9 @@ describe('Conv targets', () => {
     const stats = await captureActivations(model, targets, setOf(inputs), ctx);
     // the second layer's input, as the dense model computes it
     const session = await sessions.create(model.toBytes());
-    const hs = await Promise.all(inputs.map(async (x) => (await session.run({ x: { type: 'float32', data: x, dims: [N, C, H, W] } }, [h]))[h]));
+    const hs = await Promise.all(
+      inputs.map(async (x) => (await session.run({ x: { type: 'float32', data: x, dims: [N, C, H, W] } }, [h]))[h]),
+    );
     await session.release();
 
     const [s1] = statsOf(stats, targets[0]);
@@ -111,32 +136,42 @@ describe('Conv targets', () => {
     expect(groups[0].xtx).not.toEqual(groups[1].xtx); // each group its own channels
   });
 
-  it.each([11, 17])('with hessian: false brings back Σ x^2 per group only at opset %i (the axes of ReduceSum: an attribute before 13, an input from 13)', async (opset) => {
-    const { model, h } = convNet(opset);
-    const target = findWeightTargets(model, ['W2'])[0];
-    const stats = await captureActivations(model, [target], setOf(inputs), ctx, { hessian: false });
-    const session = await sessions.create(model.toBytes());
-    const hs = await Promise.all(inputs.map(async (x) => (await session.run({ x: { type: 'float32', data: x, dims: [N, C, H, W] } }, [h]))[h]));
-    await session.release();
-    for (const [g, s] of statsOf(stats, target).entries()) {
-      const rows = hs.flatMap((t) => unfold(t.data as Float32Array, t.dims, CONV2, g));
-      expect(s.xtx).toBeUndefined();
-      expect(s.rows).toBe(rows.length);
-      expectClose(s.sumSquares, naive(rows).ss);
-    }
-  });
+  it.each([11, 17])(
+    'with hessian: false brings back Σ x^2 per group only at opset %i (the axes of ReduceSum: an attribute before 13, an input from 13)',
+    async (opset) => {
+      const { model, h } = convNet(opset);
+      const target = findWeightTargets(model, ['W2'])[0];
+      const stats = await captureActivations(model, [target], setOf(inputs), ctx, { hessian: false });
+      const session = await sessions.create(model.toBytes());
+      const hs = await Promise.all(
+        inputs.map(async (x) => (await session.run({ x: { type: 'float32', data: x, dims: [N, C, H, W] } }, [h]))[h]),
+      );
+      await session.release();
+      for (const [g, s] of statsOf(stats, target).entries()) {
+        const rows = hs.flatMap((t) => unfold(t.data as Float32Array, t.dims, CONV2, g));
+        expect(s.xtx).toBeUndefined();
+        expect(s.rows).toBe(rows.length);
+        expectClose(s.sumSquares, naive(rows).ss);
+      }
+    },
+  );
 
   it('follows auto_pad SAME_UPPER (the extra padding at the end), as the Conv itself does', async () => {
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, ['N', C, H, W]);
-    const y = g.node('Conv', [x, g.initializer('Wa', DataType.FLOAT, [3, 2, 2, 2], lcg(24, 13))], { auto_pad: attr.string('SAME_UPPER'), strides: attr.ints([2, 2]) })[0];
+    const y = g.node('Conv', [x, g.initializer('Wa', DataType.FLOAT, [3, 2, 2, 2], lcg(24, 13))], {
+      auto_pad: attr.string('SAME_UPPER'),
+      strides: attr.ints([2, 2]),
+    })[0];
     g.output(y, DataType.FLOAT);
     const model = g.build();
     const [t] = findWeightTargets(model);
     expect(t.conv).toMatchObject({ autoPad: 'SAME_UPPER', kernel: [2, 2], strides: [2, 2] });
     const [s] = statsOf(await captureActivations(model, [t], setOf(inputs), ctx), t);
     // out = ceil(5/2) x ceil(6/2) = 3 x 3; total pad H: (3-1)*2 + 2 - 5 = 1 -> [0 begin, 1 end]; W: (3-1)*2 + 2 - 6 = 0
-    const rows = inputs.flatMap((xs) => unfold(xs, [N, C, H, W], { ...CONV1, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 0] }, 0));
+    const rows = inputs.flatMap((xs) =>
+      unfold(xs, [N, C, H, W], { ...CONV1, kernel: [2, 2], strides: [2, 2], pads: [0, 0, 1, 0] }, 0),
+    );
     expect(rows.length).toBe(2 * N * 3 * 3);
     expect(s.rows).toBe(rows.length);
     expectClose(s.xtx!, naive(rows).xtx);
@@ -157,12 +192,26 @@ describe('Gemm targets', () => {
     const x = g.input('x', DataType.FLOAT, ['B', 3]);
     const a = g.gemm(x, g.initializer('Wt', DataType.FLOAT, [2, 3], lcg(6, 1)), undefined, { transB: true }); // [B, 2]
     const b = g.gemm(a, g.initializer('Wn', DataType.FLOAT, [2, 4], lcg(8, 2))); // [B, 4]
-    g.output(g.gemm(b, g.initializer('Wa', DataType.FLOAT, [3, 4], lcg(12, 4)), undefined, { transA: true }), DataType.FLOAT);
+    g.output(
+      g.gemm(b, g.initializer('Wa', DataType.FLOAT, [3, 4], lcg(12, 4)), undefined, { transA: true }),
+      DataType.FLOAT,
+    );
     const model = g.build();
     const targets = findWeightTargets(model);
-    expect(targets.map((t) => [t.weight, t.features, t.tensor === x])).toEqual([['Wt', 3, true], ['Wn', 2, false]]);
+    expect(targets.map((t) => [t.weight, t.features, t.tensor === x])).toEqual([
+      ['Wt', 3, true],
+      ['Wn', 2, false],
+    ]);
     const xs = lcg(5 * 3, 9);
-    const stats = await captureActivations(model, targets.slice(0, 1), { info: { dataset: 't', samples: 1 }, samples: [{ kind: 'feeds', feeds: { x: { type: 'float32', data: xs, dims: [5, 3] } } }] }, ctx);
+    const stats = await captureActivations(
+      model,
+      targets.slice(0, 1),
+      {
+        info: { dataset: 't', samples: 1 },
+        samples: [{ kind: 'feeds', feeds: { x: { type: 'float32', data: xs, dims: [5, 3] } } }],
+      },
+      ctx,
+    );
     const rows = Array.from({ length: 5 }, (_, r) => Array.from(xs.subarray(r * 3, r * 3 + 3)));
     expectClose(statsOf(stats, targets[0])[0].xtx!, naive(rows).xtx);
   });
@@ -172,7 +221,12 @@ describe('ConvTranspose', () => {
   it('is no capture target, and its weight is named with the node that reads it', () => {
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [1, 2, 4, 4]);
-    const y = g.node('ConvTranspose', [x, g.initializer('Wt', DataType.FLOAT, [2, 3, 2, 2], lcg(24, 3))], { strides: attr.ints([2, 2]) }, { name: 'up1' })[0];
+    const y = g.node(
+      'ConvTranspose',
+      [x, g.initializer('Wt', DataType.FLOAT, [2, 3, 2, 2], lcg(24, 3))],
+      { strides: attr.ints([2, 2]) },
+      { name: 'up1' },
+    )[0];
     g.output(y, DataType.FLOAT);
     const model = g.build();
     expect(findWeightTargets(model)).toEqual([]);

@@ -22,7 +22,10 @@ function net() {
   const m = g.input('m', DataType.FLOAT, [4, 3]);
   const w = g.initializer('W', DataType.FLOAT, [2, 1, 2, 2], new Float32Array(8).fill(1));
   g.output(g.conv(x, w, undefined, { pads: [1, 0, 0, 0], group: 2 }), DataType.FLOAT);
-  g.output(g.node('MatMul', [m, g.initializer('M', DataType.FLOAT, [3, 2], new Float32Array(6).fill(1))])[0], DataType.FLOAT);
+  g.output(
+    g.node('MatMul', [m, g.initializer('M', DataType.FLOAT, [3, 2], new Float32Array(6).fill(1))])[0],
+    DataType.FLOAT,
+  );
   return g.build();
 }
 
@@ -30,7 +33,13 @@ const x = Float32Array.from({ length: 18 }, (_, i) => i + 1);
 const m = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 const set = (k: number): CalibrationSet => ({
   info: { dataset: 'test', samples: k },
-  samples: Array.from({ length: k }, () => ({ kind: 'feeds' as const, feeds: { x: { type: 'float32' as const, data: x, dims: [1, 2, 3, 3] }, m: { type: 'float32' as const, data: m, dims: [4, 3] } } })),
+  samples: Array.from({ length: k }, () => ({
+    kind: 'feeds' as const,
+    feeds: {
+      x: { type: 'float32' as const, data: x, dims: [1, 2, 3, 3] },
+      m: { type: 'float32' as const, data: m, dims: [4, 3] },
+    },
+  })),
 });
 
 describe('captureActivations sums', () => {

@@ -34,18 +34,31 @@ function samples(count: number, T: number, seed = 1): Float32Array[] {
 
 const setOf = (xs: Float32Array[]): CalibrationSet => ({
   info: { dataset: 'test', samples: xs.length },
-  samples: xs.map((x): CalibrationSample => ({ kind: 'feeds', feeds: { x: { type: 'float32', data: x, dims: [1, x.length / 4, 4] } } })),
+  samples: xs.map(
+    (x): CalibrationSample => ({
+      kind: 'feeds',
+      feeds: { x: { type: 'float32', data: x, dims: [1, x.length / 4, 4] } },
+    }),
+  ),
 });
 
 /** The rows each target sees: x itself, and relu(x W1). */
 function layerRows(xs: Float32Array[]): { x: number[][]; h: number[][] } {
   const x: number[][] = [];
   const h: number[][] = [];
-  for (const s of xs) for (let r = 0; r < s.length / 4; r++) {
-    const row = Array.from(s.subarray(r * 4, r * 4 + 4));
-    x.push(row);
-    h.push([0, 1, 2].map((n) => Math.max(0, row.reduce((acc, v, k) => acc + v * W1[k * 3 + n], 0))));
-  }
+  for (const s of xs)
+    for (let r = 0; r < s.length / 4; r++) {
+      const row = Array.from(s.subarray(r * 4, r * 4 + 4));
+      x.push(row);
+      h.push(
+        [0, 1, 2].map((n) =>
+          Math.max(
+            0,
+            row.reduce((acc, v, k) => acc + v * W1[k * 3 + n], 0),
+          ),
+        ),
+      );
+    }
   return { x, h };
 }
 
@@ -56,7 +69,10 @@ describe('findMatMulTargets / planStages', () => {
   it('finds each MatMul weight with the tensor feeding it and K, in stages by dependency', () => {
     const model = twoLayerModel();
     const targets = findMatMulTargets(model);
-    expect(targets.map((t) => [t.weight, t.features])).toEqual([['W1', 4], ['W2', 3]]);
+    expect(targets.map((t) => [t.weight, t.features])).toEqual([
+      ['W1', 4],
+      ['W2', 3],
+    ]);
     expect(targets[0].tensor).toBe('x');
     expect(planStages(model, targets).map((s) => s.map((t) => t.weight))).toEqual([['W1'], ['W2']]);
   });
@@ -64,11 +80,16 @@ describe('findMatMulTargets / planStages', () => {
   it('puts parallel layers reading one input (q, k, v) in one stage', () => {
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [2, 4]);
-    const outs = ['Wq', 'Wk', 'Wv'].map((n) => g.matMul(x, g.initializer(n, DataType.FLOAT, [4, 4], new Float32Array(16))));
+    const outs = ['Wq', 'Wk', 'Wv'].map((n) =>
+      g.matMul(x, g.initializer(n, DataType.FLOAT, [4, 4], new Float32Array(16))),
+    );
     const sum = g.add(g.add(outs[0], outs[1]), outs[2]);
     g.output(g.matMul(sum, g.initializer('Wo', DataType.FLOAT, [4, 4], new Float32Array(16))), DataType.FLOAT);
     const model = g.build();
-    expect(planStages(model, findMatMulTargets(model)).map((s) => s.map((t) => t.weight))).toEqual([['Wq', 'Wk', 'Wv'], ['Wo']]);
+    expect(planStages(model, findMatMulTargets(model)).map((s) => s.map((t) => t.weight))).toEqual([
+      ['Wq', 'Wk', 'Wv'],
+      ['Wo'],
+    ]);
   });
 });
 
@@ -79,20 +100,28 @@ describe('captureActivations', () => {
   it('gives the naive Σ X^T X, Σ x_j^2 and row count of every target (the second fed by the first layer)', async () => {
     const model = twoLayerModel();
     const stats = await captureActivations(model, findMatMulTargets(model), setOf(xs), ctx);
-    for (const [tensor, want] of [['x', naive(rows.x)], [findMatMulTargets(model)[1].tensor, naive(rows.h)]] as const) {
+    for (const [tensor, want] of [
+      ['x', naive(rows.x)],
+      [findMatMulTargets(model)[1].tensor, naive(rows.h)],
+    ] as const) {
       const s = stats.get(tensor)!;
       expect(s.rows).toBe(35);
       expectClose(s.xtx!, want.xtx);
       expectClose(s.sumSquares, want.ss);
     }
     // H = 2/n X^T X (spec quantization.md §5 step 1), Wanda's norms = sqrt(Σ x^2)
-    expectClose(hessianOf(stats.get('x')!), naive(rows.x).xtx.map((v) => (2 / 35) * v));
+    expectClose(
+      hessianOf(stats.get('x')!),
+      naive(rows.x).xtx.map((v) => (2 / 35) * v),
+    );
     expectClose(featureNorms(stats.get('x')!), naive(rows.x).ss.map(Math.sqrt));
   });
 
   it('with hessian: false keeps only the sums of squares', async () => {
     const model = twoLayerModel();
-    const s = (await captureActivations(model, findMatMulTargets(model, ['W2']), setOf(xs), ctx, { hessian: false })).values().next().value!;
+    const s = (await captureActivations(model, findMatMulTargets(model, ['W2']), setOf(xs), ctx, { hessian: false }))
+      .values()
+      .next().value!;
     expect(s.xtx).toBeUndefined();
     expect(s.rows).toBe(35);
     expectClose(s.sumSquares, naive(rows.h).ss);
@@ -127,7 +156,12 @@ describe('captureActivations', () => {
     };
     const model = twoLayerModel();
     const big = samples(3, 4000); // 4000 rows x 4 per window
-    const stats = await captureActivations(model, findMatMulTargets(model), setOf(big), createRunContext({ sessions: recording, progressMode: 'silent' }));
+    const stats = await captureActivations(
+      model,
+      findMatMulTargets(model),
+      setOf(big),
+      createRunContext({ sessions: recording, progressMode: 'silent' }),
+    );
     expect(largest).toHaveLength(3);
     expect(Math.max(...largest)).toBe(16); // 4 x 4, not 16000
     expect(stats.get('x')!.rows).toBe(12000);

@@ -29,7 +29,16 @@ import { serializeModel } from '../onnx/writer.js';
 import type { HostTensor } from '../session/types.js';
 import { addSquares, addSums, addSumSquares, addWindow, createStats } from './stats.js';
 import { patchFeatures } from './targets.js';
-import type { ActivationStats, CalibrationSample, CalibrationSet, CalibrationSource, CaptureOptions, CaptureResult, CaptureTarget, ConvPatches } from './types.js';
+import type {
+  ActivationStats,
+  CalibrationSample,
+  CalibrationSet,
+  CalibrationSource,
+  CaptureOptions,
+  CaptureResult,
+  CaptureTarget,
+  ConvPatches,
+} from './types.js';
 
 const PREFIX = 'mc_calib';
 const INT = 2; // AttributeProto.AttributeType.INT
@@ -77,14 +86,26 @@ export async function captureActivations(
   const hessian = options.hessian ?? true;
   const sums = hessian && (options.sums ?? false);
   const set = 'load' in source ? await source.load() : source;
-  if (set.samples.length === 0) throw new UserError(ErrorCodes.BAD_DATASET, `calibration set ${set.info.dataset} holds no samples`, { hint: 'pass a larger --calib-dataset or raise --calib-samples' });
+  if (set.samples.length === 0)
+    throw new UserError(ErrorCodes.BAD_DATASET, `calibration set ${set.info.dataset} holds no samples`, {
+      hint: 'pass a larger --calib-dataset or raise --calib-samples',
+    });
   const unique = dedupe(targets);
-  const stats: CaptureResult = new Map(unique.flatMap((t) => Array.from({ length: t.conv?.group ?? 1 }, (_, g) => [statsKey(t, g), createStats(t.features, hessian, sums)] as const)));
+  const stats: CaptureResult = new Map(
+    unique.flatMap((t) =>
+      Array.from(
+        { length: t.conv?.group ?? 1 },
+        (_, g) => [statsKey(t, g), createStats(t.features, hessian, sums)] as const,
+      ),
+    ),
+  );
   if (unique.length === 0) return stats;
 
   const { bytes, probes } = buildCaptureModel(model, unique, hessian, sums);
   const session = await ctx.sessions.create(bytes);
-  const specs = set.samples.some((s) => s.kind === 'tokens') ? inputSpecs(model.inputs, new Set(model.initializerNames())) : [];
+  const specs = set.samples.some((s) => s.kind === 'tokens')
+    ? inputSpecs(model.inputs, new Set(model.initializerNames()))
+    : [];
   const task = ctx.progress.start(options.label ?? 'calibrating', set.samples.length);
   try {
     const outputs = probes.flatMap(probeOutputs);
@@ -107,16 +128,24 @@ export async function captureActivations(
 function dedupe(targets: readonly CaptureTarget[]): CaptureTarget[] {
   const seen = new Map<string, CaptureTarget>();
   for (const t of targets) {
-    if (t.conv && (t.conv.channels % t.conv.group !== 0 || patchFeatures(t.conv) !== t.features)) throw new BugError(`capture: ${t.weight}: ${t.features} features do not match its patches`);
+    if (t.conv && (t.conv.channels % t.conv.group !== 0 || patchFeatures(t.conv) !== t.features))
+      throw new BugError(`capture: ${t.weight}: ${t.features} features do not match its patches`);
     const key = statsKey(t);
     const prev = seen.get(key);
-    if (prev && prev.features !== t.features) throw new BugError(`capture: ${t.tensor} has ${prev.features} features for ${prev.weight} but ${t.features} for ${t.weight}`);
+    if (prev && prev.features !== t.features)
+      throw new BugError(
+        `capture: ${t.tensor} has ${prev.features} features for ${prev.weight} but ${t.features} for ${t.weight}`,
+      );
     if (!prev) seen.set(key, t);
   }
   return [...seen.values()];
 }
 
-function feedsOf(sample: CalibrationSample, specs: ReturnType<typeof inputSpecs>, config?: Record<string, unknown>): Record<string, HostTensor> {
+function feedsOf(
+  sample: CalibrationSample,
+  specs: ReturnType<typeof inputSpecs>,
+  config?: Record<string, unknown>,
+): Record<string, HostTensor> {
   if (sample.kind === 'feeds') return { ...sample.feeds };
   const T = sample.ids.length;
   return buildFeeds(specs, { batch: 1, length: T, inputs: sample.ids, targets: sample.ids }, config);
@@ -154,13 +183,38 @@ function fold(result: CaptureResult, p: Probe, out: Record<string, HostTensor>):
 const probeOutputs = (p: Probe): string[] => [p.value, ...(p.shape ? [p.shape] : []), ...(p.sum ? [p.sum] : [])];
 
 /** ReduceSum over `axis` without keeping it (its axes became an input at opset 13). */
-function reduceSum(x: string, axis: number, opset: number, out: string, name: string, axesName: string): { node: NodeProto; init?: onnx.ITensorProto } {
+function reduceSum(
+  x: string,
+  axis: number,
+  opset: number,
+  out: string,
+  name: string,
+  axesName: string,
+): { node: NodeProto; init?: onnx.ITensorProto } {
   const keep = { name: 'keepdims', type: INT, i: 0 };
-  if (opset < 13) return { node: { opType: 'ReduceSum', domain: '', name, input: [x], output: [out], attribute: [{ name: 'axes', type: INTS, ints: [axis] }, keep] } };
-  return { node: { opType: 'ReduceSum', domain: '', name, input: [x, axesName], output: [out], attribute: [keep] }, init: makeTensor(axesName, DataType.INT64, [1], BigInt64Array.from([BigInt(axis)])) };
+  if (opset < 13)
+    return {
+      node: {
+        opType: 'ReduceSum',
+        domain: '',
+        name,
+        input: [x],
+        output: [out],
+        attribute: [{ name: 'axes', type: INTS, ints: [axis] }, keep],
+      },
+    };
+  return {
+    node: { opType: 'ReduceSum', domain: '', name, input: [x, axesName], output: [out], attribute: [keep] },
+    init: makeTensor(axesName, DataType.INT64, [1], BigInt64Array.from([BigInt(axis)])),
+  };
 }
 
-export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTarget[], hessian: boolean, sums = false): { bytes: Uint8Array; probes: Probe[] } {
+export function buildCaptureModel(
+  model: OnnxModel,
+  targets: readonly CaptureTarget[],
+  hessian: boolean,
+  sums = false,
+): { bytes: Uint8Array; probes: Probe[] } {
   const graph = model.proto.graph as onnx.IGraphProto;
   const taken = takenNames(graph);
   const fresh = (base: string) => {
@@ -169,7 +223,11 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
     taken.add(name);
     return name;
   };
-  const known = new Set([...(graph.input ?? []).map((v) => v.name ?? ''), ...model.initializerNames(), ...model.nodes.flatMap((n) => n.output ?? [])]);
+  const known = new Set([
+    ...(graph.input ?? []).map((v) => v.name ?? ''),
+    ...model.initializerNames(),
+    ...model.nodes.flatMap((n) => n.output ?? []),
+  ]);
   const nodes: NodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [];
   const probes: Probe[] = [];
@@ -188,8 +246,21 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
     const shapeConst = fresh(`${i}_shape_const`);
     initializers.push(makeTensor(shapeConst, DataType.INT64, [2], BigInt64Array.from([-1n, BigInt(t.features)])));
     // Cast: a float16 model's X^T X would overflow in its own type.
-    nodes.push({ opType: 'Cast', domain: '', name: fresh(`${i}_Cast`), input: [t.tensor], output: [f32], attribute: [{ name: 'to', type: INT, i: DataType.FLOAT }] });
-    nodes.push({ opType: 'Reshape', domain: '', name: fresh(`${i}_Reshape`), input: [f32, shapeConst], output: [rowsK] });
+    nodes.push({
+      opType: 'Cast',
+      domain: '',
+      name: fresh(`${i}_Cast`),
+      input: [t.tensor],
+      output: [f32],
+      attribute: [{ name: 'to', type: INT, i: DataType.FLOAT }],
+    });
+    nodes.push({
+      opType: 'Reshape',
+      domain: '',
+      name: fresh(`${i}_Reshape`),
+      input: [f32, shapeConst],
+      output: [rowsK],
+    });
     if (!hessian) {
       probes.push({ target: t, value: rowsK });
       return;
@@ -197,7 +268,14 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
     const xt = fresh(`${i}_xt`);
     const xtx = fresh(`${i}_xtx`);
     const shape = fresh(`${i}_dims`);
-    nodes.push({ opType: 'Transpose', domain: '', name: fresh(`${i}_Transpose`), input: [rowsK], output: [xt], attribute: [{ name: 'perm', type: INTS, ints: [1, 0] }] });
+    nodes.push({
+      opType: 'Transpose',
+      domain: '',
+      name: fresh(`${i}_Transpose`),
+      input: [rowsK],
+      output: [xt],
+      attribute: [{ name: 'perm', type: INTS, ints: [1, 0] }],
+    });
     nodes.push({ opType: 'MatMul', domain: '', name: fresh(`${i}_MatMul`), input: [xt, rowsK], output: [xtx] });
     nodes.push({ opType: 'Shape', domain: '', name: fresh(`${i}_Shape`), input: [rowsK], output: [shape] });
     let sum: string | undefined;
@@ -209,12 +287,19 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
     }
     probes.push({ target: t, value: xtx, shape, ...(sum ? { sum } : {}) });
   });
-  const needed = neededNodes(model.nodes, targets.map((t) => t.tensor));
+  const needed = neededNodes(
+    model.nodes,
+    targets.map((t) => t.tensor),
+  );
   const outputs = probes.flatMap(probeOutputs).map((name) => pb.ValueInfoProto.create({ name }));
   // Initializers only the dropped nodes read are left out too (onnxruntime warns about each unused one);
   // so are their graph-input entries, which IR < 4 models carry for every initializer.
   const read = new Set([...needed, ...nodes].flatMap((n) => n.input ?? []));
-  const dropped = new Set(hasSubgraphs(model.nodes) ? [] : (graph.initializer ?? []).filter((t) => !read.has(t.name ?? '')).map((t) => t.name ?? ''));
+  const dropped = new Set(
+    hasSubgraphs(model.nodes)
+      ? []
+      : (graph.initializer ?? []).filter((t) => !read.has(t.name ?? '')).map((t) => t.name ?? ''),
+  );
   const copy = pb.ModelProto.create({
     ...model.proto,
     graph: pb.GraphProto.create({
@@ -229,7 +314,15 @@ export function buildCaptureModel(model: OnnxModel, targets: readonly CaptureTar
 }
 
 /** Cast -> unfolding Conv -> [group, K, rows] -> X^T X per group (or Σ x^2 per group): see the header. */
-function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean, opset: number, fresh: (base: string) => string, withSums = false): { nodes: NodeProto[]; initializers: onnx.ITensorProto[]; probe: Probe } {
+function convProbe(
+  t: CaptureTarget,
+  c: ConvPatches,
+  i: number,
+  hessian: boolean,
+  opset: number,
+  fresh: (base: string) => string,
+  withSums = false,
+): { nodes: NodeProto[]; initializers: onnx.ITensorProto[]; probe: Probe } {
   const nodes: NodeProto[] = [];
   const initializers: onnx.ITensorProto[] = [];
   const node = (opType: string, input: string[], attribute: onnx.IAttributeProto[] = []) => {
@@ -246,7 +339,8 @@ function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean
   const offsets = c.kernel.reduce((a, b) => a * b, 1);
   const unfoldW = fresh(`${i}_unfold_weight`);
   const onehot = new Float32Array(c.channels * offsets * offsets);
-  for (let ch = 0; ch < c.channels; ch++) for (let o = 0; o < offsets; o++) onehot[(ch * offsets + o) * offsets + o] = 1;
+  for (let ch = 0; ch < c.channels; ch++)
+    for (let o = 0; o < offsets; o++) onehot[(ch * offsets + o) * offsets + o] = 1;
   initializers.push(makeTensor(unfoldW, DataType.FLOAT, [c.channels * offsets, 1, ...c.kernel], onehot));
   const f32 = node('Cast', [t.tensor], [{ name: 'to', type: INT, i: DataType.FLOAT }]);
   const convAttrs: onnx.IAttributeProto[] = [
@@ -273,7 +367,10 @@ function convProbe(t: CaptureTarget, c: ConvPatches, i: number, hessian: boolean
   }
   const squares = node('Mul', [rows, rows]);
   // ReduceSum's axes became an input at opset 13
-  const sums = opset >= 13 ? node('ReduceSum', [squares, int64('axes', [2])], [{ name: 'keepdims', type: INT, i: 0 }]) : node('ReduceSum', [squares], [ints('axes', [2]), { name: 'keepdims', type: INT, i: 0 }]);
+  const sums =
+    opset >= 13
+      ? node('ReduceSum', [squares, int64('axes', [2])], [{ name: 'keepdims', type: INT, i: 0 }])
+      : node('ReduceSum', [squares], [ints('axes', [2]), { name: 'keepdims', type: INT, i: 0 }]);
   return { nodes, initializers, probe: { target: t, value: sums, shape } };
 }
 
@@ -296,7 +393,8 @@ function hasSubgraphs(nodes: readonly NodeProto[]): boolean {
 
 function takenNames(graph: onnx.IGraphProto): Set<string> {
   const names = new Set<string>();
-  for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) names.add(v.name ?? '');
+  for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])])
+    names.add(v.name ?? '');
   for (const t of graph.initializer ?? []) names.add(t.name ?? '');
   for (const n of graph.node ?? []) {
     names.add(n.name ?? '');

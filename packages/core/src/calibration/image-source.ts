@@ -26,13 +26,18 @@ export interface PixelDataset {
   readonly channels: number;
   readonly height: number;
   readonly width: number;
-  batches(batchSize: number): AsyncIterable<{ readonly pixels: Uint8Array; readonly count: number; readonly offset: number }>;
+  batches(
+    batchSize: number,
+  ): AsyncIterable<{ readonly pixels: Uint8Array; readonly count: number; readonly offset: number }>;
 }
 
 /** A dataset offering uint8 NCHW pixels in batches, whatever its provider calls its kind. */
 export function isPixelDataset(data: Dataset): data is Dataset & PixelDataset {
   const d = data as Record<string, unknown>;
-  return typeof d.batches === 'function' && [d.channels, d.height, d.width].every((v) => Number.isInteger(v) && (v as number) > 0);
+  return (
+    typeof d.batches === 'function' &&
+    [d.channels, d.height, d.width].every((v) => Number.isInteger(v) && (v as number) > 0)
+  );
 }
 
 /** Images per calibration sample (one onnxruntime run) when the model's batch dimension is free. */
@@ -41,7 +46,9 @@ const IMAGE_BATCH = 16;
 type Dim = number | string;
 
 function dimsOf(vi: ValueInfoProto): Dim[] {
-  return (vi.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : d.dimParam || '?'));
+  return (vi.type?.tensorType?.shape?.dim ?? []).map((d) =>
+    d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? toNumber(d.dimValue) : d.dimParam || '?',
+  );
 }
 
 const describeInput = (vi: ValueInfoProto) => {
@@ -69,7 +76,13 @@ export function describeInputs(model: OnnxModel): string {
 }
 
 /** The pixels fit the model: its input's numeric dims, and config.json's preprocessing size/channels. */
-function checkFits(model: OnnxModel, input: ValueInfoProto, ds: PixelDataset, config: Record<string, unknown> | undefined, modelRef: string): void {
+function checkFits(
+  model: OnnxModel,
+  input: ValueInfoProto,
+  ds: PixelDataset,
+  config: Record<string, unknown> | undefined,
+  modelRef: string,
+): void {
   const [, c, h, w] = dimsOf(input);
   const pre = config?.preprocessing as { size?: { height?: unknown; width?: unknown }; channels?: unknown } | undefined;
   const want = {
@@ -82,7 +95,9 @@ function checkFits(model: OnnxModel, input: ValueInfoProto, ds: PixelDataset, co
   throw new UserError(
     ErrorCodes.WRONG_DATASET_KIND,
     `calibration dataset ${ds.ref} has ${ds.channels}x${ds.height}x${ds.width} images; ${modelRef} takes ${want.channels ?? '?'}x${want.height ?? '?'}x${want.width ?? '?'} (${bad.join(', ')} differ${bad.length === 1 ? 's' : ''})`,
-    { hint: `calibrate on images of the size and channels the model was trained on (its input: ${describeInput(input)})` },
+    {
+      hint: `calibrate on images of the size and channels the model was trained on (its input: ${describeInput(input)})`,
+    },
   );
 }
 
@@ -107,19 +122,36 @@ export interface ImageCalibrationOptions {
 }
 
 /** Draw, preprocess and batch the calibration images for `model`'s image input. */
-export async function loadImageCalibration(model: OnnxModel, ds: PixelDataset, options: ImageCalibrationOptions, ctx: RunContext): Promise<CalibrationSet> {
+export async function loadImageCalibration(
+  model: OnnxModel,
+  ds: PixelDataset,
+  options: ImageCalibrationOptions,
+  ctx: RunContext,
+): Promise<CalibrationSet> {
   const input = imageInputOf(model);
   if (!input) {
     const lm = fedInputs(model).some((vi) => vi.name === 'input_ids');
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `calibration dataset ${options.dataset} holds images, but ${options.modelRef} takes ${describeInputs(model)}${lm ? ' (a language model)' : ', not one float32 NCHW image'}`, {
-      hint: lm ? 'pass a text dataset (a folder, .jsonl or .txt) to --calib-dataset' : 'image calibration feeds one float32 [batch, channels, height, width] input',
-    });
+    throw new UserError(
+      ErrorCodes.WRONG_DATASET_KIND,
+      `calibration dataset ${options.dataset} holds images, but ${options.modelRef} takes ${describeInputs(model)}${lm ? ' (a language model)' : ', not one float32 NCHW image'}`,
+      {
+        hint: lm
+          ? 'pass a text dataset (a folder, .jsonl or .txt) to --calib-dataset'
+          : 'image calibration feeds one float32 [batch, channels, height, width] input',
+      },
+    );
   }
   checkFits(model, input, ds, options.config, options.modelRef);
   const spec = resolvePreprocess(options.config, {}, ds.channels);
-  if (ds.size < 1) throw new UserError(ErrorCodes.BAD_DATASET, `calibration dataset ${options.dataset} holds no images`, { hint: 'pass a dataset with at least one image to --calib-dataset' });
+  if (ds.size < 1)
+    throw new UserError(ErrorCodes.BAD_DATASET, `calibration dataset ${options.dataset} holds no images`, {
+      hint: 'pass a dataset with at least one image to --calib-dataset',
+    });
   const chosen = drawIndices(ds.size, options.samples, ctx.rng.seed);
-  if (chosen.length < options.samples) ctx.log.warn(`--calib-samples ${options.samples}: ${options.dataset} holds ${ds.size} images; calibrating on all of them`);
+  if (chosen.length < options.samples)
+    ctx.log.warn(
+      `--calib-samples ${options.samples}: ${options.dataset} holds ${ds.size} images; calibrating on all of them`,
+    );
 
   const plane = ds.channels * ds.height * ds.width;
   const picked = new Uint8Array(chosen.length * plane);
@@ -133,7 +165,11 @@ export async function loadImageCalibration(model: OnnxModel, ds: PixelDataset, o
     }
     if (next === chosen.length) break;
   }
-  if (next !== chosen.length) throw new UserError(ErrorCodes.BAD_DATASET, `calibration dataset ${options.dataset} gave ${next} of the ${ds.size} images it announced`);
+  if (next !== chosen.length)
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `calibration dataset ${options.dataset} gave ${next} of the ${ds.size} images it announced`,
+    );
 
   // a fixed batch dimension takes exactly that many images per run (the rest left out, said below)
   const batchDim = dimsOf(input)[0];
@@ -146,10 +182,21 @@ export async function loadImageCalibration(model: OnnxModel, ds: PixelDataset, o
     const count = Math.min(per, used - i);
     const dims = { count, channels: ds.channels, height: ds.height, width: ds.width };
     const data = preprocess(picked.subarray(i * plane, (i + count) * plane), dims, spec);
-    samples.push({ kind: 'feeds', feeds: { [name]: { type: 'float32', data, dims: [count, ds.channels, ds.height, ds.width] } } });
+    samples.push({
+      kind: 'feeds',
+      feeds: { [name]: { type: 'float32', data, dims: [count, ds.channels, ds.height, ds.width] } },
+    });
   }
-  if (used === 0) throw new UserError(ErrorCodes.BAD_DATASET, `calibration: ${input.name} takes batches of exactly ${per} images, and ${options.dataset} gives ${chosen.length}`, { hint: `raise --calib-samples to ${per} or more` });
-  if (used < chosen.length) ctx.log.warn(`calibration: ${input.name} takes batches of exactly ${per}; ${chosen.length - used} of ${chosen.length} images left out`);
+  if (used === 0)
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `calibration: ${input.name} takes batches of exactly ${per} images, and ${options.dataset} gives ${chosen.length}`,
+      { hint: `raise --calib-samples to ${per} or more` },
+    );
+  if (used < chosen.length)
+    ctx.log.warn(
+      `calibration: ${input.name} takes batches of exactly ${per}; ${chosen.length - used} of ${chosen.length} images left out`,
+    );
   const preprocessLine = `rescale ${+spec.rescale.toPrecision(6)}, mean [${spec.mean.join(', ')}], std [${spec.std.join(', ')}] (${spec.source.rescale === 'config' || spec.source.mean === 'config' || spec.source.std === 'config' ? 'config.json' : 'defaults'})`;
   ctx.log.debug(`calibration: ${used} images of ${ds.size} from ${options.dataset}, ${preprocessLine}`);
   return {

@@ -13,7 +13,13 @@ export interface OutputErrorSums {
 }
 
 /** The two sums for W [rows, cols] (row o = the cols inputs of output o) against W' of the same layout; xtx [cols, cols]. */
-export function outputErrorSums(w: ArrayLike<number>, changed: ArrayLike<number>, rows: number, cols: number, xtx: ArrayLike<number>): OutputErrorSums {
+export function outputErrorSums(
+  w: ArrayLike<number>,
+  changed: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  xtx: ArrayLike<number>,
+): OutputErrorSums {
   let num = 0;
   let den = 0;
   const d = new Float64Array(cols);
@@ -54,6 +60,12 @@ export function relativeError(parts: readonly OutputErrorSums[]): number {
 }
 
 /** ||X W' - X W|| / ||X W|| for one weight and one X^T X. */
-export function relativeOutputError(w: ArrayLike<number>, changed: ArrayLike<number>, rows: number, cols: number, xtx: ArrayLike<number>): number {
+export function relativeOutputError(
+  w: ArrayLike<number>,
+  changed: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  xtx: ArrayLike<number>,
+): number {
   return relativeError([outputErrorSums(w, changed, rows, cols, xtx)]);
 }

@@ -39,11 +39,18 @@ export interface CalibrationOptions {
 
 export function createCalibration(options: CalibrationOptions, ctx: RunContext): CalibrationSource {
   const samples = options.samples ?? CALIBRATION_DEFAULTS.samples;
-  if (!Number.isInteger(samples) || samples < 1) throw new UserError(ErrorCodes.BAD_PARAM, `--calib-samples must be a positive integer, got ${samples}`);
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new UserError(ErrorCodes.BAD_PARAM, `--calib-samples must be a positive integer, got ${samples}`);
   if (options.seqlen !== undefined && (!Number.isInteger(options.seqlen) || options.seqlen < 2)) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--calib-seqlen must be an integer >= 2, got ${options.seqlen}`);
   }
-  const info: CalibrationInfo = { dataset: options.dataset, ...(options.datasetType ? { datasetType: options.datasetType } : {}), samples, seqlen: options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, seed: ctx.rng.seed };
+  const info: CalibrationInfo = {
+    dataset: options.dataset,
+    ...(options.datasetType ? { datasetType: options.datasetType } : {}),
+    samples,
+    seqlen: options.seqlen ?? CALIBRATION_DEFAULTS.seqlen,
+    seed: ctx.rng.seed,
+  };
   let loaded: Promise<CalibrationSet> | undefined;
   return { info, load: () => (loaded ??= loadCalibration(options, samples, ctx)) };
 }
@@ -57,22 +64,42 @@ async function loadCalibration(options: CalibrationOptions, samples: number, ctx
       const graph = await OnnxModel.load(model.path);
       const image = imageInputOf(graph);
       if (image) {
-        throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `calibration dataset ${options.dataset} is text, but ${options.model} takes images (${describeInputs(graph)})`, {
-          hint: 'pass an image dataset (a u8-images or u8-masks folder) to --calib-dataset',
-        });
+        throw new UserError(
+          ErrorCodes.WRONG_DATASET_KIND,
+          `calibration dataset ${options.dataset} is text, but ${options.model} takes images (${describeInputs(graph)})`,
+          {
+            hint: 'pass an image dataset (a u8-images or u8-masks folder) to --calib-dataset',
+          },
+        );
       }
     }
-    return loadTextCalibration(data as unknown as TextDataset, { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir }, ctx);
+    return loadTextCalibration(
+      data as unknown as TextDataset,
+      { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir },
+      ctx,
+    );
   }
   if (isPixelDataset(data)) {
-    if (options.seqlen !== undefined && options.seqlenGiven !== false) ctx.log.warn(`--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`);
+    if (options.seqlen !== undefined && options.seqlenGiven !== false)
+      ctx.log.warn(
+        `--calib-seqlen ${options.seqlen} is for text windows; ${options.dataset} holds images, so it is not used`,
+      );
     const graph = await OnnxModel.load(model.path);
     const config = model.dir ? readModelConfig(model.dir) : undefined;
-    return loadImageCalibration(graph, data, { dataset: options.dataset, samples, modelRef: options.model, config }, ctx);
+    return loadImageCalibration(
+      graph,
+      data,
+      { dataset: options.dataset, samples, modelRef: options.model, config },
+      ctx,
+    );
   }
-  throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `calibration dataset ${options.dataset} is of kind ${data.kind}; calibration reads text or images`, {
-    hint: 'pass a text dataset (language models) or an image dataset (vision models) to --calib-dataset',
-  });
+  throw new UserError(
+    ErrorCodes.WRONG_DATASET_KIND,
+    `calibration dataset ${options.dataset} is of kind ${data.kind}; calibration reads text or images`,
+    {
+      hint: 'pass a text dataset (language models) or an image dataset (vision models) to --calib-dataset',
+    },
+  );
 }
 
 async function openDataset(options: CalibrationOptions, ctx: RunContext): Promise<Dataset> {
@@ -81,7 +108,10 @@ async function openDataset(options: CalibrationOptions, ctx: RunContext): Promis
     : existsSync(resolve(options.dataset))
       ? resolve(options.dataset)
       : undefined;
-  if (!path) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `calibration dataset not found: ${options.dataset}`, { hint: 'pass a dataset folder or file (text: .jsonl/.txt; images: a u8-images folder) to --calib-dataset' });
+  if (!path)
+    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `calibration dataset not found: ${options.dataset}`, {
+      hint: 'pass a dataset folder or file (text: .jsonl/.txt; images: a u8-images folder) to --calib-dataset',
+    });
   assertFileOrFolder(path, 'calibration dataset', ErrorCodes.BAD_DATASET);
   const ref: DatasetRef = { ref: options.dataset, path };
   const provider = await chooseProvider(options, ref);
@@ -97,17 +127,24 @@ async function chooseProvider(options: CalibrationOptions, ref: DatasetRef): Pro
   const readable = recognised.find((p) => p.kind === 'text' || p.kind.startsWith('image'));
   if (readable ?? recognised[0]) return (readable ?? recognised[0]) as DatasetProvider;
   const diagnoses = (await Promise.all(providers.map(async (p) => p.diagnose?.(ref)))).filter((d): d is string => !!d);
-  throw new UserError(ErrorCodes.BAD_DATASET, diagnoses[0] ? `calibration dataset ${options.dataset}: ${diagnoses[0]}` : `no dataset provider recognises ${options.dataset}`, {
-    hint: `calibration reads text or image datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
-  });
+  throw new UserError(
+    ErrorCodes.BAD_DATASET,
+    diagnoses[0]
+      ? `calibration dataset ${options.dataset}: ${diagnoses[0]}`
+      : `no dataset provider recognises ${options.dataset}`,
+    {
+      hint: `calibration reads text or image datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
+    },
+  );
 }
 
 /** One line for reports: what the calibration data was, and its digest. */
 export function describeCalibration(info: CalibrationInfo): string {
-  const what = info.kind === 'image' && info.image
-    ? `${info.samples} images (${info.image.channels}x${info.image.height}x${info.image.width}, ${info.image.preprocess}) fed to ${info.image.input}`
-    : info.seqlen !== undefined
-      ? `${info.samples} windows of ${info.seqlen} tokens`
-      : `${info.samples} samples`;
+  const what =
+    info.kind === 'image' && info.image
+      ? `${info.samples} images (${info.image.channels}x${info.image.height}x${info.image.width}, ${info.image.preprocess}) fed to ${info.image.input}`
+      : info.seqlen !== undefined
+        ? `${info.samples} windows of ${info.seqlen} tokens`
+        : `${info.samples} samples`;
   return `${what} from ${info.dataset}${info.provider ? ` (${info.provider})` : ''}${info.seed !== undefined ? `, seed ${info.seed}` : ''}${info.digest ? `, sha256 ${info.digest.slice(0, 12)}` : ''}`;
 }

@@ -9,10 +9,11 @@ export function naive(rows: number[][]): { xtx: number[]; ss: number[] } {
   const K = rows[0].length;
   const xtx = new Array<number>(K * K).fill(0);
   const ss = new Array<number>(K).fill(0);
-  for (const r of rows) for (let i = 0; i < K; i++) {
-    ss[i] += r[i] * r[i];
-    for (let j = 0; j < K; j++) xtx[i * K + j] += r[i] * r[j];
-  }
+  for (const r of rows)
+    for (let i = 0; i < K; i++) {
+      ss[i] += r[i] * r[i];
+      for (let j = 0; j < K; j++) xtx[i * K + j] += r[i] * r[j];
+    }
   return { xtx, ss };
 }
 

@@ -9,8 +9,15 @@ import type { ActivationStats } from './types.js';
 
 /** Empty statistics for K features; `hessian` allocates the K x K sum (8 K^2 bytes). */
 export function createStats(features: number, hessian: boolean, sums = false): ActivationStats {
-  if (!Number.isInteger(features) || features <= 0) throw new BugError(`createStats: features must be a positive integer, got ${features}`);
-  return { features, rows: 0, sumSquares: new Float64Array(features), xtx: hessian ? new Float64Array(features * features) : undefined, ...(sums ? { sum: new Float64Array(features) } : {}) };
+  if (!Number.isInteger(features) || features <= 0)
+    throw new BugError(`createStats: features must be a positive integer, got ${features}`);
+  return {
+    features,
+    rows: 0,
+    sumSquares: new Float64Array(features),
+    xtx: hessian ? new Float64Array(features * features) : undefined,
+    ...(sums ? { sum: new Float64Array(features) } : {}),
+  };
 }
 
 /** Add one window's Σ x_j [K] (from the capture graph); rows are counted by addWindow. */

@@ -64,7 +64,11 @@ function floatInit(model: OnnxModel, name: string, rank: (r: number) => boolean)
  * (a Gemm with transA is skipped: its input 0 is X^T) and, with `conv`, of every Conv reading a float
  * initializer of rank >= 3 as its weight. `weights` limits the result to those initializer names.
  */
-export function findWeightTargets(model: OnnxModel, weights?: Iterable<string>, options: { conv?: boolean } = { conv: true }): CaptureTarget[] {
+export function findWeightTargets(
+  model: OnnxModel,
+  weights?: Iterable<string>,
+  options: { conv?: boolean } = { conv: true },
+): CaptureTarget[] {
   const wanted = weights === undefined ? undefined : new Set(weights);
   const targets: CaptureTarget[] = [];
   for (const node of model.nodes) {
@@ -95,7 +99,9 @@ export function findMatMulTargets(model: OnnxModel, weights?: Iterable<string>):
  * Weights read by a node no capture target describes (ConvTranspose), with that node's name, so a
  * method can skip them with a reason instead of silently.
  */
-export function unsupportedWeightReaders(model: OnnxModel): Map<string, { node: string; opType: string; reason: string }> {
+export function unsupportedWeightReaders(
+  model: OnnxModel,
+): Map<string, { node: string; opType: string; reason: string }> {
   const out = new Map<string, { node: string; opType: string; reason: string }>();
   for (const node of model.nodes) {
     const weight = node.input?.[1];

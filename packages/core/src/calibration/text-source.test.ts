@@ -17,7 +17,10 @@ import { createCalibration } from './source.js';
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', '../shared');
 const LM = join(SHARED, 'models/tiny-stdlib-lm');
 const present = existsSync(join(LM, 'tokenizer.json'));
-if (!present) console.warn(`calibration text-source tests skipped: ${LM} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `calibration text-source tests skipped: ${LM} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const TEXT = 'def add(a, b):\n    """Return the sum."""\n    return a + b\n\n'.repeat(40);
 
@@ -30,11 +33,22 @@ function setup(records: string[], kind = 'text') {
     canOpen: async () => true,
     open: async (ref) => {
       opened++;
-      return { kind, provider: 'fake', ref: ref.ref, digest: 'abc', size: records.length, subsets: [{ name: 'x', records }], join: '\n\n' };
+      return {
+        kind,
+        provider: 'fake',
+        ref: ref.ref,
+        digest: 'abc',
+        size: records.length,
+        subsets: [{ name: 'x', records }],
+        join: '\n\n',
+      };
     },
   };
   const registry = new Registry();
-  registry.add({ name: 'test', version: '0' }, datasetProvider(() => provider));
+  registry.add(
+    { name: 'test', version: '0' },
+    datasetProvider(() => provider),
+  );
   const dir = mkdtempSync(join(tmpdir(), 'mc-calib-'));
   writeFileSync(join(dir, 'data.jsonl'), '{}\n');
   return { registry, data: join(dir, 'data.jsonl'), opened: () => opened };
@@ -65,8 +79,14 @@ const ctx = (seed = 0): RunContext => {
       expect(sample.ids.length).toBe(512);
       expect(stream.includes(Array.from(sample.ids).join(','))).toBe(true);
     }
-    const again = await createCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx()).load();
-    const other = await createCalibration({ dataset: s.data, samples: 5, model: LM, registry: s.registry }, ctx(7)).load();
+    const again = await createCalibration(
+      { dataset: s.data, samples: 5, model: LM, registry: s.registry },
+      ctx(),
+    ).load();
+    const other = await createCalibration(
+      { dataset: s.data, samples: 5, model: LM, registry: s.registry },
+      ctx(7),
+    ).load();
     const ids = (x: typeof set) => x.samples.map((w) => (w.kind === 'tokens' ? Array.from(w.ids) : []));
     expect(ids(again)).toEqual(ids(set));
     expect(ids(other)).not.toEqual(ids(set));
@@ -75,22 +95,36 @@ const ctx = (seed = 0): RunContext => {
   it('warns when an explicit --calib-seqlen is past the context', async () => {
     const s = setup([TEXT]);
     warnings.length = 0;
-    const set = await createCalibration({ dataset: s.data, samples: 1, seqlen: 1024, model: LM, registry: s.registry }, ctx()).load();
+    const set = await createCalibration(
+      { dataset: s.data, samples: 1, seqlen: 1024, model: LM, registry: s.registry },
+      ctx(),
+    ).load();
     expect(set.info.seqlen).toBe(512);
     expect(warnings.join('\n')).toMatch(/--calib-seqlen 1024 is past the model's context; using 512/);
   });
 
   it.each([
     ['too little text for one window', () => setup(['x = 1\n']), 'E_BAD_DATASET', /fewer than one window/],
-    ['a dataset of another kind', () => setup(['a'], 'image-class'), 'E_WRONG_DATASET_KIND', /calibration reads text or images/],
+    [
+      'a dataset of another kind',
+      () => setup(['a'], 'image-class'),
+      'E_WRONG_DATASET_KIND',
+      /calibration reads text or images/,
+    ],
   ])('%s', async (_name, make, code, message) => {
     const s = make();
-    await expect(createCalibration({ dataset: s.data, samples: 2, model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await expect(
+      createCalibration({ dataset: s.data, samples: 2, model: LM, registry: s.registry }, ctx()).load(),
+    ).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
   });
 
   it('a dataset that does not exist, and bad counts', async () => {
     const s = setup([TEXT]);
-    await expect(createCalibration({ dataset: '/no/such/data.jsonl', model: LM, registry: s.registry }, ctx()).load()).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
-    expect(() => createCalibration({ dataset: s.data, samples: 0, model: LM, registry: s.registry }, ctx())).toThrow(/--calib-samples must be a positive integer/);
+    await expect(
+      createCalibration({ dataset: '/no/such/data.jsonl', model: LM, registry: s.registry }, ctx()).load(),
+    ).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    expect(() => createCalibration({ dataset: s.data, samples: 0, model: LM, registry: s.registry }, ctx())).toThrow(
+      /--calib-samples must be a positive integer/,
+    );
   });
 });

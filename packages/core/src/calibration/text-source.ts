@@ -29,18 +29,27 @@ export interface TextWindowOptions {
 /** Whether a model folder can be fed text (has tokenizer.json). */
 export const hasTokenizer = (dir: string | undefined): boolean => !!dir && existsSync(join(dir, 'tokenizer.json'));
 
-export async function loadTextCalibration(data: TextDataset, options: TextWindowOptions, ctx: RunContext): Promise<CalibrationSet> {
+export async function loadTextCalibration(
+  data: TextDataset,
+  options: TextWindowOptions,
+  ctx: RunContext,
+): Promise<CalibrationSet> {
   const { samples } = options;
   if (!hasTokenizer(options.modelDir)) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `text calibration needs the model's tokenizer.json, and ${options.modelRef} has none beside it`, {
-      hint: 'pass the model folder (model.onnx with tokenizer.json and config.json), as mc eval takes it',
-    });
+    throw new UserError(
+      ErrorCodes.BAD_PARAM,
+      `text calibration needs the model's tokenizer.json, and ${options.modelRef} has none beside it`,
+      {
+        hint: 'pass the model folder (model.onnx with tokenizer.json and config.json), as mc eval takes it',
+      },
+    );
   }
   const dir = options.modelDir as string;
   const config = readModelConfig(dir);
   const context = contextLengthOf(config);
   const seqlen = Math.min(options.seqlen ?? CALIBRATION_DEFAULTS.seqlen, context ?? Infinity);
-  if (options.seqlen !== undefined && seqlen < options.seqlen) ctx.log.warn(`--calib-seqlen ${options.seqlen} is past the model's context; using ${seqlen}`);
+  if (options.seqlen !== undefined && seqlen < options.seqlen)
+    ctx.log.warn(`--calib-seqlen ${options.seqlen} is past the model's context; using ${seqlen}`);
   const tokenizer = await loadTokenizer(dir);
 
   // Tokenize records in a seeded random order until the stream holds twice what the windows take
@@ -55,18 +64,32 @@ export async function loadTextCalibration(data: TextDataset, options: TextWindow
     for (const id of tokenizer.encode(r)) stream.push(id);
   }
   if (stream.length < seqlen) {
-    throw new UserError(ErrorCodes.BAD_DATASET, `calibration dataset ${options.dataset} holds ${stream.length} tokens, fewer than one window of ${seqlen}`, {
-      hint: `lower --calib-seqlen (to ${Math.max(2, stream.length)} or less) or pass a larger --calib-dataset`,
-    });
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `calibration dataset ${options.dataset} holds ${stream.length} tokens, fewer than one window of ${seqlen}`,
+      {
+        hint: `lower --calib-seqlen (to ${Math.max(2, stream.length)} or less) or pass a larger --calib-dataset`,
+      },
+    );
   }
   const windows: CalibrationSample[] = [];
   for (let i = 0; i < samples; i++) {
     const start = rng.int(stream.length - seqlen + 1);
     windows.push({ kind: 'tokens', ids: Int32Array.from(stream.slice(start, start + seqlen)) });
   }
-  ctx.log.debug(`calibration: ${samples} windows of ${seqlen} tokens from ${stream.length} tokens of ${options.dataset}`);
+  ctx.log.debug(
+    `calibration: ${samples} windows of ${seqlen} tokens from ${stream.length} tokens of ${options.dataset}`,
+  );
   return {
-    info: { dataset: options.dataset, provider: data.provider, digest: data.digest, samples, seqlen, seed: ctx.rng.seed, kind: 'text' },
+    info: {
+      dataset: options.dataset,
+      provider: data.provider,
+      digest: data.digest,
+      samples,
+      seqlen,
+      seed: ctx.rng.seed,
+      kind: 'text',
+    },
     samples: windows,
     config,
   };

@@ -49,7 +49,13 @@ export interface CalibrationInfo {
   /** 'text' (token windows) or 'image' (preprocessed images); set once loaded */
   readonly kind?: 'text' | 'image';
   /** image calibration: the model input fed, the image size, and the preprocessing applied */
-  readonly image?: { readonly input: string; readonly channels: number; readonly height: number; readonly width: number; readonly preprocess: string };
+  readonly image?: {
+    readonly input: string;
+    readonly channels: number;
+    readonly height: number;
+    readonly width: number;
+    readonly preprocess: string;
+  };
   /** RNG seed the windows were drawn with */
   readonly seed?: number;
 }

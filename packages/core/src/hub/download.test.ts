@@ -38,7 +38,11 @@ const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
 function context(): RunContext {
   const stream = new PassThrough();
   stream.on('data', (d) => (log += String(d)));
-  return createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', stream: stream as unknown as NodeJS.WriteStream });
+  return createRunContext({
+    sessions: new OrtSessionFactory({ device: 'cpu' }),
+    progressMode: 'silent',
+    stream: stream as unknown as NodeJS.WriteStream,
+  });
 }
 
 /** A port nothing listens on: bind one, then let it go. */
@@ -50,12 +54,24 @@ async function closedPortUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-const fileGets = () => hub.requests.filter((r) => /\/resolve\/|\/cdn\//.test(r.url) && r.method === 'GET' && r.range === undefined);
+const fileGets = () =>
+  hub.requests.filter((r) => /\/resolve\/|\/cdn\//.test(r.url) && r.method === 'GET' && r.range === undefined);
 
 beforeAll(async () => {
   hub = await startFakeHub([
-    { type: 'model', name: 'acme/tiny-onnx', commits: { [MAIN]: { refs: ['main'], files: modelMain }, [V1]: { refs: ['v1'], files: { 'model.onnx': onnxV1, 'config.json': '{}' } } } },
-    { type: 'dataset', name: 'acme/tiny-set', commits: { [DATA]: { refs: ['main'], files: { 'data/valid.jsonl': '{"text":"hi"}\n', 'README.md': '# set' } } } },
+    {
+      type: 'model',
+      name: 'acme/tiny-onnx',
+      commits: {
+        [MAIN]: { refs: ['main'], files: modelMain },
+        [V1]: { refs: ['v1'], files: { 'model.onnx': onnxV1, 'config.json': '{}' } },
+      },
+    },
+    {
+      type: 'dataset',
+      name: 'acme/tiny-set',
+      commits: { [DATA]: { refs: ['main'], files: { 'data/valid.jsonl': '{"text":"hi"}\n', 'README.md': '# set' } } },
+    },
   ]);
 });
 afterAll(() => hub.close());
@@ -96,7 +112,12 @@ describe('resolveHubRef', () => {
       start(label, total) {
         const t = { label, total, ticked: 0, done: false };
         seen.push(t);
-        return { tick: (n = 1) => void (t.ticked += n), update: () => {}, done: () => void (t.done = true), fail: () => {} };
+        return {
+          tick: (n = 1) => void (t.ticked += n),
+          update: () => {},
+          done: () => void (t.done = true),
+          fail: () => {},
+        };
       },
     };
     await resolveHubRef('hf:acme/tiny-onnx', 'model', { ...ctx, progress }, { hubUrl: hub.url, cacheDir });
@@ -111,7 +132,10 @@ describe('resolveHubRef', () => {
     const again = await resolveHubRef('hf:acme/tiny-onnx@main', 'model', ctx, { hubUrl: hub.url, cacheDir });
     expect(again).toEqual(first);
     expect(hub.requests.filter((q) => !q.url.startsWith('/api/'))).toEqual([]);
-    expect(hub.requests.map((q) => q.url.split('?')[0])).toEqual([`/api/models/acme/tiny-onnx/revision/main`, `/api/models/acme/tiny-onnx/tree/${MAIN}`]);
+    expect(hub.requests.map((q) => q.url.split('?')[0])).toEqual([
+      `/api/models/acme/tiny-onnx/revision/main`,
+      `/api/models/acme/tiny-onnx/tree/${MAIN}`,
+    ]);
   });
 
   it('resolves @rev to that revision', async () => {
@@ -142,10 +166,15 @@ describe('resolveHubRef', () => {
 
   it('says a missing repo or revision is not found', async () => {
     await expect(resolveHubRef('hf:acme/nope', 'model', ctx, { hubUrl: hub.url, cacheDir })).rejects.toMatchObject({
-      code: 'E_FILE_NOT_FOUND', message: `hf:acme/nope not found on ${hub.url}`,
+      code: 'E_FILE_NOT_FOUND',
+      message: `hf:acme/nope not found on ${hub.url}`,
     });
-    await expect(resolveHubRef('hf:acme/tiny-onnx@v9', 'model', ctx, { hubUrl: hub.url, cacheDir })).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
-    await expect(resolveHubRef('hf:acme/tiny-onnx', 'dataset', ctx, { hubUrl: hub.url, cacheDir })).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    await expect(
+      resolveHubRef('hf:acme/tiny-onnx@v9', 'model', ctx, { hubUrl: hub.url, cacheDir }),
+    ).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    await expect(
+      resolveHubRef('hf:acme/tiny-onnx', 'dataset', ctx, { hubUrl: hub.url, cacheDir }),
+    ).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
   });
 
   it('fails clearly when the hub is unreachable and nothing is cached', async () => {
@@ -163,7 +192,11 @@ describe('resolveHubRef', () => {
     log = '';
     const offline = await resolveHubRef('hf:acme/tiny-onnx', 'model', ctx, { hubUrl: down, cacheDir });
     expect(offline).toEqual(online);
-    expect(log.trim().split('\n')).toEqual([`warning: cannot reach the model hub at ${down}; using the cached hf:acme/tiny-onnx (commit ${MAIN.slice(0, 12)})`]);
-    await expect(resolveHubRef('hf:acme/tiny-onnx@v1', 'model', ctx, { hubUrl: down, cacheDir })).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    expect(log.trim().split('\n')).toEqual([
+      `warning: cannot reach the model hub at ${down}; using the cached hf:acme/tiny-onnx (commit ${MAIN.slice(0, 12)})`,
+    ]);
+    await expect(resolveHubRef('hf:acme/tiny-onnx@v1', 'model', ctx, { hubUrl: down, cacheDir })).rejects.toMatchObject(
+      { code: 'E_FILE_NOT_FOUND' },
+    );
   });
 });

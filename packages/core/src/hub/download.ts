@@ -14,7 +14,15 @@ import type { RunContext } from '../contracts.js';
 import { throwIfAborted } from '../context.js';
 import { ErrorCodes, UserError, isMcError } from '../errors.js';
 import { isInside } from '../safe-paths.js';
-import { cachedCommit, hubCacheDirFrom, hubUrlFrom, isCommitHash, snapshotDir, snapshotFiles, writeRef } from './cache.js';
+import {
+  cachedCommit,
+  hubCacheDirFrom,
+  hubUrlFrom,
+  isCommitHash,
+  snapshotDir,
+  snapshotFiles,
+  writeRef,
+} from './cache.js';
 import { httpStatus, isUnreachable, progressFetch, withLibraryDebugTo } from './net.js';
 import { parseHubRef, type HubRef } from './parse-ref.js';
 import { defaultFileFilter, type HubKind } from './select-files.js';
@@ -43,8 +51,18 @@ interface Where {
   readonly cacheDir: string;
 }
 
-export async function resolveHubRef(ref: string, kind: HubKind, ctx: RunContext, options: HubResolveOptions = {}): Promise<ResolvedHubRef> {
-  const where: Where = { hub: parseHubRef(ref), kind, hubUrl: hubUrlFrom(options.hubUrl), cacheDir: hubCacheDirFrom(options.cacheDir) };
+export async function resolveHubRef(
+  ref: string,
+  kind: HubKind,
+  ctx: RunContext,
+  options: HubResolveOptions = {},
+): Promise<ResolvedHubRef> {
+  const where: Where = {
+    hub: parseHubRef(ref),
+    kind,
+    hubUrl: hubUrlFrom(options.hubUrl),
+    cacheDir: hubCacheDirFrom(options.cacheDir),
+  };
   try {
     return await download(where, ctx, options.files);
   } catch (e) {
@@ -62,7 +80,9 @@ function fromCache(w: Where, ctx: RunContext, files: HubResolveOptions['files'])
   if (commit === undefined) return undefined;
   const dir = snapshotDir(w.cacheDir, w.kind, w.hub, commit);
   const all = snapshotFiles(dir);
-  ctx.log.warn(`cannot reach the model hub at ${w.hubUrl}; using the cached ${w.hub.ref} (commit ${commit.slice(0, 12)})`);
+  ctx.log.warn(
+    `cannot reach the model hub at ${w.hubUrl}; using the cached ${w.hub.ref} (commit ${commit.slice(0, 12)})`,
+  );
   return { dir, commit, files: all.filter(files ?? defaultFileFilter(w.kind, all)) };
 }
 
@@ -78,10 +98,14 @@ function failure(w: Where, e: unknown): UserError {
   const status = httpStatus(e);
   if (status === 401 || status === 403 || status === 404) {
     const what = hub.revision === 'main' ? `hf:${hub.repo}` : hub.ref;
-    return new UserError(ErrorCodes.FILE_NOT_FOUND, `${what} not found on ${hubUrl}${w.kind === 'dataset' ? ' (as a dataset)' : ''}`, {
-      hint: 'check the owner/name and revision; a private or gated repo needs HF_TOKEN set to a token with access',
-      cause: e,
-    });
+    return new UserError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `${what} not found on ${hubUrl}${w.kind === 'dataset' ? ' (as a dataset)' : ''}`,
+      {
+        hint: 'check the owner/name and revision; a private or gated repo needs HF_TOKEN set to a token with access',
+        cause: e,
+      },
+    );
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new UserError(ErrorCodes.FILE_NOT_FOUND, `could not fetch ${hub.ref} from ${hubUrl}: ${msg}`, { cause: e });
@@ -92,7 +116,9 @@ function accessToken(): { accessToken?: string } {
   const token = process.env['HF_TOKEN'];
   if (!token) return {};
   if (!token.startsWith('hf_')) {
-    throw new UserError(ErrorCodes.BAD_PARAM, 'HF_TOKEN does not look like a Hugging Face token', { hint: 'tokens start with hf_; unset HF_TOKEN for public repos' });
+    throw new UserError(ErrorCodes.BAD_PARAM, 'HF_TOKEN does not look like a Hugging Face token', {
+      hint: 'tokens start with hf_; unset HF_TOKEN for public repos',
+    });
   }
   return { accessToken: token };
 }
@@ -105,9 +131,10 @@ async function download(w: Where, ctx: RunContext, files: HubResolveOptions['fil
   const common = { hubUrl, fetch: progressFetch(hubUrl, ctx.signal, (n) => onBytes(n)), ...accessToken() };
   const repo = { type: kind, name: hub.repo } as const;
 
-  const info = kind === 'model'
-    ? await modelInfo({ ...common, name: hub.repo, revision: hub.revision, additionalFields: ['sha'] })
-    : await datasetInfo({ ...common, name: hub.repo, revision: hub.revision, additionalFields: ['sha'] });
+  const info =
+    kind === 'model'
+      ? await modelInfo({ ...common, name: hub.repo, revision: hub.revision, additionalFields: ['sha'] })
+      : await datasetInfo({ ...common, name: hub.repo, revision: hub.revision, additionalFields: ['sha'] });
   const commit = (info as { sha?: unknown }).sha;
   if (typeof commit !== 'string' || !isCommitHash(commit)) throw new Error(`the hub gave no commit for ${hub.ref}`);
 
@@ -120,7 +147,12 @@ async function download(w: Where, ctx: RunContext, files: HubResolveOptions['fil
   const dir = snapshotDir(cacheDir, kind, hub, commit);
   // the listing comes from a server: a path that climbs out of the snapshot is never written or read
   const outside = selected.find((p) => isAbsolute(p) || !isInside(dir, resolve(dir, p)) || resolve(dir, p) === dir);
-  if (outside !== undefined) throw new UserError(ErrorCodes.BAD_DATASET, `${hub.ref}: the hub lists a file outside the repository (${outside})`, { hint: 'this hub or mirror is not to be trusted; nothing was downloaded' });
+  if (outside !== undefined)
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `${hub.ref}: the hub lists a file outside the repository (${outside})`,
+      { hint: 'this hub or mirror is not to be trusted; nothing was downloaded' },
+    );
   const missing = selected.filter((p) => !existsSync(join(dir, p)));
   await mkdir(dir, { recursive: true });
 
@@ -135,7 +167,9 @@ async function download(w: Where, ctx: RunContext, files: HubResolveOptions['fil
           seen += n;
           task.tick(n);
         };
-        await withLibraryDebugTo(ctx.log, () => downloadFileToCacheDir({ ...common, repo, path, revision: commit, cacheDir }));
+        await withLibraryDebugTo(ctx.log, () =>
+          downloadFileToCacheDir({ ...common, repo, path, revision: commit, cacheDir }),
+        );
         task.tick(Math.max(0, (sizes.get(path) ?? 0) - seen));
       }
     } catch (e) {

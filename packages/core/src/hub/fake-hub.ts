@@ -47,7 +47,9 @@ function entry(path: string, content: string | Uint8Array): Entry {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const lfs = LFS.test(path);
   // git's blob id; for an LFS file it is the id of the small pointer file git stores instead
-  const stored = lfs ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${bytes.length}\n`) : bytes;
+  const stored = lfs
+    ? Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${bytes.length}\n`)
+    : bytes;
   const oid = createHash('sha1').update(`blob ${stored.length}\0`).update(stored).digest('hex');
   return { path, bytes, oid, sha256, lfs };
 }
@@ -72,7 +74,11 @@ function sendBytes(req: IncomingMessage, res: ServerResponse, bytes: Buffer, hea
   if (m) {
     const start = Number(m[1]);
     const end = Math.min(m[2] ? Number(m[2]) : bytes.length - 1, bytes.length - 1);
-    res.writeHead(206, { ...h, 'content-range': `bytes ${start}-${end}/${bytes.length}`, 'content-length': String(end - start + 1) });
+    res.writeHead(206, {
+      ...h,
+      'content-range': `bytes ${start}-${end}/${bytes.length}`,
+      'content-length': String(end - start + 1),
+    });
     res.end(req.method === 'HEAD' ? undefined : bytes.subarray(start, end + 1));
   } else {
     res.writeHead(200, { ...h, 'content-length': String(bytes.length) });
@@ -85,7 +91,9 @@ export async function startFakeHub(repos: readonly FakeRepo[]): Promise<FakeHub>
   const byKey = new Map(repos.map((r) => [`${r.type}s/${r.name}`, r]));
   const cdn = new Map<string, Buffer>();
   const files = (repo: FakeRepo, commit: string): Entry[] =>
-    Object.entries(repo.commits[commit]?.files ?? {}).map(([p, c]) => entry(p, c)).sort((a, b) => a.path.localeCompare(b.path));
+    Object.entries(repo.commits[commit]?.files ?? {})
+      .map(([p, c]) => entry(p, c))
+      .sort((a, b) => a.path.localeCompare(b.path));
   const commitOf = (repo: FakeRepo, rev: string): string | undefined =>
     repo.commits[rev] ? rev : Object.keys(repo.commits).find((c) => repo.commits[c]?.refs.includes(rev));
 
@@ -94,7 +102,8 @@ export async function startFakeHub(repos: readonly FakeRepo[]): Promise<FakeHub>
     const p = url.pathname;
     let m: RegExpExecArray | null;
     // GET /cdn/<sha256>: where LFS files redirect to (the real hub sends them to a CDN host)
-    if ((m = /^\/cdn\/([0-9a-f]{64})$/.exec(p)) && cdn.has(m[1]!)) return sendBytes(req, res, cdn.get(m[1]!)!, { etag: `"${m[1]}"` });
+    if ((m = /^\/cdn\/([0-9a-f]{64})$/.exec(p)) && cdn.has(m[1]!))
+      return sendBytes(req, res, cdn.get(m[1]!)!, { etag: `"${m[1]}"` });
     // /api/{models|datasets}/{owner}/{name}/(revision|tree|paths-info)/{rev}[/{path}]
     if ((m = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/(revision|tree|paths-info)\/([^/]+)(?:\/(.*))?$/.exec(p))) {
       const repo = byKey.get(`${m[1]}/${m[2]}`);
@@ -104,19 +113,46 @@ export async function startFakeHub(repos: readonly FakeRepo[]): Promise<FakeHub>
       const all = files(repo, commit);
       if (m[3] === 'revision') {
         // modelInfo / datasetInfo with additionalFields ['sha'] (snapshot commit)
-        return json(res, 200, { _id: repo.name, id: repo.name, sha: commit, private: false, gated: false, downloads: 0, likes: 0, lastModified: '2024-01-01T00:00:00.000Z' });
+        return json(res, 200, {
+          _id: repo.name,
+          id: repo.name,
+          sha: commit,
+          private: false,
+          gated: false,
+          downloads: 0,
+          likes: 0,
+          lastModified: '2024-01-01T00:00:00.000Z',
+        });
       }
       if (m[3] === 'tree') {
         // listFiles: ?recursive=true gives every file and directory below `path`
         const under = m[5] ? `${m[5]}/` : '';
         const recursive = url.searchParams.get('recursive') === 'true';
-        const inside = all.filter((e) => e.path.startsWith(under) && (recursive || !e.path.slice(under.length).includes('/')));
-        const dirs = [...new Set(inside.flatMap((e) => e.path.split('/').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('/'))))];
-        return json(res, 200, [...dirs.map((d) => ({ type: 'directory', oid: '0'.repeat(40), size: 0, path: d })), ...inside.map((e) => describe(e))]);
+        const inside = all.filter(
+          (e) => e.path.startsWith(under) && (recursive || !e.path.slice(under.length).includes('/')),
+        );
+        const dirs = [
+          ...new Set(
+            inside.flatMap((e) =>
+              e.path
+                .split('/')
+                .slice(0, -1)
+                .map((_, i, a) => a.slice(0, i + 1).join('/')),
+            ),
+          ),
+        ];
+        return json(res, 200, [
+          ...dirs.map((d) => ({ type: 'directory', oid: '0'.repeat(40), size: 0, path: d })),
+          ...inside.map((e) => describe(e)),
+        ]);
       }
       // paths-info (POST, JSON {paths, expand}): downloadFileToCacheDir's etag (lfs.oid or oid) and lastCommit
-      const wanted = (JSON.parse(body || '{}') as { paths?: string[]; expand?: boolean });
-      return json(res, 200, all.filter((e) => wanted.paths?.includes(e.path)).map((e) => describe(e, wanted.expand ? commit : undefined)));
+      const wanted = JSON.parse(body || '{}') as { paths?: string[]; expand?: boolean };
+      return json(
+        res,
+        200,
+        all.filter((e) => wanted.paths?.includes(e.path)).map((e) => describe(e, wanted.expand ? commit : undefined)),
+      );
     }
     // GET|HEAD /[datasets/]{owner}/{name}/resolve/{rev}/{path}: fileDownloadInfo (Range bytes=0-0), then the download
     if ((m = /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(p))) {
@@ -139,8 +175,15 @@ export async function startFakeHub(repos: readonly FakeRepo[]): Promise<FakeHub>
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', range: req.headers.range, authorization: req.headers.authorization });
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => json(res, 500, { error: String(err) }));
+      requests.push({
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        range: req.headers.range,
+        authorization: req.headers.authorization,
+      });
+      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) =>
+        json(res, 500, { error: String(err) }),
+      );
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -148,6 +191,10 @@ export async function startFakeHub(repos: readonly FakeRepo[]): Promise<FakeHub>
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }

@@ -23,7 +23,11 @@ export function progressFetch(hubUrl: string, signal: AbortSignal, onBytes: (n: 
         controller.enqueue(chunk);
       },
     });
-    const wrapped = new Response(res.body.pipeThrough(count), { status: res.status, statusText: res.statusText, headers: res.headers });
+    const wrapped = new Response(res.body.pipeThrough(count), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
     // the library compares resp.url with the hub's origin (redirects to a CDN); a new Response has ''
     Object.defineProperty(wrapped, 'url', { value: res.url });
     return wrapped;
@@ -31,8 +35,16 @@ export function progressFetch(hubUrl: string, signal: AbortSignal, onBytes: (n: 
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
 ]);
 
 /**

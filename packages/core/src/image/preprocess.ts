@@ -70,7 +70,11 @@ export function parseFloatList(text: string, flag: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const values = parts.map(Number);
   if (parts.some((s) => s === '') || values.some((v) => !Number.isFinite(v))) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--${flag} must be comma-separated numbers (got ${JSON.stringify(text)})`, { hint: `e.g. --${flag} 0.485,0.456,0.406` });
+    throw new UserError(
+      ErrorCodes.BAD_PARAM,
+      `--${flag} must be comma-separated numbers (got ${JSON.stringify(text)})`,
+      { hint: `e.g. --${flag} 0.485,0.456,0.406` },
+    );
   }
   return values;
 }
@@ -86,7 +90,11 @@ function configList(pre: Record<string, unknown>, keys: readonly string[]): numb
     if (v === undefined) continue;
     const list = Array.isArray(v) ? v : [v];
     if (list.length === 0 || list.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `config.json preprocessing.${key} must be a number or a list of numbers`, { hint: 'fix config.json, or pass --rescale/--mean/--std' });
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `config.json preprocessing.${key} must be a number or a list of numbers`,
+        { hint: 'fix config.json, or pass --rescale/--mean/--std' },
+      );
     }
     return list as number[];
   }
@@ -104,12 +112,20 @@ export interface SpecOverrides {
  * image-processor names (image_mean, image_std, do_rescale, do_normalize) so a config copied from
  * a preprocessor_config.json means what it meant there.
  */
-export function resolvePreprocess(config: Record<string, unknown> | undefined, overrides: SpecOverrides, channels: number): ResolvedSpec {
+export function resolvePreprocess(
+  config: Record<string, unknown> | undefined,
+  overrides: SpecOverrides,
+  channels: number,
+): ResolvedSpec {
   const pre = isRecord(config?.preprocessing) ? config.preprocessing : {};
   let rescale = DEFAULT_SPEC.rescale;
   let mean: readonly number[] = DEFAULT_SPEC.mean;
   let std: readonly number[] = DEFAULT_SPEC.std;
-  const source: { rescale: SpecSource; mean: SpecSource; std: SpecSource } = { rescale: 'default', mean: 'default', std: 'default' };
+  const source: { rescale: SpecSource; mean: SpecSource; std: SpecSource } = {
+    rescale: 'default',
+    mean: 'default',
+    std: 'default',
+  };
   const cfgRescale = configList(pre, ['rescale_factor']);
   if (cfgRescale) [rescale, source.rescale] = [cfgRescale[0], 'config'];
   if (pre.do_rescale === false) [rescale, source.rescale] = [1, 'config'];
@@ -122,12 +138,19 @@ export function resolvePreprocess(config: Record<string, unknown> | undefined, o
     source.mean = source.std = 'config';
   }
   if (overrides.rescale !== undefined) [rescale, source.rescale] = [overrides.rescale, 'params'];
-  if (overrides.mean !== undefined && overrides.mean !== '') [mean, source.mean] = [parseFloatList(overrides.mean, 'mean'), 'params'];
-  if (overrides.std !== undefined && overrides.std !== '') [std, source.std] = [parseFloatList(overrides.std, 'std'), 'params'];
-  for (const [what, list] of [['mean', mean], ['std', std]] as const) {
+  if (overrides.mean !== undefined && overrides.mean !== '')
+    [mean, source.mean] = [parseFloatList(overrides.mean, 'mean'), 'params'];
+  if (overrides.std !== undefined && overrides.std !== '')
+    [std, source.std] = [parseFloatList(overrides.std, 'std'), 'params'];
+  for (const [what, list] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
     if (list.length !== 1 && list.length !== channels) {
       const code = source[what] === 'params' ? ErrorCodes.BAD_PARAM : ErrorCodes.BAD_MODEL;
-      throw new UserError(code, `${what} has ${list.length} values but the images have ${channels} channel(s)`, { hint: `give one ${what} value, or one per channel` });
+      throw new UserError(code, `${what} has ${list.length} values but the images have ${channels} channel(s)`, {
+        hint: `give one ${what} value, or one per channel`,
+      });
     }
   }
   if (std.some((s) => s === 0)) {
@@ -136,4 +159,3 @@ export function resolvePreprocess(config: Record<string, unknown> | undefined, o
   }
   return { rescale, mean: [...mean], std: [...std], source };
 }
-

@@ -13,7 +13,8 @@ function lcg(seed: number): () => number {
 /** X^T X of X [rows, K]. */
 function gram(X: Float64Array, rows: number, K: number): Float64Array {
   const A = new Float64Array(K * K);
-  for (let r = 0; r < rows; r++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) A[i * K + j] += X[r * K + i] * X[r * K + j];
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) A[i * K + j] += X[r * K + i] * X[r * K + j];
   return A;
 }
 
@@ -44,7 +45,6 @@ describe('linalg', () => {
   });
 });
 
-
 describe('a 3 x 3 SPD matrix', () => {
   const A = new Float64Array([4, 2, 0.4, 2, 5, 1, 0.4, 1, 3]);
   it('inverseFromCholesky gives A^-1', () => {
@@ -60,10 +60,11 @@ describe('a 3 x 3 SPD matrix', () => {
   it('the upper factor satisfies U^T U = A', () => {
     const U = choleskyUpper(A, 3)!;
     expect(U[3]).toBe(0); // below the diagonal
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      let s = 0;
-      for (let k = 0; k < 3; k++) s += U[k * 3 + i] * U[k * 3 + j];
-      expect(s).toBeCloseTo(A[i * 3 + j], 12);
-    }
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let k = 0; k < 3; k++) s += U[k * 3 + i] * U[k * 3 + j];
+        expect(s).toBeCloseTo(A[i * 3 + j], 12);
+      }
   });
 });

@@ -21,7 +21,10 @@ const LM = join(SHARED, 'models/tiny-stdlib-lm');
 const LM_KV = join(SHARED, 'models/tiny-stdlib-lm-kv');
 const VALID = join(SHARED, 'data/stdlib-text/valid.jsonl');
 const present = [LM, LM_KV].every((d) => existsSync(join(d, 'model.onnx'))) && existsSync(VALID);
-if (!present) console.warn(`shared LM tests skipped: ${LM}, ${LM_KV} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `shared LM tests skipped: ${LM}, ${LM_KV} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent' });
 
@@ -30,7 +33,12 @@ async function firstWindow(): Promise<{ window: TokenWindows; ids: number[] }> {
   const record = (JSON.parse(readFileSync(VALID, 'utf8').split('\n')[0]) as { content: string }).content;
   const ids = (await loadTokenizer(LM)).encode(record);
   expect(ids.length).toBeGreaterThanOrEqual(513);
-  const window = { batch: 1, length: 512, inputs: Int32Array.from(ids.slice(0, 512)), targets: Int32Array.from(ids.slice(1, 513)) };
+  const window = {
+    batch: 1,
+    length: 512,
+    inputs: Int32Array.from(ids.slice(0, 512)),
+    targets: Int32Array.from(ids.slice(1, 513)),
+  };
   return { window, ids };
 }
 
@@ -60,12 +68,17 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
     expect(mean).toBeLessThan(5);
   });
 
-  it('the KV export, its past fed empty, gives the plain model\'s NLL within 1e-4 (both heads)', async () => {
+  it("the KV export, its past fed empty, gives the plain model's NLL within 1e-4 (both heads)", async () => {
     const { window } = await firstWindow();
     const plain = await nllOf(LM, 'fused', window);
     const lm = await loadCausalLM(await loadModelRef(LM_KV), ctx);
     try {
-      expect(lm.inputs).toEqual(['input_ids', 'attention_mask', 'position_ids', ...[0, 1, 2, 3].flatMap((i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`])]);
+      expect(lm.inputs).toEqual([
+        'input_ids',
+        'attention_mask',
+        'position_ids',
+        ...[0, 1, 2, 3].flatMap((i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]),
+      ]);
       expect(maxAbsDiff(await lm.tokenNll(window), plain)).toBeLessThan(1e-4);
     } finally {
       await lm.release();
@@ -77,9 +90,19 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
     const { ids } = await firstWindow();
     const row = (from: number) => ({ inputs: ids.slice(from, from + 64), targets: ids.slice(from + 1, from + 65) });
     const [a, b] = [row(0), row(100)];
-    const batch = { batch: 2, length: 64, inputs: Int32Array.from([...a.inputs, ...b.inputs]), targets: Int32Array.from([...a.targets, ...b.targets]) };
+    const batch = {
+      batch: 2,
+      length: 64,
+      inputs: Int32Array.from([...a.inputs, ...b.inputs]),
+      targets: Int32Array.from([...a.targets, ...b.targets]),
+    };
     const both = await nllOf(LM, 'fused', batch);
-    const alone = await nllOf(LM, 'fused', { batch: 1, length: 64, inputs: Int32Array.from(b.inputs), targets: Int32Array.from(b.targets) });
+    const alone = await nllOf(LM, 'fused', {
+      batch: 1,
+      length: 64,
+      inputs: Int32Array.from(b.inputs),
+      targets: Int32Array.from(b.targets),
+    });
     expect(maxAbsDiff(both.subarray(64), alone)).toBeLessThan(1e-5);
   });
 
@@ -89,7 +112,12 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
     try {
       expect(lm.contextLength).toBe(512);
       expect(lm.vocabSize).toBe(4096);
-      const long = { batch: 1, length: 513, inputs: Int32Array.from(ids.slice(0, 513)), targets: Int32Array.from(ids.slice(1, 514)) };
+      const long = {
+        batch: 1,
+        length: 513,
+        inputs: Int32Array.from(ids.slice(0, 513)),
+        targets: Int32Array.from(ids.slice(1, 514)),
+      };
       await expect(lm.tokenNll(long)).rejects.toMatchObject({ code: 'E_BAD_PARAM' });
     } finally {
       await lm.release();

@@ -34,8 +34,16 @@ const LN5 = Math.log(5); // row 1 is uniform
 const NLL_4_TO_0 = Math.log(1 + Math.exp(-2) + 3 * Math.exp(-100)); // row 4: 100 + log(...) - 100
 const LN8 = Math.log(8); // row 3: four e^0 and e^log(4) = 8
 const EXPECTED = [
-  LSE0 - 2, LSE2 - 0, LN5, NLL_4_TO_0, LSE0 - 3,
-  LN8 - 0, LN8 - 0, LSE2 - 2, LSE0 - 1, LN5, // 3->3 and 3->2 read logit 0 of row 3
+  LSE0 - 2,
+  LSE2 - 0,
+  LN5,
+  NLL_4_TO_0,
+  LSE0 - 3,
+  LN8 - 0,
+  LN8 - 0,
+  LSE2 - 2,
+  LSE0 - 1,
+  LN5, // 3->3 and 3->2 read logit 0 of row 3
 ];
 const BATCH = windowsOf([0, 2, 1, 4, 0, 3], [3, 3, 2, 0, 1, 4]);
 // float32 output everywhere; the one logsumexp over logits of 100 rounds to float32 there (ulp 7.6e-6)
@@ -56,9 +64,19 @@ describe.each<LossHead>(['fused', 'logits'])('CausalLM on a hand-made bigram mod
   });
 
   it('feeds past_key_values empty (the graph adds the past length to every id), position_ids and use_cache_branch', async () => {
-    const lm = await lmFor({ attentionMask: true, positionIds: true, past: ['batch', 2, 'past', 4], useCacheBranch: true }, lossHead);
+    const lm = await lmFor(
+      { attentionMask: true, positionIds: true, past: ['batch', 2, 'past', 4], useCacheBranch: true },
+      lossHead,
+    );
     try {
-      expect(lm.inputs).toEqual(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'use_cache_branch']);
+      expect(lm.inputs).toEqual([
+        'input_ids',
+        'attention_mask',
+        'position_ids',
+        'past_key_values.0.key',
+        'past_key_values.0.value',
+        'use_cache_branch',
+      ]);
       const nll = await lm.tokenNll(BATCH);
       EXPECTED.forEach((e, i) => expect(Math.abs(nll[i] - e)).toBeLessThanOrEqual(tolerance(i)));
     } finally {
@@ -88,7 +106,7 @@ describe('CausalLM checks', () => {
       await expect(lm.tokenNll(windowsOf([0, 1, 2, 3, 4]))).resolves.toHaveLength(4);
       await expect(lm.tokenNll(windowsOf([0, 1, 2, 3, 4, 0]))).rejects.toMatchObject({
         code: 'E_BAD_PARAM',
-        message: 'a window of 5 tokens is longer than the model\'s context of 4 tokens',
+        message: "a window of 5 tokens is longer than the model's context of 4 tokens",
         hint: expect.stringContaining('at most 4 positions'),
       });
     } finally {
@@ -97,7 +115,11 @@ describe('CausalLM checks', () => {
   });
 
   it('falls back to max_position_embeddings, then n_ctx', async () => {
-    for (const [config, expected] of [[{ max_position_embeddings: 7, n_ctx: 9 }, 7], [{ n_ctx: 9 }, 9], [{}, undefined]] as const) {
+    for (const [config, expected] of [
+      [{ max_position_embeddings: 7, n_ctx: 9 }, 7],
+      [{ n_ctx: 9 }, 9],
+      [{}, undefined],
+    ] as const) {
       const lm = await lmFor({}, 'logits', config);
       expect(lm.contextLength).toBe(expected);
       await lm.release();
@@ -107,7 +129,10 @@ describe('CausalLM checks', () => {
   it('refuses token ids outside the vocabulary with a readable error', async () => {
     const lm = await lmFor({}, 'fused');
     try {
-      await expect(lm.tokenNll(windowsOf([0, 1, 5]))).rejects.toMatchObject({ code: 'E_BAD_MODEL', message: 'token id 5 is outside the model\'s vocabulary of 5' });
+      await expect(lm.tokenNll(windowsOf([0, 1, 5]))).rejects.toMatchObject({
+        code: 'E_BAD_MODEL',
+        message: "token id 5 is outside the model's vocabulary of 5",
+      });
     } finally {
       await lm.release();
     }

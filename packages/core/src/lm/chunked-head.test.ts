@@ -41,15 +41,44 @@ function lmHeadModel(o: HeadOptions): OnnxModel {
   const V = o.vocab;
   const g = new GraphBuilder({ opset: o.opset ?? 17 });
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'sequence']);
-  const embedding = g.initializer('wte', DataType.FLOAT, [V, D], Float32Array.from({ length: V * D }, (_, i) => wte(Math.floor(i / D), i % D)));
+  const embedding = g.initializer(
+    'wte',
+    DataType.FLOAT,
+    [V, D],
+    Float32Array.from({ length: V * D }, (_, i) => wte(Math.floor(i / D), i % D)),
+  );
   const hidden = g.gather(embedding, ids);
   let w: string;
   if (o.tied) w = g.node('Transpose', [embedding], { perm: [1, 0] })[0];
   else if (o.computedWeight) w = g.node('Transpose', [g.input('w_in', DataType.FLOAT, [V, D])], { perm: [1, 0] })[0];
-  else w = g.initializer('lm_head.weight', DataType.FLOAT, [D, V], Float32Array.from({ length: D * V }, (_, i) => head(Math.floor(i / V), i % V)));
-  const product = g.node('MatMul', [hidden, w], {}, { name: 'lm_head', outputs: [o.bias ? 'lm_head_out' : 'logits'] })[0];
+  else
+    w = g.initializer(
+      'lm_head.weight',
+      DataType.FLOAT,
+      [D, V],
+      Float32Array.from({ length: D * V }, (_, i) => head(Math.floor(i / V), i % V)),
+    );
+  const product = g.node(
+    'MatMul',
+    [hidden, w],
+    {},
+    { name: 'lm_head', outputs: [o.bias ? 'lm_head_out' : 'logits'] },
+  )[0];
   const logits = o.bias
-    ? g.node('Add', [product, g.initializer('lm_head.bias', DataType.FLOAT, [V], Float32Array.from({ length: V }, (_, v) => ((v % 7) - 3) / 4))], {}, { outputs: ['logits'] })[0]
+    ? g.node(
+        'Add',
+        [
+          product,
+          g.initializer(
+            'lm_head.bias',
+            DataType.FLOAT,
+            [V],
+            Float32Array.from({ length: V }, (_, v) => ((v % 7) - 3) / 4),
+          ),
+        ],
+        {},
+        { outputs: ['logits'] },
+      )[0]
     : product;
   g.output(logits, DataType.FLOAT, ['batch', 'sequence', V]);
   if (o.logitsReader) g.output(g.node('ReduceMax', [logits], { axes: [2], keepdims: 0 })[0], DataType.FLOAT);
@@ -63,9 +92,18 @@ function windows(V: number): { ids: number[]; targets: number[] } {
   return { ids, targets };
 }
 
-const int64 = (values: number[]): HostTensor => ({ type: 'int64', data: BigInt64Array.from(values, BigInt), dims: [2, values.length / 2] });
+const int64 = (values: number[]): HostTensor => ({
+  type: 'int64',
+  data: BigInt64Array.from(values, BigInt),
+  dims: [2, values.length / 2],
+});
 
-async function run(model: OnnxModel, feeds: Record<string, HostTensor>, output: string, extra: Record<string, HostTensor> = {}): Promise<HostTensor> {
+async function run(
+  model: OnnxModel,
+  feeds: Record<string, HostTensor>,
+  output: string,
+  extra: Record<string, HostTensor> = {},
+): Promise<HostTensor> {
   const session = await factory.create(model.toBytes());
   try {
     return (await session.run({ ...feeds, ...extra }, [output]))[output];
@@ -88,7 +126,8 @@ async function fusedNll(model: OnnxModel, V: number, extra: Record<string, HostT
   return out.data as Float32Array;
 }
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 describe('chunked loss head', () => {
   it.each([
@@ -104,7 +143,11 @@ describe('chunked loss head', () => {
     ['opset 18 (ReduceLogSumExp axes as input)', { vocab: 37, opset: 18, tied: true }, 8],
   ] as [string, HeadOptions, number][])('equals the logits path within 1e-6: %s', async (_label, o, chunk) => {
     const model = lmHeadModel(o);
-    expect(appendLossHead(model, { chunk })).toEqual({ logits: 'logits', removedOutputs: ['logits'], head: { mode: 'chunked', chunk } });
+    expect(appendLossHead(model, { chunk })).toEqual({
+      logits: 'logits',
+      removedOutputs: ['logits'],
+      head: { mode: 'chunked', chunk },
+    });
     // the head's MatMul and Add are gone, and W is only ever read a chunk at a time
     expect(model.nodes.map((n) => n.opType)).not.toContain('MatMul');
     expect(model.nodes.some((n) => n.name === 'lm_head' || (n.output ?? []).includes('logits'))).toBe(false);
@@ -126,7 +169,9 @@ describe('chunked loss head', () => {
       const ops = model.nodes.map((n) => n.opType);
       expect(ops).not.toContain('Loop');
       expect(ops).not.toContain('MatMul');
-      expect(maxAbsDiff(await fusedNll(model, 37), await logitsPathNll({ vocab: 37, bias: true }))).toBeLessThanOrEqual(1e-6);
+      expect(maxAbsDiff(await fusedNll(model, 37), await logitsPathNll({ vocab: 37, bias: true }))).toBeLessThanOrEqual(
+        1e-6,
+      );
     }
   });
 
@@ -138,19 +183,49 @@ describe('chunked loss head', () => {
 
     const computed = lmHeadModel({ vocab: 37, computedWeight: true });
     expect(appendLossHead(computed, { chunk: 8 })).toMatchObject({ head: { mode: 'full' } });
-    const w = { w_in: { type: 'float32' as const, data: Float32Array.from({ length: 37 * D }, (_, i) => wte(i % 37, Math.floor(i / 37))), dims: [37, D] } };
-    expect(maxAbsDiff(await fusedNll(computed, 37, w), await logitsPathNll({ vocab: 37, computedWeight: true }, w))).toBeLessThanOrEqual(1e-6);
+    const w = {
+      w_in: {
+        type: 'float32' as const,
+        data: Float32Array.from({ length: 37 * D }, (_, i) => wte(i % 37, Math.floor(i / 37))),
+        dims: [37, D],
+      },
+    };
+    expect(
+      maxAbsDiff(await fusedNll(computed, 37, w), await logitsPathNll({ vocab: 37, computedWeight: true }, w)),
+    ).toBeLessThanOrEqual(1e-6);
 
     const declined = lmHeadModel({ vocab: 37 });
-    expect(appendLossHead(declined, { chunk: 8, chunked: false })).toEqual({ logits: 'logits', removedOutputs: ['logits'], head: { mode: 'full' } });
-    expect(declined.nodes.map((n) => n.opType)).toEqual(['Gather', 'MatMul', 'ReduceLogSumExp', 'Unsqueeze', 'GatherElements', 'Sub', 'Squeeze']);
+    expect(appendLossHead(declined, { chunk: 8, chunked: false })).toEqual({
+      logits: 'logits',
+      removedOutputs: ['logits'],
+      head: { mode: 'full' },
+    });
+    expect(declined.nodes.map((n) => n.opType)).toEqual([
+      'Gather',
+      'MatMul',
+      'ReduceLogSumExp',
+      'Unsqueeze',
+      'GatherElements',
+      'Sub',
+      'Squeeze',
+    ]);
   });
 
   it('recognises the head: weight, orientation, bias, vocabulary', () => {
     expect(findLmHead(lmHeadModel({ vocab: 37, bias: true }), 'logits')).toMatchObject({
-      hidden: 'Gather_0_out', weight: 'lm_head.weight', transposed: false, bias: 'lm_head.bias', vocab: 37, dModel: D,
+      hidden: 'Gather_0_out',
+      weight: 'lm_head.weight',
+      transposed: false,
+      bias: 'lm_head.bias',
+      vocab: 37,
+      dModel: D,
     });
-    expect(findLmHead(lmHeadModel({ vocab: 37, tied: true }), 'logits')).toMatchObject({ weight: 'wte', transposed: true, vocab: 37, dModel: D });
+    expect(findLmHead(lmHeadModel({ vocab: 37, tied: true }), 'logits')).toMatchObject({
+      weight: 'wte',
+      transposed: true,
+      vocab: 37,
+      dModel: D,
+    });
     // a declared vocabulary that disagrees with the weight
     expect(findLmHead(lmHeadModel({ vocab: 37 }), 'logits', 36)).toBeUndefined();
   });

@@ -78,7 +78,8 @@ export function findLmHead(model: OnnxModel, logits: string, vocabDim?: number):
     bias = inputs[k];
     const mmOut = inputs[1 - k];
     producer = model.producer(mmOut);
-    if (!producer || model.consumers(mmOut).length !== 1 || model.outputs.some((o) => o.name === mmOut)) return undefined;
+    if (!producer || model.consumers(mmOut).length !== 1 || model.outputs.some((o) => o.name === mmOut))
+      return undefined;
   }
   if (producer.opType !== 'MatMul' || !isDefaultDomain(producer)) return undefined;
   const [hidden, b] = producer.input ?? [];
@@ -90,7 +91,13 @@ export function findLmHead(model: OnnxModel, logits: string, vocabDim?: number):
   if (!init) {
     transpose = model.producer(b);
     const perm = transpose?.attribute?.find((a) => a.name === 'perm')?.ints?.map(Number);
-    if (!transpose || transpose.opType !== 'Transpose' || !isDefaultDomain(transpose) || (perm && perm.join() !== '1,0')) return undefined;
+    if (
+      !transpose ||
+      transpose.opType !== 'Transpose' ||
+      !isDefaultDomain(transpose) ||
+      (perm && perm.join() !== '1,0')
+    )
+      return undefined;
     weight = transpose.input?.[0] ?? '';
     init = model.getInitializer(weight);
   }
@@ -101,7 +108,8 @@ export function findLmHead(model: OnnxModel, logits: string, vocabDim?: number):
   if (bias !== undefined) {
     const b0 = model.getInitializer(bias);
     // [V], or [1, ..., 1, V]: broadcast along the vocabulary only
-    if (!b0 || b0.dataType !== DataType.FLOAT || b0.elementCount !== vocab || b0.dims[b0.dims.length - 1] !== vocab) return undefined;
+    if (!b0 || b0.dataType !== DataType.FLOAT || b0.elementCount !== vocab || b0.dims[b0.dims.length - 1] !== vocab)
+      return undefined;
   }
   return { matMul: producer, add, transpose, hidden, weight, transposed, bias, vocab, dModel };
 }
@@ -112,7 +120,10 @@ type Attr = number | number[] | onnx.IGraphProto;
 export class LossOps {
   private readonly axesTensors = new Map<number, string>();
 
-  constructor(readonly model: OnnxModel, readonly opset: number) {}
+  constructor(
+    readonly model: OnnxModel,
+    readonly opset: number,
+  ) {}
 
   fresh(base: string): string {
     return this.model.uniqueName(`mc_loss/${base}`);
@@ -124,12 +135,26 @@ export class LossOps {
     return output;
   }
 
-  nodeN(opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}, sink?: NodeProto[]): void {
+  nodeN(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    attrs: Record<string, Attr> = {},
+    sink?: NodeProto[],
+  ): void {
     const A = pb.AttributeProto.AttributeType;
     const node = pb.NodeProto.create({
-      name: this.fresh(opType), opType, input: inputs, output: outputs,
+      name: this.fresh(opType),
+      opType,
+      input: inputs,
+      output: outputs,
       attribute: Object.entries(attrs).map(([name, v]) =>
-        Array.isArray(v) ? { name, type: A.INTS, ints: v } : typeof v === 'number' ? { name, type: A.INT, i: v } : { name, type: A.GRAPH, g: v }),
+        Array.isArray(v)
+          ? { name, type: A.INTS, ints: v }
+          : typeof v === 'number'
+            ? { name, type: A.INT, i: v }
+            : { name, type: A.GRAPH, g: v },
+      ),
     });
     if (sink) sink.push(node);
     else this.model.addNode(node);
@@ -138,12 +163,25 @@ export class LossOps {
   /** An int64 initializer. */
   ints(base: string, dims: number[], values: readonly number[]): string {
     const name = this.fresh(base);
-    this.model.setInitializer(name, DataType.INT64, dims, BigInt64Array.from(values, (v) => BigInt(v)));
+    this.model.setInitializer(
+      name,
+      DataType.INT64,
+      dims,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
     return name;
   }
 
   /** A reduction/(un)squeeze over one axis: `axes` an attribute before opset `since`, an input from it. */
-  withAxes(opType: string, x: string, output: string, axis: number, since: number, attrs: Record<string, number> = {}, sink?: NodeProto[]): string {
+  withAxes(
+    opType: string,
+    x: string,
+    output: string,
+    axis: number,
+    since: number,
+    attrs: Record<string, number> = {},
+    sink?: NodeProto[],
+  ): string {
     if (this.opset < since) return this.node(opType, [x], output, { ...attrs, axes: [axis] }, sink);
     let axes = this.axesTensors.get(axis);
     if (!axes) {
@@ -159,7 +197,15 @@ export class LossOps {
     if (groups <= 1) return this.withAxes('ReduceLogSumExp', x, this.fresh('lse'), rank - 1, 18, { keepdims }, sink);
     const shape = this.ints('grouped_shape', [rank + 1], [...Array<number>(rank - 1).fill(0), groups, n / groups]);
     const grouped = this.node('Reshape', [x, shape], this.fresh('grouped'), {}, sink);
-    const partial = this.withAxes('ReduceLogSumExp', grouped, this.fresh('lse_groups'), rank, 18, { keepdims: 0 }, sink);
+    const partial = this.withAxes(
+      'ReduceLogSumExp',
+      grouped,
+      this.fresh('lse_groups'),
+      rank,
+      18,
+      { keepdims: 0 },
+      sink,
+    );
     return this.withAxes('ReduceLogSumExp', partial, this.fresh('lse'), rank - 1, 18, { keepdims }, sink);
   }
 }
@@ -185,11 +231,13 @@ export function appendChunkedLoss(ops: LossOps, head: LmHead, chunk: number, tar
   removeHead(model, head);
   const hidden = ops.node('Reshape', [head.hidden, ops.ints('hidden_shape', [2], [-1, d])], ops.fresh('hidden_2d'));
   const flatTargets = ops.node('Reshape', [targets, ops.ints('flat', [1], [-1])], ops.fresh('targets_1d'));
-  const bias = head.bias === undefined || model.getInitializer(head.bias)?.dims.length === 1
-    ? head.bias
-    : ops.node('Reshape', [head.bias, ops.ints('flat', [1], [-1])], ops.fresh('bias_1d'));
+  const bias =
+    head.bias === undefined || model.getInitializer(head.bias)?.dims.length === 1
+      ? head.bias
+      : ops.node('Reshape', [head.bias, ops.ints('flat', [1], [-1])], ops.fresh('bias_1d'));
   const lm = { ...head, bias };
-  const column2d = (t: string) => ops.node('Reshape', [t, ops.ints('column_shape', [2], [-1, 1])], ops.fresh('target_column_2d'));
+  const column2d = (t: string) =>
+    ops.node('Reshape', [t, ops.ints('column_shape', [2], [-1, 1])], ops.fresh('target_column_2d'));
 
   let lse: string; // [N, 1] float64
   let targetLogit: string; // [N, 1] or [1, N, 1] float32
@@ -199,14 +247,24 @@ export function appendChunkedLoss(ops: LossOps, head: LmHead, chunk: number, tar
     // target t is read from chunk floor(t / chunk), at column t mod chunk
     const size = ops.ints('chunk_size', [], [chunk]);
     const owner = ops.node('Div', [flatTargets, size], ops.fresh('target_chunk'));
-    const local = column2d(ops.node('Sub', [flatTargets, ops.node('Mul', [owner, size], ops.fresh('target_chunk_start'))], ops.fresh('target_column')));
+    const local = column2d(
+      ops.node(
+        'Sub',
+        [flatTargets, ops.node('Mul', [owner, size], ops.fresh('target_chunk_start'))],
+        ops.fresh('target_column'),
+      ),
+    );
     const full = Math.floor(V / chunk);
     const tail = V - full * chunk;
 
     // chunks 0 .. full-1 in a Loop, whose scan outputs stack them: lse [full, N, 1], logit at `local` [full, N, 1]
     const body: NodeProto[] = [];
     const [iter, condIn] = [ops.fresh('iter'), ops.fresh('cond_in')];
-    const starts = ops.ints('chunk_starts', [full, 1], Array.from({ length: full }, (_, i) => i * chunk));
+    const starts = ops.ints(
+      'chunk_starts',
+      [full, 1],
+      Array.from({ length: full }, (_, i) => i * chunk),
+    );
     const start = ops.node('Gather', [starts, iter], ops.fresh('start'), { axis: 0 }, body);
     const end = ops.node('Add', [start, ops.ints('chunk_width', [1], [chunk])], ops.fresh('end'), {}, body);
     const r = emitChunk(ops, lm, hidden, local, chunk, false, { start, end }, body);
@@ -215,7 +273,11 @@ export function appendChunkedLoss(ops: LossOps, head: LmHead, chunk: number, tar
       name: ops.fresh('chunk_body'),
       node: body,
       input: [valueInfo(iter, DataType.INT64, []), valueInfo(condIn, DataType.BOOL, [])],
-      output: [valueInfo(condOut, DataType.BOOL, []), valueInfo(r.lse, DataType.DOUBLE, [undefined, 1]), valueInfo(r.picked, DataType.FLOAT, [undefined, 1])],
+      output: [
+        valueInfo(condOut, DataType.BOOL, []),
+        valueInfo(r.lse, DataType.DOUBLE, [undefined, 1]),
+        valueInfo(r.picked, DataType.FLOAT, [undefined, 1]),
+      ],
     });
     let [lseChunks, pickedChunks] = [ops.fresh('lse_chunks'), ops.fresh('target_logit_chunks')];
     ops.nodeN('Loop', [ops.ints('chunk_count', [], [full]), ''], [lseChunks, pickedChunks], { body: graph });
@@ -226,15 +288,28 @@ export function appendChunkedLoss(ops: LossOps, head: LmHead, chunk: number, tar
       const bounds = { start: ops.ints('tail_start', [1], [full * chunk]), end: ops.ints('tail_end', [1], [V]) };
       const t = emitChunk(ops, lm, hidden, local, tail, true, bounds);
       const stack = (all: string, last: string, base: string) =>
-        ops.node('Concat', [all, ops.withAxes('Unsqueeze', last, ops.fresh(`${base}_tail`), 0, 13)], ops.fresh(`${base}_all`), { axis: 0 });
+        ops.node(
+          'Concat',
+          [all, ops.withAxes('Unsqueeze', last, ops.fresh(`${base}_tail`), 0, 13)],
+          ops.fresh(`${base}_all`),
+          { axis: 0 },
+        );
       lseChunks = stack(lseChunks, t.lse, 'lse_chunks');
       pickedChunks = stack(pickedChunks, t.picked, 'target_logit_chunks');
     }
     lse = ops.withAxes('ReduceLogSumExp', lseChunks, ops.fresh('lse'), 0, 18, { keepdims: 0 });
-    const ownerIndex = ops.node('Reshape', [owner, ops.ints('owner_shape', [3], [1, -1, 1])], ops.fresh('target_chunk_3d'));
+    const ownerIndex = ops.node(
+      'Reshape',
+      [owner, ops.ints('owner_shape', [3], [1, -1, 1])],
+      ops.fresh('target_chunk_3d'),
+    );
     targetLogit = ops.node('GatherElements', [pickedChunks, ownerIndex], ops.fresh('target_logit'), { axis: 0 });
   }
-  const nll = ops.node('Sub', [lse, ops.node('Cast', [targetLogit], ops.fresh('target_logit_f64'), { to: DataType.DOUBLE })], ops.fresh('nll_f64'));
+  const nll = ops.node(
+    'Sub',
+    [lse, ops.node('Cast', [targetLogit], ops.fresh('target_logit_f64'), { to: DataType.DOUBLE })],
+    ops.fresh('nll_f64'),
+  );
   const shape = ops.node('Shape', [targets], ops.fresh('targets_shape'));
   ops.node('Reshape', [ops.node('Cast', [nll], ops.fresh('nll_f32'), { to: DataType.FLOAT }), shape], output);
 }
@@ -250,14 +325,37 @@ export function appendChunkedLoss(ops: LossOps, head: LmHead, chunk: number, tar
  * ulps apart (on tiny-stdlib-lm the chunked NLL is 4.8e-6 off the logits path at most, and nearer
  * than the logits path to the float64 product of the same hidden state: 2.4e-6 vs 4.0e-6).
  */
-function emitChunk(ops: LossOps, head: LmHead, hidden: string, local: string, width: number, short: boolean, bounds?: { start: string; end: string }, sink?: NodeProto[]): { lse: string; picked: string } {
+function emitChunk(
+  ops: LossOps,
+  head: LmHead,
+  hidden: string,
+  local: string,
+  width: number,
+  short: boolean,
+  bounds?: { start: string; end: string },
+  sink?: NodeProto[],
+): { lse: string; picked: string } {
   const columns = bounds
-    ? ops.node('Slice', [head.weight, bounds.start, bounds.end, ops.ints('chunk_axis', [1], [head.transposed ? 0 : 1])], ops.fresh('w_chunk'), {}, sink)
+    ? ops.node(
+        'Slice',
+        [head.weight, bounds.start, bounds.end, ops.ints('chunk_axis', [1], [head.transposed ? 0 : 1])],
+        ops.fresh('w_chunk'),
+        {},
+        sink,
+      )
     : head.weight;
-  let logits = ops.node('Gemm', [hidden, columns], ops.fresh('logits_chunk'), head.transposed ? { transB: 1 } : {}, sink);
+  let logits = ops.node(
+    'Gemm',
+    [hidden, columns],
+    ops.fresh('logits_chunk'),
+    head.transposed ? { transB: 1 } : {},
+    sink,
+  );
   if (head.bias !== undefined) {
     // after the product, as the head's own Add does (Gemm's C would join the sum earlier)
-    const bias = bounds ? ops.node('Slice', [head.bias, bounds.start, bounds.end], ops.fresh('bias_chunk'), {}, sink) : head.bias;
+    const bias = bounds
+      ? ops.node('Slice', [head.bias, bounds.start, bounds.end], ops.fresh('bias_chunk'), {}, sink)
+      : head.bias;
     logits = ops.node('Add', [logits, bias], ops.fresh('logits_chunk_biased'), {}, sink);
   }
   const lse = chunkLogSumExp(ops, logits, width, sink);
@@ -283,14 +381,29 @@ function emitChunk(ops: LossOps, head: LmHead, hidden: string, local: string, wi
  */
 function chunkLogSumExp(ops: LossOps, logits: string, width: number, sink?: NodeProto[]): string {
   const groups = groupCount(width);
-  const x = groups > 1 ? ops.node('Reshape', [logits, ops.ints('grouped_shape', [3], [0, groups, width / groups])], ops.fresh('grouped'), {}, sink) : logits;
+  const x =
+    groups > 1
+      ? ops.node(
+          'Reshape',
+          [logits, ops.ints('grouped_shape', [3], [0, groups, width / groups])],
+          ops.fresh('grouped'),
+          {},
+          sink,
+        )
+      : logits;
   const axis = groups > 1 ? 2 : 1;
   const logSoftmax = ops.node('LogSoftmax', [x], ops.fresh('log_softmax'), { axis }, sink);
   const maxOf = (t: string, base: string) => {
     const max = ops.withAxes('ReduceMax', t, ops.fresh(base), axis, 18, { keepdims: 1 }, sink);
     return ops.node('Cast', [max], ops.fresh(`${base}_f64`), { to: DataType.DOUBLE }, sink);
   };
-  const lse = ops.node('Sub', [maxOf(x, 'max'), maxOf(logSoftmax, 'log_softmax_max')], ops.fresh('lse_group'), {}, sink); // [N, G, 1] or [N, 1]
+  const lse = ops.node(
+    'Sub',
+    [maxOf(x, 'max'), maxOf(logSoftmax, 'log_softmax_max')],
+    ops.fresh('lse_group'),
+    {},
+    sink,
+  ); // [N, G, 1] or [N, 1]
   return groups > 1 ? ops.withAxes('ReduceLogSumExp', lse, ops.fresh('lse_chunk'), 1, 18, { keepdims: 0 }, sink) : lse;
 }
 
@@ -301,7 +414,8 @@ const GROUP_WIDTH = 256;
 export function groupCount(width: number): number {
   let best = 1;
   for (let g = 2; width / g >= 32; g++) {
-    if (width % g === 0 && Math.abs(Math.log(width / g / GROUP_WIDTH)) < Math.abs(Math.log(width / best / GROUP_WIDTH))) best = g;
+    if (width % g === 0 && Math.abs(Math.log(width / g / GROUP_WIDTH)) < Math.abs(Math.log(width / best / GROUP_WIDTH)))
+      best = g;
   }
   return best;
 }
@@ -310,7 +424,11 @@ export function groupCount(width: number): number {
 export function removeHead(model: OnnxModel, head: LmHead): void {
   const gone = [head.add, head.matMul].filter((n): n is NodeProto => n !== undefined);
   for (const n of gone) model.removeNode(n);
-  if (head.transpose && model.consumers(head.transpose.output?.[0] ?? '').length === 0 && !model.outputs.some((o) => o.name === head.transpose?.output?.[0])) {
+  if (
+    head.transpose &&
+    model.consumers(head.transpose.output?.[0] ?? '').length === 0 &&
+    !model.outputs.some((o) => o.name === head.transpose?.output?.[0])
+  ) {
     model.removeNode(head.transpose);
     gone.push(head.transpose);
   }
@@ -320,5 +438,8 @@ export function removeHead(model: OnnxModel, head: LmHead): void {
 }
 
 function valueInfo(name: string, elemType: DataType, dims: (number | undefined)[]): onnx.IValueInfoProto {
-  return pb.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (d === undefined ? {} : { dimValue: d })) } } } });
+  return pb.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (d === undefined ? {} : { dimValue: d })) } } },
+  });
 }

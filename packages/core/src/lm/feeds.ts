@@ -24,8 +24,13 @@ export interface InputSpec {
 }
 
 const ELEMENT_TYPES: Partial<Record<number, TensorElementType>> = {
-  [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.INT64]: 'int64', [DataType.INT32]: 'int32',
-  [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.BOOL]: 'bool',
+  [DataType.FLOAT]: 'float32',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT8]: 'uint8',
+  [DataType.BOOL]: 'bool',
 };
 
 /** Element types each role may have (a float16 mask or int8 past would need conversions no export uses). */
@@ -38,7 +43,8 @@ const ALLOWED: Record<InputRole, readonly TensorElementType[]> = {
 };
 
 function roleOf(name: string): InputRole | undefined {
-  if (name === 'input_ids' || name === 'attention_mask' || name === 'position_ids' || name === 'use_cache_branch') return name;
+  if (name === 'input_ids' || name === 'attention_mask' || name === 'position_ids' || name === 'use_cache_branch')
+    return name;
   // HF exports: past_key_values.0.key / .value (optimum), past.0.key (older ones).
   if (/^(past_key_values|past)\./.test(name)) return 'past';
   return undefined;
@@ -59,11 +65,17 @@ export function inputSpecs(inputs: readonly ValueInfoProto[], initializers: Read
     const tensor = vi.type?.tensorType;
     const type = ELEMENT_TYPES[tensor?.elemType ?? 0];
     if (!role || !type || !ALLOWED[role].includes(type)) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `cannot feed model input ${name}${role ? ` (element type ${type ?? tensor?.elemType})` : ''}`, {
-        hint: 'a causal LM export takes input_ids and optionally attention_mask, position_ids, past_key_values.* and use_cache_branch',
-      });
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `cannot feed model input ${name}${role ? ` (element type ${type ?? tensor?.elemType})` : ''}`,
+        {
+          hint: 'a causal LM export takes input_ids and optionally attention_mask, position_ids, past_key_values.* and use_cache_branch',
+        },
+      );
     }
-    const dims = (tensor?.shape?.dim ?? []).map((d) => (typeof d.dimValue === 'number' && !d.dimParam ? d.dimValue : d.dimParam || null));
+    const dims = (tensor?.shape?.dim ?? []).map((d) =>
+      typeof d.dimValue === 'number' && !d.dimParam ? d.dimValue : d.dimParam || null,
+    );
     specs.push({ name, role, type, dims });
   }
   return specs;
@@ -76,29 +88,47 @@ export function inputSpecs(inputs: readonly ValueInfoProto[], initializers: Read
  */
 export function emptyPastDims(spec: InputSpec, batch: number, config: Record<string, unknown> = {}): number[] {
   if (spec.dims.length !== 4) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `past input ${spec.name} has rank ${spec.dims.length}; mc feeds [batch, heads, past, head_dim] caches only`, {
-      hint: 'export the model without past_key_values (or with the optimum layout)',
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `past input ${spec.name} has rank ${spec.dims.length}; mc feeds [batch, heads, past, head_dim] caches only`,
+      {
+        hint: 'export the model without past_key_values (or with the optimum layout)',
+      },
+    );
   }
-  const num = (...keys: string[]) => keys.map((k) => config[k]).find((v): v is number => typeof v === 'number' && v > 0);
+  const num = (...keys: string[]) =>
+    keys.map((k) => config[k]).find((v): v is number => typeof v === 'number' && v > 0);
   const heads = num('num_attention_heads', 'n_head', 'num_heads');
   const hidden = num('hidden_size', 'n_embd', 'd_model');
-  const fromConfig = [batch, num('num_key_value_heads', 'n_head_kv') ?? heads, 0, num('head_dim') ?? (heads && hidden ? hidden / heads : undefined)];
+  const fromConfig = [
+    batch,
+    num('num_key_value_heads', 'n_head_kv') ?? heads,
+    0,
+    num('head_dim') ?? (heads && hidden ? hidden / heads : undefined),
+  ];
   return spec.dims.map((d, i) => {
     if (i === 0) return batch;
     if (i === 2) return 0;
     const v = typeof d === 'number' ? d : fromConfig[i];
     if (v === undefined || !Number.isInteger(v)) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `cannot tell the shape of ${spec.name}: dim ${i} is symbolic and config.json does not give it`, {
-        hint: 'put config.json (num_attention_heads, hidden_size) beside the model',
-      });
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `cannot tell the shape of ${spec.name}: dim ${i} is symbolic and config.json does not give it`,
+        {
+          hint: 'put config.json (num_attention_heads, hidden_size) beside the model',
+        },
+      );
     }
     return v;
   });
 }
 
 /** The feeds for one batch of windows. */
-export function buildFeeds(specs: readonly InputSpec[], windows: TokenWindows, config?: Record<string, unknown>): Record<string, HostTensor> {
+export function buildFeeds(
+  specs: readonly InputSpec[],
+  windows: TokenWindows,
+  config?: Record<string, unknown>,
+): Record<string, HostTensor> {
   const { batch: B, length: T } = windows;
   const feeds: Record<string, HostTensor> = {};
   for (const spec of specs) {

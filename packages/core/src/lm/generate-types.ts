@@ -90,7 +90,10 @@ export interface TextGenerator {
    * one-token scoring, e.g. MMLU's single greedy token or the argmax among the answer letters.
    * Refuses a prompt longer than the context like generate() (itemIds).
    */
-  nextTokenLogits(prompts: readonly (string | readonly number[])[], options?: { itemIds?: readonly string[] }): Promise<Float32Array[]>;
+  nextTokenLogits(
+    prompts: readonly (string | readonly number[])[],
+    options?: { itemIds?: readonly string[] },
+  ): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 

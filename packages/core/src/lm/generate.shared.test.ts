@@ -16,7 +16,10 @@ const LM = join(SHARED, 'models/tiny-stdlib-lm');
 const LM_KV = join(SHARED, 'models/tiny-stdlib-lm-kv');
 const VALID = join(SHARED, 'data/stdlib-text/valid.jsonl');
 const present = [LM, LM_KV].every((d) => existsSync(join(d, 'model.onnx'))) && existsSync(VALID);
-if (!present) console.warn(`shared generation tests skipped: ${LM}, ${LM_KV} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `shared generation tests skipped: ${LM}, ${LM_KV} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent' });
 

@@ -35,10 +35,24 @@ const TABLE = [
   [3, 1, 0, 0, 0],
 ];
 
-const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+const special = (content: string, id: number) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
 const TOKENIZER = {
-  version: '1.0', truncation: null, padding: null, added_tokens: [special('</s>', 4)], normalizer: null,
-  pre_tokenizer: { type: 'WhitespaceSplit' }, post_processor: null, decoder: null,
+  version: '1.0',
+  truncation: null,
+  padding: null,
+  added_tokens: [special('</s>', 4)],
+  normalizer: null,
+  pre_tokenizer: { type: 'WhitespaceSplit' },
+  post_processor: null,
+  decoder: null,
   model: { type: 'WordLevel', vocab: { a: 0, b: 1, c: 2, d: 3, '</s>': 4 }, unk_token: '</s>' },
 };
 
@@ -61,7 +75,11 @@ function toyKvModel(): OnnxModel {
   return g.build();
 }
 
-async function generatorFor(model: OnnxModel, config: Record<string, unknown> = { n_positions: 16, n_head: 1, n_embd: 1 }, noCache = false): Promise<TextGenerator> {
+async function generatorFor(
+  model: OnnxModel,
+  config: Record<string, unknown> = { n_positions: 16, n_head: 1, n_embd: 1 },
+  noCache = false,
+): Promise<TextGenerator> {
   const dir = await modelFolder(model, config);
   dirs.push(dir);
   await fs.writeFile(join(dir, 'tokenizer.json'), JSON.stringify(TOKENIZER));
@@ -78,7 +96,9 @@ const exports = [
 
 describe.each(exports)('generate, %s', (_name, make) => {
   let g: TextGenerator;
-  beforeAll(async () => { g = await make(); });
+  beforeAll(async () => {
+    g = await make();
+  });
 
   it('greedy: follows the table, stops at EOS (left out of ids and text) or at maxNewTokens', async () => {
     const out = await g.generate(['a', 'c b', 'd', 'b a c a b'], { maxNewTokens: 5 });
@@ -138,25 +158,38 @@ describe.each(exports)('generate, %s', (_name, make) => {
     // recorded as JSON: batch [0 1] whole, and prompt 4 of the unfinished [4 2]
     const done = new Map([0, 1, 4].map((i) => [i, JSON.parse(JSON.stringify(clean[i]))]));
     const rerun: number[][] = [];
-    const resumed = await g.generate(prompts, { ...opts, done, onBatch: async (r) => void rerun.push(r.map((x) => x.index)) });
+    const resumed = await g.generate(prompts, {
+      ...opts,
+      done,
+      onBatch: async (r) => void rerun.push(r.map((x) => x.index)),
+    });
     expect(rerun).toEqual([[4, 2], [3]]);
     expect(resumed).toEqual(clean);
     // a record of other prompt tokens (here prompt 1's for prompt 0) is not taken: its batch runs again
-    const wrong = new Map([[0, clean[1]], [1, clean[1]]]);
+    const wrong = new Map([
+      [0, clean[1]],
+      [1, clean[1]],
+    ]);
     const again: number[][] = [];
-    expect(await g.generate(prompts, { ...opts, done: wrong, onBatch: async (r) => void again.push(r.map((x) => x.index)) })).toEqual(clean);
+    expect(
+      await g.generate(prompts, { ...opts, done: wrong, onBatch: async (r) => void again.push(r.map((x) => x.index)) }),
+    ).toEqual(clean);
     expect(again).toEqual([[0, 1], [4, 2], [3]]);
-    await expect(g.generate(prompts, { ...opts, done, rng: createRng(1) })).rejects.toThrow(/shared rng cannot be resumed/);
+    await expect(g.generate(prompts, { ...opts, done, rng: createRng(1) })).rejects.toThrow(
+      /shared rng cannot be resumed/,
+    );
   });
 
-  it('nextTokenLogits gives each prompt\'s row of the table', async () => {
+  it("nextTokenLogits gives each prompt's row of the table", async () => {
     const rows = await g.nextTokenLogits(['a b', 'c', 'd a a c']);
     expect(rows.map((r) => [...r])).toEqual([TABLE[1], TABLE[2], TABLE[2]]);
   });
 
   it('refuses a prompt that fills the context, naming the item; onTooLong can skip it', async () => {
     const long = Array.from({ length: 16 }, () => 'a').join(' ');
-    await expect(g.generate(['a', long], { maxNewTokens: 2, itemIds: ['q1', 'q2'] })).rejects.toThrow(/item q2: the prompt is 16 tokens/);
+    await expect(g.generate(['a', long], { maxNewTokens: 2, itemIds: ['q1', 'q2'] })).rejects.toThrow(
+      /item q2: the prompt is 16 tokens/,
+    );
     await expect(g.generate(['a', long], { maxNewTokens: 2 })).rejects.toBeInstanceOf(UserError);
     const out = await g.generate(['a', long], { maxNewTokens: 2, onTooLong: () => 'skip' });
     expect(out[1]).toMatchObject({ skipped: true, ids: [], finishReason: 'length' });

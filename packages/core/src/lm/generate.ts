@@ -39,7 +39,9 @@ async function readExport(path: string): Promise<ExportShape> {
   const specs = inputSpecs(graph.inputs, new Set(graph.initializerNames()));
   const logits = findLogitsOutput(graph);
   if (!logits?.name) {
-    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'generation needs a decoder export with an output named logits, or one of shape [batch, sequence, vocab]' });
+    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', {
+      hint: 'generation needs a decoder export with an output named logits, or one of shape [batch, sequence, vocab]',
+    });
   }
   const outputs = new Set(graph.outputs.map((o) => o.name ?? ''));
   const presentOf = new Map<string, string>();
@@ -63,11 +65,19 @@ interface StepInputs {
   readonly pastLength: number;
 }
 
-export async function loadGenerator(model: LoadedModel, ctx: RunContext, options: GeneratorOptions = {}): Promise<TextGenerator> {
+export async function loadGenerator(
+  model: LoadedModel,
+  ctx: RunContext,
+  options: GeneratorOptions = {},
+): Promise<TextGenerator> {
   if (!model.dir) {
-    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `no tokenizer for ${model.ref}: pass the model's folder, not the bare .onnx file`, {
-      hint: 'a model for generation is a folder with model.onnx, tokenizer.json and config.json',
-    });
+    throw new UserError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `no tokenizer for ${model.ref}: pass the model's folder, not the bare .onnx file`,
+      {
+        hint: 'a model for generation is a folder with model.onnx, tokenizer.json and config.json',
+      },
+    );
   }
   const tokenizer = await loadTokenizer(model.dir);
   const shape = await readExport(model.path);
@@ -82,24 +92,42 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
   const padId = tokenizer.eosId ?? 0;
   let saidUnbatched = false;
 
-  const forward = async (step: StepInputs): Promise<{ logits: Float32Array; vocab: number; present: Record<string, HostTensor> }> => {
+  const forward = async (
+    step: StepInputs,
+  ): Promise<{ logits: Float32Array; vocab: number; present: Record<string, HostTensor> }> => {
     throwIfAborted(ctx.signal);
     const { batch: B, length: T, pastLength: P } = step;
     const feeds: Record<string, HostTensor> = {};
     for (const spec of shape.specs) {
       switch (spec.role) {
-        case 'input_ids': feeds[spec.name] = ints(spec, [B, T], step.ids); break;
-        case 'attention_mask': feeds[spec.name] = ints(spec, [B, P + T], step.mask); break;
-        case 'position_ids': feeds[spec.name] = ints(spec, [B, T], step.positions); break;
-        case 'use_cache_branch': feeds[spec.name] = { type: 'bool', data: Uint8Array.of(P > 0 ? 1 : 0), dims: spec.dims.length ? [1] : [] }; break;
-        case 'past': feeds[spec.name] = step.past?.[spec.name] ?? { type: spec.type, data: spec.type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims: emptyPastDims(spec, B, config) }; break;
+        case 'input_ids':
+          feeds[spec.name] = ints(spec, [B, T], step.ids);
+          break;
+        case 'attention_mask':
+          feeds[spec.name] = ints(spec, [B, P + T], step.mask);
+          break;
+        case 'position_ids':
+          feeds[spec.name] = ints(spec, [B, T], step.positions);
+          break;
+        case 'use_cache_branch':
+          feeds[spec.name] = { type: 'bool', data: Uint8Array.of(P > 0 ? 1 : 0), dims: spec.dims.length ? [1] : [] };
+          break;
+        case 'past':
+          feeds[spec.name] = step.past?.[spec.name] ?? {
+            type: spec.type,
+            data: spec.type === 'float16' ? new Uint16Array(0) : new Float32Array(0),
+            dims: emptyPastDims(spec, B, config),
+          };
+          break;
       }
     }
     const wanted = [shape.logitsName, ...(cached ? shape.presentOf.values() : [])];
     const out = await session.run(feeds, wanted);
     const logits = out[shape.logitsName];
-    if (logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== T) throw new BugError(`logits came back as [${logits.dims.join(', ')}], expected [${B}, ${T}, vocab]`);
-    const values = logits.type === 'float16' ? float16ArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
+    if (logits.dims.length !== 3 || logits.dims[0] !== B || logits.dims[1] !== T)
+      throw new BugError(`logits came back as [${logits.dims.join(', ')}], expected [${B}, ${T}, vocab]`);
+    const values =
+      logits.type === 'float16' ? float16ArrayToFloat32(logits.data as Uint16Array) : (logits.data as Float32Array);
     const present: Record<string, HostTensor> = {};
     if (cached) for (const [past, name] of shape.presentOf) present[past] = out[name];
     return { logits: values, vocab: logits.dims[2], present };
@@ -109,14 +137,27 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
     prompts.map((p) => (typeof p === 'string' ? tokenizer.encode(p) : [...p]));
 
   /** null: fits; 'skip': caller said skip; throws otherwise. `room` is the new tokens the prompt needs. */
-  const checkFits = (i: number, n: number, room: number, itemIds: readonly string[] | undefined, onTooLong?: GenerateOptions['onTooLong']): 'skip' | null => {
+  const checkFits = (
+    i: number,
+    n: number,
+    room: number,
+    itemIds: readonly string[] | undefined,
+    onTooLong?: GenerateOptions['onTooLong'],
+  ): 'skip' | null => {
     const id = itemIds?.[i] ?? `#${i + 1}`;
-    if (n === 0) throw new UserError(ErrorCodes.BAD_DATASET, `item ${id}: the prompt encodes to no tokens`, { hint: 'a prompt needs at least one token (the tokenizer adds no BOS)' });
+    if (n === 0)
+      throw new UserError(ErrorCodes.BAD_DATASET, `item ${id}: the prompt encodes to no tokens`, {
+        hint: 'a prompt needs at least one token (the tokenizer adds no BOS)',
+      });
     if (contextLength === undefined || n + room <= contextLength) return null;
     if (onTooLong?.(i, n, contextLength) === 'skip') return 'skip';
-    throw new UserError(ErrorCodes.BAD_DATASET, `item ${id}: the prompt is ${n} tokens, which leaves no room in the model's context of ${contextLength} tokens`, {
-      hint: `${model.ref} takes at most ${contextLength} positions (config.json); shorten the prompt or use a model with a longer context`,
-    });
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `item ${id}: the prompt is ${n} tokens, which leaves no room in the model's context of ${contextLength} tokens`,
+      {
+        hint: `${model.ref} takes at most ${contextLength} positions (config.json); shorten the prompt or use a model with a longer context`,
+      },
+    );
   };
 
   /** Batches of prompt indices: sorted by length (less padding); a prompt that needs the whole context runs alone. */
@@ -127,16 +168,24 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
     for (const i of order) {
       // With a cache the batch's positions run to (longest prompt + steps): keep that inside the context.
       const alone = cached && contextLength !== undefined && lengths[i] + maxNew > contextLength;
-      if (alone) { out.push([i]); continue; }
+      if (alone) {
+        out.push([i]);
+        continue;
+      }
       current.push(i);
-      if (current.length === size) { out.push(current); current = []; }
+      if (current.length === size) {
+        out.push(current);
+        current = [];
+      }
     }
     if (current.length) out.push(current);
     return out;
   };
 
   /** Prefill: left-padded (cache) or right-padded (recompute) prompts; each row's next-token logits. */
-  const prefill = async (rows: readonly (readonly number[])[]): Promise<{ next: Float32Array[]; present: Record<string, HostTensor>; length: number }> => {
+  const prefill = async (
+    rows: readonly (readonly number[])[],
+  ): Promise<{ next: Float32Array[]; present: Record<string, HostTensor>; length: number }> => {
     const B = rows.length;
     const T = Math.max(...rows.map((r) => r.length));
     const ids = new Array<number>(B * T).fill(padId);
@@ -161,7 +210,9 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
   const noteBatching = (requested: number): number => {
     if (requested > maxBatch && !saidUnbatched) {
       saidUnbatched = true;
-      ctx.log.info(`${model.ref}: the export has a KV cache but no attention_mask/position_ids inputs, so prompts run one at a time`);
+      ctx.log.info(
+        `${model.ref}: the export has a KV cache but no attention_mask/position_ids inputs, so prompts run one at a time`,
+      );
     }
     return Math.max(1, Math.min(requested, maxBatch));
   };
@@ -178,7 +229,12 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
       rows.forEach((r, i) => checkFits(i, r.length, 0, opts.itemIds));
       const size = noteBatching(DEFAULT_BATCH);
       const result = new Array<Float32Array>(rows.length);
-      for (const batch of batches(rows.map((r) => r.length), rows.map((_, i) => i), 0, size)) {
+      for (const batch of batches(
+        rows.map((r) => r.length),
+        rows.map((_, i) => i),
+        0,
+        size,
+      )) {
         const { next } = await prefill(batch.map((i) => rows[i]));
         batch.forEach((i, b) => (result[i] = next[b]));
       }
@@ -186,18 +242,25 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
     },
 
     async generate(prompts, opts) {
-      if (!(Number.isInteger(opts.maxNewTokens) && opts.maxNewTokens >= 0)) throw new BugError(`maxNewTokens ${opts.maxNewTokens}`);
+      if (!(Number.isInteger(opts.maxNewTokens) && opts.maxNewTokens >= 0))
+        throw new BugError(`maxNewTokens ${opts.maxNewTokens}`);
       const rows = encodeAll(prompts);
       const results = new Array<Generation>(rows.length);
       const todo: number[] = [];
       rows.forEach((r, i) => {
-        if (checkFits(i, r.length, 1, opts.itemIds, opts.onTooLong) === 'skip') results[i] = { text: '', promptIds: r, ids: [], finishReason: 'length', skipped: true };
+        if (checkFits(i, r.length, 1, opts.itemIds, opts.onTooLong) === 'skip')
+          results[i] = { text: '', promptIds: r, ids: [], finishReason: 'length', skipped: true };
         else todo.push(i);
       });
       const size = noteBatching(opts.batchSize ?? DEFAULT_BATCH);
       let done = rows.length - todo.length;
       if (opts.done?.size && opts.rng) throw new BugError('generate: a shared rng cannot be resumed (done); use seed');
-      for (const batch of batches(rows.map((r) => r.length), todo, opts.maxNewTokens, size)) {
+      for (const batch of batches(
+        rows.map((r) => r.length),
+        todo,
+        opts.maxNewTokens,
+        size,
+      )) {
         const earlier = opts.done;
         // a record made from other prompt tokens than these is never taken (the batch runs again)
         if (earlier && batch.every((i) => sameIds(earlier.get(i)?.promptIds, rows[i]))) {
@@ -221,7 +284,10 @@ export async function loadGenerator(model: LoadedModel, ctx: RunContext, options
   async function runCached(states: RowState[]): Promise<void> {
     let { next, present, length: pastLength } = await prefill(states.map((s) => s.prompt));
     const B = states.length;
-    const mask: number[][] = states.map((s) => [...new Array<number>(pastLength - s.prompt.length).fill(0), ...new Array<number>(s.prompt.length).fill(1)]);
+    const mask: number[][] = states.map((s) => [
+      ...new Array<number>(pastLength - s.prompt.length).fill(0),
+      ...new Array<number>(s.prompt.length).fill(1),
+    ]);
     for (;;) {
       states.forEach((s, b) => s.active && s.push(next[b]));
       if (!states.some((s) => s.active)) return;
@@ -292,7 +358,12 @@ class RowState {
   }
 
   result(): Generation {
-    return { text: this.text ?? this.tokenizer.decode(this.ids), promptIds: this.prompt, ids: this.ids, finishReason: this.finish };
+    return {
+      text: this.text ?? this.tokenizer.decode(this.ids),
+      promptIds: this.prompt,
+      ids: this.ids,
+      finishReason: this.finish,
+    };
   }
 }
 
@@ -305,10 +376,15 @@ function ints(spec: InputSpec, dims: number[], values: ArrayLike<number>): HostT
   const n = dims[0] * dims[1];
   if (values.length !== n) throw new BugError(`${spec.name}: ${values.length} values for [${dims.join(', ')}]`);
   switch (spec.type) {
-    case 'int64': return { type: 'int64', data: BigInt64Array.from({ length: n }, (_, i) => BigInt(values[i])), dims };
-    case 'int32': return { type: 'int32', data: Int32Array.from({ length: n }, (_, i) => values[i]), dims };
-    case 'float32': return { type: 'float32', data: Float32Array.from({ length: n }, (_, i) => values[i]), dims };
-    case 'int8': return { type: 'int8', data: Int8Array.from({ length: n }, (_, i) => values[i]), dims };
-    default: return { type: spec.type, data: Uint8Array.from({ length: n }, (_, i) => values[i]), dims };
+    case 'int64':
+      return { type: 'int64', data: BigInt64Array.from({ length: n }, (_, i) => BigInt(values[i])), dims };
+    case 'int32':
+      return { type: 'int32', data: Int32Array.from({ length: n }, (_, i) => values[i]), dims };
+    case 'float32':
+      return { type: 'float32', data: Float32Array.from({ length: n }, (_, i) => values[i]), dims };
+    case 'int8':
+      return { type: 'int8', data: Int8Array.from({ length: n }, (_, i) => values[i]), dims };
+    default:
+      return { type: spec.type, data: Uint8Array.from({ length: n }, (_, i) => values[i]), dims };
   }
 }

@@ -7,4 +7,12 @@ export type { FinishReason, GenerateOptions, Generation, TextGenerator, Generato
 export { loadGenerator } from './generate.js';
 export { loadKlPair, type KlPair, type KlPairOptions } from './kl-pair.js';
 export { tokenKlFromLogits, type TokenKl } from './kl-math.js';
-export { appendKlHead, cutAtLmHead, KL_CHUNK, KL_DENSE_HIDDEN, KL_OUTPUTS, type DenseHead, type KlHeadResult } from './kl-head.js';
+export {
+  appendKlHead,
+  cutAtLmHead,
+  KL_CHUNK,
+  KL_DENSE_HIDDEN,
+  KL_OUTPUTS,
+  type DenseHead,
+  type KlHeadResult,
+} from './kl-head.js';

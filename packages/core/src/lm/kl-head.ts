@@ -85,9 +85,21 @@ export function cutAtLmHead(dense: OnnxModel): DenseHead | undefined {
   if (!weight) return undefined;
   removeHead(dense, head);
   // nothing reads them now (unless tied to the embedding): drop them here rather than have onnxruntime warn
-  for (const name of [head.weight, head.bias]) if (name !== undefined && dense.consumers(name).length === 0) dense.removeInitializer(name);
-  dense.outputs.splice(0, dense.outputs.length, pb.ValueInfoProto.create({ name: head.hidden, type: { tensorType: { elemType: DataType.FLOAT } } }));
-  return { vocab: head.vocab, dModel: head.dModel, weight: Float32Array.from(weight), transposed: head.transposed, bias: bias && Float32Array.from(bias), hidden: head.hidden };
+  for (const name of [head.weight, head.bias])
+    if (name !== undefined && dense.consumers(name).length === 0) dense.removeInitializer(name);
+  dense.outputs.splice(
+    0,
+    dense.outputs.length,
+    pb.ValueInfoProto.create({ name: head.hidden, type: { tensorType: { elemType: DataType.FLOAT } } }),
+  );
+  return {
+    vocab: head.vocab,
+    dModel: head.dModel,
+    weight: Float32Array.from(weight),
+    transposed: head.transposed,
+    bias: bias && Float32Array.from(bias),
+    hidden: head.hidden,
+  };
 }
 
 export interface KlHeadResult {
@@ -103,22 +115,36 @@ export interface KlHeadResult {
 export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chunk?: number } = {}): KlHeadResult {
   const out = findLogitsOutput(model);
   if (!out?.name) {
-    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
+    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', {
+      hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]',
+    });
   }
   const opset = model.opset() ?? 1;
   if (opset < 11) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `the KL head needs opset 11 or later (GatherElements); the model has opset ${opset}`, { hint: 'run mc convert --opset 17 on it first' });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `the KL head needs opset 11 or later (GatherElements); the model has opset ${opset}`,
+      { hint: 'run mc convert --opset 17 on it first' },
+    );
   }
   for (const name of [LOSS_TARGETS, KL_DENSE_HIDDEN, ...Object.values(KL_OUTPUTS)]) {
     if (model.inputs.some((i) => i.name === name) || model.producer(name)) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `the model already has a tensor named ${name}`, { hint: 'it was saved with one of mc\'s heads attached; use the model without it' });
+      throw new UserError(ErrorCodes.BAD_MODEL, `the model already has a tensor named ${name}`, {
+        hint: "it was saved with one of mc's heads attached; use the model without it",
+      });
     }
   }
   const V = dense.vocab;
   const dims = out.type?.tensorType?.shape?.dim ?? [];
   const declared = dims[2]?.dimValue;
   if (typeof declared === 'number' && declared !== V) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `the model's vocabulary (${declared}) differs from the baseline's (${V})`, { hint: 'KL divergence compares two models over the same vocabulary: pass the model this one was compressed from as --baseline' });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `the model's vocabulary (${declared}) differs from the baseline's (${V})`,
+      {
+        hint: 'KL divergence compares two models over the same vocabulary: pass the model this one was compressed from as --baseline',
+      },
+    );
   }
   const compHead = out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, out.name, V) : undefined;
   const nbits = compHead ? undefined : findNBitsHead(model, out.name, V, options.chunk ?? KL_CHUNK);
@@ -131,7 +157,12 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
 
   // the dense head, as initializers of this graph
   const denseWeight = fresh('dense_head_weight');
-  model.setInitializer(denseWeight, DataType.FLOAT, dense.transposed ? [V, dense.dModel] : [dense.dModel, V], dense.weight);
+  model.setInitializer(
+    denseWeight,
+    DataType.FLOAT,
+    dense.transposed ? [V, dense.dModel] : [dense.dModel, V],
+    dense.weight,
+  );
   const denseBias = dense.bias && fresh('dense_head_bias');
   if (denseBias && dense.bias) model.setInitializer(denseBias, DataType.FLOAT, [V], dense.bias);
 
@@ -141,54 +172,115 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   } else if (nbits) {
     model.removeNode(nbits.node);
   } else {
-    const logits = out.type?.tensorType?.elemType === DataType.FLOAT ? out.name : ops.node('Cast', [out.name], fresh('logits_f32'), { to: DataType.FLOAT });
+    const logits =
+      out.type?.tensorType?.elemType === DataType.FLOAT
+        ? out.name
+        : ops.node('Cast', [out.name], fresh('logits_f32'), { to: DataType.FLOAT });
     compFull = ops.node('Reshape', [logits, ops.ints('logits_2d', [2], [-1, V])], fresh('logits_2d'));
   }
-  model.outputs.splice(0, model.outputs.length, ...[KL_OUTPUTS.kl, KL_OUTPUTS.nllBase, KL_OUTPUTS.nll].map((n) => valueInfo(n, DataType.FLOAT, [batchDim, seqDim])),
-    ...[KL_OUTPUTS.topBase, KL_OUTPUTS.top].map((n) => valueInfo(n, DataType.INT64, [batchDim, seqDim])));
+  model.outputs.splice(
+    0,
+    model.outputs.length,
+    ...[KL_OUTPUTS.kl, KL_OUTPUTS.nllBase, KL_OUTPUTS.nll].map((n) => valueInfo(n, DataType.FLOAT, [batchDim, seqDim])),
+    ...[KL_OUTPUTS.topBase, KL_OUTPUTS.top].map((n) => valueInfo(n, DataType.INT64, [batchDim, seqDim])),
+  );
 
-  const flat2d = (x: string, d: number, base: string) => ops.node('Reshape', [x, ops.ints(`${base}_shape`, [2], [-1, d])], fresh(base));
+  const flat2d = (x: string, d: number, base: string) =>
+    ops.node('Reshape', [x, ops.ints(`${base}_shape`, [2], [-1, d])], fresh(base));
   const denseHidden = flat2d(KL_DENSE_HIDDEN, dense.dModel, 'dense_hidden_2d');
-  const compHidden = compHead ? flat2d(compHead.hidden, compHead.dModel, 'hidden_2d') : nbits && flat2d(nbits.hidden, nbits.k, 'hidden_2d');
+  const compHidden = compHead
+    ? flat2d(compHead.hidden, compHead.dModel, 'hidden_2d')
+    : nbits && flat2d(nbits.hidden, nbits.k, 'hidden_2d');
   // MatMulNBits' per-row tensors (scales, zero points) as [V, -1], so that a chunk of rows is one Slice
   const rows = (name: string) => ops.node('Reshape', [name, ops.ints('rows', [2], [V, -1])], fresh(`${name}_rows`));
   const nbitsRows = nbits && { scales: rows(nbits.scales), zeroPoints: nbits.zeroPoints && rows(nbits.zeroPoints) };
   const flatTargets = ops.node('Reshape', [LOSS_TARGETS, ops.ints('flat', [1], [-1])], fresh('targets_1d'));
   const size = ops.ints('chunk_size', [], [chunk]);
   const owner = ops.node('Div', [flatTargets, size], fresh('target_chunk'));
-  const local = ops.node('Reshape', [ops.node('Sub', [flatTargets, ops.node('Mul', [owner, size], fresh('target_chunk_start'))], fresh('target_column')), ops.ints('column', [2], [-1, 1])], fresh('target_column_2d'));
+  const local = ops.node(
+    'Reshape',
+    [
+      ops.node(
+        'Sub',
+        [flatTargets, ops.node('Mul', [owner, size], fresh('target_chunk_start'))],
+        fresh('target_column'),
+      ),
+      ops.ints('column', [2], [-1, 1]),
+    ],
+    fresh('target_column_2d'),
+  );
 
   // ---- the Loop body: one chunk [start, start + chunk) of both heads (Slice clamps the last one to V)
   const body: NodeProto[] = [];
-  const n = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) => ops.node(op, inputs, fresh(base), attrs, body);
-  const reduce = (op: string, x: string, base: string, axis: number, since: number, keepdims = 1) => ops.withAxes(op, x, fresh(base), axis, since, { keepdims }, body);
+  const n = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) =>
+    ops.node(op, inputs, fresh(base), attrs, body);
+  const reduce = (op: string, x: string, base: string, axis: number, since: number, keepdims = 1) =>
+    ops.withAxes(op, x, fresh(base), axis, since, { keepdims }, body);
   const [iter, condIn] = [fresh('iter'), fresh('cond_in')];
   const K = Math.ceil(V / chunk);
-  const start = n('Gather', [ops.ints('chunk_starts', [K, 1], Array.from({ length: K }, (_, i) => i * chunk)), iter], 'start', { axis: 0 });
+  const start = n(
+    'Gather',
+    [
+      ops.ints(
+        'chunk_starts',
+        [K, 1],
+        Array.from({ length: K }, (_, i) => i * chunk),
+      ),
+      iter,
+    ],
+    'start',
+    { axis: 0 },
+  );
   const end = n('Add', [start, ops.ints('chunk_width', [1], [chunk])], 'end');
-  const columns = (weight: string, transposed: boolean) => n('Slice', [weight, start, end, ops.ints('axis', [1], [transposed ? 0 : 1])], 'w_chunk');
+  const columns = (weight: string, transposed: boolean) =>
+    n('Slice', [weight, start, end, ops.ints('axis', [1], [transposed ? 0 : 1])], 'w_chunk');
   const product = (hidden: string, weight: string, transposed: boolean, bias: string | undefined, base: string) => {
     const logits = n('Gemm', [hidden, columns(weight, transposed)], base, transposed ? { transB: 1 } : {});
     // the bias after the product, as the heads' own Add does
-    return bias === undefined ? logits : n('Add', [logits, n('Slice', [bias, start, end], 'bias_chunk')], `${base}_biased`);
+    return bias === undefined
+      ? logits
+      : n('Add', [logits, n('Slice', [bias, start, end], 'bias_chunk')], `${base}_biased`);
   };
   const a = product(denseHidden, denseWeight, dense.transposed, denseBias, 'dense_logits');
   let b: string;
-  if (compHead && compHidden) b = product(compHidden, compHead.weight, compHead.transposed, compHead.bias && flatBias(ops, model, compHead.bias), 'logits');
+  if (compHead && compHidden)
+    b = product(
+      compHidden,
+      compHead.weight,
+      compHead.transposed,
+      compHead.bias && flatBias(ops, model, compHead.bias),
+      'logits',
+    );
   else if (nbits && nbitsRows && compHidden) {
     const sliceRows = (x: string, base: string) => n('Slice', [x, start, end, ops.ints('axis', [1], [0])], base);
     const flat = (x: string, base: string) => n('Reshape', [x, ops.ints('flat', [1], [-1])], base);
-    const inputs = [compHidden, sliceRows(nbits.b, 'b_chunk'), flat(sliceRows(nbitsRows.scales, 'scales_chunk_rows'), 'scales_chunk')];
-    if (nbitsRows.zeroPoints) inputs.push(flat(sliceRows(nbitsRows.zeroPoints, 'zero_points_chunk_rows'), 'zero_points_chunk'));
+    const inputs = [
+      compHidden,
+      sliceRows(nbits.b, 'b_chunk'),
+      flat(sliceRows(nbitsRows.scales, 'scales_chunk_rows'), 'scales_chunk'),
+    ];
+    if (nbitsRows.zeroPoints)
+      inputs.push(flat(sliceRows(nbitsRows.zeroPoints, 'zero_points_chunk_rows'), 'zero_points_chunk'));
     const attrs = Object.fromEntries((nbits.node.attribute ?? []).map((a) => [a.name ?? '', Number(a.i ?? 0)]));
     const node = pb.NodeProto.create({
-      name: fresh('MatMulNBits'), opType: 'MatMulNBits', domain: nbits.node.domain, input: inputs, output: [fresh('logits')],
-      attribute: Object.entries({ ...attrs, N: chunk }).map(([name, i]) => ({ name, type: pb.AttributeProto.AttributeType.INT, i })),
+      name: fresh('MatMulNBits'),
+      opType: 'MatMulNBits',
+      domain: nbits.node.domain,
+      input: inputs,
+      output: [fresh('logits')],
+      attribute: Object.entries({ ...attrs, N: chunk }).map(([name, i]) => ({
+        name,
+        type: pb.AttributeProto.AttributeType.INT,
+        i,
+      })),
     });
     body.push(node);
     b = node.output?.[0] ?? '';
   } else b = n('Slice', [compFull ?? '', start, end, ops.ints('axis', [1], [1])], 'logits');
-  const [a64, b64] = [n('Cast', [a], 'dense_logits_f64', { to: DataType.DOUBLE }), n('Cast', [b], 'logits_f64', { to: DataType.DOUBLE })];
+  const [a64, b64] = [
+    n('Cast', [a], 'dense_logits_f64', { to: DataType.DOUBLE }),
+    n('Cast', [b], 'logits_f64', { to: DataType.DOUBLE }),
+  ];
   const maxA = reduce('ReduceMax', a, 'dense_max', 1, 18);
   const maxB = reduce('ReduceMax', b, 'max', 1, 18);
   const f64 = (x: string) => n('Cast', [x], `${x.replace(/^mc_kl\//, '')}_f64`, { to: DataType.DOUBLE });
@@ -197,7 +289,11 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   const eA = n('Exp', [n('Sub', [a64, mA], 'dense_shifted')], 'dense_e');
   const sA = reduce('ReduceSum', eA, 'dense_sum', 1, 13);
   const lseA = n('Add', [mA, n('Log', [sA], 'dense_log_sum')], 'dense_lse');
-  const lseB = n('Add', [mB, n('Log', [reduce('ReduceSum', n('Exp', [n('Sub', [b64, mB], 'shifted')], 'e'), 'sum', 1, 13)], 'log_sum')], 'lse');
+  const lseB = n(
+    'Add',
+    [mB, n('Log', [reduce('ReduceSum', n('Exp', [n('Sub', [b64, mB], 'shifted')], 'e'), 'sum', 1, 13)], 'log_sum')],
+    'lse',
+  );
   const delta = n('Sub', [a64, b64], 'delta');
   const s1 = n('Div', [reduce('ReduceSum', n('Mul', [eA, delta], 'e_delta'), 'e_delta_sum', 1, 13), sA], 's1');
   const argA = n('ArgMax', [a], 'dense_argmax', { axis: 1, keepdims: 1 });
@@ -209,19 +305,33 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
   const bt = n('GatherElements', [b64, index], 'target_logit', { axis: 1 });
   const condOut = n('Identity', [condIn], 'cond_out');
   const scans = [lseA, lseB, s1, at, bt, maxA, maxB, argA, argB];
-  const types = [DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.DOUBLE, DataType.FLOAT, DataType.FLOAT, DataType.INT64, DataType.INT64];
+  const types = [
+    DataType.DOUBLE,
+    DataType.DOUBLE,
+    DataType.DOUBLE,
+    DataType.DOUBLE,
+    DataType.DOUBLE,
+    DataType.FLOAT,
+    DataType.FLOAT,
+    DataType.INT64,
+    DataType.INT64,
+  ];
   const graph = pb.GraphProto.create({
     name: fresh('chunk_body'),
     node: body,
     input: [valueInfo(iter, DataType.INT64, []), valueInfo(condIn, DataType.BOOL, [])],
-    output: [valueInfo(condOut, DataType.BOOL, []), ...scans.map((s, i) => valueInfo(s, types[i], [{}, { dimValue: 1 }]))],
+    output: [
+      valueInfo(condOut, DataType.BOOL, []),
+      ...scans.map((s, i) => valueInfo(s, types[i], [{}, { dimValue: 1 }])),
+    ],
   });
   const stacked = scans.map((s) => fresh(`${s.replace(/^mc_kl\//, '')}_chunks`)); // [K, N, 1] each
   ops.nodeN('Loop', [ops.ints('chunk_count', [], [K]), ''], stacked, { body: graph });
   const [lseAs, lseBs, s1s, ats, bts, maxAs, maxBs, argAs, argBs] = stacked;
 
   // ---- across chunks
-  const m = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) => ops.node(op, inputs, fresh(base), attrs);
+  const m = (op: string, inputs: string[], base: string, attrs: Record<string, number | number[]> = {}) =>
+    ops.node(op, inputs, fresh(base), attrs);
   const lseDense = ops.withAxes('ReduceLogSumExp', lseAs, fresh('dense_lse_all'), 0, 18, { keepdims: 0 }); // [N, 1]
   const lseComp = ops.withAxes('ReduceLogSumExp', lseBs, fresh('lse_all'), 0, 18, { keepdims: 0 });
   const w = m('Exp', [m('Sub', [lseAs, lseDense], 'chunk_log_mass')], 'chunk_mass'); // [K, N, 1]
@@ -237,7 +347,8 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
     return m('Add', [m('Mul', [which, size], `${base}_chunk_start`), inChunk], base);
   };
   const shape = m('Shape', [LOSS_TARGETS], 'targets_shape');
-  const emit = (x: string, output: string, cast: boolean) => ops.node('Reshape', [cast ? m('Cast', [x], `${output}_f32`, { to: DataType.FLOAT }) : x, shape], output);
+  const emit = (x: string, output: string, cast: boolean) =>
+    ops.node('Reshape', [cast ? m('Cast', [x], `${output}_f32`, { to: DataType.FLOAT }) : x, shape], output);
   emit(kl, KL_OUTPUTS.kl, true);
   emit(nllBase, KL_OUTPUTS.nllBase, true);
   emit(nll, KL_OUTPUTS.nll, true);
@@ -254,25 +365,33 @@ export function appendKlHead(model: OnnxModel, dense: DenseHead, options: { chun
  */
 function findNBitsHead(model: OnnxModel, logits: string, V: number, want: number) {
   const node = model.producer(logits);
-  if (!node || node.opType !== 'MatMulNBits' || node.domain !== 'com.microsoft' || model.consumers(logits).length > 0) return undefined;
+  if (!node || node.opType !== 'MatMulNBits' || node.domain !== 'com.microsoft' || model.consumers(logits).length > 0)
+    return undefined;
   const attr = (name: string) => Number((node.attribute ?? []).find((a) => a.name === name)?.i ?? NaN);
   const [hidden, b, scales, zeroPoints, gIdx, bias] = node.input ?? [];
   if (attr('N') !== V || !hidden || gIdx || bias || model.getInitializer(b)?.dims[0] !== V) return undefined;
   if (!model.getInitializer(scales) || (zeroPoints && !model.getInitializer(zeroPoints))) return undefined;
   let chunk: number | undefined = V <= want ? V : undefined;
   const nearer = (c: number) => chunk === undefined || Math.abs(Math.log(c / want)) < Math.abs(Math.log(chunk / want));
-  if (chunk === undefined) for (let c = Math.ceil(want / 4); c <= Math.min(V - 1, want * 4); c++) if (V % c === 0 && nearer(c)) chunk = c;
-  return chunk === undefined ? undefined : { node, hidden, b, scales, zeroPoints: zeroPoints || undefined, k: attr('K'), chunk };
+  if (chunk === undefined)
+    for (let c = Math.ceil(want / 4); c <= Math.min(V - 1, want * 4); c++) if (V % c === 0 && nearer(c)) chunk = c;
+  return chunk === undefined
+    ? undefined
+    : { node, hidden, b, scales, zeroPoints: zeroPoints || undefined, k: attr('K'), chunk };
 }
 
 /** A bias of shape [1, ..., V] as a [V] vector (Slice along axis 0 needs it flat). */
 function flatBias(ops: LossOps, model: OnnxModel, bias: string): string {
-  return model.getInitializer(bias)?.dims.length === 1 ? bias : ops.node('Reshape', [bias, ops.ints('flat', [1], [-1])], model.uniqueName('mc_kl/bias_1d'));
+  return model.getInitializer(bias)?.dims.length === 1
+    ? bias
+    : ops.node('Reshape', [bias, ops.ints('flat', [1], [-1])], model.uniqueName('mc_kl/bias_1d'));
 }
 
 type Dim = { dimValue?: number | null | { toNumber(): number }; dimParam?: string | null };
 
 function valueInfo(name: string, elemType: DataType, dims: Dim[]): ValueInfoProto {
-  const dim = dims.map((d) => (d.dimParam ? { dimParam: d.dimParam } : typeof d.dimValue === 'number' ? { dimValue: d.dimValue } : {}));
+  const dim = dims.map((d) =>
+    d.dimParam ? { dimParam: d.dimParam } : typeof d.dimValue === 'number' ? { dimValue: d.dimValue } : {},
+  );
   return pb.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim } } } });
 }

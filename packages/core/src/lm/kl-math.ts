@@ -19,11 +19,27 @@ export interface TokenKl {
 }
 
 /** `base` and `logits` [rows, vocab] in C order (float16 converted by the caller). */
-export function tokenKlFromLogits(base: ArrayLike<number>, logits: ArrayLike<number>, rows: number, vocab: number, targets: ArrayLike<number>): TokenKl {
-  for (const [name, x] of [['base', base], ['logits', logits]] as const) {
-    if (x.length !== rows * vocab) throw new RangeError(`${name} holds ${x.length} values, expected ${rows} x ${vocab}`);
+export function tokenKlFromLogits(
+  base: ArrayLike<number>,
+  logits: ArrayLike<number>,
+  rows: number,
+  vocab: number,
+  targets: ArrayLike<number>,
+): TokenKl {
+  for (const [name, x] of [
+    ['base', base],
+    ['logits', logits],
+  ] as const) {
+    if (x.length !== rows * vocab)
+      throw new RangeError(`${name} holds ${x.length} values, expected ${rows} x ${vocab}`);
   }
-  const out: TokenKl = { kl: new Float64Array(rows), nllBase: new Float64Array(rows), nll: new Float64Array(rows), topBase: new Int32Array(rows), top: new Int32Array(rows) };
+  const out: TokenKl = {
+    kl: new Float64Array(rows),
+    nllBase: new Float64Array(rows),
+    nll: new Float64Array(rows),
+    topBase: new Int32Array(rows),
+    top: new Int32Array(rows),
+  };
   for (let r = 0; r < rows; r++) {
     const o = r * vocab;
     const target = targets[r];

@@ -36,16 +36,41 @@ function headModel(o: HeadOptions): OnnxModel {
   const s = o.shift ?? 0;
   const g = new GraphBuilder({ opset: o.opset ?? 17 });
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'sequence']);
-  const wte = g.initializer('wte', DataType.FLOAT, [V, D], Float32Array.from({ length: V * D }, (_, i) => Math.sin(1 + i) + (o.tied ? s * Math.cos(i) : 0)));
+  const wte = g.initializer(
+    'wte',
+    DataType.FLOAT,
+    [V, D],
+    Float32Array.from({ length: V * D }, (_, i) => Math.sin(1 + i) + (o.tied ? s * Math.cos(i) : 0)),
+  );
   const hidden = g.gather(wte, ids);
   let w: string;
   if (o.tied) w = g.node('Transpose', [wte], { perm: [1, 0] })[0];
   else {
-    const init = g.initializer('lm_head.weight', DataType.FLOAT, [D, V], Float32Array.from({ length: D * V }, (_, i) => 2 * Math.cos(2 + i * 37) + s * Math.sin(3 * i)));
+    const init = g.initializer(
+      'lm_head.weight',
+      DataType.FLOAT,
+      [D, V],
+      Float32Array.from({ length: D * V }, (_, i) => 2 * Math.cos(2 + i * 37) + s * Math.sin(3 * i)),
+    );
     w = o.computedWeight ? g.mul(init, g.initializer('one', DataType.FLOAT, [], Float32Array.of(1))) : init;
   }
   const product = g.node('MatMul', [hidden, w], {}, { outputs: [o.bias ? 'lm_head_out' : 'logits'] })[0];
-  const logits = o.bias ? g.node('Add', [product, g.initializer('lm_head.bias', DataType.FLOAT, [V], Float32Array.from({ length: V }, (_, v) => ((v % 7) - 3) / 4 + s * Math.cos(v)))], {}, { outputs: ['logits'] })[0] : product;
+  const logits = o.bias
+    ? g.node(
+        'Add',
+        [
+          product,
+          g.initializer(
+            'lm_head.bias',
+            DataType.FLOAT,
+            [V],
+            Float32Array.from({ length: V }, (_, v) => ((v % 7) - 3) / 4 + s * Math.cos(v)),
+          ),
+        ],
+        {},
+        { outputs: ['logits'] },
+      )[0]
+    : product;
   g.output(logits, DataType.FLOAT, ['batch', 'sequence', V]);
   return g.build();
 }
@@ -58,8 +83,18 @@ function windows(V: number): TokenWindows {
   return { batch: 2, length: 6, inputs: Int32Array.from(ids), targets: Int32Array.from(targets) };
 }
 
-async function score(base: OnnxModel, model: OnnxModel, w: TokenWindows, options: { path?: 'fused' | 'logits'; chunk?: number } = {}): Promise<TokenKl & { head: string }> {
-  const pair = await loadKlPair(await loadModelRef(await folder(base)), await loadModelRef(await folder(model)), ctx, options);
+async function score(
+  base: OnnxModel,
+  model: OnnxModel,
+  w: TokenWindows,
+  options: { path?: 'fused' | 'logits'; chunk?: number } = {},
+): Promise<TokenKl & { head: string }> {
+  const pair = await loadKlPair(
+    await loadModelRef(await folder(base)),
+    await loadModelRef(await folder(model)),
+    ctx,
+    options,
+  );
   try {
     return { ...(await pair.tokenKl(w)), head: pair.head };
   } finally {
@@ -67,7 +102,8 @@ async function score(base: OnnxModel, model: OnnxModel, w: TokenWindows, options
   }
 }
 
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 describe('KL head', () => {
   it.each([
@@ -75,13 +111,16 @@ describe('KL head', () => {
     ['a bias', { vocab: 37, bias: true }, 8],
     ['a tied Transpose(wte)', { vocab: 37, tied: true }, 8],
     ['one chunk (V <= chunk)', { vocab: 37 }, 4096],
-  ] as [string, HeadOptions, number][])('is exactly 0, with the same NLLs and top tokens, for a model against itself: %s', async (_label, o, chunk) => {
-    const r = await score(headModel(o), headModel(o), windows(o.vocab), { chunk });
-    expect(r.head).toBe('sliced');
-    expect(Array.from(r.kl)).toEqual(new Array(12).fill(0));
-    expect(Array.from(r.nll)).toEqual(Array.from(r.nllBase));
-    expect(Array.from(r.top)).toEqual(Array.from(r.topBase));
-  });
+  ] as [string, HeadOptions, number][])(
+    'is exactly 0, with the same NLLs and top tokens, for a model against itself: %s',
+    async (_label, o, chunk) => {
+      const r = await score(headModel(o), headModel(o), windows(o.vocab), { chunk });
+      expect(r.head).toBe('sliced');
+      expect(Array.from(r.kl)).toEqual(new Array(12).fill(0));
+      expect(Array.from(r.nll)).toEqual(Array.from(r.nllBase));
+      expect(Array.from(r.top)).toEqual(Array.from(r.topBase));
+    },
+  );
 
   it.each([
     ['sliced head, V = 37 in chunks of 8', { vocab: 37 }, 8],
@@ -90,50 +129,109 @@ describe('KL head', () => {
     ['a head that cannot be sliced (its logits computed whole)', { vocab: 37, computedWeight: true }, 8],
     ['opset 11 (axes as attributes)', { vocab: 37, opset: 11, bias: true }, 8],
     ['opset 18 (axes as inputs)', { vocab: 40, opset: 18 }, 8],
-  ] as [string, HeadOptions, number][])('equals the JS reference over full logits within 1e-6: %s', async (_label, o, chunk) => {
-    const base = headModel({ ...o, computedWeight: false });
-    const model = headModel({ ...o, shift: 0.3 });
-    const w = windows(o.vocab);
-    const [fused, reference] = [await score(base, model, w, { chunk }), await score(base, model, w, { path: 'logits' })];
-    expect(fused.head).toBe(o.computedWeight ? 'full' : 'sliced');
-    expect(reference.head).toBe('logits');
-    expect(Math.min(...reference.kl)).toBeGreaterThan(1e-3); // the shift is large enough to matter
-    expect(maxAbsDiff(fused.kl, reference.kl)).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(fused.nll, reference.nll)).toBeLessThanOrEqual(1e-5);
-    expect(maxAbsDiff(fused.nllBase, reference.nllBase)).toBeLessThanOrEqual(1e-5);
-    expect(Array.from(fused.top)).toEqual(Array.from(reference.top));
-    expect(Array.from(fused.topBase)).toEqual(Array.from(reference.topBase));
-  });
+  ] as [string, HeadOptions, number][])(
+    'equals the JS reference over full logits within 1e-6: %s',
+    async (_label, o, chunk) => {
+      const base = headModel({ ...o, computedWeight: false });
+      const model = headModel({ ...o, shift: 0.3 });
+      const w = windows(o.vocab);
+      const [fused, reference] = [
+        await score(base, model, w, { chunk }),
+        await score(base, model, w, { path: 'logits' }),
+      ];
+      expect(fused.head).toBe(o.computedWeight ? 'full' : 'sliced');
+      expect(reference.head).toBe('logits');
+      expect(Math.min(...reference.kl)).toBeGreaterThan(1e-3); // the shift is large enough to matter
+      expect(maxAbsDiff(fused.kl, reference.kl)).toBeLessThanOrEqual(1e-6);
+      expect(maxAbsDiff(fused.nll, reference.nll)).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(fused.nllBase, reference.nllBase)).toBeLessThanOrEqual(1e-5);
+      expect(Array.from(fused.top)).toEqual(Array.from(reference.top));
+      expect(Array.from(fused.topBase)).toEqual(Array.from(reference.topBase));
+    },
+  );
 
   it.each([
     ['V = 40: MatMulNBits sliced into chunks of 8 (a divisor of V)', 40, false, 'sliced'],
     ['with zero points', 40, true, 'sliced'],
     ['V = 37 (prime: no chunk divides it, the head is computed whole)', 37, false, 'full'],
-  ] as [string, number, boolean, string][])('equals the JS reference for an int4 (MatMulNBits) head: %s', async (_label, V, zp, head) => {
-    // hidden as in headModel; the head MatMulNBits(hidden, B [V, 1, 8], scales [V]) with K = D = 4 in one block of 16
-    const g = new GraphBuilder({ opset: 17 });
-    const hidden = g.gather(g.initializer('wte', DataType.FLOAT, [V, D], Float32Array.from({ length: V * D }, (_, i) => Math.sin(1 + i))), g.input('input_ids', DataType.INT64, ['batch', 'sequence']));
-    const inputs = [hidden, g.initializer('lm_head.weight_q4', DataType.UINT8, [V, 1, 8], Uint8Array.from({ length: V * 8 }, (_, i) => (i * 37 + 11) % 256)), g.initializer('lm_head.weight_scales', DataType.FLOAT, [V], Float32Array.from({ length: V }, (_, v) => 0.1 + (v % 5) / 20))];
-    if (zp) inputs.push(g.initializer('lm_head.weight_zp', DataType.UINT8, [V], Uint8Array.from({ length: V }, (_, v) => v % 16)));
-    const logits = g.node('MatMulNBits', inputs, { K: D, N: V, bits: 4, block_size: 16, accuracy_level: 0 }, { domain: 'com.microsoft', outputs: ['logits'] })[0];
-    g.output(logits, DataType.FLOAT, ['batch', 'sequence', V]);
-    const model = g.build();
-    const w = windows(V);
-    const [fused, reference] = [await score(headModel({ vocab: V }), model, w, { chunk: 8 }), await score(headModel({ vocab: V }), model, w, { path: 'logits' })];
-    expect(fused.head).toBe(head);
-    expect(Math.min(...reference.kl)).toBeGreaterThan(1e-3);
-    expect(maxAbsDiff(fused.kl, reference.kl)).toBeLessThanOrEqual(1e-6);
-    expect(maxAbsDiff(fused.nll, reference.nll)).toBeLessThanOrEqual(1e-5);
-    expect(Array.from(fused.top)).toEqual(Array.from(reference.top));
-  });
+  ] as [string, number, boolean, string][])(
+    'equals the JS reference for an int4 (MatMulNBits) head: %s',
+    async (_label, V, zp, head) => {
+      // hidden as in headModel; the head MatMulNBits(hidden, B [V, 1, 8], scales [V]) with K = D = 4 in one block of 16
+      const g = new GraphBuilder({ opset: 17 });
+      const hidden = g.gather(
+        g.initializer(
+          'wte',
+          DataType.FLOAT,
+          [V, D],
+          Float32Array.from({ length: V * D }, (_, i) => Math.sin(1 + i)),
+        ),
+        g.input('input_ids', DataType.INT64, ['batch', 'sequence']),
+      );
+      const inputs = [
+        hidden,
+        g.initializer(
+          'lm_head.weight_q4',
+          DataType.UINT8,
+          [V, 1, 8],
+          Uint8Array.from({ length: V * 8 }, (_, i) => (i * 37 + 11) % 256),
+        ),
+        g.initializer(
+          'lm_head.weight_scales',
+          DataType.FLOAT,
+          [V],
+          Float32Array.from({ length: V }, (_, v) => 0.1 + (v % 5) / 20),
+        ),
+      ];
+      if (zp)
+        inputs.push(
+          g.initializer(
+            'lm_head.weight_zp',
+            DataType.UINT8,
+            [V],
+            Uint8Array.from({ length: V }, (_, v) => v % 16),
+          ),
+        );
+      const logits = g.node(
+        'MatMulNBits',
+        inputs,
+        { K: D, N: V, bits: 4, block_size: 16, accuracy_level: 0 },
+        { domain: 'com.microsoft', outputs: ['logits'] },
+      )[0];
+      g.output(logits, DataType.FLOAT, ['batch', 'sequence', V]);
+      const model = g.build();
+      const w = windows(V);
+      const [fused, reference] = [
+        await score(headModel({ vocab: V }), model, w, { chunk: 8 }),
+        await score(headModel({ vocab: V }), model, w, { path: 'logits' }),
+      ];
+      expect(fused.head).toBe(head);
+      expect(Math.min(...reference.kl)).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(fused.kl, reference.kl)).toBeLessThanOrEqual(1e-6);
+      expect(maxAbsDiff(fused.nll, reference.nll)).toBeLessThanOrEqual(1e-5);
+      expect(Array.from(fused.top)).toEqual(Array.from(reference.top));
+    },
+  );
 
   it('matches hand-computed values on a 2-token vocabulary, both paths', async () => {
     // one-hot hidden states: after token i the logits are row i of W^T. Dense: after 0 [0, ln 3]
     // (p = 1/4, 3/4), after 1 [0, 0]; compressed: the two rows swapped.
     const twoToken = (w: number[]) => {
       const g = new GraphBuilder({ opset: 17 });
-      const hidden = g.gather(g.initializer('wte', DataType.FLOAT, [2, 2], Float32Array.of(1, 0, 0, 1)), g.input('input_ids', DataType.INT64, ['batch', 'sequence']));
-      g.output(g.node('MatMul', [hidden, g.initializer('lm_head.weight', DataType.FLOAT, [2, 2], Float32Array.from(w))], {}, { outputs: ['logits'] })[0], DataType.FLOAT, ['batch', 'sequence', 2]);
+      const hidden = g.gather(
+        g.initializer('wte', DataType.FLOAT, [2, 2], Float32Array.of(1, 0, 0, 1)),
+        g.input('input_ids', DataType.INT64, ['batch', 'sequence']),
+      );
+      g.output(
+        g.node(
+          'MatMul',
+          [hidden, g.initializer('lm_head.weight', DataType.FLOAT, [2, 2], Float32Array.from(w))],
+          {},
+          { outputs: ['logits'] },
+        )[0],
+        DataType.FLOAT,
+        ['batch', 'sequence', 2],
+      );
       return g.build();
     };
     const ln3 = Math.log(3);
@@ -173,14 +271,22 @@ describe('KL head', () => {
     expect(ops).not.toContain('Gemm');
     expect(ops.filter((op) => op === 'Loop')).toHaveLength(1);
     // both head weights are read only by Slices inside the Loop body
-    for (const weight of ['lm_head.weight', ...model.initializerNames().filter((n) => n.includes('dense_head_weight'))]) {
+    for (const weight of [
+      'lm_head.weight',
+      ...model.initializerNames().filter((n) => n.includes('dense_head_weight')),
+    ]) {
       expect(model.consumers(weight).map((c) => c.node.opType)).toEqual(['Slice']);
       expect(model.nodes.some((n) => n.input?.includes(weight))).toBe(false);
     }
   });
 
   it('refuses two models over different vocabularies', async () => {
-    await expect(score(headModel({ vocab: 37 }), headModel({ vocab: 40 }), windows(37))).rejects.toMatchObject({ code: 'E_BAD_MODEL', message: expect.stringMatching(/vocabulary \(40\) differs from the baseline's \(37\)/) });
-    await expect(score(headModel({ vocab: 37 }), headModel({ vocab: 40 }), windows(37), { path: 'logits' })).rejects.toMatchObject({ code: 'E_BAD_MODEL' });
+    await expect(score(headModel({ vocab: 37 }), headModel({ vocab: 40 }), windows(37))).rejects.toMatchObject({
+      code: 'E_BAD_MODEL',
+      message: expect.stringMatching(/vocabulary \(40\) differs from the baseline's \(37\)/),
+    });
+    await expect(
+      score(headModel({ vocab: 37 }), headModel({ vocab: 40 }), windows(37), { path: 'logits' }),
+    ).rejects.toMatchObject({ code: 'E_BAD_MODEL' });
   });
 });

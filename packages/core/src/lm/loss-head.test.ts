@@ -21,7 +21,13 @@ const EXPECTED = [
 // 100), so the fused head can be off by half an ulp there; elsewhere the values are O(1).
 const TOL = [1e-6, 1e-6, 1e-6, 4e-6, 1e-6];
 
-async function fusedNll(opset: number, fp16 = false, table?: number[][], inputs = INPUTS, targets = TARGETS): Promise<Float32Array> {
+async function fusedNll(
+  opset: number,
+  fp16 = false,
+  table?: number[][],
+  inputs = INPUTS,
+  targets = TARGETS,
+): Promise<Float32Array> {
   const model = bigramModel({ opset, fp16, table });
   appendLossHead(model);
   const session = await factory.create(model.toBytes());
@@ -66,10 +72,24 @@ describe('appendLossHead', () => {
     };
     const model = bigramModel({ opset, table });
     appendLossHead(model);
-    expect(model.nodes.map((n) => n.opType)).toEqual(['Gather', 'Reshape', 'ReduceLogSumExp', 'ReduceLogSumExp', 'Unsqueeze', 'GatherElements', 'Sub', 'Squeeze']);
+    expect(model.nodes.map((n) => n.opType)).toEqual([
+      'Gather',
+      'Reshape',
+      'ReduceLogSumExp',
+      'ReduceLogSumExp',
+      'Unsqueeze',
+      'GatherElements',
+      'Sub',
+      'Squeeze',
+    ]);
     const nll = await fusedNll(opset, false, table, [3, 15, 0, 9], [15, 0, 7, 9]);
     // NLLs up to 30 (x = 15, y = 0): a float32 ulp there is 1.9e-6
-    [[3, 15], [15, 0], [0, 7], [9, 9]].forEach(([x, y], i) => expect(Math.abs(nll[i] - expected(x, y))).toBeLessThanOrEqual(2e-6));
+    [
+      [3, 15],
+      [15, 0],
+      [0, 7],
+      [9, 9],
+    ].forEach(([x, y], i) => expect(Math.abs(nll[i] - expected(x, y))).toBeLessThanOrEqual(2e-6));
   });
 
   it('picks the divisor of V nearest sqrt(V) as the group count', () => {
@@ -102,7 +122,9 @@ describe('appendLossHead', () => {
   });
 
   it('refuses opset < 11 (no GatherElements)', () => {
-    expect(() => appendLossHead(bigramModel({ opset: 10 }))).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
+    expect(() => appendLossHead(bigramModel({ opset: 10 }))).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    );
   });
 });
 

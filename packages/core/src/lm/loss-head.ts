@@ -59,7 +59,10 @@ export interface LossHeadOptions {
 
 /** The decoder's logits output: `logits`, else the first output of rank 3. */
 export function findLogitsOutput(model: OnnxModel): ValueInfoProto | undefined {
-  return model.outputs.find((o) => o.name === 'logits') ?? model.outputs.find((o) => (o.type?.tensorType?.shape?.dim?.length ?? 0) === 3);
+  return (
+    model.outputs.find((o) => o.name === 'logits') ??
+    model.outputs.find((o) => (o.type?.tensorType?.shape?.dim?.length ?? 0) === 3)
+  );
 }
 
 /**
@@ -70,21 +73,30 @@ export function findLogitsOutput(model: OnnxModel): ValueInfoProto | undefined {
 export function appendLossHead(model: OnnxModel, options: LossHeadOptions = {}): LossHeadResult {
   const out = findLogitsOutput(model);
   if (!out?.name) {
-    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', { hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]' });
+    throw new UserError(ErrorCodes.BAD_MODEL, 'not a causal LM: no logits output', {
+      hint: 'the model needs an output named logits, or one of shape [batch, sequence, vocab]',
+    });
   }
   for (const name of [LOSS_TARGETS, LOSS_OUTPUT]) {
     if (model.inputs.some((i) => i.name === name) || model.producer(name)) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `the model already has a tensor named ${name}`, { hint: 'it was saved with mc\'s loss head attached; use the model without it' });
+      throw new UserError(ErrorCodes.BAD_MODEL, `the model already has a tensor named ${name}`, {
+        hint: "it was saved with mc's loss head attached; use the model without it",
+      });
     }
   }
   const opset = model.opset() ?? 1;
   if (opset < 11) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `the fused loss head needs opset 11 or later (GatherElements); the model has opset ${opset}`, {
-      hint: 'score it through the logits path (lossHead: "logits")',
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `the fused loss head needs opset 11 or later (GatherElements); the model has opset ${opset}`,
+      {
+        hint: 'score it through the logits path (lossHead: "logits")',
+      },
+    );
   }
   const chunk = options.chunk ?? DEFAULT_CHUNK;
-  if (!(Number.isInteger(chunk) && chunk > 0)) throw new BugError(`loss head: chunk must be a positive integer, got ${chunk}`);
+  if (!(Number.isInteger(chunk) && chunk > 0))
+    throw new BugError(`loss head: chunk must be a positive integer, got ${chunk}`);
   const logits = out.name;
   const dims = out.type?.tensorType?.shape?.dim ?? [];
   const [batchDim, seqDim] = [dims[0] ?? {}, dims[1] ?? {}];
@@ -95,7 +107,10 @@ export function appendLossHead(model: OnnxModel, options: LossHeadOptions = {}):
   model.outputs.splice(0, model.outputs.length, valueInfo(LOSS_OUTPUT, DataType.FLOAT, [batchDim, seqDim]));
 
   const vocab = dims[2]?.dimValue;
-  const lm = options.chunked !== false && out.type?.tensorType?.elemType === DataType.FLOAT ? findLmHead(model, logits, typeof vocab === 'number' ? vocab : undefined) : undefined;
+  const lm =
+    options.chunked !== false && out.type?.tensorType?.elemType === DataType.FLOAT
+      ? findLmHead(model, logits, typeof vocab === 'number' ? vocab : undefined)
+      : undefined;
   if (lm) {
     appendChunkedLoss(ops, lm, chunk, LOSS_TARGETS, LOSS_OUTPUT);
     return { logits, removedOutputs, head: { mode: 'chunked', chunk: Math.min(chunk, lm.vocab) } };
@@ -110,7 +125,8 @@ function appendFullLoss(ops: LossOps, out: ValueInfoProto, output: string): void
   // that BPC's third decimal needs.
   const elem = out.type?.tensorType?.elemType ?? DataType.FLOAT;
   const logits = out.name ?? '';
-  const x = elem === DataType.FLOAT ? logits : ops.node('Cast', [logits], ops.fresh('logits_f32'), { to: DataType.FLOAT });
+  const x =
+    elem === DataType.FLOAT ? logits : ops.node('Cast', [logits], ops.fresh('logits_f32'), { to: DataType.FLOAT });
   const vocab = out.type?.tensorType?.shape?.dim?.[2]?.dimValue;
   const lse = ops.logSumExp(x, 3, typeof vocab === 'number' ? vocab : 0, 1);
   const idx = ops.withAxes('Unsqueeze', LOSS_TARGETS, ops.fresh('targets_3d'), 2, 13);
@@ -122,6 +138,8 @@ function appendFullLoss(ops: LossOps, out: ValueInfoProto, output: string): void
 type Dim = { dimValue?: number | null | { toNumber(): number }; dimParam?: string | null };
 
 function valueInfo(name: string, elemType: DataType, dims: Dim[]): ValueInfoProto {
-  const dim = dims.map((d) => (d.dimParam ? { dimParam: d.dimParam } : typeof d.dimValue === 'number' ? { dimValue: d.dimValue } : {}));
+  const dim = dims.map((d) =>
+    d.dimParam ? { dimParam: d.dimParam } : typeof d.dimValue === 'number' ? { dimValue: d.dimValue } : {},
+  );
   return pb.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim } } } });
 }

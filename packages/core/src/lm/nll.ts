@@ -7,8 +7,14 @@
  * nll[r] = logsumexp(logits[r, :]) - logits[r, targets[r]] for rows r < rows, logits [rows, vocab]
  * in C order (float16 logits are converted to float32 by the caller).
  */
-export function nllFromLogits(logits: ArrayLike<number>, rows: number, vocab: number, targets: ArrayLike<number>): Float32Array {
-  if (logits.length !== rows * vocab) throw new RangeError(`logits hold ${logits.length} values, expected ${rows} x ${vocab}`);
+export function nllFromLogits(
+  logits: ArrayLike<number>,
+  rows: number,
+  vocab: number,
+  targets: ArrayLike<number>,
+): Float32Array {
+  if (logits.length !== rows * vocab)
+    throw new RangeError(`logits hold ${logits.length} values, expected ${rows} x ${vocab}`);
   const out = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     const base = r * vocab;

@@ -9,7 +9,10 @@ const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', '
 const SHARED_LM = join(SHARED, 'models/tiny-stdlib-lm');
 const VALID = join(SHARED, 'data/stdlib-text/valid.jsonl');
 const sharedPresent = existsSync(join(SHARED_LM, 'tokenizer.json')) && existsSync(VALID);
-if (!sharedPresent) console.warn(`shared tokenizer tests skipped: ${SHARED_LM} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!sharedPresent)
+  console.warn(
+    `shared tokenizer tests skipped: ${SHARED_LM} or ${VALID} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true }))));
@@ -20,32 +23,97 @@ afterAll(() => Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: tr
  * ▁world (20). A <pad> added token sits past the model vocabulary at id 21.
  */
 function llamaTokenizer(template: 'bos-eos' | 'none'): Record<string, unknown> {
-  const pieces = ['<unk>', '<s>', '</s>', '▁', 'h', 'e', 'l', 'o', 'w', 'r', 'd', '▁h', 'll', 'ell', '▁hell', '▁hello', '▁w', 'or', '▁wor', 'ld', '▁world'];
-  const special = (content: string, id: number) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const pieces = [
+    '<unk>',
+    '<s>',
+    '</s>',
+    '▁',
+    'h',
+    'e',
+    'l',
+    'o',
+    'w',
+    'r',
+    'd',
+    '▁h',
+    'll',
+    'ell',
+    '▁hell',
+    '▁hello',
+    '▁w',
+    'or',
+    '▁wor',
+    'ld',
+    '▁world',
+  ];
+  const special = (content: string, id: number) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tok = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: [special('<unk>', 0), special('<s>', 1), special('</s>', 2), special('<pad>', 21)],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-    pre_tokenizer: null,
-    post_processor: template === 'none' ? null : {
-      type: 'TemplateProcessing',
-      single: [tok('<s>'), { Sequence: { id: 'A', type_id: 0 } }, tok('</s>')],
-      pair: [tok('<s>'), { Sequence: { id: 'A', type_id: 0 } }, tok('</s>'), tok('<s>'), { Sequence: { id: 'B', type_id: 1 } }, tok('</s>')],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'Prepend', prepend: '▁' },
+        { type: 'Replace', pattern: { String: ' ' }, content: '▁' },
+      ],
     },
-    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    pre_tokenizer: null,
+    post_processor:
+      template === 'none'
+        ? null
+        : {
+            type: 'TemplateProcessing',
+            single: [tok('<s>'), { Sequence: { id: 'A', type_id: 0 } }, tok('</s>')],
+            pair: [
+              tok('<s>'),
+              { Sequence: { id: 'A', type_id: 0 } },
+              tok('</s>'),
+              tok('<s>'),
+              { Sequence: { id: 'B', type_id: 1 } },
+              tok('</s>'),
+            ],
+            special_tokens: {
+              '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] },
+              '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
+            },
+          },
+    decoder: {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    },
     model: {
-      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: false,
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<unk>',
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: false,
       vocab: Object.fromEntries(pieces.map((p, i) => [p, i])),
       merges: ['▁ h', 'l l', 'e ll', '▁h ell', '▁hell o', '▁ w', 'o r', '▁w or', 'l d', '▁wor ld'],
     },
   };
 }
 
-async function folder(tokenizer: Record<string, unknown> | undefined, config?: Record<string, unknown>): Promise<string> {
+async function folder(
+  tokenizer: Record<string, unknown> | undefined,
+  config?: Record<string, unknown>,
+): Promise<string> {
   const dir = await fs.mkdtemp(join(tmpdir(), 'mc-tok-'));
   dirs.push(dir);
   if (tokenizer) await fs.writeFile(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
@@ -72,7 +140,9 @@ describe('loadTokenizer: LLaMA-style template <s> $A </s>', () => {
   });
 
   it('adds the config BOS when add_bos_token: true and the template adds none (slow-tokenizer rule)', async () => {
-    const t = await loadTokenizer(await folder(llamaTokenizer('none'), { add_bos_token: true, bos_token: { content: '<s>' } }));
+    const t = await loadTokenizer(
+      await folder(llamaTokenizer('none'), { add_bos_token: true, bos_token: { content: '<s>' } }),
+    );
     expect(t.encode('hello')).toEqual([1, 15]);
     expect(t.eosDropped).toBe(false);
   });

@@ -29,7 +29,9 @@ export interface LoadedTokenizer extends TextTokenizer {
 
 /** sha256 over tokenizer.json and tokenizer_config.json (when present), each with its name. */
 export async function tokenizerDigest(dir: string): Promise<string> {
-  const files = [TOKENIZER, CONFIG].filter((name) => existsSync(join(dir, name))).map((name) => ({ name, path: join(dir, name) }));
+  const files = [TOKENIZER, CONFIG]
+    .filter((name) => existsSync(join(dir, name)))
+    .map((name) => ({ name, path: join(dir, name) }));
   return sha256Files(files);
 }
 
@@ -78,7 +80,10 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
       const ids = bare(text);
       // A piece with no id and no unk token would silently become id 0 in an Int32Array.
       if (ids.some((id) => !Number.isInteger(id))) {
-        throw new UserError(ErrorCodes.BAD_DATASET, `the tokenizer in ${dir} has no id for part of the text and no unk token`);
+        throw new UserError(
+          ErrorCodes.BAD_DATASET,
+          `the tokenizer in ${dir} has no id for part of the text and no unk token`,
+        );
       }
       return prefix.length ? [...prefix, ...ids] : ids;
     },
@@ -94,7 +99,10 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
  * without special tokens: this covers TemplateProcessing, Bert/Roberta processing and Sequences of
  * them alike, exactly as this library applies them, without re-implementing template parsing.
  */
-function specialsAround(tokenizer: Tokenizer, bare: (text: string) => number[]): { prefix: number[]; suffix: number[] } {
+function specialsAround(
+  tokenizer: Tokenizer,
+  bare: (text: string) => number[],
+): { prefix: number[]; suffix: number[] } {
   const probe = 'a';
   const without = bare(probe);
   const withSpecials = tokenizer.encode(probe).ids;
@@ -109,7 +117,8 @@ function specialsAround(tokenizer: Tokenizer, bare: (text: string) => number[]):
 /** bos_token / eos_token in tokenizer_config.json: a string, or an AddedToken object with `content`. */
 function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
+  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string')
+    return (v as { content: string }).content;
   return undefined;
 }
 
@@ -120,5 +129,7 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   } catch {
     // fall through to the one message below
   }
-  throw new UserError(ErrorCodes.BAD_MODEL, `${path} is not a JSON object`, { hint: 'tokenizer files must be the JSON that Hugging Face tokenizers save' });
+  throw new UserError(ErrorCodes.BAD_MODEL, `${path} is not a JSON object`, {
+    hint: 'tokenizer files must be the JSON that Hugging Face tokenizers save',
+  });
 }

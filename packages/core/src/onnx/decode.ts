@@ -18,9 +18,25 @@ const TRUNCATED_HINT = 'the file is incomplete (interrupted download or copy?); 
 
 /** ModelProto fields -> wire type (0 varint, 2 length-delimited). 26 is `configuration` (ONNX 1.18). */
 const MODEL_FIELDS: Readonly<Record<number, number>> = {
-  1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2,
+  1: 0,
+  2: 2,
+  3: 2,
+  4: 2,
+  5: 0,
+  6: 2,
+  7: 2,
+  8: 2,
+  14: 2,
+  20: 2,
+  25: 2,
+  26: 2,
 };
-const FIELD_NAMES: Readonly<Record<number, string>> = { 7: 'graph', 8: 'opset_import', 20: 'training_info', 25: 'functions' };
+const FIELD_NAMES: Readonly<Record<number, string>> = {
+  7: 'graph',
+  8: 'opset_import',
+  20: 'training_info',
+  25: 'functions',
+};
 /** Highest IR version we take as plausible (ONNX 1.18 is IR 11); guards the truncation verdict. */
 const MAX_IR_VERSION = 64;
 
@@ -32,7 +48,9 @@ export function decodeModel(bytes: Uint8Array, label: string): onnx.ModelProto {
   const scan = scanTopLevel(bytes);
   if (scan.kind === 'not-onnx') throw notOnnx(label, scan.why);
   if (scan.kind === 'truncated') {
-    throw new UserError(ErrorCodes.TRUNCATED_ONNX, `${label} is a truncated ONNX model (${scan.why})`, { hint: TRUNCATED_HINT });
+    throw new UserError(ErrorCodes.TRUNCATED_ONNX, `${label} is a truncated ONNX model (${scan.why})`, {
+      hint: TRUNCATED_HINT,
+    });
   }
   let model: onnx.ModelProto;
   try {
@@ -76,7 +94,8 @@ function scanTopLevel(b: Uint8Array): Scan {
     if (v === 'bad') return { kind: 'not-onnx', why: `malformed protobuf at byte ${pos}` };
     pos = v.next;
     if (field === 1) {
-      if (v.value < 1 || v.value > MAX_IR_VERSION) return { kind: 'not-onnx', why: `implausible ir_version ${v.value}` };
+      if (v.value < 1 || v.value > MAX_IR_VERSION)
+        return { kind: 'not-onnx', why: `implausible ir_version ${v.value}` };
       sawIrVersion = true;
     }
     if (wire === 2) {
@@ -115,14 +134,20 @@ function readError(path: string, e: NodeJS.ErrnoException): UserError {
   switch (e.code) {
     case 'ENOENT':
     case 'ENOTDIR':
-      return new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${path}`, { hint: 'check the path; pass a .onnx file' });
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `model not found: ${path}`, {
+        hint: 'check the path; pass a .onnx file',
+      });
     case 'EISDIR':
-      return new UserError(ErrorCodes.NOT_ONNX, `${path} is a folder, not an ONNX file`, { hint: 'pass the .onnx file inside it' });
+      return new UserError(ErrorCodes.NOT_ONNX, `${path} is a folder, not an ONNX file`, {
+        hint: 'pass the .onnx file inside it',
+      });
     case 'ERR_FS_FILE_TOO_LARGE':
       return new UserError(ErrorCodes.NOT_ONNX, `${path} is larger than 2 GiB, which no ONNX model file can be`, {
         hint: 'models that large keep their weights in an external data file beside a small .onnx',
       });
     default:
-      return new UserError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${e.code ?? e.message}`, { hint: 'check the file permissions' });
+      return new UserError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${e.code ?? e.message}`, {
+        hint: 'check the file permissions',
+      });
   }
 }

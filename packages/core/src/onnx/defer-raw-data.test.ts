@@ -18,7 +18,10 @@ describe('deferred raw_data', () => {
   async function build(): Promise<string> {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, ['n', rows]);
-    const y = g.add(g.matMul(x, g.initializer('w', DataType.FLOAT, [rows, 64], big)), g.initializer('b', DataType.FLOAT, [64], bias));
+    const y = g.add(
+      g.matMul(x, g.initializer('w', DataType.FLOAT, [rows, 64], big)),
+      g.initializer('b', DataType.FLOAT, [64], bias),
+    );
     g.output(y, DataType.FLOAT, ['n', 64]);
     const path = join(dir, 'm.onnx');
     await g.build().save(path);
@@ -60,6 +63,8 @@ describe('deferred raw_data', () => {
     expect(w.rawData.length).toBe(big.byteLength);
     expect((await OnnxModel.load(out)).getInitializer('w')!.readFloat32()).toEqual(big);
     // and inspect-style facts are unchanged: the input reports no external data files
-    expect(model.proto.graph!.initializer!.filter((t) => (t.externalData?.length ?? 0) > 0 && !isSelfReference(t))).toEqual([]);
+    expect(
+      model.proto.graph!.initializer!.filter((t) => (t.externalData?.length ?? 0) > 0 && !isSelfReference(t)),
+    ).toEqual([]);
   });
 });

@@ -24,12 +24,20 @@ export const DEFER_MIN_BYTES = 1 << 20;
  * `file` is the buffer `model` was decoded from; `location` the model file's name (relative to its
  * folder, where external data is resolved).
  */
-export function deferRawData(model: onnx.ModelProto, file: Uint8Array, location: string, minBytes = DEFER_MIN_BYTES): void {
+export function deferRawData(
+  model: onnx.ModelProto,
+  file: Uint8Array,
+  location: string,
+  minBytes = DEFER_MIN_BYTES,
+): void {
   for (const t of model.graph?.initializer ?? []) {
     const raw = t.rawData;
     if (!raw || raw.length < minBytes || raw.buffer !== file.buffer) continue;
     t.dataLocation = EXTERNAL;
-    t.externalData = [...externalEntries(location, raw.byteOffset - file.byteOffset, raw.length), { key: SELF_REFERENCE_KEY, value: '1' }];
+    t.externalData = [
+      ...externalEntries(location, raw.byteOffset - file.byteOffset, raw.length),
+      { key: SELF_REFERENCE_KEY, value: '1' },
+    ];
     t.rawData = new Uint8Array(0);
   }
   detachFrom(model, file.buffer);
@@ -39,7 +47,11 @@ export function deferRawData(model: onnx.ModelProto, file: Uint8Array, location:
  * The same self references for a model decoded from a skeleton (read-skeleton.ts): `skipped` names
  * top-level initializers by index, with the offset and length of their raw_data in the model file.
  */
-export function markSelfReferences(model: onnx.ModelProto, skipped: readonly { index: number; offset: number; length: number }[], location: string): void {
+export function markSelfReferences(
+  model: onnx.ModelProto,
+  skipped: readonly { index: number; offset: number; length: number }[],
+  location: string,
+): void {
   const inits = model.graph?.initializer ?? [];
   for (const s of skipped) {
     const t = inits[s.index];

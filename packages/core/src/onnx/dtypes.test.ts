@@ -1,25 +1,43 @@
 import {
-  bfloat16ArrayToFloat32, bfloat16ToFloat32, byteSizeOf, DATA_TYPES, DataType, dataTypeInfo, float16ArrayToFloat32,
-  float16ToFloat32, float32ArrayToBfloat16, float32ArrayToFloat16, float32ToBfloat16, float32ToFloat16, packInt4, unpackInt4,
+  bfloat16ArrayToFloat32,
+  bfloat16ToFloat32,
+  byteSizeOf,
+  DATA_TYPES,
+  DataType,
+  dataTypeInfo,
+  float16ArrayToFloat32,
+  float16ToFloat32,
+  float32ArrayToBfloat16,
+  float32ArrayToFloat16,
+  float32ToBfloat16,
+  float32ToFloat16,
+  packInt4,
+  unpackInt4,
 } from './dtypes.js';
 
-const withHex = ([value, bits]: number[]): [number, string, number] => [value, `0x${bits.toString(16).padStart(4, '0')}`, bits];
+const withHex = ([value, bits]: number[]): [number, string, number] => [
+  value,
+  `0x${bits.toString(16).padStart(4, '0')}`,
+  bits,
+];
 
 // Vectors worked out from the IEEE 754 binary16 / bfloat16 layouts (sign | exponent | mantissa).
 describe('float16', () => {
-  it.each([
-    [1, 0x3c00],
-    [-2, 0xc000],
-    [0.5, 0x3800],
-    [65504, 0x7bff], // largest half
-    [2 ** -14, 0x0400], // smallest normal
-    [2 ** -24, 0x0001], // smallest subnormal
-    [1023 * 2 ** -24, 0x03ff], // largest subnormal
-    [0, 0x0000],
-    [-0, 0x8000],
-    [Infinity, 0x7c00],
-    [-Infinity, 0xfc00],
-  ].map(withHex))('%p <-> %s', (value, _hex, bits) => {
+  it.each(
+    [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff], // largest half
+      [2 ** -14, 0x0400], // smallest normal
+      [2 ** -24, 0x0001], // smallest subnormal
+      [1023 * 2 ** -24, 0x03ff], // largest subnormal
+      [0, 0x0000],
+      [-0, 0x8000],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+    ].map(withHex),
+  )('%p <-> %s', (value, _hex, bits) => {
     expect(float32ToFloat16(value)).toBe(bits);
     expect(Object.is(float16ToFloat32(bits), value)).toBe(true);
   });
@@ -61,15 +79,17 @@ describe('float16', () => {
 });
 
 describe('bfloat16', () => {
-  it.each([
-    [1, 0x3f80],
-    [-0.5, 0xbf00],
-    [3, 0x4040],
-    [Infinity, 0x7f80],
-    [-Infinity, 0xff80],
-    [0, 0x0000],
-    [-0, 0x8000],
-  ].map(withHex))('%p <-> %s', (value, _hex, bits) => {
+  it.each(
+    [
+      [1, 0x3f80],
+      [-0.5, 0xbf00],
+      [3, 0x4040],
+      [Infinity, 0x7f80],
+      [-Infinity, 0xff80],
+      [0, 0x0000],
+      [-0, 0x8000],
+    ].map(withHex),
+  )('%p <-> %s', (value, _hex, bits) => {
     expect(float32ToBfloat16(value)).toBe(bits);
     expect(Object.is(bfloat16ToFloat32(bits), value)).toBe(true);
   });
@@ -141,6 +161,8 @@ describe('the data type table', () => {
   });
 
   it('refuses string tensors with a user error naming the type', () => {
-    expect(() => dataTypeInfo(DataType.STRING)).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED', message: expect.stringContaining('STRING') }));
+    expect(() => dataTypeInfo(DataType.STRING)).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED', message: expect.stringContaining('STRING') }),
+    );
   });
 });

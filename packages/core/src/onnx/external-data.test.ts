@@ -24,10 +24,20 @@ const ramp = (n: number, f: (i: number) => number) => Array.from({ length: n }, 
 function mixedModel(extras = true): OnnxModel {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 32]);
-  const w = g.initializer('w', DataType.FLOAT, [32, 32], new Float32Array(1024).map((_, i) => ((i % 7) - 3) / 8)); // 4096 B
+  const w = g.initializer(
+    'w',
+    DataType.FLOAT,
+    [32, 32],
+    new Float32Array(1024).map((_, i) => ((i % 7) - 3) / 8),
+  ); // 4096 B
   const b = g.initializer('b', DataType.FLOAT, [32], new Float32Array(32).fill(0.5)); // 128 B: stays inline
   if (extras) {
-    g.initializer('q', DataType.INT4, [2049], new Int8Array(2049).map((_, i) => (i % 16) - 8)); // 1025 B
+    g.initializer(
+      'q',
+      DataType.INT4,
+      [2049],
+      new Int8Array(2049).map((_, i) => (i % 16) - 8),
+    ); // 1025 B
     g.initializer('h', DataType.FLOAT16, [600], new Uint16Array(600).fill(0x3c00)); // 1200 B
   }
   g.output(g.add(g.matMul(x, w), b), DataType.FLOAT, [1, 32]);
@@ -57,7 +67,10 @@ describe('external data', () => {
 
     const back = await OnnxModel.load(path);
     const placed = Object.fromEntries(
-      back.proto.graph!.initializer!.map((t) => [t.name, t.dataLocation === EXTERNAL ? Object.fromEntries(t.externalData!.map((e) => [e.key, e.value])) : 'inline']),
+      back.proto.graph!.initializer!.map((t) => [
+        t.name,
+        t.dataLocation === EXTERNAL ? Object.fromEntries(t.externalData!.map((e) => [e.key, e.value])) : 'inline',
+      ]),
     );
     // w at 0 (4096 B); q at 4096 (1025 B); h at align64(5121) = 5184 (1200 B); file ends at 6384.
     expect(placed).toEqual({
@@ -79,7 +92,7 @@ describe('external data', () => {
     const out = await run(path);
     expect(out).toEqual(await run(model.toBytes()));
     // By hand: x[i] = i/10, w[i][j] = ((32i + j) % 7 - 3) / 8, b = 0.5; y[0] = sum_i x[i] w[i][0] + 0.5.
-    const y0 = ramp(32, (i) => (i / 10) * (((32 * i) % 7) - 3) / 8).reduce((a, v) => a + v, 0.5);
+    const y0 = ramp(32, (i) => ((i / 10) * (((32 * i) % 7) - 3)) / 8).reduce((a, v) => a + v, 0.5);
     expect(out[0]).toBeCloseTo(y0, 5);
   });
 
@@ -92,7 +105,9 @@ describe('external data', () => {
     const w = model.getInitializer('w')!;
     expect(w.dims).toEqual([32, 32]);
     expect(model.getInitializer('b')!.readFloat32()[0]).toBe(0.5);
-    expect(() => w.readFloat32()).toThrow(expect.objectContaining({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('lazy.onnx.data') }));
+    expect(() => w.readFloat32()).toThrow(
+      expect.objectContaining({ code: 'E_FILE_NOT_FOUND', message: expect.stringContaining('lazy.onnx.data') }),
+    );
     await fs.rename(`${path}.moved`, `${path}.data`);
     expect(w.readFloat32()[1]).toBe(-0.25);
   });
@@ -139,7 +154,9 @@ describe('external data', () => {
     await fs.copyFile(join(dir, 'x.onnx'), join(dir, 'copy.onnx')); // copy.onnx reads x.onnx.data
     const copy = await OnnxModel.load(join(dir, 'copy.onnx'));
     const before = await fs.readFile(join(dir, 'x.onnx.data'));
-    await expect(copy.save(join(dir, 'x.onnx'), { externalDataThreshold: 0 })).rejects.toMatchObject({ code: 'E_OUT_IS_INPUT' });
+    await expect(copy.save(join(dir, 'x.onnx'), { externalDataThreshold: 0 })).rejects.toMatchObject({
+      code: 'E_OUT_IS_INPUT',
+    });
     await expect(copy.save(join(dir, 'x.onnx.data'))).rejects.toMatchObject({ code: 'E_OUT_IS_INPUT' });
     expect(await fs.readFile(join(dir, 'x.onnx.data'))).toEqual(before);
   });
@@ -152,13 +169,21 @@ describe('external data edge cases', () => {
     return pb.ModelProto.encode({
       irVersion: 8,
       opsetImport: [{ version: 17 }],
-      graph: { name: 'g', initializer: [{ name: 'w', dataType: DataType.FLOAT, dims: [2], dataLocation: EXTERNAL, externalData: entries }] },
+      graph: {
+        name: 'g',
+        initializer: [
+          { name: 'w', dataType: DataType.FLOAT, dims: [2], dataLocation: EXTERNAL, externalData: entries },
+        ],
+      },
     }).finish();
   }
 
   it('resolves data relative to the folder given to fromBytes, honouring offset', async () => {
     const dir = await tempDir();
-    await fs.writeFile(join(dir, 'weights.bin'), Buffer.concat([Buffer.alloc(8), Buffer.from(Float32Array.of(1.5, -2).buffer)]));
+    await fs.writeFile(
+      join(dir, 'weights.bin'),
+      Buffer.concat([Buffer.alloc(8), Buffer.from(Float32Array.of(1.5, -2).buffer)]),
+    );
     const model = OnnxModel.fromBytes(pointing('weights.bin', { offset: '8', length: '8' }), dir);
     expect([...model.getInitializer('w')!.readFloat32()]).toEqual([1.5, -2]);
     expect(() => OnnxModel.fromBytes(pointing('weights.bin')).getInitializer('w')!.readRaw()).toThrow(/no folder/);
@@ -175,9 +200,11 @@ describe('external data edge cases', () => {
     expect(() => OnnxModel.fromBytes(pointing('short.bin'), dir).getInitializer('w')!.readRaw()).toThrow(
       expect.objectContaining({ code: 'E_TRUNCATED_ONNX', message: expect.stringContaining('which has 4') }),
     );
-    expect(() => OnnxModel.fromBytes(pointing('short.bin', { length: '12' }), dir).getInitializer('w')!.readRaw()).toThrow(
-      /external length 12 but its shape needs 8 bytes/,
-    );
+    expect(() =>
+      OnnxModel.fromBytes(pointing('short.bin', { length: '12' }), dir)
+        .getInitializer('w')!
+        .readRaw(),
+    ).toThrow(/external length 12 but its shape needs 8 bytes/);
   });
 
   it('refuses a location that is a symlink out of the model folder, or not a regular file (issue 17)', async () => {
@@ -187,7 +214,9 @@ describe('external data edge cases', () => {
     await fs.symlink(join(outside, 'secret.bin'), join(dir, 'w.bin'));
     await fs.writeFile(join(dir, 'model.onnx'), pointing('w.bin'));
     const model = await OnnxModel.load(join(dir, 'model.onnx'));
-    expect(() => model.getInitializer('w')!.readRaw()).toThrow(expect.objectContaining({ code: 'E_BAD_MODEL', message: expect.stringContaining('leads outside its folder') }));
+    expect(() => model.getInitializer('w')!.readRaw()).toThrow(
+      expect.objectContaining({ code: 'E_BAD_MODEL', message: expect.stringContaining('leads outside its folder') }),
+    );
     // and the bytes never reach a saved copy
     await expect(model.save(join(dir, 'copy.onnx'))).rejects.toMatchObject({ code: 'E_BAD_MODEL' });
     await expect(fs.stat(join(dir, 'copy.onnx'))).rejects.toMatchObject({ code: 'ENOENT' });
@@ -197,7 +226,9 @@ describe('external data edge cases', () => {
     expect([...OnnxModel.fromBytes(pointing('inside.bin'), dir).getInitializer('w')!.readFloat32()]).toEqual([1, 2]);
     // a folder named as the data file
     await fs.mkdir(join(dir, 'd.bin'));
-    expect(() => OnnxModel.fromBytes(pointing('d.bin'), dir).getInitializer('w')!.readRaw()).toThrow(/is a folder, not a regular file/);
+    expect(() => OnnxModel.fromBytes(pointing('d.bin'), dir).getInitializer('w')!.readRaw()).toThrow(
+      /is a folder, not a regular file/,
+    );
   });
 
   it("ignores a model's own mc.self mark, which would skip the folder check", async () => {
@@ -213,12 +244,19 @@ describe('external data edge cases', () => {
   it('keeps string initializers inline and still saves when spilling', async () => {
     const dir = await tempDir();
     const model = mixedModel(false);
-    model.proto.graph!.initializer!.push({ name: 'labels', dataType: DataType.STRING, dims: [2], stringData: [Buffer.from('cat'), Buffer.from('dog')] });
+    model.proto.graph!.initializer!.push({
+      name: 'labels',
+      dataType: DataType.STRING,
+      dims: [2],
+      stringData: [Buffer.from('cat'), Buffer.from('dog')],
+    });
     expect(model.initializerBytes()).toBe(4096 + 128 + 6);
     await model.save(join(dir, 's.onnx'), { externalDataThreshold: 0 });
     const back = await OnnxModel.load(join(dir, 's.onnx'));
     const labels = back.proto.graph!.initializer!.find((t) => t.name === 'labels')!;
     expect(labels.stringData!.map((b) => Buffer.from(b).toString())).toEqual(['cat', 'dog']);
-    expect(() => back.getInitializer('labels')!.readFloat32()).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
+    expect(() => back.getInitializer('labels')!.readFloat32()).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    );
   });
 });

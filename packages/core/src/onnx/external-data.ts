@@ -39,7 +39,8 @@ export function isSelfReference(t: onnx.ITensorProto): boolean {
 export function dropSelfReferenceMarks(graph: onnx.IGraphProto | null | undefined): void {
   if (!graph) return;
   visitTensors(graph, (t) => {
-    if (t.externalData?.some((e) => e.key === SELF_REFERENCE_KEY)) t.externalData = t.externalData.filter((e) => e.key !== SELF_REFERENCE_KEY);
+    if (t.externalData?.some((e) => e.key === SELF_REFERENCE_KEY))
+      t.externalData = t.externalData.filter((e) => e.key !== SELF_REFERENCE_KEY);
   });
 }
 
@@ -56,7 +57,8 @@ export function externalRef(t: onnx.ITensorProto): ExternalRef {
     const raw = entries.get(key);
     if (raw === undefined) return undefined;
     const n = Number(raw);
-    if (!Number.isSafeInteger(n) || n < 0) throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${t.name} has external ${key} "${raw}"`);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${t.name} has external ${key} "${raw}"`);
     return n;
   };
   return { location, offset: int('offset') ?? 0, length: int('length') };
@@ -78,18 +80,31 @@ export function externalEntries(location: string, offset: number, length: number
  * a model file should not make us read arbitrary paths. `self`: a weight mc left in the model file
  * itself (defer-raw-data.ts), which the user named and which may be a link.
  */
-export function resolveExternalPath(baseDir: string | undefined, location: string, tensorName: string, self = false): string {
+export function resolveExternalPath(
+  baseDir: string | undefined,
+  location: string,
+  tensorName: string,
+  self = false,
+): string {
   if (baseDir === undefined) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${tensorName} lives in external file ${location}, but the model was read from bytes with no folder`, {
-      hint: 'load the model with OnnxModel.load(path), or pass baseDir to fromBytes',
-    });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `initializer ${tensorName} lives in external file ${location}, but the model was read from bytes with no folder`,
+      {
+        hint: 'load the model with OnnxModel.load(path), or pass baseDir to fromBytes',
+      },
+    );
   }
   const path = resolve(baseDir, location);
   const rel = relative(resolve(baseDir), path);
   if (isAbsolute(location) || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${tensorName} points outside the model folder (${location})`, {
-      hint: 'external data must sit in the model folder, named by a relative path',
-    });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `initializer ${tensorName} points outside the model folder (${location})`,
+      {
+        hint: 'external data must sit in the model folder, named by a relative path',
+      },
+    );
   }
   if (self) return path;
   if (!existsSync(path)) return path; // readExternal says which file is missing
@@ -112,9 +127,13 @@ export function readExternal(path: string, offset: number, length: number, tenso
   try {
     const size = fstatSync(fd).size;
     if (offset + length > size) {
-      throw new UserError(ErrorCodes.TRUNCATED_ONNX, `external data of ${tensorName} needs bytes ${offset}..${offset + length} of ${path}, which has ${size}`, {
-        hint: 'the external data file is incomplete or does not belong to this model',
-      });
+      throw new UserError(
+        ErrorCodes.TRUNCATED_ONNX,
+        `external data of ${tensorName} needs bytes ${offset}..${offset + length} of ${path}, which has ${size}`,
+        {
+          hint: 'the external data file is incomplete or does not belong to this model',
+        },
+      );
     }
     const out = new Uint8Array(length);
     let done = 0;

@@ -50,7 +50,9 @@ export class NameCache {
 
 /** Cheap fingerprint: list lengths change with nearly every structural edit. */
 function keyOf(g: onnx.IGraphProto): string {
-  return [g.node, g.initializer, g.input, g.output, g.valueInfo, g.sparseInitializer].map((a) => a?.length ?? 0).join('/');
+  return [g.node, g.initializer, g.input, g.output, g.valueInfo, g.sparseInitializer]
+    .map((a) => a?.length ?? 0)
+    .join('/');
 }
 
 /** Every value and node name in a graph and its subgraphs. */
@@ -74,7 +76,9 @@ export function collectNames(g: onnx.IGraphProto, into: Set<string>): void {
 export function readsAny(node: onnx.INodeProto, names: ReadonlySet<string>): boolean {
   if ((node.input ?? []).some((i) => names.has(i))) return true;
   return (node.attribute ?? []).some(
-    (a) => (a.g?.node ?? []).some((n) => readsAny(n, names)) || (a.graphs ?? []).some((g) => (g.node ?? []).some((n) => readsAny(n, names))),
+    (a) =>
+      (a.g?.node ?? []).some((n) => readsAny(n, names)) ||
+      (a.graphs ?? []).some((g) => (g.node ?? []).some((n) => readsAny(n, names))),
   );
 }
 

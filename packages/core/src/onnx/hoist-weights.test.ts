@@ -7,7 +7,13 @@ import { ErrorCodes } from '../errors.js';
 import { OrtSessionFactory } from '../session/factory.js';
 import type { HostTensor } from '../session/types.js';
 import { attr, GraphBuilder } from '../testing/graph-builder.js';
-import { ifBranchesModel, legacyPytorchModel, paddleStyleModel, seededValues, type ExporterModel } from '../testing/exporter-models.js';
+import {
+  ifBranchesModel,
+  legacyPytorchModel,
+  paddleStyleModel,
+  seededValues,
+  type ExporterModel,
+} from '../testing/exporter-models.js';
 import { DataType } from './dtypes.js';
 import { hoistWeights } from './hoist-weights.js';
 import { OnnxModel } from './model.js';
@@ -45,16 +51,25 @@ describe('hoistWeights', () => {
     expect(findWeights(model).map((w) => [w.name, w.home])).toEqual(constants.map((w) => [w.name, 'initializer']));
     for (const w of constants) {
       const node = m.model.nodes.find((n) => n.output?.[0] === w.name)!;
-      const before = OnnxModel.fromProto({ graph: { initializer: [{ ...node.attribute![0].t!, name: w.name }] } }).getInitializer(w.name)!;
+      const before = OnnxModel.fromProto({
+        graph: { initializer: [{ ...node.attribute![0].t!, name: w.name }] },
+      }).getInitializer(w.name)!;
       expect(model.getInitializer(w.name)!.readRaw()).toEqual(before.readRaw());
     }
-    expect(model.nodes.filter((n) => n.opType === 'Constant').map((n) => n.output?.[0])).toEqual(['dim_0', 'minus_one']);
+    expect(model.nodes.filter((n) => n.opType === 'Constant').map((n) => n.output?.[0])).toEqual([
+      'dim_0',
+      'minus_one',
+    ]);
   });
 
   it('If: branch weights move to the main graph; the sibling that reuses `w` is renamed with its reads; both branches compute as before', async () => {
     const m = ifBranchesModel();
     const { model, report } = await hoistedEqual(m, [1, 2, 3, 4]);
-    expect(report).toEqual({ constants: 0, fromSubgraphs: 2, renamed: [{ from: 'w', to: 'w_1', scope: 'If_0/else_branch' }] });
+    expect(report).toEqual({
+      constants: 0,
+      fromSubgraphs: 2,
+      renamed: [{ from: 'w', to: 'w_1', scope: 'If_0/else_branch' }],
+    });
     expect(findWeights(model).map((w) => [w.name, w.home, w.scope.length])).toEqual([
       ['encoder.weight', 'initializer', 0],
       ['w', 'initializer', 0],
@@ -78,11 +93,24 @@ describe('hoistWeights', () => {
     const inner = body.initializer('body.w', DataType.FLOAT, [16, 16], seededValues(256, 8, 0.25));
     const [h] = body.node('MatMul', [v, inner], {}, { name: 'body_MatMul_0', outputs: ['body_h'] });
     body.output(body.node('Identity', [keep], {}, { name: 'body_cond', outputs: ['cond_out'] })[0], DataType.BOOL, []);
-    body.output(body.node('Tanh', [body.node('MatMul', [h, outer], {}, { name: 'body_MatMul_1', outputs: ['body_h2'] })[0]], {}, { name: 'body_Tanh', outputs: ['v_out'] })[0], DataType.FLOAT, [2, 16]);
+    body.output(
+      body.node(
+        'Tanh',
+        [body.node('MatMul', [h, outer], {}, { name: 'body_MatMul_1', outputs: ['body_h2'] })[0]],
+        {},
+        { name: 'body_Tanh', outputs: ['v_out'] },
+      )[0],
+      DataType.FLOAT,
+      [2, 16],
+    );
     const cond = g.initializer('go', DataType.BOOL, [], Uint8Array.of(1));
     const [y] = g.node('Loop', [trips, cond, x], { body: attr.graph(body) }, { name: 'Loop_0', outputs: ['y'] });
     g.output(y, DataType.FLOAT, [2, 16]);
-    const m: ExporterModel = { name: 'loop', model: g.build(), probe: (seed) => ({ x: { type: 'float32', data: seededValues(32, seed), dims: [2, 16] } }) };
+    const m: ExporterModel = {
+      name: 'loop',
+      model: g.build(),
+      probe: (seed) => ({ x: { type: 'float32', data: seededValues(32, seed), dims: [2, 16] } }),
+    };
     const { model, report } = await hoistedEqual(m, [1]);
     expect(report).toEqual({ constants: 0, fromSubgraphs: 1, renamed: [] });
     expect(model.initializerNames()).toEqual(['trips', 'outer.w', 'go', 'body.w']);
@@ -97,12 +125,26 @@ describe('hoistWeights', () => {
     const state = body.input('s', DataType.FLOAT, [4]);
     const x = body.input('x_t', DataType.FLOAT, [4]);
     const gain = body.initializer('scan.gain', DataType.FLOAT, [4], Float32Array.of(0.5, -1, 2, 0.25));
-    const [next] = body.node('Add', [state, body.node('Mul', [x, gain], {}, { name: 'scan_mul', outputs: ['scan_xg'] })[0]], {}, { name: 'scan_add', outputs: ['s_next'] });
+    const [next] = body.node(
+      'Add',
+      [state, body.node('Mul', [x, gain], {}, { name: 'scan_mul', outputs: ['scan_xg'] })[0]],
+      {},
+      { name: 'scan_add', outputs: ['s_next'] },
+    );
     body.output(next, DataType.FLOAT, [4]);
     body.output(body.node('Identity', [next], {}, { name: 'scan_id', outputs: ['y_t'] })[0], DataType.FLOAT, [4]);
-    const [, ys] = g.node('Scan', [init, xs], { body: attr.graph(body), num_scan_inputs: 1 }, { name: 'Scan_0', outputs: ['s_final', 'ys'] });
+    const [, ys] = g.node(
+      'Scan',
+      [init, xs],
+      { body: attr.graph(body), num_scan_inputs: 1 },
+      { name: 'Scan_0', outputs: ['s_final', 'ys'] },
+    );
     g.output(ys, DataType.FLOAT, [5, 4]);
-    const m: ExporterModel = { name: 'scan', model: g.build(), probe: (seed) => ({ xs: { type: 'float32', data: seededValues(20, seed), dims: [5, 4] } }) };
+    const m: ExporterModel = {
+      name: 'scan',
+      model: g.build(),
+      probe: (seed) => ({ xs: { type: 'float32', data: seededValues(20, seed), dims: [5, 4] } }),
+    };
     const { model, report } = await hoistedEqual(m, [1, 2]);
     expect(report).toEqual({ constants: 0, fromSubgraphs: 1, renamed: [] });
     expect(model.initializerNames()).toEqual(['s0', 'scan.gain']);
@@ -118,20 +160,48 @@ describe('hoistWeights', () => {
     then.initializer('k', DataType.FLOAT, [8, 8], seededValues(64, 1));
     then.output(then.node('MatMul', [x, 'k'], {}, { name: 't_mm', outputs: ['t_y'] })[0], DataType.FLOAT);
     const otherwise = branch('else', x, c);
-    otherwise.node('Constant', [], { value: attr.tensor(DataType.FLOAT, [8, 8], seededValues(64, 2)) }, { name: 'e_k', outputs: ['k'] });
+    otherwise.node(
+      'Constant',
+      [],
+      { value: attr.tensor(DataType.FLOAT, [8, 8], seededValues(64, 2)) },
+      { name: 'e_k', outputs: ['k'] },
+    );
     const deepThen = branch('deep_then', x, 'k');
     deepThen.output(deepThen.node('MatMul', [x, 'k'], {}, { name: 'd_mm', outputs: ['d_y'] })[0], DataType.FLOAT);
     const deepElse = branch('deep_else', x);
     deepElse.output(deepElse.node('Neg', [x], {}, { name: 'd_neg', outputs: ['d_n'] })[0], DataType.FLOAT);
-    otherwise.output(otherwise.node('If', [c], { then_branch: attr.graph(deepThen), else_branch: attr.graph(deepElse) }, { name: 'deep_if', outputs: ['e_y'] })[0], DataType.FLOAT);
-    const [y] = g.node('If', [c], { then_branch: attr.graph(then), else_branch: attr.graph(otherwise) }, { name: 'top', outputs: ['y'] });
+    otherwise.output(
+      otherwise.node(
+        'If',
+        [c],
+        { then_branch: attr.graph(deepThen), else_branch: attr.graph(deepElse) },
+        { name: 'deep_if', outputs: ['e_y'] },
+      )[0],
+      DataType.FLOAT,
+    );
+    const [y] = g.node(
+      'If',
+      [c],
+      { then_branch: attr.graph(then), else_branch: attr.graph(otherwise) },
+      { name: 'top', outputs: ['y'] },
+    );
     g.output(y, DataType.FLOAT);
     // c true: the top then branch runs (checked by hoistedEqual)
-    const m: ExporterModel = { name: 'nested', model: g.build(), probe: (seed) => ({ x: { type: 'float32', data: seededValues(16, seed), dims: [2, 8] }, c: { type: 'bool', data: Uint8Array.of(1), dims: [] } }) };
+    const m: ExporterModel = {
+      name: 'nested',
+      model: g.build(),
+      probe: (seed) => ({
+        x: { type: 'float32', data: seededValues(16, seed), dims: [2, 8] },
+        c: { type: 'bool', data: Uint8Array.of(1), dims: [] },
+      }),
+    };
     const { model, report } = await hoistedEqual(m, [1]);
     expect(report.renamed).toEqual([{ from: 'k', to: 'k_1', scope: 'top/else_branch' }]);
     const elseBody = model.nodes.find((n) => n.name === 'top')!.attribute!.find((a) => a.name === 'else_branch')!.g!;
-    expect(elseBody.node!.find((n) => n.name === 'deep_if')!.attribute!.find((a) => a.name === 'then_branch')!.g!.node![0].input).toEqual(['x', 'k_1']);
+    expect(
+      elseBody.node!.find((n) => n.name === 'deep_if')!.attribute!.find((a) => a.name === 'then_branch')!.g!.node![0]
+        .input,
+    ).toEqual(['x', 'k_1']);
     // The nested branch runs when the top takes else and deep_if takes then: the top reads Not(c).
     const flipped = copy(model);
     const top = flipped.nodes.find((n) => n.name === 'top')!;
@@ -151,15 +221,31 @@ describe('hoistWeights', () => {
     g.output(g.add(g.mul(x, s), v), DataType.FLOAT);
     const model = g.build();
     expect(hoistWeights(model).constants).toBe(2);
-    expect([model.getInitializer('scale')!.dims, [...model.getInitializer('scale')!.readFloat32()]]).toEqual([[], [Math.fround(0.1)]]);
-    expect([model.getInitializer('shift')!.dims, [...model.getInitializer('shift')!.readFloat32()]]).toEqual([[4], [0.5, -1.25, Math.fround(3.0e-8), 7]]);
+    expect([model.getInitializer('scale')!.dims, [...model.getInitializer('scale')!.readFloat32()]]).toEqual([
+      [],
+      [Math.fround(0.1)],
+    ]);
+    expect([model.getInitializer('shift')!.dims, [...model.getInitializer('shift')!.readFloat32()]]).toEqual([
+      [4],
+      [0.5, -1.25, Math.fround(3.0e-8), 7],
+    ]);
   });
 
   it('IR 3: moved tensors are listed as graph inputs too, as IR 3 requires; the model stays IR 3 and runs', async () => {
     const m = legacyPytorchModel();
     const model = copy(m.model);
     // one more weight, as a Constant node read by a Mul
-    model.nodes.unshift({ opType: 'Constant', output: ['gain'], attribute: [{ name: 'value', type: pb.AttributeProto.AttributeType.TENSOR, t: { dataType: DataType.FLOAT, dims: [1], floatData: [2] } }] });
+    model.nodes.unshift({
+      opType: 'Constant',
+      output: ['gain'],
+      attribute: [
+        {
+          name: 'value',
+          type: pb.AttributeProto.AttributeType.TENSOR,
+          t: { dataType: DataType.FLOAT, dims: [1], floatData: [2] },
+        },
+      ],
+    });
     const out = model.outputs[0].name!;
     const gemm = model.nodes.find((n) => n.opType === 'Gemm')!;
     gemm.output = ['pre'];
@@ -185,7 +271,12 @@ describe('hoistWeights refuses Constants that cannot be weights (one line, exit 
   function matmulOnConstant(opset: number, value: Parameters<typeof Object.assign>[1]) {
     const g = new GraphBuilder({ opset });
     const x = g.input('x', DataType.FLOAT, [2, 4]);
-    const [w] = g.node('Constant', [], { value: attr.tensor(DataType.FLOAT, [4, 3], new Float32Array(12)) }, { name: 'w_const', outputs: ['w'] });
+    const [w] = g.node(
+      'Constant',
+      [],
+      { value: attr.tensor(DataType.FLOAT, [4, 3], new Float32Array(12)) },
+      { name: 'w_const', outputs: ['w'] },
+    );
     g.output(g.node('MatMul', [x, w], {}, { name: 'fc' })[0], DataType.FLOAT);
     const model = g.build();
     model.nodes[0].attribute = [Object.assign({ name: 'value' }, value)];
@@ -202,23 +293,47 @@ describe('hoistWeights refuses Constants that cannot be weights (one line, exit 
   };
 
   it('a sparse Constant read as a MatMul weight', () => {
-    const sparse = { dims: [4, 3], values: { dataType: DataType.FLOAT, dims: [1], floatData: [1] }, indices: { dataType: DataType.INT64, dims: [1], int64Data: [5] } };
+    const sparse = {
+      dims: [4, 3],
+      values: { dataType: DataType.FLOAT, dims: [1], floatData: [1] },
+      indices: { dataType: DataType.INT64, dims: [1], int64Data: [5] },
+    };
     const e = refusal(matmulOnConstant(11, { name: 'sparse_value', type: A.SPARSE_TENSOR, sparseTensor: sparse }));
     expect([e.code, e.exitCode]).toEqual([ErrorCodes.BAD_MODEL, 2]);
-    expect(e.message).toBe('Constant node w_const (opset 11) holds a sparse tensor where MatMul node fc reads its weight; mc rewrites dense float weights');
+    expect(e.message).toBe(
+      'Constant node w_const (opset 11) holds a sparse tensor where MatMul node fc reads its weight; mc rewrites dense float weights',
+    );
   });
 
   it('a string Constant read as a MatMul weight', () => {
-    const e = refusal(matmulOnConstant(13, { type: A.TENSOR, t: { dataType: DataType.STRING, dims: [4, 3], stringData: Array.from({ length: 12 }, () => new Uint8Array([97])) } }));
-    expect(e.message).toBe('Constant node w_const (opset 13) holds strings where MatMul node fc reads its weight; mc rewrites dense float weights');
+    const e = refusal(
+      matmulOnConstant(13, {
+        type: A.TENSOR,
+        t: {
+          dataType: DataType.STRING,
+          dims: [4, 3],
+          stringData: Array.from({ length: 12 }, () => new Uint8Array([97])),
+        },
+      }),
+    );
+    expect(e.message).toBe(
+      'Constant node w_const (opset 13) holds strings where MatMul node fc reads its weight; mc rewrites dense float weights',
+    );
   });
 
   it('a Constant with no value, or with raw_data of the wrong size', () => {
     const none = matmulOnConstant(13, {});
     none.nodes[0].attribute = [];
     expect(refusal(none).message).toBe('Constant node w_const (opset 13) has no value attribute');
-    const short = refusal(matmulOnConstant(9, { type: A.TENSOR, t: { dataType: DataType.FLOAT, dims: [4, 3], rawData: new Uint8Array(40) } }));
-    expect(short.message).toBe('Constant node w_const (opset 9) holds 40 bytes of raw_data, but its shape [4, 3] needs 48');
+    const short = refusal(
+      matmulOnConstant(9, {
+        type: A.TENSOR,
+        t: { dataType: DataType.FLOAT, dims: [4, 3], rawData: new Uint8Array(40) },
+      }),
+    );
+    expect(short.message).toBe(
+      'Constant node w_const (opset 9) holds 40 bytes of raw_data, but its shape [4, 3] needs 48',
+    );
   });
 
   it('a string Constant read as Gather data is a lookup table, not a weight: left alone', () => {
@@ -227,7 +342,13 @@ describe('hoistWeights refuses Constants that cannot be weights (one line, exit 
     const [labels] = g.node('Constant', [], {}, { outputs: ['labels'] });
     g.output(g.gather(labels, i), DataType.STRING);
     const model = g.build();
-    model.nodes[0].attribute = [{ name: 'value', type: A.TENSOR, t: { dataType: DataType.STRING, dims: [2], stringData: [new Uint8Array([97]), new Uint8Array([98])] } }];
+    model.nodes[0].attribute = [
+      {
+        name: 'value',
+        type: A.TENSOR,
+        t: { dataType: DataType.STRING, dims: [2], stringData: [new Uint8Array([97]), new Uint8Array([98])] },
+      },
+    ];
     expect(hoistWeights(model)).toEqual({ constants: 0, fromSubgraphs: 0, renamed: [] });
   });
 });

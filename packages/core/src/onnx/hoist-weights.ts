@@ -44,11 +44,14 @@ interface Move {
   readonly node?: NodeProto;
 }
 
-const label = (node: NodeProto) => (node.name ? `${node.opType} node ${node.name}` : `${node.opType} node (output ${node.output?.[0] ?? '?'})`);
+const label = (node: NodeProto) =>
+  node.name ? `${node.opType} node ${node.name}` : `${node.opType} node (output ${node.output?.[0] ?? '?'})`;
 
 /** The first reader of `name` at a weight slot, in `graph` or the bodies under it; a string table read by Gather is a lookup, not a weight. */
 function weightReader(graph: onnx.IGraphProto, name: string, strings: boolean): NodeProto | undefined {
-  return findConsumers(graph.node ?? [], name).find((c) => isWeightSlot(c.node, c.inputIndex) && !(strings && c.node.opType === 'Gather'))?.node;
+  return findConsumers(graph.node ?? [], name).find(
+    (c) => isWeightSlot(c.node, c.inputIndex) && !(strings && c.node.opType === 'Gather'),
+  )?.node;
 }
 
 /** Refuse Constants that are malformed, or that cannot be a weight where one is read. */
@@ -62,17 +65,37 @@ function checkConstants(model: OnnxModel, graphs: readonly GraphInScope[]): void
       if (!isConstantNode(node)) continue;
       const value = constantValue(node);
       if (value.forms.length !== 1) {
-        bad(node, value.forms.length === 0 ? 'has no value attribute' : `has ${value.forms.length} value attributes (${value.forms.join(', ')}); ONNX allows exactly one`, 'the model is malformed (onnxruntime refuses it too): export it again');
+        bad(
+          node,
+          value.forms.length === 0
+            ? 'has no value attribute'
+            : `has ${value.forms.length} value attributes (${value.forms.join(', ')}); ONNX allows exactly one`,
+          'the model is malformed (onnxruntime refuses it too): export it again',
+        );
       }
       const t = value.floatTensor;
       if (t?.rawData && t.rawData.length > 0) {
         const need = byteSizeOf(t.dataType ?? 0, elementCountOf(dimsOf(t)));
-        if (t.rawData.length !== need) bad(node, `holds ${t.rawData.length} bytes of raw_data, but its shape [${dimsOf(t).join(', ')}] needs ${need}`, 'the model file is damaged: export it again');
+        if (t.rawData.length !== need)
+          bad(
+            node,
+            `holds ${t.rawData.length} bytes of raw_data, but its shape [${dimsOf(t).join(', ')}] needs ${need}`,
+            'the model file is damaged: export it again',
+          );
       }
-      const kind = value.forms[0] === 'sparse_value' ? 'a sparse tensor' : value.dataType === 8 /* STRING */ ? 'strings' : undefined;
+      const kind =
+        value.forms[0] === 'sparse_value'
+          ? 'a sparse tensor'
+          : value.dataType === 8 /* STRING */
+            ? 'strings'
+            : undefined;
       const reader = kind && weightReader(graph, node.output?.[0] ?? '', kind === 'strings');
       if (kind && reader) {
-        bad(node, `holds ${kind} where ${label(reader)} reads its weight; mc rewrites dense float weights`, 'export the model with dense float weights (a sparse or string Constant cannot be a weight)');
+        bad(
+          node,
+          `holds ${kind} where ${label(reader)} reads its weight; mc rewrites dense float weights`,
+          'export the model with dense float weights (a sparse or string Constant cannot be a weight)',
+        );
       }
     }
   }
@@ -105,7 +128,7 @@ function plan(graphs: readonly GraphInScope[]): { moves: Move[]; staying: Set<st
   for (const at of graphs) {
     const { graph, scope } = at;
     const main = scope.length === 0;
-    const pinned = new Set([...(graph.output ?? []), ...(main ? [] : graph.input ?? [])].map((v) => v.name ?? ''));
+    const pinned = new Set([...(graph.output ?? []), ...(main ? [] : (graph.input ?? []))].map((v) => v.name ?? ''));
     for (const v of graph.input ?? []) staying.add(v.name ?? '');
     for (const t of graph.sparseInitializer ?? []) staying.add(t.values?.name ?? '');
     for (const t of graph.initializer ?? []) {
@@ -122,7 +145,10 @@ function plan(graphs: readonly GraphInScope[]): { moves: Move[]; staying: Set<st
 }
 
 function inputEntry(t: TensorProto): ValueInfoProto {
-  return { name: t.name, type: { tensorType: { elemType: t.dataType, shape: { dim: dimsOf(t).map((d) => ({ dimValue: d })) } } } };
+  return {
+    name: t.name,
+    type: { tensorType: { elemType: t.dataType, shape: { dim: dimsOf(t).map((d) => ({ dimValue: d })) } } },
+  };
 }
 
 /** Move every float weight into the main graph's initializers (see the file comment). */

@@ -14,9 +14,23 @@ export {
   type FloatType,
 } from './select-weights.js';
 export { weightRole, isWeightSlot, isBiasOrNormSlot, type WeightRole } from './weight-roles.js';
-export { findWeights, constantValue, type FoundWeight, type WeightHome, type ConstantValue, type ConstantForm } from './weight-sources.js';
+export {
+  findWeights,
+  constantValue,
+  type FoundWeight,
+  type WeightHome,
+  type ConstantValue,
+  type ConstantForm,
+} from './weight-sources.js';
 export { hoistWeights, type HoistReport } from './hoist-weights.js';
-export { groupSkips, skipSummaryLines, nothingQualifies, skipItemOf, type SkipItem, type SkipGroup } from './skip-summary.js';
+export {
+  groupSkips,
+  skipSummaryLines,
+  nothingQualifies,
+  skipItemOf,
+  type SkipItem,
+  type SkipGroup,
+} from './skip-summary.js';
 export * from './opset/index.js';
 export {
   validateModel,

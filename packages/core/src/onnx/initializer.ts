@@ -40,13 +40,19 @@ export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): 
   if (isExternal(t)) {
     const ref = externalRef(t);
     if (ref.length !== undefined && ref.length !== size) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${name}: external length ${ref.length} but its shape needs ${size} bytes`);
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `initializer ${name}: external length ${ref.length} but its shape needs ${size} bytes`,
+      );
     }
     return readExternal(resolveExternalPath(baseDir, ref.location, name, isSelfReference(t)), ref.offset, size, name);
   }
   if (t.rawData && t.rawData.length > 0) {
     if (t.rawData.length !== size) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${name} has ${t.rawData.length} bytes of raw_data but its shape needs ${size}`);
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `initializer ${name} has ${t.rawData.length} bytes of raw_data but its shape needs ${size}`,
+      );
     }
     return t.rawData;
   }
@@ -54,7 +60,10 @@ export function tensorBytes(t: onnx.ITensorProto, baseDir: string | undefined): 
 }
 
 export function assertHeld(t: onnx.ITensorProto): void {
-  if (released.has(t)) throw new BugError(`initializer ${t.name ?? ''} was released once the model was saved, and cannot be read or written again`);
+  if (released.has(t))
+    throw new BugError(
+      `initializer ${t.name ?? ''} was released once the model was saved, and cannot be read or written again`,
+    );
 }
 
 /** Bytes a tensor's data takes. String tensors (no fixed element size) count their string_data, so size sums never throw. */
@@ -95,19 +104,35 @@ export class TensorInitializer implements Initializer {
   }
 
   readFloat32(): Float32Array {
-    return rawToFloat32(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount, isExternal(this.tensor));
+    return rawToFloat32(
+      tensorBytes(this.tensor, this.baseDir),
+      this.dataType,
+      this.elementCount,
+      isExternal(this.tensor),
+    );
   }
 
   readTyped(): ArrayBufferView {
-    return rawToTyped(tensorBytes(this.tensor, this.baseDir), this.dataType, this.elementCount, isExternal(this.tensor));
+    return rawToTyped(
+      tensorBytes(this.tensor, this.baseDir),
+      this.dataType,
+      this.elementCount,
+      isExternal(this.tensor),
+    );
   }
 }
 
 /** A TensorProto holding `data` as raw_data (see dataToRaw for what `data` may be). */
-export function makeTensor(name: string, dataType: DataType, dims: readonly number[], data: ArrayBufferView): onnx.ITensorProto {
+export function makeTensor(
+  name: string,
+  dataType: DataType,
+  dims: readonly number[],
+  data: ArrayBufferView,
+): onnx.ITensorProto {
   dataTypeInfo(dataType); // unsupported types fail here, with the type named
   for (const d of dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new BugError(`initializer ${name}: bad dimension ${d} in [${dims.join(', ')}]`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new BugError(`initializer ${name}: bad dimension ${d} in [${dims.join(', ')}]`);
   }
   const rawData = dataToRaw(data, dataType, elementCountOf(dims), name);
   return { name, dataType, dims: [...dims], rawData };

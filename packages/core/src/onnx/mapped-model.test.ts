@@ -24,11 +24,19 @@ function mlp(): GraphBuilder {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, ['n', 40]);
   const h = g.matMul(x, g.initializer('w1', DataType.FLOAT, [40, 25], w1));
-  g.output(g.matMul(g.add(h, g.initializer('b', DataType.FLOAT, [25], bias)), g.initializer('w2', DataType.FLOAT, [25, 200], w2)), DataType.FLOAT, ['n', 200]);
+  g.output(
+    g.matMul(
+      g.add(h, g.initializer('b', DataType.FLOAT, [25], bias)),
+      g.initializer('w2', DataType.FLOAT, [25, 200], w2),
+    ),
+    DataType.FLOAT,
+    ['n', 200],
+  );
   return g;
 }
 
-const entries = (t: { externalData?: { key?: string | null; value?: string | null }[] | null }) => Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
+const entries = (t: { externalData?: { key?: string | null; value?: string | null }[] | null }) =>
+  Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
 
 describe('readMappedModel', () => {
   it('turns each large raw_data into an external reference to its own bytes in the file, and leaves every other field as it was', async () => {
@@ -39,7 +47,10 @@ describe('readMappedModel', () => {
     expect(mapped.folder).toBe(dir);
     const model = pb.ModelProto.decode(mapped.bytes);
     const byName = new Map(model.graph!.initializer!.map((t) => [t.name, t]));
-    for (const [name, want] of [['w1', w1], ['w2', w2]] as const) {
+    for (const [name, want] of [
+      ['w1', w1],
+      ['w2', w2],
+    ] as const) {
       const t = byName.get(name)!;
       expect(t.dataLocation).toBe(EXTERNAL);
       expect(t.rawData).toHaveLength(0);
@@ -47,7 +58,9 @@ describe('readMappedModel', () => {
       expect(e.location).toBe('mlp.onnx');
       expect(Number(e.length)).toBe(want.byteLength);
       const offset = Number(e.offset);
-      expect(new Float32Array(file.buffer.slice(file.byteOffset + offset, file.byteOffset + offset + want.byteLength))).toEqual(want);
+      expect(
+        new Float32Array(file.buffer.slice(file.byteOffset + offset, file.byteOffset + offset + want.byteLength)),
+      ).toEqual(want);
     }
     expect(byName.get('b')!.dataLocation).toBe(0);
     expect(new Float32Array(Uint8Array.from(byName.get('b')!.rawData).buffer)).toEqual(bias);
@@ -96,12 +109,20 @@ describe('readMappedModel', () => {
     // a weight past the 1 MiB the session factory maps from
     const w = Float32Array.from({ length: 512 * 520 }, (_, i) => Math.cos(i / 11));
     const g = new GraphBuilder({ opset: 17 });
-    g.output(g.matMul(g.input('x', DataType.FLOAT, ['n', 512]), g.initializer('w', DataType.FLOAT, [512, 520], w)), DataType.FLOAT, ['n', 520]);
+    g.output(
+      g.matMul(g.input('x', DataType.FLOAT, ['n', 512]), g.initializer('w', DataType.FLOAT, [512, 520], w)),
+      DataType.FLOAT,
+      ['n', 520],
+    );
     const path = join(dir, 'wide.onnx');
     writeFileSync(path, g.toBytes());
     expect(await readMappedModel(path)).toBeDefined();
     const sessions = new OrtSessionFactory({ device: 'cpu' });
-    const x = { type: 'float32' as const, data: Float32Array.from({ length: 2 * 512 }, (_, i) => Math.sin(i)), dims: [2, 512] };
+    const x = {
+      type: 'float32' as const,
+      data: Float32Array.from({ length: 2 * 512 }, (_, i) => Math.sin(i)),
+      dims: [2, 512],
+    };
     const mapped = await sessions.create(path, { mapWeights: true, prepack: false });
     const plain = await sessions.create(path, { prepack: false });
     const [a, b] = [await mapped.run({ x }), await plain.run({ x })];

@@ -15,7 +15,10 @@ const SHARED = resolve(repoRoot, '../shared');
 const MODEL = join(SHARED, 'models/mnist-cnn/model.onnx');
 const MINI = join(SHARED, 'data/mnist-test-mini');
 const haveShared = existsSync(MODEL) && existsSync(join(MINI, 'images.u8'));
-if (!haveShared) console.warn(`skipping the mnist-cnn tests: ${MODEL} or ${MINI} is missing (the shared folder sits beside the repo, at ../shared)`);
+if (!haveShared)
+  console.warn(
+    `skipping the mnist-cnn tests: ${MODEL} or ${MINI} is missing (the shared folder sits beside the repo, at ../shared)`,
+  );
 const describeShared = haveShared ? describe : describe.skip;
 
 describeShared('mnist-cnn (shared model)', () => {
@@ -63,7 +66,8 @@ describeShared('mnist-cnn (shared model)', () => {
 
   it('round-trips through save + load (inline and with external data) with identical outputs', async () => {
     const original = await logits(MODEL);
-    const argmax = (row: number) => [...original.subarray(row * 10, row * 10 + 10)].reduce((b, v, i, a) => (v > a[b] ? i : b), 0);
+    const argmax = (row: number) =>
+      [...original.subarray(row * 10, row * 10 + 10)].reduce((b, v, i, a) => (v > a[b] ? i : b), 0);
     expect(Array.from({ length: 16 }, (_, r) => argmax(r))).toEqual([...labels]); // README: 16/16 correct
 
     const model = await OnnxModel.load(MODEL);

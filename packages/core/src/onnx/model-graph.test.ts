@@ -42,8 +42,18 @@ describe('consumers / producer', () => {
 
   it('includes nodes inside subgraphs that read an outer-scope tensor', () => {
     const m = chain();
-    const branch = { name: 'then', node: [{ opType: 'Identity', input: ['w'], output: ['t'] }], output: [{ name: 't' }] };
-    m.addNode({ name: 'if', opType: 'If', input: ['cond'], output: ['o'], attribute: [{ name: 'then_branch', type: 5, g: branch }] });
+    const branch = {
+      name: 'then',
+      node: [{ opType: 'Identity', input: ['w'], output: ['t'] }],
+      output: [{ name: 't' }],
+    };
+    m.addNode({
+      name: 'if',
+      opType: 'If',
+      input: ['cond'],
+      output: ['o'],
+      attribute: [{ name: 'then_branch', type: 5, g: branch }],
+    });
     expect(m.consumers('w').map((c) => c.node.opType)).toEqual(['Mul', 'Identity']);
   });
 });
@@ -66,8 +76,18 @@ describe('addNode keeps topological order', () => {
     const m = chain();
     m.addNode({ name: 'tail', opType: 'Neg', input: ['x'], output: ['n'] });
     expect(ops(m).at(-1)).toBe('tail');
-    const branch = { name: 'b', node: [{ opType: 'Identity', input: ['late'], output: ['t'] }], output: [{ name: 't' }] };
-    m.addNode({ name: 'if', opType: 'If', input: ['cond'], output: ['o'], attribute: [{ name: 'then_branch', type: 5, g: branch }] });
+    const branch = {
+      name: 'b',
+      node: [{ opType: 'Identity', input: ['late'], output: ['t'] }],
+      output: [{ name: 't' }],
+    };
+    m.addNode({
+      name: 'if',
+      opType: 'If',
+      input: ['cond'],
+      output: ['o'],
+      attribute: [{ name: 'then_branch', type: 5, g: branch }],
+    });
     m.addNode({ name: 'makes-late', opType: 'Neg', input: ['x'], output: ['late'] });
     expect(ops(m).slice(-3)).toEqual(['tail', 'makes-late', 'if']);
   });

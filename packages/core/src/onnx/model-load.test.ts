@@ -36,7 +36,12 @@ async function expectLoadError(path: string, code: string, message: RegExp): Pro
 function smallModel(): Uint8Array {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 32]);
-  const w = g.initializer('w', DataType.FLOAT, [32, 32], new Float32Array(1024).map((_, i) => i / 1024));
+  const w = g.initializer(
+    'w',
+    DataType.FLOAT,
+    [32, 32],
+    new Float32Array(1024).map((_, i) => i / 1024),
+  );
   g.output(g.matMul(x, w), DataType.FLOAT, [1, 32]);
   return g.toBytes();
 }
@@ -63,18 +68,27 @@ describe('OnnxModel.load errors', () => {
     ['a text file', () => 'hello, this is not a model\nsecond line\n'],
     ['JSON', () => JSON.stringify({ irVersion: 8, graph: { node: [] } })],
     ['an empty file', () => new Uint8Array(0)],
-    ['a serialized TensorProto', () => pb.TensorProto.encode({ dims: [3], dataType: 1, floatData: [1, 2, 3] }).finish()],
+    [
+      'a serialized TensorProto',
+      () => pb.TensorProto.encode({ dims: [3], dataType: 1, floatData: [1, 2, 3] }).finish(),
+    ],
   ])('E_NOT_ONNX for %s', async (what, make) => {
     const path = await write(`${what.replace(/\W+/g, '-')}.onnx`, make());
     await expectLoadError(path, 'E_NOT_ONNX', /is not an ONNX model/);
   });
 
   it('E_NOT_ONNX for a ModelProto without a graph or opsets (valid protobuf, not a model)', async () => {
-    const noGraph = await write('no-graph.onnx', pb.ModelProto.encode({ irVersion: 8, opsetImport: [{ version: 17 }] }).finish());
+    const noGraph = await write(
+      'no-graph.onnx',
+      pb.ModelProto.encode({ irVersion: 8, opsetImport: [{ version: 17 }] }).finish(),
+    );
     await expectLoadError(noGraph, 'E_NOT_ONNX', /has no graph/);
     const noOpset = await write('no-opset.onnx', pb.ModelProto.encode({ irVersion: 8, graph: { name: 'g' } }).finish());
     await expectLoadError(noOpset, 'E_NOT_ONNX', /has no opset_import/);
-    const noIr = await write('no-ir.onnx', pb.ModelProto.encode({ graph: { name: 'g' }, opsetImport: [{ version: 17 }] }).finish());
+    const noIr = await write(
+      'no-ir.onnx',
+      pb.ModelProto.encode({ graph: { name: 'g' }, opsetImport: [{ version: 17 }] }).finish(),
+    );
     await expectLoadError(noIr, 'E_NOT_ONNX', /has no ir_version/);
   });
 
@@ -82,7 +96,11 @@ describe('OnnxModel.load errors', () => {
     const bytes = smallModel();
     for (const fraction of [0.6, 0.1, 0.99]) {
       const path = await write(`cut-${fraction}.onnx`, bytes.subarray(0, Math.floor(bytes.length * fraction)));
-      await expectLoadError(path, 'E_TRUNCATED_ONNX', /is a truncated ONNX model \(\d+ bytes, but its graph needs \d+\)/);
+      await expectLoadError(
+        path,
+        'E_TRUNCATED_ONNX',
+        /is a truncated ONNX model \(\d+ bytes, but its graph needs \d+\)/,
+      );
     }
   });
 
@@ -91,7 +109,9 @@ describe('OnnxModel.load errors', () => {
   });
 
   it('fromBytes names "model bytes" in its errors', () => {
-    expect(() => OnnxModel.fromBytes(noise(100))).toThrow(expect.objectContaining({ code: 'E_NOT_ONNX', message: expect.stringMatching(/^model bytes /) }));
+    expect(() => OnnxModel.fromBytes(noise(100))).toThrow(
+      expect.objectContaining({ code: 'E_NOT_ONNX', message: expect.stringMatching(/^model bytes /) }),
+    );
   });
 });
 

@@ -73,7 +73,7 @@ describe('save + load round trip (raw_data)', () => {
   it('readRaw and readTyped hand out copies', () => {
     const model = emptyModel();
     model.setInitializer('w', DataType.FLOAT, [2], Float32Array.of(1, 2));
-    (model.getInitializer('w')!.readRaw())[3] = 0xff;
+    model.getInitializer('w')!.readRaw()[3] = 0xff;
     (model.getInitializer('w')!.readTyped() as Float32Array)[0] = 9;
     expect([...model.getInitializer('w')!.readFloat32()]).toEqual([1, 2]);
   });
@@ -83,7 +83,12 @@ describe('save + load round trip (raw_data)', () => {
 function mixedModel(): OnnxModel {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 32]);
-  const w = g.initializer('w', DataType.FLOAT, [32, 32], new Float32Array(1024).map((_, i) => ((i % 7) - 3) / 8)); // 4096 B
+  const w = g.initializer(
+    'w',
+    DataType.FLOAT,
+    [32, 32],
+    new Float32Array(1024).map((_, i) => ((i % 7) - 3) / 8),
+  ); // 4096 B
   const b = g.initializer('b', DataType.FLOAT, [32], new Float32Array(32).fill(0.5)); // 128 B: stays inline
   g.output(g.add(g.matMul(x, w), b), DataType.FLOAT, [1, 32]);
   return g.build();

@@ -24,7 +24,12 @@ afterAll(async () => {
 function mlp(): onnx.IModelProto {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 4]);
-  const w = g.initializer('w', DataType.FLOAT, [4, 4], new Float32Array(16).map((_, i) => i / 16));
+  const w = g.initializer(
+    'w',
+    DataType.FLOAT,
+    [4, 4],
+    new Float32Array(16).map((_, i) => i / 16),
+  );
   g.output(g.relu(g.matMul(x, w)), DataType.FLOAT, [1, 4]);
   return g.toProto();
 }
@@ -47,10 +52,26 @@ async function loadError(path: string): Promise<{ code: string; message: string;
 
 describe('OnnxModel.load validates its input', () => {
   const cases: [string, (m: onnx.IModelProto) => void, RegExp][] = [
-    ['two initializers of the same name', (m) => m.graph!.initializer!.push({ ...m.graph!.initializer![0] }), /\[duplicate-definition\] initializer "w" is defined twice/],
-    ['a value defined twice', (m) => m.graph!.node!.push({ name: 'again', opType: 'Identity', input: ['x'], output: ['MatMul_0_out'] }), /\[duplicate-definition\] value "MatMul_0_out" is produced by two nodes/],
-    ['an unknown attribute type', (m) => (m.graph!.node![1].attribute = [{ name: 'alpha', type: 42 as never, f: 0.5 }]), /\[attribute-type\] attribute "alpha" has unknown type 42 \(it holds f\) \(node "Relu_0"\)/],
-    ['a reference to a missing value', (m) => (m.graph!.node![1].input = ['gone']), /\[undefined-input\] input "gone" is not defined/],
+    [
+      'two initializers of the same name',
+      (m) => m.graph!.initializer!.push({ ...m.graph!.initializer![0] }),
+      /\[duplicate-definition\] initializer "w" is defined twice/,
+    ],
+    [
+      'a value defined twice',
+      (m) => m.graph!.node!.push({ name: 'again', opType: 'Identity', input: ['x'], output: ['MatMul_0_out'] }),
+      /\[duplicate-definition\] value "MatMul_0_out" is produced by two nodes/,
+    ],
+    [
+      'an unknown attribute type',
+      (m) => (m.graph!.node![1].attribute = [{ name: 'alpha', type: 42 as never, f: 0.5 }]),
+      /\[attribute-type\] attribute "alpha" has unknown type 42 \(it holds f\) \(node "Relu_0"\)/,
+    ],
+    [
+      'a reference to a missing value',
+      (m) => (m.graph!.node![1].input = ['gone']),
+      /\[undefined-input\] input "gone" is not defined/,
+    ],
   ];
   it.each(cases)('refuses %s: one line, exit 2, the file untouched', async (name, change, message) => {
     const model = mlp();
@@ -70,7 +91,12 @@ describe('OnnxModel.load validates its input', () => {
     const model: onnx.IModelProto = {
       irVersion: 8,
       opsetImport: [{ domain: '', version: 17 }],
-      graph: { name: 'g', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: big as never }] } } } }], output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }] },
+      graph: {
+        name: 'g',
+        node: [{ opType: 'Identity', input: ['x'], output: ['y'] }],
+        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: big as never }] } } } }],
+        output: [{ name: 'y', type: { tensorType: { elemType: 1 } } }],
+      },
     };
     const { path, bytes } = await write('big-dim.onnx', model);
     expect(bytes.length).toBeLessThan(100);
@@ -78,9 +104,21 @@ describe('OnnxModel.load validates its input', () => {
     expect(e).toMatchObject({ code: 'E_INVALID_MODEL', exitCode: 2 });
     expect(e.message).toMatch(/\[dims\] graph input "x" has shape dimension 9007199254740993 is past 2\^53/);
 
-    const init: onnx.IModelProto = { ...model, graph: { name: 'g', node: [{ opType: 'Identity', input: ['w'], output: ['y'] }], initializer: [{ name: 'w', dataType: 1, dims: [big as never] }], output: [{ name: 'y' }] } };
+    const init: onnx.IModelProto = {
+      ...model,
+      graph: {
+        name: 'g',
+        node: [{ opType: 'Identity', input: ['w'], output: ['y'] }],
+        initializer: [{ name: 'w', dataType: 1, dims: [big as never] }],
+        output: [{ name: 'y' }],
+      },
+    };
     const e2 = await loadError((await write('big-init.onnx', init)).path);
-    expect(e2).toMatchObject({ code: 'E_INVALID_MODEL', exitCode: 2, message: expect.stringMatching(/initializer "w" has dimension 9007199254740993 is past 2\^53/) });
+    expect(e2).toMatchObject({
+      code: 'E_INVALID_MODEL',
+      exitCode: 2,
+      message: expect.stringMatching(/initializer "w" has dimension 9007199254740993 is past 2\^53/),
+    });
   });
 
   it('takes a graph whose nodes are out of order (onnxruntime does too) and writes it sorted', async () => {
@@ -97,7 +135,7 @@ describe('OnnxModel.load validates its input', () => {
 });
 
 describe('OnnxModel.save validates its output', () => {
-  it('an invalid graph is mc\'s bug: exit 1 naming the check, and no file left', async () => {
+  it("an invalid graph is mc's bug: exit 1 naming the check, and no file left", async () => {
     const out = join(dir, 'bad-out');
     await fs.mkdir(out);
     const model = OnnxModel.fromProto(mlp());
@@ -106,7 +144,9 @@ describe('OnnxModel.save validates its output', () => {
     await expect(model.save(join(out, 'm.onnx'))).rejects.toMatchObject({
       code: 'E_BUG',
       exitCode: 1,
-      message: expect.stringMatching(/^the model for m\.onnx failed validation, so it was not written: \[duplicate-definition\] value "Relu_0_out" is produced by two nodes/),
+      message: expect.stringMatching(
+        /^the model for m\.onnx failed validation, so it was not written: \[duplicate-definition\] value "Relu_0_out" is produced by two nodes/,
+      ),
     });
     expect(await fs.readdir(out)).toEqual([]);
   });

@@ -58,8 +58,12 @@ export class OnnxModel {
    */
   static async load(path: string): Promise<OnnxModel> {
     // a large file is read without its large weights (read-skeleton.ts): they stay on disk until read
-    const size = await fs.stat(path).then((s) => (s.isFile() ? s.size : 0), () => 0);
-    const skeleton = size >= DEFER_MIN_BYTES ? await readSkeleton(path, DEFER_MIN_BYTES).catch(() => undefined) : undefined;
+    const size = await fs.stat(path).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
+    const skeleton =
+      size >= DEFER_MIN_BYTES ? await readSkeleton(path, DEFER_MIN_BYTES).catch(() => undefined) : undefined;
     if (skeleton) {
       const proto = decodeModel(skeleton.bytes, path);
       markSelfReferences(proto, skeleton.skipped, basename(path));
@@ -77,7 +81,11 @@ export class OnnxModel {
 
   /** Decode bytes; baseDir resolves external data. */
   static fromBytes(bytes: Uint8Array, baseDir?: string): OnnxModel {
-    return new OnnxModel(decodeModel(bytes, 'model bytes'), undefined, baseDir === undefined ? undefined : resolve(baseDir));
+    return new OnnxModel(
+      decodeModel(bytes, 'model bytes'),
+      undefined,
+      baseDir === undefined ? undefined : resolve(baseDir),
+    );
   }
 
   /** Wrap a proto built in memory (kept as is when it already is a ModelProto). */
@@ -136,22 +144,27 @@ export class OnnxModel {
     const tensor = makeTensor(name, dataType, dims, data);
     const list = (this.graph.initializer ??= []);
     const old = this.findInitializer(name);
-    this.names.edit(this.graph, () => {
-      if (old) {
-        list[list.indexOf(old)] = tensor;
-        // A stale value_info shape/type for the name would make onnxruntime reject the new tensor.
-        const changed = old.dataType !== tensor.dataType || old.dims?.map((d) => toNumber(d)).join() !== dims.join();
-        if (changed && this.graph.valueInfo) this.graph.valueInfo = this.graph.valueInfo.filter((v) => v.name !== name);
-        return;
-      }
-      list.push(tensor);
-      // Keep the index current (a compressor adds thousands of tensors; rebuilding each time is O(n^2)).
-      const index = this.initIndex;
-      if (index?.list === list && index.length === list.length - 1) {
-        index.map.set(name, list.length - 1);
-        index.length = list.length;
-      }
-    }, [name]);
+    this.names.edit(
+      this.graph,
+      () => {
+        if (old) {
+          list[list.indexOf(old)] = tensor;
+          // A stale value_info shape/type for the name would make onnxruntime reject the new tensor.
+          const changed = old.dataType !== tensor.dataType || old.dims?.map((d) => toNumber(d)).join() !== dims.join();
+          if (changed && this.graph.valueInfo)
+            this.graph.valueInfo = this.graph.valueInfo.filter((v) => v.name !== name);
+          return;
+        }
+        list.push(tensor);
+        // Keep the index current (a compressor adds thousands of tensors; rebuilding each time is O(n^2)).
+        const index = this.initIndex;
+        if (index?.list === list && index.length === list.length - 1) {
+          index.map.set(name, list.length - 1);
+          index.length = list.length;
+        }
+      },
+      [name],
+    );
   }
 
   /** Remove an initializer (and its graph input entry, which IR < 4 models list for every initializer). */
@@ -264,9 +277,13 @@ export class OnnxModel {
   toBytes(): Uint8Array {
     const bytes = this.initializerBytes();
     if (bytes > PROTO_LIMIT) {
-      throw new UserError(ErrorCodes.UNSUPPORTED, `the model holds ${bytes} bytes of weights, more than one protobuf message can (2 GiB)`, {
-        hint: 'save it to a file instead: save() writes the weights to an external data file',
-      });
+      throw new UserError(
+        ErrorCodes.UNSUPPORTED,
+        `the model holds ${bytes} bytes of weights, more than one protobuf message can (2 GiB)`,
+        {
+          hint: 'save it to a file instead: save() writes the weights to an external data file',
+        },
+      );
     }
     return serializeModel(this.proto, this.baseDir).model;
   }

@@ -83,7 +83,8 @@ function normalizeGraph(g: onnx.IGraphProto): void {
   for (const t of g.initializer ?? []) normalizeTensor(t);
   for (const s of g.sparseInitializer ?? []) normalizeSparse(s);
   for (const n of g.node ?? []) normalizeNode(n);
-  for (const vi of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) if (vi.type) normalizeType(vi.type);
+  for (const vi of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])])
+    if (vi.type) normalizeType(vi.type);
 }
 
 function normalizeNode(n: onnx.INodeProto): void {

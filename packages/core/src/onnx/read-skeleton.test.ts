@@ -21,7 +21,10 @@ describe('readSkeleton', () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, ['n', 40]);
     const h = g.matMul(x, g.initializer('w1', DataType.FLOAT, [40, 25], w1));
-    const y = g.matMul(g.add(h, g.initializer('b', DataType.FLOAT, [25], small)), g.initializer('w2', DataType.FLOAT, [25, 200], w2));
+    const y = g.matMul(
+      g.add(h, g.initializer('b', DataType.FLOAT, [25], small)),
+      g.initializer('w2', DataType.FLOAT, [25, 200], w2),
+    );
     g.output(y, DataType.FLOAT, ['n', 200]);
     const path = join(dir, 'm.onnx');
     await g.build().save(path);
@@ -40,10 +43,13 @@ describe('readSkeleton', () => {
     expect(s.skipped.map((k) => names[k.index]).sort()).toEqual(['w1', 'w2']);
     for (const k of s.skipped) {
       const want = names[k.index] === 'w1' ? w1 : w2;
-      expect(new Float32Array(file.buffer.slice(file.byteOffset + k.offset, file.byteOffset + k.offset + k.length))).toEqual(want);
+      expect(
+        new Float32Array(file.buffer.slice(file.byteOffset + k.offset, file.byteOffset + k.offset + k.length)),
+      ).toEqual(want);
     }
     const skel = pb.ModelProto.decode(Buffer.from(s.bytes));
-    for (const t of skel.graph!.initializer!) if (t.name !== 'b') t.rawData = full.graph!.initializer!.find((f) => f.name === t.name)!.rawData;
+    for (const t of skel.graph!.initializer!)
+      if (t.name !== 'b') t.rawData = full.graph!.initializer!.find((f) => f.name === t.name)!.rawData;
     expect(pb.ModelProto.toObject(skel, { bytes: Array })).toEqual(pb.ModelProto.toObject(full, { bytes: Array }));
   });
 
@@ -59,7 +65,14 @@ describe('readSkeleton', () => {
     const big = Float32Array.from({ length: rows * 64 }, (_, i) => Math.cos(i));
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, ['n', rows]);
-    g.output(g.add(g.matMul(x, g.initializer('w', DataType.FLOAT, [rows, 64], big)), g.initializer('b', DataType.FLOAT, [64], new Float32Array(64).fill(0.5))), DataType.FLOAT, ['n', 64]);
+    g.output(
+      g.add(
+        g.matMul(x, g.initializer('w', DataType.FLOAT, [rows, 64], big)),
+        g.initializer('b', DataType.FLOAT, [64], new Float32Array(64).fill(0.5)),
+      ),
+      DataType.FLOAT,
+      ['n', 64],
+    );
     const path = join(dir, 'big.onnx');
     await g.build().save(path);
     const model = await OnnxModel.load(path);

@@ -63,7 +63,10 @@ class FileReader {
   }
 
   /** A field header at `pos`: tag and (for length-delimited fields) the payload length; `value` for a varint field. */
-  async header(pos: number, end: number): Promise<{ field: number; wire: number; payload: number; next: number; value?: number }> {
+  async header(
+    pos: number,
+    end: number,
+  ): Promise<{ field: number; wire: number; payload: number; next: number; value?: number }> {
     const head = await this.bytes(pos, Math.min(20, end - pos));
     const tag = varint(head, 0);
     const field = Math.floor(tag.value / 8);
@@ -113,13 +116,22 @@ export interface SkeletonOptions {
 }
 
 /** The skeleton of `path`, or undefined when its bytes are not a well-formed ModelProto walk. */
-export async function readSkeleton(path: string, minBytes: number, options: SkeletonOptions = {}): Promise<Skeleton | undefined> {
+export async function readSkeleton(
+  path: string,
+  minBytes: number,
+  options: SkeletonOptions = {},
+): Promise<Skeleton | undefined> {
   const handle = await fs.open(path, 'r');
   try {
     const reader = new FileReader(handle, (await handle.stat()).size);
     const skipped: SkippedRawData[] = [];
     const counter = { initializers: 0 };
-    const parts = await copyMessage(reader, 0, reader.size, 'model', { minBytes, skipped, counter, replace: options.replace });
+    const parts = await copyMessage(reader, 0, reader.size, 'model', {
+      minBytes,
+      skipped,
+      counter,
+      replace: options.replace,
+    });
     return { bytes: concat(parts), skipped };
   } catch (e) {
     if (e instanceof Malformed) return undefined;
@@ -169,7 +181,13 @@ async function copyMessage(r: FileReader, start: number, end: number, level: Lev
         replaced = true;
       }
       keepFrom = fieldEnd;
-    } else if (level === 'tensor' && walk.replace && h.field === TENSOR_DATA_LOCATION && h.wire === 0 && h.value === 0) {
+    } else if (
+      level === 'tensor' &&
+      walk.replace &&
+      h.field === TENSOR_DATA_LOCATION &&
+      h.wire === 0 &&
+      h.value === 0
+    ) {
       await flush(pos);
       keepFrom = fieldEnd;
     } else if (level === 'tensor' && (h.field === TENSOR_DATA_LOCATION || h.field === TENSOR_EXTERNAL_DATA)) {

@@ -11,7 +11,12 @@ const f32 = (n: number) => new Float32Array(n).fill(0.5);
 function model() {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 4, 8, 8]);
-  const c = g.conv(x, g.initializer('conv.w', DataType.FLOAT, [16, 4, 3, 3], f32(16 * 4 * 9)), g.initializer('conv.b', DataType.FLOAT, [16], f32(16)), { pads: [1, 1, 1, 1] });
+  const c = g.conv(
+    x,
+    g.initializer('conv.w', DataType.FLOAT, [16, 4, 3, 3], f32(16 * 4 * 9)),
+    g.initializer('conv.b', DataType.FLOAT, [16], f32(16)),
+    { pads: [1, 1, 1, 1] },
+  );
   const [bn] = g.node('BatchNormalization', [
     c,
     g.initializer('bn.scale', DataType.FLOAT, [16], f32(16)),
@@ -20,7 +25,10 @@ function model() {
     g.initializer('bn.var', DataType.FLOAT, [16], f32(16)),
   ]);
   const flat = g.flatten(g.globalAveragePool(bn));
-  const h = g.add(g.matMul(flat, g.initializer('fc.w', DataType.FLOAT, [16, 12], f32(16 * 12))), g.initializer('fc.b', DataType.FLOAT, [12], f32(12)));
+  const h = g.add(
+    g.matMul(flat, g.initializer('fc.w', DataType.FLOAT, [16, 12], f32(16 * 12))),
+    g.initializer('fc.b', DataType.FLOAT, [12], f32(12)),
+  );
   // a rank-1 tensor read as data (the Concat of two vectors), not as a parameter
   const [cat] = g.node('Concat', [h, g.initializer('table', DataType.FLOAT, [1, 12], f32(12))], { axis: 0 });
   g.output(cat, DataType.FLOAT);
@@ -36,7 +44,14 @@ describe('selectWeights', () => {
 
   it('with vectors: biases and norm scale/shift too, never the running mean and variance or data', () => {
     const { candidates, skipped } = selectWeights(model(), { minSize: 10, include: [], exclude: [], vectors: true });
-    expect(candidates.map((c) => c.init.name).sort()).toEqual(['bn.bias', 'bn.scale', 'conv.b', 'conv.w', 'fc.b', 'fc.w']);
+    expect(candidates.map((c) => c.init.name).sort()).toEqual([
+      'bn.bias',
+      'bn.scale',
+      'conv.b',
+      'conv.w',
+      'fc.b',
+      'fc.w',
+    ]);
     const why = (n: string) => skipped.find((s) => s.init.name === n)?.reason;
     expect(why('bn.mean')).toMatch(/BatchNormalization input 3.*not as a bias or norm parameter/);
     expect(why('bn.var')).toMatch(/BatchNormalization input 4/);
@@ -54,9 +69,18 @@ describe('selectWeights: the weight slots real exports need', () => {
   function recurrentAndTransposed() {
     const g = new GraphBuilder({ opset: 17 });
     const seq = g.input('seq', DataType.FLOAT, [5, 1, 8]); // [time, batch, input]
-    const w = (name: string, dims: number[]) => g.initializer(name, DataType.FLOAT, dims, f32(dims.reduce((a, b) => a * b, 1)));
-    const [lstmY] = g.node('LSTM', [seq, w('lstm.W', [1, 64, 8]), w('lstm.R', [1, 64, 16]), w('lstm.B', [1, 128])], { hidden_size: 16 }, { outputs: 1 });
-    const [gruY] = g.node('GRU', [seq, w('gru.W', [2, 48, 8]), w('gru.R', [2, 48, 16])], { hidden_size: 16, direction: 'bidirectional' });
+    const w = (name: string, dims: number[]) =>
+      g.initializer(name, DataType.FLOAT, dims, f32(dims.reduce((a, b) => a * b, 1)));
+    const [lstmY] = g.node(
+      'LSTM',
+      [seq, w('lstm.W', [1, 64, 8]), w('lstm.R', [1, 64, 16]), w('lstm.B', [1, 128])],
+      { hidden_size: 16 },
+      { outputs: 1 },
+    );
+    const [gruY] = g.node('GRU', [seq, w('gru.W', [2, 48, 8]), w('gru.R', [2, 48, 16])], {
+      hidden_size: 16,
+      direction: 'bidirectional',
+    });
     const [rnnY] = g.node('RNN', [seq, w('rnn.W', [1, 16, 8]), w('rnn.R', [1, 16, 16])], { hidden_size: 16 });
     const img = g.input('img', DataType.FLOAT, [1, 8, 4, 4]);
     const [up] = g.node('ConvTranspose', [img, w('deconv.w', [8, 4, 3, 3])], { group: 2 });
@@ -82,13 +106,32 @@ describe('selectWeights: the weight slots real exports need', () => {
   });
 
   it('a skip says its tensor (reason) and its group (cause), and a hint where one helps', () => {
-    const { skipped } = selectWeights(model(), { minSize: 1000, include: ['fc.*', 'conv.*', 'bn.*'], exclude: ['fc.b'], vectors: true });
+    const { skipped } = selectWeights(model(), {
+      minSize: 1000,
+      include: ['fc.*', 'conv.*', 'bn.*'],
+      exclude: ['fc.b'],
+      vectors: true,
+    });
     const by = (n: string) => skipped.find((s) => s.init.name === n);
-    expect(by('conv.w')).toMatchObject({ reason: '576 elements < --min-size 1000', cause: 'fewer than --min-size 1000 elements', hint: 'lower --min-size (now 1000) to take them' });
+    expect(by('conv.w')).toMatchObject({
+      reason: '576 elements < --min-size 1000',
+      cause: 'fewer than --min-size 1000 elements',
+      hint: 'lower --min-size (now 1000) to take them',
+    });
     expect(by('fc.b')).toMatchObject({ reason: 'excluded by --exclude fc.b', cause: 'excluded by --exclude' });
-    expect(by('table')).toMatchObject({ reason: 'not a weight input (feeds Concat input 1 (Concat_0))', cause: 'not a weight input (read by Concat)' });
-    expect(by('bn.mean')).toMatchObject({ cause: 'rank-1 tensor not read as a bias or norm parameter (by BatchNormalization)' });
-    const none = selectWeights(model(), { minSize: 10, include: ['nothing*'], exclude: [] }).skipped.find((s) => s.init.name === 'fc.w');
-    expect(none).toMatchObject({ cause: 'not matched by --include nothing*', hint: expect.stringMatching(/mc inspect --json/) });
+    expect(by('table')).toMatchObject({
+      reason: 'not a weight input (feeds Concat input 1 (Concat_0))',
+      cause: 'not a weight input (read by Concat)',
+    });
+    expect(by('bn.mean')).toMatchObject({
+      cause: 'rank-1 tensor not read as a bias or norm parameter (by BatchNormalization)',
+    });
+    const none = selectWeights(model(), { minSize: 10, include: ['nothing*'], exclude: [] }).skipped.find(
+      (s) => s.init.name === 'fc.w',
+    );
+    expect(none).toMatchObject({
+      cause: 'not matched by --include nothing*',
+      hint: expect.stringMatching(/mc inspect --json/),
+    });
   });
 });

@@ -57,7 +57,11 @@ interface Why {
   readonly cause: string;
   readonly hint?: string;
 }
-const why = (reason: string, cause = reason, hint?: string): Why => ({ reason, cause, ...(hint === undefined ? {} : { hint }) });
+const why = (reason: string, cause = reason, hint?: string): Why => ({
+  reason,
+  cause,
+  ...(hint === undefined ? {} : { hint }),
+});
 
 const FLOAT_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
   [DataType.FLOAT, 'float32'],
@@ -73,7 +77,8 @@ interface Globs {
   readonly exclude: readonly [string, (name: string) => boolean][];
 }
 
-const compile = (globs: readonly string[]) => globs.map((g) => [g, picomatch(g, { dot: true })] as [string, (n: string) => boolean]);
+const compile = (globs: readonly string[]) =>
+  globs.map((g) => [g, picomatch(g, { dot: true })] as [string, (n: string) => boolean]);
 
 /** The first glob that matches one of the names. */
 function firstMatch(globs: Globs['include'], names: readonly string[]): string | undefined {
@@ -100,7 +105,15 @@ function consumerIndex(nodes: readonly NodeProto[], into = new Map<string, Consu
 }
 
 /** Decide for one float initializer: a Candidate, or why not. */
-function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, floatType: FloatType | undefined, outputs: ReadonlySet<string>, globs: Globs, minSize: number, vectors: boolean): Candidate | Why {
+function decide(
+  readers: ReadonlyMap<string, Consumer[]>,
+  init: Initializer,
+  floatType: FloatType | undefined,
+  outputs: ReadonlySet<string>,
+  globs: Globs,
+  minSize: number,
+  vectors: boolean,
+): Candidate | Why {
   if (outputs.has(init.name)) return why('also a graph output');
   const consumers = readers.get(init.name) ?? [];
   if (consumers.length === 0) return why('not read by any node');
@@ -111,18 +124,36 @@ function decide(readers: ReadonlyMap<string, Consumer[]>, init: Initializer, flo
   if (other) {
     return roles.every((r) => r === undefined)
       ? why(`not a weight input (feeds ${where(other)})`, `not a weight input (read by ${other.node.opType})`)
-      : why(`also consumed by ${where(other)}, which is not a weight input`, `read as a weight and also as data (by ${other.node.opType})`);
+      : why(
+          `also consumed by ${where(other)}, which is not a weight input`,
+          `read as a weight and also as data (by ${other.node.opType})`,
+        );
   }
   if (rank < 2) return why(`rank-${rank} tensor (a bias, norm parameter or lookup vector, not a weight matrix)`);
   if (new Set(roles.map((r) => r?.axis)).size > 1) {
-    return why(`consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`, 'its readers disagree on the output-channel axis');
+    return why(
+      `consumers disagree on the output-channel axis (${consumers.map(where).join(', ')})`,
+      'its readers disagree on the output-channel axis',
+    );
   }
   if (floatType === undefined) {
     const type = dataTypeName(init.dataType);
-    return why(`${type} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`, `${type} weights are not supported`, 'export the model in float32 (DequantizeLinear outputs float32, float16 or bfloat16)');
+    return why(
+      `${type} weights are not supported (DequantizeLinear outputs float32, float16 or bfloat16)`,
+      `${type} weights are not supported`,
+      'export the model in float32 (DequantizeLinear outputs float32, float16 or bfloat16)',
+    );
   }
   const role = roles[0]!;
-  return filtered(init, consumers, globs, minSize) ?? { init, axis: role.axis, reductionAxis: role.reductionAxis, floatType, role: where(consumers[0]) };
+  return (
+    filtered(init, consumers, globs, minSize) ?? {
+      init,
+      axis: role.axis,
+      reductionAxis: role.reductionAxis,
+      floatType,
+      role: where(consumers[0]),
+    }
+  );
 }
 
 /** The user's filters (globs on the tensor's and its readers' names, the size floor): why it is left out, or undefined. */
@@ -132,20 +163,46 @@ function filtered(init: Initializer, consumers: readonly Consumer[], globs: Glob
   if (excludedBy !== undefined) return why(`excluded by --exclude ${excludedBy}`, 'excluded by --exclude');
   if (globs.include.length > 0 && firstMatch(globs.include, names) === undefined) {
     const patterns = globs.include.map(([g]) => g).join(',');
-    return why(`not matched by --include ${patterns}`, `not matched by --include ${patterns}`, 'compare the patterns with the weight and node names (`mc inspect --json` lists every weight)');
+    return why(
+      `not matched by --include ${patterns}`,
+      `not matched by --include ${patterns}`,
+      'compare the patterns with the weight and node names (`mc inspect --json` lists every weight)',
+    );
   }
   if (init.elementCount < minSize) {
-    return why(`${init.elementCount} elements < --min-size ${minSize}`, `fewer than --min-size ${minSize} elements`, `lower --min-size (now ${minSize}) to take them`);
+    return why(
+      `${init.elementCount} elements < --min-size ${minSize}`,
+      `fewer than --min-size ${minSize} elements`,
+      `lower --min-size (now ${minSize}) to take them`,
+    );
   }
   return undefined;
 }
 
 /** A rank-1 tensor under SelectOptions.vectors: a Candidate (axis 0) when every reader uses it as a parameter. */
-function decideVector(init: Initializer, consumers: readonly Consumer[], floatType: FloatType | undefined, globs: Globs, minSize: number): Candidate | Why {
+function decideVector(
+  init: Initializer,
+  consumers: readonly Consumer[],
+  floatType: FloatType | undefined,
+  globs: Globs,
+  minSize: number,
+): Candidate | Why {
   const other = consumers.find((c) => !isBiasOrNormSlot(c));
-  if (other) return why(`rank-1 tensor read by ${where(other)}, not as a bias or norm parameter`, `rank-1 tensor not read as a bias or norm parameter (by ${other.node.opType})`);
+  if (other)
+    return why(
+      `rank-1 tensor read by ${where(other)}, not as a bias or norm parameter`,
+      `rank-1 tensor not read as a bias or norm parameter (by ${other.node.opType})`,
+    );
   if (floatType === undefined) return why(`${dataTypeName(init.dataType)} tensors are not supported`);
-  return filtered(init, consumers, globs, minSize) ?? { init, axis: 0, reductionAxis: 0, floatType, role: where(consumers[0]) };
+  return (
+    filtered(init, consumers, globs, minSize) ?? {
+      init,
+      axis: 0,
+      reductionAxis: 0,
+      floatType,
+      role: where(consumers[0]),
+    }
+  );
 }
 
 /** Every float initializer in the graph, split into what to quantize and what to leave (with why). */
@@ -184,7 +241,8 @@ export const SELECTION_PARAMS: readonly ParamSpec[] = Object.freeze([
     name: 'include',
     type: 'string[]',
     default: [],
-    description: 'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
+    description:
+      'only quantize weights whose initializer name or consumer node name matches one of these globs (empty: all)',
   },
   {
     name: 'exclude',

@@ -20,7 +20,12 @@ export interface SkipItem {
 }
 
 /** The SkipItem of a tensor selectWeights (or a method) left alone. */
-export function skipItemOf(s: { readonly init: { readonly name: string; readonly elementCount: number }; readonly reason: string; readonly cause?: string; readonly hint?: string }): SkipItem {
+export function skipItemOf(s: {
+  readonly init: { readonly name: string; readonly elementCount: number };
+  readonly reason: string;
+  readonly cause?: string;
+  readonly hint?: string;
+}): SkipItem {
   return { name: s.init.name, elements: s.init.elementCount, reason: s.reason, cause: s.cause, hint: s.hint };
 }
 
@@ -37,12 +42,21 @@ const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? '' :
 
 /** Skipped tensors grouped by cause, the group holding the largest tensor first. */
 export function groupSkips(items: readonly SkipItem[]): SkipGroup[] {
-  const groups = new Map<string, { cause: string; hint?: string; tensors: number; elements: number; largest: { name: string; elements: number } }>();
+  const groups = new Map<
+    string,
+    { cause: string; hint?: string; tensors: number; elements: number; largest: { name: string; elements: number } }
+  >();
   for (const item of items) {
     const cause = item.cause ?? item.reason;
     const g = groups.get(cause);
     if (!g) {
-      groups.set(cause, { cause, hint: item.hint, tensors: 1, elements: item.elements, largest: { name: item.name, elements: item.elements } });
+      groups.set(cause, {
+        cause,
+        hint: item.hint,
+        tensors: 1,
+        elements: item.elements,
+        largest: { name: item.name, elements: item.elements },
+      });
       continue;
     }
     g.tensors += 1;
@@ -69,7 +83,11 @@ export function skipSummaryLines(items: readonly SkipItem[], verb = 'skipped'): 
 export function nothingQualifies(method: string, items: readonly SkipItem[], fallbackHint: string): UserError {
   const groups = groupSkips(items);
   if (groups.length === 0) {
-    return new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `${method}: no weight qualifies (the model has no float weights)`, { hint: fallbackHint });
+    return new UserError(
+      ErrorCodes.NOTHING_TO_COMPRESS,
+      `${method}: no weight qualifies (the model has no float weights)`,
+      { hint: fallbackHint },
+    );
   }
   const top = groups[0];
   const what = `${plural(items.length, 'float tensor')} skipped; the largest, ${top.largest.name} with ${plural(top.largest.elements, 'element')}: ${top.cause}`;

@@ -129,16 +129,25 @@ describe('typed-field initializers', () => {
   });
 
   it('says which initializer has the wrong number of values', () => {
-    const model = OnnxModel.fromProto(modelWith([{ name: 'short', dataType: DataType.FLOAT, dims: [4], floatData: [1, 2, 3] }]));
-    expect(() => model.getInitializer('short')!.readFloat32()).toThrow(
-      expect.objectContaining({ code: 'E_BAD_MODEL', message: 'initializer short has 3 values in float_data but its shape needs 4' }),
+    const model = OnnxModel.fromProto(
+      modelWith([{ name: 'short', dataType: DataType.FLOAT, dims: [4], floatData: [1, 2, 3] }]),
     );
-    const packed = OnnxModel.fromProto(modelWith([{ name: 'q', dataType: DataType.INT4, dims: [5], int32Data: [1, 2] }]));
+    expect(() => model.getInitializer('short')!.readFloat32()).toThrow(
+      expect.objectContaining({
+        code: 'E_BAD_MODEL',
+        message: 'initializer short has 3 values in float_data but its shape needs 4',
+      }),
+    );
+    const packed = OnnxModel.fromProto(
+      modelWith([{ name: 'q', dataType: DataType.INT4, dims: [5], int32Data: [1, 2] }]),
+    );
     expect(() => packed.getInitializer('q')!.readTyped()).toThrow(/needs 3/);
   });
 
   it('checks raw_data length against the shape', () => {
-    const model = OnnxModel.fromProto(modelWith([{ name: 'r', dataType: DataType.FLOAT, dims: [2], rawData: new Uint8Array(6) }]));
+    const model = OnnxModel.fromProto(
+      modelWith([{ name: 'r', dataType: DataType.FLOAT, dims: [2], rawData: new Uint8Array(6) }]),
+    );
     expect(() => model.getInitializer('r')!.readRaw()).toThrow(/6 bytes of raw_data but its shape needs 8/);
   });
 });
@@ -151,7 +160,9 @@ describe('dataToRaw (what setInitializer accepts)', () => {
   });
 
   it('rounds a Float32Array to float16 / bfloat16 bits', () => {
-    expect([...dataToRaw(Float32Array.of(1 + 2 ** -11, -2), DataType.FLOAT16, 2, 'w')]).toEqual([0x00, 0x3c, 0x00, 0xc0]);
+    expect([...dataToRaw(Float32Array.of(1 + 2 ** -11, -2), DataType.FLOAT16, 2, 'w')]).toEqual([
+      0x00, 0x3c, 0x00, 0xc0,
+    ]);
     expect([...dataToRaw(Float32Array.of(1 + 3 * 2 ** -8), DataType.BFLOAT16, 1, 'w')]).toEqual([0x82, 0x3f]);
   });
 

@@ -9,8 +9,17 @@
  */
 import { BugError, ErrorCodes, UserError } from '../errors.js';
 import {
-  bfloat16ArrayToFloat32, byteSizeOf, DataType, dataTypeInfo, dataTypeName, float16ArrayToFloat32,
-  float32ArrayToBfloat16, float32ArrayToFloat16, packInt4, unpackInt4, type TypedArray,
+  bfloat16ArrayToFloat32,
+  byteSizeOf,
+  DataType,
+  dataTypeInfo,
+  dataTypeName,
+  float16ArrayToFloat32,
+  float32ArrayToBfloat16,
+  float32ArrayToFloat16,
+  packInt4,
+  unpackInt4,
+  type TypedArray,
 } from './dtypes.js';
 import { toBigInt, type onnx } from './proto.js';
 
@@ -36,7 +45,10 @@ export function typedFieldsToRaw(t: onnx.ITensorProto, count: number): Uint8Arra
   const name = t.name ?? '';
   const expect = (n: number | undefined, field: string, want = count): void => {
     if ((n ?? 0) !== want) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `initializer ${name} has ${n ?? 0} values in ${field} but its shape needs ${want}`);
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `initializer ${name} has ${n ?? 0} values in ${field} but its shape needs ${want}`,
+      );
     }
   };
   switch (dt) {
@@ -76,17 +88,22 @@ export function typedFieldsToRaw(t: onnx.ITensorProto, count: number): Uint8Arra
       return bytesOf((info.array as Int32ArrayConstructor).from(t.int32Data ?? []));
     }
   }
-  throw new UserError(ErrorCodes.UNSUPPORTED, `initializer ${name}: ${dataTypeName(dt)} data in typed fields is not supported`);
+  throw new UserError(
+    ErrorCodes.UNSUPPORTED,
+    `initializer ${name}: ${dataTypeName(dt)} data in typed fields is not supported`,
+  );
 }
 
 /** Raw bytes -> a fresh typed array of the natural type (int4/uint4 unpacked, f16/bf16 as bits). */
 export function rawToTyped(raw: Uint8Array, dataType: number, count: number, owned = false): TypedArray {
   const info = dataTypeInfo(dataType);
-  if (dataType === DataType.INT4 || dataType === DataType.UINT4) return unpackInt4(raw, count, dataType === DataType.INT4);
+  if (dataType === DataType.INT4 || dataType === DataType.UINT4)
+    return unpackInt4(raw, count, dataType === DataType.INT4);
   if (!info.array) throw new UserError(ErrorCodes.UNSUPPORTED, `${info.name} tensors cannot be read as an array`);
   // `owned`: the caller read these bytes fresh (external data) and nobody else holds them, so an
   // aligned view costs nothing; a second copy of a 1 GB weight would double the peak memory.
-  if (owned && raw.byteOffset % info.array.BYTES_PER_ELEMENT === 0) return new info.array(raw.buffer as ArrayBuffer, raw.byteOffset, count);
+  if (owned && raw.byteOffset % info.array.BYTES_PER_ELEMENT === 0)
+    return new info.array(raw.buffer as ArrayBuffer, raw.byteOffset, count);
   // slice() copies into a new, aligned buffer: raw_data views sit at arbitrary file offsets, and the
   // caller may modify the result without touching the model. Uint8Array's slice, not the Buffer's
   // own: protobufjs hands raw_data over as a Node Buffer, whose slice() is a view, not a copy.
@@ -126,7 +143,9 @@ export function dataToRaw(data: ArrayBufferView, dataType: number, count: number
   const tag = arrayTag(data);
   const is4bit = dataType === DataType.INT4 || dataType === DataType.UINT4;
   const mismatch = (): never => {
-    throw new BugError(`setInitializer ${name}: a ${tag} of ${(data as TypedArray).length ?? data.byteLength} values does not fit ${dataTypeName(dataType)} with ${count} elements`);
+    throw new BugError(
+      `setInitializer ${name}: a ${tag} of ${(data as TypedArray).length ?? data.byteLength} values does not fit ${dataTypeName(dataType)} with ${count} elements`,
+    );
   };
   if (is4bit) {
     if (tag === 'Uint8Array' && data.byteLength === size) return bytesOf(data).slice();
@@ -137,7 +156,10 @@ export function dataToRaw(data: ArrayBufferView, dataType: number, count: number
   }
   if ((dataType === DataType.FLOAT16 || dataType === DataType.BFLOAT16) && tag === 'Float32Array') {
     if ((data as Float32Array).length !== count) mismatch();
-    const bits = dataType === DataType.FLOAT16 ? float32ArrayToFloat16(data as Float32Array) : float32ArrayToBfloat16(data as Float32Array);
+    const bits =
+      dataType === DataType.FLOAT16
+        ? float32ArrayToFloat16(data as Float32Array)
+        : float32ArrayToBfloat16(data as Float32Array);
     return bytesOf(bits);
   }
   const info = dataTypeInfo(dataType);

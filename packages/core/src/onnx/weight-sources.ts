@@ -54,8 +54,25 @@ export function graphsOf(graph: onnx.IGraphProto, scope: readonly string[] = [])
 export const isFloatType = (dataType: number): boolean => DATA_TYPES[dataType as DataType]?.isFloat === true;
 
 /** The value forms a Constant node may carry (exactly one of them). */
-export type ConstantForm = 'value' | 'value_float' | 'value_floats' | 'value_int' | 'value_ints' | 'value_string' | 'value_strings' | 'sparse_value';
-const FORMS: readonly string[] = ['value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value'];
+export type ConstantForm =
+  | 'value'
+  | 'value_float'
+  | 'value_floats'
+  | 'value_int'
+  | 'value_ints'
+  | 'value_string'
+  | 'value_strings'
+  | 'sparse_value';
+const FORMS: readonly string[] = [
+  'value',
+  'value_float',
+  'value_floats',
+  'value_int',
+  'value_ints',
+  'value_string',
+  'value_strings',
+  'sparse_value',
+];
 
 export interface ConstantValue {
   /** the value attributes present (a valid Constant has exactly one) */
@@ -80,10 +97,18 @@ export function constantValue(node: NodeProto): ConstantValue {
       return { forms, dataType, ...(isFloatType(dataType) ? { floatTensor: { ...t, name } } : {}) };
     }
     case 'value_float':
-      return { forms, dataType: DataType.FLOAT, floatTensor: makeTensor(name, DataType.FLOAT, [], Float32Array.of(a.f ?? 0)) };
+      return {
+        forms,
+        dataType: DataType.FLOAT,
+        floatTensor: makeTensor(name, DataType.FLOAT, [], Float32Array.of(a.f ?? 0)),
+      };
     case 'value_floats': {
       const values = Float32Array.from(a.floats ?? []);
-      return { forms, dataType: DataType.FLOAT, floatTensor: makeTensor(name, DataType.FLOAT, [values.length], values) };
+      return {
+        forms,
+        dataType: DataType.FLOAT,
+        floatTensor: makeTensor(name, DataType.FLOAT, [values.length], values),
+      };
     }
     case 'value_int':
     case 'value_ints':
@@ -96,7 +121,8 @@ export function constantValue(node: NodeProto): ConstantValue {
   }
 }
 
-export const isConstantNode = (node: NodeProto): boolean => node.opType === 'Constant' && ((node.domain ?? '') === '' || node.domain === 'ai.onnx');
+export const isConstantNode = (node: NodeProto): boolean =>
+  node.opType === 'Constant' && ((node.domain ?? '') === '' || node.domain === 'ai.onnx');
 
 function found(t: onnx.ITensorProto, home: WeightHome, scope: readonly string[], node?: NodeProto): FoundWeight {
   const dims = dimsOf(t);
@@ -121,7 +147,9 @@ export function findWeights(model: OnnxModel): FoundWeight[] {
     const main = scope.length === 0;
     for (const t of graph.initializer ?? []) {
       if (!isFloatType(t.dataType ?? 0)) continue;
-      out.push(found(t, main ? (mainInputs.has(t.name ?? '') ? 'graph-input' : 'initializer') : 'subgraph-initializer', scope));
+      out.push(
+        found(t, main ? (mainInputs.has(t.name ?? '') ? 'graph-input' : 'initializer') : 'subgraph-initializer', scope),
+      );
     }
     for (const node of graph.node ?? []) {
       if (!isConstantNode(node)) continue;

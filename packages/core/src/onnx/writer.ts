@@ -49,7 +49,11 @@ export function serializeModel(model: onnx.IModelProto, baseDir: string | undefi
     if (offset > cursor) parts.push(new Uint8Array(offset - cursor));
     parts.push(bytes);
     cursor = offset + bytes.length;
-    return { ...withoutData(t), dataLocation: EXTERNAL, externalData: externalEntries(spill.location, offset, bytes.length) };
+    return {
+      ...withoutData(t),
+      dataLocation: EXTERNAL,
+      externalData: externalEntries(spill.location, offset, bytes.length),
+    };
   };
 
   const top = mapGraph(graph, inline, place);
@@ -89,9 +93,13 @@ export async function saveModel(
   const dataPath = join(dirname(out), dataName);
   if (req.spill) {
     await assertNotInput(dataPath, inputs).catch(() => {
-      throw new UserError(ErrorCodes.OUT_IS_INPUT, `writing ${path} would overwrite ${dataPath}, which the input model reads its weights from`, {
-        hint: 'choose another output file name or folder',
-      });
+      throw new UserError(
+        ErrorCodes.OUT_IS_INPUT,
+        `writing ${path} would overwrite ${dataPath}, which the input model reads its weights from`,
+        {
+          hint: 'choose another output file name or folder',
+        },
+      );
     });
   }
   const s = serializeModel(model, baseDir, req.spill ? { location: dataName, minBytes: req.minBytes } : undefined);

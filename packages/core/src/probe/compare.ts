@@ -59,8 +59,15 @@ export function compareTensors(name: string, reference: HostTensor, other: HostT
 }
 
 /** Every output of `reference` against the same output of `other`. */
-export function compareOutputs(reference: Record<string, HostTensor>, other: Record<string, HostTensor>): OutputDifference[] {
-  return Object.keys(reference).map((name) => (other[name] ? compareTensors(name, reference[name], other[name]) : { name, maxAbsDiff: Infinity, relative: Infinity }));
+export function compareOutputs(
+  reference: Record<string, HostTensor>,
+  other: Record<string, HostTensor>,
+): OutputDifference[] {
+  return Object.keys(reference).map((name) =>
+    other[name]
+      ? compareTensors(name, reference[name], other[name])
+      : { name, maxAbsDiff: Infinity, relative: Infinity },
+  );
 }
 
 // ---- drift ----
@@ -96,7 +103,8 @@ export function classAxisOf(name: string, dims: readonly number[], firstDimIsBat
 export function accumulate(sums: DriftSums, dense: HostTensor, compressed: HostTensor): void {
   const y = valuesOf(dense);
   const z = valuesOf(compressed);
-  if (y.length !== z.length) throw new RangeError(`output ${sums.name}: dense has ${y.length} values, compressed ${z.length}`);
+  if (y.length !== z.length)
+    throw new RangeError(`output ${sums.name}: dense has ${y.length} values, compressed ${z.length}`);
   for (let i = 0; i < y.length; i++) {
     const a = y[i];
     const b = z[i];
@@ -147,6 +155,12 @@ export function finish(sums: DriftSums): OutputDrift {
     sumSquaredDense: ref,
     elements: sums.elements,
     nonFinite: sums.nonFinite,
-    ...(sums.classAxis !== undefined ? { classAxis: sums.classAxis, top1Agreement: sums.positions ? sums.agree / sums.positions : 1, positions: sums.positions } : {}),
+    ...(sums.classAxis !== undefined
+      ? {
+          classAxis: sums.classAxis,
+          top1Agreement: sums.positions ? sums.agree / sums.positions : 1,
+          positions: sums.positions,
+        }
+      : {}),
   };
 }

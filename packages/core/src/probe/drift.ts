@@ -58,7 +58,10 @@ export async function measureDrift(session: McSession, baseline: Baseline): Prom
     for (const [name, y] of Object.entries(dense)) {
       const z = compressed[name];
       if (!z) throw new RangeError(`the compressed model has no output ${name}`);
-      if (y.dims.join() !== z.dims.join()) throw new RangeError(`output ${name} has shape [${z.dims.join(', ')}], the dense model's [${y.dims.join(', ')}]`);
+      if (y.dims.join() !== z.dims.join())
+        throw new RangeError(
+          `output ${name} has shape [${z.dims.join(', ')}], the dense model's [${y.dims.join(', ')}]`,
+        );
       let s = sums.get(name);
       if (!s) sums.set(name, (s = newSums(name, classAxisOf(name, y.dims, baseline.batchFirst.get(name) ?? true))));
       accumulate(s, y, z);
@@ -83,7 +86,8 @@ export function driftWarning(outputs: readonly OutputDrift[], t: DriftThresholds
     const parts: string[] = [];
     if (o.nonFinite > 0) parts.push(`${o.nonFinite} NaN or infinite values where the dense model has finite ones`);
     if (o.relativeError >= t.relativeError) parts.push(`relative error ${percent(o.relativeError)}`);
-    if (o.top1Agreement !== undefined && o.top1Agreement < t.top1Agreement) parts.push(`top-1 agreement ${percent(o.top1Agreement)}`);
+    if (o.top1Agreement !== undefined && o.top1Agreement < t.top1Agreement)
+      parts.push(`top-1 agreement ${percent(o.top1Agreement)}`);
     return parts.length ? [`${o.name}: ${parts.join(', ')}`] : [];
   });
   if (large.length === 0) return undefined;
@@ -98,7 +102,12 @@ export function percent(x: number): string {
 /** The console line: every output's error (and agreement), at most three, then a count. */
 export function driftLine(d: DriftReport): string {
   if (!d.measured) return `drift: not measured (${d.reason})`;
-  const shown = d.outputs.slice(0, 3).map((o) => `${o.name} ${percent(o.relativeError)}${o.top1Agreement !== undefined ? ` (top-1 agreement ${percent(o.top1Agreement)})` : ''}`);
+  const shown = d.outputs
+    .slice(0, 3)
+    .map(
+      (o) =>
+        `${o.name} ${percent(o.relativeError)}${o.top1Agreement !== undefined ? ` (top-1 agreement ${percent(o.top1Agreement)})` : ''}`,
+    );
   const more = d.outputs.length > 3 ? `, and ${d.outputs.length - 3} more outputs` : '';
   return `drift on ${d.probes} ${d.inputs === 'random' ? 'random' : `${d.inputs}`} probes, relative output error: ${shown.join(', ')}${more}`;
 }

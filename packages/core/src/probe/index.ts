@@ -4,7 +4,16 @@
  * the dense one (relative error, top-1 agreement; random inputs or --probe-dataset text).
  */
 export * from './types.js';
-export { DRIFT_THRESHOLDS, driftLine, driftWarning, measureDrift, percent, runProbes, type Baseline, type ProbeBaseline } from './drift.js';
+export {
+  DRIFT_THRESHOLDS,
+  driftLine,
+  driftWarning,
+  measureDrift,
+  percent,
+  runProbes,
+  type Baseline,
+  type ProbeBaseline,
+} from './drift.js';
 export {
   CHECK_RECIPE,
   DRIFT_RECIPE,
@@ -24,4 +33,14 @@ export {
   type SizePlan,
 } from './random-feeds.js';
 export { datasetProbes, PROBE_DATASET_SEQLEN, type DatasetProbeOptions } from './dataset-feeds.js';
-export { accumulate, classAxisOf, compareOutputs, compareTensors, finish, newSums, valuesOf, type DriftSums, type OutputDifference } from './compare.js';
+export {
+  accumulate,
+  classAxisOf,
+  compareOutputs,
+  compareTensors,
+  finish,
+  newSums,
+  valuesOf,
+  type DriftSums,
+  type OutputDifference,
+} from './compare.js';

@@ -19,7 +19,17 @@ describe('drift sums', () => {
     accumulate(s, f32([1, 2, 3, 4], [2, 2]), f32([1, 2, 4, 3], [2, 2]));
     const d = finish(s);
     // Σ(y-z)² = 1 + 1 = 2, Σy² = 1 + 4 + 9 + 16 = 30; row 0 agrees (argmax 1), row 1 does not (1 vs 0)
-    expect(d).toEqual({ name: 'logits', relativeError: Math.sqrt(2 / 30), sumSquaredError: 2, sumSquaredDense: 30, elements: 4, nonFinite: 0, classAxis: 1, top1Agreement: 0.5, positions: 2 });
+    expect(d).toEqual({
+      name: 'logits',
+      relativeError: Math.sqrt(2 / 30),
+      sumSquaredError: 2,
+      sumSquaredDense: 30,
+      elements: 4,
+      nonFinite: 0,
+      classAxis: 1,
+      top1Agreement: 0.5,
+      positions: 2,
+    });
   });
 
   it('sums over probes before dividing, and keeps NaN out of the error but counts it', () => {
@@ -31,7 +41,9 @@ describe('drift sums', () => {
     expect([d.sumSquaredError, d.sumSquaredDense, d.elements, d.nonFinite]).toEqual([1, 50, 4, 1]);
     expect(d.relativeError).toBeCloseTo(Math.sqrt(1 / 50), 12);
     expect(d.top1Agreement).toBeUndefined();
-    expect(driftWarning([d], DRIFT_THRESHOLDS)).toMatch(/y: 1 NaN or infinite values where the dense model has finite ones/);
+    expect(driftWarning([d], DRIFT_THRESHOLDS)).toMatch(
+      /y: 1 NaN or infinite values where the dense model has finite ones/,
+    );
   });
 
   it('takes the class axis of a classifier and of LM logits, not of states or caches', () => {
@@ -44,9 +56,19 @@ describe('drift sums', () => {
   });
 
   it('warns past the thresholds only, naming the output and what "large" means', () => {
-    const at = (relativeError: number, top1Agreement?: number) => ({ name: 'logits', relativeError, sumSquaredError: 0, sumSquaredDense: 0, elements: 1, nonFinite: 0, top1Agreement });
+    const at = (relativeError: number, top1Agreement?: number) => ({
+      name: 'logits',
+      relativeError,
+      sumSquaredError: 0,
+      sumSquaredDense: 0,
+      elements: 1,
+      nonFinite: 0,
+      top1Agreement,
+    });
     expect(driftWarning([at(0.49, 0.5)], DRIFT_THRESHOLDS)).toBeUndefined();
-    expect(driftWarning([at(0.5)], DRIFT_THRESHOLDS)).toMatch(/^large drift from the dense model \(logits: relative error 50%; large means relative error >= 50% or top-1 agreement < 50%\)/);
+    expect(driftWarning([at(0.5)], DRIFT_THRESHOLDS)).toMatch(
+      /^large drift from the dense model \(logits: relative error 50%; large means relative error >= 50% or top-1 agreement < 50%\)/,
+    );
     expect(driftWarning([at(0.1, 0.25)], DRIFT_THRESHOLDS)).toMatch(/logits: top-1 agreement 25%/);
   });
 });
@@ -79,18 +101,21 @@ describe('randomProbes', () => {
     expect(variance).toBeLessThan(1.2);
     expect(plan.description).toMatch(/ids uniform below 50 \(rows of the table it indexes\)/);
     // seeded: the same seed gives the same probes, another seed others
-    expect((randomProbes(imageAndIds(), 3, createRng(7)) as ProbePlan).feeds[2].pixels.data).toEqual(plan.feeds[2].pixels.data);
+    expect((randomProbes(imageAndIds(), 3, createRng(7)) as ProbePlan).feeds[2].pixels.data).toEqual(
+      plan.feeds[2].pixels.data,
+    );
     expect((randomProbes(imageAndIds(), 3, createRng(8)) as ProbePlan).feeds[0].pixels.data).not.toEqual(pixels.data);
   });
 
-  it('says why it cannot probe an integer input whose meaning the graph does not tell (silero-vad\'s sr)', () => {
+  it("says why it cannot probe an integer input whose meaning the graph does not tell (silero-vad's sr)", () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('input', DataType.FLOAT, ['batch', 512]);
     const sr = g.input('sr', DataType.INT64, []);
     const eq = g.node('Equal', [sr, g.initializer('k16000', DataType.INT64, [], BigInt64Array.of(16000n))])[0];
     g.output(g.node('Where', [eq, x, x])[0], DataType.FLOAT);
     expect(randomProbes(g.build(), 4, createRng(0))).toEqual({
-      notMeasured: 'input "sr" is int64 and mc cannot tell which values it takes (it indexes no embedding table); give --probe-dataset, or --probes 0',
+      notMeasured:
+        'input "sr" is int64 and mc cannot tell which values it takes (it indexes no embedding table); give --probe-dataset, or --probes 0',
     });
   });
 

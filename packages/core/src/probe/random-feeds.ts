@@ -52,9 +52,20 @@ export interface FeedRecipe {
 }
 
 /** Drift: batch 2, length 16, standard normal floats, no guessed integers. */
-export const DRIFT_RECIPE: FeedRecipe = Object.freeze({ batch: 2, length: 16, floats: 'normal', unknownIntegers: 'refuse' });
+export const DRIFT_RECIPE: FeedRecipe = Object.freeze({
+  batch: 2,
+  length: 16,
+  floats: 'normal',
+  unknownIntegers: 'refuse',
+});
 /** Equality checks (opset upgrade): batch 1, image sides 32, others 8, floats in [-1, 1), integers 0 or 1 where nothing says more. */
-export const CHECK_RECIPE: FeedRecipe = Object.freeze({ batch: 1, length: 8, imageSide: 32, floats: 'uniform', unknownIntegers: 'bits' });
+export const CHECK_RECIPE: FeedRecipe = Object.freeze({
+  batch: 1,
+  length: 8,
+  imageSide: 32,
+  floats: 'uniform',
+  unknownIntegers: 'bits',
+});
 
 /** The drift probes' sizes (DRIFT_RECIPE), past length included. */
 export const PROBE_SHAPE = Object.freeze({ batch: DRIFT_RECIPE.batch, length: DRIFT_RECIPE.length, past: 0 });
@@ -62,8 +73,13 @@ export const PROBE_SHAPE = Object.freeze({ batch: DRIFT_RECIPE.batch, length: DR
 export const MAX_PROBE_ELEMENTS = 2 ** 25;
 
 const ELEMENT: Partial<Record<number, TensorElementType>> = {
-  [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.INT64]: 'int64', [DataType.INT32]: 'int32',
-  [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.BOOL]: 'bool',
+  [DataType.FLOAT]: 'float32',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT8]: 'uint8',
+  [DataType.BOOL]: 'bool',
 };
 
 export interface ProbeShape {
@@ -81,11 +97,14 @@ function fedInputs(model: OnnxModel): ValueInfoProto[] {
 function symbolicSize(key: string, axis: number, rank: number, recipe: FeedRecipe): number {
   if (/past/i.test(key)) return 0;
   if (axis === 0) return recipe.batch;
-  return rank >= 4 && axis >= 2 ? recipe.imageSide ?? recipe.length : recipe.length;
+  return rank >= 4 && axis >= 2 ? (recipe.imageSide ?? recipe.length) : recipe.length;
 }
 
 /** The inputs to feed with the sizes `recipe` gives their symbolic dims, or why they cannot be fed. */
-export function shapeInputs(model: OnnxModel, recipe: FeedRecipe): { shapes: ProbeShape[]; symbolic: Map<string, number> } | { notMeasured: string } {
+export function shapeInputs(
+  model: OnnxModel,
+  recipe: FeedRecipe,
+): { shapes: ProbeShape[]; symbolic: Map<string, number> } | { notMeasured: string } {
   const symbolic = new Map<string, number>();
   const shapes: ProbeShape[] = [];
   let total = 0;
@@ -94,7 +113,9 @@ export function shapeInputs(model: OnnxModel, recipe: FeedRecipe): { shapes: Pro
     const tensor = v.type?.tensorType;
     const type = ELEMENT[tensor?.elemType ?? 0];
     if (!tensor || !type) {
-      return { notMeasured: `input "${name}" is not a tensor of a type mc can feed (${tensor ? DataType[tensor.elemType ?? 0] ?? 'unknown' : 'not a tensor'}; mc feeds float32, float16, int64, int32, int8, uint8 and bool)` };
+      return {
+        notMeasured: `input "${name}" is not a tensor of a type mc can feed (${tensor ? (DataType[tensor.elemType ?? 0] ?? 'unknown') : 'not a tensor'}; mc feeds float32, float16, int64, int32, int8, uint8 and bool)`,
+      };
     }
     const dimList = tensor.shape?.dim ?? [];
     const dims = dimList.map((d, axis) => {
@@ -106,7 +127,10 @@ export function shapeInputs(model: OnnxModel, recipe: FeedRecipe): { shapes: Pro
       return symbolic.get(key)!;
     });
     total += dims.reduce((a, d) => a * d, 1);
-    if (total > MAX_PROBE_ELEMENTS) return { notMeasured: `input "${name}" [${dims.join(', ')}] makes a probe of more than ${MAX_PROBE_ELEMENTS} elements` };
+    if (total > MAX_PROBE_ELEMENTS)
+      return {
+        notMeasured: `input "${name}" [${dims.join(', ')}] makes a probe of more than ${MAX_PROBE_ELEMENTS} elements`,
+      };
     shapes.push({ name, type, dims });
   }
   return { shapes, symbolic };
@@ -134,7 +158,9 @@ export function randomFeeds(model: OnnxModel, count: number, rng: Rng, recipe: F
     ranges.push(fill.says);
     fills.push(fill.value);
   }
-  const feeds = Array.from({ length: count }, () => Object.fromEntries(shaped.shapes.map((s, k) => [s.name, tensorOf(s.type, s.dims, (i) => fills[k](i, s.dims))])));
+  const feeds = Array.from({ length: count }, () =>
+    Object.fromEntries(shaped.shapes.map((s, k) => [s.name, tensorOf(s.type, s.dims, (i) => fills[k](i, s.dims))])),
+  );
   const symbolic = [...shaped.symbolic].filter(([k]) => !k.includes(':')).map(([k, n]) => `${k}=${n}`);
   const description = [
     recipe.floats === 'normal' ? 'standard normal floats' : 'floats uniform in [-1, 1)',
@@ -146,12 +172,20 @@ export function randomFeeds(model: OnnxModel, count: number, rng: Rng, recipe: F
 }
 
 /** Values for an integer or bool input: what the graph or its name tells, else per the recipe. */
-function integerFill(model: OnnxModel, name: string, type: TensorElementType, rng: Rng, recipe: FeedRecipe): { value: (i: number, dims: readonly number[]) => number; says: string } | string {
+function integerFill(
+  model: OnnxModel,
+  name: string,
+  type: TensorElementType,
+  rng: Rng,
+  recipe: FeedRecipe,
+): { value: (i: number, dims: readonly number[]) => number; says: string } | string {
   if (type !== 'bool') {
     const rows = indexRange(model, name);
-    if (rows !== undefined) return { value: () => rng.int(rows), says: `${name} uniform below ${rows} (rows of the table it indexes)` };
+    if (rows !== undefined)
+      return { value: () => rng.int(rows), says: `${name} uniform below ${rows} (rows of the table it indexes)` };
     if (name === 'attention_mask') return { value: () => 1, says: 'attention_mask all ones' };
-    if (name === 'position_ids') return { value: (i, dims) => i % (dims[dims.length - 1] || 1), says: 'position_ids 0, 1, 2, ...' };
+    if (name === 'position_ids')
+      return { value: (i, dims) => i % (dims[dims.length - 1] || 1), says: 'position_ids 0, 1, 2, ...' };
     if (name === 'token_type_ids') return { value: () => 0, says: 'token_type_ids zeros' };
   }
   if (recipe.unknownIntegers === 'bits') return { value: () => (rng.next() < 0.5 ? 0 : 1), says: `${name} 0 or 1` };
@@ -206,8 +240,10 @@ export function randomProbes(model: OnnxModel, count: number, rng: Rng, config?:
 
 /** Token windows through the LM adapter's feeds (mask, positions, empty past, use_cache_branch). */
 function lmProbes(model: OnnxModel, count: number, rng: Rng, config: Record<string, unknown> = {}): Planned {
-  const vocab = indexRange(model, 'input_ids') ?? (typeof config.vocab_size === 'number' ? config.vocab_size : undefined);
-  if (!vocab) return { notMeasured: 'input_ids indexes no embedding table mc can find, and config.json gives no vocab_size' };
+  const vocab =
+    indexRange(model, 'input_ids') ?? (typeof config.vocab_size === 'number' ? config.vocab_size : undefined);
+  if (!vocab)
+    return { notMeasured: 'input_ids indexes no embedding table mc can find, and config.json gives no vocab_size' };
   const { batch, length } = PROBE_SHAPE;
   try {
     const specs = inputSpecs(model.inputs, new Set(model.initializerNames()));
@@ -215,7 +251,10 @@ function lmProbes(model: OnnxModel, count: number, rng: Rng, config: Record<stri
       const inputs = Int32Array.from({ length: batch * length }, () => rng.int(vocab));
       return buildFeeds(specs, { batch, length, inputs, targets: new Int32Array(batch * length) }, config);
     });
-    return { feeds, description: `${batch} x ${length} random token ids below ${vocab} per probe, fed as mc eval feeds a causal LM` };
+    return {
+      feeds,
+      description: `${batch} x ${length} random token ids below ${vocab} per probe, fed as mc eval feeds a causal LM`,
+    };
   } catch (e) {
     if (isMcError(e)) return { notMeasured: e.message };
     throw e;
@@ -234,7 +273,9 @@ function checkRecipe(plan: SizePlan): FeedRecipe {
 }
 
 function refuse(reason: string): never {
-  throw new UserError(ErrorCodes.UNSUPPORTED, `cannot make probe inputs: ${reason}`, { hint: 'mc checks a rewritten model by running it on random inputs shaped from the graph\'s inputs' });
+  throw new UserError(ErrorCodes.UNSUPPORTED, `cannot make probe inputs: ${reason}`, {
+    hint: "mc checks a rewritten model by running it on random inputs shaped from the graph's inputs",
+  });
 }
 
 /** The inputs to feed, with the sizes `plan` gives their symbolic dimensions (E_UNSUPPORTED where an input cannot be fed). */

@@ -3,11 +3,30 @@ import { checkReportGates } from './gates.js';
 import type { Report, ReportRow } from './types.js';
 
 const row = (label: string, dense: boolean, figures: Record<string, number>): ReportRow =>
-  ({ label, dense, series: label, source: 's', steps: [], model: { path: label, sha256: label, bytes: 1 }, metrics: {}, figures, results: [] }) as ReportRow;
-const report = (rows: ReportRow[]): Report => ({ rows, metrics: [], notes: [], bootstrap: { resamples: 1, level: 0.95, seed: 0 } });
+  ({
+    label,
+    dense,
+    series: label,
+    source: 's',
+    steps: [],
+    model: { path: label, sha256: label, bytes: 1 },
+    metrics: {},
+    figures,
+    results: [],
+  }) as ReportRow;
+const report = (rows: ReportRow[]): Report => ({
+  rows,
+  metrics: [],
+  notes: [],
+  bootstrap: { resamples: 1, level: 0.95, seed: 0 },
+});
 
 describe('checkReportGates', () => {
-  const r = report([row('dense', true, { 'accuracy.top1': 0.99 }), row('int8', false, { 'accuracy.top1': 0.98, 'accuracy.delta': -0.01 }), row('prune', false, { 'accuracy.top1': 0.5, 'accuracy.delta': -0.49 })]);
+  const r = report([
+    row('dense', true, { 'accuracy.top1': 0.99 }),
+    row('int8', false, { 'accuracy.top1': 0.98, 'accuracy.delta': -0.01 }),
+    row('prune', false, { 'accuracy.top1': 0.5, 'accuracy.delta': -0.49 }),
+  ]);
 
   it('checks every compressed row, not the dense one', () => {
     const out = checkReportGates(r, parseGates(['accuracy.delta>=-0.05']));
@@ -28,7 +47,9 @@ describe('checkReportGates', () => {
   });
 
   it('a figure no row has is a user error with did-you-mean', () => {
-    expect(() => checkReportGates(r, parseGates(['acuracy.delta>=0']))).toThrow(/no figure acuracy\.delta.*did you mean accuracy\.delta/);
+    expect(() => checkReportGates(r, parseGates(['acuracy.delta>=0']))).toThrow(
+      /no figure acuracy\.delta.*did you mean accuracy\.delta/,
+    );
   });
 
   it('no gates, no outcomes', () => {

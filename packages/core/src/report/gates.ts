@@ -11,5 +11,7 @@ export function checkReportGates(report: Report, gates: readonly Gate[]): GateOu
   if (gates.length === 0) return [];
   const rows = report.rows.filter((r) => !r.dense);
   checkGates(gates, Object.assign({}, ...report.rows.map((r) => r.figures))); // only for its refusal of a figure no row has (did-you-mean over them all)
-  return rows.flatMap((r) => checkGates(gates, Object.fromEntries(gates.map((g) => [g.figure, r.figures[g.figure] ?? Number.NaN])), r.label));
+  return rows.flatMap((r) =>
+    checkGates(gates, Object.fromEntries(gates.map((g) => [g.figure, r.figures[g.figure] ?? Number.NaN])), r.label),
+  );
 }

@@ -12,7 +12,16 @@ import type { CompressResult, EvalResult } from '../results.js';
 import { createRng } from '../rng.js';
 import { pairedBootstrap } from '../stats/paired-bootstrap.js';
 import type { ReadResult } from './read.js';
-import type { ChainStep, Delta, MetricCell, Report, ReportMetric, ReportOptions, ReportRow, ValueCell } from './types.js';
+import type {
+  ChainStep,
+  Delta,
+  MetricCell,
+  Report,
+  ReportMetric,
+  ReportOptions,
+  ReportRow,
+  ValueCell,
+} from './types.js';
 
 interface Loaded<T> {
   readonly path: string;
@@ -25,7 +34,10 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
   const compressByOutput = latestBy(
     inputs.filter((r): r is Loaded<CompressResult> => r.result.kind === 'compress'),
     (r) => r.result.output.sha256,
-    (old, kept) => notes.push(`${basename(old.path)} made the same model as ${basename(kept.path)} (same sha256): the newer one is used`),
+    (old, kept) =>
+      notes.push(
+        `${basename(old.path)} made the same model as ${basename(kept.path)} (same sha256): the newer one is used`,
+      ),
   );
   const evals = inputs.filter((r): r is Loaded<EvalResult> => r.result.kind === 'eval');
   // per model, per metric: the newest eval
@@ -35,7 +47,9 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
     const previous = perModel.get(e.result.metric.metric);
     // a repeat with the same figures (each sweep evaluates its dense model again) is not worth a line
     if (previous && stableJson(previous.result.metric.values) !== stableJson(e.result.metric.values)) {
-      notes.push(`${basename(previous.path)} and ${basename(e.path)} measure ${e.result.metric.metric} on the same model with different figures: the newer is used`);
+      notes.push(
+        `${basename(previous.path)} and ${basename(e.path)} measure ${e.result.metric.metric} on the same model with different figures: the newer is used`,
+      );
     }
     perModel.set(e.result.metric.metric, e);
     evalsByModel.set(e.result.model.sha256, perModel);
@@ -47,7 +61,13 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
     const chain = chainOf(c, compressByOutput);
     const root = chain[0].result;
     sources.set(root.model.sha256, { path: root.model.path, bytes: root.model.bytes, parameters: root.parameters });
-    const steps: ChainStep[] = chain.flatMap((l) => l.result.steps.map((s) => ({ method: s.method, params: s.params, ...(s.bitsPerWeight !== undefined ? { bitsPerWeight: s.bitsPerWeight } : {}) })));
+    const steps: ChainStep[] = chain.flatMap((l) =>
+      l.result.steps.map((s) => ({
+        method: s.method,
+        params: s.params,
+        ...(s.bitsPerWeight !== undefined ? { bitsPerWeight: s.bitsPerWeight } : {}),
+      })),
+    );
     const bitsPerWeight = [...chain].reverse().find((l) => l.result.bitsPerWeight !== undefined)?.result.bitsPerWeight;
     rows.push({
       series: steps.map((s) => s.method).join('+'),
@@ -62,14 +82,30 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
     });
   }
   for (const [sha, s] of sources) {
-    rows.push({ series: 'dense', dense: true, source: sha, steps: [], model: { path: s.path, sha256: sha, bytes: s.bytes }, sizeRatio: 1, fileBitsPerParameter: s.parameters ? (8 * s.bytes) / s.parameters : undefined, compressResults: [] });
+    rows.push({
+      series: 'dense',
+      dense: true,
+      source: sha,
+      steps: [],
+      model: { path: s.path, sha256: sha, bytes: s.bytes },
+      sizeRatio: 1,
+      fileBitsPerParameter: s.parameters ? (8 * s.bytes) / s.parameters : undefined,
+      compressResults: [],
+    });
   }
   // evaluated models no compress result made or started from (compressed elsewhere, or their results not given)
   const known = new Set(rows.map((r) => r.model.sha256));
   for (const [sha, perModel] of evalsByModel) {
     if (known.has(sha)) continue;
     const e = [...perModel.values()][0].result;
-    rows.push({ series: 'other', dense: false, source: sha, steps: [], model: { path: e.model.path, sha256: sha, bytes: e.model.bytes }, compressResults: [] });
+    rows.push({
+      series: 'other',
+      dense: false,
+      source: sha,
+      steps: [],
+      model: { path: e.model.path, sha256: sha, bytes: e.model.bytes },
+      compressResults: [],
+    });
   }
 
   const metrics = collectMetrics(evals.map((e) => e.result));
@@ -83,10 +119,24 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
     for (const [id, cell] of Object.entries(own)) {
       const base = dense?.[id];
       // a metric measured against a --baseline (kld, latency ratios) is already a comparison: no dense value is missed
-      const againstBaseline = (evalsOf(evalsByModel, r.model.sha256, id) as { baseline?: unknown } | undefined)?.baseline !== undefined;
-      if (dense && !base && !againstBaseline) notes.push(`${r.model.path}: no ${id} result for its dense model, so no delta`);
-      else if (base && !sameSetting(cell, base)) notes.push(`${r.model.path}: ${id} was measured on other data or parameters than its dense model's, so no delta`);
-      metricsOut[id] = base && sameSetting(cell, base) ? withDeltas(cell, base, evalsOf(evalsByModel, r.model.sha256, id), evalsOf(evalsByModel, r.source, id), bootstrap) : cell;
+      const againstBaseline =
+        (evalsOf(evalsByModel, r.model.sha256, id) as { baseline?: unknown } | undefined)?.baseline !== undefined;
+      if (dense && !base && !againstBaseline)
+        notes.push(`${r.model.path}: no ${id} result for its dense model, so no delta`);
+      else if (base && !sameSetting(cell, base))
+        notes.push(
+          `${r.model.path}: ${id} was measured on other data or parameters than its dense model's, so no delta`,
+        );
+      metricsOut[id] =
+        base && sameSetting(cell, base)
+          ? withDeltas(
+              cell,
+              base,
+              evalsOf(evalsByModel, r.model.sha256, id),
+              evalsOf(evalsByModel, r.source, id),
+              bootstrap,
+            )
+          : cell;
     }
     const { compressResults, ...rest } = r;
     return {
@@ -102,7 +152,11 @@ export function buildReport(inputs: readonly ReadResult[], options: ReportOption
 
 type Draft = Omit<ReportRow, 'label' | 'metrics' | 'figures' | 'results'> & { compressResults: string[] };
 
-function latestBy<T extends { result: { createdAt: string } }>(items: readonly T[], key: (t: T) => string, onSuperseded: (old: T, kept: T) => void): Map<string, T> {
+function latestBy<T extends { result: { createdAt: string } }>(
+  items: readonly T[],
+  key: (t: T) => string,
+  onSuperseded: (old: T, kept: T) => void,
+): Map<string, T> {
   const out = new Map<string, T>();
   for (const t of [...items].sort((a, b) => a.result.createdAt.localeCompare(b.result.createdAt))) {
     const old = out.get(key(t));
@@ -116,14 +170,22 @@ function latestBy<T extends { result: { createdAt: string } }>(items: readonly T
 function chainOf(c: Loaded<CompressResult>, byOutput: Map<string, Loaded<CompressResult>>): Loaded<CompressResult>[] {
   const chain = [c];
   const seen = new Set([c.result.output.sha256]);
-  for (let prev = byOutput.get(c.result.model.sha256); prev && !seen.has(prev.result.output.sha256); prev = byOutput.get(prev.result.model.sha256)) {
+  for (
+    let prev = byOutput.get(c.result.model.sha256);
+    prev && !seen.has(prev.result.output.sha256);
+    prev = byOutput.get(prev.result.model.sha256)
+  ) {
     seen.add(prev.result.output.sha256);
     chain.unshift(prev);
   }
   return chain;
 }
 
-function evalsOf(byModel: Map<string, Map<string, Loaded<EvalResult>>>, sha: string, metric: string): EvalResult | undefined {
+function evalsOf(
+  byModel: Map<string, Map<string, Loaded<EvalResult>>>,
+  sha: string,
+  metric: string,
+): EvalResult | undefined {
   return byModel.get(sha)?.get(metric)?.result;
 }
 
@@ -132,25 +194,53 @@ function metricCells(perModel: Map<string, Loaded<EvalResult>> | undefined): Rec
   for (const [id, { path, result: e }] of perModel ?? []) {
     const values: Record<string, ValueCell> = {};
     for (const [name, v] of Object.entries(e.metric.values)) {
-      values[name] = { value: v.value, ...(v.stderr !== undefined ? { stderr: v.stderr } : {}), higherIsBetter: v.higherIsBetter };
+      values[name] = {
+        value: v.value,
+        ...(v.stderr !== undefined ? { stderr: v.stderr } : {}),
+        higherIsBetter: v.higherIsBetter,
+      };
     }
-    out[id] = { metric: id, dataset: { ref: e.dataset.ref, digest: e.dataset.digest, ...(e.dataset.limit !== undefined ? { limit: e.dataset.limit } : {}) }, params: e.metric.params, samples: e.metric.samples, values, result: path };
+    out[id] = {
+      metric: id,
+      dataset: {
+        ref: e.dataset.ref,
+        digest: e.dataset.digest,
+        ...(e.dataset.limit !== undefined ? { limit: e.dataset.limit } : {}),
+      },
+      params: e.metric.params,
+      samples: e.metric.samples,
+      values,
+      result: path,
+    };
   }
   return out;
 }
 
 /** A delta means something only between evals of the same data (digest and limit) and the same metric parameters. */
 function sameSetting(a: MetricCell, b: MetricCell): boolean {
-  return a.dataset.digest === b.dataset.digest && a.dataset.limit === b.dataset.limit && stableJson(a.params) === stableJson(b.params);
+  return (
+    a.dataset.digest === b.dataset.digest &&
+    a.dataset.limit === b.dataset.limit &&
+    stableJson(a.params) === stableJson(b.params)
+  );
 }
 
 function stableJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'undefined';
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return `{${Object.keys(v)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
 }
 
-function withDeltas(cell: MetricCell, base: MetricCell, own: EvalResult | undefined, dense: EvalResult | undefined, boot: Report['bootstrap']): MetricCell {
+function withDeltas(
+  cell: MetricCell,
+  base: MetricCell,
+  own: EvalResult | undefined,
+  dense: EvalResult | undefined,
+  boot: Report['bootstrap'],
+): MetricCell {
   const [primary] = Object.keys(cell.values);
   const paired = own && dense ? pairItems(own, dense) : undefined;
   const values: Record<string, ValueCell> = {};
@@ -189,12 +279,14 @@ function pairItems(own: EvalResult, dense: EvalResult): { a: number[]; b: number
 /** `details.items` ([{id, score}], the kick-* tasks) or `details.itemScores` (score per sample in dataset order, id = index: accuracy). */
 function itemScores(e: EvalResult): Map<string, number> | undefined {
   const scores = e.metric.details?.itemScores;
-  if (Array.isArray(scores) && scores.length > 0 && scores.every((s) => typeof s === 'number')) return new Map(scores.map((s: number, i) => [String(i), s]));
+  if (Array.isArray(scores) && scores.length > 0 && scores.every((s) => typeof s === 'number'))
+    return new Map(scores.map((s: number, i) => [String(i), s]));
   const items = e.metric.details?.items;
   if (!Array.isArray(items)) return undefined;
   const out = new Map<string, number>();
   for (const it of items as { id?: unknown; score?: unknown }[]) {
-    if (it && (typeof it.id === 'string' || typeof it.id === 'number') && typeof it.score === 'number') out.set(String(it.id), it.score);
+    if (it && (typeof it.id === 'string' || typeof it.id === 'number') && typeof it.score === 'number')
+      out.set(String(it.id), it.score);
   }
   return out.size > 0 ? out : undefined;
 }
@@ -212,7 +304,11 @@ function collectMetrics(evals: readonly EvalResult[]): ReportMetric[] {
   return [...out].map(([id, m]) => ({ id, ...m }));
 }
 
-function figuresOf(r: Draft, cells: Record<string, MetricCell>, metrics: readonly ReportMetric[]): Record<string, number> {
+function figuresOf(
+  r: Draft,
+  cells: Record<string, MetricCell>,
+  metrics: readonly ReportMetric[],
+): Record<string, number> {
   const f: Record<string, number> = {};
   const put = (name: string, v: number | undefined) => {
     if (v !== undefined && Number.isFinite(v)) f[name] = v;
@@ -237,7 +333,13 @@ function sortRows(rows: ReportRow[]): ReportRow[] {
   const sourceOrder = [...new Set(rows.map((r) => r.source))];
   const seriesOrder = [...new Set(rows.map((r) => r.series))];
   const rank = (r: ReportRow) => (r.dense ? 0 : r.series === 'other' ? 2 : 1);
-  return [...rows].sort((a, b) => sourceOrder.indexOf(a.source) - sourceOrder.indexOf(b.source) || rank(a) - rank(b) || seriesOrder.indexOf(a.series) - seriesOrder.indexOf(b.series) || b.model.bytes - a.model.bytes);
+  return [...rows].sort(
+    (a, b) =>
+      sourceOrder.indexOf(a.source) - sourceOrder.indexOf(b.source) ||
+      rank(a) - rank(b) ||
+      seriesOrder.indexOf(a.series) - seriesOrder.indexOf(b.series) ||
+      b.model.bytes - a.model.bytes,
+  );
 }
 
 /**
@@ -257,7 +359,11 @@ function labelled(rows: ReportRow[]): ReportRow[] {
     else {
       const varying = varyingParams(bySeries.get(r.series) ?? [r]);
       const multi = r.steps.length > 1;
-      const parts = r.steps.flatMap((s, i) => varying.filter((v) => v.step === i).map((v) => `${multi ? `${s.method}.` : ''}${v.name}=${format(s.params[v.name])}`));
+      const parts = r.steps.flatMap((s, i) =>
+        varying
+          .filter((v) => v.step === i)
+          .map((v) => `${multi ? `${s.method}.` : ''}${v.name}=${format(s.params[v.name])}`),
+      );
       label = [r.series, parts.join(',')].filter(Boolean).join(' ');
     }
     const n = used.get(label) ?? 0;

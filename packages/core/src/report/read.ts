@@ -14,12 +14,18 @@ export interface ReadResult {
 }
 
 export async function readResultInputs(inputs: readonly string[]): Promise<ReadResult[]> {
-  if (inputs.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no results folder or result file given', { hint: 'e.g. mc report mc-results' });
+  if (inputs.length === 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, 'no results folder or result file given', {
+      hint: 'e.g. mc report mc-results',
+    });
   const out: ReadResult[] = [];
   for (const input of inputs) {
     const path = resolve(input);
     const stat = await fs.stat(path).catch(() => undefined);
-    if (!stat) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${input} does not exist`, { hint: 'name a results folder (--results of compress, eval and sweep; default mc-results) or result files' });
+    if (!stat)
+      throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${input} does not exist`, {
+        hint: 'name a results folder (--results of compress, eval and sweep; default mc-results) or result files',
+      });
     if (stat.isDirectory()) {
       const names = (await fs.readdir(path)).filter((n) => n.endsWith('.json')).sort();
       for (const name of names) {
@@ -29,13 +35,19 @@ export async function readResultInputs(inputs: readonly string[]): Promise<ReadR
       }
     } else if (stat.isFile()) {
       const parsed = await parseFile(path);
-      if (!isResultShaped(parsed, path)) throw new UserError(ErrorCodes.BAD_RESULT, `${input} is not an mc result file`, { hint: 'mc compress, eval and sweep write them under --results' });
+      if (!isResultShaped(parsed, path))
+        throw new UserError(ErrorCodes.BAD_RESULT, `${input} is not an mc result file`, {
+          hint: 'mc compress, eval and sweep write them under --results',
+        });
       out.push({ path, result: parsed });
     } else {
       throw new UserError(ErrorCodes.BAD_RESULT, `${input} is neither a folder nor a file`);
     }
   }
-  if (out.length === 0) throw new UserError(ErrorCodes.NO_RESULTS, `no mc result files in ${inputs.join(', ')}`, { hint: 'mc compress, eval and sweep write them under --results (default mc-results)' });
+  if (out.length === 0)
+    throw new UserError(ErrorCodes.NO_RESULTS, `no mc result files in ${inputs.join(', ')}`, {
+      hint: 'mc compress, eval and sweep write them under --results (default mc-results)',
+    });
   return out;
 }
 
@@ -44,12 +56,17 @@ async function parseFile(file: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_RESULT, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UserError(
+      ErrorCodes.BAD_RESULT,
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_RESULT, `${file} is not valid JSON (${(e as Error).message})`, { hint: 'a result cut short? remove it or name the good files one by one' });
+    throw new UserError(ErrorCodes.BAD_RESULT, `${file} is not valid JSON (${(e as Error).message})`, {
+      hint: 'a result cut short? remove it or name the good files one by one',
+    });
   }
 }
 
@@ -64,7 +81,15 @@ function isResultShaped(v: unknown, file: string): v is RunResult {
     typeof r.model?.sha256 === 'string' &&
     (r.kind === 'compress'
       ? typeof r.output?.sha256 === 'string' && typeof r.output.bytes === 'number' && Array.isArray(r.steps)
-      : r.kind === 'eval' && typeof r.metric?.metric === 'string' && typeof r.metric.values === 'object' && r.metric.values !== null);
-  if (!ok) throw new UserError(ErrorCodes.BAD_RESULT, `${file} is an mc result without the fields mc report reads (model, output, steps or metric)`, { hint: 'a hand-edited or damaged result: remove it or name the good files one by one' });
+      : r.kind === 'eval' &&
+        typeof r.metric?.metric === 'string' &&
+        typeof r.metric.values === 'object' &&
+        r.metric.values !== null);
+  if (!ok)
+    throw new UserError(
+      ErrorCodes.BAD_RESULT,
+      `${file} is an mc result without the fields mc report reads (model, output, steps or metric)`,
+      { hint: 'a hand-edited or damaged result: remove it or name the good files one by one' },
+    );
   return true;
 }

@@ -67,7 +67,10 @@ export const MC_META = Object.freeze({
 function scopeHint(e: unknown, id: string, chain: readonly Compressor[]): unknown {
   if (!(e instanceof UserError) || chain.length < 2) return e;
   const own = chain.find((c) => c.id === id);
-  const shared = own?.params.find((p) => e.message.includes(`--${p.name} `) && chain.some((c) => c.id !== id && c.params.some((q) => q.name === p.name)));
+  const shared = own?.params.find(
+    (p) =>
+      e.message.includes(`--${p.name} `) && chain.some((c) => c.id !== id && c.params.some((q) => q.name === p.name)),
+  );
   if (!shared) return e;
   const takers = chain.filter((c) => c.params.some((q) => q.name === shared.name)).map((c) => c.id);
   return new UserError(e.code, e.message, {
@@ -86,7 +89,10 @@ export interface PlannedStep {
  * typo or a bad value fails before any work. `mc sweep` runs it over every point first.
  */
 export function planMethods(registry: Registry, methods: readonly MethodRequest[]): PlannedStep[] {
-  if (methods.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', { hint: 'e.g. --method int8 (mc list shows the methods)' });
+  if (methods.length === 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, 'no --method given', {
+      hint: 'e.g. --method int8 (mc list shows the methods)',
+    });
   const compressors = methods.map((m) => registry.compressor(m.id));
   return methods.map((m, i) => {
     const compressor = compressors[i];
@@ -105,16 +111,31 @@ export function planMethods(registry: Registry, methods: readonly MethodRequest[
  * 97.5 % top-1), and the user has already named data the model takes. It is in-sample for the
  * data-aware methods, which the drift description says.
  */
-function probesFromCalibration(probes: { probes: number; dataset?: string }, request: CompressRequest, ctx: RunContext): { dataset?: string; datasetType?: string; fromCalibration?: boolean } {
+function probesFromCalibration(
+  probes: { probes: number; dataset?: string },
+  request: CompressRequest,
+  ctx: RunContext,
+): { dataset?: string; datasetType?: string; fromCalibration?: boolean } {
   const info = ctx.calibration?.info;
   if (!request.probesFromCalibration || probes.dataset !== undefined || probes.probes === 0 || !info) return {};
   return { dataset: info.dataset, datasetType: info.datasetType, fromCalibration: true };
 }
 
-export async function compressModel(registry: Registry, request: CompressRequest, ctx: RunContext, options: WriteOutputOptions = {}): Promise<CompressResult> {
+export async function compressModel(
+  registry: Registry,
+  request: CompressRequest,
+  ctx: RunContext,
+  options: WriteOutputOptions = {},
+): Promise<CompressResult> {
   const t0 = performance.now();
   const plan = planMethods(registry, request.methods);
-  const asked = { probes: request.probes ?? DEFAULT_PROBES, seed: request.seed, dataset: request.probeDataset, datasetType: request.probeDatasetType, modelRef: request.model };
+  const asked = {
+    probes: request.probes ?? DEFAULT_PROBES,
+    seed: request.seed,
+    dataset: request.probeDataset,
+    datasetType: request.probeDatasetType,
+    modelRef: request.model,
+  };
   checkProbeOptions(asked);
   const probes = { ...asked, ...probesFromCalibration(asked, request, ctx) };
   const source = await resolveModelRef(request.model, ctx);
@@ -157,7 +178,16 @@ export async function compressModel(registry: Registry, request: CompressRequest
     return {
       ...resultHeader(),
       kind: 'compress',
-      versions: { mc: CORE_VERSION, node: process.version, onnxruntime: onnxruntimeVersion(), plugins: pluginVersions(registry, plan.map((p) => p.compressor.id), 'compressor') },
+      versions: {
+        mc: CORE_VERSION,
+        node: process.version,
+        onnxruntime: onnxruntimeVersion(),
+        plugins: pluginVersions(
+          registry,
+          plan.map((p) => p.compressor.id),
+          'compressor',
+        ),
+      },
       // methods run their sessions (calibration) through ctx.sessions; the output checks always run on CPU
       ...runProvenance(ctx, 'cpu'),
       model: { ref: request.model, path: source.path, sha256: sourceSha, bytes: inputBytes },
@@ -170,17 +200,30 @@ export async function compressModel(registry: Registry, request: CompressRequest
       sizeRatio: inputBytes / written.bytes,
       drift,
       seed: request.seed,
-      timings: { loadS: (tLoad - t0) / 1000, compressS: (tCompress - tLoad) / 1000, saveS: (tSave - tCompress) / 1000, totalS: (tSave - t0) / 1000 },
+      timings: {
+        loadS: (tLoad - t0) / 1000,
+        compressS: (tCompress - tLoad) / 1000,
+        saveS: (tSave - tCompress) / 1000,
+        totalS: (tSave - t0) / 1000,
+      },
     };
   } finally {
     await target.release();
   }
 }
 
-function recordProvenance(model: OnnxModel, steps: readonly CompressReport[], sourceSha: string, bitsPerWeight: number | undefined): void {
+function recordProvenance(
+  model: OnnxModel,
+  steps: readonly CompressReport[],
+  sourceSha: string,
+  bitsPerWeight: number | undefined,
+): void {
   // A chain applied to an already-compressed model extends its step list.
   const previous = parseSteps(model.getMetadata(MC_META.steps));
-  const all = [...previous, ...steps.map((s) => ({ method: s.method, params: s.params, bitsPerWeight: s.bitsPerWeight }))];
+  const all = [
+    ...previous,
+    ...steps.map((s) => ({ method: s.method, params: s.params, bitsPerWeight: s.bitsPerWeight })),
+  ];
   model.setMetadata(MC_META.method, all.map((s) => s.method).join('+'));
   model.setMetadata(MC_META.steps, JSON.stringify(all));
   model.setMetadata(MC_META.params, JSON.stringify(Object.fromEntries(steps.map((s) => [s.method, s.params]))));
@@ -210,9 +253,13 @@ function totalBytes(path: string, model: OnnxModel): number {
   let bytes = statSync(path).size;
   for (const file of externalDataFiles(model.proto, dirname(path))) {
     if (!existsSync(file)) {
-      throw new UserError(ErrorCodes.BAD_MODEL, `the model's external data file ${relative(dirname(path), file)} is missing`, {
-        hint: 'external data files must sit beside the model file, as the model names them',
-      });
+      throw new UserError(
+        ErrorCodes.BAD_MODEL,
+        `the model's external data file ${relative(dirname(path), file)} is missing`,
+        {
+          hint: 'external data files must sit beside the model file, as the model names them',
+        },
+      );
     }
     bytes += statSync(file).size;
   }

@@ -52,11 +52,18 @@ export async function convertModel(request: ConvertRequest, ctx: RunContext): Pr
     if (request.opset !== from) result = await upgradeVerified(model, request.opset, ctx, { probes: request.probes });
     else ctx.log.info(`the model already is at opset ${from}: written unchanged`);
     // the staged file must load in a plain onnxruntime session before it is renamed into place, as compress's and decompress's
-    const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'converted', source.path) });
+    const written = await writeOutput(target, model, source, {
+      verify: (staged) => verifyStagedLoads(staged, 'converted', source.path),
+    });
     return {
       kind: 'convert',
       versions: { mc: CORE_VERSION, node: process.version },
-      model: { ref: request.model, path: source.path, sha256: await sha256File(source.path), bytes: statSync(source.path).size },
+      model: {
+        ref: request.model,
+        path: source.path,
+        sha256: await sha256File(source.path),
+        bytes: statSync(source.path).size,
+      },
       output: { path: target.modelPath, sha256: await sha256File(target.modelPath), bytes: written.bytes },
       from: { opset: from, irVersion: irFrom },
       to: { opset: request.opset, irVersion: result.report?.irTo ?? irFrom },

@@ -23,7 +23,11 @@ export interface DecompressResult {
   readonly timings: { totalS: number };
 }
 
-export async function decompressModel(registry: Registry, request: { model: string; out: string }, ctx: RunContext): Promise<DecompressResult> {
+export async function decompressModel(
+  registry: Registry,
+  request: { model: string; out: string },
+  ctx: RunContext,
+): Promise<DecompressResult> {
   const t0 = performance.now();
   const source = await resolveModelRef(request.model, ctx);
   const target = await planOutput(request.out, source);
@@ -31,9 +35,13 @@ export async function decompressModel(registry: Registry, request: { model: stri
     const model = await OnnxModel.load(source.path);
     const steps = parseSteps(model.getMetadata(MC_META.steps));
     if (steps.length === 0) {
-      throw new UserError(ErrorCodes.NOT_COMPRESSED, `${request.model} was not compressed by mc (no ${MC_META.steps} metadata)`, {
-        hint: 'mc decompress undoes what mc compress wrote; mc inspect shows a model\'s metadata',
-      });
+      throw new UserError(
+        ErrorCodes.NOT_COMPRESSED,
+        `${request.model} was not compressed by mc (no ${MC_META.steps} metadata)`,
+        {
+          hint: "mc decompress undoes what mc compress wrote; mc inspect shows a model's metadata",
+        },
+      );
     }
     // Resolve every method before touching the model, so a missing plugin fails cleanly.
     const compressors = steps.map((s) => registry.compressor(s.method));
@@ -49,7 +57,9 @@ export async function decompressModel(registry: Registry, request: { model: stri
     for (const key of Object.values(MC_META)) model.setMetadata(key, '');
     removeEmptyMetadata(model);
     throwIfAborted(ctx.signal);
-    const written = await writeOutput(target, model, source, { verify: (staged) => verifyStagedLoads(staged, 'decompressed', source.path) });
+    const written = await writeOutput(target, model, source, {
+      verify: (staged) => verifyStagedLoads(staged, 'decompressed', source.path),
+    });
     return {
       kind: 'decompress',
       model: { ref: request.model, path: source.path, sha256: await sha256File(source.path) },

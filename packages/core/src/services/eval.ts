@@ -7,7 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { NO_DATASET, type Dataset, type DatasetProvider, type DatasetRef, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type MetricValue, type RunContext } from '../contracts.js';
+import {
+  NO_DATASET,
+  type Dataset,
+  type DatasetProvider,
+  type DatasetRef,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type MetricValue,
+  type RunContext,
+} from '../contracts.js';
 import { createCheckpointStore, type OpenStore } from '../checkpoint.js';
 import { throwIfAborted } from '../context.js';
 import { sha256File } from '../digest.js';
@@ -72,23 +83,36 @@ export function planMetric(registry: Registry, metricId: string, params: Record<
  * Every metric resolved and its parameters checked, and what the metrics need of --baseline and
  * --dataset checked, before any file is read.
  */
-export function planMetrics(registry: Registry, request: Pick<EvalRequest, 'metrics' | 'baseline' | 'dataset' | 'alsoOnBaseline'>): PlannedMetric[] {
-  if (request.metrics.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'no --metric given', { hint: 'mc list --kind metric shows them' });
+export function planMetrics(
+  registry: Registry,
+  request: Pick<EvalRequest, 'metrics' | 'baseline' | 'dataset' | 'alsoOnBaseline'>,
+): PlannedMetric[] {
+  if (request.metrics.length === 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, 'no --metric given', { hint: 'mc list --kind metric shows them' });
   const planned = request.metrics.map((m) => {
     try {
       return planMetric(registry, m.id, m.params);
     } catch (e) {
       // with several metrics, the value may have come from a flag meant for another one
       if (request.metrics.length < 2 || !isUserError(e) || e.code !== ErrorCodes.BAD_PARAM) throw e;
-      throw new UserError(e.code, e.message, { hint: `${e.hint ? `${e.hint}; ` : ''}a flag several metrics take feeds each of them; --<metric>.<flag> sets it for one alone` });
+      throw new UserError(e.code, e.message, {
+        hint: `${e.hint ? `${e.hint}; ` : ''}a flag several metrics take feeds each of them; --<metric>.<flag> sets it for one alone`,
+      });
     }
   });
   const ids = planned.map((p) => p.metric.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new UserError(ErrorCodes.BAD_PARAM, `--metric ${twice} is given twice`, { hint: 'each metric runs once per eval; run mc eval again for other settings' });
+  if (twice)
+    throw new UserError(ErrorCodes.BAD_PARAM, `--metric ${twice} is given twice`, {
+      hint: 'each metric runs once per eval; run mc eval again for other settings',
+    });
   for (const { metric } of planned) {
     if (metric.baseline === 'required' && request.baseline === undefined) {
-      throw new UserError(ErrorCodes.BAD_PARAM, `metric ${metric.id} compares against a reference model: --baseline is required`, { hint: `e.g. mc eval compressed/ --metric ${metric.id} --baseline dense/ --dataset ...` });
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        `metric ${metric.id} compares against a reference model: --baseline is required`,
+        { hint: `e.g. mc eval compressed/ --metric ${metric.id} --baseline dense/ --dataset ...` },
+      );
     }
   }
   for (const id of request.alsoOnBaseline ?? []) {
@@ -96,7 +120,12 @@ export function planMetrics(registry: Registry, request: Pick<EvalRequest, 'metr
   }
   if (request.dataset === undefined) {
     const needing = planned.filter((p) => p.metric.datasetRequired !== false).map((p) => p.metric.id);
-    if (needing.length > 0) throw new UserError(ErrorCodes.BAD_PARAM, `--dataset is required by ${needing.map((id) => `--metric ${id}`).join(', ')}`, { hint: 'pass a dataset folder or file (mc list --kind dataset shows the layouts)' });
+    if (needing.length > 0)
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        `--dataset is required by ${needing.map((id) => `--metric ${id}`).join(', ')}`,
+        { hint: 'pass a dataset folder or file (mc list --kind dataset shows the layouts)' },
+      );
   }
   return planned;
 }
@@ -108,14 +137,24 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   const baseline = request.baseline === undefined ? undefined : await loadModelRef(request.baseline, ctx); // a bad path fails before any scoring
   for (const { metric } of planned) {
     if (baseline && metric.baseline === undefined && !request.alsoOnBaseline?.includes(metric.id)) {
-      ctx.log.warn(`metric ${metric.id} takes no baseline: --baseline is not used for it (a --gate on ${metric.id}.delta would also run it on the baseline)`);
+      ctx.log.warn(
+        `metric ${metric.id} takes no baseline: --baseline is not used for it (a --gate on ${metric.id}.delta would also run it on the baseline)`,
+      );
     }
   }
   const tOpen = performance.now();
-  const opened = request.dataset === undefined ? undefined : await openDataset(registry, { ...request, dataset: request.dataset }, planned, ctx);
+  const opened =
+    request.dataset === undefined
+      ? undefined
+      : await openDataset(registry, { ...request, dataset: request.dataset }, planned, ctx);
   const tOpened = performance.now();
   const run = request.run ?? ctx.invocation?.run ?? randomUUID();
-  const baselineInfo: FileInfo | undefined = baseline && { ref: request.baseline, path: baseline.path, sha256: baseline.sha256, bytes: baseline.bytes };
+  const baselineInfo: FileInfo | undefined = baseline && {
+    ref: request.baseline,
+    path: baseline.path,
+    sha256: baseline.sha256,
+    bytes: baseline.bytes,
+  };
   const results: EvalResult[] = [];
   // --resume: a finished metric's cache stays until every metric is done, so that a run killed in a
   // later metric resumes the earlier ones from their caches too
@@ -124,13 +163,21 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
     for (const { metric, params } of planned) {
       throwIfAborted(ctx.signal);
       // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
-      const data: Dataset = opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
+      const data: Dataset =
+        opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
       const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
       const tRun = performance.now();
       const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') =>
         request.resume === undefined
           ? metric.evaluate(on, data, params, ctx, given)
-          : resumable(request.resume, metric.id, () => resumeKey(registry, { metric, params }, on, role, given, data, request), (c) => metric.evaluate(on, data, params, c, given), ctx, caches);
+          : resumable(
+              request.resume,
+              metric.id,
+              () => resumeKey(registry, { metric, params }, on, role, given, data, request),
+              (c) => metric.evaluate(on, data, params, c, given),
+              ctx,
+              caches,
+            );
       const result = await evaluateOn(model, inputs, 'model');
       const tDone = performance.now();
       let baselineValues: Record<string, MetricValue> | undefined;
@@ -141,7 +188,11 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
       throwIfAborted(ctx.signal); // interrupted at the very end: no result
       const tEnd = performance.now();
       const provider = data === NO_DATASET ? undefined : opened?.provider;
-      const metricResult: MetricResult & { params: Params; baselineValues?: Record<string, MetricValue> } = { ...result, params, ...(baselineValues ? { baselineValues } : {}) };
+      const metricResult: MetricResult & { params: Params; baselineValues?: Record<string, MetricValue> } = {
+        ...result,
+        params,
+        ...(baselineValues ? { baselineValues } : {}),
+      };
       results.push({
         ...resultHeader(),
         kind: 'eval',
@@ -151,13 +202,23 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
           mc: CORE_VERSION,
           node: process.version,
           onnxruntime: onnxruntimeVersion(),
-          plugins: { ...pluginVersions(registry, [metric.id], 'metric'), ...(provider ? pluginVersions(registry, [provider.id], 'dataset') : {}) },
+          plugins: {
+            ...pluginVersions(registry, [metric.id], 'metric'),
+            ...(provider ? pluginVersions(registry, [provider.id], 'dataset') : {}),
+          },
         },
         model: { ref: request.model, path: model.path, sha256: model.sha256, bytes: model.bytes },
         ...(baselineInfo ? { baseline: baselineInfo } : {}),
         metric: metricResult,
         dataset: provider
-          ? { ref: request.dataset ?? '', provider: provider.id, kind: data.kind, digest: data.digest, size: data.size, limit: request.limit }
+          ? {
+              ref: request.dataset ?? '',
+              provider: provider.id,
+              kind: data.kind,
+              digest: data.digest,
+              size: data.size,
+              limit: request.limit,
+            }
           : { ref: '', provider: NO_DATASET.provider, kind: NO_DATASET.kind, digest: NO_DATASET.digest, size: 0 },
         seed: request.seed,
         timings: {
@@ -178,7 +239,15 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
 }
 
 /** What changes a metric's numbers, so a resumed run never takes the cache of other settings. */
-async function resumeKey(registry: Registry, { metric, params }: PlannedMetric, on: LoadedModel, role: 'model' | 'baseline', inputs: MetricInputs, data: Dataset, request: EvalRequest): Promise<Record<string, unknown>> {
+async function resumeKey(
+  registry: Registry,
+  { metric, params }: PlannedMetric,
+  on: LoadedModel,
+  role: 'model' | 'baseline',
+  inputs: MetricInputs,
+  data: Dataset,
+  request: EvalRequest,
+): Promise<Record<string, unknown>> {
   return {
     format: 1,
     role, // a model given as its own baseline is two runs, each with its cache
@@ -194,7 +263,14 @@ async function resumeKey(registry: Registry, { metric, params }: PlannedMetric, 
 }
 
 /** Run one metric with a checkpoint store of its key, added to `caches` for the caller to close. */
-async function resumable(resultsDir: string, metricId: string, key: () => Promise<Record<string, unknown>>, evaluate: (ctx: RunContext) => Promise<MetricResult>, ctx: RunContext, caches: OpenStore[]): Promise<MetricResult> {
+async function resumable(
+  resultsDir: string,
+  metricId: string,
+  key: () => Promise<Record<string, unknown>>,
+  evaluate: (ctx: RunContext) => Promise<MetricResult>,
+  ctx: RunContext,
+  caches: OpenStore[],
+): Promise<MetricResult> {
   const store = await createCheckpointStore(join(resultsDir, '.cache'), await key(), (part, records, dir) =>
     ctx.log.info(`${metricId}: resuming ${part} from ${records} records of an earlier run (${dir})`),
   );
@@ -219,7 +295,12 @@ interface OpenedDataset {
 }
 
 /** One provider for every metric: its kind must be one each data-taking metric scores. */
-async function openDataset(registry: Registry, request: EvalRequest & { dataset: string }, planned: readonly PlannedMetric[], ctx: RunContext): Promise<OpenedDataset> {
+async function openDataset(
+  registry: Registry,
+  request: EvalRequest & { dataset: string },
+  planned: readonly PlannedMetric[],
+  ctx: RunContext,
+): Promise<OpenedDataset> {
   const datasetPath = isHubRef(request.dataset)
     ? (await resolveHubRef(request.dataset, 'dataset', ctx)).dir
     : existsSync(resolve(request.dataset))
@@ -229,7 +310,9 @@ async function openDataset(registry: Registry, request: EvalRequest & { dataset:
   if (datasetPath) assertFileOrFolder(datasetPath, 'dataset', ErrorCodes.BAD_DATASET);
   const ref: DatasetRef = { ref: request.dataset, path: datasetPath, limit: request.limit, field: request.field };
   if (!ref.path) {
-    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${request.dataset}`, { hint: 'pass a dataset folder or file' });
+    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${request.dataset}`, {
+      hint: 'pass a dataset folder or file',
+    });
   }
   // the data-taking metrics decide the kind; metrics that need none take the dataset only when it fits them
   const takers = planned.filter((p) => p.metric.datasetRequired !== false);
@@ -237,9 +320,13 @@ async function openDataset(registry: Registry, request: EvalRequest & { dataset:
   const kinds = deciding[0].metric.datasetKinds.filter((k) => deciding.every((p) => p.metric.datasetKinds.includes(k)));
   const who = deciding.map((p) => p.metric.id).join(' and ');
   if (kinds.length === 0) {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `metrics ${who} score no dataset kind in common (${deciding.map((p) => `${p.metric.id}: ${p.metric.datasetKinds.join('|')}`).join('; ')})`, {
-      hint: 'run mc eval once per dataset',
-    });
+    throw new UserError(
+      ErrorCodes.WRONG_DATASET_KIND,
+      `metrics ${who} score no dataset kind in common (${deciding.map((p) => `${p.metric.id}: ${p.metric.datasetKinds.join('|')}`).join('; ')})`,
+      {
+        hint: 'run mc eval once per dataset',
+      },
+    );
   }
   const provider = await chooseProvider(registry, ref, kinds, who, request.datasetType);
   const data: Dataset = await provider.open(ref, ctx);
@@ -248,7 +335,13 @@ async function openDataset(registry: Registry, request: EvalRequest & { dataset:
   return { provider, data };
 }
 
-async function chooseProvider(registry: Registry, ref: DatasetRef, kinds: readonly string[], metricId: string, forced?: string): Promise<DatasetProvider> {
+async function chooseProvider(
+  registry: Registry,
+  ref: DatasetRef,
+  kinds: readonly string[],
+  metricId: string,
+  forced?: string,
+): Promise<DatasetProvider> {
   if (forced) {
     const p = registry.dataset(forced);
     if (!kinds.includes(p.kind)) throw wrongKind(ref.ref, p.kind, metricId, kinds);
@@ -262,7 +355,10 @@ async function chooseProvider(registry: Registry, ref: DatasetRef, kinds: readon
   if (recognised.length > 0) throw wrongKind(ref.ref, recognised[0].kind, metricId, kinds);
   for (const p of providers) {
     const why = await p.diagnose?.(ref);
-    if (why) throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: ${why}`, { hint: `read by dataset provider ${p.id} (${p.kind}); mc list --kind dataset describes the layouts` });
+    if (why)
+      throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: ${why}`, {
+        hint: `read by dataset provider ${p.id} (${p.kind}); mc list --kind dataset describes the layouts`,
+      });
   }
   throw new UserError(ErrorCodes.BAD_DATASET, `no dataset provider recognises ${ref.ref}`, {
     hint: `metric ${metricId} scores ${kinds.join(' or ')} datasets; providers: ${providers.map((p) => `${p.id} (${p.kind})`).join(', ') || 'none'}`,
@@ -270,8 +366,11 @@ async function chooseProvider(registry: Registry, ref: DatasetRef, kinds: readon
 }
 
 function wrongKind(ref: string, kind: string, metricId: string, kinds: readonly string[]): UserError {
-  return new UserError(ErrorCodes.WRONG_DATASET_KIND, `dataset ${ref} is of kind ${kind}, but metric ${metricId} scores ${kinds.join(' or ')}`, {
-    hint: 'mc list shows which metrics score which dataset kinds',
-  });
+  return new UserError(
+    ErrorCodes.WRONG_DATASET_KIND,
+    `dataset ${ref} is of kind ${kind}, but metric ${metricId} scores ${kinds.join(' or ')}`,
+    {
+      hint: 'mc list shows which metrics score which dataset kinds',
+    },
+  );
 }
-

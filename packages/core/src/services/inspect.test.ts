@@ -2,7 +2,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ifBranchesModel, legacyPytorchModel, paddleStyleModel, type ExporterModel } from '../testing/exporter-models.js';
+import {
+  ifBranchesModel,
+  legacyPytorchModel,
+  paddleStyleModel,
+  type ExporterModel,
+} from '../testing/exporter-models.js';
 import { inspectModel } from './inspect.js';
 
 let dir: string;
@@ -24,9 +29,17 @@ describe('inspectModel: parameters wherever they live', () => {
     const r = await inspect(paddleStyleModel(11), 'paddle.onnx');
     // conv 432 + 16, BN 4 x 16, conv 4608 + 32, Resize roi 0 and scales 4, ConvTranspose 4608 + 16, linear 1024 + 64
     expect(r.parameterCount).toBe(432 + 16 + 64 + 4608 + 32 + 0 + 4 + 4608 + 16 + 1024 + 64);
-    expect(r.weights.places).toEqual([{ home: 'constant', tensors: 14, elements: r.parameterCount, bytes: 4 * r.parameterCount }]);
+    expect(r.weights.places).toEqual([
+      { home: 'constant', tensors: 14, elements: r.parameterCount, bytes: 4 * r.parameterCount },
+    ]);
     expect(r.initializers).toEqual([]);
-    expect(r.weights.tensors.find((t) => t.name === 'conv2d_1.w_0')).toEqual({ name: 'conv2d_1.w_0', dtype: 'float32', shape: [32, 16, 3, 3], home: 'constant', node: 'conv2d_1.w_0_Constant' });
+    expect(r.weights.tensors.find((t) => t.name === 'conv2d_1.w_0')).toEqual({
+      name: 'conv2d_1.w_0',
+      dtype: 'float32',
+      shape: [32, 16, 3, 3],
+      home: 'constant',
+      node: 'conv2d_1.w_0_Constant',
+    });
   });
 
   it('IR 3: initializers that are also graph inputs, counted once and said so', async () => {

@@ -79,7 +79,8 @@ export async function inspectModel(ref: string, ctx?: RunContext): Promise<Inspe
     row.bytes += t.byteLength;
     byType.set(dtype, row);
   }
-  for (const t of p.graph?.initializer ?? []) if ((t.externalData?.length ?? 0) > 0 && !isSelfReference(t)) external = true;
+  for (const t of p.graph?.initializer ?? [])
+    if ((t.externalData?.length ?? 0) > 0 && !isSelfReference(t)) external = true;
   const found = findWeights(model);
   const metadata = model.metadata();
   const steps = parseSteps(metadata[MC_META.steps]);
@@ -116,7 +117,9 @@ function signature(v: ValueInfoProto): TensorSignature {
   return {
     name: String(v.name),
     type: DataType[elem]?.toLowerCase() ?? `type${elem}`,
-    shape: (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : '?')),
+    shape: (tt?.shape?.dim ?? []).map((d) =>
+      d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : '?',
+    ),
   };
 }
 
@@ -124,12 +127,22 @@ const scopeOf = (w: FoundWeight) => (w.scope.length ? w.scope.join(' > ') : unde
 
 function entryOf(w: FoundWeight): WeightEntry {
   const scope = scopeOf(w);
-  return { name: w.name, dtype: dataTypeName(w.dataType), shape: w.dims, home: w.home, ...(scope ? { scope } : {}), ...(w.node ? { node: w.node } : {}) };
+  return {
+    name: w.name,
+    dtype: dataTypeName(w.dataType),
+    shape: w.dims,
+    home: w.home,
+    ...(scope ? { scope } : {}),
+    ...(w.node ? { node: w.node } : {}),
+  };
 }
 
 /** One row per home and body, in the order they first appear (main graph first). */
 function placesOf(found: readonly FoundWeight[]): WeightPlace[] {
-  const rows = new Map<string, { home: WeightHome; scope?: string; tensors: number; elements: number; bytes: number }>();
+  const rows = new Map<
+    string,
+    { home: WeightHome; scope?: string; tensors: number; elements: number; bytes: number }
+  >();
   for (const w of found) {
     const scope = scopeOf(w);
     const key = `${w.home}|${scope ?? ''}`;

@@ -22,14 +22,25 @@ export interface ListReport {
 const KIND_NAME = { compressor: 'method', metric: 'metric', dataset: 'dataset' } as const;
 
 export function listRegistry(registry: Registry): ListReport {
-  const items = registry.list().map(({ declaration: d, origin }): ListRow => ({
-    kind: KIND_NAME[d.kind],
-    id: d.id,
-    summary: d.summary,
-    plugin: origin.name,
-    version: origin.version,
-    datasetKinds: d.kind === 'metric' ? [...d.datasetKinds] : d.kind === 'dataset' ? [d.datasetKind] : [],
-    params: d.kind === 'dataset' ? [] : d.params.map((p) => ({ name: p.name, type: p.type, default: p.default, description: p.description, detail: describeParam(p) })),
-  }));
+  const items = registry.list().map(
+    ({ declaration: d, origin }): ListRow => ({
+      kind: KIND_NAME[d.kind],
+      id: d.id,
+      summary: d.summary,
+      plugin: origin.name,
+      version: origin.version,
+      datasetKinds: d.kind === 'metric' ? [...d.datasetKinds] : d.kind === 'dataset' ? [d.datasetKind] : [],
+      params:
+        d.kind === 'dataset'
+          ? []
+          : d.params.map((p) => ({
+              name: p.name,
+              type: p.type,
+              default: p.default,
+              description: p.description,
+              detail: describeParam(p),
+            })),
+    }),
+  );
   return { kind: 'list', items, conflicts: registry.conflictMessages() };
 }

@@ -46,9 +46,12 @@ export const DEFAULT_PROBES = 8;
 
 /** Refuse what cannot work together, before any work. */
 export function checkProbeOptions(options: Pick<ProbeOptions, 'probes' | 'dataset'>): void {
-  if (!Number.isInteger(options.probes) || options.probes < 0) throw new UserError(ErrorCodes.BAD_PARAM, `--probes must be an integer >= 0 (got ${options.probes})`);
+  if (!Number.isInteger(options.probes) || options.probes < 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, `--probes must be an integer >= 0 (got ${options.probes})`);
   if (options.probes === 0 && options.dataset !== undefined) {
-    throw new UserError(ErrorCodes.BAD_PARAM, '--probe-dataset with --probes 0: no probe would be drawn from it', { hint: 'leave one of them out' });
+    throw new UserError(ErrorCodes.BAD_PARAM, '--probe-dataset with --probes 0: no probe would be drawn from it', {
+      hint: 'leave one of them out',
+    });
   }
 }
 
@@ -79,9 +82,13 @@ async function openInput(path: string): Promise<McSession> {
   try {
     return await cpuSessions().create(path, INPUT_SESSION);
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `onnxruntime cannot load ${path}: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, {
-      hint: 'mc writes models that stock onnxruntime runs, so it takes only those: check the opsets and ops with mc inspect',
-    });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `onnxruntime cannot load ${path}: ${firstLine(isMcError(e) ? ((e as { cause?: unknown }).cause ?? e) : e)}`,
+      {
+        hint: 'mc writes models that stock onnxruntime runs, so it takes only those: check the opsets and ops with mc inspect',
+      },
+    );
   }
 }
 
@@ -94,7 +101,13 @@ export interface SourceCheck {
 }
 
 /** Open the input in onnxruntime and run the dense side of the drift probes (nothing with --probes 0). */
-export async function probeSource(source: ResolvedModelRef, model: OnnxModel, options: ProbeOptions, registry: Registry, ctx: RunContext): Promise<SourceCheck> {
+export async function probeSource(
+  source: ResolvedModelRef,
+  model: OnnxModel,
+  options: ProbeOptions,
+  registry: Registry,
+  ctx: RunContext,
+): Promise<SourceCheck> {
   const path = source.path;
   if (options.probes === 0) return { path, opened: false, baseline: { notMeasured: 'disabled with --probes 0' } };
   const session = await openInput(path);
@@ -105,14 +118,38 @@ export async function probeSource(source: ResolvedModelRef, model: OnnxModel, op
   }
 }
 
-async function denseBaseline(session: McSession, source: ResolvedModelRef, model: OnnxModel, options: ProbeOptions, registry: Registry, ctx: RunContext): Promise<ProbeBaseline> {
+async function denseBaseline(
+  session: McSession,
+  source: ResolvedModelRef,
+  model: OnnxModel,
+  options: ProbeOptions,
+  registry: Registry,
+  ctx: RunContext,
+): Promise<ProbeBaseline> {
   const planned: Planned = options.dataset
-    ? await datasetProbes(model, { dataset: options.dataset, datasetType: options.datasetType, count: options.probes, modelRef: options.modelRef, registry, fromCalibration: options.fromCalibration }, ctx)
+    ? await datasetProbes(
+        model,
+        {
+          dataset: options.dataset,
+          datasetType: options.datasetType,
+          count: options.probes,
+          modelRef: options.modelRef,
+          registry,
+          fromCalibration: options.fromCalibration,
+        },
+        ctx,
+      )
     : randomProbes(model, options.probes, createRng(options.seed), readConfig(source));
   if ('notMeasured' in planned) return planned;
   const outputs = await runProbes(session, planned);
-  if (typeof outputs === 'string') return { notMeasured: `the dense model does not run on the probes (${planned.description}): ${outputs}` };
-  const batchFirst = new Map(model.outputs.map((o) => [o.name ?? '', !!o.type?.tensorType?.shape?.dim?.[0]?.dimParam || !o.type?.tensorType?.shape]));
+  if (typeof outputs === 'string')
+    return { notMeasured: `the dense model does not run on the probes (${planned.description}): ${outputs}` };
+  const batchFirst = new Map(
+    model.outputs.map((o) => [
+      o.name ?? '',
+      !!o.type?.tensorType?.shape?.dim?.[0]?.dimParam || !o.type?.tensorType?.shape,
+    ]),
+  );
   return { plan: planned, inputs: options.dataset ?? 'random', seed: options.seed, outputs, batchFirst };
 }
 
@@ -120,12 +157,20 @@ async function denseBaseline(session: McSession, source: ResolvedModelRef, model
  * A session on a model mc wrote; failing to load is mc's bug, unless the input was not opened
  * before the work and onnxruntime refuses it too (then it is the user's, exit 2).
  */
-async function openOutput(path: string, what: string, source: { path: string; opened: boolean }, options: SessionOptions): Promise<McSession> {
+async function openOutput(
+  path: string,
+  what: string,
+  source: { path: string; opened: boolean },
+  options: SessionOptions,
+): Promise<McSession> {
   try {
     return await cpuSessions().create(path, options);
   } catch (e) {
     if (!source.opened) await (await openInput(source.path)).release();
-    throw new BugError(`the ${what} model does not load in onnxruntime, so it was not written: ${firstLine(isMcError(e) ? (e as { cause?: unknown }).cause ?? e : e)}`, { cause: e });
+    throw new BugError(
+      `the ${what} model does not load in onnxruntime, so it was not written: ${firstLine(isMcError(e) ? ((e as { cause?: unknown }).cause ?? e) : e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -137,12 +182,20 @@ export async function verifyStagedLoads(path: string, what: string, sourcePath: 
 /** The staged output: it loads in onnxruntime, and runs the probes the dense model ran. */
 export async function verifyStagedOutput(path: string, source: SourceCheck): Promise<DriftReport> {
   const baseline = source.baseline;
-  const session = await openOutput(path, 'compressed', source, 'notMeasured' in baseline ? LOAD_ONLY_SESSION : OUTPUT_SESSION);
+  const session = await openOutput(
+    path,
+    'compressed',
+    source,
+    'notMeasured' in baseline ? LOAD_ONLY_SESSION : OUTPUT_SESSION,
+  );
   try {
     if ('notMeasured' in baseline) return { measured: false, reason: baseline.notMeasured };
     return await measureDrift(session, baseline);
   } catch (e) {
-    throw new BugError(`the compressed model loads but fails on the probes the dense model ran, so it was not written: ${firstLine(e)}`, { cause: e });
+    throw new BugError(
+      `the compressed model loads but fails on the probes the dense model ran, so it was not written: ${firstLine(e)}`,
+      { cause: e },
+    );
   } finally {
     await session.release();
   }

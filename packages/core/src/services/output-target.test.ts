@@ -12,7 +12,11 @@ function sourceFolder(): string {
   const dir = mkdtempSync(join(tmpdir(), 'mc-target-src-'));
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 4]);
-  g.output(g.matMul(x, g.initializer('w', DataType.FLOAT, [4, 2], new Float32Array(8).fill(0.5))), DataType.FLOAT, [1, 2]);
+  g.output(
+    g.matMul(x, g.initializer('w', DataType.FLOAT, [4, 2], new Float32Array(8).fill(0.5))),
+    DataType.FLOAT,
+    [1, 2],
+  );
   writeFileSync(join(dir, 'model.onnx'), g.toBytes());
   writeFileSync(join(dir, 'config.json'), '{"n_positions": 8}');
   writeFileSync(join(dir, 'tokenizer.json'), '{}');
@@ -47,7 +51,11 @@ describe('folder outputs are built under a staging name and renamed once', () =>
     const parent = mkdtempSync(join(tmpdir(), 'mc-target-'));
     for (const out of [join(parent, 'out'), join(parent, 'm.onnx')]) {
       const target = await planOutput(out, src);
-      await expect(writeOutput(target, await OnnxModel.load(src.path), src, { verify: async () => Promise.reject(new Error('does not load')) })).rejects.toThrow('does not load');
+      await expect(
+        writeOutput(target, await OnnxModel.load(src.path), src, {
+          verify: async () => Promise.reject(new Error('does not load')),
+        }),
+      ).rejects.toThrow('does not load');
       await target.release();
       expect(readdirSync(parent)).toEqual([]);
       await (await planOutput(out, src)).release();
@@ -77,8 +85,14 @@ describe('folder outputs are built under a staging name and renamed once', () =>
     mkdirSync(join(parent, 'full'));
     writeFileSync(join(parent, 'full', 'x'), 'x');
     await expect(planOutput('', src)).rejects.toMatchObject({ code: 'E_BAD_PARAM', message: '--out is empty' });
-    await expect(planOutput(join(parent, 'd.onnx'), src)).rejects.toMatchObject({ code: 'E_UNWRITABLE', message: expect.stringContaining('is a folder') });
-    await expect(planOutput(join(parent, 'full'), src)).rejects.toMatchObject({ code: 'E_UNWRITABLE', message: expect.stringContaining('already exists') });
+    await expect(planOutput(join(parent, 'd.onnx'), src)).rejects.toMatchObject({
+      code: 'E_UNWRITABLE',
+      message: expect.stringContaining('is a folder'),
+    });
+    await expect(planOutput(join(parent, 'full'), src)).rejects.toMatchObject({
+      code: 'E_UNWRITABLE',
+      message: expect.stringContaining('already exists'),
+    });
     expect(readdirSync(parent).sort()).toEqual(['d.onnx', 'full']); // no lock left behind
   });
 
@@ -90,7 +104,10 @@ describe('folder outputs are built under a staging name and renamed once', () =>
     const src = await resolveModelRef(dir);
     const parent = mkdtempSync(join(tmpdir(), 'mc-target-'));
     const target = await planOutput(join(parent, 'out'), src);
-    await expect(writeOutput(target, await OnnxModel.load(src.path), src)).rejects.toMatchObject({ code: 'E_BAD_MODEL', message: expect.stringContaining('leads outside') });
+    await expect(writeOutput(target, await OnnxModel.load(src.path), src)).rejects.toMatchObject({
+      code: 'E_BAD_MODEL',
+      message: expect.stringContaining('leads outside'),
+    });
     await target.release();
     expect(readdirSync(parent)).toEqual([]);
     expect(readFileSync(secret, 'utf8')).toBe('root:x:0:0');

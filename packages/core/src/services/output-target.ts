@@ -52,11 +52,18 @@ export interface WriteOutputOptions {
 const STAGE_MARK = '.mc-stage-';
 
 export async function planOutput(out: string, source: ResolvedModelRef, flag = '--out'): Promise<OutputTarget> {
-  if (out.trim() === '') throw new UserError(ErrorCodes.BAD_PARAM, `${flag} is empty`, { hint: `${flag} takes a .onnx file name or a new folder` });
+  if (out.trim() === '')
+    throw new UserError(ErrorCodes.BAD_PARAM, `${flag} is empty`, {
+      hint: `${flag} takes a .onnx file name or a new folder`,
+    });
   const abs = resolve(out);
   const file = abs.toLowerCase().endsWith('.onnx');
   if (file) await assertNotInput(abs, [source.path]);
-  else if (source.dir && resolve(source.dir) === abs) throw new UserError(ErrorCodes.OUT_IS_INPUT, `${flag} ${out} is the input model's folder; mc never overwrites its input`);
+  else if (source.dir && resolve(source.dir) === abs)
+    throw new UserError(
+      ErrorCodes.OUT_IS_INPUT,
+      `${flag} ${out} is the input model's folder; mc never overwrites its input`,
+    );
   await assertWritableDir(dirname(abs), `${flag} ${out}`);
   const lock = await lockOutput(abs, flag);
   try {
@@ -78,16 +85,24 @@ async function assertTargetFree(abs: string, out: string, flag: string, file: bo
   if (!st) return;
   if (file) {
     if (!st.isFile() && !st.isSymbolicLink()) {
-      throw new UserError(ErrorCodes.UNWRITABLE, `${flag} ${out} exists and is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; a .onnx output must be a file`, {
-        hint: 'choose another file name, or a folder name without .onnx',
-      });
+      throw new UserError(
+        ErrorCodes.UNWRITABLE,
+        `${flag} ${out} exists and is ${st.isDirectory() ? 'a folder' : 'not a regular file'}; a .onnx output must be a file`,
+        {
+          hint: 'choose another file name, or a folder name without .onnx',
+        },
+      );
     }
     return;
   }
   if (!st.isDirectory() || (await fs.readdir(abs)).length > 0) {
-    throw new UserError(ErrorCodes.UNWRITABLE, `${flag} ${out} already exists; mc writes a model folder only where there is none (or an empty one)`, {
-      hint: 'choose a new folder, or a file name ending in .onnx',
-    });
+    throw new UserError(
+      ErrorCodes.UNWRITABLE,
+      `${flag} ${out} already exists; mc writes a model folder only where there is none (or an empty one)`,
+      {
+        hint: 'choose a new folder, or a file name ending in .onnx',
+      },
+    );
   }
 }
 
@@ -105,13 +120,21 @@ async function removeStaleStaging(abs: string): Promise<void> {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const rest = name.slice(prefix.length);
-    const pid = rest.startsWith(STAGE_MARK) ? Number(rest.slice(STAGE_MARK.length).split('-')[0]) : /^\.(\d+)-[0-9a-f]+\.tmp$/.exec(rest)?.[1];
-    if (pid !== undefined && !pidAlive(Number(pid))) await fs.rm(join(dirname(abs), name), { recursive: true, force: true });
+    const pid = rest.startsWith(STAGE_MARK)
+      ? Number(rest.slice(STAGE_MARK.length).split('-')[0])
+      : /^\.(\d+)-[0-9a-f]+\.tmp$/.exec(rest)?.[1];
+    if (pid !== undefined && !pidAlive(Number(pid)))
+      await fs.rm(join(dirname(abs), name), { recursive: true, force: true });
   }
 }
 
 /** Save the model (and the companions of a folder target) under a staging folder, verify it, then make it visible. */
-export async function writeOutput(target: OutputTarget, model: OnnxModel, source: ResolvedModelRef, options: WriteOutputOptions = {}): Promise<{ bytes: number }> {
+export async function writeOutput(
+  target: OutputTarget,
+  model: OnnxModel,
+  source: ResolvedModelRef,
+  options: WriteOutputOptions = {},
+): Promise<{ bytes: number }> {
   const finalPath = target.folder ?? target.modelPath;
   const stage = stagingPathFor(finalPath);
   await fs.mkdir(stage);
@@ -119,10 +142,18 @@ export async function writeOutput(target: OutputTarget, model: OnnxModel, source
   try {
     const stagedModel = join(stage, basename(target.modelPath));
     const written = await model.save(stagedModel, { inputPath: source.path });
-    for (const f of target.companions) await fs.copyFile(regularFileInside(source.dir!, f, `companion file of ${source.ref}`, ErrorCodes.BAD_MODEL), join(stage, f));
+    for (const f of target.companions)
+      await fs.copyFile(
+        regularFileInside(source.dir!, f, `companion file of ${source.ref}`, ErrorCodes.BAD_MODEL),
+        join(stage, f),
+      );
     await options.verify?.(stagedModel);
     if (target.folder) await commitFolder(stage, target.folder);
-    else await commitFiles(stage, dirname(target.modelPath), basename(target.modelPath), [source.path, ...externalDataFiles(model.proto, model.baseDir)]);
+    else
+      await commitFiles(stage, dirname(target.modelPath), basename(target.modelPath), [
+        source.path,
+        ...externalDataFiles(model.proto, model.baseDir),
+      ]);
     return { bytes: written.bytes };
   } finally {
     await fs.rm(stage, { recursive: true, force: true });
@@ -133,7 +164,11 @@ export async function writeOutput(target: OutputTarget, model: OnnxModel, source
 async function commitFolder(stage: string, folder: string): Promise<void> {
   await fs.rename(stage, folder).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOTEMPTY' || e.code === 'EEXIST' || e.code === 'ENOTDIR') {
-      throw new UserError(ErrorCodes.UNWRITABLE, `--out ${folder} appeared while mc was working; nothing was written there`, { hint: 'choose a new folder' });
+      throw new UserError(
+        ErrorCodes.UNWRITABLE,
+        `--out ${folder} appeared while mc was working; nothing was written there`,
+        { hint: 'choose a new folder' },
+      );
     }
     throw e;
   });
@@ -147,5 +182,7 @@ async function commitFiles(stage: string, dir: string, modelName: string, inputs
 }
 
 export function describeTarget(target: OutputTarget): string {
-  return target.folder ? `${target.folder} (model.onnx${target.companions.length ? ` + ${target.companions.join(', ')}` : ''})` : basename(target.modelPath);
+  return target.folder
+    ? `${target.folder} (model.onnx${target.companions.length ? ` + ${target.companions.join(', ')}` : ''})`
+    : basename(target.modelPath);
 }

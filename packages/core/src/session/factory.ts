@@ -82,9 +82,16 @@ export class OrtSessionFactory implements SessionFactory {
   }
 
   /** First session only: CUDA if it can be had; undefined (after saying so once) when auto falls back. */
-  private async tryCuda(ort: Ort, model: string | Uint8Array, base: import('onnxruntime-node').InferenceSession.SessionOptions): Promise<McSession | undefined> {
+  private async tryCuda(
+    ort: Ort,
+    model: string | Uint8Array,
+    base: import('onnxruntime-node').InferenceSession.SessionOptions,
+  ): Promise<McSession | undefined> {
     const unavailable = (reason: string): undefined => {
-      if (this.requested === 'cuda') throw new UserError(ErrorCodes.DEVICE_UNAVAILABLE, `--device cuda: CUDA is not available (${reason})`, { hint: CUDA_HINT });
+      if (this.requested === 'cuda')
+        throw new UserError(ErrorCodes.DEVICE_UNAVAILABLE, `--device cuda: CUDA is not available (${reason})`, {
+          hint: CUDA_HINT,
+        });
       this.choose('cpu', `CUDA not available: ${reason}`);
       return undefined;
     };
@@ -92,7 +99,11 @@ export class OrtSessionFactory implements SessionFactory {
     if (missing) return unavailable(missing);
     try {
       // Severity 4 (fatal only): a failed CUDA probe otherwise prints onnxruntime's own error lines.
-      const session = await createSession(ort, model, { ...base, executionProviders: PROVIDERS.cuda, logSeverityLevel: 4 });
+      const session = await createSession(ort, model, {
+        ...base,
+        executionProviders: PROVIDERS.cuda,
+        logSeverityLevel: 4,
+      });
       this.choose('cuda');
       return wrap(session, 'cuda');
     } catch (e) {
@@ -106,7 +117,11 @@ export class OrtSessionFactory implements SessionFactory {
   }
 }
 
-async function createSession(ort: Ort, model: string | Uint8Array, options: import('onnxruntime-node').InferenceSession.SessionOptions) {
+async function createSession(
+  ort: Ort,
+  model: string | Uint8Array,
+  options: import('onnxruntime-node').InferenceSession.SessionOptions,
+) {
   try {
     return typeof model === 'string'
       ? await ort.InferenceSession.create(model, options)
@@ -129,7 +144,14 @@ function cudaProviderMissing(): string | undefined {
   try {
     const require = createRequire(import.meta.url);
     const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
-    const lib = join(pkg, 'bin', 'napi-v6', `${process.platform}`, `${process.arch}`, 'libonnxruntime_providers_cuda.so');
+    const lib = join(
+      pkg,
+      'bin',
+      'napi-v6',
+      `${process.platform}`,
+      `${process.arch}`,
+      'libonnxruntime_providers_cuda.so',
+    );
     return existsSync(lib) ? undefined : 'onnxruntime-node was installed without the CUDA provider';
   } catch {
     return undefined;
@@ -160,17 +182,28 @@ function firstLine(e: unknown): string {
  * claimed it had.
  */
 function inputFault(e: unknown, feeds: Record<string, HostTensor>): UserError | undefined {
-  const m = /running Gather node\. Name:'([^']*)'.*out of data bounds, idx=(-?\d+) must be within the inclusive range \[-?\d+,(\d+)\]/.exec(e instanceof Error ? e.message : String(e));
+  const m =
+    /running Gather node\. Name:'([^']*)'.*out of data bounds, idx=(-?\d+) must be within the inclusive range \[-?\d+,(\d+)\]/.exec(
+      e instanceof Error ? e.message : String(e),
+    );
   if (!m) return undefined;
   const rows = Number(m[3]) + 1;
   // only where the feeds are token windows longer than the table (or positions past it); otherwise the graph is at fault
   const tokens = Object.entries(feeds).filter(([, t]) => t.type === 'int64' || t.type === 'int32');
-  const tooLong = tokens.some(([name, t]) => (t.dims.length >= 2 && t.dims[t.dims.length - 1] > rows) || (/position/.test(name) && Array.from(t.data as ArrayLike<number | bigint>).some((v) => Number(v) >= rows)));
+  const tooLong = tokens.some(
+    ([name, t]) =>
+      (t.dims.length >= 2 && t.dims[t.dims.length - 1] > rows) ||
+      (/position/.test(name) && Array.from(t.data as ArrayLike<number | bigint>).some((v) => Number(v) >= rows)),
+  );
   if (!tooLong) return undefined;
-  return new UserError(ErrorCodes.BAD_MODEL, `the model's Gather ${m[1]} has ${rows} rows and was asked for row ${m[2]}: the window is longer than the model's position table`, {
-    hint: `config.json beside the model gives a context (n_positions / max_position_embeddings / n_ctx) larger than ${rows}: fix it, or use windows of at most ${rows} tokens (--calib-seqlen, --block-size, --seqlen)`,
-    cause: e,
-  });
+  return new UserError(
+    ErrorCodes.BAD_MODEL,
+    `the model's Gather ${m[1]} has ${rows} rows and was asked for row ${m[2]}: the window is longer than the model's position table`,
+    {
+      hint: `config.json beside the model gives a context (n_positions / max_position_embeddings / n_ctx) larger than ${rows}: fix it, or use windows of at most ${rows} tokens (--calib-seqlen, --block-size, --seqlen)`,
+      cause: e,
+    },
+  );
 }
 
 function wrap(session: import('onnxruntime-node').InferenceSession, device: Device): McSession {

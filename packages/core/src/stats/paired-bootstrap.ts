@@ -21,7 +21,13 @@ export interface PairedBootstrap {
   readonly items: number;
 }
 
-export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, rng: Rng, resamples: number, level: number): PairedBootstrap {
+export function pairedBootstrap(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rng: Rng,
+  resamples: number,
+  level: number,
+): PairedBootstrap {
   const n = a.length;
   if (n !== b.length) throw new Error(`paired bootstrap: ${n} scores against ${b.length}`);
   if (n === 0) throw new Error('paired bootstrap: no items');
@@ -48,5 +54,13 @@ export function pairedBootstrap(a: ArrayLike<number>, b: ArrayLike<number>, rng:
   m /= resamples;
   let ss = 0;
   for (const v of means) ss += (v - m) ** 2;
-  return { delta: total / n, low: means[lowRank], high: means[highRank], level, resamples, stderr: Math.sqrt(ss / Math.max(1, resamples - 1)), items: n };
+  return {
+    delta: total / n,
+    low: means[lowRank],
+    high: means[highRank],
+    level,
+    resamples,
+    stderr: Math.sqrt(ss / Math.max(1, resamples - 1)),
+    items: n,
+  };
 }

@@ -5,7 +5,15 @@
 import { DataType } from '../onnx/dtypes.js';
 import { findWeights } from '../onnx/weight-sources.js';
 import { OrtSessionFactory } from '../session/factory.js';
-import { exporterModels, ifBranchesModel, legacyPytorchModel, paddleStyleModel, sharedWeightModel, tf2onnxStyleModel, type ExporterModel } from './exporter-models.js';
+import {
+  exporterModels,
+  ifBranchesModel,
+  legacyPytorchModel,
+  paddleStyleModel,
+  sharedWeightModel,
+  tf2onnxStyleModel,
+  type ExporterModel,
+} from './exporter-models.js';
 
 const sessions = new OrtSessionFactory({ device: 'cpu' });
 
@@ -18,32 +26,58 @@ async function run(m: ExporterModel, seed: number) {
   }
 }
 
-const homes = (m: ExporterModel) => Object.fromEntries(findWeights(m.model).filter((w) => w.elementCount >= 1024).map((w) => [w.name, w.home]));
+const homes = (m: ExporterModel) =>
+  Object.fromEntries(
+    findWeights(m.model)
+      .filter((w) => w.elementCount >= 1024)
+      .map((w) => [w.name, w.home]),
+  );
 
 describe('exporter-trait models', () => {
-  it.each(exporterModels().map((m) => [m.name, m] as const))('%s runs in onnxruntime with finite outputs that depend on the input', async (_, m) => {
-    const [a, b] = [await run(m, 1), await run(m, 3)];
-    for (const [name, t] of Object.entries(a)) {
-      const values = [...(t.data as Float32Array)];
-      expect(values.every(Number.isFinite)).toBe(true);
-      expect(values).not.toEqual([...(b[name].data as Float32Array)]);
-    }
-  });
+  it.each(exporterModels().map((m) => [m.name, m] as const))(
+    '%s runs in onnxruntime with finite outputs that depend on the input',
+    async (_, m) => {
+      const [a, b] = [await run(m, 1), await run(m, 3)];
+      for (const [name, t] of Object.entries(a)) {
+        const values = [...(t.data as Float32Array)];
+        expect(values.every(Number.isFinite)).toBe(true);
+        expect(values).not.toEqual([...(b[name].data as Float32Array)]);
+      }
+    },
+  );
 
   it('Paddle2ONNX: no initializer at all, every weight a Constant node; Upsample at opset 9, Resize at 11', () => {
     for (const opset of [9, 11] as const) {
       const m = paddleStyleModel(opset);
       expect(m.model.initializerNames()).toEqual([]);
-      expect(homes(m)).toEqual({ 'conv2d_1.w_0': 'constant', 'conv2d_transpose_0.w_0': 'constant', 'linear_0.w_0': 'constant' });
+      expect(homes(m)).toEqual({
+        'conv2d_1.w_0': 'constant',
+        'conv2d_transpose_0.w_0': 'constant',
+        'linear_0.w_0': 'constant',
+      });
       const ops = new Set(m.model.nodes.map((n) => n.opType));
-      expect([opset === 9 ? 'Upsample' : 'Resize', 'BatchNormalization', 'HardSigmoid', 'ConvTranspose', 'Squeeze', 'Shape'].every((op) => ops.has(op))).toBe(true);
+      expect(
+        [
+          opset === 9 ? 'Upsample' : 'Resize',
+          'BatchNormalization',
+          'HardSigmoid',
+          'ConvTranspose',
+          'Squeeze',
+          'Shape',
+        ].every((op) => ops.has(op)),
+      ).toBe(true);
       expect(ops.has('HardSwish')).toBe(false); // HardSwish is opset 14
     }
   });
 
   it('tf2onnx: NHWC input with a Transpose before and after each Conv, a Gemm head', () => {
     const m = tf2onnxStyleModel();
-    expect(m.model.inputs[0].type?.tensorType?.shape?.dim?.map((d) => d.dimValue ?? d.dimParam)).toEqual(['unk__6', 16, 16, 3]);
+    expect(m.model.inputs[0].type?.tensorType?.shape?.dim?.map((d) => d.dimValue ?? d.dimParam)).toEqual([
+      'unk__6',
+      16,
+      16,
+      3,
+    ]);
     expect(m.model.nodes.filter((n) => n.opType === 'Transpose')).toHaveLength(4);
     expect(m.model.nodes.at(-1)?.opType).toBe('Gemm');
   });

@@ -37,12 +37,28 @@ export function seededValues(n: number, seed: number, scale = 1): Float32Array {
 
 const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 /** A weight of shape `dims` whose outputs sum `fanIn` inputs. */
-const weight = (dims: readonly number[], fanIn: number, seed: number) => seededValues(count(dims), seed, Math.sqrt(3 / fanIn));
-const floats = (dims: number[], seed: number): HostTensor => ({ type: 'float32', data: seededValues(count(dims), seed), dims });
+const weight = (dims: readonly number[], fanIn: number, seed: number) =>
+  seededValues(count(dims), seed, Math.sqrt(3 / fanIn));
+const floats = (dims: number[], seed: number): HostTensor => ({
+  type: 'float32',
+  data: seededValues(count(dims), seed),
+  dims,
+});
 
 /** A Constant node holding `data`, its output named `name` (as Paddle2ONNX names parameters). */
-function constant(g: GraphBuilder, name: string, dataType: DataType, dims: readonly number[], data: ArrayBufferView): string {
-  return g.node('Constant', [], { value: attr.tensor(dataType, dims, data) }, { outputs: [name], name: `${name}_Constant` })[0];
+function constant(
+  g: GraphBuilder,
+  name: string,
+  dataType: DataType,
+  dims: readonly number[],
+  data: ArrayBufferView,
+): string {
+  return g.node(
+    'Constant',
+    [],
+    { value: attr.tensor(dataType, dims, data) },
+    { outputs: [name], name: `${name}_Constant` },
+  )[0];
 }
 const i64 = (...v: number[]) => BigInt64Array.from(v, BigInt);
 
@@ -50,37 +66,100 @@ const i64 = (...v: number[]) => BigInt64Array.from(v, BigInt);
 export function paddleStyleModel(opset: 9 | 11): ExporterModel {
   const g = new GraphBuilder({ opset, irVersion: opset === 9 ? 4 : 6, name: `paddle_opset${opset}` });
   const x = g.input('x', DataType.FLOAT, ['N', 3, 16, 16]);
-  const f = (name: string, dims: number[], fanIn: number, seed: number) => constant(g, name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
-  const near = (name: string, dims: number[], centre: number, seed: number) => constant(g, name, DataType.FLOAT, dims, seededValues(count(dims), seed, 0.1).map((v) => centre + v));
+  const f = (name: string, dims: number[], fanIn: number, seed: number) =>
+    constant(g, name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
+  const near = (name: string, dims: number[], centre: number, seed: number) =>
+    constant(
+      g,
+      name,
+      DataType.FLOAT,
+      dims,
+      seededValues(count(dims), seed, 0.1).map((v) => centre + v),
+    );
   const c1 = g.conv(x, f('conv2d_0.w_0', [16, 3, 3, 3], 27, 1), f('conv2d_0.b_0', [16], 27, 2), { pads: [1, 1, 1, 1] });
-  const [bn] = g.node('BatchNormalization', [c1, near('batch_norm_0.w_0', [16], 1, 3), near('batch_norm_0.b_0', [16], 0, 4), near('batch_norm_0.w_1', [16], 0, 5), near('batch_norm_0.w_2', [16], 1, 6)], { epsilon: attr.float(1e-5) });
+  const [bn] = g.node(
+    'BatchNormalization',
+    [
+      c1,
+      near('batch_norm_0.w_0', [16], 1, 3),
+      near('batch_norm_0.b_0', [16], 0, 4),
+      near('batch_norm_0.w_1', [16], 0, 5),
+      near('batch_norm_0.w_2', [16], 1, 6),
+    ],
+    { epsilon: attr.float(1e-5) },
+  );
   const hardSwish = g.mul(bn, g.node('HardSigmoid', [bn], { alpha: attr.float(1 / 6), beta: attr.float(0.5) })[0]);
-  const c2 = g.relu(g.conv(hardSwish, f('conv2d_1.w_0', [32, 16, 3, 3], 144, 7), f('conv2d_1.b_0', [32], 144, 8), { strides: [2, 2], pads: [1, 1, 1, 1] }));
+  const c2 = g.relu(
+    g.conv(hardSwish, f('conv2d_1.w_0', [32, 16, 3, 3], 144, 7), f('conv2d_1.b_0', [32], 144, 8), {
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+    }),
+  );
   const scales = constant(g, 'upsample_scales', DataType.FLOAT, [4], Float32Array.of(1, 1, 2, 2));
-  const [up] = opset === 9
-    ? g.node('Upsample', [c2, scales], { mode: 'nearest' })
-    : g.node('Resize', [c2, constant(g, 'resize_roi', DataType.FLOAT, [0], new Float32Array(0)), scales], { mode: 'nearest' });
-  const [ct] = g.node('ConvTranspose', [up, f('conv2d_transpose_0.w_0', [32, 16, 3, 3], 288, 9), f('conv2d_transpose_0.b_0', [16], 288, 10)], { pads: attr.ints([1, 1, 1, 1]) });
+  const [up] =
+    opset === 9
+      ? g.node('Upsample', [c2, scales], { mode: 'nearest' })
+      : g.node('Resize', [c2, constant(g, 'resize_roi', DataType.FLOAT, [0], new Float32Array(0)), scales], {
+          mode: 'nearest',
+        });
+  const [ct] = g.node(
+    'ConvTranspose',
+    [up, f('conv2d_transpose_0.w_0', [32, 16, 3, 3], 288, 9), f('conv2d_transpose_0.b_0', [16], 288, 10)],
+    { pads: attr.ints([1, 1, 1, 1]) },
+  );
   const [squeezed] = g.node('Squeeze', [g.globalAveragePool(ct)], { axes: attr.ints([2, 3]) });
   const logits = g.add(g.matMul(squeezed, f('linear_0.w_0', [16, 64], 16, 11)), f('linear_0.b_0', [64], 16, 12));
   // the batch size read from the input's shape, as Paddle2ONNX writes a reshape to [N, -1]
-  const [batch] = g.node('Gather', [g.node('Shape', [x])[0], constant(g, 'dim_0', DataType.INT64, [], i64(0))], { axis: 0 });
-  const [shape] = g.node('Concat', [g.node('Unsqueeze', [batch], { axes: attr.ints([0]) })[0], constant(g, 'minus_one', DataType.INT64, [1], i64(-1))], { axis: 0 });
+  const [batch] = g.node('Gather', [g.node('Shape', [x])[0], constant(g, 'dim_0', DataType.INT64, [], i64(0))], {
+    axis: 0,
+  });
+  const [shape] = g.node(
+    'Concat',
+    [g.node('Unsqueeze', [batch], { axes: attr.ints([0]) })[0], constant(g, 'minus_one', DataType.INT64, [1], i64(-1))],
+    { axis: 0 },
+  );
   g.output(g.reshape(logits, shape), DataType.FLOAT, ['N', 64]);
-  return { name: `Paddle2ONNX, opset ${opset}`, model: g.build(), probe: (seed) => ({ x: floats([2, 3, 16, 16], seed) }) };
+  return {
+    name: `Paddle2ONNX, opset ${opset}`,
+    model: g.build(),
+    probe: (seed) => ({ x: floats([2, 3, 16, 16], seed) }),
+  };
 }
 
 /** tf2onnx: an NHWC input, a Transpose pair around each Conv, a Gemm head; weights as initializers. */
 export function tf2onnxStyleModel(): ExporterModel {
   const g = new GraphBuilder({ opset: 13, name: 'tf2onnx' });
   const x = g.input('input_1:0', DataType.FLOAT, ['unk__6', 16, 16, 3]);
-  const init = (name: string, dims: number[], fanIn: number, seed: number) => g.initializer(name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
+  const init = (name: string, dims: number[], fanIn: number, seed: number) =>
+    g.initializer(name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
   const toNchw = (t: string) => g.node('Transpose', [t], { perm: attr.ints([0, 3, 1, 2]) })[0];
   const toNhwc = (t: string) => g.node('Transpose', [t], { perm: attr.ints([0, 2, 3, 1]) })[0];
-  let h = toNhwc(g.relu(g.conv(toNchw(x), init('sequential/conv2d/Conv2D/ReadVariableOp:0', [24, 3, 5, 5], 75, 21), init('sequential/conv2d/BiasAdd/ReadVariableOp:0', [24], 75, 22), { pads: [2, 2, 2, 2] })));
-  h = toNhwc(g.relu(g.conv(toNchw(h), init('sequential/conv2d_1/Conv2D/ReadVariableOp:0', [48, 24, 3, 3], 216, 23), init('sequential/conv2d_1/BiasAdd/ReadVariableOp:0', [48], 216, 24), { pads: [1, 1, 1, 1] })));
+  let h = toNhwc(
+    g.relu(
+      g.conv(
+        toNchw(x),
+        init('sequential/conv2d/Conv2D/ReadVariableOp:0', [24, 3, 5, 5], 75, 21),
+        init('sequential/conv2d/BiasAdd/ReadVariableOp:0', [24], 75, 22),
+        { pads: [2, 2, 2, 2] },
+      ),
+    ),
+  );
+  h = toNhwc(
+    g.relu(
+      g.conv(
+        toNchw(h),
+        init('sequential/conv2d_1/Conv2D/ReadVariableOp:0', [48, 24, 3, 3], 216, 23),
+        init('sequential/conv2d_1/BiasAdd/ReadVariableOp:0', [48], 216, 24),
+        { pads: [1, 1, 1, 1] },
+      ),
+    ),
+  );
   const [pooled] = g.node('ReduceMean', [h], { axes: attr.ints([1, 2]), keepdims: attr.int(0) });
-  const y = g.gemm(pooled, init('sequential/dense/MatMul/ReadVariableOp:0', [48, 32], 48, 25), init('sequential/dense/BiasAdd/ReadVariableOp:0', [32], 48, 26));
+  const y = g.gemm(
+    pooled,
+    init('sequential/dense/MatMul/ReadVariableOp:0', [48, 32], 48, 25),
+    init('sequential/dense/BiasAdd/ReadVariableOp:0', [32], 48, 26),
+  );
   g.output(y, DataType.FLOAT, ['unk__6', 32]);
   return { name: 'tf2onnx, NHWC', model: g.build(), probe: (seed) => ({ 'input_1:0': floats([2, 16, 16, 3], seed) }) };
 }
@@ -89,17 +168,29 @@ export function tf2onnxStyleModel(): ExporterModel {
 export function legacyPytorchModel(): ExporterModel {
   const g = new GraphBuilder({ opset: 9, irVersion: 3, name: 'torch-jit-export' });
   const x = g.input('input.1', DataType.FLOAT, [1, 3, 8, 8]);
-  const init = (name: string, dims: number[], fanIn: number, seed: number) => g.initializer(name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
-  const conv = g.relu(g.conv(x, init('0.weight', [64, 3, 3, 3], 27, 31), init('0.bias', [64], 27, 32), { pads: [1, 1, 1, 1] }));
+  const init = (name: string, dims: number[], fanIn: number, seed: number) =>
+    g.initializer(name, DataType.FLOAT, dims, weight(dims, fanIn, seed));
+  const conv = g.relu(
+    g.conv(x, init('0.weight', [64, 3, 3, 3], 27, 31), init('0.bias', [64], 27, 32), { pads: [1, 1, 1, 1] }),
+  );
   const [pooled] = g.node('MaxPool', [conv], { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
-  const y = g.gemm(g.flatten(pooled), init('3.weight', [10, 1024], 1024, 33), init('3.bias', [10], 1024, 34), { transB: 1 });
+  const y = g.gemm(g.flatten(pooled), init('3.weight', [10, 1024], 1024, 33), init('3.bias', [10], 1024, 34), {
+    transB: 1,
+  });
   g.output(y, DataType.FLOAT, [1, 10]);
   const proto = g.toProto();
   // IR 3: an initializer must also be a graph input
   for (const t of proto.graph?.initializer ?? []) {
-    proto.graph?.input?.push({ name: t.name, type: { tensorType: { elemType: t.dataType, shape: { dim: (t.dims ?? []).map((d) => ({ dimValue: d })) } } } });
+    proto.graph?.input?.push({
+      name: t.name,
+      type: { tensorType: { elemType: t.dataType, shape: { dim: (t.dims ?? []).map((d) => ({ dimValue: d })) } } },
+    });
   }
-  return { name: 'PyTorch 1.x, IR 3, initializers as inputs', model: g.build(), probe: (seed) => ({ 'input.1': floats([1, 3, 8, 8], seed) }) };
+  return {
+    name: 'PyTorch 1.x, IR 3, initializers as inputs',
+    model: g.build(),
+    probe: (seed) => ({ 'input.1': floats([1, 3, 8, 8], seed) }),
+  };
 }
 
 /** One weight read by two MatMuls (a tied layer), then a head of its own. */
@@ -108,8 +199,16 @@ export function sharedWeightModel(): ExporterModel {
   const x = g.input('x', DataType.FLOAT, ['batch', 64]);
   const w = g.initializer('tied.weight', DataType.FLOAT, [64, 64], weight([64, 64], 64, 41));
   const h = g.relu(g.matMul(g.relu(g.matMul(x, w)), w));
-  g.output(g.matMul(h, g.initializer('head.weight', DataType.FLOAT, [64, 16], weight([64, 16], 64, 42))), DataType.FLOAT, ['batch', 16]);
-  return { name: 'one weight shared by two MatMuls', model: g.build(), probe: (seed) => ({ x: floats([2, 64], seed) }) };
+  g.output(
+    g.matMul(h, g.initializer('head.weight', DataType.FLOAT, [64, 16], weight([64, 16], 64, 42))),
+    DataType.FLOAT,
+    ['batch', 16],
+  );
+  return {
+    name: 'one weight shared by two MatMuls',
+    model: g.build(),
+    probe: (seed) => ({ x: floats([2, 64], seed) }),
+  };
 }
 
 /**
@@ -125,23 +224,56 @@ export function ifBranchesModel(): ExporterModel {
 
   const then = new GraphBuilder({ opset: 17, name: 'then_branch', outerScope: [x, outer] });
   const wThen = then.initializer('w', DataType.FLOAT, [32, 64], weight([32, 64], 32, 52));
-  const [hidden] = then.node('Relu', [then.node('MatMul', [x, outer], {}, { name: 'then_MatMul_0', outputs: ['then_h0'] })[0]], {}, { name: 'then_Relu', outputs: ['then_h1'] });
-  then.output(then.node('MatMul', [hidden, wThen], {}, { name: 'then_MatMul_1', outputs: ['then_y'] })[0], DataType.FLOAT, ['batch', 64]);
+  const [hidden] = then.node(
+    'Relu',
+    [then.node('MatMul', [x, outer], {}, { name: 'then_MatMul_0', outputs: ['then_h0'] })[0]],
+    {},
+    { name: 'then_Relu', outputs: ['then_h1'] },
+  );
+  then.output(
+    then.node('MatMul', [hidden, wThen], {}, { name: 'then_MatMul_1', outputs: ['then_y'] })[0],
+    DataType.FLOAT,
+    ['batch', 64],
+  );
 
   const otherwise = new GraphBuilder({ opset: 17, name: 'else_branch', outerScope: [x] });
-  const wElse = otherwise.node('Constant', [], { value: attr.tensor(DataType.FLOAT, [32, 64], weight([32, 64], 32, 53)) }, { name: 'else_w_Constant', outputs: ['w'] })[0];
-  otherwise.output(otherwise.node('MatMul', [x, wElse], {}, { name: 'else_MatMul', outputs: ['else_y'] })[0], DataType.FLOAT, ['batch', 64]);
+  const wElse = otherwise.node(
+    'Constant',
+    [],
+    { value: attr.tensor(DataType.FLOAT, [32, 64], weight([32, 64], 32, 53)) },
+    { name: 'else_w_Constant', outputs: ['w'] },
+  )[0];
+  otherwise.output(
+    otherwise.node('MatMul', [x, wElse], {}, { name: 'else_MatMul', outputs: ['else_y'] })[0],
+    DataType.FLOAT,
+    ['batch', 64],
+  );
 
-  const [y] = g.node('If', [cond], { then_branch: attr.graph(then), else_branch: attr.graph(otherwise) }, { name: 'If_0', outputs: ['y'] });
+  const [y] = g.node(
+    'If',
+    [cond],
+    { then_branch: attr.graph(then), else_branch: attr.graph(otherwise) },
+    { name: 'If_0', outputs: ['y'] },
+  );
   g.output(y, DataType.FLOAT, ['batch', 64]);
   return {
     name: 'If with weights in both branches',
     model: g.build(),
-    probe: (seed) => ({ x: floats([2, 32], seed), use_encoder: { type: 'bool', data: Uint8Array.of(seed % 2 === 0 ? 1 : 0), dims: [] } }),
+    probe: (seed) => ({
+      x: floats([2, 32], seed),
+      use_encoder: { type: 'bool', data: Uint8Array.of(seed % 2 === 0 ? 1 : 0), dims: [] },
+    }),
   };
 }
 
 /** Every exporter-trait model, for tests that loop over them. */
 export function exporterModels(): ExporterModel[] {
-  return [paddleStyleModel(9), paddleStyleModel(11), tf2onnxStyleModel(), legacyPytorchModel(), sharedWeightModel(), ifBranchesModel()];
+  return [
+    paddleStyleModel(9),
+    paddleStyleModel(11),
+    tf2onnxStyleModel(),
+    legacyPytorchModel(),
+    sharedWeightModel(),
+    ifBranchesModel(),
+  ];
 }

@@ -46,14 +46,30 @@ const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStre
 export async function fuzzCase(mutant: Mutant, options: FuzzOptions): Promise<FuzzCase> {
   const input = join(options.dir, 'mutant.onnx');
   await fs.writeFile(input, mutant.bytes);
-  const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, stream: quiet });
+  const ctx = createRunContext({
+    sessions: new OrtSessionFactory({ device: 'cpu' }),
+    progressMode: 'silent',
+    json: true,
+    stream: quiet,
+  });
   const limit = options.timeoutMs ?? 30_000;
 
   const inspect = await verdictOf(() => inspectModel(input, ctx), limit);
   const out = join(options.dir, 'out', 'model.onnx');
   await fs.mkdir(join(options.dir, 'out'));
   let compress = await verdictOf(
-    () => compressModel(options.registry, { model: input, methods: [{ id: options.method ?? 'int8', params: {} }], out, seed: mutant.seed, probes: options.probes ?? 2 }, ctx),
+    () =>
+      compressModel(
+        options.registry,
+        {
+          model: input,
+          methods: [{ id: options.method ?? 'int8', params: {} }],
+          out,
+          seed: mutant.seed,
+          probes: options.probes ?? 2,
+        },
+        ctx,
+      ),
     limit,
   );
   const left = await fs.readdir(join(options.dir, 'out'));
@@ -63,7 +79,11 @@ export async function fuzzCase(mutant: Mutant, options: FuzzOptions): Promise<Fu
       (e: Error): FuzzVerdict => ({ verdict: 'failure', code: 'invalid-output', message: e.message }),
     );
   } else if (left.length > 0) {
-    compress = { verdict: 'failure', code: 'left-behind', message: `${compress.code}: ${left.join(', ')} left in the output folder (${compress.message})` };
+    compress = {
+      verdict: 'failure',
+      code: 'left-behind',
+      message: `${compress.code}: ${left.join(', ')} left in the output folder (${compress.message})`,
+    };
   }
   return { mutant, inspect, compress };
 }
@@ -71,13 +91,17 @@ export async function fuzzCase(mutant: Mutant, options: FuzzOptions): Promise<Fu
 async function verdictOf(step: () => Promise<unknown>, limitMs: number): Promise<FuzzVerdict> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<FuzzVerdict>((resolve) => {
-    timer = setTimeout(() => resolve({ verdict: 'failure', code: 'hang', message: `no answer in ${limitMs / 1000} s` }), limitMs);
+    timer = setTimeout(
+      () => resolve({ verdict: 'failure', code: 'hang', message: `no answer in ${limitMs / 1000} s` }),
+      limitMs,
+    );
   });
   const run = step().then(
     (): FuzzVerdict => ({ verdict: 'accepted' }),
     (e: unknown): FuzzVerdict => {
       const message = e instanceof Error ? e.message : String(e);
-      if (!isMcError(e)) return { verdict: 'failure', code: `not-mc:${e instanceof Error ? e.name : typeof e}`, message };
+      if (!isMcError(e))
+        return { verdict: 'failure', code: `not-mc:${e instanceof Error ? e.name : typeof e}`, message };
       if (e.exitCode !== 2) return { verdict: 'failure', code: e.code, message };
       if (message.includes('\n')) return { verdict: 'failure', code: 'multi-line', message };
       return { verdict: 'refused', code: e.code, message };
@@ -99,7 +123,11 @@ export interface FuzzCounts {
 }
 
 /** Counts per step, and the failing cases (seed, kind, step, code, message). */
-export function countFuzz(cases: readonly FuzzCase[]): { inspect: FuzzCounts; compress: FuzzCounts; failures: string[] } {
+export function countFuzz(cases: readonly FuzzCase[]): {
+  inspect: FuzzCounts;
+  compress: FuzzCounts;
+  failures: string[];
+} {
   const count = (step: 'inspect' | 'compress'): FuzzCounts => {
     const refused: Record<string, number> = {};
     let accepted = 0;
@@ -115,7 +143,10 @@ export function countFuzz(cases: readonly FuzzCase[]): { inspect: FuzzCounts; co
   const failures = cases.flatMap((c) =>
     (['inspect', 'compress'] as const)
       .filter((s) => c[s].verdict === 'failure')
-      .map((s) => `seed ${c.mutant.seed} (${c.mutant.kind}: ${c.mutant.description}) ${s}: ${c[s].code}: ${c[s].message?.split('\n')[0].slice(0, 300)}`),
+      .map(
+        (s) =>
+          `seed ${c.mutant.seed} (${c.mutant.kind}: ${c.mutant.description}) ${s}: ${c[s].code}: ${c[s].message?.split('\n')[0].slice(0, 300)}`,
+      ),
   );
   return { inspect: count('inspect'), compress: count('compress'), failures };
 }

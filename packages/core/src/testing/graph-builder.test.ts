@@ -50,7 +50,13 @@ describe('GraphBuilder models run in onnxruntime-node', () => {
     const x = g.input('x', DataType.FLOAT, [1, 1, 3, 3]);
     const w = g.initializer('w', DataType.FLOAT, [1, 1, 2, 2], Float32Array.of(1, 0, 0, -1));
     const b = g.initializer('b', DataType.FLOAT, [1], Float32Array.of(10));
-    const y = g.conv(x, w, b, { strides: [2, 2], pads: [1, 1, 1, 1], kernelShape: [2, 2], dilations: [1, 1], group: 1 });
+    const y = g.conv(x, w, b, {
+      strides: [2, 2],
+      pads: [1, 1, 1, 1],
+      kernelShape: [2, 2],
+      dilations: [1, 1],
+      group: 1,
+    });
     g.output(y, DataType.FLOAT);
     const out = await run(g.build(), { x: f32([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 1, 3, 3]) });
     // Zero-padded 5x5 input p; out[i][j] = p[2i][2j] - p[2i+1][2j+1] + 10:
@@ -107,7 +113,12 @@ describe('GraphBuilder models run in onnxruntime-node', () => {
     const [leaky] = g.node('LeakyRelu', [x], { alpha: attr.float(0.5) });
     const [floats] = g.node('Constant', [], { value_floats: [1.5, -2.25] });
     const [ints] = g.node('Constant', [], { value_ints: [7, -1] });
-    const [tensor] = g.node('Constant', [], { value: attr.tensor(DataType.FLOAT, [2, 1], Float32Array.of(3, 4)) }, { name: 'const_t', outputs: ['t'] });
+    const [tensor] = g.node(
+      'Constant',
+      [],
+      { value: attr.tensor(DataType.FLOAT, [2, 1], Float32Array.of(3, 4)) },
+      { name: 'const_t', outputs: ['t'] },
+    );
     for (const o of [padded, leaky, floats, tensor]) g.output(o, DataType.FLOAT);
     g.output(ints, DataType.INT64);
     const out = await run(g.build(), { x: f32([1, -2, 3], [1, 3]) });

@@ -123,16 +123,23 @@ export class GraphBuilder {
   }
 
   /** Any node. Returns its output names. '' stands for an omitted optional input. */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue | undefined> = {}, options: NodeOptions = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue | undefined> = {},
+    options: NodeOptions = {},
+  ): string[] {
     for (const i of inputs) {
-      if (i !== '' && !this.tensors.has(i)) throw new BugError(`GraphBuilder: ${opType} input ${i} is not a tensor of this graph`);
+      if (i !== '' && !this.tensors.has(i))
+        throw new BugError(`GraphBuilder: ${opType} input ${i} is not a tensor of this graph`);
     }
     const name = options.name ?? this.nodeName(opType);
     this.claim(name, false);
     const wanted = options.outputs ?? 1;
-    const outputs = typeof wanted === 'number'
-      ? Array.from({ length: wanted }, (_, k) => this.fresh(wanted === 1 ? `${name}_out` : `${name}_out${k}`))
-      : [...wanted];
+    const outputs =
+      typeof wanted === 'number'
+        ? Array.from({ length: wanted }, (_, k) => this.fresh(wanted === 1 ? `${name}_out` : `${name}_out${k}`))
+        : [...wanted];
     for (const o of outputs) this.claim(o, true);
     const domain = options.domain ?? '';
     if (!this.opsets.has(domain)) this.opsets.set(domain, 1);
@@ -176,9 +183,15 @@ export class GraphBuilder {
 
   /** Reshape to a tensor name, or to a literal shape (stored as an int64 initializer). */
   reshape(x: string, shape: string | readonly number[]): string {
-    const target = typeof shape === 'string'
-      ? shape
-      : this.initializer(this.fresh('shape'), DataType.INT64, [shape.length], BigInt64Array.from(shape, (d) => BigInt(d)));
+    const target =
+      typeof shape === 'string'
+        ? shape
+        : this.initializer(
+            this.fresh('shape'),
+            DataType.INT64,
+            [shape.length],
+            BigInt64Array.from(shape, (d) => BigInt(d)),
+          );
     return this.node('Reshape', [x, target])[0];
   }
 
@@ -227,7 +240,8 @@ export class GraphBuilder {
   }
 
   private claim(name: string, isTensor: boolean): void {
-    if (!name || this.taken.has(name)) throw new BugError(`GraphBuilder: name "${name}" is ${name ? 'already used' : 'empty'}`);
+    if (!name || this.taken.has(name))
+      throw new BugError(`GraphBuilder: name "${name}" is ${name ? 'already used' : 'empty'}`);
     this.taken.add(name);
     if (isTensor) this.tensors.add(name);
   }
@@ -257,20 +271,32 @@ const A = pb.AttributeProto.AttributeType;
 
 function toAttribute(name: string, value: AttrValue): onnx.IAttributeProto {
   const typed: TypedAttr =
-    typeof value === 'number' ? { type: Number.isInteger(value) ? 'int' : 'float', value }
-    : typeof value === 'string' ? { type: 'string', value }
-    : Array.isArray(value) && value.every((v) => typeof v === 'string') && value.length > 0 ? { type: 'strings', value: value as string[] }
-    : Array.isArray(value) ? { type: (value as number[]).every(Number.isInteger) ? 'ints' : 'floats', value: value as number[] }
-    : (value as TypedAttr);
+    typeof value === 'number'
+      ? { type: Number.isInteger(value) ? 'int' : 'float', value }
+      : typeof value === 'string'
+        ? { type: 'string', value }
+        : Array.isArray(value) && value.every((v) => typeof v === 'string') && value.length > 0
+          ? { type: 'strings', value: value as string[] }
+          : Array.isArray(value)
+            ? { type: (value as number[]).every(Number.isInteger) ? 'ints' : 'floats', value: value as number[] }
+            : (value as TypedAttr);
   const utf8 = (s: string) => new TextEncoder().encode(s);
   switch (typed.type) {
-    case 'int': return { name, type: A.INT, i: typed.value };
-    case 'float': return { name, type: A.FLOAT, f: typed.value };
-    case 'ints': return { name, type: A.INTS, ints: [...typed.value] };
-    case 'floats': return { name, type: A.FLOATS, floats: [...typed.value] };
-    case 'string': return { name, type: A.STRING, s: utf8(typed.value) };
-    case 'strings': return { name, type: A.STRINGS, strings: typed.value.map(utf8) };
-    case 'tensor': return { name, type: A.TENSOR, t: typed.value };
-    case 'graph': return { name, type: A.GRAPH, g: typed.value };
+    case 'int':
+      return { name, type: A.INT, i: typed.value };
+    case 'float':
+      return { name, type: A.FLOAT, f: typed.value };
+    case 'ints':
+      return { name, type: A.INTS, ints: [...typed.value] };
+    case 'floats':
+      return { name, type: A.FLOATS, floats: [...typed.value] };
+    case 'string':
+      return { name, type: A.STRING, s: utf8(typed.value) };
+    case 'strings':
+      return { name, type: A.STRINGS, strings: typed.value.map(utf8) };
+    case 'tensor':
+      return { name, type: A.TENSOR, t: typed.value };
+    case 'graph':
+      return { name, type: A.GRAPH, g: typed.value };
   }
 }

@@ -49,7 +49,11 @@ function allNodes(g: onnx.IGraphProto | null | undefined): onnx.INodeProto[] {
 
 function valueNames(m: onnx.ModelProto): string[] {
   const g = m.graph!;
-  return [...(g.input ?? []).map((v) => v.name ?? ''), ...(g.initializer ?? []).map((t) => t.name ?? ''), ...allNodes(g).flatMap((n) => n.output ?? [])].filter(Boolean);
+  return [
+    ...(g.input ?? []).map((v) => v.name ?? ''),
+    ...(g.initializer ?? []).map((t) => t.name ?? ''),
+    ...allNodes(g).flatMap((n) => n.output ?? []),
+  ].filter(Boolean);
 }
 
 const PROTO_MUTATIONS: Readonly<Record<string, ProtoMutation>> = {
@@ -83,7 +87,10 @@ const PROTO_MUTATIONS: Readonly<Record<string, ProtoMutation>> = {
     return `swapped the attributes of ${a.name} and ${b.name}`;
   },
   'rewrite-input': (m, rng) => {
-    const node = pick(rng, allNodes(m.graph).filter((n) => (n.input?.length ?? 0) > 0));
+    const node = pick(
+      rng,
+      allNodes(m.graph).filter((n) => (n.input?.length ?? 0) > 0),
+    );
     if (!node) return undefined;
     const i = rng.int(node.input!.length);
     const name = rng.next() < 0.5 ? pick(rng, valueNames(m))! : `missing_${rng.int(1000)}`;
@@ -123,26 +130,38 @@ const PROTO_MUTATIONS: Readonly<Record<string, ProtoMutation>> = {
     return `removed initializer ${t.name}`;
   },
   'rewrite-attribute-type': (m, rng) => {
-    const a = pick(rng, allNodes(m.graph).flatMap((n) => n.attribute ?? []));
+    const a = pick(
+      rng,
+      allNodes(m.graph).flatMap((n) => n.attribute ?? []),
+    );
     if (!a) return undefined;
     a.type = rng.int(20) as onnx.AttributeProto.AttributeType;
     return `attribute ${a.name} type -> ${a.type}`;
   },
   'rewrite-attribute-value': (m, rng) => {
-    const a = pick(rng, allNodes(m.graph).flatMap((n) => n.attribute ?? []));
+    const a = pick(
+      rng,
+      allNodes(m.graph).flatMap((n) => n.attribute ?? []),
+    );
     if (!a) return undefined;
     if (a.ints?.length) a.ints[rng.int(a.ints.length)] = wildInt(rng) as number;
     else a.i = wildInt(rng) as number;
     return `attribute ${a.name} value rewritten`;
   },
   'rewrite-dim': (m, rng) => {
-    const t = pick(rng, (m.graph!.initializer ?? []).filter((x) => (x.dims?.length ?? 0) > 0));
+    const t = pick(
+      rng,
+      (m.graph!.initializer ?? []).filter((x) => (x.dims?.length ?? 0) > 0),
+    );
     if (!t) return undefined;
     t.dims![rng.int(t.dims!.length)] = wildInt(rng) as number;
     return `a dim of ${t.name} rewritten`;
   },
   'rewrite-shape-dim': (m, rng) => {
-    const v = pick(rng, [...(m.graph!.input ?? []), ...(m.graph!.output ?? [])].filter((x) => x.type?.tensorType?.shape?.dim?.length));
+    const v = pick(
+      rng,
+      [...(m.graph!.input ?? []), ...(m.graph!.output ?? [])].filter((x) => x.type?.tensorType?.shape?.dim?.length),
+    );
     if (!v) return undefined;
     const dims = v.type!.tensorType!.shape!.dim!;
     dims[rng.int(dims.length)] = pb.TensorShapeProto.Dimension.create({ dimValue: wildInt(rng) as number });
@@ -155,7 +174,10 @@ const PROTO_MUTATIONS: Readonly<Record<string, ProtoMutation>> = {
     return `data type of ${t.name} -> ${t.dataType}`;
   },
   'truncate-raw-data': (m, rng) => {
-    const t = pick(rng, (m.graph!.initializer ?? []).filter((x) => (x.rawData?.length ?? 0) > 0));
+    const t = pick(
+      rng,
+      (m.graph!.initializer ?? []).filter((x) => (x.rawData?.length ?? 0) > 0),
+    );
     if (!t) return undefined;
     t.rawData = t.rawData!.subarray(0, rng.int(t.rawData!.length));
     return `raw_data of ${t.name} cut to ${t.rawData.length} bytes`;
@@ -187,32 +209,39 @@ const PROTO_MUTATIONS: Readonly<Record<string, ProtoMutation>> = {
     const t = pick(rng, m.graph!.initializer ?? []);
     if (!t) return undefined;
     t.dataLocation = pb.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [pb.StringStringEntryProto.create({ key: 'location', value: pick(rng, ['w.bin', '../../etc/passwd', '/etc/passwd', ''])! }), pb.StringStringEntryProto.create({ key: 'offset', value: String(rng.int(100)) })];
+    t.externalData = [
+      pb.StringStringEntryProto.create({
+        key: 'location',
+        value: pick(rng, ['w.bin', '../../etc/passwd', '/etc/passwd', ''])!,
+      }),
+      pb.StringStringEntryProto.create({ key: 'offset', value: String(rng.int(100)) }),
+    ];
     return `initializer ${t.name} made external`;
   },
 };
 
-const RAW_MUTATIONS: Readonly<Record<string, (b: Uint8Array, rng: Rng) => { bytes: Uint8Array; description: string }>> = {
-  flip: (b, rng) => {
-    const out = Uint8Array.from(b);
-    const n = 1 + rng.int(8);
-    for (let k = 0; k < n; k++) out[rng.int(out.length)] ^= 1 + rng.int(255);
-    return { bytes: out, description: `${n} bytes flipped` };
-  },
-  truncate: (b, rng) => {
-    const at = rng.int(b.length);
-    return { bytes: b.subarray(0, at), description: `cut at byte ${at} of ${b.length}` };
-  },
-  insert: (b, rng) => {
-    const at = rng.int(b.length);
-    const junk = Uint8Array.from({ length: 1 + rng.int(64) }, () => rng.int(256));
-    const out = new Uint8Array(b.length + junk.length);
-    out.set(b.subarray(0, at));
-    out.set(junk, at);
-    out.set(b.subarray(at), at + junk.length);
-    return { bytes: out, description: `${junk.length} random bytes inserted at byte ${at}` };
-  },
-};
+const RAW_MUTATIONS: Readonly<Record<string, (b: Uint8Array, rng: Rng) => { bytes: Uint8Array; description: string }>> =
+  {
+    flip: (b, rng) => {
+      const out = Uint8Array.from(b);
+      const n = 1 + rng.int(8);
+      for (let k = 0; k < n; k++) out[rng.int(out.length)] ^= 1 + rng.int(255);
+      return { bytes: out, description: `${n} bytes flipped` };
+    },
+    truncate: (b, rng) => {
+      const at = rng.int(b.length);
+      return { bytes: b.subarray(0, at), description: `cut at byte ${at} of ${b.length}` };
+    },
+    insert: (b, rng) => {
+      const at = rng.int(b.length);
+      const junk = Uint8Array.from({ length: 1 + rng.int(64) }, () => rng.int(256));
+      const out = new Uint8Array(b.length + junk.length);
+      out.set(b.subarray(0, at));
+      out.set(junk, at);
+      out.set(b.subarray(at), at + junk.length);
+      return { bytes: out, description: `${junk.length} random bytes inserted at byte ${at}` };
+    },
+  };
 
 export const MUTATION_KINDS: readonly string[] = [...Object.keys(RAW_MUTATIONS), ...Object.keys(PROTO_MUTATIONS)];
 

@@ -23,7 +23,11 @@ export interface CompressedExporterModel {
   readonly relativeError: number;
 }
 
-async function runAll(sessions: SessionFactory, model: Uint8Array | string, probes: readonly Record<string, HostTensor>[]): Promise<Record<string, HostTensor>[]> {
+async function runAll(
+  sessions: SessionFactory,
+  model: Uint8Array | string,
+  probes: readonly Record<string, HostTensor>[],
+): Promise<Record<string, HostTensor>[]> {
   const session = await sessions.create(model);
   try {
     const out: Record<string, HostTensor>[] = [];
@@ -35,7 +39,10 @@ async function runAll(sessions: SessionFactory, model: Uint8Array | string, prob
 }
 
 /** The drift sums (probe/compare.ts) over every float output of every probe, as one relative error; Infinity where the output has NaN or Inf the dense one lacks. */
-function relativeError(dense: readonly Record<string, HostTensor>[], compressed: readonly Record<string, HostTensor>[]): number {
+function relativeError(
+  dense: readonly Record<string, HostTensor>[],
+  compressed: readonly Record<string, HostTensor>[],
+): number {
   const sums = newSums('all float outputs');
   dense.forEach((outputs, k) => {
     for (const [name, y] of Object.entries(outputs)) {
@@ -50,7 +57,13 @@ function relativeError(dense: readonly Record<string, HostTensor>[], compressed:
 }
 
 /** Compress `m` with `methods` through compressModel, and compare the output with the dense model on probes `seeds`. */
-export async function compressExporterModel(registry: Registry, ctx: RunContext, m: ExporterModel, methods: readonly MethodRequest[], seeds: readonly number[] = [1, 2, 3, 4]): Promise<CompressedExporterModel> {
+export async function compressExporterModel(
+  registry: Registry,
+  ctx: RunContext,
+  m: ExporterModel,
+  methods: readonly MethodRequest[],
+  seeds: readonly number[] = [1, 2, 3, 4],
+): Promise<CompressedExporterModel> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-exporter-'));
   try {
     const dense = m.model.toBytes();
@@ -59,7 +72,10 @@ export async function compressExporterModel(registry: Registry, ctx: RunContext,
     const result = await compressModel(registry, { model: input, out: join(dir, 'out.onnx'), methods, seed: 1 }, ctx);
     const output = OnnxModel.fromBytes(await readFile(result.output.path)); // in memory: the folder goes below
     const probes = seeds.map((s) => m.probe(s));
-    const [want, got] = [await runAll(ctx.sessions, dense, probes), await runAll(ctx.sessions, output.toBytes(), probes)];
+    const [want, got] = [
+      await runAll(ctx.sessions, dense, probes),
+      await runAll(ctx.sessions, output.toBytes(), probes),
+    ];
     return { result, output, relativeError: relativeError(want, got) };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -9,7 +9,11 @@ import { expectValidModel } from './valid-model.js';
 function mlp(): GraphBuilder {
   const g = new GraphBuilder({ opset: 17 });
   const x = g.input('x', DataType.FLOAT, [1, 4]);
-  g.output(g.relu(g.matMul(x, g.initializer('w', DataType.FLOAT, [4, 4], new Float32Array(16)))), DataType.FLOAT, [1, 4]);
+  g.output(
+    g.relu(g.matMul(x, g.initializer('w', DataType.FLOAT, [4, 4], new Float32Array(16)))),
+    DataType.FLOAT,
+    [1, 4],
+  );
   return g;
 }
 
@@ -32,12 +36,16 @@ describe('expectValidModel', () => {
     proto.graph!.node!.reverse();
     const path = join(dir, 'unsorted.onnx');
     await fs.writeFile(path, pb.ModelProto.encode(proto).finish());
-    await expect(expectValidModel(path)).rejects.toThrow(/unsorted\.onnx is not a valid ONNX model:\n {2}\[topological-order\] input "MatMul_0_out" is read before the node that produces it/);
+    await expect(expectValidModel(path)).rejects.toThrow(
+      /unsorted\.onnx is not a valid ONNX model:\n {2}\[topological-order\] input "MatMul_0_out" is read before the node that produces it/,
+    );
   });
 
   it('fails a structurally valid model that onnxruntime cannot load', async () => {
     const g = mlp();
     g.node('NoSuchOp', ['x']);
-    await expect(expectValidModel(g.build())).rejects.toThrow(/passes the validator but onnxruntime cannot load it: .*NoSuchOp/);
+    await expect(expectValidModel(g.build())).rejects.toThrow(
+      /passes the validator but onnxruntime cannot load it: .*NoSuchOp/,
+    );
   });
 });

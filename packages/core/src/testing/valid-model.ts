@@ -25,13 +25,19 @@ export async function expectValidModel(model: string | OnnxModel): Promise<void>
     forOrt = model.toBytes();
   }
   const issues = validateModel(proto);
-  if (issues.length > 0) throw new Error(`${label} is not a valid ONNX model:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+  if (issues.length > 0)
+    throw new Error(`${label} is not a valid ONNX model:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
   const ort = await loadOrt();
   let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
   try {
-    session = typeof forOrt === 'string' ? await ort.InferenceSession.create(forOrt, { logSeverityLevel: 3 }) : await ort.InferenceSession.create(forOrt, { logSeverityLevel: 3 });
+    session =
+      typeof forOrt === 'string'
+        ? await ort.InferenceSession.create(forOrt, { logSeverityLevel: 3 })
+        : await ort.InferenceSession.create(forOrt, { logSeverityLevel: 3 });
   } catch (e) {
-    throw new Error(`${label} passes the validator but onnxruntime cannot load it: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(
+      `${label} passes the validator but onnxruntime cannot load it: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   await session.release();
 }

@@ -8,7 +8,8 @@ const hyper = (e: EncodedTensor): HyperEncodedTensor => {
   if (e.kind !== 'hyper') throw new Error(`raw: ${e.reason}`);
   return e;
 };
-const meanAbs = (a: Float32Array, b: Float32Array): number => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+const meanAbs = (a: Float32Array, b: Float32Array): number =>
+  a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
 
 describe("l: 'auto'", () => {
   // the UNet setting, one tensor per scale: from 100x smaller to 40x larger than a 0.1 square fits

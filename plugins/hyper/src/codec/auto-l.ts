@@ -36,7 +36,14 @@ export function samplePairs(X: Float32Array, pairs: number, limit: number): Floa
 }
 
 /** MAE the encoder would reach on sample S with side l (its K search), n = U[0]. */
-export function sampleLoss(S: Float32Array, g: Pick<PairGeometry, 'cx' | 'cy' | 'F'>, l: number, n: number, M: number, lossThreshold: number): { loss: number; K: number } {
+export function sampleLoss(
+  S: Float32Array,
+  g: Pick<PairGeometry, 'cx' | 'cy' | 'F'>,
+  l: number,
+  n: number,
+  M: number,
+  lossThreshold: number,
+): { loss: number; K: number } {
   const pass = passParams(g.cx, g.cy, l, M, g.F);
   const L = buildLattice(buildCodebook(n, l, g.cx, g.cy), n, l);
   const sums = new Float64Array(M + 2);

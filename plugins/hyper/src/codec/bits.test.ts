@@ -20,7 +20,7 @@ describe('index packing (spec §5.2)', () => {
 
   it('matches the reference writer and round-trips for every width 1..17 and odd lengths', () => {
     let seed = 7;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let bits = 1; bits <= 17; bits++) {
       for (const P of [1, 2, 3, 5, 8, 13, 37]) {
         const idx = Array.from({ length: P }, () => Math.floor(rand() * 2 ** bits));

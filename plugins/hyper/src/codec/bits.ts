@@ -41,7 +41,8 @@ export const packIndices: PackIndicesFn = (idx, bits) => {
 
 export const unpackIndices: UnpackIndicesFn = (bytes, bits, nz, P) => {
   checkBits(bits);
-  if (nz + P * bits > bytes.length * 8) throw new RangeError(`${P} indices of ${bits} bits need more than ${bytes.length} bytes`);
+  if (nz + P * bits > bytes.length * 8)
+    throw new RangeError(`${P} indices of ${bits} bits need more than ${bytes.length} bytes`);
   const B = new Uint8Array(bytes.length + 2); // 2 guard bytes for the 24-bit window
   B.set(bytes);
   const mask = (1 << bits) - 1;

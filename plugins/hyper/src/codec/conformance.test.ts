@@ -26,7 +26,12 @@ describe('encodeTensor == spec §8.3 transcription', () => {
     if (e.kind !== 'hyper') throw new Error(`raw: ${e.reason}`);
     const ref = encodeRef(w, l, U, M);
     expect({ n: e.n, nIndex: e.nIndex, K: e.K, pad: e.pad, cx: e.cx, cy: e.cy }).toEqual({
-      n: ref.n, nIndex: ref.nIndex, K: ref.K, pad: ref.pad, cx: ref.cx, cy: ref.cy,
+      n: ref.n,
+      nIndex: ref.nIndex,
+      K: ref.K,
+      pad: ref.pad,
+      cx: ref.cx,
+      cy: ref.cy,
     });
     expect(Array.from(decodeIndices(e))).toEqual(ref.idx);
   });

@@ -29,8 +29,10 @@ export const WORKED: HyperEncodedTensor = {
 describe('decodeTensor', () => {
   it('§8.4 worked example', () => {
     expect(Array.from(decodeIndices(WORKED))).toEqual([2, 0, 2, 9, 0, 7]);
-    const expected = [0.015499996, -0.0252272729, 0.0404999964, -0.0252272729, 0.015499996, -0.0252272729, 0.1457360238,
-      -0.0252272729, 0.0404999964, -0.0252272729, -0.0647360235];
+    const expected = [
+      0.015499996, -0.0252272729, 0.0404999964, -0.0252272729, 0.015499996, -0.0252272729, 0.1457360238, -0.0252272729,
+      0.0404999964, -0.0252272729, -0.0647360235,
+    ];
     const dec = decodeTensor(WORKED);
     expect(dec.length).toBe(11);
     // the spec prints 10 significant digits: closer than half a float32 ulp to each printed value
@@ -46,9 +48,23 @@ describe('decodeTensor', () => {
     const cases = HAS_GOLDEN ? loadGolden() : [];
     it.each(cases.map((c) => [c.id, c.file, c] as const))('case %i (%s)', (_id, _file, c) => {
       const enc: HyperEncodedTensor = {
-        kind: 'hyper', name: `case${c.id}`, numel: c.w.length, pairs: Math.ceil(c.w.length / 2), pad: c.pad,
-        nIndex: c.nIndex, n: c.U[c.nIndex], K: c.K, l: c.l, cx: c.cx, cy: c.cy, fx: c.fx, fy: c.fy,
-        bits: c.bits, nz: c.nz, bytes: c.bytes, mae: 0,
+        kind: 'hyper',
+        name: `case${c.id}`,
+        numel: c.w.length,
+        pairs: Math.ceil(c.w.length / 2),
+        pad: c.pad,
+        nIndex: c.nIndex,
+        n: c.U[c.nIndex],
+        K: c.K,
+        l: c.l,
+        cx: c.cx,
+        cy: c.cy,
+        fx: c.fx,
+        fy: c.fy,
+        bits: c.bits,
+        nz: c.nz,
+        bytes: c.bytes,
+        mae: 0,
       };
       const dec = decodeTensor(enc);
       expect(bitsOf(dec)).toEqual(bitsOf(c.dec));

@@ -26,6 +26,8 @@ describe('encodeTensorParallel', () => {
   it('small tensors stay on the calling thread (same result)', async () => {
     const w = studentT(1001, 0.05, 3);
     expect(1001 / 2).toBeLessThan(PARALLEL_MIN_PAIRS);
-    expect(await encodeTensorParallel('t', w, PRESETS.unet, { threads: 2 })).toEqual(encodeTensor('t', w, PRESETS.unet));
+    expect(await encodeTensorParallel('t', w, PRESETS.unet, { threads: 2 })).toEqual(
+      encodeTensor('t', w, PRESETS.unet),
+    );
   });
 });

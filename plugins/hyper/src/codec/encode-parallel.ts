@@ -11,7 +11,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CHUNK_PAIRS, chunkCount, encodeSteps, encodeTensor, runJobInline, type Allocator, type EncodeJob } from './encode.js';
+import {
+  CHUNK_PAIRS,
+  chunkCount,
+  encodeSteps,
+  encodeTensor,
+  runJobInline,
+  type Allocator,
+  type EncodeJob,
+} from './encode.js';
 import { KERNEL_FUNCTIONS, passStride } from './kernel.js';
 import type { EncodedTensor, HyperSettings } from './types.js';
 

@@ -30,7 +30,10 @@ describe('encodeTensor', () => {
 
   it('keeps tensors under 10 values raw (spec §1.1)', () => {
     expect(encodeTensor('b', new Float32Array(9).fill(0.5), { l: 0.1, U: [225], M: 3 })).toEqual({
-      kind: 'raw', name: 'b', numel: 9, reason: 'too-small',
+      kind: 'raw',
+      name: 'b',
+      numel: 9,
+      reason: 'too-small',
     });
     expect(encodeTensor('b', new Float32Array(10).fill(0.5), { l: 0.1, U: [225], M: 3 }).kind).toBe('hyper');
   });
@@ -53,7 +56,12 @@ describe('encodeTensor', () => {
 
   it('bad settings are UserErrors', () => {
     const w = new Float32Array(64);
-    for (const s of [{ l: -1, U: [225], M: 3 }, { l: 0.1, U: [], M: 3 }, { l: 0.1, U: [225], M: 0 }, { l: 0.1, U: [100000], M: 3 }]) {
+    for (const s of [
+      { l: -1, U: [225], M: 3 },
+      { l: 0.1, U: [], M: 3 },
+      { l: 0.1, U: [225], M: 0 },
+      { l: 0.1, U: [100000], M: 3 },
+    ]) {
       expect(() => encodeTensor('t', w, s)).toThrow(expect.objectContaining({ code: 'E_BAD_PARAM' }));
     }
   });
@@ -74,17 +82,39 @@ describe('encodeTensor', () => {
     expect(Array.from(decodeTensor(e))).toEqual(new Array(11).fill(0));
   });
 
-  (HAS_GOLDEN ? describe : describe.skip)('golden cases: same K, nIndex, pad, centre and bytes as the reference', () => {
-    if (!HAS_GOLDEN) console.warn(`encode.test: ${GOLDEN_PATH} is absent; skipping the golden cases`);
-    const cases = HAS_GOLDEN ? loadGolden() : [];
-    it.each(cases.map((c) => [c.id, c.file, c] as const))('case %i (%s)', (_id, _file, c) => {
-      const e = hyper(encodeTensor(`case${c.id}`, c.w, { l: c.l, U: c.U, M: c.M }));
-      expect({ pad: e.pad, nIndex: e.nIndex, K: e.K, cx: e.cx, cy: e.cy, fx: e.fx, fy: e.fy, bits: e.bits, nz: e.nz })
-        .toEqual({ pad: c.pad, nIndex: c.nIndex, K: c.K, cx: c.cx, cy: c.cy, fx: c.fx, fy: c.fy, bits: c.bits, nz: c.nz });
-      expect(Array.from(e.bytes)).toEqual(Array.from(c.bytes));
-      // and what we wrote decodes to the reference decoder's output
-      const dec = decodeTensor(e);
-      expect(Array.from(dec)).toEqual(Array.from(c.dec));
-    });
-  });
+  (HAS_GOLDEN ? describe : describe.skip)(
+    'golden cases: same K, nIndex, pad, centre and bytes as the reference',
+    () => {
+      if (!HAS_GOLDEN) console.warn(`encode.test: ${GOLDEN_PATH} is absent; skipping the golden cases`);
+      const cases = HAS_GOLDEN ? loadGolden() : [];
+      it.each(cases.map((c) => [c.id, c.file, c] as const))('case %i (%s)', (_id, _file, c) => {
+        const e = hyper(encodeTensor(`case${c.id}`, c.w, { l: c.l, U: c.U, M: c.M }));
+        expect({
+          pad: e.pad,
+          nIndex: e.nIndex,
+          K: e.K,
+          cx: e.cx,
+          cy: e.cy,
+          fx: e.fx,
+          fy: e.fy,
+          bits: e.bits,
+          nz: e.nz,
+        }).toEqual({
+          pad: c.pad,
+          nIndex: c.nIndex,
+          K: c.K,
+          cx: c.cx,
+          cy: c.cy,
+          fx: c.fx,
+          fy: c.fy,
+          bits: c.bits,
+          nz: c.nz,
+        });
+        expect(Array.from(e.bytes)).toEqual(Array.from(c.bytes));
+        // and what we wrote decodes to the reference decoder's output
+        const dec = decodeTensor(e);
+        expect(Array.from(dec)).toEqual(Array.from(c.dec));
+      });
+    },
+  );
 });

@@ -14,7 +14,14 @@ import { passStride, runPassChunks, type PassJob } from './kernel.js';
 import { resolveSettings, type ResolvedSettings } from './settings.js';
 import { MIN_COMPRESS_ELEMENTS, type EncodedTensor, type HyperSettings } from './types.js';
 
-export { heapAllocator, pairGeometry, passParams, chooseShells, type Allocator, type PairGeometry } from './geometry.js';
+export {
+  heapAllocator,
+  pairGeometry,
+  passParams,
+  chooseShells,
+  type Allocator,
+  type PairGeometry,
+} from './geometry.js';
 
 /** Pairs per chunk: the unit of work of both drivers and of the error sums. */
 export const CHUNK_PAIRS = 8192;

@@ -80,7 +80,12 @@ export function pairGeometry(w: Float32Array, alloc: Allocator): PairGeometry {
 }
 
 /** K for one n from pass-1 sums (spec §3.3): first K with MAE <= threshold, else the least MAE. */
-export function chooseShells(sums: Float64Array, M: number, pairs: number, lossThreshold: number): { K: number; loss: number } {
+export function chooseShells(
+  sums: Float64Array,
+  M: number,
+  pairs: number,
+  lossThreshold: number,
+): { K: number; loss: number } {
   const stride = M + 2;
   const total = new Float64Array(stride);
   for (let c = 0; c < sums.length; c += stride) for (let t = 0; t < stride; t++) total[t] += sums[c + t];
@@ -98,4 +103,3 @@ export function chooseShells(sums: Float64Array, M: number, pairs: number, lossT
   }
   return { K, loss: best };
 }
-

@@ -63,7 +63,15 @@ export interface PassParams {
  * coordinate errors with k shells (k = 1..M), out[M+1] += number of outer points. Writes the
  * nearest index of every inner pair to idx (pass 2 reuses it where its query is the same point).
  */
-export function scanPairs(L: Lattice, X: Float32Array, p0: number, p1: number, q: PassParams, out: Float64Array, idx: Uint32Array): void {
+export function scanPairs(
+  L: Lattice,
+  X: Float32Array,
+  p0: number,
+  p1: number,
+  q: PassParams,
+  out: Float64Array,
+  idx: Uint32Array,
+): void {
   const T = L.T;
   const M = q.M;
   const W = M + 1;
@@ -204,7 +212,13 @@ export function runPassChunks(job: PassJob, c0: number, c1: number, out: Float64
  * (a fixed split made every pass wait for the slower core). Results land by chunk index, so the
  * sums and bytes do not depend on who ran what.
  */
-export function runPassShared(job: PassJob, next: Int32Array, chunks: number, out: Float64Array, chunkPairs: number): void {
+export function runPassShared(
+  job: PassJob,
+  next: Int32Array,
+  chunks: number,
+  out: Float64Array,
+  chunkPairs: number,
+): void {
   const q = job.pass;
   const L = buildLattice(buildCodebook(job.n, q.l, q.cx, q.cy), job.n, q.l);
   const stride = passStride(job);

@@ -20,9 +20,18 @@ const d2 = (T: Float64Array, j: number, x: number, y: number): number => (T[2 * 
 describe('nearestLattice == brute force', () => {
   const settings: [number, number, number, number][] = [
     // n, l, cx, cy: the three presets, the wrap case, non-square n, tiny n, an offset centre
-    [225, 0.1, 0, 0], [1600, 0.8, 0.013, -0.2], [1600, 0.1, 0, 0], [4, 0.1, 0.0405, -0.0252],
-    [100, 0.05, -0.001, 0.002], [400, 0.05, 0, 0], [64, 0.1, 0, 0], [300, 0.1, 0, 0], [2, 0.3, 0, 0], [1, 0.1, 0, 0],
-    [3600, 0.02, 0.5, 0.5], [225, 0.037, 1e-3, -7e-4],
+    [225, 0.1, 0, 0],
+    [1600, 0.8, 0.013, -0.2],
+    [1600, 0.1, 0, 0],
+    [4, 0.1, 0.0405, -0.0252],
+    [100, 0.05, -0.001, 0.002],
+    [400, 0.05, 0, 0],
+    [64, 0.1, 0, 0],
+    [300, 0.1, 0, 0],
+    [2, 0.3, 0, 0],
+    [1, 0.1, 0, 0],
+    [3600, 0.02, 0.5, 0.5],
+    [225, 0.037, 1e-3, -7e-4],
   ];
   it.each(settings)('n=%d l=%d centre (%d, %d)', (n, l, cx, cy) => {
     const T = buildCodebook(n, l, cx, cy);
@@ -46,7 +55,12 @@ describe('nearestLattice == brute force', () => {
 
   // The encoder's shell scaling sends most outer pairs close to the centre, where the extra point
   // T[0] competes with the winding points: there the index itself must match (index 0 wins ties).
-  it.each([[225, 0.1], [1600, 0.1], [1600, 0.8], [400, 0.05]])('near the centre (n=%d l=%d): the very same index as brute force', (n, l) => {
+  it.each([
+    [225, 0.1],
+    [1600, 0.1],
+    [1600, 0.8],
+    [400, 0.05],
+  ])('near the centre (n=%d l=%d): the very same index as brute force', (n, l) => {
     const cx = 0.0031;
     const cy = -0.0017;
     const T = buildCodebook(n, l, cx, cy);

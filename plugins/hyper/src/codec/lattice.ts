@@ -110,7 +110,22 @@ export function buildLattice(T: Float64Array, n: number, l: number): Lattice {
   // margin covers the float noise of the real points and of the row arithmetic.
   const c = h * (1 - 1e-6);
   // The centre sits at (m/2, m/2)·h; the nearest lattice point is always within h/√2 < 1.5·h.
-  return { T, n, m, invH: 1 / h, ldx, ldy, rowOffset, slots, left, right, centreLo: m / 2 - 1.5, centreHi: m / 2 + 1.5, regular, certified: c * c };
+  return {
+    T,
+    n,
+    m,
+    invH: 1 / h,
+    ldx,
+    ldy,
+    rowOffset,
+    slots,
+    left,
+    right,
+    centreLo: m / 2 - 1.5,
+    centreHi: m / 2 + 1.5,
+    regular,
+    certified: c * c,
+  };
 }
 
 /** Brute force: the lowest index among the points at the smallest squared distance. */
@@ -265,7 +280,18 @@ export function nearestRings(L: Lattice, qx: number, qy: number): number {
       if (r < 0 || r > m) continue;
       const a0 = Math.floor(u - L.rowOffset[r]);
       for (let a = a0; a <= a0 + 1; a++) {
-        const j = a < 0 ? (a === a0 ? -1 : L.right[r * W]) : a > m ? (a === a0 ? L.left[r * W + m] : -1) : a === a0 ? L.left[r * W + a] : L.right[r * W + a];
+        const j =
+          a < 0
+            ? a === a0
+              ? -1
+              : L.right[r * W]
+            : a > m
+              ? a === a0
+                ? L.left[r * W + m]
+                : -1
+              : a === a0
+                ? L.left[r * W + a]
+                : L.right[r * W + a];
         if (j < 0) continue;
         dx = T[2 * j] - qx;
         dy = T[2 * j + 1] - qy;

@@ -77,7 +77,12 @@ describe('planTargetBpw', () => {
     expect(plan.mae).toBeCloseTo(err / numel, 9);
     const rel = plan.tensors.reduce((a, t, i) => a + (t.mae * t.numel) / meanAbs(TENSORS[i].w), 0);
     expect(plan.relMae).toBeCloseTo(rel / numel, 9);
-    expect(plan.tensors[3]).toMatchObject({ name: 'bias', settings: null, bpw: 32, encoded: { kind: 'raw', reason: 'too-small' } });
+    expect(plan.tensors[3]).toMatchObject({
+      name: 'bias',
+      settings: null,
+      bpw: 32,
+      encoded: { kind: 'raw', reason: 'too-small' },
+    });
   });
 
   it('more bits buy less error', () => {
@@ -88,7 +93,8 @@ describe('planTargetBpw', () => {
 
   it('beats one l and one n for every tensor at the same budget, in its objective', () => {
     const plan = planTargetBpw(TENSORS, 5, GRID);
-    const objective = (mae: (i: number) => number) => TENSORS.reduce((a, t, i) => a + errorWeight(t.w.length, meanAbs(t.w)) * mae(i), 0);
+    const objective = (mae: (i: number) => number) =>
+      TENSORS.reduce((a, t, i) => a + errorWeight(t.w.length, meanAbs(t.w)) * mae(i), 0);
     const planned = objective((i) => plan.tensors[i].mae);
     let compared = 0;
     // uniform settings that fit the same budget: every grid n with the reference's l = 0.1 or l auto

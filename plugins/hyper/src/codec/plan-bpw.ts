@@ -91,7 +91,9 @@ export const TINY_BUDGET_SHARE = 0.1;
  */
 export function protectedTiny(numels: readonly number[], targetBpw: number): Set<number> {
   const total = numels.reduce((a, b) => a + b, 0);
-  const order = numels.map((n, i) => i).filter((i) => numels[i] >= MIN_COMPRESS_ELEMENTS && numels[i] < TINY_SHARE * total);
+  const order = numels
+    .map((n, i) => i)
+    .filter((i) => numels[i] >= MIN_COMPRESS_ELEMENTS && numels[i] < TINY_SHARE * total);
   order.sort((a, b) => numels[a] - numels[b] || a - b);
   const out = new Set<number>();
   let bits = 0;
@@ -177,7 +179,8 @@ function pick(options: PlanOption[][], lambda: number): number[] {
   });
 }
 
-const totalBits = (options: PlanOption[][], choice: number[]): number => choice.reduce((s, o, i) => s + options[i][o].bits, 0);
+const totalBits = (options: PlanOption[][], choice: number[]): number =>
+  choice.reduce((s, o, i) => s + options[i][o].bits, 0);
 
 /** Per tensor, the index of the chosen option: least Σ err with Σ bits <= budget (or the fewest bits when none fits). */
 export function solvePlan(options: PlanOption[][], budget: number): number[] {
@@ -218,17 +221,28 @@ export function solvePlan(options: PlanOption[][], budget: number): number[] {
 
 export const planTargetBpw: PlanTargetBpwFn = (tensors, targetBpw, candidates = DEFAULT_PLAN_CANDIDATES) => {
   if (!(Number.isFinite(targetBpw) && targetBpw > 0)) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `hyper: target bits per weight must be a positive number, got ${targetBpw}`, {
-      hint: 'e.g. --target-bpw 5',
-    });
+    throw new UserError(
+      ErrorCodes.BAD_PARAM,
+      `hyper: target bits per weight must be a positive number, got ${targetBpw}`,
+      {
+        hint: 'e.g. --target-bpw 5',
+      },
+    );
   }
   if (candidates.n.length === 0 || candidates.lScales.length === 0) {
-    throw new UserError(ErrorCodes.BAD_PARAM, 'hyper: the planner needs at least one n and one l scale', { hint: 'e.g. n [225, 1600], lScales [1]' });
+    throw new UserError(ErrorCodes.BAD_PARAM, 'hyper: the planner needs at least one n and one l scale', {
+      hint: 'e.g. n [225, 1600], lScales [1]',
+    });
   }
   const sideBytes = candidates.sideBytes ?? defaultSideBytes;
   const numel = tensors.reduce((s, t) => s + t.w.length, 0);
-  const tiny = protectedTiny(tensors.map((t) => t.w.length), targetBpw);
-  const options = tensors.map((t, i) => (tiny.has(i) ? [rawOption(t.w.length)] : tensorOptions(t, candidates, sideBytes)));
+  const tiny = protectedTiny(
+    tensors.map((t) => t.w.length),
+    targetBpw,
+  );
+  const options = tensors.map((t, i) =>
+    tiny.has(i) ? [rawOption(t.w.length)] : tensorOptions(t, candidates, sideBytes),
+  );
   const shared = 8 * (candidates.sharedBytes ?? 0);
   const choice = solvePlan(options, targetBpw * numel - shared);
   let bitsSum = shared;
@@ -247,7 +261,10 @@ export const planTargetBpw: PlanTargetBpwFn = (tensors, targetBpw, candidates = 
     // (an absolute bound that is coarse for a tensor whose weights are ~1e-3 themselves)
     const settings = { l: o.l, U: [o.n], M: o.M, lossThreshold: 0 };
     const encoded = encodeTensor(t.name, t.w, settings);
-    const bits = encoded.kind === 'hyper' ? encoded.bytes.length * 8 + 8 * sideBytes(encoded.n, encoded.K, encoded.bytes.length, N) : 32 * N;
+    const bits =
+      encoded.kind === 'hyper'
+        ? encoded.bytes.length * 8 + 8 * sideBytes(encoded.n, encoded.K, encoded.bytes.length, N)
+        : 32 * N;
     const mae = encoded.kind === 'hyper' ? encoded.mae : 0;
     bitsSum += bits;
     errSum += mae * N;
@@ -255,5 +272,11 @@ export const planTargetBpw: PlanTargetBpwFn = (tensors, targetBpw, candidates = 
     return { name: t.name, numel: N, settings, bpw: bits / N, mae, encoded };
   });
   const bpw = numel > 0 ? bitsSum / numel : 0;
-  return { tensors: plans, bpw, mae: numel > 0 ? errSum / numel : 0, relMae: numel > 0 ? relSum / numel : 0, met: bpw <= targetBpw };
+  return {
+    tensors: plans,
+    bpw,
+    mae: numel > 0 ? errSum / numel : 0,
+    relMae: numel > 0 ? relSum / numel : 0,
+    met: bpw <= targetBpw,
+  };
 };

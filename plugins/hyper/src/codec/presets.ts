@@ -11,7 +11,14 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<HyperSettings>>> = Ob
   /** UNet (Carvana): rect_l 0.1, num_inner_list [225], class_max 3 */
   unet: Object.freeze({ l: 0.1, U: Object.freeze([225]), M: 3, maxMae: null, lossMax: 1e-3, lossThreshold: 1e-3 }),
   /** MobileNetV3-small (CIFAR-10 head): rect_l 0.8, [1600], class_max 4 */
-  mobilenet: Object.freeze({ l: 0.8, U: Object.freeze([1600]), M: 4, maxMae: null, lossMax: 1e-3, lossThreshold: 1e-3 }),
+  mobilenet: Object.freeze({
+    l: 0.8,
+    U: Object.freeze([1600]),
+    M: 4,
+    maxMae: null,
+    lossMax: 1e-3,
+    lossThreshold: 1e-3,
+  }),
   /** Sheared-LLaMA-1.3B: rect_l 0.1, [1600], class_max 3, MAE > 0.006 -> raw */
   llm: Object.freeze({ l: 0.1, U: Object.freeze([1600]), M: 3, maxMae: 0.006, lossMax: 1e-3, lossThreshold: 1e-3 }),
 });

@@ -17,7 +17,14 @@ export interface RefEncoding {
   cy: number;
 }
 
-export function encodeRef(w: Float32Array, l: number, U: number[], M: number, lossMax = 1e-3, lossThr = 1e-3): RefEncoding {
+export function encodeRef(
+  w: Float32Array,
+  l: number,
+  U: number[],
+  M: number,
+  lossMax = 1e-3,
+  lossThr = 1e-3,
+): RefEncoding {
   const N = w.length;
   const P = Math.ceil(N / 2);
   const pad = 2 * P - N;

@@ -82,9 +82,17 @@ class BodyWriter {
 
   constructor(readonly opset: number) {}
 
-  op(opType: string, inputs: string[], attrs: Record<string, number | number[]> = {}, output?: string, domain = ''): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, number | number[]> = {},
+    output?: string,
+    domain = '',
+  ): string {
     const out = output ?? `t${this.next++}`;
-    const attribute = Object.entries(attrs).map(([name, v]) => (Array.isArray(v) ? { name, type: INTS, ints: v } : { name, type: INT, i: v }));
+    const attribute = Object.entries(attrs).map(([name, v]) =>
+      Array.isArray(v) ? { name, type: INTS, ints: v } : { name, type: INT, i: v },
+    );
     this.nodes.push({ opType, domain, input: inputs, output: [out], attribute });
     return out;
   }
@@ -95,8 +103,19 @@ class BodyWriter {
     const known = this.constants.get(key);
     if (known) return known;
     const out = `c${this.constants.size}`;
-    const t = makeTensor('', DataType.INT64, dims, BigInt64Array.from(values, (v) => BigInt(v)));
-    this.nodes.push({ opType: 'Constant', domain: '', input: [], output: [out], attribute: [{ name: 'value', type: TENSOR, t }] });
+    const t = makeTensor(
+      '',
+      DataType.INT64,
+      dims,
+      BigInt64Array.from(values, (v) => BigInt(v)),
+    );
+    this.nodes.push({
+      opType: 'Constant',
+      domain: '',
+      input: [],
+      output: [out],
+      attribute: [{ name: 'value', type: TENSOR, t }],
+    });
     this.constants.set(key, out);
     this.constantBytes += 8 * values.length;
     return out;
@@ -111,7 +130,13 @@ class BodyWriter {
   /** An int64 tensor of zeros shaped by `shape` (ConstantOfShape's default is float). */
   zeros(shape: string): string {
     const value = makeTensor('', DataType.INT64, [1], new BigInt64Array(1)); // an attribute, like Slice's at opset 9: not counted
-    this.nodes.push({ opType: 'ConstantOfShape', domain: '', input: [shape], output: [`t${this.next}`], attribute: [{ name: 'value', type: TENSOR, t: value }] });
+    this.nodes.push({
+      opType: 'ConstantOfShape',
+      domain: '',
+      input: [shape],
+      output: [`t${this.next}`],
+      attribute: [{ name: 'value', type: TENSOR, t: value }],
+    });
     return `t${this.next++}`;
   }
 }
@@ -128,7 +153,10 @@ function unpackWithRange(b: BodyWriter, bits: string, nz: string): string {
   const r = b.op('Mod', [o, eight]);
   const B = b.op('Cast', ['packed'], { to: DataType.INT64 });
   const byte = (k: string | null) => b.op('Gather', [B, k === null ? q : b.op('Add', [q, k])], axis0);
-  const v = b.op('Add', [b.op('Add', [b.op('Mul', [byte(null), b.i64([65536])]), b.op('Mul', [byte(one), b.i64([256])])]), byte(two)]);
+  const v = b.op('Add', [
+    b.op('Add', [b.op('Mul', [byte(null), b.i64([65536])]), b.op('Mul', [byte(one), b.i64([256])])]),
+    byte(two),
+  ]);
   const pow2 = b.i64(Array.from({ length: 24 }, (_, i) => 2 ** i));
   const pw = b.op('Gather', [pow2, b.op('Sub', [b.op('Sub', [b.i64([24]), bits]), r])], axis0);
   return b.op('Mod', [b.op('Div', [v, pw]), b.op('Gather', [pow2, bits], axis0)], {}, 'idx');
@@ -144,8 +172,15 @@ function unpackWithBits(b: BodyWriter, bits: string, nz: string): string {
   const stream = b.op('Reshape', [bit, b.i64([-1], [1])]); // nz + P·w bits
   const lead = b.zeros(b.op('Reshape', [b.op('Sub', [b.op('Mul', [bits, b.i64([8])]), nz]), one1]));
   const width = b.op('Reshape', [bits, one1]);
-  const rows = b.op('Reshape', [b.op('Concat', [lead, stream], axis0), b.op('Concat', [b.i64([-1], [1]), width], axis0)]); // [P + 8, w]
-  const padShape = b.op('Concat', [b.slice(b.op('Shape', [rows]), 0, 1), b.op('Sub', [b.i64([18], [1]), width])], axis0);
+  const rows = b.op('Reshape', [
+    b.op('Concat', [lead, stream], axis0),
+    b.op('Concat', [b.i64([-1], [1]), width], axis0),
+  ]); // [P + 8, w]
+  const padShape = b.op(
+    'Concat',
+    [b.slice(b.op('Shape', [rows]), 0, 1), b.op('Sub', [b.i64([18], [1]), width])],
+    axis0,
+  );
   const full = b.op('Concat', [b.zeros(padShape), rows], { axis: 1 }); // [P + 8, 18]
   const weights = b.i64(Array.from({ length: 18 }, (_, i) => 2 ** (17 - i)));
   const all = b.op('ReduceSum', [b.op('Mul', [full, weights])], { axes: [1], keepdims: 0 });
@@ -159,7 +194,14 @@ export function indicesBody(opset: number): DecodeBody {
   const nz = b.op('Gather', ['header', b.i64([1])], axis0);
   if (opset >= 11) unpackWithRange(b, bits, nz);
   else unpackWithBits(b, bits, nz);
-  return { name: 'Indices', inputs: ['packed', 'header'], output: 'idx', nodes: b.nodes, constantBytes: b.constantBytes, calls: [] };
+  return {
+    name: 'Indices',
+    inputs: ['packed', 'header'],
+    output: 'idx',
+    nodes: b.nodes,
+    constantBytes: b.constantBytes,
+    calls: [],
+  };
 }
 
 /** The decode body for one variant: Indices, the table lookup, the pad dropped, the shape restored. */
@@ -212,13 +254,21 @@ export function flatten(body: DecodeBody, prefix = ''): NodeProto[] {
   for (const node of body.nodes) {
     const callee = node.domain === FUNCTION_DOMAIN ? body.calls.find((c) => c.name === node.opType) : undefined;
     if (!callee) {
-      out.push({ ...node, input: (node.input ?? []).map((n) => (prefix ? local(n) : n)), output: (node.output ?? []).map((n) => (prefix ? local(n) : n)) });
+      out.push({
+        ...node,
+        input: (node.input ?? []).map((n) => (prefix ? local(n) : n)),
+        output: (node.output ?? []).map((n) => (prefix ? local(n) : n)),
+      });
       continue;
     }
     const bind = new Map<string, string>(callee.inputs.map((f, i) => [f, local(node.input![i])]));
     bind.set(callee.output, local(node.output![0]));
     for (const inner of flatten(callee, `${prefix}${callee.name}.`)) {
-      out.push({ ...inner, input: (inner.input ?? []).map((n) => bind.get(n) ?? n), output: (inner.output ?? []).map((n) => bind.get(n) ?? n) });
+      out.push({
+        ...inner,
+        input: (inner.input ?? []).map((n) => bind.get(n) ?? n),
+        output: (inner.output ?? []).map((n) => bind.get(n) ?? n),
+      });
     }
   }
   return out;

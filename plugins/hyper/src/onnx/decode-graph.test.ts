@@ -12,7 +12,15 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DataType, OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
-import { codebook, decodeIndices, decodeTensor, encodeTensor, PRESETS, shellScales, type HyperEncodedTensor } from '../codec/index.js';
+import {
+  codebook,
+  decodeIndices,
+  decodeTensor,
+  encodeTensor,
+  PRESETS,
+  shellScales,
+  type HyperEncodedTensor,
+} from '../codec/index.js';
 import { constantBytes, decodeBody, FUNCTION_DOMAIN, indicesBody } from './decode-body.js';
 import { decodeCosts, writeDecodeGraph } from './decode-graph.js';
 import { chooseDecodeTable, storedBytes, tableBytes, type DecodeTable } from './decode-tables.js';
@@ -22,7 +30,25 @@ import { graphProblems } from './valid-graph.fixture.js';
 function fakeEnc(numel: number, n: number, K: number, bits: number): HyperEncodedTensor {
   const pairs = Math.ceil(numel / 2);
   const bytes = new Uint8Array(Math.ceil((pairs * bits) / 8));
-  return { kind: 'hyper', name: 'w', numel, pairs, pad: (numel % 2) as 0 | 1, nIndex: 0, n, K, l: 0.1, cx: 0, cy: 0, fx: 1, fy: 1, bits, nz: 0, bytes, mae: 0 };
+  return {
+    kind: 'hyper',
+    name: 'w',
+    numel,
+    pairs,
+    pad: (numel % 2) as 0 | 1,
+    nIndex: 0,
+    n,
+    K,
+    l: 0.1,
+    cx: 0,
+    cy: 0,
+    fx: 1,
+    fy: 1,
+    bits,
+    nz: 0,
+    bytes,
+    mae: 0,
+  };
 }
 
 describe('decode table bytes and choice (spec §9.2)', () => {
@@ -86,15 +112,30 @@ function gatherModel(w: Float32Array, cols: number, opset: number, irVersion: nu
   g.output(g.gather(g.initializer('W', DataType.FLOAT, [ROWS, cols], w), ids), DataType.FLOAT, [ROWS, cols]);
   const model = g.build();
   // a legacy export (IR < 4) lists every initializer as a graph input
-  if (irVersion < 4) model.inputs.push({ name: 'W', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: ROWS }, { dimValue: cols }] } } } });
+  if (irVersion < 4)
+    model.inputs.push({
+      name: 'W',
+      type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: ROWS }, { dimValue: cols }] } } },
+    });
   return model;
 }
 
 /** W as the session computes it, and the op types left in the graph onnxruntime optimized. */
-async function runGather(model: OnnxModel, options: ort.InferenceSession.SessionOptions = {}): Promise<{ y: Float32Array; ops: string[] }> {
+async function runGather(
+  model: OnnxModel,
+  options: ort.InferenceSession.SessionOptions = {},
+): Promise<{ y: Float32Array; ops: string[] }> {
   const optimizedModelFilePath = join(mkdtempSync(join(tmpdir(), 'mc-hyper-graph-')), 'opt.onnx');
-  const session = await ort.InferenceSession.create(model.toBytes(), { logSeverityLevel: 3, optimizedModelFilePath, ...options });
-  const ids = new ort.Tensor('int64', BigInt64Array.from({ length: ROWS }, (_, i) => BigInt(i)), [ROWS]);
+  const session = await ort.InferenceSession.create(model.toBytes(), {
+    logSeverityLevel: 3,
+    optimizedModelFilePath,
+    ...options,
+  });
+  const ids = new ort.Tensor(
+    'int64',
+    BigInt64Array.from({ length: ROWS }, (_, i) => BigInt(i)),
+    [ROWS],
+  );
   const out = await session.run({ ids });
   const y = out[session.outputNames[0]].data as Float32Array;
   await session.release();
@@ -111,7 +152,10 @@ function emulateCompact(enc: HyperEncodedTensor): { emulated: Float32Array; boun
   decodeIndices(enc).forEach((i, p) => {
     const s = Math.floor(i / (enc.n + 1));
     const j = i - s * (enc.n + 1);
-    for (const [k, c] of [[0, enc.cx], [1, enc.cy]] as const) {
+    for (const [k, c] of [
+      [0, enc.cx],
+      [1, enc.cy],
+    ] as const) {
       const a = T[2 * j + k];
       emulated[2 * p + k] = f(f(f(f(a) - f(c)) * f(S[s])) + f(c));
       // 5 roundings by u = 2^-24 (cast of T and S, Sub, Mul, Add) plus the exact decode's own one:
@@ -137,42 +181,57 @@ describe.each([9, 10, 11, 13, 21])('a hyper weight in onnxruntime at opset %i', 
   });
 
   // IR 3: every initializer is a graph input too (and a constant); --decode run needs IR 4
-  describe.each([['function', 8], ['inline', 7], ['inline', 3]] as const)('written as %s (IR %i)', (form, ir) => {
-    it.each(['exact', 'compact'] as const)('%s table: --decode load folded, --decode run per inference, both the same weights', async (table: DecodeTable) => {
-      for (const t of TENSORS) {
-        const want = table === 'exact' ? t.exact : t.emulated;
-        for (const mode of ir < 4 ? (['load'] as const) : (['load', 'run'] as const)) {
-          const model = gatherModel(t.w, t.cols, opset, ir);
-          const written = writeDecodeGraph(model, 'W', [ROWS, t.cols], t.enc, mode, table);
-          expect(written.table).toBe(table);
-          expect(graphProblems(model)).toEqual([]);
-          expect(model.proto.functions?.length ?? 0).toBe(form === 'function' ? 2 : 0); // Decode(Compact) + Indices
-          expect(model.nodes.filter((n) => n.domain === FUNCTION_DOMAIN).length).toBe(form === 'function' ? 1 : 0);
-          // inline: no Constant node, the constants are shared initializers
-          expect(model.nodes.some((n) => n.opType === 'Constant')).toBe(false);
-          const shared = model.initializerNames().filter((n) => n.startsWith('mc.hyper.'));
-          expect(shared.length > 0).toBe(form === 'inline');
-          expect(written.sharedBytes).toBe(shared.reduce((a, n) => a + model.getInitializer(n)!.byteLength, form === 'function' ? constantBytes([decodeBody({ table, opset, odd: t.enc.pad === 1 })]) : 0));
-          if (ir < 4) expect(model.inputs.map((i) => i.name)).toEqual(['ids', ...written.inputs, ...shared]);
-          const { y, ops } = await runGather(model);
-          expect(Array.from(y)).toEqual(Array.from(want));
-          // load: only the model's own Gather is left; run: the unpack runs per inference
-          if (mode === 'load') expect(ops).toEqual(['Gather']);
-          else expect(ops.length).toBeGreaterThan(5);
-          if (mode === 'run') {
-            expect(model.inputs.map((i) => i.name)).toEqual(['ids', written.inputs[0]]);
-            const plain = await runGather(model, { graphOptimizationLevel: 'disabled' });
-            expect(Array.from(plain.y)).toEqual(Array.from(want));
+  describe.each([
+    ['function', 8],
+    ['inline', 7],
+    ['inline', 3],
+  ] as const)('written as %s (IR %i)', (form, ir) => {
+    it.each(['exact', 'compact'] as const)(
+      '%s table: --decode load folded, --decode run per inference, both the same weights',
+      async (table: DecodeTable) => {
+        for (const t of TENSORS) {
+          const want = table === 'exact' ? t.exact : t.emulated;
+          for (const mode of ir < 4 ? (['load'] as const) : (['load', 'run'] as const)) {
+            const model = gatherModel(t.w, t.cols, opset, ir);
+            const written = writeDecodeGraph(model, 'W', [ROWS, t.cols], t.enc, mode, table);
+            expect(written.table).toBe(table);
+            expect(graphProblems(model)).toEqual([]);
+            expect(model.proto.functions?.length ?? 0).toBe(form === 'function' ? 2 : 0); // Decode(Compact) + Indices
+            expect(model.nodes.filter((n) => n.domain === FUNCTION_DOMAIN).length).toBe(form === 'function' ? 1 : 0);
+            // inline: no Constant node, the constants are shared initializers
+            expect(model.nodes.some((n) => n.opType === 'Constant')).toBe(false);
+            const shared = model.initializerNames().filter((n) => n.startsWith('mc.hyper.'));
+            expect(shared.length > 0).toBe(form === 'inline');
+            expect(written.sharedBytes).toBe(
+              shared.reduce(
+                (a, n) => a + model.getInitializer(n)!.byteLength,
+                form === 'function' ? constantBytes([decodeBody({ table, opset, odd: t.enc.pad === 1 })]) : 0,
+              ),
+            );
+            if (ir < 4) expect(model.inputs.map((i) => i.name)).toEqual(['ids', ...written.inputs, ...shared]);
+            const { y, ops } = await runGather(model);
+            expect(Array.from(y)).toEqual(Array.from(want));
+            // load: only the model's own Gather is left; run: the unpack runs per inference
+            if (mode === 'load') expect(ops).toEqual(['Gather']);
+            else expect(ops.length).toBeGreaterThan(5);
+            if (mode === 'run') {
+              expect(model.inputs.map((i) => i.name)).toEqual(['ids', written.inputs[0]]);
+              const plain = await runGather(model, { graphOptimizationLevel: 'disabled' });
+              expect(Array.from(plain.y)).toEqual(Array.from(want));
+            }
+          }
+          if (table === 'compact') {
+            for (let i = 0; i < t.enc.numel; i++)
+              expect(Math.abs(t.emulated[i] - t.exact[i])).toBeLessThanOrEqual(t.bound[i]);
+            // option B is really not option A here: some values are ulps away from the exact decode
+            expect(Array.from(t.exact.keys()).some((i) => t.emulated[i] !== t.exact[i])).toBe(true);
+            expect(
+              Math.max(...Array.from(t.exact.keys(), (i) => Math.abs(t.emulated[i] - t.exact[i]))),
+            ).toBeLessThanOrEqual(2.4e-7); // spec §9.2
           }
         }
-        if (table === 'compact') {
-          for (let i = 0; i < t.enc.numel; i++) expect(Math.abs(t.emulated[i] - t.exact[i])).toBeLessThanOrEqual(t.bound[i]);
-          // option B is really not option A here: some values are ulps away from the exact decode
-          expect(Array.from(t.exact.keys()).some((i) => t.emulated[i] !== t.exact[i])).toBe(true);
-          expect(Math.max(...Array.from(t.exact.keys(), (i) => Math.abs(t.emulated[i] - t.exact[i])))).toBeLessThanOrEqual(2.4e-7); // spec §9.2
-        }
-      }
-    });
+      },
+    );
   });
 });
 
@@ -187,12 +246,20 @@ describe('what writeDecodeGraph stores', () => {
     const first = writeDecodeGraph(model, 'A', [ROWS, a.cols], a.enc, 'load', 'compact');
     // packed + guard, header 8·(3 + 2), T 8(n+1), S 4(K+1), c 8
     expect(first.bytes).toBe(a.enc.bytes.length + 2 + 40 + 8 * (a.enc.n + 1) + 4 * (a.enc.K + 1) + 8);
-    expect(first.inputs).toEqual(['A.hyper.packed', 'A.hyper.header', 'A.hyper.codebook', 'A.hyper.scales', 'A.hyper.centre']);
+    expect(first.inputs).toEqual([
+      'A.hyper.packed',
+      'A.hyper.header',
+      'A.hyper.codebook',
+      'A.hyper.scales',
+      'A.hyper.centre',
+    ]);
     expect(first.sharedBytes).toBe(constantBytes([decodeBody({ table: 'compact', opset: 13, odd: true })])); // Indices + DecodeCompact
     const second = writeDecodeGraph(model, 'B', [ROWS, b.cols], b.enc, 'load', 'compact');
     expect(second.sharedBytes).toBe(0);
     const third = writeDecodeGraph(model, 'B2', [ROWS, b.cols], b.enc, 'load', 'exact');
-    expect(third.sharedBytes).toBe(constantBytes([decodeBody({ table: 'exact', opset: 13, odd: true })]) - constantBytes([indicesBody(13)])); // Decode only
+    expect(third.sharedBytes).toBe(
+      constantBytes([decodeBody({ table: 'exact', opset: 13, odd: true })]) - constantBytes([indicesBody(13)]),
+    ); // Decode only
     expect(model.proto.functions!.map((f) => f.name)).toEqual(['Indices', 'DecodeCompact', 'Decode']);
     expect(model.opset(FUNCTION_DOMAIN)).toBe(1);
   });

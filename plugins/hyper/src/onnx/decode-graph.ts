@@ -23,7 +23,15 @@ import { DataType, type NodeProto, type OnnxModel } from '@mc-kit/core';
 import type { HyperEncodedTensor } from '../codec/index.js';
 import { lookupTable } from '../codec/index.js';
 import type { DecodeMode, DecodeTablePolicy } from '../options.js';
-import { constantBytes, decodeBody, flatten, FUNCTION_DOMAIN, functionsOf, TABLE_INPUTS, type DecodeBody } from './decode-body.js';
+import {
+  constantBytes,
+  decodeBody,
+  flatten,
+  FUNCTION_DOMAIN,
+  functionsOf,
+  TABLE_INPUTS,
+  type DecodeBody,
+} from './decode-body.js';
 import { compactTables, GUARD_BYTES, headerValues, type DecodeTable } from './decode-tables.js';
 
 export { FUNCTION_DOMAIN };
@@ -42,7 +50,10 @@ export const MIN_IR_FOR_OWN_INITIALIZERS = 4;
 
 /** List an initializer as a graph input of its type and shape (what IR < 4 requires of every initializer). */
 export function declareInput(model: OnnxModel, name: string, dataType: DataType, dims: readonly number[]): void {
-  model.inputs.push({ name, type: { tensorType: { elemType: dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  model.inputs.push({
+    name,
+    type: { tensorType: { elemType: dataType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },
+  });
 }
 
 /** What was written for one tensor. */
@@ -99,7 +110,10 @@ function ensureFunctions(model: OnnxModel, body: DecodeBody): number {
       input: [...f.inputs],
       output: [f.output],
       node: f.nodes.map((n) => ({ ...n })),
-      opsetImport: [{ domain: '', version: model.opset('') ?? 0 }, ...(f.calls.length ? [{ domain: FUNCTION_DOMAIN, version: 1 }] : [])],
+      opsetImport: [
+        { domain: '', version: model.opset('') ?? 0 },
+        ...(f.calls.length ? [{ domain: FUNCTION_DOMAIN, version: 1 }] : []),
+      ],
     });
     added += f.constantBytes;
   }
@@ -129,7 +143,12 @@ function sharedConstant(model: OnnxModel, node: NodeProto): { name: string; adde
     const init = model.getInitializer(n);
     if (!init) return undefined;
     const got = init.readRaw();
-    return init.dataType === t.dataType && init.dims.join() === dims.join() && got.length === raw.length && got.every((b, i) => b === raw[i]);
+    return (
+      init.dataType === t.dataType &&
+      init.dims.join() === dims.join() &&
+      got.length === raw.length &&
+      got.every((b, i) => b === raw[i])
+    );
   };
   if (same(base)) return { name: base, added: 0 };
   const name = same(base) === undefined ? base : model.uniqueName(base);
@@ -142,7 +161,12 @@ function sharedConstant(model: OnnxModel, node: NodeProto): { name: string; adde
  * The body's nodes for one tensor: formal inputs bound to its initializers, the output to its
  * name, constants to shared initializers, other values and nodes to short names under one prefix.
  */
-function inlineNodes(model: OnnxModel, name: string, body: DecodeBody, inputs: readonly string[]): { nodes: NodeProto[]; sharedBytes: number } {
+function inlineNodes(
+  model: OnnxModel,
+  name: string,
+  body: DecodeBody,
+  inputs: readonly string[],
+): { nodes: NodeProto[]; sharedBytes: number } {
   const bound = new Map<string, string>(body.inputs.map((formal, i) => [formal, inputs[i]]));
   bound.set(body.output, name);
   const prefix = model.uniqueName('hyper');
@@ -161,7 +185,13 @@ function inlineNodes(model: OnnxModel, name: string, body: DecodeBody, inputs: r
       sharedBytes += c.added;
       continue;
     }
-    nodes.push({ ...n, name: model.uniqueName(`${prefix}/${nodes.length}`), domain: '', input: (n.input ?? []).map(global), output: (n.output ?? []).map(global) });
+    nodes.push({
+      ...n,
+      name: model.uniqueName(`${prefix}/${nodes.length}`),
+      domain: '',
+      input: (n.input ?? []).map(global),
+      output: (n.output ?? []).map(global),
+    });
   }
   return { nodes, sharedBytes };
 }
@@ -189,7 +219,12 @@ export function writeDecodeGraph(
     if (Number(model.proto.irVersion ?? 0) < MIN_IR_FOR_OWN_INITIALIZERS) declareInput(model, n, dataType, d);
   };
   set(packed, DataType.UINT8, [withGuard.length], withGuard);
-  set(header, DataType.INT64, [h.length], BigInt64Array.from(h, (v) => BigInt(v)));
+  set(
+    header,
+    DataType.INT64,
+    [h.length],
+    BigInt64Array.from(h, (v) => BigInt(v)),
+  );
   if (table === 'exact') {
     set(names[2], DataType.FLOAT, [(enc.n + 1) * (enc.K + 1), 2], lookupTable(enc));
   } else {
@@ -202,7 +237,13 @@ export function writeDecodeGraph(
   let sharedBytes: number;
   if (decodeForm(model) === 'function') {
     sharedBytes = ensureFunctions(model, body);
-    model.addNode({ name: model.uniqueName(`${name}.hyper`), opType: body.name, domain: FUNCTION_DOMAIN, input: names, output: [name] });
+    model.addNode({
+      name: model.uniqueName(`${name}.hyper`),
+      opType: body.name,
+      domain: FUNCTION_DOMAIN,
+      input: names,
+      output: [name],
+    });
   } else {
     const inline = inlineNodes(model, name, body, names);
     for (const node of inline.nodes.reverse()) model.addNode(node);
@@ -211,7 +252,10 @@ export function writeDecodeGraph(
 
   if (mode === 'run') {
     // An initializer listed as a graph input is overridable, hence never constant-folded (IR >= 4).
-    model.inputs.push({ name: packed, type: { tensorType: { elemType: DataType.UINT8, shape: { dim: [{ dimParam: `${packed}.length` }] } } } });
+    model.inputs.push({
+      name: packed,
+      type: { tensorType: { elemType: DataType.UINT8, shape: { dim: [{ dimParam: `${packed}.length` }] } } },
+    });
   }
   const bytes = names.reduce((s, n) => s + (model.getInitializer(n)?.byteLength ?? 0), 0);
   return { table, inputs: names, bytes, sharedBytes };

@@ -43,7 +43,11 @@ export function storedBytes(enc: HyperEncodedTensor, rank: number, table: Decode
  * that is smaller than float32 (a few ulps off, spec §9.2: "option B where the table would cost
  * more than it saves"); else float32. K = 0 is always exact: LUT = T, no extra bytes.
  */
-export function chooseDecodeTable(enc: HyperEncodedTensor, rank: number, policy: DecodeTablePolicy): DecodeTable | null {
+export function chooseDecodeTable(
+  enc: HyperEncodedTensor,
+  rank: number,
+  policy: DecodeTablePolicy,
+): DecodeTable | null {
   const fits = (t: DecodeTable) => storedBytes(enc, rank, t) < 4 * enc.numel;
   if (enc.K === 0 || policy === 'exact') return fits('exact') ? 'exact' : null;
   if (policy === 'compact') return fits('compact') ? 'compact' : null;
@@ -61,6 +65,9 @@ export function compactTables(enc: HyperEncodedTensor): { T: Float32Array; S: Fl
 }
 
 /** The int64 header values of a tensor: what its decode reads for index width, front padding, size and shape. */
-export function headerValues(enc: Pick<HyperEncodedTensor, 'bits' | 'nz' | 'numel'>, dims: readonly number[]): number[] {
+export function headerValues(
+  enc: Pick<HyperEncodedTensor, 'bits' | 'nz' | 'numel'>,
+  dims: readonly number[],
+): number[] {
   return [enc.bits, enc.nz, enc.numel, ...dims];
 }

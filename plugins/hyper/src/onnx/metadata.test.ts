@@ -15,7 +15,9 @@ describe('mc.hyper metadata', () => {
     // 15 weights: 8 pairs (one pad value), 80 index bits: no front padding
     expect([enc.numel, enc.pairs, enc.pad, enc.nz]).toEqual([15, 8, 1, 0]);
     expect(frontZeroBits(7, 3)).toBe(3); // 21 bits + 3 = 24
-    expect(readHyperMeta(meta({ ...rec, table: 'compact', inputs: ['p', 'h', 'T', 'S', 'c'] }))?.tensors[0].table).toBe('compact');
+    expect(readHyperMeta(meta({ ...rec, table: 'compact', inputs: ['p', 'h', 'T', 'S', 'c'] }))?.tensors[0].table).toBe(
+      'compact',
+    );
     expect(readHyperMeta(undefined)).toBeUndefined();
   });
 
@@ -37,14 +39,16 @@ describe('mc.hyper metadata', () => {
   });
 
   it('a format-1 entry (an older mc) is named as such', () => {
-    expect(() => readHyperMeta(JSON.stringify({ format: 1, decode: 'load', tensors: [] }))).toThrow(/written by an older mc \(mc\.hyper format 1\)/);
+    expect(() => readHyperMeta(JSON.stringify({ format: 1, decode: 'load', tensors: [] }))).toThrow(
+      /written by an older mc \(mc\.hyper format 1\)/,
+    );
   });
 
   it('float32 values in the fewest digits that give the same float32 back', () => {
     let s = 7;
     for (let i = 0; i < 2000; i++) {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      const v = Math.fround(((s / 2 ** 32) - 0.5) * 10 ** ((s % 9) - 6));
+      const v = Math.fround((s / 2 ** 32 - 0.5) * 10 ** ((s % 9) - 6));
       const t = float32Text(v);
       expect(Math.fround(t)).toBe(v);
       const significant = String(Math.abs(t)).replace(/e.*$/, '').replace('.', '').replace(/^0+/, '');
@@ -53,7 +57,25 @@ describe('mc.hyper metadata', () => {
     expect(float32Text(Math.fround(0.1))).toBe(0.1);
     expect(float32Text(Math.fround(-0.007360450923442841))).toBe(-0.007360451);
     // the record holds the short forms; encodedFrom turns them back into the exact float32 values
-    const enc = { kind: 'hyper' as const, name: 'w', numel: 15, pairs: 8, pad: 1 as const, nIndex: 0, n: 3, K: 1, l: 0.1, cx: Math.fround(0.1), cy: Math.fround(1 / 3), fx: Math.fround(-2 / 7), fy: 0, bits: 3, nz: 0, bytes: new Uint8Array(3), mae: 0 };
+    const enc = {
+      kind: 'hyper' as const,
+      name: 'w',
+      numel: 15,
+      pairs: 8,
+      pad: 1 as const,
+      nIndex: 0,
+      n: 3,
+      K: 1,
+      l: 0.1,
+      cx: Math.fround(0.1),
+      cy: Math.fround(1 / 3),
+      fx: Math.fround(-2 / 7),
+      fy: 0,
+      bits: 3,
+      nz: 0,
+      bytes: new Uint8Array(3),
+      mae: 0,
+    };
     const r = tensorRecord(enc, [3, 5], 'exact');
     expect(r.c).toEqual([0.1, 0.33333334]);
     expect(r.inputs).toBeUndefined();

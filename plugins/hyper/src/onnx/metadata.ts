@@ -54,9 +54,25 @@ export function float32Text(v: number): number {
 export const inputRoles = (table: DecodeTable) => ['packed', 'header', ...TABLE_INPUTS[table]];
 
 /** The record of a tensor as written; `inputs` only for an inline decode. */
-export function tensorRecord(enc: HyperEncodedTensor, shape: readonly number[], table: DecodeTable, inputs?: string[]): TensorRecord {
+export function tensorRecord(
+  enc: HyperEncodedTensor,
+  shape: readonly number[],
+  table: DecodeTable,
+  inputs?: string[],
+): TensorRecord {
   const [cx, cy, fx, fy] = [enc.cx, enc.cy, enc.fx, enc.fy].map(float32Text);
-  return { name: enc.name, shape: [...shape], n: enc.n, K: enc.K, l: enc.l, c: [cx, cy], f: [fx, fy], bits: enc.bits, table, ...(inputs ? { inputs } : {}) };
+  return {
+    name: enc.name,
+    shape: [...shape],
+    n: enc.n,
+    K: enc.K,
+    l: enc.l,
+    c: [cx, cy],
+    f: [fx, fy],
+    bits: enc.bits,
+    table,
+    ...(inputs ? { inputs } : {}),
+  };
 }
 
 const bad = (what: string): never => {
@@ -72,14 +88,19 @@ const isPoint = (v: unknown) => Array.isArray(v) && v.length === 2 && v.every(is
 function checkRecord(t: Record<string, unknown>, i: number): TensorRecord {
   const where = typeof t.name === 'string' ? `tensor "${t.name}"` : `tensor #${i}`;
   if (typeof t.name !== 'string' || t.name === '') bad(`${where} has no name`);
-  if (!Array.isArray(t.shape) || t.shape.length === 0 || !t.shape.every((d) => isInt(d, 1, 2 ** 40))) bad(`${where}: bad shape`);
-  if (!isInt(t.n, 1, 2 ** 17) || !isInt(t.K, 0, 255) || !isInt(t.bits, 1, 17)) bad(`${where}: n, K or bits out of range`);
+  if (!Array.isArray(t.shape) || t.shape.length === 0 || !t.shape.every((d) => isInt(d, 1, 2 ** 40)))
+    bad(`${where}: bad shape`);
+  if (!isInt(t.n, 1, 2 ** 17) || !isInt(t.K, 0, 255) || !isInt(t.bits, 1, 17))
+    bad(`${where}: n, K or bits out of range`);
   if (!isNum(t.l) || (t.l as number) <= 0) bad(`${where}: l must be a positive number`);
   if (!isPoint(t.c) || !isPoint(t.f)) bad(`${where}: c and f must be two finite numbers each`);
   if (t.table !== 'exact' && t.table !== 'compact') bad(`${where}: table must be exact or compact`);
   if (t.table === 'compact' && t.K === 0) bad(`${where}: a compact table needs K >= 1`);
   const roles = inputRoles(t.table as DecodeTable).length;
-  if (t.inputs !== undefined && (!Array.isArray(t.inputs) || t.inputs.length !== roles || !t.inputs.every((s) => typeof s === 'string' && s !== ''))) {
+  if (
+    t.inputs !== undefined &&
+    (!Array.isArray(t.inputs) || t.inputs.length !== roles || !t.inputs.every((s) => typeof s === 'string' && s !== ''))
+  ) {
     bad(`${where}: needs ${roles} decode input names`);
   }
   return t as unknown as TensorRecord;
@@ -97,14 +118,20 @@ export function readHyperMeta(raw: string | undefined): HyperMeta | undefined {
   const m = v as Record<string, unknown>;
   if (typeof m !== 'object' || m === null) return bad(`${HYPER_META_KEY} is not an object`);
   if (m.format === 1) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `hyper: the model was written by an older mc (${HYPER_META_KEY} format 1), which this one does not read`, {
-      hint: 'compress the dense model again with this mc, or decompress it with the mc that wrote it',
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `hyper: the model was written by an older mc (${HYPER_META_KEY} format 1), which this one does not read`,
+      {
+        hint: 'compress the dense model again with this mc, or decompress it with the mc that wrote it',
+      },
+    );
   }
   if (m.format !== HYPER_META_FORMAT) bad(`${HYPER_META_KEY} has no format ${HYPER_META_FORMAT}`);
   if (m.decode !== 'load' && m.decode !== 'run') bad(`${HYPER_META_KEY}: decode must be load or run`);
   if (!Array.isArray(m.tensors)) bad(`${HYPER_META_KEY} lists no tensors`);
-  const tensors = (m.tensors as Record<string, unknown>[]).map((t, i) => checkRecord(typeof t === 'object' && t !== null ? t : {}, i));
+  const tensors = (m.tensors as Record<string, unknown>[]).map((t, i) =>
+    checkRecord(typeof t === 'object' && t !== null ? t : {}, i),
+  );
   const names = new Set<string>();
   for (const t of tensors) {
     for (const n of [t.name, ...(t.inputs ?? [])]) {
@@ -120,9 +147,23 @@ export function encodedFrom(r: TensorRecord, bytes: Uint8Array): HyperEncodedTen
   const numel = r.shape.reduce((a, b) => a * b, 1);
   const pairs = Math.ceil(numel / 2);
   return {
-    kind: 'hyper', name: r.name, numel, pairs, pad: (numel % 2) as 0 | 1, nIndex: 0, n: r.n, K: r.K, l: r.l,
-    cx: Math.fround(r.c[0]), cy: Math.fround(r.c[1]), fx: Math.fround(r.f[0]), fy: Math.fround(r.f[1]),
-    bits: r.bits, nz: frontZeroBits(pairs, r.bits), bytes, mae: 0,
+    kind: 'hyper',
+    name: r.name,
+    numel,
+    pairs,
+    pad: (numel % 2) as 0 | 1,
+    nIndex: 0,
+    n: r.n,
+    K: r.K,
+    l: r.l,
+    cx: Math.fround(r.c[0]),
+    cy: Math.fround(r.c[1]),
+    fx: Math.fround(r.f[0]),
+    fy: Math.fround(r.f[1]),
+    bits: r.bits,
+    nz: frontZeroBits(pairs, r.bits),
+    bytes,
+    mae: 0,
   };
 }
 

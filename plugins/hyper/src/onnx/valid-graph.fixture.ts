@@ -25,7 +25,7 @@ import type { OnnxModel } from '@mc-kit/core';
 type Graph = NonNullable<OnnxModel['proto']['graph']>;
 type Node = NonNullable<Graph['node']>[number];
 
-const norm = (domain: string | null | undefined) => (domain === 'ai.onnx' ? '' : domain ?? '');
+const norm = (domain: string | null | undefined) => (domain === 'ai.onnx' ? '' : (domain ?? ''));
 
 function checkNodes(nodes: readonly Node[], defined: Set<string>, where: string, problems: string[], ctx: Ctx): void {
   const names = new Set<string>();
@@ -41,9 +41,11 @@ function checkNodes(nodes: readonly Node[], defined: Set<string>, where: string,
     }
     const domain = norm(node.domain);
     if (!ctx.domains.has(domain)) problems.push(`${label}: domain "${domain}" is not imported`);
-    if (ctx.functionDomains.has(domain) && !ctx.functions.has(`${domain}/${node.opType ?? ''}`)) problems.push(`${label}: no model-local function ${domain}.${node.opType}`);
+    if (ctx.functionDomains.has(domain) && !ctx.functions.has(`${domain}/${node.opType ?? ''}`))
+      problems.push(`${label}: no model-local function ${domain}.${node.opType}`);
     for (const a of node.attribute ?? []) {
-      for (const g of [a.g, ...(a.graphs ?? [])]) if (g) checkGraph(g, new Set(defined), `${label} subgraph "${g.name ?? ''}"`, problems, ctx);
+      for (const g of [a.g, ...(a.graphs ?? [])])
+        if (g) checkGraph(g, new Set(defined), `${label} subgraph "${g.name ?? ''}"`, problems, ctx);
     }
     for (const out of node.output ?? []) {
       if (out === '') continue;
@@ -67,21 +69,30 @@ function checkGraph(g: Graph, outer: Set<string>, where: string, problems: strin
     inputs.add(v.name ?? '');
   }
   for (const n of [...inits, ...inputs]) defined.add(n);
-  if (ctx.ir < 4 && where === 'graph') for (const n of inits) if (!inputs.has(n)) problems.push(`${where}: initializer "${n}" is not a graph input (IR ${ctx.ir} < 4 requires it)`);
+  if (ctx.ir < 4 && where === 'graph')
+    for (const n of inits)
+      if (!inputs.has(n))
+        problems.push(`${where}: initializer "${n}" is not a graph input (IR ${ctx.ir} < 4 requires it)`);
   // element types: one per name
   const types = new Map<string, number>();
   const declare = (name: string, type: number | null | undefined, what: string) => {
     if (!type) return;
     const seen = types.get(name);
-    if (seen !== undefined && seen !== type) problems.push(`${where}: "${name}" is element type ${seen} in one place and ${type} as ${what}`);
+    if (seen !== undefined && seen !== type)
+      problems.push(`${where}: "${name}" is element type ${seen} in one place and ${type} as ${what}`);
     types.set(name, type);
   };
   for (const t of g.initializer ?? []) declare(t.name ?? '', t.dataType, 'initializer');
-  for (const [what, list] of [['graph input', g.input], ['graph output', g.output], ['value_info', g.valueInfo]] as const) {
+  for (const [what, list] of [
+    ['graph input', g.input],
+    ['graph output', g.output],
+    ['value_info', g.valueInfo],
+  ] as const) {
     for (const v of list ?? []) declare(v.name ?? '', v.type?.tensorType?.elemType, what);
   }
   checkNodes(g.node ?? [], defined, where, problems, ctx);
-  for (const o of g.output ?? []) if (!defined.has(o.name ?? '')) problems.push(`${where}: graph output "${o.name}" is never defined`);
+  for (const o of g.output ?? [])
+    if (!defined.has(o.name ?? '')) problems.push(`${where}: graph output "${o.name}" is never defined`);
 }
 
 interface Ctx {
@@ -102,7 +113,8 @@ export function graphProblems(model: OnnxModel): string[] {
     functionDomains: new Set(fns.map((f) => norm(f.domain))),
     functions: new Set(fns.map((f) => `${norm(f.domain)}/${f.name ?? ''}`)),
   };
-  if (fns.length > 0 && Number(proto.irVersion ?? 0) < 8) problems.push(`model-local functions need IR 8 (the model has IR ${String(proto.irVersion)})`);
+  if (fns.length > 0 && Number(proto.irVersion ?? 0) < 8)
+    problems.push(`model-local functions need IR 8 (the model has IR ${String(proto.irVersion)})`);
   const seen = new Set<string>();
   for (const f of fns) {
     const id = `${norm(f.domain)}/${f.name ?? ''}`;
@@ -111,7 +123,8 @@ export function graphProblems(model: OnnxModel): string[] {
     const fctx: Ctx = { ...ctx, domains: new Set((f.opsetImport ?? []).map((o) => norm(o.domain))) };
     const defined = new Set(f.input ?? []);
     checkNodes(f.node ?? [], defined, `function ${id}`, problems, fctx);
-    for (const o of f.output ?? []) if (!defined.has(o)) problems.push(`function ${id}: output "${o}" is never defined`);
+    for (const o of f.output ?? [])
+      if (!defined.has(o)) problems.push(`function ${id}: output "${o}" is never defined`);
   }
   if (proto.graph) checkGraph(proto.graph, new Set(), 'graph', problems, ctx);
   return problems;

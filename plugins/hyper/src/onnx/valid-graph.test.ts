@@ -62,9 +62,21 @@ describe('graphProblems', () => {
   it('accepts an overridable initializer and a subgraph reading an outer name; checks inside subgraphs', () => {
     const m = chain();
     m.inputs.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } } });
-    const branch = (reads: string) => ({ name: 'b', node: [{ opType: 'Identity', input: [reads], output: ['o'] }], output: [{ name: 'o', type: { tensorType: { elemType: DataType.FLOAT } } }] });
+    const branch = (reads: string) => ({
+      name: 'b',
+      node: [{ opType: 'Identity', input: [reads], output: ['o'] }],
+      output: [{ name: 'o', type: { tensorType: { elemType: DataType.FLOAT } } }],
+    });
     m.proto.graph!.initializer!.push({ name: 'c', dataType: DataType.BOOL, dims: [], int32Data: [1] });
-    m.nodes.push({ opType: 'If', input: ['c'], output: ['z'], attribute: [{ name: 'then_branch', type: 5, g: branch('w') }, { name: 'else_branch', type: 5, g: branch('w') }] });
+    m.nodes.push({
+      opType: 'If',
+      input: ['c'],
+      output: ['z'],
+      attribute: [
+        { name: 'then_branch', type: 5, g: branch('w') },
+        { name: 'else_branch', type: 5, g: branch('w') },
+      ],
+    });
     expect(graphProblems(m)).toEqual([]);
     m.nodes[m.nodes.length - 1].attribute![1].g = branch('later');
     expect(graphProblems(m).join('\n')).toMatch(/subgraph "b" node #0 Identity: reads "later"/);
@@ -73,10 +85,16 @@ describe('graphProblems', () => {
   it('checks model-local functions: their order, that a call names one, IR >= 8', () => {
     const m = chain();
     m.setOpset('mc.test', 1);
-    m.proto.functions = [{
-      name: 'Twice', domain: 'mc.test', input: ['a'], output: ['r'], opsetImport: [{ domain: '', version: 17 }],
-      node: [{ opType: 'Add', input: ['a', 'a'], output: ['r'] }],
-    }];
+    m.proto.functions = [
+      {
+        name: 'Twice',
+        domain: 'mc.test',
+        input: ['a'],
+        output: ['r'],
+        opsetImport: [{ domain: '', version: 17 }],
+        node: [{ opType: 'Add', input: ['a', 'a'], output: ['r'] }],
+      },
+    ];
     m.nodes.push({ opType: 'Twice', domain: 'mc.test', input: ['w'], output: ['w2'] });
     expect(graphProblems(m)).toEqual([]);
     m.proto.functions[0].node = [{ opType: 'Add', input: ['a', 'b'], output: ['r'] }];

@@ -14,21 +14,82 @@
  * or --faithful, answered with the empty text, as the reference's 2048-token Vicuna did for 3 of the
  * 30 "large" stories.
  */
-import { ErrorCodes, loadGenerator, loadModelRef, UserError, type LoadedModel, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  loadGenerator,
+  loadModelRef,
+  UserError,
+  type LoadedModel,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { openGenerationCheckpoint, type ItemScore, type KickOptions, type KickTask } from '../shared/index.js';
 import { answerStatistics, rougeScores, uniqueTokenRatio } from '../text-metrics/index.js';
 import { judgeNeedsReference, LocalJudge, type ScoreParser } from './judge.js';
 import { vicunaPrompt, type JudgePrompt } from './prompts.js';
 
 export const FREE_FORM_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'judge', type: 'string', description: 'a causal LM (model folder) that grades each answer with the reference judge prompt; none: judge-free numbers only' },
-  { name: 'dense', type: 'string', description: "the dense model whose outputs are the reference for ROUGE (and the summarization judge); default: --baseline" },
-  { name: 'max-new-tokens', type: 'integer', description: 'new tokens per answer (the reference: 1024)', default: 1024, min: 1, max: 8192 },
-  { name: 'temperature', type: 'number', description: 'sampling temperature (the reference: 0.7; 0 = greedy)', default: 0.7, min: 0, max: 10 },
-  { name: 'top-k', type: 'integer', description: "sample among the k most likely tokens (transformers' do_sample default: 50; 0 = all)", default: 50, min: 0, max: 1_000_000 },
-  { name: 'judge-max-new-tokens', type: 'integer', description: "new tokens of each judge reply (the reference's GPT-4: 1024)", default: 256, min: 8, max: 8192 },
-  { name: 'too-long', type: 'enum', options: ['refuse', 'skip'], description: "a prompt longer than the model's context: refuse naming it, or answer it with the empty text (as the reference did)", default: 'refuse' },
-  { name: 'batch-size', type: 'integer', description: 'prompts generated together (padded)', default: 8, min: 1, max: 256 },
+  {
+    name: 'judge',
+    type: 'string',
+    description:
+      'a causal LM (model folder) that grades each answer with the reference judge prompt; none: judge-free numbers only',
+  },
+  {
+    name: 'dense',
+    type: 'string',
+    description:
+      'the dense model whose outputs are the reference for ROUGE (and the summarization judge); default: --baseline',
+  },
+  {
+    name: 'max-new-tokens',
+    type: 'integer',
+    description: 'new tokens per answer (the reference: 1024)',
+    default: 1024,
+    min: 1,
+    max: 8192,
+  },
+  {
+    name: 'temperature',
+    type: 'number',
+    description: 'sampling temperature (the reference: 0.7; 0 = greedy)',
+    default: 0.7,
+    min: 0,
+    max: 10,
+  },
+  {
+    name: 'top-k',
+    type: 'integer',
+    description: "sample among the k most likely tokens (transformers' do_sample default: 50; 0 = all)",
+    default: 50,
+    min: 0,
+    max: 1_000_000,
+  },
+  {
+    name: 'judge-max-new-tokens',
+    type: 'integer',
+    description: "new tokens of each judge reply (the reference's GPT-4: 1024)",
+    default: 256,
+    min: 8,
+    max: 8192,
+  },
+  {
+    name: 'too-long',
+    type: 'enum',
+    options: ['refuse', 'skip'],
+    description:
+      "a prompt longer than the model's context: refuse naming it, or answer it with the empty text (as the reference did)",
+    default: 'refuse',
+  },
+  {
+    name: 'batch-size',
+    type: 'integer',
+    description: 'prompts generated together (padded)',
+    default: 8,
+    min: 1,
+    max: 256,
+  },
 ]);
 
 export interface FreeFormItem {
@@ -66,7 +127,13 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
   const cache = new Map<string, Answers>(); // by model sha256: the dense outputs serve the model and the baseline runs
   let stats: Record<string, unknown> = {};
 
-  async function answers(model: LoadedModel, data: FreeFormData, options: KickOptions, ctx: RunContext, label: string): Promise<Answers> {
+  async function answers(
+    model: LoadedModel,
+    data: FreeFormData,
+    options: KickOptions,
+    ctx: RunContext,
+    label: string,
+  ): Promise<Answers> {
     const hit = cache.get(model.sha256);
     if (hit) return hit;
     const g = await loadGenerator(model, ctx);
@@ -76,21 +143,28 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
       // eval --resume: one record per answer, per model; each prompt samples from its own seeded stream, so a resumed one draws the same
       const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
       const itemIds = data.items.map((it) => it.id);
-      const out = await g.generate(data.items.map((it) => vicunaPrompt(it.text)), {
-        maxNewTokens: params['max-new-tokens'] as number,
-        temperature: params.temperature as number,
-        topK: (params['top-k'] as number) || undefined,
-        seed: ctx.rng.seed,
-        batchSize: params['batch-size'] as number,
-        itemIds,
-        ...checkpoint.options(itemIds),
-        onTooLong: () => (params['too-long'] === 'skip' || options.faithful ? 'skip' : 'refuse'),
-        onProgress: (done) => {
-          task.tick(done - ticked);
-          ticked = done;
+      const out = await g.generate(
+        data.items.map((it) => vicunaPrompt(it.text)),
+        {
+          maxNewTokens: params['max-new-tokens'] as number,
+          temperature: params.temperature as number,
+          topK: (params['top-k'] as number) || undefined,
+          seed: ctx.rng.seed,
+          batchSize: params['batch-size'] as number,
+          itemIds,
+          ...checkpoint.options(itemIds),
+          onTooLong: () => (params['too-long'] === 'skip' || options.faithful ? 'skip' : 'refuse'),
+          onProgress: (done) => {
+            task.tick(done - ticked);
+            ticked = done;
+          },
         },
-      });
-      const result = { texts: out.map((o) => o.text.trim()), newTokens: out.map((o) => o.ids.length), skipped: out.map((o) => o.skipped === true) };
+      );
+      const result = {
+        texts: out.map((o) => o.text.trim()),
+        newTokens: out.map((o) => o.ids.length),
+        skipped: out.map((o) => o.skipped === true),
+      };
       task.done(`${spec.id} ${label}: ${out.length} answers`);
       cache.set(model.sha256, result);
       return result;
@@ -125,9 +199,23 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
         let ticked = 0;
         try {
           verdicts = await judge.judge(
-            items.map((it, i) => ({ id: it.id, prompt: it.judgePrompt, question: it.text, reference: (spec.judgeAgainstDense ? dense!.texts[i] : it.reference) ?? '', candidate: mine.texts[i] })),
+            items.map((it, i) => ({
+              id: it.id,
+              prompt: it.judgePrompt,
+              question: it.text,
+              reference: (spec.judgeAgainstDense ? dense!.texts[i] : it.reference) ?? '',
+              candidate: mine.texts[i],
+            })),
             spec.parser(options.faithful),
-            { bothOrders: !options.faithful, maxNewTokens: params['judge-max-new-tokens'] as number, checkpoint, onProgress: (done) => { task.tick(done - ticked); ticked = done; } },
+            {
+              bothOrders: !options.faithful,
+              maxNewTokens: params['judge-max-new-tokens'] as number,
+              checkpoint,
+              onProgress: (done) => {
+                task.tick(done - ticked);
+                ticked = done;
+              },
+            },
           );
           task.done();
         } catch (e) {
@@ -164,12 +252,18 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
         });
       });
       if (judgeRef && scores.length === 0) {
-        throw new UserError(ErrorCodes.BAD_MODEL, `${spec.id}: no judge reply could be read as scores (${unparsed.length} items)`, {
-          hint: `--judge ${judgeRef} does not answer in the format the judge prompt asks for; use an instruction-tuned judge, or --judge-max-new-tokens higher`,
-        });
+        throw new UserError(
+          ErrorCodes.BAD_MODEL,
+          `${spec.id}: no judge reply could be read as scores (${unparsed.length} items)`,
+          {
+            hint: `--judge ${judgeRef} does not answer in the format the judge prompt asks for; use an instruction-tuned judge, or --judge-max-new-tokens higher`,
+          },
+        );
       }
       const judged = scores.filter((s) => s.extra?.judge_reference !== undefined);
-      const refMean = judged.length ? judged.reduce((t, s) => t + s.extra!.judge_reference, 0) / judged.length : undefined;
+      const refMean = judged.length
+        ? judged.reduce((t, s) => t + s.extra!.judge_reference, 0) / judged.length
+        : undefined;
       const candMean = judged.length ? judged.reduce((t, s) => t + s.score, 0) / judged.length : undefined;
       stats = {
         protocol: spec.protocol,
@@ -182,7 +276,9 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
           ? {
               judge: judgeRef,
               judge_orders: options.faithful ? 'reference first only (as the reference)' : 'both orders averaged',
-              judge_reference: spec.judgeAgainstDense ? `the dense model's answers (${denseModel?.ref})` : 'the committed GPT-3.5 answers',
+              judge_reference: spec.judgeAgainstDense
+                ? `the dense model's answers (${denseModel?.ref})`
+                : 'the committed GPT-3.5 answers',
               judged: judged.length,
               unparsed,
               reference_score: refMean,

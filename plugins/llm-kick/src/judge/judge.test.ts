@@ -7,7 +7,10 @@ import { fillJudgeTemplate, parseFourPairs, parsePairScore, readJudgePrompts, vi
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..', 'shared');
 const DATA = join(SHARED, 'data/llm-kick');
 const present = existsSync(join(DATA, 'instruction/table_prompt.jsonl'));
-if (!present) console.warn(`judge prompt tests on the reference files skipped: ${DATA} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `judge prompt tests on the reference files skipped: ${DATA} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 describe('Vicuna v1.1 template (FastChat, lmsys/vicuna-7b-v1.3)', () => {
   it('is byte-equal to the spec', () => {
@@ -30,8 +33,12 @@ describe('Vicuna v1.1 template (FastChat, lmsys/vicuna-7b-v1.3)', () => {
 
   it("summarization: the label inconsistency kept (Assistant 2's Answer ... End of Assistant 2's Summary)", () => {
     const [small] = readJudgePrompts(join(DATA, 'summarization/judge_prompt.jsonl'));
-    expect(small.system).toBe('You are a helpful and precise assistant for checking the quality of the summarization of two stories within 150 words.');
-    expect(fillJudgeTemplate(small, 'S', 'A1', 'A2')).toBe(`[Story]\nS\n\n[The Start of Assistant 1's Summary]\nA1\n\n[The End of Assistant 1's Summary]\n\n[The Start of Assistant 2's Answer]\nA2\n\n[The End of Assistant 2's Summary]\n\n[System]\n${small.instructions}\n\n`);
+    expect(small.system).toBe(
+      'You are a helpful and precise assistant for checking the quality of the summarization of two stories within 150 words.',
+    );
+    expect(fillJudgeTemplate(small, 'S', 'A1', 'A2')).toBe(
+      `[Story]\nS\n\n[The Start of Assistant 1's Summary]\nA1\n\n[The End of Assistant 1's Summary]\n\n[The Start of Assistant 2's Answer]\nA2\n\n[The End of Assistant 2's Summary]\n\n[System]\n${small.instructions}\n\n`,
+    );
   });
 });
 
@@ -53,13 +60,23 @@ describe('parsing the judge replies', () => {
   });
 
   it('four pairs, faithful: lines 0-3, two leading floats each', () => {
-    expect(parseFourPairs('8 7\n9 6\n10 8\n7 7\nBecause...', true)).toEqual([[8, 7], [9, 6], [10, 8], [7, 7]]);
+    expect(parseFourPairs('8 7\n9 6\n10 8\n7 7\nBecause...', true)).toEqual([
+      [8, 7],
+      [9, 6],
+      [10, 8],
+      [7, 7],
+    ]);
     expect(parseFourPairs('Coherence: 8 7\n9 6\n10 8\n7 7', true)).toBeUndefined();
     expect(parseFourPairs('8 7\n9 6\n10 8', true)).toBeUndefined();
   });
 
   it('four pairs, clean: the first four lines holding two numbers', () => {
-    expect(parseFourPairs('Scores:\nCoherence: 8 7\nConsistency: 9 6\nFluency: 10 8\nRelevance: 7 7', false)).toEqual([[8, 7], [9, 6], [10, 8], [7, 7]]);
+    expect(parseFourPairs('Scores:\nCoherence: 8 7\nConsistency: 9 6\nFluency: 10 8\nRelevance: 7 7', false)).toEqual([
+      [8, 7],
+      [9, 6],
+      [10, 8],
+      [7, 7],
+    ]);
     expect(parseFourPairs('8 7\nno numbers', false)).toBeUndefined();
   });
 });

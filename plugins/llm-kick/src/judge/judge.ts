@@ -10,7 +10,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, findLogitsOutput, loadGenerator, loadModelRef, OnnxModel, UserError, type RunContext, type TextGenerator } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  findLogitsOutput,
+  loadGenerator,
+  loadModelRef,
+  OnnxModel,
+  UserError,
+  type RunContext,
+  type TextGenerator,
+} from '@mc-kit/core';
 import type { GenerationCheckpoint } from '../shared/index.js';
 import { fillJudgeTemplate, type JudgePrompt } from './prompts.js';
 
@@ -51,10 +60,14 @@ export class LocalJudge {
   static async check(ref: string, ctx: RunContext): Promise<void> {
     const model = await loadModelRef(ref, ctx);
     const bad = (message: string, code: string = ErrorCodes.BAD_MODEL) =>
-      new UserError(code, `--judge ${ref}: ${message}`, { hint: 'the judge must be a causal LM folder mc can load (model.onnx with input_ids and a logits output, tokenizer.json, config.json)' });
-    if (!model.dir || !existsSync(join(model.dir, 'tokenizer.json'))) throw bad('no tokenizer.json beside the model', ErrorCodes.FILE_NOT_FOUND);
+      new UserError(code, `--judge ${ref}: ${message}`, {
+        hint: 'the judge must be a causal LM folder mc can load (model.onnx with input_ids and a logits output, tokenizer.json, config.json)',
+      });
+    if (!model.dir || !existsSync(join(model.dir, 'tokenizer.json')))
+      throw bad('no tokenizer.json beside the model', ErrorCodes.FILE_NOT_FOUND);
     const graph = await OnnxModel.load(model.path);
-    if (!graph.inputs.some((i) => i.name === 'input_ids') || !findLogitsOutput(graph)?.name) throw bad('not a causal LM: it needs an input_ids input and a logits output');
+    if (!graph.inputs.some((i) => i.name === 'input_ids') || !findLogitsOutput(graph)?.name)
+      throw bad('not a causal LM: it needs an input_ids input and a logits output');
   }
 
   static async open(ref: string, ctx: RunContext): Promise<LocalJudge> {
@@ -62,23 +75,43 @@ export class LocalJudge {
     try {
       return new LocalJudge(await loadGenerator(model, ctx), ref, model.sha256);
     } catch (e) {
-      if (e instanceof UserError) throw new UserError(e.code, `--judge ${ref}: ${e.message}`, { hint: 'the judge must be a causal LM folder mc can load (model.onnx with a logits output, tokenizer.json, config.json)', cause: e });
+      if (e instanceof UserError)
+        throw new UserError(e.code, `--judge ${ref}: ${e.message}`, {
+          hint: 'the judge must be a causal LM folder mc can load (model.onnx with a logits output, tokenizer.json, config.json)',
+          cause: e,
+        });
       throw e;
     }
   }
 
-  async judge(requests: readonly JudgeRequest[], parse: ScoreParser, options: { bothOrders: boolean; maxNewTokens: number; onProgress?: (done: number, total: number) => void; checkpoint?: GenerationCheckpoint }): Promise<JudgeVerdict[]> {
+  async judge(
+    requests: readonly JudgeRequest[],
+    parse: ScoreParser,
+    options: {
+      bothOrders: boolean;
+      maxNewTokens: number;
+      onProgress?: (done: number, total: number) => void;
+      checkpoint?: GenerationCheckpoint;
+    },
+  ): Promise<JudgeVerdict[]> {
     const orders = options.bothOrders ? [false, true] : [false];
     const texts: string[] = [];
     const ids: string[] = [];
     for (const r of requests) {
       for (const swapped of orders) {
-        const user = swapped ? fillJudgeTemplate(r.prompt, r.question, r.candidate, r.reference) : fillJudgeTemplate(r.prompt, r.question, r.reference, r.candidate);
+        const user = swapped
+          ? fillJudgeTemplate(r.prompt, r.question, r.candidate, r.reference)
+          : fillJudgeTemplate(r.prompt, r.question, r.reference, r.candidate);
         texts.push(`${r.prompt.system} USER: ${user} ASSISTANT:`);
         ids.push(`${r.id} (judge${swapped ? ', swapped' : ''})`);
       }
     }
-    const out = await this.g.generate(texts, { maxNewTokens: options.maxNewTokens, itemIds: ids, onProgress: options.onProgress, ...options.checkpoint?.options(ids) });
+    const out = await this.g.generate(texts, {
+      maxNewTokens: options.maxNewTokens,
+      itemIds: ids,
+      onProgress: options.onProgress,
+      ...options.checkpoint?.options(ids),
+    });
     return requests.map((_, i) => {
       const cand: number[] = [];
       const ref: number[] = [];
@@ -102,5 +135,7 @@ export class LocalJudge {
 }
 
 export function judgeNeedsReference(task: string): UserError {
-  return new UserError(ErrorCodes.BAD_PARAM, `${task}: the judge compares with a reference answer, and none is there`, { hint: 'pass --dense MODEL (or --baseline MODEL): its outputs are the reference the judge and ROUGE compare with' });
+  return new UserError(ErrorCodes.BAD_PARAM, `${task}: the judge compares with a reference answer, and none is there`, {
+    hint: 'pass --dense MODEL (or --baseline MODEL): its outputs are the reference the judge and ROUGE compare with',
+  });
 }

@@ -13,7 +13,11 @@ import { GraphBuilder } from '@mc-kit/core/testing';
 export const EOS = '</s>';
 export const UNK = '<unk>';
 
-export function wordLmDir(words: readonly string[], next: Readonly<Record<string, string>>, contextLength = 256): string {
+export function wordLmDir(
+  words: readonly string[],
+  next: Readonly<Record<string, string>>,
+  contextLength = 256,
+): string {
   const vocab = [EOS, UNK, ...words.filter((w) => w !== EOS && w !== UNK)];
   const id = new Map(vocab.map((w, i) => [w, i]));
   const V = vocab.length;
@@ -28,12 +32,29 @@ export function wordLmDir(words: readonly string[], next: Readonly<Record<string
   const dir = mkdtempSync(join(tmpdir(), 'mc-word-lm-'));
   writeFileSync(join(dir, 'model.onnx'), g.toBytes());
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ vocab_size: V, n_positions: contextLength }));
-  const special = (content: string, i: number) => ({ id: i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({
-    version: '1.0', truncation: null, padding: null, added_tokens: [special(EOS, 0)], normalizer: null,
-    pre_tokenizer: { type: 'WhitespaceSplit' }, post_processor: null, decoder: null,
-    model: { type: 'WordLevel', vocab: Object.fromEntries(vocab.map((w, i) => [w, i])), unk_token: UNK },
-  }));
+  const special = (content: string, i: number) => ({
+    id: i,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
+  writeFileSync(
+    join(dir, 'tokenizer.json'),
+    JSON.stringify({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [special(EOS, 0)],
+      normalizer: null,
+      pre_tokenizer: { type: 'WhitespaceSplit' },
+      post_processor: null,
+      decoder: null,
+      model: { type: 'WordLevel', vocab: Object.fromEntries(vocab.map((w, i) => [w, i])), unk_token: UNK },
+    }),
+  );
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ eos_token: EOS, unk_token: UNK }));
   return dir;
 }

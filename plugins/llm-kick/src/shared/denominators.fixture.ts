@@ -10,7 +10,10 @@ export function expectDenominatorsHold(r: MetricResult, headline: string): void 
   expect(r.sums.items).toBe(items.length);
   expect(r.samples).toBe(items.length);
   expect(new Set(items.map((i) => i.id)).size).toBe(items.length);
-  expect(r.sums.score_sum).toBeCloseTo(items.reduce((t, i) => t + i.score, 0), 9);
+  expect(r.sums.score_sum).toBeCloseTo(
+    items.reduce((t, i) => t + i.score, 0),
+    9,
+  );
   expect(r.values[headline].value).toBeCloseTo(r.sums.score_sum / r.sums.items, 12);
   const perKind = new Map<string, number>();
   for (const key of Object.keys(r.sums)) {

@@ -20,7 +20,11 @@ export interface GenerationCheckpoint {
 }
 
 /** The checkpoint of `step` (e.g. 'generate', 'judge') of `model`; keeps nothing without --resume. */
-export async function openGenerationCheckpoint(ctx: Pick<RunContext, 'checkpoints'>, step: string, model: Pick<LoadedModel, 'sha256'>): Promise<GenerationCheckpoint> {
+export async function openGenerationCheckpoint(
+  ctx: Pick<RunContext, 'checkpoints'>,
+  step: string,
+  model: Pick<LoadedModel, 'sha256'>,
+): Promise<GenerationCheckpoint> {
   const checkpoint = await openCheckpoint(ctx, `${step}-${model.sha256.slice(0, 16)}`);
   const earlier = new Map((checkpoint.records as GenerationRecord[]).map((r) => [r.id, r.generation]));
   return {
@@ -41,7 +45,8 @@ export async function openGenerationCheckpoint(ctx: Pick<RunContext, 'checkpoint
       return {
         done,
         onBatch: async (results) => {
-          for (const r of results) await checkpoint.append({ id: keys[r.index], generation: r.generation } satisfies GenerationRecord);
+          for (const r of results)
+            await checkpoint.append({ id: keys[r.index], generation: r.generation } satisfies GenerationRecord);
         },
       };
     },

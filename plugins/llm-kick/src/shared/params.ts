@@ -10,10 +10,34 @@
 import type { LoadedModel, ParamSpec, Params } from '@mc-kit/core';
 
 export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'log-samples', type: 'boolean', description: "keep every item's prompt, output and score in the result JSON (details.samples)", default: false },
-  { name: 'faithful', type: 'boolean', description: "reproduce the reference code's quirks (spec llm-kick.md §2) instead of the clean default", default: false },
-  { name: 'bootstrap-resamples', type: 'integer', description: 'paired bootstrap resamples for the --baseline interval', default: 10_000, min: 100, max: 1_000_000 },
-  { name: 'confidence', type: 'number', description: 'confidence level of the --baseline interval', default: 0.95, min: 0.5, max: 0.999 },
+  {
+    name: 'log-samples',
+    type: 'boolean',
+    description: "keep every item's prompt, output and score in the result JSON (details.samples)",
+    default: false,
+  },
+  {
+    name: 'faithful',
+    type: 'boolean',
+    description: "reproduce the reference code's quirks (spec llm-kick.md §2) instead of the clean default",
+    default: false,
+  },
+  {
+    name: 'bootstrap-resamples',
+    type: 'integer',
+    description: 'paired bootstrap resamples for the --baseline interval',
+    default: 10_000,
+    min: 100,
+    max: 1_000_000,
+  },
+  {
+    name: 'confidence',
+    type: 'number',
+    description: 'confidence level of the --baseline interval',
+    default: 0.95,
+    min: 0.5,
+    max: 0.999,
+  },
 ]);
 
 /** The shared params, read once with their types. */

@@ -20,21 +20,42 @@ export interface ResumeOutcome {
 }
 
 function recordsPerPart(dir: string): Record<string, number> {
-  const parts = readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort();
-  return Object.fromEntries(parts.map((f) => [f.replace(/\.jsonl$/, ''), readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length]));
+  const parts = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl'))
+    .sort();
+  return Object.fromEntries(
+    parts.map((f) => [
+      f.replace(/\.jsonl$/, ''),
+      readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length,
+    ]),
+  );
 }
 
-export async function stopAndResume(evaluate: (ctx: RunContext) => Promise<MetricResult>, ctx: RunContext, stopAfter: number): Promise<ResumeOutcome> {
+export async function stopAndResume(
+  evaluate: (ctx: RunContext) => Promise<MetricResult>,
+  ctx: RunContext,
+  stopAfter: number,
+): Promise<ResumeOutcome> {
   const clean = await evaluate(ctx);
   const root = join(mkdtempSync(join(tmpdir(), 'mc-kick-resume-')), '.cache');
   const stop = new AbortController();
   let ticks = 0;
   const tick = () => void (++ticks === stopAfter && stop.abort());
-  const stopping: RunContext = { ...ctx, signal: stop.signal, progress: { start: () => ({ tick, update() {}, done() {}, fail() {} }) } as unknown as RunContext['progress'] };
+  const stopping: RunContext = {
+    ...ctx,
+    signal: stop.signal,
+    progress: { start: () => ({ tick, update() {}, done() {}, fail() {} }) } as unknown as RunContext['progress'],
+  };
   const first = await createCheckpointStore(root, { key: 1 });
-  const aborted = await evaluate({ ...stopping, checkpoints: first }).then(() => undefined, (e: unknown) => e);
+  const aborted = await evaluate({ ...stopping, checkpoints: first }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   await first.close(false);
-  if ((aborted as { code?: string } | undefined)?.code !== 'E_ABORTED') throw new Error(`the first run was to stop after ${stopAfter} ticks, and ended with ${String(aborted)} (${ticks} ticks)`);
+  if ((aborted as { code?: string } | undefined)?.code !== 'E_ABORTED')
+    throw new Error(
+      `the first run was to stop after ${stopAfter} ticks, and ended with ${String(aborted)} (${ticks} ticks)`,
+    );
   const left = recordsPerPart(first.dir);
   const second = await createCheckpointStore(root, { key: 1 });
   const resumed = await evaluate({ ...ctx, checkpoints: second });

@@ -3,7 +3,17 @@
  * (headline and per group), and with --baseline score the baseline model on the same items and
  * report the paired difference. A task supplies only how to score one model (KickTask.score).
  */
-import { createRng, ErrorCodes, UserError, type LoadedModel, type MetricInputs, type MetricResult, type MetricValue, type Params, type RunContext } from '@mc-kit/core';
+import {
+  createRng,
+  ErrorCodes,
+  UserError,
+  type LoadedModel,
+  type MetricInputs,
+  type MetricResult,
+  type MetricValue,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { pairedBootstrap, type PairedBootstrap } from './bootstrap.js';
 import { meanScore, meanStderr, type ItemScore } from './item-score.js';
 import { kickOptions, type KickOptions } from './params.js';
@@ -16,7 +26,14 @@ export interface KickTask<D> {
   /** the name of the headline value, e.g. 'accuracy' or 'exact_match' */
   readonly headline: string;
   /** Score every item of `data` with `model`, in a stable item order; `label` names the run in progress lines. */
-  score(model: LoadedModel, data: D, params: Params, options: KickOptions, ctx: RunContext, label: string): Promise<ItemScore[]>;
+  score(
+    model: LoadedModel,
+    data: D,
+    params: Params,
+    options: KickOptions,
+    ctx: RunContext,
+    label: string,
+  ): Promise<ItemScore[]>;
   /** task-specific details added to the result (settings, counts) */
   details?(scores: readonly ItemScore[]): Record<string, unknown>;
 }
@@ -28,7 +45,14 @@ export interface Disagreement {
   readonly baseline: number;
 }
 
-export async function runKickTask<D>(task: KickTask<D>, model: LoadedModel, data: D, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+export async function runKickTask<D>(
+  task: KickTask<D>,
+  model: LoadedModel,
+  data: D,
+  params: Params,
+  ctx: RunContext,
+  inputs: MetricInputs = {},
+): Promise<MetricResult> {
   const options = kickOptions(params, inputs.baseline);
   const baselineModel = options.baseline; // loaded by eval before any scoring
   const scores = await task.score(model, data, params, options, ctx, model.ref);
@@ -42,7 +66,11 @@ export async function runKickTask<D>(task: KickTask<D>, model: LoadedModel, data
   if (baselineModel) {
     const base = await task.score(baselineModel, data, params, options, ctx, `baseline ${baselineModel.ref}`);
     const comparison = compare(scores, base, options, ctx);
-    values[`${task.headline}.baseline`] = { value: meanScore(base), stderr: meanStderr(base.map((s) => s.score)), higherIsBetter: true };
+    values[`${task.headline}.baseline`] = {
+      value: meanScore(base),
+      stderr: meanStderr(base.map((s) => s.score)),
+      higherIsBetter: true,
+    };
     values[`${task.headline}.delta`] = { value: comparison.delta, stderr: comparison.stderr, higherIsBetter: true };
     sums['baseline.score_sum'] = base.reduce((t, s) => t + s.score, 0);
     sums['baseline.items'] = base.length;
@@ -58,7 +86,12 @@ export async function runKickTask<D>(task: KickTask<D>, model: LoadedModel, data
 }
 
 /** The headline micro mean and one micro mean per group, with the sums behind them (STYLE.md §11). */
-function aggregate(headline: string, scores: readonly ItemScore[], values: Record<string, MetricValue>, sums: Record<string, number>): void {
+function aggregate(
+  headline: string,
+  scores: readonly ItemScore[],
+  values: Record<string, MetricValue>,
+  sums: Record<string, number>,
+): void {
   values[headline] = { value: meanScore(scores), stderr: meanStderr(scores.map((s) => s.score)), higherIsBetter: true };
   sums.score_sum = scores.reduce((t, s) => t + s.score, 0);
   sums.items = scores.length;
@@ -68,7 +101,9 @@ function aggregate(headline: string, scores: readonly ItemScore[], values: Recor
   const kind = (g: string) => g.split('/')[0];
   const perKind = new Map<string, number>();
   for (const g of groups.keys()) perKind.set(kind(g), (perKind.get(kind(g)) ?? 0) + 1);
-  const ordered = [...groups].sort(([x], [y]) => perKind.get(kind(x))! - perKind.get(kind(y))! || (kind(x) < kind(y) ? -1 : kind(x) > kind(y) ? 1 : 0));
+  const ordered = [...groups].sort(
+    ([x], [y]) => perKind.get(kind(x))! - perKind.get(kind(y))! || (kind(x) < kind(y) ? -1 : kind(x) > kind(y) ? 1 : 0),
+  );
   for (const [g, list] of ordered) {
     const sum = list.reduce((t, v) => t + v, 0);
     values[g] = { value: sum / list.length, stderr: meanStderr(list), higherIsBetter: true };
@@ -102,7 +137,12 @@ export interface Comparison extends PairedBootstrap {
  * difference. Its own Rng from --seed, so the interval does not depend on how much randomness the
  * scoring consumed (sampled generation draws from ctx.rng).
  */
-export function compare(model: readonly ItemScore[], baseline: readonly ItemScore[], options: Pick<KickOptions, 'resamples' | 'level'>, ctx: Pick<RunContext, 'rng'>): Comparison {
+export function compare(
+  model: readonly ItemScore[],
+  baseline: readonly ItemScore[],
+  options: Pick<KickOptions, 'resamples' | 'level'>,
+  ctx: Pick<RunContext, 'rng'>,
+): Comparison {
   const byId = new Map(baseline.map((s) => [s.id, s]));
   const a: number[] = [];
   const b: number[] = [];
@@ -121,7 +161,10 @@ export function compare(model: readonly ItemScore[], baseline: readonly ItemScor
     b.push(other);
     if (other !== s.score) disagreements.push({ id: s.id, model: s.score, baseline: other });
   }
-  if (a.length === 0) throw new UserError(ErrorCodes.BAD_PARAM, 'the model and the --baseline scored no item in common', { hint: 'both must take the same dataset' });
+  if (a.length === 0)
+    throw new UserError(ErrorCodes.BAD_PARAM, 'the model and the --baseline scored no item in common', {
+      hint: 'both must take the same dataset',
+    });
   const boot = pairedBootstrap(a, b, createRng(ctx.rng.seed), options.resamples, options.level);
   const mean = (xs: readonly number[]) => xs.reduce((t, x) => t + x, 0) / xs.length;
   const baselineOnly = baseline.length - a.length;

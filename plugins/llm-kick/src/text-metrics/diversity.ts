@@ -39,7 +39,10 @@ export function emptyRate(outputs: readonly string[]): number {
  * any other's (issue 17's audit: a mean over the scored items only had a denominator that did not
  * match the answers it described).
  */
-export function answerStatistics(texts: readonly string[], rouge?: readonly { rouge1: number; rouge2: number; rougeL: number }[]): {
+export function answerStatistics(
+  texts: readonly string[],
+  rouge?: readonly { rouge1: number; rouge2: number; rougeL: number }[],
+): {
   empty_rate: number;
   distinct_1: number;
   distinct_2: number;
@@ -49,12 +52,19 @@ export function answerStatistics(texts: readonly string[], rouge?: readonly { ro
   rougeL?: number;
 } {
   const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((t, x) => t + x, 0) / xs.length : undefined);
-  if (rouge && rouge.length !== texts.length) throw new Error(`answerStatistics: ${rouge.length} ROUGE scores for ${texts.length} answers`);
+  if (rouge && rouge.length !== texts.length)
+    throw new Error(`answerStatistics: ${rouge.length} ROUGE scores for ${texts.length} answers`);
   return {
     empty_rate: emptyRate(texts),
     distinct_1: distinctN(texts, 1),
     distinct_2: distinctN(texts, 2),
     unique_token_ratio: mean(texts.map(uniqueTokenRatio)),
-    ...(rouge ? { rouge1: mean(rouge.map((r) => r.rouge1)), rouge2: mean(rouge.map((r) => r.rouge2)), rougeL: mean(rouge.map((r) => r.rougeL)) } : {}),
+    ...(rouge
+      ? {
+          rouge1: mean(rouge.map((r) => r.rouge1)),
+          rouge2: mean(rouge.map((r) => r.rouge2)),
+          rougeL: mean(rouge.map((r) => r.rougeL)),
+        }
+      : {}),
   };
 }

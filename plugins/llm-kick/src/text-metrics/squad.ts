@@ -52,7 +52,10 @@ export function tokenF1(prediction: string, truth: string): number {
 }
 
 /** metric_max_over_ground_truths: the best score over the aliases (0 for none). */
-export function maxOverTruths<T extends number | boolean>(score: (truth: string) => T, truths: readonly string[]): number {
+export function maxOverTruths<T extends number | boolean>(
+  score: (truth: string) => T,
+  truths: readonly string[],
+): number {
   let best = 0;
   for (const t of truths) best = Math.max(best, Number(score(t)));
   return best;

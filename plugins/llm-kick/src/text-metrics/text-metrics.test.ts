@@ -1,4 +1,15 @@
-import { answerStatistics, containmentMatch, distinctN, emptyRate, maxOverTruths, normalizeAnswer, rougeScores, strictMatch, tokenF1, uniqueTokenRatio } from './index.js';
+import {
+  answerStatistics,
+  containmentMatch,
+  distinctN,
+  emptyRate,
+  maxOverTruths,
+  normalizeAnswer,
+  rougeScores,
+  strictMatch,
+  tokenF1,
+  uniqueTokenRatio,
+} from './index.js';
 
 describe('normalizeAnswer (triviaqa_evaluation.py)', () => {
   it('underscores, case, punctuation, articles, whitespace', () => {
@@ -31,7 +42,10 @@ describe('containment EM (main_icrqa.py)', () => {
 
 describe('SQuAD token F1', () => {
   it('hand-computed: 2 shared of 3 predicted and 4 true tokens -> P 2/3, R 1/2, F1 4/7', () => {
-    expect(tokenF1('new york city', 'the city of new jersey')).toBeCloseTo((2 * (2 / 3) * (1 / 2)) / (2 / 3 + 1 / 2), 12);
+    expect(tokenF1('new york city', 'the city of new jersey')).toBeCloseTo(
+      (2 * (2 / 3) * (1 / 2)) / (2 / 3 + 1 / 2),
+      12,
+    );
   });
   it('counts repeated tokens at most as often as they occur in both', () => {
     // pred a a b, truth a b b: common a:1 b:1 -> P 2/3, R 2/3

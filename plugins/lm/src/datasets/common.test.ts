@@ -37,15 +37,25 @@ describe('textProviderFor (who owns a path)', () => {
       for (const f of files) put(d, f, 'x');
       return d;
     };
-    expect(await textProviderFor(folder('llmc', ['python.jsonl', 'cc.jsonl', 'arxiv_math.jsonl']))).toBe('llm-compression');
+    expect(await textProviderFor(folder('llmc', ['python.jsonl', 'cc.jsonl', 'arxiv_math.jsonl']))).toBe(
+      'llm-compression',
+    );
     expect(await textProviderFor(folder('oc', ['commoncraw.jsonl', 'notes.txt']))).toBe('llm-compression');
     expect(await textProviderFor(folder('wt', ['wiki.test.raw', 'wiki.train.raw', 'README.txt']))).toBe('wikitext-2');
-    expect(await textProviderFor(folder('wikitext-2-raw-v1', ['test-00000-of-00001.parquet', 'train-00000-of-00001.parquet']))).toBe('wikitext-2');
-    expect(await textProviderFor(folder('wikitext', ['README.md', 'wikitext-2-raw-v1/test-00000-of-00001.parquet']))).toBe('wikitext-2');
+    expect(
+      await textProviderFor(
+        folder('wikitext-2-raw-v1', ['test-00000-of-00001.parquet', 'train-00000-of-00001.parquet']),
+      ),
+    ).toBe('wikitext-2');
+    expect(
+      await textProviderFor(folder('wikitext', ['README.md', 'wikitext-2-raw-v1/test-00000-of-00001.parquet'])),
+    ).toBe('wikitext-2');
     expect(await textProviderFor(folder('wikitext-103-raw-v1', ['test-00000-of-00001.parquet']))).toBeUndefined();
     expect(await textProviderFor(folder('docs', ['b.txt', 'a.txt']))).toBe('text-file');
     expect(await textProviderFor(folder('empty', []))).toBeUndefined();
-    expect(await textProviderFor(folder('junk', ['a.jsonl', 'b.parquet', 'c.bin', 'python.jsonl/inner.txt']))).toBeUndefined();
+    expect(
+      await textProviderFor(folder('junk', ['a.jsonl', 'b.parquet', 'c.bin', 'python.jsonl/inner.txt'])),
+    ).toBeUndefined();
   });
 
   it('every provider agrees: exactly one canOpen is true for a recognised path, none for the rest', async () => {
@@ -69,7 +79,11 @@ describe('textProviderFor (who owns a path)', () => {
       for (const p of providers) if (await p.canOpen(refOf(path))) yes.push(p.id);
       expect(yes).toHaveLength(1);
     }
-    const none = [join(dir, 'nothing'), put(dir, 'x.bin', 'x'), put(dir, 'stuff/readme.md', 'x').replace(/readme\.md$/, '')];
+    const none = [
+      join(dir, 'nothing'),
+      put(dir, 'x.bin', 'x'),
+      put(dir, 'stuff/readme.md', 'x').replace(/readme\.md$/, ''),
+    ];
     for (const path of none) for (const p of providers) expect(await p.canOpen(refOf(path))).toBe(false);
     for (const p of providers) expect(await p.canOpen({ ref: 'hf:owner/name' })).toBe(false);
   });
@@ -110,7 +124,14 @@ describe('readLines', () => {
 describe('isPythonBlank (str.isspace over the whole row, as row.strip() tests it)', () => {
   it('matches Python on the characters where JS trim() differs', () => {
     // python3 -c "print([c.isspace() for c in '\x1c\x1f\x85\u3000\ufeff\u200b'])" -> [True, True, True, True, False, False]
-    expect(['\x1c', '\x1f', '\x85', '\u3000', '\ufeff', '\u200b'].map(isPythonBlank)).toEqual([true, true, true, true, false, false]);
+    expect(['\x1c', '\x1f', '\x85', '\u3000', '\ufeff', '\u200b'].map(isPythonBlank)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(isPythonBlank('')).toBe(true);
     expect(isPythonBlank(' \t\r\n')).toBe(true);
     expect(isPythonBlank(' = A = \n')).toBe(false);
@@ -118,9 +139,13 @@ describe('isPythonBlank (str.isspace over the whole row, as row.strip() tests it
 
   it('holds for every code point', () => {
     // python3 -c "print([hex(c) for c in range(0x110000) if chr(c).isspace()])" (Python 3.11)
-    const python = [0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000];
+    const python = [
+      0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004,
+      0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+    ];
     const ours: number[] = [];
-    for (let c = 0; c < 0x110000; c++) if (!(c >= 0xd800 && c < 0xe000) && isPythonBlank(String.fromCodePoint(c))) ours.push(c);
+    for (let c = 0; c < 0x110000; c++)
+      if (!(c >= 0xd800 && c < 0xe000) && isPythonBlank(String.fromCodePoint(c))) ours.push(c);
     expect(ours).toEqual(python);
   });
 });

@@ -19,7 +19,10 @@ export function bad(message: string, hint?: string): never {
 
 /** The local path of a ref, or a readable error (these providers read local files only). */
 export function localPath(ref: DatasetRef, provider: string): string {
-  if (!ref.path) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${ref.ref}: ${provider} reads local files only`, { hint: 'pass the path of a file or folder' });
+  if (!ref.path)
+    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${ref.ref}: ${provider} reads local files only`, {
+      hint: 'pass the path of a file or folder',
+    });
   if (!existsSync(ref.path)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
   return ref.path;
 }
@@ -52,7 +55,10 @@ export async function textDataset(opts: {
   join: string;
 }): Promise<TextDataset & Dataset> {
   const limit = opts.ref.limit;
-  const subsets = opts.subsets.map((s) => ({ name: s.name, records: limit === undefined ? s.records : s.records.slice(0, limit) }));
+  const subsets = opts.subsets.map((s) => ({
+    name: s.name,
+    records: limit === undefined ? s.records : s.records.slice(0, limit),
+  }));
   const dataset: TextDataset = {
     kind: 'text',
     provider: opts.provider,
@@ -83,7 +89,10 @@ async function readable(path: string, where: string): Promise<Uint8Array> {
   try {
     return await fs.readFile(path);
   } catch (e) {
-    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new UserError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `${where}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
 }
 
@@ -109,7 +118,8 @@ export async function* readLines(path: string, where: string): AsyncGenerator<{ 
     }
   } catch (e) {
     const errno = e as NodeJS.ErrnoException;
-    if (!isMcError(e) && errno.syscall !== undefined) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${where}: cannot read (${errno.code})`);
+    if (!isMcError(e) && errno.syscall !== undefined)
+      throw new UserError(ErrorCodes.FILE_NOT_FOUND, `${where}: cannot read (${errno.code})`);
     throw e;
   } finally {
     stream.destroy();
@@ -151,7 +161,10 @@ export function isTxt(name: string): boolean {
 
 /** name -> is a folder, for the entries of `dir` (symbolic links followed, as in a HF cache snapshot). */
 export async function entries(dir: string): Promise<Map<string, boolean>> {
-  const isDir = async (d: Dirent): Promise<boolean> => (d.isSymbolicLink() ? (await fs.stat(join(dir, d.name)).catch(() => undefined))?.isDirectory() === true : d.isDirectory());
+  const isDir = async (d: Dirent): Promise<boolean> =>
+    d.isSymbolicLink()
+      ? (await fs.stat(join(dir, d.name)).catch(() => undefined))?.isDirectory() === true
+      : d.isDirectory();
   try {
     const list = await fs.readdir(dir, { withFileTypes: true });
     return new Map(await Promise.all(list.map(async (d) => [d.name, await isDir(d)] as const)));
@@ -167,7 +180,8 @@ export async function wikitextParquetIn(dir: string): Promise<string[]> {
   const shards = (names: Iterable<string>): string[] => [...names].filter((n) => /^test-.*\.parquet$/.test(n)).sort();
   const direct = shards(here.keys());
   if (direct.length > 0) return direct;
-  if (here.get(WIKITEXT_HF_CONFIG) === true) return shards((await entries(join(dir, WIKITEXT_HF_CONFIG))).keys()).map((n) => `${WIKITEXT_HF_CONFIG}/${n}`);
+  if (here.get(WIKITEXT_HF_CONFIG) === true)
+    return shards((await entries(join(dir, WIKITEXT_HF_CONFIG))).keys()).map((n) => `${WIKITEXT_HF_CONFIG}/${n}`);
   return [];
 }
 

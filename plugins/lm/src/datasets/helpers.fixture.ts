@@ -40,7 +40,12 @@ export function refOf(path: string, extra: Partial<DatasetRef> = {}): DatasetRef
   return { ref: path, path, ...extra };
 }
 
-export async function openText(provider: DatasetProvider, path: string, extra: Partial<DatasetRef> = {}, ctx: RunContext = testContext()): Promise<TextDataset> {
+export async function openText(
+  provider: DatasetProvider,
+  path: string,
+  extra: Partial<DatasetRef> = {},
+  ctx: RunContext = testContext(),
+): Promise<TextDataset> {
   return (await provider.open(refOf(path, extra), ctx)) as unknown as TextDataset;
 }
 

@@ -51,32 +51,63 @@ describe('jsonl', () => {
 
   it('names file and line of a line that is not JSON', async () => {
     const path = put(dir, 'x.jsonl', `${jsonl([{ content: 'a' }])}\n{"content": "b"\n`);
-    await expect(openText(provider, path)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${path}:3: not valid JSON` });
-    await expect(openText(provider, put(dir, 'arr.jsonl', '["a"]\n'))).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${join(dir, 'arr.jsonl')}:1: an array, not a JSON object` });
+    await expect(openText(provider, path)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${path}:3: not valid JSON`,
+    });
+    await expect(openText(provider, put(dir, 'arr.jsonl', '["a"]\n'))).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${join(dir, 'arr.jsonl')}:1: an array, not a JSON object`,
+    });
   });
 
   it('lists the fields the records have when the field is in none of them', async () => {
-    const path = put(dir, 'x.jsonl', jsonl([{ text: 'a', meta: {} }, { text: 'b', id: 2 }]));
+    const path = put(
+      dir,
+      'x.jsonl',
+      jsonl([
+        { text: 'a', meta: {} },
+        { text: 'b', id: 2 },
+      ]),
+    );
     const err = await openText(provider, path).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'E_BAD_DATASET', message: `field 'content' not found in ${path}; records have: text, meta, id` });
+    expect(err).toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `field 'content' not found in ${path}; records have: text, meta, id`,
+    });
     expect((err as { hint: string }).hint).toMatch(/--field/);
   });
 
   it('names the first line that lacks the field when only some do', async () => {
     const path = put(dir, 'x.jsonl', jsonl([{ content: 'a' }, { content: 'b' }, { text: 'c' }, { text: 'd' }]));
-    await expect(openText(provider, path)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${path}:3: no field 'content' (2 of 4 records lack it)` });
+    await expect(openText(provider, path)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${path}:3: no field 'content' (2 of 4 records lack it)`,
+    });
   });
 
   it('refuses a field that is not a string', async () => {
     const path = put(dir, 'x.jsonl', jsonl([{ content: 'a' }, { content: 7 }]));
-    await expect(openText(provider, path)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${path}:2: field 'content' is a number, not a string` });
+    await expect(openText(provider, path)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${path}:2: field 'content' is a number, not a string`,
+    });
     const nul = put(dir, 'n.jsonl', jsonl([{ content: null }]));
-    await expect(openText(provider, nul)).rejects.toMatchObject({ message: `${nul}:1: field 'content' is null, not a string` });
+    await expect(openText(provider, nul)).rejects.toMatchObject({
+      message: `${nul}:1: field 'content' is null, not a string`,
+    });
   });
 
   it('refuses bytes that are not UTF-8', async () => {
-    const path = put(dir, 'x.jsonl', Buffer.concat([Buffer.from('{"content":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
-    await expect(openText(provider, path)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${path}:1: not valid UTF-8` });
+    const path = put(
+      dir,
+      'x.jsonl',
+      Buffer.concat([Buffer.from('{"content":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]),
+    );
+    await expect(openText(provider, path)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${path}:1: not valid UTF-8`,
+    });
   });
 
   it('reads the stdlib-text corpus: 93 records, 301,617 code points', async () => {

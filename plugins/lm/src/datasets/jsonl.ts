@@ -36,7 +36,8 @@ export async function readJsonlField(path: string, field: string, where: string)
     } catch {
       bad(`${where}:${line}: not valid JSON`, 'each line of a .jsonl file must be one JSON object');
     }
-    if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad(`${where}:${line}: ${kindOf(obj)}, not a JSON object`, 'each line of a .jsonl file must be one JSON object');
+    if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+      bad(`${where}:${line}: ${kindOf(obj)}, not a JSON object`, 'each line of a .jsonl file must be one JSON object');
     const record = obj as Record<string, unknown>;
     if (keys.size < KEYS_SHOWN) for (const k of Object.keys(record)) keys.add(k);
     if (!Object.hasOwn(record, field)) {
@@ -45,14 +46,24 @@ export async function readJsonlField(path: string, field: string, where: string)
       continue;
     }
     const value = record[field];
-    if (typeof value !== 'string') bad(`${where}:${line}: field '${field}' is ${kindOf(value)}, not a string`, 'pass --field with a field that holds the text');
+    if (typeof value !== 'string')
+      bad(
+        `${where}:${line}: field '${field}' is ${kindOf(value)}, not a string`,
+        'pass --field with a field that holds the text',
+      );
     records.push(value);
   }
   if (missing > 0 && records.length === 0) {
-    bad(`field '${field}' not found in ${where}; records have: ${[...keys].slice(0, KEYS_SHOWN).join(', ')}`, 'pass --field with the field that holds the text');
+    bad(
+      `field '${field}' not found in ${where}; records have: ${[...keys].slice(0, KEYS_SHOWN).join(', ')}`,
+      'pass --field with the field that holds the text',
+    );
   }
   if (firstMissing !== undefined) {
-    bad(`${where}:${firstMissing}: no field '${field}' (${missing} of ${missing + records.length} records lack it)`, 'every record needs the text field; fix or drop those lines');
+    bad(
+      `${where}:${firstMissing}: no field '${field}' (${missing} of ${missing + records.length} records lack it)`,
+      'every record needs the text field; fix or drop those lines',
+    );
   }
   return records;
 }
@@ -73,6 +84,12 @@ export class JsonlDataset implements DatasetProvider {
     const records = await readJsonlField(path, field, ref.ref);
     ctx.log.debug(`${ref.ref}: ${records.length} records from field '${field}'`);
     const name = stemOf(path);
-    return textDataset({ provider: PROVIDER_ID, ref, files: [{ name: basename(path), path }], subsets: [{ name, records }], join: '\n\n' });
+    return textDataset({
+      provider: PROVIDER_ID,
+      ref,
+      files: [{ name: basename(path), path }],
+      subsets: [{ name, records }],
+      join: '\n\n',
+    });
   }
 }

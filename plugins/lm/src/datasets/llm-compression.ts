@@ -16,7 +16,8 @@ import { DEFAULT_JSONL_FIELD, readJsonlField } from './jsonl.js';
 
 const PROVIDER_ID = 'llm-compression';
 const SUBSETS = Object.keys(LLM_COMPRESSION_FILES) as (keyof typeof LLM_COMPRESSION_FILES)[];
-const LAYOUT_HINT = 'an llm-compression folder holds python.jsonl, cc.jsonl (or commoncraw.jsonl) and arxiv_math.jsonl from hkust-nlp/llm-compression';
+const LAYOUT_HINT =
+  'an llm-compression folder holds python.jsonl, cc.jsonl (or commoncraw.jsonl) and arxiv_math.jsonl from hkust-nlp/llm-compression';
 
 /** The file of one subset in `dir`, or undefined when none of its names is there. */
 function subsetFile(dir: string, subset: keyof typeof LLM_COMPRESSION_FILES, where: string): string | undefined {
@@ -24,7 +25,8 @@ function subsetFile(dir: string, subset: keyof typeof LLM_COMPRESSION_FILES, whe
     const p = join(dir, name);
     return existsSync(p) && statSync(p).isFile();
   });
-  if (found.length > 1) bad(`${where}: both ${found.join(' and ')} are present for subset ${subset}`, 'keep one of them');
+  if (found.length > 1)
+    bad(`${where}: both ${found.join(' and ')} are present for subset ${subset}`, 'keep one of them');
   return found[0];
 }
 
@@ -55,8 +57,10 @@ export class LlmCompressionDataset implements DatasetProvider {
       files.push({ name, path });
       subsets.push({ name: subset, records: await readJsonlField(path, field, join(ref.ref, name)) });
     }
-    if (subsets.length === 0) bad(`${ref.ref}: none of the llm-compression files is there (missing ${missing.join(', ')})`, LAYOUT_HINT);
-    if (missing.length > 0) ctx.log.warn(`${ref.ref}: reading ${subsets.map((s) => s.name).join(', ')} only; missing ${missing.join(', ')}`);
+    if (subsets.length === 0)
+      bad(`${ref.ref}: none of the llm-compression files is there (missing ${missing.join(', ')})`, LAYOUT_HINT);
+    if (missing.length > 0)
+      ctx.log.warn(`${ref.ref}: reading ${subsets.map((s) => s.name).join(', ')} only; missing ${missing.join(', ')}`);
     ctx.log.debug(`${ref.ref}: ${subsets.map((s) => `${s.name} ${s.records.length}`).join(', ')} records`);
     return textDataset({ provider: PROVIDER_ID, ref, files, subsets, join: '\n\n' });
   }

@@ -31,7 +31,9 @@ describe('text-file', () => {
     put(folder, 'sub/c.txt', 'not read');
     const ds = await openText(provider, folder);
     expect(ds.subsets).toEqual([{ name: 'docs', records: ['capital', 'ay', 'bee'] }]);
-    expect(ds.digest).toBe(await sha256Files(['B.txt', 'a.txt', 'b.txt'].map((name) => ({ name, path: join(folder, name) }))));
+    expect(ds.digest).toBe(
+      await sha256Files(['B.txt', 'a.txt', 'b.txt'].map((name) => ({ name, path: join(folder, name) }))),
+    );
     expect((await openText(provider, folder, { limit: 2 })).subsets[0].records).toEqual(['capital', 'ay']);
   });
 
@@ -50,7 +52,10 @@ describe('text-file', () => {
 
   it('refuses bytes that are not UTF-8', async () => {
     const path = put(dir, 'latin1.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9]));
-    await expect(openText(provider, path)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: `${path}: not valid UTF-8` });
+    await expect(openText(provider, path)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: `${path}: not valid UTF-8`,
+    });
   });
 
   it('says a missing path is missing', async () => {

@@ -9,7 +9,17 @@
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
-import { checkLimit, entries, isTxt, localPath, owns, readUtf8, stemOf, textDataset, type SourceFile } from './common.js';
+import {
+  checkLimit,
+  entries,
+  isTxt,
+  localPath,
+  owns,
+  readUtf8,
+  stemOf,
+  textDataset,
+  type SourceFile,
+} from './common.js';
 
 const PROVIDER_ID = 'text-file';
 

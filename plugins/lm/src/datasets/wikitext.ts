@@ -20,7 +20,18 @@
 import { statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
-import { WIKITEXT_RAW, bad, checkLimit, isPythonBlank, localPath, owns, readUtf8, textDataset, wikitextParquetIn, type SourceFile } from './common.js';
+import {
+  WIKITEXT_RAW,
+  bad,
+  checkLimit,
+  isPythonBlank,
+  localPath,
+  owns,
+  readUtf8,
+  textDataset,
+  wikitextParquetIn,
+  type SourceFile,
+} from './common.js';
 import { readParquetText } from './parquet.js';
 
 const PROVIDER_ID = 'wikitext-2';
@@ -40,21 +51,28 @@ export function wikitextRows(text: string): string[] {
 
 /** The files to read: the raw file, or parquet shards in name order. */
 async function sourcesOf(path: string, where: string): Promise<{ files: SourceFile[]; raw: boolean }> {
-  if (!statSync(path).isDirectory()) return { files: [{ name: basename(path), path }], raw: extname(path).toLowerCase() !== '.parquet' };
+  if (!statSync(path).isDirectory())
+    return { files: [{ name: basename(path), path }], raw: extname(path).toLowerCase() !== '.parquet' };
   try {
-    if (statSync(join(path, WIKITEXT_RAW)).isFile()) return { files: [{ name: WIKITEXT_RAW, path: join(path, WIKITEXT_RAW) }], raw: true };
+    if (statSync(join(path, WIKITEXT_RAW)).isFile())
+      return { files: [{ name: WIKITEXT_RAW, path: join(path, WIKITEXT_RAW) }], raw: true };
   } catch {
     // no raw file here: look for parquet shards
   }
   const shards = await wikitextParquetIn(path);
-  if (shards.length === 0) bad(`${where}: no ${WIKITEXT_RAW} and no test-*.parquet here`, 'pass wikitext-2-raw/wiki.test.raw or the HF wikitext-2-raw-v1 parquet folder');
+  if (shards.length === 0)
+    bad(
+      `${where}: no ${WIKITEXT_RAW} and no test-*.parquet here`,
+      'pass wikitext-2-raw/wiki.test.raw or the HF wikitext-2-raw-v1 parquet folder',
+    );
   return { files: shards.map((name) => ({ name, path: join(path, name) })), raw: false };
 }
 
 export class WikiText2Dataset implements DatasetProvider {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
-  readonly summary = 'WikiText-2 raw test split (wiki.test.raw or the HF parquet), rows as the HF wikitext builder yields them';
+  readonly summary =
+    'WikiText-2 raw test split (wiki.test.raw or the HF parquet), rows as the HF wikitext builder yields them';
 
   async canOpen(ref: DatasetRef): Promise<boolean> {
     return owns(ref, PROVIDER_ID);
@@ -66,7 +84,9 @@ export class WikiText2Dataset implements DatasetProvider {
     const rows: string[] = [];
     for (const f of files) {
       const where = f.path === ref.path ? ref.ref : join(ref.ref, f.name);
-      const part = raw ? wikitextRows(await readUtf8(f.path, where)) : (await readParquetText(f.path, where, ref.field ?? 'text', [])).records;
+      const part = raw
+        ? wikitextRows(await readUtf8(f.path, where))
+        : (await readParquetText(f.path, where, ref.field ?? 'text', [])).records;
       for (const row of part) rows.push(row);
     }
     const first = rows.find((r) => r !== '');

@@ -53,10 +53,23 @@ export function bigramModelDir(options: { context?: number } = {}): string {
       pre_tokenizer: null,
       post_processor: null,
       decoder: null,
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: [] },
+      model: {
+        type: 'BPE',
+        dropout: null,
+        unk_token: null,
+        continuing_subword_prefix: null,
+        end_of_word_suffix: null,
+        fuse_unk: false,
+        byte_fallback: false,
+        vocab,
+        merges: [],
+      },
     }),
   );
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ add_bos_token: false, add_eos_token: false }));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'bigram', vocab_size: V, n_positions: options.context ?? 64 }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ model_type: 'bigram', vocab_size: V, n_positions: options.context ?? 64 }),
+  );
   return dir;
 }

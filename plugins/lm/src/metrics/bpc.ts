@@ -4,17 +4,42 @@
  * tokenizer adds one), one stream, windows of block + 1 tokens every stride, window 0 scores all its
  * targets and each later one its last `stride`; BPC = Σ NLL (nats) / (code points · ln 2), divided once.
  */
-import { ErrorCodes, UserError, type LoadedModel, type Metric, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  UserError,
+  type LoadedModel,
+  type Metric,
+  type MetricResult,
+  type MetricValue,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
 
 export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'block-size', type: 'integer', description: 'tokens the model sees per window (the reference: 1900, "context window unification")', default: 1900, min: 2, max: 1_000_000 },
   {
-    name: 'stride', type: 'integer', description: 'tokens between window starts; each later window scores its last `stride` targets', default: 512, min: 1, max: 1_000_000,
-    atMost: { param: 'block-size', why: 'a larger stride leaves the tokens between windows unscored while their characters still count' },
+    name: 'block-size',
+    type: 'integer',
+    description: 'tokens the model sees per window (the reference: 1900, "context window unification")',
+    default: 1900,
+    min: 2,
+    max: 1_000_000,
+  },
+  {
+    name: 'stride',
+    type: 'integer',
+    description: 'tokens between window starts; each later window scores its last `stride` targets',
+    default: 512,
+    min: 1,
+    max: 1_000_000,
+    atMost: {
+      param: 'block-size',
+      why: 'a larger stride leaves the tokens between windows unscored while their characters still count',
+    },
   },
   ...LM_RUN_PARAMS,
 ]);
@@ -31,34 +56,59 @@ export class BpcMetric implements Metric {
     const stride = params.stride as number;
     const { lm, tokenizer } = await openLm(model, ctx, params.loss as 'fused' | 'logits');
     try {
-      checkContext(lm, block, '--block-size', `e.g. --block-size ${lm.contextLength} --stride ${Math.max(1, Math.floor((lm.contextLength ?? 4) / 4))}`);
+      checkContext(
+        lm,
+        block,
+        '--block-size',
+        `e.g. --block-size ${lm.contextLength} --stride ${Math.max(1, Math.floor((lm.contextLength ?? 4) / 4))}`,
+      );
       const values: Record<string, MetricValue> = {};
       const sums: Record<string, number> = {};
-      const details: Record<string, unknown> = { tokenizer: tokenizer.digest, bosPerRecord: tokenizer.addsBos, blockSize: block, stride };
+      const details: Record<string, unknown> = {
+        tokenizer: tokenizer.digest,
+        bosPerRecord: tokenizer.addsBos,
+        blockSize: block,
+        stride,
+      };
       let samples = 0;
       for (const subset of data.subsets) {
         const stream = streamPerRecord(subset.records, tokenizer);
         const plan = slidingWindows(stream.ids.length, block, stride);
         if (plan.windows.length === 0) {
-          throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one window (${block + 1} tokens)`, {
-            hint: 'use a larger corpus or a smaller --block-size (the reference would report a BPC of 0 here)',
-          });
+          throw new UserError(
+            ErrorCodes.BAD_DATASET,
+            `${subset.name}: ${stream.ids.length} tokens is shorter than one window (${block + 1} tokens)`,
+            {
+              hint: 'use a larger corpus or a smaller --block-size (the reference would report a BPC of 0 here)',
+            },
+          );
         }
         const task = ctx.progress.start(`bpc ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task, subset.name);
+        const s = await scoreWindows(
+          lm,
+          stream.ids,
+          plan.windows,
+          params['batch-size'] as number,
+          ctx,
+          task,
+          subset.name,
+        );
         const bpc = s.totalNats / (stream.characters * Math.LN2);
         task.done(`bpc ${subset.name}: ${bpc.toFixed(6)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
         const key = valueKey('bpc', data, subset.name);
         values[key] = { value: bpc, higherIsBetter: false };
-        Object.assign(sums, prefixed(data.subsets.length > 1 ? subset.name : '', {
-          total_nats: s.totalNats,
-          scored_tokens: s.scored,
-          characters: stream.characters,
-          windows: s.windows,
-          tokens: stream.ids.length,
-          unscored_tail: plan.tail,
-          records: stream.records,
-        }));
+        Object.assign(
+          sums,
+          prefixed(data.subsets.length > 1 ? subset.name : '', {
+            total_nats: s.totalNats,
+            scored_tokens: s.scored,
+            characters: stream.characters,
+            windows: s.windows,
+            tokens: stream.ids.length,
+            unscored_tail: plan.tail,
+            records: stream.records,
+          }),
+        );
         samples += stream.records;
       }
       if (data.subsets.length > 1) {

@@ -8,7 +8,13 @@ describe('kld statistics (llama-perplexity --kl-divergence)', () => {
   it('gives a mean its error sqrt((Σx²/n − mean²)/(n − 1)), and none for 10 values or fewer', () => {
     // 0..10: mean 5, Σx²/n = 385/11 = 35, variance 10, error sqrt(10/10) = 1
     const xs = Array.from({ length: 11 }, (_, i) => i);
-    expect(meanAndUncertainty(55, xs.reduce((s, x) => s + x * x, 0), 11)).toEqual([5, 1]);
+    expect(
+      meanAndUncertainty(
+        55,
+        xs.reduce((s, x) => s + x * x, 0),
+        11,
+      ),
+    ).toEqual([5, 1]);
     expect(meanAndUncertainty(45, 285, 10)).toEqual([4.5, undefined]);
     expect(meanAndUncertainty(11, 11, 11)).toEqual([1, undefined]); // no spread
   });
@@ -24,8 +30,12 @@ describe('kld statistics (llama-perplexity --kl-divergence)', () => {
   it('computes Δp from the two NLLs, RMS Δp, and same-top agreement with its binomial error', () => {
     const s = emptyKldSums();
     // 100 tokens: Δp = 0.5 − 0.25 = +0.25 on half, −0.25 on the other half; the top agrees on 50
-    for (let i = 0; i < 100; i++) addToken(s, 0.01 * i, i % 2 ? -Math.log(0.25) : -Math.log(0.5), i % 2 ? -Math.log(0.5) : -Math.log(0.25), i < 50);
-    const v = kldValues(s, Float64Array.from({ length: 100 }, (_, i) => 0.01 * i));
+    for (let i = 0; i < 100; i++)
+      addToken(s, 0.01 * i, i % 2 ? -Math.log(0.25) : -Math.log(0.5), i % 2 ? -Math.log(0.5) : -Math.log(0.25), i < 50);
+    const v = kldValues(
+      s,
+      Float64Array.from({ length: 100 }, (_, i) => 0.01 * i),
+    );
     expect(v.delta_p.value).toBeCloseTo(0, 12);
     expect(v.rms_delta_p.value).toBeCloseTo(0.25, 12);
     expect(v.same_top.value).toBe(0.5);

@@ -32,7 +32,22 @@ export interface KldSums {
 }
 
 export function emptyKldSums(): KldSums {
-  return { count: 0, sum_kld: 0, sum_kld2: 0, max_kld: -Infinity, sum_p_diff: 0, sum_p_diff2: 0, sum_p_diff4: 0, max_p_diff: 0, n_same_top: 0, sum_nll: 0, sum_nll2: 0, sum_nll_base: 0, sum_nll_base2: 0, sum_nll_nll_base: 0 };
+  return {
+    count: 0,
+    sum_kld: 0,
+    sum_kld2: 0,
+    max_kld: -Infinity,
+    sum_p_diff: 0,
+    sum_p_diff2: 0,
+    sum_p_diff4: 0,
+    max_p_diff: 0,
+    n_same_top: 0,
+    sum_nll: 0,
+    sum_nll2: 0,
+    sum_nll_base: 0,
+    sum_nll_base2: 0,
+    sum_nll_nll_base: 0,
+  };
 }
 
 /** One scored token. */
@@ -58,7 +73,8 @@ export function addToken(s: KldSums, kl: number, nllBase: number, nll: number, s
 /** Shards merge by addition (maxima by max). */
 export function mergeKldSums(a: KldSums, b: KldSums): KldSums {
   const out = { ...a };
-  for (const k of Object.keys(b) as (keyof KldSums)[]) out[k] = k.startsWith('max_') ? Math.max(a[k], b[k]) : a[k] + b[k];
+  for (const k of Object.keys(b) as (keyof KldSums)[])
+    out[k] = k.startsWith('max_') ? Math.max(a[k], b[k]) : a[k] + b[k];
   return out;
 }
 
@@ -87,7 +103,8 @@ export function percentile(sorted: ArrayLike<number>, fraction: number): number 
  * same-top agreement (a fraction; llama.cpp prints it in %), and ln(PPL(Q)/PPL(base)).
  */
 export function kldValues(s: KldSums, sortedKl: Float64Array): Record<string, MetricValue> {
-  const v = (value: number, stderr: number | undefined, higherIsBetter: boolean): MetricValue => (stderr === undefined ? { value, higherIsBetter } : { value, stderr, higherIsBetter });
+  const v = (value: number, stderr: number | undefined, higherIsBetter: boolean): MetricValue =>
+    stderr === undefined ? { value, higherIsBetter } : { value, stderr, higherIsBetter };
   const n = s.count;
   const [kl, klErr] = meanAndUncertainty(s.sum_kld, s.sum_kld2, n);
   const [pDiff, pDiffErr] = meanAndUncertainty(s.sum_p_diff, s.sum_p_diff2, n);
@@ -97,7 +114,10 @@ export function kldValues(s: KldSums, sortedKl: Float64Array): Record<string, Me
   const [logPpl, logPplErr] = meanAndUncertainty(s.sum_nll, s.sum_nll2, n);
   const [logPplBase, logPplBaseErr] = meanAndUncertainty(s.sum_nll_base, s.sum_nll_base2, n);
   const cov = n < 10 ? 0 : (s.sum_nll_nll_base / n - (s.sum_nll / n) * (s.sum_nll_base / n)) / (n - 1);
-  const ratioErr = logPplErr === undefined || logPplBaseErr === undefined ? undefined : Math.sqrt(Math.max(0, logPplErr ** 2 + logPplBaseErr ** 2 - 2 * cov));
+  const ratioErr =
+    logPplErr === undefined || logPplBaseErr === undefined
+      ? undefined
+      : Math.sqrt(Math.max(0, logPplErr ** 2 + logPplBaseErr ** 2 - 2 * cov));
   return {
     mean: v(kl, klErr, false),
     p99: v(sortedKl.length ? percentile(sortedKl, 0.99) : 0, undefined, false),

@@ -8,7 +8,23 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, loadKlPair, loadTokenizer, openCheckpoint, throwIfAborted, tokenizerDigest, UserError, type KlPair, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type Params, type ProgressTask, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  loadKlPair,
+  loadTokenizer,
+  openCheckpoint,
+  throwIfAborted,
+  tokenizerDigest,
+  UserError,
+  type KlPair,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type Params,
+  type ProgressTask,
+  type RunContext,
+} from '@mc-kit/core';
 import { BPC_PARAMS, prefixed } from './bpc.js';
 import { addToken, emptyKldSums, kldValues, mergeKldSums, type KldSums } from './kld-stats.js';
 import { checkContext, textData } from './lm-setup.js';
@@ -17,19 +33,40 @@ import { streamPerRecord } from './text-stream.js';
 import { slidingWindows, type Window } from './windows.js';
 
 /** bpc's own window and run parameters, with --loss saying what it means here */
-export const KLD_PARAMS = Object.freeze(BPC_PARAMS.map((p) => (p.name === 'loss' ? { ...p, description: 'fused: both models\' logits reduced chunk by chunk in the graph (memory flat in the vocabulary); logits: both [T x V] blocks to JS (the reference)' } : p)));
+export const KLD_PARAMS = Object.freeze(
+  BPC_PARAMS.map((p) =>
+    p.name === 'loss'
+      ? {
+          ...p,
+          description:
+            "fused: both models' logits reduced chunk by chunk in the graph (memory flat in the vocabulary); logits: both [T x V] blocks to JS (the reference)",
+        }
+      : p,
+  ),
+);
 
 export class KldMetric implements Metric {
   readonly id = 'kld';
-  readonly summary = 'KL divergence from the dense model (--baseline) per token over bpc\'s windows: mean ± error, p99, max, Δp, same-top agreement (llama-perplexity\'s definitions)';
+  readonly summary =
+    "KL divergence from the dense model (--baseline) per token over bpc's windows: mean ± error, p99, max, Δp, same-top agreement (llama-perplexity's definitions)";
   readonly datasetKinds = ['text'] as const;
   readonly params = KLD_PARAMS;
   readonly baseline = 'required' as const;
 
-  async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext, inputs?: MetricInputs): Promise<MetricResult> {
+  async evaluate(
+    model: LoadedModel,
+    dataset: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs?: MetricInputs,
+  ): Promise<MetricResult> {
     const base = inputs?.baseline;
     if (!base) {
-      throw new UserError(ErrorCodes.BAD_PARAM, 'kld compares the model with its dense baseline: --baseline is missing', { hint: 'e.g. mc eval int4/ --metric kld --baseline dense/ --dataset valid.jsonl' });
+      throw new UserError(
+        ErrorCodes.BAD_PARAM,
+        'kld compares the model with its dense baseline: --baseline is missing',
+        { hint: 'e.g. mc eval int4/ --metric kld --baseline dense/ --dataset valid.jsonl' },
+      );
     }
     const data = textData(dataset);
     const block = params['block-size'] as number;
@@ -38,7 +75,12 @@ export class KldMetric implements Metric {
     await checkSameTokenizer(base, tokenizer.digest);
     const pair = await loadKlPair(base, model, ctx, { path: params.loss as 'fused' | 'logits' });
     try {
-      checkContext(pair, block, '--block-size', `e.g. --block-size ${pair.contextLength} --stride ${Math.max(1, Math.floor((pair.contextLength ?? 4) / 4))}`);
+      checkContext(
+        pair,
+        block,
+        '--block-size',
+        `e.g. --block-size ${pair.contextLength} --stride ${Math.max(1, Math.floor((pair.contextLength ?? 4) / 4))}`,
+      );
       let sums = emptyKldSums();
       const perToken: number[] = [];
       const counts: Record<string, number> = {};
@@ -47,13 +89,35 @@ export class KldMetric implements Metric {
         const stream = streamPerRecord(subset.records, tokenizer);
         const plan = slidingWindows(stream.ids.length, block, stride);
         if (plan.windows.length === 0) {
-          throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one window (${block + 1} tokens)`, { hint: 'use a larger corpus or a smaller --block-size' });
+          throw new UserError(
+            ErrorCodes.BAD_DATASET,
+            `${subset.name}: ${stream.ids.length} tokens is shorter than one window (${block + 1} tokens)`,
+            { hint: 'use a larger corpus or a smaller --block-size' },
+          );
         }
         const task = ctx.progress.start(`kld ${subset.name}`, plan.windows.length);
-        const sub = await scoreSubset(pair, stream.ids, plan.windows, params['batch-size'] as number, subset.name, ctx, task, perToken);
+        const sub = await scoreSubset(
+          pair,
+          stream.ids,
+          plan.windows,
+          params['batch-size'] as number,
+          subset.name,
+          ctx,
+          task,
+          perToken,
+        );
         task.done(`kld ${subset.name}: ${plan.windows.length} windows, ${sub.count} tokens scored`);
         sums = mergeKldSums(sums, sub);
-        Object.assign(counts, prefixed(data.subsets.length > 1 ? subset.name : '', { windows: plan.windows.length, scored_tokens: sub.count, tokens: stream.ids.length, unscored_tail: plan.tail, records: stream.records }));
+        Object.assign(
+          counts,
+          prefixed(data.subsets.length > 1 ? subset.name : '', {
+            windows: plan.windows.length,
+            scored_tokens: sub.count,
+            tokens: stream.ids.length,
+            unscored_tail: plan.tail,
+            records: stream.records,
+          }),
+        );
         records += stream.records;
       }
       const sorted = Float64Array.from(perToken).sort();
@@ -65,10 +129,15 @@ export class KldMetric implements Metric {
         sums: { ...sums, ...counts },
         samples: records,
         details: {
-          tokenizer: tokenizer.digest, blockSize: block, stride, baseline: { ref: base.ref, sha256: base.sha256 },
+          tokenizer: tokenizer.digest,
+          blockSize: block,
+          stride,
+          baseline: { ref: base.ref, sha256: base.sha256 },
           // how the two models ran: 'sliced' (both heads chunked), 'full' (the model's head computed whole, e.g. a DequantizeLinear weight), 'logits' (both in JS)
-          head: pair.head, chunk: pair.chunk,
-          definitions: 'llama.cpp llama-perplexity --kl-divergence: KL(dense ‖ model) per token, Δp = p(target) − p_dense(target), same top = equal argmax',
+          head: pair.head,
+          chunk: pair.chunk,
+          definitions:
+            'llama.cpp llama-perplexity --kl-divergence: KL(dense ‖ model) per token, Δp = p(target) − p_dense(target), same top = equal argmax',
         },
       };
     } finally {
@@ -89,7 +158,16 @@ interface Progress {
  * resumed run restores the last checkpoint's sums and every checkpoint's KL values (JSON keeps a
  * double exactly), then adds the same batches in the same order: the figures equal an uninterrupted run's.
  */
-async function scoreSubset(pair: KlPair, ids: Int32Array, windows: readonly Window[], batchSize: number, part: string, ctx: RunContext, task: ProgressTask, perToken: number[]): Promise<KldSums> {
+async function scoreSubset(
+  pair: KlPair,
+  ids: Int32Array,
+  windows: readonly Window[],
+  batchSize: number,
+  part: string,
+  ctx: RunContext,
+  task: ProgressTask,
+  perToken: number[],
+): Promise<KldSums> {
   const checkpoint = await openCheckpoint(ctx, part);
   const kept = checkpoint.records as Progress[];
   const last = kept.at(-1);
@@ -118,9 +196,13 @@ async function scoreSubset(pair: KlPair, ids: Int32Array, windows: readonly Wind
 
 async function loadModelTokenizer(model: LoadedModel) {
   if (!model.dir) {
-    throw new UserError(ErrorCodes.FILE_NOT_FOUND, `no tokenizer for ${model.ref}: pass the model's folder (with tokenizer.json), not the bare .onnx file`, {
-      hint: 'a language model is a folder laid out like a Hugging Face repo: model.onnx, tokenizer.json, tokenizer_config.json, config.json',
-    });
+    throw new UserError(
+      ErrorCodes.FILE_NOT_FOUND,
+      `no tokenizer for ${model.ref}: pass the model's folder (with tokenizer.json), not the bare .onnx file`,
+      {
+        hint: 'a language model is a folder laid out like a Hugging Face repo: model.onnx, tokenizer.json, tokenizer_config.json, config.json',
+      },
+    );
   }
   return loadTokenizer(model.dir);
 }
@@ -129,6 +211,8 @@ async function loadModelTokenizer(model: LoadedModel) {
 async function checkSameTokenizer(base: LoadedModel, digest: string): Promise<void> {
   if (!base.dir || !existsSync(join(base.dir, 'tokenizer.json'))) return;
   if ((await tokenizerDigest(base.dir)) !== digest) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `the baseline ${base.ref} has another tokenizer than the model`, { hint: 'pass the dense model this one was compressed from as --baseline (its tokenizer.json must be the same)' });
+    throw new UserError(ErrorCodes.BAD_PARAM, `the baseline ${base.ref} has another tokenizer than the model`, {
+      hint: 'pass the dense model this one was compressed from as --baseline (its tokenizer.json must be the same)',
+    });
   }
 }

@@ -6,7 +6,15 @@ const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }
 const params = (raw: Record<string, unknown>) => parseParams(PERPLEXITY_PARAMS, raw, 'perplexity');
 
 function wikiLike(rows: string[]): TextDataset {
-  return { kind: 'text', provider: 'test', ref: 'memory', digest: 'x', size: rows.length, subsets: [{ name: 'wiki', records: rows }], join: '\n\n' };
+  return {
+    kind: 'text',
+    provider: 'test',
+    ref: 'memory',
+    digest: 'x',
+    size: rows.length,
+    subsets: [{ name: 'wiki', records: rows }],
+    join: '\n\n',
+  };
 }
 
 describe('perplexity on a bigram model whose NLL is known by hand', () => {
@@ -17,7 +25,12 @@ describe('perplexity on a bigram model whose NLL is known by hand', () => {
     const text = rows.join('\n\n'); // "ab\n" + "\n\n" + "" + "\n\n" + "cab\n" = 11 characters
     const tokens = ids(text);
     expect(tokens).toHaveLength(11);
-    const result = await new PerplexityMetric().evaluate(await loadModelRef(dir), wikiLike(rows), params({ seqlen: 5 }), ctx);
+    const result = await new PerplexityMetric().evaluate(
+      await loadModelRef(dir),
+      wikiLike(rows),
+      params({ seqlen: 5 }),
+      ctx,
+    );
     // floor(11 / 5) = 2 chunks: tokens 0..4 and 5..9 (tail token 10 dropped); each scores its last 4.
     const nats = handNll(tokens.slice(0, 5)) + handNll(tokens.slice(5, 10));
     expect(result.sums.windows).toBe(2);
@@ -33,14 +46,21 @@ describe('perplexity on a bigram model whose NLL is known by hand', () => {
   it('strided: every token after the first is scored once, the tail included', async () => {
     const rows = ['abcabcabca'];
     const tokens = ids(rows[0]);
-    const result = await new PerplexityMetric().evaluate(await loadModelRef(dir), wikiLike(rows), params({ mode: 'strided', seqlen: 4, stride: 2 }), ctx);
+    const result = await new PerplexityMetric().evaluate(
+      await loadModelRef(dir),
+      wikiLike(rows),
+      params({ mode: 'strided', seqlen: 4, stride: 2 }),
+      ctx,
+    );
     expect(result.sums.scored_tokens).toBe(9);
     expect(result.sums.total_nats).toBeCloseTo(handNll(tokens), 5);
     expect(result.values.perplexity.value).toBeCloseTo(Math.exp(handNll(tokens) / 9), 6);
   });
 
   it('refuses a seqlen beyond the model context with a hint', async () => {
-    await expect(new PerplexityMetric().evaluate(await loadModelRef(dir), wikiLike(['abcabc']), params({}), ctx)).rejects.toMatchObject({
+    await expect(
+      new PerplexityMetric().evaluate(await loadModelRef(dir), wikiLike(['abcabc']), params({}), ctx),
+    ).rejects.toMatchObject({
       code: 'E_BAD_PARAM',
       hint: 'e.g. --seqlen 16',
     });

@@ -6,7 +6,17 @@
  *  - strided: the Hugging Face guide, windows of seqlen every --stride, the tail scored; PPL =
  *    exp(Σ NLL / Σ targets), exact token weighting.
  */
-import { ErrorCodes, UserError, type LoadedModel, type Metric, type MetricResult, type MetricValue, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  UserError,
+  type LoadedModel,
+  type Metric,
+  type MetricResult,
+  type MetricValue,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { prefixed } from './bpc.js';
 import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
@@ -14,10 +24,30 @@ import { streamJoined } from './text-stream.js';
 import { classicChunks, stridedWindows } from './windows.js';
 
 export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'mode', type: 'enum', options: ['classic', 'strided'], description: 'classic: non-overlapping chunks, tail dropped (SparseGPT/Wanda/GPTQ); strided: the Hugging Face guide', default: 'classic' },
-  { name: 'seqlen', type: 'integer', description: 'tokens per chunk (classic) or per window (strided); the papers use 2048', default: 2048, min: 2, max: 1_000_000 },
   {
-    name: 'stride', type: 'integer', description: 'strided mode: tokens between window starts', default: 512, min: 1, max: 1_000_000, onlyWith: { mode: ['strided'] },
+    name: 'mode',
+    type: 'enum',
+    options: ['classic', 'strided'],
+    description:
+      'classic: non-overlapping chunks, tail dropped (SparseGPT/Wanda/GPTQ); strided: the Hugging Face guide',
+    default: 'classic',
+  },
+  {
+    name: 'seqlen',
+    type: 'integer',
+    description: 'tokens per chunk (classic) or per window (strided); the papers use 2048',
+    default: 2048,
+    min: 2,
+    max: 1_000_000,
+  },
+  {
+    name: 'stride',
+    type: 'integer',
+    description: 'strided mode: tokens between window starts',
+    default: 512,
+    min: 1,
+    max: 1_000_000,
+    onlyWith: { mode: ['strided'] },
     atMost: { param: 'seqlen', why: 'a larger stride leaves the tokens between windows unscored' },
   },
   ...LM_RUN_PARAMS,
@@ -41,26 +71,53 @@ export class PerplexityMetric implements Metric {
       let samples = 0;
       for (const subset of data.subsets) {
         const stream = streamJoined(subset.records, data.join, tokenizer);
-        const plan = mode === 'classic' ? classicChunks(stream.ids.length, seqlen) : stridedWindows(stream.ids.length, seqlen, params.stride as number);
+        const plan =
+          mode === 'classic'
+            ? classicChunks(stream.ids.length, seqlen)
+            : stridedWindows(stream.ids.length, seqlen, params.stride as number);
         if (plan.windows.length === 0) {
-          throw new UserError(ErrorCodes.BAD_DATASET, `${subset.name}: ${stream.ids.length} tokens is shorter than one chunk of ${seqlen}`, { hint: 'use a larger corpus or a smaller --seqlen' });
+          throw new UserError(
+            ErrorCodes.BAD_DATASET,
+            `${subset.name}: ${stream.ids.length} tokens is shorter than one chunk of ${seqlen}`,
+            { hint: 'use a larger corpus or a smaller --seqlen' },
+          );
         }
         const task = ctx.progress.start(`perplexity ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, params['batch-size'] as number, ctx, task, subset.name);
+        const s = await scoreWindows(
+          lm,
+          stream.ids,
+          plan.windows,
+          params['batch-size'] as number,
+          ctx,
+          task,
+          subset.name,
+        );
         const ppl = Math.exp(s.totalNats / s.scored);
-        task.done(`perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
+        task.done(
+          `perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`,
+        );
         values[valueKey('perplexity', data, subset.name)] = { value: ppl, higherIsBetter: false };
-        Object.assign(sums, prefixed(data.subsets.length > 1 ? subset.name : '', {
-          total_nats: s.totalNats,
-          scored_tokens: s.scored,
-          windows: s.windows,
-          tokens: stream.ids.length,
-          unscored_tail: plan.tail,
-          characters: stream.characters,
-        }));
+        Object.assign(
+          sums,
+          prefixed(data.subsets.length > 1 ? subset.name : '', {
+            total_nats: s.totalNats,
+            scored_tokens: s.scored,
+            windows: s.windows,
+            tokens: stream.ids.length,
+            unscored_tail: plan.tail,
+            characters: stream.characters,
+          }),
+        );
         samples += subset.records.length;
       }
-      return { metric: 'perplexity', metricVersion: 1, values, sums, samples, details: { mode, seqlen, stride: mode === 'strided' ? params.stride : undefined, tokenizer: tokenizer.digest } };
+      return {
+        metric: 'perplexity',
+        metricVersion: 1,
+        values,
+        sums,
+        samples,
+        details: { mode, seqlen, stride: mode === 'strided' ? params.stride : undefined, tokenizer: tokenizer.digest },
+      };
     } finally {
       await lm.release();
     }

@@ -6,12 +6,26 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCheckpointStore, createRunContext, loadModelRef, OrtSessionFactory, parseParams, type Metric, type ParamSpec, type RunContext, type TextDataset } from '@mc-kit/core';
+import {
+  createCheckpointStore,
+  createRunContext,
+  loadModelRef,
+  OrtSessionFactory,
+  parseParams,
+  type Metric,
+  type ParamSpec,
+  type RunContext,
+  type TextDataset,
+} from '@mc-kit/core';
 import { bigramModelDir } from './bigram.fixture.js';
 import { BPC_PARAMS, BpcMetric } from './bpc.js';
 import { PERPLEXITY_PARAMS, PerplexityMetric } from './perplexity.js';
 
-const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true });
+const ctx = createRunContext({
+  sessions: new OrtSessionFactory({ device: 'cpu' }),
+  progressMode: 'silent',
+  json: true,
+});
 const dir = bigramModelDir({ context: 16 });
 const text: TextDataset = {
   kind: 'text',
@@ -46,7 +60,9 @@ describe.each<[string, Metric, readonly ParamSpec[], Record<string, unknown>]>([
 
     const root = join(mkdtempSync(join(tmpdir(), 'mc-lm-resume-')), '.cache');
     const first = await createCheckpointStore(root, { key: 1 });
-    await expect(metric.evaluate(model, text, params, { ...stoppingAfter(Math.floor(windows / 2)), checkpoints: first })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await expect(
+      metric.evaluate(model, text, params, { ...stoppingAfter(Math.floor(windows / 2)), checkpoints: first }),
+    ).rejects.toMatchObject({ code: 'E_ABORTED' });
     await first.close(false);
     const part = join(first.dir, 'corpus.jsonl');
     const kept = readFileSync(part, 'utf8').trim().split('\n').length;

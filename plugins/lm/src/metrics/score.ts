@@ -34,7 +34,9 @@ export async function scoreWindows(
   const checkpoint = await openCheckpoint(ctx, part);
   const last = checkpoint.records.at(-1) as Progress | undefined;
   const from = last && last.next <= windows.length && last.windows === last.next ? last : undefined;
-  const sums: ScoreSums = from ? { totalNats: from.totalNats, scored: from.scored, windows: from.windows } : { totalNats: 0, scored: 0, windows: 0 };
+  const sums: ScoreSums = from
+    ? { totalNats: from.totalNats, scored: from.scored, windows: from.windows }
+    : { totalNats: 0, scored: 0, windows: 0 };
   const start = from?.next ?? 0;
   if (start > 0) task.tick(start);
   for (const { batch, tokens, next } of windowBatches(stream, windows, batchSize, start)) {
@@ -55,7 +57,12 @@ export async function scoreWindows(
  * Up to `batchSize` consecutive windows of equal length at a time, from window `from` on, as model
  * inputs and next-token targets; `next` is the first window after the batch.
  */
-export function* windowBatches(stream: Int32Array, windows: readonly Window[], batchSize: number, from = 0): Generator<{ batch: readonly Window[]; tokens: TokenWindows; next: number }> {
+export function* windowBatches(
+  stream: Int32Array,
+  windows: readonly Window[],
+  batchSize: number,
+  from = 0,
+): Generator<{ batch: readonly Window[]; tokens: TokenWindows; next: number }> {
   let i = from;
   while (i < windows.length) {
     const length = windows[i].length;

@@ -65,7 +65,12 @@ describe('classicChunks (WikiText-2 protocol)', () => {
 
 describe('stridedWindows (Hugging Face guide)', () => {
   it('with stride < max length, scores every token after the first exactly once, the tail included', () => {
-    for (const [n, maxLength, stride] of [[10, 4, 2], [1000, 128, 64], [1001, 100, 37], [5, 8, 4]]) {
+    for (const [n, maxLength, stride] of [
+      [10, 4, 2],
+      [1000, 128, 64],
+      [1001, 100, 37],
+      [5, 8, 4],
+    ]) {
       const plan = stridedWindows(n, maxLength, stride);
       const tokens = scoredTokens(plan);
       expect(tokens).toEqual(Array.from({ length: n - 1 }, (_, i) => i + 1));

@@ -11,7 +11,15 @@
  * with the shared bias. Overlapping ConvTranspose (stride < kernel), pads, dilations or
  * output_padding are refused by name when a refit is asked for.
  */
-import { convPatchesOf, ErrorCodes, UserError, type ActivationStats, type CaptureTarget, type NodeProto, type OnnxModel } from '@mc-kit/core';
+import {
+  convPatchesOf,
+  ErrorCodes,
+  UserError,
+  type ActivationStats,
+  type CaptureTarget,
+  type NodeProto,
+  type OnnxModel,
+} from '@mc-kit/core';
 import { attrInt, attrInts } from './graph.js';
 import { augmentedGram } from './refit.js';
 
@@ -46,17 +54,50 @@ export function consumerLayer(model: OnnxModel, node: NodeProto): ConsumerLayer 
   if (op === 'Conv') {
     const conv = convPatchesOf(node, w.dims);
     const offsets = w.dims.slice(2).reduce((a, b) => a * b, 1);
-    return { node, op, tensor, weight, bias, channels: w.dims[1], offsets, rows: w.dims[0], ones: true, target: { weight, tensor, features: w.dims[1] * offsets, conv } };
+    return {
+      node,
+      op,
+      tensor,
+      weight,
+      bias,
+      channels: w.dims[1],
+      offsets,
+      rows: w.dims[0],
+      ones: true,
+      target: { weight, tensor, features: w.dims[1] * offsets, conv },
+    };
   }
   if (op === 'ConvTranspose') {
     refuseOverlap(node, w.dims);
     const offsets = w.dims.slice(2).reduce((a, b) => a * b, 1);
     const cin = w.dims[0];
-    return { node, op, tensor, weight, bias, channels: cin, offsets, rows: w.dims[1], ones: true, target: { weight, tensor, features: cin, conv: { channels: cin, ...ONE_BY_ONE } } };
+    return {
+      node,
+      op,
+      tensor,
+      weight,
+      bias,
+      channels: cin,
+      offsets,
+      rows: w.dims[1],
+      ones: true,
+      target: { weight, tensor, features: cin, conv: { channels: cin, ...ONE_BY_ONE } },
+    };
   }
   const transB = op === 'Gemm' && attrInt(node, 'transB', 0) === 1;
   const [k, n] = transB ? [w.dims[1], w.dims[0]] : [w.dims[0], w.dims[1]];
-  return { node, op, tensor, weight, bias, channels: k, offsets: 1, rows: n, ones: op === 'Gemm', target: { weight, tensor, features: k } };
+  return {
+    node,
+    op,
+    tensor,
+    weight,
+    bias,
+    channels: k,
+    offsets: 1,
+    rows: n,
+    ones: op === 'Gemm',
+    target: { weight, tensor, features: k },
+  };
 }
 
 function refuseOverlap(node: NodeProto, dims: readonly number[]): void {
@@ -66,10 +107,22 @@ function refuseOverlap(node: NodeProto, dims: readonly number[]): void {
   const ones = (attrInts(node, 'dilations') ?? []).every((v) => v === 1);
   const autoPad = node.attribute?.find((a) => a.name === 'auto_pad');
   const autoPadSet = !!autoPad?.s && new TextDecoder().decode(autoPad.s as Uint8Array) !== 'NOTSET';
-  if (kernel.length !== 2 || strides.join() !== kernel.join() || !zero('pads') || !zero('output_padding') || !ones || autoPadSet || attrInt(node, 'group', 1) !== 1) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `--algo channel: ConvTranspose node ${label(node)} reads pruned channels, and mc refits a ConvTranspose only when its stride equals its 2-D kernel (no overlap, no pads, dilations or output_padding)`, {
-      hint: `keep today's L1 choice without refit with --recover none, or leave the Convs that feed it whole with --exclude`,
-    });
+  if (
+    kernel.length !== 2 ||
+    strides.join() !== kernel.join() ||
+    !zero('pads') ||
+    !zero('output_padding') ||
+    !ones ||
+    autoPadSet ||
+    attrInt(node, 'group', 1) !== 1
+  ) {
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `--algo channel: ConvTranspose node ${label(node)} reads pruned channels, and mc refits a ConvTranspose only when its stride equals its 2-D kernel (no overlap, no pads, dilations or output_padding)`,
+      {
+        hint: `keep today's L1 choice without refit with --recover none, or leave the Convs that feed it whole with --exclude`,
+      },
+    );
   }
 }
 

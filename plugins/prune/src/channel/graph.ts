@@ -45,8 +45,31 @@ export interface ChannelGraph {
 }
 
 const ELEMENTWISE = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Clip', 'Elu', 'Selu', 'Gelu', 'Mish', 'Softplus', 'Erf',
-  'Identity', 'Dropout', 'MaxPool', 'AveragePool', 'LpPool', 'GlobalAveragePool', 'GlobalMaxPool', 'Neg', 'Abs', 'Exp', 'Sqrt',
+  'Relu',
+  'LeakyRelu',
+  'PRelu',
+  'Sigmoid',
+  'HardSigmoid',
+  'HardSwish',
+  'Tanh',
+  'Clip',
+  'Elu',
+  'Selu',
+  'Gelu',
+  'Mish',
+  'Softplus',
+  'Erf',
+  'Identity',
+  'Dropout',
+  'MaxPool',
+  'AveragePool',
+  'LpPool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Neg',
+  'Abs',
+  'Exp',
+  'Sqrt',
 ]);
 const BINARY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum']);
 
@@ -54,7 +77,8 @@ export const attrInt = (node: NodeProto, name: string, fallback: number): number
   const a = node.attribute?.find((x) => x.name === name);
   return a?.i === undefined || a.i === null ? fallback : Number(a.i);
 };
-export const attrInts = (node: NodeProto, name: string): number[] | undefined => node.attribute?.find((x) => x.name === name)?.ints?.map(Number);
+export const attrInts = (node: NodeProto, name: string): number[] | undefined =>
+  node.attribute?.find((x) => x.name === name)?.ints?.map(Number);
 
 export function isDepthwise(model: OnnxModel, node: NodeProto): boolean {
   if (node.opType !== 'Conv') return false;
@@ -122,8 +146,16 @@ export function analyzeChannels(model: OnnxModel): ChannelGraph {
       channels.set(out, w!.dims[0]);
       continue;
     }
-    if (domainOk && (ELEMENTWISE.has(op) || op === 'BatchNormalization' || op === 'InstanceNormalization' || op === 'Resize' || op === 'Upsample')) {
-      if ((op === 'Resize' || op === 'Upsample') && (node.input?.[3] || !resizeKeepsChannels(model, node))) unresolvedBy(src, node);
+    if (
+      domainOk &&
+      (ELEMENTWISE.has(op) ||
+        op === 'BatchNormalization' ||
+        op === 'InstanceNormalization' ||
+        op === 'Resize' ||
+        op === 'Upsample')
+    ) {
+      if ((op === 'Resize' || op === 'Upsample') && (node.input?.[3] || !resizeKeepsChannels(model, node)))
+        unresolvedBy(src, node);
       if (src) sources.set(out, src);
       if (cin !== undefined) channels.set(out, cin);
       if (op === 'GlobalAveragePool' || op === 'GlobalMaxPool') pooled.add(out);
@@ -186,7 +218,8 @@ export function analyzeChannels(model: OnnxModel): ChannelGraph {
     for (const [slot, t] of (node.input ?? []).entries()) {
       const s = sources.get(t);
       if (!s) continue;
-      const terminalGemm = domainOk && op === 'Gemm' && slot === 0 && flatOf.has(t) && attrInt(node, 'transA', 0) === 0 && w;
+      const terminalGemm =
+        domainOk && op === 'Gemm' && slot === 0 && flatOf.has(t) && attrInt(node, 'transA', 0) === 0 && w;
       const terminalMatMul = domainOk && op === 'MatMul' && slot === 0 && flatOf.has(t) && w && w.dims.length === 2;
       if (!terminalGemm && !terminalMatMul) unresolvedBy(s, node);
     }
@@ -196,7 +229,13 @@ export function analyzeChannels(model: OnnxModel): ChannelGraph {
 }
 
 /** Both operands fully made of one producer's channels each, at offset 0, same count: a skip Add. */
-function coupleable(sa: Source[] | undefined, sb: Source[] | undefined, ca: number | undefined, cb: number | undefined, producers: Producer[]): boolean {
+function coupleable(
+  sa: Source[] | undefined,
+  sb: Source[] | undefined,
+  ca: number | undefined,
+  cb: number | undefined,
+  producers: Producer[],
+): boolean {
   if (!sa || !sb || ca === undefined || cb === undefined || ca !== cb) return false;
   const whole = (s: Source[], c: number) => s.every((x) => x.offset === 0 && producers[x.producer].channels === c);
   return whole(sa, ca) && whole(sb, cb);

@@ -17,7 +17,12 @@ export function lowestChannels(scores: ArrayLike<number>, count: number): number
 }
 
 /** Drop the indices in `remove` along `axis`; returns the data and the new dims. */
-export function dropAlong<T extends Float32Array | Uint8Array>(w: T, dims: readonly number[], axis: number, remove: ReadonlySet<number>): { data: T; dims: number[] } {
+export function dropAlong<T extends Float32Array | Uint8Array>(
+  w: T,
+  dims: readonly number[],
+  axis: number,
+  remove: ReadonlySet<number>,
+): { data: T; dims: number[] } {
   const n = dims[axis];
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);

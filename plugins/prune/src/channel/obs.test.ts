@@ -8,9 +8,11 @@ import { augmentedGram, damped, refitColumns, scatterColumns } from './refit.js'
 import { statsOfRows } from './unfold.js';
 
 /** ‖XWᵀ‖² from G (core's error sums of W against itself). */
-const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) => outputErrorSums(W, W, rows, n, G).den;
+const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) =>
+  outputErrorSums(W, W, rows, n, G).den;
 
-const pseudo = (n: number, seed = 1) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
+const pseudo = (n: number, seed = 1) =>
+  Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
 
 /** rows of 4 features: x0, x1, x2 = x1 (a duplicate), x3; plus the ones feature. */
 function duplicateCase() {
@@ -70,6 +72,15 @@ describe('greedy OBS channel choice', () => {
     const costB = (c: number) => removalCost(b, [3 - c]);
     const expected = [0, 1, 2, 3].map((c) => costA(c) + costB(c));
     const best = expected.indexOf(Math.min(...expected));
-    expect(greedyChannels([{ layer: a, columns: (c) => [c] }, { layer: b, columns: (c) => [3 - c] }], 4, 1)).toEqual([best]);
+    expect(
+      greedyChannels(
+        [
+          { layer: a, columns: (c) => [c] },
+          { layer: b, columns: (c) => [3 - c] },
+        ],
+        4,
+        1,
+      ),
+    ).toEqual([best]);
   });
 });

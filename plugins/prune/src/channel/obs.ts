@@ -33,7 +33,13 @@ export interface ObsReader {
 }
 
 /** A fresh state from W [rows, n] and the damped G; undefined when G is not positive definite. */
-export function obsLayer(W: ArrayLike<number>, rows: number, Gd: Float64Array, n: number, energy: number): ObsLayer | undefined {
+export function obsLayer(
+  W: ArrayLike<number>,
+  rows: number,
+  Gd: Float64Array,
+  n: number,
+  energy: number,
+): ObsLayer | undefined {
   const L = choleskyLower(Gd, n);
   if (!L) return undefined;
   return { rows, n, W: Float64Array.from(W), Hinv: inverseFromCholesky(L, n), energy };
@@ -79,11 +85,12 @@ export function removeColumns(layer: ObsLayer, S: readonly number[]): void {
   const U = new Float64Array(n * s);
   for (let i = 0; i < n; i++) for (let a = 0; a < s; a++) U[i * s + a] = Hinv[i * n + S[a]];
   const V = new Float64Array(n * s);
-  for (let i = 0; i < n; i++) for (let a = 0; a < s; a++) {
-    let v = 0;
-    for (let b = 0; b < s; b++) v += U[i * s + b] * M[b * s + a];
-    V[i * s + a] = v;
-  }
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < s; a++) {
+      let v = 0;
+      for (let b = 0; b < s; b++) v += U[i * s + b] * M[b * s + a];
+      V[i * s + a] = v;
+    }
   // W[r, :] −= (W_S M) U^T ; (W_S M)[a] = Σ_b w_S[b] M[b, a]
   const wm = new Float64Array(s);
   for (let r = 0; r < rows; r++) {
@@ -99,11 +106,12 @@ export function removeColumns(layer: ObsLayer, S: readonly number[]): void {
     }
   }
   // H⁻¹ −= V Uᵀ (= U M Uᵀ)
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let d = 0;
-    for (let a = 0; a < s; a++) d += V[i * s + a] * U[j * s + a];
-    Hinv[i * n + j] -= d;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let d = 0;
+      for (let a = 0; a < s; a++) d += V[i * s + a] * U[j * s + a];
+      Hinv[i * n + j] -= d;
+    }
   for (const j of S) {
     for (let r = 0; r < rows; r++) W[r * n + j] = 0;
     for (let i = 0; i < n; i++) Hinv[i * n + j] = Hinv[j * n + i] = 0;

@@ -3,7 +3,14 @@
  * count), and checks that a rewritten model loads in onnxruntime and gives outputs of the same shape.
  * Symbolic dimensions other than the batch make the probe impossible: it returns undefined.
  */
-import { BugError, DataType, type HostTensor, type OnnxModel, type RunContext, type TensorElementType } from '@mc-kit/core';
+import {
+  BugError,
+  DataType,
+  type HostTensor,
+  type OnnxModel,
+  type RunContext,
+  type TensorElementType,
+} from '@mc-kit/core';
 
 const TYPES: Partial<Record<number, [TensorElementType, (n: number) => HostTensor['data']]>> = {
   [DataType.FLOAT]: ['float32', (n) => new Float32Array(n)],
@@ -33,7 +40,11 @@ export function zeroFeeds(model: OnnxModel): Record<string, HostTensor> | undefi
 }
 
 /** Shapes of `tensors` on a zero input (a copy of the model with them as extra outputs). */
-export async function probeShapes(model: OnnxModel, tensors: readonly string[], ctx: RunContext): Promise<Map<string, readonly number[]> | undefined> {
+export async function probeShapes(
+  model: OnnxModel,
+  tensors: readonly string[],
+  ctx: RunContext,
+): Promise<Map<string, readonly number[]> | undefined> {
   const feeds = zeroFeeds(model);
   if (!feeds) return undefined;
   const graph = model.proto.graph!;
@@ -56,7 +67,11 @@ export async function probeShapes(model: OnnxModel, tensors: readonly string[], 
 }
 
 /** Load the rewritten model in onnxruntime and compare its output shapes with `expected`. */
-export async function verifyRuns(model: OnnxModel, expected: Map<string, readonly number[]> | undefined, ctx: RunContext): Promise<void> {
+export async function verifyRuns(
+  model: OnnxModel,
+  expected: Map<string, readonly number[]> | undefined,
+  ctx: RunContext,
+): Promise<void> {
   let session;
   try {
     session = await ctx.sessions.create(model.toBytes());
@@ -69,7 +84,8 @@ export async function verifyRuns(model: OnnxModel, expected: Map<string, readonl
     const names = model.outputs.map((o) => o.name ?? '');
     const out = await session.run(feeds, names);
     for (const n of names) {
-      if (out[n].dims.join() !== expected.get(n)?.join()) throw new BugError(`channel pruning changed the shape of output ${n}: ${expected.get(n)} -> ${out[n].dims}`);
+      if (out[n].dims.join() !== expected.get(n)?.join())
+        throw new BugError(`channel pruning changed the shape of output ${n}: ${expected.get(n)} -> ${out[n].dims}`);
     }
   } finally {
     await session.release();

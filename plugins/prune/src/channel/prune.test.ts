@@ -4,7 +4,15 @@
  * the pruned model must run in a plain onnxruntime session and compute exactly what the original
  * computes once the consumers ignore the removed channels.
  */
-import { DataType, ErrorCodes, OnnxModel, createRunContext, OrtSessionFactory, parseParams, type HostTensor } from '@mc-kit/core';
+import {
+  DataType,
+  ErrorCodes,
+  OnnxModel,
+  createRunContext,
+  OrtSessionFactory,
+  parseParams,
+  type HostTensor,
+} from '@mc-kit/core';
 import { attr, GraphBuilder } from '@mc-kit/core/testing';
 import { PRUNE_PARAMS } from '../options.js';
 import { PruneCompressor } from '../plugin.js';
@@ -12,7 +20,8 @@ import type { PruneTensorReport } from '../report.js';
 
 const sessions = new OrtSessionFactory({ device: 'cpu' });
 const ctx = () => createRunContext({ sessions, progressMode: 'silent' });
-const params = (raw: Record<string, unknown>) => parseParams(PRUNE_PARAMS, { algo: 'channel', 'min-size': '1', ...raw }, 'prune');
+const params = (raw: Record<string, unknown>) =>
+  parseParams(PRUNE_PARAMS, { algo: 'channel', 'min-size': '1', ...raw }, 'prune');
 
 /** Filter o of a [M, C, k, k] weight filled with `norms[o]` / (C*k*k) so its L1 norm is norms[o]; small varied offsets keep values distinct. */
 function filters(norms: number[], per: number): Float32Array {
@@ -41,13 +50,17 @@ function skipConcatNet(): OnnxModel {
   const w1 = g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], filters([4, 1, 3, 0.5], 18));
   const b1 = g.initializer('conv1.bias', DataType.FLOAT, [4], new Float32Array([0.1, 0.2, 0.3, 0.4]));
   const c1 = g.conv(x, w1, b1, { pads: [1, 1, 1, 1], kernelShape: [3, 3] });
-  const bn = g.node('BatchNormalization', [
-    c1,
-    g.initializer('bn.scale', DataType.FLOAT, [4], new Float32Array([1, 2, 0.5, 1.5])),
-    g.initializer('bn.bias', DataType.FLOAT, [4], new Float32Array([0.1, -0.1, 0.2, 0])),
-    g.initializer('bn.mean', DataType.FLOAT, [4], new Float32Array([0, 0.1, 0.2, 0.3])),
-    g.initializer('bn.var', DataType.FLOAT, [4], new Float32Array([1, 2, 3, 4])),
-  ], { epsilon: attr.float(1e-5) })[0];
+  const bn = g.node(
+    'BatchNormalization',
+    [
+      c1,
+      g.initializer('bn.scale', DataType.FLOAT, [4], new Float32Array([1, 2, 0.5, 1.5])),
+      g.initializer('bn.bias', DataType.FLOAT, [4], new Float32Array([0.1, -0.1, 0.2, 0])),
+      g.initializer('bn.mean', DataType.FLOAT, [4], new Float32Array([0, 0.1, 0.2, 0.3])),
+      g.initializer('bn.var', DataType.FLOAT, [4], new Float32Array([1, 2, 3, 4])),
+    ],
+    { epsilon: attr.float(1e-5) },
+  )[0];
   const r1 = g.relu(bn);
   const w2 = g.initializer('conv2.weight', DataType.FLOAT, [4, 4, 3, 3], filters([0.2, 5, 0.3, 6], 36));
   const b2 = g.initializer('conv2.bias', DataType.FLOAT, [4], new Float32Array([0, 0.1, 0, 0.1]));
@@ -67,7 +80,8 @@ describe('channel pruning', () => {
     const ref = skipConcatNet();
     const zeroIn = (name: string, C: number, per: number, drop: number[]) => {
       const w = ref.getInitializer(name)!.readFloat32();
-      for (let o = 0; o < w.length / (C * per); o++) for (const c of drop) w.fill(0, (o * C + c) * per, (o * C + c + 1) * per);
+      for (let o = 0; o < w.length / (C * per); o++)
+        for (const c of drop) w.fill(0, (o * C + c) * per, (o * C + c + 1) * per);
       ref.setInitializer(name, DataType.FLOAT, ref.getInitializer(name)!.dims, w);
     };
     zeroIn('conv2.weight', 4, 9, [1, 3]); // conv1 loses filters 1 and 3 (L1 1 and 0.5)
@@ -95,10 +109,26 @@ describe('channel pruning', () => {
   it('couples the two Convs of a skip Add: the same channels go from both', async () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, [1, 2, 4, 4]);
-    const a = g.conv(x, g.initializer('a.weight', DataType.FLOAT, [4, 2, 1, 1], filters([1, 0.1, 2, 3], 2)), g.initializer('a.bias', DataType.FLOAT, [4], seq(4)));
-    const b = g.conv(x, g.initializer('b.weight', DataType.FLOAT, [4, 2, 1, 1], filters([1, 3, 0.1, 2], 2)), g.initializer('b.bias', DataType.FLOAT, [4], seq(4)));
+    const a = g.conv(
+      x,
+      g.initializer('a.weight', DataType.FLOAT, [4, 2, 1, 1], filters([1, 0.1, 2, 3], 2)),
+      g.initializer('a.bias', DataType.FLOAT, [4], seq(4)),
+    );
+    const b = g.conv(
+      x,
+      g.initializer('b.weight', DataType.FLOAT, [4, 2, 1, 1], filters([1, 3, 0.1, 2], 2)),
+      g.initializer('b.bias', DataType.FLOAT, [4], seq(4)),
+    );
     const s = g.relu(g.add(a, b));
-    g.output(g.conv(s, g.initializer('c.weight', DataType.FLOAT, [2, 4, 1, 1], seq(8)), g.initializer('c.bias', DataType.FLOAT, [2], seq(2))), DataType.FLOAT, [1, 2, 4, 4]);
+    g.output(
+      g.conv(
+        s,
+        g.initializer('c.weight', DataType.FLOAT, [2, 4, 1, 1], seq(8)),
+        g.initializer('c.bias', DataType.FLOAT, [2], seq(2)),
+      ),
+      DataType.FLOAT,
+      [1, 2, 4, 4],
+    );
     const model = g.build();
     expect(model.parameterCount()).toBe(34);
     await new PruneCompressor().compress(model, params({ ratio: '0.5' }), ctx());
@@ -115,12 +145,23 @@ describe('channel pruning', () => {
     const roi = g.initializer('roi', DataType.FLOAT, [0], new Float32Array(0));
     const scales = g.initializer('scales', DataType.FLOAT, [4], new Float32Array([1, 1, 2, 2]));
     const up = g.node('Resize', [a, roi, scales], { mode: attr.string('nearest') })[0];
-    const dw = g.conv(up, g.initializer('dw.weight', DataType.FLOAT, [4, 1, 3, 3], seq(36)), undefined, { group: 4, pads: [1, 1, 1, 1] });
-    g.output(g.conv(dw, g.initializer('c.weight', DataType.FLOAT, [3, 4, 1, 1], seq(12))), DataType.FLOAT, [1, 3, 8, 8]);
+    const dw = g.conv(up, g.initializer('dw.weight', DataType.FLOAT, [4, 1, 3, 3], seq(36)), undefined, {
+      group: 4,
+      pads: [1, 1, 1, 1],
+    });
+    g.output(
+      g.conv(dw, g.initializer('c.weight', DataType.FLOAT, [3, 4, 1, 1], seq(12))),
+      DataType.FLOAT,
+      [1, 3, 8, 8],
+    );
     const model = g.build();
     await new PruneCompressor().compress(model, params({ ratio: '0.5' }), ctx());
     expect(model.getInitializer('dw.weight')!.dims).toEqual([2, 1, 3, 3]);
-    expect(model.nodes.find((n) => n.opType === 'Conv' && n.attribute?.some((a) => a.name === 'group'))!.attribute!.find((a) => a.name === 'group')!.i).toBe(2);
+    expect(
+      model.nodes
+        .find((n) => n.opType === 'Conv' && n.attribute?.some((a) => a.name === 'group'))!
+        .attribute!.find((a) => a.name === 'group')!.i,
+    ).toBe(2);
     expect(model.getInitializer('c.weight')!.dims).toEqual([3, 2, 1, 1]);
     expect((await run(model, seq(32, 1), [1, 2, 4, 4])).dims).toEqual([1, 3, 8, 8]);
   });
@@ -133,7 +174,10 @@ describe('channel pruning', () => {
     g.output(t, DataType.FLOAT);
     const model = g.build();
     const before = model.toBytes();
-    await expect(new PruneCompressor().compress(model, params({ ratio: '0.5' }), ctx())).rejects.toMatchObject({ code: ErrorCodes.UNSUPPORTED, message: expect.stringMatching(/Transpose node to_nhwc/) });
+    await expect(new PruneCompressor().compress(model, params({ ratio: '0.5' }), ctx())).rejects.toMatchObject({
+      code: ErrorCodes.UNSUPPORTED,
+      message: expect.stringMatching(/Transpose node to_nhwc/),
+    });
     expect(model.toBytes()).toEqual(before);
   });
 
@@ -141,16 +185,27 @@ describe('channel pruning', () => {
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [1, 2]);
     g.output(g.matMul(x, g.initializer('w', DataType.FLOAT, [2, 2], seq(4))), DataType.FLOAT);
-    await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({ code: ErrorCodes.NOTHING_TO_COMPRESS, message: expect.stringMatching(/no Conv/) });
-    expect(() => params({ ratio: '1' })).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/every output channel/) })); // with the flags, before any work
+    await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({
+      code: ErrorCodes.NOTHING_TO_COMPRESS,
+      message: expect.stringMatching(/no Conv/),
+    });
+    expect(() => params({ ratio: '1' })).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/every output channel/) }),
+    ); // with the flags, before any work
   });
 
   it('says why no Conv can lose channels: grouped ones, and weights computed at run time (after int8), not "grouped weights" for all', async () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, [1, 4, 4, 4]);
     // a plain Conv whose weight a DequantizeLinear computes (what int8 leaves), and a depthwise one
-    const [w] = g.node('DequantizeLinear', [g.initializer('a_q', DataType.INT8, [4, 4, 1, 1], new Int8Array(16).fill(3)), g.initializer('a_scale', DataType.FLOAT, [], Float32Array.of(0.1))]);
-    const dw = g.conv(g.conv(x, w), g.initializer('dw.weight', DataType.FLOAT, [4, 1, 3, 3], seq(36)), undefined, { group: 4, pads: [1, 1, 1, 1] });
+    const [w] = g.node('DequantizeLinear', [
+      g.initializer('a_q', DataType.INT8, [4, 4, 1, 1], new Int8Array(16).fill(3)),
+      g.initializer('a_scale', DataType.FLOAT, [], Float32Array.of(0.1)),
+    ]);
+    const dw = g.conv(g.conv(x, w), g.initializer('dw.weight', DataType.FLOAT, [4, 1, 3, 3], seq(36)), undefined, {
+      group: 4,
+      pads: [1, 1, 1, 1],
+    });
     g.output(dw, DataType.FLOAT);
     await expect(new PruneCompressor().compress(g.build(), params({ ratio: '0.5' }), ctx())).rejects.toMatchObject({
       code: ErrorCodes.NOTHING_TO_COMPRESS,
@@ -163,13 +218,28 @@ describe('channel pruning', () => {
     const x = g.input('x', DataType.FLOAT, [1, 2, 4, 4]);
     const branch = (name: string) => {
       const b = new GraphBuilder({ opset: 17, outerScope: [x] });
-      b.output(b.node('Conv', [x, b.initializer(`${name}.weight`, DataType.FLOAT, [2, 2, 1, 1], seq(4))], {}, { name: `${name}_conv`, outputs: [`${name}_y`] })[0], DataType.FLOAT);
+      b.output(
+        b.node(
+          'Conv',
+          [x, b.initializer(`${name}.weight`, DataType.FLOAT, [2, 2, 1, 1], seq(4))],
+          {},
+          { name: `${name}_conv`, outputs: [`${name}_y`] },
+        )[0],
+        DataType.FLOAT,
+      );
       return attr.graph(b);
     };
-    g.output(g.node('If', [g.initializer('c', DataType.BOOL, [], Uint8Array.of(1))], { then_branch: branch('t'), else_branch: branch('e') })[0], DataType.FLOAT);
+    g.output(
+      g.node('If', [g.initializer('c', DataType.BOOL, [], Uint8Array.of(1))], {
+        then_branch: branch('t'),
+        else_branch: branch('e'),
+      })[0],
+      DataType.FLOAT,
+    );
     await expect(new PruneCompressor().compress(g.build(), params({}), ctx())).rejects.toMatchObject({
       code: ErrorCodes.NOTHING_TO_COMPRESS,
-      message: '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
+      message:
+        '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
       hint: 'use --algo magnitude, which prunes weights wherever they are',
     });
   });

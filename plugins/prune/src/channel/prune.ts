@@ -9,7 +9,17 @@
  * All decisions are taken before the graph is edited; an unresolvable dependency refuses with the
  * node's name. The result is loaded in onnxruntime and its output shapes compared before returning.
  */
-import { ErrorCodes, groupSkips, skipSummaryLines, throwIfAborted, UserError, type NodeProto, type OnnxModel, type RunContext, type SkipItem } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  groupSkips,
+  skipSummaryLines,
+  throwIfAborted,
+  UserError,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+  type SkipItem,
+} from '@mc-kit/core';
 import picomatch from 'picomatch';
 import type { PruneOptions } from '../options.js';
 import type { PruneTensorReport } from '../report.js';
@@ -41,8 +51,16 @@ function selected(weight: string, node: NodeProto, opts: PruneOptions, elements:
 }
 
 /** The kept Convs' weights, for core's per-reason summary. */
-function keptItems(model: OnnxModel, g: ChannelGraph, kept: ReadonlyMap<number, { reason: string; cause: string }>): SkipItem[] {
-  return [...kept].map(([i, k]) => ({ name: g.producers[i].weight, elements: model.getInitializer(g.producers[i].weight)?.elementCount ?? 0, ...k }));
+function keptItems(
+  model: OnnxModel,
+  g: ChannelGraph,
+  kept: ReadonlyMap<number, { reason: string; cause: string }>,
+): SkipItem[] {
+  return [...kept].map(([i, k]) => ({
+    name: g.producers[i].weight,
+    elements: model.getInitializer(g.producers[i].weight)?.elementCount ?? 0,
+    ...k,
+  }));
 }
 
 /** Per coupled group: its members, and why it is kept, or how many of its channels go. */
@@ -58,22 +76,40 @@ function planGroups(model: OnnxModel, g: ChannelGraph, opts: PruneOptions) {
     const names = members.map((m) => g.producers[m].weight).join(', ');
     const why =
       members.map((m) => g.blocked.get(m)).find(Boolean) ??
-      members.map((m) => selected(g.producers[m].weight, g.producers[m].node, opts, model.getInitializer(g.producers[m].weight)!.elementCount)).find(Boolean);
+      members
+        .map((m) =>
+          selected(
+            g.producers[m].weight,
+            g.producers[m].node,
+            opts,
+            model.getInitializer(g.producers[m].weight)!.elementCount,
+          ),
+        )
+        .find(Boolean);
     if (why) {
-      for (const m of members) kept.set(m, { reason: members.length > 1 ? `${why} (coupled with ${names})` : why, cause: why });
+      for (const m of members)
+        kept.set(m, { reason: members.length > 1 ? `${why} (coupled with ${names})` : why, cause: why });
       continue;
     }
     const stuck = members.find((m) => g.unresolved.has(m));
     if (stuck !== undefined) {
       const node = g.unresolved.get(stuck)!;
-      throw new UserError(ErrorCodes.UNSUPPORTED, `--algo channel: the output channels of ${label(g.producers[stuck].node)} reach ${node.opType} node ${label(node)}, which mc cannot prune through`, {
-        hint: `leave that Conv whole with --exclude "${g.producers[stuck].weight}"`,
-      });
+      throw new UserError(
+        ErrorCodes.UNSUPPORTED,
+        `--algo channel: the output channels of ${label(g.producers[stuck].node)} reach ${node.opType} node ${label(node)}, which mc cannot prune through`,
+        {
+          hint: `leave that Conv whole with --exclude "${g.producers[stuck].weight}"`,
+        },
+      );
     }
     const C = g.producers[members[0]].channels;
     const count = Math.floor(opts.ratio * C + 1e-9);
     if (count === 0) {
-      for (const m of members) kept.set(m, { reason: `${C} channels: --ratio ${opts.ratio} removes none`, cause: `too few channels for --ratio ${opts.ratio} to remove one` });
+      for (const m of members)
+        kept.set(m, {
+          reason: `${C} channels: --ratio ${opts.ratio} removes none`,
+          cause: `too few channels for --ratio ${opts.ratio} to remove one`,
+        });
       continue;
     }
     prunable.push({ members, channels: C, count: Math.min(count, C - 1) });
@@ -107,7 +143,13 @@ function recoverMode(opts: PruneOptions, ctx: RunContext): 'obs' | 'refit' | 'no
 function planSlices(model: OnnxModel, g: ChannelGraph, removed: Map<number, number[]>) {
   const slices = new Map<string, Slice>();
   const groups = new Map<NodeProto, number>();
-  const add = (init: string | undefined, axis: number, positions: Iterable<number>, role: 'output' | 'input' | 'param', node?: NodeProto) => {
+  const add = (
+    init: string | undefined,
+    axis: number,
+    positions: Iterable<number>,
+    role: 'output' | 'input' | 'param',
+    node?: NodeProto,
+  ) => {
     if (!init) return;
     const entry = slices.get(init) ?? { axes: new Map<number, Set<number>>() };
     const set = entry.axes.get(axis) ?? new Set<number>();
@@ -147,7 +189,12 @@ function planSlices(model: OnnxModel, g: ChannelGraph, removed: Map<number, numb
           const init = k === inputIndex ? undefined : model.getInitializer(name);
           if (!init || init.elementCount <= 1) return;
           const axis = init.dims.findIndex((d, a) => d === C && init.dims.slice(a + 1).every((x) => x === 1));
-          if (axis < 0) throw new UserError(ErrorCodes.UNSUPPORTED, `--algo channel: ${op} node ${label(node)} reads ${name} ${JSON.stringify(init.dims)}, not a per-channel constant`, { hint: 'exclude the Convs that feed it with --exclude' });
+          if (axis < 0)
+            throw new UserError(
+              ErrorCodes.UNSUPPORTED,
+              `--algo channel: ${op} node ${label(node)} reads ${name} ${JSON.stringify(init.dims)}, not a per-channel constant`,
+              { hint: 'exclude the Convs that feed it with --exclude' },
+            );
           add(name, axis, positions, 'param');
         });
       }
@@ -157,7 +204,10 @@ function planSlices(model: OnnxModel, g: ChannelGraph, removed: Map<number, numb
 }
 
 /** MAC positions of a weight node: output pixels of a Conv, input pixels of a ConvTranspose, 1 for Gemm/MatMul rows per sample. */
-function positionsOf(node: NodeProto | undefined, shapes: Map<string, readonly number[]> | undefined): number | undefined {
+function positionsOf(
+  node: NodeProto | undefined,
+  shapes: Map<string, readonly number[]> | undefined,
+): number | undefined {
   if (!node || !shapes) return undefined;
   const op = node.opType;
   const t = op === 'ConvTranspose' ? node.input?.[0] : op === 'Conv' ? node.output?.[0] : undefined;
@@ -170,7 +220,13 @@ const isConv = (n: NodeProto) => n.opType === 'Conv' || n.opType === 'ConvTransp
 
 /** Whether a Conv sits in an If/Loop/Scan body under `nodes`. */
 function convInBodies(nodes: readonly NodeProto[]): boolean {
-  return nodes.some((n) => (n.attribute ?? []).some((a) => [...(a.g ? [a.g] : []), ...(a.graphs ?? [])].some((g) => (g.node ?? []).some(isConv) || convInBodies(g.node ?? []))));
+  return nodes.some((n) =>
+    (n.attribute ?? []).some((a) =>
+      [...(a.g ? [a.g] : []), ...(a.graphs ?? [])].some(
+        (g) => (g.node ?? []).some(isConv) || convInBodies(g.node ?? []),
+      ),
+    ),
+  );
 }
 
 /** Why no Conv of the main graph is one mc can prune, counted per reason (the refusal's hint). */
@@ -178,29 +234,48 @@ function whyNoProducer(model: OnnxModel): string {
   const reasons = new Map<string, number>();
   for (const n of model.nodes.filter(isConv)) {
     const why =
-      (n.domain ?? '') !== '' && n.domain !== 'ai.onnx' ? `in domain ${n.domain}`
-      : !model.getInitializer(n.input?.[1] ?? '') ? 'weight computed at run time, not stored in the model'
-      : attrInt(n, 'group', 1) !== 1 ? 'grouped or depthwise (group > 1): mc prunes the Conv before them, not their own channels'
-      : 'not reached';
+      (n.domain ?? '') !== '' && n.domain !== 'ai.onnx'
+        ? `in domain ${n.domain}`
+        : !model.getInitializer(n.input?.[1] ?? '')
+          ? 'weight computed at run time, not stored in the model'
+          : attrInt(n, 'group', 1) !== 1
+            ? 'grouped or depthwise (group > 1): mc prunes the Conv before them, not their own channels'
+            : 'not reached';
     reasons.set(why, (reasons.get(why) ?? 0) + 1);
   }
   return [...reasons].map(([why, n]) => `${n} Conv${n === 1 ? '' : 's'}: ${why}`).join('; ');
 }
 
-export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
+export async function pruneChannels(
+  model: OnnxModel,
+  opts: PruneOptions,
+  ctx: RunContext,
+): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
   if (!model.nodes.some(isConv)) {
     throw convInBodies(model.nodes)
-      ? new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow', { hint: 'use --algo magnitude, which prunes weights wherever they are' })
-      : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', { hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights' });
+      ? new UserError(
+          ErrorCodes.NOTHING_TO_COMPRESS,
+          '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
+          { hint: 'use --algo magnitude, which prunes weights wherever they are' },
+        )
+      : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', {
+          hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights',
+        });
   }
   const mode = recoverMode(opts, ctx);
   const g = analyzeChannels(model);
   const { prunable, kept } = planGroups(model, g, opts);
   if (prunable.length === 0) {
-    const why = groupSkips(keptItems(model, g, kept)).map((k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`);
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`, {
-      hint: why.length ? why.join('; ') : whyNoProducer(model),
-    });
+    const why = groupSkips(keptItems(model, g, kept)).map(
+      (k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`,
+    );
+    throw new UserError(
+      ErrorCodes.NOTHING_TO_COMPRESS,
+      `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`,
+      {
+        hint: why.length ? why.join('; ') : whyNoProducer(model),
+      },
+    );
   }
   // Statistics first (their own progress line), then the choice and the refit, then the surgery.
   const recovery = mode === 'none' ? undefined : await Recovery.capture(model, g, prunable, opts.damp, ctx);
@@ -215,7 +290,13 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   // The last decision taken; from here on the graph is edited (first the refit weights, then the slices).
   const errors = recovery?.refit(model, removed) ?? [];
 
-  const watched = [...new Set([...slices.values()].flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : [])).concat(model.outputs.map((o) => o.name ?? '')))].filter(Boolean);
+  const watched = [
+    ...new Set(
+      [...slices.values()]
+        .flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : []))
+        .concat(model.outputs.map((o) => o.name ?? '')),
+    ),
+  ].filter(Boolean);
   const shapes = await probeShapes(model, watched, ctx);
   const paramsBefore = model.parameterCount();
 
@@ -250,7 +331,10 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
     const e = byWeight.get(t.name);
     if (e) tensors[i] = { ...t, outputErrorBefore: e.before, outputError: e.after };
   }
-  for (const t of tensors) ctx.log.debug(`channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`);
+  for (const t of tensors)
+    ctx.log.debug(
+      `channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`,
+    );
   for (const [node, group] of groups) {
     const a = node.attribute!.find((x) => x.name === 'group')!;
     a.i = group;
@@ -259,7 +343,15 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   if (model.proto.graph?.valueInfo) model.proto.graph.valueInfo = [];
   for (const [i, { reason }] of kept) {
     const w = model.getInitializer(g.producers[i].weight)!;
-    tensors.push({ name: w.name, action: 'skipped', reason, shape: [...w.dims], elements: w.elementCount, bytesBefore: w.byteLength, bytesAfter: w.byteLength });
+    tensors.push({
+      name: w.name,
+      action: 'skipped',
+      reason,
+      shape: [...w.dims],
+      elements: w.elementCount,
+      bytesBefore: w.byteLength,
+      bytesAfter: w.byteLength,
+    });
   }
   await verifyRuns(model, shapes, ctx);
   const paramsAfter = model.parameterCount();
@@ -267,7 +359,9 @@ export async function pruneChannels(model: OnnxModel, opts: PruneOptions, ctx: R
   task.done(`prune channel: ${outConvs} Convs, ${paramsBefore - paramsAfter} parameters removed`);
   const notes = [
     `channel pruning (${SELECTION[mode]}, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
-      (shapes ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)` : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
+      (shapes
+        ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)`
+        : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
     ...recoveryNotes(mode, opts.damp, recovery, errors, !!ctx.calibration),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
     ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),

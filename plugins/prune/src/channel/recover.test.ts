@@ -7,7 +7,16 @@
  * pool and for two Convs coupled by a skip Add (one choice for both). Also: the report's per-layer
  * errors, and the refusal of an overlapping ConvTranspose by name.
  */
-import { DataType, ErrorCodes, OnnxModel, createRunContext, OrtSessionFactory, parseParams, type CalibrationSet, type HostTensor } from '@mc-kit/core';
+import {
+  DataType,
+  ErrorCodes,
+  OnnxModel,
+  createRunContext,
+  OrtSessionFactory,
+  parseParams,
+  type CalibrationSet,
+  type HostTensor,
+} from '@mc-kit/core';
 import { attr, GraphBuilder } from '@mc-kit/core/testing';
 import { PRUNE_PARAMS } from '../options.js';
 import { PruneCompressor } from '../plugin.js';
@@ -26,23 +35,60 @@ function redundantNet(convTKernel = 2): OnnxModel {
     w1[2 * 18 + i] = 0; // channel 2: bias only
   }
   const b1 = new Float32Array([0.1, 0.2, 0.5, 0.4]);
-  const r = g.relu(g.conv(x, g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], w1), g.initializer('conv1.bias', DataType.FLOAT, [4], b1), { pads: [1, 1, 1, 1] }));
-  const y1 = g.conv(r, g.initializer('conv2.weight', DataType.FLOAT, [3, 4, 3, 3], wave(108, 1.7, 0.3)), g.initializer('conv2.bias', DataType.FLOAT, [3], new Float32Array([0, 0.1, -0.1])));
+  const r = g.relu(
+    g.conv(
+      x,
+      g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], w1),
+      g.initializer('conv1.bias', DataType.FLOAT, [4], b1),
+      { pads: [1, 1, 1, 1] },
+    ),
+  );
+  const y1 = g.conv(
+    r,
+    g.initializer('conv2.weight', DataType.FLOAT, [3, 4, 3, 3], wave(108, 1.7, 0.3)),
+    g.initializer('conv2.bias', DataType.FLOAT, [3], new Float32Array([0, 0.1, -0.1])),
+  );
   const kk = convTKernel * convTKernel;
   const wt = wave(4 * 3 * kk, 2.3, 1);
   for (let co = 0; co < 3; co++) wt.fill(0.3 * (co + 1), (2 * 3 + co) * kk, (2 * 3 + co + 1) * kk); // the constant channel meets every offset alike
-  const y2 = g.node('ConvTranspose', [r, g.initializer('up.weight', DataType.FLOAT, [4, 3, convTKernel, convTKernel], wt), g.initializer('up.bias', DataType.FLOAT, [3], new Float32Array([0.2, 0, 0]))], {
-    kernel_shape: attr.ints([convTKernel, convTKernel]), strides: attr.ints([2, 2]),
-  })[0];
+  const y2 = g.node(
+    'ConvTranspose',
+    [
+      r,
+      g.initializer('up.weight', DataType.FLOAT, [4, 3, convTKernel, convTKernel], wt),
+      g.initializer('up.bias', DataType.FLOAT, [3], new Float32Array([0.2, 0, 0])),
+    ],
+    {
+      kernel_shape: attr.ints([convTKernel, convTKernel]),
+      strides: attr.ints([2, 2]),
+    },
+  )[0];
   g.output(y1, DataType.FLOAT);
   g.output(y2, DataType.FLOAT);
   return g.build();
 }
 
-const feeds = (k: number): Record<string, HostTensor> => ({ x: { type: 'float32', dims: [2, 2, 8, 8], data: wave(256, 0.37 + 0.11 * k, k) } });
-const calibration: CalibrationSet = { info: { dataset: 'waves', samples: 6, kind: 'image', seed: 0, image: { input: 'x', channels: 2, height: 8, width: 8, preprocess: 'as fed' } }, samples: Array.from({ length: 6 }, (_, k) => ({ kind: 'feeds' as const, feeds: feeds(k) })) };
-const ctx = (calibrated: boolean) => createRunContext({ sessions, progressMode: 'silent', calibration: calibrated ? { info: calibration.info, load: async () => calibration } : undefined });
-const params = (raw: Record<string, unknown>) => parseParams(PRUNE_PARAMS, { algo: 'channel', 'min-size': '1', ratio: '0.5', ...raw }, 'prune');
+const feeds = (k: number): Record<string, HostTensor> => ({
+  x: { type: 'float32', dims: [2, 2, 8, 8], data: wave(256, 0.37 + 0.11 * k, k) },
+});
+const calibration: CalibrationSet = {
+  info: {
+    dataset: 'waves',
+    samples: 6,
+    kind: 'image',
+    seed: 0,
+    image: { input: 'x', channels: 2, height: 8, width: 8, preprocess: 'as fed' },
+  },
+  samples: Array.from({ length: 6 }, (_, k) => ({ kind: 'feeds' as const, feeds: feeds(k) })),
+};
+const ctx = (calibrated: boolean) =>
+  createRunContext({
+    sessions,
+    progressMode: 'silent',
+    calibration: calibrated ? { info: calibration.info, load: async () => calibration } : undefined,
+  });
+const params = (raw: Record<string, unknown>) =>
+  parseParams(PRUNE_PARAMS, { algo: 'channel', 'min-size': '1', ratio: '0.5', ...raw }, 'prune');
 
 /** Each output over the inputs `ks` (9: not a calibration input), concatenated. */
 async function outputs(model: OnnxModel, ks: readonly number[] = [9]): Promise<Float32Array[]> {
@@ -50,13 +96,16 @@ async function outputs(model: OnnxModel, ks: readonly number[] = [9]): Promise<F
   try {
     const runs = [];
     for (const k of ks) runs.push(await s.run(feeds(k)));
-    return model.outputs.map((o) => Float32Array.from(runs.flatMap((out) => [...(out[o.name ?? ''].data as Float32Array)])));
+    return model.outputs.map((o) =>
+      Float32Array.from(runs.flatMap((out) => [...(out[o.name ?? ''].data as Float32Array)])),
+    );
   } finally {
     await s.release();
   }
 }
 
-const relErr = (a: Float32Array, b: Float32Array) => Math.sqrt(a.reduce((n, v, i) => n + (v - b[i]) ** 2, 0) / a.reduce((n, v) => n + v * v, 0));
+const relErr = (a: Float32Array, b: Float32Array) =>
+  Math.sqrt(a.reduce((n, v, i) => n + (v - b[i]) ** 2, 0) / a.reduce((n, v) => n + v * v, 0));
 
 /** The same redundant conv1, then GlobalAveragePool -> Flatten -> Gemm (transB, alpha 0.5, beta 2, or without C) or MatMul. */
 function pooledNet(head: 'gemm' | 'gemm-no-bias' | 'matmul'): OnnxModel {
@@ -67,14 +116,33 @@ function pooledNet(head: 'gemm' | 'gemm-no-bias' | 'matmul'): OnnxModel {
     w1[3 * 18 + i] = 2 * w1[18 + i];
     w1[2 * 18 + i] = 0;
   }
-  const r = g.relu(g.conv(x, g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], w1), g.initializer('conv1.bias', DataType.FLOAT, [4], new Float32Array([0.1, 0.2, 0.5, 0.4])), { pads: [1, 1, 1, 1] }));
+  const r = g.relu(
+    g.conv(
+      x,
+      g.initializer('conv1.weight', DataType.FLOAT, [4, 2, 3, 3], w1),
+      g.initializer('conv1.bias', DataType.FLOAT, [4], new Float32Array([0.1, 0.2, 0.5, 0.4])),
+      { pads: [1, 1, 1, 1] },
+    ),
+  );
   const f = g.flatten(g.globalAveragePool(r), 1);
   const y =
     head === 'matmul'
       ? g.node('MatMul', [f, g.initializer('fc.weight', DataType.FLOAT, [4, 3], wave(12, 1.3))])[0]
-      : g.node('Gemm', [f, g.initializer('fc.weight', DataType.FLOAT, [3, 4], wave(12, 1.3)), ...(head === 'gemm' ? [g.initializer('fc.bias', DataType.FLOAT, [3], new Float32Array([0.1, -0.2, 0.3]))] : [])], {
-          transB: attr.int(1), alpha: attr.float(0.5), beta: attr.float(2),
-        })[0];
+      : g.node(
+          'Gemm',
+          [
+            f,
+            g.initializer('fc.weight', DataType.FLOAT, [3, 4], wave(12, 1.3)),
+            ...(head === 'gemm'
+              ? [g.initializer('fc.bias', DataType.FLOAT, [3], new Float32Array([0.1, -0.2, 0.3]))]
+              : []),
+          ],
+          {
+            transB: attr.int(1),
+            alpha: attr.float(0.5),
+            beta: attr.float(2),
+          },
+        )[0];
   g.output(y, DataType.FLOAT);
   return g.build();
 }
@@ -87,10 +155,22 @@ function coupledNet(): OnnxModel {
     const w = wave(4 * 18, 0.9, phase);
     for (let i = 0; i < 18; i++) w[3 * 18 + i] = 2 * w[18 + i];
     const b = new Float32Array([0.1, 0.2, 0.3, 0.4]);
-    return g.conv(x, g.initializer(`${name}.weight`, DataType.FLOAT, [4, 2, 3, 3], w), g.initializer(`${name}.bias`, DataType.FLOAT, [4], b), { pads: [1, 1, 1, 1] });
+    return g.conv(
+      x,
+      g.initializer(`${name}.weight`, DataType.FLOAT, [4, 2, 3, 3], w),
+      g.initializer(`${name}.bias`, DataType.FLOAT, [4], b),
+      { pads: [1, 1, 1, 1] },
+    );
   };
   const r = g.relu(g.add(conv('a', 0), conv('b', 1)));
-  g.output(g.conv(r, g.initializer('head.weight', DataType.FLOAT, [3, 4, 1, 1], wave(12, 1.1)), g.initializer('head.bias', DataType.FLOAT, [3], new Float32Array(3))), DataType.FLOAT);
+  g.output(
+    g.conv(
+      r,
+      g.initializer('head.weight', DataType.FLOAT, [3, 4, 1, 1], wave(12, 1.1)),
+      g.initializer('head.bias', DataType.FLOAT, [3], new Float32Array(3)),
+    ),
+    DataType.FLOAT,
+  );
   return g.build();
 }
 
@@ -114,7 +194,8 @@ describe('channel pruning with recovery', () => {
     await new PruneCompressor().compress(model, params({ recover: 'obs', damp: '1e-9', ratio }), ctx(true));
     expect(model.getInitializer('conv1.weight')!.dims[0]).toBe(ratio === '0.5' ? 2 : 3);
     expect(relErr(dense[0], (await outputs(model))[0])).toBeLessThan(1e-4);
-    if (head === 'gemm-no-bias') expect(model.getInitializer(model.nodes.find((n) => n.opType === 'Gemm')!.input![2])!.dims).toEqual([3]);
+    if (head === 'gemm-no-bias')
+      expect(model.getInitializer(model.nodes.find((n) => n.opType === 'Gemm')!.input![2])!.dims).toEqual([3]);
   });
 
   it('removes the redundant channels and refits Conv and ConvTranspose consumers to the dense outputs; the L1 choice without refit cannot', async () => {
@@ -125,7 +206,9 @@ describe('channel pruning with recovery', () => {
     const pruned = await outputs(model);
     for (const [i, y] of pruned.entries()) expect(relErr(dense[i], y)).toBeLessThan(1e-4);
     // per-layer errors: dropping the inputs costs something, the refit gives it back
-    const byName = new Map((report.tensors as PruneTensorReport[]).filter((t) => t.action !== 'skipped').map((t) => [t.name, t]));
+    const byName = new Map(
+      (report.tensors as PruneTensorReport[]).filter((t) => t.action !== 'skipped').map((t) => [t.name, t]),
+    );
     for (const w of ['conv2.weight', 'up.weight']) {
       expect(byName.get(w)!.outputErrorBefore!).toBeGreaterThan(1e-2);
       expect(byName.get(w)!.outputError!).toBeLessThan(1e-4);
@@ -149,7 +232,9 @@ describe('channel pruning with recovery', () => {
     const pruned = await outputs(model, calib);
     const l1 = redundantNet();
     await new PruneCompressor().compress(l1, params({ recover: 'none' }), ctx(true));
-    expect(l1.getInitializer('conv1.weight')!.readFloat32()).toEqual(model.getInitializer('conv1.weight')!.readFloat32()); // the same L1 choice
+    expect(l1.getInitializer('conv1.weight')!.readFloat32()).toEqual(
+      model.getInitializer('conv1.weight')!.readFloat32(),
+    ); // the same L1 choice
     const l1Out = await outputs(l1, calib);
     for (const [i, y] of pruned.entries()) expect(relErr(dense[i], y)).toBeLessThan(relErr(dense[i], l1Out[i]));
   });
@@ -159,7 +244,9 @@ describe('channel pruning with recovery', () => {
     const before = model.getInitializer('conv1.weight')!.readFloat32();
     await expect(new PruneCompressor().compress(model, params({ recover: 'obs' }), ctx(true))).rejects.toMatchObject({
       code: ErrorCodes.UNSUPPORTED,
-      message: expect.stringMatching(/ConvTranspose node .* reads pruned channels, and mc refits a ConvTranspose only when its stride equals its 2-D kernel/),
+      message: expect.stringMatching(
+        /ConvTranspose node .* reads pruned channels, and mc refits a ConvTranspose only when its stride equals its 2-D kernel/,
+      ),
     });
     expect(model.getInitializer('conv1.weight')!.readFloat32()).toEqual(before);
     await new PruneCompressor().compress(model, params({ recover: 'none' }), ctx(true));
@@ -167,6 +254,8 @@ describe('channel pruning with recovery', () => {
   });
 
   it('--recover obs or refit without calibration data: one clear error', async () => {
-    await expect(new PruneCompressor().compress(redundantNet(), params({ recover: 'obs' }), ctx(false))).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: '--recover obs needs calibration data' });
+    await expect(
+      new PruneCompressor().compress(redundantNet(), params({ recover: 'obs' }), ctx(false)),
+    ).rejects.toMatchObject({ code: ErrorCodes.BAD_PARAM, message: '--recover obs needs calibration data' });
   });
 });

@@ -13,7 +13,19 @@
  * runs the model once, whatever its depth. What it does not see is error compounding from earlier
  * layers, which the per-layer errors in the report make visible.
  */
-import { captureActivations, describeCalibration, ErrorCodes, outputErrorSums, relativeOutputError, statsOf, UserError, type CalibrationInfo, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import {
+  captureActivations,
+  describeCalibration,
+  ErrorCodes,
+  outputErrorSums,
+  relativeOutputError,
+  statsOf,
+  UserError,
+  type CalibrationInfo,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
 import type { ChannelGraph, Source } from './graph.js';
 import { attrInt, isDepthwise } from './graph.js';
 import { columnsOf, consumerLayer, gramOf, label, readView, writeView, type ConsumerLayer } from './consumers.js';
@@ -61,7 +73,13 @@ export class Recovery {
   ) {}
 
   /** Capture the statistics of every layer reading the groups' channels, on the dense model. */
-  static async capture(model: OnnxModel, g: ChannelGraph, groups: readonly GroupPlan[], damp: number, ctx: RunContext): Promise<Recovery> {
+  static async capture(
+    model: OnnxModel,
+    g: ChannelGraph,
+    groups: readonly GroupPlan[],
+    damp: number,
+    ctx: RunContext,
+  ): Promise<Recovery> {
     const prunable = new Set(groups.flatMap((x) => x.members));
     const found = new Map<NodeProto, { layer: ConsumerLayer; sources: Source[] }>();
     for (const [tensor, sources] of g.sources) {
@@ -73,12 +91,25 @@ export class Recovery {
     }
     const layers = [...found.values()];
     const source = ctx.calibration!;
-    const stats = await captureActivations(model, layers.map((l) => l.layer.target), source, ctx, { hessian: true, sums: true, label: 'calibrating channel pruning' });
+    const stats = await captureActivations(
+      model,
+      layers.map((l) => l.layer.target),
+      source,
+      ctx,
+      { hessian: true, sums: true, label: 'calibrating channel pruning' },
+    );
     const set = await source.load();
     const readers = layers.map(({ layer, sources }) => {
       const [s] = statsOf(stats, layer.target);
       const { G, n } = gramOf(layer, s);
-      return { layer, sources, W: readView(model, layer), G, Gd: damped(G, n, layer.channels * layer.offsets, damp), n };
+      return {
+        layer,
+        sources,
+        W: readView(model, layer),
+        G,
+        Gd: damped(G, n, layer.channels * layer.offsets, damp),
+        n,
+      };
     });
     return new Recovery(readers, damp, set.info);
   }
@@ -117,16 +148,25 @@ export class Recovery {
       if (!WK) throw this.notPositiveDefinite(r);
       const after = scatterColumns(WK, r.layer.rows, r.n, kept);
       const dropped = r.W.map((w, i) => (gone.has(i % r.n) ? 0 : w));
-      errors.push({ node: label(r.layer.node), weight: r.layer.weight, before: relativeOutputError(r.W, dropped, r.layer.rows, r.n, r.G), after: relativeOutputError(r.W, after, r.layer.rows, r.n, r.G) });
+      errors.push({
+        node: label(r.layer.node),
+        weight: r.layer.weight,
+        before: relativeOutputError(r.W, dropped, r.layer.rows, r.n, r.G),
+        after: relativeOutputError(r.W, after, r.layer.rows, r.n, r.G),
+      });
       writeView(model, r.layer, after);
     }
     return errors;
   }
 
   private notPositiveDefinite(r: Reader): UserError {
-    return new UserError(ErrorCodes.BAD_PARAM, `--algo channel: the calibration statistics of ${label(r.layer.node)} are not positive definite with --damp ${this.damp}`, {
-      hint: 'raise --damp (e.g. 0.01) or pass more calibration images with --calib-samples',
-    });
+    return new UserError(
+      ErrorCodes.BAD_PARAM,
+      `--algo channel: the calibration statistics of ${label(r.layer.node)} are not positive definite with --damp ${this.damp}`,
+      {
+        hint: 'raise --damp (e.g. 0.01) or pass more calibration images with --calib-samples',
+      },
+    );
   }
 }
 
@@ -140,17 +180,25 @@ export const SELECTION = {
 export function qualityRisk(hasCalibration: boolean): string {
   return (
     `channel pruning without refit (${hasCalibration ? '--recover none' : 'no --calib-dataset'}): quality often collapses (digits-unet Dice 0.963 / 0.612 / 0.000 at --ratio 0.1 / 0.25 / 0.5); ` +
-    (hasCalibration ? 'drop --recover none to choose channels on the calibration data and refit the layers after them' : 'pass --calib-dataset (unlabelled images the model takes) to choose channels on data and refit the layers after them')
+    (hasCalibration
+      ? 'drop --recover none to choose channels on the calibration data and refit the layers after them'
+      : 'pass --calib-dataset (unlabelled images the model takes) to choose channels on data and refit the layers after them')
   );
 }
 
-export function recoveryNotes(mode: 'obs' | 'refit' | 'none', damp: number, recovery: Recovery | undefined, errors: readonly LayerError[], hasCalibration: boolean): string[] {
+export function recoveryNotes(
+  mode: 'obs' | 'refit' | 'none',
+  damp: number,
+  recovery: Recovery | undefined,
+  errors: readonly LayerError[],
+  hasCalibration: boolean,
+): string[] {
   if (!recovery) return [`quality risk: ${qualityRisk(hasCalibration)}`];
   const mean = (f: (e: LayerError) => number) => errors.reduce((n, e) => n + f(e), 0) / Math.max(1, errors.length);
   const max = (f: (e: LayerError) => number) => Math.max(0, ...errors.map(f));
   const fmt = (x: number) => x.toFixed(4);
   return [
-    `recover ${mode}: ${mode === 'obs' ? 'each channel scored by the rise in the next layers\' output error once they are refit, tr(W_S [(H^-1)_SS]^-1 W_S^T) relative to each layer\'s output, removed greedily with OBS updates; ' : ''}` +
+    `recover ${mode}: ${mode === 'obs' ? "each channel scored by the rise in the next layers' output error once they are refit, tr(W_S [(H^-1)_SS]^-1 W_S^T) relative to each layer's output, removed greedily with OBS updates; " : ''}` +
       `refit W_K = W G[:,K] G_KK^-1 with a ones column for the bias (removed channels' means fold into it), damping ${damp} x mean diag(G); one pass over the dense model's statistics (X^T X and sum of x over ${recovery.layers} layers' input patches)`,
     `calibration: ${describeCalibration(recovery.info)}`,
     `layer output error ||dY||/||Y|| on the calibration data, removed inputs dropped -> refit: mean ${fmt(mean((e) => e.before))} -> ${fmt(mean((e) => e.after))}, max ${fmt(max((e) => e.before))} -> ${fmt(max((e) => e.after))} over ${errors.length} layers` +

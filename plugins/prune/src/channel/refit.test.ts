@@ -8,9 +8,11 @@ import { augmentedGram, damped, refitColumns, scatterColumns } from './refit.js'
 import { statsOfRows, unfold } from './unfold.js';
 
 /** ‖XWᵀ‖² from G (core's error sums of W against itself). */
-const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) => outputErrorSums(W, W, rows, n, G).den;
+const outputEnergy = (W: ArrayLike<number>, rows: number, G: Float64Array, n: number) =>
+  outputErrorSums(W, W, rows, n, G).den;
 
-const pseudo = (n: number, seed = 1) => Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
+const pseudo = (n: number, seed = 1) =>
+  Float64Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5 + Math.cos(i * seed) * 0.25);
 
 /** x [2, 3, 5, 5] -> 3x3 patches with padding 1: 50 rows of 27 features, plus the ones feature. */
 function convCase() {
@@ -84,7 +86,7 @@ describe('refitColumns', () => {
 });
 
 describe('layer output error from the refit statistics', () => {
-  it('is ||X(W - W\')|| / ||XW|| over the explicit patches', () => {
+  it("is ||X(W - W')|| / ||XW|| over the explicit patches", () => {
     const { u, G, n, rows, W } = convCase();
     const approx = Float64Array.from(W, (w, i) => (i % 5 === 0 ? 0 : w * 0.9));
     const F = u.features;

@@ -57,7 +57,13 @@ export function damped(G: Float64Array, n: number, features: number, damp: numbe
  * The refit weights over the kept columns, [rows, kept.length]: W_K + W_R·G[R,K]·G_KK⁻¹ with G the
  * (damped) Gram matrix. Undefined when G_KK is not positive definite (damping too small).
  */
-export function refitColumns(W: ArrayLike<number>, rows: number, G: Float64Array, n: number, kept: readonly number[]): Float64Array | undefined {
+export function refitColumns(
+  W: ArrayLike<number>,
+  rows: number,
+  G: Float64Array,
+  n: number,
+  kept: readonly number[],
+): Float64Array | undefined {
   const k = kept.length;
   const keptSet = new Set(kept);
   const removed = Array.from({ length: n }, (_, j) => j).filter((j) => !keptSet.has(j));

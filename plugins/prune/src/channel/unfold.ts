@@ -17,7 +17,11 @@ export interface ConvGeometry {
 export const POINTWISE: ConvGeometry = { kernel: [1, 1], pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1] };
 
 /** Patches of x [N, C, H, W] as rows [N·Ho·Wo, C·kh·kw]. */
-export function unfold(x: ArrayLike<number>, dims: readonly number[], g: ConvGeometry): { rows: number; features: number; data: Float64Array } {
+export function unfold(
+  x: ArrayLike<number>,
+  dims: readonly number[],
+  g: ConvGeometry,
+): { rows: number; features: number; data: Float64Array } {
   const [N, C, H, W] = dims;
   const [kh, kw] = g.kernel;
   const [pt, pl, pb, pr] = g.pads;

@@ -22,9 +22,12 @@ function rand(count: number, seed: number): Float64Array {
 function calibration(n: number, K: number) {
   const z = rand(n * K, 7);
   const x = new Float64Array(n * K);
-  for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) x[r * K + k] = z[r * K + k] + 0.8 * z[r * K + ((k + 1) % K)] + (k % 5 === 0 ? 2 * z[r * K] : 0);
+  for (let r = 0; r < n; r++)
+    for (let k = 0; k < K; k++)
+      x[r * K + k] = z[r * K + k] + 0.8 * z[r * K + ((k + 1) % K)] + (k % 5 === 0 ? 2 * z[r * K] : 0);
   const xtx = new Float64Array(K * K);
-  for (let r = 0; r < n; r++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) xtx[i * K + j] += x[r * K + i] * x[r * K + j];
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) xtx[i * K + j] += x[r * K + i] * x[r * K + j];
   return { xtx, H: () => xtx.map((v) => (2 * v) / n) };
 }
 
@@ -49,7 +52,8 @@ describe('SparseGPT', () => {
 
   it('keeps 2:4 exactly and beats magnitude 2:4', () => {
     const sg = sparseGpt(w, O, K, H(), { sparsity: 0.5, nm: { n: 2, m: 4 }, blockSize: 16, damp: 0.01 }).weight;
-    for (let i = 0; i < O * K; i += 4) expect([...sg.subarray(i, i + 4)].filter((v) => v === 0).length).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < O * K; i += 4)
+      expect([...sg.subarray(i, i + 4)].filter((v) => v === 0).length).toBeGreaterThanOrEqual(2);
     const mag = Float32Array.from(w);
     applyMask(mag, nmMask(magnitudeScores(w), O, K, 2, 4));
     expect(relativeOutputError(w, sg, O, K, xtx)).toBeLessThan(relativeOutputError(w, mag, O, K, xtx));

@@ -35,7 +35,13 @@ export interface SparseGptResult {
 }
 
 /** Prune `w` ([rows, cols], not modified) with the Hessian `H` ([cols, cols], modified: damped). */
-export function sparseGpt(w: Float32Array, rows: number, cols: number, H: Float64Array, opts: SparseGptOptions): SparseGptResult {
+export function sparseGpt(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  H: Float64Array,
+  opts: SparseGptOptions,
+): SparseGptResult {
   const W = Float64Array.from(w);
   const dead = prepareHessian(H, cols, opts.damp);
   for (let k = 0; k < cols; k++) if (dead[k]) for (let o = 0; o < rows; o++) W[o * cols + k] = 0;
@@ -51,13 +57,15 @@ export function sparseGpt(w: Float32Array, rows: number, cols: number, H: Float6
     const mask = new Uint8Array(rows * width); // [rows, width]
     if (!opts.nm && opts.sparsity > 0) {
       const score = new Float64Array(rows * width);
-      for (let o = 0; o < rows; o++) for (let t = 0; t < width; t++) score[o * width + t] = W[o * cols + b0 + t] ** 2 / diag(b0 + t) ** 2;
+      for (let o = 0; o < rows; o++)
+        for (let t = 0; t < width; t++) score[o * width + t] = W[o * cols + b0 + t] ** 2 / diag(b0 + t) ** 2;
       mask.set(rowMask(score, 1, rows * width, opts.sparsity));
     }
     const err = new Float64Array(rows * width);
     for (let t = 0; t < width; t++) {
       const j = b0 + t;
-      if (opts.nm && t % opts.nm.m === 0) chooseNm(W, mask, rows, cols, b0, t, Math.min(opts.nm.m, width - t), opts.nm.n, diag);
+      if (opts.nm && t % opts.nm.m === 0)
+        chooseNm(W, mask, rows, cols, b0, t, Math.min(opts.nm.m, width - t), opts.nm.n, diag);
       const d = diag(j);
       const hrow = j * cols;
       for (let o = 0; o < rows; o++) {
@@ -89,7 +97,17 @@ export function sparseGpt(w: Float32Array, rows: number, cols: number, H: Float6
 }
 
 /** N:M inside a block: for each row, the N lowest W^2/Hinv_jj^2 of the run starting at column t. */
-function chooseNm(W: Float64Array, mask: Uint8Array, rows: number, cols: number, b0: number, t: number, run: number, n: number, diag: (j: number) => number): void {
+function chooseNm(
+  W: Float64Array,
+  mask: Uint8Array,
+  rows: number,
+  cols: number,
+  b0: number,
+  t: number,
+  run: number,
+  n: number,
+  diag: (j: number) => number,
+): void {
   const width = mask.length / rows;
   const idx = Array.from({ length: run }, (_, i) => i);
   for (let o = 0; o < rows; o++) {

@@ -6,7 +6,8 @@ import type { PruneTensorReport } from '../report.js';
 import { idsTensor, runOnce, testContext, tinyLm } from '../testkit.fixture.js';
 import { sparseBytes } from './sparse.js';
 
-const params = (raw: Record<string, unknown>) => parseParams(PRUNE_PARAMS, { 'min-size': '1', granularity: 'row', ...raw }, 'prune');
+const params = (raw: Record<string, unknown>) =>
+  parseParams(PRUNE_PARAMS, { 'min-size': '1', granularity: 'row', ...raw }, 'prune');
 
 describe('--store sparse', () => {
   it('sizes: a value plus the narrowest index per non-zero', () => {
@@ -19,7 +20,11 @@ describe('--store sparse', () => {
     const dense = tinyLm();
     const sparse = tinyLm();
     await new PruneCompressor().compress(dense, params({ sparsity: '0.75' }), testContext());
-    const report = await new PruneCompressor().compress(sparse, params({ sparsity: '0.75', store: 'sparse' }), testContext());
+    const report = await new PruneCompressor().compress(
+      sparse,
+      params({ sparsity: '0.75', store: 'sparse' }),
+      testContext(),
+    );
     const w1 = report.tensors.find((t) => t.name === 'w1') as PruneTensorReport;
     // 128 weights, 32 non-zeros: 32 x (4 + 1) = 160 bytes instead of 512
     expect(w1).toMatchObject({ storage: 'sparse', bytesBefore: 512, bytesAfter: 160 });
@@ -27,13 +32,19 @@ describe('--store sparse', () => {
     expect(sparse.proto.graph!.sparseInitializer!.map((s) => s.values!.name)).toEqual(['w1', 'w2']);
     expect(sparse.toBytes().length).toBeLessThan(dense.toBytes().length - 600);
     const feeds = { ids: idsTensor([1, 5, 9, 2]) };
-    expect(Array.from((await runOnce(sparse, feeds)).data as Float32Array)).toEqual(Array.from((await runOnce(dense, feeds)).data as Float32Array));
+    expect(Array.from((await runOnce(sparse, feeds)).data as Float32Array)).toEqual(
+      Array.from((await runOnce(dense, feeds)).data as Float32Array),
+    );
   });
 
   it('keeps a tensor dense where sparse would not be smaller', async () => {
     // 13 of 128 pruned: 115 x (4 + 1) = 575 bytes > 512 dense
     const model = tinyLm();
-    const report = await new PruneCompressor().compress(model, params({ sparsity: '0.1', granularity: 'layer', store: 'sparse' }), testContext());
+    const report = await new PruneCompressor().compress(
+      model,
+      params({ sparsity: '0.1', granularity: 'layer', store: 'sparse' }),
+      testContext(),
+    );
     expect(report.tensors.filter((t) => (t as PruneTensorReport).storage === 'sparse')).toEqual([]);
     expect(report.notes.join('\n')).toMatch(/all stay dense/);
   });

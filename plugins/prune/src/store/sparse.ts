@@ -22,7 +22,12 @@ const INDEX_TYPES = [
   { type: DataType.INT8, bytes: 1, max: 127, make: (a: number[]) => Int8Array.from(a) },
   { type: DataType.INT16, bytes: 2, max: 32767, make: (a: number[]) => Int16Array.from(a) },
   { type: DataType.INT32, bytes: 4, max: 2 ** 31 - 1, make: (a: number[]) => Int32Array.from(a) },
-  { type: DataType.INT64, bytes: 8, max: Number.MAX_SAFE_INTEGER, make: (a: number[]) => BigInt64Array.from(a, (v) => BigInt(v)) },
+  {
+    type: DataType.INT64,
+    bytes: 8,
+    max: Number.MAX_SAFE_INTEGER,
+    make: (a: number[]) => BigInt64Array.from(a, (v) => BigInt(v)),
+  },
 ] as const;
 
 /** Bytes of the sparse form of `count` elements with `nnz` non-zeros of `valueBytes` each. */
@@ -31,7 +36,10 @@ export function sparseBytes(count: number, nnz: number, valueBytes: number): { b
   return { bytes: nnz * (valueBytes + it.bytes), indexType: it.type };
 }
 
-export function storeSparse(model: OnnxModel, tensors: readonly PruneTensorReport[]): { tensors: PruneTensorReport[]; notes: string[] } {
+export function storeSparse(
+  model: OnnxModel,
+  tensors: readonly PruneTensorReport[],
+): { tensors: PruneTensorReport[]; notes: string[] } {
   const out: PruneTensorReport[] = [];
   let moved = 0;
   let dense = 0;
@@ -53,7 +61,12 @@ export function storeSparse(model: OnnxModel, tensors: readonly PruneTensorRepor
     }
     const it = INDEX_TYPES.find((x) => x.type === indexType)!;
     const entry: SparseTensor = {
-      values: makeTensor(init.name, DataType.FLOAT, [idx.length], Float32Array.from(idx, (i) => values[i])),
+      values: makeTensor(
+        init.name,
+        DataType.FLOAT,
+        [idx.length],
+        Float32Array.from(idx, (i) => values[i]),
+      ),
       indices: makeTensor('', indexType, [idx.length], it.make(idx)),
       dims: [...init.dims],
     };
@@ -62,12 +75,20 @@ export function storeSparse(model: OnnxModel, tensors: readonly PruneTensorRepor
     moved++;
     dense += init.byteLength;
     sparse += bytes;
-    out.push({ ...t, bytesAfter: bytes, bitsPerWeight: (8 * bytes) / t.elements, storage: 'sparse', reason: `sparse_initializer, ${DataType[indexType].toLowerCase()} indices` });
+    out.push({
+      ...t,
+      bytesAfter: bytes,
+      bitsPerWeight: (8 * bytes) / t.elements,
+      storage: 'sparse',
+      reason: `sparse_initializer, ${DataType[indexType].toLowerCase()} indices`,
+    });
   }
   const notes = moved
     ? [
         `--store sparse: ${moved} tensors as sparse_initializers, ${dense} -> ${sparse} bytes (${(dense / sparse).toFixed(2)}x); indices in the narrowest integer type (onnxruntime loads int8/16/32 indices; the ONNX spec and onnx.checker want int64); onnxruntime densifies them at load, so memory at run time is not reduced. Put --store sparse on the last step of a chain: later methods do not see sparse initializers`,
       ]
-    : ['--store sparse: no pruned tensor is smaller in sparse form (each non-zero costs its value plus an index), so all stay dense'];
+    : [
+        '--store sparse: no pruned tensor is smaller in sparse form (each non-zero costs its value plus an index), so all stay dense',
+      ];
   return { tensors: out, notes };
 }

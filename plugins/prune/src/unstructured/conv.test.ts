@@ -3,7 +3,16 @@
  * scored with their own group's patch norms (hand-checked), and SparseGPT's layer output error is
  * below magnitude's on the same calibration data.
  */
-import { createRunContext, DataType, OrtSessionFactory, parseParams, type CalibrationSet, type HostTensor, type OnnxModel, type RunContext } from '@mc-kit/core';
+import {
+  createRunContext,
+  DataType,
+  OrtSessionFactory,
+  parseParams,
+  type CalibrationSet,
+  type HostTensor,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { PRUNE_PARAMS } from '../options.js';
 import { PruneCompressor } from '../plugin.js';
@@ -21,8 +30,14 @@ function seeded(count: number, seed: number, scale = 1): Float32Array {
 }
 
 const ctxWith = (feeds: Record<string, HostTensor>[]): RunContext => {
-  const set: CalibrationSet = { info: { dataset: 'unit-images', samples: feeds.length, kind: 'image' }, samples: feeds.map((f) => ({ kind: 'feeds' as const, feeds: f })) };
-  return { ...createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent' }), calibration: { info: set.info, load: async () => set } };
+  const set: CalibrationSet = {
+    info: { dataset: 'unit-images', samples: feeds.length, kind: 'image' },
+    samples: feeds.map((f) => ({ kind: 'feeds' as const, feeds: f })),
+  };
+  return {
+    ...createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent' }),
+    calibration: { info: set.info, load: async () => set },
+  };
 };
 
 describe('wanda on a grouped Conv', () => {
@@ -37,8 +52,18 @@ describe('wanda on a grouped Conv', () => {
     g.output(g.conv(x, g.initializer('W', F, [4, 2, 1, 2], w), undefined, { group: 2 }), F);
     const model = g.build();
     const scale = [1, 10, 10, 1];
-    const feeds = [1, 2, 3].map((seed) => ({ x: { type: 'float32' as const, data: seeded(36, seed).map((v, i) => (Math.abs(v) + 0.5) * scale[Math.floor(i / 9)]), dims: [1, 4, 3, 3] } }));
-    await new PruneCompressor().compress(model, params({ algo: 'wanda', sparsity: '0.5', include: ['W'] }), ctxWith(feeds));
+    const feeds = [1, 2, 3].map((seed) => ({
+      x: {
+        type: 'float32' as const,
+        data: seeded(36, seed).map((v, i) => (Math.abs(v) + 0.5) * scale[Math.floor(i / 9)]),
+        dims: [1, 4, 3, 3],
+      },
+    }));
+    await new PruneCompressor().compress(
+      model,
+      params({ algo: 'wanda', sparsity: '0.5', include: ['W'] }),
+      ctxWith(feeds),
+    );
     const pruned = Array.from(model.getInitializer('W')!.readFloat32(), (v) => (v === 0 ? 0 : 1));
     expect(pruned).toEqual([0, 0, 1, 1, /**/ 0, 0, 1, 1, /**/ 1, 1, 0, 0, /**/ 1, 1, 0, 0]);
   });
@@ -49,22 +74,43 @@ describe('sparsegpt and wanda on Conv and Gemm', () => {
   function net(): OnnxModel {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', F, ['N', 3, 8, 8]);
-    let h = g.relu(g.conv(x, g.initializer('C1', F, [16, 3, 3, 3], seeded(432, 1, 0.4)), undefined, { pads: [1, 1, 1, 1] }));
-    h = g.relu(g.conv(h, g.initializer('C2', F, [16, 4, 3, 3], seeded(576, 2, 0.3)), undefined, { pads: [1, 1, 1, 1], group: 4 }));
-    const f = g.relu(g.gemm(g.flatten(g.globalAveragePool(h)), g.initializer('G1', F, [12, 16], seeded(192, 3, 0.5)), undefined, { transB: true }));
+    let h = g.relu(
+      g.conv(x, g.initializer('C1', F, [16, 3, 3, 3], seeded(432, 1, 0.4)), undefined, { pads: [1, 1, 1, 1] }),
+    );
+    h = g.relu(
+      g.conv(h, g.initializer('C2', F, [16, 4, 3, 3], seeded(576, 2, 0.3)), undefined, {
+        pads: [1, 1, 1, 1],
+        group: 4,
+      }),
+    );
+    const f = g.relu(
+      g.gemm(g.flatten(g.globalAveragePool(h)), g.initializer('G1', F, [12, 16], seeded(192, 3, 0.5)), undefined, {
+        transB: true,
+      }),
+    );
     g.output(g.gemm(f, g.initializer('G2', F, [12, 4], seeded(48, 4, 0.5))), F);
     return g.build();
   }
   /** correlated images: a smooth ramp per sample plus noise */
   const feeds = [0, 1, 2, 3].map((s) => {
     const noise = seeded(8 * 3 * 64, 50 + s, 0.2);
-    return { x: { type: 'float32' as const, data: noise.map((v, i) => v + ((i % 8) / 8) * (1 + (Math.floor(i / 192) % 3))), dims: [8, 3, 8, 8] } };
+    return {
+      x: {
+        type: 'float32' as const,
+        data: noise.map((v, i) => v + ((i % 8) / 8) * (1 + (Math.floor(i / 192) % 3))),
+        dims: [8, 3, 8, 8],
+      },
+    };
   });
 
   it('prunes every Conv and Gemm weight to 50 % per row, and SparseGPT leaves less layer output error than magnitude per row', async () => {
     const run = async (algo: string) => {
       const model = net();
-      const report = await new PruneCompressor().compress(model, params({ algo, sparsity: '0.5', granularity: 'row', include: ['C1', 'C2', 'G1', 'G2'] }), ctxWith(feeds));
+      const report = await new PruneCompressor().compress(
+        model,
+        params({ algo, sparsity: '0.5', granularity: 'row', include: ['C1', 'C2', 'G1', 'G2'] }),
+        ctxWith(feeds),
+      );
       return report.tensors as PruneTensorReport[];
     };
     const [mag, wanda, sgpt] = [await run('magnitude'), await run('wanda'), await run('sparsegpt')];

@@ -2,7 +2,17 @@
  * Masks on hand-built 2x8 weights (rows = outputs, columns = inputs), expected masks worked out by
  * hand in the comments (spec pruning.md "Tests that matter").
  */
-import { applyMask, groupedWandaScores, layerThresholdMask, magnitudeScores, nmMask, relativeOutputError, rowMask, sparsityOf, wandaScores } from './math.js';
+import {
+  applyMask,
+  groupedWandaScores,
+  layerThresholdMask,
+  magnitudeScores,
+  nmMask,
+  relativeOutputError,
+  rowMask,
+  sparsityOf,
+  wandaScores,
+} from './math.js';
 import { fromRows, toRows } from './views.js';
 
 // |row0| = 0.5 0.1 0.3 0.3 0.05 0.9 0.2 0.1   (ties: 0.1 at 1 and 7, 0.3 at 2 and 3)
@@ -75,8 +85,12 @@ describe('rows view', () => {
 });
 
 describe('relativeOutputError', () => {
-  it('equals ||X(W - W\')|| / ||XW|| computed directly', () => {
-    const X = [[1, 2], [0, 1], [3, -1]]; // [n=3, K=2]
+  it("equals ||X(W - W')|| / ||XW|| computed directly", () => {
+    const X = [
+      [1, 2],
+      [0, 1],
+      [3, -1],
+    ]; // [n=3, K=2]
     const w = new Float32Array([1, 2, -1, 0.5]); // rows view [O=2, K=2]
     const p = new Float32Array([1, 0, 0, 0.5]);
     const xtx = new Float64Array(4);
@@ -99,7 +113,20 @@ describe('groupedWandaScores', () => {
   it("scores each group's rows with that group's norms (hand values)", () => {
     // 4 rows of 2 inputs, 2 groups: rows 0-1 with norms [1, 2], rows 2-3 with norms [3, 0.5]
     const w = Float32Array.from([1, -1, 2, 0.5, -1, 1, 0.25, -4]);
-    expect(Array.from(groupedWandaScores(w, 4, 2, [[1, 2], [3, 0.5]]))).toEqual([1, 2, 2, 1, 3, 0.5, 0.75, 2]);
-    expect(() => groupedWandaScores(w, 4, 2, [[1, 2], [1, 2], [1, 2]])).toThrow(/do not split/);
+    expect(
+      Array.from(
+        groupedWandaScores(w, 4, 2, [
+          [1, 2],
+          [3, 0.5],
+        ]),
+      ),
+    ).toEqual([1, 2, 2, 1, 3, 0.5, 0.75, 2]);
+    expect(() =>
+      groupedWandaScores(w, 4, 2, [
+        [1, 2],
+        [1, 2],
+        [1, 2],
+      ]),
+    ).toThrow(/do not split/);
   });
 });

@@ -26,11 +26,19 @@ export function wandaScores(w: Float32Array, rows: number, cols: number, norms: 
  * Wanda scores of a grouped layer (a Conv with group > 1): rows split into `norms.length` equal
  * groups, group g's rows scored with group g's input norms (its own input channels' patches).
  */
-export function groupedWandaScores(w: Float32Array, rows: number, cols: number, norms: readonly ArrayLike<number>[]): Float64Array {
-  if (rows % norms.length !== 0) throw new RangeError(`groupedWandaScores: ${rows} rows do not split into ${norms.length} groups`);
+export function groupedWandaScores(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  norms: readonly ArrayLike<number>[],
+): Float64Array {
+  if (rows % norms.length !== 0)
+    throw new RangeError(`groupedWandaScores: ${rows} rows do not split into ${norms.length} groups`);
   const per = rows / norms.length;
   const s = new Float64Array(rows * cols);
-  norms.forEach((n, g) => s.set(wandaScores(w.subarray(g * per * cols, (g + 1) * per * cols), per, cols, n), g * per * cols));
+  norms.forEach((n, g) =>
+    s.set(wandaScores(w.subarray(g * per * cols, (g + 1) * per * cols), per, cols, n), g * per * cols),
+  );
   return s;
 }
 

@@ -41,7 +41,8 @@ export interface UnstructuredResult {
   readonly notes: string[];
 }
 
-const PRUNE_SCOPE_HINT = 'unstructured pruning takes float weights read by MatMul, Gemm and Conv nodes; this model has none it can take';
+const PRUNE_SCOPE_HINT =
+  'unstructured pruning takes float weights read by MatMul, Gemm and Conv nodes; this model has none it can take';
 
 /** Input features K of a target (the view's columns). */
 const inputsOf = (t: PruneTarget) => t.candidate.init.elementCount / t.candidate.init.dims[t.candidate.axis];
@@ -50,19 +51,40 @@ function checkTargets(targets: readonly PruneTarget[], opts: PruneOptions): void
   if (!opts.nm) return;
   const bad = targets.find((t) => inputsOf(t) % (opts.nm as { m: number }).m !== 0);
   if (bad) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `--pattern ${opts.nm.n}:${opts.nm.m}: ${bad.candidate.init.name} has ${inputsOf(bad)} inputs per output, not a multiple of ${opts.nm.m}`, {
-      hint: `leave it dense with --exclude "${bad.candidate.init.name}" (mc refuses rather than prune a partial run)`,
-    });
+    throw new UserError(
+      ErrorCodes.BAD_PARAM,
+      `--pattern ${opts.nm.n}:${opts.nm.m}: ${bad.candidate.init.name} has ${inputsOf(bad)} inputs per output, not a multiple of ${opts.nm.m}`,
+      {
+        hint: `leave it dense with --exclude "${bad.candidate.init.name}" (mc refuses rather than prune a partial run)`,
+      },
+    );
   }
 }
 
 /** SparseGPT on rows [from, from + count) of the view with their group's H. */
-function sparseGptRows(name: string, data: Float32Array, from: number, count: number, cols: number, H: Float64Array, opts: PruneOptions): Float32Array {
+function sparseGptRows(
+  name: string,
+  data: Float32Array,
+  from: number,
+  count: number,
+  cols: number,
+  H: Float64Array,
+  opts: PruneOptions,
+): Float32Array {
   try {
-    return sparseGpt(data.slice(from * cols, (from + count) * cols), count, cols, H, { sparsity: opts.sparsity, nm: opts.nm, blockSize: opts.columnBlock, damp: opts.damp }).weight;
+    return sparseGpt(data.slice(from * cols, (from + count) * cols), count, cols, H, {
+      sparsity: opts.sparsity,
+      nm: opts.nm,
+      blockSize: opts.columnBlock,
+      damp: opts.damp,
+    }).weight;
   } catch (e) {
     if (!(e instanceof NotPositiveDefinite)) throw e;
-    throw new UserError(ErrorCodes.BAD_DATASET, `sparsegpt: the Hessian of ${name} is not positive definite after damping`, { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' });
+    throw new UserError(
+      ErrorCodes.BAD_DATASET,
+      `sparsegpt: the Hessian of ${name} is not positive definite after damping`,
+      { hint: 'raise --damp (e.g. 0.1) or use more calibration data (--calib-samples)' },
+    );
   }
 }
 
@@ -70,24 +92,41 @@ function sparseGptRows(name: string, data: Float32Array, from: number, count: nu
  * Prune one weight (in memory) and write it back; returns its report. `stats` holds one
  * ActivationStats per group (one for MatMul/Gemm; a grouped Conv's rows split evenly among them).
  */
-function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: readonly ActivationStats[] | undefined): PruneTensorReport {
+function pruneOne(
+  model: OnnxModel,
+  t: PruneTarget,
+  opts: PruneOptions,
+  stats: readonly ActivationStats[] | undefined,
+): PruneTensorReport {
   const init = t.candidate.init;
   const view = toRows(init.readFloat32(), init.dims, t.candidate.axis);
   const { rows, cols } = view;
   const bad = view.data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new UserError(ErrorCodes.BAD_MODEL, `weight ${init.name} holds a non-finite value`, { hint: 'fix or re-export the model before compressing' });
+  if (bad >= 0)
+    throw new UserError(ErrorCodes.BAD_MODEL, `weight ${init.name} holds a non-finite value`, {
+      hint: 'fix or re-export the model before compressing',
+    });
   const groups = stats?.length ?? 1;
   const per = rows / groups;
   let pruned: Float32Array;
   if (opts.algo === 'sparsegpt') {
-    if (!stats?.every((s) => s.xtx)) throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
+    if (!stats?.every((s) => s.xtx))
+      throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
     pruned = new Float32Array(rows * cols);
     stats.forEach((st, g) => {
       const H = (st.xtx as Float64Array).map((v) => (v * 2) / Math.max(1, st.rows));
       pruned.set(sparseGptRows(init.name, view.data, g * per, per, cols, H, opts), g * per * cols);
     });
   } else {
-    const scores = opts.algo === 'wanda' && stats ? groupedWandaScores(view.data, rows, cols, stats.map((st) => st.sumSquares.map(Math.sqrt))) : magnitudeScores(view.data);
+    const scores =
+      opts.algo === 'wanda' && stats
+        ? groupedWandaScores(
+            view.data,
+            rows,
+            cols,
+            stats.map((st) => st.sumSquares.map(Math.sqrt)),
+          )
+        : magnitudeScores(view.data);
     const mask = opts.nm
       ? nmMask(scores, rows, cols, opts.nm.n, opts.nm.m)
       : opts.granularity === 'row'
@@ -99,9 +138,24 @@ function pruneOne(model: OnnxModel, t: PruneTarget, opts: PruneOptions, stats: r
   let zeros = 0;
   for (const v of pruned) if (v === 0) zeros++;
   const outputError = stats?.every((st) => st.xtx)
-    ? relativeError(stats.map((st, g) => outputErrorSums(view.data.subarray(g * per * cols, (g + 1) * per * cols), pruned.subarray(g * per * cols, (g + 1) * per * cols), per, cols, st.xtx as Float64Array)))
+    ? relativeError(
+        stats.map((st, g) =>
+          outputErrorSums(
+            view.data.subarray(g * per * cols, (g + 1) * per * cols),
+            pruned.subarray(g * per * cols, (g + 1) * per * cols),
+            per,
+            cols,
+            st.xtx as Float64Array,
+          ),
+        ),
+      )
     : undefined;
-  model.setInitializer(init.name, init.dataType, init.dims, fromRows({ rows, cols, data: pruned }, init.dims, t.candidate.axis));
+  model.setInitializer(
+    init.name,
+    init.dataType,
+    init.dims,
+    fromRows({ rows, cols, data: pruned }, init.dims, t.candidate.axis),
+  );
   return {
     name: init.name,
     action: `prune-${opts.algo}`,
@@ -130,7 +184,11 @@ function groupStats(readers: readonly CaptureTarget[], stats: CaptureResult): Ac
   return parts[0].map((_, g) => parts.map((p) => p[g]).reduce((a, b) => mergeStats(a, b)));
 }
 
-export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ctx: RunContext): Promise<UnstructuredResult> {
+export async function pruneUnstructured(
+  model: OnnxModel,
+  opts: PruneOptions,
+  ctx: RunContext,
+): Promise<UnstructuredResult> {
   const dataAware = opts.algo === 'wanda' || opts.algo === 'sparsegpt';
   if (dataAware && !ctx.calibration) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--algo ${opts.algo} needs calibration data`, {
@@ -147,7 +205,11 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
   const stages: CaptureTarget[][] = capture.length ? planStages(model, capture) : [];
   const uncalibrated = targets.filter((t) => !calibrated.has(t.candidate.init.name));
   if (dataAware && uncalibrated.length > 0) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `--algo ${opts.algo}: ${uncalibrated[0].candidate.init.name} is not a MatMul, Gemm or Conv weight whose input can be captured`, { hint: `leave it out with --exclude "${uncalibrated[0].candidate.init.name}"` });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `--algo ${opts.algo}: ${uncalibrated[0].candidate.init.name} is not a MatMul, Gemm or Conv weight whose input can be captured`,
+      { hint: `leave it out with --exclude "${uncalibrated[0].candidate.init.name}"` },
+    );
   }
 
   const reports: PruneTensorReport[] = [];
@@ -165,8 +227,14 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
     for (const [s, stage] of stages.entries()) {
       throwIfAborted(ctx.signal);
       task.update(`prune stage ${s + 1}/${stages.length}: calibrating`);
-      const stats = await captureActivations(model, stage, set as CalibrationSet, ctx, { hessian: true, label: `calibrating stage ${s + 1}/${stages.length}` });
-      peakHessianBytes = Math.max(peakHessianBytes, [...stats.values()].reduce((n, st) => n + (st.xtx?.byteLength ?? 0), 0));
+      const stats = await captureActivations(model, stage, set as CalibrationSet, ctx, {
+        hessian: true,
+        label: `calibrating stage ${s + 1}/${stages.length}`,
+      });
+      peakHessianBytes = Math.max(
+        peakHessianBytes,
+        [...stats.values()].reduce((n, st) => n + (st.xtx?.byteLength ?? 0), 0),
+      );
       for (const [weight, readers] of byWeight(stage)) {
         throwIfAborted(ctx.signal);
         task.update(`prune ${weight}`);
@@ -183,25 +251,48 @@ export async function pruneUnstructured(model: OnnxModel, opts: PruneOptions, ct
   task.done(`prune ${opts.algo}: ${reports.length} tensors, ${((100 * zeros) / total).toFixed(2)}% zeros`);
 
   for (const r of reports) {
-    ctx.log.debug(`prune ${r.name}: ${fmtPct(r.sparsity ?? 0)} zeros (target ${fmtPct(r.targetSparsity ?? 0)})${r.outputError === undefined ? '' : `, layer output error ${r.outputError.toFixed(5)}`}`);
+    ctx.log.debug(
+      `prune ${r.name}: ${fmtPct(r.sparsity ?? 0)} zeros (target ${fmtPct(r.targetSparsity ?? 0)})${r.outputError === undefined ? '' : `, layer output error ${r.outputError.toFixed(5)}`}`,
+    );
   }
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const tensors: PruneTensorReport[] = [
     ...reports,
-    ...skipped.map((s) => ({ name: s.name, action: 'skipped', reason: s.reason, shape: [...s.dims], elements: s.elements, bytesBefore: s.bytes, bytesAfter: s.bytes })),
+    ...skipped.map((s) => ({
+      name: s.name,
+      action: 'skipped',
+      reason: s.reason,
+      shape: [...s.dims],
+      elements: s.elements,
+      bytesBefore: s.bytes,
+      bytesAfter: s.bytes,
+    })),
   ].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
 
-  const pattern = opts.nm ? `${opts.nm.n}:${opts.nm.m} (N pruned of every M inputs)` : `unstructured ${opts.sparsity} per ${opts.algo === 'sparsegpt' ? `${opts.columnBlock}-column block` : opts.granularity}`;
-  const notes = [`${opts.algo} ${pattern}: ${reports.length} tensors, ${total} weights, ${((100 * zeros) / total).toFixed(2)}% zeros achieved (target ${(100 * opts.sparsity).toFixed(2)}%)`];
+  const pattern = opts.nm
+    ? `${opts.nm.n}:${opts.nm.m} (N pruned of every M inputs)`
+    : `unstructured ${opts.sparsity} per ${opts.algo === 'sparsegpt' ? `${opts.columnBlock}-column block` : opts.granularity}`;
+  const notes = [
+    `${opts.algo} ${pattern}: ${reports.length} tensors, ${total} weights, ${((100 * zeros) / total).toFixed(2)}% zeros achieved (target ${(100 * opts.sparsity).toFixed(2)}%)`,
+  ];
   if (stages.length) {
     const info = (set as CalibrationSet).info;
-    notes.push(`calibrated sequentially in ${stages.length} stages on ${describeCalibration(info)}: each stage captured after the stages before it were pruned; at most ${(peakHessianBytes / 2 ** 20).toFixed(2)} MiB of X^T X held at once`);
-    if (capture.some((c) => c.conv)) notes.push('Conv weights pruned along their inputs in im2col order (W as [Cout, Cin/group·kh·kw]; statistics over patches unfolded in onnxruntime, one set per group)');
+    notes.push(
+      `calibrated sequentially in ${stages.length} stages on ${describeCalibration(info)}: each stage captured after the stages before it were pruned; at most ${(peakHessianBytes / 2 ** 20).toFixed(2)} MiB of X^T X held at once`,
+    );
+    if (capture.some((c) => c.conv))
+      notes.push(
+        'Conv weights pruned along their inputs in im2col order (W as [Cout, Cin/group·kh·kw]; statistics over patches unfolded in onnxruntime, one set per group)',
+      );
     const errs = reports.filter((r) => r.outputError !== undefined);
     const mean = errs.reduce((n, r) => n + (r.outputError ?? 0), 0) / Math.max(1, errs.length);
-    notes.push(`layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`);
+    notes.push(
+      `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`,
+    );
   }
   notes.push(...skipSummaryLines(skipped, 'left dense'));
-  notes.push('zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)');
+  notes.push(
+    'zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)',
+  );
   return { tensors, notes };
 }

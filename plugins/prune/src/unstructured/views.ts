@@ -18,7 +18,8 @@ export function toRows(values: Float32Array, dims: readonly number[], axis: numb
     const rows = dims[0];
     return { rows, cols: values.length / rows, data: Float32Array.from(values) };
   }
-  if (axis !== 1 || dims.length !== 2) throw new RangeError(`toRows: output axis ${axis} of a rank-${dims.length} weight`);
+  if (axis !== 1 || dims.length !== 2)
+    throw new RangeError(`toRows: output axis ${axis} of a rank-${dims.length} weight`);
   const [K, N] = dims;
   const data = new Float32Array(K * N);
   for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) data[n * K + k] = values[k * N + n];

@@ -15,7 +15,9 @@ describe('solveBlocks', () => {
   it('a grouped Conv on the grid: every output row gets its own codes, in output order (hand values)', () => {
     // Conv weight [4, 2, 1, 2] group 2: K = 2·1·2 = 4 inputs per output in im2col order; outputs 0-1 read group 0, 2-3 group 1.
     // Each row's max |w| is 0.7, so scale = 0.7 / 7 = 0.1 and code = w / 0.1 + 8.
-    const w = Float32Array.from([0.7, -0.3, 0.1, 0, /**/ -0.7, 0.2, 0, 0.5, /**/ 0.7, 0.7, -0.1, -0.2, /**/ 0.3, -0.7, 0.6, 0.4]);
+    const w = Float32Array.from([
+      0.7, -0.3, 0.1, 0, /**/ -0.7, 0.2, 0, 0.5, /**/ 0.7, 0.7, -0.1, -0.2, /**/ 0.3, -0.7, 0.6, 0.4,
+    ]);
     const r = solveBlocks(w, { outer: 4, dim: 4, inner: 1 }, [identity(4), identity(4)], OPTS);
     const row = (o: number) => Array.from(r.blocks.codes.subarray(o * 16, o * 16 + 4));
     expect([0, 1, 2, 3].map(row)).toEqual([
@@ -39,7 +41,7 @@ describe('solveBlocks', () => {
     expect(Array.from(r.blocks.codes.subarray(16, 19))).toEqual([1, 10, 8]);
   });
 
-  it('with one Hessian per group, beats RTN on the same grid on every group\'s output', () => {
+  it("with one Hessian per group, beats RTN on the same grid on every group's output", () => {
     const K = 36; // Cin/group 4 x 3 x 3
     const per = 8;
     // correlated patches per group: 3 shared factors + noise, a different mix per group
@@ -51,7 +53,8 @@ describe('solveBlocks', () => {
       const H = new Float64Array(K * K);
       const x = new Float64Array(K);
       for (let t = 0; t < rows; t++) {
-        for (let k = 0; k < K; k++) x[k] = noise[t * K + k] + z[t * 3] * mix[k] + z[t * 3 + 1] * mix[K + k] + z[t * 3 + 2] * mix[2 * K + k];
+        for (let k = 0; k < K; k++)
+          x[k] = noise[t * K + k] + z[t * 3] * mix[k] + z[t * 3 + 1] * mix[K + k] + z[t * 3 + 2] * mix[2 * K + k];
         for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) H[i * K + j] += (2 / rows) * x[i] * x[j];
       }
       return H;
@@ -71,6 +74,8 @@ describe('solveBlocks', () => {
   });
 
   it('refuses outputs that do not split into the groups', () => {
-    expect(() => solveBlocks(new Float32Array(12), { outer: 3, dim: 4, inner: 1 }, [identity(4), identity(4)], OPTS)).toThrow(/do not split/);
+    expect(() =>
+      solveBlocks(new Float32Array(12), { outer: 3, dim: 4, inner: 1 }, [identity(4), identity(4)], OPTS),
+    ).toThrow(/do not split/);
   });
 });

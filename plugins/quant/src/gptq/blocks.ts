@@ -35,7 +35,12 @@ function groupWeight(w: ArrayLike<number>, l: BlockLayout, from: number, count: 
   return out;
 }
 
-export function solveBlocks(w: ArrayLike<number>, layout: BlockLayout, H: readonly Float64Array[], opts: GptqOptions): SolvedBlocks {
+export function solveBlocks(
+  w: ArrayLike<number>,
+  layout: BlockLayout,
+  H: readonly Float64Array[],
+  opts: GptqOptions,
+): SolvedBlocks {
   const K = layout.dim;
   const rows = layout.outer * layout.inner;
   const groups = H.length;
@@ -60,6 +65,17 @@ export function solveBlocks(w: ArrayLike<number>, layout: BlockLayout, H: readon
     deadColumns += r.deadColumns;
     dampUsed = Math.max(dampUsed, r.dampUsed);
   }
-  const blocks: Int4Blocks = { scheme: opts.scheme, blockSize: opts.groupSize, layout, scaleType: opts.scaleType ?? 'float32', rows, kBlocks, codes, scales, zeroPoints, clipped: 0 };
+  const blocks: Int4Blocks = {
+    scheme: opts.scheme,
+    blockSize: opts.groupSize,
+    layout,
+    scaleType: opts.scaleType ?? 'float32',
+    rows,
+    kBlocks,
+    codes,
+    scales,
+    zeroPoints,
+    clipped: 0,
+  };
   return { blocks, deadColumns, dampUsed, outputError: relativeError(errors) };
 }

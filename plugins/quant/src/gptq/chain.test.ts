@@ -5,7 +5,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compressModel, compressor, createRunContext, DataType, OnnxModel, Registry, type CalibrationSource, type Compressor } from '@mc-kit/core';
+import {
+  compressModel,
+  compressor,
+  createRunContext,
+  DataType,
+  OnnxModel,
+  Registry,
+  type CalibrationSource,
+  type Compressor,
+} from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { dequantizeInt4 } from '../int4/math.js';
 import { unpackMatMulNBits } from '../int4/pack.js';
@@ -21,7 +30,10 @@ const zeroSmall: Compressor = {
   summary: 'test: zero |w| < 0.1',
   params: [],
   async compress(model) {
-    const w = model.getInitializer('W1')!.readFloat32().map((v) => (Math.abs(v) < 0.1 ? 0 : v));
+    const w = model
+      .getInitializer('W1')!
+      .readFloat32()
+      .map((v) => (Math.abs(v) < 0.1 ? 0 : v));
     model.setInitializer('W1', F, [64, 48], w);
     return { method: 'zero-small', params: {}, tensors: [], notes: [] };
   },
@@ -39,16 +51,31 @@ function model(): OnnxModel {
 const X = seededWeights(4 * 64, 9, 1);
 const calibration: CalibrationSource = {
   info: { dataset: 'unit-test', samples: 4 },
-  load: async () => ({ info: { dataset: 'unit-test', samples: 4 }, samples: [0, 1, 2, 3].map((s) => ({ kind: 'feeds' as const, feeds: { x: { type: 'float32' as const, data: seededWeights(8 * 64, 20 + s, 1), dims: [1, 8, 64] } } })) }),
+  load: async () => ({
+    info: { dataset: 'unit-test', samples: 4 },
+    samples: [0, 1, 2, 3].map((s) => ({
+      kind: 'feeds' as const,
+      feeds: { x: { type: 'float32' as const, data: seededWeights(8 * 64, 20 + s, 1), dims: [1, 8, 64] } },
+    })),
+  }),
 };
 
 describe('chains', () => {
   let dir: string;
   const registry = new Registry();
   const origin = { name: 'test', version: '0.0.0' };
-  registry.add(origin, compressor(() => zeroSmall));
-  registry.add(origin, compressor(() => new Int4Compressor()));
-  registry.add(origin, compressor(() => new GptqCompressor()));
+  registry.add(
+    origin,
+    compressor(() => zeroSmall),
+  );
+  registry.add(
+    origin,
+    compressor(() => new Int4Compressor()),
+  );
+  registry.add(
+    origin,
+    compressor(() => new GptqCompressor()),
+  );
   const ctx = { ...createRunContext({ sessions, progressMode: 'silent' }), calibration };
 
   beforeAll(async () => {
@@ -59,12 +86,35 @@ describe('chains', () => {
 
   it('zero-small then int4: int4 quantizes the float weights the first step left, zeros stay exact', async () => {
     const out = join(dir, 'a.onnx');
-    const result = await compressModel(registry, { model: join(dir, 'in.onnx'), out, seed: 0, methods: [{ id: 'zero-small', params: {} }, { id: 'int4', params: {} }] }, ctx);
+    const result = await compressModel(
+      registry,
+      {
+        model: join(dir, 'in.onnx'),
+        out,
+        seed: 0,
+        methods: [
+          { id: 'zero-small', params: {} },
+          { id: 'int4', params: {} },
+        ],
+      },
+      ctx,
+    );
     expect(result.steps.map((s) => s.method)).toEqual(['zero-small', 'int4']);
     const m = await OnnxModel.load(out);
     expect(m.getMetadata('mc.method')).toBe('zero-small+int4');
     expect(m.nodes.filter((n) => n.opType === 'MatMulNBits')).toHaveLength(2);
-    const w1 = dequantizeInt4(unpackMatMulNBits({ B: m.getInitializer('W1_q4')!.readTyped() as Uint8Array, scales: m.getInitializer('W1_scales')!.readFloat32(), K: 64, N: 48, blockSize: 32 }, 'float32'));
+    const w1 = dequantizeInt4(
+      unpackMatMulNBits(
+        {
+          B: m.getInitializer('W1_q4')!.readTyped() as Uint8Array,
+          scales: m.getInitializer('W1_scales')!.readFloat32(),
+          K: 64,
+          N: 48,
+          blockSize: 32,
+        },
+        'float32',
+      ),
+    );
     const original = seededWeights(64 * 48, 1, 0.4);
     const zeroed = original.map((v, i) => (Math.abs(v) < 0.1 ? i : -1)).filter((i) => i >= 0);
     expect(zeroed.length).toBeGreaterThan(300);
@@ -75,7 +125,19 @@ describe('chains', () => {
 
   it('gptq then int4: GPTQ takes the MatMul weights, int4 the Gemm weight it was told to leave', async () => {
     const out = join(dir, 'b.onnx');
-    const result = await compressModel(registry, { model: join(dir, 'in.onnx'), out, seed: 0, methods: [{ id: 'gptq', params: { 'group-size': 16, exclude: ['G'] } }, { id: 'int4', params: { 'block-size': 16 } }] }, ctx);
+    const result = await compressModel(
+      registry,
+      {
+        model: join(dir, 'in.onnx'),
+        out,
+        seed: 0,
+        methods: [
+          { id: 'gptq', params: { 'group-size': 16, exclude: ['G'] } },
+          { id: 'int4', params: { 'block-size': 16 } },
+        ],
+      },
+      ctx,
+    );
     expect(result.steps[0].tensors.filter((t) => t.action === 'gptq-4bit').map((t) => t.name)).toEqual(['W1', 'W2']);
     expect(result.steps[1].tensors.filter((t) => t.action === 'int4').map((t) => t.name)).toEqual(['G']);
     const m = await OnnxModel.load(out);

@@ -3,10 +3,25 @@
  * stores Conv/Gemm weights, runs in onnxruntime, decompresses to exactly what it computes, beats
  * int4 RTN at the same group size on held-out images, and names what it cannot take.
  */
-import { DataType, type CalibrationSet, type CalibrationSource, type HostTensor, type OnnxModel, type RunContext, createRunContext } from '@mc-kit/core';
+import {
+  DataType,
+  type CalibrationSet,
+  type CalibrationSource,
+  type HostTensor,
+  type OnnxModel,
+  type RunContext,
+  createRunContext,
+} from '@mc-kit/core';
 import { GraphBuilder, attr } from '@mc-kit/core/testing';
 import { Int4Compressor } from '../int4/plugin.js';
-import { cloneModel, expectUserError, relativeMaxDiff, runModel, seededWeights, sessions } from '../int8/testkit.fixture.js';
+import {
+  cloneModel,
+  expectUserError,
+  relativeMaxDiff,
+  runModel,
+  seededWeights,
+  sessions,
+} from '../int8/testkit.fixture.js';
 import { GptqCompressor } from './plugin.js';
 import type { GptqTensorReport } from './rewrite.js';
 
@@ -17,9 +32,28 @@ const [C, S] = [2, 8];
 function convNet(opset = 17, transposed = false): OnnxModel {
   const g = new GraphBuilder({ opset });
   const x = g.input('x', F, ['N', C, S, S]);
-  let h = g.relu(g.conv(x, g.initializer('W1', F, [16, C, 3, 3], seededWeights(16 * C * 9, 1, 0.4)), g.initializer('b1', F, [16], seededWeights(16, 2, 0.1)), { pads: [1, 1, 1, 1] }));
-  h = g.relu(g.conv(h, g.initializer('W2', F, [16, 8, 3, 3], seededWeights(16 * 8 * 9, 3, 0.2)), undefined, { pads: [1, 1, 1, 1], strides: [2, 2], group: 2 }));
-  if (transposed) h = g.node('ConvTranspose', [h, g.initializer('Wt', F, [16, 16, 2, 2], seededWeights(16 * 16 * 4, 4, 0.2))], { strides: attr.ints([2, 2]) }, { name: 'up' })[0];
+  let h = g.relu(
+    g.conv(
+      x,
+      g.initializer('W1', F, [16, C, 3, 3], seededWeights(16 * C * 9, 1, 0.4)),
+      g.initializer('b1', F, [16], seededWeights(16, 2, 0.1)),
+      { pads: [1, 1, 1, 1] },
+    ),
+  );
+  h = g.relu(
+    g.conv(h, g.initializer('W2', F, [16, 8, 3, 3], seededWeights(16 * 8 * 9, 3, 0.2)), undefined, {
+      pads: [1, 1, 1, 1],
+      strides: [2, 2],
+      group: 2,
+    }),
+  );
+  if (transposed)
+    h = g.node(
+      'ConvTranspose',
+      [h, g.initializer('Wt', F, [16, 16, 2, 2], seededWeights(16 * 16 * 4, 4, 0.2))],
+      { strides: attr.ints([2, 2]) },
+      { name: 'up' },
+    )[0];
   const flat = g.flatten(g.globalAveragePool(h));
   g.output(g.gemm(flat, g.initializer('G', F, [10, 16], seededWeights(160, 5, 0.5)), undefined, { transB: true }), F);
   return g.build();
@@ -38,17 +72,28 @@ function images(count: number, seed: number): Float32Array {
   });
 }
 
-const feeds = (data: Float32Array): Record<string, HostTensor> => ({ x: { type: 'float32', data, dims: [data.length / (C * S * S), C, S, S] } });
+const feeds = (data: Float32Array): Record<string, HostTensor> => ({
+  x: { type: 'float32', data, dims: [data.length / (C * S * S), C, S, S] },
+});
 
 function calibration(): CalibrationSource {
   const set: CalibrationSet = {
-    info: { dataset: 'unit-images', samples: 64, seed: 0, kind: 'image', image: { input: 'x', channels: C, height: S, width: S, preprocess: 'none' } },
+    info: {
+      dataset: 'unit-images',
+      samples: 64,
+      seed: 0,
+      kind: 'image',
+      image: { input: 'x', channels: C, height: S, width: S, preprocess: 'none' },
+    },
     samples: [0, 1, 2, 3].map((i) => ({ kind: 'feeds' as const, feeds: feeds(images(16, 100 + i)) })),
   };
   return { info: set.info, load: async () => set };
 }
 
-const ctx = (): RunContext => ({ ...createRunContext({ sessions, progressMode: 'silent' }), calibration: calibration() });
+const ctx = (): RunContext => ({
+  ...createRunContext({ sessions, progressMode: 'silent' }),
+  calibration: calibration(),
+});
 const HELD_OUT = feeds(images(32, 900));
 
 async function outputError(m: OnnxModel, dense: Float32Array): Promise<number> {
@@ -57,7 +102,7 @@ async function outputError(m: OnnxModel, dense: Float32Array): Promise<number> {
 }
 
 describe('gptq on Conv and Gemm', () => {
-  it('solves Conv (grouped too) and Gemm weights in stages, stores them as int4 does at opset 21, and reports each layer\'s output error', async () => {
+  it("solves Conv (grouped too) and Gemm weights in stages, stores them as int4 does at opset 21, and reports each layer's output error", async () => {
     const m = convNet();
     const report = await new GptqCompressor().compress(m, { 'group-size': 16, 'min-size': 1 }, ctx());
     const done = report.tensors.filter((t) => t.action === 'gptq-4bit') as GptqTensorReport[];
@@ -74,7 +119,10 @@ describe('gptq on Conv and Gemm', () => {
     expect(dq).toHaveLength(3);
     expect(m.opset('')).toBe(21);
     // bits per weight as stored: 4-bit codes + a float32 scale per 16 (W2's K = 8·3·3 = 72: 5 blocks per output)
-    expect(done.find((t) => t.name === 'W2')!.bitsPerWeight).toBeCloseTo((16 * 72 * 4 + 16 * 5 * 32 + 4 * 64) / (16 * 72), 10);
+    expect(done.find((t) => t.name === 'W2')!.bitsPerWeight).toBeCloseTo(
+      (16 * 72 * 4 + 16 * 5 * 32 + 4 * 64) / (16 * 72),
+      10,
+    );
   });
 
   it('beats int4 RTN at the same group size on held-out images, and decompresses to exactly what onnxruntime computes', async () => {
@@ -94,9 +142,13 @@ describe('gptq on Conv and Gemm', () => {
     expect(relativeMaxDiff(after, before)).toBeLessThan(1e-5);
   });
 
-  it('--keep-opset stores them as int4\'s nibbles at the model\'s opset', async () => {
+  it("--keep-opset stores them as int4's nibbles at the model's opset", async () => {
     const m = convNet();
-    const report = await new GptqCompressor().compress(m, { 'group-size': 16, 'min-size': 1, 'keep-opset': true }, ctx());
+    const report = await new GptqCompressor().compress(
+      m,
+      { 'group-size': 16, 'min-size': 1, 'keep-opset': true },
+      ctx(),
+    );
     expect(m.opset('')).toBe(17);
     expect(report.notes.join('\n')).toMatch(/3 Conv\/Gemm as int4 nibbles unpacked at opset 17/);
     const y = (await runModel(m, HELD_OUT))[m.outputs[0].name ?? ''].data as Float32Array;
@@ -106,8 +158,14 @@ describe('gptq on Conv and Gemm', () => {
   it('leaves a ConvTranspose weight float, naming the node; --bits 2 leaves Conv/Gemm weights float', async () => {
     const m = convNet(17, true);
     const report = await new GptqCompressor().compress(m, { 'group-size': 16, 'min-size': 1 }, ctx());
-    expect(report.tensors.find((t) => t.name === 'Wt')).toMatchObject({ action: 'skipped', reason: expect.stringMatching(/ConvTranspose up/) });
-    const e = await expectUserError(new GptqCompressor().compress(convNet(), { bits: 2, 'group-size': 16, 'min-size': 1 }, ctx()), 'E_NOTHING_TO_COMPRESS');
+    expect(report.tensors.find((t) => t.name === 'Wt')).toMatchObject({
+      action: 'skipped',
+      reason: expect.stringMatching(/ConvTranspose up/),
+    });
+    const e = await expectUserError(
+      new GptqCompressor().compress(convNet(), { bits: 2, 'group-size': 16, 'min-size': 1 }, ctx()),
+      'E_NOTHING_TO_COMPRESS',
+    );
     expect(e.message).toMatch(/--bits 3 or 4 only/);
   });
 });

@@ -32,7 +32,15 @@ export async function dequantizeGptqWeights(model: OnnxModel, ctx: RunContext): 
   for (const g of findNBitsGroups(model, [2, 4, 8])) {
     throwIfAborted(ctx.signal);
     const codes = unpackGptq(
-      { B: g.B.readTyped() as Uint8Array, scales: g.scales.readFloat32(), zeroPoints: g.zp?.readTyped() as Uint8Array | undefined, K: g.K, N: g.N, blockSize: g.blockSize, bits: g.bits as StoredBits },
+      {
+        B: g.B.readTyped() as Uint8Array,
+        scales: g.scales.readFloat32(),
+        zeroPoints: g.zp?.readTyped() as Uint8Array | undefined,
+        K: g.K,
+        N: g.N,
+        blockSize: g.blockSize,
+        bits: g.bits as StoredBits,
+      },
       g.scaleType,
     );
     restored.push(restoreNBitsGroup(model, g, dequantizeGrouped(codes, g.scaleType)));

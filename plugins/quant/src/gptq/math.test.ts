@@ -1,5 +1,12 @@
 import { blockParams } from '../int4/math.js';
-import { actOrderPermutation, groupParams, gptqQuantize, permuteSymmetric, rtnQuantize, type GptqOptions } from './math.js';
+import {
+  actOrderPermutation,
+  groupParams,
+  gptqQuantize,
+  permuteSymmetric,
+  rtnQuantize,
+  type GptqOptions,
+} from './math.js';
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 function lcg(seed: number): () => number {
@@ -10,27 +17,43 @@ function lcg(seed: number): () => number {
 /** H = 2/n X^T X for X [n, K] */
 function hessian(X: Float64Array, n: number, K: number): Float64Array {
   const H = new Float64Array(K * K);
-  for (let r = 0; r < n; r++) for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) H[i * K + j] += (2 / n) * X[r * K + i] * X[r * K + j];
+  for (let r = 0; r < n; r++)
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) H[i * K + j] += (2 / n) * X[r * K + i] * X[r * K + j];
   return H;
 }
 
 /** ||X W - X Q||_F^2 with W, Q [K, N] */
-function outputError(X: Float64Array, n: number, K: number, N: number, W: ArrayLike<number>, Q: ArrayLike<number>): number {
+function outputError(
+  X: Float64Array,
+  n: number,
+  K: number,
+  N: number,
+  W: ArrayLike<number>,
+  Q: ArrayLike<number>,
+): number {
   let e = 0;
-  for (let r = 0; r < n; r++) for (let c = 0; c < N; c++) {
-    let d = 0;
-    for (let k = 0; k < K; k++) d += X[r * K + k] * (W[k * N + c] - Q[k * N + c]);
-    e += d * d;
-  }
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < N; c++) {
+      let d = 0;
+      for (let k = 0; k < K; k++) d += X[r * K + k] * (W[k * N + c] - Q[k * N + c]);
+      e += d * d;
+    }
   return e;
 }
 
 const base: GptqOptions = { bits: 4, scheme: 'sym', groupSize: 16, damp: 0.01, actOrder: false };
 
 describe('GPTQ grid', () => {
-  it('at 4 bits is int4 RTN\'s grid (spec §2), scale and zero point for both schemes', () => {
-    for (const [lo, hi] of [[-1, 0.25], [-0.3, 0.9], [0, 0], [0.1, 0.4], [-2, -0.5]]) {
-      for (const scheme of ['sym', 'asym'] as const) expect(groupParams(lo, hi, 4, scheme, 'float32')).toEqual(blockParams(lo, hi, scheme, 'float32'));
+  it("at 4 bits is int4 RTN's grid (spec §2), scale and zero point for both schemes", () => {
+    for (const [lo, hi] of [
+      [-1, 0.25],
+      [-0.3, 0.9],
+      [0, 0],
+      [0.1, 0.4],
+      [-2, -0.5],
+    ]) {
+      for (const scheme of ['sym', 'asym'] as const)
+        expect(groupParams(lo, hi, 4, scheme, 'float32')).toEqual(blockParams(lo, hi, scheme, 'float32'));
     }
   });
 
@@ -58,7 +81,7 @@ describe('gptqQuantize', () => {
     expect(Array.from(rtnQuantize(w, 3, 2, { ...base, groupSize: 4 }).codes)).toEqual([11, 9, 15, 8, 11, 9, 15, 8]);
   });
 
-  it('with an identity Hessian nothing propagates: the codes are RTN\'s on the same grid', () => {
+  it("with an identity Hessian nothing propagates: the codes are RTN's on the same grid", () => {
     const rnd = lcg(3);
     const K = 40;
     const N = 6;
@@ -83,34 +106,46 @@ describe('gptqQuantize', () => {
     const Z = Float64Array.from({ length: n * 8 }, rnd);
     const M = Float64Array.from({ length: 8 * K }, rnd);
     const X = new Float64Array(n * K);
-    for (let r = 0; r < n; r++) for (let k = 0; k < K; k++) {
-      let v = 0.05 * rnd();
-      for (let f = 0; f < 8; f++) v += Z[r * 8 + f] * M[f * K + k];
-      X[r * K + k] = v * (k % 7 === 0 ? 4 : 1); // a few outlier features
-    }
+    for (let r = 0; r < n; r++)
+      for (let k = 0; k < K; k++) {
+        let v = 0.05 * rnd();
+        for (let f = 0; f < 8; f++) v += Z[r * 8 + f] * M[f * K + k];
+        X[r * K + k] = v * (k % 7 === 0 ? 4 : 1); // a few outlier features
+      }
     const H = hessian(X, n, K);
     const w = Float32Array.from({ length: K * N }, () => rnd() * 0.5);
 
     it.each([
-      [4, 'sym', false], [4, 'sym', true], [3, 'sym', false], [3, 'asym', true], [2, 'asym', false], [8, 'sym', false],
-    ] as const)('%i bits %s act-order %s: lower output error ||XW - XQ|| than RTN on the same grid', (bits, scheme, actOrder) => {
-      const opts = { ...base, bits, scheme, actOrder };
-      const g = gptqQuantize(w, K, N, H, opts);
-      const r = rtnQuantize(w, K, N, opts);
-      const eG = outputError(X, n, K, N, w, g.dequantized);
-      const eR = outputError(X, n, K, N, w, r.dequantized);
-      expect(eG).toBeLessThan(0.8 * eR);
-      expect(g.deadColumns).toBe(0);
-      expect(g.dampUsed).toBe(0.01);
-    });
+      [4, 'sym', false],
+      [4, 'sym', true],
+      [3, 'sym', false],
+      [3, 'asym', true],
+      [2, 'asym', false],
+      [8, 'sym', false],
+    ] as const)(
+      '%i bits %s act-order %s: lower output error ||XW - XQ|| than RTN on the same grid',
+      (bits, scheme, actOrder) => {
+        const opts = { ...base, bits, scheme, actOrder };
+        const g = gptqQuantize(w, K, N, H, opts);
+        const r = rtnQuantize(w, K, N, opts);
+        const eG = outputError(X, n, K, N, w, g.dequantized);
+        const eR = outputError(X, n, K, N, w, r.dequantized);
+        expect(eG).toBeLessThan(0.8 * eR);
+        expect(g.deadColumns).toBe(0);
+        expect(g.dampUsed).toBe(0.01);
+      },
+    );
 
     it('the dequantized weight is exactly codes x scales in the original column order (act-order undone)', () => {
       const g = gptqQuantize(w, K, N, H, { ...base, actOrder: true });
       const padded = g.kBlocks * g.groupSize;
-      for (let k = 0; k < K; k++) for (let c = 0; c < N; c++) {
-        const gi = c * g.kBlocks + Math.floor(k / g.groupSize);
-        expect(g.dequantized[k * N + c]).toBe(Math.fround((g.codes[c * padded + k] - g.zeroPoints[gi]) * g.scales[gi]));
-      }
+      for (let k = 0; k < K; k++)
+        for (let c = 0; c < N; c++) {
+          const gi = c * g.kBlocks + Math.floor(k / g.groupSize);
+          expect(g.dequantized[k * N + c]).toBe(
+            Math.fround((g.codes[c * padded + k] - g.zeroPoints[gi]) * g.scales[gi]),
+          );
+        }
     });
   });
 

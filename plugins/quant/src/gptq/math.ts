@@ -73,7 +73,13 @@ export interface GptqResult extends GroupedCodes {
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
 /** Scale and zero point of one group from its min and max (spec §2, for any bit width). */
-export function groupParams(lo: number, hi: number, bits: number, scheme: Scheme, scaleType: FloatType): { scale: number; zp: number } {
+export function groupParams(
+  lo: number,
+  hi: number,
+  bits: number,
+  scheme: Scheme,
+  scaleType: FloatType,
+): { scale: number; zp: number } {
   if (scheme === 'sym') {
     const qmax = 2 ** (bits - 1) - 1;
     return { scale: storedScale(Math.max(Math.abs(lo), Math.abs(hi)) / qmax, scaleType), zp: 2 ** (bits - 1) };
@@ -85,13 +91,22 @@ export function groupParams(lo: number, hi: number, bits: number, scheme: Scheme
   return { scale, zp: clamp(roundHalfToEven(-l / scale), 0, levels) };
 }
 
-export const codeOf = (w: number, scale: number, zp: number, bits: number): number => clamp(roundHalfToEven(w / scale) + zp, 0, 2 ** bits - 1);
+export const codeOf = (w: number, scale: number, zp: number, bits: number): number =>
+  clamp(roundHalfToEven(w / scale) + zp, 0, 2 ** bits - 1);
 
 function emptyCodes(K: number, N: number, opts: GridOptions): GroupedCodes {
   const kBlocks = Math.ceil(K / opts.groupSize);
   return {
-    bits: opts.bits, scheme: opts.scheme, groupSize: opts.groupSize, K, N, kBlocks, scaleType: opts.scaleType ?? 'float32',
-    codes: new Uint8Array(N * kBlocks * opts.groupSize), scales: new Float32Array(N * kBlocks), zeroPoints: new Uint8Array(N * kBlocks),
+    bits: opts.bits,
+    scheme: opts.scheme,
+    groupSize: opts.groupSize,
+    K,
+    N,
+    kBlocks,
+    scaleType: opts.scaleType ?? 'float32',
+    codes: new Uint8Array(N * kBlocks * opts.groupSize),
+    scales: new Float32Array(N * kBlocks),
+    zeroPoints: new Uint8Array(N * kBlocks),
   };
 }
 
@@ -115,12 +130,18 @@ function setGroup(out: GroupedCodes, w: Float64Array | Float32Array, g: number, 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 /** Round to nearest on the same grid (the RTN baseline GPTQ is compared with), w [K, N]. */
-export function rtnQuantize(w: ArrayLike<number>, K: number, N: number, opts: GridOptions): GroupedCodes & { dequantized: Float32Array } {
+export function rtnQuantize(
+  w: ArrayLike<number>,
+  K: number,
+  N: number,
+  opts: GridOptions,
+): GroupedCodes & { dequantized: Float32Array } {
   const out = emptyCodes(K, N, opts);
   const wf = Float64Array.from(w);
   const padded = out.kBlocks * out.groupSize;
   const dequantized = new Float32Array(K * N);
-  for (let g = 0; g < out.kBlocks; g++) setGroup(out, wf, g, range(g * out.groupSize, Math.min(K, (g + 1) * out.groupSize)));
+  for (let g = 0; g < out.kBlocks; g++)
+    setGroup(out, wf, g, range(g * out.groupSize, Math.min(K, (g + 1) * out.groupSize)));
   for (let n = 0; n < N; n++) {
     for (let k = 0; k < padded; k++) {
       const g = n * out.kBlocks + Math.floor(k / out.groupSize);
@@ -146,7 +167,11 @@ export function permuteSymmetric(H: Float64Array, K: number, perm: Int32Array): 
 }
 
 /** Hinv = cholesky_upper(inverse(H + damp mean(diag H) I)): damping grows 10x (from 0.01 when 0) while H is not positive definite. */
-export function dampedInverseFactor(H: Float64Array, K: number, damp: number): { Hinv: Float64Array; dampUsed: number } {
+export function dampedInverseFactor(
+  H: Float64Array,
+  K: number,
+  damp: number,
+): { Hinv: Float64Array; dampUsed: number } {
   let meanDiag = 0;
   for (let j = 0; j < K; j++) meanDiag += H[j * K + j] / K;
   for (let d = damp, tries = 0; tries < 6; d = d > 0 ? d * 10 : 0.01, tries++) {
@@ -159,8 +184,15 @@ export function dampedInverseFactor(H: Float64Array, K: number, damp: number): {
 }
 
 /** GPTQ of one weight w [K, N] (MatMul layout) against H = 2/n X^T X [K, K]. */
-export function gptqQuantize(w: ArrayLike<number>, K: number, N: number, Hin: Float64Array, opts: GptqOptions): GptqResult {
-  if (w.length !== K * N || Hin.length !== K * K) throw new RangeError(`gptq: weight of ${w.length} values / H of ${Hin.length} for K=${K}, N=${N}`);
+export function gptqQuantize(
+  w: ArrayLike<number>,
+  K: number,
+  N: number,
+  Hin: Float64Array,
+  opts: GptqOptions,
+): GptqResult {
+  if (w.length !== K * N || Hin.length !== K * K)
+    throw new RangeError(`gptq: weight of ${w.length} values / H of ${Hin.length} for K=${K}, N=${N}`);
   const out = emptyCodes(K, N, opts);
   const G = opts.groupSize;
   const padded = out.kBlocks * G;
@@ -216,7 +248,8 @@ export function gptqQuantize(w: ArrayLike<number>, K: number, N: number, Hin: Fl
     // the block's errors to every later column at once (the lazy batch update)
     for (let j = i2; j < K; j++) for (let i = i1; i < i2; i++) axpy(Wp, j * N, -Hinv[i * K + j], err, (i - i1) * N, N);
   }
-  for (let n = 0; n < N; n++) for (let k = K; k < padded; k++) out.codes[n * padded + k] = out.zeroPoints[n * out.kBlocks + Math.floor(k / G)];
+  for (let n = 0; n < N; n++)
+    for (let k = K; k < padded; k++) out.codes[n * padded + k] = out.zeroPoints[n * out.kBlocks + Math.floor(k / G)];
   return { ...out, dequantized, deadColumns, dampUsed, loss };
 }
 

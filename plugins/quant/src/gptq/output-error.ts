@@ -9,6 +9,12 @@ export function toOutputRows(w: ArrayLike<number>, K: number, N: number): Float3
 }
 
 /** ||X W' - X W||^2 and ||X W||^2 for W, W' [K, N] on H (any positive multiple of X^T X) [K, K]. */
-export function matmulOutputError(w: ArrayLike<number>, changed: ArrayLike<number>, K: number, N: number, H: ArrayLike<number>): OutputErrorSums {
+export function matmulOutputError(
+  w: ArrayLike<number>,
+  changed: ArrayLike<number>,
+  K: number,
+  N: number,
+  H: ArrayLike<number>,
+): OutputErrorSums {
   return outputErrorSums(toOutputRows(w, K, N), toOutputRows(changed, K, N), N, K, H);
 }

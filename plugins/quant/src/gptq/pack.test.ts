@@ -12,10 +12,21 @@ const N = 3;
 const w = Float32Array.from({ length: K * N }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 4)));
 
 describe('packBits', () => {
-  it('at 4 bits writes the bytes of int4\'s MatMulNBits packer (lower K index in the low nibble)', () => {
+  it("at 4 bits writes the bytes of int4's MatMulNBits packer (lower K index in the low nibble)", () => {
     for (const scheme of ['sym', 'asym'] as const) {
       const c = rtnQuantize(w, K, N, { bits: 4, scheme, groupSize: 16 });
-      const viaInt4 = packMatMulNBits({ scheme, blockSize: 16, layout: { outer: 1, dim: K, inner: N }, scaleType: 'float32', rows: N, kBlocks: c.kBlocks, codes: c.codes, scales: c.scales, zeroPoints: c.zeroPoints, clipped: 0 });
+      const viaInt4 = packMatMulNBits({
+        scheme,
+        blockSize: 16,
+        layout: { outer: 1, dim: K, inner: N },
+        scaleType: 'float32',
+        rows: N,
+        kBlocks: c.kBlocks,
+        codes: c.codes,
+        scales: c.scales,
+        zeroPoints: c.zeroPoints,
+        clipped: 0,
+      });
       const B = new Uint8Array(viaInt4.B.length);
       packBits(c.codes, 0, c.codes.length, 4, B, 0);
       expect(Array.from(B)).toEqual(Array.from(viaInt4.B));
@@ -31,7 +42,14 @@ describe('packBits', () => {
 
 describe('packGptq / unpackGptq', () => {
   it.each([
-    [2, 'sym'], [2, 'asym'], [3, 'sym'], [3, 'asym'], [4, 'sym'], [4, 'asym'], [8, 'sym'], [8, 'asym'],
+    [2, 'sym'],
+    [2, 'asym'],
+    [3, 'sym'],
+    [3, 'asym'],
+    [4, 'sym'],
+    [4, 'asym'],
+    [8, 'sym'],
+    [8, 'asym'],
   ] as const)('%i bits %s: the stored tensors give back the same dequantized weight', (bits, scheme) => {
     const opts: GridOptions = { bits, scheme, groupSize: 16 };
     const c = rtnQuantize(w, K, N, opts);
@@ -51,7 +69,12 @@ function nbits(bits: number): OnnxModel {
   const bytes = Math.ceil((32 * bits) / 8);
   const b = g.initializer('w_q', DataType.UINT8, [2, 1, bytes], new Uint8Array(2 * bytes));
   const s = g.initializer('w_scales', DataType.FLOAT, [2], new Float32Array([1, 0.5]));
-  const [y] = g.node('MatMulNBits', [x, b, s], { K: 32, N: 2, bits, block_size: 32, accuracy_level: 0 }, { domain: 'com.microsoft' });
+  const [y] = g.node(
+    'MatMulNBits',
+    [x, b, s],
+    { K: 32, N: 2, bits, block_size: 32, accuracy_level: 0 },
+    { domain: 'com.microsoft' },
+  );
   g.output(y, DataType.FLOAT);
   return g.build();
 }
@@ -63,7 +86,10 @@ describe('ORT_CPU_NBITS matches onnxruntime-node CPU', () => {
       const session = await sessions.create(nbits(bits).toBytes());
       // all codes 0 with the implicit zero point 2^(b-1): every weight is -2^(b-1) * scale
       const out = await session.run({ x: { type: 'float32', data: new Float32Array(32).fill(1), dims: [1, 32] } });
-      expect(Array.from(out[Object.keys(out)[0]].data as Float32Array)).toEqual([-32 * 2 ** (bits - 1), -16 * 2 ** (bits - 1)]);
+      expect(Array.from(out[Object.keys(out)[0]].data as Float32Array)).toEqual([
+        -32 * 2 ** (bits - 1),
+        -16 * 2 ** (bits - 1),
+      ]);
       await session.release();
     } catch (e) {
       expect(String((e as Error).message)).toMatch(/Only 2b, 4b and 8b quantization is supported|bits/);

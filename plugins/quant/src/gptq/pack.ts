@@ -36,16 +36,32 @@ export function widen(c: GroupedCodes, to: StoredBits): GroupedCodes {
 }
 
 /** `values[from .. from+count)` of `bits` bits each into bytes at out[at..], lowest bits first. */
-export function packBits(values: Uint8Array, from: number, count: number, bits: number, out: Uint8Array, at: number): void {
+export function packBits(
+  values: Uint8Array,
+  from: number,
+  count: number,
+  bits: number,
+  out: Uint8Array,
+  at: number,
+): void {
   const perByte = 8 / bits;
   const mask = (1 << bits) - 1;
-  for (let t = 0; t < count; t++) out[at + Math.floor(t / perByte)] |= (values[from + t] & mask) << ((t % perByte) * bits);
+  for (let t = 0; t < count; t++)
+    out[at + Math.floor(t / perByte)] |= (values[from + t] & mask) << ((t % perByte) * bits);
 }
 
-export function unpackBits(packed: Uint8Array, at: number, count: number, bits: number, out: Uint8Array, from: number): void {
+export function unpackBits(
+  packed: Uint8Array,
+  at: number,
+  count: number,
+  bits: number,
+  out: Uint8Array,
+  from: number,
+): void {
   const perByte = 8 / bits;
   const mask = (1 << bits) - 1;
-  for (let t = 0; t < count; t++) out[from + t] = (packed[at + Math.floor(t / perByte)] >> ((t % perByte) * bits)) & mask;
+  for (let t = 0; t < count; t++)
+    out[from + t] = (packed[at + Math.floor(t / perByte)] >> ((t % perByte) * bits)) & mask;
 }
 
 /** MatMulNBits' B, scales and zero points for codes stored at 2, 4 or 8 bits. */
@@ -72,23 +88,45 @@ export function unpackGptq(t: Omit<PackedNBits, 'kBlocks'>, scaleType: GroupedCo
   const kBlocks = Math.ceil(K / blockSize);
   const padded = kBlocks * blockSize;
   if (t.B.length !== (N * padded * bits) / 8 || t.scales.length !== N * kBlocks) {
-    throw new RangeError(`MatMulNBits bits=${bits} K=${K} N=${N} block_size=${blockSize}: B has ${t.B.length} bytes, scales ${t.scales.length} values`);
+    throw new RangeError(
+      `MatMulNBits bits=${bits} K=${K} N=${N} block_size=${blockSize}: B has ${t.B.length} bytes, scales ${t.scales.length} values`,
+    );
   }
   const codes = new Uint8Array(N * padded);
   unpackBits(t.B, 0, codes.length, bits, codes, 0);
   const zeroPoints = new Uint8Array(N * kBlocks).fill(2 ** (bits - 1));
   if (t.zeroPoints) {
     const perRow = Math.ceil((kBlocks * bits) / 8);
-    if (t.zeroPoints.length !== N * perRow) throw new RangeError(`MatMulNBits zero points: ${t.zeroPoints.length} bytes, expected ${N * perRow}`);
+    if (t.zeroPoints.length !== N * perRow)
+      throw new RangeError(`MatMulNBits zero points: ${t.zeroPoints.length} bytes, expected ${N * perRow}`);
     for (let n = 0; n < N; n++) unpackBits(t.zeroPoints, n * perRow, kBlocks, bits, zeroPoints, n * kBlocks);
   }
-  return { bits, scheme: t.zeroPoints ? 'asym' : 'sym', groupSize: blockSize, K, N, kBlocks, scaleType, codes, scales: t.scales, zeroPoints };
+  return {
+    bits,
+    scheme: t.zeroPoints ? 'asym' : 'sym',
+    groupSize: blockSize,
+    K,
+    N,
+    kBlocks,
+    scaleType,
+    codes,
+    scales: t.scales,
+    zeroPoints,
+  };
 }
 
 function asInt4Blocks(c: GroupedCodes): Int4Blocks {
   return {
-    scheme: c.scheme, blockSize: c.groupSize, layout: { outer: 1, dim: c.K, inner: c.N }, scaleType: c.scaleType,
-    rows: c.N, kBlocks: c.kBlocks, codes: c.codes, scales: c.scales, zeroPoints: c.zeroPoints, clipped: 0,
+    scheme: c.scheme,
+    blockSize: c.groupSize,
+    layout: { outer: 1, dim: c.K, inner: c.N },
+    scaleType: c.scaleType,
+    rows: c.N,
+    kBlocks: c.kBlocks,
+    codes: c.codes,
+    scales: c.scales,
+    zeroPoints: c.zeroPoints,
+    clipped: 0,
   };
 }
 

@@ -90,7 +90,8 @@ type Solved = SolvedNBits | (SolvedBlocks & { readonly kind: 'blocks'; readonly 
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });
 
-const GPTQ_SCOPE_HINT = 'gptq quantizes float weights read by MatMul (as MatMulNBits), Gemm and Conv nodes (as int4 stores them); for embeddings or ConvTranspose use --method int4 or int8';
+const GPTQ_SCOPE_HINT =
+  'gptq quantizes float weights read by MatMul (as MatMulNBits), Gemm and Conv nodes (as int4 stores them); for embeddings or ConvTranspose use --method int4 or int8';
 
 /** Bits a Conv/Gemm weight can be stored at: int4's forms hold 4-bit codes (3-bit grids in them). */
 const BLOCK_BITS: readonly number[] = [3, 4];
@@ -111,7 +112,11 @@ function selectTargets(model: OnnxModel, opts: GptqWeightOptions, opset: number)
   const { plans, skips } = planEncodings(model, candidates, opset);
   const all: SkippedWeight[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason }))];
   const captured = new Map<string, CaptureTarget[]>();
-  for (const t of findWeightTargets(model, candidates.map((c) => c.init.name))) captured.set(t.weight, [...(captured.get(t.weight) ?? []), t]);
+  for (const t of findWeightTargets(
+    model,
+    candidates.map((c) => c.init.name),
+  ))
+    captured.set(t.weight, [...(captured.get(t.weight) ?? []), t]);
   const readers = new Map<string, number>();
   for (const n of model.nodes) for (const i of n.input ?? []) readers.set(i, (readers.get(i) ?? 0) + 1);
   const unsupported = unsupportedWeightReaders(model);
@@ -123,7 +128,8 @@ function selectTargets(model: OnnxModel, opts: GptqWeightOptions, opset: number)
       continue;
     }
     const targets = captured.get(name) ?? [];
-    const whole = targets.length > 0 && targets.length === readers.get(name) && targets.every((t) => t.features === p.layout.dim);
+    const whole =
+      targets.length > 0 && targets.length === readers.get(name) && targets.every((t) => t.features === p.layout.dim);
     if (whole && (p.encoding === 'DequantizeLinear-21' || p.encoding === 'nibbles') && BLOCK_BITS.includes(opts.bits)) {
       mine.push(p);
       captured.set(name, targets);
@@ -133,18 +139,30 @@ function selectTargets(model: OnnxModel, opts: GptqWeightOptions, opset: number)
     const [reason, cause] = transposed
       ? [transposed.reason, 'read by ConvTranspose (one X^T X over patches does not describe it)']
       : whole && !BLOCK_BITS.includes(opts.bits)
-        ? [`${p.c.role} weight: gptq stores Conv/Gemm weights in int4's 4-bit forms, so --bits ${opts.bits} applies to MatMul weights only`, `Conv/Gemm weights take --bits 3 or 4 only`]
-        : [`not a MatMul, Gemm or Conv weight (${p.c.role}): GPTQ needs a layer's input; chain --method int4 or int8 to quantize it`, 'not a MatMul, Gemm or Conv weight (GPTQ needs a layer\'s input)'];
+        ? [
+            `${p.c.role} weight: gptq stores Conv/Gemm weights in int4's 4-bit forms, so --bits ${opts.bits} applies to MatMul weights only`,
+            `Conv/Gemm weights take --bits 3 or 4 only`,
+          ]
+        : [
+            `not a MatMul, Gemm or Conv weight (${p.c.role}): GPTQ needs a layer's input; chain --method int4 or int8 to quantize it`,
+            "not a MatMul, Gemm or Conv weight (GPTQ needs a layer's input)",
+          ];
     all.push({ init: p.c.init, reason, cause, hint: 'chain --method int4 or int8 to quantize them' });
   }
-  const targets = new Map(mine.filter((p) => p.encoding !== 'MatMulNBits').map((p) => [p.c.init.name, captured.get(p.c.init.name) as CaptureTarget[]]));
+  const targets = new Map(
+    mine
+      .filter((p) => p.encoding !== 'MatMulNBits')
+      .map((p) => [p.c.init.name, captured.get(p.c.init.name) as CaptureTarget[]]),
+  );
   return { plans: mine, skipped: all, targets };
 }
 
 /** Capture targets of every plan: one per MatMul reading a MatMulNBits weight (a weight shared by two MatMuls has two inputs), the Conv/Gemm targets as found. */
 function targetsOf(plans: readonly Plan[], blockTargets: Map<string, CaptureTarget[]>): CaptureTarget[] {
   return plans.flatMap((p) =>
-    p.encoding === 'MatMulNBits' ? p.matmuls.map((node) => ({ weight: p.c.init.name, tensor: node.input?.[0] ?? '', features: p.layout.dim })) : (blockTargets.get(p.c.init.name) ?? []),
+    p.encoding === 'MatMulNBits'
+      ? p.matmuls.map((node) => ({ weight: p.c.init.name, tensor: node.input?.[0] ?? '', features: p.layout.dim }))
+      : (blockTargets.get(p.c.init.name) ?? []),
   );
 }
 
@@ -165,7 +183,10 @@ function byWeightStages(stages: readonly CaptureTarget[][]): CaptureTarget[][] {
  * every input it multiplies.
  */
 function hessiansFor(plan: Plan, targets: readonly CaptureTarget[], stats: CaptureResult): Float64Array[] {
-  const parts = plan.encoding === 'MatMulNBits' ? plan.matmuls.map((n) => [stats.get(n.input?.[0] ?? '') as ActivationStats]) : targets.map((t) => statsOf(stats, t));
+  const parts =
+    plan.encoding === 'MatMulNBits'
+      ? plan.matmuls.map((n) => [stats.get(n.input?.[0] ?? '') as ActivationStats])
+      : targets.map((t) => statsOf(stats, t));
   return parts[0].map((_, g) => hessianOf(parts.map((p) => p[g]).reduce((a, b) => mergeStats(a, b))));
 }
 
@@ -173,18 +194,33 @@ function readChecked(plan: Plan): Float32Array {
   const w = plan.c.init.readFloat32();
   const bad = firstNonFinite(w);
   if (bad >= 0) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `weight ${plan.c.init.name} holds ${w[bad]} at element ${bad}`, { hint: 'the model file has non-finite weights; fix or re-export it before compressing' });
+    throw new UserError(ErrorCodes.BAD_MODEL, `weight ${plan.c.init.name} holds ${w[bad]} at element ${bad}`, {
+      hint: 'the model file has non-finite weights; fix or re-export it before compressing',
+    });
   }
   return w;
 }
 
 function solve(plan: Plan, H: Float64Array[], opts: GptqWeightOptions): Solved {
   const w = readChecked(plan);
-  const grid = { bits: opts.bits, scheme: opts.scheme, groupSize: opts.groupSize, damp: opts.damp, actOrder: opts.actOrder, scaleType: plan.c.floatType };
+  const grid = {
+    bits: opts.bits,
+    scheme: opts.scheme,
+    groupSize: opts.groupSize,
+    damp: opts.damp,
+    actOrder: opts.actOrder,
+    scaleType: plan.c.floatType,
+  };
   if (plan.encoding !== 'MatMulNBits') return { kind: 'blocks', plan, ...solveBlocks(w, plan.layout, H, grid) };
   const { dim: K, inner: N } = plan.layout;
   const result = gptqQuantize(w, K, N, H[0], grid);
-  return { kind: 'nbits', plan, result, packed: packGptq(result), outputError: relativeError([matmulOutputError(w, result.dequantized, K, N, H[0])]) };
+  return {
+    kind: 'nbits',
+    plan,
+    result,
+    packed: packGptq(result),
+    outputError: relativeError([matmulOutputError(w, result.dequantized, K, N, H[0])]),
+  };
 }
 
 /** MatMulNBits (bits as stored) in place of every MatMul reading the weight. */
@@ -199,11 +235,24 @@ function applyNBits(model: OnnxModel, s: SolvedNBits, accuracyLevel: number): vo
   model.setInitializer(bName, DataType.UINT8, [t.N, t.kBlocks, (t.blockSize * t.bits) / 8], t.B);
   model.setInitializer(sName, SCALE_DATA_TYPE[scaleType], [t.scales.length], encodeFloats(t.scales, scaleType));
   if (zName && t.zeroPoints) model.setInitializer(zName, DataType.UINT8, [t.zeroPoints.length], t.zeroPoints);
-  const attribute = [intAttr('K', t.K), intAttr('N', t.N), intAttr('bits', t.bits), intAttr('block_size', t.blockSize), intAttr('accuracy_level', accuracyLevel)];
+  const attribute = [
+    intAttr('K', t.K),
+    intAttr('N', t.N),
+    intAttr('bits', t.bits),
+    intAttr('block_size', t.blockSize),
+    intAttr('accuracy_level', accuracyLevel),
+  ];
   for (const node of s.plan.matmuls) {
     const a = node.input?.[0] ?? '';
     model.removeNode(node);
-    model.addNode({ opType: 'MatMulNBits', domain: MS_DOMAIN, name: node.name, input: zName ? [a, bName, sName, zName] : [a, bName, sName], output: [...(node.output ?? [])], attribute });
+    model.addNode({
+      opType: 'MatMulNBits',
+      domain: MS_DOMAIN,
+      name: node.name,
+      input: zName ? [a, bName, sName, zName] : [a, bName, sName],
+      output: [...(node.output ?? [])],
+      attribute,
+    });
   }
 }
 
@@ -213,13 +262,21 @@ function blockNote(targets: readonly CaptureTarget[]): string | undefined {
   const gemm = targets.some((t) => !t.conv);
   if (!conv && !gemm) return undefined;
   return [
-    conv ? 'Conv weights solved along their inputs in im2col order (W as [Cout, Cin/group·kh·kw], one Hessian per group, over patches unfolded in onnxruntime)' : undefined,
+    conv
+      ? 'Conv weights solved along their inputs in im2col order (W as [Cout, Cin/group·kh·kw], one Hessian per group, over patches unfolded in onnxruntime)'
+      : undefined,
     gemm ? 'Gemm weights along K' : undefined,
-  ].filter(Boolean).join('; ');
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
-export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOptions, ctx: RunContext): Promise<GptqWeightsResult> {
+export async function quantizeGptqWeights(
+  model: OnnxModel,
+  opts: GptqWeightOptions,
+  ctx: RunContext,
+): Promise<GptqWeightsResult> {
   const order = new Map(model.initializerNames().map((n, i) => [n, i]));
   const wanted = selectTargets(model, opts, Infinity); // what gptq takes does not depend on the opset, only how it is stored
   if (wanted.plans.length === 0) {
@@ -234,7 +291,15 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   const set = await calibration.load(); // a dataset that does not suit the model fails here, before any work
   // Conv/Gemm weights want blocked DequantizeLinear (opset 21): the same verified upgrade int4 makes
   const blocked = wanted.plans.some((p) => p.encoding !== 'MatMulNBits');
-  const choice = blocked ? await chooseOpset(model, BLOCKED_DQ_OPSET, 'blocked int4 DequantizeLinear (Conv/Gemm weights)', opts.keepOpset ?? false, ctx) : undefined;
+  const choice = blocked
+    ? await chooseOpset(
+        model,
+        BLOCKED_DQ_OPSET,
+        'blocked int4 DequantizeLinear (Conv/Gemm weights)',
+        opts.keepOpset ?? false,
+        ctx,
+      )
+    : undefined;
   const opset = choice?.opset ?? model.opset('') ?? 1;
   const { plans, skipped, targets: blockTargets } = selectTargets(model, opts, opset);
   choice?.apply();
@@ -243,12 +308,15 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   const targets = targetsOf(plans, blockTargets);
   const stages = opts.sequential ? byWeightStages(planStages(model, targets)) : [targets];
   const solved: Solved[] = [];
-  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
+  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
+    model.setOpset(MS_DOMAIN, 1);
   const task = ctx.progress.start('gptq', plans.length);
   const storedBits = new Map<string, number>();
   try {
     for (const [i, stage] of stages.entries()) {
-      const stats = await captureActivations(model, stage, set, ctx, { label: `gptq: calibrating stage ${i + 1}/${stages.length}` });
+      const stats = await captureActivations(model, stage, set, ctx, {
+        label: `gptq: calibrating stage ${i + 1}/${stages.length}`,
+      });
       const weights = [...new Set(stage.map((t) => t.weight))].map((w) => byWeight.get(w) as Plan);
       const done: Solved[] = [];
       for (const plan of weights) {
@@ -272,7 +340,8 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   let bits = solved.some((s) => s.plan.encoding === 'nibbles') ? nibbleSharedBits(model) : 0; // the int32 scalars the unpacks share
   let weights = 0;
   for (const s of solved) {
-    const stored = s.kind === 'nbits' ? storedBitsOf(s.packed, s.plan.c.floatType) : (storedBits.get(s.plan.c.init.name) as number);
+    const stored =
+      s.kind === 'nbits' ? storedBitsOf(s.packed, s.plan.c.floatType) : (storedBits.get(s.plan.c.init.name) as number);
     const elements = s.plan.c.init.elementCount;
     const dead = s.kind === 'nbits' ? s.result.deadColumns : s.deadColumns;
     bits += stored;
@@ -291,12 +360,21 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   }
   for (const s of skipped) {
     const b = s.init.byteLength;
-    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+    tensors.push({
+      name: s.init.name,
+      action: 'skipped',
+      reason: s.reason,
+      shape: [...s.init.dims],
+      elements: s.init.elementCount,
+      bytesBefore: b,
+      bytesAfter: b,
+    });
   }
   tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
   const bitsPerWeight = bits / weights;
   task.done(`gptq: ${solved.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
-  for (const t of tensors) if (t.outputError !== undefined) ctx.log.debug(`gptq ${t.name}: layer output error ${t.outputError.toFixed(5)}`);
+  for (const t of tensors)
+    if (t.outputError !== undefined) ctx.log.debug(`gptq ${t.name}: layer output error ${t.outputError.toFixed(5)}`);
 
   const dampOf = (s: Solved) => (s.kind === 'nbits' ? s.result.dampUsed : s.dampUsed);
   const grown = solved.filter((s) => dampOf(s) !== opts.damp);
@@ -304,22 +382,30 @@ export async function quantizeGptqWeights(model: OnnxModel, opts: GptqWeightOpti
   const nbits = solved.find((s): s is SolvedNBits => s.kind === 'nbits');
   const forms = [
     count('MatMulNBits') ? `${count('MatMulNBits')} as MatMulNBits bits=${nbits?.packed.bits}` : undefined,
-    count('DequantizeLinear-21') ? `${count('DequantizeLinear-21')} Conv/Gemm as blocked int4 DequantizeLinear` : undefined,
+    count('DequantizeLinear-21')
+      ? `${count('DequantizeLinear-21')} Conv/Gemm as blocked int4 DequantizeLinear`
+      : undefined,
     count('nibbles') ? `${count('nibbles')} Conv/Gemm as int4 nibbles unpacked at opset ${opset}` : undefined,
   ].filter((f): f is string => f !== undefined);
   const errors = tensors.filter((t) => t.outputError !== undefined).map((t) => t.outputError as number);
   const notes = [
     ...(choice?.notes ?? []),
     `${solved.length} of ${solved.length + skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}): ${forms.join(', ')}; ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
-    opts.bits === 3 ? "3-bit codes are stored in 4-bit forms (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage" : undefined,
+    opts.bits === 3
+      ? "3-bit codes are stored in 4-bit forms (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage"
+      : undefined,
     blockNote([...blockTargets.values()].flat()),
     opts.sequential
       ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
     `calibration: ${describeCalibration(set.info)}`,
-    errors.length ? `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${(errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4)}, max ${Math.max(...errors).toFixed(4)} (per tensor in the result's tensors)` : undefined,
+    errors.length
+      ? `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${(errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4)}, max ${Math.max(...errors).toFixed(4)} (per tensor in the result's tensors)`
+      : undefined,
     ...skipSummaryLines(skipped.map(skipItemOf), 'left float'),
-    grown.length ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${dampOf(s)})`).join(', ')}: H was not positive definite at --damp ${opts.damp}` : undefined,
+    grown.length
+      ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${dampOf(s)})`).join(', ')}: H was not positive definite at --damp ${opts.damp}`
+      : undefined,
   ].filter((n): n is string => n !== undefined);
   return { tensors, notes, bitsPerWeight };
 }

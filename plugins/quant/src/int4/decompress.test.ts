@@ -6,7 +6,14 @@
 import { DataType, ErrorCodes, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { float16MatMul, mlp, convNet, CONV_INPUT, MLP_INPUT } from '../int8/models.fixture.js';
-import { cloneModel, expectUserError, relativeMaxDiff, runModel, seededWeights, testContext } from '../int8/testkit.fixture.js';
+import {
+  cloneModel,
+  expectUserError,
+  relativeMaxDiff,
+  runModel,
+  seededWeights,
+  testContext,
+} from '../int8/testkit.fixture.js';
 import { dequantizeWeights, findInt8Nodes } from '../int8/decompress.js';
 import { quantizeWeights } from '../int8/rewrite.js';
 import { dequantizeInt4Weights, weightNameOf } from './decompress.js';
@@ -14,12 +21,24 @@ import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
 import { denseReference, MATMULS_INPUT, matmuls } from './testkit.fixture.js';
 
 const opts = (o: Partial<Int4Options> = {}): Int4Options => ({
-  scheme: 'sym', blockSize: 32, accuracyLevel: 0, searchScale: false, minSize: 1024, include: [], exclude: [], ...o,
+  scheme: 'sym',
+  blockSize: 32,
+  accuracyLevel: 0,
+  searchScale: false,
+  minSize: 1024,
+  include: [],
+  exclude: [],
+  ...o,
 });
 const bits = (a: ArrayBufferView) => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 
 /** Quantize, decompress, and check weights (bit for bit), graph and outputs against the reference. */
-async function roundTrip(make: () => OnnxModel, o: Partial<Int4Options>, feeds: Parameters<typeof runModel>[1], weights: string[]) {
+async function roundTrip(
+  make: () => OnnxModel,
+  o: Partial<Int4Options>,
+  feeds: Parameters<typeof runModel>[1],
+  weights: string[],
+) {
   const original = make();
   const model = make();
   await quantizeInt4Weights(model, opts(o), testContext());
@@ -37,18 +56,25 @@ async function roundTrip(make: () => OnnxModel, o: Partial<Int4Options>, feeds: 
   // The dense model computes what the quantized one did; not always to the last bit: a Conv whose
   // weight is computed (DequantizeLinear, Reshape) runs without onnxruntime's prepacked weights.
   const [dense, q] = await Promise.all([runModel(model, feeds), runModel(quantized, feeds)]);
-  for (const y of Object.keys(q)) expect(relativeMaxDiff(dense[y].data as Float32Array, q[y].data as Float32Array)).toBeLessThanOrEqual(1e-6);
+  for (const y of Object.keys(q))
+    expect(relativeMaxDiff(dense[y].data as Float32Array, q[y].data as Float32Array)).toBeLessThanOrEqual(1e-6);
   return model;
 }
 
 describe('int4 decompress', () => {
-  it.each(['sym', 'asym'] as const)('MatMulNBits (%s, K with padding, a weight read by two MatMuls) -> MatMul with the dequantized weight', async (scheme) => {
-    await roundTrip(matmuls, { scheme }, MATMULS_INPUT, ['a', 'shared']);
-  });
+  it.each(['sym', 'asym'] as const)(
+    'MatMulNBits (%s, K with padding, a weight read by two MatMuls) -> MatMul with the dequantized weight',
+    async (scheme) => {
+      await roundTrip(matmuls, { scheme }, MATMULS_INPUT, ['a', 'shared']);
+    },
+  );
 
-  it.each(['sym', 'asym'] as const)('blocked DequantizeLinear (%s, Gemm transB=1 and 0) and MatMulNBits in one model', async (scheme) => {
-    await roundTrip(mlp, { scheme }, MLP_INPUT, ['w1', 'w2', 'w3']);
-  });
+  it.each(['sym', 'asym'] as const)(
+    'blocked DequantizeLinear (%s, Gemm transB=1 and 0) and MatMulNBits in one model',
+    async (scheme) => {
+      await roundTrip(mlp, { scheme }, MLP_INPUT, ['w1', 'w2', 'w3']);
+    },
+  );
 
   it('the Conv weight: DequantizeLinear and Reshape fold back into [M, C, kh, kw]', async () => {
     const model = await roundTrip(convNet, {}, CONV_INPUT, ['conv.weight']);
@@ -57,16 +83,26 @@ describe('int4 decompress', () => {
 
   it('restores float16 weights in float16', async () => {
     const { model } = float16MatMul();
-    const reference = denseReference(float16MatMul().model, (await quantizeInt4Weights(model, opts(), testContext()), model));
+    const reference = denseReference(
+      float16MatMul().model,
+      (await quantizeInt4Weights(model, opts(), testContext()), model),
+    );
     await dequantizeInt4Weights(model, testContext());
     const w = model.getInitializer('w')!;
     expect([w.dataType, w.dims]).toEqual([DataType.FLOAT16, [32, 64]]);
     expect(w.readTyped()).toEqual(reference.getInitializer('w')!.readTyped());
   });
 
-  it.each(['sym', 'asym'] as const)('undoes nibbles (--keep-opset at 11, %s: Gemm transB=1 and 0) beside MatMulNBits', async (scheme) => {
-    await roundTrip(() => mlp({ opset: 11, irVersion: 6 }), { scheme, keepOpset: true }, MLP_INPUT, ['w1', 'w2', 'w3']);
-  });
+  it.each(['sym', 'asym'] as const)(
+    'undoes nibbles (--keep-opset at 11, %s: Gemm transB=1 and 0) beside MatMulNBits',
+    async (scheme) => {
+      await roundTrip(() => mlp({ opset: 11, irVersion: 6 }), { scheme, keepOpset: true }, MLP_INPUT, [
+        'w1',
+        'w2',
+        'w3',
+      ]);
+    },
+  );
 
   it('undoes nibbles of a Conv weight (--keep-opset), shared constants included', async () => {
     const model = await roundTrip(convNet, { keepOpset: true }, CONV_INPUT, ['conv.weight']);
@@ -75,7 +111,11 @@ describe('int4 decompress', () => {
 
   it('in a chain int8 -> int4, each decompress undoes only its own nodes', async () => {
     const model = mlp();
-    await quantizeWeights(model, { scheme: 'sym', granularity: 'channel', minSize: 1024, include: ['w2'], exclude: [] }, testContext());
+    await quantizeWeights(
+      model,
+      { scheme: 'sym', granularity: 'channel', minSize: 1024, include: ['w2'], exclude: [] },
+      testContext(),
+    );
     const report = await quantizeInt4Weights(model, opts(), testContext());
     expect(report.notes[0]).toMatch(/1 as MatMulNBits .*, 1 as blocked DequantizeLinear, 0 as nibbles .*, 0 as int8/); // w1, w3
     expect(findInt8Nodes(model).map((f) => f.name)).toEqual(['w2']);
@@ -94,6 +134,12 @@ describe('int4 decompress', () => {
   });
 
   it('finds the weight name behind the codes, uniqueName suffixes included', () => {
-    expect(['w_q4', 'a.b_q4_2', 'x_q4b', 'q4', 'w_q8'].map(weightNameOf)).toEqual(['w', 'a.b', undefined, undefined, undefined]);
+    expect(['w_q4', 'a.b_q4_2', 'x_q4b', 'q4', 'w_q8'].map(weightNameOf)).toEqual([
+      'w',
+      'a.b',
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });

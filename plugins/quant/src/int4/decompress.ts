@@ -8,8 +8,24 @@
  * - int8 fallback DequantizeLinear over `<W>_q8` (int8's decompress does the folding).
  * Nodes that int4 did not write are left alone.
  */
-import { DataType, ErrorCodes, UserError, throwIfAborted, type Initializer, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
-import { dropIfUnused, findNBitsGroups, intAttrOf, restoreNBitsGroup, SCALE_TYPES, type NBitsGroup } from '../nbits-groups.js';
+import {
+  DataType,
+  ErrorCodes,
+  UserError,
+  throwIfAborted,
+  type Initializer,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
+import {
+  dropIfUnused,
+  findNBitsGroups,
+  intAttrOf,
+  restoreNBitsGroup,
+  SCALE_TYPES,
+  type NBitsGroup,
+} from '../nbits-groups.js';
 import { encodeFloats, type FloatType } from '../int8/float-types.js';
 import { findInt8Nodes, restoreInt8Node } from '../int8/decompress.js';
 import { restoreCastMul } from '../int8/cast-decode.js';
@@ -25,7 +41,14 @@ export function weightNameOf(codes: string): string | undefined {
 
 function restoreNBits(model: OnnxModel, g: NBitsGroup): string {
   const blocks = unpackMatMulNBits(
-    { B: g.B.readTyped() as Uint8Array, scales: g.scales.readFloat32(), zeroPoints: g.zp?.readTyped() as Uint8Array | undefined, K: g.K, N: g.N, blockSize: g.blockSize },
+    {
+      B: g.B.readTyped() as Uint8Array,
+      scales: g.scales.readFloat32(),
+      zeroPoints: g.zp?.readTyped() as Uint8Array | undefined,
+      K: g.K,
+      N: g.N,
+      blockSize: g.blockSize,
+    },
     g.scaleType,
   );
   return restoreNBitsGroup(model, g, dequantizeInt4(blocks, g.scaleType));
@@ -45,7 +68,8 @@ interface BlockedDQ {
 function findBlockedDQ(model: OnnxModel): BlockedDQ[] {
   const found: BlockedDQ[] = [];
   for (const node of model.nodes) {
-    if (node.opType !== 'DequantizeLinear' || (node.domain ?? '') !== '' || intAttrOf(node, 'block_size') === undefined) continue;
+    if (node.opType !== 'DequantizeLinear' || (node.domain ?? '') !== '' || intAttrOf(node, 'block_size') === undefined)
+      continue;
     const [qName, sName, zName] = node.input ?? [];
     const weight = qName ? weightNameOf(qName) : undefined;
     const out = node.output?.[0];

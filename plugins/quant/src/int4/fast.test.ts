@@ -35,13 +35,20 @@ describe('quantizeInt4 (the one place that picks the kernel)', () => {
     const searched = quantizeInt4(w, layout, { scheme: 'sym', blockSize: 16, searchScale: true });
     expect(searched).toEqual(quantizeInt4Ref(w, layout, { scheme: 'sym', blockSize: 16, searchScale: true }));
     expect(searched.clipped).toBeGreaterThan(0);
-    expect(quantizeInt4(w, layout, { scheme: 'asym', blockSize: 16 })).toEqual(quantizeInt4Ref(w, layout, { scheme: 'asym', blockSize: 16 }));
-    expect(() => quantizeInt4Fast(w, layout, { scheme: 'sym', blockSize: 16, searchScale: true })).toThrow(/clip search/);
+    expect(quantizeInt4(w, layout, { scheme: 'asym', blockSize: 16 })).toEqual(
+      quantizeInt4Ref(w, layout, { scheme: 'asym', blockSize: 16 }),
+    );
+    expect(() => quantizeInt4Fast(w, layout, { scheme: 'sym', blockSize: 16, searchScale: true })).toThrow(
+      /clip search/,
+    );
   });
 
   it("rounds as roundHalfToEven does (the fast path's 1.5 * 2^52 trick), ties and near-ties included", () => {
     const R = 6755399441055744;
-    const xs = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 7.5, -7.5, 0.49999999999999994, 2.5000000000000004, -3.4999998, 14.5, 1e-300, -1e-300];
+    const xs = [
+      0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 7.5, -7.5, 0.49999999999999994, 2.5000000000000004, -3.4999998, 14.5, 1e-300,
+      -1e-300,
+    ];
     for (const x of xs) expect(x + R - R + 0).toBe(roundHalfToEven(x));
   });
 });

@@ -9,7 +9,17 @@
  * are stored four to a word; and there is no function call per weight, nor per block for float32
  * scales. The clip search stays on the reference (6 trials per block).
  */
-import { blockParams, checkLayout, LEVELS_ASYM, QMAX_SYM, quantizeInt4Ref, SYM_ZERO_POINT, type BlockLayout, type Int4Blocks, type Int4Options } from './math.js';
+import {
+  blockParams,
+  checkLayout,
+  LEVELS_ASYM,
+  QMAX_SYM,
+  quantizeInt4Ref,
+  SYM_ZERO_POINT,
+  type BlockLayout,
+  type Int4Blocks,
+  type Int4Options,
+} from './math.js';
 import { quantizeInt4Wasm, wasmRtnApplies } from './wasm/rtn.js';
 
 const ROUND = 6755399441055744; // 1.5 * 2^52
@@ -56,7 +66,9 @@ export function quantizeInt4Fast(w: Float32Array, layout: BlockLayout, options: 
         if (scaleType === 'float32') paramsF32(sym, lo, hi, inner, s, z);
         else {
           for (let i = 0; i < inner; i++) {
-            const p = sym ? blockParams(-lo[i], lo[i], scheme, scaleType) : blockParams(lo[i], hi[i], scheme, scaleType);
+            const p = sym
+              ? blockParams(-lo[i], lo[i], scheme, scaleType)
+              : blockParams(lo[i], hi[i], scheme, scaleType);
             s[i] = p.scale;
             z[i] = p.zp;
           }
@@ -69,7 +81,11 @@ export function quantizeInt4Fast(w: Float32Array, layout: BlockLayout, options: 
       }
       const words = ((b1 - b0) * blockSize) / 4;
       const stride = padded / 4;
-      for (let i = 0, from = 0, to = (o * inner * padded + b0 * blockSize) / 4; i < inner; i++, to += stride, from += wordsPerSpan) {
+      for (
+        let i = 0, from = 0, to = (o * inner * padded + b0 * blockSize) / 4;
+        i < inner;
+        i++, to += stride, from += wordsPerSpan
+      ) {
         for (let t = 0; t < words; t++) codes32[to + t] = tmp32[from + t];
       }
     }
@@ -81,7 +97,14 @@ export function quantizeInt4Fast(w: Float32Array, layout: BlockLayout, options: 
  * math.ts `blockParams` (factor 1) for float32 scales, written out for a row of blocks: the same
  * numbers (fast.test.ts), without a call and an object per block. Symmetric: lo holds max|w|.
  */
-function paramsF32(sym: boolean, lo: Float64Array, hi: Float64Array, inner: number, s: Float64Array, z: Float64Array): void {
+function paramsF32(
+  sym: boolean,
+  lo: Float64Array,
+  hi: Float64Array,
+  inner: number,
+  s: Float64Array,
+  z: Float64Array,
+): void {
   for (let i = 0; i < inner; i++) {
     // storedScale: 1 for an all-zero block; a scale that rounds to 0 becomes the least float32
     const range = sym ? lo[i] / QMAX_SYM : ((hi[i] > 0 ? hi[i] : 0) - (lo[i] < 0 ? lo[i] : 0)) / LEVELS_ASYM;
@@ -103,8 +126,16 @@ function paramsF32(sym: boolean, lo: Float64Array, hi: Float64Array, inner: numb
  * the zero point.
  */
 function blockCodes(
-  w: Float32Array, first: number, n: number, inner: number, s: Float64Array, z: Float64Array,
-  tmp: Uint8Array, col: number, span: number, blockSize: number,
+  w: Float32Array,
+  first: number,
+  n: number,
+  inner: number,
+  s: Float64Array,
+  z: Float64Array,
+  tmp: Uint8Array,
+  col: number,
+  span: number,
+  blockSize: number,
 ): void {
   const tmp32 = new Uint32Array(tmp.buffer, tmp.byteOffset, tmp.length >> 2);
   const wordsPerSpan = span >> 2;
@@ -155,7 +186,14 @@ function blockAbsMax(w: Float32Array, first: number, n: number, inner: number, m
 }
 
 /** min and max over rows first..first+n of each column i, two rows per step. */
-function blockMinMax(w: Float32Array, first: number, n: number, inner: number, lo: Float64Array, hi: Float64Array): void {
+function blockMinMax(
+  w: Float32Array,
+  first: number,
+  n: number,
+  inner: number,
+  lo: Float64Array,
+  hi: Float64Array,
+): void {
   for (let i = 0; i < inner; i++) lo[i] = hi[i] = w[first + i];
   let t = 1;
   for (let base = first + inner; t + 1 < n; t += 2, base += 2 * inner) {

@@ -24,15 +24,24 @@ import { denseReference } from './testkit.fixture.js';
 const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', '../shared');
 const MODEL = join(SHARED, 'models/tiny-stdlib-lm/model.onnx');
 const present = existsSync(MODEL);
-if (!present) console.warn(`int4 tiny-stdlib-lm test skipped: ${MODEL} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `int4 tiny-stdlib-lm test skipped: ${MODEL} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const MATMULS = [
-  ...[0, 1, 2, 3].flatMap((i) => ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((w) => `transformer.h.${i}.${w}.weight`)),
+  ...[0, 1, 2, 3].flatMap((i) =>
+    ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'].map((w) => `transformer.h.${i}.${w}.weight`),
+  ),
   'lm_head.weight',
 ];
 const T = 96;
 const FEEDS = {
-  input_ids: { type: 'int64' as const, data: BigInt64Array.from({ length: T }, (_, i) => BigInt((i * 811) % 4095)), dims: [1, T] },
+  input_ids: {
+    type: 'int64' as const,
+    data: BigInt64Array.from({ length: T }, (_, i) => BigInt((i * 811) % 4095)),
+    dims: [1, T],
+  },
   attention_mask: { type: 'int64' as const, data: new BigInt64Array(T).fill(1n), dims: [1, T] },
 };
 
@@ -43,15 +52,24 @@ const FEEDS = {
     const report = await new Int4Compressor().compress(model, parseParams(INT4_PARAMS, {}, 'int4'), testContext());
 
     const int4 = report.tensors.filter((t) => t.action === 'int4');
-    expect(int4.map((t) => t.name).sort()).toEqual([...MATMULS, 'transformer.wte.weight', 'transformer.wpe.weight'].sort());
+    expect(int4.map((t) => t.name).sort()).toEqual(
+      [...MATMULS, 'transformer.wte.weight', 'transformer.wpe.weight'].sort(),
+    );
     expect(int4.reduce((s, t) => s + t.elements, 0)).toBe(5373952);
     for (const t of int4) expect(t.bitsPerWeight).toBe(5);
     expect(report.bitsPerWeight).toBe(5);
     expect(model.nodes.filter((n) => n.opType === 'MatMulNBits')).toHaveLength(17);
-    expect(model.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.output![0]).sort()).toEqual(['transformer.wpe.weight', 'transformer.wte.weight']);
+    expect(
+      model.nodes
+        .filter((n) => n.opType === 'DequantizeLinear')
+        .map((n) => n.output![0])
+        .sort(),
+    ).toEqual(['transformer.wpe.weight', 'transformer.wte.weight']);
     expect(model.nodes.filter((n) => n.opType === 'MatMul').some((n) => model.getInitializer(n.input![1]))).toBe(false); // attention's MatMuls stay
     expect(model.opset('')).toBe(21);
-    expect(report.notes.join('\n')).toMatch(/raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/);
+    expect(report.notes.join('\n')).toMatch(
+      /raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/,
+    );
     expect(report.tensors.filter((t) => t.action === 'int8')).toHaveLength(0);
 
     const dir = await mkdtemp(join(tmpdir(), 'mc-int4-lm-'));
@@ -63,7 +81,10 @@ const FEEDS = {
       expect(bytes).toBeGreaterThan(3.6e6);
       expect(bytes).toBeLessThan(3.8e6);
       const loaded = await OnnxModel.load(join(dir, 'model.onnx'));
-      const [got, want] = await Promise.all([runModel(loaded, FEEDS), runModel(denseReference(original, loaded), FEEDS)]);
+      const [got, want] = await Promise.all([
+        runModel(loaded, FEEDS),
+        runModel(denseReference(original, loaded), FEEDS),
+      ]);
       const logits = got.logits.data as Float32Array;
       expect(logits).toHaveLength(T * 4096);
       expect(logits.every(Number.isFinite)).toBe(true);
@@ -74,7 +95,11 @@ const FEEDS = {
   });
 
   it('block 128 without the embeddings (--exclude): exactly 4.25 bits per weight', async () => {
-    const params = parseParams(INT4_PARAMS, { exclude: 'transformer.wte.weight,transformer.wpe.weight', 'block-size': '128' }, 'int4');
+    const params = parseParams(
+      INT4_PARAMS,
+      { exclude: 'transformer.wte.weight,transformer.wpe.weight', 'block-size': '128' },
+      'int4',
+    );
     const report = await new Int4Compressor().compress(await OnnxModel.load(MODEL), params, testContext());
     expect(report.tensors.filter((t) => t.action === 'int4')).toHaveLength(17);
     expect(report.tensors.filter((t) => t.action === 'int8')).toHaveLength(0);

@@ -7,8 +7,12 @@ import { fromFloat16Bits, toFloat16Bits } from '../int8/float-types.js';
 import { blockParams, CLIP_FACTORS, code, dequantizeInt4, quantizeInt4Ref, SYM_ZERO_POINT } from './math.js';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
-const row = (w: number[], blockSize: number, scheme: 'sym' | 'asym', extra: { searchScale?: boolean; scaleType?: 'float32' | 'float16' } = {}) =>
-  quantizeInt4Ref(w, { outer: 1, dim: w.length, inner: 1 }, { scheme, blockSize, ...extra });
+const row = (
+  w: number[],
+  blockSize: number,
+  scheme: 'sym' | 'asym',
+  extra: { searchScale?: boolean; scaleType?: 'float32' | 'float16' } = {},
+) => quantizeInt4Ref(w, { outer: 1, dim: w.length, inner: 1 }, { scheme, blockSize, ...extra });
 
 describe('int4 symmetric', () => {
   it('rounds exact ties to even (max|w| = 3.5: scale 0.5)', () => {
@@ -115,11 +119,17 @@ describe('layouts', () => {
     expect(byColumns.codes).toEqual(byRows.codes);
     expect(byColumns.scales).toEqual(byRows.scales);
     expect(byColumns.zeroPoints).toEqual(byRows.zeroPoints);
-    expect(dequantizeInt4(byColumns)).toEqual(Float32Array.from(dequantizeInt4(byRows), (_, i) => dequantizeInt4(byRows)[(i % N) * K + Math.floor(i / N)]));
+    expect(dequantizeInt4(byColumns)).toEqual(
+      Float32Array.from(dequantizeInt4(byRows), (_, i) => dequantizeInt4(byRows)[(i % N) * K + Math.floor(i / N)]),
+    );
   });
 
   it('refuses a bad layout or block size', () => {
-    expect(() => quantizeInt4Ref([1, 2, 3], { outer: 1, dim: 4, inner: 1 }, { scheme: 'sym', blockSize: 4 })).toThrow(/3 values/);
-    expect(() => quantizeInt4Ref([1, 2, 3], { outer: 1, dim: 3, inner: 1 }, { scheme: 'sym', blockSize: 12 })).toThrow(/power of two/);
+    expect(() => quantizeInt4Ref([1, 2, 3], { outer: 1, dim: 4, inner: 1 }, { scheme: 'sym', blockSize: 4 })).toThrow(
+      /3 values/,
+    );
+    expect(() => quantizeInt4Ref([1, 2, 3], { outer: 1, dim: 3, inner: 1 }, { scheme: 'sym', blockSize: 12 })).toThrow(
+      /power of two/,
+    );
   });
 });

@@ -68,15 +68,24 @@ export const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n >= 
 
 export function checkLayout(length: number, layout: BlockLayout, blockSize: number): void {
   const { outer, dim, inner } = layout;
-  if (![outer, dim, inner].every((x) => Number.isInteger(x) && x >= 1)) throw new RangeError(`bad layout ${JSON.stringify(layout)}`);
-  if (length !== outer * dim * inner) throw new RangeError(`weight has ${length} values, layout ${outer}x${dim}x${inner} holds ${outer * dim * inner}`);
-  if (!isPowerOfTwo(blockSize) || blockSize < 2) throw new RangeError(`block size ${blockSize} is not a power of two >= 2`);
+  if (![outer, dim, inner].every((x) => Number.isInteger(x) && x >= 1))
+    throw new RangeError(`bad layout ${JSON.stringify(layout)}`);
+  if (length !== outer * dim * inner)
+    throw new RangeError(`weight has ${length} values, layout ${outer}x${dim}x${inner} holds ${outer * dim * inner}`);
+  if (!isPowerOfTwo(blockSize) || blockSize < 2)
+    throw new RangeError(`block size ${blockSize} is not a power of two >= 2`);
 }
 
 const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
 
 /** Scale and zero point of one block for a clip factor, from its min, max (and so max|w|). */
-export function blockParams(lo: number, hi: number, scheme: Scheme, scaleType: FloatType, clip = 1): { scale: number; zp: number } {
+export function blockParams(
+  lo: number,
+  hi: number,
+  scheme: Scheme,
+  scaleType: FloatType,
+  clip = 1,
+): { scale: number; zp: number } {
   if (scheme === 'sym') {
     const absmax = Math.max(Math.abs(lo), Math.abs(hi));
     return { scale: storedScale((clip * absmax) / QMAX_SYM, scaleType), zp: SYM_ZERO_POINT };
@@ -89,7 +98,8 @@ export function blockParams(lo: number, hi: number, scheme: Scheme, scaleType: F
 }
 
 /** The stored code of w (0..15). Symmetric: clamp(round(w/s), -8, 7) + 8, the same thing. */
-export const code = (w: number, scale: number, zp: number): number => clamp(roundHalfToEven(w / scale) + zp, 0, LEVELS_ASYM);
+export const code = (w: number, scale: number, zp: number): number =>
+  clamp(roundHalfToEven(w / scale) + zp, 0, LEVELS_ASYM);
 
 /** What onnxruntime computes from a code: (q - zp) * scale in float32, then the output type. */
 export function dequantValue(q: number, zp: number, scale: number, outType: FloatType): number {
@@ -98,7 +108,13 @@ export function dequantValue(q: number, zp: number, scale: number, outType: Floa
 }
 
 /** One block (values[0..n)): the params with the least squared error over the clip factors. */
-function chooseBlock(values: Float64Array, n: number, scheme: Scheme, scaleType: FloatType, factors: readonly number[]) {
+function chooseBlock(
+  values: Float64Array,
+  n: number,
+  scheme: Scheme,
+  scaleType: FloatType,
+  factors: readonly number[],
+) {
   let lo = values[0];
   let hi = values[0];
   for (let t = 1; t < n; t++) {

@@ -26,16 +26,49 @@ interface Case {
   floatType?: FloatType;
 }
 
-const f32 = (dims: number[], seed: number): HostTensor => ({ type: 'float32', dims, data: seededWeights(dims.reduce((a, b) => a * b, 1), seed) });
+const f32 = (dims: number[], seed: number): HostTensor => ({
+  type: 'float32',
+  dims,
+  data: seededWeights(
+    dims.reduce((a, b) => a * b, 1),
+    seed,
+  ),
+});
 const gemm = (transB: number, k: number) => (g: GraphBuilder, w: string, type: DataType) => {
   g.output(g.gemm(g.input('x', type, [2, k]), w, undefined, { transB }), type);
-  return type === DataType.FLOAT16 ? { x: { type: 'float16' as const, dims: [2, k], data: Uint16Array.from(seededWeights(2 * k, 3), toFloat16Bits) } } : { x: f32([2, k], 3) };
+  return type === DataType.FLOAT16
+    ? { x: { type: 'float16' as const, dims: [2, k], data: Uint16Array.from(seededWeights(2 * k, 3), toFloat16Bits) } }
+    : { x: f32([2, k], 3) };
 };
 
 const CASES: Case[] = [
-  { name: 'Gemm transB=1 [20, 72], K padded to 96, Slice attributes (opset 9)', opset: 9, scheme: 'sym', blockSize: 32, dims: [20, 72], use: gemmC(1, 72, 20), layout: { outer: 20, dim: 72, inner: 1 } },
-  { name: 'the same at opset 11 (Slice inputs)', opset: 11, scheme: 'sym', blockSize: 32, dims: [20, 72], use: gemm(1, 72), layout: { outer: 20, dim: 72, inner: 1 } },
-  { name: 'Gemm transB=0 [72, 24]: rows are columns, transposed back', opset: 11, scheme: 'asym', blockSize: 16, dims: [72, 24], use: gemm(0, 72), layout: { outer: 1, dim: 72, inner: 24 } },
+  {
+    name: 'Gemm transB=1 [20, 72], K padded to 96, Slice attributes (opset 9)',
+    opset: 9,
+    scheme: 'sym',
+    blockSize: 32,
+    dims: [20, 72],
+    use: gemmC(1, 72, 20),
+    layout: { outer: 20, dim: 72, inner: 1 },
+  },
+  {
+    name: 'the same at opset 11 (Slice inputs)',
+    opset: 11,
+    scheme: 'sym',
+    blockSize: 32,
+    dims: [20, 72],
+    use: gemm(1, 72),
+    layout: { outer: 20, dim: 72, inner: 1 },
+  },
+  {
+    name: 'Gemm transB=0 [72, 24]: rows are columns, transposed back',
+    opset: 11,
+    scheme: 'asym',
+    blockSize: 16,
+    dims: [72, 24],
+    use: gemm(0, 72),
+    layout: { outer: 1, dim: 72, inner: 24 },
+  },
   {
     name: 'Conv [12, 5, 3, 3] (opset 10): blocks along C·kh·kw = 45, reshaped to 4-D',
     opset: 10,
@@ -60,7 +93,15 @@ const CASES: Case[] = [
     },
     layout: { outer: 40, dim: 48, inner: 1 },
   },
-  { name: 'asym with an odd number of zero points (5 rows x 3 blocks): one byte each', opset: 12, scheme: 'asym', blockSize: 32, dims: [5, 96], use: gemm(1, 96), layout: { outer: 5, dim: 96, inner: 1 } },
+  {
+    name: 'asym with an odd number of zero points (5 rows x 3 blocks): one byte each',
+    opset: 12,
+    scheme: 'asym',
+    blockSize: 32,
+    dims: [5, 96],
+    use: gemm(1, 96),
+    layout: { outer: 5, dim: 96, inner: 1 },
+  },
   {
     name: 'a rank-3 MatMul weight [2, 40, 6]: [outer, inner, dim] transposed to [outer, dim, inner]',
     opset: 11,
@@ -73,7 +114,16 @@ const CASES: Case[] = [
     },
     layout: { outer: 2, dim: 40, inner: 6 },
   },
-  { name: 'float16 Gemm weight [8, 64]: float16 scales, the result cast to float16', opset: 13, scheme: 'sym', blockSize: 32, dims: [8, 64], use: gemm(1, 64), layout: { outer: 8, dim: 64, inner: 1 }, floatType: 'float16' },
+  {
+    name: 'float16 Gemm weight [8, 64]: float16 scales, the result cast to float16',
+    opset: 13,
+    scheme: 'sym',
+    blockSize: 32,
+    dims: [8, 64],
+    use: gemm(1, 64),
+    layout: { outer: 8, dim: 64, inner: 1 },
+    floatType: 'float16',
+  },
 ];
 
 /** Gemm-9 needs its C input. */
@@ -95,12 +145,25 @@ function build(c: Case): { model: OnnxModel; weights: Float32Array; feeds: Recor
   return { model: g.build(), weights, feeds };
 }
 
-describe('int4 nibbles: the reference codes, unpacked with integer ops at the model\'s opset', () => {
+describe("int4 nibbles: the reference codes, unpacked with integer ops at the model's opset", () => {
   it.each(CASES.map((c) => [c.name, c]))('%s', async (_name, c) => {
     const { model, feeds } = build(c);
     const floatType = c.floatType ?? 'float32';
     const stored = model.getInitializer('w')!.readFloat32(); // float16 weights: the values as stored
-    const result = await quantizeInt4Weights(model, { scheme: c.scheme, blockSize: c.blockSize, accuracyLevel: 0, searchScale: false, minSize: 1, include: [], exclude: [], keepOpset: true }, testContext());
+    const result = await quantizeInt4Weights(
+      model,
+      {
+        scheme: c.scheme,
+        blockSize: c.blockSize,
+        accuracyLevel: 0,
+        searchScale: false,
+        minSize: 1,
+        include: [],
+        exclude: [],
+        keepOpset: true,
+      },
+      testContext(),
+    );
     expect(model.opset('')).toBe(c.opset);
     const [report] = result.tensors.filter((t) => t.name === 'w');
     expect(report.action).toBe('int4');
@@ -109,9 +172,15 @@ describe('int4 nibbles: the reference codes, unpacked with integer ops at the mo
     const rows = c.layout.outer * c.layout.inner;
     const kBlocks = Math.ceil(c.layout.dim / c.blockSize);
     const codes = model.getInitializer('w_q4n')!;
-    expect([codes.dataType, codes.dims, codes.byteLength]).toEqual([DataType.UINT8, [(rows * kBlocks * c.blockSize) / 2, 1], (rows * kBlocks * c.blockSize) / 2]);
+    expect([codes.dataType, codes.dims, codes.byteLength]).toEqual([
+      DataType.UINT8,
+      [(rows * kBlocks * c.blockSize) / 2, 1],
+      (rows * kBlocks * c.blockSize) / 2,
+    ]);
     expect(model.getInitializer('w_scales')!.dims).toEqual([rows, kBlocks, 1]);
-    expect(model.getInitializer('w_scales')!.dataType).toBe(floatType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT);
+    expect(model.getInitializer('w_scales')!.dataType).toBe(
+      floatType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT,
+    );
     const zp = model.getInitializer('w_zp4n');
     if (c.scheme === 'sym') expect(zp).toBeUndefined();
     else expect(zp!.byteLength).toBe((rows * kBlocks) % 2 === 0 ? (rows * kBlocks) / 2 : rows * kBlocks);
@@ -119,14 +188,20 @@ describe('int4 nibbles: the reference codes, unpacked with integer ops at the mo
 
     // bits per weight: every byte of the tensor's own initializers (codes, scales, zero points, shapes)
     const record = readDecodeRecords(model).w;
-    const ownBytes = [record.codes, record.scales, record.zeroPoints, ...record.constants].filter((x): x is string => !!x).reduce((s, x) => s + model.getInitializer(x)!.byteLength, 0);
+    const ownBytes = [record.codes, record.scales, record.zeroPoints, ...record.constants]
+      .filter((x): x is string => !!x)
+      .reduce((s, x) => s + model.getInitializer(x)!.byteLength, 0);
     expect(report.bitsPerWeight).toBe((8 * ownBytes) / report.elements);
 
     // decoded in onnxruntime == the reference's dequantized values, bit for bit
-    const reference = dequantizeInt4(quantizeInt4Ref(stored, c.layout, { scheme: c.scheme, blockSize: c.blockSize, scaleType: floatType }), floatType);
+    const reference = dequantizeInt4(
+      quantizeInt4Ref(stored, c.layout, { scheme: c.scheme, blockSize: c.blockSize, scaleType: floatType }),
+      floatType,
+    );
     exposeTensor(model, 'w', floatType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT);
     const out = await runModel(model, feeds);
-    if (floatType === 'float16') expect(Array.from(out.w.data as Uint16Array)).toEqual(Array.from(reference, toFloat16Bits));
+    if (floatType === 'float16')
+      expect(Array.from(out.w.data as Uint16Array)).toEqual(Array.from(reference, toFloat16Bits));
     else expect(Array.from(out.w.data as Float32Array)).toEqual(Array.from(reference));
     expect(out.w.dims).toEqual(c.dims);
   });

@@ -25,7 +25,8 @@ import { packCodes, unpackCodes } from './pack.js';
 export const NIBBLE_SHARED = Object.freeze({ sixteen: 'mc_int4_i32_16', eight: 'mc_int4_i32_8' });
 
 /** Bits of the shared scalars present in the model (counted once in a step's bits per weight). */
-export const nibbleSharedBits = (model: OnnxModel): number => Object.values(NIBBLE_SHARED).filter((n) => model.getInitializer(n)).length * 32;
+export const nibbleSharedBits = (model: OnnxModel): number =>
+  Object.values(NIBBLE_SHARED).filter((n) => model.getInitializer(n)).length * 32;
 
 const INT = 2;
 const i64 = (values: readonly number[]) => BigInt64Array.from(values, (v) => BigInt(v));
@@ -43,14 +44,25 @@ export function toNibbles(q: Int4Blocks): NibbleTensors {
   const codes = packCodes(q.codes); // rows × kBlocks·blockSize codes: even, since blockSize is
   if (q.scheme === 'sym') return { codes, scales: q.scales, zeroPointForm: 'symmetric' };
   const even = q.zeroPoints.length % 2 === 0;
-  return { codes, scales: q.scales, zeroPoints: even ? packCodes(q.zeroPoints) : q.zeroPoints, zeroPointForm: even ? 'nibbles' : 'bytes' };
+  return {
+    codes,
+    scales: q.scales,
+    zeroPoints: even ? packCodes(q.zeroPoints) : q.zeroPoints,
+    zeroPointForm: even ? 'nibbles' : 'bytes',
+  };
 }
 
 /**
  * Write `t` and its decode in place of the weight (same name out); returns the stored bits of the
  * tensor's own initializers (codes, scales, zero points, shapes and bounds).
  */
-export function applyNibbles(model: OnnxModel, c: Candidate, q: Omit<Int4Blocks, 'codes'>, t: NibbleTensors, opset: number): number {
+export function applyNibbles(
+  model: OnnxModel,
+  c: Candidate,
+  q: Omit<Int4Blocks, 'codes'>,
+  t: NibbleTensors,
+  opset: number,
+): number {
   const name = c.init.name;
   const dims = [...c.init.dims];
   const { outer, dim, inner } = q.layout;
@@ -73,17 +85,34 @@ export function applyNibbles(model: OnnxModel, c: Candidate, q: Omit<Int4Blocks,
   };
   const codes = init('q4n', DataType.UINT8, [t.codes.length, 1], t.codes, false);
   const scales = init('scales', SCALE_DATA_TYPE[q.scaleType], [R, KB, 1], encodeFloats(t.scales, q.scaleType), false);
-  const zpName = t.zeroPoints && init('zp4n', DataType.UINT8, t.zeroPointForm === 'nibbles' ? [t.zeroPoints.length, 1] : [R, KB, 1], t.zeroPoints, false);
+  const zpName =
+    t.zeroPoints &&
+    init(
+      'zp4n',
+      DataType.UINT8,
+      t.zeroPointForm === 'nibbles' ? [t.zeroPoints.length, 1] : [R, KB, 1],
+      t.zeroPoints,
+      false,
+    );
   model.removeInitializer(name);
 
   const nodes: NodeProto[] = [];
   const op = (opType: string, input: string[], attrs: NodeProto['attribute'] = [], output?: string) => {
     const out = output ?? model.uniqueName(`${name}_int4_${opType.toLowerCase()}`);
-    nodes.push({ opType, domain: '', name: model.uniqueName(`${name}/int4/${opType}`), input, output: [out], attribute: attrs });
+    nodes.push({
+      opType,
+      domain: '',
+      name: model.uniqueName(`${name}/int4/${opType}`),
+      input,
+      output: [out],
+      attribute: attrs,
+    });
     return out;
   };
-  const cast = (x: string, to: DataType, output?: string) => op('Cast', [x], [{ name: 'to', type: INT, i: to }], output);
-  const reshape = (x: string, shape: number[], output?: string) => op('Reshape', [x, init(`shape${nodes.length}`, DataType.INT64, [shape.length], i64(shape))], [], output);
+  const cast = (x: string, to: DataType, output?: string) =>
+    op('Cast', [x], [{ name: 'to', type: INT, i: to }], output);
+  const reshape = (x: string, shape: number[], output?: string) =>
+    op('Reshape', [x, init(`shape${nodes.length}`, DataType.INT64, [shape.length], i64(shape))], [], output);
   /** packed uint8 [m, 1] -> int32 [2m] codes, low nibble first, shaped `shape` */
   const unpack = (packed: string, shape: number[]) => {
     const b = cast(packed, DataType.INT32);
@@ -93,19 +122,38 @@ export function applyNibbles(model: OnnxModel, c: Candidate, q: Omit<Int4Blocks,
   };
 
   const q3 = unpack(codes, [R, KB, BS]);
-  const zp = !zpName ? shared(NIBBLE_SHARED.eight, 8) : t.zeroPointForm === 'nibbles' ? unpack(zpName, [R, KB, 1]) : cast(zpName, DataType.INT32);
+  const zp = !zpName
+    ? shared(NIBBLE_SHARED.eight, 8)
+    : t.zeroPointForm === 'nibbles'
+      ? unpack(zpName, [R, KB, 1])
+      : cast(zpName, DataType.INT32);
   const wide = q.scaleType !== 'float32';
   const s = wide ? cast(scales, DataType.FLOAT) : scales;
   let w = op('Mul', [cast(op('Sub', [q3, zp]), DataType.FLOAT), s]);
   // [R, KB, BS] -> [R, dim]: rows (o, i) of the weight seen as [outer, dim, inner]
   w = reshape(w, [R, P]);
   if (P !== dim) {
-    w = opset >= 10
-      ? op('Slice', [w, init('starts', DataType.INT64, [1], i64([0])), init('ends', DataType.INT64, [1], i64([dim])), init('axes', DataType.INT64, [1], i64([1]))])
-      : op('Slice', [w], [{ name: 'starts', type: 7, ints: [0] }, { name: 'ends', type: 7, ints: [dim] }, { name: 'axes', type: 7, ints: [1] }]);
+    w =
+      opset >= 10
+        ? op('Slice', [
+            w,
+            init('starts', DataType.INT64, [1], i64([0])),
+            init('ends', DataType.INT64, [1], i64([dim])),
+            init('axes', DataType.INT64, [1], i64([1])),
+          ])
+        : op(
+            'Slice',
+            [w],
+            [
+              { name: 'starts', type: 7, ints: [0] },
+              { name: 'ends', type: 7, ints: [dim] },
+              { name: 'axes', type: 7, ints: [1] },
+            ],
+          );
   }
   const perm = (p: number[]) => [{ name: 'perm', type: 7, ints: p }];
-  if (inner > 1 && outer === 1 && dims.length === 2) w = op('Transpose', [w], perm([1, 0])); // [N, K] -> [K, N]
+  if (inner > 1 && outer === 1 && dims.length === 2)
+    w = op('Transpose', [w], perm([1, 0])); // [N, K] -> [K, N]
   else {
     if (inner > 1) w = op('Transpose', [reshape(w, [outer, inner, dim])], perm([0, 2, 1]));
     if (inner > 1 || dims.length !== 2 || dims[0] !== R) w = reshape(w, dims);
@@ -139,11 +187,20 @@ export function restoreNibbles(model: OnnxModel, weight: string, r: DecodeRecord
   const kBlocks = Math.ceil(layout.dim / blockSize);
   const read = (n: string) => model.getInitializer(n)!.readTyped() as Uint8Array;
   const codes = unpackCodes(read(r.codes), rows * kBlocks * blockSize);
-  const zeroPoints = r.zeroPointForm === 'nibbles' ? unpackCodes(read(r.zeroPoints!), rows * kBlocks) : r.zeroPointForm === 'bytes' ? read(r.zeroPoints!) : new Uint8Array(rows * kBlocks).fill(SYM_ZERO_POINT);
+  const zeroPoints =
+    r.zeroPointForm === 'nibbles'
+      ? unpackCodes(read(r.zeroPoints!), rows * kBlocks)
+      : r.zeroPointForm === 'bytes'
+        ? read(r.zeroPoints!)
+        : new Uint8Array(rows * kBlocks).fill(SYM_ZERO_POINT);
   const scales = model.getInitializer(r.scales)!.readFloat32();
   const scheme = r.zeroPointForm === 'symmetric' ? 'sym' : 'asym';
-  const dense = dequantizeInt4({ scheme, blockSize, layout, scaleType: r.floatType, rows, kBlocks, codes, scales, zeroPoints, clipped: 0 }, r.floatType);
+  const dense = dequantizeInt4(
+    { scheme, blockSize, layout, scaleType: r.floatType, rows, kBlocks, codes, scales, zeroPoints, clipped: 0 },
+    r.floatType,
+  );
   removeDecode(model, r);
-  for (const shared of Object.values(NIBBLE_SHARED)) if (model.getInitializer(shared) && model.consumers(shared).length === 0) model.removeInitializer(shared);
+  for (const shared of Object.values(NIBBLE_SHARED))
+    if (model.getInitializer(shared) && model.consumers(shared).length === 0) model.removeInitializer(shared);
   model.setInitializer(weight, SCALE_DATA_TYPE[r.floatType], r.dims, encodeFloats(dense, r.floatType));
 }

@@ -12,7 +12,14 @@ import { dequantizeBlockedDQ, packMatMulNBits, toBlockedDQ, unpackMatMulNBits } 
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
 
 const opts = (o: Partial<Int4Options> = {}): Int4Options => ({
-  scheme: 'sym', blockSize: 16, accuracyLevel: 0, searchScale: false, minSize: 1, include: [], exclude: [], ...o,
+  scheme: 'sym',
+  blockSize: 16,
+  accuracyLevel: 0,
+  searchScale: false,
+  minSize: 1,
+  include: [],
+  exclude: [],
+  ...o,
 });
 
 // Codes by output column n (rows of MatMulNBits), K = 20 with block 16: block 1 has 4 codes and 12 of padding.
@@ -21,12 +28,16 @@ const CODES = [
   [15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, /* block 1 */ 1, 9, 8, 15],
   [8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 1, /* block 1 */ 2, 3, 14, 15],
 ];
-const SCALES = [[0.5, 0.25], [2, 0.125]]; // [n][block]
+const SCALES = [
+  [0.5, 0.25],
+  [2, 0.125],
+]; // [n][block]
 /** W [K, N] on the symmetric grid: (q - 8) * s. */
-const onGrid = (): Float32Array => Float32Array.from({ length: K * 2 }, (_, i) => {
-  const [k, n] = [Math.floor(i / 2), i % 2];
-  return (CODES[n][k] - 8) * SCALES[n][Math.floor(k / 16)];
-});
+const onGrid = (): Float32Array =>
+  Float32Array.from({ length: K * 2 }, (_, i) => {
+    const [k, n] = [Math.floor(i / 2), i % 2];
+    return (CODES[n][k] - 8) * SCALES[n][Math.floor(k / 16)];
+  });
 
 describe('MatMulNBits packing', () => {
   it('writes B [N, k_blocks, block_size/2] with the even K index in the low nibble, padding 8', () => {
@@ -46,8 +57,14 @@ describe('MatMulNBits packing', () => {
 
   it('packs asymmetric zero points [N * ceil(k_blocks/2)], low nibble first, each row on a fresh byte', () => {
     // K 48, block 16: 3 blocks per column. Zero points by [n][block]; each block holds codes 0 and 15.
-    const zps = [[3, 12, 7], [0, 15, 9]];
-    const scales = [[0.25, 1, 0.5], [2, 0.125, 4]];
+    const zps = [
+      [3, 12, 7],
+      [0, 15, 9],
+    ];
+    const scales = [
+      [0.25, 1, 0.5],
+      [2, 0.125, 4],
+    ];
     const w = Float32Array.from({ length: 48 * 2 }, (_, i) => {
       const [k, n] = [Math.floor(i / 2), i % 2];
       const b = Math.floor(k / 16);
@@ -63,21 +80,26 @@ describe('MatMulNBits packing', () => {
     expect(unpackMatMulNBits({ ...t, blockSize: 16 }, 'float32')).toEqual(q);
   });
 
-  it.each(['sym', 'asym'] as const)('onnxruntime reads the %s packed weight back as math.ts dequantizes it, bit for bit', async (scheme) => {
-    // A = identity [K, K]: MatMulNBits(A) = dequant(B)^T exactly (products by 1, sums of zeros).
-    const g = new GraphBuilder({ opset: 17 });
-    const a = g.input('a', DataType.FLOAT, [K, K]);
-    const w = g.initializer('w', DataType.FLOAT, [K, 2], onGrid());
-    g.output(g.matMul(a, w), DataType.FLOAT, [K, 2]);
-    const model = g.build();
-    await quantizeInt4Weights(model, opts({ scheme }), testContext());
-    expect(model.nodes.map((n) => n.opType)).toEqual(['MatMulNBits']);
-    const identity = Float32Array.from({ length: K * K }, (_, i) => (i % (K + 1) === 0 ? 1 : 0));
-    const out = await runModel(model, { a: { type: 'float32', data: identity, dims: [K, K] } });
-    const expected = dequantizeInt4(quantizeInt4Ref(onGrid(), { outer: 1, dim: K, inner: 2 }, { scheme, blockSize: 16 }));
-    expect(out[model.outputs[0].name!].data).toEqual(expected);
-    if (scheme === 'sym') expect(expected).toEqual(onGrid()); // on the grid, dequant(quant(w)) = w
-  });
+  it.each(['sym', 'asym'] as const)(
+    'onnxruntime reads the %s packed weight back as math.ts dequantizes it, bit for bit',
+    async (scheme) => {
+      // A = identity [K, K]: MatMulNBits(A) = dequant(B)^T exactly (products by 1, sums of zeros).
+      const g = new GraphBuilder({ opset: 17 });
+      const a = g.input('a', DataType.FLOAT, [K, K]);
+      const w = g.initializer('w', DataType.FLOAT, [K, 2], onGrid());
+      g.output(g.matMul(a, w), DataType.FLOAT, [K, 2]);
+      const model = g.build();
+      await quantizeInt4Weights(model, opts({ scheme }), testContext());
+      expect(model.nodes.map((n) => n.opType)).toEqual(['MatMulNBits']);
+      const identity = Float32Array.from({ length: K * K }, (_, i) => (i % (K + 1) === 0 ? 1 : 0));
+      const out = await runModel(model, { a: { type: 'float32', data: identity, dims: [K, K] } });
+      const expected = dequantizeInt4(
+        quantizeInt4Ref(onGrid(), { outer: 1, dim: K, inner: 2 }, { scheme, blockSize: 16 }),
+      );
+      expect(out[model.outputs[0].name!].data).toEqual(expected);
+      if (scheme === 'sym') expect(expected).toEqual(onGrid()); // on the grid, dequant(quant(w)) = w
+    },
+  );
 });
 
 describe('blocked DequantizeLinear layout', () => {

@@ -93,14 +93,17 @@ export function unpackMatMulNBits(
   const kBlocks = Math.ceil(K / blockSize);
   const padded = kBlocks * blockSize;
   if (t.B.length !== (N * padded) / 2 || t.scales.length !== N * kBlocks) {
-    throw new RangeError(`MatMulNBits K=${K} N=${N} block_size=${blockSize}: B has ${t.B.length} bytes, scales ${t.scales.length} values`);
+    throw new RangeError(
+      `MatMulNBits K=${K} N=${N} block_size=${blockSize}: B has ${t.B.length} bytes, scales ${t.scales.length} values`,
+    );
   }
   const codes = new Uint8Array(N * padded);
   unpackNibbles(t.B, 0, codes.length, codes, 0);
   const zeroPoints = new Uint8Array(N * kBlocks).fill(SYM_ZERO_POINT);
   if (t.zeroPoints) {
     const perRow = Math.ceil(kBlocks / 2);
-    if (t.zeroPoints.length !== N * perRow) throw new RangeError(`MatMulNBits zero points: ${t.zeroPoints.length} bytes, expected ${N * perRow}`);
+    if (t.zeroPoints.length !== N * perRow)
+      throw new RangeError(`MatMulNBits zero points: ${t.zeroPoints.length} bytes, expected ${N * perRow}`);
     for (let n = 0; n < N; n++) unpackNibbles(t.zeroPoints, n * perRow, kBlocks, zeroPoints, n * kBlocks);
   }
   const scheme = t.zeroPoints ? 'asym' : 'sym';
@@ -118,7 +121,8 @@ export interface BlockedDQTensors {
 }
 
 /** Index of block b of row (o, i) in [outer, kBlocks, inner] order. */
-const blockIndex = (l: BlockLayout, kBlocks: number, o: number, b: number, i: number) => (o * kBlocks + b) * l.inner + i;
+const blockIndex = (l: BlockLayout, kBlocks: number, o: number, b: number, i: number) =>
+  (o * kBlocks + b) * l.inner + i;
 
 /** DequantizeLinear-21's tensors for the blocks. */
 export function toBlockedDQ(q: Int4Blocks): BlockedDQTensors {
@@ -131,7 +135,8 @@ export function toBlockedDQ(q: Int4Blocks): BlockedDQTensors {
   for (let o = 0; o < l.outer; o++) {
     for (let i = 0; i < l.inner; i++) {
       const r = o * l.inner + i;
-      for (let d = 0; d < l.dim; d++) codes[(o * l.dim + d) * l.inner + i] = q.codes[r * padded + d] - (sym ? SYM_ZERO_POINT : 0);
+      for (let d = 0; d < l.dim; d++)
+        codes[(o * l.dim + d) * l.inner + i] = q.codes[r * padded + d] - (sym ? SYM_ZERO_POINT : 0);
       for (let b = 0; b < q.kBlocks; b++) {
         scales[blockIndex(l, q.kBlocks, o, b, i)] = q.scales[r * q.kBlocks + b];
         zeroPoints[blockIndex(l, q.kBlocks, o, b, i)] = q.zeroPoints[r * q.kBlocks + b];
@@ -151,7 +156,9 @@ export function dequantizeBlockedDQ(
   const { outer, dim, inner } = layout;
   const kBlocks = Math.ceil(dim / blockSize);
   if (t.codes.length !== outer * dim * inner || t.scales.length !== outer * kBlocks * inner) {
-    throw new RangeError(`blocked DequantizeLinear: ${t.codes.length} codes and ${t.scales.length} scales do not fit ${outer}x${dim}x${inner}, block ${blockSize}`);
+    throw new RangeError(
+      `blocked DequantizeLinear: ${t.codes.length} codes and ${t.scales.length} scales do not fit ${outer}x${dim}x${inner}, block ${blockSize}`,
+    );
   }
   const out = new Float32Array(t.codes.length);
   for (let o = 0; o < outer; o++) {

@@ -23,10 +23,11 @@ export type Encoding = 'MatMulNBits' | 'DequantizeLinear-21' | 'nibbles' | 'int8
  * The float types onnxruntime-node 1.30's CPU provider has a kernel for, per int4 encoding
  * (support.test.ts opens a real session for every cell, and for bfloat16, which has neither).
  */
-export const ORT_CPU_INT4: Readonly<Record<'MatMulNBits' | 'DequantizeLinear-21', readonly FloatType[]>> = Object.freeze({
-  MatMulNBits: Object.freeze(['float32', 'float16'] as FloatType[]),
-  'DequantizeLinear-21': Object.freeze(['float32', 'float16'] as FloatType[]),
-});
+export const ORT_CPU_INT4: Readonly<Record<'MatMulNBits' | 'DequantizeLinear-21', readonly FloatType[]>> =
+  Object.freeze({
+    MatMulNBits: Object.freeze(['float32', 'float16'] as FloatType[]),
+    'DequantizeLinear-21': Object.freeze(['float32', 'float16'] as FloatType[]),
+  });
 
 /** DequantizeLinear with block_size and int4/uint4 arrived in opset 21. */
 export const BLOCKED_DQ_OPSET = 21;
@@ -60,10 +61,18 @@ const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
  * axis is not the one before the output axis (LSTM/GRU/RNN W and R [dirs, gates·hidden, input]:
  * outputs on 1, sums over 2), the candidate's reductionAxis says so.
  */
-export function blockedForm(dims: readonly number[], outputAxis: number, reductionAxis = outputAxis - 1): { storedDims: number[]; blockAxis: number; layout: BlockLayout } {
+export function blockedForm(
+  dims: readonly number[],
+  outputAxis: number,
+  reductionAxis = outputAxis - 1,
+): { storedDims: number[]; blockAxis: number; layout: BlockLayout } {
   const storedDims = dims.length > 2 && outputAxis === 0 ? [dims[0], prod(dims.slice(1))] : [...dims];
   const blockAxis = outputAxis === 0 ? 1 : reductionAxis;
-  const layout = { outer: prod(storedDims.slice(0, blockAxis)), dim: storedDims[blockAxis], inner: prod(storedDims.slice(blockAxis + 1)) };
+  const layout = {
+    outer: prod(storedDims.slice(0, blockAxis)),
+    dim: storedDims[blockAxis],
+    inner: prod(storedDims.slice(blockAxis + 1)),
+  };
   return { storedDims, blockAxis, layout };
 }
 
@@ -92,10 +101,15 @@ function subgraphReads(nodes: readonly NodeProto[], into = new Set<string>(), in
   return into;
 }
 
-const isMatMulWeight = (c: Consumer) => c.node.opType === 'MatMul' && (c.node.domain ?? '') === '' && c.inputIndex === 1;
+const isMatMulWeight = (c: Consumer) =>
+  c.node.opType === 'MatMul' && (c.node.domain ?? '') === '' && c.inputIndex === 1;
 
 /** Decide the encoding of every candidate at `opset` (reads the graph only). */
-export function planEncodings(model: OnnxModel, candidates: readonly Candidate[], opset: number): { plans: Plan[]; skips: Skip[] } {
+export function planEncodings(
+  model: OnnxModel,
+  candidates: readonly Candidate[],
+  opset: number,
+): { plans: Plan[]; skips: Skip[] } {
   const readers = topLevelReaders(model.nodes);
   const nested = subgraphReads(model.nodes);
   const plans: Plan[] = [];
@@ -104,9 +118,22 @@ export function planEncodings(model: OnnxModel, candidates: readonly Candidate[]
     const consumers = readers.get(c.init.name) ?? [];
     const dims = c.init.dims;
     const form = blockedForm(dims, c.axis, c.reductionAxis);
-    if (dims.length === 2 && !nested.has(c.init.name) && consumers.length > 0 && consumers.every(isMatMulWeight) && ORT_CPU_INT4.MatMulNBits.includes(c.floatType)) {
+    if (
+      dims.length === 2 &&
+      !nested.has(c.init.name) &&
+      consumers.length > 0 &&
+      consumers.every(isMatMulWeight) &&
+      ORT_CPU_INT4.MatMulNBits.includes(c.floatType)
+    ) {
       const layout = { outer: 1, dim: dims[0], inner: dims[1] };
-      plans.push({ c, encoding: 'MatMulNBits', matmuls: consumers.map((x) => x.node), storedDims: [...dims], blockAxis: 0, layout });
+      plans.push({
+        c,
+        encoding: 'MatMulNBits',
+        matmuls: consumers.map((x) => x.node),
+        storedDims: [...dims],
+        blockAxis: 0,
+        layout,
+      });
       continue;
     }
     if (ORT_CPU_INT4['DequantizeLinear-21'].includes(c.floatType)) {
@@ -126,5 +153,14 @@ export function planEncodings(model: OnnxModel, candidates: readonly Candidate[]
 
 /** The opset the standard form of every planned weight needs (0: none beyond what any opset has). */
 export function standardOpset(plans: readonly Plan[]): number {
-  return Math.max(0, ...plans.map((p) => (p.encoding === 'DequantizeLinear-21' || p.encoding === 'nibbles' ? BLOCKED_DQ_OPSET : p.encoding === 'int8' ? dqOpset(p.c.floatType, false) : 0)));
+  return Math.max(
+    0,
+    ...plans.map((p) =>
+      p.encoding === 'DequantizeLinear-21' || p.encoding === 'nibbles'
+        ? BLOCKED_DQ_OPSET
+        : p.encoding === 'int8'
+          ? dqOpset(p.c.floatType, false)
+          : 0,
+    ),
+  );
 }

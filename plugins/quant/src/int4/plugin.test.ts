@@ -17,7 +17,11 @@ const parse = (raw: Record<string, unknown>) => parseParams(INT4_PARAMS, raw, '-
 describe('Int4Compressor', () => {
   it('registers through the mc:register hook beside int8 and resolves by id', async () => {
     const registry = new Registry();
-    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, await register({}))).toEqual(['compressor:int8', 'compressor:int4', 'compressor:gptq']);
+    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, await register({}))).toEqual([
+      'compressor:int8',
+      'compressor:int4',
+      'compressor:gptq',
+    ]);
     const c = registry.compressor('int4');
     expect([c.id, typeof c.decompress]).toEqual(['int4', 'function']);
   });
@@ -33,7 +37,16 @@ describe('Int4Compressor', () => {
       ['include', 'string[]', []],
       ['exclude', 'string[]', []],
     ]);
-    expect(parse({})).toEqual({ scheme: 'sym', 'block-size': 32, 'accuracy-level': 0, 'search-scale': false, 'keep-opset': false, 'min-size': 1024, include: [], exclude: [] });
+    expect(parse({})).toEqual({
+      scheme: 'sym',
+      'block-size': 32,
+      'accuracy-level': 0,
+      'search-scale': false,
+      'keep-opset': false,
+      'min-size': 1024,
+      include: [],
+      exclude: [],
+    });
   });
 
   it.each([
@@ -50,7 +63,10 @@ describe('Int4Compressor', () => {
   it('refuses a block size that is in range but not a power of two, before touching the model', async () => {
     const model = matmuls();
     const before = model.toBytes();
-    const e = await expectUserError(new Int4Compressor().compress(model, parse({ 'block-size': '48' }), testContext()), ErrorCodes.BAD_PARAM);
+    const e = await expectUserError(
+      new Int4Compressor().compress(model, parse({ 'block-size': '48' }), testContext()),
+      ErrorCodes.BAD_PARAM,
+    );
     expect(e.message).toBe('--method int4: --block-size must be a power of two from 16 to 256 (got 48)');
     expect(e.hint).toMatch(/16, 32, 64, 128 or 256/);
     expect(model.toBytes()).toEqual(before);

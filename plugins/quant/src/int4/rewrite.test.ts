@@ -7,22 +7,49 @@
 import { DataType, ErrorCodes, float16ArrayToFloat32, type OnnxModel, type TensorReport } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { toFloat16Bits } from '../int8/float-types.js';
-import { CONV_INPUT, convNet, float16MatMul, MLP_INPUT, mlp, TIED_INPUT, tiedEmbedding } from '../int8/models.fixture.js';
+import {
+  CONV_INPUT,
+  convNet,
+  float16MatMul,
+  MLP_INPUT,
+  mlp,
+  TIED_INPUT,
+  tiedEmbedding,
+} from '../int8/models.fixture.js';
 import { expectUserError, relativeMaxDiff, runModel, seededWeights, testContext } from '../int8/testkit.fixture.js';
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
 import { denseReference, MATMULS_INPUT, matmuls } from './testkit.fixture.js';
 
 const opts = (o: Partial<Int4Options> = {}): Int4Options => ({
-  scheme: 'sym', blockSize: 32, accuracyLevel: 0, searchScale: false, minSize: 1024, include: [], exclude: [], ...o,
+  scheme: 'sym',
+  blockSize: 32,
+  accuracyLevel: 0,
+  searchScale: false,
+  minSize: 1024,
+  include: [],
+  exclude: [],
+  ...o,
 });
 const byName = (tensors: readonly TensorReport[]) => Object.fromEntries(tensors.map((t) => [t.name, t]));
 const attrs = (model: OnnxModel, op: string) =>
-  model.nodes.filter((n) => n.opType === op).map((n) => Object.fromEntries((n.attribute ?? []).map((a) => [a.name, Number(a.i)])));
+  model.nodes
+    .filter((n) => n.opType === op)
+    .map((n) => Object.fromEntries((n.attribute ?? []).map((a) => [a.name, Number(a.i)])));
 
 /** Quantized and reference outputs for the same feeds, every output within `tol` relative. */
-async function compareWithReference(original: OnnxModel, quantized: OnnxModel, feeds: Parameters<typeof runModel>[1], tol = 1e-5) {
-  const [got, want] = await Promise.all([runModel(quantized, feeds), runModel(denseReference(original, quantized), feeds)]);
-  const diffs = Object.keys(want).map((name) => relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array));
+async function compareWithReference(
+  original: OnnxModel,
+  quantized: OnnxModel,
+  feeds: Parameters<typeof runModel>[1],
+  tol = 1e-5,
+) {
+  const [got, want] = await Promise.all([
+    runModel(quantized, feeds),
+    runModel(denseReference(original, quantized), feeds),
+  ]);
+  const diffs = Object.keys(want).map((name) =>
+    relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array),
+  );
   for (const d of diffs) expect(d).toBeLessThanOrEqual(tol);
   return diffs;
 }
@@ -33,30 +60,49 @@ describe('int4 MatMul weights -> MatMulNBits', () => {
     ['asym', 32, 96 * 224 * 4 + 96 * 7 * 32 + 96 * 4 * 8, 96 * 48 * 4 + 48 * 3 * 32 + 48 * 2 * 8],
     ['sym', 128, 96 * 256 * 4 + 96 * 2 * 32, 48 * 128 * 4 + 48 * 32],
     ['asym', 16, 96 * 208 * 4 + 96 * 13 * 32 + 96 * 7 * 8, 96 * 48 * 4 + 48 * 6 * 32 + 48 * 3 * 8],
-  ] as const)('%s, block %d: layout, attributes, measured bits, same outputs as the dequantized float model', async (scheme, blockSize, aBits, sharedBits) => {
-    const original = matmuls();
-    const model = matmuls();
-    const result = await quantizeInt4Weights(model, opts({ scheme, blockSize }), testContext());
-    const t = byName(result.tensors);
-    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([['a', 'int4'], ['shared', 'int4'], ['bias', 'skipped']]);
-    expect(model.nodes.map((n) => n.opType).sort()).toEqual(['Add', 'MatMulNBits', 'MatMulNBits', 'MatMulNBits', 'Relu']);
-    expect(model.opset('com.microsoft')).toBe(1);
-    expect(model.opset('')).toBe(17); // MatMulNBits needs no default-domain change
-    const kBlocks = Math.ceil(200 / blockSize);
-    expect(attrs(model, 'MatMulNBits')[0]).toEqual({ K: 200, N: 96, bits: 4, block_size: blockSize, accuracy_level: 0 });
-    const q4 = model.getInitializer('a_q4')!;
-    expect([q4.dataType, q4.dims]).toEqual([DataType.UINT8, [96, kBlocks, blockSize / 2]]);
-    expect(model.getInitializer('a_scales')!.dims).toEqual([96 * kBlocks]);
-    expect(model.getInitializer('a_zp')?.dims).toEqual(scheme === 'asym' ? [96 * Math.ceil(kBlocks / 2)] : undefined);
-    expect(model.getInitializer('a')).toBeUndefined();
-    // The shared weight is stored once and read by both MatMulNBits.
-    expect(model.nodes.filter((n) => n.input?.[1] === 'shared_q4')).toHaveLength(2);
-    // Measured bits (by hand): codes padded to whole blocks at 4 bits, one float32 scale per block, 4-bit zero points packed per row.
-    expect(t.a.bitsPerWeight).toBeCloseTo(aBits / 19200, 12);
-    expect(t.shared.bitsPerWeight).toBeCloseTo(sharedBits / 4608, 12);
-    expect(result.bitsPerWeight).toBeCloseTo((aBits + sharedBits) / (19200 + 4608), 12);
-    await compareWithReference(original, model, MATMULS_INPUT);
-  });
+  ] as const)(
+    '%s, block %d: layout, attributes, measured bits, same outputs as the dequantized float model',
+    async (scheme, blockSize, aBits, sharedBits) => {
+      const original = matmuls();
+      const model = matmuls();
+      const result = await quantizeInt4Weights(model, opts({ scheme, blockSize }), testContext());
+      const t = byName(result.tensors);
+      expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
+        ['a', 'int4'],
+        ['shared', 'int4'],
+        ['bias', 'skipped'],
+      ]);
+      expect(model.nodes.map((n) => n.opType).sort()).toEqual([
+        'Add',
+        'MatMulNBits',
+        'MatMulNBits',
+        'MatMulNBits',
+        'Relu',
+      ]);
+      expect(model.opset('com.microsoft')).toBe(1);
+      expect(model.opset('')).toBe(17); // MatMulNBits needs no default-domain change
+      const kBlocks = Math.ceil(200 / blockSize);
+      expect(attrs(model, 'MatMulNBits')[0]).toEqual({
+        K: 200,
+        N: 96,
+        bits: 4,
+        block_size: blockSize,
+        accuracy_level: 0,
+      });
+      const q4 = model.getInitializer('a_q4')!;
+      expect([q4.dataType, q4.dims]).toEqual([DataType.UINT8, [96, kBlocks, blockSize / 2]]);
+      expect(model.getInitializer('a_scales')!.dims).toEqual([96 * kBlocks]);
+      expect(model.getInitializer('a_zp')?.dims).toEqual(scheme === 'asym' ? [96 * Math.ceil(kBlocks / 2)] : undefined);
+      expect(model.getInitializer('a')).toBeUndefined();
+      // The shared weight is stored once and read by both MatMulNBits.
+      expect(model.nodes.filter((n) => n.input?.[1] === 'shared_q4')).toHaveLength(2);
+      // Measured bits (by hand): codes padded to whole blocks at 4 bits, one float32 scale per block, 4-bit zero points packed per row.
+      expect(t.a.bitsPerWeight).toBeCloseTo(aBits / 19200, 12);
+      expect(t.shared.bitsPerWeight).toBeCloseTo(sharedBits / 4608, 12);
+      expect(result.bitsPerWeight).toBeCloseTo((aBits + sharedBits) / (19200 + 4608), 12);
+      await compareWithReference(original, model, MATMULS_INPUT);
+    },
+  );
 
   it('block 32, symmetric, K a multiple of 32: exactly 5.0 bits per weight (spec §4)', async () => {
     const model = matmuls();
@@ -86,7 +132,10 @@ describe('int4 MatMul weights -> MatMulNBits', () => {
     const [out, ref] = await Promise.all([runModel(model, feeds), runModel(denseReference(original, model), feeds)]);
     // Both round the float32 sums to float16 once; the float32 sums may differ in the last bits, so a
     // float16 output may land one ulp (2^-11 relative) apart.
-    const diff = relativeMaxDiff(float16ArrayToFloat32(out[y].data as Uint16Array), float16ArrayToFloat32(ref[y].data as Uint16Array));
+    const diff = relativeMaxDiff(
+      float16ArrayToFloat32(out[y].data as Uint16Array),
+      float16ArrayToFloat32(ref[y].data as Uint16Array),
+    );
     expect(diff).toBeLessThanOrEqual(2 ** -10);
   });
 });
@@ -97,11 +146,21 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     const model = mlp();
     const result = await quantizeInt4Weights(model, opts(), testContext());
     expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
-      ['w1', 'int4'], ['b1', 'skipped'], ['w2', 'int4'], ['b2', 'skipped'], ['w3', 'int4'], ['w4', 'skipped'],
+      ['w1', 'int4'],
+      ['b1', 'skipped'],
+      ['w2', 'int4'],
+      ['b2', 'skipped'],
+      ['w3', 'int4'],
+      ['w4', 'skipped'],
     ]);
     expect([model.opset(''), Number(model.proto.irVersion)]).toEqual([21, 10]);
-    expect(result.notes.join('\n')).toMatch(/raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/);
-    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 1, block_size: 32 }, { axis: 0, block_size: 32 }]); // w2 [16, 160] transB=1; w3 [16, 64]
+    expect(result.notes.join('\n')).toMatch(
+      /raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/,
+    );
+    expect(attrs(model, 'DequantizeLinear')).toEqual([
+      { axis: 1, block_size: 32 },
+      { axis: 0, block_size: 32 },
+    ]); // w2 [16, 160] transB=1; w3 [16, 64]
     const q = model.getInitializer('w2_q4')!;
     expect([q.dataType, q.dims, q.byteLength]).toEqual([DataType.INT4, [16, 160], 1280]);
     expect(model.getInitializer('w2_scales')!.dims).toEqual([16, 5]);
@@ -145,16 +204,22 @@ describe('int4 other consumers -> blocked DequantizeLinear (opset 21)', () => {
     const build = () => {
       const g = new GraphBuilder({ opset: 21, irVersion: 10 });
       const seq = g.input('seq', DataType.FLOAT, [3, 2, 64]);
-      const w = (name: string, seed: number) => g.initializer(name, DataType.FLOAT, [1, 256, 64], seededWeights(16384, seed, 0.1));
+      const w = (name: string, seed: number) =>
+        g.initializer(name, DataType.FLOAT, [1, 256, 64], seededWeights(16384, seed, 0.1));
       g.output(g.node('LSTM', [seq, w('W', 81), w('R', 82)], { hidden_size: 64 })[0], DataType.FLOAT);
       return g.build();
     };
     const model = build();
     const result = await quantizeInt4Weights(model, opts(), testContext());
-    expect(attrs(model, 'DequantizeLinear')).toEqual([{ axis: 2, block_size: 32 }, { axis: 2, block_size: 32 }]);
+    expect(attrs(model, 'DequantizeLinear')).toEqual([
+      { axis: 2, block_size: 32 },
+      { axis: 2, block_size: 32 },
+    ]);
     expect(model.getInitializer('W_scales')!.dims).toEqual([1, 256, 2]);
     expect(result.bitsPerWeight).toBe(5); // 64 inputs = 2 blocks of 32 per gate row: 4 + 32/32 bits
-    await compareWithReference(build(), model, { seq: { type: 'float32', data: seededWeights(384, 83), dims: [3, 2, 64] } });
+    await compareWithReference(build(), model, {
+      seq: { type: 'float32', data: seededWeights(384, 83), dims: [3, 2, 64] },
+    });
   });
 });
 
@@ -176,7 +241,9 @@ describe('int4 below opset 21: raised where the upgrade checks out, else 4-bit n
     const t = byName(result.tensors);
     expect([t.m.action, t.e.action]).toEqual(['int4', 'int4']);
     expect(model.opset('')).toBe(21);
-    expect(result.notes.join('\n')).toMatch(/raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(rewrote Split@18 x1;/);
+    expect(result.notes.join('\n')).toMatch(
+      /raised the opset from 17 to 21 for blocked int4 DequantizeLinear \(rewrote Split@18 x1;/,
+    );
     expect(model.getInitializer('e_q4')!.dataType).toBe(DataType.INT4);
     await compareWithReference(splitNet(17), model, splitFeeds);
   });
@@ -186,8 +253,12 @@ describe('int4 below opset 21: raised where the upgrade checks out, else 4-bit n
     const result = await quantizeInt4Weights(model, opts({ keepOpset: true }), testContext());
     expect(model.opset('')).toBe(17);
     expect(byName(result.tensors).e.action).toBe('int4');
-    expect(result.notes.join('\n')).toMatch(/1 as MatMulNBits .*, 0 as blocked DequantizeLinear, 1 as nibbles unpacked at opset 17, 0 as int8/);
-    expect(result.notes.join('\n')).toMatch(/kept opset 17 \(--keep-opset\); blocked int4 DequantizeLinear would need 21/);
+    expect(result.notes.join('\n')).toMatch(
+      /1 as MatMulNBits .*, 0 as blocked DequantizeLinear, 1 as nibbles unpacked at opset 17, 0 as int8/,
+    );
+    expect(result.notes.join('\n')).toMatch(
+      /kept opset 17 \(--keep-opset\); blocked int4 DequantizeLinear would need 21/,
+    );
     // e [32, 64] transB=0: 64 rows of K = 32 (one block): 1024 bytes of codes, 64 float32 scales
     const q = model.getInitializer('e_q4n')!;
     expect([q.dataType, q.dims, q.byteLength]).toEqual([DataType.UINT8, [1024, 1], 1024]);
@@ -205,7 +276,11 @@ describe('int4 below opset 21: raised where the upgrade checks out, else 4-bit n
     g.output(g.matMul(x, w), DataType.BFLOAT16);
     const model = g.build();
     const result = await quantizeInt4Weights(model, opts(), testContext());
-    expect(result.tensors[0]).toMatchObject({ name: 'w', action: 'int8', reason: expect.stringMatching(/no int4 kernel .* for bfloat16/) });
+    expect(result.tensors[0]).toMatchObject({
+      name: 'w',
+      action: 'int8',
+      reason: expect.stringMatching(/no int4 kernel .* for bfloat16/),
+    });
     expect(result.notes.filter((n) => /int8 per channel instead of int4/.test(n))).toEqual([
       "1 tensor (2,048 elements) quantized to int8 per channel instead of int4: onnxruntime-node's CPU provider has no int4 kernel (MatMulNBits or blocked DequantizeLinear) for bfloat16 (w)",
     ]);
@@ -222,15 +297,23 @@ describe('int4 bad input', () => {
     const small = g.initializer('small', DataType.BFLOAT16, [4, 32], seededWeights(128, 96)); // under --min-size
     const e = g.initializer('e', DataType.BFLOAT16, [32, 64], seededWeights(2048, 95));
     g.output(g.matMul(g.matMul(x, small), e), DataType.BFLOAT16);
-    const err = await expectUserError(quantizeInt4Weights(g.build(), opts({ keepOpset: true }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
-    expect(err.message).toMatch(/^int4: no weight qualifies \(2 float tensors skipped; the largest, e with 2,048 elements: no int4 form/);
+    const err = await expectUserError(
+      quantizeInt4Weights(g.build(), opts({ keepOpset: true }), testContext()),
+      ErrorCodes.NOTHING_TO_COMPRESS,
+    );
+    expect(err.message).toMatch(
+      /^int4: no weight qualifies \(2 float tensors skipped; the largest, e with 2,048 elements: no int4 form/,
+    );
     expect(err.hint).toMatch(/^the graph's opset is the cause, not the weights: bfloat16 weights need opset 13/);
   });
 
   it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
     const model = matmuls();
     const before = model.toBytes();
-    const e = await expectUserError(quantizeInt4Weights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    const e = await expectUserError(
+      quantizeInt4Weights(model, opts({ minSize: 100000 }), testContext()),
+      ErrorCodes.NOTHING_TO_COMPRESS,
+    );
     expect(e.message).toMatch(/int4: no weight qualifies/);
     expect(e.message).toMatch(/with 19,200 elements: fewer than --min-size 100000 elements\)$/);
     expect(e.hint).toBe('lower --min-size (now 100000) to take them');
@@ -241,7 +324,10 @@ describe('int4 bad input', () => {
     const g = new GraphBuilder({ opset: 17 });
     const w = seededWeights(2048, 5);
     w[700] = NaN;
-    g.output(g.matMul(g.input('x', DataType.FLOAT, [1, 32]), g.initializer('w', DataType.FLOAT, [32, 64], w)), DataType.FLOAT);
+    g.output(
+      g.matMul(g.input('x', DataType.FLOAT, [1, 32]), g.initializer('w', DataType.FLOAT, [32, 64], w)),
+      DataType.FLOAT,
+    );
     const model = g.build();
     const before = model.toBytes();
     const e = await expectUserError(quantizeInt4Weights(model, opts(), testContext()), ErrorCodes.BAD_MODEL);
@@ -254,7 +340,9 @@ describe('int4 bad input', () => {
     const before = model.toBytes();
     const ac = new AbortController();
     ac.abort();
-    await expect(quantizeInt4Weights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+    await expect(quantizeInt4Weights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({
+      code: ErrorCodes.ABORTED,
+    });
     expect(model.toBytes()).toEqual(before);
   });
 });

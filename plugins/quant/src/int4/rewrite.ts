@@ -31,7 +31,14 @@ import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js'
 import { SCALE_DATA_TYPE, writeInt8 } from '../int8/rewrite.js';
 import { chooseOpset } from '../opset-choice.js';
 import { applyNibbles, nibbleSharedBits, toNibbles, type NibbleTensors } from './nibbles.js';
-import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type SelectOptions, type SkippedWeight as Skipped } from '@mc-kit/core';
+import {
+  nothingQualifies,
+  selectWeights,
+  skipItemOf,
+  skipSummaryLines,
+  type SelectOptions,
+  type SkippedWeight as Skipped,
+} from '@mc-kit/core';
 import { MS_DOMAIN } from '../nbits-groups.js';
 import { quantizeInt4 } from './fast.js';
 import { quantizeInt4WasmNibbles, releaseWasmRtn, wasmRtnApplies } from './wasm/rtn.js';
@@ -67,7 +74,13 @@ const intAttr = (name: string, i: number) => ({ name, type: INT, i });
  */
 type Encoded =
   | { kind: 'MatMulNBits'; t: NBitsTensors; scaleType: FloatType; clipped: number }
-  | { kind: 'DequantizeLinear-21'; codes: Uint8Array; scales: Float32Array; zeroPoints?: Uint8Array; q: Pick<Int4Blocks, 'kBlocks' | 'blockSize' | 'scaleType' | 'clipped'> }
+  | {
+      kind: 'DequantizeLinear-21';
+      codes: Uint8Array;
+      scales: Float32Array;
+      zeroPoints?: Uint8Array;
+      q: Pick<Int4Blocks, 'kBlocks' | 'blockSize' | 'scaleType' | 'clipped'>;
+    }
   | { kind: 'nibbles'; t: NibbleTensors; q: Omit<Int4Blocks, 'codes'> }
   | { kind: 'int8'; q: QuantizedTensor };
 
@@ -84,14 +97,24 @@ function readChecked(p: Plan): Float32Array {
 
 function encode(p: Plan, opts: Int4Options): Encoded {
   const scaleType = p.c.floatType;
-  if (p.encoding === 'int8') return { kind: 'int8', q: quantize(readChecked(p), p.c.init.dims, { scheme: opts.scheme, axis: p.c.axis, scaleType }) };
+  if (p.encoding === 'int8')
+    return {
+      kind: 'int8',
+      q: quantize(readChecked(p), p.c.init.dims, { scheme: opts.scheme, axis: p.c.axis, scaleType }),
+    };
   const options = { scheme: opts.scheme, blockSize: opts.blockSize, scaleType, searchScale: opts.searchScale };
   if (p.encoding === 'MatMulNBits' && options.blockSize % 8 === 0 && wasmRtnApplies(options, p.layout)) {
     // straight to MatMulNBits' nibbles: no byte-per-code array, no packing pass
-    return { kind: 'MatMulNBits', t: nbitsFromNibbles(quantizeInt4WasmNibbles(readChecked(p), p.layout, options)), scaleType, clipped: 0 };
+    return {
+      kind: 'MatMulNBits',
+      t: nbitsFromNibbles(quantizeInt4WasmNibbles(readChecked(p), p.layout, options)),
+      scaleType,
+      clipped: 0,
+    };
   }
   const q = quantizeInt4(readChecked(p), p.layout, options);
-  if (p.encoding === 'MatMulNBits') return { kind: 'MatMulNBits', t: packMatMulNBits(q), scaleType, clipped: q.clipped };
+  if (p.encoding === 'MatMulNBits')
+    return { kind: 'MatMulNBits', t: packMatMulNBits(q), scaleType, clipped: q.clipped };
   if (p.encoding === 'nibbles') {
     const { codes: _unpacked, ...rest } = q; // keep half a byte per weight, not one
     return { kind: 'nibbles', t: toNibbles(q), q: rest };
@@ -102,7 +125,12 @@ function encode(p: Plan, opts: Int4Options): Encoded {
 }
 
 /** MatMulNBits in place of every MatMul reading the weight. */
-function applyNBits(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: 'MatMulNBits' }>, accuracyLevel: number): void {
+function applyNBits(
+  model: OnnxModel,
+  p: Plan,
+  e: Extract<Encoded, { kind: 'MatMulNBits' }>,
+  accuracyLevel: number,
+): void {
   const name = p.c.init.name;
   const t = e.t;
   const bName = model.uniqueName(`${name}_q4`);
@@ -112,11 +140,24 @@ function applyNBits(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: 'MatM
   model.setInitializer(bName, DataType.UINT8, [t.N, t.kBlocks, t.blockSize / 2], t.B);
   model.setInitializer(sName, SCALE_DATA_TYPE[e.scaleType], [t.scales.length], encodeFloats(t.scales, e.scaleType));
   if (zName && t.zeroPoints) model.setInitializer(zName, DataType.UINT8, [t.zeroPoints.length], t.zeroPoints);
-  const attribute = [intAttr('K', t.K), intAttr('N', t.N), intAttr('bits', 4), intAttr('block_size', t.blockSize), intAttr('accuracy_level', accuracyLevel)];
+  const attribute = [
+    intAttr('K', t.K),
+    intAttr('N', t.N),
+    intAttr('bits', 4),
+    intAttr('block_size', t.blockSize),
+    intAttr('accuracy_level', accuracyLevel),
+  ];
   for (const node of p.matmuls) {
     const a = node.input?.[0] ?? '';
     model.removeNode(node);
-    model.addNode({ opType: 'MatMulNBits', domain: MS_DOMAIN, name: node.name, input: zName ? [a, bName, sName, zName] : [a, bName, sName], output: [...(node.output ?? [])], attribute });
+    model.addNode({
+      opType: 'MatMulNBits',
+      domain: MS_DOMAIN,
+      name: node.name,
+      input: zName ? [a, bName, sName, zName] : [a, bName, sName],
+      output: [...(node.output ?? [])],
+      attribute,
+    });
   }
 }
 
@@ -138,7 +179,13 @@ function applyBlockedDQ(model: OnnxModel, p: Plan, e: Extract<Encoded, { kind: '
     // Added before the DequantizeLinear: addNode places a node before the first reader of its output.
     const shapeName = model.uniqueName(`${name}_shape`);
     model.setInitializer(shapeName, DataType.INT64, [p.c.init.dims.length], BigInt64Array.from(p.c.init.dims, BigInt));
-    model.addNode({ opType: 'Reshape', domain: '', name: model.uniqueName(`${name}_Reshape`), input: [dqOut, shapeName], output: [name] });
+    model.addNode({
+      opType: 'Reshape',
+      domain: '',
+      name: model.uniqueName(`${name}_Reshape`),
+      input: [dqOut, shapeName],
+      output: [name],
+    });
   }
   const node: NodeProto = {
     opType: 'DequantizeLinear',
@@ -161,9 +208,16 @@ export function writeInt4Blocks(model: OnnxModel, p: Plan, q: Int4Blocks, opset:
     const { codes: _unpacked, ...rest } = q;
     return applyNibbles(model, p.c, rest, toNibbles(q), opset); // the int32 scalars the unpacks share: nibbleSharedBits, once per model
   }
-  if (p.encoding !== 'DequantizeLinear-21') throw new RangeError(`writeInt4Blocks: ${p.c.init.name} is planned as ${p.encoding}`);
+  if (p.encoding !== 'DequantizeLinear-21')
+    throw new RangeError(`writeInt4Blocks: ${p.c.init.name} is planned as ${p.encoding}`);
   const t = toBlockedDQ(q);
-  const e: Extract<Encoded, { kind: 'DequantizeLinear-21' }> = { kind: 'DequantizeLinear-21', codes: packInt4(t.codes, !t.zeroPoints), scales: t.scales, zeroPoints: t.zeroPoints && packInt4(t.zeroPoints, false), q };
+  const e: Extract<Encoded, { kind: 'DequantizeLinear-21' }> = {
+    kind: 'DequantizeLinear-21',
+    codes: packInt4(t.codes, !t.zeroPoints),
+    scales: t.scales,
+    zeroPoints: t.zeroPoints && packInt4(t.zeroPoints, false),
+    q,
+  };
   applyBlockedDQ(model, p, e);
   return storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
 }
@@ -175,7 +229,8 @@ function storedBitsOf(e: Exclude<Encoded, { kind: 'int8' | 'nibbles' }>): number
 }
 
 const OPSET_HINT = `the graph's opset is the cause, not the weights: bfloat16 weights need opset 13 to be decoded; convert the model first (mc convert MODEL --opset 13 --out ...)`;
-const INT4_SCOPE_HINT = 'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
+const INT4_SCOPE_HINT =
+  'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /** Quantize the selected weights of `model` in place. */
 export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, ctx: RunContext): Promise<Int4Result> {
@@ -187,7 +242,10 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   const choice = await chooseOpset(model, wanted, why, opts.keepOpset ?? false, ctx);
   const { plans, skips } = planEncodings(model, candidates, choice.opset);
   // plan.ts skips a weight only where the opset stands in the way of every form: say so in the hint
-  const allSkipped: Skipped[] = [...skipped, ...skips.map((s) => ({ init: s.c.init, reason: s.reason, hint: OPSET_HINT }))];
+  const allSkipped: Skipped[] = [
+    ...skipped,
+    ...skips.map((s) => ({ init: s.c.init, reason: s.reason, hint: OPSET_HINT })),
+  ];
   if (plans.length === 0) throw nothingQualifies('int4', allSkipped.map(skipItemOf), INT4_SCOPE_HINT);
 
   const task = ctx.progress.start('int4', plans.length);
@@ -208,7 +266,8 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
 
   choice.apply(); // every weight is encoded: the graph may change now
   const notes: string[] = [...choice.notes];
-  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined) model.setOpset(MS_DOMAIN, 1);
+  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
+    model.setOpset(MS_DOMAIN, 1);
 
   const tensors: TensorReport[] = [];
   let bits = 0;
@@ -252,7 +311,15 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   if (plans.some((p) => p.encoding === 'nibbles')) bits += nibbleSharedBits(model); // the int32 scalars the unpacks share
   for (const s of allSkipped) {
     const b = s.init.byteLength;
-    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+    tensors.push({
+      name: s.init.name,
+      action: 'skipped',
+      reason: s.reason,
+      shape: [...s.init.dims],
+      elements: s.init.elementCount,
+      bytesBefore: b,
+      bytesAfter: b,
+    });
   }
   tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)); // the model's own order
   const bitsPerWeight = bits / weights;
@@ -263,10 +330,17 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
     `${plans.length} of ${plans.length + allSkipped.length} float initializers quantized (int4 ${opts.scheme}, block ${opts.blockSize}): ` +
       `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('nibbles')} as nibbles unpacked at opset ${choice.opset}, ${count('int8')} as int8; ` +
       `${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
-    opts.searchScale ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1` : 'clip search: not used',
+    opts.searchScale
+      ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1`
+      : 'clip search: not used',
   );
   // One line per reason, not per tensor (a conv net at an old opset has dozens of each).
-  const fellBack = plans.filter((p) => p.encoding === 'int8').map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
-  notes.push(...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'), ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'));
+  const fellBack = plans
+    .filter((p) => p.encoding === 'int8')
+    .map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
+  notes.push(
+    ...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'),
+    ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'),
+  );
   return { tensors, notes, bitsPerWeight };
 }

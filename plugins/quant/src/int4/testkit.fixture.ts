@@ -12,7 +12,8 @@ import { readDecodeRecords } from '../decode-records.js';
 import { dequantizeInt4, SYM_ZERO_POINT } from './math.js';
 import { dequantizeBlockedDQ, unpackCodes, unpackMatMulNBits } from './pack.js';
 
-const typeOf = (dt: DataType): FloatType => (dt === DataType.FLOAT ? 'float32' : dt === DataType.FLOAT16 ? 'float16' : 'bfloat16');
+const typeOf = (dt: DataType): FloatType =>
+  dt === DataType.FLOAT ? 'float32' : dt === DataType.FLOAT16 ? 'float16' : 'bfloat16';
 const attr = (n: NodeProto, name: string) => Number(n.attribute?.find((a) => a.name === name)?.i);
 const prod = (a: readonly number[]) => a.reduce((x, y) => x * y, 1);
 
@@ -25,7 +26,14 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
       const [, b, s, z] = node.input!;
       const scales = get(s);
       const blocks = unpackMatMulNBits(
-        { B: get(b).readTyped() as Uint8Array, scales: scales.readFloat32(), zeroPoints: z ? (get(z).readTyped() as Uint8Array) : undefined, K: attr(node, 'K'), N: attr(node, 'N'), blockSize: attr(node, 'block_size') },
+        {
+          B: get(b).readTyped() as Uint8Array,
+          scales: scales.readFloat32(),
+          zeroPoints: z ? (get(z).readTyped() as Uint8Array) : undefined,
+          K: attr(node, 'K'),
+          N: attr(node, 'N'),
+          blockSize: attr(node, 'block_size'),
+        },
         typeOf(scales.dataType),
       );
       const weight = original.nodes.find((n) => n.name === node.name)!.input![1];
@@ -43,10 +51,22 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
         const axis = attr(node, 'axis');
         const layout = { outer: prod(q.dims.slice(0, axis)), dim: q.dims[axis], inner: prod(q.dims.slice(axis + 1)) };
         const zp = zName ? (get(zName).readTyped() as Uint8Array) : undefined;
-        dense = dequantizeBlockedDQ({ codes: q.readTyped() as Int8Array, scales: s.readFloat32(), zeroPoints: zp }, layout, attr(node, 'block_size'), typeOf(s.dataType));
+        dense = dequantizeBlockedDQ(
+          { codes: q.readTyped() as Int8Array, scales: s.readFloat32(), zeroPoints: zp },
+          layout,
+          attr(node, 'block_size'),
+          typeOf(s.dataType),
+        );
       } else {
         const z = get(zName).readTyped() as Int8Array;
-        dense = dequantize(q.readTyped() as Int8Array, q.dims, s.readFloat32(), z, attr(node, 'axis'), typeOf(s.dataType));
+        dense = dequantize(
+          q.readTyped() as Int8Array,
+          q.dims,
+          s.readFloat32(),
+          z,
+          attr(node, 'axis'),
+          typeOf(s.dataType),
+        );
       }
       ref.setInitializer(weight, s.dataType, dims, dense);
     }
@@ -58,10 +78,25 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
       const { outer, dim, inner } = r.layout!;
       const rows = outer * inner;
       const kBlocks = Math.ceil(dim / r.blockSize!);
-      const zp = r.zeroPoints ? get(r.zeroPoints).readTyped() as Uint8Array : undefined;
-      const zeroPoints = !zp ? new Uint8Array(rows * kBlocks).fill(SYM_ZERO_POINT) : r.zeroPointForm === 'nibbles' ? unpackCodes(zp, rows * kBlocks) : zp;
+      const zp = r.zeroPoints ? (get(r.zeroPoints).readTyped() as Uint8Array) : undefined;
+      const zeroPoints = !zp
+        ? new Uint8Array(rows * kBlocks).fill(SYM_ZERO_POINT)
+        : r.zeroPointForm === 'nibbles'
+          ? unpackCodes(zp, rows * kBlocks)
+          : zp;
       const codes = unpackCodes(get(r.codes).readTyped() as Uint8Array, rows * kBlocks * r.blockSize!);
-      dense = dequantizeInt4({ scheme: zp ? 'asym' : 'sym', blockSize: r.blockSize!, layout: r.layout!, scaleType: r.floatType, rows, kBlocks, codes, scales: s.readFloat32(), zeroPoints, clipped: 0 });
+      dense = dequantizeInt4({
+        scheme: zp ? 'asym' : 'sym',
+        blockSize: r.blockSize!,
+        layout: r.layout!,
+        scaleType: r.floatType,
+        rows,
+        kBlocks,
+        codes,
+        scales: s.readFloat32(),
+        zeroPoints,
+        clipped: 0,
+      });
     } else {
       const z = r.zeroPoints ? (get(r.zeroPoints).readTyped() as Uint8Array) : new Uint8Array(s.elementCount);
       dense = dequantize(get(r.codes).readTyped() as Int8Array, r.dims, s.readFloat32(), z, r.axis, r.floatType);

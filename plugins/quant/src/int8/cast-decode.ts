@@ -15,7 +15,11 @@ import { addDecodeRecord, removeDecode, type DecodeRecord } from '../decode-reco
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { dequantize, type QuantizedTensor } from './math.js';
 
-const FLOAT_DATA_TYPE: Readonly<Record<FloatType, DataType>> = { float32: DataType.FLOAT, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
+const FLOAT_DATA_TYPE: Readonly<Record<FloatType, DataType>> = {
+  float32: DataType.FLOAT,
+  float16: DataType.FLOAT16,
+  bfloat16: DataType.BFLOAT16,
+};
 
 /** Cast to bfloat16 arrived in opset 13; float32 and float16 decode from 9. */
 export const castDecodeOpset = (t: FloatType): number => (t === 'bfloat16' ? 13 : 9);
@@ -26,7 +30,13 @@ export function castDecodeBits(q: QuantizedTensor): number {
 }
 
 /** Write the codes and the Cast/Mul decode in place of the float initializer (same name out). */
-export function applyInt8CastMul(model: OnnxModel, c: Candidate, q: QuantizedTensor, codeSuffix = '_q', method: 'int8' | 'int4' = 'int8'): void {
+export function applyInt8CastMul(
+  model: OnnxModel,
+  c: Candidate,
+  q: QuantizedTensor,
+  codeSuffix = '_q',
+  method: 'int8' | 'int4' = 'int8',
+): void {
   const name = c.init.name;
   const dims = [...c.init.dims];
   const channelDims = q.axis === undefined ? [] : dims.map((d, i) => (i === q.axis ? d : 1)).slice(q.axis);
@@ -42,7 +52,14 @@ export function applyInt8CastMul(model: OnnxModel, c: Candidate, q: QuantizedTen
   const nodes: NodeProto[] = [];
   const op = (opType: string, input: string[], output?: string, to?: DataType) => {
     const out = output ?? model.uniqueName(`${name}_int8_${opType.toLowerCase()}`);
-    nodes.push({ opType, domain: '', name: model.uniqueName(`${name}/int8/${opType}`), input, output: [out], attribute: to === undefined ? [] : [{ name: 'to', type: 2, i: to }] });
+    nodes.push({
+      opType,
+      domain: '',
+      name: model.uniqueName(`${name}/int8/${opType}`),
+      input,
+      output: [out],
+      attribute: to === undefined ? [] : [{ name: 'to', type: 2, i: to }],
+    });
     return out;
   };
   const wide = q.scaleType !== 'float32';
@@ -71,7 +88,9 @@ export function applyInt8CastMul(model: OnnxModel, c: Candidate, q: QuantizedTen
 export function restoreCastMul(model: OnnxModel, weight: string, r: DecodeRecord): void {
   const codes = model.getInitializer(r.codes)!.readTyped() as Int8Array | Uint8Array;
   const scales = model.getInitializer(r.scales)!.readFloat32();
-  const zps = r.zeroPoints ? (model.getInitializer(r.zeroPoints)!.readTyped() as Uint8Array) : new Uint8Array(scales.length);
+  const zps = r.zeroPoints
+    ? (model.getInitializer(r.zeroPoints)!.readTyped() as Uint8Array)
+    : new Uint8Array(scales.length);
   const dense = dequantize(codes, r.dims, scales, zps, r.axis, r.floatType);
   removeDecode(model, r);
   model.setInitializer(weight, FLOAT_DATA_TYPE[r.floatType], r.dims, encodeFloats(dense, r.floatType));

@@ -11,7 +11,14 @@ import { float16MatMul, MLP_INPUT, mlp } from './models.fixture.js';
 import { quantizeWeights, type Int8Options } from './rewrite.js';
 import { cloneModel, expectUserError, runModel, seededWeights, testContext, UNFUSED } from './testkit.fixture.js';
 
-const opts = (o: Partial<Int8Options> = {}): Int8Options => ({ scheme: 'sym', granularity: 'channel', minSize: 1024, include: [], exclude: [], ...o });
+const opts = (o: Partial<Int8Options> = {}): Int8Options => ({
+  scheme: 'sym',
+  granularity: 'channel',
+  minSize: 1024,
+  include: [],
+  exclude: [],
+  ...o,
+});
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 
 /** What the DequantizeLinear writing `name` stands for, computed by math.ts from the stored tensors. */
@@ -30,25 +37,31 @@ describe('int8 decompress', () => {
     ['asym', 'channel'],
     ['sym', 'tensor'],
     ['asym', 'tensor'],
-  ] as const)('%s per %s: restores dense float32 weights bit for bit and the same outputs', async (scheme, granularity) => {
-    const model = mlp();
-    await quantizeWeights(model, opts({ scheme, granularity }), testContext());
-    const quantized = cloneModel(model);
-    const expected = Object.fromEntries(['w1', 'w2', 'w3'].map((w) => [w, expectedDense(quantized, w)]));
+  ] as const)(
+    '%s per %s: restores dense float32 weights bit for bit and the same outputs',
+    async (scheme, granularity) => {
+      const model = mlp();
+      await quantizeWeights(model, opts({ scheme, granularity }), testContext());
+      const quantized = cloneModel(model);
+      const expected = Object.fromEntries(['w1', 'w2', 'w3'].map((w) => [w, expectedDense(quantized, w)]));
 
-    const restored = await dequantizeWeights(model, testContext());
-    expect(restored.sort()).toEqual(['w1', 'w2', 'w3']);
-    expect(model.nodes.map((n) => n.opType)).not.toContain('DequantizeLinear');
-    expect(model.initializerNames().filter((n) => /_(q|scale|zero_point)$/.test(n))).toEqual([]);
-    for (const w of ['w1', 'w2', 'w3']) {
-      const init = model.getInitializer(w)!;
-      expect([init.dataType, init.dims]).toEqual([DataType.FLOAT, quantized.getInitializer(`${w}_q`)!.dims]);
-      expect(bits(init.readFloat32())).toEqual(bits(expected[w]));
-    }
-    const [dense, q] = await Promise.all([runModel(model, MLP_INPUT, UNFUSED), runModel(quantized, MLP_INPUT, UNFUSED)]);
-    const y = model.outputs[0].name!;
-    expect(dense[y].data).toEqual(q[y].data);
-  });
+      const restored = await dequantizeWeights(model, testContext());
+      expect(restored.sort()).toEqual(['w1', 'w2', 'w3']);
+      expect(model.nodes.map((n) => n.opType)).not.toContain('DequantizeLinear');
+      expect(model.initializerNames().filter((n) => /_(q|scale|zero_point)$/.test(n))).toEqual([]);
+      for (const w of ['w1', 'w2', 'w3']) {
+        const init = model.getInitializer(w)!;
+        expect([init.dataType, init.dims]).toEqual([DataType.FLOAT, quantized.getInitializer(`${w}_q`)!.dims]);
+        expect(bits(init.readFloat32())).toEqual(bits(expected[w]));
+      }
+      const [dense, q] = await Promise.all([
+        runModel(model, MLP_INPUT, UNFUSED),
+        runModel(quantized, MLP_INPUT, UNFUSED),
+      ]);
+      const y = model.outputs[0].name!;
+      expect(dense[y].data).toEqual(q[y].data);
+    },
+  );
 
   it('restores float16 weights in float16', async () => {
     const { model } = float16MatMul();
@@ -71,7 +84,12 @@ describe('int8 decompress', () => {
   it('leaves DequantizeLinear nodes that int8 did not write alone', async () => {
     const g = new GraphBuilder({ opset: 17 });
     const x = g.input('x', DataType.FLOAT, [2, 32]);
-    const codes = g.initializer('codes', DataType.INT8, [32, 32], Int8Array.from(seededWeights(1024, 61, 100), Math.round));
+    const codes = g.initializer(
+      'codes',
+      DataType.INT8,
+      [32, 32],
+      Int8Array.from(seededWeights(1024, 61, 100), Math.round),
+    );
     const scale = g.initializer('s', DataType.FLOAT, [], new Float32Array([0.01]));
     const foreign = g.node('DequantizeLinear', [codes, scale])[0];
     const w = g.initializer('w', DataType.FLOAT, [32, 32], seededWeights(1024, 62));

@@ -4,7 +4,16 @@
  * initializer W holding exactly what onnxruntime computed from it (math.ts `dequantize`), in the
  * scale's float type. DequantizeLinear nodes that mc did not write are left alone.
  */
-import { DataType, ErrorCodes, UserError, throwIfAborted, type Initializer, type NodeProto, type OnnxModel, type RunContext } from '@mc-kit/core';
+import {
+  DataType,
+  ErrorCodes,
+  UserError,
+  throwIfAborted,
+  type Initializer,
+  type NodeProto,
+  type OnnxModel,
+  type RunContext,
+} from '@mc-kit/core';
 import { readDecodeRecords, removeDecodeRecords } from '../decode-records.js';
 import { restoreCastMul } from './cast-decode.js';
 import { encodeFloats, type FloatType } from './float-types.js';

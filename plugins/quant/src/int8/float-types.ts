@@ -9,7 +9,11 @@
 export type FloatType = 'float32' | 'float16' | 'bfloat16';
 
 /** Bits one value of the type occupies on disk. */
-export const FLOAT_BITS: Readonly<Record<FloatType, number>> = Object.freeze({ float32: 32, float16: 16, bfloat16: 16 });
+export const FLOAT_BITS: Readonly<Record<FloatType, number>> = Object.freeze({
+  float32: 32,
+  float16: 16,
+  bfloat16: 16,
+});
 
 /** Round-to-nearest-even of a finite double; Math.round would send -63.5 to -63 and 32.5 to 33. */
 export function roundHalfToEven(x: number): number {

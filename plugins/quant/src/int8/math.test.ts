@@ -16,14 +16,23 @@ import {
   roundHalfToEven,
 } from './math.js';
 import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '@mc-kit/core';
-import { fromBfloat16Bits, fromFloat16Bits, roundToType, toBfloat16Bits, toFloat16Bits, type FloatType } from './float-types.js';
+import {
+  fromBfloat16Bits,
+  fromFloat16Bits,
+  roundToType,
+  toBfloat16Bits,
+  toFloat16Bits,
+  type FloatType,
+} from './float-types.js';
 import { seededWeights } from './testkit.fixture.js';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);
 
 describe('roundHalfToEven', () => {
   it('sends ties to the even neighbour and everything else to the nearest', () => {
-    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -63.5, 31.5].map(roundHalfToEven)).toEqual([0, 2, 2, 4, 0, -2, -2, -64, 32]);
+    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -63.5, 31.5].map(roundHalfToEven)).toEqual([
+      0, 2, 2, 4, 0, -2, -2, -64, 32,
+    ]);
     expect([0.49999, 0.50001, -0.50001, 31.75, -63.4, 7].map(roundHalfToEven)).toEqual([0, 1, -1, 32, -63, 7]);
     expect(Object.is(roundHalfToEven(-0.4), -0)).toBe(false);
   });
@@ -177,11 +186,13 @@ describe('dequantize', () => {
 
 describe('float16 / bfloat16 rounding', () => {
   it('matches hand-made bit patterns', () => {
-    expect([1, -2, 65504, 65520, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11].map(toFloat16Bits)).toEqual([
-      0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0001, 0x0000, 0x0002, 0x3c00, 0x3c02,
-    ]);
+    expect(
+      [1, -2, 65504, 65520, 2 ** -24, 2 ** -25, 3 * 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11].map(toFloat16Bits),
+    ).toEqual([0x3c00, 0xc000, 0x7bff, 0x7c00, 0x0001, 0x0000, 0x0002, 0x3c00, 0x3c02]);
     expect([0x3c00, 0x7bff, 0x0001, 0xc000, 0x7c00].map(fromFloat16Bits)).toEqual([1, 65504, 2 ** -24, -2, Infinity]);
-    expect([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -0.5, 3.4028234663852886e38].map(toBfloat16Bits)).toEqual([0x3f80, 0x3f80, 0x3f82, 0xbf00, 0x7f80]);
+    expect([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -0.5, 3.4028234663852886e38].map(toBfloat16Bits)).toEqual([
+      0x3f80, 0x3f80, 0x3f82, 0xbf00, 0x7f80,
+    ]);
     expect([0x3f80, 0x3f82, 0x0001].map(fromBfloat16Bits)).toEqual([1, 1 + 2 ** -6, 2 ** -133]);
   });
 });
@@ -220,7 +231,14 @@ describe('conformance over formats and odd shapes', () => {
     ['asym float16', { scheme: 'asym', scaleType: 'float16' }],
     ['sym bfloat16', { scheme: 'sym', scaleType: 'bfloat16' }],
   ];
-  const shapes: [number[], number | undefined][] = [[[7], undefined], [[3, 5], 0], [[3, 5], 1], [[5, 3, 7], 1], [[1, 9], 1], [[4, 1, 3, 3], 0]];
+  const shapes: [number[], number | undefined][] = [
+    [[7], undefined],
+    [[3, 5], 0],
+    [[3, 5], 1],
+    [[5, 3, 7], 1],
+    [[1, 9], 1],
+    [[4, 1, 3, 3], 0],
+  ];
 
   it.each(formats)('%s', (_, f) => {
     shapes.forEach(([shape, axis], k) => {

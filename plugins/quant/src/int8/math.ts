@@ -88,7 +88,8 @@ export function storedScale(exact: number, type: FloatType): number {
 /** Quantize a weight (flat, C order, `shape`) with one scale per `axis` index, or per tensor. */
 export function quantize(w: ArrayLike<number>, shape: readonly number[], options: QuantizeOptions): QuantizedTensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  if (w.length !== size) throw new RangeError(`weight has ${w.length} values, shape [${shape.join(', ')}] holds ${size}`);
+  if (w.length !== size)
+    throw new RangeError(`weight has ${w.length} values, shape [${shape.join(', ')}] holds ${size}`);
   const scaleType = options.scaleType ?? 'float32';
   const l = axisLayout(shape, options.axis);
   const { min, max } = channelRanges(w, l);
@@ -119,10 +120,18 @@ export function quantize(w: ArrayLike<number>, shape: readonly number[], options
   return { scheme: options.scheme, codes, scales, zeroPoints, axis: options.axis, scaleType };
 }
 
-export const quantizeSymmetric = (w: ArrayLike<number>, shape: readonly number[], axis: number, scaleType?: FloatType) =>
-  quantize(w, shape, { scheme: 'sym', axis, scaleType });
-export const quantizeAsymmetric = (w: ArrayLike<number>, shape: readonly number[], axis: number, scaleType?: FloatType) =>
-  quantize(w, shape, { scheme: 'asym', axis, scaleType });
+export const quantizeSymmetric = (
+  w: ArrayLike<number>,
+  shape: readonly number[],
+  axis: number,
+  scaleType?: FloatType,
+) => quantize(w, shape, { scheme: 'sym', axis, scaleType });
+export const quantizeAsymmetric = (
+  w: ArrayLike<number>,
+  shape: readonly number[],
+  axis: number,
+  scaleType?: FloatType,
+) => quantize(w, shape, { scheme: 'asym', axis, scaleType });
 export const quantizeSymmetricPerTensor = (w: ArrayLike<number>, scaleType?: FloatType) =>
   quantize(w, [w.length], { scheme: 'sym', scaleType });
 export const quantizeAsymmetricPerTensor = (w: ArrayLike<number>, scaleType?: FloatType) =>
@@ -143,7 +152,9 @@ export function dequantize(
 ): Float32Array {
   const l = axisLayout(shape, axis);
   if (scales.length !== l.channels || zeroPoints.length !== l.channels) {
-    throw new RangeError(`expected ${l.channels} scales and zero points, got ${scales.length} and ${zeroPoints.length}`);
+    throw new RangeError(
+      `expected ${l.channels} scales and zero points, got ${scales.length} and ${zeroPoints.length}`,
+    );
   }
   const out = new Float32Array(codes.length);
   let i = 0;

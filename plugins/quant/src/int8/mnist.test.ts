@@ -20,7 +20,10 @@ const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..', '
 const MODEL = join(SHARED, 'models/mnist-cnn/model.onnx');
 const DATA = join(SHARED, 'data/mnist-test-mini');
 const present = existsSync(MODEL) && existsSync(join(DATA, 'images.u8'));
-if (!present) console.warn(`int8 mnist-cnn test skipped: ${MODEL} or ${DATA} is absent (the shared folder sits beside the repo, at ../shared)`);
+if (!present)
+  console.warn(
+    `int8 mnist-cnn test skipped: ${MODEL} or ${DATA} is absent (the shared folder sits beside the repo, at ../shared)`,
+  );
 
 const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
 
@@ -38,8 +41,13 @@ const argmax = (row: Float32Array) => row.indexOf(Math.max(...row));
 
     const quantized = report.tensors.filter((t) => t.action === 'int8');
     expect(quantized.map((t) => t.name).sort()).toEqual([
-      'blocks.0.1.0.weight', 'blocks.1.1.0.weight', 'blocks.2.1.0.weight', 'blocks.3.0.0.weight', 'blocks.3.1.0.weight',
-      'head.1.weight', 'head.4.weight',
+      'blocks.0.1.0.weight',
+      'blocks.1.1.0.weight',
+      'blocks.2.1.0.weight',
+      'blocks.3.0.0.weight',
+      'blocks.3.1.0.weight',
+      'head.1.weight',
+      'head.4.weight',
     ]);
     expect(quantized.reduce((s, t) => s + t.elements, 0)).toBe(81568);
     expect(report.bitsPerWeight).toBeCloseTo((8 * 81568 + 40 * 810) / 81568, 12); // 8.397214...

@@ -59,7 +59,9 @@ export function tiedEmbedding(): OnnxModel {
   return g.build();
 }
 
-export const TIED_INPUT = { ids: { type: 'int64' as const, data: BigInt64Array.from([0n, 7n, 42n, 99n, 7n]), dims: [5] } };
+export const TIED_INPUT = {
+  ids: { type: 'int64' as const, data: BigInt64Array.from([0n, 7n, 42n, 99n, 7n]), dims: [5] },
+};
 
 /** x[2,32] float16 -> MatMul w[32,64] float16 -> y[2,64] float16 (opset 17: int8 must raise it to 19). */
 export function float16MatMul(): { model: OnnxModel; weights: Float32Array } {

@@ -15,7 +15,11 @@ describe('Int8Compressor', () => {
   it('registers through its mc:register hook and resolves by id', async () => {
     const manifest = await register({});
     const registry = new Registry();
-    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, manifest)).toEqual(['compressor:int8', 'compressor:int4', 'compressor:gptq']);
+    expect(registry.addPlugin({ name: '@mc-kit/plugin-quant', version: '0.1.0' }, manifest)).toEqual([
+      'compressor:int8',
+      'compressor:int4',
+      'compressor:gptq',
+    ]);
     const c = registry.compressor('int8');
     expect(c.id).toBe('int8');
     expect(typeof c.decompress).toBe('function');
@@ -30,9 +34,20 @@ describe('Int8Compressor', () => {
       ['include', 'string[]', []],
       ['exclude', 'string[]', []],
     ]);
-    expect(parseParams(INT8_PARAMS, {}, 'int8')).toEqual({ scheme: 'sym', granularity: 'channel', 'keep-opset': false, 'min-size': 1024, include: [], exclude: [] });
-    expect(() => parseParams(INT8_PARAMS, { 'min-size': '0' }, 'int8')).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--min-size/) }));
-    expect(() => parseParams(INT8_PARAMS, { scheme: 'affine' }, 'int8')).toThrow(expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--scheme/) }));
+    expect(parseParams(INT8_PARAMS, {}, 'int8')).toEqual({
+      scheme: 'sym',
+      granularity: 'channel',
+      'keep-opset': false,
+      'min-size': 1024,
+      include: [],
+      exclude: [],
+    });
+    expect(() => parseParams(INT8_PARAMS, { 'min-size': '0' }, 'int8')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--min-size/) }),
+    );
+    expect(() => parseParams(INT8_PARAMS, { scheme: 'affine' }, 'int8')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.BAD_PARAM, message: expect.stringMatching(/--scheme/) }),
+    );
   });
 
   it('compresses with flag-style params and reports measured values', async () => {

@@ -15,7 +15,8 @@ export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
     type: 'enum',
     options: ['sym', 'asym'],
     default: 'sym',
-    description: 'sym: int8 codes, scale = max|w|/127, zero point 0; asym: uint8 codes over [min, max] widened to include 0, with a zero point',
+    description:
+      'sym: int8 codes, scale = max|w|/127, zero point 0; asym: uint8 codes over [min, max] widened to include 0, with a zero point',
   },
   {
     name: 'granularity',
@@ -30,7 +31,8 @@ export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
 
 export class Int8Compressor implements Compressor {
   readonly id = 'int8';
-  readonly summary = 'int8 weights (round to nearest, ties to even) with DequantizeLinear, per output channel by default';
+  readonly summary =
+    'int8 weights (round to nearest, ties to even) with DequantizeLinear, per output channel by default';
   readonly params: readonly ParamSpec[] = INT8_PARAMS;
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
@@ -43,7 +45,13 @@ export class Int8Compressor implements Compressor {
       exclude: (params.exclude ?? []) as string[],
     };
     const result = await quantizeWeights(model, options, ctx);
-    return { method: this.id, params, tensors: result.tensors, bitsPerWeight: result.bitsPerWeight, notes: result.notes };
+    return {
+      method: this.id,
+      params,
+      tensors: result.tensors,
+      bitsPerWeight: result.bitsPerWeight,
+      notes: result.notes,
+    };
   }
 
   async decompress(model: OnnxModel, ctx: RunContext): Promise<void> {

@@ -23,7 +23,8 @@ const defaults: Int8Options = { scheme: 'sym', granularity: 'channel', minSize: 
 const opts = (o: Partial<Int8Options> = {}): Int8Options => ({ ...defaults, ...o });
 
 const byName = (tensors: readonly TensorReport[]) => Object.fromEntries(tensors.map((t) => [t.name, t]));
-const dql = (model: OnnxModel, output: string) => model.nodes.find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === output);
+const dql = (model: OnnxModel, output: string) =>
+  model.nodes.find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === output);
 const axisOf = (model: OnnxModel, output: string) => {
   const a = dql(model, output)?.attribute?.find((x) => x.name === 'axis');
   return a === undefined ? undefined : Number(a.i);
@@ -31,7 +32,10 @@ const axisOf = (model: OnnxModel, output: string) => {
 
 /** Quantized and reference outputs for the same feeds. */
 async function compareWithReference(original: OnnxModel, quantized: OnnxModel, feeds: Parameters<typeof runModel>[1]) {
-  const [got, want] = await Promise.all([runModel(quantized, feeds, UNFUSED), runModel(denseReference(original, quantized), feeds, UNFUSED)]);
+  const [got, want] = await Promise.all([
+    runModel(quantized, feeds, UNFUSED),
+    runModel(denseReference(original, quantized), feeds, UNFUSED),
+  ]);
   for (const name of Object.keys(want)) {
     expect(relativeMaxDiff(got[name].data as Float32Array, want[name].data as Float32Array)).toBeLessThanOrEqual(1e-5);
   }
@@ -45,7 +49,12 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
     const result = await quantizeWeights(model, opts(), testContext());
     const t = byName(result.tensors);
     expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
-      ['w1', 'int8'], ['b1', 'skipped'], ['w2', 'int8'], ['b2', 'skipped'], ['w3', 'int8'], ['w4', 'skipped'],
+      ['w1', 'int8'],
+      ['b1', 'skipped'],
+      ['w2', 'int8'],
+      ['b2', 'skipped'],
+      ['w3', 'int8'],
+      ['w4', 'skipped'],
     ]);
     expect(t.b1.reason).toBe('not a weight input (feeds Add input 1 (Add_0))');
     expect(t.b2.reason).toBe('not a weight input (feeds Gemm input 2 (Gemm_0))');
@@ -56,15 +65,27 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
     expect(model.getInitializer('w1')).toBeUndefined();
     const q = model.getInitializer('w1_q')!;
     expect([q.dataType, q.dims]).toEqual([DataType.INT8, [8, 160]]);
-    expect([model.getInitializer('w1_scale')!.dataType, model.getInitializer('w1_scale')!.dims]).toEqual([DataType.FLOAT, [160]]);
+    expect([model.getInitializer('w1_scale')!.dataType, model.getInitializer('w1_scale')!.dims]).toEqual([
+      DataType.FLOAT,
+      [160],
+    ]);
     const zp = model.getInitializer('w1_zero_point')!;
-    expect([zp.dataType, zp.dims, Array.from(zp.readTyped() as Int8Array).every((v) => v === 0)]).toEqual([DataType.INT8, [160], true]);
+    expect([zp.dataType, zp.dims, Array.from(zp.readTyped() as Int8Array).every((v) => v === 0)]).toEqual([
+      DataType.INT8,
+      [160],
+      true,
+    ]);
     expect(dql(model, 'w1')!.input).toEqual(['w1_q', 'w1_scale', 'w1_zero_point']);
     expect(model.getInitializer('b1')!.dataType).toBe(DataType.FLOAT);
 
     // By hand: codes 8 * (1280 + 2560 + 1024) bits; 160 + 16 + 64 channels at 32 (scale) + 8 (zero point) bits.
     expect(result.bitsPerWeight).toBeCloseTo((8 * 4864 + 40 * 240) / 4864, 12);
-    expect(t.w2).toMatchObject({ elements: 2560, bytesBefore: 10240, bytesAfter: 2560 + 16 * 5, bitsPerWeight: 8 + (40 * 16) / 2560 });
+    expect(t.w2).toMatchObject({
+      elements: 2560,
+      bytesBefore: 10240,
+      bytesAfter: 2560 + 16 * 5,
+      bitsPerWeight: 8 + (40 * 16) / 2560,
+    });
     expect(result.notes.join('\n')).not.toMatch(/opset/);
 
     await compareWithReference(original, model, MLP_INPUT);
@@ -91,7 +112,10 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
     expect(codes.dataType).toBe(scheme === 'sym' ? DataType.INT8 : DataType.UINT8);
     expect(model.getInitializer('w2_scale')!.dims).toEqual(granularity === 'channel' ? [16] : []);
     expect(axisOf(model, 'w2')).toBe(granularity === 'channel' ? 0 : undefined);
-    if (scheme === 'asym') expect(Array.from(model.getInitializer('w2_zero_point')!.readTyped() as Uint8Array).some((z) => z > 0)).toBe(true);
+    if (scheme === 'asym')
+      expect(Array.from(model.getInitializer('w2_zero_point')!.readTyped() as Uint8Array).some((z) => z > 0)).toBe(
+        true,
+      );
     await compareWithReference(original, model, MLP_INPUT);
   });
 
@@ -119,7 +143,10 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
   it('says what to lower when nothing qualifies, and leaves the model alone', async () => {
     const model = mlp();
     const before = model.toBytes();
-    const e = await expectUserError(quantizeWeights(model, opts({ minSize: 100000 }), testContext()), ErrorCodes.NOTHING_TO_COMPRESS);
+    const e = await expectUserError(
+      quantizeWeights(model, opts({ minSize: 100000 }), testContext()),
+      ErrorCodes.NOTHING_TO_COMPRESS,
+    );
     expect(e.message).toMatch(/the largest, w2 with 2,560 elements: fewer than --min-size 100000 elements\)$/);
     expect(e.hint).toBe('lower --min-size (now 100000) to take them');
     expect(model.toBytes()).toEqual(before);
@@ -140,7 +167,9 @@ describe('int8 on an MLP (MatMul, Gemm transB=1 and 0, biases, a small weight)',
     const before = model.toBytes();
     const ac = new AbortController();
     ac.abort();
-    await expect(quantizeWeights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({ code: ErrorCodes.ABORTED });
+    await expect(quantizeWeights(model, opts(), testContext(ac.signal))).rejects.toMatchObject({
+      code: ErrorCodes.ABORTED,
+    });
     expect(model.toBytes()).toEqual(before);
   });
 });
@@ -150,7 +179,10 @@ describe('int8 on other consumers', () => {
     const original = convNet();
     const model = convNet();
     const result = await quantizeWeights(model, opts(), testContext());
-    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([['conv.weight', 'int8'], ['conv.bias', 'skipped']]);
+    expect(result.tensors.map((x) => [x.name, x.action])).toEqual([
+      ['conv.weight', 'int8'],
+      ['conv.bias', 'skipped'],
+    ]);
     expect(axisOf(model, 'conv.weight')).toBe(0);
     expect(model.getInitializer('conv.weight_scale')!.dims).toEqual([64]);
     expect(result.bitsPerWeight).toBeCloseTo((8 * 1728 + 40 * 64) / 1728, 12);
@@ -184,13 +216,15 @@ describe('int8 on other consumers', () => {
 });
 
 describe('opset', () => {
-  it('raises an opset-11 model to 13 (core\'s checked upgrade) for per-channel DequantizeLinear', async () => {
+  it("raises an opset-11 model to 13 (core's checked upgrade) for per-channel DequantizeLinear", async () => {
     const original = mlp({ opset: 11, irVersion: 6 });
     const model = mlp({ opset: 11, irVersion: 6 });
     const result = await quantizeWeights(model, opts(), testContext());
     expect(model.opset('')).toBe(13);
     expect(Number(model.proto.irVersion)).toBe(7); // opset 13 came with IR 7
-    expect(result.notes.join('\n')).toMatch(/raised the opset from 11 to 13 for per-channel DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/);
+    expect(result.notes.join('\n')).toMatch(
+      /raised the opset from 11 to 13 for per-channel DequantizeLinear \(no op needed rewriting; outputs equal on 3 probe inputs\)/,
+    );
     await compareWithReference(original, model, MLP_INPUT);
   });
 
@@ -206,7 +240,9 @@ describe('opset', () => {
     const result = await quantizeWeights(model, opts(), testContext());
     expect(model.opset('')).toBe(13);
     expect(result.notes.join('\n')).toMatch(/rewrote Softmax@13 x1/);
-    await compareWithReference(build(), model, { x: { type: 'float32', data: seededWeights(64, 54), dims: [2, 4, 8] } });
+    await compareWithReference(build(), model, {
+      x: { type: 'float32', data: seededWeights(64, 54), dims: [2, 4, 8] },
+    });
   });
 
   it('--keep-opset: Cast and Mul over the same codes at opset 11, the values DequantizeLinear would give', async () => {
@@ -215,7 +251,9 @@ describe('opset', () => {
     const result = await quantizeWeights(model, opts({ keepOpset: true }), testContext());
     expect([model.opset(''), Number(model.proto.irVersion)]).toEqual([11, 6]);
     expect(model.nodes.some((n) => n.opType === 'DequantizeLinear')).toBe(false);
-    expect(result.notes.join('\n')).toMatch(/kept opset 11 \(--keep-opset\).*\n.*3 tensors decoded with Cast and Mul at opset 11 \(DequantizeLinear would need 13\)/);
+    expect(result.notes.join('\n')).toMatch(
+      /kept opset 11 \(--keep-opset\).*\n.*3 tensors decoded with Cast and Mul at opset 11 \(DequantizeLinear would need 13\)/,
+    );
     // sym: no zero points stored; the scales broadcast along the channel axis
     expect(model.getInitializer('w2_scale')!.dims).toEqual([16, 1]);
     expect(model.getInitializer('w1_scale')!.dims).toEqual([160]);
@@ -226,7 +264,15 @@ describe('opset', () => {
     exposeTensor(model, 'w2', DataType.FLOAT);
     const exposed = await runModel(model, MLP_INPUT);
     const q = model.getInitializer('w2_q')!;
-    expect(exposed.w2.data).toEqual(dequantize(q.readTyped() as Int8Array, q.dims, model.getInitializer('w2_scale')!.readFloat32(), new Int8Array(16), 0));
+    expect(exposed.w2.data).toEqual(
+      dequantize(
+        q.readTyped() as Int8Array,
+        q.dims,
+        model.getInitializer('w2_scale')!.readFloat32(),
+        new Int8Array(16),
+        0,
+      ),
+    );
     expect(Object.keys(got).length).toBeGreaterThan(0);
   });
 
@@ -246,7 +292,9 @@ describe('opset', () => {
     expect(model.getInitializer('w_zero_point')!.dataType).toBe(DataType.UINT8);
     expect(model.getInitializer('w_zero_point')!.dims).toEqual([64, 1, 1, 1]);
     expect(byName(result.tensors).w.bitsPerWeight).toBeCloseTo(8 + 40 / 27, 12);
-    await compareWithReference(build(), model, { x: { type: 'float32', data: seededWeights(192, 60), dims: [1, 3, 8, 8] } });
+    await compareWithReference(build(), model, {
+      x: { type: 'float32', data: seededWeights(192, 60), dims: [1, 3, 8, 8] },
+    });
   });
 
   it('keeps the opset, saying why, where an op cannot be moved (Resize-10 sampling one axis up and one down)', async () => {
@@ -255,15 +303,22 @@ describe('opset', () => {
       const x = g.input('x', DataType.FLOAT, [1, 3, 8, 8]);
       const w = g.initializer('w', DataType.FLOAT, [64, 3, 3, 3], seededWeights(64 * 27, 55, 0.3));
       const c = g.conv(x, w, undefined, { pads: [1, 1, 1, 1] });
-      g.output(g.node('Resize', [c, g.initializer('s', DataType.FLOAT, [4], Float32Array.of(1, 1, 2, 0.5))])[0], DataType.FLOAT);
+      g.output(
+        g.node('Resize', [c, g.initializer('s', DataType.FLOAT, [4], Float32Array.of(1, 1, 2, 0.5))])[0],
+        DataType.FLOAT,
+      );
       return g.build();
     };
     const model = build();
     const result = await quantizeWeights(model, opts(), testContext());
     expect(model.opset('')).toBe(10);
-    expect(result.notes.join('\n')).toMatch(/kept opset 10: per-channel DequantizeLinear needs opset 13, and Resize \(node Resize_0\) cannot be moved from opset 10 to opset 13: it samples some axes up and others down/);
+    expect(result.notes.join('\n')).toMatch(
+      /kept opset 10: per-channel DequantizeLinear needs opset 13, and Resize \(node Resize_0\) cannot be moved from opset 10 to opset 13: it samples some axes up and others down/,
+    );
     expect(model.getInitializer('w_scale')!.dims).toEqual([64, 1, 1, 1]);
-    await compareWithReference(build(), model, { x: { type: 'float32', data: seededWeights(192, 56), dims: [1, 3, 8, 8] } });
+    await compareWithReference(build(), model, {
+      x: { type: 'float32', data: seededWeights(192, 56), dims: [1, 3, 8, 8] },
+    });
   });
 });
 
@@ -282,7 +337,10 @@ describe('float16 weights', () => {
     const x = Uint16Array.from(seededWeights(64, 53), (v) => toFloat16Bits(v));
     const feeds = { x: { type: 'float16' as const, data: x, dims: [2, 32] } };
     const y = model.outputs[0].name!;
-    const [out, ref] = await Promise.all([runModel(model, feeds, UNFUSED), runModel(denseReference(original, model), feeds, UNFUSED)]);
+    const [out, ref] = await Promise.all([
+      runModel(model, feeds, UNFUSED),
+      runModel(denseReference(original, model), feeds, UNFUSED),
+    ]);
     expect(out[y].data).toEqual(ref[y].data);
     exposeTensor(model, 'w', DataType.FLOAT16);
     const exposed = await runModel(model, feeds);
@@ -304,6 +362,8 @@ describe('bfloat16 weights', () => {
     expect(model.getInitializer('w_scale')!.dataType).toBe(DataType.BFLOAT16);
     expect(model.nodes.map((n) => n.opType)).toEqual(['Cast', 'Cast', 'Mul', 'Cast', 'MatMul']);
     expect(result.bitsPerWeight).toBeCloseTo((8 * 2048 + 16 * 64) / 2048, 12); // no zero points stored
-    expect(result.notes.join('\n')).toMatch(/kept opset 17: DequantizeLinear with float16\/bfloat16 scales needs opset 19, and onnxruntime-node cannot load the model at opset 17: Could not find an implementation for MatMul/);
+    expect(result.notes.join('\n')).toMatch(
+      /kept opset 17: DequantizeLinear with float16\/bfloat16 scales needs opset 19, and onnxruntime-node cannot load the model at opset 17: Could not find an implementation for MatMul/,
+    );
   });
 });

@@ -22,7 +22,14 @@ import {
 } from '@mc-kit/core';
 import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
-import { nothingQualifies, selectWeights, skipItemOf, skipSummaryLines, type WeightCandidate as Candidate, type SelectOptions } from '@mc-kit/core';
+import {
+  nothingQualifies,
+  selectWeights,
+  skipItemOf,
+  skipSummaryLines,
+  type WeightCandidate as Candidate,
+  type SelectOptions,
+} from '@mc-kit/core';
 import { chooseOpset } from '../opset-choice.js';
 import { applyInt8CastMul, castDecodeBits, castDecodeOpset } from './cast-decode.js';
 
@@ -59,7 +66,14 @@ export function int8Form(t: FloatType, perTensor: boolean, opset: number): Int8F
 }
 
 /** Write one quantized weight in the form `int8Form` chose; returns the bits stored. */
-export function writeInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, form: Int8Form, codeSuffix = '_q', method: 'int8' | 'int4' = 'int8'): number {
+export function writeInt8(
+  model: OnnxModel,
+  c: Candidate,
+  q: QuantizedTensor,
+  form: Int8Form,
+  codeSuffix = '_q',
+  method: 'int8' | 'int4' = 'int8',
+): number {
   if (form === 'DequantizeLinear') {
     applyInt8(model, c, q, codeSuffix);
     return storedBits(q);
@@ -89,7 +103,8 @@ function quantizeCandidate(c: Candidate, opts: Int8Options): QuantizedTensor {
 }
 
 /** What int8 takes, for a model where nothing qualifies and no skip reason has a hint of its own. */
-export const INT8_SCOPE_HINT = 'int8 quantizes float weights read by MatMul, Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
+export const INT8_SCOPE_HINT =
+  'int8 quantizes float weights read by MatMul, Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
 /**
  * Write one quantized weight into the graph in place of the float initializer. `codeSuffix` names
@@ -127,15 +142,27 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   if (selected.candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
   const perTensor = opts.granularity === 'tensor';
   const wanted = Math.max(...selected.candidates.map((c) => dqOpset(c.floatType, perTensor)));
-  const why = wanted === 19 ? 'DequantizeLinear with float16/bfloat16 scales' : perTensor ? 'DequantizeLinear' : 'per-channel DequantizeLinear';
+  const why =
+    wanted === 19
+      ? 'DequantizeLinear with float16/bfloat16 scales'
+      : perTensor
+        ? 'DequantizeLinear'
+        : 'per-channel DequantizeLinear';
   const choice = await chooseOpset(model, wanted, why, opts.keepOpset ?? false, ctx);
   const candidates: Candidate[] = [];
   for (const c of selected.candidates) {
     if (int8Form(c.floatType, perTensor, choice.opset)) candidates.push(c);
-    else skipped.push({ init: c.init, reason: `${c.floatType} at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)`, cause: `${c.floatType} weights at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)` });
+    else
+      skipped.push({
+        init: c.init,
+        reason: `${c.floatType} at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)`,
+        cause: `${c.floatType} weights at opset ${choice.opset}: no decode there (Cast to bfloat16 needs opset 13)`,
+      });
   }
   if (candidates.length === 0) {
-    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight can be decoded at opset ${choice.opset}`, { hint: choice.notes.join('; ') });
+    throw new UserError(ErrorCodes.NOTHING_TO_COMPRESS, `int8: no weight can be decoded at opset ${choice.opset}`, {
+      hint: choice.notes.join('; '),
+    });
   }
 
   const task = ctx.progress.start('int8', candidates.length);
@@ -176,7 +203,15 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
   });
   for (const s of skipped) {
     const b = s.init.byteLength;
-    tensors.push({ name: s.init.name, action: 'skipped', reason: s.reason, shape: [...s.init.dims], elements: s.init.elementCount, bytesBefore: b, bytesAfter: b });
+    tensors.push({
+      name: s.init.name,
+      action: 'skipped',
+      reason: s.reason,
+      shape: [...s.init.dims],
+      elements: s.init.elementCount,
+      bytesBefore: b,
+      bytesAfter: b,
+    });
   }
   tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)); // the model's own order
   const bitsPerWeight = bits / weights;
@@ -186,7 +221,10 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
     `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     ...choice.notes,
   ];
-  if (forms['cast-mul'] > 0) notes.push(`${forms['cast-mul']} tensor${forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`);
+  if (forms['cast-mul'] > 0)
+    notes.push(
+      `${forms['cast-mul']} tensor${forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`,
+    );
   notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
   return { tensors, notes, bitsPerWeight };
 }

@@ -46,7 +46,11 @@ export function seededWeights(count: number, seed: number, scale = 1): Float32Ar
  */
 export const UNFUSED: SessionOptions = { graphOptimization: 'basic' };
 
-export async function runModel(model: OnnxModel, feeds: Record<string, HostTensor>, options?: SessionOptions): Promise<Record<string, HostTensor>> {
+export async function runModel(
+  model: OnnxModel,
+  feeds: Record<string, HostTensor>,
+  options?: SessionOptions,
+): Promise<Record<string, HostTensor>> {
   const session = await sessions.create(model.toBytes(), options);
   try {
     return await session.run(feeds);
@@ -78,15 +82,32 @@ export function denseReference(original: OnnxModel, quantized: OnnxModel): OnnxM
     const z = quantized.getInitializer(zName)!;
     const axisAttr = node.attribute?.find((a) => a.name === 'axis');
     const axis = s.dims.length === 0 ? undefined : Number(axisAttr?.i ?? 1);
-    const outType = s.dataType === DataType.FLOAT ? 'float32' : s.dataType === DataType.FLOAT16 ? 'float16' : 'bfloat16';
-    const dense = dequantize(q.readTyped() as Int8Array, q.dims, s.readFloat32(), z.readTyped() as Int8Array, axis, outType);
+    const outType =
+      s.dataType === DataType.FLOAT ? 'float32' : s.dataType === DataType.FLOAT16 ? 'float16' : 'bfloat16';
+    const dense = dequantize(
+      q.readTyped() as Int8Array,
+      q.dims,
+      s.readFloat32(),
+      z.readTyped() as Int8Array,
+      axis,
+      outType,
+    );
     ref.setInitializer(node.output![0], s.dataType, q.dims, dense);
   }
   for (const [weight, r] of Object.entries(readDecodeRecords(quantized))) {
     if (r.form !== 'cast-mul') continue;
     const s = quantized.getInitializer(r.scales)!;
-    const zps = r.zeroPoints ? (quantized.getInitializer(r.zeroPoints)!.readTyped() as Uint8Array) : new Uint8Array(s.elementCount);
-    const dense = dequantize(quantized.getInitializer(r.codes)!.readTyped() as Int8Array, r.dims, s.readFloat32(), zps, r.axis, r.floatType);
+    const zps = r.zeroPoints
+      ? (quantized.getInitializer(r.zeroPoints)!.readTyped() as Uint8Array)
+      : new Uint8Array(s.elementCount);
+    const dense = dequantize(
+      quantized.getInitializer(r.codes)!.readTyped() as Int8Array,
+      r.dims,
+      s.readFloat32(),
+      zps,
+      r.axis,
+      r.floatType,
+    );
     ref.setInitializer(weight, s.dataType, r.dims, dense);
   }
   return ref;
@@ -109,7 +130,10 @@ export function exposeTensor(model: OnnxModel, name: string, elemType: DataType)
   model.outputs.push({ name, type: { tensorType: { elemType } } });
 }
 
-export async function expectUserError(p: Promise<unknown> | (() => unknown), code: string): Promise<{ message: string; hint?: string }> {
+export async function expectUserError(
+  p: Promise<unknown> | (() => unknown),
+  code: string,
+): Promise<{ message: string; hint?: string }> {
   try {
     await (typeof p === 'function' ? p() : p);
   } catch (e) {

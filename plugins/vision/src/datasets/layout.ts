@@ -7,7 +7,8 @@
 export function hwcToChw(src: Uint8Array, count: number, channels: number, height: number, width: number): Uint8Array {
   const plane = height * width;
   const sample = plane * channels;
-  if (src.length !== count * sample) throw new RangeError(`hwcToChw: ${src.length} bytes, expected ${count}x${height}x${width}x${channels}`);
+  if (src.length !== count * sample)
+    throw new RangeError(`hwcToChw: ${src.length} bytes, expected ${count}x${height}x${width}x${channels}`);
   if (channels === 1) return src;
   const dst = new Uint8Array(src.length);
   for (let n = 0; n < count; n++) {

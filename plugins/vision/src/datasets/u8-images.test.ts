@@ -12,7 +12,14 @@ const ctx = testContext();
 /** 5 images of 1x2x3: image i holds pixels 10*i + (0..5); labels 0,1,2,0,1. */
 function tinySet(dir: string, meta?: Record<string, unknown>): void {
   const images = Uint8Array.from({ length: 5 * 6 }, (_, j) => 10 * Math.floor(j / 6) + (j % 6));
-  writeU8Set(dir, { images, labels: Uint8Array.from([0, 1, 2, 0, 1]), height: 2, width: 3, labelNames: ['a', 'b', 'c'], meta });
+  writeU8Set(dir, {
+    images,
+    labels: Uint8Array.from([0, 1, 2, 0, 1]),
+    height: 2,
+    width: 3,
+    labelNames: ['a', 'b', 'c'],
+    meta,
+  });
 }
 
 async function open(dir: string, limit?: number): Promise<ImageClassDataset> {
@@ -44,7 +51,15 @@ describe('u8-images', () => {
   it('streams batches in order, the last one partial, with labels and offsets', async () => {
     tinySet(dir);
     const ds = await open(dir);
-    expect(ds).toMatchObject({ kind: 'image-class', provider: 'u8-images', size: 5, channels: 1, height: 2, width: 3, labels: ['a', 'b', 'c'] });
+    expect(ds).toMatchObject({
+      kind: 'image-class',
+      provider: 'u8-images',
+      size: 5,
+      channels: 1,
+      height: 2,
+      width: 3,
+      labels: ['a', 'b', 'c'],
+    });
     const batches = await collect(ds, 2);
     expect(batches.map((b) => [b.offset, b.count, Array.from(b.labels)])).toEqual([
       [0, 2, [0, 1]],
@@ -54,7 +69,9 @@ describe('u8-images', () => {
     expect(Array.from(batches[1].pixels)).toEqual([20, 21, 22, 23, 24, 25, 30, 31, 32, 33, 34, 35]);
     expect(Array.from(batches[2].pixels)).toEqual([40, 41, 42, 43, 44, 45]);
     // a second pass reads the same data again
-    expect((await collect(ds, 5))[0].pixels).toEqual(Uint8Array.from([...batches.flatMap((b) => Array.from(b.pixels))]));
+    expect((await collect(ds, 5))[0].pixels).toEqual(
+      Uint8Array.from([...batches.flatMap((b) => Array.from(b.pixels))]),
+    );
   });
 
   it('keeps the first N samples with a limit', async () => {
@@ -71,8 +88,23 @@ describe('u8-images', () => {
   it('digests the files like sha256Files, and the digest moves with the data', async () => {
     tinySet(dir);
     const ds = await open(dir);
-    expect(ds.digest).toBe(await sha256Files([{ name: 'images.u8', path: join(dir, 'images.u8') }, { name: 'labels.u8', path: join(dir, 'labels.u8') }]));
-    expect(combineFileDigests([{ name: 'b', sha256: '1' }, { name: 'a', sha256: '2' }])).toBe(combineFileDigests([{ name: 'a', sha256: '2' }, { name: 'b', sha256: '1' }]));
+    expect(ds.digest).toBe(
+      await sha256Files([
+        { name: 'images.u8', path: join(dir, 'images.u8') },
+        { name: 'labels.u8', path: join(dir, 'labels.u8') },
+      ]),
+    );
+    expect(
+      combineFileDigests([
+        { name: 'b', sha256: '1' },
+        { name: 'a', sha256: '2' },
+      ]),
+    ).toBe(
+      combineFileDigests([
+        { name: 'a', sha256: '2' },
+        { name: 'b', sha256: '1' },
+      ]),
+    );
     writeU8Set(dir, { images: new Uint8Array(30), labels: Uint8Array.from([0, 1, 2, 0, 1]), height: 2, width: 3 });
     expect((await open(dir)).digest).not.toBe(ds.digest);
   });
@@ -96,33 +128,55 @@ describe('u8-images', () => {
 
   describe('bad folders end in one E_BAD_DATASET line with a hint', () => {
     const cases: [string, () => void][] = [
-      ['missing meta.json', () => {
-        tinySet(dir);
-        unlinkSync(join(dir, 'meta.json'));
-      }],
-      ['meta.json not JSON', () => {
-        tinySet(dir);
-        writeFileSync(join(dir, 'meta.json'), '{ nope');
-      }],
+      [
+        'missing meta.json',
+        () => {
+          tinySet(dir);
+          unlinkSync(join(dir, 'meta.json'));
+        },
+      ],
+      [
+        'meta.json not JSON',
+        () => {
+          tinySet(dir);
+          writeFileSync(join(dir, 'meta.json'), '{ nope');
+        },
+      ],
       ['wrong kind', () => tinySet(dir, { kind: 'text' })],
-      ['truncated images file', () => {
-        tinySet(dir);
-        truncateSync(join(dir, 'images.u8'), 29);
-      }],
-      ['missing labels file', () => {
-        tinySet(dir);
-        unlinkSync(join(dir, 'labels.u8'));
-      }],
-      ['sha256 mismatch', () => {
-        tinySet(dir);
-        writeFileSync(join(dir, 'images.u8'), Buffer.alloc(30, 7));
-      }],
+      [
+        'truncated images file',
+        () => {
+          tinySet(dir);
+          truncateSync(join(dir, 'images.u8'), 29);
+        },
+      ],
+      [
+        'missing labels file',
+        () => {
+          tinySet(dir);
+          unlinkSync(join(dir, 'labels.u8'));
+        },
+      ],
+      [
+        'sha256 mismatch',
+        () => {
+          tinySet(dir);
+          writeFileSync(join(dir, 'images.u8'), Buffer.alloc(30, 7));
+        },
+      ],
       ['empty set', () => tinySet(dir, { count: 0 })],
       ['dims that disagree with the shape', () => tinySet(dir, { height: 3, width: 2 })],
-      ['non-uint8 dtype', () => tinySet(dir, { files: { images: { path: 'images.u8', dtype: 'float32' }, labels: { path: 'labels.u8' } } })],
+      [
+        'non-uint8 dtype',
+        () =>
+          tinySet(dir, { files: { images: { path: 'images.u8', dtype: 'float32' }, labels: { path: 'labels.u8' } } }),
+      ],
       ['label outside the named classes', () => tinySet(dir, { labels: ['a', 'b'] })],
       ['unknown layout', () => tinySet(dir, { layout: 'CWH' })],
-      ['byte count that disagrees with the dims', () => tinySet(dir, { files: { images: { path: 'images.u8', bytes: 31 }, labels: { path: 'labels.u8' } } })],
+      [
+        'byte count that disagrees with the dims',
+        () => tinySet(dir, { files: { images: { path: 'images.u8', bytes: 31 }, labels: { path: 'labels.u8' } } }),
+      ],
     ];
     it.each(cases)('%s', async (_name, make) => {
       make();
@@ -147,14 +201,30 @@ describe('u8-images', () => {
 
   describe('what it says when eval finds no provider (issue 17: "no dataset provider recognises" only)', () => {
     it.each([
-      ['meta.json that is not JSON', () => writeFileSync(join(dir, 'meta.json'), '{ nope'), /meta\.json is not valid JSON/],
-      ['meta.json that is an array', () => writeFileSync(join(dir, 'meta.json'), '[1]'), /meta\.json must be a JSON object \(got an array\)/],
+      [
+        'meta.json that is not JSON',
+        () => writeFileSync(join(dir, 'meta.json'), '{ nope'),
+        /meta\.json is not valid JSON/,
+      ],
+      [
+        'meta.json that is an array',
+        () => writeFileSync(join(dir, 'meta.json'), '[1]'),
+        /meta\.json must be a JSON object \(got an array\)/,
+      ],
       ['meta.json with no kind', () => tinySet(dir, { kind: undefined }), /meta\.json has no "kind"/],
-      ['meta.json of this kind without its files', () => tinySet(dir, { files: undefined }), /meta\.json has no "files"/],
-      ['.u8 files and no meta.json', () => {
-        tinySet(dir);
-        unlinkSync(join(dir, 'meta.json'));
-      }, /holds images\.u8, labels\.u8 but no meta\.json/],
+      [
+        'meta.json of this kind without its files',
+        () => tinySet(dir, { files: undefined }),
+        /meta\.json has no "files"/,
+      ],
+      [
+        '.u8 files and no meta.json',
+        () => {
+          tinySet(dir);
+          unlinkSync(join(dir, 'meta.json'));
+        },
+        /holds images\.u8, labels\.u8 but no meta\.json/,
+      ],
     ] as const)('%s', async (_name, make, message) => {
       make();
       expect(await provider.canOpen({ ref: dir, path: dir })).toBe(false);
@@ -177,13 +247,19 @@ describe('u8-images', () => {
       const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
       meta.files.labels.path = '../' + outside.dir.split('/').pop() + '/elsewhere.u8';
       writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
-      await expect(open(dir)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('points outside its folder') });
+      await expect(open(dir)).rejects.toMatchObject({
+        code: 'E_BAD_DATASET',
+        message: expect.stringContaining('points outside its folder'),
+      });
       unlinkSync(join(outside.dir, 'elsewhere.u8'));
       symlinkSync(join(outside.dir, 'x.u8'), join(dir, 'link.u8'));
       writeFileSync(join(outside.dir, 'x.u8'), readFileSync(join(dir, 'labels.u8')));
       meta.files.labels.path = 'link.u8';
       writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
-      await expect(open(dir)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('leads outside its folder') });
+      await expect(open(dir)).rejects.toMatchObject({
+        code: 'E_BAD_DATASET',
+        message: expect.stringContaining('leads outside its folder'),
+      });
     } finally {
       outside.cleanup();
     }

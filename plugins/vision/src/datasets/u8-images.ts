@@ -10,9 +10,23 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, UserError, regularFileInside, sha256File } from '@mc-kit/core';
-import type { Dataset, DatasetProvider, DatasetRef, ImageClassBatch, ImageClassDataset, RunContext } from '@mc-kit/core';
+import type {
+  Dataset,
+  DatasetProvider,
+  DatasetRef,
+  ImageClassBatch,
+  ImageClassDataset,
+  RunContext,
+} from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
-import { META_HINT, isRecord, looksLikeU8ImageMeta, parseU8ImageMeta, type U8File, type U8ImageMeta } from './u8-meta.js';
+import {
+  META_HINT,
+  isRecord,
+  looksLikeU8ImageMeta,
+  parseU8ImageMeta,
+  type U8File,
+  type U8ImageMeta,
+} from './u8-meta.js';
 
 const PROVIDER_ID = 'u8-images';
 
@@ -39,7 +53,12 @@ export function combineFileDigests(files: readonly { name: string; sha256: strin
  * A u8 folder's meta.json, parsed by `parse` (the provider's own rules), and the folder it sits in.
  * `provider` and `hint` name the provider in the one-line errors.
  */
-export async function readMetaJson<M>(ref: DatasetRef, provider: string, hint: string, parse: (json: unknown, where: string) => M): Promise<{ meta: M; dir: string }> {
+export async function readMetaJson<M>(
+  ref: DatasetRef,
+  provider: string,
+  hint: string,
+  parse: (json: unknown, where: string) => M,
+): Promise<{ meta: M; dir: string }> {
   const where = ref.ref;
   if (!ref.path) bad(where, `${provider} reads local folders only`, 'pass the path of a dataset folder');
   const metaPath = metaPathOf(ref.path);
@@ -54,15 +73,31 @@ export async function readMetaJson<M>(ref: DatasetRef, provider: string, hint: s
 }
 
 /** Size and sha256 of one data file against meta.json; returns the sha256. */
-export async function checkFile(dir: string, file: U8File, what: string, bytes: number, where: string, hint = META_HINT): Promise<string> {
+export async function checkFile(
+  dir: string,
+  file: U8File,
+  what: string,
+  bytes: number,
+  where: string,
+  hint = META_HINT,
+): Promise<string> {
   if (!existsSync(resolve(dir, file.path))) bad(where, `${what} file ${file.path} is missing`, hint);
   // meta.json names the file: it must be a regular file inside the folder, links resolved
   const path = regularFileInside(dir, file.path, `${where}: ${what} file of meta.json`);
   const size = statSync(path).size;
-  if (size !== bytes) bad(where, `${what} file ${file.path} has ${size} bytes, meta.json implies ${bytes}`, 'the file is truncated or meta.json describes another file');
+  if (size !== bytes)
+    bad(
+      where,
+      `${what} file ${file.path} has ${size} bytes, meta.json implies ${bytes}`,
+      'the file is truncated or meta.json describes another file',
+    );
   const sha = await sha256File(path);
   if (file.sha256 !== undefined && sha !== file.sha256) {
-    bad(where, `${what} file ${file.path} has sha256 ${sha.slice(0, 12)}…, meta.json says ${file.sha256.slice(0, 12)}…`, 'the file changed since meta.json was written; re-download the dataset');
+    bad(
+      where,
+      `${what} file ${file.path} has sha256 ${sha.slice(0, 12)}…, meta.json says ${file.sha256.slice(0, 12)}…`,
+      'the file changed since meta.json was written; re-download the dataset',
+    );
   }
   return sha;
 }
@@ -73,7 +108,10 @@ function classNames(meta: U8ImageMeta, labels: Uint8Array, where: string): strin
   if (!meta.labelNames) return Array.from({ length: max + 1 }, (_, i) => String(i));
   if (max >= meta.labelNames.length) {
     const at = labels.findIndex((l) => l >= meta.labelNames!.length);
-    bad(where, `label ${labels[at]} at sample ${at} is outside the ${meta.labelNames.length} classes named in meta.json "labels"`);
+    bad(
+      where,
+      `label ${labels[at]} at sample ${at} is outside the ${meta.labelNames.length} classes named in meta.json "labels"`,
+    );
   }
   return [...meta.labelNames];
 }
@@ -92,7 +130,11 @@ export async function metaLooksLike(ref: DatasetRef, looksLike: (json: unknown) 
  * Why a folder that is almost a u8 set of `kind` is not one: a meta.json that is not JSON, or that
  * claims `kind` but breaks `parse`'s rules; .u8 files with no meta.json; a meta.json with no kind.
  */
-export async function diagnoseMeta(ref: DatasetRef, kind: string, parse: (json: unknown, where: string) => unknown): Promise<string | undefined> {
+export async function diagnoseMeta(
+  ref: DatasetRef,
+  kind: string,
+  parse: (json: unknown, where: string) => unknown,
+): Promise<string | undefined> {
   if (!ref.path || !existsSync(ref.path)) return undefined;
   const metaPath = metaPathOf(ref.path);
   if (!existsSync(metaPath)) {
@@ -105,7 +147,8 @@ export async function diagnoseMeta(ref: DatasetRef, kind: string, parse: (json: 
   } catch (e) {
     return `${metaPath} is not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
   }
-  if (!isRecord(json)) return `${metaPath} must be a JSON object (got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)})`;
+  if (!isRecord(json))
+    return `${metaPath} must be a JSON object (got ${Array.isArray(json) ? 'an array' : JSON.stringify(json)})`;
   if (json.kind === undefined) return `${metaPath} has no "kind" ("image-class" or "image-mask")`;
   if (json.kind !== kind) return undefined;
   try {
@@ -150,7 +193,9 @@ export class U8ImagesDataset implements DatasetProvider {
       { name: meta.images.path, sha256: imagesSha },
       { name: meta.labels.path, sha256: labelsSha },
     ]);
-    ctx.log.debug(`${where}: ${size}/${meta.count} images ${meta.channels}x${meta.height}x${meta.width} (${meta.layout}), ${labelNames.length} classes`);
+    ctx.log.debug(
+      `${where}: ${size}/${meta.count} images ${meta.channels}x${meta.height}x${meta.width} (${meta.layout}), ${labelNames.length} classes`,
+    );
     const dataset: ImageClassDataset = {
       kind: 'image-class',
       provider: PROVIDER_ID,
@@ -168,7 +213,14 @@ export class U8ImagesDataset implements DatasetProvider {
 }
 
 /** `count` samples of `sampleBytes` each from sample `offset` of an open .u8 file. */
-export async function readSamples(fh: fs.FileHandle, offset: number, count: number, sampleBytes: number, ended: string, where: string): Promise<Uint8Array> {
+export async function readSamples(
+  fh: fs.FileHandle,
+  offset: number,
+  count: number,
+  sampleBytes: number,
+  ended: string,
+  where: string,
+): Promise<Uint8Array> {
   const raw = new Uint8Array(count * sampleBytes);
   let filled = 0;
   while (filled < raw.length) {
@@ -180,14 +232,28 @@ export async function readSamples(fh: fs.FileHandle, offset: number, count: numb
 }
 
 /** Streams [n, C, H, W] pixels and their labels, first sample first, the last batch possibly short. */
-async function* readBatches(path: string, meta: U8ImageMeta, labels: Uint8Array, batchSize: number, where: string): AsyncGenerator<ImageClassBatch> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
+async function* readBatches(
+  path: string,
+  meta: U8ImageMeta,
+  labels: Uint8Array,
+  batchSize: number,
+  where: string,
+): AsyncGenerator<ImageClassBatch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
   const sampleBytes = meta.channels * meta.height * meta.width;
   const fh = await fs.open(path, 'r');
   try {
     for (let offset = 0; offset < labels.length; offset += batchSize) {
       const count = Math.min(batchSize, labels.length - offset);
-      const raw = await readSamples(fh, offset, count, sampleBytes, `images file ended early at sample ${offset}`, where);
+      const raw = await readSamples(
+        fh,
+        offset,
+        count,
+        sampleBytes,
+        `images file ended early at sample ${offset}`,
+        where,
+      );
       const pixels = meta.layout === 'HWC' ? hwcToChw(raw, count, meta.channels, meta.height, meta.width) : raw;
       yield { pixels, labels: labels.slice(offset, offset + count), count, offset };
     }

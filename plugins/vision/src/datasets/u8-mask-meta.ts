@@ -4,7 +4,15 @@
  * 1 = foreground) in place of files.labels. Pure, like u8-meta.ts.
  */
 import { ErrorCodes, UserError } from '@mc-kit/core';
-import { imageShapes, isRecord, parseFile, parseLayout, positiveInt, type PixelLayout, type U8File } from './u8-meta.js';
+import {
+  imageShapes,
+  isRecord,
+  parseFile,
+  parseLayout,
+  positiveInt,
+  type PixelLayout,
+  type U8File,
+} from './u8-meta.js';
 
 export interface U8MaskMeta {
   readonly count: number;
@@ -18,7 +26,8 @@ export interface U8MaskMeta {
   readonly labelNames: readonly string[];
 }
 
-export const MASK_META_HINT = 'an image-mask folder holds meta.json ({"kind":"image-mask", count, height, width, channels, files.images, files.masks}) beside its .u8 files';
+export const MASK_META_HINT =
+  'an image-mask folder holds meta.json ({"kind":"image-mask", count, height, width, channels, files.images, files.masks}) beside its .u8 files';
 
 function bad(where: string, message: string): never {
   throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, { hint: MASK_META_HINT });
@@ -26,7 +35,13 @@ function bad(where: string, message: string): never {
 
 /** Cheap shape test used by canOpen. */
 export function looksLikeU8MaskMeta(json: unknown): boolean {
-  return isRecord(json) && json.kind === 'image-mask' && isRecord(json.files) && isRecord(json.files.images) && isRecord(json.files.masks);
+  return (
+    isRecord(json) &&
+    json.kind === 'image-mask' &&
+    isRecord(json.files) &&
+    isRecord(json.files.images) &&
+    isRecord(json.files.masks)
+  );
 }
 
 export function parseU8MaskMeta(json: unknown, where: string): U8MaskMeta {
@@ -41,7 +56,8 @@ export function parseU8MaskMeta(json: unknown, where: string): U8MaskMeta {
   const layout = parseLayout(json, isRecord(json.files.images) ? json.files.images : {}, where, MASK_META_HINT);
   let labelNames = ['background', 'foreground'];
   if (json.labels !== undefined) {
-    if (!Array.isArray(json.labels) || json.labels.length !== 2) bad(where, 'meta.json "labels" must name exactly 2 classes (background, foreground): masks are binary');
+    if (!Array.isArray(json.labels) || json.labels.length !== 2)
+      bad(where, 'meta.json "labels" must name exactly 2 classes (background, foreground): masks are binary');
     labelNames = json.labels.map(String);
   }
   const pixels = count * height * width;
@@ -51,7 +67,14 @@ export function parseU8MaskMeta(json: unknown, where: string): U8MaskMeta {
     width,
     channels,
     layout,
-    images: parseFile(json.files, 'images', imageShapes(count, channels, height, width, layout), pixels * channels, where, MASK_META_HINT),
+    images: parseFile(
+      json.files,
+      'images',
+      imageShapes(count, channels, height, width, layout),
+      pixels * channels,
+      where,
+      MASK_META_HINT,
+    ),
     masks: parseFile(json.files, 'masks', imageShapes(count, 1, height, width, 'CHW'), pixels, where, MASK_META_HINT),
     labelNames,
   };

@@ -8,7 +8,15 @@ import { resolve } from 'node:path';
 import { ErrorCodes, UserError } from '@mc-kit/core';
 import type { Dataset, DatasetProvider, DatasetRef, ImageMaskBatch, ImageMaskDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
-import { checkFile, checkLimit, combineFileDigests, diagnoseMeta, metaLooksLike, readMetaJson, readSamples } from './u8-images.js';
+import {
+  checkFile,
+  checkLimit,
+  combineFileDigests,
+  diagnoseMeta,
+  metaLooksLike,
+  readMetaJson,
+  readSamples,
+} from './u8-images.js';
 import { MASK_META_HINT, looksLikeU8MaskMeta, parseU8MaskMeta, type U8MaskMeta } from './u8-mask-meta.js';
 
 const PROVIDER_ID = 'u8-masks';
@@ -21,7 +29,8 @@ function bad(where: string, message: string, hint = MASK_META_HINT): never {
 async function checkMaskValues(path: string, where: string): Promise<void> {
   const bytes = await fs.readFile(path);
   const at = bytes.findIndex((v) => v > 1);
-  if (at >= 0) bad(where, `masks file has value ${bytes[at]} at byte ${at}; masks must be 0 (background) or 1 (foreground)`);
+  if (at >= 0)
+    bad(where, `masks file has value ${bytes[at]} at byte ${at}; masks must be 0 (background) or 1 (foreground)`);
 }
 
 export class U8MasksDataset implements DatasetProvider {
@@ -42,7 +51,14 @@ export class U8MasksDataset implements DatasetProvider {
     checkLimit(ref);
     const { meta, dir } = await readMetaJson(ref, PROVIDER_ID, MASK_META_HINT, parseU8MaskMeta);
     const pixels = meta.height * meta.width;
-    const imagesSha = await checkFile(dir, meta.images, 'images', meta.count * pixels * meta.channels, where, MASK_META_HINT);
+    const imagesSha = await checkFile(
+      dir,
+      meta.images,
+      'images',
+      meta.count * pixels * meta.channels,
+      where,
+      MASK_META_HINT,
+    );
     const masksSha = await checkFile(dir, meta.masks, 'masks', meta.count * pixels, where, MASK_META_HINT);
     await checkMaskValues(resolve(dir, meta.masks.path), where);
     const size = Math.min(meta.count, ref.limit ?? meta.count);
@@ -67,8 +83,15 @@ export class U8MasksDataset implements DatasetProvider {
 }
 
 /** Streams [n, C, H, W] pixels and [n, H, W] masks, first sample first. */
-async function* readMaskBatches(dir: string, meta: U8MaskMeta, size: number, batchSize: number, where: string): AsyncGenerator<ImageMaskBatch> {
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
+async function* readMaskBatches(
+  dir: string,
+  meta: U8MaskMeta,
+  size: number,
+  batchSize: number,
+  where: string,
+): AsyncGenerator<ImageMaskBatch> {
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
   const pixelBytes = meta.channels * meta.height * meta.width;
   const maskBytes = meta.height * meta.width;
   const images = await fs.open(resolve(dir, meta.images.path), 'r');
@@ -76,8 +99,22 @@ async function* readMaskBatches(dir: string, meta: U8MaskMeta, size: number, bat
   try {
     for (let offset = 0; offset < size; offset += batchSize) {
       const count = Math.min(batchSize, size - offset);
-      const raw = await readSamples(images, offset, count, pixelBytes, `images file ended early at sample ${offset}`, where);
-      const mask = await readSamples(masks, offset, count, maskBytes, `masks file ended early at sample ${offset}`, where);
+      const raw = await readSamples(
+        images,
+        offset,
+        count,
+        pixelBytes,
+        `images file ended early at sample ${offset}`,
+        where,
+      );
+      const mask = await readSamples(
+        masks,
+        offset,
+        count,
+        maskBytes,
+        `masks file ended early at sample ${offset}`,
+        where,
+      );
       const pixels = meta.layout === 'HWC' ? hwcToChw(raw, count, meta.channels, meta.height, meta.width) : raw;
       yield { pixels, masks: mask, count, offset };
     }

@@ -27,7 +27,8 @@ export interface U8ImageMeta {
   readonly labelNames?: readonly string[];
 }
 
-export const META_HINT = 'an image-class folder holds meta.json ({"kind":"image-class", count, height, width, channels, files.images, files.labels}) beside its .u8 files';
+export const META_HINT =
+  'an image-class folder holds meta.json ({"kind":"image-class", count, height, width, channels, files.images, files.labels}) beside its .u8 files';
 
 function bad(where: string, message: string, hint = META_HINT): never {
   throw new UserError(ErrorCodes.BAD_DATASET, `${where}: ${message}`, { hint });
@@ -39,7 +40,8 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 
 export function positiveInt(meta: Record<string, unknown>, key: string, where: string, hint = META_HINT): number {
   const v = meta[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(where, `meta.json "${key}" must be a positive integer (got ${JSON.stringify(v)})`, hint);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    bad(where, `meta.json "${key}" must be a positive integer (got ${JSON.stringify(v)})`, hint);
   return v;
 }
 
@@ -49,7 +51,12 @@ export function looksLikeU8ImageMeta(json: unknown): boolean {
   return isRecord(json.files.images) && isRecord(json.files.labels);
 }
 
-export function parseLayout(json: Record<string, unknown>, images: Record<string, unknown>, where: string, hint = META_HINT): PixelLayout {
+export function parseLayout(
+  json: Record<string, unknown>,
+  images: Record<string, unknown>,
+  where: string,
+  hint = META_HINT,
+): PixelLayout {
   const raw = json.layout ?? images.layout;
   if (raw === undefined) return 'CHW';
   const s = String(raw).toUpperCase().replace(/^N/, '');
@@ -58,18 +65,31 @@ export function parseLayout(json: Record<string, unknown>, images: Record<string
 }
 
 /** One files.<key> entry: a uint8 file whose declared shape and size must match the header fields. */
-export function parseFile(files: Record<string, unknown>, key: string, shapes: number[][], bytes: number, where: string, hint = META_HINT): U8File {
+export function parseFile(
+  files: Record<string, unknown>,
+  key: string,
+  shapes: number[][],
+  bytes: number,
+  where: string,
+  hint = META_HINT,
+): U8File {
   const f = files[key];
   if (!isRecord(f)) bad(where, `meta.json has no files.${key}`, hint);
   if (typeof f.path !== 'string' || f.path === '') bad(where, `meta.json files.${key}.path must be a file name`, hint);
-  if (f.dtype !== undefined && f.dtype !== 'uint8') bad(where, `files.${key}.dtype must be uint8 (got ${JSON.stringify(f.dtype)})`, hint);
+  if (f.dtype !== undefined && f.dtype !== 'uint8')
+    bad(where, `files.${key}.dtype must be uint8 (got ${JSON.stringify(f.dtype)})`, hint);
   if (f.shape !== undefined) {
     const shape = JSON.stringify(f.shape);
     if (!shapes.some((s) => JSON.stringify(s) === shape)) {
-      bad(where, `files.${key}.shape ${shape} does not match count/height/width/channels (expected ${shapes.map((s) => JSON.stringify(s)).join(' or ')})`, hint);
+      bad(
+        where,
+        `files.${key}.shape ${shape} does not match count/height/width/channels (expected ${shapes.map((s) => JSON.stringify(s)).join(' or ')})`,
+        hint,
+      );
     }
   }
-  if (f.bytes !== undefined && f.bytes !== bytes) bad(where, `files.${key}.bytes is ${JSON.stringify(f.bytes)}, but count/height/width/channels make ${bytes}`, hint);
+  if (f.bytes !== undefined && f.bytes !== bytes)
+    bad(where, `files.${key}.bytes is ${JSON.stringify(f.bytes)}, but count/height/width/channels make ${bytes}`, hint);
   if (f.sha256 !== undefined && (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(f.sha256))) {
     bad(where, `files.${key}.sha256 must be 64 hex digits`, hint);
   }
@@ -77,9 +97,19 @@ export function parseFile(files: Record<string, unknown>, key: string, shapes: n
 }
 
 /** The image shapes meta.json may declare for `count` samples (channels 1 may omit its axis). */
-export function imageShapes(count: number, channels: number, height: number, width: number, layout: PixelLayout): number[][] {
+export function imageShapes(
+  count: number,
+  channels: number,
+  height: number,
+  width: number,
+  layout: PixelLayout,
+): number[][] {
   return channels === 1
-    ? [[count, height, width], [count, 1, height, width], [count, height, width, 1]]
+    ? [
+        [count, height, width],
+        [count, 1, height, width],
+        [count, height, width, 1],
+      ]
     : [layout === 'HWC' ? [count, height, width, channels] : [count, channels, height, width]];
 }
 
@@ -108,7 +138,13 @@ export function parseU8ImageMeta(json: unknown, where: string): U8ImageMeta {
     width,
     channels,
     layout,
-    images: parseFile(json.files, 'images', imageShapes(count, channels, height, width, layout), count * channels * height * width, where),
+    images: parseFile(
+      json.files,
+      'images',
+      imageShapes(count, channels, height, width, layout),
+      count * channels * height * width,
+      where,
+    ),
     labels: parseFile(json.files, 'labels', [[count]], count, where),
     labelNames,
   };

@@ -25,10 +25,17 @@ run('accuracy on mnist-cnn (golden values from its README)', () => {
   const metric = new AccuracyMetric();
   const ctx = testContext();
   const model = () => loadModelRef(join(SHARED, 'models', 'mnist-cnn'));
-  const open = async (name: string) => (await new U8ImagesDataset().open({ ref: name, path: join(SHARED, 'data', name) }, ctx)) as ImageClassDataset & Dataset;
+  const open = async (name: string) =>
+    (await new U8ImagesDataset().open({ ref: name, path: join(SHARED, 'data', name) }, ctx)) as ImageClassDataset &
+      Dataset;
 
   it('is 16/16 on mnist-test-mini', async () => {
-    const r = await metric.evaluate(await model(), await open('mnist-test-mini'), parseParams(metric.params, {}, 'accuracy'), ctx);
+    const r = await metric.evaluate(
+      await model(),
+      await open('mnist-test-mini'),
+      parseParams(metric.params, {}, 'accuracy'),
+      ctx,
+    );
     expect(r.sums).toEqual({ correct_top1: 16, correct_top5: 16, samples: 16 });
     expect(r.values.top1).toEqual({ value: 1, stderr: 0, higherIsBetter: true });
   });
@@ -47,7 +54,12 @@ run('accuracy on mnist-cnn (golden values from its README)', () => {
     const confusion = r.details!.confusion as number[][];
     expect(confusion.reduce((a, row, i) => a + row[i], 0)).toBe(1972);
     // the config.json spec is the one used: uint8 / 255, normalisation inside the graph
-    expect(r.details!.preprocess).toMatchObject({ rescale: 0.00392156862745098, mean: [0], std: [1], source: { rescale: 'config' } });
+    expect(r.details!.preprocess).toMatchObject({
+      rescale: 0.00392156862745098,
+      mean: [0],
+      std: [1],
+      source: { rescale: 'config' },
+    });
   });
 
   it('gives the same counts at batch sizes 7 and 4096', async () => {

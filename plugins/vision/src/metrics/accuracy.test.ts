@@ -42,13 +42,22 @@ function counted(base: RunContext) {
   const sessions = { created: 0, released: 0 };
   const ctx: RunContext = {
     ...base,
-    progress: { start: (label, total) => (started.push([label, total]), { tick: (n = 1) => void ticks.push(n), update: () => {}, done: () => {}, fail: () => {} }) },
+    progress: {
+      start: (label, total) => (
+        started.push([label, total]),
+        { tick: (n = 1) => void ticks.push(n), update: () => {}, done: () => {}, fail: () => {} }
+      ),
+    },
     sessions: {
       requested: 'cpu',
       create: async (model, options) => {
         sessions.created++;
         const s = await base.sessions.create(model, options);
-        return { ...s, run: s.run.bind(s), release: async () => void (sessions.released++, await s.release()) } as McSession;
+        return {
+          ...s,
+          run: s.run.bind(s),
+          release: async () => void (sessions.released++, await s.release()),
+        } as McSession;
       },
     },
   };
@@ -66,11 +75,27 @@ describe('accuracy', () => {
   });
   afterEach(() => cleanup());
 
-  async function setup(model: Partial<LinearModelSpec> = {}, labelNames = NAMES, chw: [number, number, number] = [1, 2, 2]): Promise<{ m: LoadedModel; ds: Dataset }> {
+  async function setup(
+    model: Partial<LinearModelSpec> = {},
+    labelNames = NAMES,
+    chw: [number, number, number] = [1, 2, 2],
+  ): Promise<{ m: LoadedModel; ds: Dataset }> {
     writeFileSync(join(dir, 'model.onnx'), linearClassifier({ chw: [1, 2, 2], weights: W, ...model }));
-    const images = Uint8Array.from(SAMPLES.flatMap(([i]) => (chw[1] === 2 ? lit(i) : new Array<number>(chw[0] * chw[1] * chw[2]).fill(0))));
-    writeU8Set(dir, { images, labels: Uint8Array.from(SAMPLES.map(([, l]) => l)), channels: chw[0], height: chw[1], width: chw[2], labelNames });
-    return { m: await loadModelRef(join(dir, 'model.onnx')), ds: await new U8ImagesDataset().open({ ref: dir, path: dir }, ctx) };
+    const images = Uint8Array.from(
+      SAMPLES.flatMap(([i]) => (chw[1] === 2 ? lit(i) : new Array<number>(chw[0] * chw[1] * chw[2]).fill(0))),
+    );
+    writeU8Set(dir, {
+      images,
+      labels: Uint8Array.from(SAMPLES.map(([, l]) => l)),
+      channels: chw[0],
+      height: chw[1],
+      width: chw[2],
+      labelNames,
+    });
+    return {
+      m: await loadModelRef(join(dir, 'model.onnx')),
+      ds: await new U8ImagesDataset().open({ ref: dir, path: dir }, ctx),
+    };
   }
 
   it('counts top-1 and top-5 exactly, with the stated tie rule, per class and as a confusion matrix', async () => {
@@ -79,7 +104,12 @@ describe('accuracy', () => {
     const top1 = SAMPLES.filter(([, , above]) => above === 0).length;
     const top5 = SAMPLES.filter(([, , above]) => above < 5).length;
     expect([top1, top5]).toEqual([5, 8]);
-    expect(r).toMatchObject({ metric: 'accuracy', metricVersion: 1, samples: 10, sums: { correct_top1: 5, correct_top5: 8, samples: 10 } });
+    expect(r).toMatchObject({
+      metric: 'accuracy',
+      metricVersion: 1,
+      samples: 10,
+      sums: { correct_top1: 5, correct_top5: 8, samples: 10 },
+    });
     // stderr = sqrt(p(1-p)/n), the binomial standard error, computed as written
     expect(r.values.top1).toEqual({ value: 0.5, stderr: Math.sqrt((0.5 * (1 - 0.5)) / 10), higherIsBetter: true });
     expect(r.values.top5).toEqual({ value: 0.8, stderr: Math.sqrt((0.8 * (1 - 0.8)) / 10), higherIsBetter: true });
@@ -118,7 +148,9 @@ describe('accuracy', () => {
     const ac = new AbortController();
     ac.abort();
     const { ctx: aborting, ticks, sessions } = counted(testContext(ac.signal));
-    await expect(metric.evaluate(m, ds, params({ 'batch-size': 2 }), aborting)).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await expect(metric.evaluate(m, ds, params({ 'batch-size': 2 }), aborting)).rejects.toMatchObject({
+      code: 'E_ABORTED',
+    });
     expect(ticks).toEqual([]);
     expect(sessions).toEqual({ created: 1, released: 1 });
   });
@@ -129,30 +161,50 @@ describe('accuracy', () => {
     const r = await metric.evaluate(withConfig, ds, params({ std: '2' }), ctx);
     // scaling every logit by 255/2 keeps every ranking: same counts
     expect(r.sums).toEqual({ correct_top1: 5, correct_top5: 8, samples: 10 });
-    expect(r.details!.preprocess).toEqual({ rescale: 1, mean: [0], std: [2], source: { rescale: 'config', mean: 'config', std: 'params' } });
+    expect(r.details!.preprocess).toEqual({
+      rescale: 1,
+      mean: [0],
+      std: [2],
+      source: { rescale: 'config', mean: 'config', std: 'params' },
+    });
   });
 
   it('picks the logits output by name; the default first output is checked against the labels', async () => {
     const { m, ds } = await setup({ featuresFirst: true });
-    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({ code: 'E_WRONG_DATASET_KIND', message: expect.stringContaining('scores 4 classes but') });
+    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({
+      code: 'E_WRONG_DATASET_KIND',
+      message: expect.stringContaining('scores 4 classes but'),
+    });
     const r = await metric.evaluate(m, ds, params({ output: 'logits' }), ctx);
     expect(r.sums.correct_top1).toBe(5);
-    await expect(metric.evaluate(m, ds, params({ output: 'logit' }), ctx)).rejects.toMatchObject({ code: 'E_BAD_PARAM', hint: 'did you mean logits?' });
+    await expect(metric.evaluate(m, ds, params({ output: 'logit' }), ctx)).rejects.toMatchObject({
+      code: 'E_BAD_PARAM',
+      hint: 'did you mean logits?',
+    });
   });
 
   it('refuses a dataset with more labels than the model has logits', async () => {
     const { m, ds } = await setup({}, [...NAMES, 'six', 'seven']);
-    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({ code: 'E_WRONG_DATASET_KIND', message: expect.stringContaining('scores 6 classes but') });
+    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({
+      code: 'E_WRONG_DATASET_KIND',
+      message: expect.stringContaining('scores 6 classes but'),
+    });
   });
 
   it('needs --input when the model has several inputs', async () => {
     const { m, ds } = await setup({ extraInput: true });
-    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({ code: 'E_BAD_MODEL', hint: expect.stringContaining('--input') });
+    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({
+      code: 'E_BAD_MODEL',
+      hint: expect.stringContaining('--input'),
+    });
   });
 
   it('says clearly when images do not fit the model or the dataset is of another kind', async () => {
     const { m, ds } = await setup({}, NAMES, [1, 3, 3]);
-    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({ code: 'E_BAD_MODEL', message: expect.stringContaining('[10, 1, 3, 3]') });
+    await expect(metric.evaluate(m, ds, params(), ctx)).rejects.toMatchObject({
+      code: 'E_BAD_MODEL',
+      message: expect.stringContaining('[10, 1, 3, 3]'),
+    });
     const sized = { ...m, config: { preprocessing: { size: { height: 2, width: 2 }, channels: 1 } } };
     await expect(metric.evaluate(sized, ds, params(), ctx)).rejects.toMatchObject({ code: 'E_WRONG_DATASET_KIND' });
     const text = { kind: 'text', provider: 'x', ref: 'wiki', digest: '', size: 1 } as Dataset;

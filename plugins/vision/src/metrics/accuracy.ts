@@ -3,7 +3,17 @@
  * image-class dataset. One session, batches streamed from the dataset, sums kept and divided once.
  */
 import { BugError, ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
-import type { Dataset, HostTensor, ImageClassDataset, LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import type {
+  Dataset,
+  HostTensor,
+  ImageClassDataset,
+  LoadedModel,
+  Metric,
+  MetricResult,
+  ParamSpec,
+  Params,
+  RunContext,
+} from '@mc-kit/core';
 import { PREPROCESS_PARAMS, preprocess, preprocessFromParams, type ResolvedSpec } from '../preprocess.js';
 import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
 import { TopKCounter, proportion, type TopKSums } from './topk.js';
@@ -14,13 +24,22 @@ export const ACCURACY_VERSION = 1;
 const PARAMS: readonly ParamSpec[] = [
   { name: 'batch-size', type: 'integer', description: 'images per model run', default: 256, min: 1, max: 4096 },
   INPUT_PARAM,
-  { name: 'output', type: 'string', description: "model output holding the logits ('' = the first output)", default: '' },
+  {
+    name: 'output',
+    type: 'string',
+    description: "model output holding the logits ('' = the first output)",
+    default: '',
+  },
   ...PREPROCESS_PARAMS,
 ];
 
 function asImageClass(data: Dataset): ImageClassDataset {
   if (data.kind !== 'image-class' || typeof data.batches !== 'function') {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `accuracy scores image-class datasets; ${data.ref} is ${data.kind}`, { hint: 'pass an image-classification dataset folder' });
+    throw new UserError(
+      ErrorCodes.WRONG_DATASET_KIND,
+      `accuracy scores image-class datasets; ${data.ref} is ${data.kind}`,
+      { hint: 'pass an image-classification dataset folder' },
+    );
   }
   return data as unknown as ImageClassDataset;
 }
@@ -31,23 +50,42 @@ function checkConfigSize(config: Record<string, unknown> | undefined, ds: ImageC
   const h = pre?.size?.height;
   const w = pre?.size?.width;
   const c = pre?.channels;
-  if ((typeof h === 'number' && h !== ds.height) || (typeof w === 'number' && w !== ds.width) || (typeof c === 'number' && c !== ds.channels)) {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `the model takes ${c ?? '?'}x${h ?? '?'}x${w ?? '?'} images (config.json), ${ds.ref} has ${ds.channels}x${ds.height}x${ds.width}`, { hint: 'evaluate on a dataset of the size the model was trained on' });
+  if (
+    (typeof h === 'number' && h !== ds.height) ||
+    (typeof w === 'number' && w !== ds.width) ||
+    (typeof c === 'number' && c !== ds.channels)
+  ) {
+    throw new UserError(
+      ErrorCodes.WRONG_DATASET_KIND,
+      `the model takes ${c ?? '?'}x${h ?? '?'}x${w ?? '?'} images (config.json), ${ds.ref} has ${ds.channels}x${ds.height}x${ds.width}`,
+      { hint: 'evaluate on a dataset of the size the model was trained on' },
+    );
   }
 }
 
 /** Logits per sample; the output must be float32 with the batch on its first axis. */
 function logitWidth(out: HostTensor, count: number, output: string): number {
-  if (out.type !== 'float32') throw new UserError(ErrorCodes.UNSUPPORTED, `output ${output} is ${out.type}; accuracy reads float32 logits`, { hint: 'choose the logits output with --output' });
+  if (out.type !== 'float32')
+    throw new UserError(ErrorCodes.UNSUPPORTED, `output ${output} is ${out.type}; accuracy reads float32 logits`, {
+      hint: 'choose the logits output with --output',
+    });
   if (out.dims[0] !== count || out.data.length % count !== 0) {
-    throw new UserError(ErrorCodes.BAD_MODEL, `output ${output} has shape [${out.dims.join(', ')}] for a batch of ${count}`, { hint: 'the logits output must be [batch, classes]; choose it with --output' });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `output ${output} has shape [${out.dims.join(', ')}] for a batch of ${count}`,
+      { hint: 'the logits output must be [batch, classes]; choose it with --output' },
+    );
   }
   return out.data.length / count;
 }
 
 function newCounter(width: number, ds: ImageClassDataset, output: string): TopKCounter {
   if (width < ds.labels.length) {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `output ${output} scores ${width} classes but ${ds.ref} has ${ds.labels.length} labels`, { hint: 'the dataset is not one this classifier was trained for' });
+    throw new UserError(
+      ErrorCodes.WRONG_DATASET_KIND,
+      `output ${output} scores ${width} classes but ${ds.ref} has ${ds.labels.length} labels`,
+      { hint: 'the dataset is not one this classifier was trained for' },
+    );
   }
   return new TopKCounter(width, ds.labels.length);
 }
@@ -95,11 +133,19 @@ export class AccuracyMetric implements Metric {
       for await (const batch of ds.batches(batchSize)) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];
-        const x = preprocess(batch.pixels, { count: batch.count, channels: ds.channels, height: ds.height, width: ds.width }, spec);
+        const x = preprocess(
+          batch.pixels,
+          { count: batch.count, channels: ds.channels, height: ds.height, width: ds.width },
+          spec,
+        );
         const out = await runBatch(session, input, output, { type: 'float32', data: x, dims }, 'accuracy');
         const width = logitWidth(out, batch.count, output);
         counter ??= newCounter(width, ds, output);
-        if (width !== counter.width) throw new UserError(ErrorCodes.BAD_MODEL, `output ${output} changed width between batches (${counter.width} -> ${width})`);
+        if (width !== counter.width)
+          throw new UserError(
+            ErrorCodes.BAD_MODEL,
+            `output ${output} changed width between batches (${counter.width} -> ${width})`,
+          );
         counter.add(out.data as Float32Array, batch.labels, batch.count);
         task.tick(batch.count);
       }

@@ -28,13 +28,28 @@ describe('accuracy: samples scored = images in the dataset (after --limit), ever
   writeFileSync(join(dir, 'cls.onnx'), linearClassifier({ chw: [1, 1, 1], weights: [[1, -1, 0]] }));
 
   it.each([
-    [1, undefined], [4, undefined], [5, 11], [13, 7], [256, 1],
+    [1, undefined],
+    [4, undefined],
+    [5, 11],
+    [13, 7],
+    [256, 1],
   ])('batch %i, limit %s', async (batch, limit) => {
     const data = await new U8ImagesDataset().open({ ref: 'cls', path: join(dir, 'cls'), limit }, ctx);
-    const r = await new AccuracyMetric().evaluate(await loadModelRef(join(dir, 'cls.onnx')), data, parseParams(new AccuracyMetric().params, { 'batch-size': String(batch), rescale: '1', mean: '0', std: '1' }, 'accuracy'), ctx);
+    const r = await new AccuracyMetric().evaluate(
+      await loadModelRef(join(dir, 'cls.onnx')),
+      data,
+      parseParams(
+        new AccuracyMetric().params,
+        { 'batch-size': String(batch), rescale: '1', mean: '0', std: '1' },
+        'accuracy',
+      ),
+      ctx,
+    );
     const n = limit ?? N;
     // logits [p, -p, 0] for pixel p: class 0 when p > 0, class 2 (ties to the label) at p = 0
-    const correct = Array.from({ length: n }, (_, i) => (pixels[i] > 0 ? labels[i] === 0 : labels[i] !== 1)).filter(Boolean).length;
+    const correct = Array.from({ length: n }, (_, i) => (pixels[i] > 0 ? labels[i] === 0 : labels[i] !== 1)).filter(
+      Boolean,
+    ).length;
     expect(r.samples).toBe(n);
     expect(r.sums.samples).toBe(data.size);
     expect(r.sums.correct_top1).toBe(correct);
@@ -54,19 +69,48 @@ describe('dice: pixels and images summed = pixels and images scored, every batch
   mkdirSync(join(dir, 'seg'));
   writeFileSync(join(dir, 'seg', 'images.u8'), images);
   writeFileSync(join(dir, 'seg', 'masks.u8'), masks);
-  const file = (name: string, bytes: Uint8Array) => ({ path: name, dtype: 'uint8', shape: [N, h, w], bytes: bytes.length, sha256: sha256Bytes(bytes) });
-  writeFileSync(join(dir, 'seg', 'meta.json'), JSON.stringify({ kind: 'image-mask', count: N, height: h, width: w, channels: 1, files: { images: file('images.u8', images), masks: file('masks.u8', masks) } }));
+  const file = (name: string, bytes: Uint8Array) => ({
+    path: name,
+    dtype: 'uint8',
+    shape: [N, h, w],
+    bytes: bytes.length,
+    sha256: sha256Bytes(bytes),
+  });
+  writeFileSync(
+    join(dir, 'seg', 'meta.json'),
+    JSON.stringify({
+      kind: 'image-mask',
+      count: N,
+      height: h,
+      width: w,
+      channels: 1,
+      files: { images: file('images.u8', images), masks: file('masks.u8', masks) },
+    }),
+  );
   const g = new GraphBuilder({ opset: 13 });
   const x = g.input('pixel_values', DataType.FLOAT, ['N', 1, h, w]);
-  const [logits] = g.node('Sub', [x, g.initializer('half', DataType.FLOAT, [], Float32Array.of(127.5))], {}, { outputs: ['logits'] });
+  const [logits] = g.node(
+    'Sub',
+    [x, g.initializer('half', DataType.FLOAT, [], Float32Array.of(127.5))],
+    {},
+    { outputs: ['logits'] },
+  );
   g.output(logits, DataType.FLOAT, ['N', 1, h, w]);
   writeFileSync(join(dir, 'seg.onnx'), g.toBytes());
 
   it.each([
-    [1, undefined], [4, undefined], [5, 9], [64, 2],
+    [1, undefined],
+    [4, undefined],
+    [5, 9],
+    [64, 2],
   ])('batch %i, limit %s', async (batch, limit) => {
     const data = await new U8MasksDataset().open({ ref: 'seg', path: join(dir, 'seg'), limit }, ctx);
-    const r = await new DiceMetric().evaluate(await loadModelRef(join(dir, 'seg.onnx')), data, parseParams(new DiceMetric().params, { 'batch-size': String(batch), rescale: '1', mean: '0', std: '1' }, 'dice'), ctx);
+    const r = await new DiceMetric().evaluate(
+      await loadModelRef(join(dir, 'seg.onnx')),
+      data,
+      parseParams(new DiceMetric().params, { 'batch-size': String(batch), rescale: '1', mean: '0', std: '1' }, 'dice'),
+      ctx,
+    );
     const n = limit ?? N;
     let inter = 0;
     let pred = 0;

@@ -92,7 +92,10 @@ export function setDice(s: Pick<DiceSums, 'intersection' | 'predicted' | 'truth'
 }
 
 /** Mean per-image Dice and its standard error (sample standard deviation / sqrt(n)). */
-export function meanImageDice(s: Pick<DiceSums, 'images' | 'perImageDiceSum' | 'perImageDiceSqSum'>): { value: number; stderr: number } {
+export function meanImageDice(s: Pick<DiceSums, 'images' | 'perImageDiceSum' | 'perImageDiceSqSum'>): {
+  value: number;
+  stderr: number;
+} {
   if (s.images === 0) return { value: NaN, stderr: NaN };
   const mean = s.perImageDiceSum / s.images;
   if (s.images < 2) return { value: mean, stderr: NaN };

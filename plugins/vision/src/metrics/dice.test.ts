@@ -28,7 +28,15 @@ function offsetModel(h: number, w: number, twoChannels = false): Uint8Array {
   return g.toBytes();
 }
 
-function writeMaskSet(dir: string, images: Uint8Array, masks: Uint8Array, count: number, h: number, w: number, patch: Record<string, unknown> = {}): void {
+function writeMaskSet(
+  dir: string,
+  images: Uint8Array,
+  masks: Uint8Array,
+  count: number,
+  h: number,
+  w: number,
+  patch: Record<string, unknown> = {},
+): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'images.u8'), images);
   writeFileSync(join(dir, 'masks.u8'), masks);
@@ -39,8 +47,20 @@ function writeMaskSet(dir: string, images: Uint8Array, masks: Uint8Array, count:
     width: w,
     channels: 1,
     files: {
-      images: { path: 'images.u8', dtype: 'uint8', shape: [count, h, w], bytes: images.length, sha256: sha256Bytes(images) },
-      masks: { path: 'masks.u8', dtype: 'uint8', shape: [count, h, w], bytes: masks.length, sha256: sha256Bytes(masks) },
+      images: {
+        path: 'images.u8',
+        dtype: 'uint8',
+        shape: [count, h, w],
+        bytes: images.length,
+        sha256: sha256Bytes(images),
+      },
+      masks: {
+        path: 'masks.u8',
+        dtype: 'uint8',
+        shape: [count, h, w],
+        bytes: masks.length,
+        sha256: sha256Bytes(masks),
+      },
     },
     labels: ['background', 'digit'],
     ...patch,
@@ -59,11 +79,17 @@ describe('dice metric on hand-made masks', () => {
   writeMaskSet(join(dir, 'set'), images, masks, 2, 2, 2);
   writeFileSync(join(dir, 'model.onnx'), offsetModel(2, 2));
   writeFileSync(join(dir, 'model2.onnx'), offsetModel(2, 2, true));
-  const open = async (sub = 'set') => (await new U8MasksDataset().open({ ref: sub, path: join(dir, sub) }, ctx)) as ImageMaskDataset & Dataset;
+  const open = async (sub = 'set') =>
+    (await new U8MasksDataset().open({ ref: sub, path: join(dir, sub) }, ctx)) as ImageMaskDataset & Dataset;
 
   it('thresholds logits at 0 by default', async () => {
     // image 1: A = {0,1,3} B = {0,2,3}: ∩ 2; image 2: A = {2} B = {2,3}: ∩ 1
-    const r = await metric.evaluate(await loadModelRef(join(dir, 'model.onnx')), await open(), parseParams(metric.params, {}, 'dice'), ctx);
+    const r = await metric.evaluate(
+      await loadModelRef(join(dir, 'model.onnx')),
+      await open(),
+      parseParams(metric.params, {}, 'dice'),
+      ctx,
+    );
     expect(r.sums).toMatchObject({ intersection: 3, predicted: 4, truth: 5, images: 2, pixels: 8 });
     expect(r.values.dice.value).toBeCloseTo(6 / 9, 15);
     expect(r.values.mean_image_dice.value).toBeCloseTo((4 / 6 + 2 / 3) / 2, 15);
@@ -71,24 +97,40 @@ describe('dice metric on hand-made masks', () => {
 
   it('--threshold moves the decision', async () => {
     // logit > 0.2: image 1: A = {0,3} ∩ B = {0,3}; image 2: A = {} -> ∩ 0
-    const r = await metric.evaluate(await loadModelRef(join(dir, 'model.onnx')), await open(), parseParams(metric.params, { threshold: 0.2 }, 'dice'), ctx);
+    const r = await metric.evaluate(
+      await loadModelRef(join(dir, 'model.onnx')),
+      await open(),
+      parseParams(metric.params, { threshold: 0.2 }, 'dice'),
+      ctx,
+    );
     expect(r.sums).toMatchObject({ intersection: 2, predicted: 2, truth: 5 });
     expect(r.values.dice.value).toBeCloseTo(4 / 7, 15);
   });
 
   it('reads a two-channel output as argmax (background, foreground)', async () => {
-    const r = await metric.evaluate(await loadModelRef(join(dir, 'model2.onnx')), await open(), parseParams(metric.params, {}, 'dice'), ctx);
+    const r = await metric.evaluate(
+      await loadModelRef(join(dir, 'model2.onnx')),
+      await open(),
+      parseParams(metric.params, {}, 'dice'),
+      ctx,
+    );
     expect(r.sums).toMatchObject({ intersection: 3, predicted: 4, truth: 5 });
   });
 
   it('refuses masks that are not 0/1, naming the byte', async () => {
     writeMaskSet(join(dir, 'bad'), images, Uint8Array.from([1, 0, 2, 1, 0, 0, 0, 0]), 2, 2, 2);
-    await expect(open('bad')).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('value 2 at byte 2') });
+    await expect(open('bad')).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: expect.stringContaining('value 2 at byte 2'),
+    });
   });
 
   it('refuses a folder whose masks file is missing or whose kind is not image-mask', async () => {
     writeMaskSet(join(dir, 'kind'), images, masks, 2, 2, 2, { kind: 'image-class' });
-    await expect(open('kind')).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('not "image-mask"') });
+    await expect(open('kind')).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: expect.stringContaining('not "image-mask"'),
+    });
     writeMaskSet(join(dir, 'short'), images, masks.subarray(0, 4), 2, 2, 2, {});
     await expect(open('short')).rejects.toMatchObject({ code: 'E_BAD_DATASET' });
   });
@@ -101,10 +143,24 @@ shared('dice on digits-unet (golden counts from its README)', () => {
   it('is 2*99495/(102936+102157) = 0.9702 over the 500 test images', async () => {
     const ctx = testContext();
     const metric = new DiceMetric();
-    const ds = (await new U8MasksDataset().open({ ref: 'digits-seg-test', path: join(SHARED, 'data', 'digits-seg-test') }, ctx)) as ImageMaskDataset & Dataset;
-    const r = await metric.evaluate(await loadModelRef(join(SHARED, 'models', 'digits-unet')), ds, parseParams(metric.params, {}, 'dice'), ctx);
+    const ds = (await new U8MasksDataset().open(
+      { ref: 'digits-seg-test', path: join(SHARED, 'data', 'digits-seg-test') },
+      ctx,
+    )) as ImageMaskDataset & Dataset;
+    const r = await metric.evaluate(
+      await loadModelRef(join(SHARED, 'models', 'digits-unet')),
+      ds,
+      parseParams(metric.params, {}, 'dice'),
+      ctx,
+    );
     // README: 102,157 mask pixels, 102,936 predicted, 99,495 in both
-    expect(r.sums).toMatchObject({ intersection: 99495, predicted: 102936, truth: 102157, images: 500, pixels: 500 * 64 * 64 });
+    expect(r.sums).toMatchObject({
+      intersection: 99495,
+      predicted: 102936,
+      truth: 102157,
+      images: 500,
+      pixels: 500 * 64 * 64,
+    });
     expect(r.values.dice.value).toBeCloseTo((2 * 99495) / (102936 + 102157), 12);
   });
 });

@@ -5,7 +5,17 @@
  * Dice over all pixels (the headline) and the mean per-image Dice, with the integer sums behind both.
  */
 import { ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
-import type { Dataset, HostTensor, ImageMaskDataset, LoadedModel, Metric, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import type {
+  Dataset,
+  HostTensor,
+  ImageMaskDataset,
+  LoadedModel,
+  Metric,
+  MetricResult,
+  ParamSpec,
+  Params,
+  RunContext,
+} from '@mc-kit/core';
 import { PREPROCESS_PARAMS, preprocess, preprocessFromParams } from '../preprocess.js';
 import { DiceCounter, meanImageDice, setDice } from './dice-counter.js';
 import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
@@ -14,16 +24,28 @@ import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
 export const DICE_VERSION = 1;
 
 const PARAMS: readonly ParamSpec[] = [
-  { name: 'threshold', type: 'number', description: 'foreground where the logit is above this (default: config.json "threshold", else 0 = sigmoid 0.5); one-channel outputs only' },
+  {
+    name: 'threshold',
+    type: 'number',
+    description:
+      'foreground where the logit is above this (default: config.json "threshold", else 0 = sigmoid 0.5); one-channel outputs only',
+  },
   { name: 'batch-size', type: 'integer', description: 'images per model run', default: 64, min: 1, max: 4096 },
   INPUT_PARAM,
-  { name: 'output', type: 'string', description: "model output holding the mask logits ('' = the first output)", default: '' },
+  {
+    name: 'output',
+    type: 'string',
+    description: "model output holding the mask logits ('' = the first output)",
+    default: '',
+  },
   ...PREPROCESS_PARAMS,
 ];
 
 function asImageMask(data: Dataset): ImageMaskDataset {
   if (data.kind !== 'image-mask' || typeof data.batches !== 'function') {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `dice scores image-mask datasets; ${data.ref} is ${data.kind}`, { hint: 'pass a segmentation folder (meta.json with "kind": "image-mask", images.u8, masks.u8)' });
+    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `dice scores image-mask datasets; ${data.ref} is ${data.kind}`, {
+      hint: 'pass a segmentation folder (meta.json with "kind": "image-mask", images.u8, masks.u8)',
+    });
   }
   return data as unknown as ImageMaskDataset;
 }
@@ -31,7 +53,8 @@ function asImageMask(data: Dataset): ImageMaskDataset {
 function resolveThreshold(params: Params, config: Record<string, unknown> | undefined): number {
   const given = params.threshold as number | undefined;
   if (given !== undefined) {
-    if (!Number.isFinite(given)) throw new UserError(ErrorCodes.BAD_PARAM, `--threshold must be a finite number (got ${given})`);
+    if (!Number.isFinite(given))
+      throw new UserError(ErrorCodes.BAD_PARAM, `--threshold must be a finite number (got ${given})`);
     return given;
   }
   return typeof config?.threshold === 'number' && Number.isFinite(config.threshold) ? config.threshold : 0;
@@ -41,15 +64,25 @@ function resolveThreshold(params: Params, config: Record<string, unknown> | unde
 type Decision = { readonly channels: 1 } | { readonly channels: 2 };
 
 function decisionFor(out: HostTensor, count: number, ds: ImageMaskDataset, output: string): Decision {
-  if (out.type !== 'float32') throw new UserError(ErrorCodes.UNSUPPORTED, `output ${output} is ${out.type}; dice reads float32 logits`, { hint: 'choose the logits output with --output' });
+  if (out.type !== 'float32')
+    throw new UserError(ErrorCodes.UNSUPPORTED, `output ${output} is ${out.type}; dice reads float32 logits`, {
+      hint: 'choose the logits output with --output',
+    });
   const pixels = ds.height * ds.width;
   const d = out.dims;
   const spatialOk = d[0] === count && d[d.length - 2] === ds.height && d[d.length - 1] === ds.width;
   if (spatialOk && (d.length === 3 || (d.length === 4 && d[1] === 1))) return { channels: 1 };
   if (spatialOk && d.length === 4 && d[1] === 2) return { channels: 2 };
-  throw new UserError(ErrorCodes.BAD_MODEL, `output ${output} has shape [${d.join(', ')}]; dice needs [${count}, 1, ${ds.height}, ${ds.width}] logits (or 2 channels: background, foreground)`, {
-    hint: out.data.length === count * pixels ? 'the output is not laid out as NCHW masks of the dataset size' : 'evaluate on a dataset of the size the model was trained on, or choose the mask output with --output',
-  });
+  throw new UserError(
+    ErrorCodes.BAD_MODEL,
+    `output ${output} has shape [${d.join(', ')}]; dice needs [${count}, 1, ${ds.height}, ${ds.width}] logits (or 2 channels: background, foreground)`,
+    {
+      hint:
+        out.data.length === count * pixels
+          ? 'the output is not laid out as NCHW masks of the dataset size'
+          : 'evaluate on a dataset of the size the model was trained on, or choose the mask output with --output',
+    },
+  );
 }
 
 export class DiceMetric implements Metric {
@@ -74,7 +107,11 @@ export class DiceMetric implements Metric {
       for await (const batch of ds.batches(batchSize)) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];
-        const x = preprocess(batch.pixels, { count: batch.count, channels: ds.channels, height: ds.height, width: ds.width }, spec);
+        const x = preprocess(
+          batch.pixels,
+          { count: batch.count, channels: ds.channels, height: ds.height, width: ds.width },
+          spec,
+        );
         const out = await runBatch(session, input, output, { type: 'float32', data: x, dims }, 'dice');
         decision = decisionFor(out, batch.count, ds, output);
         const logits = out.data as Float32Array;
@@ -93,19 +130,26 @@ export class DiceMetric implements Metric {
       throwIfAborted(ctx.signal);
       const s = counter.sums();
       if (s.images === 0) throw new UserError(ErrorCodes.BAD_DATASET, `${ds.ref} has no samples`);
-      if (s.nanPixels > 0) ctx.log.warn(`dice: ${s.nanPixels} of ${s.pixels} pixels had NaN logits and count as background`);
+      if (s.nanPixels > 0)
+        ctx.log.warn(`dice: ${s.nanPixels} of ${s.pixels} pixels had NaN logits and count as background`);
       const dice = setDice(s);
-      task.done(`dice: ${dice.toFixed(4)} over ${s.images} images (mean per image ${meanImageDice(s).value.toFixed(4)})`);
+      task.done(
+        `dice: ${dice.toFixed(4)} over ${s.images} images (mean per image ${meanImageDice(s).value.toFixed(4)})`,
+      );
       return {
         metric: 'dice',
         metricVersion: DICE_VERSION,
-        values: { dice: { value: dice, higherIsBetter: true }, mean_image_dice: { ...meanImageDice(s), higherIsBetter: true } },
+        values: {
+          dice: { value: dice, higherIsBetter: true },
+          mean_image_dice: { ...meanImageDice(s), higherIsBetter: true },
+        },
         sums: { ...s },
         samples: s.images,
         details: {
           threshold: decision?.channels === 2 ? null : threshold,
           decision: decision?.channels === 2 ? 'argmax of 2 channels' : `logit > ${threshold}`,
-          emptyImages: 'an image with no predicted and no true foreground scores 1 in the per-image mean (sums.emptyBoth counts them)',
+          emptyImages:
+            'an image with no predicted and no true foreground scores 1 in the per-image mean (sums.emptyBoth counts them)',
           preprocess: spec,
         },
       };

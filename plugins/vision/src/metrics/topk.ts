@@ -44,7 +44,8 @@ export class TopKCounter {
     readonly classes: number,
     confusionMax = 20,
   ) {
-    if (!Number.isInteger(width) || width < 1 || classes > width) throw new RangeError(`TopKCounter: width ${width}, classes ${classes}`);
+    if (!Number.isInteger(width) || width < 1 || classes > width)
+      throw new RangeError(`TopKCounter: width ${width}, classes ${classes}`);
     this.k = Math.min(5, width);
     this.classCount = new Array<number>(classes).fill(0);
     this.classCorrect = new Array<number>(classes).fill(0);
@@ -54,7 +55,8 @@ export class TopKCounter {
   /** Add `count` rows of `logits` ([count, width], C order) with their labels. */
   add(logits: Float32Array, labels: ArrayLike<number>, count: number): void {
     const w = this.width;
-    if (logits.length !== count * w || labels.length < count) throw new RangeError(`TopKCounter.add: ${logits.length} logits for ${count}x${w}`);
+    if (logits.length !== count * w || labels.length < count)
+      throw new RangeError(`TopKCounter.add: ${logits.length} logits for ${count}x${w}`);
     for (let i = 0; i < count; i++) {
       const y = labels[i];
       if (!(y >= 0 && y < this.classes)) throw new RangeError(`label ${y} outside 0..${this.classes - 1}`);

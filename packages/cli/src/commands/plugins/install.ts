@@ -18,15 +18,24 @@ export default class PluginsInstall extends McCommand {
     '<%= config.bin %> plugins install mc-plugin-needs-build@2.0.0 --allow-scripts',
   ];
   static override args = {
-    plugin: Args.string({ description: 'A package name[@version], a folder, a tarball (.tgz), or a URL.', required: true }),
+    plugin: Args.string({
+      description: 'A package name[@version], a folder, a tarball (.tgz), or a URL.',
+      required: true,
+    }),
   };
   static override flags = {
-    'allow-scripts': Flags.boolean({ description: "Run the package's install scripts (off by default: they run arbitrary code)." }),
+    'allow-scripts': Flags.boolean({
+      description: "Run the package's install scripts (off by default: they run arbitrary code).",
+    }),
   };
 
   async run(): Promise<InstallReport> {
     const { args, flags } = await this.parse(PluginsInstall);
-    const report = await installPlugin(args.plugin, { cwd: process.cwd(), allowScripts: flags['allow-scripts'] }, pluginEnvironment(this.config, { verbose: flags.verbose }));
+    const report = await installPlugin(
+      args.plugin,
+      { cwd: process.cwd(), allowScripts: flags['allow-scripts'] },
+      pluginEnvironment(this.config, { verbose: flags.verbose }),
+    );
     this.log(renderInstall(report, this.config.bin));
     return report;
   }

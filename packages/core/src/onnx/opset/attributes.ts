@@ -17,7 +17,9 @@ export function intAttr(node: NodeProto, name: string): number | undefined {
 export function intsAttr(node: NodeProto, name: string): bigint[] | undefined {
   const a = attribute(node, name);
   if (!a) return undefined;
-  return (a.ints ?? []).map((v) => (typeof v === 'number' ? BigInt(v) : toBigInt(v as { low: number; high: number; unsigned?: boolean })));
+  return (a.ints ?? []).map((v) =>
+    typeof v === 'number' ? BigInt(v) : toBigInt(v as { low: number; high: number; unsigned?: boolean }),
+  );
 }
 
 export function floatAttr(node: NodeProto, name: string): number | undefined {
@@ -40,4 +42,5 @@ function setAttr(node: NodeProto, value: onnx.IAttributeProto): void {
 }
 
 export const setIntAttr = (node: NodeProto, name: string, i: number): void => setAttr(node, { name, type: A.INT, i });
-export const setStringAttr = (node: NodeProto, name: string, s: string): void => setAttr(node, { name, type: A.STRING, s: new TextEncoder().encode(s) });
+export const setStringAttr = (node: NodeProto, name: string, s: string): void =>
+  setAttr(node, { name, type: A.STRING, s: new TextEncoder().encode(s) });

@@ -16,7 +16,19 @@ import { attribute, intAttr } from './attributes.js';
 /** Ops whose every output is int64 whatever their inputs. */
 const INT64_OUT = new Set(['Shape', 'Size', 'ArgMax', 'ArgMin', 'NonZero', 'NonMaxSuppression']);
 /** Ops whose every output is bool. */
-const BOOL_OUT = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not', 'IsNaN', 'IsInf']);
+const BOOL_OUT = new Set([
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'Not',
+  'IsNaN',
+  'IsInf',
+]);
 
 export class TensorFacts {
   private readonly types = new Map<string, DataType>();
@@ -64,7 +76,11 @@ export class TensorFacts {
       const value = attribute(node, 'value')?.t;
       const floats = attribute(node, 'value_float') ?? attribute(node, 'value_floats');
       const ints = attribute(node, 'value_int') ?? attribute(node, 'value_ints');
-      this.declare(outs[0], value ? (value.dataType ?? undefined) : floats ? DataType.FLOAT : ints ? DataType.INT64 : undefined, value ? dimsOf(value).length : undefined);
+      this.declare(
+        outs[0],
+        value ? (value.dataType ?? undefined) : floats ? DataType.FLOAT : ints ? DataType.INT64 : undefined,
+        value ? dimsOf(value).length : undefined,
+      );
       return;
     }
     let type: DataType | undefined;

@@ -59,22 +59,31 @@ function* allNodes(g: onnx.IGraphProto): Generator<NodeProto> {
  */
 export function checkOpsetRange(opset: number, what: string, code: string = ErrorCodes.UNSUPPORTED): void {
   if (opset >= MIN_OPSET && opset <= MAX_OPSET) return;
-  throw new UserError(code, `${what} ${opset} is outside what mc works with: default-domain opsets ${MIN_OPSET} to ${MAX_OPSET} (${MAX_OPSET} is the newest onnxruntime-node 1.30 runs)`, {
-    hint: opset < MIN_OPSET ? `re-export the model at opset ${MIN_OPSET} or later, e.g. torch.onnx.export(..., opset_version=17)` : `use an opset from ${MIN_OPSET} to ${MAX_OPSET}`,
-  });
+  throw new UserError(
+    code,
+    `${what} ${opset} is outside what mc works with: default-domain opsets ${MIN_OPSET} to ${MAX_OPSET} (${MAX_OPSET} is the newest onnxruntime-node 1.30 runs)`,
+    {
+      hint:
+        opset < MIN_OPSET
+          ? `re-export the model at opset ${MIN_OPSET} or later, e.g. torch.onnx.export(..., opset_version=17)`
+          : `use an opset from ${MIN_OPSET} to ${MAX_OPSET}`,
+    },
+  );
 }
 
 /** What stands in the way of moving `model` to opset `to`, found from the graph alone. */
 export function planUpgrade(model: OnnxModel, to: number): Blocker[] {
   const from = model.opset('') ?? 1;
   const blockers = new Map<string, string>();
-  if ((model.proto.functions ?? []).length > 0) blockers.set('(model-local functions)', 'mc does not convert model-local functions');
+  if ((model.proto.functions ?? []).length > 0)
+    blockers.set('(model-local functions)', 'mc does not convert model-local functions');
   for (const node of allNodes(model.proto.graph ?? {})) {
     if (!isDefaultDomain(node)) continue;
     const op = node.opType ?? '';
     if (!isKnownOp(op)) blockers.set(op, 'not an operator of the default ONNX domain that mc knows');
     for (const v of OP_VERSIONS[op] ?? []) {
-      if (v > from && v <= to && ALWAYS_REFUSED.has(`${op}@${v}`)) blockers.set(op, `its meaning changed at opset ${v} and mc has no adapter for that`);
+      if (v > from && v <= to && ALWAYS_REFUSED.has(`${op}@${v}`))
+        blockers.set(op, `its meaning changed at opset ${v} and mc has no adapter for that`);
     }
   }
   return [...blockers].map(([op, reason]) => ({ op, reason })).sort((a, b) => a.op.localeCompare(b.op));
@@ -93,13 +102,21 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
   checkOpsetRange(from, "the model's opset");
   checkOpsetRange(to, 'the target opset', ErrorCodes.BAD_PARAM);
   if (to < from) {
-    throw new UserError(ErrorCodes.BAD_PARAM, `the model is at opset ${from}, above the target ${to}; mc converts to newer opsets only`, { hint: `choose --opset ${from} to ${MAX_OPSET}` });
+    throw new UserError(
+      ErrorCodes.BAD_PARAM,
+      `the model is at opset ${from}, above the target ${to}; mc converts to newer opsets only`,
+      { hint: `choose --opset ${from} to ${MAX_OPSET}` },
+    );
   }
   const blockers = planUpgrade(model, to);
   if (blockers.length > 0) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `cannot move the model from opset ${from} to opset ${to}: ${blockers.map((b) => `${b.op} (${b.reason})`).join('; ')}`, {
-      hint: `re-export the model at opset ${to} from its framework, or keep it at opset ${from}`,
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `cannot move the model from opset ${from} to opset ${to}: ${blockers.map((b) => `${b.op} (${b.reason})`).join('; ')}`,
+      {
+        hint: `re-export the model at opset ${to} from its framework, or keep it at opset ${from}`,
+      },
+    );
   }
   const graph = (model.proto.graph ??= {});
   const facts = new TensorFacts(graph);
@@ -109,7 +126,8 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
   for (const n of allNodes(graph)) for (const i of n.input ?? []) used.add(i);
   const markOutputs = (g: onnx.IGraphProto) => {
     for (const o of g.output ?? []) used.add(o.name ?? '');
-    for (const n of g.node ?? []) for (const a of n.attribute ?? []) [a.g, ...(a.graphs ?? [])].forEach((sub) => sub && markOutputs(sub));
+    for (const n of g.node ?? [])
+      for (const a of n.attribute ?? []) [a.g, ...(a.graphs ?? [])].forEach((sub) => sub && markOutputs(sub));
   };
   markOutputs(graph);
   const valueInfoOwners: onnx.IGraphProto[] = [];
@@ -140,7 +158,8 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
       for (let v = nextCrossing(firstOp, at, to); v !== undefined; v = nextCrossing(node.opType ?? '', at, to)) {
         const op = node.opType ?? '';
         const adapter = ADAPTERS[`${op}@${v}`];
-        if (v <= at && !adapter) throw new BugError(`opset adapters: ${op} is deprecated at ${v} but has no replacement`);
+        if (v <= at && !adapter)
+          throw new BugError(`opset adapters: ${op} is deprecated at ${v} but has no replacement`);
         at = v;
         if (!adapter) continue;
         const c: AdaptContext = {
@@ -159,12 +178,16 @@ export function upgradeOpset(model: OnnxModel, to: number): UpgradeReport {
           after: (...nodes) => after.unshift(...nodes),
           isUsed: (name) => used.has(name),
           constantFloats: (name) => constantFloats(model, graph, name),
-          dropValueInfo: (name) => valueInfoOwners.forEach((owner) => (owner.valueInfo = (owner.valueInfo ?? []).filter((vi) => vi.name !== name))),
+          dropValueInfo: (name) =>
+            valueInfoOwners.forEach(
+              (owner) => (owner.valueInfo = (owner.valueInfo ?? []).filter((vi) => vi.name !== name)),
+            ),
           refuse: (why) => refusal(node, from, to, why),
         };
         const was = snapshot(node);
         adapter(c);
-        if (v === DEPRECATED[op] && node.opType === op) throw new BugError(`opset adapters: ${op}@${v} did not replace the deprecated op`);
+        if (v === DEPRECATED[op] && node.opType === op)
+          throw new BugError(`opset adapters: ${op}@${v} did not replace the deprecated op`);
         if (snapshot(node) === was && before.length === 0 && after.length === 0) continue; // nothing to rewrite here
         const key = `${op}@${v}`;
         const count = counts.get(key) ?? { op, opset: v, nodes: 0 };

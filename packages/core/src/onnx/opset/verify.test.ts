@@ -36,7 +36,12 @@ describe('verifyUpgrade', () => {
   it('finds probe sizes the model runs with: a feature dimension left symbolic must be 64 here', async () => {
     const g = new GraphBuilder({ opset: 11, irVersion: 6 });
     const x = g.input('x', F, ['n', 'k']);
-    g.output(g.node('Softmax', [g.matMul(x, g.initializer('w', F, [64, 16], new Float32Array(1024).fill(0.01)))], { axis: 1 })[0], F);
+    g.output(
+      g.node('Softmax', [g.matMul(x, g.initializer('w', F, [64, 16], new Float32Array(1024).fill(0.01)))], {
+        axis: 1,
+      })[0],
+      F,
+    );
     const model = g.build();
     const before = model.toBytes();
     const report = upgradeOpset(model, 13);
@@ -51,8 +56,12 @@ describe('verifyUpgrade', () => {
     const model = g.build();
     const before = model.toBytes();
     const report = upgradeOpset(model, 13);
-    await expect(verifyUpgrade(OnnxModel.fromBytes(before), before, model.toBytes(), report, ctx)).rejects.toMatchObject({
-      message: expect.stringMatching(/onnxruntime-node cannot run the model at opset 11 on probe inputs \(x \[1x8\]\): .*MatMul/),
+    await expect(
+      verifyUpgrade(OnnxModel.fromBytes(before), before, model.toBytes(), report, ctx),
+    ).rejects.toMatchObject({
+      message: expect.stringMatching(
+        /onnxruntime-node cannot run the model at opset 11 on probe inputs \(x \[1x8\]\): .*MatMul/,
+      ),
       hint: expect.stringMatching(/then every one at 1, 64 and 512/),
     });
   });

@@ -29,7 +29,11 @@ export interface Verification {
 
 type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
 
-const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^Error: /, '').slice(0, 300);
+const firstLine = (e: unknown) =>
+  (e instanceof Error ? e.message : String(e))
+    .split('\n')[0]
+    .replace(/^Error: /, '')
+    .slice(0, 300);
 
 type Feeds = Record<string, HostTensor>;
 
@@ -37,22 +41,33 @@ async function open(ctx: Sessions, bytes: Uint8Array, what: string) {
   try {
     return await ctx.sessions.create(bytes, { graphOptimization: 'basic', quiet: true });
   } catch (e) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: (Error: )?/, '') : firstLine(e)}`, { cause: e });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `onnxruntime-node cannot load the model ${what}: ${isMcError(e) ? e.message.replace(/^onnxruntime cannot load the model: (Error: )?/, '') : firstLine(e)}`,
+      { cause: e },
+    );
   }
 }
 
 function runFailure(e: unknown, f: Feeds, what: string): UserError {
-  return new UserError(ErrorCodes.UNSUPPORTED, `onnxruntime-node cannot run the model ${what} on probe inputs (${Object.entries(f).map(([n, t]) => `${n} [${t.dims.join('x')}]`).join(', ')}): ${firstLine(e)}`, {
-    hint: 'mc tried symbolic dimensions at batch 1 with image sides 32 and others 8, then every one at 1, 64 and 512 (a past length at 0); a model that needs other sizes cannot be checked',
-    cause: e,
-  });
+  return new UserError(
+    ErrorCodes.UNSUPPORTED,
+    `onnxruntime-node cannot run the model ${what} on probe inputs (${Object.entries(f)
+      .map(([n, t]) => `${n} [${t.dims.join('x')}]`)
+      .join(', ')}): ${firstLine(e)}`,
+    {
+      hint: 'mc tried symbolic dimensions at batch 1 with image sides 32 and others 8, then every one at 1, 64 and 512 (a past length at 0); a model that needs other sizes cannot be checked',
+      cause: e,
+    },
+  );
 }
 
 async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Feeds[], what: string): Promise<Feeds[]> {
   const session = await open(ctx, bytes, what);
   try {
     const outs: Feeds[] = [];
-    for (const f of feeds) outs.push(await session.run(f).catch((e: unknown) => Promise.reject(runFailure(e, f, what))));
+    for (const f of feeds)
+      outs.push(await session.run(f).catch((e: unknown) => Promise.reject(runFailure(e, f, what))));
     return outs;
   } finally {
     await session.release();
@@ -60,7 +75,13 @@ async function runAll(ctx: Sessions, bytes: Uint8Array, feeds: Feeds[], what: st
 }
 
 /** The reference run: the first size plan (probe/random-feeds.ts) the model runs with picks the feeds. */
-async function runReference(ctx: Sessions, model: OnnxModel, bytes: Uint8Array, probes: number, what: string): Promise<{ feeds: Feeds[]; outs: Feeds[] }> {
+async function runReference(
+  ctx: Sessions,
+  model: OnnxModel,
+  bytes: Uint8Array,
+  probes: number,
+  what: string,
+): Promise<{ feeds: Feeds[]; outs: Feeds[] }> {
   const session = await open(ctx, bytes, what);
   try {
     let first: UserError | undefined;
@@ -100,7 +121,15 @@ function withOutputs(bytes: Uint8Array, names: readonly string[]): Uint8Array {
 }
 
 /** The first rewritten node whose own outputs moved, else the ops whose schema changed on the way. */
-async function blame(ctx: Sessions, model: OnnxModel, before: Uint8Array, after: Uint8Array, report: UpgradeReport, feeds: Record<string, HostTensor>, tolerance: number): Promise<string> {
+async function blame(
+  ctx: Sessions,
+  model: OnnxModel,
+  before: Uint8Array,
+  after: Uint8Array,
+  report: UpgradeReport,
+  feeds: Record<string, HostTensor>,
+  tolerance: number,
+): Promise<string> {
   const produced = (bytes: Uint8Array) => new Set(OnnxModel.fromBytes(bytes).nodes.flatMap((n) => n.output ?? []));
   const inBoth = [produced(before), produced(after)];
   const names = report.touched.flatMap((t) => t.outputs.filter((o) => o !== '' && inBoth.every((s) => s.has(o))));
@@ -108,16 +137,29 @@ async function blame(ctx: Sessions, model: OnnxModel, before: Uint8Array, after:
     const [b] = await runAll(ctx, withOutputs(before, names), [feeds], `at opset ${report.from}`);
     const [a] = await runAll(ctx, withOutputs(after, names), [feeds], `at opset ${report.to}`);
     for (const t of report.touched) {
-      const moved = t.outputs.filter((o) => b[o] && a[o]).map((o) => compareOutputs({ [o]: b[o] }, { [o]: a[o] })[0]).find((d) => d.relative > tolerance);
-      if (moved) return `${t.op} (node ${t.node || '?'}: ${moved.name} differs by ${moved.relative.toExponential(2)} relative)`;
+      const moved = t.outputs
+        .filter((o) => b[o] && a[o])
+        .map((o) => compareOutputs({ [o]: b[o] }, { [o]: a[o] })[0])
+        .find((d) => d.relative > tolerance);
+      if (moved)
+        return `${t.op} (node ${t.node || '?'}: ${moved.name} differs by ${moved.relative.toExponential(2)} relative)`;
     }
   }
-  const changed = [...new Set(model.nodes.map((n) => n.opType ?? '').filter((op) => crossings(op, report.from, report.to).length > 0))].sort();
+  const changed = [
+    ...new Set(model.nodes.map((n) => n.opType ?? '').filter((op) => crossings(op, report.from, report.to).length > 0)),
+  ].sort();
   return `one of the ops whose schema changed between opset ${report.from} and ${report.to}: ${changed.join(', ') || 'none in the main graph'}`;
 }
 
 /** Run both versions on the same probes; throws E_UNSUPPORTED naming the op where they differ. */
-export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after: Uint8Array, report: UpgradeReport, ctx: Sessions, options: VerifyOptions = {}): Promise<Verification> {
+export async function verifyUpgrade(
+  model: OnnxModel,
+  before: Uint8Array,
+  after: Uint8Array,
+  report: UpgradeReport,
+  ctx: Sessions,
+  options: VerifyOptions = {},
+): Promise<Verification> {
   const probes = options.probes ?? 3;
   const tolerance = options.tolerance ?? 1e-5;
   const { feeds, outs: reference } = await runReference(ctx, model, before, probes, `at opset ${report.from}`);
@@ -126,9 +168,13 @@ export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after:
   const bad = outputs.find((d) => !(d.relative <= tolerance));
   if (bad) {
     const culprit = await blame(ctx, model, before, after, report, feeds[0], tolerance);
-    throw new UserError(ErrorCodes.UNSUPPORTED, `the model at opset ${report.to} does not compute what it did at opset ${report.from}: output ${bad.name} differs by ${bad.relative.toExponential(2)} relative (more than ${tolerance}); the cause is ${culprit}`, {
-      hint: `mc keeps only conversions that give the same outputs; re-export the model at opset ${report.to} from its framework`,
-    });
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `the model at opset ${report.to} does not compute what it did at opset ${report.from}: output ${bad.name} differs by ${bad.relative.toExponential(2)} relative (more than ${tolerance}); the cause is ${culprit}`,
+      {
+        hint: `mc keeps only conversions that give the same outputs; re-export the model at opset ${report.to} from its framework`,
+      },
+    );
   }
   return { probes, tolerance, outputs };
 }
@@ -138,10 +184,16 @@ export async function verifyUpgrade(model: OnnxModel, before: Uint8Array, after:
  * not touched; `upgradeOpset(model, to)` afterwards makes the same (deterministic) edit. Gives the
  * one-line reason instead of throwing where the answer is no.
  */
-export async function checkUpgrade(model: OnnxModel, to: number, ctx: Sessions, options: VerifyOptions = {}): Promise<{ ok: true; report: UpgradeReport; verification: Verification } | { ok: false; reason: string }> {
+export async function checkUpgrade(
+  model: OnnxModel,
+  to: number,
+  ctx: Sessions,
+  options: VerifyOptions = {},
+): Promise<{ ok: true; report: UpgradeReport; verification: Verification } | { ok: false; reason: string }> {
   const from = model.opset('') ?? 1;
   const blockers = planUpgrade(model, to);
-  if (blockers.length > 0) return { ok: false, reason: `${blockers.map((b) => b.op).join(', ')} cannot be moved from opset ${from} to ${to}` };
+  if (blockers.length > 0)
+    return { ok: false, reason: `${blockers.map((b) => b.op).join(', ')} cannot be moved from opset ${from} to ${to}` };
   try {
     const before = model.toBytes();
     const copy = OnnxModel.fromBytes(before, model.baseDir);
@@ -154,7 +206,12 @@ export async function checkUpgrade(model: OnnxModel, to: number, ctx: Sessions, 
 }
 
 /** Move `model` to opset `to` in place once a copy moved the same way gave the same outputs (throws E_UNSUPPORTED otherwise, the model untouched). */
-export async function upgradeVerified(model: OnnxModel, to: number, ctx: Sessions, options: VerifyOptions = {}): Promise<{ report: UpgradeReport; verification: Verification }> {
+export async function upgradeVerified(
+  model: OnnxModel,
+  to: number,
+  ctx: Sessions,
+  options: VerifyOptions = {},
+): Promise<{ report: UpgradeReport; verification: Verification }> {
   const before = model.toBytes();
   const copy = OnnxModel.fromBytes(before, model.baseDir);
   const report = upgradeOpset(copy, to);

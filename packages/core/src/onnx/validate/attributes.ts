@@ -36,7 +36,12 @@ function isSet(a: onnx.IAttributeProto, field: keyof onnx.IAttributeProto): bool
 }
 
 /** The attributes of one node (not its subgraphs: the walk reaches those itself). */
-export function checkAttributes(node: onnx.INodeProto, label: string, graph: string, report: (i: ValidationIssue) => void): void {
+export function checkAttributes(
+  node: onnx.INodeProto,
+  label: string,
+  graph: string,
+  report: (i: ValidationIssue) => void,
+): void {
   const seen = new Set<string>();
   for (const a of node.attribute ?? []) {
     const name = a.name ?? '';
@@ -47,7 +52,9 @@ export function checkAttributes(node: onnx.INodeProto, label: string, graph: str
     const field = FIELD_OF[type];
     const set = VALUE_FIELDS.filter((f) => isSet(a, f));
     if (field === undefined) {
-      at(`attribute "${name}" has ${type === T.UNDEFINED ? 'no type' : `unknown type ${type}`}${set.length ? ` (it holds ${set.join(', ')})` : ''}`);
+      at(
+        `attribute "${name}" has ${type === T.UNDEFINED ? 'no type' : `unknown type ${type}`}${set.length ? ` (it holds ${set.join(', ')})` : ''}`,
+      );
     } else if (set.some((f) => f !== field)) {
       at(`attribute "${name}" is declared ${T[type]} but holds ${set.filter((f) => f !== field).join(', ')}`);
     }

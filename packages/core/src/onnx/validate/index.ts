@@ -43,12 +43,22 @@ function checkValues(g: onnx.IGraphProto, path: string, report: (i: ValidationIs
     const name = s.values?.name ?? '';
     for (const d of s.dims ?? []) {
       const v = dimValue(d);
-      if (typeof v === 'string' || v < 0) report({ check: CHECKS.dims, message: `sparse initializer "${name}" has dimension ${typeof v === 'string' ? v : `${v} (negative)`}`, graph: path, value: name });
+      if (typeof v === 'string' || v < 0)
+        report({
+          check: CHECKS.dims,
+          message: `sparse initializer "${name}" has dimension ${typeof v === 'string' ? v : `${v} (negative)`}`,
+          graph: path,
+          value: name,
+        });
     }
     if (s.values) checkTensor(s.values, { graph: path, role: 'sparse initializer values' }, report);
     if (s.indices) checkTensor(s.indices, { graph: path, role: `sparse initializer indices of "${name}"` }, report);
   }
-  for (const [role, list] of [['graph input', g.input], ['graph output', g.output], ['value_info', g.valueInfo]] as const) {
+  for (const [role, list] of [
+    ['graph input', g.input],
+    ['graph output', g.output],
+    ['value_info', g.valueInfo],
+  ] as const) {
     for (const v of list ?? []) checkType(v.type, { name: v.name ?? '', role }, path, report);
   }
   (g.node ?? []).forEach((n, index) => {
@@ -62,9 +72,11 @@ function checkValues(g: onnx.IGraphProto, path: string, report: (i: ValidationIs
         if (s?.values) checkTensor(s.values, { graph: path, node: label, role: `${role} (sparse values)` }, report);
         if (s?.indices) checkTensor(s.indices, { graph: path, node: label, role: `${role} (sparse indices)` }, report);
       }
-      for (const tp of [a.tp, ...(a.typeProtos ?? [])]) checkType(tp, { name: a.name ?? '', role: `${n.opType ?? ''} attribute` }, path, report);
+      for (const tp of [a.tp, ...(a.typeProtos ?? [])])
+        checkType(tp, { name: a.name ?? '', role: `${n.opType ?? ''} attribute` }, path, report);
     }
-    for (const s of subgraphsOf(n)) checkValues(s.graph, `${path}/${n.name || n.opType || index}.${s.attribute}`, report);
+    for (const s of subgraphsOf(n))
+      checkValues(s.graph, `${path}/${n.name || n.opType || index}.${s.attribute}`, report);
   });
 }
 

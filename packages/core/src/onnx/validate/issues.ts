@@ -43,7 +43,10 @@ export interface ValidationIssue {
 
 /** `[check] message (node N, in subgraph G)` */
 export function formatIssue(issue: ValidationIssue): string {
-  const where = [issue.node !== undefined ? `node ${issue.node}` : '', issue.graph !== MAIN_GRAPH ? `in subgraph ${issue.graph}` : '']
+  const where = [
+    issue.node !== undefined ? `node ${issue.node}` : '',
+    issue.graph !== MAIN_GRAPH ? `in subgraph ${issue.graph}` : '',
+  ]
     .filter(Boolean)
     .join(', ');
   return `[${issue.check}] ${issue.message}${where ? ` (${where})` : ''}`;

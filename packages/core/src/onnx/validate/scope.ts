@@ -17,9 +17,15 @@ interface Level {
   readonly all: ReadonlySet<string>;
 }
 
-export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: ValidationIssue) => void, outer: readonly Level[] = []): void {
+export function checkScopes(
+  graph: onnx.IGraphProto,
+  path: string,
+  report: (i: ValidationIssue) => void,
+  outer: readonly Level[] = [],
+): void {
   const nodes = graph.node ?? [];
-  const at = (message: string, check: ValidationIssue['check'], extra: Partial<ValidationIssue> = {}) => report({ check, message, graph: path, ...extra });
+  const at = (message: string, check: ValidationIssue['check'], extra: Partial<ValidationIssue> = {}) =>
+    report({ check, message, graph: path, ...extra });
 
   // Definitions made before any node runs: graph inputs and initializers.
   const inputs = new Set<string>();
@@ -29,7 +35,10 @@ export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: V
     inputs.add(name);
   }
   const initializers = new Set<string>();
-  const initNames = [...(graph.initializer ?? []).map((t) => t.name ?? ''), ...(graph.sparseInitializer ?? []).map((s) => s.values?.name ?? '')];
+  const initNames = [
+    ...(graph.initializer ?? []).map((t) => t.name ?? ''),
+    ...(graph.sparseInitializer ?? []).map((s) => s.values?.name ?? ''),
+  ];
   for (const name of initNames) {
     if (initializers.has(name)) at(`initializer "${name}" is defined twice`, CHECKS.duplicate, { value: name });
     initializers.add(name);
@@ -42,10 +51,20 @@ export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: V
     for (const o of n.output ?? []) {
       if (o === '') continue;
       const label = nodeLabel(n, index);
-      if (producedBy.has(o)) at(`value "${o}" is produced by two nodes (${producedBy.get(o)} and ${label})`, CHECKS.duplicate, { node: label, value: o });
-      else if (inputs.has(o)) at(`node output "${o}" has the name of a graph input`, CHECKS.duplicate, { node: label, value: o });
-      else if (initializers.has(o)) at(`node output "${o}" has the name of an initializer`, CHECKS.duplicate, { node: label, value: o });
-      else if (outer.some((l) => l.all.has(o))) at(`node output "${o}" has the name of a value of an enclosing graph`, CHECKS.duplicate, { node: label, value: o });
+      if (producedBy.has(o))
+        at(`value "${o}" is produced by two nodes (${producedBy.get(o)} and ${label})`, CHECKS.duplicate, {
+          node: label,
+          value: o,
+        });
+      else if (inputs.has(o))
+        at(`node output "${o}" has the name of a graph input`, CHECKS.duplicate, { node: label, value: o });
+      else if (initializers.has(o))
+        at(`node output "${o}" has the name of an initializer`, CHECKS.duplicate, { node: label, value: o });
+      else if (outer.some((l) => l.all.has(o)))
+        at(`node output "${o}" has the name of a value of an enclosing graph`, CHECKS.duplicate, {
+          node: label,
+          value: o,
+        });
       producedBy.set(o, label);
       all.add(o);
     }
@@ -60,7 +79,10 @@ export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: V
   nodes.forEach((n, index) => {
     const label = nodeLabel(n, index);
     if (n.name) {
-      if (names.has(n.name)) at(`node name "${n.name}" is used by nodes #${names.get(n.name)} and #${index}`, CHECKS.nodeName, { node: label });
+      if (names.has(n.name))
+        at(`node name "${n.name}" is used by nodes #${names.get(n.name)} and #${index}`, CHECKS.nodeName, {
+          node: label,
+        });
       else names.set(n.name, index);
     }
     for (const i of n.input ?? []) {
@@ -69,10 +91,15 @@ export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: V
         unordered = true;
         at(`input "${i}" is read before the node that produces it`, CHECKS.order, { node: label, value: i });
       } else {
-        at(`input "${i}" is not defined (no graph input, initializer or earlier node output has that name)`, CHECKS.undefinedInput, { node: label, value: i });
+        at(
+          `input "${i}" is not defined (no graph input, initializer or earlier node output has that name)`,
+          CHECKS.undefinedInput,
+          { node: label, value: i },
+        );
       }
     }
-    for (const s of subgraphsOf(n)) checkScopes(s.graph, `${path}/${n.name || n.opType || index}.${s.attribute}`, report, levels);
+    for (const s of subgraphsOf(n))
+      checkScopes(s.graph, `${path}/${n.name || n.opType || index}.${s.attribute}`, report, levels);
     for (const o of n.output ?? []) if (o) available.add(o);
   });
 
@@ -80,12 +107,19 @@ export function checkScopes(graph: onnx.IGraphProto, path: string, report: (i: V
     const sorted = topologicalOrder(nodes);
     if ('cycle' in sorted) {
       const labels = sorted.cycle.slice(0, 3).map((i) => nodeLabel(nodes[i], i));
-      at(`${sorted.cycle.length} nodes depend on each other in a cycle (${labels.join(', ')}${sorted.cycle.length > 3 ? ', ...' : ''})`, CHECKS.cycle, { node: labels[0] });
+      at(
+        `${sorted.cycle.length} nodes depend on each other in a cycle (${labels.join(', ')}${sorted.cycle.length > 3 ? ', ...' : ''})`,
+        CHECKS.cycle,
+        { node: labels[0] },
+      );
     }
   }
 
   for (const v of graph.output ?? []) {
     const name = v.name ?? '';
-    if (!all.has(name) && !outer.some((l) => l.all.has(name))) at(`graph output "${name}" is not defined by any input, initializer or node`, CHECKS.undefinedOutput, { value: name });
+    if (!all.has(name) && !outer.some((l) => l.all.has(name)))
+      at(`graph output "${name}" is not defined by any input, initializer or node`, CHECKS.undefinedOutput, {
+        value: name,
+      });
   }
 }

@@ -13,7 +13,12 @@ type Report = (i: ValidationIssue) => void;
 
 /** A dim as a number, or the reason it is not a usable one. protobufjs decodes int64 as Long; load() turns those that fit into numbers. */
 export function dimValue(d: unknown): number | string {
-  const n = typeof d === 'number' ? d : typeof (d as { toNumber?: unknown })?.toNumber === 'function' ? (d as { toNumber(): number }).toNumber() : Number.NaN;
+  const n =
+    typeof d === 'number'
+      ? d
+      : typeof (d as { toNumber?: unknown })?.toNumber === 'function'
+        ? (d as { toNumber(): number }).toNumber()
+        : Number.NaN;
   if (Number.isSafeInteger(n)) return n;
   return Number.isFinite(n) ? `${String(d)} is past 2^53` : `${String(d)} is not an integer`;
 }
@@ -28,7 +33,8 @@ export interface TensorWhere {
 /** Dims and data of one tensor. */
 export function checkTensor(t: onnx.ITensorProto, where: TensorWhere, report: Report): void {
   const name = t.name ?? '';
-  const at = (check: ValidationIssue['check'], message: string) => report({ check, message, graph: where.graph, node: where.node, value: name || undefined });
+  const at = (check: ValidationIssue['check'], message: string) =>
+    report({ check, message, graph: where.graph, node: where.node, value: name || undefined });
   const what = `${where.role}${name ? ` "${name}"` : ''}`;
   let count = 1;
   for (const d of t.dims ?? []) {
@@ -50,7 +56,10 @@ export function checkTensor(t: onnx.ITensorProto, where: TensorWhere, report: Re
     return;
   }
   if (!DATA_TYPES[dt as DataType]) {
-    at(CHECKS.tensorData, `${what} has data type ${dt === DataType.UNDEFINED ? 'UNDEFINED' : dataTypeName(dt)}, which holds no values`);
+    at(
+      CHECKS.tensorData,
+      `${what} has data type ${dt === DataType.UNDEFINED ? 'UNDEFINED' : dataTypeName(dt)}, which holds no values`,
+    );
     return;
   }
   const bytes = byteSizeOf(dt, count);
@@ -59,19 +68,30 @@ export function checkTensor(t: onnx.ITensorProto, where: TensorWhere, report: Re
     if (!entries.get('location')) at(CHECKS.tensorData, `${what} is marked external but names no location`);
     for (const key of ['offset', 'length']) {
       const raw = entries.get(key);
-      if (raw !== undefined && !(Number.isSafeInteger(Number(raw)) && Number(raw) >= 0)) at(CHECKS.tensorData, `${what} has external ${key} "${raw}"`);
+      if (raw !== undefined && !(Number.isSafeInteger(Number(raw)) && Number(raw) >= 0))
+        at(CHECKS.tensorData, `${what} has external ${key} "${raw}"`);
     }
     const length = entries.get('length');
-    if (length !== undefined && Number(length) !== bytes) at(CHECKS.tensorData, `${what} has external length ${length} but its dims need ${bytes} bytes`);
+    if (length !== undefined && Number(length) !== bytes)
+      at(CHECKS.tensorData, `${what} has external length ${length} but its dims need ${bytes} bytes`);
     return;
   }
   if (t.rawData && t.rawData.length > 0) {
-    if (t.rawData.length !== bytes) at(CHECKS.tensorData, `${what} has ${t.rawData.length} bytes of raw_data but its dims and ${dataTypeName(dt)} need ${bytes}`);
+    if (t.rawData.length !== bytes)
+      at(
+        CHECKS.tensorData,
+        `${what} has ${t.rawData.length} bytes of raw_data but its dims and ${dataTypeName(dt)} need ${bytes}`,
+      );
     return;
   }
   const typed = typedField(t, dt, count);
   if (typed.have !== typed.want) {
-    at(CHECKS.tensorData, typed.have === 0 ? `${what} has no data (its dims need ${count} values)` : `${what} has ${typed.have} values in ${typed.field} but its dims need ${typed.want}`);
+    at(
+      CHECKS.tensorData,
+      typed.have === 0
+        ? `${what} has no data (its dims need ${count} values)`
+        : `${what} has ${typed.have} values in ${typed.field} but its dims need ${typed.want}`,
+    );
   }
 }
 
@@ -100,13 +120,25 @@ function typedField(t: onnx.ITensorProto, dt: number, count: number): { field: s
 }
 
 /** Dims of a value's type (graph inputs, outputs, value_info, TYPE_PROTO attributes), nested types included. */
-export function checkType(tp: onnx.ITypeProto | null | undefined, value: { name: string; role: string }, graph: string, report: Report): void {
+export function checkType(
+  tp: onnx.ITypeProto | null | undefined,
+  value: { name: string; role: string },
+  graph: string,
+  report: Report,
+): void {
   if (!tp) return;
   for (const shape of [tp.tensorType?.shape, tp.sparseTensorType?.shape]) {
     for (const d of shape?.dim ?? []) {
-      if (!Object.prototype.hasOwnProperty.call(d, 'dimValue') || d.dimValue === null || d.dimValue === undefined) continue;
+      if (!Object.prototype.hasOwnProperty.call(d, 'dimValue') || d.dimValue === null || d.dimValue === undefined)
+        continue;
       const v = dimValue(d.dimValue);
-      if (typeof v === 'string') report({ check: CHECKS.dims, message: `${value.role} "${value.name}" has shape dimension ${v}`, graph, value: value.name });
+      if (typeof v === 'string')
+        report({
+          check: CHECKS.dims,
+          message: `${value.role} "${value.name}" has shape dimension ${v}`,
+          graph,
+          value: value.name,
+        });
     }
   }
   checkType(tp.sequenceType?.elemType, value, graph, report);

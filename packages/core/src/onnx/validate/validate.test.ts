@@ -78,34 +78,157 @@ interface Case {
   readonly ortLoads: boolean;
 }
 
-const mutate = (f: (m: onnx.IModelProto) => void, base = mlp) => () => {
-  const m = base();
-  f(m);
-  return m;
-};
+const mutate =
+  (f: (m: onnx.IModelProto) => void, base = mlp) =>
+  () => {
+    const m = base();
+    f(m);
+    return m;
+  };
 
 const CASES: readonly Case[] = [
-  { name: 'an initializer defined twice', build: mutate((m) => m.graph!.initializer!.push({ ...m.graph!.initializer![0] })), check: CHECKS.duplicate, names: /initializer "w" is defined twice/, ortLoads: true },
-  { name: 'two nodes producing one value', build: mutate((m) => nodes(m).splice(1, 0, { name: 'dup', opType: 'Identity', input: ['x'], output: ['MatMul_0_out'] })), check: CHECKS.duplicate, names: /"MatMul_0_out" is produced by two nodes/, ortLoads: false },
-  { name: 'a node output named like a graph input', build: mutate((m) => nodes(m).push({ name: 'n', opType: 'Identity', input: ['Relu_0_out'], output: ['x'] })), check: CHECKS.duplicate, names: /"x" has the name of a graph input/, ortLoads: false },
-  { name: 'a node output named like an initializer', build: mutate((m) => nodes(m).push({ name: 'n', opType: 'Identity', input: ['Relu_0_out'], output: ['w'] })), check: CHECKS.duplicate, names: /"w" has the name of an initializer/, ortLoads: false },
-  { name: 'a graph input listed twice', build: mutate((m) => m.graph!.input!.push({ ...m.graph!.input![0] })), check: CHECKS.duplicate, names: /graph input "x" is listed twice/, ortLoads: false },
-  { name: 'a reference to a missing value', build: mutate((m) => (nodes(m)[1].input![0] = 'nope')), check: CHECKS.undefinedInput, names: /input "nope" is not defined.*node "Relu_0"/, ortLoads: false },
-  { name: 'an undefined graph output', build: mutate((m) => m.graph!.output!.push({ name: 'ghost' })), check: CHECKS.undefinedOutput, names: /graph output "ghost"/, ortLoads: false },
-  { name: 'a cycle', build: mutate((m) => (nodes(m)[0].input![0] = 'Relu_0_out')), check: CHECKS.cycle, names: /2 nodes depend on each other in a cycle/, ortLoads: false },
-  { name: 'two nodes of one name', build: mutate((m) => (nodes(m)[1].name = 'MatMul_0')), check: CHECKS.nodeName, names: /node name "MatMul_0" is used by nodes #0 and #1/, ortLoads: false },
-  { name: 'an attribute of unknown type', build: mutate((m) => (nodes(m)[1].attribute = [{ name: 'foo', type: 99 as never, i: 1 }])), check: CHECKS.attribute, names: /attribute "foo" has unknown type 99/, ortLoads: false },
-  { name: 'an attribute with no type', build: mutate((m) => (nodes(m)[1].attribute = [{ name: 'foo', i: 1 }])), check: CHECKS.attribute, names: /attribute "foo" has no type \(it holds i\)/, ortLoads: false },
-  { name: 'an INT attribute holding a float', build: mutate((m) => nodes(m).push({ name: 'f', opType: 'Flatten', input: ['Relu_0_out'], output: ['fl'], attribute: [{ name: 'axis', type: A.INT, f: 1.5 }] })), check: CHECKS.attribute, names: /"axis" is declared INT but holds f/, ortLoads: false },
-  { name: 'an int64 dim past 2^53 in a tensor', build: mutate((m) => (m.graph!.initializer![0].dims = [PAST_2_53 as never, 4])), check: CHECKS.dims, names: /initializer "w" has dimension 9007199254740993 is past 2\^53/, ortLoads: false },
-  { name: 'a negative tensor dim', build: mutate((m) => m.graph!.initializer!.push({ name: 'neg', dataType: DataType.FLOAT, dims: [-1], rawData: new Uint8Array(0) })), check: CHECKS.dims, names: /"neg" has dimension -1 \(negative\)/, ortLoads: true },
-  { name: 'an input shape dim past 2^53', build: mutate((m) => (m.graph!.input![0].type!.tensorType!.shape!.dim![1] = { dimValue: PAST_2_53 as never })), check: CHECKS.dims, names: /graph input "x" has shape dimension 9007199254740993/, ortLoads: false },
-  { name: 'raw_data shorter than the dims', build: mutate((m) => (m.graph!.initializer![0].dims = [4, 5])), check: CHECKS.tensorData, names: /64 bytes of raw_data but its dims and float32 need 80/, ortLoads: false },
-  { name: 'float_data of the wrong length', build: mutate((m) => m.graph!.initializer!.push({ name: 'b', dataType: DataType.FLOAT, dims: [3], floatData: [1, 2] })), check: CHECKS.tensorData, names: /"b" has 2 values in float_data but its dims need 3/, ortLoads: true },
+  {
+    name: 'an initializer defined twice',
+    build: mutate((m) => m.graph!.initializer!.push({ ...m.graph!.initializer![0] })),
+    check: CHECKS.duplicate,
+    names: /initializer "w" is defined twice/,
+    ortLoads: true,
+  },
+  {
+    name: 'two nodes producing one value',
+    build: mutate((m) =>
+      nodes(m).splice(1, 0, { name: 'dup', opType: 'Identity', input: ['x'], output: ['MatMul_0_out'] }),
+    ),
+    check: CHECKS.duplicate,
+    names: /"MatMul_0_out" is produced by two nodes/,
+    ortLoads: false,
+  },
+  {
+    name: 'a node output named like a graph input',
+    build: mutate((m) => nodes(m).push({ name: 'n', opType: 'Identity', input: ['Relu_0_out'], output: ['x'] })),
+    check: CHECKS.duplicate,
+    names: /"x" has the name of a graph input/,
+    ortLoads: false,
+  },
+  {
+    name: 'a node output named like an initializer',
+    build: mutate((m) => nodes(m).push({ name: 'n', opType: 'Identity', input: ['Relu_0_out'], output: ['w'] })),
+    check: CHECKS.duplicate,
+    names: /"w" has the name of an initializer/,
+    ortLoads: false,
+  },
+  {
+    name: 'a graph input listed twice',
+    build: mutate((m) => m.graph!.input!.push({ ...m.graph!.input![0] })),
+    check: CHECKS.duplicate,
+    names: /graph input "x" is listed twice/,
+    ortLoads: false,
+  },
+  {
+    name: 'a reference to a missing value',
+    build: mutate((m) => (nodes(m)[1].input![0] = 'nope')),
+    check: CHECKS.undefinedInput,
+    names: /input "nope" is not defined.*node "Relu_0"/,
+    ortLoads: false,
+  },
+  {
+    name: 'an undefined graph output',
+    build: mutate((m) => m.graph!.output!.push({ name: 'ghost' })),
+    check: CHECKS.undefinedOutput,
+    names: /graph output "ghost"/,
+    ortLoads: false,
+  },
+  {
+    name: 'a cycle',
+    build: mutate((m) => (nodes(m)[0].input![0] = 'Relu_0_out')),
+    check: CHECKS.cycle,
+    names: /2 nodes depend on each other in a cycle/,
+    ortLoads: false,
+  },
+  {
+    name: 'two nodes of one name',
+    build: mutate((m) => (nodes(m)[1].name = 'MatMul_0')),
+    check: CHECKS.nodeName,
+    names: /node name "MatMul_0" is used by nodes #0 and #1/,
+    ortLoads: false,
+  },
+  {
+    name: 'an attribute of unknown type',
+    build: mutate((m) => (nodes(m)[1].attribute = [{ name: 'foo', type: 99 as never, i: 1 }])),
+    check: CHECKS.attribute,
+    names: /attribute "foo" has unknown type 99/,
+    ortLoads: false,
+  },
+  {
+    name: 'an attribute with no type',
+    build: mutate((m) => (nodes(m)[1].attribute = [{ name: 'foo', i: 1 }])),
+    check: CHECKS.attribute,
+    names: /attribute "foo" has no type \(it holds i\)/,
+    ortLoads: false,
+  },
+  {
+    name: 'an INT attribute holding a float',
+    build: mutate((m) =>
+      nodes(m).push({
+        name: 'f',
+        opType: 'Flatten',
+        input: ['Relu_0_out'],
+        output: ['fl'],
+        attribute: [{ name: 'axis', type: A.INT, f: 1.5 }],
+      }),
+    ),
+    check: CHECKS.attribute,
+    names: /"axis" is declared INT but holds f/,
+    ortLoads: false,
+  },
+  {
+    name: 'an int64 dim past 2^53 in a tensor',
+    build: mutate((m) => (m.graph!.initializer![0].dims = [PAST_2_53 as never, 4])),
+    check: CHECKS.dims,
+    names: /initializer "w" has dimension 9007199254740993 is past 2\^53/,
+    ortLoads: false,
+  },
+  {
+    name: 'a negative tensor dim',
+    build: mutate((m) =>
+      m.graph!.initializer!.push({ name: 'neg', dataType: DataType.FLOAT, dims: [-1], rawData: new Uint8Array(0) }),
+    ),
+    check: CHECKS.dims,
+    names: /"neg" has dimension -1 \(negative\)/,
+    ortLoads: true,
+  },
+  {
+    name: 'an input shape dim past 2^53',
+    build: mutate((m) => (m.graph!.input![0].type!.tensorType!.shape!.dim![1] = { dimValue: PAST_2_53 as never })),
+    check: CHECKS.dims,
+    names: /graph input "x" has shape dimension 9007199254740993/,
+    ortLoads: false,
+  },
+  {
+    name: 'raw_data shorter than the dims',
+    build: mutate((m) => (m.graph!.initializer![0].dims = [4, 5])),
+    check: CHECKS.tensorData,
+    names: /64 bytes of raw_data but its dims and float32 need 80/,
+    ortLoads: false,
+  },
+  {
+    name: 'float_data of the wrong length',
+    build: mutate((m) =>
+      m.graph!.initializer!.push({ name: 'b', dataType: DataType.FLOAT, dims: [3], floatData: [1, 2] }),
+    ),
+    check: CHECKS.tensorData,
+    names: /"b" has 2 values in float_data but its dims need 3/,
+    ortLoads: true,
+  },
   {
     name: 'a Constant value with no data',
     build: mutate((m) => {
-      nodes(m).push({ name: 'c', opType: 'Constant', output: ['k'], attribute: [{ name: 'value', type: A.TENSOR, t: { dataType: DataType.FLOAT, dims: [4] } }] });
+      nodes(m).push({
+        name: 'c',
+        opType: 'Constant',
+        output: ['k'],
+        attribute: [{ name: 'value', type: A.TENSOR, t: { dataType: DataType.FLOAT, dims: [4] } }],
+      });
       nodes(m).push({ name: 'add', opType: 'Add', input: ['Relu_0_out', 'k'], output: ['sum'] });
       m.graph!.output = [{ name: 'sum', type: { tensorType: { elemType: DataType.FLOAT } } }];
     }),
@@ -113,13 +236,68 @@ const CASES: readonly Case[] = [
     names: /Constant attribute value has no data \(its dims need 4 values\)/,
     ortLoads: false,
   },
-  { name: 'an external length that the dims contradict', build: mutate((m) => (Object.assign(m.graph!.initializer![0], { rawData: undefined, dataLocation: EXTERNAL, externalData: [{ key: 'location', value: 'w.bin' }, { key: 'length', value: '60' }] }))), check: CHECKS.tensorData, names: /external length 60 but its dims need 64 bytes/, ortLoads: false },
-  { name: 'an opset version past 2^53', build: mutate((m) => (m.opsetImport![0].version = { low: 1, high: 0x200000, unsigned: false } as never)), check: CHECKS.opsetImport, names: /the opset version of domain "ai.onnx" \(9007199254740993 is past 2\^53\) is not an opset/, ortLoads: false },
-  { name: 'a domain with no opset import', build: mutate((m) => (nodes(m)[1].domain = 'com.example')), check: CHECKS.opsetImport, names: /domain "com.example" is used but has no opset_import/, ortLoads: false },
-  { name: 'an IR version older than the opset', build: () => mlp(17, 4), check: CHECKS.irVersion, names: /IR version 4 is older than opset 17 needs \(8\)/, ortLoads: true },
-  { name: 'nodes out of order', build: mutate((m) => nodes(m).reverse()), check: CHECKS.order, names: /"MatMul_0_out" is read before the node that produces it/, ortLoads: true },
-  { name: 'a branch reading a value no scope defines', build: mutate((m) => (nodes(m)[2].attribute![0].g!.node![0].input![1] = 'nowhere'), withIf), check: CHECKS.undefinedInput, names: /"nowhere" is not defined.*in subgraph main\/If_0\.then_branch/, ortLoads: false },
-  { name: 'a branch output shadowing an outer value', build: mutate((m) => { const b = nodes(m)[2].attribute![1].g!; b.node![0].output = ['MatMul_0_out']; b.output![0].name = 'MatMul_0_out'; }, withIf), check: CHECKS.duplicate, names: /"MatMul_0_out" has the name of a value of an enclosing graph/, ortLoads: false },
+  {
+    name: 'an external length that the dims contradict',
+    build: mutate((m) =>
+      Object.assign(m.graph!.initializer![0], {
+        rawData: undefined,
+        dataLocation: EXTERNAL,
+        externalData: [
+          { key: 'location', value: 'w.bin' },
+          { key: 'length', value: '60' },
+        ],
+      }),
+    ),
+    check: CHECKS.tensorData,
+    names: /external length 60 but its dims need 64 bytes/,
+    ortLoads: false,
+  },
+  {
+    name: 'an opset version past 2^53',
+    build: mutate((m) => (m.opsetImport![0].version = { low: 1, high: 0x200000, unsigned: false } as never)),
+    check: CHECKS.opsetImport,
+    names: /the opset version of domain "ai.onnx" \(9007199254740993 is past 2\^53\) is not an opset/,
+    ortLoads: false,
+  },
+  {
+    name: 'a domain with no opset import',
+    build: mutate((m) => (nodes(m)[1].domain = 'com.example')),
+    check: CHECKS.opsetImport,
+    names: /domain "com.example" is used but has no opset_import/,
+    ortLoads: false,
+  },
+  {
+    name: 'an IR version older than the opset',
+    build: () => mlp(17, 4),
+    check: CHECKS.irVersion,
+    names: /IR version 4 is older than opset 17 needs \(8\)/,
+    ortLoads: true,
+  },
+  {
+    name: 'nodes out of order',
+    build: mutate((m) => nodes(m).reverse()),
+    check: CHECKS.order,
+    names: /"MatMul_0_out" is read before the node that produces it/,
+    ortLoads: true,
+  },
+  {
+    name: 'a branch reading a value no scope defines',
+    build: mutate((m) => (nodes(m)[2].attribute![0].g!.node![0].input![1] = 'nowhere'), withIf),
+    check: CHECKS.undefinedInput,
+    names: /"nowhere" is not defined.*in subgraph main\/If_0\.then_branch/,
+    ortLoads: false,
+  },
+  {
+    name: 'a branch output shadowing an outer value',
+    build: mutate((m) => {
+      const b = nodes(m)[2].attribute![1].g!;
+      b.node![0].output = ['MatMul_0_out'];
+      b.output![0].name = 'MatMul_0_out';
+    }, withIf),
+    check: CHECKS.duplicate,
+    names: /"MatMul_0_out" has the name of a value of an enclosing graph/,
+    ortLoads: false,
+  },
 ];
 
 describe('validateModel', () => {
@@ -127,16 +305,28 @@ describe('validateModel', () => {
     expect(validateModel(roundTrip(mlp()))).toEqual([]);
     expect(validateModel(roundTrip(withIf()))).toEqual([]);
     // IR 3 at the opsets legacy exporters wrote it with (8, and 9-11: PyTorch before 1.6, Paddle2ONNX)
-    for (const [ir, opset] of [[3, 8], [3, 9], [3, 11], [8, 17]]) {
+    for (const [ir, opset] of [
+      [3, 8],
+      [3, 9],
+      [3, 11],
+      [8, 17],
+    ]) {
       const m = mlp(opset, ir);
-      m.graph!.input!.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } } });
+      m.graph!.input!.push({
+        name: 'w',
+        type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } },
+      });
       expect(validateModel(roundTrip(m))).toEqual([]);
       expect(await ortLoads(m)).toBe(true);
     }
     // a sparse initializer (prune --store sparse): its int64 dims come back from the wire as numbers
     const sparse = mlp();
     sparse.graph!.sparseInitializer = [
-      { dims: [2, 3], values: { name: 's', dataType: DataType.FLOAT, dims: [2], floatData: [1, 2] }, indices: { dataType: DataType.INT64, dims: [2], int64Data: [0, 4] } },
+      {
+        dims: [2, 3],
+        values: { name: 's', dataType: DataType.FLOAT, dims: [2], floatData: [1, 2] },
+        indices: { dataType: DataType.INT64, dims: [2], int64Data: [0, 4] },
+      },
     ];
     expect(validateModel(roundTrip(sparse))).toEqual([]);
     // onnxruntime reads a negative dim_value in a shape as unknown: not an error
@@ -157,7 +347,9 @@ describe('validateModel', () => {
   it('names the int4 data type when it needs a newer IR than the opset', () => {
     const m = mlp(17, 8);
     m.graph!.initializer!.push({ name: 'q', dataType: DataType.INT4, dims: [3], rawData: new Uint8Array(2) });
-    expect(validateModel(roundTrip(m)).map((i) => i.message)).toEqual(['IR version 8 is older than data type INT4 needs (10)']);
+    expect(validateModel(roundTrip(m)).map((i) => i.message)).toEqual([
+      'IR version 8 is older than data type INT4 needs (10)',
+    ]);
   });
 });
 
@@ -174,7 +366,9 @@ describe('assertValidInput / assertValidOutput', () => {
     }
     expect(error).toMatchObject({ code: 'E_INVALID_MODEL', exitCode: 2 });
     const message = (error as Error).message;
-    expect(message).toBe('m.onnx is not a valid ONNX model: [attribute-type] attribute "foo" has unknown type 99 (it holds i) (node "Relu_0"); and 1 more issue');
+    expect(message).toBe(
+      'm.onnx is not a valid ONNX model: [attribute-type] attribute "foo" has unknown type 99 (it holds i) (node "Relu_0"); and 1 more issue',
+    );
     expect(message).not.toContain('\n');
   });
 
@@ -188,7 +382,15 @@ describe('assertValidInput / assertValidOutput', () => {
   it("calls an invalid output mc's bug, naming the check", () => {
     const m = mlp();
     nodes(m).reverse();
-    expect(() => assertValidOutput(roundTrip(m))).toThrow(expect.objectContaining({ code: 'E_BUG', exitCode: 1, message: expect.stringMatching(/^the output model failed validation, so it was not written: \[topological-order\]/) }));
+    expect(() => assertValidOutput(roundTrip(m))).toThrow(
+      expect.objectContaining({
+        code: 'E_BUG',
+        exitCode: 1,
+        message: expect.stringMatching(
+          /^the output model failed validation, so it was not written: \[topological-order\]/,
+        ),
+      }),
+    );
   });
 });
 
@@ -208,7 +410,10 @@ describe('prepareForSave', () => {
 
   it('keeps IR 3 at any opset (its initializers are graph inputs onnxruntime treats as constants), raising it only for a data type IR 3 cannot hold', () => {
     const m = roundTrip(mlp(11, 3));
-    m.graph!.input!.push({ name: 'w', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } } });
+    m.graph!.input!.push({
+      name: 'w',
+      type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 4 }, { dimValue: 4 }] } } },
+    });
     prepareForSave(m);
     expect(m.irVersion).toBe(3);
     m.graph!.initializer!.push({ name: 'q', dataType: DataType.INT4, dims: [3], rawData: new Uint8Array(2) });

@@ -11,12 +11,24 @@ import { dimValue } from './tensors.js';
 
 /** [first opset, IR version it came with], from onnx.helper.VERSION_TABLE (onnx 1.4 .. 1.18). */
 const IR_FOR_OPSET: readonly (readonly [number, number])[] = [
-  [23, 11], [21, 10], [19, 9], [15, 8], [12, 7], [11, 6], [10, 5], [9, 4], [1, 3],
+  [23, 11],
+  [21, 10],
+  [19, 9],
+  [15, 8],
+  [12, 7],
+  [11, 6],
+  [10, 5],
+  [9, 4],
+  [1, 3],
 ];
 /** Data types that need a newer IR than their opsets may: float8 (IR 9), int4/uint4 (IR 10). */
 const IR_FOR_TYPE: Readonly<Partial<Record<number, number>>> = {
-  [DataType.FLOAT8E4M3FN]: 9, [DataType.FLOAT8E4M3FNUZ]: 9, [DataType.FLOAT8E5M2]: 9, [DataType.FLOAT8E5M2FNUZ]: 9,
-  [DataType.UINT4]: 10, [DataType.INT4]: 10,
+  [DataType.FLOAT8E4M3FN]: 9,
+  [DataType.FLOAT8E4M3FNUZ]: 9,
+  [DataType.FLOAT8E5M2]: 9,
+  [DataType.FLOAT8E5M2FNUZ]: 9,
+  [DataType.UINT4]: 10,
+  [DataType.INT4]: 10,
 };
 
 export function normDomain(domain: string | null | undefined): string {
@@ -26,7 +38,8 @@ export function normDomain(domain: string | null | undefined): string {
 /** An int64 field as a number (a Long past 2^53 rounds: good enough to compare versions). */
 export function asNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function')
+    return (v as { toNumber(): number }).toNumber();
   return 0;
 }
 
@@ -43,7 +56,8 @@ export function requiredIrVersion(model: onnx.IModelProto): { ir: number; why: s
   const opset = (model.opsetImport ?? []).find((o) => normDomain(o.domain) === '');
   const version = asNumber(opset?.version);
   const byOpset = IR_FOR_OPSET.find(([first]) => version >= first);
-  let need = asNumber(model.irVersion) === 3 ? { ir: 3, why: 'IR 3' } : { ir: byOpset?.[1] ?? 3, why: `opset ${version}` };
+  let need =
+    asNumber(model.irVersion) === 3 ? { ir: 3, why: 'IR 3' } : { ir: byOpset?.[1] ?? 3, why: `opset ${version}` };
   const seen = new Set<number>();
   forEachTypedThing(model.graph, (dt) => seen.add(dt));
   for (const dt of seen) {
@@ -58,7 +72,11 @@ export function checkVersions(model: onnx.IModelProto, report: (i: ValidationIss
     // an int64 on the wire: a version past 2^53 or negative is no opset (and the former no JS number)
     const v = dimValue(o.version ?? 0);
     if (typeof v === 'string' || v < 0) {
-      report({ check: CHECKS.opsetImport, message: `the opset version of domain "${normDomain(o.domain) || 'ai.onnx'}" ${typeof v === 'string' ? `(${v})` : `is ${v}`} is not an opset`, graph: MAIN_GRAPH });
+      report({
+        check: CHECKS.opsetImport,
+        message: `the opset version of domain "${normDomain(o.domain) || 'ai.onnx'}" ${typeof v === 'string' ? `(${v})` : `is ${v}`} is not an opset`,
+        graph: MAIN_GRAPH,
+      });
     }
   }
   const imported = new Set((model.opsetImport ?? []).map((o) => normDomain(o.domain)));
@@ -83,7 +101,12 @@ export function checkVersions(model: onnx.IModelProto, report: (i: ValidationIss
   }
   const ir = asNumber(model.irVersion);
   const need = requiredIrVersion(model);
-  if (ir < need.ir) report({ check: CHECKS.irVersion, message: `IR version ${ir} is older than ${need.why} needs (${need.ir})`, graph: MAIN_GRAPH });
+  if (ir < need.ir)
+    report({
+      check: CHECKS.irVersion,
+      message: `IR version ${ir} is older than ${need.why} needs (${need.ir})`,
+      graph: MAIN_GRAPH,
+    });
 }
 
 /** Calls `fn` with the data type of every tensor and tensor-typed value in the graph and its subgraphs. */

@@ -9,7 +9,17 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { assertRegularFile, ErrorCodes, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import {
+  assertRegularFile,
+  ErrorCodes,
+  sha256Files,
+  UserError,
+  type Dataset,
+  type DatasetBase,
+  type DatasetProvider,
+  type DatasetRef,
+  type RunContext,
+} from '@mc-kit/core';
 
 export interface FactoidQuestion {
   /** Question-ID, e.g. FreebaseQA-train-0 */
@@ -43,16 +53,26 @@ export function parseFreebase(text: string, name: string): FactoidQuestion[] {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new UserError(ErrorCodes.BAD_DATASET, `${name} is not JSON: ${e instanceof Error ? e.message : String(e)}`, { hint: 'pass a FreebaseQA-*.json file as released' });
+    throw new UserError(ErrorCodes.BAD_DATASET, `${name} is not JSON: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: 'pass a FreebaseQA-*.json file as released',
+    });
   }
   const questions = (json as { Questions?: unknown })?.Questions;
-  if (!Array.isArray(questions)) throw new UserError(ErrorCodes.BAD_DATASET, `${name} has no "Questions" list: not FreebaseQA's format`, { hint: 'FreebaseQA files hold {"Dataset", "Version", "Questions": [...]}' });
+  if (!Array.isArray(questions))
+    throw new UserError(ErrorCodes.BAD_DATASET, `${name} has no "Questions" list: not FreebaseQA's format`, {
+      hint: 'FreebaseQA files hold {"Dataset", "Version", "Questions": [...]}',
+    });
   return questions.map((q: Record<string, unknown>, i: number) => {
     const id = typeof q?.['Question-ID'] === 'string' ? (q['Question-ID'] as string) : `${name}#${i}`;
     const raw = q?.RawQuestion;
-    const aliases = (q?.Parses as { Answers?: { AnswersName?: unknown }[] }[] | undefined)?.[0]?.Answers?.[0]?.AnswersName;
+    const aliases = (q?.Parses as { Answers?: { AnswersName?: unknown }[] }[] | undefined)?.[0]?.Answers?.[0]
+      ?.AnswersName;
     if (typeof raw !== 'string' || !Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string')) {
-      throw new UserError(ErrorCodes.BAD_DATASET, `${name}: question ${id} lacks RawQuestion or Parses[0].Answers[0].AnswersName`, { hint: 'the file must be FreebaseQA JSON as released' });
+      throw new UserError(
+        ErrorCodes.BAD_DATASET,
+        `${name}: question ${id} lacks RawQuestion or Parses[0].Answers[0].AnswersName`,
+        { hint: 'the file must be FreebaseQA JSON as released' },
+      );
     }
     return { id, question: raw, aliases: aliases as string[] };
   });
@@ -61,7 +81,8 @@ export function parseFreebase(text: string, name: string): FactoidQuestion[] {
 export class FreebaseQaDataset implements DatasetProvider {
   readonly id = 'freebaseqa';
   readonly kind = 'factoid-qa';
-  readonly summary = 'FreebaseQA JSON (FreebaseQA-train.json, or a folder holding it): questions + answer aliases, file order (--limit: first N)';
+  readonly summary =
+    'FreebaseQA JSON (FreebaseQA-train.json, or a folder holding it): questions + answer aliases, file order (--limit: first N)';
 
   async canOpen(ref: DatasetRef): Promise<boolean> {
     const file = ref.path ? freebaseFile(ref.path) : undefined;
@@ -69,15 +90,28 @@ export class FreebaseQaDataset implements DatasetProvider {
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
-    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
-    if (!ref.path || !existsSync(ref.path)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
+    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1))
+      throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
+    if (!ref.path || !existsSync(ref.path))
+      throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const file = freebaseFile(ref.path);
-    if (!file) throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no train split (${SPLIT_FILE})`, { hint: 'the reference scores FreebaseQA-train.json; pass that file, or another FreebaseQA-*.json itself' });
+    if (!file)
+      throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no train split (${SPLIT_FILE})`, {
+        hint: 'the reference scores FreebaseQA-train.json; pass that file, or another FreebaseQA-*.json itself',
+      });
     assertRegularFile(file, ref.ref, ErrorCodes.BAD_DATASET);
     const questions = parseFreebase(readFileSync(file, 'utf8'), basename(file));
     ctx.log.debug(`${ref.ref}: ${questions.length} FreebaseQA questions`);
     const size = Math.min(questions.length, ref.limit ?? Infinity);
-    const data: FactoidDataset = { kind: 'factoid-qa', provider: this.id, ref: ref.ref, digest: await sha256Files([{ name: basename(file), path: file }]), size, questions, limit: ref.limit };
+    const data: FactoidDataset = {
+      kind: 'factoid-qa',
+      provider: this.id,
+      ref: ref.ref,
+      digest: await sha256Files([{ name: basename(file), path: file }]),
+      size,
+      questions,
+      limit: ref.limit,
+    };
     return data as FactoidDataset & Dataset;
   }
 }

@@ -1,26 +1,57 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRunContext, loadModelRef, OrtSessionFactory, parseParams, UserError, type MetricResult } from '@mc-kit/core';
+import {
+  createRunContext,
+  loadModelRef,
+  OrtSessionFactory,
+  parseParams,
+  UserError,
+  type MetricResult,
+} from '@mc-kit/core';
 import type { ItemScore } from '../../shared/index.js';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
-import { aliasHit, FACTOID_PARAMS, freebasePrompt, FreebaseQaDataset, KickFactoidQaMetric, parseFreebase } from './index.js';
+import {
+  aliasHit,
+  FACTOID_PARAMS,
+  freebasePrompt,
+  FreebaseQaDataset,
+  KickFactoidQaMetric,
+  parseFreebase,
+} from './index.js';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
 
-const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 1 });
+const ctx = createRunContext({
+  sessions: new OrtSessionFactory({ device: 'cpu' }),
+  progressMode: 'silent',
+  json: true,
+  seed: 1,
+});
 
 /** FreebaseQA's original JSON layout, 4 questions. */
 function freebaseJson(): string {
   const q = (n: number, raw: string, aliases: string[], extraParse = false) => ({
-    'Question-ID': `FreebaseQA-train-${n}`, RawQuestion: raw, ProcessedQuestion: raw.toLowerCase(),
+    'Question-ID': `FreebaseQA-train-${n}`,
+    RawQuestion: raw,
+    ProcessedQuestion: raw.toLowerCase(),
     Parses: [
-      { 'Parse-Id': `FreebaseQA-train-${n}.P0`, PotentialTopicEntityMention: 'x', TopicEntityName: 'x', TopicEntityMid: 'm.0', InferentialChain: 'a.b', Answers: [{ AnswersMid: 'm.1', AnswersName: aliases }] },
-      ...(extraParse ? [{ 'Parse-Id': `FreebaseQA-train-${n}.P1`, Answers: [{ AnswersMid: 'm.2', AnswersName: ['paris'] }] }] : []),
+      {
+        'Parse-Id': `FreebaseQA-train-${n}.P0`,
+        PotentialTopicEntityMention: 'x',
+        TopicEntityName: 'x',
+        TopicEntityMid: 'm.0',
+        InferentialChain: 'a.b',
+        Answers: [{ AnswersMid: 'm.1', AnswersName: aliases }],
+      },
+      ...(extraParse
+        ? [{ 'Parse-Id': `FreebaseQA-train-${n}.P1`, Answers: [{ AnswersMid: 'm.2', AnswersName: ['paris'] }] }]
+        : []),
     ],
   });
   return JSON.stringify({
-    Dataset: 'FreebaseQA-train', Version: '1.0',
+    Dataset: 'FreebaseQA-train',
+    Version: '1.0',
     Questions: [
       q(0, 'Which city is the capital of France?', ['paris']),
       q(1, 'Which city is the capital of England?', ['london'], true), // the second parse's "paris" is ignored (quirk d)
@@ -34,17 +65,29 @@ const DIR = mkdtempSync(join(tmpdir(), 'mc-freebase-'));
 writeFileSync(join(DIR, 'FreebaseQA-train.json'), freebaseJson());
 // Greedy: after "is" the model says "Paris" then </s>; the prompt ends "The answer is ". Faithful mode decodes
 // the prompt's tokens, so words outside the vocabulary come back as <unk>: "Mona Lisa?" is in it.
-const MODEL = wordLmDir(['Please', 'give', 'answer', 'to', 'this', 'question:', 'The', 'is', 'Paris', 'Mona', 'Lisa?'], { is: 'Paris' });
+const MODEL = wordLmDir(
+  ['Please', 'give', 'answer', 'to', 'this', 'question:', 'The', 'is', 'Paris', 'Mona', 'Lisa?'],
+  { is: 'Paris' },
+);
 
 async function run(raw: Record<string, unknown>, limit?: number): Promise<MetricResult> {
   const data = await new FreebaseQaDataset().open({ ref: DIR, path: DIR, limit }, ctx);
-  return new KickFactoidQaMetric().evaluate(await loadModelRef(MODEL), data, parseParams(FACTOID_PARAMS, raw, 'kick-factoid-qa'), ctx);
+  return new KickFactoidQaMetric().evaluate(
+    await loadModelRef(MODEL),
+    data,
+    parseParams(FACTOID_PARAMS, raw, 'kick-factoid-qa'),
+    ctx,
+  );
 }
 
 describe('FreebaseQA prompt and hit rule (main_freebase.py)', () => {
   it('builds the prompt byte for byte, newline and GPTQ space variants', () => {
-    expect(freebasePrompt('Who wrote Hamlet?')).toBe('Please give answer to this question: Who wrote Hamlet?\nThe answer is ');
-    expect(freebasePrompt('Who wrote Hamlet?', 'space')).toBe('Please give answer to this question: Who wrote Hamlet? The answer is ');
+    expect(freebasePrompt('Who wrote Hamlet?')).toBe(
+      'Please give answer to this question: Who wrote Hamlet?\nThe answer is ',
+    );
+    expect(freebasePrompt('Who wrote Hamlet?', 'space')).toBe(
+      'Please give answer to this question: Who wrote Hamlet? The answer is ',
+    );
   });
   it('matches an alias as a substring after removing spaces and lowercasing only', () => {
     expect(aliasHit('It is William Shakespeare.', ['william shakespeare'])).toBe(true);
@@ -52,7 +95,11 @@ describe('FreebaseQA prompt and hit rule (main_freebase.py)', () => {
     expect(aliasHit('St Paul', ['st. paul'])).toBe(false);
   });
   it('reads Parses[0].Answers[0].AnswersName and refuses other JSON', () => {
-    expect(parseFreebase(freebaseJson(), 'f.json')[1]).toEqual({ id: 'FreebaseQA-train-1', question: 'Which city is the capital of England?', aliases: ['london'] });
+    expect(parseFreebase(freebaseJson(), 'f.json')[1]).toEqual({
+      id: 'FreebaseQA-train-1',
+      question: 'Which city is the capital of England?',
+      aliases: ['london'],
+    });
     expect(() => parseFreebase('{"data": []}', 'f.json')).toThrow(/no "Questions" list/);
   });
 });
@@ -60,11 +107,15 @@ describe('FreebaseQA prompt and hit rule (main_freebase.py)', () => {
 describe('kick-factoid-qa on a model that always answers "Paris"', () => {
   it('clean: matches the generation only: q0 and q2 hit, q1 and q3 miss', async () => {
     const r = await run({ 'log-samples': true });
-    expect(r.details?.items).toEqual([0, 1, 0, 1].map((_, i) => ({ id: `FreebaseQA-train-${i}`, score: [1, 0, 1, 0][i] })));
+    expect(r.details?.items).toEqual(
+      [0, 1, 0, 1].map((_, i) => ({ id: `FreebaseQA-train-${i}`, score: [1, 0, 1, 0][i] })),
+    );
     expect(r.values.exact_match.value).toBe(0.5);
     const samples = r.details?.samples as ItemScore[];
     expect(samples[0].output).toBe('Paris');
-    expect(samples[0].prompt).toBe('Please give answer to this question: Which city is the capital of France?\nThe answer is ');
+    expect(samples[0].prompt).toBe(
+      'Please give answer to this question: Which city is the capital of France?\nThe answer is ',
+    );
   });
 
   it('faithful: prompt + generation is matched (q3 hits on its own question) and --limit N scores N+1', async () => {
@@ -81,7 +132,9 @@ describe('kick-factoid-qa on a model that always answers "Paris"', () => {
     await expect(new FreebaseQaDataset().open({ ref: empty, path: empty }, ctx)).rejects.toThrow(/no train split/);
     const tiny = wordLmDir(['is', 'Paris'], { is: 'Paris' }, 12);
     const data = await new FreebaseQaDataset().open({ ref: DIR, path: DIR }, ctx);
-    const err = await new KickFactoidQaMetric().evaluate(await loadModelRef(tiny), data, parseParams(FACTOID_PARAMS, {}, 'kick-factoid-qa'), ctx).catch((e: unknown) => e);
+    const err = await new KickFactoidQaMetric()
+      .evaluate(await loadModelRef(tiny), data, parseParams(FACTOID_PARAMS, {}, 'kick-factoid-qa'), ctx)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/item FreebaseQA-train-0: the prompt is 16 tokens/);
   });
@@ -89,25 +142,39 @@ describe('kick-factoid-qa on a model that always answers "Paris"', () => {
 
 describe('kick-factoid-qa denominators (issue 17 audit)', () => {
   it('divides by the questions it scored, clean and faithful (N+1 scored; the reference figure divides by N)', async () => {
-    for (const [raw, limit] of [[{}, undefined], [{ faithful: true }, 2], [{}, 2]] as const) {
+    for (const [raw, limit] of [
+      [{}, undefined],
+      [{ faithful: true }, 2],
+      [{}, 2],
+    ] as const) {
       const r = await run(raw, limit);
       expectDenominatorsHold(r, 'exact_match');
       expect(r.details?.questionsScored).toBe(r.sums.items);
     }
     const limited = await run({ faithful: true }, 2);
     const firstTwo = (limited.details?.items as { score: number }[]).slice(0, 2).reduce((t, i) => t + i.score, 0);
-    expect(limited.details?.exact_match_reference).toBe((firstTwo + (limited.details?.items as { score: number }[])[2].score) / 2);
+    expect(limited.details?.exact_match_reference).toBe(
+      (firstTwo + (limited.details?.items as { score: number }[])[2].score) / 2,
+    );
   });
 });
 
 describe('kick-factoid-qa under eval --resume', () => {
   it('a run stopped after 2 of 4 questions, or in the baseline pass, continues where it stopped; the result equals a clean run', async () => {
-    const LONDON = wordLmDir(['Please', 'give', 'answer', 'to', 'this', 'question:', 'The', 'is', 'London'], { is: 'London' });
+    const LONDON = wordLmDir(['Please', 'give', 'answer', 'to', 'this', 'question:', 'The', 'is', 'London'], {
+      is: 'London',
+    });
     const data = await new FreebaseQaDataset().open({ ref: DIR, path: DIR }, ctx);
     const model = await loadModelRef(MODEL);
     const baseline = await loadModelRef(LONDON);
     const evaluate = (withBaseline: boolean) => (c: typeof ctx) =>
-      new KickFactoidQaMetric().evaluate(model, data, parseParams(FACTOID_PARAMS, { 'batch-size': 1, 'log-samples': true }, 'kick-factoid-qa'), c, { baseline: withBaseline ? baseline : undefined });
+      new KickFactoidQaMetric().evaluate(
+        model,
+        data,
+        parseParams(FACTOID_PARAMS, { 'batch-size': 1, 'log-samples': true }, 'kick-factoid-qa'),
+        c,
+        { baseline: withBaseline ? baseline : undefined },
+      );
     const modelPart = `generate-${model.sha256.slice(0, 16)}`;
     const basePart = `generate-${baseline.sha256.slice(0, 16)}`;
 

@@ -10,14 +10,43 @@
  * is details.exact_match_reference; the headline stays the mean over the items scored).
  * Both modes: no normalization beyond spaces and case (c), first parse's aliases only (d).
  */
-import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { KICK_PARAMS, openGenerationCheckpoint, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
+import {
+  loadGenerator,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
+import {
+  KICK_PARAMS,
+  openGenerationCheckpoint,
+  runKickTask,
+  type ItemScore,
+  type KickOptions,
+  type KickTask,
+} from '../../shared/index.js';
 import type { FactoidDataset } from './dataset.js';
 import { aliasHit, freebasePrompt, type FreebasePromptVariant } from './scoring.js';
 
 export const FACTOID_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'prompt-variant', type: 'enum', options: ['newline', 'space'], description: 'before "The answer is ": "\\n" (the pruning code) or " " (the GPTQ script)', default: 'newline' },
-  { name: 'batch-size', type: 'integer', description: 'prompts generated together (padded)', default: 8, min: 1, max: 256 },
+  {
+    name: 'prompt-variant',
+    type: 'enum',
+    options: ['newline', 'space'],
+    description: 'before "The answer is ": "\\n" (the pruning code) or " " (the GPTQ script)',
+    default: 'newline',
+  },
+  {
+    name: 'batch-size',
+    type: 'integer',
+    description: 'prompts generated together (padded)',
+    default: 8,
+    min: 1,
+    max: 256,
+  },
   ...KICK_PARAMS,
 ]);
 
@@ -27,7 +56,14 @@ class FactoidTask implements KickTask<FactoidDataset> {
   readonly headline = 'exact_match';
   private referenceDivisor = 0;
 
-  async score(model: LoadedModel, data: FactoidDataset, params: Params, options: KickOptions, ctx: RunContext, label: string): Promise<ItemScore[]> {
+  async score(
+    model: LoadedModel,
+    data: FactoidDataset,
+    params: Params,
+    options: KickOptions,
+    ctx: RunContext,
+    label: string,
+  ): Promise<ItemScore[]> {
     const n = Math.min(data.questions.length, data.limit ?? Infinity);
     // quirk (b): `if n > num_examples: break` lets question N+1 through
     const items = data.questions.slice(0, options.faithful && data.limit !== undefined ? n + 1 : n);
@@ -46,27 +82,44 @@ class FactoidTask implements KickTask<FactoidDataset> {
       });
       // eval --resume: one record per generated question, the model and the baseline apart
       const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
-      const outputs = new Array<{ text: string; tokens: number; prompt: readonly number[]; ids: readonly number[] }>(items.length);
+      const outputs = new Array<{ text: string; tokens: number; prompt: readonly number[]; ids: readonly number[] }>(
+        items.length,
+      );
       for (const [len, indices] of byLength) {
         let ticked = 0;
         const itemIds = indices.map((i) => items[i].id);
-        const out = await g.generate(indices.map((i) => prompts[i]), {
-          maxNewTokens: 2 * len,
-          batchSize: params['batch-size'] as number,
-          itemIds,
-          ...checkpoint.options(itemIds),
-          onProgress: (done) => {
-            task.tick(done - ticked);
-            ticked = done;
+        const out = await g.generate(
+          indices.map((i) => prompts[i]),
+          {
+            maxNewTokens: 2 * len,
+            batchSize: params['batch-size'] as number,
+            itemIds,
+            ...checkpoint.options(itemIds),
+            onProgress: (done) => {
+              task.tick(done - ticked);
+              ticked = done;
+            },
           },
-        });
-        indices.forEach((i, k) => (outputs[i] = { text: out[k].text, tokens: out[k].ids.length, prompt: out[k].promptIds, ids: out[k].ids }));
+        );
+        indices.forEach(
+          (i, k) =>
+            (outputs[i] = { text: out[k].text, tokens: out[k].ids.length, prompt: out[k].promptIds, ids: out[k].ids }),
+        );
       }
       items.forEach((q, i) => {
         const o = outputs[i];
         // faithful: decode(prompt + generation) with special tokens skipped, as batch_decode does
-        const matched = options.faithful ? g.tokenizer.decode([...o.prompt, ...o.ids].filter((t) => !specials.has(t))) : o.text;
-        scores.push({ id: q.id, score: aliasHit(matched, q.aliases) ? 1 : 0, extra: { new_tokens: o.tokens }, prompt: options.logSamples ? prompts[i] : '', output: o.text, target: q.aliases });
+        const matched = options.faithful
+          ? g.tokenizer.decode([...o.prompt, ...o.ids].filter((t) => !specials.has(t)))
+          : o.text;
+        scores.push({
+          id: q.id,
+          score: aliasHit(matched, q.aliases) ? 1 : 0,
+          extra: { new_tokens: o.tokens },
+          prompt: options.logSamples ? prompts[i] : '',
+          output: o.text,
+          target: q.aliases,
+        });
       });
       task.done(`kick-factoid-qa ${label}: ${scores.reduce((t, s) => t + s.score, 0)}/${scores.length} hits`);
       return scores;
@@ -81,7 +134,8 @@ class FactoidTask implements KickTask<FactoidDataset> {
   details(scores: readonly ItemScore[]): Record<string, unknown> {
     const hits = scores.reduce((t, s) => t + s.score, 0);
     return {
-      protocol: 'FreebaseQA, greedy to 3x the prompt tokens, alias substring after removing spaces and lowercasing (LLM-KICK main_freebase.py)',
+      protocol:
+        'FreebaseQA, greedy to 3x the prompt tokens, alias substring after removing spaces and lowercasing (LLM-KICK main_freebase.py)',
       questionsScored: scores.length,
       exact_match_reference: this.referenceDivisor > 0 ? hits / this.referenceDivisor : undefined,
     };
@@ -96,7 +150,13 @@ export class KickFactoidQaMetric implements Metric {
   /** eval's --baseline: scored on the same items for the paired delta */
   readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+  evaluate(
+    model: LoadedModel,
+    data: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs: MetricInputs = {},
+  ): Promise<MetricResult> {
     return runKickTask(new FactoidTask(), model, data as FactoidDataset, params, ctx, inputs);
   }
 }

@@ -10,7 +10,18 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ErrorCodes, isInside, regularFileInside, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  isInside,
+  regularFileInside,
+  sha256Files,
+  UserError,
+  type Dataset,
+  type DatasetBase,
+  type DatasetProvider,
+  type DatasetRef,
+  type RunContext,
+} from '@mc-kit/core';
 
 export interface IcrQuestion {
   /** QuestionId, with the file it came from when the same id is in both (web + wikipedia) */
@@ -39,12 +50,23 @@ function parseQa(text: string, name: string, source: string): IcrQuestion[] {
   } catch (e) {
     throw new UserError(ErrorCodes.BAD_DATASET, `${name} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!Array.isArray(data)) throw new UserError(ErrorCodes.BAD_DATASET, `${name} has no "Data" list: not TriviaQA's format`, { hint: 'pass the folder triviaqa-rc.tar.gz unpacks to (qa/, evidence/)' });
+  if (!Array.isArray(data))
+    throw new UserError(ErrorCodes.BAD_DATASET, `${name} has no "Data" list: not TriviaQA's format`, {
+      hint: 'pass the folder triviaqa-rc.tar.gz unpacks to (qa/, evidence/)',
+    });
   return data.map((d: Record<string, unknown>, i: number) => {
     const aliases = (d?.Answer as { NormalizedAliases?: unknown } | undefined)?.NormalizedAliases;
-    if (typeof d?.Question !== 'string' || !Array.isArray(aliases)) throw new UserError(ErrorCodes.BAD_DATASET, `${name}: entry ${i} lacks Question or Answer.NormalizedAliases`);
-    const first = (list: unknown) => (Array.isArray(list) && typeof list[0]?.Filename === 'string' ? (list[0].Filename as string) : undefined);
-    return { id: `${source}/${typeof d.QuestionId === 'string' ? d.QuestionId : i}`, question: d.Question, aliases: aliases as string[], wikiFile: first(d.EntityPages), webFile: first(d.SearchResults) };
+    if (typeof d?.Question !== 'string' || !Array.isArray(aliases))
+      throw new UserError(ErrorCodes.BAD_DATASET, `${name}: entry ${i} lacks Question or Answer.NormalizedAliases`);
+    const first = (list: unknown) =>
+      Array.isArray(list) && typeof list[0]?.Filename === 'string' ? (list[0].Filename as string) : undefined;
+    return {
+      id: `${source}/${typeof d.QuestionId === 'string' ? d.QuestionId : i}`,
+      question: d.Question,
+      aliases: aliases as string[],
+      wikiFile: first(d.EntityPages),
+      webFile: first(d.SearchResults),
+    };
   });
 }
 
@@ -53,9 +75,17 @@ export function evidenceOf(data: IcrDataset, q: IcrQuestion): string {
   const read = (dir: string, file: string | undefined) => {
     if (file === undefined) return '';
     const folder = join(data.root, 'evidence', dir);
-    if (isInside(folder, resolve(folder, file)) && !existsSync(join(folder, file))) throw new UserError(ErrorCodes.BAD_DATASET, `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`, { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' });
+    if (isInside(folder, resolve(folder, file)) && !existsSync(join(folder, file)))
+      throw new UserError(
+        ErrorCodes.BAD_DATASET,
+        `question ${q.id}: evidence file ${join('evidence', dir, file)} is missing`,
+        { hint: 'open-book runs need the evidence/ folder of triviaqa-rc; closed-book runs do not' },
+      );
     // the Filename comes from the dataset: a regular file inside evidence/<dir>/, links resolved, or nothing
-    return readFileSync(regularFileInside(folder, file, `question ${q.id}: evidence file ${join('evidence', dir, file)}`), 'utf8');
+    return readFileSync(
+      regularFileInside(folder, file, `question ${q.id}: evidence file ${join('evidence', dir, file)}`),
+      'utf8',
+    );
   };
   return read('wikipedia', q.wikiFile) + read('web', q.webFile);
 }
@@ -63,23 +93,42 @@ export function evidenceOf(data: IcrDataset, q: IcrQuestion): string {
 export class TriviaQaRcDataset implements DatasetProvider {
   readonly id = 'triviaqa-rc';
   readonly kind = 'icr-qa';
-  readonly summary = 'TriviaQA rc (the UW tarball layout: qa/*-dev.json + evidence/): validation questions, aliases, evidence (--limit: first N)';
+  readonly summary =
+    'TriviaQA rc (the UW tarball layout: qa/*-dev.json + evidence/): validation questions, aliases, evidence (--limit: first N)';
 
   async canOpen(ref: DatasetRef): Promise<boolean> {
     return ref.path !== undefined && existsSync(join(ref.path, 'qa'));
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
-    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1)) throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
-    if (!ref.path || !existsSync(ref.path)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
+    if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1))
+      throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
+    if (!ref.path || !existsSync(ref.path))
+      throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const files = SPLIT_FILES.filter((f) => existsSync(join(ref.path!, f)));
     if (files.length === 0) {
-      throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no validation split (${SPLIT_FILES.join(' or ')})`, { hint: 'pass the folder triviaqa-rc.tar.gz unpacks to; it holds qa/web-dev.json and qa/wikipedia-dev.json' });
+      throw new UserError(ErrorCodes.BAD_DATASET, `${ref.ref}: no validation split (${SPLIT_FILES.join(' or ')})`, {
+        hint: 'pass the folder triviaqa-rc.tar.gz unpacks to; it holds qa/web-dev.json and qa/wikipedia-dev.json',
+      });
     }
-    const questions = files.flatMap((f) => parseQa(readFileSync(regularFileInside(ref.path!, f, `${ref.ref}: ${f}`), 'utf8'), f, f.includes('web') ? 'web' : 'wikipedia'));
+    const questions = files.flatMap((f) =>
+      parseQa(
+        readFileSync(regularFileInside(ref.path!, f, `${ref.ref}: ${f}`), 'utf8'),
+        f,
+        f.includes('web') ? 'web' : 'wikipedia',
+      ),
+    );
     const kept = ref.limit === undefined ? questions : questions.slice(0, ref.limit);
     ctx.log.debug(`${ref.ref}: ${questions.length} TriviaQA rc validation questions from ${files.join(', ')}`);
-    const data: IcrDataset = { kind: 'icr-qa', provider: this.id, ref: ref.ref, digest: await sha256Files(files.map((f) => ({ name: f, path: join(ref.path!, f) }))), size: kept.length, root: ref.path, questions: kept };
+    const data: IcrDataset = {
+      kind: 'icr-qa',
+      provider: this.id,
+      ref: ref.ref,
+      digest: await sha256Files(files.map((f) => ({ name: f, path: join(ref.path!, f) }))),
+      size: kept.length,
+      root: ref.path,
+      questions: kept,
+    };
     return data as IcrDataset & Dataset;
   }
 }

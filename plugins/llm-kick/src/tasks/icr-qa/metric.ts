@@ -10,16 +10,52 @@
  * --faithful: an empty prediction is an EM hit ("" in x), and the answer is read from
  * decode(prompt + generation).split(prompt_end)[1], as the reference does.
  */
-import { loadGenerator, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { KICK_PARAMS, openGenerationCheckpoint, runKickTask, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
+import {
+  loadGenerator,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
+import {
+  KICK_PARAMS,
+  openGenerationCheckpoint,
+  runKickTask,
+  type ItemScore,
+  type KickOptions,
+  type KickTask,
+} from '../../shared/index.js';
 import { containmentMatch, maxOverTruths, strictMatch, tokenF1 } from '../../text-metrics/index.js';
 import { evidenceOf, type IcrDataset } from './dataset.js';
 import { icrPrompt, prediction, promptEnd } from './prompt.js';
 
 export const ICR_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'book', type: 'enum', options: ['closed', 'open'], description: 'closed: the question alone; open: with 3,072 characters of evidence (--include_context)', default: 'closed' },
-  { name: 'max-new-tokens', type: 'integer', description: 'new tokens generated (the reference: max_length = prompt + 32)', default: 32, min: 1, max: 4096 },
-  { name: 'batch-size', type: 'integer', description: 'prompts generated together (padded)', default: 8, min: 1, max: 256 },
+  {
+    name: 'book',
+    type: 'enum',
+    options: ['closed', 'open'],
+    description: 'closed: the question alone; open: with 3,072 characters of evidence (--include_context)',
+    default: 'closed',
+  },
+  {
+    name: 'max-new-tokens',
+    type: 'integer',
+    description: 'new tokens generated (the reference: max_length = prompt + 32)',
+    default: 32,
+    min: 1,
+    max: 4096,
+  },
+  {
+    name: 'batch-size',
+    type: 'integer',
+    description: 'prompts generated together (padded)',
+    default: 8,
+    min: 1,
+    max: 256,
+  },
   ...KICK_PARAMS,
 ]);
 
@@ -29,7 +65,14 @@ class IcrTask implements KickTask<IcrDataset> {
   readonly headline = 'exact_match';
   private book = 'closed';
 
-  async score(model: LoadedModel, data: IcrDataset, params: Params, options: KickOptions, ctx: RunContext, label: string): Promise<ItemScore[]> {
+  async score(
+    model: LoadedModel,
+    data: IcrDataset,
+    params: Params,
+    options: KickOptions,
+    ctx: RunContext,
+    label: string,
+  ): Promise<ItemScore[]> {
     const open = params.book === 'open';
     this.book = open ? 'open' : 'closed';
     const prompts = data.questions.map((q) => icrPrompt(q.question, open ? evidenceOf(data, q) : '', open));
@@ -52,19 +95,27 @@ class IcrTask implements KickTask<IcrDataset> {
       });
       const specials = new Set([g.tokenizer.bosId, g.tokenizer.eosId]);
       const scores = data.questions.map((q, i): ItemScore => {
-        const all = options.faithful ? g.tokenizer.decode([...out[i].promptIds, ...out[i].ids].filter((t) => !specials.has(t))) : '';
+        const all = options.faithful
+          ? g.tokenizer.decode([...out[i].promptIds, ...out[i].ids].filter((t) => !specials.has(t)))
+          : '';
         const pred = prediction(out[i].text, all, promptEnd(q.question, open), options.faithful);
         const em = maxOverTruths((t) => containmentMatch(pred, t, options.faithful), q.aliases);
         return {
           id: q.id,
           score: em,
-          extra: { f1: maxOverTruths((t) => tokenF1(pred, t), q.aliases), strict_em: maxOverTruths((t) => strictMatch(pred, t), q.aliases), empty: pred.trim() === '' ? 1 : 0 },
+          extra: {
+            f1: maxOverTruths((t) => tokenF1(pred, t), q.aliases),
+            strict_em: maxOverTruths((t) => strictMatch(pred, t), q.aliases),
+            empty: pred.trim() === '' ? 1 : 0,
+          },
           prompt: options.logSamples ? prompts[i] : '',
           output: pred,
           target: q.aliases,
         };
       });
-      task.done(`kick-icr-qa ${label}: exact_match ${(scores.reduce((t, s) => t + s.score, 0) / scores.length).toFixed(4)}`);
+      task.done(
+        `kick-icr-qa ${label}: exact_match ${(scores.reduce((t, s) => t + s.score, 0) / scores.length).toFixed(4)}`,
+      );
       return scores;
     } catch (e) {
       task.fail();
@@ -94,7 +145,13 @@ export class KickIcrQaMetric implements Metric {
   /** eval's --baseline: scored on the same items for the paired delta */
   readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+  evaluate(
+    model: LoadedModel,
+    data: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs: MetricInputs = {},
+  ): Promise<MetricResult> {
     return runKickTask(new IcrTask(), model, data as IcrDataset, params, ctx, inputs);
   }
 }

@@ -7,7 +7,16 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCodes, sha256Files, UserError, type Dataset, type DatasetBase, type DatasetProvider, type DatasetRef, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  sha256Files,
+  UserError,
+  type Dataset,
+  type DatasetBase,
+  type DatasetProvider,
+  type DatasetRef,
+  type RunContext,
+} from '@mc-kit/core';
 import type { FreeFormData, FreeFormItem } from '../../judge/free-form.js';
 import { readJudgePrompts, type JudgePrompt } from '../../judge/prompts.js';
 import { readJsonl, requireFile } from '../summarization/index.js';
@@ -16,7 +25,11 @@ export interface InstructionDataset extends DatasetBase, FreeFormData {
   readonly kind: 'instruction';
 }
 
-export const INSTRUCTION_FILES = { questions: ['table_question.jsonl', 'question.jsonl'], answers: ['answer.jsonl'], judge: ['table_prompt.jsonl', 'prompt.jsonl'] } as const;
+export const INSTRUCTION_FILES = {
+  questions: ['table_question.jsonl', 'question.jsonl'],
+  answers: ['answer.jsonl'],
+  judge: ['table_prompt.jsonl', 'prompt.jsonl'],
+} as const;
 
 export function judgePromptFor(category: string, prompts: readonly JudgePrompt[]): JudgePrompt | undefined {
   const id = category === 'coding' ? 2 : category === 'math' ? 3 : 1;
@@ -26,14 +39,19 @@ export function judgePromptFor(category: string, prompts: readonly JudgePrompt[]
 export class InstructionDatasetProvider implements DatasetProvider {
   readonly id = 'vicuna-80';
   readonly kind = 'instruction';
-  readonly summary = 'LLM-KICK instruction following: the 80 Vicuna questions, GPT-3.5 answers and judge prompts (--limit: first N)';
+  readonly summary =
+    'LLM-KICK instruction following: the 80 Vicuna questions, GPT-3.5 answers and judge prompts (--limit: first N)';
 
   async canOpen(ref: DatasetRef): Promise<boolean> {
-    return ref.path !== undefined && Object.values(INSTRUCTION_FILES).every((names) => names.some((n) => existsSync(join(ref.path!, n))));
+    return (
+      ref.path !== undefined &&
+      Object.values(INSTRUCTION_FILES).every((names) => names.some((n) => existsSync(join(ref.path!, n))))
+    );
   }
 
   async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
-    if (!ref.path || !existsSync(ref.path)) throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
+    if (!ref.path || !existsSync(ref.path))
+      throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const qPath = requireFile(ref.path, ref.ref, INSTRUCTION_FILES.questions, 'questions');
     const aPath = requireFile(ref.path, ref.ref, INSTRUCTION_FILES.answers, 'reference answers');
     const jPath = requireFile(ref.path, ref.ref, INSTRUCTION_FILES.judge, 'judge prompts');
@@ -43,15 +61,32 @@ export class InstructionDatasetProvider implements DatasetProvider {
       const qid = String(r.question_id ?? i + 1);
       const category = String(r.category ?? '');
       const judgePrompt = judgePromptFor(category, prompts);
-      if (typeof r.text !== 'string') throw new UserError(ErrorCodes.BAD_DATASET, `${qPath}: line ${i + 1} has no text`);
-      if (!judgePrompt) throw new UserError(ErrorCodes.BAD_DATASET, `${jPath}: no judge prompt ${category === 'coding' ? 2 : category === 'math' ? 3 : 1} for question ${qid} (${category})`);
-      if (!answers.has(qid)) throw new UserError(ErrorCodes.BAD_DATASET, `${aPath}: no reference answer for question ${qid}`);
+      if (typeof r.text !== 'string')
+        throw new UserError(ErrorCodes.BAD_DATASET, `${qPath}: line ${i + 1} has no text`);
+      if (!judgePrompt)
+        throw new UserError(
+          ErrorCodes.BAD_DATASET,
+          `${jPath}: no judge prompt ${category === 'coding' ? 2 : category === 'math' ? 3 : 1} for question ${qid} (${category})`,
+        );
+      if (!answers.has(qid))
+        throw new UserError(ErrorCodes.BAD_DATASET, `${aPath}: no reference answer for question ${qid}`);
       return { id: `instruction/${qid}`, text: r.text, category, judgePrompt, reference: answers.get(qid) };
     });
     const kept = ref.limit === undefined ? items : items.slice(0, ref.limit);
     ctx.log.debug(`${ref.ref}: ${items.length} instruction questions`);
-    const digest = await sha256Files([{ name: 'questions', path: qPath }, { name: 'answers', path: aPath }, { name: 'judge', path: jPath }]);
-    const data: InstructionDataset = { kind: 'instruction', provider: this.id, ref: ref.ref, digest, size: kept.length, items: kept };
+    const digest = await sha256Files([
+      { name: 'questions', path: qPath },
+      { name: 'answers', path: aPath },
+      { name: 'judge', path: jPath },
+    ]);
+    const data: InstructionDataset = {
+      kind: 'instruction',
+      provider: this.id,
+      ref: ref.ref,
+      digest,
+      size: kept.length,
+      items: kept,
+    };
     return data as InstructionDataset & Dataset;
   }
 }

@@ -1,7 +1,15 @@
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCheckpointStore, createRunContext, DataType, loadModelRef, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
+import {
+  createCheckpointStore,
+  createRunContext,
+  DataType,
+  loadModelRef,
+  OrtSessionFactory,
+  parseParams,
+  type MetricResult,
+} from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { wordLmDir } from '../../judge/word-lm.fixture.js';
 import { KickSummarizationMetric, SUMMARIZATION_PARAMS, SummarizationDatasetProvider } from '../summarization/index.js';
@@ -10,19 +18,48 @@ import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
 import type { ItemScore } from '../../shared/index.js';
 
-const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 0 });
+const ctx = createRunContext({
+  sessions: new OrtSessionFactory({ device: 'cpu' }),
+  progressMode: 'silent',
+  json: true,
+  seed: 0,
+});
 const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
-const judgePrompt = (id: number, category: string) => ({ prompt_id: id, system_prompt: 'Judge.', prompt_template: '[Question]\n{question}\n\n[1]\n{answer_1}\n\n[2]\n{answer_2}\n\n[System]\n{prompt}\n\n', defaults: { prompt: 'Two scores.' }, description: '', category });
+const judgePrompt = (id: number, category: string) => ({
+  prompt_id: id,
+  system_prompt: 'Judge.',
+  prompt_template: '[Question]\n{question}\n\n[1]\n{answer_1}\n\n[2]\n{answer_2}\n\n[System]\n{prompt}\n\n',
+  defaults: { prompt: 'Two scores.' },
+  description: '',
+  category,
+});
 
 function instructionDir(withAnswers = true): string {
   const dir = mkdtempSync(join(tmpdir(), 'mc-vicuna80-'));
-  writeFileSync(join(dir, 'table_question.jsonl'), jsonl([
-    { question_id: 1, text: 'How can I sleep better?', category: 'generic' },
-    { question_id: 2, text: 'Write a sort.', category: 'coding' },
-    { question_id: 3, text: 'What is 2+2?', category: 'math' },
-  ]));
-  if (withAnswers) writeFileSync(join(dir, 'answer.jsonl'), jsonl([1, 2, 3].map((q) => ({ answer_id: `a${q}`, question_id: q, model_id: 'gpt-3.5-turbo', text: `Reference ${q}` }))));
-  writeFileSync(join(dir, 'table_prompt.jsonl'), jsonl([judgePrompt(1, 'general'), judgePrompt(2, 'coding'), judgePrompt(3, 'math')]));
+  writeFileSync(
+    join(dir, 'table_question.jsonl'),
+    jsonl([
+      { question_id: 1, text: 'How can I sleep better?', category: 'generic' },
+      { question_id: 2, text: 'Write a sort.', category: 'coding' },
+      { question_id: 3, text: 'What is 2+2?', category: 'math' },
+    ]),
+  );
+  if (withAnswers)
+    writeFileSync(
+      join(dir, 'answer.jsonl'),
+      jsonl(
+        [1, 2, 3].map((q) => ({
+          answer_id: `a${q}`,
+          question_id: q,
+          model_id: 'gpt-3.5-turbo',
+          text: `Reference ${q}`,
+        })),
+      ),
+    );
+  writeFileSync(
+    join(dir, 'table_prompt.jsonl'),
+    jsonl([judgePrompt(1, 'general'), judgePrompt(2, 'coding'), judgePrompt(3, 'math')]),
+  );
   return dir;
 }
 
@@ -35,7 +72,16 @@ const MUMBLER = wordLmDir(['ASSISTANT:', 'good'], { 'ASSISTANT:': 'good' });
 
 async function instruction(raw: Record<string, unknown>, dir = instructionDir()): Promise<MetricResult> {
   const data = await new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx);
-  return new KickInstructionMetric().evaluate(await loadModelRef(MODEL), data, parseParams(INSTRUCTION_PARAMS, { temperature: 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, ...raw }, 'kick-instruction'), ctx);
+  return new KickInstructionMetric().evaluate(
+    await loadModelRef(MODEL),
+    data,
+    parseParams(
+      INSTRUCTION_PARAMS,
+      { temperature: 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, ...raw },
+      'kick-instruction',
+    ),
+    ctx,
+  );
 }
 
 describe('kick-instruction', () => {
@@ -65,20 +111,32 @@ describe('kick-instruction', () => {
     g.output(g.identity(g.input('pixels', DataType.FLOAT, [1, 4])), DataType.FLOAT, [1, 4]);
     const notLm = mkdtempSync(join(tmpdir(), 'mc-not-lm-'));
     writeFileSync(join(notLm, 'model.onnx'), g.toBytes());
-    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json']) copyFileSync(join(MODEL, f), join(notLm, f));
-    await expect(instruction({ judge: notLm })).rejects.toThrow(/--judge .*: not a causal LM: it needs an input_ids input and a logits output/);
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json'])
+      copyFileSync(join(MODEL, f), join(notLm, f));
+    await expect(instruction({ judge: notLm })).rejects.toThrow(
+      /--judge .*: not a causal LM: it needs an input_ids input and a logits output/,
+    );
     const dir = instructionDir(false);
-    await expect(new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx)).rejects.toThrow(/no reference answers \(answer.jsonl\)/);
+    await expect(new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx)).rejects.toThrow(
+      /no reference answers \(answer.jsonl\)/,
+    );
   });
 });
 
 describe('kick-summarization', () => {
   function summaryDir(): string {
     const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
-    writeFileSync(join(dir, 'questions.jsonl'), jsonl([
-      { question_id: 1, text: 'Summarize the given story in less than 150 words while preserving high coherence, consistency, fluency, and relevance.\n\nA story.', category: 'small' },
-      { question_id: 61, text: 'Summarize the given news ...\n\nA long story.', category: 'large' },
-    ]));
+    writeFileSync(
+      join(dir, 'questions.jsonl'),
+      jsonl([
+        {
+          question_id: 1,
+          text: 'Summarize the given story in less than 150 words while preserving high coherence, consistency, fluency, and relevance.\n\nA story.',
+          category: 'small',
+        },
+        { question_id: 61, text: 'Summarize the given news ...\n\nA long story.', category: 'large' },
+      ]),
+    );
     writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small'), judgePrompt(3, 'large')]));
     return dir;
   }
@@ -86,7 +144,16 @@ describe('kick-summarization', () => {
   async function summarization(raw: Record<string, unknown>, model = MODEL): Promise<MetricResult> {
     const dir = summaryDir();
     const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
-    return new KickSummarizationMetric().evaluate(await loadModelRef(model), data, parseParams(SUMMARIZATION_PARAMS, { temperature: 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, ...raw }, 'kick-summarization'), ctx);
+    return new KickSummarizationMetric().evaluate(
+      await loadModelRef(model),
+      data,
+      parseParams(
+        SUMMARIZATION_PARAMS,
+        { temperature: 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, ...raw },
+        'kick-summarization',
+      ),
+      ctx,
+    );
   }
 
   it('the judge needs the dense summaries (the GPT-3.5 ones were never committed)', async () => {
@@ -116,7 +183,10 @@ describe('kick-summarization', () => {
 
   it('denominators (issue 17 audit): ROUGE-L and per-category means divide by the items summed; a too-long item answered empty still counts once', async () => {
     expectDenominatorsHold(await summarization({ dense: DENSE }), 'rougeL');
-    const skipped = await summarization({ 'too-long': 'skip' }, wordLmDir(['ASSISTANT:', 'Sure'], { 'ASSISTANT:': 'Sure' }, 40));
+    const skipped = await summarization(
+      { 'too-long': 'skip' },
+      wordLmDir(['ASSISTANT:', 'Sure'], { 'ASSISTANT:': 'Sure' }, 40),
+    );
     expectDenominatorsHold(skipped, 'non_empty');
     expect(skipped.sums.items).toBe(2);
   });
@@ -133,15 +203,32 @@ describe('kick-instruction denominators (issue 17 audit)', () => {
 describe('kick-instruction and kick-summarization under eval --resume (sampled)', () => {
   // T 3 over the word LM's logits (5 on one word, 0 elsewhere): answers of random length and words, so a
   // resumed answer that drew from another random stream than the clean run's would differ.
-  const SAMPLED = { temperature: 3, 'top-k': 0, 'max-new-tokens': 8, 'judge-max-new-tokens': 8, 'batch-size': 1, 'log-samples': true };
+  const SAMPLED = {
+    temperature: 3,
+    'top-k': 0,
+    'max-new-tokens': 8,
+    'judge-max-new-tokens': 8,
+    'batch-size': 1,
+    'log-samples': true,
+  };
   const part = (step: string, dir: string) => loadModelRef(dir).then((m) => `${step}-${m.sha256.slice(0, 16)}`);
 
   it('kick-instruction: stopped in the answers, in the dense answers, or after the judge, it continues; the result equals a clean run', async () => {
     const dir = instructionDir();
     const data = await new InstructionDatasetProvider().open({ ref: dir, path: dir }, ctx);
     const model = await loadModelRef(MODEL);
-    const evaluate = (c: typeof ctx) => new KickInstructionMetric().evaluate(model, data, parseParams(INSTRUCTION_PARAMS, { ...SAMPLED, judge: JUDGE, dense: DENSE }, 'kick-instruction'), c);
-    const [answers, dense, judged] = [await part('generate', MODEL), await part('generate', DENSE), await part(`judge-${(await loadModelRef(JUDGE)).sha256.slice(0, 16)}`, MODEL)];
+    const evaluate = (c: typeof ctx) =>
+      new KickInstructionMetric().evaluate(
+        model,
+        data,
+        parseParams(INSTRUCTION_PARAMS, { ...SAMPLED, judge: JUDGE, dense: DENSE }, 'kick-instruction'),
+        c,
+      );
+    const [answers, dense, judged] = [
+      await part('generate', MODEL),
+      await part('generate', DENSE),
+      await part(`judge-${(await loadModelRef(JUDGE)).sha256.slice(0, 16)}`, MODEL),
+    ];
 
     const first = await stopAndResume(evaluate, ctx, 2);
     expect(new Set((first.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // really sampled
@@ -162,16 +249,40 @@ describe('kick-instruction and kick-summarization under eval --resume (sampled)'
     expectSameResult(await evaluate({ ...ctx, checkpoints: again }), first.clean);
     expect(again.resumed()).toBe(12);
     await again.close(false);
-    for (const [p, n] of [[answers, 3], [dense, 3], [judged, 6]] as const) expect(readFileSync(join(again.dir, `${p}.jsonl`), 'utf8').trim().split('\n')).toHaveLength(n);
+    for (const [p, n] of [
+      [answers, 3],
+      [dense, 3],
+      [judged, 6],
+    ] as const)
+      expect(
+        readFileSync(join(again.dir, `${p}.jsonl`), 'utf8')
+          .trim()
+          .split('\n'),
+      ).toHaveLength(n);
   });
 
   it('kick-summarization: stopped in the answers or in the dense answers, it continues; the result equals a clean run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
-    writeFileSync(join(dir, 'questions.jsonl'), jsonl([1, 2, 3].map((q) => ({ question_id: q, text: `Summarize the given story.\n\nStory ${q}.`, category: 'small' }))));
+    writeFileSync(
+      join(dir, 'questions.jsonl'),
+      jsonl(
+        [1, 2, 3].map((q) => ({
+          question_id: q,
+          text: `Summarize the given story.\n\nStory ${q}.`,
+          category: 'small',
+        })),
+      ),
+    );
     writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small')]));
     const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
     const model = await loadModelRef(MODEL);
-    const evaluate = (c: typeof ctx) => new KickSummarizationMetric().evaluate(model, data, parseParams(SUMMARIZATION_PARAMS, { ...SAMPLED, dense: DENSE }, 'kick-summarization'), c);
+    const evaluate = (c: typeof ctx) =>
+      new KickSummarizationMetric().evaluate(
+        model,
+        data,
+        parseParams(SUMMARIZATION_PARAMS, { ...SAMPLED, dense: DENSE }, 'kick-summarization'),
+        c,
+      );
     const [answers, dense] = [await part('generate', MODEL), await part('generate', DENSE)];
 
     const first = await stopAndResume(evaluate, ctx, 1);
@@ -187,11 +298,22 @@ describe('kick-instruction and kick-summarization under eval --resume (sampled)'
 
   it('a repeated item id (one story four times) keeps one record per repeat: each repeat draws its own sample', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-summ-'));
-    writeFileSync(join(dir, 'questions.jsonl'), jsonl([1, 1, 1, 1].map((q) => ({ question_id: q, text: 'Summarize the given story.\n\nStory.', category: 'small' }))));
+    writeFileSync(
+      join(dir, 'questions.jsonl'),
+      jsonl(
+        [1, 1, 1, 1].map((q) => ({ question_id: q, text: 'Summarize the given story.\n\nStory.', category: 'small' })),
+      ),
+    );
     writeFileSync(join(dir, 'judge_prompt.jsonl'), jsonl([judgePrompt(1, 'small')]));
     const data = await new SummarizationDatasetProvider().open({ ref: dir, path: dir }, ctx);
     const model = await loadModelRef(MODEL);
-    const evaluate = (c: typeof ctx) => new KickSummarizationMetric().evaluate(model, data, parseParams(SUMMARIZATION_PARAMS, SAMPLED, 'kick-summarization'), c);
+    const evaluate = (c: typeof ctx) =>
+      new KickSummarizationMetric().evaluate(
+        model,
+        data,
+        parseParams(SUMMARIZATION_PARAMS, SAMPLED, 'kick-summarization'),
+        c,
+      );
     const r = await stopAndResume(evaluate, ctx, 2);
     expect(new Set((r.clean.details?.samples as ItemScore[]).map((s) => s.output)).size).toBeGreaterThan(1); // one prompt, several samples
     expect(r.left).toEqual({ [await part('generate', MODEL)]: 2 });

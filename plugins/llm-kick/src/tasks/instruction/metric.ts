@@ -13,19 +13,31 @@ export const INSTRUCTION_PARAMS: readonly ParamSpec[] = Object.freeze([...FREE_F
 
 export class KickInstructionMetric implements Metric {
   readonly id = 'kick-instruction';
-  readonly summary = 'LLM-KICK instruction following: Vicuna-80, sampled answers, local --judge vs GPT-3.5 (both orders), ROUGE vs the dense output, distinct-n';
+  readonly summary =
+    'LLM-KICK instruction following: Vicuna-80, sampled answers, local --judge vs GPT-3.5 (both orders), ROUGE vs the dense output, distinct-n';
   readonly datasetKinds = ['instruction'] as const;
   readonly params = INSTRUCTION_PARAMS;
   /** eval's --baseline: scored on the same items for the paired delta */
   readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
-    const task = runFreeForm({
-      id: this.id,
-      protocol: 'LLM-KICK instruction following: Vicuna-80 questions, Vicuna v1.1 template, sampled; judge prompts table/prompt.jsonl by category',
-      judgeAgainstDense: false,
-      parser: (faithful) => (reply) => parsePairScore(reply, faithful),
-    }, params, inputs.baseline !== undefined);
+  evaluate(
+    model: LoadedModel,
+    data: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs: MetricInputs = {},
+  ): Promise<MetricResult> {
+    const task = runFreeForm(
+      {
+        id: this.id,
+        protocol:
+          'LLM-KICK instruction following: Vicuna-80 questions, Vicuna v1.1 template, sampled; judge prompts table/prompt.jsonl by category',
+        judgeAgainstDense: false,
+        parser: (faithful) => (reply) => parsePairScore(reply, faithful),
+      },
+      params,
+      inputs.baseline !== undefined,
+    );
     return runKickTask(task, model, data as FreeFormData, params, ctx, inputs);
   }
 }

@@ -30,18 +30,35 @@ export function readMmluCsv(path: string, where: string, idPrefix: string): McqQ
   }
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { relax_quotes: true, skip_empty_lines: true, relax_column_count: true, bom: true, info: true });
+    records = parse(text, {
+      relax_quotes: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      bom: true,
+      info: true,
+    });
   } catch (e) {
     if (e instanceof CsvError || (e as { code?: unknown }).code?.toString().startsWith('CSV_')) {
       const err = e as CsvError & { lines?: number };
-      bad(`${where}:${err.lines ?? '?'}: malformed CSV (${err.message})`, 'MMLU rows are: question, A, B, C, D, answer letter');
+      bad(
+        `${where}:${err.lines ?? '?'}: malformed CSV (${err.message})`,
+        'MMLU rows are: question, A, B, C, D, answer letter',
+      );
     }
     throw e;
   }
   return records.map(({ record, info }, row) => {
-    if (record.length !== FIELDS) bad(`${where}:${info.lines}: ${record.length} fields, expected ${FIELDS} (question, A, B, C, D, answer)`, 'quote a field that holds a comma');
+    if (record.length !== FIELDS)
+      bad(
+        `${where}:${info.lines}: ${record.length} fields, expected ${FIELDS} (question, A, B, C, D, answer)`,
+        'quote a field that holds a comma',
+      );
     const [question, a, b, c, d, answer] = record;
-    if (!/^[ABCD]$/.test(answer)) bad(`${where}:${info.lines}: answer ${JSON.stringify(answer)} is not A, B, C or D`, 'the sixth field is the gold letter');
+    if (!/^[ABCD]$/.test(answer))
+      bad(
+        `${where}:${info.lines}: answer ${JSON.stringify(answer)} is not A, B, C or D`,
+        'the sixth field is the gold letter',
+      );
     return { id: `${idPrefix}/${row}`, question, choices: [a, b, c, d], answer };
   });
 }

@@ -40,7 +40,18 @@ export function tokenizerJson(): Record<string, unknown> {
     pre_tokenizer: byteLevel,
     post_processor: byteLevel,
     decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: ['Ġ B', 'A B'] },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges: ['Ġ B', 'A B'],
+    },
   };
 }
 
@@ -58,7 +69,10 @@ export function constantLmDir(answer: number, context: number): string {
   writeFileSync(join(dir, 'model.onnx'), g.build().toBytes());
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson()));
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ add_bos_token: false, add_eos_token: false }));
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', vocab_size: VOCAB, n_positions: context }));
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ model_type: 'gpt2', vocab_size: VOCAB, n_positions: context }),
+  );
   return dir;
 }
 
@@ -67,11 +81,25 @@ export function mmluDir(files: Record<string, Record<string, string>>): string {
   const dir = mkdtempSync(join(tmpdir(), 'mc-kick-mmlu-'));
   for (const [split, subjects] of Object.entries(files)) {
     mkdirSync(join(dir, split));
-    for (const [subject, text] of Object.entries(subjects)) writeFileSync(join(dir, split, `${subject}_${split}.csv`), text);
+    for (const [subject, text] of Object.entries(subjects))
+      writeFileSync(join(dir, split, `${subject}_${split}.csv`), text);
   }
   return dir;
 }
 
 /** Five dev rows (answers A B C D A) and four test rows (answers B A B D; row 1 has a None cell, row 2 a quoted comma). */
-export const DEV_CSV = ['Q0?,a0,b0,c0,d0,A', 'Q1?,a1,b1,c1,d1,B', 'Q2?,a2,b2,c2,d2,C', 'Q3?,a3,b3,c3,d3,D', 'Q4?,a4,b4,c4,d4,A', ''].join('\n');
-export const TEST_CSV = ['What is 1+1?,0,2,4,6,B', 'Pick one.,None,x,y,z,A', '"Commas, quoted?",yes,no,"a, b",c,B', 'Last?,p,q,r,s,D', ''].join('\n');
+export const DEV_CSV = [
+  'Q0?,a0,b0,c0,d0,A',
+  'Q1?,a1,b1,c1,d1,B',
+  'Q2?,a2,b2,c2,d2,C',
+  'Q3?,a3,b3,c3,d3,D',
+  'Q4?,a4,b4,c4,d4,A',
+  '',
+].join('\n');
+export const TEST_CSV = [
+  'What is 1+1?,0,2,4,6,B',
+  'Pick one.,None,x,y,z,A',
+  '"Commas, quoted?",yes,no,"a, b",c,B',
+  'Last?,p,q,r,s,D',
+  '',
+].join('\n');

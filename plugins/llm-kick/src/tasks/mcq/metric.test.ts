@@ -1,7 +1,13 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCheckpointStore, createRunContext, OrtSessionFactory, parseParams, type MetricResult } from '@mc-kit/core';
+import {
+  createCheckpointStore,
+  createRunContext,
+  OrtSessionFactory,
+  parseParams,
+  type MetricResult,
+} from '@mc-kit/core';
 import type { ItemScore } from '../../shared/index.js';
 import { MmluDataset } from './dataset.js';
 import { constantLmDir, DEV_CSV, mmluDir, TEST_CSV, TOKEN_AB, TOKEN_SPACE_B } from './mcq.fixture.js';
@@ -9,7 +15,12 @@ import { KickMcqMetric, MCQ_PARAMS } from './metric.js';
 import { loadModelRef } from '@mc-kit/core';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 
-const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true, seed: 11 });
+const ctx = createRunContext({
+  sessions: new OrtSessionFactory({ device: 'cpu' }),
+  progressMode: 'silent',
+  json: true,
+  seed: 11,
+});
 const DATA = mmluDir({ dev: { abstract_algebra: DEV_CSV }, test: { abstract_algebra: TEST_CSV } });
 const BYTE = (c: string) => c.charCodeAt(0);
 
@@ -21,7 +32,12 @@ const Q0 = 'What is 1+1?\nA. 0\nB. 2\nC. 4\nD. 6\nAnswer:';
 /** Tokens of the fixture tokenizer, by hand: one per byte, less one per " B" (merge "Ġ B"; no "AB" in these texts). */
 const tokensOf = (text: string) => Buffer.byteLength(text) - text.split(' B').length + 1;
 
-async function run(answer: number, context: number, raw: Record<string, unknown> = {}, baselineDir?: string): Promise<MetricResult> {
+async function run(
+  answer: number,
+  context: number,
+  raw: Record<string, unknown> = {},
+  baselineDir?: string,
+): Promise<MetricResult> {
   const model = await loadModelRef(constantLmDir(answer, context));
   const data = await new MmluDataset().open({ ref: DATA, path: DATA }, ctx);
   const baseline = baselineDir === undefined ? undefined : await loadModelRef(baselineDir);
@@ -59,7 +75,8 @@ describe('kick-mcq on a model whose answer is known', () => {
   });
 
   it('shows the None cell as "nan" when faithful (pandas), as written when clean', async () => {
-    const prompt = async (faithful: boolean) => ((await run(BYTE('B'), 4096, { faithful, 'log-samples': true })).details?.samples as ItemScore[])[1].prompt;
+    const prompt = async (faithful: boolean) =>
+      ((await run(BYTE('B'), 4096, { faithful, 'log-samples': true })).details?.samples as ItemScore[])[1].prompt;
     expect((await prompt(true)).endsWith('Answer: A\n\nPick one.\nA. nan\nB. x\nC. y\nD. z\nAnswer:')).toBe(true);
     expect((await prompt(false)).endsWith('Answer: A\n\nPick one.\nA. None\nB. x\nC. y\nD. z\nAnswer:')).toBe(true);
   });
@@ -77,7 +94,10 @@ describe('kick-mcq on a model whose answer is known', () => {
 
   it('refuses a question that does not fit with no shots, naming it; --too-long skip leaves it out', async () => {
     const context = tokensOf(HEADER + Q0) - 1;
-    await expect(run(BYTE('B'), context)).rejects.toMatchObject({ code: 'E_BAD_DATASET', message: expect.stringContaining('question abstract_algebra/test/0 is') });
+    await expect(run(BYTE('B'), context)).rejects.toMatchObject({
+      code: 'E_BAD_DATASET',
+      message: expect.stringContaining('question abstract_algebra/test/0 is'),
+    });
     const r = await run(BYTE('B'), context, { 'too-long': 'skip' });
     expect(r.details?.skipped).toContain('abstract_algebra/test/0');
     expect(r.samples).toBe(4 - (r.details?.skipped as string[]).length);
@@ -88,7 +108,14 @@ describe('kick-mcq on a model whose answer is known', () => {
     const r = await run(BYTE('B'), 4096, { 'bootstrap-resamples': 1000 }, baseline);
     expect(r.values['accuracy.baseline'].value).toBe(0);
     expect(r.values['accuracy.delta'].value).toBe(0.5);
-    const c = r.details?.comparison as { low: number; high: number; level: number; resamples: number; seed: number; disagreements: unknown[] };
+    const c = r.details?.comparison as {
+      low: number;
+      high: number;
+      level: number;
+      resamples: number;
+      seed: number;
+      disagreements: unknown[];
+    };
     expect(c).toMatchObject({ level: 0.95, resamples: 1000, seed: 11 });
     expect(c.low).toBeLessThanOrEqual(0.5);
     expect(c.high).toBeGreaterThanOrEqual(0.5);
@@ -115,9 +142,17 @@ describe('kick-mcq under eval --resume', () => {
 
     const stop = new AbortController();
     let ticks = 0;
-    const stopping = { ...ctx, signal: stop.signal, progress: { start: () => ({ tick: () => void (++ticks === 2 && stop.abort()), update() {}, done() {}, fail() {} }) } };
+    const stopping = {
+      ...ctx,
+      signal: stop.signal,
+      progress: {
+        start: () => ({ tick: () => void (++ticks === 2 && stop.abort()), update() {}, done() {}, fail() {} }),
+      },
+    };
     const first = await createCheckpointStore(root, { key: 1 });
-    await expect(new KickMcqMetric().evaluate(model, data, params, { ...stopping, checkpoints: first })).rejects.toMatchObject({ code: 'E_ABORTED' });
+    await expect(
+      new KickMcqMetric().evaluate(model, data, params, { ...stopping, checkpoints: first }),
+    ).rejects.toMatchObject({ code: 'E_ABORTED' });
     await first.close(false);
     const part = join(first.dir, readdirSync(first.dir).find((f) => f.startsWith('model-'))!);
     expect(readFileSync(part, 'utf8').trim().split('\n')).toHaveLength(2);

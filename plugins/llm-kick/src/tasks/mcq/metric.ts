@@ -10,8 +10,28 @@
  * Reported: the micro mean over all questions ("Average accuracy", the headline) and the mean per
  * subject, subcategory and category (Hendrycks' categories.py).
  */
-import { ErrorCodes, openCheckpoint, throwIfAborted, UserError, contextLengthOf, type LoadedModel, type Metric, type MetricInputs, type MetricResult, type ParamSpec, type Params, type RunContext } from '@mc-kit/core';
-import { KICK_PARAMS, runKickTask, tokenizerFor, type ItemScore, type KickOptions, type KickTask } from '../../shared/index.js';
+import {
+  ErrorCodes,
+  openCheckpoint,
+  throwIfAborted,
+  UserError,
+  contextLengthOf,
+  type LoadedModel,
+  type Metric,
+  type MetricInputs,
+  type MetricResult,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
+import {
+  KICK_PARAMS,
+  runKickTask,
+  tokenizerFor,
+  type ItemScore,
+  type KickOptions,
+  type KickTask,
+} from '../../shared/index.js';
 import { groupsOf } from './categories.js';
 import { openNextTokenModel } from './next-token.js';
 import { SubjectPrompts, splitsBeforeNewlines } from './prompt-tokens.js';
@@ -19,17 +39,48 @@ import { bestLetter, letterTokenIds, predictedLetter } from './scoring.js';
 import type { McqDataset } from './types.js';
 
 export const MCQ_PARAMS: readonly ParamSpec[] = Object.freeze([
-  { name: 'shots', type: 'integer', description: 'few-shot examples from dev per question (the reference: --ntrain 5)', default: 5, min: 0, max: 64 },
-  { name: 'too-long', type: 'enum', options: ['refuse', 'skip'], description: "a question longer than the model's context even with no shots: refuse the run naming it, or leave it out of every mean (listed in details.skipped)", default: 'refuse' },
-  { name: 'answer', type: 'enum', options: ['greedy', 'letters'], description: "greedy: one generated token vs the gold letter (the reference); letters: the highest-logit letter among A-D at that position (lm-eval style; not comparable with LLM-KICK's numbers)", default: 'greedy' },
-  { name: 'kv-cache', type: 'boolean', description: "compute each subject's few-shot prefix once through past_key_values when the export has them (same predictions, faster)", default: true },
+  {
+    name: 'shots',
+    type: 'integer',
+    description: 'few-shot examples from dev per question (the reference: --ntrain 5)',
+    default: 5,
+    min: 0,
+    max: 64,
+  },
+  {
+    name: 'too-long',
+    type: 'enum',
+    options: ['refuse', 'skip'],
+    description:
+      "a question longer than the model's context even with no shots: refuse the run naming it, or leave it out of every mean (listed in details.skipped)",
+    default: 'refuse',
+  },
+  {
+    name: 'answer',
+    type: 'enum',
+    options: ['greedy', 'letters'],
+    description:
+      "greedy: one generated token vs the gold letter (the reference); letters: the highest-logit letter among A-D at that position (lm-eval style; not comparable with LLM-KICK's numbers)",
+    default: 'greedy',
+  },
+  {
+    name: 'kv-cache',
+    type: 'boolean',
+    description:
+      "compute each subject's few-shot prefix once through past_key_values when the export has them (same predictions, faster)",
+    default: true,
+  },
   ...KICK_PARAMS,
 ]);
 
 function tooLong(id: string, tokens: number, context: number | undefined): UserError {
-  return new UserError(ErrorCodes.BAD_DATASET, `kick-mcq: question ${id} is ${tokens} tokens with no shots, longer than the model's context of ${context} tokens (config.json)`, {
-    hint: 'use a model with a longer context, or --too-long skip to leave such questions out of every mean',
-  });
+  return new UserError(
+    ErrorCodes.BAD_DATASET,
+    `kick-mcq: question ${id} is ${tokens} tokens with no shots, longer than the model's context of ${context} tokens (config.json)`,
+    {
+      hint: 'use a model with a longer context, or --too-long skip to leave such questions out of every mean',
+    },
+  );
 }
 
 /** A question as the --resume checkpoint keeps it: its score, or none when --too-long skip left it out. */
@@ -47,7 +98,14 @@ class McqTask implements KickTask<McqDataset> {
   /** how the last score() call read the answer */
   private answer: 'greedy' | 'letters' = 'greedy';
 
-  async score(model: LoadedModel, data: McqDataset, params: Params, options: KickOptions, ctx: RunContext, label: string): Promise<ItemScore[]> {
+  async score(
+    model: LoadedModel,
+    data: McqDataset,
+    params: Params,
+    options: KickOptions,
+    ctx: RunContext,
+    label: string,
+  ): Promise<ItemScore[]> {
     const tokenizer = await tokenizerFor(model, this.id);
     const context = contextLengthOf(model.config ?? {});
     const shots = params.shots as number;
@@ -56,7 +114,9 @@ class McqTask implements KickTask<McqDataset> {
     if (params['too-long'] !== 'skip') {
       for (const subject of data.subjects) {
         const prompts = new SubjectPrompts(subject, tokenizer, options.faithful, splice);
-        for (const q of subject.questions) if (!prompts.fit(q, shots, context)) throw tooLong(q.id, tokenizer.encode(prompts.textOf(q, 0)).length, context);
+        for (const q of subject.questions)
+          if (!prompts.fit(q, shots, context))
+            throw tooLong(q.id, tokenizer.encode(prompts.textOf(q, 0)).length, context);
       }
     }
     const lm = await openNextTokenModel(model, ctx, { cache: params['kv-cache'] !== false });
@@ -91,12 +151,20 @@ class McqTask implements KickTask<McqDataset> {
           }
           const { token, cached, logits } = await lm.next(prompt.ids, prompt.prefixTokens);
           const tokenText = specials.has(token) ? '' : tokenizer.decode([token]);
-          const letter = letterIds ? bestLetter(logits, letterIds) : predictedLetter(prompt.text, tokenText, options.faithful);
+          const letter = letterIds
+            ? bestLetter(logits, letterIds)
+            : predictedLetter(prompt.text, tokenText, options.faithful);
           scores.push({
             id: q.id,
             score: letter === q.answer ? 1 : 0,
             groups,
-            extra: { shots: prompt.shots, prompt_tokens: prompt.ids.length, token, cached: cached ? 1 : 0, ...(letter.length === 1 ? { predicted: letter.charCodeAt(0) } : {}) },
+            extra: {
+              shots: prompt.shots,
+              prompt_tokens: prompt.ids.length,
+              token,
+              cached: cached ? 1 : 0,
+              ...(letter.length === 1 ? { predicted: letter.charCodeAt(0) } : {}),
+            },
             prompt: options.logSamples ? prompt.text : '',
             output: tokenText,
             target: q.answer,
@@ -106,7 +174,9 @@ class McqTask implements KickTask<McqDataset> {
         }
       }
       const correct = scores.reduce((n, s) => n + s.score, 0);
-      task.done(`kick-mcq ${label}: accuracy ${(correct / scores.length).toFixed(4)} (${correct}/${scores.length}; ${lm.stats.cachedRuns} of ${scores.length} questions on a cached prefix)`);
+      task.done(
+        `kick-mcq ${label}: accuracy ${(correct / scores.length).toFixed(4)} (${correct}/${scores.length}; ${lm.stats.cachedRuns} of ${scores.length} questions on a cached prefix)`,
+      );
     } catch (e) {
       task.fail();
       throw e;
@@ -126,22 +196,34 @@ class McqTask implements KickTask<McqDataset> {
       const key = /^[ABCD]$/.test(p) ? p : 'other';
       predictions[key] = (predictions[key] ?? 0) + 1;
     }
-    return { skipped: [...this.skipped], predictions, protocol:
+    return {
+      skipped: [...this.skipped],
+      predictions,
+      protocol:
         this.answer === 'letters'
           ? 'MMLU, k-shot from dev, the highest-logit letter A-D at the answer position (--answer letters; lm-eval style, NOT the LLM-KICK protocol)'
-          : 'MMLU, k-shot from dev, one greedy token compared with the gold letter (LLM-KICK main_mmlu.py)', questionsByShots: Object.fromEntries([...shots].sort((a, b) => b[0] - a[0])) };
+          : 'MMLU, k-shot from dev, one greedy token compared with the gold letter (LLM-KICK main_mmlu.py)',
+      questionsByShots: Object.fromEntries([...shots].sort((a, b) => b[0] - a[0])),
+    };
   }
 }
 
 export class KickMcqMetric implements Metric {
   readonly id = 'kick-mcq';
-  readonly summary = 'LLM-KICK multiple-choice reasoning: MMLU 5-shot, one greedy token vs the gold letter; micro mean + per subject/category';
+  readonly summary =
+    'LLM-KICK multiple-choice reasoning: MMLU 5-shot, one greedy token vs the gold letter; micro mean + per subject/category';
   readonly datasetKinds = ['mcq'] as const;
   readonly params = MCQ_PARAMS;
   /** eval's --baseline: scored on the same items for the paired delta */
   readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
+  evaluate(
+    model: LoadedModel,
+    data: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs: MetricInputs = {},
+  ): Promise<MetricResult> {
     return runKickTask(new McqTask(), model, data as McqDataset, params, ctx, inputs);
   }
 }

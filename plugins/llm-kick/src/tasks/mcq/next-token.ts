@@ -11,7 +11,14 @@
  * those ids themselves, so a hit is always the same computation as the full pass. Greedy = the first
  * index of the largest logit (torch.argmax on CPU).
  */
-import { ErrorCodes, UserError, type HostTensor, type LoadedModel, type McSession, type RunContext } from '@mc-kit/core';
+import {
+  ErrorCodes,
+  UserError,
+  type HostTensor,
+  type LoadedModel,
+  type McSession,
+  type RunContext,
+} from '@mc-kit/core';
 
 export interface NextTokenModel {
   /** does this model reuse the prefix through past_key_values? */
@@ -34,7 +41,8 @@ function num(config: Record<string, unknown>, ...keys: string[]): number | undef
 
 /** [heads, head_dim] of the cache, from config.json (onnx.past_key_values, else the GPT-2/LLaMA keys). */
 function cacheShape(config: Record<string, unknown>): [number, number] | undefined {
-  const onnx = (config.onnx as { past_key_values?: { heads?: number; head_dim?: number } } | undefined)?.past_key_values;
+  const onnx = (config.onnx as { past_key_values?: { heads?: number; head_dim?: number } } | undefined)
+    ?.past_key_values;
   const heads = onnx?.heads ?? num(config, 'num_key_value_heads', 'n_head', 'num_attention_heads');
   const hidden = num(config, 'n_embd', 'hidden_size');
   const headDim = onnx?.head_dim ?? num(config, 'head_dim') ?? (heads && hidden ? hidden / heads : undefined);
@@ -52,7 +60,10 @@ function range(from: number, n: number): number[] {
 /** The last position's logits [vocab] (a view) and their greedy token. */
 function lastRow(logits: HostTensor): { token: number; logits: Float32Array } {
   if (logits.type !== 'float32' || logits.dims.length !== 3) {
-    throw new UserError(ErrorCodes.UNSUPPORTED, `logits came back as ${logits.type} [${logits.dims.join(', ')}]; kick-mcq reads float32 [batch, sequence, vocab]`);
+    throw new UserError(
+      ErrorCodes.UNSUPPORTED,
+      `logits came back as ${logits.type} [${logits.dims.join(', ')}]; kick-mcq reads float32 [batch, sequence, vocab]`,
+    );
   }
   const vocab = logits.dims[2];
   const data = logits.data as Float32Array;
@@ -62,21 +73,32 @@ function lastRow(logits: HostTensor): { token: number; logits: Float32Array } {
   return { token: best, logits: row };
 }
 
-export async function openNextTokenModel(model: LoadedModel, ctx: RunContext, options: { cache: boolean }): Promise<NextTokenModel> {
+export async function openNextTokenModel(
+  model: LoadedModel,
+  ctx: RunContext,
+  options: { cache: boolean },
+): Promise<NextTokenModel> {
   const session: McSession = await ctx.sessions.create(model.path);
   const inputs = new Set(session.inputNames);
   if (!inputs.has('input_ids')) {
     await session.release();
-    throw new UserError(ErrorCodes.BAD_MODEL, `${model.ref}: not a causal LM (no input_ids input)`, { hint: 'kick-mcq runs decoder exports with input_ids and a logits output' });
+    throw new UserError(ErrorCodes.BAD_MODEL, `${model.ref}: not a causal LM (no input_ids input)`, {
+      hint: 'kick-mcq runs decoder exports with input_ids and a logits output',
+    });
   }
   const logitsName = session.outputNames.includes('logits') ? 'logits' : session.outputNames[0];
   const pastNames = session.inputNames.filter((n) => PAST.test(n));
   const presentOf = (past: string) => past.replace(/^past_key_values\./, 'present.');
   const shape = cacheShape(model.config ?? {});
-  const hasCache = pastNames.length > 0 && shape !== undefined && pastNames.every((n) => session.outputNames.includes(presentOf(n)));
+  const hasCache =
+    pastNames.length > 0 && shape !== undefined && pastNames.every((n) => session.outputNames.includes(presentOf(n)));
   if (pastNames.length > 0 && !shape) {
     await session.release();
-    throw new UserError(ErrorCodes.BAD_MODEL, `${model.ref}: cannot tell the shape of past_key_values from config.json`, { hint: 'config.json needs n_head/num_attention_heads and n_embd/hidden_size' });
+    throw new UserError(
+      ErrorCodes.BAD_MODEL,
+      `${model.ref}: cannot tell the shape of past_key_values from config.json`,
+      { hint: 'config.json needs n_head/num_attention_heads and n_embd/hidden_size' },
+    );
   }
   const cached = options.cache && hasCache;
   const stats = { runs: 0, cachedRuns: 0, tokensFed: 0 };
@@ -85,12 +107,20 @@ export async function openNextTokenModel(model: LoadedModel, ctx: RunContext, op
   const prefixes = new Map<string, Record<string, HostTensor>>();
 
   /** One run: `ids` after a past of `pastLength` positions (`past` undefined: empty). */
-  async function run(ids: readonly number[], pastLength: number, past: Record<string, HostTensor> | undefined, outputs: string[]): Promise<Record<string, HostTensor>> {
+  async function run(
+    ids: readonly number[],
+    pastLength: number,
+    past: Record<string, HostTensor> | undefined,
+    outputs: string[],
+  ): Promise<Record<string, HostTensor>> {
     const feeds: Record<string, HostTensor> = { input_ids: int64(ids, [1, ids.length]) };
-    if (inputs.has('attention_mask')) feeds.attention_mask = int64(new Array(pastLength + ids.length).fill(1), [1, pastLength + ids.length]);
+    if (inputs.has('attention_mask'))
+      feeds.attention_mask = int64(new Array(pastLength + ids.length).fill(1), [1, pastLength + ids.length]);
     if (inputs.has('position_ids')) feeds.position_ids = int64(range(pastLength, ids.length), [1, ids.length]);
-    if (inputs.has('use_cache_branch')) feeds.use_cache_branch = { type: 'bool', data: Uint8Array.of(pastLength > 0 ? 1 : 0), dims: [1] };
-    for (const name of pastNames) feeds[name] = past?.[name] ?? { type: 'float32', data: new Float32Array(0), dims: [1, shape![0], 0, shape![1]] };
+    if (inputs.has('use_cache_branch'))
+      feeds.use_cache_branch = { type: 'bool', data: Uint8Array.of(pastLength > 0 ? 1 : 0), dims: [1] };
+    for (const name of pastNames)
+      feeds[name] = past?.[name] ?? { type: 'float32', data: new Float32Array(0), dims: [1, shape![0], 0, shape![1]] };
     stats.runs++;
     stats.tokensFed += ids.length;
     return session.run(feeds, outputs);

@@ -30,8 +30,17 @@ export function splitsBeforeNewlines(modelDir: string | undefined): boolean {
   const path = modelDir === undefined ? undefined : join(modelDir, 'tokenizer.json');
   if (!path || !existsSync(path)) return false;
   try {
-    const json = JSON.parse(readFileSync(path, 'utf8')) as { normalizer?: unknown; pre_tokenizer?: { type?: string; use_regex?: boolean }; model?: { type?: string } };
-    return json.normalizer == null && json.pre_tokenizer?.type === 'ByteLevel' && json.pre_tokenizer.use_regex !== false && json.model?.type === 'BPE';
+    const json = JSON.parse(readFileSync(path, 'utf8')) as {
+      normalizer?: unknown;
+      pre_tokenizer?: { type?: string; use_regex?: boolean };
+      model?: { type?: string };
+    };
+    return (
+      json.normalizer == null &&
+      json.pre_tokenizer?.type === 'ByteLevel' &&
+      json.pre_tokenizer.use_regex !== false &&
+      json.model?.type === 'BPE'
+    );
   } catch {
     return false;
   }
@@ -54,7 +63,8 @@ export class SubjectPrompts {
     this.specialPrefix = tokenizer.encode('').length;
     if (splice) {
       this.pieces.push(tokenizer.encode(header(subject.name).slice(0, -SEP.length)));
-      for (const shot of subject.shots) this.pieces.push(this.bare(SEP + formatExample(shot, true, faithful).slice(0, -SEP.length)));
+      for (const shot of subject.shots)
+        this.pieces.push(this.bare(SEP + formatExample(shot, true, faithful).slice(0, -SEP.length)));
     }
   }
 
@@ -64,7 +74,9 @@ export class SubjectPrompts {
   }
 
   textOf(q: McqQuestion, k: number): string {
-    return fewShotPrefix(this.subject.name, this.subject.shots, k, this.faithful) + formatExample(q, false, this.faithful);
+    return (
+      fewShotPrefix(this.subject.name, this.subject.shots, k, this.faithful) + formatExample(q, false, this.faithful)
+    );
   }
 
   /** The prompt with the most shots (<= maxShots) whose ids fit `context`; undefined when none does, not even with 0 shots. */
@@ -94,7 +106,11 @@ export class SubjectPrompts {
       const text = this.textOf(q, k);
       const ids = this.tokenizer.encode(text);
       if (context !== undefined && ids.length > context) continue;
-      const head = this.fullPrefixes.get(k) ?? this.fullPrefixes.set(k, this.tokenizer.encode(fewShotPrefix(this.subject.name, this.subject.shots, k, this.faithful))).get(k)!;
+      const head =
+        this.fullPrefixes.get(k) ??
+        this.fullPrefixes
+          .set(k, this.tokenizer.encode(fewShotPrefix(this.subject.name, this.subject.shots, k, this.faithful)))
+          .get(k)!;
       let p = 0;
       while (p < head.length && head[p] === ids[p]) p++;
       // The prefix's last token may merge with the question's first characters; stopping one short keeps the shared part the same for every question.

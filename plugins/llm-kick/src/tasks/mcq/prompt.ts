@@ -17,7 +17,27 @@ export const CHOICE_LETTERS = ['A', 'B', 'C', 'D'] as const;
  * The cells pandas.read_csv reads as NaN by default (`na_values`, pandas 2.x; "None" among them).
  * The reference formats NaN with str.format, i.e. "nan"; ten MMLU test cells say "None".
  */
-const PANDAS_NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
+const PANDAS_NA = new Set([
+  '',
+  '#N/A',
+  '#N/A N/A',
+  '#NA',
+  '-1.#IND',
+  '-1.#QNAN',
+  '-NaN',
+  '-nan',
+  '1.#IND',
+  '1.#QNAN',
+  '<NA>',
+  'N/A',
+  'NA',
+  'NULL',
+  'NaN',
+  'None',
+  'n/a',
+  'nan',
+  'null',
+]);
 
 /** A cell as the prompt shows it: faithful -> what pandas + str.format print ("nan" for a NA cell); clean -> the text as written. */
 export function cellText(cell: string, faithful: boolean): string {

@@ -10,7 +10,16 @@ describe('kick-mcq answer reading', () => {
   });
 
   it('letters: the single tokens that spell each letter, with and without a space', () => {
-    const vocab: Record<string, number[]> = { ' A': [10], A: [11], ' B': [12], B: [13], ' C': [14], C: [15], ' D': [16], D: [2, 3] };
+    const vocab: Record<string, number[]> = {
+      ' A': [10],
+      A: [11],
+      ' B': [12],
+      B: [13],
+      ' C': [14],
+      C: [15],
+      ' D': [16],
+      D: [2, 3],
+    };
     expect(letterTokenIds((t) => vocab[t] ?? [0, 0])).toEqual([[10, 11], [12, 13], [14, 15], [16]]);
     expect(() => letterTokenIds(() => [1, 2])).toThrow(/no single token for "A"/);
   });

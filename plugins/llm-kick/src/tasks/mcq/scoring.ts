@@ -18,8 +18,16 @@ export const LETTERS = ['A', 'B', 'C', 'D'] as const;
 /** Token ids that spell each letter as one token, with and without a leading space (" A" is what follows "Answer:"). */
 export function letterTokenIds(encode: (text: string) => readonly number[]): number[][] {
   return LETTERS.map((letter) => {
-    const ids = [` ${letter}`, letter].map(encode).filter((e) => e.length === 1).map((e) => e[0]);
-    if (ids.length === 0) throw new UserError(ErrorCodes.UNSUPPORTED, `kick-mcq --answer letters: the tokenizer has no single token for "${letter}" or " ${letter}"`, { hint: 'use the reference scoring (--answer greedy)' });
+    const ids = [` ${letter}`, letter]
+      .map(encode)
+      .filter((e) => e.length === 1)
+      .map((e) => e[0]);
+    if (ids.length === 0)
+      throw new UserError(
+        ErrorCodes.UNSUPPORTED,
+        `kick-mcq --answer letters: the tokenizer has no single token for "${letter}" or " ${letter}"`,
+        { hint: 'use the reference scoring (--answer greedy)' },
+      );
     return [...new Set(ids)];
   });
 }

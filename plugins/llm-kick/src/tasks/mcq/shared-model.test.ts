@@ -20,8 +20,13 @@ const HAS = existsSync(MMLU) && existsSync(KV) && existsSync(PLAIN);
 const describeShared = HAS ? describe : describe.skip;
 if (!HAS) console.warn('SKIPPED kick-mcq on the shared LM: ../shared (models and data) is not beside the repository');
 
-const ctx = createRunContext({ sessions: new OrtSessionFactory({ device: 'cpu' }), progressMode: 'silent', json: true });
-const openMmlu = async (limit: number) => (await new MmluDataset().open({ ref: MMLU, path: MMLU, limit }, ctx)) as unknown as McqDataset;
+const ctx = createRunContext({
+  sessions: new OrtSessionFactory({ device: 'cpu' }),
+  progressMode: 'silent',
+  json: true,
+});
+const openMmlu = async (limit: number) =>
+  (await new MmluDataset().open({ ref: MMLU, path: MMLU, limit }, ctx)) as unknown as McqDataset;
 
 describeShared('kick-mcq on the shared LM', () => {
   it('splices prompt ids that equal the full encoding, for every subject and every shot count', async () => {
@@ -47,7 +52,14 @@ describeShared('kick-mcq on the shared LM', () => {
     const data = await openMmlu(1);
     const metric = new KickMcqMetric();
     const logged = async (model: string, kv: boolean) =>
-      ((await metric.evaluate(await loadModelRef(model), data, parseParams(MCQ_PARAMS, { 'too-long': 'skip', 'kv-cache': kv, 'log-samples': true }, 'kick-mcq'), ctx)).details?.samples as ItemScore[]);
+      (
+        await metric.evaluate(
+          await loadModelRef(model),
+          data,
+          parseParams(MCQ_PARAMS, { 'too-long': 'skip', 'kv-cache': kv, 'log-samples': true }, 'kick-mcq'),
+          ctx,
+        )
+      ).details?.samples as ItemScore[];
     const cached = await logged(KV, true);
     const plain = await logged(PLAIN, false);
     expect(cached.length).toBeGreaterThan(40);
@@ -61,9 +73,16 @@ describeShared('kick-mcq on the shared LM', () => {
     const model = await loadModelRef(KV);
     const cached = await openNextTokenModel(model, ctx, { cache: true });
     const full = await openNextTokenModel(model, ctx, { cache: false });
-    const [a, b] = ['import os\nimport sys\n\n', 'def area(r):\n    return 3.14 * r * r\n\n'].map((t) => tokenizer.encode(t));
+    const [a, b] = ['import os\nimport sys\n\n', 'def area(r):\n    return 3.14 * r * r\n\n'].map((t) =>
+      tokenizer.encode(t),
+    );
     const [q1, q2] = ['class Point:\n', 'for i in range('].map((t) => tokenizer.encode(t));
-    const prompts = [[a, q1], [b, q1], [a, q2], [b, q2]];
+    const prompts = [
+      [a, q1],
+      [b, q1],
+      [a, q2],
+      [b, q2],
+    ];
     try {
       for (const [prefix, question] of prompts) {
         const ids = [...prefix, ...question];

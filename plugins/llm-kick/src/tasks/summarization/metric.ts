@@ -21,19 +21,31 @@ export function summaryJudgeScore(reply: string, faithful: boolean): [number, nu
 
 export class KickSummarizationMetric implements Metric {
   readonly id = 'kick-summarization';
-  readonly summary = 'LLM-KICK in-context summarization: Vicuna-template sampling, local --judge (4 criteria, both orders), ROUGE vs the dense output, distinct-n';
+  readonly summary =
+    'LLM-KICK in-context summarization: Vicuna-template sampling, local --judge (4 criteria, both orders), ROUGE vs the dense output, distinct-n';
   readonly datasetKinds = ['summarization'] as const;
   readonly params = SUMMARIZATION_PARAMS;
   /** eval's --baseline: scored on the same items for the paired delta */
   readonly baseline = 'optional' as const;
 
-  evaluate(model: LoadedModel, data: unknown, params: Params, ctx: RunContext, inputs: MetricInputs = {}): Promise<MetricResult> {
-    const task = runFreeForm({
-      id: this.id,
-      protocol: 'LLM-KICK in-context summarization: 90 CNN-story prompts, Vicuna v1.1 template, sampled; judge prompt json_utils/prompt.jsonl',
-      judgeAgainstDense: true,
-      parser: (faithful) => (reply) => summaryJudgeScore(reply, faithful),
-    }, params, inputs.baseline !== undefined);
+  evaluate(
+    model: LoadedModel,
+    data: unknown,
+    params: Params,
+    ctx: RunContext,
+    inputs: MetricInputs = {},
+  ): Promise<MetricResult> {
+    const task = runFreeForm(
+      {
+        id: this.id,
+        protocol:
+          'LLM-KICK in-context summarization: 90 CNN-story prompts, Vicuna v1.1 template, sampled; judge prompt json_utils/prompt.jsonl',
+        judgeAgainstDense: true,
+        parser: (faithful) => (reply) => summaryJudgeScore(reply, faithful),
+      },
+      params,
+      inputs.baseline !== undefined,
+    );
     return runKickTask(task, model, data as FreeFormData, params, ctx, inputs);
   }
 }

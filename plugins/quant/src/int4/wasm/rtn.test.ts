@@ -59,9 +59,24 @@ function float32OnlyTies(w: Float32Array, dim: number, inner: number, blockSize:
 
 const CASES: readonly KernelCase[] = [
   ...KERNEL_CASES,
-  { name: 'MatMul [96, 4103] (two tiles and a ragged third), block 32', layout: { outer: 1, dim: 96, inner: 4103 }, blockSize: 32, weights: random(9, 0.1) },
-  { name: 'MatMul [600, 12] (three chunks of 256 rows, the last short), block 16', layout: { outer: 1, dim: 600, inner: 12 }, blockSize: 16, weights: random(10) },
-  { name: 'MatMul [256, 64] near-ties, block 32', layout: { outer: 1, dim: 256, inner: 64 }, blockSize: 32, weights: () => nearTies(256, 64, 32) },
+  {
+    name: 'MatMul [96, 4103] (two tiles and a ragged third), block 32',
+    layout: { outer: 1, dim: 96, inner: 4103 },
+    blockSize: 32,
+    weights: random(9, 0.1),
+  },
+  {
+    name: 'MatMul [600, 12] (three chunks of 256 rows, the last short), block 16',
+    layout: { outer: 1, dim: 600, inner: 12 },
+    blockSize: 16,
+    weights: random(10),
+  },
+  {
+    name: 'MatMul [256, 64] near-ties, block 32',
+    layout: { outer: 1, dim: 256, inner: 64 },
+    blockSize: 32,
+    weights: () => nearTies(256, 64, 32),
+  },
 ];
 
 describe('wasm int4 RTN kernel', () => {
@@ -80,26 +95,33 @@ describe('wasm int4 RTN kernel', () => {
       const ref = quantizeInt4Ref(w, layout, options);
       const got = quantizeInt4Wasm(w, layout, options);
       expect(got.codes).toEqual(ref.codes);
-      expect(new Uint32Array(got.scales.buffer, got.scales.byteOffset, got.scales.length)).toEqual(new Uint32Array(ref.scales.buffer));
+      expect(new Uint32Array(got.scales.buffer, got.scales.byteOffset, got.scales.length)).toEqual(
+        new Uint32Array(ref.scales.buffer),
+      );
       expect(got.zeroPoints).toEqual(ref.zeroPoints);
       expect([got.rows, got.kBlocks, got.clipped, got.scaleType]).toEqual([ref.rows, ref.kBlocks, 0, 'float32']);
     });
   });
 
-  describe.each(CASES.filter((c) => c.layout.outer === 1 && c.blockSize % 8 === 0))('nibbles = packMatMulNBits(reference): $name', ({ layout, blockSize, weights }) => {
-    const w = weights(layout.outer * layout.dim * layout.inner);
-    it.each(['sym', 'asym'] as Scheme[])('%s', (scheme) => {
-      const options = { scheme, blockSize };
-      const ref = quantizeInt4Ref(w, layout, options);
-      const got = quantizeInt4WasmNibbles(w, layout, options);
-      expect(got.nibbles).toEqual(packMatMulNBits(ref).B);
-      expect(got.scales).toEqual(ref.scales);
-      expect(got.zeroPoints).toEqual(ref.zeroPoints);
-    });
-  });
+  describe.each(CASES.filter((c) => c.layout.outer === 1 && c.blockSize % 8 === 0))(
+    'nibbles = packMatMulNBits(reference): $name',
+    ({ layout, blockSize, weights }) => {
+      const w = weights(layout.outer * layout.dim * layout.inner);
+      it.each(['sym', 'asym'] as Scheme[])('%s', (scheme) => {
+        const options = { scheme, blockSize };
+        const ref = quantizeInt4Ref(w, layout, options);
+        const got = quantizeInt4WasmNibbles(w, layout, options);
+        expect(got.nibbles).toEqual(packMatMulNBits(ref).B);
+        expect(got.scales).toEqual(ref.scales);
+        expect(got.zeroPoints).toEqual(ref.zeroPoints);
+      });
+    },
+  );
 
   it('nibbles need a block size that is a multiple of 8', () => {
-    expect(() => quantizeInt4WasmNibbles(seededWeights(64, 1), { outer: 1, dim: 16, inner: 4 }, { scheme: 'sym', blockSize: 4 })).toThrow(/multiple of 8/);
+    expect(() =>
+      quantizeInt4WasmNibbles(seededWeights(64, 1), { outer: 1, dim: 16, inner: 4 }, { scheme: 'sym', blockSize: 4 }),
+    ).toThrow(/multiple of 8/);
   });
 
   it('the near-ties case does exercise the float64 redo (else the case above proves nothing about it)', () => {
@@ -110,7 +132,9 @@ describe('wasm int4 RTN kernel', () => {
   it('is what quantizeInt4 picks for float32 scales (same result object shape as the reference)', () => {
     const w = seededWeights(64 * 40, 12);
     const layout = { outer: 1, dim: 64, inner: 40 };
-    expect(quantizeInt4(w, layout, { scheme: 'asym', blockSize: 16 })).toEqual(quantizeInt4Ref(w, layout, { scheme: 'asym', blockSize: 16 }));
+    expect(quantizeInt4(w, layout, { scheme: 'asym', blockSize: 16 })).toEqual(
+      quantizeInt4Ref(w, layout, { scheme: 'asym', blockSize: 16 }),
+    );
   });
 
   it('the committed binary is the assembly of rtn.wat (run `npm run build:wasm -w plugins/quant` after editing it)', async () => {

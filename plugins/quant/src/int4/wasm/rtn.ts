@@ -27,8 +27,35 @@ interface WasmApi {
 }
 
 interface RtnExports {
-  readonly tile: (w: number, cols: number, blocks: number, bs: number, nLast: number, sym: number, lo: number, hi: number, s: number, z: number, codes: number, nib: number) => void;
-  readonly scatter: (width: number, cols: number, blocks: number, span: number, codes: number, s: number, z: number, codesOut: number, padded: number, sOut: number, zOut: number, kBlocks: number, nib: number) => void;
+  readonly tile: (
+    w: number,
+    cols: number,
+    blocks: number,
+    bs: number,
+    nLast: number,
+    sym: number,
+    lo: number,
+    hi: number,
+    s: number,
+    z: number,
+    codes: number,
+    nib: number,
+  ) => void;
+  readonly scatter: (
+    width: number,
+    cols: number,
+    blocks: number,
+    span: number,
+    codes: number,
+    s: number,
+    z: number,
+    codesOut: number,
+    padded: number,
+    sOut: number,
+    zOut: number,
+    kBlocks: number,
+    nib: number,
+  ) => void;
 }
 
 /** Columns per tile: a row of weights is 4 KiB, so a block's rows stay in L2 between its passes. */
@@ -58,7 +85,11 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 let arena: { readonly memory: WasmMemory; readonly exports: RtnExports } | undefined;
 
 /** The shared instance, its memory grown to at least `bytes`. */
-function instance(api: WasmApi, module: object, bytes: number): { readonly memory: WasmMemory; readonly exports: RtnExports } {
+function instance(
+  api: WasmApi,
+  module: object,
+  bytes: number,
+): { readonly memory: WasmMemory; readonly exports: RtnExports } {
   const pages = Math.ceil(bytes / PAGE);
   if (!arena) {
     const memory = new api.Memory({ initial: pages });
@@ -130,7 +161,13 @@ function shapeOf(layout: BlockLayout, blockSize: number): Shape {
 
 /** Whether this kernel takes these options and this tensor (and the runtime has wasm SIMD). */
 export function wasmRtnApplies(options: Int4Options, layout?: BlockLayout): boolean {
-  if (options.searchScale || (options.scaleType ?? 'float32') !== 'float32' || options.blockSize < 4 || options.blockSize % 4 !== 0) return false;
+  if (
+    options.searchScale ||
+    (options.scaleType ?? 'float32') !== 'float32' ||
+    options.blockSize < 4 ||
+    options.blockSize % 4 !== 0
+  )
+    return false;
   if (layout && shapeOf(layout, options.blockSize).regions.bytes > MAX_MEMORY) return false;
   return rtnModule() !== null;
 }
@@ -155,7 +192,8 @@ export function quantizeInt4WasmNibbles(w: Float32Array, layout: BlockLayout, op
 /** nib = 1: codes as nibbles (see quantizeInt4WasmNibbles); 0: a byte each. */
 function run(w: Float32Array, layout: BlockLayout, options: Int4Options, nib: 0 | 1): Int4Blocks {
   const module = rtnModule();
-  if (!wasm || !module || !wasmRtnApplies(options, layout)) throw new RangeError('quantizeInt4Wasm: options, tensor or runtime not supported (see wasmRtnApplies)');
+  if (!wasm || !module || !wasmRtnApplies(options, layout))
+    throw new RangeError('quantizeInt4Wasm: options, tensor or runtime not supported (see wasmRtnApplies)');
   const { blockSize, scheme } = options;
   checkLayout(w.length, layout, blockSize);
   const { outer, dim, inner } = layout;
@@ -193,8 +231,35 @@ function run(w: Float32Array, layout: BlockLayout, options: Int4Options, nib: 0 
             f32.set(w.subarray(from, from + width), tileAt + r * cols);
           }
         }
-        k.tile(at.tile, cols, blocks, blockSize, real - (blocks - 1) * blockSize, sym, at.lo, at.hi, at.s, at.z, at.tileCodes, nib);
-        k.scatter(width, cols, blocks, span, at.tileCodes, at.s, at.z, at.codes + (d0 >> nib), padded, at.scales + b0 * 4, at.zeroPoints + b0, kBlocks, nib);
+        k.tile(
+          at.tile,
+          cols,
+          blocks,
+          blockSize,
+          real - (blocks - 1) * blockSize,
+          sym,
+          at.lo,
+          at.hi,
+          at.s,
+          at.z,
+          at.tileCodes,
+          nib,
+        );
+        k.scatter(
+          width,
+          cols,
+          blocks,
+          span,
+          at.tileCodes,
+          at.s,
+          at.z,
+          at.codes + (d0 >> nib),
+          padded,
+          at.scales + b0 * 4,
+          at.zeroPoints + b0,
+          kBlocks,
+          nib,
+        );
       }
       // the tile's output rows row0 .. row0 + width are contiguous in each result
       codes.set(u8.subarray(at.codes, at.codes + ((width * padded) >> nib)), (row0 * padded) >> nib);

@@ -22,11 +22,21 @@ export function attributesToInputs(...moves: Move[]): Adapter {
     const { node } = c;
     const inputs = [...(node.input ?? [])];
     for (const m of moves) {
-      const values = m.single ? (intAttr(node, m.attr) === undefined ? undefined : [BigInt(intAttr(node, m.attr)!)]) : intsAttr(node, m.attr);
+      const values = m.single
+        ? intAttr(node, m.attr) === undefined
+          ? undefined
+          : [BigInt(intAttr(node, m.attr)!)]
+        : intsAttr(node, m.attr);
       if (values === undefined) continue;
-      if ((inputs[m.input] ?? '') !== '') throw c.refuse(`it has both the attribute ${m.attr} and an input in slot ${m.input}`);
+      if ((inputs[m.input] ?? '') !== '')
+        throw c.refuse(`it has both the attribute ${m.attr} and an input in slot ${m.input}`);
       const dims = m.single === 'scalar' ? [] : [values.length];
-      const name = c.constant(`${node.name || node.opType}_${m.attr}`, DataType.INT64, dims, BigInt64Array.from(values));
+      const name = c.constant(
+        `${node.name || node.opType}_${m.attr}`,
+        DataType.INT64,
+        dims,
+        BigInt64Array.from(values),
+      );
       while (inputs.length < m.input) inputs.push('');
       inputs[m.input] = name;
       removeAttr(node, m.attr);
@@ -39,5 +49,8 @@ export function attributesToInputs(...moves: Move[]): Adapter {
 export const splitNumOutputs: Adapter = (c) => {
   const { node } = c;
   if ((node.input?.[1] ?? '') !== '' || intAttr(node, 'num_outputs') !== undefined) return;
-  node.attribute = [...(node.attribute ?? []), { name: 'num_outputs', type: 2 /* INT */, i: (node.output ?? []).length }];
+  node.attribute = [
+    ...(node.attribute ?? []),
+    { name: 'num_outputs', type: 2 /* INT */, i: (node.output ?? []).length },
+  ];
 };

@@ -18,7 +18,10 @@ function scalarLike(c: AdaptContext, what: string, value: number): string {
   const x = c.node.input?.[0] ?? '';
   const type = c.facts.elemType(x);
   const make = type === undefined ? undefined : FLOAT_ARRAY[type];
-  if (type === undefined || !make) throw c.refuse(`its ${what} must become a tensor of ${x}'s element type, which the model ${type === undefined ? 'does not declare' : `gives as ${DataType[type]}`}`);
+  if (type === undefined || !make)
+    throw c.refuse(
+      `its ${what} must become a tensor of ${x}'s element type, which the model ${type === undefined ? 'does not declare' : `gives as ${DataType[type]}`}`,
+    );
   return c.constant(`${c.node.name || c.node.opType}_${what}`, type, [], make(value));
 }
 
@@ -40,7 +43,10 @@ export const padAttributesToInputs: Adapter = (c) => {
   if (!pads) throw c.refuse('it has no pads attribute');
   const value = floatAttr(node, 'value') ?? 0;
   const mode = stringAttr(node, 'mode') ?? 'constant';
-  const inputs = [node.input?.[0] ?? '', c.constant(`${node.name || 'Pad'}_pads`, DataType.INT64, [pads.length], BigInt64Array.from(pads))];
+  const inputs = [
+    node.input?.[0] ?? '',
+    c.constant(`${node.name || 'Pad'}_pads`, DataType.INT64, [pads.length], BigInt64Array.from(pads)),
+  ];
   if (mode === 'constant' && value !== 0) inputs.push(scalarLike(c, 'value', value));
   node.input = inputs;
   removeAttr(node, 'pads');

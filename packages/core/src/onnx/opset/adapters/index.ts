@@ -8,13 +8,28 @@
 import type { Adapter } from '../adapt-context.js';
 import { attributesToInputs, splitNumOutputs } from './attribute-inputs.js';
 import { clipBoundsToInputs, padAttributesToInputs } from './clip-pad.js';
-import { groupNormPerChannel, gridSampleModeNames, roiAlignOutputHalfPixel, scatterToScatterElements } from './renamed.js';
+import {
+  groupNormPerChannel,
+  gridSampleModeNames,
+  roiAlignOutputHalfPixel,
+  scatterToScatterElements,
+} from './renamed.js';
 import { resizeWithoutTfHalfPixel, resizeWithRoi, upsampleToResize } from './resize.js';
 import { coercedAxisTo2D } from './softmax-axis.js';
 import { batchNormTrainingMode, dropoutMaskBool, dropoutRatioInput } from './training-outputs.js';
 
 const axesToInput = attributesToInputs({ attr: 'axes', input: 1 });
-const REDUCE_18 = ['ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMean', 'ReduceMin', 'ReduceProd', 'ReduceSumSquare'];
+const REDUCE_18 = [
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceMax',
+  'ReduceMean',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceSumSquare',
+];
 
 export const ADAPTERS: Readonly<Record<string, Adapter>> = Object.freeze({
   'Upsample@10': upsampleToResize,

@@ -14,7 +14,8 @@ export const scatterToScatterElements: Adapter = (c) => {
 };
 
 export const roiAlignOutputHalfPixel: Adapter = (c) => {
-  if (stringAttr(c.node, 'coordinate_transformation_mode') === undefined) setStringAttr(c.node, 'coordinate_transformation_mode', 'output_half_pixel');
+  if (stringAttr(c.node, 'coordinate_transformation_mode') === undefined)
+    setStringAttr(c.node, 'coordinate_transformation_mode', 'output_half_pixel');
 };
 
 const GRID_MODES: Readonly<Record<string, string>> = { bilinear: 'linear', bicubic: 'cubic' };

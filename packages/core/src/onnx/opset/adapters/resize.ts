@@ -16,7 +16,8 @@ import type { Adapter } from '../adapt-context.js';
 import { attribute, setStringAttr, stringAttr } from '../attributes.js';
 
 export const upsampleToResize: Adapter = (c) => {
-  if (attribute(c.node, 'scales')) throw c.refuse('its scales are an attribute (Upsample-7), which opset 9 no longer allows');
+  if (attribute(c.node, 'scales'))
+    throw c.refuse('its scales are an attribute (Upsample-7), which opset 9 no longer allows');
   c.node.opType = 'Resize';
 };
 
@@ -28,7 +29,8 @@ export const resizeWithRoi: Adapter = (c) => {
   if (mode === 'nearest') {
     const s = c.constantFloats(scales);
     const down = s ? [...s].filter((v) => v !== 1).map((v) => v < 1) : [];
-    if (down.includes(true) && down.includes(false)) throw c.refuse('it samples some axes up and others down, which Resize-11 cannot round the same way');
+    if (down.includes(true) && down.includes(false))
+      throw c.refuse('it samples some axes up and others down, which Resize-11 cannot round the same way');
     // scales computed at run time: upsampling, what Upsample and nearly every exporter mean
     setStringAttr(node, 'nearest_mode', down.includes(true) ? 'ceil' : 'floor');
   }
@@ -37,7 +39,10 @@ export const resizeWithRoi: Adapter = (c) => {
   node.input = [x, roi, scales];
 };
 
-const TF_NN_AS_HALF_PIXEL: Readonly<Record<string, string>> = { floor: 'round_prefer_ceil', round_prefer_floor: 'ceil' };
+const TF_NN_AS_HALF_PIXEL: Readonly<Record<string, string>> = {
+  floor: 'round_prefer_ceil',
+  round_prefer_floor: 'ceil',
+};
 
 export const resizeWithoutTfHalfPixel: Adapter = (c) => {
   const { node } = c;
@@ -45,7 +50,10 @@ export const resizeWithoutTfHalfPixel: Adapter = (c) => {
   const mode = stringAttr(node, 'mode') ?? 'nearest';
   const nearest = stringAttr(node, 'nearest_mode') ?? 'round_prefer_floor';
   const replacement = TF_NN_AS_HALF_PIXEL[nearest];
-  if (mode !== 'nearest' || !replacement) throw c.refuse(`coordinate_transformation_mode tf_half_pixel_for_nn (removed at opset 18) with mode ${mode}, nearest_mode ${nearest} has no equivalent`);
+  if (mode !== 'nearest' || !replacement)
+    throw c.refuse(
+      `coordinate_transformation_mode tf_half_pixel_for_nn (removed at opset 18) with mode ${mode}, nearest_mode ${nearest} has no equivalent`,
+    );
   setStringAttr(node, 'coordinate_transformation_mode', 'half_pixel');
   setStringAttr(node, 'nearest_mode', replacement);
 };

@@ -23,7 +23,14 @@ export const coercedAxisTo2D: Adapter = (c) => {
   const y2d = c.fresh(`${y}_2d`);
   c.before(
     { opType: 'Shape', domain: '', name: c.fresh(`${base}_shape`), input: [x], output: [shape] },
-    { opType: 'Flatten', domain: '', name: c.fresh(`${base}_flatten`), input: [x], output: [flat], attribute: [{ name: 'axis', type: 2, i: axis }] },
+    {
+      opType: 'Flatten',
+      domain: '',
+      name: c.fresh(`${base}_flatten`),
+      input: [x],
+      output: [flat],
+      attribute: [{ name: 'axis', type: 2, i: axis }],
+    },
   );
   node.input = [flat];
   node.output = [y2d];
