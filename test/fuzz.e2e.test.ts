@@ -39,7 +39,7 @@ describe('fuzzed models end cleanly', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     const counts = countFuzz(cases);
-    // eslint-disable-next-line no-console
+
     console.log(
       `fuzz: ${IN_PROCESS} mutants in ${((performance.now() - t0) / 1000).toFixed(1)} s\ninspect ${JSON.stringify(counts.inspect)}\ncompress ${JSON.stringify(counts.compress)}`,
     );

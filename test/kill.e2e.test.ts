@@ -57,7 +57,7 @@ describeShared('SIGKILL during a folder-output compress', () => {
     expect(rerun.code).toBe(0);
     await expectComplete(out);
     expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
-    // eslint-disable-next-line no-console
+
     console.log(
       `SIGKILL test: ${outcomes.absent} kills left no target, ${outcomes.complete} a complete one; ${outcomes.leftovers} left a lock or staging folder for the next run to clean`,
     );

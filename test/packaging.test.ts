@@ -37,7 +37,6 @@ const WORKSPACES = ['packages', 'plugins', 'templates'].flatMap((group) =>
 const PUBLISHED = WORKSPACES.filter((dir) => !read<Manifest>(join(REPO, dir, 'package.json')).private);
 const LERNA_VERSION = read<{ version: string }>(join(REPO, 'lerna.json')).version;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const { synced } = (await import(join(REPO, 'scripts', 'sync-versions.mjs'))) as {
   synced: (pkg: Manifest, version: string, isRoot: boolean) => { pkg: Manifest; changes: string[] };
 };

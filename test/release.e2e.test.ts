@@ -157,7 +157,7 @@ describeBuilt("a release and a user's first hour", () => {
       else for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
     });
     const width = Math.max(...times.map(([name]) => name.length));
-    // eslint-disable-next-line no-console
+
     const total = times.filter(([, , inner]) => !inner).reduce((a, [, s]) => a + s, 0);
     console.log(
       [

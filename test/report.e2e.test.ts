@@ -38,7 +38,7 @@ function findChromium(): { path?: string; why?: string } {
 
 const browserFound = HAS_SHARED ? findChromium() : {};
 if (!HAS_SHARED) warnSkip('the report end-to-end tests');
-else if (browserFound.why) console.warn(`SKIPPED the report browser test: ${browserFound.why}`); // eslint-disable-line no-console
+else if (browserFound.why) console.warn(`SKIPPED the report browser test: ${browserFound.why}`);
 const describeShared = HAS_SHARED ? describe : describe.skip;
 const describeBrowser = HAS_SHARED && browserFound.path ? describe : describe.skip;
 

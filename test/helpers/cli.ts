@@ -91,6 +91,5 @@ export function expectOneLineRefusal(run: McRun, message: RegExp, dir: string, b
 }
 
 export function warnSkip(what: string): void {
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED ${what}: ../shared (models and data) is not beside the repository`);
 }

@@ -5,7 +5,7 @@
  */
 import { createRunContext } from '../context.js';
 import { DataType } from '../onnx/dtypes.js';
-import { OnnxModel } from '../onnx/model.js';
+import { type OnnxModel } from '../onnx/model.js';
 import { loadModelRef } from '../model-ref.js';
 import { OrtSessionFactory } from '../session/factory.js';
 import { GraphBuilder } from '../testing/graph-builder.js';

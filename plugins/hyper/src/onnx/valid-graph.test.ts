@@ -3,7 +3,7 @@
  * what onnx.checker accepts (an overridable initializer, a subgraph reading an outer name, a
  * model-local function).
  */
-import { DataType, OnnxModel } from '@mc-kit/core';
+import { DataType, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { graphProblems } from './valid-graph.fixture.js';
 

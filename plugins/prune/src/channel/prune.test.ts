@@ -7,7 +7,7 @@
 import {
   DataType,
   ErrorCodes,
-  OnnxModel,
+  type OnnxModel,
   createRunContext,
   OrtSessionFactory,
   parseParams,

@@ -10,7 +10,7 @@
 import {
   DataType,
   ErrorCodes,
-  OnnxModel,
+  type OnnxModel,
   createRunContext,
   OrtSessionFactory,
   parseParams,

@@ -3,7 +3,7 @@
  * int4 encoding with float32, float16 and bfloat16 scales either loads and runs, or fails to find
  * a kernel. If onnxruntime gains (or drops) a kernel, this test says which cell to change.
  */
-import { DataType, OnnxModel } from '@mc-kit/core';
+import { DataType, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import type { FloatType } from '../int8/float-types.js';
 import { sessions } from '../int8/testkit.fixture.js';
