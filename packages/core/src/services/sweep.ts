@@ -170,8 +170,9 @@ export async function runSweepPoint(
 
 /**
  * Join the dense eval and the points' results (read back from where the caller wrote them, as mc
- * report would) into the report: the dense row first, then the points in sweep order. Writes the
- * summary files into request.out and gives one row per point with its figures and gate outcomes.
+ * report would) into the report: the dense row first, then the points in sweep order, whatever order
+ * they finished in. Writes the summary files into request.out and gives one row per point, in sweep
+ * order, with its figures and gate outcomes.
  */
 export async function summarizeSweep(
   request: SweepRequest,
@@ -183,10 +184,11 @@ export async function summarizeSweep(
   const joined = buildReport(await readResultInputs([dense.path, ...points.flatMap((p) => p.paths)]), {
     seed: request.seed,
   });
-  const report = inSweepOrder(joined, points);
+  const ordered = [...points].sort((a, b) => a.plan.index - b.plan.index); // remote points finish in any order
+  const report = inSweepOrder(joined, ordered);
   const out = resolve(request.out);
   await writeSummary(report, out, `mc sweep: ${request.model}`);
-  const rows = points.map(({ plan, compress: c, eval: e, paths }) => ({
+  const rows = ordered.map(({ plan, compress: c, eval: e, paths }) => ({
     point: plan.label,
     output: join(out, plan.folder),
     bytes: c.output.bytes,
