@@ -180,6 +180,16 @@ describe('runSweep', () => {
     expect(existsSync(req.out)).toBe(false);
     expect(existsSync(req.results)).toBe(false);
     expect(writer.calls).toHaveLength(0);
+    // a misspelt method in the chain is said once, with its suggestion, not as a fault of the first point
+    const chain = request('bad', {
+      methods: [
+        { id: 'scale', params: {} },
+        { id: 'plian', params: {} },
+      ],
+    });
+    expect(() => planSweep(registry, chain)).toThrow(
+      expect.objectContaining({ exitCode: 2, message: 'unknown method "plian" (did you mean "plain"?)' }),
+    );
   });
 
   it('a bare list for a method that declares no sweep parameter asks for NAME=v1,v2; NAME= works', async () => {

@@ -101,8 +101,9 @@ export type SweepSummaryWriter = (report: Report, dir: string, title: string) =>
  */
 export function planSweep(registry: Registry, request: SweepRequest): SweepPointPlan[] {
   if (request.methods.length === 0) planMethods(registry, request.methods); // throws: no --method given
+  const [compressor] = request.methods.map((m) => registry.compressor(m.id)); // an unknown id is said once, not per point
   const [first, ...rest] = request.methods;
-  const points = parseSweep(request.sweep, { compressor: registry.compressor(first.id), params: first.params });
+  const points = parseSweep(request.sweep, { compressor, params: first.params });
   const plans = points.map((point, index) => ({
     index,
     label: point.label,
