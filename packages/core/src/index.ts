@@ -51,6 +51,7 @@ export {
   runSweep,
   runSweepPoint,
   summarizeSweep,
+  withDenseBaseline,
   type SweepPointOutcome,
   type SweepPointPlan,
   type SweepRequest,
