@@ -30,7 +30,7 @@ import {
   type KickTask,
 } from '../../shared/index.js';
 import type { FactoidDataset } from './dataset.js';
-import { aliasHit, freebasePrompt, type FreebasePromptVariant } from './scoring.js';
+import { aliasHit, freebasePrompt } from './scoring.js';
 
 export const FACTOID_PARAMS = Object.freeze([
   {
