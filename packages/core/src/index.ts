@@ -1,6 +1,7 @@
 /** @mc-kit/core public API: what plugins and the CLI may import. */
 export * from './errors.js';
 export * from './params.js';
+export { typedParams, type ParamsOf, type ParamValueOf } from './params.js';
 export * from './contracts.js';
 export * from './declarations.js';
 export * from './registry.js';

@@ -1,4 +1,5 @@
-import { describeParam, parseParams, validateParamSpecs, type ParamSpec } from './params.js';
+import { fileURLToPath } from 'node:url';
+import { describeParam, parseParams, typedParams, validateParamSpecs, type ParamSpec } from './params.js';
 
 const specs: ParamSpec[] = [
   { name: 'bits', type: 'integer', description: 'bits', default: 4, min: 2, max: 8 },
@@ -177,4 +178,49 @@ describe('relations between parameters (issue 17: refuse conflicting or meaningl
     ).toThrow('p: parameter a refers to nope');
     expect(() => validateParamSpecs(specs, 'p')).not.toThrow();
   });
+});
+
+describe('typedParams', () => {
+  const SPEC = [
+    { name: 'bits', type: 'integer', min: 2, max: 8, default: 4, description: 'bits' },
+    { name: 'algo', type: 'enum', options: ['magnitude', 'wanda'], default: 'magnitude', description: 'algo' },
+    { name: 'target', type: 'number', description: 'no default' },
+    { name: 'include', type: 'string[]', default: ['a'], description: 'globs' },
+    { name: 'names', type: 'string[]', description: 'no default' },
+  ] as const satisfies readonly ParamSpec[];
+  const read = typedParams(SPEC);
+
+  it('returns the parsed params themselves, defaults applied once by parseParams', () => {
+    const parsed = parseParams(SPEC, { algo: 'wanda' }, 'prune');
+    const p = read(parsed);
+    expect(p).toBe(parsed);
+    expect(p).toEqual({ bits: 4, algo: 'wanda', target: undefined, include: ['a'], names: [] });
+  });
+
+  it('throws BugError (exit 1) on params that did not come from parseParams', () => {
+    expect(codeOf(() => read({}))).toBe('E_BUG');
+    expect(() => read({ bits: '4', algo: 'wanda', include: [], names: [] })).toThrow(/--bits is "4"/);
+    expect(() => read({ bits: 4, algo: 'channel', include: [], names: [] })).toThrow(/--algo is "channel"/);
+    expect(() => read({ bits: 4, algo: 'wanda', include: [] })).toThrow(/--names is undefined/);
+    expect(read({ bits: 4, algo: 'wanda', include: [], names: [], target: 0.5 }).target).toBe(0.5);
+  });
+
+  it('types the view from the spec (params.types.fixture.ts compiles, every @ts-expect-error still an error)', async () => {
+    const ts = (await import('typescript')).default;
+    const file = fileURLToPath(new URL('./params.types.fixture.ts', import.meta.url));
+    const program = ts.createProgram([file], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      skipLibCheck: true,
+      types: [],
+    });
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file?.fileName.endsWith('params.types.fixture.ts') || d.file === undefined)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
  * ParamSpec: a method's, metric's or dataset's parameters, declared once. The same spec produces
  * the CLI flags, the validation below, `mc list` output and docs (STYLE.md §6).
  */
-import { ErrorCodes, UserError } from './errors.js';
+import { BugError, ErrorCodes, UserError } from './errors.js';
 
 export type ParamType = 'number' | 'integer' | 'boolean' | 'string' | 'enum' | 'string[]';
 
@@ -32,6 +32,66 @@ export interface ParamSpec {
 
 export type ParamValue = number | boolean | string | string[] | undefined;
 export type Params = Record<string, ParamValue>;
+
+/** The parsed value of one declared parameter: an enum is the union of its options. */
+export type ParamValueOf<S extends ParamSpec> = S['type'] extends 'enum'
+  ? S extends { readonly options: readonly (infer O extends string)[] }
+    ? O
+    : string
+  : S['type'] extends 'number' | 'integer'
+    ? number
+    : S['type'] extends 'boolean'
+      ? boolean
+      : S['type'] extends 'string'
+        ? string
+        : S['type'] extends 'string[]'
+          ? readonly string[]
+          : never;
+
+/**
+ * The typed view of Params parsed against a spec declared `as const satisfies readonly ParamSpec[]`:
+ * a parameter with a default (string[] ones included) is always there, one without may be undefined.
+ */
+export type ParamsOf<S extends readonly ParamSpec[]> = {
+  readonly [P in S[number] as P['name']]: P extends { readonly default: unknown } | { readonly type: 'string[]' }
+    ? ParamValueOf<P>
+    : ParamValueOf<P> | undefined;
+};
+
+function hasParsedType(spec: ParamSpec, value: ParamValue): boolean {
+  switch (spec.type) {
+    case 'number':
+    case 'integer':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+    case 'enum':
+      return typeof value === 'string' && (spec.options ?? []).includes(value);
+    case 'string[]':
+      return Array.isArray(value);
+  }
+}
+
+/**
+ * `typedParams(SPEC)(params)`: the typed view of Params that parseParams produced from SPEC. No
+ * copy and no defaults (parseParams applied them); a value missing or of the wrong type means the
+ * caller skipped parseParams, which is our bug, so it throws rather than fall back to a default.
+ */
+export function typedParams<const S extends readonly ParamSpec[]>(specs: S): (params: Params) => ParamsOf<S> {
+  return (params) => {
+    for (const spec of specs) {
+      const value = params[spec.name];
+      const required = spec.default !== undefined || spec.type === 'string[]';
+      if (value === undefined ? required : !hasParsedType(spec, value))
+        throw new BugError(
+          `parameter --${spec.name} is ${JSON.stringify(value)}: params must come from parseParams over the same spec`,
+        );
+    }
+    return params as ParamsOf<S>;
+  };
+}
 
 function fail(owner: string, message: string, hint?: string): never {
   throw new UserError(ErrorCodes.BAD_PARAM, `${owner}: ${message}`, { hint });
@@ -102,7 +162,7 @@ export function parseParams(specs: readonly ParamSpec[], raw: Record<string, unk
   for (const spec of specs) {
     const value = raw[spec.name];
     if (value === undefined) {
-      const d = spec.default;
+      const d = spec.default ?? (spec.type === 'string[]' ? [] : undefined);
       out[spec.name] = Array.isArray(d) ? [...d] : (d as ParamValue);
     } else {
       out[spec.name] = coerce(spec, value, owner);

@@ -1,5 +1,10 @@
+import { parseParams } from '@mc-kit/core';
 import { PRESETS } from './codec/index.js';
-import { hyperOptions, parseL, parseN } from './options.js';
+import { hyperOptions as optionsOf, parseL, parseN } from './options.js';
+import { HYPER_PARAMS } from './plugin.js';
+
+/** As the compress service calls it: flags through parseParams first. */
+const hyperOptions = (raw: Record<string, unknown>) => optionsOf(parseParams(HYPER_PARAMS, raw, 'hyper'));
 
 describe('hyper params -> settings', () => {
   it('a preset gives the reference settings; plain flags override single fields', () => {
@@ -11,6 +16,11 @@ describe('hyper params -> settings', () => {
     expect(o.decodeTable).toBe('auto');
     expect(hyperOptions({ 'decode-table': 'compact' }).decodeTable).toBe('compact');
     expect(o.minSize).toBe(10);
+    expect(hyperOptions({}).settings).toMatchObject({ l: PRESETS.unet.l, U: PRESETS.unet.U, M: PRESETS.unet.M });
+  });
+
+  it('takes only params that parseParams produced (a raw object is our bug, not a silent default)', () => {
+    expect(() => optionsOf({ preset: 'unet' })).toThrow(expect.objectContaining({ code: 'E_BUG' }));
   });
 
   it('refuses n < 1, l <= 0, M out of range and too-wide indices', () => {
@@ -19,7 +29,7 @@ describe('hyper params -> settings', () => {
     expect(() => parseL('0')).toThrow(/--l must be a positive number/);
     expect(() => parseL('x')).toThrow(/--l/);
     expect(parseL('0.25')).toBe(0.25);
-    expect(() => hyperOptions({ m: 0 })).toThrow(/--m must be an integer from 1 to 255/);
+    expect(() => hyperOptions({ m: 0 })).toThrow(/--m must be between 1 and 255/);
     expect(() => hyperOptions({ n: ['65535'], m: 4 })).toThrow(/wider than 17 bits/);
   });
 });

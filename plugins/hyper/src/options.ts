@@ -3,8 +3,9 @@
  * --l / --n / --m / --max-mae override single fields. The codec's resolveSettings validates the
  * result (n >= 1, l > 0, 1 <= M <= 255, index width), so each bad value is one named UserError.
  */
-import { ErrorCodes, UserError, type Params } from '@mc-kit/core';
-import { PRESETS, resolveSettings, type HyperSettings, type PresetName } from './codec/index.js';
+import { ErrorCodes, UserError, typedParams, type Params } from '@mc-kit/core';
+import { PRESETS, resolveSettings, type HyperSettings } from './codec/index.js';
+import { HYPER_PARAMS } from './plugin.js';
 
 /** How the decode subgraph runs: folded once at session start, or per inference. */
 export type DecodeMode = 'load' | 'run';
@@ -64,33 +65,27 @@ export function parseN(raw: readonly string[]): number[] {
   });
 }
 
+/** Settings from parsed params: the preset's, with each of --l/--n/--m/--max-mae that was given in its place. */
 export function hyperOptions(params: Params): HyperOptions {
-  const preset = PRESETS[(params.preset ?? 'unet') as PresetName];
-  const given = (k: string) =>
-    params[k] !== undefined && !(Array.isArray(params[k]) && (params[k] as string[]).length === 0);
-  const m = given('m') ? Number(params.m) : preset.M;
-  if (!Number.isInteger(m) || m < 1 || m > 255)
-    badParam(
-      `--m must be an integer from 1 to 255 (got ${String(params.m)})`,
-      'the reference uses --m 3 (UNet, LLaMA) or 4 (MobileNetV3)',
-    );
+  // read at call time: plugin.ts (which declares HYPER_PARAMS) imports this module
+  const p = typedParams(HYPER_PARAMS)(params);
+  const preset = PRESETS[p.preset];
   const settings: HyperSettings = {
     ...preset,
-    l: given('l') ? parseL(params.l) : preset.l,
-    U: given('n') ? parseN(params.n as string[]) : preset.U,
-    M: m,
-    maxMae: given('max-mae') ? (params['max-mae'] as number) : preset.maxMae,
+    l: p.l === undefined ? preset.l : parseL(p.l),
+    U: p.n.length === 0 ? preset.U : parseN(p.n),
+    M: p.m ?? preset.M, // parseParams checked 1..255
+    maxMae: p['max-mae'] ?? preset.maxMae,
   };
   resolveSettings(settings); // throws E_BAD_PARAM naming the bad field (e.g. an index wider than 17 bits)
-  const targetBpw = params['target-bpw'] as number | undefined;
   return {
     settings,
-    targetBpw,
-    decode: (params.decode ?? 'load') as DecodeMode,
-    decodeTable: (params['decode-table'] ?? 'auto') as DecodeTablePolicy,
-    minSize: (params['min-size'] ?? 10) as number,
-    vectors: (params.vectors ?? true) as boolean,
-    include: (params.include ?? []) as string[],
-    exclude: (params.exclude ?? []) as string[],
+    targetBpw: p['target-bpw'],
+    decode: p.decode,
+    decodeTable: p['decode-table'],
+    minSize: p['min-size'],
+    vectors: p.vectors,
+    include: p.include,
+    exclude: p.exclude,
   };
 }

@@ -17,7 +17,9 @@ import { hyperDecompressWeights } from './decompress.js';
 import { hyperOptions } from './options.js';
 import { hyperCompressWeights } from './rewrite.js';
 
-export const HYPER_PARAMS: readonly ParamSpec[] = Object.freeze([
+const [MIN_SIZE_PARAM, ...GLOB_PARAMS] = SELECTION_PARAMS;
+
+export const HYPER_PARAMS = Object.freeze([
   {
     name: 'preset',
     type: 'enum',
@@ -83,16 +85,13 @@ export const HYPER_PARAMS: readonly ParamSpec[] = Object.freeze([
     description:
       'also encode biases and norm scales/shifts, as the reference does (every parameter); --no-vectors keeps them float32 and out of the bits-per-weight average',
   },
-  ...SELECTION_PARAMS.map((p) =>
-    p.name === 'min-size'
-      ? {
-          ...p,
-          default: 10,
-          description: 'tensors with fewer elements stay float32 (the reference compresses every tensor with >= 10)',
-        }
-      : p,
-  ),
-] satisfies ParamSpec[]);
+  {
+    ...MIN_SIZE_PARAM,
+    default: 10,
+    description: 'tensors with fewer elements stay float32 (the reference compresses every tensor with >= 10)',
+  },
+  ...GLOB_PARAMS,
+] as const satisfies readonly ParamSpec[]);
 
 export class HyperCompressor implements Compressor {
   readonly id = 'hyper';

@@ -14,6 +14,7 @@ import {
   type MetricInputs,
   type MetricResult,
   type MetricValue,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -23,7 +24,7 @@ import { measure } from './measure.js';
 import type { Measurement } from './protocol.js';
 import { summarize } from './stats.js';
 
-export const LATENCY_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const LATENCY_PARAMS = Object.freeze([
   {
     name: 'runs',
     type: 'integer',
@@ -57,7 +58,8 @@ export const LATENCY_PARAMS: readonly ParamSpec[] = Object.freeze([
     min: 0,
     max: 1024,
   },
-]);
+] as const satisfies readonly ParamSpec[]);
+const latencyParams = typedParams(LATENCY_PARAMS);
 
 const MiB = 1024 * 1024;
 
@@ -77,17 +79,12 @@ export class LatencyMetric implements Metric {
     ctx: RunContext,
     inputs?: MetricInputs,
   ): Promise<MetricResult> {
-    const { feeds, description } = await latencyFeeds(
-      model,
-      data,
-      params['batch-size'] as number,
-      params['seq-len'] as number,
-      ctx,
-    );
-    const threads = params.threads as number;
+    const p = latencyParams(params);
+    const { feeds, description } = await latencyFeeds(model, data, p['batch-size'], p['seq-len'], ctx);
+    const threads = p.threads;
     const options = {
-      runs: params.runs as number,
-      warmup: params.warmup as number,
+      runs: p.runs,
+      warmup: p.warmup,
       threads: threads > 0 ? threads : undefined,
     };
     const base = inputs?.baseline;

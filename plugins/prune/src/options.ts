@@ -2,16 +2,12 @@
  * The prune method's parameters (declared once, STYLE.md §6) and the checks a ParamSpec cannot
  * express: the N:M pattern's syntax, calibration for Wanda/SparseGPT, a ratio that keeps a channel.
  */
-import { ErrorCodes, SELECTION_PARAMS, UserError, type ParamSpec, type Params } from '@mc-kit/core';
+import { ErrorCodes, SELECTION_PARAMS, UserError, typedParams, type ParamSpec, type Params } from '@mc-kit/core';
 
-export type Algo = 'magnitude' | 'wanda' | 'sparsegpt' | 'channel';
 /** The algorithms that zero single weights (the others remove whole channels). */
-const UNSTRUCTURED: readonly Algo[] = ['magnitude', 'wanda', 'sparsegpt'];
-export type Granularity = 'row' | 'layer';
-export type Store = 'dense' | 'sparse';
-export type Recover = 'auto' | 'obs' | 'refit' | 'none';
+const UNSTRUCTURED = ['magnitude', 'wanda', 'sparsegpt'] as const;
 
-export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const PRUNE_PARAMS = Object.freeze([
   {
     name: 'algo',
     type: 'enum',
@@ -57,7 +53,7 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     description: "--algo channel: fraction of each Conv's output channels removed (which ones: see --recover); below 1",
     onlyWith: { algo: ['channel'] },
     validate: (v) =>
-      (v as number) >= 1
+      typeof v === 'number' && v >= 1
         ? 'would remove every output channel of every Conv; use a ratio below 1, e.g. --ratio 0.25'
         : undefined,
   },
@@ -98,7 +94,14 @@ export const PRUNE_PARAMS: readonly ParamSpec[] = Object.freeze([
     onlyWith: { algo: ['sparsegpt', 'channel'] },
   },
   ...SELECTION_PARAMS,
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+const pruneParams = typedParams(PRUNE_PARAMS);
+type PruneParams = ReturnType<typeof pruneParams>;
+export type Algo = PruneParams['algo'];
+export type Granularity = Exclude<PruneParams['granularity'], 'auto'>;
+export type Store = PruneParams['store'];
+export type Recover = PruneParams['recover'];
 
 export interface PruneOptions {
   readonly algo: Algo;
@@ -140,27 +143,27 @@ export function parsePattern(text: string): { n: number; m: number } | undefined
 }
 
 export function pruneOptions(params: Params): PruneOptions {
-  const algo = (params.algo ?? 'magnitude') as Algo;
-  const ratio = (params.ratio ?? 0.25) as number;
+  const p = pruneParams(params);
+  const { algo, ratio } = p;
   if (algo === 'channel' && ratio >= 1) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--ratio ${ratio} would remove every output channel of every Conv`, {
       hint: 'use a ratio below 1, e.g. --ratio 0.25',
     });
   }
-  const nm = parsePattern(String(params.pattern ?? ''));
-  const g = (params.granularity ?? 'auto') as Granularity | 'auto';
+  const nm = parsePattern(p.pattern);
+  const g = p.granularity;
   return {
     algo,
-    sparsity: nm ? nm.n / nm.m : ((params.sparsity ?? 0.5) as number),
+    sparsity: nm ? nm.n / nm.m : p.sparsity,
     nm,
     granularity: g === 'auto' ? (algo === 'magnitude' ? 'layer' : 'row') : g,
     ratio,
-    recover: (params.recover ?? 'auto') as Recover,
-    store: (params.store ?? 'dense') as Store,
-    columnBlock: (params['column-block'] ?? 128) as number,
-    damp: (params.damp ?? 0.01) as number,
-    minSize: (params['min-size'] ?? 1024) as number,
-    include: (params.include ?? []) as string[],
-    exclude: (params.exclude ?? []) as string[],
+    recover: p.recover,
+    store: p.store,
+    columnBlock: p['column-block'],
+    damp: p.damp,
+    minSize: p['min-size'],
+    include: p.include,
+    exclude: p.exclude,
   };
 }

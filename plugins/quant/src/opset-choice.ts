@@ -16,13 +16,13 @@ import {
   type RunContext,
 } from '@mc-kit/core';
 
-export const KEEP_OPSET_PARAM: ParamSpec = Object.freeze({
+export const KEEP_OPSET_PARAM = Object.freeze({
   name: 'keep-opset',
   type: 'boolean',
   default: false,
   description:
     "never raise the model's opset: below the opset of the standard form (DequantizeLinear per channel: 13, blocked int4 DequantizeLinear: 21) decode with older ops instead (Cast and Mul; 4-bit codes unpacked with integer ops), which onnxruntime folds into dense weights at load",
-});
+} as const satisfies ParamSpec);
 
 export interface OpsetChoice {
   /** the default-domain opset the method writes for */

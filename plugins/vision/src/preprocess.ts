@@ -2,7 +2,7 @@
  * The image metrics' preprocessing flags. The preprocessing itself lives in @mc-kit/core
  * (image/preprocess.ts), shared with image calibration so both feed the model the same floats.
  */
-import { resolvePreprocess, type ParamSpec, type Params, type ResolvedSpec } from '@mc-kit/core';
+import { resolvePreprocess, typedParams, type ParamSpec, type Params, type ResolvedSpec } from '@mc-kit/core';
 
 export {
   DEFAULT_SPEC,
@@ -17,7 +17,7 @@ export {
 } from '@mc-kit/core';
 
 /** The flags that override config.json preprocessing, for every image metric. */
-export const PREPROCESS_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const PREPROCESS_PARAMS = Object.freeze([
   {
     name: 'rescale',
     type: 'number',
@@ -33,7 +33,9 @@ export const PREPROCESS_PARAMS: readonly ParamSpec[] = Object.freeze([
     type: 'string',
     description: 'comma-separated per-channel std, divided after mean (default: config.json, else 1)',
   },
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const preprocessParams = typedParams(PREPROCESS_PARAMS);
 
 /** resolvePreprocess with the overrides read from a metric's parsed PREPROCESS_PARAMS. */
 export function preprocessFromParams(
@@ -41,13 +43,6 @@ export function preprocessFromParams(
   params: Params,
   channels: number,
 ): ResolvedSpec {
-  return resolvePreprocess(
-    config,
-    {
-      rescale: params.rescale as number | undefined,
-      mean: params.mean as string | undefined,
-      std: params.std as string | undefined,
-    },
-    channels,
-  );
+  const { rescale, mean, std } = preprocessParams(params);
+  return resolvePreprocess(config, { rescale, mean, std }, channels);
 }

@@ -14,6 +14,7 @@ import {
   type CompressReport,
   type Compressor,
   type OnnxModel,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -24,7 +25,7 @@ import { maxRelativeChange, roundMantissa } from './math.js';
 /** Ops whose second input is a weight matrix or kernel. REPLACE with the weights your method takes. */
 const WEIGHT_OPS = new Set(['MatMul', 'Gemm', 'Conv']);
 
-export const ROUND_WEIGHTS_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const ROUND_WEIGHTS_PARAMS = Object.freeze([
   {
     name: 'mantissa-bits',
     type: 'integer',
@@ -34,7 +35,10 @@ export const ROUND_WEIGHTS_PARAMS: readonly ParamSpec[] = Object.freeze([
     description:
       'explicit mantissa bits kept per float32 weight (7 = bfloat16 precision), round to nearest, ties to even',
   },
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+/** The typed view of the parsed params (mc applied the defaults above): no `as number`, no second default. */
+const roundWeightsParams = typedParams(ROUND_WEIGHTS_PARAMS);
 
 /** float32 initializers read as the weight (second input) of a MatMul, Gemm or Conv node. */
 export function selectWeights(model: OnnxModel): string[] {
@@ -57,7 +61,7 @@ export class RoundWeightsCompressor implements Compressor {
   readonly sweepParam = 'mantissa-bits';
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
-    const bits = params['mantissa-bits'] as number;
+    const bits = roundWeightsParams(params)['mantissa-bits'];
     const names = selectWeights(model);
     if (names.length === 0) {
       // A user's mistake is a UserError: one line and a hint, exit code 2, never a stack trace.

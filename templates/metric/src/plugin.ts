@@ -14,6 +14,7 @@ import {
   type LoadedModel,
   type Metric,
   type MetricResult,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -22,7 +23,7 @@ import { addRows, emptySums, meanNll } from './math.js';
 
 export const CROSS_ENTROPY_VERSION = 1;
 
-export const CROSS_ENTROPY_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const CROSS_ENTROPY_PARAMS = Object.freeze([
   { name: 'batch-size', type: 'integer', min: 1, max: 4096, default: 64, description: 'images per model run' },
   {
     name: 'rescale',
@@ -31,7 +32,10 @@ export const CROSS_ENTROPY_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: 1 / 255,
     description: 'factor from uint8 pixels to the float32 the model takes (normalisation inside the graph stays there)',
   },
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+/** The typed view of the parsed params (mc applied the defaults above): no `as number`, no second default. */
+const crossEntropyParams = typedParams(CROSS_ENTROPY_PARAMS);
 
 /** uint8 pixels -> float32 model input. REPLACE with the preprocessing your models need. */
 function toInput(pixels: Uint8Array, rescale: number): Float32Array {
@@ -48,6 +52,7 @@ export class CrossEntropyMetric implements Metric {
 
   async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const ds = data as unknown as ImageClassDataset; // mc checked data.kind against datasetKinds
+    const p = crossEntropyParams(params);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start(this.id, ds.size);
     try {
@@ -60,11 +65,11 @@ export class CrossEntropyMetric implements Metric {
       const [input] = session.inputNames;
       const [output] = session.outputNames;
       const sums = emptySums();
-      for await (const batch of ds.batches(params['batch-size'] as number)) {
+      for await (const batch of ds.batches(p['batch-size'])) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];
         const { [output]: y } = await session.run(
-          { [input]: { type: 'float32', data: toInput(batch.pixels, params.rescale as number), dims } },
+          { [input]: { type: 'float32', data: toInput(batch.pixels, p.rescale), dims } },
           [output],
         );
         if (y.type !== 'float32' || y.dims.length !== 2 || y.dims[0] !== batch.count || y.dims[1] < ds.labels.length) {
@@ -84,7 +89,7 @@ export class CrossEntropyMetric implements Metric {
         values: { nll: { ...nll, higherIsBetter: false } },
         sums: { nll_sum: sums.nll, nll_squared_sum: sums.nllSquared, samples: sums.samples },
         samples: sums.samples,
-        details: { rescale: params.rescale, input, output },
+        details: { rescale: p.rescale, input, output },
       };
     } catch (e) {
       task.fail(`${this.id}: failed`);

@@ -229,7 +229,7 @@ export function selectWeights(model: OnnxModel, opts: SelectOptions): { candidat
 }
 
 /** The tensor-selection parameters every weight compressor shares (int8, int4, ...): declared once. */
-export const SELECTION_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const SELECTION_PARAMS = Object.freeze([
   {
     name: 'min-size',
     type: 'integer',
@@ -250,4 +250,4 @@ export const SELECTION_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: [],
     description: 'never quantize weights whose initializer name or consumer node name matches one of these globs',
   },
-]);
+] as const satisfies readonly ParamSpec[]);

@@ -2,12 +2,10 @@
  * Worker-thread driver of the encoder (spec §3.2's speed, issue: "worker threads for big tensors").
  *
  * The encoder (encode.ts) yields two heavy passes as jobs over fixed chunks of CHUNK_PAIRS pairs;
- * here the workers take a job's chunks one at a time from a shared counter (kernel.ts
- * runPassShared). The pairs, the index
- * array and the per-chunk results live in SharedArrayBuffers; the workers run the very functions
- * of kernel.ts (started from their source text, so no separate worker file has to be found next
- * to the compiled code or under ts-jest). Per-chunk sums are combined in chunk order by the
- * encoder, so the bytes equal encodeTensor's whatever the number of threads.
+ * here the workers (encode-worker.ts) take a job's chunks one at a time from a shared counter
+ * (kernel.ts runPassShared). The pairs, the index array and the per-chunk results live in
+ * SharedArrayBuffers. Per-chunk sums are combined in chunk order by the encoder, so the bytes
+ * equal encodeTensor's whatever the number of threads.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -20,24 +18,26 @@ import {
   type Allocator,
   type EncodeJob,
 } from './encode.js';
-import { KERNEL_FUNCTIONS, passStride } from './kernel.js';
+import type { PassReply, PassRequest } from './encode-worker.js';
+import { passStride } from './kernel.js';
 import type { EncodedTensor, HyperSettings } from './types.js';
 
 /** Tensors with fewer pairs are encoded on the calling thread (a round trip costs more). */
 export const PARALLEL_MIN_PAIRS = 4 * CHUNK_PAIRS;
 
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-${KERNEL_FUNCTIONS.map((f) => f.toString()).join('\n')}
-parentPort.on('message', (m) => {
-  try {
-    runPassShared(m.job, m.next, m.chunks, m.out, m.chunkPairs);
-    parentPort.postMessage({ ok: true });
-  } catch (e) {
-    parentPort.postMessage({ ok: false, error: String((e && e.stack) || e) });
-  }
-});
-`;
+/**
+ * Built (dist, bin/mc): the compiled encode-worker.js beside this file. Run from the TypeScript
+ * source (ts-jest, coverage included), where no .js exists and Node loads no .ts, the worker first
+ * registers ts-worker-loader.mjs, which transpiles encode-worker.ts and the modules it imports.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./encode-worker.js', import.meta.url));
+  const loader = new URL('./ts-worker-loader.mjs', import.meta.url).href;
+  const entry = new URL('./encode-worker.ts', import.meta.url).href;
+  return new Worker(`require('node:module').register(${JSON.stringify(loader)}); import(${JSON.stringify(entry)});`, {
+    eval: true,
+  });
+}
 
 interface PoolWorker {
   worker: Worker;
@@ -48,7 +48,7 @@ const pool: PoolWorker[] = [];
 
 function getWorkers(count: number): PoolWorker[] {
   while (pool.length < count) {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = startWorker();
     worker.unref(); // an idle pool never keeps the process alive
     pool.push({ worker, busy: false });
   }
@@ -61,7 +61,7 @@ export async function shutdownEncodeWorkers(): Promise<void> {
   await Promise.all(all.map((p) => p.worker.terminate()));
 }
 
-function runOn(p: PoolWorker, message: object): Promise<void> {
+function runOn(p: PoolWorker, message: PassRequest): Promise<void> {
   return new Promise((resolve, reject) => {
     p.busy = true;
     p.worker.ref(); // keep the process alive while a pass is in flight
@@ -72,7 +72,7 @@ function runOn(p: PoolWorker, message: object): Promise<void> {
       p.busy = false;
       fn();
     };
-    const onMessage = (r: { ok: boolean; error?: string }): void =>
+    const onMessage = (r: PassReply): void =>
       done(() => (r.ok ? resolve() : reject(new Error(`hyper encode worker: ${r.error}`))));
     const onError = (e: Error): void => done(() => reject(e));
     p.worker.on('message', onMessage);
@@ -104,8 +104,7 @@ export function defaultThreads(): number {
 /**
  * encodeTensor on worker threads: byte-identical output. Small tensors (under `minPairs`, default
  * PARALLEL_MIN_PAIRS pairs) and threads <= 1 run on the calling thread. Calls may overlap: each
- * takes the idle workers. (Workers run the kernel's source text: a coverage tool that instruments
- * that text would break them; run coverage without the parallel tests.)
+ * takes the idle workers.
  */
 export async function encodeTensorParallel(
   name: string,

@@ -1,11 +1,8 @@
 /**
  * The per-pair passes of the hyperfunction encoder (spec §3.1–§3.4) over a range of pairs.
  *
- * SELF-CONTAINED ON PURPOSE: worker threads are started from the source text of the functions
- * in KERNEL_FUNCTIONS (encode-parallel.ts evaluates their `toString()`), so these functions and
- * those of lattice.ts may call only each other (ESM keeps the bare names in compiled code) and
- * globals such as Math; the same functions run on the main thread, so the single-thread and
- * worker paths share every flop.
+ * The worker threads (encode-worker.ts) import these very functions, and the calling thread runs
+ * them too, so the single-thread and worker paths share every flop.
  *
  * Float discipline: values that the reference keeps in float32 go through Math.fround after each
  * op; everything else is float64 `number` arithmetic in the reference's order.
@@ -230,22 +227,3 @@ export function runPassShared(
     else finalPairs(L, job.X, p0, p1, q, job.K as number, job.numel as number, job.idx, o);
   }
 }
-
-/** The functions a worker needs (function declarations are hoisted, so order does not matter). */
-export const KERNEL_FUNCTIONS: readonly ((...args: never[]) => unknown)[] = [
-  windingSteps,
-  buildCodebook,
-  buildLattice,
-  nearestBrute,
-  nearestLattice,
-  nearestFast,
-  nearestNear,
-  nearestInRow,
-  nearestRings,
-  normF32,
-  scanPairs,
-  finalPairs,
-  passStride,
-  runPassChunks,
-  runPassShared,
-];

@@ -1,10 +1,6 @@
 /**
  * The codebook in the reference's float64 op order (spec §2.3) and an O(1) nearest-codebook-point
  * search that exploits its lattice structure (spec §3.2), equal to brute force.
- *
- * SELF-CONTAINED ON PURPOSE, like kernel.ts: worker threads run these functions from their
- * source text (see kernel.ts), so nothing here may reference an import or a module-level binding
- * other than the functions listed in kernel.ts's KERNEL_FUNCTIONS.
  */
 
 /** Winding steps (Cx, Cy) for n points in a square of side l, in numpy's op order (§2.3). */

@@ -20,6 +20,7 @@ import {
   loadModelRef,
   UserError,
   type LoadedModel,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -29,7 +30,7 @@ import { answerStatistics, rougeScores, uniqueTokenRatio } from '../text-metrics
 import { judgeNeedsReference, LocalJudge, type ScoreParser } from './judge.js';
 import { vicunaPrompt, type JudgePrompt } from './prompts.js';
 
-export const FREE_FORM_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const FREE_FORM_PARAMS = Object.freeze([
   {
     name: 'judge',
     type: 'string',
@@ -90,7 +91,9 @@ export const FREE_FORM_PARAMS: readonly ParamSpec[] = Object.freeze([
     min: 1,
     max: 256,
   },
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const freeFormParams = typedParams(FREE_FORM_PARAMS);
 
 export interface FreeFormItem {
   readonly id: string;
@@ -122,8 +125,9 @@ interface Answers {
 }
 
 export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boolean): KickTask<FreeFormData> {
-  const judgeRef = typeof params.judge === 'string' && params.judge !== '' ? params.judge : undefined;
-  const denseParam = typeof params.dense === 'string' && params.dense !== '' ? params.dense : undefined;
+  const p = freeFormParams(params);
+  const judgeRef = p.judge || undefined;
+  const denseParam = p.dense || undefined;
   const cache = new Map<string, Answers>(); // by model sha256: the dense outputs serve the model and the baseline runs
   let stats: Record<string, unknown> = {};
 
@@ -146,14 +150,14 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
       const out = await g.generate(
         data.items.map((it) => vicunaPrompt(it.text)),
         {
-          maxNewTokens: params['max-new-tokens'] as number,
-          temperature: params.temperature as number,
-          topK: (params['top-k'] as number) || undefined,
+          maxNewTokens: p['max-new-tokens'],
+          temperature: p.temperature,
+          topK: p['top-k'] || undefined,
           seed: ctx.rng.seed,
-          batchSize: params['batch-size'] as number,
+          batchSize: p['batch-size'],
           itemIds,
           ...checkpoint.options(itemIds),
-          onTooLong: () => (params['too-long'] === 'skip' || options.faithful ? 'skip' : 'refuse'),
+          onTooLong: () => (p['too-long'] === 'skip' || options.faithful ? 'skip' : 'refuse'),
           onProgress: (done) => {
             task.tick(done - ticked);
             ticked = done;
@@ -209,7 +213,7 @@ export function runFreeForm(spec: FreeFormSpec, params: Params, hasBaseline: boo
             spec.parser(options.faithful),
             {
               bothOrders: !options.faithful,
-              maxNewTokens: params['judge-max-new-tokens'] as number,
+              maxNewTokens: p['judge-max-new-tokens'],
               checkpoint,
               onProgress: (done) => {
                 task.tick(done - ticked);

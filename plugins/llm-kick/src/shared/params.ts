@@ -7,9 +7,9 @@
  * pandas turning a `None` cell into "nan", ...). The default is the clean variant each quirk names;
  * --faithful reproduces the reference code byte for byte, so numbers can be set beside the paper's.
  */
-import type { LoadedModel, ParamSpec, Params } from '@mc-kit/core';
+import { typedParams, type LoadedModel, type ParamSpec, type Params } from '@mc-kit/core';
 
-export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const KICK_PARAMS = Object.freeze([
   {
     name: 'log-samples',
     type: 'boolean',
@@ -38,7 +38,7 @@ export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
     min: 0.5,
     max: 0.999,
   },
-]);
+] as const satisfies readonly ParamSpec[]);
 
 /** The shared params, read once with their types. */
 export interface KickOptions {
@@ -50,12 +50,16 @@ export interface KickOptions {
   readonly level: number;
 }
 
+const kickParams = typedParams(KICK_PARAMS);
+
+/** `params`: any kick-* task's parsed params (each task's spec includes KICK_PARAMS). */
 export function kickOptions(params: Params, baseline?: LoadedModel): KickOptions {
+  const p = kickParams(params);
   return {
     baseline,
-    logSamples: params['log-samples'] === true,
-    faithful: params.faithful === true,
-    resamples: (params['bootstrap-resamples'] as number | undefined) ?? 10_000,
-    level: (params.confidence as number | undefined) ?? 0.95,
+    logSamples: p['log-samples'],
+    faithful: p.faithful,
+    resamples: p['bootstrap-resamples'],
+    level: p.confidence,
   };
 }

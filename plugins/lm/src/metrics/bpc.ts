@@ -11,6 +11,7 @@ import {
   type Metric,
   type MetricResult,
   type MetricValue,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -20,7 +21,7 @@ import { scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
 
-export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const BPC_PARAMS = Object.freeze([
   {
     name: 'block-size',
     type: 'integer',
@@ -42,7 +43,10 @@ export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
     },
   },
   ...LM_RUN_PARAMS,
-]);
+] as const satisfies readonly ParamSpec[]);
+
+/** Also kld's reader: KLD_PARAMS are these with another description. */
+export const bpcParams = typedParams(BPC_PARAMS);
 
 export class BpcMetric implements Metric {
   readonly id = 'bpc';
@@ -52,9 +56,10 @@ export class BpcMetric implements Metric {
 
   async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
     const data = textData(dataset);
-    const block = params['block-size'] as number;
-    const stride = params.stride as number;
-    const { lm, tokenizer } = await openLm(model, ctx, params.loss as 'fused' | 'logits');
+    const p = bpcParams(params);
+    const block = p['block-size'];
+    const stride = p.stride;
+    const { lm, tokenizer } = await openLm(model, ctx, p.loss);
     try {
       checkContext(
         lm,
@@ -84,15 +89,7 @@ export class BpcMetric implements Metric {
           );
         }
         const task = ctx.progress.start(`bpc ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(
-          lm,
-          stream.ids,
-          plan.windows,
-          params['batch-size'] as number,
-          ctx,
-          task,
-          subset.name,
-        );
+        const s = await scoreWindows(lm, stream.ids, plan.windows, p['batch-size'], ctx, task, subset.name);
         const bpc = s.totalNats / (stream.characters * Math.LN2);
         task.done(`bpc ${subset.name}: ${bpc.toFixed(6)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
         const key = valueKey('bpc', data, subset.name);

@@ -25,7 +25,7 @@ import {
   type ProgressTask,
   type RunContext,
 } from '@mc-kit/core';
-import { BPC_PARAMS, prefixed } from './bpc.js';
+import { BPC_PARAMS, bpcParams, prefixed } from './bpc.js';
 import { addToken, emptyKldSums, kldValues, mergeKldSums, type KldSums } from './kld-stats.js';
 import { checkContext, textData } from './lm-setup.js';
 import { windowBatches } from './score.js';
@@ -69,11 +69,12 @@ export class KldMetric implements Metric {
       );
     }
     const data = textData(dataset);
-    const block = params['block-size'] as number;
-    const stride = params.stride as number;
+    const p = bpcParams(params);
+    const block = p['block-size'];
+    const stride = p.stride;
     const tokenizer = await loadModelTokenizer(model);
     await checkSameTokenizer(base, tokenizer.digest);
-    const pair = await loadKlPair(base, model, ctx, { path: params.loss as 'fused' | 'logits' });
+    const pair = await loadKlPair(base, model, ctx, { path: p.loss });
     try {
       checkContext(
         pair,
@@ -100,7 +101,7 @@ export class KldMetric implements Metric {
           pair,
           stream.ids,
           plan.windows,
-          params['batch-size'] as number,
+          p['batch-size'],
           subset.name,
           ctx,
           task,

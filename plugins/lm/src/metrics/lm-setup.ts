@@ -59,7 +59,7 @@ export function valueKey(metric: string, data: TextDataset, subset: string): str
 }
 
 /** How both LM metrics run the model: declared once. */
-export const LM_RUN_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const LM_RUN_PARAMS = Object.freeze([
   { name: 'batch-size', type: 'integer', description: 'windows per model run', default: 1, min: 1, max: 1024 },
   {
     name: 'loss',
@@ -68,4 +68,4 @@ export const LM_RUN_PARAMS: readonly ParamSpec[] = Object.freeze([
     description: 'fused: the graph returns one NLL per token; logits: log-softmax in JS (slower, for checks)',
     default: 'fused',
   },
-]);
+] as const satisfies readonly ParamSpec[]);

@@ -13,6 +13,7 @@ import {
   type Metric,
   type MetricResult,
   type MetricValue,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -23,7 +24,7 @@ import { scoreWindows } from './score.js';
 import { streamJoined } from './text-stream.js';
 import { classicChunks, stridedWindows } from './windows.js';
 
-export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const PERPLEXITY_PARAMS = Object.freeze([
   {
     name: 'mode',
     type: 'enum',
@@ -51,7 +52,9 @@ export const PERPLEXITY_PARAMS: readonly ParamSpec[] = Object.freeze([
     atMost: { param: 'seqlen', why: 'a larger stride leaves the tokens between windows unscored' },
   },
   ...LM_RUN_PARAMS,
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const perplexityParams = typedParams(PERPLEXITY_PARAMS);
 
 export class PerplexityMetric implements Metric {
   readonly id = 'perplexity';
@@ -61,9 +64,10 @@ export class PerplexityMetric implements Metric {
 
   async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
     const data = textData(dataset);
-    const mode = params.mode as 'classic' | 'strided';
-    const seqlen = params.seqlen as number;
-    const { lm, tokenizer } = await openLm(model, ctx, params.loss as 'fused' | 'logits');
+    const p = perplexityParams(params);
+    const mode = p.mode;
+    const seqlen = p.seqlen;
+    const { lm, tokenizer } = await openLm(model, ctx, p.loss);
     try {
       checkContext(lm, seqlen, '--seqlen', `e.g. --seqlen ${lm.contextLength}`);
       const values: Record<string, MetricValue> = {};
@@ -74,7 +78,7 @@ export class PerplexityMetric implements Metric {
         const plan =
           mode === 'classic'
             ? classicChunks(stream.ids.length, seqlen)
-            : stridedWindows(stream.ids.length, seqlen, params.stride as number);
+            : stridedWindows(stream.ids.length, seqlen, p.stride);
         if (plan.windows.length === 0) {
           throw new UserError(
             ErrorCodes.BAD_DATASET,
@@ -83,15 +87,7 @@ export class PerplexityMetric implements Metric {
           );
         }
         const task = ctx.progress.start(`perplexity ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(
-          lm,
-          stream.ids,
-          plan.windows,
-          params['batch-size'] as number,
-          ctx,
-          task,
-          subset.name,
-        );
+        const s = await scoreWindows(lm, stream.ids, plan.windows, p['batch-size'], ctx, task, subset.name);
         const ppl = Math.exp(s.totalNats / s.scored);
         task.done(
           `perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`,
@@ -116,7 +112,7 @@ export class PerplexityMetric implements Metric {
         values,
         sums,
         samples,
-        details: { mode, seqlen, stride: mode === 'strided' ? params.stride : undefined, tokenizer: tokenizer.digest },
+        details: { mode, seqlen, stride: mode === 'strided' ? p.stride : undefined, tokenizer: tokenizer.digest },
       };
     } finally {
       await lm.release();

@@ -5,6 +5,7 @@
  */
 import {
   DataType,
+  parseParams,
   type CalibrationSet,
   type CalibrationSource,
   type HostTensor,
@@ -13,7 +14,7 @@ import {
   createRunContext,
 } from '@mc-kit/core';
 import { GraphBuilder, attr } from '@mc-kit/core/testing';
-import { Int4Compressor } from '../int4/plugin.js';
+import { INT4_PARAMS, Int4Compressor } from '../int4/plugin.js';
 import {
   cloneModel,
   expectUserError,
@@ -22,10 +23,12 @@ import {
   seededWeights,
   sessions,
 } from '../int8/testkit.fixture.js';
-import { GptqCompressor } from './plugin.js';
+import { GPTQ_PARAMS, GptqCompressor } from './plugin.js';
 import type { GptqTensorReport } from './rewrite.js';
 
 const F = DataType.FLOAT;
+const gptq = (raw: Record<string, unknown>) => parseParams(GPTQ_PARAMS, raw, 'gptq');
+const int4 = (raw: Record<string, unknown>) => parseParams(INT4_PARAMS, raw, 'int4');
 const [C, S] = [2, 8];
 
 /** x [N, 2, 8, 8] -> Conv 3x3 (16) -> Relu -> Conv 3x3 group 2 stride 2 (16) -> Relu -> GAP -> Flatten -> Gemm transB (10). */
@@ -104,7 +107,7 @@ async function outputError(m: OnnxModel, dense: Float32Array): Promise<number> {
 describe('gptq on Conv and Gemm', () => {
   it("solves Conv (grouped too) and Gemm weights in stages, stores them as int4 does at opset 21, and reports each layer's output error", async () => {
     const m = convNet();
-    const report = await new GptqCompressor().compress(m, { 'group-size': 16, 'min-size': 1 }, ctx());
+    const report = await new GptqCompressor().compress(m, gptq({ 'group-size': 16, 'min-size': 1 }), ctx());
     const done = report.tensors.filter((t) => t.action === 'gptq-4bit') as GptqTensorReport[];
     expect(done.map((t) => t.name)).toEqual(['W1', 'W2', 'G']);
     for (const t of done) expect(t.outputError).toBeGreaterThan(0);
@@ -128,9 +131,9 @@ describe('gptq on Conv and Gemm', () => {
   it('beats int4 RTN at the same group size on held-out images, and decompresses to exactly what onnxruntime computes', async () => {
     const dense = (await runModel(convNet(), HELD_OUT))['' + convNet().outputs[0].name].data as Float32Array;
     const g = convNet();
-    await new GptqCompressor().compress(g, { 'group-size': 16, 'min-size': 1, bits: 4 }, ctx());
+    await new GptqCompressor().compress(g, gptq({ 'group-size': 16, 'min-size': 1, bits: 4 }), ctx());
     const r = convNet();
-    await new Int4Compressor().compress(r, { 'block-size': 16, 'min-size': 1 }, ctx());
+    await new Int4Compressor().compress(r, int4({ 'block-size': 16, 'min-size': 1 }), ctx());
     const [eg, er] = [await outputError(g, dense), await outputError(r, dense)];
     expect(eg).toBeLessThan(0.8 * er);
 
@@ -146,7 +149,7 @@ describe('gptq on Conv and Gemm', () => {
     const m = convNet();
     const report = await new GptqCompressor().compress(
       m,
-      { 'group-size': 16, 'min-size': 1, 'keep-opset': true },
+      gptq({ 'group-size': 16, 'min-size': 1, 'keep-opset': true }),
       ctx(),
     );
     expect(m.opset('')).toBe(17);
@@ -157,13 +160,13 @@ describe('gptq on Conv and Gemm', () => {
 
   it('leaves a ConvTranspose weight float, naming the node; --bits 2 leaves Conv/Gemm weights float', async () => {
     const m = convNet(17, true);
-    const report = await new GptqCompressor().compress(m, { 'group-size': 16, 'min-size': 1 }, ctx());
+    const report = await new GptqCompressor().compress(m, gptq({ 'group-size': 16, 'min-size': 1 }), ctx());
     expect(report.tensors.find((t) => t.name === 'Wt')).toMatchObject({
       action: 'skipped',
       reason: expect.stringMatching(/ConvTranspose up/),
     });
     const e = await expectUserError(
-      new GptqCompressor().compress(convNet(), { bits: 2, 'group-size': 16, 'min-size': 1 }, ctx()),
+      new GptqCompressor().compress(convNet(), gptq({ bits: 2, 'group-size': 16, 'min-size': 1 }), ctx()),
       'E_NOTHING_TO_COMPRESS',
     );
     expect(e.message).toMatch(/--bits 3 or 4 only/);

@@ -1,6 +1,7 @@
 import {
   createRunContext,
   DataType,
+  parseParams,
   type CalibrationSet,
   type CalibrationSource,
   type OnnxModel,
@@ -17,9 +18,10 @@ import {
 } from '../int8/testkit.fixture.js';
 import { rtnQuantize } from './math.js';
 import { unpackGptq } from './pack.js';
-import { GptqCompressor } from './plugin.js';
+import { GPTQ_PARAMS, GptqCompressor } from './plugin.js';
 
 const F = DataType.FLOAT;
+const gptq = (raw: Record<string, unknown>) => parseParams(GPTQ_PARAMS, raw, 'gptq');
 const K1 = 64;
 const H1 = 48;
 const OUT = 32;
@@ -117,7 +119,7 @@ describe('gptq compressor', () => {
       const m = cloneModel(original);
       const report = await new GptqCompressor().compress(
         m,
-        { bits, scheme, 'group-size': 16, 'act-order': actOrder, exclude: ['G'] },
+        gptq({ bits, scheme, 'group-size': 16, 'act-order': actOrder, exclude: ['G'] }),
         ctxWith(calibration(CALIB)),
       );
       expect(report.tensors.filter((t) => t.action === `gptq-${bits}bit`).map((t) => t.name)).toEqual(['W1', 'W2']);
@@ -139,7 +141,11 @@ describe('gptq compressor', () => {
 
   it("beats RTN on the same grid on the first layer's output over held-out inputs", async () => {
     const m = cloneModel(model());
-    await new GptqCompressor().compress(m, { bits: 3, 'group-size': 16, include: ['W1'] }, ctxWith(calibration(CALIB)));
+    await new GptqCompressor().compress(
+      m,
+      gptq({ bits: 3, 'group-size': 16, include: ['W1'] }),
+      ctxWith(calibration(CALIB)),
+    );
     const ref = denseReference(model(), m);
     const W = model().getInitializer('W1')!.readFloat32();
     const Q = ref.getInitializer('W1')!.readFloat32();
@@ -162,12 +168,12 @@ describe('gptq compressor', () => {
     const b = cloneModel(model());
     const ra = await new GptqCompressor().compress(
       a,
-      { bits: 2, scheme: 'asym', 'group-size': 16 },
+      gptq({ bits: 2, scheme: 'asym', 'group-size': 16 }),
       ctxWith(calibration(CALIB)),
     );
     const rb = await new GptqCompressor().compress(
       b,
-      { bits: 2, scheme: 'asym', 'group-size': 16, sequential: false },
+      gptq({ bits: 2, scheme: 'asym', 'group-size': 16, sequential: false }),
       ctxWith(calibration(CALIB)),
     );
     expect(rb.notes.join('\n')).toMatch(/not sequential/);
@@ -182,7 +188,7 @@ describe('gptq compressor', () => {
     const m = cloneModel(original);
     await new GptqCompressor().compress(
       m,
-      { bits: 4, scheme: 'asym', 'group-size': 32, exclude: ['G'] },
+      gptq({ bits: 4, scheme: 'asym', 'group-size': 32, exclude: ['G'] }),
       ctxWith(calibration(CALIB)),
     );
     const ref = denseReference(original, m);
@@ -200,7 +206,7 @@ describe('gptq compressor', () => {
     ])('%j', async (params, message) => {
       const m = model();
       const e = await expectUserError(
-        new GptqCompressor().compress(m, params, ctxWith(calibration(CALIB))),
+        new GptqCompressor().compress(m, gptq(params), ctxWith(calibration(CALIB))),
         'E_BAD_PARAM',
       );
       expect(e.message).toMatch(message);
@@ -208,7 +214,7 @@ describe('gptq compressor', () => {
     });
 
     it('no calibration data: names the flag to pass', async () => {
-      const e = await expectUserError(new GptqCompressor().compress(model(), {}, ctxWith()), 'E_BAD_PARAM');
+      const e = await expectUserError(new GptqCompressor().compress(model(), gptq({}), ctxWith()), 'E_BAD_PARAM');
       expect(e.message).toMatch(/gptq needs calibration data/);
       expect(e.hint).toMatch(/--calib-dataset/);
     });
@@ -220,7 +226,7 @@ describe('gptq compressor', () => {
         F,
       );
       const e = await expectUserError(
-        new GptqCompressor().compress(g.build(), {}, ctxWith(calibration(CALIB))),
+        new GptqCompressor().compress(g.build(), gptq({}), ctxWith(calibration(CALIB))),
         'E_NOTHING_TO_COMPRESS',
       );
       expect(e.hint).toMatch(/int4 or int8/);
@@ -243,7 +249,7 @@ describe('gptq on a weight read by two MatMuls at different depths', () => {
     };
     const report = await new GptqCompressor().compress(
       m,
-      { 'group-size': 16 },
+      gptq({ 'group-size': 16 }),
       ctxWith({ info: onlyX.info, load: async () => onlyX }),
     );
     expect(report.tensors.filter((t) => t.action === 'gptq-4bit').map((t) => t.name)).toEqual(['S']);

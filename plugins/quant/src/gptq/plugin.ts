@@ -8,6 +8,7 @@ import {
   ErrorCodes,
   SELECTION_PARAMS,
   UserError,
+  typedParams,
   type CompressReport,
   type Compressor,
   type OnnxModel,
@@ -15,16 +16,16 @@ import {
   type Params,
   type RunContext,
 } from '@mc-kit/core';
-import type { Scheme } from '../int8/math.js';
 import { isPowerOfTwo } from '../int4/math.js';
 import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 import { dequantizeGptqWeights } from './decompress.js';
 import type { GptqBits } from './math.js';
 import { quantizeGptqWeights, type GptqWeightOptions } from './rewrite.js';
 
-export const GPTQ_BITS: readonly GptqBits[] = Object.freeze([2, 3, 4, 8] as GptqBits[]);
+export const GPTQ_BITS: readonly GptqBits[] = Object.freeze([2, 3, 4, 8] as const satisfies readonly GptqBits[]);
+const isGptqBits = (bits: number): bits is GptqBits => (GPTQ_BITS as readonly number[]).includes(bits);
 
-export const GPTQ_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const GPTQ_PARAMS = Object.freeze([
   {
     name: 'bits',
     type: 'integer',
@@ -85,17 +86,20 @@ export const GPTQ_PARAMS: readonly ParamSpec[] = Object.freeze([
   },
   KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+const gptqParams = typedParams(GPTQ_PARAMS);
 
 /** Options from parsed params; the checks a ParamSpec cannot express (allowed bit widths, powers of two). */
 export function gptqOptions(params: Params): GptqWeightOptions {
-  const bits = (params.bits ?? 4) as number;
-  if (!GPTQ_BITS.includes(bits as GptqBits)) {
+  const p = gptqParams(params);
+  const bits = p.bits;
+  if (!isGptqBits(bits)) {
     throw new UserError(ErrorCodes.BAD_PARAM, `--method gptq: --bits must be 2, 3, 4 or 8 (got ${bits})`, {
       hint: 'onnxruntime runs MatMulNBits with bits 2, 4 and 8; 3-bit codes are stored in the 4-bit form',
     });
   }
-  const groupSize = (params['group-size'] ?? 128) as number;
+  const groupSize = p['group-size'];
   if (!isPowerOfTwo(groupSize) || groupSize < 16 || groupSize > 256) {
     throw new UserError(
       ErrorCodes.BAD_PARAM,
@@ -106,17 +110,17 @@ export function gptqOptions(params: Params): GptqWeightOptions {
     );
   }
   return {
-    bits: bits as GptqBits,
+    bits,
     groupSize,
-    scheme: (params.scheme ?? 'sym') as Scheme,
-    damp: (params.damp ?? 0.01) as number,
-    actOrder: (params['act-order'] ?? false) as boolean,
-    sequential: (params.sequential ?? true) as boolean,
-    accuracyLevel: (params['accuracy-level'] ?? 0) as number,
-    keepOpset: params['keep-opset'] as boolean,
-    minSize: (params['min-size'] ?? 1024) as number,
-    include: (params.include ?? []) as string[],
-    exclude: (params.exclude ?? []) as string[],
+    scheme: p.scheme,
+    damp: p.damp,
+    actOrder: p['act-order'],
+    sequential: p.sequential,
+    accuracyLevel: p['accuracy-level'],
+    keepOpset: p['keep-opset'],
+    minSize: p['min-size'],
+    include: p.include,
+    exclude: p.exclude,
   };
 }
 

@@ -6,6 +6,7 @@
 import {
   ErrorCodes,
   UserError,
+  typedParams,
   type CompressReport,
   type Compressor,
   type OnnxModel,
@@ -14,12 +15,12 @@ import {
   type RunContext,
 } from '@mc-kit/core';
 import { dequantizeInt4Weights } from './decompress.js';
-import { isPowerOfTwo, type Scheme } from './math.js';
+import { isPowerOfTwo } from './math.js';
 import { quantizeInt4Weights, type Int4Options } from './rewrite.js';
 import { SELECTION_PARAMS } from '@mc-kit/core';
 import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 
-export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const INT4_PARAMS = Object.freeze([
   {
     name: 'scheme',
     type: 'enum',
@@ -55,11 +56,14 @@ export const INT4_PARAMS: readonly ParamSpec[] = Object.freeze([
   },
   KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+const int4Params = typedParams(INT4_PARAMS);
 
 /** Options from parsed params; the checks a ParamSpec cannot express (a power of two) are here. */
 export function int4Options(params: Params): Int4Options {
-  const blockSize = (params['block-size'] ?? 32) as number;
+  const p = int4Params(params);
+  const blockSize = p['block-size'];
   if (!isPowerOfTwo(blockSize) || blockSize < 16 || blockSize > 256) {
     throw new UserError(
       ErrorCodes.BAD_PARAM,
@@ -70,14 +74,14 @@ export function int4Options(params: Params): Int4Options {
     );
   }
   return {
-    scheme: (params.scheme ?? 'sym') as Scheme,
+    scheme: p.scheme,
     blockSize,
-    accuracyLevel: (params['accuracy-level'] ?? 0) as number,
-    searchScale: (params['search-scale'] ?? false) as boolean,
-    keepOpset: params['keep-opset'] === true,
-    minSize: (params['min-size'] ?? 1024) as number,
-    include: (params.include ?? []) as string[],
-    exclude: (params.exclude ?? []) as string[],
+    accuracyLevel: p['accuracy-level'],
+    searchScale: p['search-scale'],
+    keepOpset: p['keep-opset'],
+    minSize: p['min-size'],
+    include: p.include,
+    exclude: p.exclude,
   };
 }
 

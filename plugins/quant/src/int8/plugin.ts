@@ -2,14 +2,21 @@
  * The `int8` compressor: id, parameters and wiring. The work is in rewrite.ts (graph) and math.ts
  * (numbers); the parameters below are the only declaration of the CLI flags (STYLE.md §6).
  */
-import type { CompressReport, Compressor, OnnxModel, ParamSpec, Params, RunContext } from '@mc-kit/core';
+import {
+  typedParams,
+  type CompressReport,
+  type Compressor,
+  type OnnxModel,
+  type ParamSpec,
+  type Params,
+  type RunContext,
+} from '@mc-kit/core';
 import { dequantizeWeights } from './decompress.js';
-import type { Scheme } from './math.js';
-import { quantizeWeights, type Granularity } from './rewrite.js';
+import { quantizeWeights } from './rewrite.js';
 import { SELECTION_PARAMS } from '@mc-kit/core';
 import { KEEP_OPSET_PARAM } from '../opset-choice.js';
 
-export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const INT8_PARAMS = Object.freeze([
   {
     name: 'scheme',
     type: 'enum',
@@ -27,7 +34,9 @@ export const INT8_PARAMS: readonly ParamSpec[] = Object.freeze([
   },
   KEEP_OPSET_PARAM,
   ...SELECTION_PARAMS,
-] satisfies ParamSpec[]);
+] as const satisfies readonly ParamSpec[]);
+
+const int8Params = typedParams(INT8_PARAMS);
 
 export class Int8Compressor implements Compressor {
   readonly id = 'int8';
@@ -36,13 +45,14 @@ export class Int8Compressor implements Compressor {
   readonly params: readonly ParamSpec[] = INT8_PARAMS;
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
+    const p = int8Params(params);
     const options = {
-      scheme: (params.scheme ?? 'sym') as Scheme,
-      granularity: (params.granularity ?? 'channel') as Granularity,
-      keepOpset: params['keep-opset'] === true,
-      minSize: (params['min-size'] ?? 1024) as number,
-      include: (params.include ?? []) as string[],
-      exclude: (params.exclude ?? []) as string[],
+      scheme: p.scheme,
+      granularity: p.granularity,
+      keepOpset: p['keep-opset'],
+      minSize: p['min-size'],
+      include: p.include,
+      exclude: p.exclude,
     };
     const result = await quantizeWeights(model, options, ctx);
     return {

@@ -2,7 +2,7 @@
  * Metric `accuracy`: top-1 and top-k (k = min(5, classes)) of an image classifier on an
  * image-class dataset. One session, batches streamed from the dataset, sums kept and divided once.
  */
-import { BugError, ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
+import { ErrorCodes, UserError, throwIfAborted, typedParams } from '@mc-kit/core';
 import type {
   Dataset,
   HostTensor,
@@ -21,7 +21,7 @@ import { TopKCounter, proportion, type TopKSums } from './topk.js';
 /** Bump when scores can change for the same model and data (STYLE.md §10). */
 export const ACCURACY_VERSION = 1;
 
-const PARAMS: readonly ParamSpec[] = [
+const PARAMS = Object.freeze([
   { name: 'batch-size', type: 'integer', description: 'images per model run', default: 256, min: 1, max: 4096 },
   INPUT_PARAM,
   {
@@ -31,7 +31,8 @@ const PARAMS: readonly ParamSpec[] = [
     default: '',
   },
   ...PREPROCESS_PARAMS,
-];
+] as const satisfies readonly ParamSpec[]);
+const accuracyParams = typedParams(PARAMS);
 
 function asImageClass(data: Dataset): ImageClassDataset {
   if (data.kind !== 'image-class' || typeof data.batches !== 'function') {
@@ -121,14 +122,15 @@ export class AccuracyMetric implements Metric {
 
   async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const ds = asImageClass(data);
-    const batchSize = (params['batch-size'] as number | undefined) ?? 256;
+    const p = accuracyParams(params);
+    const batchSize = p['batch-size'];
     const spec = preprocessFromParams(model.config, params, ds.channels);
     checkConfigSize(model.config, ds);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start('accuracy', ds.size);
     try {
-      const input = pickName(session.inputNames, (params.input as string | undefined) ?? '', 'input', 'accuracy');
-      const output = pickName(session.outputNames, (params.output as string | undefined) ?? '', 'output', 'accuracy');
+      const input = pickName(session.inputNames, p.input, 'input', 'accuracy');
+      const output = pickName(session.outputNames, p.output, 'output', 'accuracy');
       let counter: TopKCounter | undefined;
       for await (const batch of ds.batches(batchSize)) {
         throwIfAborted(ctx.signal);

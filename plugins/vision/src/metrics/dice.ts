@@ -4,7 +4,7 @@
  * with one output channel, or the argmax of two channels (background, foreground). Reports the set
  * Dice over all pixels (the headline) and the mean per-image Dice, with the integer sums behind both.
  */
-import { ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
+import { ErrorCodes, UserError, throwIfAborted, typedParams } from '@mc-kit/core';
 import type {
   Dataset,
   HostTensor,
@@ -23,7 +23,7 @@ import { INPUT_PARAM, pickName, runBatch } from './session-io.js';
 /** Bump when scores can change for the same model and data (STYLE.md §10). */
 export const DICE_VERSION = 1;
 
-const PARAMS: readonly ParamSpec[] = [
+const PARAMS = Object.freeze([
   {
     name: 'threshold',
     type: 'number',
@@ -39,7 +39,8 @@ const PARAMS: readonly ParamSpec[] = [
     default: '',
   },
   ...PREPROCESS_PARAMS,
-];
+] as const satisfies readonly ParamSpec[]);
+const diceParams = typedParams(PARAMS);
 
 function asImageMask(data: Dataset): ImageMaskDataset {
   if (data.kind !== 'image-mask' || typeof data.batches !== 'function') {
@@ -50,8 +51,7 @@ function asImageMask(data: Dataset): ImageMaskDataset {
   return data as unknown as ImageMaskDataset;
 }
 
-function resolveThreshold(params: Params, config: Record<string, unknown> | undefined): number {
-  const given = params.threshold as number | undefined;
+function resolveThreshold(given: number | undefined, config: Record<string, unknown> | undefined): number {
   if (given !== undefined) {
     if (!Number.isFinite(given))
       throw new UserError(ErrorCodes.BAD_PARAM, `--threshold must be a finite number (got ${given})`);
@@ -93,8 +93,9 @@ export class DiceMetric implements Metric {
 
   async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const ds = asImageMask(data);
-    const batchSize = (params['batch-size'] as number | undefined) ?? 64;
-    const threshold = resolveThreshold(params, model.config);
+    const p = diceParams(params);
+    const batchSize = p['batch-size'];
+    const threshold = resolveThreshold(p.threshold, model.config);
     const spec = preprocessFromParams(model.config, params, ds.channels);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start('dice', ds.size);
@@ -102,8 +103,8 @@ export class DiceMetric implements Metric {
     const pixels = ds.height * ds.width;
     let decision: Decision | undefined;
     try {
-      const input = pickName(session.inputNames, (params.input as string | undefined) ?? '', 'input', 'dice');
-      const output = pickName(session.outputNames, (params.output as string | undefined) ?? '', 'output', 'dice');
+      const input = pickName(session.inputNames, p.input, 'input', 'dice');
+      const output = pickName(session.outputNames, p.output, 'output', 'dice');
       for await (const batch of ds.batches(batchSize)) {
         throwIfAborted(ctx.signal);
         const dims = [batch.count, ds.channels, ds.height, ds.width];

@@ -3,12 +3,12 @@ import { BugError, ErrorCodes, UserError, didYouMean, isMcError } from '@mc-kit/
 import type { HostTensor, McSession, ParamSpec } from '@mc-kit/core';
 
 /** --input: which model input takes the images. */
-export const INPUT_PARAM: ParamSpec = Object.freeze({
+export const INPUT_PARAM = Object.freeze({
   name: 'input',
   type: 'string',
   description: "model input fed with the images ('' = the model's only input)",
   default: '',
-});
+} as const satisfies ParamSpec);
 
 /** '' picks the only input / the first output; a name must exist (with a "did you mean"). */
 export function pickName(names: readonly string[], wanted: string, what: 'input' | 'output', metric: string): string {

@@ -16,6 +16,7 @@ import {
   type Metric,
   type MetricInputs,
   type MetricResult,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -29,9 +30,9 @@ import {
   type KickTask,
 } from '../../shared/index.js';
 import type { FactoidDataset } from './dataset.js';
-import { aliasHit, freebasePrompt, type FreebasePromptVariant } from './scoring.js';
+import { aliasHit, freebasePrompt } from './scoring.js';
 
-export const FACTOID_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const FACTOID_PARAMS = Object.freeze([
   {
     name: 'prompt-variant',
     type: 'enum',
@@ -48,7 +49,9 @@ export const FACTOID_PARAMS: readonly ParamSpec[] = Object.freeze([
     max: 256,
   },
   ...KICK_PARAMS,
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const factoidParams = typedParams(FACTOID_PARAMS);
 
 class FactoidTask implements KickTask<FactoidDataset> {
   readonly id = 'kick-factoid-qa';
@@ -68,7 +71,8 @@ class FactoidTask implements KickTask<FactoidDataset> {
     // quirk (b): `if n > num_examples: break` lets question N+1 through
     const items = data.questions.slice(0, options.faithful && data.limit !== undefined ? n + 1 : n);
     this.referenceDivisor = n;
-    const prompts = items.map((q) => freebasePrompt(q.question, params['prompt-variant'] as FreebasePromptVariant));
+    const p = factoidParams(params);
+    const prompts = items.map((q) => freebasePrompt(q.question, p['prompt-variant']));
     const g = await loadGenerator(model, ctx);
     const task = ctx.progress.start(`kick-factoid-qa ${label}`, items.length);
     try {
@@ -92,7 +96,7 @@ class FactoidTask implements KickTask<FactoidDataset> {
           indices.map((i) => prompts[i]),
           {
             maxNewTokens: 2 * len,
-            batchSize: params['batch-size'] as number,
+            batchSize: p['batch-size'],
             itemIds,
             ...checkpoint.options(itemIds),
             onProgress: (done) => {

@@ -16,6 +16,7 @@ import {
   type Metric,
   type MetricInputs,
   type MetricResult,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -32,7 +33,7 @@ import { containmentMatch, maxOverTruths, strictMatch, tokenF1 } from '../../tex
 import { evidenceOf, type IcrDataset } from './dataset.js';
 import { icrPrompt, prediction, promptEnd } from './prompt.js';
 
-export const ICR_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const ICR_PARAMS = Object.freeze([
   {
     name: 'book',
     type: 'enum',
@@ -57,7 +58,9 @@ export const ICR_PARAMS: readonly ParamSpec[] = Object.freeze([
     max: 256,
   },
   ...KICK_PARAMS,
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const icrParams = typedParams(ICR_PARAMS);
 
 class IcrTask implements KickTask<IcrDataset> {
   readonly id = 'kick-icr-qa';
@@ -73,7 +76,8 @@ class IcrTask implements KickTask<IcrDataset> {
     ctx: RunContext,
     label: string,
   ): Promise<ItemScore[]> {
-    const open = params.book === 'open';
+    const p = icrParams(params);
+    const open = p.book === 'open';
     this.book = open ? 'open' : 'closed';
     const prompts = data.questions.map((q) => icrPrompt(q.question, open ? evidenceOf(data, q) : '', open));
     const g = await loadGenerator(model, ctx);
@@ -84,8 +88,8 @@ class IcrTask implements KickTask<IcrDataset> {
       const checkpoint = await openGenerationCheckpoint(ctx, 'generate', model);
       const itemIds = data.questions.map((q) => q.id);
       const out = await g.generate(prompts, {
-        maxNewTokens: params['max-new-tokens'] as number,
-        batchSize: params['batch-size'] as number,
+        maxNewTokens: p['max-new-tokens'],
+        batchSize: p['batch-size'],
         itemIds,
         ...checkpoint.options(itemIds),
         onProgress: (done) => {

@@ -20,6 +20,7 @@ import {
   type Metric,
   type MetricInputs,
   type MetricResult,
+  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
@@ -38,7 +39,7 @@ import { SubjectPrompts, splitsBeforeNewlines } from './prompt-tokens.js';
 import { bestLetter, letterTokenIds, predictedLetter } from './scoring.js';
 import type { McqDataset } from './types.js';
 
-export const MCQ_PARAMS: readonly ParamSpec[] = Object.freeze([
+export const MCQ_PARAMS = Object.freeze([
   {
     name: 'shots',
     type: 'integer',
@@ -71,7 +72,9 @@ export const MCQ_PARAMS: readonly ParamSpec[] = Object.freeze([
     default: true,
   },
   ...KICK_PARAMS,
-]);
+] as const satisfies readonly ParamSpec[]);
+
+const mcqParams = typedParams(MCQ_PARAMS);
 
 function tooLong(id: string, tokens: number, context: number | undefined): UserError {
   return new UserError(
@@ -108,10 +111,11 @@ class McqTask implements KickTask<McqDataset> {
   ): Promise<ItemScore[]> {
     const tokenizer = await tokenizerFor(model, this.id);
     const context = contextLengthOf(model.config ?? {});
-    const shots = params.shots as number;
+    const p = mcqParams(params);
+    const shots = p.shots;
     const splice = splitsBeforeNewlines(model.dir);
     // A question that cannot fit is refused before any model runs (a tokenizer pass, seconds for all of MMLU).
-    if (params['too-long'] !== 'skip') {
+    if (p['too-long'] !== 'skip') {
       for (const subject of data.subjects) {
         const prompts = new SubjectPrompts(subject, tokenizer, options.faithful, splice);
         for (const q of subject.questions)
@@ -119,10 +123,10 @@ class McqTask implements KickTask<McqDataset> {
             throw tooLong(q.id, tokenizer.encode(prompts.textOf(q, 0)).length, context);
       }
     }
-    const lm = await openNextTokenModel(model, ctx, { cache: params['kv-cache'] !== false });
+    const lm = await openNextTokenModel(model, ctx, { cache: p['kv-cache'] });
     this.skipped = [];
     const specials = new Set([tokenizer.eosId, tokenizer.bosId].filter((t): t is number => t !== undefined));
-    const letterIds = params.answer === 'letters' ? letterTokenIds((text) => tokenizer.encode(text)) : undefined;
+    const letterIds = p.answer === 'letters' ? letterTokenIds((text) => tokenizer.encode(text)) : undefined;
     this.answer = letterIds ? 'letters' : 'greedy';
     const task = ctx.progress.start(`kick-mcq ${label}${lm.cached ? ' (prefix cached)' : ''}`, data.size);
     const scores: ItemScore[] = [];
