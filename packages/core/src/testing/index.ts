@@ -14,4 +14,5 @@ export {
 } from './exporter-models.js';
 export { compressExporterModel, type CompressedExporterModel } from './probe-drift.js';
 export { mutateModel, MUTATION_KINDS, type Mutant } from './mutate.js';
+export { probeFeeds } from '../probe/random-feeds.js';
 export { fuzzCase, countFuzz, type FuzzCase, type FuzzCounts, type FuzzOptions, type FuzzVerdict } from './fuzz.js';
