@@ -22,6 +22,17 @@ import ts from 'typescript';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const UPDATE_COMMAND = 'npm run api:update';
+const DEFAULT_PACKAGE = join(ROOT, 'packages', 'core');
+const DEFAULT_REPORTS = join(DEFAULT_PACKAGE, 'api');
+
+/**
+ * The release that carries an API change of `bump` from `version`. Before 1.0 the plugins' peer range
+ * ^0.Y.Z accepts 0.Y.* only, so a breaking change moves the minor and an addition the patch (as
+ * conventional-changelog's preMajor does); from 1.0 on the bump is the release.
+ */
+export function releaseBump(bump, version) {
+  return /^0\./.test(version) ? { major: 'minor', minor: 'patch', patch: 'patch' }[bump] : bump;
+}
 
 /** The package's entry points: the report's file name (without .api.md) and the d.ts it is made from. */
 export const ENTRIES = Object.freeze([
@@ -161,9 +172,16 @@ function describe({ added, removed, changed }) {
     .join('; ');
 }
 
+/** A refusal: one line for stderr and the exit code (1: the API differs from the report, 2: a wrong setup). */
+export class ApiReportError extends Error {
+  constructor(message, exitCode) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
 function fail(line, code) {
-  process.stderr.write(`api-report: ${line}\n`);
-  process.exit(code);
+  throw new ApiReportError(line, code);
 }
 
 function option(args, name, otherwise) {
@@ -205,7 +223,7 @@ async function check(packageDir, reportsDir, update) {
 }
 
 /** The bump the checked-in reports imply since `ref` (a git revision; default the latest tag). */
-function bumpSince(reportsDir, ref) {
+export function bumpSince(reportsDir = DEFAULT_REPORTS, ref = undefined) {
   const git = (...args) =>
     execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (!ref) {
@@ -232,15 +250,26 @@ function bumpSince(reportsDir, ref) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const packageDir = resolve(option(args, '--package', join(ROOT, 'packages', 'core')));
-  const reportsDir = resolve(option(args, '--reports', join(ROOT, 'packages', 'core', 'api')));
+  const packageDir = resolve(option(args, '--package', DEFAULT_PACKAGE));
+  const reportsDir = resolve(option(args, '--reports', DEFAULT_REPORTS));
   if (args.includes('--bump')) {
     const next = args[args.indexOf('--bump') + 1];
     const b = bumpSince(reportsDir, next && !next.startsWith('--') ? next : undefined);
-    console.log(`${b.bump}: since ${b.ref}, ${b.description} (lerna version ${b.bump})`);
+    const version = JSON.parse(readFileSync(join(ROOT, 'lerna.json'), 'utf8')).version;
+    const release = releaseBump(b.bump, version);
+    const note = release === b.bump ? '' : `; at ${version} a ${b.bump} change is a ${release} release`;
+    console.log(`${b.bump}: since ${b.ref}, ${b.description}${note} (npx lerna version ${release})`);
     return;
   }
   await check(packageDir, reportsDir, args.includes('--update'));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  try {
+    await main();
+  } catch (e) {
+    if (!(e instanceof ApiReportError)) throw e;
+    process.stderr.write(`api-report: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+  }
+}

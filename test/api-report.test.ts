@@ -3,8 +3,10 @@
  * the semver bump: a removed or changed name is major, an added one minor, anything else patch.
  * Hand-written reports in API Extractor's layout; the e2e test runs the real extractor.
  */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO } from './helpers/cli.js';
+import { REPO, tempDir } from './helpers/cli.js';
 
 interface Diff {
   added: string[];
@@ -12,9 +14,13 @@ interface Diff {
   changed: string[];
   bump: 'major' | 'minor' | 'patch';
 }
-const { namesOf, compareNames } = (await import(join(REPO, 'scripts', 'api-report.mjs'))) as {
+const { namesOf, compareNames, releaseBump } = (await import(join(REPO, 'scripts', 'api-report.mjs'))) as {
   namesOf: (report: string) => Map<string, string>;
   compareNames: (before: Map<string, string>, after: Map<string, string>) => Diff;
+  releaseBump: (bump: Diff['bump'], version: string) => Diff['bump'];
+};
+const { releaseLevel } = (await import(join(REPO, 'scripts', 'sync-versions.mjs'))) as {
+  releaseLevel: (from: string, to: string) => Diff['bump'];
 };
 
 const report = (code: string) =>
@@ -96,5 +102,65 @@ describe('compareNames: the semver bump a report diff implies', () => {
 
   it('the same report is patch', () => {
     expect(compareNames(base, namesOf(BASE)).bump).toBe('patch');
+  });
+});
+
+describe('the release an API change asks for', () => {
+  it('from 1.0 on, the bump itself; before 1.0, one place lower (plugins peer on ^0.Y.Z, which takes 0.Y.* only)', () => {
+    expect(['major', 'minor', 'patch'].map((b) => releaseBump(b as Diff['bump'], '1.4.2'))).toEqual([
+      'major',
+      'minor',
+      'patch',
+    ]);
+    expect(['major', 'minor', 'patch'].map((b) => releaseBump(b as Diff['bump'], '0.1.0'))).toEqual([
+      'minor',
+      'patch',
+      'patch',
+    ]);
+  });
+
+  it('releaseLevel: the step lerna made', () => {
+    expect(releaseLevel('0.1.0', '0.1.1')).toBe('patch');
+    expect(releaseLevel('0.1.3', '0.2.0')).toBe('minor');
+    expect(releaseLevel('1.9.9', '2.0.0')).toBe('major');
+  });
+
+  it('sync-versions warns when the release is smaller than the reports since the last tag ask for', async () => {
+    // a repository of its own: the two scripts, a report tagged v0.1.0, then a commit that changes a name
+    const repo = tempDir('mc-api-bump-');
+    try {
+      mkdirSync(join(repo, 'scripts'));
+      for (const f of ['api-report.mjs', 'sync-versions.mjs'])
+        cpSync(join(REPO, 'scripts', f), join(repo, 'scripts', f));
+      symlinkSync(join(REPO, 'node_modules'), join(repo, 'node_modules'), 'dir');
+      mkdirSync(join(repo, 'packages', 'core', 'api'), { recursive: true });
+      const core = join(repo, 'packages', 'core', 'api', 'core.api.md');
+      writeFileSync(core, BASE);
+      writeFileSync(
+        join(repo, 'packages', 'core', 'api', 'core-testing.api.md'),
+        report('// @public\nexport class GraphBuilder {\n}'),
+      );
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.org', ...args], {
+          cwd: repo,
+          stdio: 'pipe',
+        });
+      git('init', '-q');
+      git('add', '.');
+      git('commit', '-qm', 'v0.1.0');
+      git('tag', 'v0.1.0');
+      writeFileSync(core, readFileSync(core, 'utf8').replace('export const CORE_VERSION: string;', ''));
+      git('commit', '-qam', 'CORE_VERSION removed');
+
+      const { apiAdvice } = (await import(join(repo, 'scripts', 'sync-versions.mjs'))) as {
+        apiAdvice: (version: string) => Promise<string | undefined>;
+      };
+      expect(await apiAdvice('0.1.1')).toBe(
+        'sync-versions: the API reports since v0.1.0 ask for a minor release (removed: CORE_VERSION); 0.1.0 -> 0.1.1 is a patch one',
+      );
+      expect(await apiAdvice('0.2.0')).toBeUndefined();
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
