@@ -255,6 +255,7 @@ export { CALIBRATION_DEFAULTS } from './calibration/text-source.js';
 export {
   checkResultsDir,
   createInvocation,
+  redactArgv, // @mc-kit/queue also redacts the connection URLs it prints with it
   writeResult,
   type CompressResult,
   type EvalResult,
@@ -292,4 +293,5 @@ export {
 
 // ── Writing outputs safely: atomic writes, writable folders, one writer per output ───────────────
 export { assertWritableDir, writeFileAtomic } from './atomic-write.js';
-export { lockOutput, type LockHolder, type OutputLock } from './output-lock.js';
+// lockPathFor: @mc-kit/queue removes a retried sweep point's stale output together with its lock.
+export { lockOutput, lockPathFor, type LockHolder, type OutputLock } from './output-lock.js';
