@@ -46,7 +46,36 @@ export function synced(pkg, version, isRoot) {
   return { pkg: out, changes };
 }
 
-function main() {
+const LEVELS = ['patch', 'minor', 'major'];
+
+/** The level of the step from one version to the next: 0.1.0 -> 0.2.0 is 'minor'. */
+export function releaseLevel(from, to) {
+  const [a, b] = [from, to].map((v) => v.split(/[.+-]/).slice(0, 3).map(Number));
+  return a[0] !== b[0] ? 'major' : a[1] !== b[1] ? 'minor' : 'patch';
+}
+
+/**
+ * After lerna's bump: the release the API reports ask for since the last tag (scripts/api-report.mjs,
+ * README "Public API"), against the one being made. A warning, not a refusal: the reports judge names
+ * and signatures, not behaviour. Silent where there is nothing to compare (no tag, no report at it).
+ */
+export async function apiAdvice(version) {
+  const { bumpSince, releaseBump } = await import('./api-report.mjs');
+  let since;
+  try {
+    since = bumpSince();
+  } catch {
+    return undefined;
+  }
+  const previous = since.ref.replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+/.test(previous)) return undefined;
+  const wanted = releaseBump(since.bump, previous);
+  const made = releaseLevel(previous, version);
+  if (LEVELS.indexOf(made) >= LEVELS.indexOf(wanted)) return undefined;
+  return `sync-versions: the API reports since ${since.ref} ask for a ${wanted} release (${since.description}); ${previous} -> ${version} is a ${made} one`;
+}
+
+async function main() {
   const check = process.argv.includes('--check');
   const version = JSON.parse(readFileSync(join(ROOT, 'lerna.json'), 'utf8')).version;
   const written = [];
@@ -83,6 +112,8 @@ function main() {
     if (process.env.npm_lifecycle_event === 'version')
       execFileSync('git', ['add', '--', ...written], { cwd: ROOT, stdio: 'inherit' });
   }
+  const advice = await apiAdvice(version);
+  if (advice) console.warn(advice);
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DataType, OnnxModel, probeFeeds } from '@mc-kit/core';
-import { attr, GraphBuilder } from '@mc-kit/core/testing';
+import { DataType, OnnxModel } from '@mc-kit/core';
+import { attr, GraphBuilder, probeFeeds } from '@mc-kit/core/testing';
 import { BUILT, expectOneLineRefusal, filesIn, runMc, tempDir, warnSkip } from './helpers/cli.js';
 
 if (!BUILT) warnSkip('mc convert end-to-end tests: build first (packages/cli/dist is absent)');

@@ -99,3 +99,6 @@ export const ErrorCodes = Object.freeze({
   /** a --gate failed (exit 3): not a mistake, the answer the user asked for */
   GATE_FAILED: 'E_GATE_FAILED',
 } as const);
+
+/** One of ErrorCodes' values. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -26,7 +26,7 @@ export interface Versions {
   readonly plugins: Record<string, string>;
 }
 
-interface ResultBase {
+export interface ResultBase {
   readonly schema: 'mc.result';
   readonly schemaVersion: number;
   readonly createdAt: string;

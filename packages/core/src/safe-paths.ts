@@ -7,9 +7,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { ErrorCodes, UserError } from './errors.js';
-
-type Code = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+import { ErrorCodes, UserError, type ErrorCode as Code } from './errors.js';
 
 /** Is `child` (a resolved real path) `parent` itself or below it? */
 export function isInside(parent: string, child: string): boolean {

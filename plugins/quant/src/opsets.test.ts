@@ -7,8 +7,8 @@
  * probes; int4 stores 4-bit codes for both Conv weights and the Gemm weight (the initializers and
  * their bytes); and the step's bits per weight is what its initializers hold, byte for byte.
  */
-import { DataType, probeFeeds, type HostTensor, type OnnxModel } from '@mc-kit/core';
-import { GraphBuilder, attr } from '@mc-kit/core/testing';
+import { DataType, type HostTensor, type OnnxModel } from '@mc-kit/core';
+import { GraphBuilder, attr, probeFeeds } from '@mc-kit/core/testing';
 import { quantizeInt4Weights } from './int4/rewrite.js';
 import { quantizeWeights } from './int8/rewrite.js';
 import { cloneModel, exposeTensor, runModel, seededWeights, testContext } from './int8/testkit.fixture.js';

@@ -18,7 +18,7 @@ export type { onnx };
 /** Runtime message classes (ModelProto, TensorProto, ...). */
 export const pb: typeof onnx = onnxProto.onnx;
 
-interface LongLike {
+export interface LongLike {
   low: number;
   high: number;
   unsigned: boolean;

@@ -1,4 +1,8 @@
 /**
+ * Probes: two versions of one model run on the same seeded inputs, and how far their outputs are
+ * apart: equal to a tolerance (the opset upgrade's check), or the drift of a compressed model from
+ * the dense one (relative error, top-1 agreement; random inputs or --probe-dataset text).
+ *
  * Drift: how far the compressed model's outputs moved from the dense model's on the same probe
  * inputs, per output. Sums are kept beside the ratios (STYLE.md §11) so anyone can redo them.
  */

@@ -11,7 +11,7 @@ import { ErrorCodes, UserError } from '../errors.js';
 import { readMappedModel } from '../onnx/mapped-model.js';
 import type { Device, DeviceRequest, HostTensor, McSession, SessionFactory, SessionOptions } from './types.js';
 
-type Ort = typeof import('onnxruntime-node');
+export type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
 
 /** Lazy import: loading the native binding costs ~100 ms that `mc --help` should not pay. */

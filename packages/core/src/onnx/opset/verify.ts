@@ -27,7 +27,7 @@ export interface Verification {
   readonly outputs: OutputDifference[];
 }
 
-type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
+export type Sessions = Pick<RunContext, 'sessions' | 'rng'>;
 
 const firstLine = (e: unknown) =>
   (e instanceof Error ? e.message : String(e))
