@@ -2,6 +2,7 @@
 export * from './errors.js';
 export * from './params.js';
 export * from './contracts.js';
+export type { DatasetKinds, NoDataset } from './contracts.js';
 export * from './declarations.js';
 export * from './registry.js';
 export * from './tokens.js';

@@ -14,8 +14,9 @@ import {
   type ParamSpec,
   type Params,
   type RunContext,
+  type TextDataset,
 } from '@mc-kit/core';
-import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
+import { checkContext, LM_RUN_PARAMS, openLm, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
@@ -44,14 +45,13 @@ export const BPC_PARAMS: readonly ParamSpec[] = Object.freeze([
   ...LM_RUN_PARAMS,
 ]);
 
-export class BpcMetric implements Metric {
+export class BpcMetric implements Metric<'text'> {
   readonly id = 'bpc';
   readonly summary = 'bits per character, sliding windows (llm-compression protocol; block 1900, stride 512)';
   readonly datasetKinds = ['text'] as const;
   readonly params = BPC_PARAMS;
 
-  async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const data = textData(dataset);
+  async evaluate(model: LoadedModel, data: TextDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const block = params['block-size'] as number;
     const stride = params.stride as number;
     const { lm, tokenizer } = await openLm(model, ctx, params.loss as 'fused' | 'logits');
