@@ -111,7 +111,31 @@ export interface Compressor {
 
 // ---------------------------------------------------------------- datasets
 
-export type DatasetKind = 'image-class' | 'image-mask' | 'text' | 'qa' | 'mcq' | (string & {});
+/**
+ * Every dataset kind, mapped to what a provider of that kind opens and what a metric scoring it
+ * receives. Core declares its own kinds here; a plugin adds its kinds by declaration merging, in its
+ * own files (llm-kick adds 'mcq', 'factoid-qa', ...):
+ *
+ * ```ts
+ * declare module '@mc-kit/core' {
+ *   interface DatasetKinds {
+ *     'my-kind': MyDataset; // MyDataset extends DatasetBase with readonly kind: 'my-kind'
+ *   }
+ * }
+ * ```
+ */
+export interface DatasetKinds {
+  text: TextDataset;
+  'image-class': ImageClassDataset;
+  'image-mask': ImageMaskDataset;
+  /** no data: what a metric that lists 'none' receives when --dataset is omitted (NO_DATASET) */
+  none: NoDataset;
+}
+
+export type DatasetKind = keyof DatasetKinds;
+
+/** Any dataset: the union of the kinds' types, told apart by `kind`. */
+export type Dataset = DatasetKinds[DatasetKind];
 
 /** What a user typed after --dataset, resolved to a path or a hub id. */
 export interface DatasetRef {
@@ -191,15 +215,19 @@ export interface TextDataset extends DatasetBase {
   readonly join: string;
 }
 
-export type Dataset = DatasetBase & Record<string, unknown>;
+/** kind 'none': no data at all (size 0, the digest of nothing). */
+export interface NoDataset extends DatasetBase {
+  readonly kind: 'none';
+}
 
-export interface DatasetProvider {
+/** Opens datasets of one kind: `open` returns that kind's type (DatasetKinds). */
+export interface DatasetProvider<K extends DatasetKind = DatasetKind> {
   readonly id: string;
-  readonly kind: DatasetKind;
+  readonly kind: K;
   readonly summary: string;
   /** Does this provider recognise the ref (e.g. a folder with meta.json of its kind)? */
   canOpen(ref: DatasetRef): Promise<boolean>;
-  open(ref: DatasetRef, ctx: RunContext): Promise<Dataset>;
+  open(ref: DatasetRef, ctx: RunContext): Promise<DatasetKinds[K]>;
   /**
    * When no provider recognises a ref: what is wrong with it, if it is almost this provider's kind
    * (a meta.json that does not parse, a folder of .u8 files with no meta.json). Undefined otherwise.
@@ -248,10 +276,10 @@ export interface MetricInputs {
 }
 
 /**
- * kind 'none': what a metric that needs no data (datasetRequired: false) receives when --dataset is
- * omitted; size 0, digest of nothing. Inputs are then shaped from the graph.
+ * kind 'none': what a metric that lists 'none' among its datasetKinds receives when --dataset is
+ * omitted, or is of a kind it does not score; size 0, digest of nothing. Inputs are then shaped from the graph.
  */
-export const NO_DATASET: DatasetBase = Object.freeze({
+export const NO_DATASET: NoDataset = Object.freeze({
   kind: 'none',
   provider: 'none',
   ref: '',
@@ -259,18 +287,22 @@ export const NO_DATASET: DatasetBase = Object.freeze({
   size: 0,
 });
 
-export interface Metric {
+/**
+ * A metric scores datasets of the kinds K it declares, and its evaluate receives exactly those types
+ * (`Metric<'text'>` gets a TextDataset; `Metric<'text' | 'image-class'>` the union, told apart by
+ * `kind`). mc checks the opened dataset's kind against datasetKinds before calling evaluate.
+ */
+export interface Metric<K extends DatasetKind = DatasetKind> {
   readonly id: string;
   readonly summary: string;
-  readonly datasetKinds: readonly DatasetKind[];
+  /** the kinds it scores; listing 'none' lets --dataset be omitted (evaluate then receives NO_DATASET: latency on graph-shaped inputs) */
+  readonly datasetKinds: readonly K[];
   readonly params: readonly ParamSpec[];
   /** 'required': eval refuses without --baseline (kld); 'optional': used when given (latency ratios); absent: a baseline is not this metric's input */
   readonly baseline?: 'required' | 'optional';
-  /** false: --dataset may be omitted and evaluate receives NO_DATASET (latency on graph-shaped inputs). Default true. */
-  readonly datasetRequired?: boolean;
   evaluate(
     model: LoadedModel,
-    data: Dataset,
+    data: DatasetKinds[K],
     params: Params,
     ctx: RunContext,
     inputs?: MetricInputs,

@@ -11,13 +11,18 @@ import {
   OnnxModel,
   randomFeeds,
   UserError,
-  type Dataset,
   type HostTensor,
   type ImageClassDataset,
+  type ImageMaskDataset,
   type LoadedModel,
+  type NoDataset,
   type RunContext,
   type TextDataset,
 } from '@mc-kit/core';
+
+/** The kinds latency takes: images or text in place of random values, or none (inputs shaped from the graph). */
+export const LATENCY_KINDS = ['image-class', 'image-mask', 'text', 'none'] as const;
+export type LatencyData = ImageClassDataset | ImageMaskDataset | TextDataset | NoDataset;
 
 export interface LatencyFeeds {
   readonly feeds: Record<string, HostTensor>;
@@ -27,7 +32,7 @@ export interface LatencyFeeds {
 
 export async function latencyFeeds(
   model: LoadedModel,
-  data: Dataset,
+  data: LatencyData,
   batch: number,
   length: number,
   ctx: RunContext,
@@ -47,12 +52,12 @@ export async function latencyFeeds(
     .join(', ');
   if (data.kind === 'image-class' || data.kind === 'image-mask')
     return {
-      feeds: await withImages(feeds, data as unknown as ImageClassDataset, model.ref),
+      feeds: await withImages(feeds, data, model.ref),
       description: `${shapes}: the first images of ${data.ref}, pixels / 255`,
     };
   if (data.kind === 'text')
     return {
-      feeds: await withText(feeds, data as unknown as TextDataset, model),
+      feeds: await withText(feeds, data, model),
       description: `${shapes}: the first tokens of ${data.ref}`,
     };
   return { feeds, description: `${shapes}: seeded random values shaped from the graph (${planned.description})` };
@@ -60,7 +65,7 @@ export async function latencyFeeds(
 
 async function withImages(
   feeds: Record<string, HostTensor>,
-  data: ImageClassDataset,
+  data: ImageClassDataset | ImageMaskDataset,
   ref: string,
 ): Promise<Record<string, HostTensor>> {
   const entry = Object.entries(feeds).find(([, t]) => t.type === 'float32' && t.dims.length === 4);

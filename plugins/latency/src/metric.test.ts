@@ -13,7 +13,6 @@ import {
   NO_DATASET,
   OrtSessionFactory,
   parseParams,
-  type Dataset,
   type ImageClassDataset,
 } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
@@ -44,7 +43,7 @@ function denseModel(d: number, options: { image?: boolean; broken?: boolean } = 
   return join(dir, 'model.onnx');
 }
 
-const none = NO_DATASET as Dataset;
+const none = NO_DATASET;
 
 describe('latency', () => {
   it('times runs on inputs shaped from the graph, and reports start, p50 <= p90 and peak RSS', async () => {
@@ -85,22 +84,21 @@ describe('latency', () => {
   });
 
   it('feeds the images of an image dataset, and refuses one whose images the model does not take', async () => {
-    const images = (side: number): Dataset =>
-      ({
-        kind: 'image-class',
-        provider: 'test',
-        ref: 'memory',
-        digest: 'x',
-        size: 2,
-        height: side,
-        width: side,
-        channels: 1,
-        labels: ['0', '1'],
-        async *batches(n: number) {
-          yield { pixels: new Uint8Array(2 * side * side).fill(255), labels: Uint8Array.of(0, 1), count: 2, offset: 0 };
-          void n;
-        },
-      }) as unknown as ImageClassDataset as unknown as Dataset;
+    const images = (side: number): ImageClassDataset => ({
+      kind: 'image-class',
+      provider: 'test',
+      ref: 'memory',
+      digest: 'x',
+      size: 2,
+      height: side,
+      width: side,
+      channels: 1,
+      labels: ['0', '1'],
+      async *batches(n: number) {
+        yield { pixels: new Uint8Array(2 * side * side).fill(255), labels: Uint8Array.of(0, 1), count: 2, offset: 0 };
+        void n;
+      },
+    });
     const r = await metric.evaluate(
       await loadModelRef(denseModel(16, { image: true })),
       images(4),

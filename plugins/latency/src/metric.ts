@@ -8,7 +8,6 @@
 import {
   ErrorCodes,
   UserError,
-  type Dataset,
   type LoadedModel,
   type Metric,
   type MetricInputs,
@@ -19,7 +18,7 @@ import {
   type Params,
   type RunContext,
 } from '@mc-kit/core';
-import { latencyFeeds } from './feeds.js';
+import { LATENCY_KINDS, latencyFeeds, type LatencyData } from './feeds.js';
 import { measure } from './measure.js';
 import type { Measurement } from './protocol.js';
 import { summarize } from './stats.js';
@@ -63,18 +62,17 @@ const latencyParams = typedParams(LATENCY_PARAMS);
 
 const MiB = 1024 * 1024;
 
-export class LatencyMetric implements Metric {
+export class LatencyMetric implements Metric<(typeof LATENCY_KINDS)[number]> {
   readonly id = 'latency';
   readonly summary =
     'session start, p50/p90 run time and peak RSS, each model in a child process; ratios to --baseline';
-  readonly datasetKinds = ['image-class', 'image-mask', 'text'] as const;
+  readonly datasetKinds = LATENCY_KINDS;
   readonly params = LATENCY_PARAMS;
   readonly baseline = 'optional' as const;
-  readonly datasetRequired = false;
 
   async evaluate(
     model: LoadedModel,
-    data: Dataset,
+    data: LatencyData,
     params: Params,
     ctx: RunContext,
     inputs?: MetricInputs,

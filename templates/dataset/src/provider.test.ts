@@ -2,13 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createRunContext,
-  sha256File,
-  type ImageClassBatch,
-  type ImageClassDataset,
-  type SessionFactory,
-} from '@mc-kit/core';
+import { createRunContext, sha256File, type ImageClassBatch, type SessionFactory } from '@mc-kit/core';
 import { CsvImagesDataset } from './provider.js';
 
 const ctx = createRunContext({ json: true, sessions: {} as SessionFactory }); // a provider runs no model
@@ -30,7 +24,7 @@ describe('csv-images', () => {
 
   it('opens an image-class dataset and streams it in batches', async () => {
     const path = csvFile('label,1x1,1x2,2x1,2x2\n2,0,255,16,1\n0,9,8,7,6\n1,1,1,1,1\n');
-    const ds = (await provider.open({ ref: 'digits.csv', path }, ctx)) as unknown as ImageClassDataset;
+    const ds = await provider.open({ ref: 'digits.csv', path }, ctx);
     expect({
       kind: ds.kind,
       size: ds.size,

@@ -3,14 +3,14 @@
  * canOpen() so `mc eval --dataset PATH` finds it without --dataset-type, and open().
  *
  * REPLACE: the id is what users pass to `--dataset-type`; canOpen() recognises your files; open()
- * returns a dataset of your kind (core's contracts.ts lists the kinds and their shapes).
+ * returns the type your kind maps to in @mc-kit/core's DatasetKinds ('image-class' -> ImageClassDataset,
+ * 'text' -> TextDataset, ...). A kind of your own is one declaration away: see README.md.
  */
 import { promises as fs, statSync } from 'node:fs';
 import {
   ErrorCodes,
   UserError,
   sha256File,
-  type Dataset,
   type DatasetProvider,
   type DatasetRef,
   type ImageClassDataset,
@@ -18,7 +18,7 @@ import {
 } from '@mc-kit/core';
 import { parseImageCsv } from './parse.js';
 
-export class CsvImagesDataset implements DatasetProvider {
+export class CsvImagesDataset implements DatasetProvider<'image-class'> {
   readonly id = 'csv-images';
   readonly kind = 'image-class';
   readonly summary = 'square grayscale images as CSV lines of label,pixel,pixel,... (MNIST in CSV)';
@@ -31,7 +31,7 @@ export class CsvImagesDataset implements DatasetProvider {
     );
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<ImageClassDataset> {
     if (!ref.path || !(await this.canOpen(ref))) {
       throw new UserError(ErrorCodes.BAD_DATASET, `${this.id} reads a local .csv file; ${ref.ref} is not one`, {
         hint: 'pass the path of a .csv file',
@@ -42,7 +42,7 @@ export class CsvImagesDataset implements DatasetProvider {
     const { count, side, pixels, labels } = parsed;
     const classes = labels.reduce((m, l) => Math.max(m, l), 0) + 1;
     ctx.log.debug(`${ref.ref}: ${count} images ${side}x${side}, ${classes} classes`);
-    const dataset: ImageClassDataset = {
+    return {
       kind: 'image-class',
       provider: this.id,
       ref: ref.ref,
@@ -65,6 +65,5 @@ export class CsvImagesDataset implements DatasetProvider {
         }
       },
     };
-    return dataset as ImageClassDataset & Dataset;
   }
 }

@@ -10,7 +10,6 @@ import {
   DataType,
   OrtSessionFactory,
   parseParams,
-  type Dataset,
   type ImageClassDataset,
   type LoadedModel,
 } from '@mc-kit/core';
@@ -29,10 +28,10 @@ async function identityClassifier(): Promise<LoadedModel> {
 }
 
 /** Three 1x2 images: [0, 0] label 1, [2, 0] label 0, [0, 3] label 0. */
-function threeImages(): Dataset {
+function threeImages(): ImageClassDataset {
   const pixels = new Uint8Array([0, 0, 2, 0, 0, 3]);
   const labels = new Uint8Array([1, 0, 0]);
-  const ds: ImageClassDataset = {
+  return {
     kind: 'image-class',
     provider: 'test',
     ref: 'three',
@@ -49,7 +48,6 @@ function threeImages(): Dataset {
       }
     },
   };
-  return ds as ImageClassDataset & Dataset;
 }
 
 const ctx = createRunContext({ json: true, sessions: new OrtSessionFactory({ device: 'cpu' }) });

@@ -3,13 +3,14 @@
  * ctx.sessions (mc's onnxruntime sessions: --device, errors and release handled once, in core).
  *
  * REPLACE: the id is what users pass to `mc eval --metric`; the params become its flags; evaluate()
- * is your metric. Bump CROSS_ENTROPY_VERSION whenever scores can change for the same model and data.
+ * is your metric. `Metric<'image-class'>` makes evaluate receive an ImageClassDataset; declare the
+ * kinds you score there and in datasetKinds (several: `Metric<'text' | 'image-class'>`, then tell
+ * them apart by `data.kind`). Bump CROSS_ENTROPY_VERSION whenever scores can change for the same model and data.
  */
 import {
   ErrorCodes,
   UserError,
   throwIfAborted,
-  type Dataset,
   type ImageClassDataset,
   type LoadedModel,
   type Metric,
@@ -44,14 +45,14 @@ function toInput(pixels: Uint8Array, rescale: number): Float32Array {
   return x;
 }
 
-export class CrossEntropyMetric implements Metric {
+export class CrossEntropyMetric implements Metric<'image-class'> {
   readonly id = 'cross-entropy';
   readonly summary = 'mean negative log-likelihood of the true class (nats) of an image classifier';
-  readonly datasetKinds = ['image-class'];
+  readonly datasetKinds = ['image-class'] as const;
   readonly params = CROSS_ENTROPY_PARAMS;
 
-  async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const ds = data as unknown as ImageClassDataset; // mc checked data.kind against datasetKinds
+  // mc checks the dataset's kind against datasetKinds before calling evaluate: ds is an ImageClassDataset
+  async evaluate(model: LoadedModel, ds: ImageClassDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const p = crossEntropyParams(params);
     const session = await ctx.sessions.create(model.path);
     const task = ctx.progress.start(this.id, ds.size);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunContext } from '../context.js';
-import type { DatasetProvider, RunContext } from '../contracts.js';
+import type { DatasetBase, DatasetProvider, RunContext } from '../contracts.js';
 import { datasetProvider } from '../declarations.js';
 import { preprocess } from '../image/preprocess.js';
 import { DataType } from '../onnx/dtypes.js';
@@ -28,12 +28,28 @@ const PLANE = C * H * W;
 const PIXELS = Uint8Array.from({ length: COUNT * PLANE }, (_, i) => (i * 37 + Math.floor(i / PLANE) * 11) % 256);
 const CONFIG = { preprocessing: { rescale_factor: 1 / 255, mean: [0.5], std: [0.25] } };
 
-/** An image dataset of any kind name whose labels and masks throw when read. */
-function imageProvider(
-  dims = { channels: C, height: H, width: W },
-  pixels = PIXELS,
-  kind = 'image-scan',
-): DatasetProvider {
+/** An image kind core knows nothing of, declared as a plugin would: uint8 NCHW pixels in batches. */
+interface ImageScanDataset extends DatasetBase {
+  readonly kind: 'image-scan';
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  /** present, but calibration must never read it */
+  readonly labels: never;
+  batches(
+    batchSize: number,
+  ): AsyncIterable<{ readonly pixels: Uint8Array; readonly count: number; readonly offset: number }>;
+}
+
+declare module '../contracts.js' {
+  interface DatasetKinds {
+    'image-scan': ImageScanDataset;
+  }
+}
+
+/** An image dataset of a kind core does not know, whose labels and masks throw when read. */
+function imageProvider(dims = { channels: C, height: H, width: W }, pixels = PIXELS): DatasetProvider<'image-scan'> {
+  const kind = 'image-scan';
   const plane = dims.channels * dims.height * dims.width;
   const count = pixels.length / plane;
   return {

@@ -33,11 +33,8 @@ export interface PixelDataset {
 
 /** A dataset offering uint8 NCHW pixels in batches, whatever its provider calls its kind. */
 export function isPixelDataset(data: Dataset): data is Dataset & PixelDataset {
-  const d = data as Record<string, unknown>;
-  return (
-    typeof d.batches === 'function' &&
-    [d.channels, d.height, d.width].every((v) => Number.isInteger(v) && (v as number) > 0)
-  );
+  if (!('batches' in data) || typeof data.batches !== 'function') return false;
+  return [data.channels, data.height, data.width].every((v) => Number.isInteger(v) && v > 0);
 }
 
 /** Images per calibration sample (one onnxruntime run) when the model's batch dimension is free. */

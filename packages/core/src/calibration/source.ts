@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext, TextDataset } from '../contracts.js';
+import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '../contracts.js';
 import { ErrorCodes, UserError } from '../errors.js';
 import { isHubRef, resolveHubRef } from '../hub/index.js';
 import { readModelConfig } from '../model-config.js';
@@ -74,7 +74,7 @@ async function loadCalibration(options: CalibrationOptions, samples: number, ctx
       }
     }
     return loadTextCalibration(
-      data as unknown as TextDataset,
+      data,
       { dataset: options.dataset, samples, seqlen: options.seqlen, modelRef: options.model, modelDir: model.dir },
       ctx,
     );

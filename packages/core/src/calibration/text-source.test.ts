@@ -24,7 +24,7 @@ if (!present)
 
 const TEXT = 'def add(a, b):\n    """Return the sum."""\n    return a + b\n\n'.repeat(40);
 
-function setup(records: string[], kind = 'text') {
+function setup(records: string[], kind: 'text' | 'none' = 'text') {
   let opened = 0;
   const provider: DatasetProvider = {
     id: 'fake',
@@ -33,15 +33,8 @@ function setup(records: string[], kind = 'text') {
     canOpen: async () => true,
     open: async (ref) => {
       opened++;
-      return {
-        kind,
-        provider: 'fake',
-        ref: ref.ref,
-        digest: 'abc',
-        size: records.length,
-        subsets: [{ name: 'x', records }],
-        join: '\n\n',
-      };
+      const base = { provider: 'fake', ref: ref.ref, digest: 'abc', size: records.length };
+      return kind === 'text' ? { ...base, kind, subsets: [{ name: 'x', records }], join: '\n\n' } : { ...base, kind };
     },
   };
   const registry = new Registry();
@@ -107,7 +100,7 @@ const ctx = (seed = 0): RunContext => {
     ['too little text for one window', () => setup(['x = 1\n']), 'E_BAD_DATASET', /fewer than one window/],
     [
       'a dataset of another kind',
-      () => setup(['a'], 'image-class'),
+      () => setup(['a'], 'none'),
       'E_WRONG_DATASET_KIND',
       /calibration reads text or images/,
     ],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   NO_DATASET,
   type Dataset,
+  type DatasetBase,
   type DatasetProvider,
   type LoadedModel,
   type Metric,
@@ -58,8 +59,20 @@ async function meanOutput(model: LoadedModel, rows: readonly Float32Array[], ctx
   return sum / (rows.length * 4);
 }
 
-const rowsOf = (data: Dataset): Float32Array[] =>
-  data.kind === 'vector' ? (data.rows as Float32Array[]) : [new Float32Array(4).fill(1)];
+/** A kind core does not know, added as a plugin adds one (declaration merging). */
+interface VectorDataset extends DatasetBase {
+  readonly kind: 'vector';
+  readonly rows: readonly Float32Array[];
+}
+
+declare module '../contracts.js' {
+  interface DatasetKinds {
+    vector: VectorDataset;
+  }
+}
+
+const rowsOf = (data: Dataset): readonly Float32Array[] =>
+  data.kind === 'vector' ? data.rows : [new Float32Array(4).fill(1)];
 
 const seen: { kinds: string[]; baselines: (string | undefined)[]; opens: number; computedRows: number } = {
   kinds: [],
@@ -127,6 +140,27 @@ const vectorProvider: DatasetProvider = {
   },
 };
 
+/** a provider of another kind: its datasets must never reach the vector metrics */
+const textProvider: DatasetProvider<'text'> = {
+  id: 'lines',
+  kind: 'text',
+  summary: 'lines of text',
+  canOpen: async (ref) => !!ref.path?.endsWith('.txt'),
+  async open(ref) {
+    seen.opens++;
+    const records = (await fs.readFile(ref.path!, 'utf8')).split('\n');
+    return {
+      kind: 'text',
+      provider: 'lines',
+      ref: ref.ref,
+      digest: 't',
+      size: records.length,
+      subsets: [{ name: 'x', records }],
+      join: '\n',
+    };
+  },
+};
+
 function setup() {
   const registry = new Registry();
   const origin = { name: 'test-metrics', version: '1.0.0' };
@@ -150,7 +184,7 @@ function setup() {
   );
   registry.add(
     origin,
-    metric(() => testMetric('graph-only', { datasetRequired: false, datasetKinds: ['image-class'] })),
+    metric(() => testMetric('graph-only', { datasetKinds: ['image-class', 'none'] })),
   );
   registry.add(
     origin,
@@ -165,6 +199,10 @@ function setup() {
   registry.add(
     origin,
     datasetProvider(() => vectorProvider),
+  );
+  registry.add(
+    origin,
+    datasetProvider(() => textProvider),
   );
   const ctx = createRunContext({
     sessions: new OrtSessionFactory({ device: 'cpu' }),
@@ -284,6 +322,27 @@ describe('eval --baseline', () => {
     await expect(evaluateModel(registry, request({ baseline: join(dir, 'missing.onnx') }), ctx)).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringContaining('missing.onnx'),
+    });
+    expect(seen.kinds).toEqual([]);
+  });
+});
+
+describe('a dataset of the wrong kind', () => {
+  it('is refused with exit 2 before any metric runs, whether detected or forced with --dataset-type', async () => {
+    const { registry, ctx } = setup();
+    const text = join(dir, 'notes.txt');
+    await fs.writeFile(text, 'not numbers\n');
+    const refusal = {
+      exitCode: 2,
+      code: 'E_WRONG_DATASET_KIND',
+      message: `dataset ${text} is of kind text, but metric mean scores vector`,
+    };
+    await expect(evaluateModel(registry, request({ dataset: text }), ctx)).rejects.toMatchObject(refusal);
+    await expect(
+      evaluateModel(registry, request({ dataset: vectors, datasetType: 'lines' }), ctx),
+    ).rejects.toMatchObject({
+      ...refusal,
+      message: `dataset ${vectors} is of kind text, but metric mean scores vector`,
     });
     expect(seen.kinds).toEqual([]);
   });

@@ -10,6 +10,8 @@ import { join, resolve } from 'node:path';
 import {
   NO_DATASET,
   type Dataset,
+  type DatasetKind,
+  type DatasetKinds,
   type DatasetProvider,
   type DatasetRef,
   type LoadedModel,
@@ -43,7 +45,7 @@ export interface EvalRequest {
   readonly model: string;
   /** run in this order, on one loaded model and one opened dataset */
   readonly metrics: readonly MetricRequest[];
-  /** absent: only metrics with datasetRequired false may run (they receive NO_DATASET) */
+  /** absent: only metrics that list the kind 'none' may run (they receive NO_DATASET) */
   readonly dataset?: string;
   /** force a provider id instead of detection */
   readonly datasetType?: string;
@@ -119,7 +121,7 @@ export function planMetrics(
     if (!ids.includes(id)) throw new UserError(ErrorCodes.BAD_PARAM, `metric ${id} is not among the --metric given`);
   }
   if (request.dataset === undefined) {
-    const needing = planned.filter((p) => p.metric.datasetRequired !== false).map((p) => p.metric.id);
+    const needing = planned.filter((p) => needsData(p.metric)).map((p) => p.metric.id);
     if (needing.length > 0)
       throw new UserError(
         ErrorCodes.BAD_PARAM,
@@ -162,19 +164,17 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   try {
     for (const { metric, params } of planned) {
       throwIfAborted(ctx.signal);
-      // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
-      const data: Dataset =
-        opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
+      const { data, evaluate } = bindDataset(metric, opened?.data, request.dataset);
       const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
       const tRun = performance.now();
       const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') =>
         request.resume === undefined
-          ? metric.evaluate(on, data, params, ctx, given)
+          ? evaluate(on, params, ctx, given)
           : resumable(
               request.resume,
               metric.id,
               () => resumeKey(registry, { metric, params }, on, role, given, data, request),
-              (c) => metric.evaluate(on, data, params, c, given),
+              (c) => evaluate(on, params, c, given),
               ctx,
               caches,
             );
@@ -236,6 +236,27 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
   }
   for (const store of caches) await store.close(true);
   return results;
+}
+
+/** Does the metric score this dataset's kind? The one check that narrows a Dataset to the type a metric declared. */
+function scoresKind<K extends DatasetKind>(metric: Metric<K>, data: Dataset): data is DatasetKinds[K] {
+  return metric.datasetKinds.some((k) => k === data.kind);
+}
+
+/** A metric that lists 'none' runs without --dataset (latency on graph-shaped inputs). */
+const needsData = (metric: Metric): boolean => !scoresKind(metric, NO_DATASET);
+
+/**
+ * The dataset a metric receives, and its evaluate bound to it: the opened dataset when the metric
+ * scores its kind, else NO_DATASET for a metric that lists 'none' (openDataset has already refused a
+ * dataset that a data-taking metric does not score).
+ */
+function bindDataset<K extends DatasetKind>(metric: Metric<K>, opened: Dataset | undefined, ref: string | undefined) {
+  const data = opened && scoresKind(metric, opened) ? opened : NO_DATASET;
+  if (!scoresKind(metric, data)) throw wrongKind(ref ?? '', data.kind, metric.id, metric.datasetKinds);
+  const evaluate = (on: LoadedModel, params: Params, ctx: RunContext, inputs: MetricInputs) =>
+    metric.evaluate(on, data, params, ctx, inputs);
+  return { data, evaluate };
 }
 
 /** What changes a metric's numbers, so a resumed run never takes the cache of other settings. */
@@ -315,9 +336,11 @@ async function openDataset(
     });
   }
   // the data-taking metrics decide the kind; metrics that need none take the dataset only when it fits them
-  const takers = planned.filter((p) => p.metric.datasetRequired !== false);
+  const takers = planned.filter((p) => needsData(p.metric));
   const deciding = takers.length > 0 ? takers : planned;
-  const kinds = deciding[0].metric.datasetKinds.filter((k) => deciding.every((p) => p.metric.datasetKinds.includes(k)));
+  const kinds = deciding[0].metric.datasetKinds.filter(
+    (k) => k !== 'none' && deciding.every((p) => p.metric.datasetKinds.includes(k)),
+  );
   const who = deciding.map((p) => p.metric.id).join(' and ');
   if (kinds.length === 0) {
     throw new UserError(
@@ -329,7 +352,7 @@ async function openDataset(
     );
   }
   const provider = await chooseProvider(registry, ref, kinds, who, request.datasetType);
-  const data: Dataset = await provider.open(ref, ctx);
+  const data = await provider.open(ref, ctx);
   if (!kinds.includes(data.kind)) throw wrongKind(request.dataset, data.kind, who, kinds);
   if (data.size === 0) throw new UserError(ErrorCodes.BAD_DATASET, `dataset ${request.dataset} is empty`);
   return { provider, data };

@@ -9,7 +9,7 @@
 import { createReadStream, existsSync, promises as fs, type Dirent } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { ErrorCodes, UserError, assertRegularFile, isMcError, sha256Files } from '@mc-kit/core';
-import type { Dataset, DatasetRef, TextDataset, TextSubset } from '@mc-kit/core';
+import type { DatasetRef, TextDataset, TextSubset } from '@mc-kit/core';
 
 export type TextProviderId = 'llm-compression' | 'wikitext-2' | 'jsonl' | 'parquet' | 'text-file';
 
@@ -53,13 +53,13 @@ export async function textDataset(opts: {
   files: readonly SourceFile[];
   subsets: readonly TextSubset[];
   join: string;
-}): Promise<TextDataset & Dataset> {
+}): Promise<TextDataset> {
   const limit = opts.ref.limit;
   const subsets = opts.subsets.map((s) => ({
     name: s.name,
     records: limit === undefined ? s.records : s.records.slice(0, limit),
   }));
-  const dataset: TextDataset = {
+  return {
     kind: 'text',
     provider: opts.provider,
     ref: opts.ref.ref,
@@ -68,7 +68,6 @@ export async function textDataset(opts: {
     subsets,
     join: opts.join,
   };
-  return dataset as TextDataset & Dataset;
 }
 
 /** Strict UTF-8: invalid bytes are an error, not silently U+FFFD (Python's open(encoding='utf-8') raises too). */

@@ -41,12 +41,12 @@ export function refOf(path: string, extra: Partial<DatasetRef> = {}): DatasetRef
 }
 
 export async function openText(
-  provider: DatasetProvider,
+  provider: DatasetProvider<'text'>,
   path: string,
   extra: Partial<DatasetRef> = {},
   ctx: RunContext = testContext(),
 ): Promise<TextDataset> {
-  return (await provider.open(refOf(path, extra), ctx)) as unknown as TextDataset;
+  return provider.open(refOf(path, extra), ctx);
 }
 
 export const hasShared = (rel: string): boolean => existsSync(join(SHARED, rel));

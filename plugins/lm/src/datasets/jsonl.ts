@@ -7,7 +7,7 @@
  * field is "" is an empty record and is kept.
  */
 import { basename } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '@mc-kit/core';
 import { bad, checkLimit, localPath, owns, readLines, stemOf, textDataset } from './common.js';
 
 const PROVIDER_ID = 'jsonl';
@@ -68,7 +68,7 @@ export async function readJsonlField(path: string, field: string, where: string)
   return records;
 }
 
-export class JsonlDataset implements DatasetProvider {
+export class JsonlDataset implements DatasetProvider<'text'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
   readonly summary = `text records from a .jsonl file, one JSON object per line (--field, default '${DEFAULT_JSONL_FIELD}')`;
@@ -77,7 +77,7 @@ export class JsonlDataset implements DatasetProvider {
     return owns(ref, PROVIDER_ID);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<TextDataset> {
     checkLimit(ref.limit);
     const path = localPath(ref, PROVIDER_ID);
     const field = ref.field ?? DEFAULT_JSONL_FIELD;

@@ -10,7 +10,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext, TextSubset } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, RunContext, TextDataset, TextSubset } from '@mc-kit/core';
 import { LLM_COMPRESSION_FILES, bad, checkLimit, localPath, owns, textDataset, type SourceFile } from './common.js';
 import { DEFAULT_JSONL_FIELD, readJsonlField } from './jsonl.js';
 
@@ -30,7 +30,7 @@ function subsetFile(dir: string, subset: keyof typeof LLM_COMPRESSION_FILES, whe
   return found[0];
 }
 
-export class LlmCompressionDataset implements DatasetProvider {
+export class LlmCompressionDataset implements DatasetProvider<'text'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
   readonly summary = 'hkust-nlp/llm-compression folder (python, cc, arxiv_math .jsonl) for bits per character';
@@ -39,7 +39,7 @@ export class LlmCompressionDataset implements DatasetProvider {
     return owns(ref, PROVIDER_ID);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<TextDataset> {
     checkLimit(ref.limit);
     const dir = localPath(ref, PROVIDER_ID);
     if (!statSync(dir).isDirectory()) bad(`${ref.ref}: ${PROVIDER_ID} reads a folder, not a file`, LAYOUT_HINT);

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import { assertRegularFile, ErrorCodes, UserError } from '@mc-kit/core';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '@mc-kit/core';
 import { bad, checkLimit, localPath, owns, stemOf, textDataset } from './common.js';
 
 const PROVIDER_ID = 'parquet';
@@ -105,7 +105,7 @@ export async function readParquetText(
   return { column, records };
 }
 
-export class ParquetDataset implements DatasetProvider {
+export class ParquetDataset implements DatasetProvider<'text'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
   readonly summary = `text records from a .parquet column (--field, default '${DEFAULT_PARQUET_COLUMNS.join("' or '")}')`;
@@ -114,7 +114,7 @@ export class ParquetDataset implements DatasetProvider {
     return owns(ref, PROVIDER_ID);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<TextDataset> {
     const limit = checkLimit(ref.limit);
     const path = localPath(ref, PROVIDER_ID);
     const { column, records } = await readParquetText(path, ref.ref, ref.field, DEFAULT_PARQUET_COLUMNS, limit);

@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '@mc-kit/core';
 import {
   checkLimit,
   entries,
@@ -28,7 +28,7 @@ async function txtFilesIn(dir: string): Promise<SourceFile[]> {
   return names.sort().map((name) => ({ name, path: join(dir, name) }));
 }
 
-export class TextFileDataset implements DatasetProvider {
+export class TextFileDataset implements DatasetProvider<'text'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
   readonly summary = 'plain UTF-8 text: a .txt file is one record, a folder of .txt files one record per file';
@@ -37,7 +37,7 @@ export class TextFileDataset implements DatasetProvider {
     return owns(ref, PROVIDER_ID);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<TextDataset> {
     checkLimit(ref.limit);
     const path = localPath(ref, PROVIDER_ID);
     const isDir = (await fs.stat(path)).isDirectory();

@@ -19,7 +19,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import type { Dataset, DatasetProvider, DatasetRef, RunContext } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, RunContext, TextDataset } from '@mc-kit/core';
 import {
   WIKITEXT_RAW,
   bad,
@@ -68,7 +68,7 @@ async function sourcesOf(path: string, where: string): Promise<{ files: SourceFi
   return { files: shards.map((name) => ({ name, path: join(path, name) })), raw: false };
 }
 
-export class WikiText2Dataset implements DatasetProvider {
+export class WikiText2Dataset implements DatasetProvider<'text'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'text';
   readonly summary =
@@ -78,7 +78,7 @@ export class WikiText2Dataset implements DatasetProvider {
     return owns(ref, PROVIDER_ID);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<TextDataset> {
     checkLimit(ref.limit);
     const { files, raw } = await sourcesOf(localPath(ref, PROVIDER_ID), ref.ref);
     const rows: string[] = [];

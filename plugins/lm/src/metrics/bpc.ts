@@ -15,8 +15,9 @@ import {
   type ParamSpec,
   type Params,
   type RunContext,
+  type TextDataset,
 } from '@mc-kit/core';
-import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
+import { checkContext, LM_RUN_PARAMS, openLm, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
@@ -48,14 +49,13 @@ export const BPC_PARAMS = Object.freeze([
 /** Also kld's reader: KLD_PARAMS are these with another description. */
 export const bpcParams = typedParams(BPC_PARAMS);
 
-export class BpcMetric implements Metric {
+export class BpcMetric implements Metric<'text'> {
   readonly id = 'bpc';
   readonly summary = 'bits per character, sliding windows (llm-compression protocol; block 1900, stride 512)';
   readonly datasetKinds = ['text'] as const;
   readonly params = BPC_PARAMS;
 
-  async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const data = textData(dataset);
+  async evaluate(model: LoadedModel, data: TextDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const p = bpcParams(params);
     const block = p['block-size'];
     const stride = p.stride;

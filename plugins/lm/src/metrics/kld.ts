@@ -24,10 +24,11 @@ import {
   type Params,
   type ProgressTask,
   type RunContext,
+  type TextDataset,
 } from '@mc-kit/core';
 import { BPC_PARAMS, bpcParams, prefixed } from './bpc.js';
 import { addToken, emptyKldSums, kldValues, mergeKldSums, type KldSums } from './kld-stats.js';
-import { checkContext, textData } from './lm-setup.js';
+import { checkContext } from './lm-setup.js';
 import { windowBatches } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows, type Window } from './windows.js';
@@ -45,7 +46,7 @@ export const KLD_PARAMS = Object.freeze(
   ),
 );
 
-export class KldMetric implements Metric {
+export class KldMetric implements Metric<'text'> {
   readonly id = 'kld';
   readonly summary =
     "KL divergence from the dense model (--baseline) per token over bpc's windows: mean ± error, p99, max, Δp, same-top agreement (llama-perplexity's definitions)";
@@ -55,7 +56,7 @@ export class KldMetric implements Metric {
 
   async evaluate(
     model: LoadedModel,
-    dataset: unknown,
+    data: TextDataset,
     params: Params,
     ctx: RunContext,
     inputs?: MetricInputs,
@@ -68,7 +69,6 @@ export class KldMetric implements Metric {
         { hint: 'e.g. mc eval int4/ --metric kld --baseline dense/ --dataset valid.jsonl' },
       );
     }
-    const data = textData(dataset);
     const p = bpcParams(params);
     const block = p['block-size'];
     const stride = p.stride;

@@ -49,10 +49,6 @@ export function checkContext(
   }
 }
 
-export function textData(data: unknown): TextDataset {
-  return data as TextDataset;
-}
-
 /** Result keys: the single subset is the metric itself; several subsets get their names plus 'average'. */
 export function valueKey(metric: string, data: TextDataset, subset: string): string {
   return data.subsets.length === 1 ? metric : subset;

@@ -17,9 +17,10 @@ import {
   type ParamSpec,
   type Params,
   type RunContext,
+  type TextDataset,
 } from '@mc-kit/core';
 import { prefixed } from './bpc.js';
-import { checkContext, LM_RUN_PARAMS, openLm, textData, valueKey } from './lm-setup.js';
+import { checkContext, LM_RUN_PARAMS, openLm, valueKey } from './lm-setup.js';
 import { scoreWindows } from './score.js';
 import { streamJoined } from './text-stream.js';
 import { classicChunks, stridedWindows } from './windows.js';
@@ -56,14 +57,13 @@ export const PERPLEXITY_PARAMS = Object.freeze([
 
 const perplexityParams = typedParams(PERPLEXITY_PARAMS);
 
-export class PerplexityMetric implements Metric {
+export class PerplexityMetric implements Metric<'text'> {
   readonly id = 'perplexity';
   readonly summary = 'perplexity: classic non-overlapping chunks (default, seqlen 2048) or the strided HF guide';
   readonly datasetKinds = ['text'] as const;
   readonly params = PERPLEXITY_PARAMS;
 
-  async evaluate(model: LoadedModel, dataset: unknown, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const data = textData(dataset);
+  async evaluate(model: LoadedModel, data: TextDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const p = perplexityParams(params);
     const mode = p.mode;
     const seqlen = p.seqlen;

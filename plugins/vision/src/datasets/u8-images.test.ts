@@ -23,7 +23,7 @@ function tinySet(dir: string, meta?: Record<string, unknown>): void {
 }
 
 async function open(dir: string, limit?: number): Promise<ImageClassDataset> {
-  return (await provider.open({ ref: dir, path: dir, limit }, ctx)) as unknown as ImageClassDataset;
+  return provider.open({ ref: dir, path: dir, limit }, ctx);
 }
 
 async function collect(ds: ImageClassDataset, batchSize: number): Promise<ImageClassBatch[]> {

@@ -10,14 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ErrorCodes, UserError, regularFileInside, sha256File } from '@mc-kit/core';
-import type {
-  Dataset,
-  DatasetProvider,
-  DatasetRef,
-  ImageClassBatch,
-  ImageClassDataset,
-  RunContext,
-} from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, ImageClassBatch, ImageClassDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
 import {
   META_HINT,
@@ -165,7 +158,7 @@ export function checkLimit(ref: DatasetRef): void {
   }
 }
 
-export class U8ImagesDataset implements DatasetProvider {
+export class U8ImagesDataset implements DatasetProvider<'image-class'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'image-class';
   readonly summary = 'image classification from raw uint8 files (meta.json + images.u8 + labels.u8)';
@@ -178,7 +171,7 @@ export class U8ImagesDataset implements DatasetProvider {
     return diagnoseMeta(ref, 'image-class', parseU8ImageMeta);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<ImageClassDataset> {
     const where = ref.ref;
     checkLimit(ref);
     const { meta, dir } = await readMetaJson(ref, PROVIDER_ID, META_HINT, parseU8ImageMeta);
@@ -196,7 +189,7 @@ export class U8ImagesDataset implements DatasetProvider {
     ctx.log.debug(
       `${where}: ${size}/${meta.count} images ${meta.channels}x${meta.height}x${meta.width} (${meta.layout}), ${labelNames.length} classes`,
     );
-    const dataset: ImageClassDataset = {
+    return {
       kind: 'image-class',
       provider: PROVIDER_ID,
       ref: ref.ref,
@@ -208,7 +201,6 @@ export class U8ImagesDataset implements DatasetProvider {
       labels: labelNames,
       batches: (batchSize: number) => readBatches(resolve(dir, meta.images.path), meta, labels, batchSize, where),
     };
-    return dataset as ImageClassDataset & Dataset;
   }
 }
 

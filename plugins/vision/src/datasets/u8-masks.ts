@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorCodes, UserError } from '@mc-kit/core';
-import type { Dataset, DatasetProvider, DatasetRef, ImageMaskBatch, ImageMaskDataset, RunContext } from '@mc-kit/core';
+import type { DatasetProvider, DatasetRef, ImageMaskBatch, ImageMaskDataset, RunContext } from '@mc-kit/core';
 import { hwcToChw } from './layout.js';
 import {
   checkFile,
@@ -33,7 +33,7 @@ async function checkMaskValues(path: string, where: string): Promise<void> {
     bad(where, `masks file has value ${bytes[at]} at byte ${at}; masks must be 0 (background) or 1 (foreground)`);
 }
 
-export class U8MasksDataset implements DatasetProvider {
+export class U8MasksDataset implements DatasetProvider<'image-mask'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'image-mask';
   readonly summary = 'image segmentation from raw uint8 files (meta.json + images.u8 + masks.u8, masks 0/1)';
@@ -46,7 +46,7 @@ export class U8MasksDataset implements DatasetProvider {
     return diagnoseMeta(ref, 'image-mask', parseU8MaskMeta);
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<ImageMaskDataset> {
     const where = ref.ref;
     checkLimit(ref);
     const { meta, dir } = await readMetaJson(ref, PROVIDER_ID, MASK_META_HINT, parseU8MaskMeta);
@@ -63,7 +63,7 @@ export class U8MasksDataset implements DatasetProvider {
     await checkMaskValues(resolve(dir, meta.masks.path), where);
     const size = Math.min(meta.count, ref.limit ?? meta.count);
     ctx.log.debug(`${where}: ${size}/${meta.count} images ${meta.channels}x${meta.height}x${meta.width} with masks`);
-    const dataset: ImageMaskDataset = {
+    return {
       kind: 'image-mask',
       provider: PROVIDER_ID,
       ref: ref.ref,
@@ -78,7 +78,6 @@ export class U8MasksDataset implements DatasetProvider {
       labels: meta.labelNames,
       batches: (batchSize: number) => readMaskBatches(dir, meta, size, batchSize, where),
     };
-    return dataset as ImageMaskDataset & Dataset;
   }
 }
 

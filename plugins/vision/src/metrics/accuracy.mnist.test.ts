@@ -13,7 +13,6 @@
  */
 import { join } from 'node:path';
 import { loadModelRef, parseParams } from '@mc-kit/core';
-import type { Dataset, ImageClassDataset } from '@mc-kit/core';
 import { U8ImagesDataset } from '../datasets/u8-images.js';
 import { HAS_SHARED, SHARED, testContext } from '../test-helpers.js';
 import { AccuracyMetric } from './accuracy.js';
@@ -25,9 +24,7 @@ run('accuracy on mnist-cnn (golden values from its README)', () => {
   const metric = new AccuracyMetric();
   const ctx = testContext();
   const model = () => loadModelRef(join(SHARED, 'models', 'mnist-cnn'));
-  const open = async (name: string) =>
-    (await new U8ImagesDataset().open({ ref: name, path: join(SHARED, 'data', name) }, ctx)) as ImageClassDataset &
-      Dataset;
+  const open = async (name: string) => new U8ImagesDataset().open({ ref: name, path: join(SHARED, 'data', name) }, ctx);
 
   it('is 16/16 on mnist-test-mini', async () => {
     const r = await metric.evaluate(

@@ -4,7 +4,6 @@
  */
 import { ErrorCodes, UserError, throwIfAborted, typedParams } from '@mc-kit/core';
 import type {
-  Dataset,
   HostTensor,
   ImageClassDataset,
   LoadedModel,
@@ -33,17 +32,6 @@ const PARAMS = Object.freeze([
   ...PREPROCESS_PARAMS,
 ] as const satisfies readonly ParamSpec[]);
 const accuracyParams = typedParams(PARAMS);
-
-function asImageClass(data: Dataset): ImageClassDataset {
-  if (data.kind !== 'image-class' || typeof data.batches !== 'function') {
-    throw new UserError(
-      ErrorCodes.WRONG_DATASET_KIND,
-      `accuracy scores image-class datasets; ${data.ref} is ${data.kind}`,
-      { hint: 'pass an image-classification dataset folder' },
-    );
-  }
-  return data as unknown as ImageClassDataset;
-}
 
 /** When config.json states the image size, a dataset of another size is the wrong dataset. */
 function checkConfigSize(config: Record<string, unknown> | undefined, ds: ImageClassDataset): void {
@@ -114,14 +102,13 @@ function toResult(s: TopKSums, k: number, ds: ImageClassDataset, spec: ResolvedS
   };
 }
 
-export class AccuracyMetric implements Metric {
+export class AccuracyMetric implements Metric<'image-class'> {
   readonly id = 'accuracy';
   readonly summary = 'top-1 and top-5 accuracy of an image classifier';
   readonly datasetKinds = ['image-class'] as const;
   readonly params = PARAMS;
 
-  async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const ds = asImageClass(data);
+  async evaluate(model: LoadedModel, ds: ImageClassDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const p = accuracyParams(params);
     const batchSize = p['batch-size'];
     const spec = preprocessFromParams(model.config, params, ds.channels);

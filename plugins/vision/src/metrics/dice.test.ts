@@ -5,7 +5,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, loadModelRef, parseParams, sha256Bytes } from '@mc-kit/core';
-import type { Dataset, ImageMaskDataset } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { U8MasksDataset } from '../datasets/u8-masks.js';
 import { HAS_SHARED, SHARED, tempDir, testContext } from '../test-helpers.js';
@@ -79,8 +78,7 @@ describe('dice metric on hand-made masks', () => {
   writeMaskSet(join(dir, 'set'), images, masks, 2, 2, 2);
   writeFileSync(join(dir, 'model.onnx'), offsetModel(2, 2));
   writeFileSync(join(dir, 'model2.onnx'), offsetModel(2, 2, true));
-  const open = async (sub = 'set') =>
-    (await new U8MasksDataset().open({ ref: sub, path: join(dir, sub) }, ctx)) as ImageMaskDataset & Dataset;
+  const open = async (sub = 'set') => new U8MasksDataset().open({ ref: sub, path: join(dir, sub) }, ctx);
 
   it('thresholds logits at 0 by default', async () => {
     // image 1: A = {0,1,3} B = {0,2,3}: ∩ 2; image 2: A = {2} B = {2,3}: ∩ 1
@@ -143,10 +141,10 @@ shared('dice on digits-unet (golden counts from its README)', () => {
   it('is 2*99495/(102936+102157) = 0.9702 over the 500 test images', async () => {
     const ctx = testContext();
     const metric = new DiceMetric();
-    const ds = (await new U8MasksDataset().open(
+    const ds = await new U8MasksDataset().open(
       { ref: 'digits-seg-test', path: join(SHARED, 'data', 'digits-seg-test') },
       ctx,
-    )) as ImageMaskDataset & Dataset;
+    );
     const r = await metric.evaluate(
       await loadModelRef(join(SHARED, 'models', 'digits-unet')),
       ds,

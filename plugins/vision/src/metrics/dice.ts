@@ -6,7 +6,6 @@
  */
 import { ErrorCodes, UserError, throwIfAborted, typedParams } from '@mc-kit/core';
 import type {
-  Dataset,
   HostTensor,
   ImageMaskDataset,
   LoadedModel,
@@ -42,15 +41,6 @@ const PARAMS = Object.freeze([
 ] as const satisfies readonly ParamSpec[]);
 const diceParams = typedParams(PARAMS);
 
-function asImageMask(data: Dataset): ImageMaskDataset {
-  if (data.kind !== 'image-mask' || typeof data.batches !== 'function') {
-    throw new UserError(ErrorCodes.WRONG_DATASET_KIND, `dice scores image-mask datasets; ${data.ref} is ${data.kind}`, {
-      hint: 'pass a segmentation folder (meta.json with "kind": "image-mask", images.u8, masks.u8)',
-    });
-  }
-  return data as unknown as ImageMaskDataset;
-}
-
 function resolveThreshold(given: number | undefined, config: Record<string, unknown> | undefined): number {
   if (given !== undefined) {
     if (!Number.isFinite(given))
@@ -85,14 +75,13 @@ function decisionFor(out: HostTensor, count: number, ds: ImageMaskDataset, outpu
   );
 }
 
-export class DiceMetric implements Metric {
+export class DiceMetric implements Metric<'image-mask'> {
   readonly id = 'dice';
   readonly summary = 'Dice of a binary segmentation model: over all pixels (2|A∩B|/(|A|+|B|)) and mean per image';
   readonly datasetKinds = ['image-mask'] as const;
   readonly params = PARAMS;
 
-  async evaluate(model: LoadedModel, data: Dataset, params: Params, ctx: RunContext): Promise<MetricResult> {
-    const ds = asImageMask(data);
+  async evaluate(model: LoadedModel, ds: ImageMaskDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
     const p = diceParams(params);
     const batchSize = p['batch-size'];
     const threshold = resolveThreshold(p.threshold, model.config);

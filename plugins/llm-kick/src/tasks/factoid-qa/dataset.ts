@@ -14,7 +14,6 @@ import {
   ErrorCodes,
   sha256Files,
   UserError,
-  type Dataset,
   type DatasetBase,
   type DatasetProvider,
   type DatasetRef,
@@ -36,6 +35,13 @@ export interface FactoidDataset extends DatasetBase {
   readonly questions: readonly FactoidQuestion[];
   /** --limit: how many the run scores (the faithful mode scores one more, quirk b) */
   readonly limit?: number;
+}
+
+/** Adds the kind to mc's dataset contract: providers of 'factoid-qa' open a FactoidDataset, 'factoid-qa' metrics receive one. */
+declare module '@mc-kit/core' {
+  interface DatasetKinds {
+    'factoid-qa': FactoidDataset;
+  }
 }
 
 const SPLIT_FILE = 'FreebaseQA-train.json';
@@ -78,7 +84,7 @@ export function parseFreebase(text: string, name: string): FactoidQuestion[] {
   });
 }
 
-export class FreebaseQaDataset implements DatasetProvider {
+export class FreebaseQaDataset implements DatasetProvider<'factoid-qa'> {
   readonly id = 'freebaseqa';
   readonly kind = 'factoid-qa';
   readonly summary =
@@ -89,7 +95,7 @@ export class FreebaseQaDataset implements DatasetProvider {
     return file !== undefined && /^FreebaseQA-.*\.json$/i.test(basename(file));
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<FactoidDataset> {
     if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1))
       throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
     if (!ref.path || !existsSync(ref.path))
@@ -103,7 +109,7 @@ export class FreebaseQaDataset implements DatasetProvider {
     const questions = parseFreebase(readFileSync(file, 'utf8'), basename(file));
     ctx.log.debug(`${ref.ref}: ${questions.length} FreebaseQA questions`);
     const size = Math.min(questions.length, ref.limit ?? Infinity);
-    const data: FactoidDataset = {
+    return {
       kind: 'factoid-qa',
       provider: this.id,
       ref: ref.ref,
@@ -112,6 +118,5 @@ export class FreebaseQaDataset implements DatasetProvider {
       questions,
       limit: ref.limit,
     };
-    return data as FactoidDataset & Dataset;
   }
 }

@@ -146,7 +146,7 @@ class FactoidTask implements KickTask<FactoidDataset> {
   }
 }
 
-export class KickFactoidQaMetric implements Metric {
+export class KickFactoidQaMetric implements Metric<'factoid-qa'> {
   readonly id = 'kick-factoid-qa';
   readonly summary = 'LLM-KICK factoid QA: FreebaseQA, greedy generation, alias substring match (exact_match)';
   readonly datasetKinds = ['factoid-qa'] as const;
@@ -156,11 +156,11 @@ export class KickFactoidQaMetric implements Metric {
 
   evaluate(
     model: LoadedModel,
-    data: unknown,
+    data: FactoidDataset,
     params: Params,
     ctx: RunContext,
     inputs: MetricInputs = {},
   ): Promise<MetricResult> {
-    return runKickTask(new FactoidTask(), model, data as FactoidDataset, params, ctx, inputs);
+    return runKickTask(new FactoidTask(), model, data, params, ctx, inputs);
   }
 }

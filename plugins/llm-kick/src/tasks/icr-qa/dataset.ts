@@ -16,7 +16,6 @@ import {
   regularFileInside,
   sha256Files,
   UserError,
-  type Dataset,
   type DatasetBase,
   type DatasetProvider,
   type DatasetRef,
@@ -39,6 +38,13 @@ export interface IcrDataset extends DatasetBase {
   readonly kind: 'icr-qa';
   readonly root: string;
   readonly questions: readonly IcrQuestion[];
+}
+
+/** Adds the kind to mc's dataset contract: providers of 'icr-qa' open an IcrDataset, 'icr-qa' metrics receive one. */
+declare module '@mc-kit/core' {
+  interface DatasetKinds {
+    'icr-qa': IcrDataset;
+  }
 }
 
 export const SPLIT_FILES = ['qa/web-dev.json', 'qa/wikipedia-dev.json'] as const;
@@ -90,7 +96,7 @@ export function evidenceOf(data: IcrDataset, q: IcrQuestion): string {
   return read('wikipedia', q.wikiFile) + read('web', q.webFile);
 }
 
-export class TriviaQaRcDataset implements DatasetProvider {
+export class TriviaQaRcDataset implements DatasetProvider<'icr-qa'> {
   readonly id = 'triviaqa-rc';
   readonly kind = 'icr-qa';
   readonly summary =
@@ -100,7 +106,7 @@ export class TriviaQaRcDataset implements DatasetProvider {
     return ref.path !== undefined && existsSync(join(ref.path, 'qa'));
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<IcrDataset> {
     if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1))
       throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
     if (!ref.path || !existsSync(ref.path))
@@ -120,7 +126,7 @@ export class TriviaQaRcDataset implements DatasetProvider {
     );
     const kept = ref.limit === undefined ? questions : questions.slice(0, ref.limit);
     ctx.log.debug(`${ref.ref}: ${questions.length} TriviaQA rc validation questions from ${files.join(', ')}`);
-    const data: IcrDataset = {
+    return {
       kind: 'icr-qa',
       provider: this.id,
       ref: ref.ref,
@@ -129,6 +135,5 @@ export class TriviaQaRcDataset implements DatasetProvider {
       root: ref.path,
       questions: kept,
     };
-    return data as IcrDataset & Dataset;
   }
 }

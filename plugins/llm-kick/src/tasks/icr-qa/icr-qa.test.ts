@@ -11,7 +11,6 @@ import {
   prediction,
   promptEnd,
   TriviaQaRcDataset,
-  type IcrDataset,
 } from './index.js';
 import { expectDenominatorsHold } from '../../shared/denominators.fixture.js';
 import { expectSameResult, stopAndResume } from '../../shared/resume.fixture.js';
@@ -103,7 +102,7 @@ describe('ICR-QA prompts (main_icrqa.py)', () => {
   });
 
   it('evidence = wiki page 0 + web result 0 with no separator; web-dev before wikipedia-dev', async () => {
-    const data = (await new TriviaQaRcDataset().open({ ref: DIR, path: DIR }, ctx)) as unknown as IcrDataset;
+    const data = await new TriviaQaRcDataset().open({ ref: DIR, path: DIR }, ctx);
     expect(data.questions.map((q) => q.id)).toEqual(['web/tc_1', 'wikipedia/tc_2', 'wikipedia/tc_3']);
     expect(evidenceOf(data, data.questions[0])).toBe('France is a country.Paris is its capital.');
     expect(evidenceOf(data, data.questions[1])).toBe('');

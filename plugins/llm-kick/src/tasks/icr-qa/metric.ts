@@ -141,7 +141,7 @@ class IcrTask implements KickTask<IcrDataset> {
   }
 }
 
-export class KickIcrQaMetric implements Metric {
+export class KickIcrQaMetric implements Metric<'icr-qa'> {
   readonly id = 'kick-icr-qa';
   readonly summary = 'LLM-KICK in-context retrieval QA: TriviaQA rc, closed- or open-book, containment EM and SQuAD F1';
   readonly datasetKinds = ['icr-qa'] as const;
@@ -151,11 +151,11 @@ export class KickIcrQaMetric implements Metric {
 
   evaluate(
     model: LoadedModel,
-    data: unknown,
+    data: IcrDataset,
     params: Params,
     ctx: RunContext,
     inputs: MetricInputs = {},
   ): Promise<MetricResult> {
-    return runKickTask(new IcrTask(), model, data as IcrDataset, params, ctx, inputs);
+    return runKickTask(new IcrTask(), model, data, params, ctx, inputs);
   }
 }

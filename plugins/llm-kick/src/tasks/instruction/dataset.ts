@@ -11,7 +11,6 @@ import {
   ErrorCodes,
   sha256Files,
   UserError,
-  type Dataset,
   type DatasetBase,
   type DatasetProvider,
   type DatasetRef,
@@ -25,6 +24,13 @@ export interface InstructionDataset extends DatasetBase, FreeFormData {
   readonly kind: 'instruction';
 }
 
+/** Adds the kind to mc's dataset contract: providers of 'instruction' open an InstructionDataset, 'instruction' metrics receive one. */
+declare module '@mc-kit/core' {
+  interface DatasetKinds {
+    instruction: InstructionDataset;
+  }
+}
+
 export const INSTRUCTION_FILES = {
   questions: ['table_question.jsonl', 'question.jsonl'],
   answers: ['answer.jsonl'],
@@ -36,7 +42,7 @@ export function judgePromptFor(category: string, prompts: readonly JudgePrompt[]
   return prompts.find((p) => p.id === id);
 }
 
-export class InstructionDatasetProvider implements DatasetProvider {
+export class InstructionDatasetProvider implements DatasetProvider<'instruction'> {
   readonly id = 'vicuna-80';
   readonly kind = 'instruction';
   readonly summary =
@@ -49,7 +55,7 @@ export class InstructionDatasetProvider implements DatasetProvider {
     );
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<InstructionDataset> {
     if (!ref.path || !existsSync(ref.path))
       throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const qPath = requireFile(ref.path, ref.ref, INSTRUCTION_FILES.questions, 'questions');
@@ -79,7 +85,7 @@ export class InstructionDatasetProvider implements DatasetProvider {
       { name: 'answers', path: aPath },
       { name: 'judge', path: jPath },
     ]);
-    const data: InstructionDataset = {
+    return {
       kind: 'instruction',
       provider: this.id,
       ref: ref.ref,
@@ -87,6 +93,5 @@ export class InstructionDatasetProvider implements DatasetProvider {
       size: kept.length,
       items: kept,
     };
-    return data as InstructionDataset & Dataset;
   }
 }

@@ -5,13 +5,14 @@
  * dense model's answer, empty-output rate, distinct-n. See judge/free-form.ts.
  */
 import type { LoadedModel, Metric, MetricInputs, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
-import { FREE_FORM_PARAMS, runFreeForm, type FreeFormData } from '../../judge/free-form.js';
+import { FREE_FORM_PARAMS, runFreeForm } from '../../judge/free-form.js';
 import { parsePairScore } from '../../judge/parse.js';
 import { KICK_PARAMS, runKickTask } from '../../shared/index.js';
+import type { InstructionDataset } from './dataset.js';
 
 export const INSTRUCTION_PARAMS: readonly ParamSpec[] = Object.freeze([...FREE_FORM_PARAMS, ...KICK_PARAMS]);
 
-export class KickInstructionMetric implements Metric {
+export class KickInstructionMetric implements Metric<'instruction'> {
   readonly id = 'kick-instruction';
   readonly summary =
     'LLM-KICK instruction following: Vicuna-80, sampled answers, local --judge vs GPT-3.5 (both orders), ROUGE vs the dense output, distinct-n';
@@ -22,7 +23,7 @@ export class KickInstructionMetric implements Metric {
 
   evaluate(
     model: LoadedModel,
-    data: unknown,
+    data: InstructionDataset,
     params: Params,
     ctx: RunContext,
     inputs: MetricInputs = {},
@@ -38,6 +39,6 @@ export class KickInstructionMetric implements Metric {
       params,
       inputs.baseline !== undefined,
     );
-    return runKickTask(task, model, data as FreeFormData, params, ctx, inputs);
+    return runKickTask(task, model, data, params, ctx, inputs);
   }
 }

@@ -1,7 +1,6 @@
 import { createRunContext, OrtSessionFactory } from '@mc-kit/core';
 import { MmluDataset } from './dataset.js';
 import { DEV_CSV, mmluDir, TEST_CSV } from './mcq.fixture.js';
-import type { McqDataset } from './types.js';
 
 const ctx = createRunContext({
   sessions: new OrtSessionFactory({ device: 'cpu' }),
@@ -9,8 +8,7 @@ const ctx = createRunContext({
   json: true,
 });
 const provider = new MmluDataset();
-const open = async (path: string, limit?: number) =>
-  (await provider.open({ ref: path, path, limit }, ctx)) as unknown as McqDataset;
+const open = (path: string, limit?: number) => provider.open({ ref: path, path, limit }, ctx);
 
 describe('mmlu dataset provider', () => {
   it('reads the CSV layout: subjects sorted, rows in file order, quoted commas, None kept as written', async () => {

@@ -12,7 +12,6 @@ import {
   ErrorCodes,
   sha256Files,
   UserError,
-  type Dataset,
   type DatasetProvider,
   type DatasetRef,
   type RunContext,
@@ -45,7 +44,7 @@ export function mmluRoot(path: string): string | undefined {
   return undefined;
 }
 
-export class MmluDataset implements DatasetProvider {
+export class MmluDataset implements DatasetProvider<'mcq'> {
   readonly id = PROVIDER_ID;
   readonly kind = 'mcq';
   readonly summary =
@@ -55,7 +54,7 @@ export class MmluDataset implements DatasetProvider {
     return ref.path !== undefined && isDir(ref.path) && mmluRoot(ref.path) !== undefined;
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<McqDataset> {
     if (ref.limit !== undefined && (!Number.isInteger(ref.limit) || ref.limit < 1))
       throw new UserError(ErrorCodes.BAD_PARAM, `--limit must be a positive integer (got ${ref.limit})`);
     if (!ref.path || !existsSync(ref.path))
@@ -98,7 +97,7 @@ export class MmluDataset implements DatasetProvider {
     }
     const size = subjects.reduce((n, s) => n + s.questions.length, 0);
     ctx.log.debug(`${ref.ref}: ${subjects.length} subjects, ${size} questions`);
-    const data: McqDataset = {
+    return {
       kind: 'mcq',
       provider: PROVIDER_ID,
       ref: ref.ref,
@@ -107,6 +106,5 @@ export class MmluDataset implements DatasetProvider {
       subjects,
       split: SPLIT,
     };
-    return data as McqDataset & Dataset;
   }
 }

@@ -212,7 +212,7 @@ class McqTask implements KickTask<McqDataset> {
   }
 }
 
-export class KickMcqMetric implements Metric {
+export class KickMcqMetric implements Metric<'mcq'> {
   readonly id = 'kick-mcq';
   readonly summary =
     'LLM-KICK multiple-choice reasoning: MMLU 5-shot, one greedy token vs the gold letter; micro mean + per subject/category';
@@ -223,11 +223,11 @@ export class KickMcqMetric implements Metric {
 
   evaluate(
     model: LoadedModel,
-    data: unknown,
+    data: McqDataset,
     params: Params,
     ctx: RunContext,
     inputs: MetricInputs = {},
   ): Promise<MetricResult> {
-    return runKickTask(new McqTask(), model, data as McqDataset, params, ctx, inputs);
+    return runKickTask(new McqTask(), model, data, params, ctx, inputs);
   }
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { createRunContext, OrtSessionFactory } from '@mc-kit/core';
 import { MmluDataset } from './dataset.js';
 import { cellText, fewShotPrefix, formatExample, formatSubject, header } from './prompt.js';
-import type { McqDataset, McqQuestion } from './types.js';
+import type { McqQuestion } from './types.js';
 
 // Spec llm-kick.md §2.2, "Example prompt ending (abstract_algebra, test row 0, gold answer B)".
 const SPEC_ENDING =
@@ -60,7 +60,7 @@ describeShared('the real abstract_algebra files', () => {
       progressMode: 'silent',
       json: true,
     });
-    const data = (await new MmluDataset().open({ ref: 'mmlu', path: MMLU, limit: 1 }, ctx)) as unknown as McqDataset;
+    const data = await new MmluDataset().open({ ref: 'mmlu', path: MMLU, limit: 1 }, ctx);
     expect(data.subjects).toHaveLength(57);
     expect(data.size).toBe(57);
     const algebra = data.subjects[0];

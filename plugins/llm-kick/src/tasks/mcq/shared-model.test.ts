@@ -10,7 +10,6 @@ import { MmluDataset } from './dataset.js';
 import { KickMcqMetric, MCQ_PARAMS } from './metric.js';
 import { openNextTokenModel } from './next-token.js';
 import { SubjectPrompts, splitsBeforeNewlines } from './prompt-tokens.js';
-import type { McqDataset } from './types.js';
 
 const SHARED = resolve(process.cwd(), '../shared');
 const MMLU = resolve(SHARED, 'data/llm-kick/mmlu');
@@ -25,8 +24,7 @@ const ctx = createRunContext({
   progressMode: 'silent',
   json: true,
 });
-const openMmlu = async (limit: number) =>
-  (await new MmluDataset().open({ ref: MMLU, path: MMLU, limit }, ctx)) as unknown as McqDataset;
+const openMmlu = (limit: number) => new MmluDataset().open({ ref: MMLU, path: MMLU, limit }, ctx);
 
 describeShared('kick-mcq on the shared LM', () => {
   it('splices prompt ids that equal the full encoding, for every subject and every shot count', async () => {

@@ -27,3 +27,10 @@ export interface McqDataset extends DatasetBase {
   /** the split scored: 'test' */
   readonly split: string;
 }
+
+/** Adds the kind to mc's dataset contract: providers of 'mcq' open a McqDataset, 'mcq' metrics receive one. */
+declare module '@mc-kit/core' {
+  interface DatasetKinds {
+    mcq: McqDataset;
+  }
+}

@@ -12,7 +12,6 @@ import {
   ErrorCodes,
   sha256Files,
   UserError,
-  type Dataset,
   type DatasetBase,
   type DatasetProvider,
   type DatasetRef,
@@ -24,6 +23,13 @@ import { readJsonl } from './jsonl.js';
 
 export interface SummarizationDataset extends DatasetBase, FreeFormData {
   readonly kind: 'summarization';
+}
+
+/** Adds the kind to mc's dataset contract: providers of 'summarization' open a SummarizationDataset, 'summarization' metrics receive one. */
+declare module '@mc-kit/core' {
+  interface DatasetKinds {
+    summarization: SummarizationDataset;
+  }
 }
 
 /** The first of `names` present in `dir`, or a UserError naming what is missing. */
@@ -41,7 +47,7 @@ export const SUMMARY_FILES = {
   judge: ['judge_prompt.jsonl', 'prompt.jsonl'],
 } as const;
 
-export class SummarizationDatasetProvider implements DatasetProvider {
+export class SummarizationDatasetProvider implements DatasetProvider<'summarization'> {
   readonly id = 'llm-kick-summarization';
   readonly kind = 'summarization';
   readonly summary =
@@ -55,7 +61,7 @@ export class SummarizationDatasetProvider implements DatasetProvider {
     );
   }
 
-  async open(ref: DatasetRef, ctx: RunContext): Promise<Dataset> {
+  async open(ref: DatasetRef, ctx: RunContext): Promise<SummarizationDataset> {
     if (!ref.path || !existsSync(ref.path))
       throw new UserError(ErrorCodes.FILE_NOT_FOUND, `dataset not found: ${ref.ref}`);
     const qPath = requireFile(ref.path, ref.ref, SUMMARY_FILES.questions, 'summarization prompts');
@@ -75,7 +81,7 @@ export class SummarizationDatasetProvider implements DatasetProvider {
     });
     const kept = ref.limit === undefined ? items : items.slice(0, ref.limit);
     ctx.log.debug(`${ref.ref}: ${items.length} summarization prompts`);
-    const data: SummarizationDataset = {
+    return {
       kind: 'summarization',
       provider: this.id,
       ref: ref.ref,
@@ -86,6 +92,5 @@ export class SummarizationDatasetProvider implements DatasetProvider {
       size: kept.length,
       items: kept,
     };
-    return data as SummarizationDataset & Dataset;
   }
 }

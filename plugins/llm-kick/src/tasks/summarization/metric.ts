@@ -6,9 +6,10 @@
  * ROUGE-1/2/L against the dense summary, empty-output rate, distinct-n. See judge/free-form.ts.
  */
 import type { LoadedModel, Metric, MetricInputs, MetricResult, ParamSpec, Params, RunContext } from '@mc-kit/core';
-import { FREE_FORM_PARAMS, runFreeForm, type FreeFormData } from '../../judge/free-form.js';
+import { FREE_FORM_PARAMS, runFreeForm } from '../../judge/free-form.js';
 import { parseFourPairs } from '../../judge/parse.js';
 import { KICK_PARAMS, runKickTask } from '../../shared/index.js';
+import type { SummarizationDataset } from './dataset.js';
 
 export const SUMMARIZATION_PARAMS: readonly ParamSpec[] = Object.freeze([...FREE_FORM_PARAMS, ...KICK_PARAMS]);
 
@@ -19,7 +20,7 @@ export function summaryJudgeScore(reply: string, faithful: boolean): [number, nu
   return [pairs.reduce((t, p) => t + p[0], 0) / 4, pairs.reduce((t, p) => t + p[1], 0) / 4];
 }
 
-export class KickSummarizationMetric implements Metric {
+export class KickSummarizationMetric implements Metric<'summarization'> {
   readonly id = 'kick-summarization';
   readonly summary =
     'LLM-KICK in-context summarization: Vicuna-template sampling, local --judge (4 criteria, both orders), ROUGE vs the dense output, distinct-n';
@@ -30,7 +31,7 @@ export class KickSummarizationMetric implements Metric {
 
   evaluate(
     model: LoadedModel,
-    data: unknown,
+    data: SummarizationDataset,
     params: Params,
     ctx: RunContext,
     inputs: MetricInputs = {},
@@ -46,6 +47,6 @@ export class KickSummarizationMetric implements Metric {
       params,
       inputs.baseline !== undefined,
     );
-    return runKickTask(task, model, data as FreeFormData, params, ctx, inputs);
+    return runKickTask(task, model, data, params, ctx, inputs);
   }
 }
