@@ -33,8 +33,15 @@ import {
   type Report,
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
-import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import {
+  flagsForParams,
+  flagValuesFromArgv,
+  methodGroups,
+  metricGroups,
+  rawParamsFor,
+  type ParamFlags,
+} from '../param-flags.js';
 import { writeSweepSummary } from '../render/report-files.js';
 import { reportTable } from '../render/report-table.js';
 import { parseSweep, type SweepPoint } from '../sweep/points.js';
@@ -88,6 +95,7 @@ export default class Sweep extends McCommand {
     '<%= config.bin %> sweep ../shared/models/mnist-cnn --method prune --algo channel --sweep 0.1,0.25 --metric accuracy --dataset ../shared/data/mnist-test --out sweep-mnist',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a model folder.', required: true }) };
+  static override baseFlags = { ...McCommand.baseFlags, ...RUNTIME_FLAGS };
   static override flags = {
     method: Flags.string({
       char: 'm',
@@ -124,18 +132,18 @@ export default class Sweep extends McCommand {
     }),
   };
 
+  /** The chosen methods' and the metric's own flags, read from the raw command line before oclif parses it. */
+  static paramFlags: ParamFlags = (argv, registry) =>
+    flagsForParams([
+      ...methodGroups(registry, flagValuesFromArgv(argv, 'method', 'm')),
+      ...metricGroups(registry, flagValuesFromArgv(argv, 'metric').slice(0, 1)),
+    ]);
+
   async run(): Promise<SweepRow[]> {
     const registry = await this.registry();
-    const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const [metricId] = flagValuesFromArgv(this.argv, 'metric');
-    const groups = methodIds
-      .filter((id) => registry.has('compressor', id))
-      .map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
     const metricParams = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
-    const { args, flags } = await this.parseWithExtraFlags(
-      Sweep,
-      flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams, scope: metricId }]),
-    );
+    const { args, flags } = await this.parseWithExtraFlags(Sweep, Sweep.paramFlags(this.argv, registry));
     const methods = flags.method as string[];
     const first = registry.compressor(methods[0]);
     const channel = flagValuesFromArgv(this.argv, 'algo').includes('channel');

@@ -1,0 +1,136 @@
+/**
+ * Help that teaches, tried as a new user would through bin/mc: the quick start in `mc --help` runs
+ * as pasted, --help with --method/--metric lists that plugin's own flags, each command offers only
+ * the global flags that change something, and flag mistakes end in one line with a way out.
+ */
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUILT, EXAMPLES, expectOneLineRefusal, filesIn, runMc, tempDir } from './helpers/cli.js';
+
+const describeBuilt = BUILT ? describe : describe.skip;
+
+/** The help's section `header` (up to the next unindented line). */
+function section(help: string, header: string): string {
+  const lines = help.split('\n');
+  const at = lines.findIndex((l) => l.startsWith(header));
+  if (at < 0) return '';
+  const end = lines.findIndex((l, i) => i > at && /^\S/.test(l));
+  return lines.slice(at + 1, end < 0 ? undefined : end).join('\n');
+}
+
+describeBuilt('mc --help', () => {
+  it('ends with a quick start whose commands run as pasted from a clone', async () => {
+    const help = await runMc(['--help']);
+    expect(help.code).toBe(0);
+    const commands = section(help.stdout, 'QUICK START')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('$ mc '))
+      .map((l) => l.slice('$ mc '.length));
+    expect(commands.length).toBeGreaterThanOrEqual(3);
+    expect(commands.length).toBeLessThanOrEqual(5);
+    // a clone's root, as the section says: examples/ beside where the commands write
+    const clone = tempDir('mc-quick-start-');
+    symlinkSync(EXAMPLES, join(clone, 'examples'));
+    for (const command of commands) {
+      // no quoted arguments in a quick start: splitting on spaces is what the shell does here
+      const run = await runMc(command.split(/\s+/), { cwd: clone });
+      expect([command, run.code, run.code === 0 ? '' : run.stderr]).toEqual([command, 0, '']);
+    }
+    expect(filesIn(join(clone, 'mc-results')).length).toBeGreaterThanOrEqual(3); // two evals and a compress
+  }, 300_000);
+});
+
+describeBuilt('--help with a method or metric', () => {
+  it.each([
+    [['compress', '--method', 'int8', '--help'], 'INT8 FLAGS', ['--scheme', '--min-size', '--include']],
+    [['eval', '--metric', 'bpc', '--help'], 'BPC FLAGS', ['--block-size', '--stride']],
+    [['sweep', '--method', 'prune', '--help'], 'PRUNE FLAGS', ['--sparsity', '--algo']],
+    [['compress', '-m', 'prune', '-m', 'int4', '--help'], 'INT4 FLAGS', ['--block-size']],
+  ])('mc %j lists that plugin’s own flags', async (args, header, flags) => {
+    const run = await runMc(args);
+    expect(run.code).toBe(0);
+    const own = section(run.stdout, header);
+    for (const f of flags) expect(own).toContain(f);
+    // and without the choice, the same command does not
+    const plain = await runMc([args[0], '--help']);
+    expect(plain.stdout).not.toContain(header);
+    for (const f of flags) expect(plain.stdout).not.toContain(`${f}=`);
+  });
+
+  it('lists both of two chained methods, a shared flag once with its scoped form', async () => {
+    const run = await runMc(['compress', '--method', 'prune', '--method', 'int8', '--help']);
+    expect(section(run.stdout, 'PRUNE FLAGS')).toContain('--granularity');
+    expect(run.stdout).toContain('--int8.granularity');
+  });
+});
+
+describeBuilt('global flags per command', () => {
+  it.each([['list'], ['generate'], ['plugins', 'install'], ['report'], ['inspect'], ['decompress']])(
+    'mc %s --help offers no --device and no global --seed',
+    async (...command) => {
+      const run = await runMc([...command, '--help']);
+      expect(run.code).toBe(0);
+      const global = section(run.stdout, 'GLOBAL FLAGS');
+      expect(global).toContain('--json');
+      expect(global).toContain('--verbose');
+      expect(run.stdout).not.toContain('--device');
+      expect(global).not.toContain('--seed');
+    },
+  );
+
+  it.each([['compress'], ['eval'], ['sweep'], ['convert']])('mc %s --help offers --device and --seed', async (c) => {
+    const global = section((await runMc([c, '--help'])).stdout, 'GLOBAL FLAGS');
+    expect(global).toContain('--device');
+    expect(global).toContain('--seed');
+  });
+
+  it("report's --seed is its own flag: it seeds the bootstrap", async () => {
+    const flags = section((await runMc(['report', '--help'])).stdout, 'FLAGS');
+    expect(flags).toMatch(/--seed=<value>\s+Seed of the bootstrap/);
+  });
+
+  it('a command that runs no model refuses --device in one line', async () => {
+    const dir = tempDir();
+    const run = await runMc(['list', '--device', 'cpu'], { cwd: dir });
+    expectOneLineRefusal(run, /unknown flag --device/, dir, []);
+  });
+});
+
+describeBuilt('flag mistakes', () => {
+  const model = join(EXAMPLES, 'mnist-cnn');
+
+  it('a misspelt method flag gets "did you mean" and a hint naming the method help', async () => {
+    const dir = tempDir();
+    const run = await runMc(['compress', model, '--method', 'int8', '--sheme', 'asym', '--out', join(dir, 'x.onnx')], {
+      cwd: dir,
+    });
+    expectOneLineRefusal(
+      run,
+      /^Error: unknown flag --sheme \(did you mean --scheme\?\) \(hint: see mc compress --method int8 --help\)$/,
+      dir,
+      [],
+    );
+  });
+
+  it('a misspelt metric flag too', async () => {
+    const dir = tempDir();
+    const run = await runMc(['eval', model, '--metric', 'bpc', '--strid', '3', '--dataset', dir], { cwd: dir });
+    expectOneLineRefusal(run, /unknown flag --strid \(did you mean --stride\?\)/, dir, []);
+  });
+
+  it('a missing required flag is one line naming it and what it is for', async () => {
+    const dir = tempDir();
+    const run = await runMc(['compress', model, '--method', 'int8'], { cwd: dir });
+    expectOneLineRefusal(run, /^Error: missing --out: Output: a \.onnx file/, dir, []);
+    expect(run.stderr).not.toMatch(/following error/);
+  });
+
+  it('--json gives the same words in the error object', async () => {
+    const dir = tempDir();
+    const run = await runMc(['compress', model, '--method', 'int8', '--json'], { cwd: dir });
+    expect(run.code).toBe(2);
+    const body = JSON.parse(run.stdout) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/^missing --out: /) });
+  });
+});
