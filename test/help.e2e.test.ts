@@ -134,3 +134,51 @@ describeBuilt('flag mistakes', () => {
     expect(body.error).toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(/^missing --out: /) });
   });
 });
+
+describeBuilt('no internal references in what a user reads', () => {
+  // "spec §9.2", "§6.1", "spec llm-kick.md §2": documents a user of mc cannot look up
+  const INTERNAL = /§|\bspec [\w-]+\.md\b/;
+
+  it('in every command’s help, every plugin’s flags and mc list --params', async () => {
+    const root = await runMc(['--help']);
+    const ids = section(root.stdout, 'COMMANDS')
+      .split('\n')
+      .map((l) => /^ {2}(\S+)/.exec(l)?.[1])
+      .filter((id): id is string => !!id);
+    expect(ids).toEqual(expect.arrayContaining(['compress', 'eval', 'sweep', 'list', 'report']));
+    const list = await runMc(['list', '--params', '--json']);
+    const items = (JSON.parse(list.stdout) as { items: { kind: string; id: string }[] }).items;
+    const methods = items.filter((i) => i.kind === 'method').map((i) => ['--method', i.id]);
+    const metrics = items.filter((i) => i.kind === 'metric').map((i) => ['--metric', i.id]);
+    const pages: string[][] = [
+      ['--help'],
+      ['list', '--params'],
+      ...ids.map((id) => [id, '--help']),
+      ['plugins', 'install', '--help'],
+      ['compress', ...methods.flat(), '--help'],
+      ['eval', ...metrics.flat(), '--help'],
+    ];
+    for (const args of [...pages, ['list', '--params', '--json']]) {
+      const run = await runMc(args);
+      expect([args.join(' '), run.code]).toEqual([args.join(' '), 0]);
+      expect({ args: args.join(' '), text: run.stdout + run.stderr }).toEqual({
+        args: args.join(' '),
+        text: expect.not.stringMatching(INTERNAL),
+      });
+    }
+  }, 300_000);
+
+  it('in what hyper prints about its decode tables', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'hyper.onnx');
+    const run = await runMc(
+      ['compress', join(EXAMPLES, 'mnist-cnn'), '--method', 'hyper', '--probes', '0', '--out', out],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/decode tables/);
+    expect(run.stdout + run.stderr).not.toMatch(INTERNAL);
+  }, 300_000);
+});
