@@ -182,3 +182,32 @@ describeBuilt('no internal references in what a user reads', () => {
     expect(run.stdout + run.stderr).not.toMatch(INTERNAL);
   }, 300_000);
 });
+
+describeBuilt('tables', () => {
+  it('show ± beside a real standard error, not "± 0" beside an exact count (top5 on every digit)', async () => {
+    const dir = tempDir();
+    const run = await runMc(
+      [
+        'eval',
+        join(EXAMPLES, 'mnist-cnn'),
+        '--metric',
+        'accuracy',
+        '--dataset',
+        join(EXAMPLES, 'mnist-test'),
+        '--limit',
+        '200',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code).toBe(0);
+    const top5 = run.stdout.split('\n').find((l) => /\btop5\b/.test(l)) ?? '';
+    const top1 = run.stdout.split('\n').find((l) => /\btop1\b/.test(l)) ?? '';
+    expect(top5).toMatch(/\b1\b/); // every one of the 200 digits is in the top 5: stderr 0
+    expect(top5).not.toContain('±');
+    expect(top1).toMatch(/± 0\.0\d+/);
+    const md = await runMc(['report', join(dir, 'mc-results'), '--format', 'md'], { cwd: dir });
+    expect(md.code).toBe(0);
+    expect(md.stdout).toMatch(/\| 0\.99\d* ± 0\.0\d+ \| 1 \|/);
+    expect(md.stdout).not.toMatch(/± 0(?![.\d])/);
+  });
+});
