@@ -114,24 +114,22 @@ export abstract class McCommand extends Command {
     seed?: number;
   }): Promise<RunContext> {
     if (!flags.json && process.stderr.isTTY) await preloadSpinner();
-    const log = (m: string) => {
-      if (!flags.json) process.stderr.write(`${m}\n`);
-    };
-    const sessions = new OrtSessionFactory({
-      device: (flags.device ?? 'auto') as 'auto' | 'cpu' | 'cuda',
-      onDeviceChosen: (device, reason) => log(`device: ${device}${reason ? ` (${reason})` : ''}`),
-    });
     this.abortable = true;
     // the command line as the user typed it (oclif's this.argv drops the command id), secrets redacted
     const invocation = createInvocation(process.argv.slice(2));
-    return createRunContext({
+    const ctx: RunContext = createRunContext({
       json: flags.json,
       verbose: flags.verbose,
       seed: flags.seed,
-      sessions,
+      sessions: new OrtSessionFactory({
+        device: (flags.device ?? 'auto') as 'auto' | 'cpu' | 'cuda',
+        // through the run's logger (quiet under --json): on a terminal it goes above the spinner, not into its line
+        onDeviceChosen: (device, reason) => ctx.log.info(`device: ${device}${reason ? ` (${reason})` : ''}`),
+      }),
       signal: this.abort.signal,
       invocation,
     });
+    return ctx;
   }
 
   protected override async finally(err: Error | undefined): Promise<void> {
