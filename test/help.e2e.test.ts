@@ -3,7 +3,7 @@
  * as pasted, --help with --method/--metric lists that plugin's own flags, each command offers only
  * the global flags that change something, and flag mistakes end in one line with a way out.
  */
-import { symlinkSync } from 'node:fs';
+import { cpSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUILT, EXAMPLES, expectOneLineRefusal, filesIn, runMc, tempDir } from './helpers/cli.js';
 
@@ -210,4 +210,75 @@ describeBuilt('tables', () => {
     expect(md.stdout).toMatch(/\| 0\.99\d* ± 0\.0\d+ \| 1 \|/);
     expect(md.stdout).not.toMatch(/± 0(?![.\d])/);
   });
+});
+
+describeBuilt('calibrating on the data that is scored', () => {
+  const model = join(EXAMPLES, 'mnist-cnn');
+  const data = join(EXAMPLES, 'mnist-test');
+  const sweep = (dir: string, calib: string) => [
+    'sweep',
+    model,
+    '--method',
+    'prune',
+    '--algo',
+    'wanda',
+    '--sweep',
+    '0.1',
+    '--metric',
+    'accuracy',
+    '--dataset',
+    data,
+    '--limit',
+    '20',
+    '--calib-dataset',
+    calib,
+    '--calib-samples',
+    '4',
+    '--out',
+    join(dir, 'sweep'),
+  ];
+
+  it('mc sweep warns once, in one line, and still runs', async () => {
+    const dir = tempDir();
+    symlinkSync(data, join(dir, 'same-digits')); // another name for the same folder
+    const run = await runMc(sweep(dir, join(dir, 'same-digits')), { cwd: dir });
+    expect(run.code).toBe(0);
+    const warnings = run.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^warning: --calib-dataset and --dataset are the same data \(.*same-digits\): the points are calibrated on the data they are scored on/,
+      ),
+    ]);
+  }, 300_000);
+
+  it('mc compress warns when the drift probes are the calibration data', async () => {
+    const dir = tempDir();
+    const args = [
+      'compress',
+      model,
+      '--method',
+      'prune',
+      '--algo',
+      'wanda',
+      '--calib-dataset',
+      data,
+      '--calib-samples',
+      '4',
+    ];
+    const run = await runMc([...args, '--probe-dataset', `${data}/`, '--out', join(dir, 'a.onnx')], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      expect.stringMatching(
+        /^warning: --calib-dataset and --probe-dataset are the same data .*: the drift below is measured .*in-sample/,
+      ),
+    ]);
+  }, 300_000);
+
+  it('says nothing when the calibration data is another folder (a copy: paths are compared, not bytes)', async () => {
+    const dir = tempDir();
+    cpSync(data, join(dir, 'copy'), { recursive: true });
+    const run = await runMc(sweep(dir, join(dir, 'copy')), { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toMatch(/^warning:/m);
+  }, 300_000);
 });

@@ -11,6 +11,7 @@ import {
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import { sameDataWarning } from '../same-data.js';
 import { flagsForParams, flagValuesFromArgv, methodGroups, rawParamsFor, type ParamFlags } from '../param-flags.js';
 import { renderCompress } from '../render/compress.js';
 
@@ -129,6 +130,12 @@ export default class Compress extends McCommand {
       },
       ctx,
     );
+    const overlap = sameDataWarning(
+      { flag: '--calib-dataset', ref: flags['calib-dataset'] },
+      { flag: '--probe-dataset', ref: flags['probe-dataset'] },
+      'the drift below is measured on the data the methods were calibrated on (in-sample), so it reads smaller than on unseen data',
+    );
+    if (overlap) ctx.log.warn(overlap);
     const resultPath = await writeResult(flags.results, result);
     this.log(renderCompress(result, resultPath));
     return result;

@@ -34,6 +34,7 @@ import {
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import { sameDataWarning } from '../same-data.js';
 import {
   flagsForParams,
   flagValuesFromArgv,
@@ -189,6 +190,12 @@ export default class Sweep extends McCommand {
         throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, {
           hint: 'choose a new folder',
         });
+      const overlap = sameDataWarning(
+        { flag: '--calib-dataset', ref: flags['calib-dataset'] },
+        { flag: '--dataset', ref: flags.dataset },
+        'the points are calibrated on the data they are scored on, which flatters the data-aware methods (calibrate on another split)',
+      );
+      if (overlap) process.stderr.write(`warning: ${overlap}\n`); // before the first point, not among its progress
       const { rows, report } = await this.runPoints(
         registry,
         args.model,
