@@ -149,12 +149,17 @@ export abstract class McCommand extends Command {
     };
   }
 
-  /** `--method int8`, `--metric bpc` as given: their help lists the flags they add. */
+  /** `--method int8`, `--metric bpc` as given (known ids only): their help lists the flags they add. */
   private chosenPlugins(): string[] {
-    if (!(this.ctor as { paramFlags?: ParamFlags }).paramFlags) return [];
+    const registry = this.registryCache;
+    if (!(this.ctor as { paramFlags?: ParamFlags }).paramFlags || !registry) return [];
     return [
-      ...flagValuesFromArgv(this.argv, 'method', 'm').map((id) => `--method ${id}`),
-      ...flagValuesFromArgv(this.argv, 'metric').map((id) => `--metric ${id}`),
+      ...flagValuesFromArgv(this.argv, 'method', 'm')
+        .filter((id) => registry.has('compressor', id))
+        .map((id) => `--method ${id}`),
+      ...flagValuesFromArgv(this.argv, 'metric')
+        .filter((id) => registry.has('metric', id))
+        .map((id) => `--metric ${id}`),
     ];
   }
 
