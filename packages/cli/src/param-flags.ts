@@ -2,7 +2,7 @@
  * ParamSpec -> oclif flags (STYLE.md §6: params declared once). Values stay raw strings here and are
  * validated by core's parseParams, so flags, recipes and the API share one validation path.
  */
-import { describeParam, type ParamSpec } from '@mc-kit/core';
+import { describeParam, type ParamSpec, type Registry } from '@mc-kit/core';
 import { Flags, type Interfaces } from '@oclif/core';
 
 type AnyFlag = Interfaces.Flag<unknown>;
@@ -12,6 +12,26 @@ export interface ParamGroup {
   readonly owner: string;
   readonly params: readonly ParamSpec[];
   readonly scope?: string;
+}
+
+/**
+ * The flags a command takes from what its command line chose (`--method int8` adds int8's), as a
+ * static of the command class: its run() parses with them and its --help lists them (help.ts).
+ */
+export type ParamFlags = (argv: readonly string[], registry: Registry) => Record<string, AnyFlag>;
+
+/** One group per known method id in `ids` (an unknown id is left to the planner's "did you mean"). */
+export function methodGroups(registry: Registry, ids: readonly string[]): ParamGroup[] {
+  return ids
+    .filter((id) => registry.has('compressor', id))
+    .map((id) => ({ owner: id.toUpperCase(), params: registry.compressor(id).params, scope: id }));
+}
+
+/** One group per known metric id in `ids`. */
+export function metricGroups(registry: Registry, ids: readonly string[]): ParamGroup[] {
+  return ids
+    .filter((id) => registry.has('metric', id))
+    .map((id) => ({ owner: id.toUpperCase(), params: registry.metric(id).params, scope: id }));
 }
 
 /** `--int4.block-size`: the flag of one method's parameter, whatever the other methods of a chain take. */

@@ -11,7 +11,7 @@ import {
   type PluginManifest,
   type RegisterHookOptions,
 } from '@mc-kit/core';
-import type { Config } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
 
 declare module '@oclif/core' {
   interface Hooks {
@@ -29,7 +29,7 @@ function rank(type: string): number {
   return type === 'core' ? 0 : type === 'user' ? 1 : 2;
 }
 
-export async function loadPlugins(config: Config): Promise<LoadedPlugins> {
+export async function loadPlugins(config: Interfaces.Config): Promise<LoadedPlugins> {
   const registry = new Registry();
   const warnings: string[] = [];
   const { successes, failures } = await config.runHook(

@@ -1,7 +1,7 @@
 import { ErrorCodes, McError } from './errors.js';
 import type { CalibrationSource } from './calibration/types.js';
 import type { Invocation, RunContext } from './contracts.js';
-import { createLogger, createProgress, type ProgressMode } from './progress.js';
+import { createLineWriter, createLogger, createProgress, type ProgressMode } from './progress.js';
 import { createRng } from './rng.js';
 import type { SessionFactory } from './session/types.js';
 
@@ -23,9 +23,11 @@ export interface ContextOptions {
 export function createRunContext(options: ContextOptions): RunContext {
   const stream = options.stream ?? process.stderr;
   const mode: ProgressMode = options.progressMode ?? (options.json ? 'silent' : stream.isTTY ? 'spinner' : 'lines');
+  // one live line for the progress and the notes of this run: a note never lands inside the spinner's line
+  const line = createLineWriter(stream, mode);
   return {
-    log: createLogger({ quiet: !!options.json, verbose: !!options.verbose, stream }),
-    progress: createProgress({ mode, stream }),
+    log: createLogger({ quiet: !!options.json, verbose: !!options.verbose, stream, line }),
+    progress: createProgress({ mode, stream, line }),
     rng: createRng(options.seed ?? 0),
     signal: options.signal ?? new AbortController().signal,
     sessions: options.sessions,

@@ -1,8 +1,10 @@
 /**
- * Progress for long work: an ora spinner with counts, rate and ETA on a TTY; plain lines (at most
- * one every few seconds, plus the final one) when not a TTY; nothing at all under --json.
+ * Progress for long work: an ora spinner with counts, rate and ETA on a TTY, one live line shared
+ * with the run's notes (spinner-line.ts); plain lines (at most one every few seconds, plus the
+ * final one, for every task, nested ones included) when not a TTY; nothing at all under --json.
  */
 import type { Logger, Progress, ProgressTask } from './contracts.js';
+import { SpinnerLine, type LineWriter, type SpinnerFactory } from './spinner-line.js';
 
 export type ProgressMode = 'spinner' | 'lines' | 'silent';
 
@@ -12,6 +14,8 @@ export interface ProgressOptions {
   /** min ms between plain lines */
   lineIntervalMs?: number;
   now?: () => number;
+  /** the run's live line (createLineWriter), shared with its logger; spinner mode needs one */
+  line?: LineWriter;
 }
 
 export function formatDuration(seconds: number): string {
@@ -68,8 +72,11 @@ export function createProgress(options: ProgressOptions): Progress {
           },
         };
       }
+      // Not preloaded (library use): degrade to lines rather than block.
+      if (!(options.line instanceof SpinnerLine))
+        return createProgress({ ...options, mode: 'lines' }).start(label, total);
       return spinnerTask(
-        stream,
+        options.line,
         label,
         text,
         elapsed,
@@ -80,32 +87,37 @@ export function createProgress(options: ProgressOptions): Progress {
   };
 }
 
-type OraFactory = typeof import('ora').default;
-let oraFactory: OraFactory | undefined;
+let oraFactory: SpinnerFactory | undefined;
 /** ora is ESM-only and loaded on first use; preloadSpinner() is awaited by the CLI before work starts. */
 export async function preloadSpinner(): Promise<void> {
   oraFactory ??= (await import('ora')).default;
 }
 
+/**
+ * The writer of notes and the spinner line a run's progress and logger share (createRunContext):
+ * on a terminal with ora loaded, one live line; otherwise plain writes.
+ */
+export function createLineWriter(stream: NodeJS.WriteStream, mode: ProgressMode, factory = oraFactory): LineWriter {
+  if (mode === 'spinner' && factory) return new SpinnerLine(stream, factory);
+  return { print: (text) => void stream.write(`${text}\n`) };
+}
+
 function spinnerTask(
-  stream: NodeJS.WriteStream,
+  line: SpinnerLine,
   label: string,
   text: () => string,
   elapsed: () => number,
   add: (n: number) => void,
   setLabel: (l: string) => void,
 ): ProgressTask {
-  if (!oraFactory) {
-    // Not preloaded (library use): degrade to lines rather than block.
-    return createProgress({ mode: 'lines', stream }).start(label);
-  }
-  const spinner = oraFactory({ text: label, stream, discardStdin: false }).start();
+  const task = { text };
+  line.push(task);
   let last = 0;
   const refresh = () => {
     const t = performance.now();
     if (t - last > 80) {
       last = t;
-      spinner.text = text();
+      line.refresh(task);
     }
   };
   return {
@@ -118,23 +130,30 @@ function spinnerTask(
       refresh();
     },
     done(summary) {
-      spinner.succeed(`${summary ?? label} (${formatDuration(elapsed())})`);
+      line.succeed(task, `${summary ?? label} (${formatDuration(elapsed())})`);
     },
     fail(summary) {
-      spinner.fail(summary ?? label);
+      line.fail(task, summary ?? label);
     },
   };
 }
 
-export function createLogger(options: { quiet: boolean; verbose: boolean; stream?: NodeJS.WriteStream }): Logger {
+export function createLogger(options: {
+  quiet: boolean;
+  verbose: boolean;
+  stream?: NodeJS.WriteStream;
+  /** the run's live line: notes are written above its spinner, never into it */
+  line?: LineWriter;
+}): Logger {
   const stream = options.stream ?? process.stderr;
+  const line = options.line ?? createLineWriter(stream, 'lines');
   return {
     info: (m) => {
-      if (!options.quiet) stream.write(`${m}\n`);
+      if (!options.quiet) line.print(m);
     },
-    warn: (m) => stream.write(`warning: ${m}\n`),
+    warn: (m) => line.print(`warning: ${m}`),
     debug: (m) => {
-      if (options.verbose) stream.write(`debug: ${m}\n`);
+      if (options.verbose) line.print(`debug: ${m}`);
     },
   };
 }

@@ -26,7 +26,7 @@ export const HYPER_PARAMS = Object.freeze([
     options: [...PRESET_NAMES],
     default: 'unet',
     description:
-      'reference settings (spec §6.1): unet l=0.1 n=225 M=3; mobilenet l=0.8 n=1600 M=4; llm l=0.1 n=1600 M=3 with tensors over MAE 0.006 kept float32. --l/--n/--m/--max-mae override single fields',
+      "the Hyper-Compression reference examples' settings: unet l=0.1 n=225 M=3; mobilenet l=0.8 n=1600 M=4; llm l=0.1 n=1600 M=3 with tensors over MAE 0.006 kept float32. --l/--n/--m/--max-mae override single fields",
   },
   {
     name: 'l',
@@ -76,7 +76,7 @@ export const HYPER_PARAMS = Object.freeze([
     options: ['auto', 'exact', 'compact'],
     default: 'auto',
     description:
-      'exact: a float32 table of every decoded pair, (n+1)(K+1) rows, bit-exact (spec §9.2 A); compact: the n+1 codebook points and K+1 shell scales combined in float32, a few ulps off the exact decode (§9.2 B); auto: exact when it costs less than float32, else compact when that does, else float32',
+      'exact: a float32 table of every decoded pair, (n+1)(K+1) rows, bit-exact; compact: the n+1 codebook points and K+1 shell scales combined in float32, a few ulps off the exact decode; auto: exact when it costs less than float32, else compact when that does, else float32',
   },
   {
     name: 'vectors',

@@ -257,7 +257,7 @@ export async function hyperCompressWeights(
     `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,
   ];
   notes.push(
-    `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (spec §9.2 A, bit-exact), ${tables.compact} compact (B: codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
+    `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (bit-exact), ${tables.compact} compact (codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
   );
   notes.push(
     ...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'),

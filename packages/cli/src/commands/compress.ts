@@ -10,15 +10,16 @@ import {
   type CompressResult,
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
-import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import { sameDataWarning } from '../same-data.js';
+import { flagsForParams, flagValuesFromArgv, methodGroups, rawParamsFor, type ParamFlags } from '../param-flags.js';
 import { renderCompress } from '../render/compress.js';
 
 export default class Compress extends McCommand {
   static override summary =
     'Compress an ONNX model with one method or a chain of them; the result still runs in stock onnxruntime.';
   static override description =
-    "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed by `mc list --params`. A flag two chained methods both take feeds both; --<method>.<flag> (--int4.block-size 128, --prune.granularity row) sets it for one.\n\n" +
+    "Methods run in the order given (--method prune --method int4). Each method's own flags (for example --scheme, --min-size, --include for int8) are listed here once the method is named (mc compress --method int8 --help), and by `mc list --params`. A flag two chained methods both take feeds both; --<method>.<flag> (--int4.block-size 128, --prune.granularity row) sets it for one.\n\n" +
     "The input is never modified and the output is written atomically. --out x.onnx writes one file; any other --out is a new folder holding model.onnx and the source folder's config and tokenizer files, ready for mc eval. A JSON result with digests, parameters, measured bits per weight and timings goes under --results.\n\n" +
     "Every output is checked before it appears: the graph is validated, it must load in a plain onnxruntime CPU session, and the dense and compressed models run the same probe inputs (random ones shaped from the graph's inputs and seeded by --seed, or windows of --probe-dataset text). The relative output error ||y - y'||/||y|| and, where an output has a class axis, the top-1 agreement are printed and kept in the result; " +
     `a relative error of ${percent(DRIFT_THRESHOLDS.relativeError)} or more, or an agreement under ${percent(DRIFT_THRESHOLDS.top1Agreement)}, is warned about. The file bits per parameter (8 x output bytes / parameters of the source) say what the file really costs.`;
@@ -36,6 +37,7 @@ export default class Compress extends McCommand {
       required: true,
     }),
   };
+  static override baseFlags = { ...McCommand.baseFlags, ...RUNTIME_FLAGS };
   static override flags = {
     method: Flags.string({
       char: 'm',
@@ -87,14 +89,13 @@ export default class Compress extends McCommand {
     }),
   };
 
+  /** Each chosen method's own flags, read from the raw command line before oclif parses it. */
+  static paramFlags: ParamFlags = (argv, registry) =>
+    flagsForParams(methodGroups(registry, flagValuesFromArgv(argv, 'method', 'm')));
+
   async run(): Promise<CompressResult> {
     const registry = await this.registry();
-    // Method flags come from the chosen methods' ParamSpecs, so parse twice: first to learn the methods.
-    const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
-    const groups = methodIds
-      .filter((id) => registry.has('compressor', id))
-      .map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
-    const { args, flags } = await this.parseWithExtraFlags(Compress, flagsForParams(groups));
+    const { args, flags } = await this.parseWithExtraFlags(Compress, Compress.paramFlags(this.argv, registry));
     await checkResultsDir(flags.results); // before any work, not after the model is written
     const base = await this.context(flags);
     // Lazy: nothing is read unless a method asks for calibration data.
@@ -129,6 +130,12 @@ export default class Compress extends McCommand {
       },
       ctx,
     );
+    const overlap = sameDataWarning(
+      { flag: '--calib-dataset', ref: flags['calib-dataset'] },
+      { flag: '--probe-dataset', ref: flags['probe-dataset'] },
+      'the drift below is measured on the data the methods were calibrated on (in-sample), so it reads smaller than on unseen data',
+    );
+    if (overlap) ctx.log.warn(overlap);
     const resultPath = await writeResult(flags.results, result);
     this.log(renderCompress(result, resultPath));
     return result;

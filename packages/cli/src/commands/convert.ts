@@ -1,6 +1,6 @@
 import { convertModel, MAX_OPSET, MIN_OPSET, type ConvertResult } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
 import { renderConvert } from '../render/convert.js';
 
 export default class Convert extends McCommand {
@@ -19,6 +19,7 @@ export default class Convert extends McCommand {
       required: true,
     }),
   };
+  static override baseFlags = { ...McCommand.baseFlags, ...RUNTIME_FLAGS };
   static override flags = {
     opset: Flags.integer({
       description: `Target default-domain opset (${MIN_OPSET} to ${MAX_OPSET}).`,

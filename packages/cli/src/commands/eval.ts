@@ -11,8 +11,8 @@ import {
   type EvalResult,
 } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
-import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import { flagsForParams, flagValuesFromArgv, metricGroups, rawParamsFor, type ParamFlags } from '../param-flags.js';
 import { renderEval } from '../render/eval.js';
 
 export default class Eval extends McCommand {
@@ -20,7 +20,7 @@ export default class Eval extends McCommand {
     'Measure a model with one or more metrics on a dataset: accuracy on an image set, bits per character or perplexity on text.';
   static override description =
     'The dataset kind is detected from the path (a folder with meta.json, a .jsonl or .parquet file, an llm-compression folder, wiki.test.raw, ...) or forced with --dataset-type. Models and datasets may also be hf:owner/name[@rev].\n\n' +
-    "Several --metric run in one eval on the model loaded once; each writes its own result (all with the same run id) and they print as one table. Each metric's own flags (for example --block-size and --stride for bpc) are listed by `mc list --params`; a flag two metrics both take feeds both, and --<metric>.<flag> (--bpc.stride 256) sets it for one.\n\n" +
+    "Several --metric run in one eval on the model loaded once; each writes its own result (all with the same run id) and they print as one table. Each metric's own flags (for example --block-size and --stride for bpc) are listed here once the metric is named (mc eval --metric bpc --help), and by `mc list --params`; a flag two metrics both take feeds both, and --<metric>.<flag> (--bpc.stride 256) sets it for one.\n\n" +
     '--baseline names the reference model (the dense one) for the metrics that compare against it (kick-* deltas); it is loaded once. A JSON result with model and dataset digests, the raw sums behind each value, and timings goes under --results; --json prints the result, or the list of results when several metrics ran.';
   static override examples = [
     '<%= config.bin %> eval examples/mnist-cnn --metric accuracy --dataset examples/mnist-test',
@@ -36,6 +36,7 @@ export default class Eval extends McCommand {
       required: true,
     }),
   };
+  static override baseFlags = { ...McCommand.baseFlags, ...RUNTIME_FLAGS };
   static override flags = {
     metric: Flags.string({
       description: 'Metric id (repeat for several, run in order on the model loaded once). mc list shows them.',
@@ -66,13 +67,13 @@ export default class Eval extends McCommand {
     }),
   };
 
+  /** Each chosen metric's own flags, read from the raw command line before oclif parses it. */
+  static paramFlags: ParamFlags = (argv, registry) =>
+    flagsForParams(metricGroups(registry, flagValuesFromArgv(argv, 'metric')));
+
   async run(): Promise<EvalResult | EvalResult[]> {
     const registry = await this.registry();
-    const metricIds = flagValuesFromArgv(this.argv, 'metric');
-    const groups = metricIds
-      .filter((id) => registry.has('metric', id))
-      .map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.metric(id).params, scope: id }));
-    const { args, flags } = await this.parseWithExtraFlags(Eval, flagsForParams(groups));
+    const { args, flags } = await this.parseWithExtraFlags(Eval, Eval.paramFlags(this.argv, registry));
     await checkResultsDir(flags.results); // before any work
     const metrics = (flags.metric as string[]).map((id) => ({
       id,

@@ -51,6 +51,10 @@ export default class Report extends McCommand {
       description: 'Chart y axis: METRIC (its first value) or METRIC.VALUE (default: the first metric found).',
     }),
     resamples: Flags.integer({ description: 'Bootstrap resamples for the delta intervals.', default: 1000, min: 1 }),
+    seed: Flags.integer({
+      description: 'Seed of the bootstrap resampling (the same seed gives the same intervals).',
+      default: 0,
+    }),
     level: Flags.string({ description: 'Confidence level of the delta intervals, in (0, 1).', default: '0.95' }),
     gate: Flags.string({
       description:

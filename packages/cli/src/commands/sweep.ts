@@ -1,8 +1,16 @@
 import { join, resolve } from 'node:path';
 import { describeOutcome, enforceGates, runSweep, type SweepRequest, type SweepRow } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
-import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
+import { sameDataWarning } from '../same-data.js';
+import {
+  flagsForParams,
+  flagValuesFromArgv,
+  methodGroups,
+  metricGroups,
+  rawParamsFor,
+  type ParamFlags,
+} from '../param-flags.js';
 import { writeSweepSummary } from '../render/report-files.js';
 import { reportTable } from '../render/report-table.js';
 import Compress from './compress.js';
@@ -18,6 +26,7 @@ export default class Sweep extends McCommand {
     '<%= config.bin %> sweep ../shared/models/mnist-cnn --method prune --algo channel --sweep 0.1,0.25 --metric accuracy --dataset ../shared/data/mnist-test --out sweep-mnist',
   ];
   static override args = { model: Args.string({ description: 'An .onnx file, or a model folder.', required: true }) };
+  static override baseFlags = { ...McCommand.baseFlags, ...RUNTIME_FLAGS };
   static override flags = {
     method: Flags.string({
       char: 'm',
@@ -55,18 +64,18 @@ export default class Sweep extends McCommand {
     }),
   };
 
+  /** The chosen methods' and the metric's own flags, read from the raw command line before oclif parses it. */
+  static paramFlags: ParamFlags = (argv, registry) =>
+    flagsForParams([
+      ...methodGroups(registry, flagValuesFromArgv(argv, 'method', 'm')),
+      ...metricGroups(registry, flagValuesFromArgv(argv, 'metric').slice(0, 1)),
+    ]);
+
   async run(): Promise<SweepRow[]> {
     const registry = await this.registry();
-    const methodIds = flagValuesFromArgv(this.argv, 'method', 'm');
     const [metricId] = flagValuesFromArgv(this.argv, 'metric');
-    const groups = methodIds
-      .filter((id) => registry.has('compressor', id))
-      .map((id) => ({ owner: `${id.toUpperCase()} FLAGS`, params: registry.compressor(id).params, scope: id }));
     const metricParams = metricId && registry.has('metric', metricId) ? registry.metric(metricId).params : [];
-    const { args, flags } = await this.parseWithExtraFlags(
-      Sweep,
-      flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams, scope: metricId }]),
-    );
+    const { args, flags } = await this.parseWithExtraFlags(Sweep, Sweep.paramFlags(this.argv, registry));
     const request: SweepRequest = {
       model: args.model,
       methods: (flags.method as string[]).map((id) => ({
@@ -95,8 +104,21 @@ export default class Sweep extends McCommand {
       results: flags.results,
       gates: flags.gate ?? [],
     };
-    const { rows, report } = await runSweep(registry, request, await this.context(flags), (r, dir, title) =>
-      writeSweepSummary(r, dir, { x: 'size' }, title),
+    const ctx = await this.context(flags);
+    const { rows, report } = await runSweep(
+      registry,
+      request,
+      ctx,
+      (r, dir, title) => writeSweepSummary(r, dir, { x: 'size' }, title),
+      () => {
+        // after every check, before the first point: a refused sweep stays one line
+        const overlap = sameDataWarning(
+          { flag: '--calib-dataset', ref: flags['calib-dataset'] },
+          { flag: '--dataset', ref: flags.dataset },
+          'the points are calibrated on the data they are scored on, which flatters the data-aware methods (calibrate on another split)',
+        );
+        if (overlap) ctx.log.warn(overlap);
+      },
     );
     this.log(reportTable(report));
     this.log(

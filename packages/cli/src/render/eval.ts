@@ -1,5 +1,5 @@
 import type { EvalResult, MetricValue } from '@mc-kit/core';
-import { formatNumber, table } from './table.js';
+import { formatNumber, formatStderr, table } from './table.js';
 
 /** One table for every metric of a run: a row per value, with the baseline and the delta where eval measured them. */
 export function renderEval(results: readonly EvalResult[], resultPaths: readonly string[] = []): string {
@@ -9,7 +9,7 @@ export function renderEval(results: readonly EvalResult[], resultPaths: readonly
       const row = [
         results.length > 1 ? `${r.metric.metric}.${name}` : name,
         formatNumber(v.value),
-        v.stderr !== undefined ? `± ${formatNumber(v.stderr)}` : '',
+        formatStderr(v.stderr),
       ];
       if (withBaseline) row.push(...baselineCells(v, r.metric.baselineValues?.[name]));
       row.push(v.higherIsBetter ? 'higher is better' : 'lower is better');

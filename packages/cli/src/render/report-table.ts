@@ -5,7 +5,7 @@
  */
 import type { Delta, Report, ReportRow, ValueCell } from '@mc-kit/core';
 import { stringify } from 'csv-stringify/sync';
-import { formatBytes, formatNumber, table } from './table.js';
+import { formatBytes, formatNumber, formatStderr, table } from './table.js';
 
 /** The human columns: identity and size, then every metric value (± stderr) and the delta of each metric's first value. */
 function humanColumns(report: Report): { head: string[]; cells: (r: ReportRow) => string[] } {
@@ -59,7 +59,7 @@ export function paramsText(r: ReportRow): string {
 
 export function valueText(v: ValueCell | undefined): string {
   if (!v) return '-';
-  return v.stderr === undefined ? formatNumber(v.value) : `${formatNumber(v.value)} ± ${formatNumber(v.stderr)}`;
+  return [formatNumber(v.value), formatStderr(v.stderr)].filter(Boolean).join(' ');
 }
 
 export function deltaText(d: Delta | undefined): string {

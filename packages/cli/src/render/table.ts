@@ -30,6 +30,15 @@ export function formatNumber(n: number | undefined, digits = 4): string {
 }
 
 /**
+ * "± 0.0028" beside a value, or nothing: a stderr of 0 is no measured uncertainty but a count that
+ * came out exact (top-5 hits on every image, where the binomial error p(1-p)/n vanishes), and
+ * "1 ± 0" beside real figures would read as a certainty the data cannot give.
+ */
+export function formatStderr(stderr: number | undefined): string {
+  return stderr !== undefined && Number.isFinite(stderr) && stderr > 0 ? `± ${formatNumber(stderr)}` : '';
+}
+
+/**
  * Long descriptions would make a table wider than the terminal: when they do, the widest column
  * wraps at what is left (the others keep their natural width).
  */

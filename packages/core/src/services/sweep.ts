@@ -221,12 +221,15 @@ export async function runSweep(
   request: SweepRequest,
   ctx: RunContext,
   writeSummary: SweepSummaryWriter,
+  /** called once every check has passed, before any model is evaluated or written (the CLI's warnings go here) */
+  onChecked?: () => void,
 ): Promise<{ rows: SweepRow[]; report: Report }> {
   const points = planSweep(registry, request);
   const out = await openSweepOut(request, request.dataset);
   try {
     const pointCtx = { ...ctx, calibration: calibrationOf(registry, request, ctx) }; // read and tokenized once
     await out.create();
+    onChecked?.();
     ctx.log.info('sweep: the dense model');
     const dense = await evaluateSweepDense(registry, request, ctx);
     const densePath = await writeResult(request.results, dense);

@@ -19,7 +19,8 @@ export const KICK_PARAMS = Object.freeze([
   {
     name: 'faithful',
     type: 'boolean',
-    description: "reproduce the reference code's quirks (spec llm-kick.md §2) instead of the clean default",
+    description:
+      "reproduce the LLM-KICK reference code's quirks, byte for byte (the README lists each task's), instead of the clean default",
     default: false,
   },
   {
