@@ -18,8 +18,8 @@
  *   a block and its params see every update made before it.
  * - a Hessian not positive definite after damping is retried with 10x the damping (reported).
  */
-import { roundHalfToEven, type FloatType } from '../int8/float-types.js';
-import { storedScale, type Scheme } from '../int8/math.js';
+import type { FloatType } from '../grid/float-types.js';
+import { codeOf, gridParams, type Scheme } from '../grid/params.js';
 import { dequantValue } from '../int4/math.js';
 import { choleskyUpperOfInverse } from '@mc-kit/core';
 
@@ -70,30 +70,6 @@ export interface GptqResult extends GroupedCodes {
   readonly loss: number;
 }
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
-
-/** Scale and zero point of one group from its min and max (spec §2, for any bit width). */
-export function groupParams(
-  lo: number,
-  hi: number,
-  bits: number,
-  scheme: Scheme,
-  scaleType: FloatType,
-): { scale: number; zp: number } {
-  if (scheme === 'sym') {
-    const qmax = 2 ** (bits - 1) - 1;
-    return { scale: storedScale(Math.max(Math.abs(lo), Math.abs(hi)) / qmax, scaleType), zp: 2 ** (bits - 1) };
-  }
-  const levels = 2 ** bits - 1;
-  const l = Math.min(lo, 0);
-  const h = Math.max(hi, 0);
-  const scale = storedScale((h - l) / levels, scaleType);
-  return { scale, zp: clamp(roundHalfToEven(-l / scale), 0, levels) };
-}
-
-export const codeOf = (w: number, scale: number, zp: number, bits: number): number =>
-  clamp(roundHalfToEven(w / scale) + zp, 0, 2 ** bits - 1);
-
 function emptyCodes(K: number, N: number, opts: GridOptions): GroupedCodes {
   const kBlocks = Math.ceil(K / opts.groupSize);
   return {
@@ -121,7 +97,7 @@ function setGroup(out: GroupedCodes, w: Float64Array | Float32Array, g: number, 
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    const p = groupParams(lo, hi, out.bits, out.scheme, out.scaleType);
+    const p = gridParams(lo, hi, out.bits, out.scheme, out.scaleType);
     out.scales[n * out.kBlocks + g] = p.scale;
     out.zeroPoints[n * out.kBlocks + g] = p.zp;
   }

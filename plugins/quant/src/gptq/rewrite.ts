@@ -42,12 +42,12 @@ import {
   type SkippedWeight,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats } from '../int8/float-types.js';
+import { encodeFloats, SCALE_DATA_TYPE } from '../grid/float-types.js';
 import { firstNonFinite, type Scheme } from '../int8/math.js';
-import { SCALE_DATA_TYPE } from '../int8/rewrite.js';
 import { nibbleSharedBits } from '../int4/nibbles.js';
 import { BLOCKED_DQ_OPSET, planEncodings, type Plan } from '../int4/plan.js';
-import { MS_DOMAIN, writeInt4Blocks } from '../int4/rewrite.js';
+import { writeInt4Blocks } from '../int4/rewrite.js';
+import { MS_DOMAIN } from '../nbits-groups.js';
 import { chooseOpset } from '../opset-choice.js';
 import { solveBlocks, type SolvedBlocks } from './blocks.js';
 import { gptqQuantize, type GptqBits, type GptqResult } from './math.js';

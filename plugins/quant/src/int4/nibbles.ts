@@ -16,8 +16,7 @@
  */
 import { DataType, type NodeProto, type OnnxModel, type WeightCandidate as Candidate } from '@mc-kit/core';
 import { addDecodeRecord, removeDecode, type DecodeRecord } from '../decode-records.js';
-import { encodeFloats } from '../int8/float-types.js';
-import { SCALE_DATA_TYPE } from '../int8/rewrite.js';
+import { encodeFloats, SCALE_DATA_TYPE } from '../grid/float-types.js';
 import { dequantizeInt4, SYM_ZERO_POINT, type Int4Blocks } from './math.js';
 import { packCodes, unpackCodes } from './pack.js';
 

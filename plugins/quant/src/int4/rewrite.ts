@@ -26,9 +26,9 @@ import {
   type RunContext,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
+import { encodeFloats, FLOAT_BITS, SCALE_DATA_TYPE, type FloatType } from '../grid/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
-import { SCALE_DATA_TYPE, writeInt8 } from '../int8/rewrite.js';
+import { writeInt8 } from '../int8/rewrite.js';
 import { chooseOpset } from '../opset-choice.js';
 import { applyNibbles, nibbleSharedBits, toNibbles, type NibbleTensors } from './nibbles.js';
 import {
@@ -62,8 +62,6 @@ export interface Int4Result {
   readonly notes: string[];
   readonly bitsPerWeight: number;
 }
-
-export { MS_DOMAIN } from '../nbits-groups.js';
 
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });

@@ -20,7 +20,7 @@ import {
   type RunContext,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
+import { encodeFloats, FLOAT_BITS, SCALE_DATA_TYPE, type FloatType } from '../grid/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
 import {
   nothingQualifies,
@@ -47,12 +47,6 @@ export interface Int8Result {
   readonly notes: string[];
   readonly bitsPerWeight: number;
 }
-
-export const SCALE_DATA_TYPE: Readonly<Record<FloatType, DataType>> = Object.freeze({
-  float32: DataType.FLOAT,
-  float16: DataType.FLOAT16,
-  bfloat16: DataType.BFLOAT16,
-});
 
 /** DequantizeLinear: per tensor from opset 10, per-axis scales 13, float16/bfloat16 scales (and outputs) 19. */
 export const dqOpset = (t: FloatType, perTensor: boolean): number => (t !== 'float32' ? 19 : perTensor ? 10 : 13);
