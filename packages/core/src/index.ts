@@ -41,6 +41,7 @@ export {
   inverseFromCholesky,
   invertLower,
 } from './linalg/cholesky.js';
+export { prepareHessian, permuteSymmetric, type HessianOptions, type PreparedHessian } from './linalg/hessian.js';
 export * from './safe-paths.js';
 export * from './output-lock.js';
 export { removeTrackedTempsSync } from './temp-paths.js';

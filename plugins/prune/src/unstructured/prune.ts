@@ -31,7 +31,7 @@ import {
 import type { PruneOptions } from '../options.js';
 import { fmtPct, type PruneTensorReport } from '../report.js';
 import { NotPositiveDefinite } from '../sparsegpt/linalg.js';
-import { sparseGpt } from '../sparsegpt/math.js';
+import { sparseGpt, type SparseGptResult } from '../sparsegpt/math.js';
 import { chooseTargets, type PruneTarget } from '../targets.js';
 import { applyMask, groupedWandaScores, layerThresholdMask, magnitudeScores, nmMask, rowMask } from './math.js';
 import { fromRows, toRows } from './views.js';
@@ -70,14 +70,14 @@ function sparseGptRows(
   cols: number,
   H: Float64Array,
   opts: PruneOptions,
-): Float32Array {
+): SparseGptResult {
   try {
     return sparseGpt(data.slice(from * cols, (from + count) * cols), count, cols, H, {
       sparsity: opts.sparsity,
       nm: opts.nm,
       blockSize: opts.columnBlock,
       damp: opts.damp,
-    }).weight;
+    });
   } catch (e) {
     if (!(e instanceof NotPositiveDefinite)) throw e;
     throw new UserError(
@@ -109,13 +109,16 @@ function pruneOne(
   const groups = stats?.length ?? 1;
   const per = rows / groups;
   let pruned: Float32Array;
+  let dampUsed = opts.damp;
   if (opts.algo === 'sparsegpt') {
     if (!stats?.every((s) => s.xtx))
       throw new UserError(ErrorCodes.BAD_PARAM, `sparsegpt: no activation statistics for ${init.name}`);
     pruned = new Float32Array(rows * cols);
     stats.forEach((st, g) => {
       const H = (st.xtx as Float64Array).map((v) => (v * 2) / Math.max(1, st.rows));
-      pruned.set(sparseGptRows(init.name, view.data, g * per, per, cols, H, opts), g * per * cols);
+      const r = sparseGptRows(init.name, view.data, g * per, per, cols, H, opts);
+      pruned.set(r.weight, g * per * cols);
+      dampUsed = Math.max(dampUsed, r.dampUsed);
     });
   } else {
     const scores =
@@ -168,6 +171,7 @@ function pruneOne(
     sparsity: zeros / init.elementCount,
     outputError,
     storage: 'dense',
+    ...(dampUsed !== opts.damp ? { dampUsed } : {}),
   };
 }
 
@@ -290,6 +294,11 @@ export async function pruneUnstructured(
       `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${mean.toFixed(4)}, max ${Math.max(...errs.map((r) => r.outputError ?? 0)).toFixed(4)}`,
     );
   }
+  const grown = reports.filter((r) => r.dampUsed !== undefined);
+  if (grown.length)
+    notes.push(
+      `damping raised for ${grown.map((r) => `${r.name} (${r.dampUsed})`).join(', ')}: H was not positive definite at --damp ${opts.damp}`,
+    );
   notes.push(...skipSummaryLines(skipped, 'left dense'));
   notes.push(
     'zeros are kept in dense tensors, so the file does not shrink by itself: --store sparse drops them where that is smaller; a following int4 step stores zeros as 4-bit codes like any weight (the same size as int4 alone)',

@@ -1,4 +1,5 @@
-import { actOrderPermutation, gptqQuantize, permuteSymmetric, rtnQuantize, type GptqOptions } from './math.js';
+import { permuteSymmetric } from '@mc-kit/core';
+import { actOrderPermutation, gptqQuantize, rtnQuantize, type GptqOptions } from './math.js';
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 function lcg(seed: number): () => number {
