@@ -41,6 +41,14 @@ export {
   inverseFromCholesky,
   invertLower,
 } from './linalg/cholesky.js';
+export {
+  rewriteTensors,
+  skippedTensorRow,
+  initializerOrder,
+  type TensorLoop,
+  type RewriteStep,
+  type WeightFacts,
+} from './rewrite-tensors.js';
 export { prepareHessian, permuteSymmetric, type HessianOptions, type PreparedHessian } from './linalg/hessian.js';
 export * from './safe-paths.js';
 export * from './output-lock.js';
