@@ -185,7 +185,7 @@ describe.each([
     const a = Math.abs(x);
     if (a >= infValue) return sign | infCode;
     let lo = 0; // grid[lo] <= a < grid[lo + 1]
-    let hi = infCode;
+    let hi: number = infCode;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (grid[mid] <= a) lo = mid;
