@@ -216,6 +216,15 @@ export {
   type OutputErrorSums,
 } from './calibration/output-error.js';
 export { choleskyLower, choleskyUpperOfInverse, inverseFromCholesky } from './linalg/cholesky.js';
+export { prepareHessian, permuteSymmetric, type HessianOptions, type PreparedHessian } from './linalg/hessian.js';
+export {
+  rewriteTensors,
+  skippedTensorRow,
+  initializerOrder,
+  type TensorLoop,
+  type RewriteStep,
+  type WeightFacts,
+} from './rewrite-tensors.js';
 
 // ── Services for the CLI: one per command (parse flags, call a service, render) ──────────────────
 export { Registry, type EntryKind, type PluginOrigin, type RegistryEntry } from './registry.js';

@@ -11,7 +11,6 @@
  * tensor stays float32 (spec §9.2: "keep a tensor raw (or use option B) when 4N <= packed + LUT").
  */
 import {
-  DataType,
   ErrorCodes,
   UserError,
   nothingQualifies,
@@ -19,6 +18,10 @@ import {
   skipItemOf,
   skipSummaryLines,
   throwIfAborted,
+  initializerOrder,
+  rewriteTensors,
+  skippedTensorRow,
+  type SkippedWeight,
   type OnnxModel,
   type RunContext,
   type SkipItem,
@@ -131,31 +134,18 @@ async function encodeAll(
     });
     return plan.tensors.map((t) => t.encoded);
   }
-  const task = ctx.progress.start('hyper', candidates.length);
-  const out: EncodedTensor[] = [];
-  try {
-    for (const c of candidates) {
-      throwIfAborted(ctx.signal);
-      task.update(`hyper ${c.init.name} (${c.init.elementCount} weights)`);
-      out.push(await encodeTensorParallel(c.init.name, c.init.readFloat32(), opts.settings));
-      task.tick();
-    }
-  } catch (e) {
-    task.fail();
-    throw e;
-  }
-  task.done(`hyper: encoded ${candidates.length} tensors`);
-  return out;
+  const step = { label: 'hyper', total: candidates.length, done: () => `hyper: encoded ${candidates.length} tensors` };
+  return rewriteTensors(ctx, step, (loop) =>
+    loop.each(
+      candidates,
+      (c) => `hyper ${c.init.name} (${c.init.elementCount} weights)`,
+      (c) => encodeTensorParallel(c.init.name, c.init.readFloat32(), opts.settings),
+    ),
+  );
 }
 
-/** Compress the selected weights of `model` in place. */
-export async function hyperCompressWeights(
-  model: OnnxModel,
-  opts: HyperOptions,
-  ctx: RunContext,
-): Promise<HyperResult> {
-  checkModel(model, opts);
-  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+/** The float32 weights hyper encodes (the others join the skipped), or the refusal when there are none. */
+function selectHyper(model: OnnxModel, opts: HyperOptions) {
   // every parameter of >= --min-size elements, as the reference (§1.1): biases and norm scales
   // too, unless --no-vectors
   const selected = selectWeights(model, opts);
@@ -172,96 +162,135 @@ export async function hyperCompressWeights(
       `hyper encodes float32 weights of MatMul, Gemm, Conv, ConvTranspose, Gather and LSTM/GRU/RNN, and biases and norm scales, with at least --min-size (${opts.minSize}) elements`,
     );
   }
-  const t0 = performance.now();
-  const costs = decodeCosts(model, opts.decodeTable);
-  const encoded = await encodeAll(candidates, opts, ctx, costs);
-  const encodeS = (performance.now() - t0) / 1000;
+  return { candidates, skipped };
+}
 
-  const tensors: TensorReport[] = [];
-  const records: TensorRecord[] = [];
-  let bits = 0;
-  let weights = 0;
-  const tables = { exact: 0, compact: 0, raw: 0 };
-  let shared = 0;
-  let maeSum = 0;
-  let encodedWeights = 0;
-  const keptFloat: SkipItem[] = [];
+/** What writing the encoded tensors gave: report rows, metadata records and the figures for the notes. */
+interface Written {
+  readonly tensors: TensorReport[];
+  readonly records: TensorRecord[];
+  readonly keptFloat: SkipItem[];
+  readonly tables: { exact: number; compact: number; raw: number };
+  bits: number;
+  weights: number;
+  shared: number;
+  maeSum: number;
+  encodedWeights: number;
+}
+
+/** One tensor kept float32 (its encoding was raw, or no table saved bytes): counted at 32 bits. */
+function keepFloat(w: Written, c: WeightCandidate, e: EncodedTensor, opts: HyperOptions): void {
+  const N = c.init.elementCount;
+  const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, c.init.dims.length, opts.decodeTable);
+  if (e.kind !== 'raw') w.tables.raw++;
+  w.bits += 32 * N; // kept float32: counted, so bits per weight stays honest
+  w.keptFloat.push({
+    name: c.init.name,
+    elements: N,
+    reason,
+    cause:
+      e.kind === 'raw'
+        ? e.reason === 'mae-limit'
+          ? 'MAE over --max-mae'
+          : reason
+        : 'no decode table costs less than float32',
+  });
+  const base = { name: c.init.name, shape: [...c.init.dims], elements: N, bytesBefore: c.init.byteLength };
+  w.tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
+}
+
+/** Write every encoded tensor's decode graph (or keep it float32). */
+function writeEncoded(
+  model: OnnxModel,
+  candidates: readonly WeightCandidate[],
+  encoded: readonly EncodedTensor[],
+  opts: HyperOptions,
+  costs: DecodeCosts,
+  ctx: RunContext,
+): Written {
+  const w: Written = {
+    tensors: [],
+    records: [],
+    keptFloat: [],
+    tables: { exact: 0, compact: 0, raw: 0 },
+    bits: 0,
+    weights: 0,
+    shared: 0,
+    maeSum: 0,
+    encodedWeights: 0,
+  };
   candidates.forEach((c, i) => {
     throwIfAborted(ctx.signal);
     const e = encoded[i];
     const N = c.init.elementCount;
     const dims = [...c.init.dims];
-    weights += N;
-    const base = { name: c.init.name, shape: dims, elements: N, bytesBefore: c.init.byteLength };
+    w.weights += N;
     const table = e.kind === 'raw' ? null : chooseDecodeTable(e, dims.length, opts.decodeTable);
-    if (e.kind === 'raw' || table === null) {
-      const reason = e.kind === 'raw' ? rawReason(e) : tableTooBig(e, dims.length, opts.decodeTable);
-      if (e.kind !== 'raw') tables.raw++;
-      bits += 32 * N; // kept float32: counted, so bits per weight stays honest
-      keptFloat.push({
-        name: c.init.name,
-        elements: N,
-        reason,
-        cause:
-          e.kind === 'raw'
-            ? e.reason === 'mae-limit'
-              ? 'MAE over --max-mae'
-              : reason
-            : 'no decode table costs less than float32',
-      });
-      tensors.push({ ...base, action: 'skipped', reason, bytesAfter: c.init.byteLength, bitsPerWeight: 32 });
-      return;
-    }
+    if (e.kind === 'raw' || table === null) return keepFloat(w, c, e, opts);
     const written = writeDecodeGraph(model, c.init.name, dims, e, opts.decode, table);
-    tables[written.table]++;
-    bits += 8 * (written.bytes + written.sharedBytes);
-    shared += written.sharedBytes;
-    tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: (8 * written.bytes) / N });
-    records.push(tensorRecord(e, dims, written.table, costs.form === 'inline' ? written.inputs : undefined));
-    maeSum += e.mae * N;
-    encodedWeights += N;
+    w.tables[written.table]++;
+    w.bits += 8 * (written.bytes + written.sharedBytes);
+    w.shared += written.sharedBytes;
+    const base = { name: c.init.name, shape: dims, elements: N, bytesBefore: c.init.byteLength };
+    w.tensors.push({ ...base, action: 'hyper', bytesAfter: written.bytes, bitsPerWeight: (8 * written.bytes) / N });
+    w.records.push(tensorRecord(e, dims, written.table, costs.form === 'inline' ? written.inputs : undefined));
+    w.maeSum += e.mae * N;
+    w.encodedWeights += N;
   });
-  if (records.length === 0) {
+  return w;
+}
+
+function hyperNotes(
+  model: OnnxModel,
+  w: Written,
+  candidates: number,
+  skipped: readonly SkippedWeight[],
+  encodeS: number,
+  opts: HyperOptions,
+  costs: DecodeCosts,
+): string[] {
+  const bitsPerWeight = w.bits / w.weights;
+  const maeW = w.maeSum / Math.max(1, w.encodedWeights);
+  const program =
+    costs.form === 'function'
+      ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${w.shared} B of constants), one call node per tensor`
+      : `the decode nodes written per tensor, reading ${w.shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
+  return [
+    `${w.records.length} of ${candidates} selected float32 weights hyper-encoded (${w.weights} weights, ${(w.weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + headers + lookup tables + decode constants, float32-kept ones at 32`,
+    `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,
+    `decode tables (--decode-table ${opts.decodeTable}): ${w.tables.exact} exact (bit-exact), ${w.tables.compact} compact (codebook + shell scales in float32, a few ulps off the exact decode), ${w.tables.raw} kept float32 because no table saved bytes${w.tables.raw ? ' (use a smaller --n)' : ''}`,
+    ...skipSummaryLines(w.keptFloat, 'kept float32 (selected, not encoded)'),
+    ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'),
+  ];
+}
+
+/** Compress the selected weights of `model` in place. */
+export async function hyperCompressWeights(
+  model: OnnxModel,
+  opts: HyperOptions,
+  ctx: RunContext,
+): Promise<HyperResult> {
+  checkModel(model, opts);
+  const order = initializerOrder(model);
+  const { candidates, skipped } = selectHyper(model, opts);
+  const t0 = performance.now();
+  const costs = decodeCosts(model, opts.decodeTable);
+  const encoded = await encodeAll(candidates, opts, ctx, costs);
+  const encodeS = (performance.now() - t0) / 1000;
+
+  const w = writeEncoded(model, candidates, encoded, opts, costs, ctx);
+  if (w.records.length === 0) {
     throw new UserError(
       ErrorCodes.NOTHING_TO_COMPRESS,
-      `hyper: every selected weight stayed float32 (${tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`,
+      `hyper: every selected weight stayed float32 (${w.tensors.find((t) => t.action === 'skipped' && t.reason)?.reason ?? ''})`,
       {
         hint: 'the exact lookup table costs 8·(n+1)·(K+1) bytes per tensor, the compact one 8·(n+1) + 4·(K+1) + 16: try a smaller --n (e.g. --preset unet), --decode-table auto, or drop --max-mae',
       },
     );
   }
-  for (const s of skipped) {
-    const b = s.init.byteLength;
-    tensors.push({
-      name: s.init.name,
-      action: 'skipped',
-      reason: s.reason,
-      shape: [...s.init.dims],
-      elements: s.init.elementCount,
-      bytesBefore: b,
-      bytesAfter: b,
-    });
-  }
-  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-  const meta: HyperMeta = { format: HYPER_META_FORMAT, decode: opts.decode, tensors: records };
+  const tensors = order([...w.tensors, ...skipped.map((s) => skippedTensorRow(s.init, s.reason))]);
+  const meta: HyperMeta = { format: HYPER_META_FORMAT, decode: opts.decode, tensors: w.records };
   model.setMetadata(HYPER_META_KEY, JSON.stringify(meta));
-
-  const bitsPerWeight = bits / weights;
-  const maeW = maeSum / Math.max(1, encodedWeights);
-  const program =
-    costs.form === 'function'
-      ? `one model-local function per table kind (${FUNCTION_DOMAIN}, opset ${model.opset('')}, ${shared} B of constants), one call node per tensor`
-      : `the decode nodes written per tensor, reading ${shared} B of shared constant initializers (IR ${String(model.proto.irVersion)} < 8 cannot carry model-local functions)`;
-  const notes = [
-    `${records.length} of ${candidates.length} selected float32 weights hyper-encoded (${weights} weights, ${(weights / encodeS / 1e6).toFixed(2)} M weights/s encode); ${bitsPerWeight.toFixed(4)} bits/weight over all selected weights, indices + headers + lookup tables + decode constants, float32-kept ones at 32`,
-    `mean |decoded − w| over encoded tensors: ${maeW.toExponential(3)}; decode ${opts.decode === 'load' ? 'load (folded once when the session starts)' : 'run (weights stay packed; decoded on every inference)'}: ${program}`,
-  ];
-  notes.push(
-    `decode tables (--decode-table ${opts.decodeTable}): ${tables.exact} exact (bit-exact), ${tables.compact} compact (codebook + shell scales in float32, a few ulps off the exact decode), ${tables.raw} kept float32 because no table saved bytes${tables.raw ? ' (use a smaller --n)' : ''}`,
-  );
-  notes.push(
-    ...skipSummaryLines(keptFloat, 'kept float32 (selected, not encoded)'),
-    ...skipSummaryLines(skipped.map(skipItemOf), 'left float32 (not selected)'),
-  );
-  return { tensors, notes, bitsPerWeight };
+  const notes = hyperNotes(model, w, candidates.length, skipped, encodeS, opts, costs);
+  return { tensors, notes, bitsPerWeight: w.bits / w.weights };
 }

@@ -10,6 +10,8 @@ export interface PruneTensorReport extends TensorReport {
   readonly outputError?: number;
   /** channel pruning with refit: the same error with the removed inputs simply dropped (outputError is after the refit) */
   readonly outputErrorBefore?: number;
+  /** sparsegpt: the damping fraction used where --damp left H not positive definite (raised 10x at a time) */
+  readonly dampUsed?: number;
   /** how the tensor is stored: 'dense' (zeros kept) or 'sparse' (sparse_initializer) */
   readonly storage?: 'dense' | 'sparse';
   /** channel pruning: output channels before and after */

@@ -4,7 +4,7 @@
  * `mc decompress` finds and undoes exactly that, without guessing from node shapes.
  */
 import type { OnnxModel } from '@mc-kit/core';
-import type { FloatType } from './int8/float-types.js';
+import type { FloatType } from './grid/float-types.js';
 import type { BlockLayout } from './int4/math.js';
 
 export const DECODE_KEY = 'mc.quant.decode';

@@ -6,15 +6,9 @@
  * someone else's and stay as they are.
  */
 import { DataType, type Initializer, type NodeProto, type OnnxModel } from '@mc-kit/core';
-import { encodeFloats, type FloatType } from './int8/float-types.js';
+import { encodeFloats, SCALE_TYPES, type FloatType } from './grid/float-types.js';
 
 export const MS_DOMAIN = 'com.microsoft';
-
-export const SCALE_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
-  [DataType.FLOAT, 'float32'],
-  [DataType.FLOAT16, 'float16'],
-  [DataType.BFLOAT16, 'bfloat16'],
-]);
 
 /** An INT attribute as a number, or undefined. */
 export const intAttrOf = (node: NodeProto, name: string): number | undefined => {

@@ -134,10 +134,27 @@ export function float16ToFloat32(bits: number): number {
   return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
-/** number -> IEEE half bits, round to nearest even; overflow gives Inf, NaN stays a (quiet) NaN. */
-export function float32ToFloat16(value: number): number {
+/**
+ * The float32 bits of `value` rounded to ODD: truncated toward zero, with the last bit set when
+ * that dropped anything. A second rounding from these bits to a format at least 2 bits narrower
+ * (half: 13 fewer, bfloat16: 16 fewer) is then the correct single rounding of the double, which a
+ * plain float32 round-to-nearest followed by a second one is not (a double just above a half-way
+ * point can land on it, then tie to even the wrong way).
+ */
+function float32BitsRoundedToOdd(value: number): number {
   f32[0] = value;
   const x = u32[0];
+  const r = f32[0];
+  if (r === value || value !== value || x & 1) return x; // exact, NaN, or already odd (the nearest is the truncation's odd neighbour)
+  return Math.abs(r) > Math.abs(value) ? x - 1 : x + 1; // the odd neighbour on value's side of r
+}
+
+/**
+ * number (a double, not only a float32) -> IEEE half bits, rounded once to nearest, ties to even;
+ * overflow gives Inf, NaN stays a quiet NaN with its sign.
+ */
+export function float32ToFloat16(value: number): number {
+  const x = float32BitsRoundedToOdd(value);
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
@@ -169,10 +186,9 @@ export function bfloat16ToFloat32(bits: number): number {
   return f32[0];
 }
 
-/** number -> bfloat16 bits, round to nearest even; NaN stays a quiet NaN. */
+/** number (a double, not only a float32) -> bfloat16 bits, rounded once to nearest even; NaN stays a quiet NaN. */
 export function float32ToBfloat16(value: number): number {
-  f32[0] = value;
-  const x = u32[0];
+  const x = float32BitsRoundedToOdd(value);
   if ((x & 0x7f800000) === 0x7f800000 && x & 0x7fffff) return (x >>> 16) | 0x40;
   return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
 }

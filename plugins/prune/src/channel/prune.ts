@@ -15,6 +15,8 @@ import {
   skipSummaryLines,
   throwIfAborted,
   UserError,
+  rewriteTensors,
+  skippedTensorRow,
   type NodeProto,
   type OnnxModel,
   type RunContext,
@@ -246,60 +248,54 @@ function whyNoProducer(model: OnnxModel): string {
   return [...reasons].map(([why, n]) => `${n} Conv${n === 1 ? '' : 's'}: ${why}`).join('; ');
 }
 
-export async function pruneChannels(
-  model: OnnxModel,
-  opts: PruneOptions,
-  ctx: RunContext,
-): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
-  if (!model.nodes.some(isConv)) {
-    throw convInBodies(model.nodes)
-      ? new UserError(
-          ErrorCodes.NOTHING_TO_COMPRESS,
-          '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
-          { hint: 'use --algo magnitude, which prunes weights wherever they are' },
-        )
-      : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', {
-          hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights',
-        });
-  }
-  const mode = recoverMode(opts, ctx);
-  const g = analyzeChannels(model);
-  const { prunable, kept } = planGroups(model, g, opts);
-  if (prunable.length === 0) {
-    const why = groupSkips(keptItems(model, g, kept)).map(
-      (k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`,
-    );
-    throw new UserError(
-      ErrorCodes.NOTHING_TO_COMPRESS,
-      `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`,
-      {
-        hint: why.length ? why.join('; ') : whyNoProducer(model),
-      },
-    );
-  }
-  // Statistics first (their own progress line), then the choice and the refit, then the surgery.
-  const recovery = mode === 'none' ? undefined : await Recovery.capture(model, g, prunable, opts.damp, ctx);
-  const task = ctx.progress.start('prune channel');
-  const removed = new Map<number, number[]>(); // producer -> removed output channels
-  for (const group of prunable) {
-    const drop = (mode === 'obs' ? recovery?.choose(group) : undefined) ?? l1Choice(model, g, group);
-    for (const m of group.members) removed.set(m, drop);
-  }
-  const { slices, groups } = planSlices(model, g, removed);
-  throwIfAborted(ctx.signal);
-  // The last decision taken; from here on the graph is edited (first the refit weights, then the slices).
-  const errors = recovery?.refit(model, removed) ?? [];
+/** Channel pruning needs a Conv outside control-flow bodies. */
+function refuseWithoutConvs(model: OnnxModel): void {
+  if (model.nodes.some(isConv)) return;
+  throw convInBodies(model.nodes)
+    ? new UserError(
+        ErrorCodes.NOTHING_TO_COMPRESS,
+        '--algo channel: every Conv of the model is inside an If/Loop/Scan body, which channel pruning does not follow',
+        { hint: 'use --algo magnitude, which prunes weights wherever they are' },
+      )
+    : new UserError(ErrorCodes.NOTHING_TO_COMPRESS, '--algo channel: the model has no Conv', {
+        hint: 'channel pruning is for conv nets; use --algo magnitude|wanda|sparsegpt for MatMul weights',
+      });
+}
 
-  const watched = [
+function nothingPrunable(
+  model: OnnxModel,
+  g: ChannelGraph,
+  kept: ReadonlyMap<number, { reason: string; cause: string }>,
+): UserError {
+  const why = groupSkips(keptItems(model, g, kept)).map(
+    (k) => `${k.tensors} Conv${k.tensors === 1 ? '' : 's'}: ${k.cause}`,
+  );
+  return new UserError(
+    ErrorCodes.NOTHING_TO_COMPRESS,
+    `--algo channel: no Conv can lose channels (${g.producers.length} Convs kept)`,
+    { hint: why.length ? why.join('; ') : whyNoProducer(model) },
+  );
+}
+
+/** The tensors whose shapes the FLOPs count and the final check need: the sliced nodes' inputs and outputs, and the model's outputs. */
+function watchedTensors(model: OnnxModel, slices: ReadonlyMap<string, Slice>): string[] {
+  return [
     ...new Set(
       [...slices.values()]
         .flatMap((s) => (s.node ? [s.node.input?.[0] ?? '', s.node.output?.[0] ?? ''] : []))
         .concat(model.outputs.map((o) => o.name ?? '')),
     ),
   ].filter(Boolean);
-  const shapes = await probeShapes(model, watched, ctx);
-  const paramsBefore = model.parameterCount();
+}
 
+/** Cut every planned slice out of its weight; the report rows (with the refit's errors) and FLOPs removed. */
+function sliceWeights(
+  model: OnnxModel,
+  slices: ReadonlyMap<string, Slice>,
+  shapes: Awaited<ReturnType<typeof probeShapes>>,
+  errors: readonly { weight: string; before: number; after: number }[],
+): { tensors: PruneTensorReport[]; flops: number } {
+  const byWeight = new Map(errors.map((e) => [e.weight, e]));
   const tensors: PruneTensorReport[] = [];
   let flops = 0;
   for (const [name, s] of slices) {
@@ -313,7 +309,7 @@ export async function pruneChannels(
     flops += f ?? 0;
     model.setInitializer(name, init.dataType, dims, data); // float32 values; float16/bfloat16 weights are rounded on write
     const bytesAfter = model.getInitializer(name)!.byteLength;
-    tensors.push({
+    const row: PruneTensorReport = {
       name,
       action: s.outputAxis !== undefined ? 'channel-out' : s.node ? 'channel-in' : 'channel-param',
       shape: dims,
@@ -324,47 +320,75 @@ export async function pruneChannels(
       channels: s.outputAxis !== undefined ? { before: init.dims[s.outputAxis], after: dims[s.outputAxis] } : undefined,
       paramsRemoved: removedElements,
       flopsRemoved: f,
-    });
+    };
+    const e = byWeight.get(name);
+    tensors.push(e ? { ...row, outputErrorBefore: e.before, outputError: e.after } : row);
   }
-  const byWeight = new Map(errors.map((e) => [e.weight, e]));
-  for (const [i, t] of tensors.entries()) {
-    const e = byWeight.get(t.name);
-    if (e) tensors[i] = { ...t, outputErrorBefore: e.before, outputError: e.after };
-  }
-  for (const t of tensors)
-    ctx.log.debug(
-      `channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`,
-    );
-  for (const [node, group] of groups) {
-    const a = node.attribute!.find((x) => x.name === 'group')!;
-    a.i = group;
-  }
-  // Shapes recorded for intermediate tensors are stale now; onnxruntime infers them again.
-  if (model.proto.graph?.valueInfo) model.proto.graph.valueInfo = [];
-  for (const [i, { reason }] of kept) {
-    const w = model.getInitializer(g.producers[i].weight)!;
-    tensors.push({
-      name: w.name,
-      action: 'skipped',
-      reason,
-      shape: [...w.dims],
-      elements: w.elementCount,
-      bytesBefore: w.byteLength,
-      bytesAfter: w.byteLength,
-    });
-  }
-  await verifyRuns(model, shapes, ctx);
-  const paramsAfter = model.parameterCount();
-  const outConvs = [...removed.keys()].length;
-  task.done(`prune channel: ${outConvs} Convs, ${paramsBefore - paramsAfter} parameters removed`);
+  return { tensors, flops };
+}
+
+/** The first note: how many Convs lost channels, parameters and FLOPs before and after. */
+function channelSummary(
+  r: { removed: number; paramsBefore: number; paramsAfter: number; flops: number; shapes: unknown },
+  convs: number,
+  mode: keyof typeof SELECTION,
+  opts: PruneOptions,
+): string {
+  return (
+    `channel pruning (${SELECTION[mode]}, --ratio ${opts.ratio}): ${r.removed} of ${convs} Convs lose channels; ${r.paramsBefore} -> ${r.paramsAfter} parameters (${(r.paramsBefore / r.paramsAfter).toFixed(3)}x fewer)` +
+    (r.shapes
+      ? `, ${r.flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)`
+      : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)')
+  );
+}
+
+export async function pruneChannels(
+  model: OnnxModel,
+  opts: PruneOptions,
+  ctx: RunContext,
+): Promise<{ tensors: PruneTensorReport[]; notes: string[]; qualityRisk?: string }> {
+  refuseWithoutConvs(model);
+  const mode = recoverMode(opts, ctx);
+  const g = analyzeChannels(model);
+  const { prunable, kept } = planGroups(model, g, opts);
+  if (prunable.length === 0) throw nothingPrunable(model, g, kept);
+  // Statistics first (their own progress line), then the choice and the refit, then the surgery.
+  const recovery = mode === 'none' ? undefined : await Recovery.capture(model, g, prunable, opts.damp, ctx);
+  const step = {
+    label: 'prune channel',
+    done: (r: { removed: number; paramsBefore: number; paramsAfter: number }) =>
+      `prune channel: ${r.removed} Convs, ${r.paramsBefore - r.paramsAfter} parameters removed`,
+  };
+  const r = await rewriteTensors(ctx, step, async () => {
+    const removed = new Map<number, number[]>(); // producer -> removed output channels
+    for (const group of prunable) {
+      const drop = (mode === 'obs' ? recovery?.choose(group) : undefined) ?? l1Choice(model, g, group);
+      for (const m of group.members) removed.set(m, drop);
+    }
+    const { slices, groups } = planSlices(model, g, removed);
+    throwIfAborted(ctx.signal);
+    // The last decision taken; from here on the graph is edited (first the refit weights, then the slices).
+    const errors = recovery?.refit(model, removed) ?? [];
+    const shapes = await probeShapes(model, watchedTensors(model, slices), ctx);
+    const paramsBefore = model.parameterCount();
+    const { tensors, flops } = sliceWeights(model, slices, shapes, errors);
+    for (const t of tensors)
+      ctx.log.debug(
+        `channel ${t.name}: ${JSON.stringify(t.shape)}, ${t.paramsRemoved} parameters${t.flopsRemoved === undefined ? '' : ` and ${t.flopsRemoved} FLOPs`} removed`,
+      );
+    for (const [node, group] of groups) node.attribute!.find((x) => x.name === 'group')!.i = group;
+    // Shapes recorded for intermediate tensors are stale now; onnxruntime infers them again.
+    if (model.proto.graph?.valueInfo) model.proto.graph.valueInfo = [];
+    for (const [i, { reason }] of kept)
+      tensors.push(skippedTensorRow(model.getInitializer(g.producers[i].weight)!, reason));
+    await verifyRuns(model, shapes, ctx);
+    return { tensors, flops, shapes, errors, paramsBefore, paramsAfter: model.parameterCount(), removed: removed.size };
+  });
   const notes = [
-    `channel pruning (${SELECTION[mode]}, --ratio ${opts.ratio}): ${outConvs} of ${g.producers.length} Convs lose channels; ${paramsBefore} -> ${paramsAfter} parameters (${(paramsBefore / paramsAfter).toFixed(3)}x fewer)` +
-      (shapes
-        ? `, ${flops} FLOPs per sample removed from weight layers (2 x multiply-accumulates)`
-        : '; FLOPs not counted (an input has symbolic dimensions beyond the batch)'),
-    ...recoveryNotes(mode, opts.damp, recovery, errors, !!ctx.calibration),
+    channelSummary(r, g.producers.length, mode, opts),
+    ...recoveryNotes(mode, opts.damp, recovery, r.errors, !!ctx.calibration),
     'the pruned model is smaller and dense: no zeros are kept, so it needs no sparse kernels; it loaded in onnxruntime with unchanged output shapes',
     ...skipSummaryLines(keptItems(model, g, kept), 'left with all their channels'),
   ];
-  return { tensors, notes, ...(mode === 'none' ? { qualityRisk: qualityRisk(!!ctx.calibration) } : {}) };
+  return { tensors: r.tensors, notes, ...(mode === 'none' ? { qualityRisk: qualityRisk(!!ctx.calibration) } : {}) };
 }

@@ -3,6 +3,7 @@
  * same sparsity (spec pruning.md "Tests that matter"), and the linear algebra it rests on.
  */
 import { magnitudeScores, nmMask, relativeOutputError, rowMask, applyMask } from '../unstructured/math.js';
+import { NotPositiveDefinite } from './linalg.js';
 import { sparseGpt } from './math.js';
 
 /** mulberry32 normal-ish values (sum of uniforms), deterministic. */
@@ -63,5 +64,25 @@ describe('SparseGPT', () => {
     const sg = sparseGpt(w, O, K, H(), { sparsity: 0, blockSize: 16, damp: 0.01 });
     expect(Array.from(sg.weight)).toEqual(Array.from(w));
     expect(sg.loss).toBe(0);
+    expect(sg.dampUsed).toBe(0.01);
+  });
+
+  it('raises the damping 10x where H is singular (reported), and zeroes dead inputs', () => {
+    const Hs = new Float64Array(4 * 4).fill(1); // rank one: singular at damp 0, positive definite at 0.01
+    for (let j = 0; j < 4; j++) Hs[2 * 4 + j] = Hs[j * 4 + 2] = 0; // input 2 never active
+    const r = sparseGpt(Float32Array.from([1, 2, 3, 4, -1, -2, -3, -4]), 2, 4, Hs, {
+      sparsity: 0,
+      blockSize: 4,
+      damp: 0,
+    });
+    expect(r.dampUsed).toBe(0.01);
+    expect([r.weight[2], r.weight[6]]).toEqual([0, 0]);
+  });
+
+  it('throws NotPositiveDefinite when raising the damping does not help', () => {
+    const bad = Float64Array.from([1, 1e6, 1e6, 1]); // eigenvalue -999999: five 10x raises of 0.01 stop at λ = 1000
+    expect(() => sparseGpt(Float32Array.from([1, 2]), 1, 2, bad, { sparsity: 0.5, blockSize: 2, damp: 0.01 })).toThrow(
+      NotPositiveDefinite,
+    );
   });
 });

@@ -2,7 +2,8 @@
  * SparseGPT (Frantar & Alistarh 2023, arXiv 2301.00774), the `fasterprune` of IST-DASLab/sparsegpt
  * on one weight in the rows view ([O, K], row o = inputs of output o), given H = 2/n X^T X [K, K]:
  *
- *   Hinv = cholesky_upper((H + damp * mean(diag H) I)^-1)
+ *   Hinv = cholesky_upper((H + damp * mean(diag H) I)^-1), by core's prepareHessian (dead inputs
+ *          zeroed; damp raised 10x while H is not positive definite, as GPTQ does)
  *   for each block of `blockSize` columns:
  *     mask: unstructured -> prune the floor(numel * s) lowest W^2 / diag(Hinv)^2 over the block
  *           (rows x block: "adaptive"; the reference prunes `<= sorted[floor(numel * s)]`, one more
@@ -13,8 +14,8 @@
  *     W[:, block end:] -= Err (x) Hinv[block, block end:]
  */
 import { rowMask } from '../unstructured/math.js';
-import { choleskyUpperOfInverse } from '@mc-kit/core';
-import { NotPositiveDefinite, prepareHessian } from './linalg.js';
+import { prepareHessian } from '@mc-kit/core';
+import { NotPositiveDefinite } from './linalg.js';
 
 export interface SparseGptOptions {
   /** unstructured sparsity (ignored when nm is given) */
@@ -32,9 +33,11 @@ export interface SparseGptResult {
   readonly weight: Float32Array;
   /** Σ (w - q)^2 / Hinv_jj^2 / 2, the reference's Losses summed over rows */
   readonly loss: number;
+  /** the damping fraction that made H positive definite (opts.damp unless it had to grow) */
+  readonly dampUsed: number;
 }
 
-/** Prune `w` ([rows, cols], not modified) with the Hessian `H` ([cols, cols], modified: damped). */
+/** Prune `w` ([rows, cols], not modified) with the Hessian `H` ([cols, cols], not modified). */
 export function sparseGpt(
   w: Float32Array,
   rows: number,
@@ -42,12 +45,11 @@ export function sparseGpt(
   H: Float64Array,
   opts: SparseGptOptions,
 ): SparseGptResult {
+  const prepared = prepareHessian(H, cols, { damp: opts.damp });
+  if (!prepared) throw new NotPositiveDefinite();
+  const { Hinv, dead } = prepared;
   const W = Float64Array.from(w);
-  const dead = prepareHessian(H, cols, opts.damp);
   for (let k = 0; k < cols; k++) if (dead[k]) for (let o = 0; o < rows; o++) W[o * cols + k] = 0;
-  // cholesky_upper(cholesky_inverse(cholesky(H))) of the reference, in one factorization
-  const Hinv = choleskyUpperOfInverse(H, cols);
-  if (!Hinv) throw new NotPositiveDefinite();
   const diag = (j: number) => Hinv[j * cols + j];
   let loss = 0;
 
@@ -93,7 +95,7 @@ export function sparseGpt(
       }
     }
   }
-  return { weight: Float32Array.from(W), loss };
+  return { weight: Float32Array.from(W), loss, dampUsed: prepared.dampUsed };
 }
 
 /** N:M inside a block: for each row, the N lowest W^2/Hinv_jj^2 of the run starting at column t. */

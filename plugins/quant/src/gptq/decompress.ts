@@ -6,7 +6,7 @@
  * are left alone.
  */
 import { ErrorCodes, throwIfAborted, type OnnxModel, type RunContext } from '@mc-kit/core';
-import type { FloatType } from '../int8/float-types.js';
+import type { FloatType } from '../grid/float-types.js';
 import { findNBitsGroups, restoreNBitsGroup } from '../nbits-groups.js';
 import { dequantValue } from '../int4/math.js';
 import { dequantizeInt4Weights } from '../int4/decompress.js';

@@ -1,12 +1,5 @@
-import { blockParams } from '../int4/math.js';
-import {
-  actOrderPermutation,
-  groupParams,
-  gptqQuantize,
-  permuteSymmetric,
-  rtnQuantize,
-  type GptqOptions,
-} from './math.js';
+import { permuteSymmetric } from '@mc-kit/core';
+import { actOrderPermutation, gptqQuantize, rtnQuantize, type GptqOptions } from './math.js';
 
 /** Deterministic pseudo-random numbers in [-1, 1). */
 function lcg(seed: number): () => number {
@@ -42,28 +35,6 @@ function outputError(
 }
 
 const base: GptqOptions = { bits: 4, scheme: 'sym', groupSize: 16, damp: 0.01, actOrder: false };
-
-describe('GPTQ grid', () => {
-  it("at 4 bits is int4 RTN's grid (spec §2), scale and zero point for both schemes", () => {
-    for (const [lo, hi] of [
-      [-1, 0.25],
-      [-0.3, 0.9],
-      [0, 0],
-      [0.1, 0.4],
-      [-2, -0.5],
-    ]) {
-      for (const scheme of ['sym', 'asym'] as const)
-        expect(groupParams(lo, hi, 4, scheme, 'float32')).toEqual(blockParams(lo, hi, scheme, 'float32'));
-    }
-  });
-
-  it('sym b bits: qmax 2^(b-1) - 1, codes q + 2^(b-1); asym: 2^b - 1 levels', () => {
-    expect(groupParams(-1, 0.5, 3, 'sym', 'float32')).toEqual({ scale: Math.fround(1 / 3), zp: 4 });
-    expect(groupParams(-1, 0.5, 2, 'sym', 'float32')).toEqual({ scale: 1, zp: 2 });
-    expect(groupParams(-1, 0.5, 8, 'sym', 'float32')).toEqual({ scale: Math.fround(1 / 127), zp: 128 });
-    expect(groupParams(-0.6, 0.9, 2, 'asym', 'float32')).toEqual({ scale: Math.fround(0.5), zp: 1 }); // round(1.2) = 1
-  });
-});
 
 describe('gptqQuantize', () => {
   it('hand-checked column update: the error of column 0 moves column 1 across a rounding boundary', () => {

@@ -18,10 +18,10 @@
  *   a block and its params see every update made before it.
  * - a Hessian not positive definite after damping is retried with 10x the damping (reported).
  */
-import { roundHalfToEven, type FloatType } from '../int8/float-types.js';
-import { storedScale, type Scheme } from '../int8/math.js';
+import type { FloatType } from '../grid/float-types.js';
+import { codeOf, gridParams, type Scheme } from '../grid/params.js';
 import { dequantValue } from '../int4/math.js';
-import { choleskyUpperOfInverse } from '@mc-kit/core';
+import { prepareHessian } from '@mc-kit/core';
 
 export type GptqBits = 2 | 3 | 4 | 8;
 
@@ -70,30 +70,6 @@ export interface GptqResult extends GroupedCodes {
   readonly loss: number;
 }
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
-
-/** Scale and zero point of one group from its min and max (spec §2, for any bit width). */
-export function groupParams(
-  lo: number,
-  hi: number,
-  bits: number,
-  scheme: Scheme,
-  scaleType: FloatType,
-): { scale: number; zp: number } {
-  if (scheme === 'sym') {
-    const qmax = 2 ** (bits - 1) - 1;
-    return { scale: storedScale(Math.max(Math.abs(lo), Math.abs(hi)) / qmax, scaleType), zp: 2 ** (bits - 1) };
-  }
-  const levels = 2 ** bits - 1;
-  const l = Math.min(lo, 0);
-  const h = Math.max(hi, 0);
-  const scale = storedScale((h - l) / levels, scaleType);
-  return { scale, zp: clamp(roundHalfToEven(-l / scale), 0, levels) };
-}
-
-export const codeOf = (w: number, scale: number, zp: number, bits: number): number =>
-  clamp(roundHalfToEven(w / scale) + zp, 0, 2 ** bits - 1);
-
 function emptyCodes(K: number, N: number, opts: GridOptions): GroupedCodes {
   const kBlocks = Math.ceil(K / opts.groupSize);
   return {
@@ -121,7 +97,7 @@ function setGroup(out: GroupedCodes, w: Float64Array | Float32Array, g: number, 
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    const p = groupParams(lo, hi, out.bits, out.scheme, out.scaleType);
+    const p = gridParams(lo, hi, out.bits, out.scheme, out.scaleType);
     out.scales[n * out.kBlocks + g] = p.scale;
     out.zeroPoints[n * out.kBlocks + g] = p.zp;
   }
@@ -159,30 +135,6 @@ export function actOrderPermutation(H: Float64Array, K: number): Int32Array {
   return perm.sort((a, b) => H[b * K + b] - H[a * K + a] || a - b);
 }
 
-/** H' = P H P^T for column order `perm` (H'[i][j] = H[perm[i]][perm[j]]). */
-export function permuteSymmetric(H: Float64Array, K: number, perm: Int32Array): Float64Array {
-  const out = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) out[i * K + j] = H[perm[i] * K + perm[j]];
-  return out;
-}
-
-/** Hinv = cholesky_upper(inverse(H + damp mean(diag H) I)): damping grows 10x (from 0.01 when 0) while H is not positive definite. */
-export function dampedInverseFactor(
-  H: Float64Array,
-  K: number,
-  damp: number,
-): { Hinv: Float64Array; dampUsed: number } {
-  let meanDiag = 0;
-  for (let j = 0; j < K; j++) meanDiag += H[j * K + j] / K;
-  for (let d = damp, tries = 0; tries < 6; d = d > 0 ? d * 10 : 0.01, tries++) {
-    const A = Float64Array.from(H);
-    for (let j = 0; j < K; j++) A[j * K + j] += d * meanDiag;
-    const U = choleskyUpperOfInverse(A, K);
-    if (U) return { Hinv: U, dampUsed: d };
-  }
-  throw new RangeError('the Hessian stays singular after raising the damping 10x five times');
-}
-
 /** GPTQ of one weight w [K, N] (MatMul layout) against H = 2/n X^T X [K, K]. */
 export function gptqQuantize(
   w: ArrayLike<number>,
@@ -196,25 +148,18 @@ export function gptqQuantize(
   const out = emptyCodes(K, N, opts);
   const G = opts.groupSize;
   const padded = out.kBlocks * G;
+  const prepared = prepareHessian(Hin, K, { damp: opts.damp, order: opts.actOrder ? actOrderPermutation : undefined });
+  if (!prepared) throw new RangeError('the Hessian stays singular after raising the damping 10x five times');
+  const { Hinv, dampUsed, deadCount: deadColumns, order: perm } = prepared;
   const W = Float64Array.from(w);
-  let H: Float64Array = Float64Array.from(Hin);
-  let deadColumns = 0;
-  for (let j = 0; j < K; j++) {
-    if (H[j * K + j] !== 0) continue;
-    H[j * K + j] = 1;
-    W.fill(0, j * N, (j + 1) * N);
-    deadColumns++;
-  }
+  for (let j = 0; j < K; j++) if (prepared.dead[j]) W.fill(0, j * N, (j + 1) * N);
   // Static groups (act-order): params from the weight before the walk, groups in K order.
   if (opts.actOrder) for (let g = 0; g < out.kBlocks; g++) setGroup(out, W, g, range(g * G, Math.min(K, (g + 1) * G)));
-  const perm = opts.actOrder ? actOrderPermutation(H, K) : undefined;
   let Wp: Float64Array = W;
   if (perm) {
-    H = permuteSymmetric(H, K, perm);
     Wp = new Float64Array(K * N);
     for (let j = 0; j < K; j++) Wp.set(W.subarray(perm[j] * N, (perm[j] + 1) * N), j * N);
   }
-  const { Hinv, dampUsed } = dampedInverseFactor(H, K, opts.damp);
   const orig = (j: number) => (perm ? perm[j] : j);
   const block = Math.max(opts.blockSize ?? 128, G);
   const dequantized = new Float32Array(K * N);

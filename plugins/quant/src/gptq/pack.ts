@@ -10,7 +10,7 @@
  * int4's own (pack.ts packMatMulNBits); 2 and 8 bits use packBits below, tested equal to int4's
  * at 4 bits.
  */
-import { FLOAT_BITS } from '../int8/float-types.js';
+import { FLOAT_BITS } from '../grid/float-types.js';
 import type { Int4Blocks } from '../int4/math.js';
 import { packMatMulNBits, type NBitsTensors } from '../int4/pack.js';
 import type { GroupedCodes } from './math.js';

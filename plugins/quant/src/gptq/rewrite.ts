@@ -29,7 +29,10 @@ import {
   skipItemOf,
   skipSummaryLines,
   statsOf,
-  throwIfAborted,
+  initializerOrder,
+  rewriteTensors,
+  skippedTensorRow,
+  type TensorLoop,
   unsupportedWeightReaders,
   UserError,
   type ActivationStats,
@@ -42,12 +45,12 @@ import {
   type SkippedWeight,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats } from '../int8/float-types.js';
+import { encodeFloats, SCALE_DATA_TYPE } from '../grid/float-types.js';
 import { firstNonFinite, type Scheme } from '../int8/math.js';
-import { SCALE_DATA_TYPE } from '../int8/rewrite.js';
 import { nibbleSharedBits } from '../int4/nibbles.js';
 import { BLOCKED_DQ_OPSET, planEncodings, type Plan } from '../int4/plan.js';
-import { MS_DOMAIN, writeInt4Blocks } from '../int4/rewrite.js';
+import { writeInt4Blocks } from '../int4/rewrite.js';
+import { MS_DOMAIN } from '../nbits-groups.js';
 import { chooseOpset } from '../opset-choice.js';
 import { solveBlocks, type SolvedBlocks } from './blocks.js';
 import { gptqQuantize, type GptqBits, type GptqResult } from './math.js';
@@ -271,13 +274,8 @@ function blockNote(targets: readonly CaptureTarget[]): string | undefined {
     .join('; ');
 }
 
-/** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
-export async function quantizeGptqWeights(
-  model: OnnxModel,
-  opts: GptqWeightOptions,
-  ctx: RunContext,
-): Promise<GptqWeightsResult> {
-  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+/** What gptq works on, checked before any work: the plans at the opset chosen, the calibration set. */
+async function prepare(model: OnnxModel, opts: GptqWeightOptions, ctx: RunContext) {
   const wanted = selectTargets(model, opts, Infinity); // what gptq takes does not depend on the opset, only how it is stored
   if (wanted.plans.length === 0) {
     throw nothingQualifies('gptq', wanted.skipped.map(skipItemOf), GPTQ_SCOPE_HINT);
@@ -303,79 +301,37 @@ export async function quantizeGptqWeights(
   const opset = choice?.opset ?? model.opset('') ?? 1;
   const { plans, skipped, targets: blockTargets } = selectTargets(model, opts, opset);
   choice?.apply();
+  return { set, choice, opset, plans, skipped, blockTargets };
+}
 
-  const byWeight = new Map(plans.map((p) => [p.c.init.name, p]));
-  const targets = targetsOf(plans, blockTargets);
-  const stages = opts.sequential ? byWeightStages(planStages(model, targets)) : [targets];
-  const solved: Solved[] = [];
-  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
-    model.setOpset(MS_DOMAIN, 1);
-  const task = ctx.progress.start('gptq', plans.length);
-  const storedBits = new Map<string, number>();
-  try {
-    for (const [i, stage] of stages.entries()) {
-      const stats = await captureActivations(model, stage, set, ctx, {
-        label: `gptq: calibrating stage ${i + 1}/${stages.length}`,
-      });
-      const weights = [...new Set(stage.map((t) => t.weight))].map((w) => byWeight.get(w) as Plan);
-      const done: Solved[] = [];
-      for (const plan of weights) {
-        throwIfAborted(ctx.signal);
-        task.update(`gptq ${plan.c.init.name}`);
-        done.push(solve(plan, hessiansFor(plan, blockTargets.get(plan.c.init.name) ?? [], stats), opts));
-        task.tick();
-      }
-      for (const s of done) {
-        if (s.kind === 'nbits') applyNBits(model, s, opts.accuracyLevel);
-        else storedBits.set(s.plan.c.init.name, writeInt4Blocks(model, s.plan, s.blocks, opset));
-      }
-      solved.push(...done);
-    }
-  } catch (e) {
-    task.fail();
-    throw e;
-  }
+type Prepared = Awaited<ReturnType<typeof prepare>>;
 
-  const tensors: GptqTensorReport[] = [];
-  let bits = solved.some((s) => s.plan.encoding === 'nibbles') ? nibbleSharedBits(model) : 0; // the int32 scalars the unpacks share
-  let weights = 0;
-  for (const s of solved) {
-    const stored =
-      s.kind === 'nbits' ? storedBitsOf(s.packed, s.plan.c.floatType) : (storedBits.get(s.plan.c.init.name) as number);
-    const elements = s.plan.c.init.elementCount;
-    const dead = s.kind === 'nbits' ? s.result.deadColumns : s.deadColumns;
-    bits += stored;
-    weights += elements;
-    tensors.push({
-      name: s.plan.c.init.name,
-      action: `gptq-${opts.bits}bit`,
-      ...(dead ? { reason: `${dead} dead inputs (never active in calibration) set to 0` } : {}),
-      shape: [...s.plan.c.init.dims],
-      elements,
-      bytesBefore: s.plan.c.init.byteLength,
-      bytesAfter: stored / 8,
-      bitsPerWeight: stored / elements,
-      outputError: s.outputError,
-    });
-  }
-  for (const s of skipped) {
-    const b = s.init.byteLength;
-    tensors.push({
-      name: s.init.name,
-      action: 'skipped',
-      reason: s.reason,
-      shape: [...s.init.dims],
-      elements: s.init.elementCount,
-      bytesBefore: b,
-      bytesAfter: b,
-    });
-  }
-  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
-  const bitsPerWeight = bits / weights;
-  task.done(`gptq: ${solved.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
-  for (const t of tensors)
-    if (t.outputError !== undefined) ctx.log.debug(`gptq ${t.name}: layer output error ${t.outputError.toFixed(5)}`);
+/** The report row of a solved weight, with the bits it is stored in. */
+function solvedRow(s: Solved, stored: number, opts: GptqWeightOptions): GptqTensorReport {
+  const elements = s.plan.c.init.elementCount;
+  const dead = s.kind === 'nbits' ? s.result.deadColumns : s.deadColumns;
+  return {
+    name: s.plan.c.init.name,
+    action: `gptq-${opts.bits}bit`,
+    ...(dead ? { reason: `${dead} dead inputs (never active in calibration) set to 0` } : {}),
+    shape: [...s.plan.c.init.dims],
+    elements,
+    bytesBefore: s.plan.c.init.byteLength,
+    bytesAfter: stored / 8,
+    bitsPerWeight: stored / elements,
+    outputError: s.outputError,
+  };
+}
 
+function gptqNotes(
+  p: Prepared,
+  solved: readonly Solved[],
+  stages: number,
+  weights: number,
+  bitsPerWeight: number,
+  errors: readonly number[],
+  opts: GptqWeightOptions,
+): string[] {
   const dampOf = (s: Solved) => (s.kind === 'nbits' ? s.result.dampUsed : s.dampUsed);
   const grown = solved.filter((s) => dampOf(s) !== opts.damp);
   const count = (e: Plan['encoding']) => solved.filter((s) => s.plan.encoding === e).length;
@@ -385,27 +341,98 @@ export async function quantizeGptqWeights(
     count('DequantizeLinear-21')
       ? `${count('DequantizeLinear-21')} Conv/Gemm as blocked int4 DequantizeLinear`
       : undefined,
-    count('nibbles') ? `${count('nibbles')} Conv/Gemm as int4 nibbles unpacked at opset ${opset}` : undefined,
+    count('nibbles') ? `${count('nibbles')} Conv/Gemm as int4 nibbles unpacked at opset ${p.opset}` : undefined,
   ].filter((f): f is string => f !== undefined);
-  const errors = tensors.filter((t) => t.outputError !== undefined).map((t) => t.outputError as number);
-  const notes = [
-    ...(choice?.notes ?? []),
-    `${solved.length} of ${solved.length + skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}): ${forms.join(', ')}; ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+  return [
+    ...(p.choice?.notes ?? []),
+    `${solved.length} of ${solved.length + p.skipped.length} float initializers quantized by GPTQ (${opts.bits}-bit ${opts.scheme}, group ${opts.groupSize}, damp ${opts.damp}${opts.actOrder ? ', act-order with static groups' : ''}): ${forms.join(', ')}; ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
     opts.bits === 3
       ? "3-bit codes are stored in 4-bit forms (onnxruntime's CPU kernel takes bits 2, 4 and 8): bits/weight counts the 4-bit storage"
       : undefined,
-    blockNote([...blockTargets.values()].flat()),
+    blockNote([...p.blockTargets.values()].flat()),
     opts.sequential
-      ? `sequential: ${stages.length} stage${stages.length === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
+      ? `sequential: ${stages} stage${stages === 1 ? '' : 's'}, each calibrated on the output of the stages already quantized`
       : 'not sequential: every layer calibrated on the float model in one pass',
-    `calibration: ${describeCalibration(set.info)}`,
+    `calibration: ${describeCalibration(p.set.info)}`,
     errors.length
       ? `layer output error ||XW'-XW||/||XW|| on the calibration data: mean ${(errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4)}, max ${Math.max(...errors).toFixed(4)} (per tensor in the result's tensors)`
       : undefined,
-    ...skipSummaryLines(skipped.map(skipItemOf), 'left float'),
+    ...skipSummaryLines(p.skipped.map(skipItemOf), 'left float'),
     grown.length
       ? `damping raised for ${grown.map((s) => `${s.plan.c.init.name} (${dampOf(s)})`).join(', ')}: H was not positive definite at --damp ${opts.damp}`
       : undefined,
   ].filter((n): n is string => n !== undefined);
-  return { tensors, notes, bitsPerWeight };
+}
+
+/** Calibrate each stage on the model as quantized so far, solve its weights, and write them. */
+async function solveStages(
+  model: OnnxModel,
+  p: Prepared,
+  stages: readonly CaptureTarget[][],
+  opts: GptqWeightOptions,
+  ctx: RunContext,
+  loop: TensorLoop,
+): Promise<{ solved: Solved[]; storedBits: Map<string, number> }> {
+  const byWeight = new Map(p.plans.map((plan) => [plan.c.init.name, plan]));
+  const solved: Solved[] = [];
+  const storedBits = new Map<string, number>();
+  for (const [i, stage] of stages.entries()) {
+    const stats = await captureActivations(model, stage, p.set, ctx, {
+      label: `gptq: calibrating stage ${i + 1}/${stages.length}`,
+    });
+    const weights = [...new Set(stage.map((t) => t.weight))].map((w) => byWeight.get(w) as Plan);
+    const done = await loop.each(
+      weights,
+      (plan) => `gptq ${plan.c.init.name}`,
+      (plan) => solve(plan, hessiansFor(plan, p.blockTargets.get(plan.c.init.name) ?? [], stats), opts),
+    );
+    for (const s of done) {
+      if (s.kind === 'nbits') applyNBits(model, s, opts.accuracyLevel);
+      else storedBits.set(s.plan.c.init.name, writeInt4Blocks(model, s.plan, s.blocks, p.opset));
+    }
+    solved.push(...done);
+  }
+  return { solved, storedBits };
+}
+
+/** Quantize the selected MatMul, Gemm and Conv weights of `model` in place with GPTQ. */
+export async function quantizeGptqWeights(
+  model: OnnxModel,
+  opts: GptqWeightOptions,
+  ctx: RunContext,
+): Promise<GptqWeightsResult> {
+  const order = initializerOrder(model);
+  const p = await prepare(model, opts, ctx);
+  const targets = targetsOf(p.plans, p.blockTargets);
+  const stages = opts.sequential ? byWeightStages(planStages(model, targets)) : [targets];
+  if (p.plans.some((plan) => plan.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
+    model.setOpset(MS_DOMAIN, 1);
+  const step = {
+    label: 'gptq',
+    total: p.plans.length,
+    done: (r: GptqWeightsResult & { solved: number }) =>
+      `gptq: ${r.solved} tensors, ${r.bitsPerWeight.toFixed(3)} bits/weight`,
+  };
+  const result = await rewriteTensors(ctx, step, async (loop) => {
+    const { solved, storedBits } = await solveStages(model, p, stages, opts, ctx, loop);
+    let bits = solved.some((s) => s.plan.encoding === 'nibbles') ? nibbleSharedBits(model) : 0; // the int32 scalars the unpacks share
+    let weights = 0;
+    const rows = solved.map((s) => {
+      const stored =
+        s.kind === 'nbits'
+          ? storedBitsOf(s.packed, s.plan.c.floatType)
+          : (storedBits.get(s.plan.c.init.name) as number);
+      bits += stored;
+      weights += s.plan.c.init.elementCount;
+      return solvedRow(s, stored, opts);
+    });
+    const tensors = order<GptqTensorReport>([...rows, ...p.skipped.map((s) => skippedTensorRow(s.init, s.reason))]);
+    const bitsPerWeight = bits / weights;
+    const errors = tensors.filter((t) => t.outputError !== undefined).map((t) => t.outputError as number);
+    const notes = gptqNotes(p, solved, stages.length, weights, bitsPerWeight, errors, opts);
+    return { tensors, notes, bitsPerWeight, solved: solved.length };
+  });
+  for (const t of result.tensors)
+    if (t.outputError !== undefined) ctx.log.debug(`gptq ${t.name}: layer output error ${t.outputError.toFixed(5)}`);
+  return { tensors: result.tensors, notes: result.notes, bitsPerWeight: result.bitsPerWeight };
 }

@@ -18,15 +18,8 @@ import {
   type OnnxModel,
   type RunContext,
 } from '@mc-kit/core';
-import {
-  dropIfUnused,
-  findNBitsGroups,
-  intAttrOf,
-  restoreNBitsGroup,
-  SCALE_TYPES,
-  type NBitsGroup,
-} from '../nbits-groups.js';
-import { encodeFloats, type FloatType } from '../int8/float-types.js';
+import { dropIfUnused, findNBitsGroups, intAttrOf, restoreNBitsGroup, type NBitsGroup } from '../nbits-groups.js';
+import { encodeFloats, SCALE_TYPES, type FloatType } from '../grid/float-types.js';
 import { findInt8Nodes, restoreInt8Node } from '../int8/decompress.js';
 import { restoreCastMul } from '../int8/cast-decode.js';
 import { readDecodeRecords, removeDecodeRecords } from '../decode-records.js';

@@ -3,12 +3,12 @@
  * cases, looped over, with odd lengths, short last blocks, exact ties, all-zero blocks, both
  * schemes, float32 and float16 scales, and every layout (MatMul [K, N], rows, [outer, dim, inner]).
  */
-import { roundHalfToEven } from '../int8/float-types.js';
+import { roundHalfToEven } from '../grid/params.js';
 import { quantizeInt4, quantizeInt4Fast } from './fast.js';
 import { quantizeInt4Ref, type Scheme } from './math.js';
 import { seededWeights } from '../int8/testkit.fixture.js';
 import { KERNEL_CASES } from './kernel-cases.fixture.js';
-import type { FloatType } from '../int8/float-types.js';
+import type { FloatType } from '../grid/float-types.js';
 
 describe.each(KERNEL_CASES)('fast path = reference: $name', ({ layout, blockSize, weights }) => {
   const w = weights(layout.outer * layout.dim * layout.inner);

@@ -3,7 +3,7 @@
  * w / scale exact, so the ties below are true ties; the comments give what Math.round would do.
  * Codes are shown as stored: symmetric q + 8, asymmetric q.
  */
-import { fromFloat16Bits, toFloat16Bits } from '../int8/float-types.js';
+import { float16ToFloat32 as fromFloat16Bits, float32ToFloat16 as toFloat16Bits } from '@mc-kit/core';
 import { blockParams, CLIP_FACTORS, code, dequantizeInt4, quantizeInt4Ref, SYM_ZERO_POINT } from './math.js';
 
 const arr = (a: ArrayLike<number>) => Array.from(a);

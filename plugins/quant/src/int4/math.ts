@@ -13,10 +13,10 @@
  * 8), asymmetric q with its zero point. They are computed against the scale as stored (float32 or
  * the weight's float16/bfloat16), so `dequantizeInt4` gives back what onnxruntime computes.
  */
-import { roundHalfToEven, roundToType, type FloatType } from '../int8/float-types.js';
-import { storedScale, type Scheme } from '../int8/math.js';
+import { roundToType, type FloatType } from '../grid/float-types.js';
+import { codeOf, gridParams, type Scheme } from '../grid/params.js';
 
-export type { Scheme } from '../int8/math.js';
+export type { Scheme } from '../grid/params.js';
 
 /** Symmetric codes are -8..7, stored as q + SYM_ZERO_POINT. */
 export const SYM_ZERO_POINT = 8;
@@ -76,30 +76,12 @@ export function checkLayout(length: number, layout: BlockLayout, blockSize: numb
     throw new RangeError(`block size ${blockSize} is not a power of two >= 2`);
 }
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
-
-/** Scale and zero point of one block for a clip factor, from its min, max (and so max|w|). */
-export function blockParams(
-  lo: number,
-  hi: number,
-  scheme: Scheme,
-  scaleType: FloatType,
-  clip = 1,
-): { scale: number; zp: number } {
-  if (scheme === 'sym') {
-    const absmax = Math.max(Math.abs(lo), Math.abs(hi));
-    return { scale: storedScale((clip * absmax) / QMAX_SYM, scaleType), zp: SYM_ZERO_POINT };
-  }
-  // The range is widened to include 0 so that 0 (padding, ReLU zeros) is exact.
-  const l = Math.min(lo, 0) * clip;
-  const h = Math.max(hi, 0) * clip;
-  const scale = storedScale((h - l) / LEVELS_ASYM, scaleType);
-  return { scale, zp: clamp(roundHalfToEven(-l / scale), 0, LEVELS_ASYM) };
-}
+/** Scale and zero point of one block for a clip factor, from its min, max (and so max|w|): the 4-bit grid. */
+export const blockParams = (lo: number, hi: number, scheme: Scheme, scaleType: FloatType, clip = 1) =>
+  gridParams(lo, hi, 4, scheme, scaleType, clip);
 
 /** The stored code of w (0..15). Symmetric: clamp(round(w/s), -8, 7) + 8, the same thing. */
-export const code = (w: number, scale: number, zp: number): number =>
-  clamp(roundHalfToEven(w / scale) + zp, 0, LEVELS_ASYM);
+export const code = (w: number, scale: number, zp: number): number => codeOf(w, scale, zp, 4);
 
 /** What onnxruntime computes from a code: (q - zp) * scale in float32, then the output type. */
 export function dequantValue(q: number, zp: number, scale: number, outType: FloatType): number {

@@ -9,7 +9,8 @@
 import { DataType, type HostTensor, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { readDecodeRecords } from '../decode-records.js';
-import { toFloat16Bits, type FloatType } from '../int8/float-types.js';
+import { float32ToFloat16 as toFloat16Bits } from '@mc-kit/core';
+import type { FloatType } from '../grid/float-types.js';
 import { exposeTensor, runModel, seededWeights, testContext } from '../int8/testkit.fixture.js';
 import { dequantizeInt4, quantizeInt4Ref, type BlockLayout, type Scheme } from './math.js';
 import { quantizeInt4Weights } from './rewrite.js';

@@ -16,8 +16,7 @@
  */
 import { DataType, type NodeProto, type OnnxModel, type WeightCandidate as Candidate } from '@mc-kit/core';
 import { addDecodeRecord, removeDecode, type DecodeRecord } from '../decode-records.js';
-import { encodeFloats } from '../int8/float-types.js';
-import { SCALE_DATA_TYPE } from '../int8/rewrite.js';
+import { encodeFloats, SCALE_DATA_TYPE } from '../grid/float-types.js';
 import { dequantizeInt4, SYM_ZERO_POINT, type Int4Blocks } from './math.js';
 import { packCodes, unpackCodes } from './pack.js';
 
@@ -52,6 +51,142 @@ export function toNibbles(q: Int4Blocks): NibbleTensors {
   };
 }
 
+/** One weight's decode graph, built node by node in order (added to the model at the end), and what it stores. */
+class NibbleGraph {
+  readonly nodes: NodeProto[] = [];
+  readonly constants: string[] = [];
+  /** stored bits of the weight's own initializers */
+  bits = 0;
+
+  constructor(
+    private readonly model: OnnxModel,
+    private readonly name: string,
+  ) {}
+
+  /** A new initializer named after the weight; `constant`: a shape or bound (recorded for decompress) */
+  init(suffix: string, type: DataType, shape: number[], data: ArrayBufferView, constant = true): string {
+    const n = this.model.uniqueName(`${this.name}_${suffix}`);
+    this.model.setInitializer(n, type, shape, data);
+    this.bits += this.model.getInitializer(n)!.byteLength * 8;
+    if (constant) this.constants.push(n);
+    return n;
+  }
+
+  /** An int32 scalar every nibble decode of the model shares. */
+  shared(n: string, v: number): string {
+    if (!this.model.getInitializer(n)) this.model.setInitializer(n, DataType.INT32, [], Int32Array.of(v));
+    return n;
+  }
+
+  op(opType: string, input: string[], attrs: NodeProto['attribute'] = [], output?: string): string {
+    const out = output ?? this.model.uniqueName(`${this.name}_int4_${opType.toLowerCase()}`);
+    this.nodes.push({
+      opType,
+      domain: '',
+      name: this.model.uniqueName(`${this.name}/int4/${opType}`),
+      input,
+      output: [out],
+      attribute: attrs,
+    });
+    return out;
+  }
+
+  cast(x: string, to: DataType, output?: string): string {
+    return this.op('Cast', [x], [{ name: 'to', type: INT, i: to }], output);
+  }
+
+  reshape(x: string, shape: number[], output?: string): string {
+    return this.op(
+      'Reshape',
+      [x, this.init(`shape${this.nodes.length}`, DataType.INT64, [shape.length], i64(shape))],
+      [],
+      output,
+    );
+  }
+
+  /** packed uint8 [m, 1] -> int32 [2m] codes, low nibble first, shaped `shape` */
+  unpack(packed: string, shape: number[]): string {
+    const b = this.cast(packed, DataType.INT32);
+    const hi = this.op('Div', [b, this.shared(NIBBLE_SHARED.sixteen, 16)]);
+    const lo = this.op('Sub', [b, this.op('Mul', [hi, NIBBLE_SHARED.sixteen])]);
+    return this.reshape(this.op('Concat', [lo, hi], [{ name: 'axis', type: INT, i: 1 }]), shape);
+  }
+}
+
+/** The stored tensors: packed codes, scales [R, KB, 1], zero points (asymmetric). */
+function storeNibbles(g: NibbleGraph, q: Omit<Int4Blocks, 'codes'>, t: NibbleTensors) {
+  const [R, KB] = [q.rows, q.kBlocks];
+  const codes = g.init('q4n', DataType.UINT8, [t.codes.length, 1], t.codes, false);
+  const scales = g.init('scales', SCALE_DATA_TYPE[q.scaleType], [R, KB, 1], encodeFloats(t.scales, q.scaleType), false);
+  const zeroPoints =
+    t.zeroPoints &&
+    g.init(
+      'zp4n',
+      DataType.UINT8,
+      t.zeroPointForm === 'nibbles' ? [t.zeroPoints.length, 1] : [R, KB, 1],
+      t.zeroPoints,
+      false,
+    );
+  return { codes, scales, zeroPoints };
+}
+
+/** (q - zp) · scale in float32, [R, KB, BS]. */
+function dequantBlocks(
+  g: NibbleGraph,
+  q: Omit<Int4Blocks, 'codes'>,
+  t: NibbleTensors,
+  stored: ReturnType<typeof storeNibbles>,
+): string {
+  const q3 = g.unpack(stored.codes, [q.rows, q.kBlocks, q.blockSize]);
+  const zp = !stored.zeroPoints
+    ? g.shared(NIBBLE_SHARED.eight, 8)
+    : t.zeroPointForm === 'nibbles'
+      ? g.unpack(stored.zeroPoints, [q.rows, q.kBlocks, 1])
+      : g.cast(stored.zeroPoints, DataType.INT32);
+  const s = q.scaleType !== 'float32' ? g.cast(stored.scales, DataType.FLOAT) : stored.scales;
+  return g.op('Mul', [g.cast(g.op('Sub', [q3, zp]), DataType.FLOAT), s]);
+}
+
+/** [R, KB, BS] -> the weight's own shape: rows (o, i) of the weight seen as [outer, dim, inner], padding sliced off. */
+function toWeightLayout(
+  g: NibbleGraph,
+  x: string,
+  q: Omit<Int4Blocks, 'codes'>,
+  dims: number[],
+  opset: number,
+): string {
+  const { outer, dim, inner } = q.layout;
+  const P = q.kBlocks * q.blockSize;
+  let w = g.reshape(x, [q.rows, P]);
+  if (P !== dim) {
+    w =
+      opset >= 10
+        ? g.op('Slice', [
+            w,
+            g.init('starts', DataType.INT64, [1], i64([0])),
+            g.init('ends', DataType.INT64, [1], i64([dim])),
+            g.init('axes', DataType.INT64, [1], i64([1])),
+          ])
+        : g.op(
+            'Slice',
+            [w],
+            [
+              { name: 'starts', type: 7, ints: [0] },
+              { name: 'ends', type: 7, ints: [dim] },
+              { name: 'axes', type: 7, ints: [1] },
+            ],
+          );
+  }
+  const perm = (p: number[]) => [{ name: 'perm', type: 7, ints: p }];
+  if (inner > 1 && outer === 1 && dims.length === 2)
+    w = g.op('Transpose', [w], perm([1, 0])); // [N, K] -> [K, N]
+  else {
+    if (inner > 1) w = g.op('Transpose', [g.reshape(w, [outer, inner, dim])], perm([0, 2, 1]));
+    if (inner > 1 || dims.length !== 2 || dims[0] !== q.rows) w = g.reshape(w, dims);
+  }
+  return w;
+}
+
 /**
  * Write `t` and its decode in place of the weight (same name out); returns the stored bits of the
  * tensor's own initializers (codes, scales, zero points, shapes and bounds).
@@ -65,118 +200,29 @@ export function applyNibbles(
 ): number {
   const name = c.init.name;
   const dims = [...c.init.dims];
-  const { outer, dim, inner } = q.layout;
-  const R = q.rows;
-  const KB = q.kBlocks;
-  const BS = q.blockSize;
-  const P = KB * BS;
-  const shared = (n: string, v: number) => {
-    if (!model.getInitializer(n)) model.setInitializer(n, DataType.INT32, [], Int32Array.of(v));
-    return n;
-  };
-  const constants: string[] = [];
-  let bits = 0;
-  const init = (suffix: string, type: DataType, shape: number[], data: ArrayBufferView, constant = true) => {
-    const n = model.uniqueName(`${name}_${suffix}`);
-    model.setInitializer(n, type, shape, data);
-    bits += model.getInitializer(n)!.byteLength * 8;
-    if (constant) constants.push(n);
-    return n;
-  };
-  const codes = init('q4n', DataType.UINT8, [t.codes.length, 1], t.codes, false);
-  const scales = init('scales', SCALE_DATA_TYPE[q.scaleType], [R, KB, 1], encodeFloats(t.scales, q.scaleType), false);
-  const zpName =
-    t.zeroPoints &&
-    init(
-      'zp4n',
-      DataType.UINT8,
-      t.zeroPointForm === 'nibbles' ? [t.zeroPoints.length, 1] : [R, KB, 1],
-      t.zeroPoints,
-      false,
-    );
+  const g = new NibbleGraph(model, name);
+  const stored = storeNibbles(g, q, t);
   model.removeInitializer(name);
-
-  const nodes: NodeProto[] = [];
-  const op = (opType: string, input: string[], attrs: NodeProto['attribute'] = [], output?: string) => {
-    const out = output ?? model.uniqueName(`${name}_int4_${opType.toLowerCase()}`);
-    nodes.push({
-      opType,
-      domain: '',
-      name: model.uniqueName(`${name}/int4/${opType}`),
-      input,
-      output: [out],
-      attribute: attrs,
-    });
-    return out;
-  };
-  const cast = (x: string, to: DataType, output?: string) =>
-    op('Cast', [x], [{ name: 'to', type: INT, i: to }], output);
-  const reshape = (x: string, shape: number[], output?: string) =>
-    op('Reshape', [x, init(`shape${nodes.length}`, DataType.INT64, [shape.length], i64(shape))], [], output);
-  /** packed uint8 [m, 1] -> int32 [2m] codes, low nibble first, shaped `shape` */
-  const unpack = (packed: string, shape: number[]) => {
-    const b = cast(packed, DataType.INT32);
-    const hi = op('Div', [b, shared(NIBBLE_SHARED.sixteen, 16)]);
-    const lo = op('Sub', [b, op('Mul', [hi, NIBBLE_SHARED.sixteen])]);
-    return reshape(op('Concat', [lo, hi], [{ name: 'axis', type: INT, i: 1 }]), shape);
-  };
-
-  const q3 = unpack(codes, [R, KB, BS]);
-  const zp = !zpName
-    ? shared(NIBBLE_SHARED.eight, 8)
-    : t.zeroPointForm === 'nibbles'
-      ? unpack(zpName, [R, KB, 1])
-      : cast(zpName, DataType.INT32);
-  const wide = q.scaleType !== 'float32';
-  const s = wide ? cast(scales, DataType.FLOAT) : scales;
-  let w = op('Mul', [cast(op('Sub', [q3, zp]), DataType.FLOAT), s]);
-  // [R, KB, BS] -> [R, dim]: rows (o, i) of the weight seen as [outer, dim, inner]
-  w = reshape(w, [R, P]);
-  if (P !== dim) {
-    w =
-      opset >= 10
-        ? op('Slice', [
-            w,
-            init('starts', DataType.INT64, [1], i64([0])),
-            init('ends', DataType.INT64, [1], i64([dim])),
-            init('axes', DataType.INT64, [1], i64([1])),
-          ])
-        : op(
-            'Slice',
-            [w],
-            [
-              { name: 'starts', type: 7, ints: [0] },
-              { name: 'ends', type: 7, ints: [dim] },
-              { name: 'axes', type: 7, ints: [1] },
-            ],
-          );
-  }
-  const perm = (p: number[]) => [{ name: 'perm', type: 7, ints: p }];
-  if (inner > 1 && outer === 1 && dims.length === 2)
-    w = op('Transpose', [w], perm([1, 0])); // [N, K] -> [K, N]
-  else {
-    if (inner > 1) w = op('Transpose', [reshape(w, [outer, inner, dim])], perm([0, 2, 1]));
-    if (inner > 1 || dims.length !== 2 || dims[0] !== R) w = reshape(w, dims);
-  }
-  if (wide) cast(w, SCALE_DATA_TYPE[q.scaleType]);
-  nodes[nodes.length - 1].output = [name]; // the last node gives the weight its own name
-  for (const n of [...nodes].reverse()) model.addNode(n); // each lands before the first reader of its output
+  const w = toWeightLayout(g, dequantBlocks(g, q, t, stored), q, dims, opset);
+  if (q.scaleType !== 'float32') g.cast(w, SCALE_DATA_TYPE[q.scaleType]);
+  g.nodes[g.nodes.length - 1].output = [name]; // the last node gives the weight its own name
+  for (const n of [...g.nodes].reverse()) model.addNode(n); // each lands before the first reader of its output
 
   addDecodeRecord(model, name, {
     method: 'int4',
     form: 'nibbles',
     dims,
     floatType: q.scaleType,
-    codes,
-    scales,
-    zeroPoints: zpName,
-    nodes: nodes.map((n) => n.name ?? ''),
-    constants,
+    codes: stored.codes,
+    scales: stored.scales,
+    zeroPoints: stored.zeroPoints,
+    nodes: g.nodes.map((n) => n.name ?? ''),
+    constants: g.constants,
     layout: q.layout,
-    blockSize: BS,
+    blockSize: q.blockSize,
     zeroPointForm: t.zeroPointForm,
   });
-  return bits;
+  return g.bits;
 }
 
 /** The dense weight back in place of a nibble decode: dequantizeInt4 of the stored blocks. */

@@ -10,7 +10,7 @@
  *   the weight's own layout; scales and zero points shaped like the weight with the blocked axis
  *   cut to k_blocks, i.e. C order [outer, k_blocks, inner].
  */
-import { FLOAT_BITS, type FloatType } from '../int8/float-types.js';
+import { FLOAT_BITS, type FloatType } from '../grid/float-types.js';
 import { dequantValue, SYM_ZERO_POINT, type BlockLayout, type Int4Blocks, type Int4Nibbles } from './math.js';
 
 export interface NBitsTensors {

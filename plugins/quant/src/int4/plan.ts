@@ -12,7 +12,7 @@
  *   kernel. Never silent: the plan says why, and the report repeats it.
  */
 import type { Consumer, NodeProto, OnnxModel } from '@mc-kit/core';
-import type { FloatType } from '../int8/float-types.js';
+import type { FloatType } from '../grid/float-types.js';
 import { dqOpset, int8Form, type Int8Form } from '../int8/rewrite.js';
 import type { WeightCandidate as Candidate } from '@mc-kit/core';
 import type { BlockLayout } from './math.js';

@@ -6,7 +6,7 @@
  */
 import { DataType, ErrorCodes, float16ArrayToFloat32, type OnnxModel, type TensorReport } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
-import { toFloat16Bits } from '../int8/float-types.js';
+import { float32ToFloat16 as toFloat16Bits } from '@mc-kit/core';
 import {
   CONV_INPUT,
   convNet,

@@ -18,18 +18,20 @@
 import {
   DataType,
   ErrorCodes,
+  initializerOrder,
   packInt4,
+  rewriteTensors,
+  skippedTensorRow,
   UserError,
-  throwIfAborted,
   type NodeProto,
   type OnnxModel,
   type RunContext,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats, FLOAT_BITS, type FloatType } from '../int8/float-types.js';
+import { encodeFloats, FLOAT_BITS, SCALE_DATA_TYPE, type FloatType } from '../grid/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor } from '../int8/math.js';
-import { SCALE_DATA_TYPE, writeInt8 } from '../int8/rewrite.js';
-import { chooseOpset } from '../opset-choice.js';
+import { writeInt8 } from '../int8/rewrite.js';
+import { chooseOpset, type OpsetChoice } from '../opset-choice.js';
 import { applyNibbles, nibbleSharedBits, toNibbles, type NibbleTensors } from './nibbles.js';
 import {
   nothingQualifies,
@@ -62,8 +64,6 @@ export interface Int4Result {
   readonly notes: string[];
   readonly bitsPerWeight: number;
 }
-
-export { MS_DOMAIN } from '../nbits-groups.js';
 
 const INT = 2; // AttributeProto.AttributeType.INT
 const intAttr = (name: string, i: number) => ({ name, type: INT, i });
@@ -232,9 +232,88 @@ const OPSET_HINT = `the graph's opset is the cause, not the weights: bfloat16 we
 const INT4_SCOPE_HINT =
   'int4 quantizes float weights read by MatMul (as MatMulNBits), Gemm, Conv, ConvTranspose, Gather (embeddings) and LSTM/GRU/RNN nodes; this model has none it can take';
 
+/** Write one encoded weight in its planned form; returns the bits stored. */
+function writeOne(model: OnnxModel, p: Plan, e: Encoded, opts: Int4Options, opset: number): number {
+  if (e.kind === 'int8') return writeInt8(model, p.c, e.q, p.int8Form!, '_q8', 'int4');
+  if (e.kind === 'MatMulNBits') {
+    applyNBits(model, p, e, opts.accuracyLevel);
+    return storedBitsOf(e);
+  }
+  if (e.kind === 'nibbles') return applyNibbles(model, p.c, e.q, e.t, opset);
+  applyBlockedDQ(model, p, e);
+  return storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
+}
+
+/** Write every encoded weight; the report rows, stored bits, and the clip search's counts. */
+function writeAll(
+  model: OnnxModel,
+  plans: readonly Plan[],
+  encoded: readonly Encoded[],
+  opts: Int4Options,
+  opset: number,
+) {
+  const rows: TensorReport[] = [];
+  let bits = 0;
+  let weights = 0;
+  let blocks = 0;
+  let clipped = 0;
+  plans.forEach((p, i) => {
+    const e = encoded[i];
+    const stored = writeOne(model, p, e, opts, opset);
+    if (e.kind === 'MatMulNBits') {
+      blocks += e.t.scales.length;
+      clipped += e.clipped;
+    } else if (e.kind !== 'int8') {
+      blocks += e.kind === 'nibbles' ? e.t.scales.length : e.scales.length;
+      clipped += e.q.clipped;
+    }
+    bits += stored;
+    weights += p.c.init.elementCount;
+    const elements = p.c.init.elementCount;
+    rows.push({
+      name: p.c.init.name,
+      action: e.kind === 'int8' ? 'int8' : 'int4',
+      ...(p.fallback ? { reason: `int8 fallback: ${p.fallback}` } : {}),
+      shape: [...p.c.init.dims],
+      elements,
+      bytesBefore: p.c.init.byteLength,
+      bytesAfter: stored / 8,
+      bitsPerWeight: stored / elements,
+    });
+  });
+  if (plans.some((p) => p.encoding === 'nibbles')) bits += nibbleSharedBits(model); // the int32 scalars the unpacks share
+  return { rows, bits, weights, blocks, clipped };
+}
+
+function int4Notes(
+  plans: readonly Plan[],
+  allSkipped: readonly Skipped[],
+  w: ReturnType<typeof writeAll>,
+  opts: Int4Options,
+  choice: OpsetChoice,
+): string[] {
+  const bitsPerWeight = w.bits / w.weights;
+  const count = (e: Plan['encoding']) => plans.filter((p) => p.encoding === e).length;
+  // One line per reason, not per tensor (a conv net at an old opset has dozens of each).
+  const fellBack = plans
+    .filter((p) => p.encoding === 'int8')
+    .map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
+  return [
+    `${plans.length} of ${plans.length + allSkipped.length} float initializers quantized (int4 ${opts.scheme}, block ${opts.blockSize}): ` +
+      `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('nibbles')} as nibbles unpacked at opset ${choice.opset}, ${count('int8')} as int8; ` +
+      `${w.weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+    opts.searchScale
+      ? `clip search (--search-scale): ${w.clipped} of ${w.blocks} blocks kept a clip factor below 1`
+      : 'clip search: not used',
+    ...choice.notes,
+    ...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'),
+    ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'),
+  ];
+}
+
 /** Quantize the selected weights of `model` in place. */
 export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, ctx: RunContext): Promise<Int4Result> {
-  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
+  const order = initializerOrder(model);
   const { candidates, skipped } = selectWeights(model, opts);
   // the standard forms' opset first (a verified upgrade runs the model), then the plan at the opset chosen
   const wanted = standardOpset(planEncodings(model, candidates, Infinity).plans);
@@ -248,99 +327,27 @@ export async function quantizeInt4Weights(model: OnnxModel, opts: Int4Options, c
   ];
   if (plans.length === 0) throw nothingQualifies('int4', allSkipped.map(skipItemOf), INT4_SCOPE_HINT);
 
-  const task = ctx.progress.start('int4', plans.length);
-  const encoded: Encoded[] = [];
-  try {
-    for (const p of plans) {
-      throwIfAborted(ctx.signal);
-      task.update(`int4 ${p.c.init.name} (${p.encoding})`);
-      encoded.push(encode(p, opts));
-      task.tick();
+  const step = {
+    label: 'int4',
+    total: plans.length,
+    done: (r: Int4Result) => `int4: ${plans.length} tensors, ${r.bitsPerWeight.toFixed(3)} bits/weight`,
+  };
+  return rewriteTensors(ctx, step, async (loop) => {
+    let encoded: Encoded[];
+    try {
+      encoded = await loop.each(
+        plans,
+        (p) => `int4 ${p.c.init.name} (${p.encoding})`,
+        (p) => encode(p, opts),
+      );
+    } finally {
+      releaseWasmRtn();
     }
-  } catch (e) {
-    task.fail();
-    throw e;
-  } finally {
-    releaseWasmRtn();
-  }
-
-  choice.apply(); // every weight is encoded: the graph may change now
-  const notes: string[] = [...choice.notes];
-  if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
-    model.setOpset(MS_DOMAIN, 1);
-
-  const tensors: TensorReport[] = [];
-  let bits = 0;
-  let weights = 0;
-  let blocks = 0;
-  let clipped = 0;
-  plans.forEach((p, i) => {
-    const e = encoded[i];
-    let stored: number;
-    if (e.kind === 'int8') {
-      stored = writeInt8(model, p.c, e.q, p.int8Form!, '_q8', 'int4');
-    } else if (e.kind === 'MatMulNBits') {
-      stored = storedBitsOf(e);
-      applyNBits(model, p, e, opts.accuracyLevel);
-      blocks += e.t.scales.length;
-      clipped += e.clipped;
-    } else if (e.kind === 'nibbles') {
-      stored = applyNibbles(model, p.c, e.q, e.t, choice.opset);
-      blocks += e.t.scales.length;
-      clipped += e.q.clipped;
-    } else {
-      stored = storedBitsOf(e) + (p.storedDims.length !== p.c.init.dims.length ? 64 * p.c.init.dims.length : 0); // + the Reshape's int64 shape
-      applyBlockedDQ(model, p, e);
-      blocks += e.scales.length;
-      clipped += e.q.clipped;
-    }
-    bits += stored;
-    weights += p.c.init.elementCount;
-    const elements = p.c.init.elementCount;
-    tensors.push({
-      name: p.c.init.name,
-      action: e.kind === 'int8' ? 'int8' : 'int4',
-      ...(p.fallback ? { reason: `int8 fallback: ${p.fallback}` } : {}),
-      shape: [...p.c.init.dims],
-      elements,
-      bytesBefore: p.c.init.byteLength,
-      bytesAfter: stored / 8,
-      bitsPerWeight: stored / elements,
-    });
+    choice.apply(); // every weight is encoded: the graph may change now
+    if (plans.some((p) => p.encoding === 'MatMulNBits') && model.opset(MS_DOMAIN) === undefined)
+      model.setOpset(MS_DOMAIN, 1);
+    const w = writeAll(model, plans, encoded, opts, choice.opset);
+    const tensors = order([...w.rows, ...allSkipped.map((s) => skippedTensorRow(s.init, s.reason))]);
+    return { tensors, notes: int4Notes(plans, allSkipped, w, opts, choice), bitsPerWeight: w.bits / w.weights };
   });
-  if (plans.some((p) => p.encoding === 'nibbles')) bits += nibbleSharedBits(model); // the int32 scalars the unpacks share
-  for (const s of allSkipped) {
-    const b = s.init.byteLength;
-    tensors.push({
-      name: s.init.name,
-      action: 'skipped',
-      reason: s.reason,
-      shape: [...s.init.dims],
-      elements: s.init.elementCount,
-      bytesBefore: b,
-      bytesAfter: b,
-    });
-  }
-  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)); // the model's own order
-  const bitsPerWeight = bits / weights;
-  task.done(`int4: ${plans.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
-
-  const count = (e: Plan['encoding']) => plans.filter((p) => p.encoding === e).length;
-  notes.unshift(
-    `${plans.length} of ${plans.length + allSkipped.length} float initializers quantized (int4 ${opts.scheme}, block ${opts.blockSize}): ` +
-      `${count('MatMulNBits')} as MatMulNBits (accuracy_level ${opts.accuracyLevel}), ${count('DequantizeLinear-21')} as blocked DequantizeLinear, ${count('nibbles')} as nibbles unpacked at opset ${choice.opset}, ${count('int8')} as int8; ` +
-      `${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
-    opts.searchScale
-      ? `clip search (--search-scale): ${clipped} of ${blocks} blocks kept a clip factor below 1`
-      : 'clip search: not used',
-  );
-  // One line per reason, not per tensor (a conv net at an old opset has dozens of each).
-  const fellBack = plans
-    .filter((p) => p.encoding === 'int8')
-    .map((p) => ({ name: p.c.init.name, elements: p.c.init.elementCount, reason: p.fallback ?? '' }));
-  notes.push(
-    ...skipSummaryLines(fellBack, 'quantized to int8 per channel instead of int4'),
-    ...skipSummaryLines(allSkipped.map(skipItemOf), 'left float'),
-  );
-  return { tensors, notes, bitsPerWeight };
 }

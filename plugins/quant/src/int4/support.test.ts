@@ -5,7 +5,7 @@
  */
 import { DataType, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
-import type { FloatType } from '../int8/float-types.js';
+import type { FloatType } from '../grid/float-types.js';
 import { sessions } from '../int8/testkit.fixture.js';
 import { ORT_CPU_INT4 } from './plan.js';
 

@@ -7,7 +7,7 @@ import { DataType, type NodeProto, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { dequantize } from '../int8/math.js';
 import { cloneModel, seededWeights } from '../int8/testkit.fixture.js';
-import type { FloatType } from '../int8/float-types.js';
+import type { FloatType } from '../grid/float-types.js';
 import { readDecodeRecords } from '../decode-records.js';
 import { dequantizeInt4, SYM_ZERO_POINT } from './math.js';
 import { dequantizeBlockedDQ, unpackCodes, unpackMatMulNBits } from './pack.js';

@@ -12,7 +12,7 @@
  */
 import { DataType, type NodeProto, type OnnxModel, type WeightCandidate as Candidate } from '@mc-kit/core';
 import { addDecodeRecord, removeDecode, type DecodeRecord } from '../decode-records.js';
-import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
+import { encodeFloats, FLOAT_BITS, type FloatType } from '../grid/float-types.js';
 import { dequantize, type QuantizedTensor } from './math.js';
 
 const FLOAT_DATA_TYPE: Readonly<Record<FloatType, DataType>> = {

@@ -5,7 +5,7 @@
 import { DataType, ErrorCodes, type OnnxModel } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
 import { dequantizeWeights } from './decompress.js';
-import { toFloat16Bits } from './float-types.js';
+import { float32ToFloat16 as toFloat16Bits } from '@mc-kit/core';
 import { dequantize } from './math.js';
 import { float16MatMul, MLP_INPUT, mlp } from './models.fixture.js';
 import { quantizeWeights, type Int8Options } from './rewrite.js';

@@ -16,14 +16,8 @@ import {
 } from '@mc-kit/core';
 import { readDecodeRecords, removeDecodeRecords } from '../decode-records.js';
 import { restoreCastMul } from './cast-decode.js';
-import { encodeFloats, type FloatType } from './float-types.js';
+import { encodeFloats, SCALE_TYPES, type FloatType } from '../grid/float-types.js';
 import { dequantize } from './math.js';
-
-const SCALE_TYPES: ReadonlyMap<DataType, FloatType> = new Map([
-  [DataType.FLOAT, 'float32'],
-  [DataType.FLOAT16, 'float16'],
-  [DataType.BFLOAT16, 'bfloat16'],
-]);
 
 export interface Found {
   readonly node: NodeProto;

@@ -6,11 +6,10 @@
  * Codes are computed against the scale as stored (float32, or the weight's float16/bfloat16), so
  * that `dequantize` below, which mirrors onnxruntime's DequantizeLinear, gives back q * scale.
  */
-import { roundHalfToEven, roundToType, minPositive, type FloatType } from './float-types.js';
+import { roundToType, type FloatType } from '../grid/float-types.js';
+import { clamp, gridParams, roundHalfToEven, type Scheme } from '../grid/params.js';
 
-export { roundHalfToEven } from './float-types.js';
-
-export type Scheme = 'sym' | 'asym';
+export { roundHalfToEven, type Scheme } from '../grid/params.js';
 
 export interface QuantizeOptions {
   readonly scheme: Scheme;
@@ -56,8 +55,6 @@ export function firstNonFinite(w: ArrayLike<number>): number {
   return -1;
 }
 
-const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
-
 /** Per-channel min and max over a layout (channels with no elements keep 0, 0). */
 function channelRanges(w: ArrayLike<number>, l: AxisLayout): { min: Float64Array; max: Float64Array } {
   const min = new Float64Array(l.channels).fill(Infinity);
@@ -78,13 +75,6 @@ function channelRanges(w: ArrayLike<number>, l: AxisLayout): { min: Float64Array
   return { min, max };
 }
 
-/** A scale as stored: rounded to its type; 1 for an all-zero group; never 0 after rounding. (int4 shares it.) */
-export function storedScale(exact: number, type: FloatType): number {
-  if (exact === 0) return 1;
-  const s = roundToType(exact, type);
-  return s === 0 ? minPositive(type) : s;
-}
-
 /** Quantize a weight (flat, C order, `shape`) with one scale per `axis` index, or per tensor. */
 export function quantize(w: ArrayLike<number>, shape: readonly number[], options: QuantizeOptions): QuantizedTensor {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -97,15 +87,9 @@ export function quantize(w: ArrayLike<number>, shape: readonly number[], options
   const sym = options.scheme === 'sym';
   const zeroPoints = sym ? new Int8Array(l.channels) : new Uint8Array(l.channels);
   for (let c = 0; c < l.channels; c++) {
-    if (sym) {
-      scales[c] = storedScale(Math.max(Math.abs(min[c]), Math.abs(max[c])) / 127, scaleType);
-    } else {
-      // The range is widened to include 0 so that 0 is exact (padding, ReLU zeros).
-      const lo = Math.min(min[c], 0);
-      const hi = Math.max(max[c], 0);
-      scales[c] = storedScale((hi - lo) / 255, scaleType);
-      zeroPoints[c] = clamp(roundHalfToEven(-lo / scales[c]), 0, 255);
-    }
+    const p = gridParams(min[c], max[c], 8, options.scheme, scaleType);
+    scales[c] = p.scale;
+    if (!sym) zeroPoints[c] = p.zp; // symmetric codes are stored signed: their zero point is 0, not 128
   }
   const codes = sym ? new Int8Array(size) : new Uint8Array(size);
   const [qmin, qmax] = sym ? [-128, 127] : [0, 255];

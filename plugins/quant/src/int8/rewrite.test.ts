@@ -4,7 +4,7 @@
  */
 import { DataType, ErrorCodes, type OnnxModel, type TensorReport } from '@mc-kit/core';
 import { GraphBuilder } from '@mc-kit/core/testing';
-import { toFloat16Bits } from './float-types.js';
+import { float32ToFloat16 as toFloat16Bits } from '@mc-kit/core';
 import { dequantize } from './math.js';
 import { CONV_INPUT, convNet, float16MatMul, MLP_INPUT, mlp, TIED_INPUT, tiedEmbedding } from './models.fixture.js';
 import { quantizeWeights, type Int8Options } from './rewrite.js';

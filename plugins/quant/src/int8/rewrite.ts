@@ -14,23 +14,26 @@ import {
   DataType,
   ErrorCodes,
   UserError,
-  throwIfAborted,
+  initializerOrder,
+  rewriteTensors,
+  skippedTensorRow,
   type NodeProto,
   type OnnxModel,
   type RunContext,
   type TensorReport,
 } from '@mc-kit/core';
-import { encodeFloats, FLOAT_BITS, type FloatType } from './float-types.js';
+import { encodeFloats, FLOAT_BITS, SCALE_DATA_TYPE, type FloatType } from '../grid/float-types.js';
 import { firstNonFinite, quantize, type QuantizedTensor, type Scheme } from './math.js';
 import {
   nothingQualifies,
   selectWeights,
   skipItemOf,
   skipSummaryLines,
+  type SkippedWeight,
   type WeightCandidate as Candidate,
   type SelectOptions,
 } from '@mc-kit/core';
-import { chooseOpset } from '../opset-choice.js';
+import { chooseOpset, type OpsetChoice } from '../opset-choice.js';
 import { applyInt8CastMul, castDecodeBits, castDecodeOpset } from './cast-decode.js';
 
 export type Granularity = 'channel' | 'tensor';
@@ -47,12 +50,6 @@ export interface Int8Result {
   readonly notes: string[];
   readonly bitsPerWeight: number;
 }
-
-export const SCALE_DATA_TYPE: Readonly<Record<FloatType, DataType>> = Object.freeze({
-  float32: DataType.FLOAT,
-  float16: DataType.FLOAT16,
-  bfloat16: DataType.BFLOAT16,
-});
 
 /** DequantizeLinear: per tensor from opset 10, per-axis scales 13, float16/bfloat16 scales (and outputs) 19. */
 export const dqOpset = (t: FloatType, perTensor: boolean): number => (t !== 'float32' ? 19 : perTensor ? 10 : 13);
@@ -134,14 +131,16 @@ export function applyInt8(model: OnnxModel, c: Candidate, q: QuantizedTensor, co
   model.addNode(node);
 }
 
-/** Quantize the selected weights of `model` in place. */
-export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: RunContext): Promise<Int8Result> {
-  const order = new Map(model.initializerNames().map((n, i) => [n, i]));
-  const selected = selectWeights(model, opts);
-  const { skipped } = selected;
-  if (selected.candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
+/** The candidates int8 can decode at the opset chosen for them (the rest join `skipped`), and that choice. */
+async function decodable(
+  model: OnnxModel,
+  selected: readonly Candidate[],
+  skipped: SkippedWeight[],
+  opts: Int8Options,
+  ctx: RunContext,
+): Promise<{ candidates: Candidate[]; choice: OpsetChoice; wanted: number }> {
   const perTensor = opts.granularity === 'tensor';
-  const wanted = Math.max(...selected.candidates.map((c) => dqOpset(c.floatType, perTensor)));
+  const wanted = Math.max(...selected.map((c) => dqOpset(c.floatType, perTensor)));
   const why =
     wanted === 19
       ? 'DequantizeLinear with float16/bfloat16 scales'
@@ -150,7 +149,7 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
         : 'per-channel DequantizeLinear';
   const choice = await chooseOpset(model, wanted, why, opts.keepOpset ?? false, ctx);
   const candidates: Candidate[] = [];
-  for (const c of selected.candidates) {
+  for (const c of selected) {
     if (int8Form(c.floatType, perTensor, choice.opset)) candidates.push(c);
     else
       skipped.push({
@@ -164,34 +163,29 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
       hint: choice.notes.join('; '),
     });
   }
+  return { candidates, choice, wanted };
+}
 
-  const task = ctx.progress.start('int8', candidates.length);
-  const quantized: QuantizedTensor[] = [];
-  try {
-    for (const c of candidates) {
-      throwIfAborted(ctx.signal);
-      task.update(`int8 ${c.init.name} (${c.role})`);
-      quantized.push(quantizeCandidate(c, opts));
-      task.tick();
-    }
-  } catch (e) {
-    task.fail();
-    throw e;
-  }
-
-  choice.apply(); // every weight is quantized: the graph may change now
-  const tensors: TensorReport[] = [];
+/** Write every quantized weight in its form; the report rows, stored bits and count per form. */
+function writeAll(
+  model: OnnxModel,
+  candidates: readonly Candidate[],
+  quantized: readonly QuantizedTensor[],
+  opts: Int8Options,
+  opset: number,
+) {
+  const perTensor = opts.granularity === 'tensor';
+  const rows: TensorReport[] = [];
   let bits = 0;
   let weights = 0;
   const forms: Record<Int8Form, number> = { DequantizeLinear: 0, 'cast-mul': 0 };
   candidates.forEach((c, i) => {
-    const q = quantized[i];
-    const form = int8Form(c.floatType, perTensor, choice.opset)!;
+    const form = int8Form(c.floatType, perTensor, opset)!;
     forms[form]++;
-    const bitsAfter = writeInt8(model, c, q, form);
+    const bitsAfter = writeInt8(model, c, quantized[i], form);
     bits += bitsAfter;
     weights += c.init.elementCount;
-    tensors.push({
+    rows.push({
       name: c.init.name,
       action: 'int8',
       shape: [...c.init.dims],
@@ -201,30 +195,40 @@ export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: 
       bitsPerWeight: bitsAfter / c.init.elementCount,
     });
   });
-  for (const s of skipped) {
-    const b = s.init.byteLength;
-    tensors.push({
-      name: s.init.name,
-      action: 'skipped',
-      reason: s.reason,
-      shape: [...s.init.dims],
-      elements: s.init.elementCount,
-      bytesBefore: b,
-      bytesAfter: b,
-    });
-  }
-  tensors.sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0)); // the model's own order
-  const bitsPerWeight = bits / weights;
-  task.done(`int8: ${candidates.length} tensors, ${bitsPerWeight.toFixed(3)} bits/weight`);
+  return { rows, bits, weights, forms };
+}
 
-  const notes = [
-    `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
-    ...choice.notes,
-  ];
-  if (forms['cast-mul'] > 0)
-    notes.push(
-      `${forms['cast-mul']} tensor${forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`,
+/** Quantize the selected weights of `model` in place. */
+export async function quantizeWeights(model: OnnxModel, opts: Int8Options, ctx: RunContext): Promise<Int8Result> {
+  const order = initializerOrder(model);
+  const selected = selectWeights(model, opts);
+  const { skipped } = selected;
+  if (selected.candidates.length === 0) throw nothingQualifies('int8', skipped.map(skipItemOf), INT8_SCOPE_HINT);
+  const { candidates, choice, wanted } = await decodable(model, selected.candidates, skipped, opts, ctx);
+  const step = {
+    label: 'int8',
+    total: candidates.length,
+    done: (r: Int8Result) => `int8: ${candidates.length} tensors, ${r.bitsPerWeight.toFixed(3)} bits/weight`,
+  };
+  return rewriteTensors(ctx, step, async (loop) => {
+    const quantized = await loop.each(
+      candidates,
+      (c) => `int8 ${c.init.name} (${c.role})`,
+      (c) => quantizeCandidate(c, opts),
     );
-  notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
-  return { tensors, notes, bitsPerWeight };
+    choice.apply(); // every weight is quantized: the graph may change now
+    const w = writeAll(model, candidates, quantized, opts, choice.opset);
+    const tensors = order([...w.rows, ...skipped.map((s) => skippedTensorRow(s.init, s.reason))]);
+    const bitsPerWeight = w.bits / w.weights;
+    const notes = [
+      `${candidates.length} of ${candidates.length + skipped.length} float initializers quantized to int8 (${opts.scheme}, per ${opts.granularity}); ${w.weights} weights at ${bitsPerWeight.toFixed(4)} bits each`,
+      ...choice.notes,
+    ];
+    if (w.forms['cast-mul'] > 0)
+      notes.push(
+        `${w.forms['cast-mul']} tensor${w.forms['cast-mul'] > 1 ? 's' : ''} decoded with Cast and Mul at opset ${choice.opset} (DequantizeLinear would need ${wanted})`,
+      );
+    notes.push(...skipSummaryLines(skipped.map(skipItemOf), 'left float'));
+    return { tensors, notes, bitsPerWeight };
+  });
 }
