@@ -82,7 +82,9 @@ export async function assertReachable(connection: QueueConnection, timeoutMs = 5
     await client.ping();
   } catch (e) {
     const why = cause ?? e;
-    const said = redactQueueUrl(why instanceof Error ? why.message || String((why as { code?: string }).code) : String(why));
+    const said = redactQueueUrl(
+      why instanceof Error ? why.message || String((why as { code?: string }).code) : String(why),
+    );
     const auth = /NOAUTH|WRONGPASS|invalid password|invalid username/i.test(said);
     throw new UserError(ErrorCodes.QUEUE_UNREACHABLE, `cannot use the queue at ${connection.display}: ${said}`, {
       hint: auth

@@ -70,9 +70,13 @@ export async function runQueuedSweep(
   try {
     const existing = Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
     if (existing > 0 && !options.resume)
-      throw new UserError(ErrorCodes.TARGET_EXISTS, `queue ${name} on ${options.connection.display} already holds this sweep's jobs`, {
-        hint: 'add --resume to re-attach to them, or give --name for a separate queue',
-      });
+      throw new UserError(
+        ErrorCodes.TARGET_EXISTS,
+        `queue ${name} on ${options.connection.display} already holds this sweep's jobs`,
+        {
+          hint: 'add --resume to re-attach to them, or give --name for a separate queue',
+        },
+      );
     ctx.log.info(`sweep: the dense model`);
     const dense = await evaluateSweepDense(registry, request, ctx);
     const client = await queue.client;
@@ -101,7 +105,9 @@ export async function runQueuedSweep(
       throw new UserError(
         ErrorCodes.BAD_JOB,
         `${failed.length} of ${plans.length} sweep points failed; point ${plans[Number(first.job.id)].label}: ${first.job.failedReason}`,
-        { hint: `nothing was written; fix it and run the same command with --resume (queue ${name}): done points are kept` },
+        {
+          hint: `nothing was written; fix it and run the same command with --resume (queue ${name}): done points are kept`,
+        },
       );
     }
     const denseResult = { result: dense, path: await writeResult(request.results, dense) };

@@ -97,7 +97,11 @@ async function settled(queue: Queue, ids: string[], timeoutMs = 30_000): Promise
 
   function start(db: number, queueName: string) {
     const abort = new AbortController();
-    const ctx = createRunContext({ json: true, sessions: new OrtSessionFactory({ device: 'cpu' }), signal: abort.signal });
+    const ctx = createRunContext({
+      json: true,
+      sessions: new OrtSessionFactory({ device: 'cpu' }),
+      signal: abort.signal,
+    });
     const done: Promise<WorkerSummary> = runWorker({
       connection: parseQueueUrl(redis.url(db)),
       queue: queueName,

@@ -1,4 +1,11 @@
-import { assertReachable, checkQueueName, JOB_KINDS, parseQueueUrl, runWorker, type WorkerSummary } from '@mc-kit/queue';
+import {
+  assertReachable,
+  checkQueueName,
+  JOB_KINDS,
+  parseQueueUrl,
+  runWorker,
+  type WorkerSummary,
+} from '@mc-kit/queue';
 import { Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 
@@ -7,7 +14,7 @@ export default class Worker extends McCommand {
   static override description =
     'Takes jobs from a Redis queue (BullMQ) and runs them: every sweep point is the same compress-then-eval a local mc sweep runs, on models and datasets at paths this machine can read (a shared filesystem) or hf: references. Without --name it serves every mc sweep queue on that Redis, oldest first.\n\n' +
     'A job carries only data: the kind of job (sweep-point) and its parameters, checked exactly as the command line that made it was. Unknown kinds, unknown fields and parameters the planners refuse fail the job with their message, as does a user error while it runs (a missing file): those are not retried. A crash is retried, up to the attempts mc sweep --attempts set on the job.\n\n' +
-    'Ctrl-C or SIGTERM: no new job is taken, the running one stops after its current step and goes back to the queue for another worker, and mc worker exits 0 (a second signal quits at once). A worker that is killed outright loses its jobs\' locks: after --lock-duration another worker takes them over (BullMQ\'s stalled-job check, every --stalled-interval).';
+    "Ctrl-C or SIGTERM: no new job is taken, the running one stops after its current step and goes back to the queue for another worker, and mc worker exits 0 (a second signal quits at once). A worker that is killed outright loses its jobs' locks: after --lock-duration another worker takes them over (BullMQ's stalled-job check, every --stalled-interval).";
   static override examples = [
     '<%= config.bin %> worker --queue redis://redis.lan:6379',
     '<%= config.bin %> worker --queue rediss://mc:$REDIS_PASSWORD@redis.lan:6380/1 --concurrency 2',
