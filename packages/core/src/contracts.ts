@@ -97,6 +97,12 @@ export interface Compressor {
   readonly id: string;
   readonly summary: string;
   readonly params: readonly ParamSpec[];
+  /**
+   * The parameter `mc sweep --sweep v1,v2` walks when the user names none: one of `params`, or a
+   * choice made from the other parameters, parsed with their defaults (prune walks --ratio under
+   * --algo channel, else --sparsity). Absent: a sweep must name it, `--sweep NAME=v1,v2`.
+   */
+  readonly sweepParam?: string | ((params: Params) => string);
   /** Rewrite `model` in place; report measured values, not requested ones. */
   compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport>;
   /** Give back dense float weights for what this method wrote (used by `mc decompress`). */

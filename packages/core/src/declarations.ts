@@ -14,6 +14,8 @@ export interface CompressorDeclaration {
   readonly id: string;
   readonly summary: string;
   readonly params: readonly ParamSpec[];
+  /** what a bare `--sweep v1,v2` walks (Compressor.sweepParam), checked when the plugin loads */
+  readonly sweepParam?: Compressor['sweepParam'];
   readonly create: () => Compressor;
 }
 
@@ -66,7 +68,14 @@ export function definePlugin(declarations: readonly Declaration[]): RegisterHook
 /** Declare a compressor from a factory; id/summary/params are read once from a probe instance. */
 export function compressor(create: () => Compressor): CompressorDeclaration {
   const probe = create();
-  return { kind: 'compressor', id: probe.id, summary: probe.summary, params: probe.params, create };
+  return {
+    kind: 'compressor',
+    id: probe.id,
+    summary: probe.summary,
+    params: probe.params,
+    ...(probe.sweepParam !== undefined ? { sweepParam: probe.sweepParam } : {}),
+    create,
+  };
 }
 
 export function metric(create: () => Metric): MetricDeclaration {

@@ -45,3 +45,16 @@ export * from './safe-paths.js';
 export * from './output-lock.js';
 export { removeTrackedTempsSync } from './temp-paths.js';
 export { parseModelConfig, readModelConfig, MODEL_CONFIG_SCHEMA } from './model-config.js';
+export {
+  evaluateSweepDense,
+  planSweep,
+  runSweep,
+  runSweepPoint,
+  summarizeSweep,
+  type SweepPointOutcome,
+  type SweepPointPlan,
+  type SweepRequest,
+  type SweepRow,
+  type SweepSummaryWriter,
+} from './services/sweep.js';
+export { openSweepOut, type SweepOut } from './services/sweep-out.js';

@@ -117,6 +117,26 @@ describe('Registry', () => {
     expect(r.list()).toEqual([]);
   });
 
+  it('refuses a compressor whose declared sweep parameter is not one of its own, and keeps one that is', () => {
+    const r = new Registry();
+    const manifest = (sweepParam: unknown) => ({
+      mcPlugin: 1,
+      declarations: [compressor(() => fakeCompressor('q', { sweepParam: sweepParam as string }))],
+    });
+    expect(() => r.addPlugin(community, manifest('bitz'))).toThrow(
+      expect.objectContaining({
+        code: 'E_PLUGIN_LOAD',
+        message:
+          'plugin mc-plugin-community: compressor q declares sweep parameter "bitz", which is not one of its parameters',
+        hint: 'its parameters: bits',
+      }),
+    );
+    expect(() => r.addPlugin(community, manifest(7))).toThrow(/declares sweep parameter 7/);
+    expect(r.list()).toEqual([]);
+    r.addPlugin(community, manifest('bits'));
+    expect(r.compressor('q').sweepParam).toBe('bits');
+  });
+
   // Issue 17 item 5: a plugin reported as skipped had registered its first declarations, and a
   // valid int8 among them put core's own int8 in conflict.
   it('registers a plugin whole or not at all: a bad declaration after a good one leaves no id behind', () => {

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { Compressor, DatasetProvider, Metric } from './contracts.js';
-import type { Declaration, PluginManifest } from './declarations.js';
+import type { CompressorDeclaration, Declaration, PluginManifest } from './declarations.js';
 import { didYouMean } from './did-you-mean.js';
 import { ErrorCodes, UserError } from './errors.js';
 import { validateParamSpecs } from './params.js';
@@ -190,4 +190,18 @@ function checkDeclaration(origin: PluginOrigin, decl: Declaration): void {
       throw new UserError(ErrorCodes.PLUGIN_LOAD, `${where}: ${(e as Error).message}`);
     }
   }
+  if (decl.kind === 'compressor') checkSweepParam(where, decl);
+}
+
+/** A declared sweep parameter must be one of the method's own (a function's answer is checked when a sweep asks). */
+function checkSweepParam(where: string, decl: CompressorDeclaration): void {
+  const declared: unknown = decl.sweepParam;
+  if (declared === undefined || typeof declared === 'function') return;
+  const names = (decl.params ?? []).map((p) => p.name);
+  if (typeof declared !== 'string' || !names.includes(declared))
+    throw new UserError(
+      ErrorCodes.PLUGIN_LOAD,
+      `${where}: compressor ${decl.id} declares sweep parameter ${JSON.stringify(declared)}, which is not one of its parameters`,
+      { hint: names.length ? `its parameters: ${names.join(', ')}` : 'it declares no parameters' },
+    );
 }

@@ -99,6 +99,8 @@ export class HyperCompressor implements Compressor {
   readonly summary =
     'hyperfunction compression: weight pairs as indices into an ergodic-winding codebook, decoded in the graph by an exact lookup table (or a compact codebook + shell scales where the exact table costs more than it saves)';
   readonly params: readonly ParamSpec[] = HYPER_PARAMS;
+  /** the rate: a sweep plans each point to an average bits per weight */
+  readonly sweepParam = 'target-bpw';
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const result = await hyperCompressWeights(model, hyperOptions(params), ctx);

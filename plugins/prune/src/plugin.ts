@@ -13,6 +13,8 @@ export class PruneCompressor implements Compressor {
   readonly summary =
     'pruning: magnitude, Wanda, SparseGPT (unstructured or N:M; zeros stay in dense tensors: for a smaller file use --store sparse or chain a quantizer, --method prune --method int4) and Conv channel pruning (a smaller dense model)';
   readonly params: readonly ParamSpec[] = PRUNE_PARAMS;
+  /** a bare --sweep list walks what --algo removes: a fraction of channels, or of weights */
+  readonly sweepParam = (params: Params): string => (params.algo === 'channel' ? 'ratio' : 'sparsity');
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const opts = pruneOptions(params);

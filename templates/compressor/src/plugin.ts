@@ -49,6 +49,12 @@ export class RoundWeightsCompressor implements Compressor {
   readonly id = 'round-weights';
   readonly summary = 'round MatMul/Gemm/Conv float32 weights to fewer mantissa bits (stored as float32)';
   readonly params = ROUND_WEIGHTS_PARAMS;
+  /**
+   * REPLACE or remove: what `mc sweep --method round-weights --sweep 4,7,10` walks. A function of the
+   * parsed params may choose (prune: `(p) => (p.algo === 'channel' ? 'ratio' : 'sparsity')`); without
+   * it, a sweep names the parameter (`--sweep mantissa-bits=4,7`).
+   */
+  readonly sweepParam = 'mantissa-bits';
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const bits = params['mantissa-bits'] as number;

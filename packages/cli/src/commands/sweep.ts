@@ -1,87 +1,17 @@
-import { dirname, join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
-import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import {
-  assertFileOrFolder,
-  assertWritableDir,
-  buildReport,
-  checkProbeOptions,
-  checkGates,
-  checkResultsDir,
-  compressModel,
-  createCalibration,
-  describeOutcome,
-  enforceGates,
-  ErrorCodes,
-  evaluateModel,
-  figuresOf,
-  isHubRef,
-  isUserError,
-  lockOutput,
-  parseGates,
-  planGates,
-  planMethods,
-  planMetric,
-  readResultInputs,
-  UserError,
-  writeResult,
-  type EvalResult,
-  type Gate,
-  type GateOutcome,
-  type MethodRequest,
-  type Registry,
-  type Report,
-} from '@mc-kit/core';
+import { join, resolve } from 'node:path';
+import { describeOutcome, enforceGates, runSweep, type SweepRequest, type SweepRow } from '@mc-kit/core';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
 import { writeSweepSummary } from '../render/report-files.js';
 import { reportTable } from '../render/report-table.js';
-import { parseSweep, type SweepPoint } from '../sweep/points.js';
 import Compress from './compress.js';
-
-export interface SweepRow {
-  readonly point: string;
-  readonly output: string;
-  readonly bytes: number;
-  readonly sizeRatio: number;
-  readonly bitsPerWeight?: number;
-  readonly fileBitsPerParameter?: number;
-  readonly compressS: number;
-  readonly metric: Record<string, number>;
-  /** the point's figures as mc report names them (accuracy.top1, accuracy.delta against the dense point, size.ratio, ...) */
-  readonly figures: Record<string, number>;
-  readonly results: readonly string[];
-  /** the --gate outcomes at this point */
-  readonly gates?: readonly GateOutcome[];
-}
-
-/** The parsed flags the points need (the metric's and methods' own flags travel as raw params). */
-interface SweepFlags {
-  readonly seed: number;
-  readonly results: string;
-  readonly metric: string;
-  readonly dataset: string;
-  readonly 'dataset-type'?: string;
-  readonly limit?: number;
-  readonly field?: string;
-  readonly 'calib-dataset'?: string;
-  readonly 'calib-dataset-type'?: string;
-  readonly 'calib-samples': number;
-  readonly 'calib-seqlen'?: number;
-  readonly probes: number;
-  readonly 'probe-dataset'?: string;
-  readonly 'probe-dataset-type'?: string;
-  readonly json?: boolean;
-  readonly verbose?: boolean;
-  readonly device?: string;
-}
 
 export default class Sweep extends McCommand {
   static override summary =
     'Compress a model at several settings and evaluate every one: one compress and one eval result per point.';
   static override description =
-    'The swept parameter belongs to the first --method: --sweep 0,0.2,0.5 sets its --sparsity (--ratio for --algo channel), --sweep NAME=a,b any parameter, --sweep recipe.json one object of parameters per point. Every other flag is passed on as in mc compress and mc eval.\n\n' +
+    'The swept parameter belongs to the first --method: --sweep 0,0.2,0.5 sets the parameter that method declares for sweeps (mc list --params names it; a method that declares none needs --sweep NAME=a,b), --sweep NAME=a,b any parameter, --sweep recipe.json one object of parameters per point. Every other flag is passed on as in mc compress and mc eval.\n\n' +
     'The dense model is evaluated too, with the same metric and data: it is the first row of the table and the reference of every delta. --out then holds summary.json (what mc report --format json gives), summary.csv and report.html (the chart and the table, one self-contained page).';
   static override examples = [
     '<%= config.bin %> sweep ../shared/models/tiny-stdlib-lm --method prune --sweep 0,0.2,0.4,0.5 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --stride 128 --out sweep-lm',
@@ -96,7 +26,8 @@ export default class Sweep extends McCommand {
       required: true,
     }),
     sweep: Flags.string({
-      description: "Values of the first method's --sparsity (or --ratio), NAME=v1,v2, or a JSON recipe file.",
+      description:
+        "Values of the first method's sweep parameter, NAME=v1,v2 for any of its parameters, or a JSON recipe file.",
       required: true,
     }),
     metric: Flags.string({ description: 'Metric id for every point.', required: true }),
@@ -136,175 +67,44 @@ export default class Sweep extends McCommand {
       Sweep,
       flagsForParams([...groups, { owner: 'METRIC FLAGS', params: metricParams, scope: metricId }]),
     );
-    const methods = flags.method as string[];
-    const first = registry.compressor(methods[0]);
-    const channel = flagValuesFromArgv(this.argv, 'algo').includes('channel');
-    const points = parseSweep(
-      flags.sweep,
-      channel ? 'ratio' : 'sparsity',
-      first.params.map((p) => p.name),
-    );
-    const requestOf = (point: SweepPoint) =>
-      methods.map((id, k) => ({
+    const request: SweepRequest = {
+      model: args.model,
+      methods: (flags.method as string[]).map((id) => ({
         id,
-        params: {
-          ...(registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {}),
-          ...(k === 0 ? point.overrides : {}),
-        },
-      }));
-    const metricRaw = rawParamsFor(metricParams, flags, metricId);
-    // Check everything, then act: every point's parameters, the metric's, the dataset, --results and
-    // --out, before the first model is written.
-    for (const point of points) {
-      try {
-        planMethods(registry, requestOf(point));
-      } catch (e) {
-        throw isUserError(e) ? new UserError(e.code, `sweep point ${point.label}: ${e.message}`, { hint: e.hint }) : e;
-      }
-    }
-    const { metric } = planMetric(registry, flags.metric, metricRaw);
-    const gates = parseGates(flags.gate ?? []);
-    planGates(gates, [metric], true); // checked before any work; the dense input is every point's baseline
-    checkProbeOptions({ probes: flags.probes, dataset: flags['probe-dataset'] });
-    if (!isHubRef(flags.dataset)) assertFileOrFolder(resolve(flags.dataset), 'dataset', ErrorCodes.BAD_DATASET);
-    await checkResultsDir(flags.results);
-    if (flags.out.trim() === '')
-      throw new UserError(ErrorCodes.BAD_PARAM, '--out is empty', {
-        hint: "--out names a new folder for the points' models",
-      });
-    const outDir = resolve(flags.out);
-    await assertWritableDir(dirname(outDir), `--out ${flags.out}`);
-    const lock = await lockOutput(outDir);
-    const created = !existsSync(outDir);
-    try {
-      if (!created && (!statSync(outDir).isDirectory() || readdirSync(outDir).length > 0))
-        throw new UserError(ErrorCodes.UNWRITABLE, `--out ${flags.out} already exists and is not an empty folder`, {
-          hint: 'choose a new folder',
-        });
-      const { rows, report } = await this.runPoints(
-        registry,
-        args.model,
-        flags as unknown as SweepFlags,
-        points,
-        requestOf,
-        metricRaw,
-        outDir,
-        gates,
-      );
-      this.log(reportTable(report));
-      this.log(
-        `results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(outDir, 'report.html')}`,
-      );
-      const outcomes = rows.flatMap((r) => r.gates ?? []);
-      for (const o of outcomes) this.log(describeOutcome(o));
-      enforceGates(outcomes); // exit 3 once every point is done and written
-      return rows;
-    } catch (e) {
-      // a failure at the first point leaves no empty --out behind; completed points stay (each is whole)
-      if (created && existsSync(outDir) && readdirSync(outDir).length === 0) rmdirSync(outDir);
-      throw e;
-    } finally {
-      await lock.release();
-    }
-  }
-
-  private async runPoints(
-    registry: Registry,
-    model: string,
-    flags: SweepFlags,
-    points: readonly SweepPoint[],
-    requestOf: (point: SweepPoint) => MethodRequest[],
-    metricRaw: Record<string, unknown>,
-    outDir: string,
-    gates: readonly Gate[],
-  ): Promise<{ rows: SweepRow[]; report: Report }> {
-    const base = await this.context(flags);
-    const calibration = flags['calib-dataset']
-      ? createCalibration(
-          {
+        params: registry.has('compressor', id) ? rawParamsFor(registry.compressor(id).params, flags, id) : {},
+      })),
+      sweep: flags.sweep,
+      metric: { id: flags.metric, params: rawParamsFor(metricParams, flags, metricId) },
+      dataset: flags.dataset,
+      datasetType: flags['dataset-type'],
+      limit: flags.limit,
+      field: flags.field,
+      seed: flags.seed,
+      calibration: flags['calib-dataset']
+        ? {
             dataset: flags['calib-dataset'],
             datasetType: flags['calib-dataset-type'],
             samples: flags['calib-samples'],
             seqlen: flags['calib-seqlen'],
-            model,
-            registry,
-          },
-          base,
-        )
-      : undefined;
-    const ctx = { ...base, calibration }; // one source: the calibration text is read and tokenized once
-    await mkdir(outDir, { recursive: true });
-    // the dense point first: the reference of every delta (and of .delta gates), and a metric or dataset problem shows before any compression
-    base.log.info(`sweep: the dense model`);
-    const evalOf = async (m: string) =>
-      (
-        await evaluateModel(
-          registry,
-          {
-            model: m,
-            metrics: [{ id: flags.metric, params: metricRaw }],
-            dataset: flags.dataset,
-            datasetType: flags['dataset-type'],
-            limit: flags.limit,
-            field: flags.field,
-            seed: flags.seed,
-          },
-          base,
-        )
-      )[0];
-    const dense = await evalOf(model);
-    const denseResult = await writeResult(flags.results, dense);
-    const drafts: (Omit<SweepRow, 'figures'> & { sha256: string })[] = [];
-    for (const [i, point] of points.entries()) {
-      base.log.info(`sweep ${i + 1}/${points.length}: ${point.label}`);
-      const out = join(
-        outDir,
-        `${String(i + 1).padStart(2, '0')}-${point.label.replace(/[^\w.=,:-]+/g, '_').replace(/[:=,]/g, '-')}`,
-      );
-      const c = await compressModel(
-        registry,
-        {
-          model,
-          out,
-          seed: flags.seed,
-          probes: flags.probes,
-          probeDataset: flags['probe-dataset'],
-          probeDatasetType: flags['probe-dataset-type'],
-          probesFromCalibration: true,
-          methods: requestOf(point),
-        },
-        ctx,
-      );
-      const measured = await evalOf(out);
-      const e: EvalResult = {
-        ...measured,
-        baseline: dense.model,
-        metric: { ...measured.metric, baselineValues: dense.metric.values },
-      };
-      const results = [await writeResult(flags.results, c), await writeResult(flags.results, e)];
-      drafts.push({
-        sha256: c.output.sha256,
-        point: point.label,
-        output: out,
-        bytes: c.output.bytes,
-        sizeRatio: c.sizeRatio,
-        bitsPerWeight: c.bitsPerWeight,
-        fileBitsPerParameter: c.fileBitsPerParameter,
-        compressS: c.timings.compressS,
-        metric: Object.fromEntries(Object.entries(e.metric.values).map(([k, v]) => [k, v.value])),
-        results,
-        ...(gates.length ? { gates: checkGates(gates, figuresOf([e]), `point ${point.label}`) } : {}),
-      });
-    }
-    // this sweep's results only (--results may hold others): the same join mc report does
-    const report = buildReport(await readResultInputs([denseResult, ...drafts.flatMap((d) => d.results)]), {
-      seed: flags.seed,
-    });
-    await writeSweepSummary(report, outDir, { x: 'size' }, `mc sweep: ${model}`);
-    const rows = drafts.map(({ sha256, ...d }) => ({
-      ...d,
-      figures: report.rows.find((r) => r.model.sha256 === sha256)?.figures ?? {},
-    }));
-    return { rows, report };
+          }
+        : undefined,
+      probes: flags.probes,
+      probeDataset: flags['probe-dataset'],
+      probeDatasetType: flags['probe-dataset-type'],
+      out: flags.out,
+      results: flags.results,
+      gates: flags.gate ?? [],
+    };
+    const { rows, report } = await runSweep(registry, request, await this.context(flags), (r, dir, title) =>
+      writeSweepSummary(r, dir, { x: 'size' }, title),
+    );
+    this.log(reportTable(report));
+    this.log(
+      `results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(resolve(flags.out), 'report.html')}`,
+    );
+    const outcomes = rows.flatMap((r) => r.gates ?? []);
+    for (const o of outcomes) this.log(describeOutcome(o));
+    enforceGates(outcomes); // exit 3 once every point is done and written
+    return rows;
   }
 }

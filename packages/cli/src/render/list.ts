@@ -18,7 +18,7 @@ export function renderList(r: ListReport, withParams: boolean): string {
     lines.push(table(head, rows), '');
     if (withParams) {
       for (const i of items.filter((x) => x.params.length)) {
-        lines.push(`${i.id} parameters:`);
+        lines.push(`${i.id} parameters${sweepNote(i)}:`);
         lines.push(
           table(
             ['flag', 'type', 'description'],
@@ -33,4 +33,11 @@ export function renderList(r: ListReport, withParams: boolean): string {
   for (const c of r.conflicts) lines.push(`conflict: ${c}`);
   if (!withParams) lines.push("mc list --params shows each one's parameters");
   return lines.join('\n').trimEnd();
+}
+
+/** What a bare `mc sweep --sweep v1,v2` walks for this method. */
+function sweepNote(i: ListReport['items'][number]): string {
+  if (i.kind !== 'method') return '';
+  if (i.sweepParam === undefined) return ' (mc sweep: name the parameter, --sweep NAME=v1,v2)';
+  return ` (mc sweep --sweep v1,v2 walks --${i.sweepParam}${i.sweepParamVaries ? ' at the defaults; it depends on the other flags' : ''})`;
 }

@@ -1,5 +1,6 @@
 /** list: every installed method, metric and dataset provider, and which plugin gives it. */
-import { describeParam } from '../params.js';
+import type { CompressorDeclaration } from '../declarations.js';
+import { describeParam, parseParams } from '../params.js';
 import type { Registry } from '../registry.js';
 
 export interface ListRow {
@@ -11,6 +12,10 @@ export interface ListRow {
   /** metrics: dataset kinds scored; datasets: their kind */
   readonly datasetKinds: string[];
   readonly params: { name: string; type: string; default?: unknown; description: string; detail: string }[];
+  /** methods: the parameter a bare `--sweep v1,v2` walks, with the defaults of the others (absent: none declared) */
+  readonly sweepParam?: string;
+  /** methods: the sweep parameter depends on the other parameters (prune: --ratio under --algo channel) */
+  readonly sweepParamVaries?: boolean;
 }
 
 export interface ListReport {
@@ -40,7 +45,19 @@ export function listRegistry(registry: Registry): ListReport {
               description: p.description,
               detail: describeParam(p),
             })),
+      ...(d.kind === 'compressor' ? sweepOf(d) : {}),
     }),
   );
   return { kind: 'list', items, conflicts: registry.conflictMessages() };
+}
+
+function sweepOf(d: CompressorDeclaration): Pick<ListRow, 'sweepParam' | 'sweepParamVaries'> {
+  const declared = d.sweepParam;
+  if (typeof declared === 'string') return { sweepParam: declared };
+  if (typeof declared !== 'function') return {};
+  try {
+    return { sweepParam: declared(parseParams(d.params, {}, `--method ${d.id}`)), sweepParamVaries: true };
+  } catch {
+    return { sweepParamVaries: true }; // its defaults alone do not parse (a required parameter): a sweep names it then
+  }
 }

@@ -125,6 +125,7 @@ export class GptqCompressor implements Compressor {
   readonly summary =
     'GPTQ: 2/3/4/8-bit weights solved layer by layer against calibration activations (needs --calib-dataset, text or images); MatMul weights stored as MatMulNBits, Conv and Gemm weights (3/4-bit, along their inputs in im2col order) as int4 stores them';
   readonly params: readonly ParamSpec[] = GPTQ_PARAMS;
+  readonly sweepParam = 'bits';
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const result = await quantizeGptqWeights(model, gptqOptions(params), ctx);

@@ -86,6 +86,8 @@ export class Int4Compressor implements Compressor {
   readonly summary =
     'int4 weights, block-wise round to nearest (ties to even): MatMulNBits for MatMul, blocked DequantizeLinear elsewhere';
   readonly params: readonly ParamSpec[] = INT4_PARAMS;
+  /** the bits are fixed at 4; the block size sets what the scales cost (4 + 32 / block-size bits per weight) */
+  readonly sweepParam = 'block-size';
 
   async compress(model: OnnxModel, params: Params, ctx: RunContext): Promise<CompressReport> {
     const result = await quantizeInt4Weights(model, int4Options(params), ctx);
