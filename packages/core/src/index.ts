@@ -51,6 +51,7 @@ export {
   runSweep,
   runSweepPoint,
   summarizeSweep,
+  withDense,
   type SweepPointOutcome,
   type SweepPointPlan,
   type SweepRequest,

@@ -4,10 +4,11 @@
  * errors, results, the queue's own description) uses `display`, where it is `***`.
  */
 import { ErrorCodes, UserError, redactArgv } from '@mc-kit/core';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 
 export interface QueueConnection {
-  /** ioredis options, secret included: hand to BullMQ, never print */
+  /** connection options (BullMQ's, which ioredis takes too), secret included: never print */
   readonly options: RedisOptions;
   /** the URL with the password replaced by *** */
   readonly display: string;

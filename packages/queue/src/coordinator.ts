@@ -11,25 +11,31 @@
  * collects the same return values from Redis, records each point exactly once. Once written, the
  * queue is removed.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   ErrorCodes,
   UserError,
   evaluateSweepDense,
-  throwIfAborted,
+  isHubRef,
+  openSweepOut,
   planSweep,
   summarizeSweep,
+  throwIfAborted,
+  withDense,
   writeResult,
-  type EvalResult,
   type Registry,
   type Report,
   type RunContext,
+  type SweepPointOutcome as CorePointOutcome,
   type SweepRequest,
   type SweepRow,
+  type SweepSummaryWriter,
 } from '@mc-kit/core';
 import { Queue, type Job } from 'bullmq';
 import { assertReachable, type QueueConnection } from './connection.js';
 import { isJobProgress } from './job-progress.js';
-import type { SweepPointJob, SweepPointOutcome } from './kinds/sweep-point.js';
+import type { SweepPointJob, SweepPointReturn } from './kinds/sweep-point.js';
 import { sweepPointKind } from './kinds/sweep-point.js';
 import { announceQueue, QUEUE_PREFIX, retireQueue, sweepQueueName } from './naming.js';
 
@@ -51,18 +57,26 @@ export interface QueuedSweepResult {
   readonly report: Report;
 }
 
-type PointJob = Job<SweepPointJob, SweepPointOutcome>;
+type PointJob = Job<SweepPointJob, SweepPointReturn>;
+
+/** A point's job id: its index, fixed, so adding it again is a no-op (BullMQ refuses ids that are bare integers). */
+export function pointJobId(index: number): string {
+  return `point-${index}`;
+}
 
 export async function runQueuedSweep(
   registry: Registry,
   request: SweepRequest,
   options: QueuedSweepOptions,
   ctx: RunContext,
+  writeSummary: SweepSummaryWriter,
 ): Promise<QueuedSweepResult> {
-  const plans = planSweep(registry, request);
-  const name = options.name ?? sweepQueueName(request);
+  const shared = withAbsolutePaths(request); // a worker's working folder is not ours
+  const plans = planSweep(registry, shared);
+  const name = options.name ?? sweepQueueName(shared);
   await assertReachable(options.connection);
-  const queue = new Queue<SweepPointJob, SweepPointOutcome>(name, {
+  const out = await openSweepOut(shared, shared.dataset, { resume: options.resume });
+  const queue = new Queue(name, {
     connection: options.connection.options,
     prefix: QUEUE_PREFIX,
   });
@@ -73,20 +87,18 @@ export async function runQueuedSweep(
       throw new UserError(
         ErrorCodes.TARGET_EXISTS,
         `queue ${name} on ${options.connection.display} already holds this sweep's jobs`,
-        {
-          hint: 'add --resume to re-attach to them, or give --name for a separate queue',
-        },
+        { hint: 'add --resume to re-attach to them, or give --name for a separate queue' },
       );
-    ctx.log.info(`sweep: the dense model`);
-    const dense = await evaluateSweepDense(registry, request, ctx);
-    const client = await queue.client;
-    await announceQueue(client as never, name);
+    await out.create();
+    ctx.log.info('sweep: the dense model');
+    const dense = await evaluateSweepDense(registry, shared, ctx);
+    await announceQueue(options.connection, name);
     await queue.addBulk(
       plans.map((plan) => ({
         name: sweepPointKind.name,
-        data: { request, point: plan.index, ...(ctx.invocation ? { invocation: ctx.invocation } : {}) },
+        data: { request: shared, point: plan.index, ...(ctx.invocation ? { invocation: ctx.invocation } : {}) },
         opts: {
-          jobId: String(plan.index),
+          jobId: pointJobId(plan.index), // added again (--resume): the existing job stays as it is
           attempts: options.attempts,
           backoff: { type: 'fixed', delay: 1000 },
           removeOnComplete: false,
@@ -96,45 +108,60 @@ export async function runQueuedSweep(
     );
     if (options.resume) await retryFailed(queue, plans.length, ctx);
     ctx.log.info(
-      `sweep: ${plans.length} points on ${options.connection.display}, queue ${name} (start workers with: mc worker --queue <url>)`,
+      `sweep: ${plans.length} points queued on ${options.connection.display} as ${name}; workers: mc worker --queue <url>`,
     );
     const jobs = await follow(queue, plans.length, options.pollMs ?? 1000, ctx);
     const failed = jobs.filter((j) => j.state === 'failed');
     if (failed.length) {
-      const first = failed[0];
+      const first = failed[0].job;
       throw new UserError(
         ErrorCodes.BAD_JOB,
-        `${failed.length} of ${plans.length} sweep points failed; point ${plans[Number(first.job.id)].label}: ${first.job.failedReason}`,
-        {
-          hint: `nothing was written; fix it and run the same command with --resume (queue ${name}): done points are kept`,
-        },
+        `${failed.length} of ${plans.length} sweep points failed; point ${plans[first.data.point].label}: ${first.failedReason}`,
+        { hint: `no result was written; fix it and run the same command with --resume: done points are kept` },
       );
     }
-    const denseResult = { result: dense, path: await writeResult(request.results, dense) };
-    const points = [];
+    const densePath = await writeResult(shared.results, dense);
+    const points: CorePointOutcome[] = [];
     for (const { job } of jobs) {
-      const plan = plans[Number(job.id)];
       const { compress, eval: measured } = job.returnvalue;
-      const e: EvalResult = {
-        ...measured,
-        baseline: dense.model,
-        metric: { ...measured.metric, baselineValues: dense.metric.values },
-      };
-      const paths = [await writeResult(request.results, compress), await writeResult(request.results, e)];
-      points.push({ plan, compress, eval: e, paths });
+      const e = withDense(measured, dense);
+      const paths = [await writeResult(shared.results, compress), await writeResult(shared.results, e)];
+      points.push({ plan: plans[job.data.point], compress, eval: e, paths });
     }
-    const { rows, report } = await summarizeSweep(request, denseResult, points);
-    await queue.obliterate({ force: true });
-    await retireQueue(client as never, name);
-    return { queue: name, rows, report };
+    const summary = await summarizeSweep(shared, { result: dense, path: densePath }, points, writeSummary);
+    await queue.obliterate({ force: true }); // every point is recorded: a --resume now would start afresh
+    await retireQueue(options.connection, name);
+    return { queue: name, ...summary };
+  } catch (e) {
+    out.removeIfEmpty();
+    throw e;
   } finally {
     await queue.close();
+    await out.release();
   }
 }
 
-async function retryFailed(queue: Queue<SweepPointJob, SweepPointOutcome>, count: number, ctx: RunContext) {
+/** The request with every local path made absolute (hf: references stay), as every worker must read it on a shared filesystem. */
+export function withAbsolutePaths(request: SweepRequest): SweepRequest {
+  const local = (p: string) => (isHubRef(p) ? p : resolve(p));
+  const recipe = request.sweep.endsWith('.json') || existsSync(request.sweep);
+  return {
+    ...request,
+    model: local(request.model),
+    ...(request.dataset !== undefined ? { dataset: local(request.dataset) } : {}),
+    ...(request.calibration
+      ? { calibration: { ...request.calibration, dataset: local(request.calibration.dataset) } }
+      : {}),
+    ...(request.probeDataset !== undefined ? { probeDataset: local(request.probeDataset) } : {}),
+    ...(recipe ? { sweep: resolve(request.sweep) } : {}),
+    out: resolve(request.out),
+    results: resolve(request.results),
+  };
+}
+
+async function retryFailed(queue: Queue, count: number, ctx: RunContext) {
   for (let i = 0; i < count; i++) {
-    const job = await queue.getJob(String(i));
+    const job = await queue.getJob(pointJobId(i));
     if (job && (await job.getState()) === 'failed') {
       ctx.log.info(`sweep: point ${i + 1} failed before (${job.failedReason}); trying it again`);
       await job.retry('failed');
@@ -144,7 +171,7 @@ async function retryFailed(queue: Queue<SweepPointJob, SweepPointOutcome>, count
 
 /** Poll until every job has completed or failed for good; show done / running / failed and an ETA meanwhile. */
 async function follow(
-  queue: Queue<SweepPointJob, SweepPointOutcome>,
+  queue: Queue,
   count: number,
   pollMs: number,
   ctx: RunContext,
@@ -152,13 +179,17 @@ async function follow(
   const task = ctx.progress.start('sweep points', count);
   let shown = 0;
   for (;;) {
-    const jobs = await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(String(i))));
+    // the jobs this sweep enqueued: their data and return values are what the sweep-point kind made
+    const jobs = (await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(pointJobId(i))))) as (
+      | PointJob
+      | undefined
+    )[];
     const states = await Promise.all(jobs.map((j) => j?.getState() ?? 'unknown'));
     const done = states.filter((s) => s === 'completed').length;
     const failed = states.filter((s) => s === 'failed').length;
     const running = jobs.filter((j, i) => states[i] === 'active' && j);
     const stage = running
-      .map((j) => (isJobProgress(j!.progress) ? `#${Number(j!.id) + 1} ${j!.progress.stage}` : `#${Number(j!.id) + 1}`))
+      .map((j) => (isJobProgress(j!.progress) ? `#${j!.data.point + 1} ${j!.progress.stage}` : `#${j!.data.point + 1}`))
       .join('; ');
     // the task adds done/total and the ETA from the rate of done points
     task.update(`sweep points: ${running.length} running, ${failed} failed${stage ? ` (${stage})` : ''}`);

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCodes, UserError } from '@mc-kit/core';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import type { QueueConnection } from './connection.js';
 
 export const QUEUE_PREFIX = 'mc';
 /** a sorted set: queue name → when it was first given work (a queue name is never empty, so no queue's keys meet it) */
@@ -37,12 +38,22 @@ export function checkQueueName(name: string): string {
   return name;
 }
 
-export async function announceQueue(redis: Redis, name: string): Promise<void> {
-  await redis.zadd(DIRECTORY_KEY, 'NX', Date.now(), name);
+async function withClient<T>(connection: QueueConnection, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis({ ...connection.options, lazyConnect: true });
+  try {
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
 }
 
-export async function retireQueue(redis: Redis, name: string): Promise<void> {
-  await redis.zrem(DIRECTORY_KEY, name);
+/** List the queue in the directory mc worker (without --name) reads. */
+export function announceQueue(connection: QueueConnection, name: string): Promise<unknown> {
+  return withClient(connection, (redis) => redis.zadd(DIRECTORY_KEY, 'NX', Date.now(), name));
+}
+
+export function retireQueue(connection: QueueConnection, name: string): Promise<unknown> {
+  return withClient(connection, (redis) => redis.zrem(DIRECTORY_KEY, name));
 }
 
 /** The announced queues, oldest first. */

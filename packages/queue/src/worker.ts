@@ -142,7 +142,7 @@ async function serveQueue(
     while (!ctx.signal.aborted) {
       await sleep(POLL_MS);
       if (!untilIdle || ctx.signal.aborted) continue;
-      const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'paused');
+      const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
       if (Object.values(c).every((n) => n === 0)) break;
     }
     if (ctx.signal.aborted)

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { describeOutcome, enforceGates, runSweep, type SweepRequest, type SweepRow } from '@mc-kit/core';
+import { describeOutcome, enforceGates, runSweep, type Report, type SweepRequest, type SweepRow } from '@mc-kit/core';
+import { parseQueueUrl, checkQueueName, runQueuedSweep } from '@mc-kit/queue';
 import { Args, Flags } from '@oclif/core';
 import { McCommand } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, rawParamsFor } from '../param-flags.js';
@@ -53,6 +54,30 @@ export default class Sweep extends McCommand {
         'Quality gate "<figure> <op> <number>" checked at every point (repeatable), as in mc eval; .delta figures are against the dense input model, evaluated once. A failing gate exits 3 after every point is done, naming the points.',
       multiple: true,
     }),
+    queue: Flags.string({
+      description:
+        'Run the points on workers (mc worker) through this Redis: redis://[user:password@]host[:port][/db], rediss:// for TLS. Paths must be ones every worker can read (a shared filesystem) or hf: references; the dense model is evaluated here. The password never appears in output or results.',
+      helpGroup: 'QUEUE',
+    }),
+    name: Flags.string({
+      description:
+        "The queue's name (default: mc-sweep- and a hash of the sweep's parameters, so the same command finds it again).",
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
+    resume: Flags.boolean({
+      description:
+        "Re-attach to this sweep's queue after the coordinator stopped: done points are collected, not run again; failed ones are tried again.",
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
+    attempts: Flags.integer({
+      description: 'Tries per point: a crash (a worker bug, a lost machine) is retried; a user error is not.',
+      default: 3,
+      min: 1,
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
   };
 
   async run(): Promise<SweepRow[]> {
@@ -95,9 +120,21 @@ export default class Sweep extends McCommand {
       results: flags.results,
       gates: flags.gate ?? [],
     };
-    const { rows, report } = await runSweep(registry, request, await this.context(flags), (r, dir, title) =>
-      writeSweepSummary(r, dir, { x: 'size' }, title),
-    );
+    const writeSummary = (r: Report, dir: string, title: string) => writeSweepSummary(r, dir, { x: 'size' }, title);
+    const { rows, report } = flags.queue
+      ? await runQueuedSweep(
+          registry,
+          request,
+          {
+            connection: parseQueueUrl(flags.queue),
+            name: flags.name === undefined ? undefined : checkQueueName(flags.name),
+            resume: flags.resume,
+            attempts: flags.attempts,
+          },
+          await this.context(flags),
+          writeSummary,
+        )
+      : await runSweep(registry, request, await this.context(flags), writeSummary);
     this.log(reportTable(report));
     this.log(
       `results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(resolve(flags.out), 'report.html')}`,

@@ -135,12 +135,13 @@ export async function evaluateSweepDense(
  * Compress one point into `<out>/<point.folder>` and evaluate it against the dense eval. Writes the
  * model only: the caller writes the two results where it keeps them. ctx.calibration, when set, is
  * shared (runSweep reads the calibration data once); otherwise request.calibration is read here.
+ * `dense` undefined (a queue worker, which has no dense eval): the caller applies withDense later.
  */
 export async function runSweepPoint(
   registry: Registry,
   request: SweepRequest,
   point: SweepPointPlan,
-  dense: EvalResult,
+  dense: EvalResult | undefined,
   ctx: RunContext,
 ): Promise<{ compress: CompressResult; eval: EvalResult }> {
   const out = join(resolve(request.out), point.folder);
@@ -160,12 +161,16 @@ export async function runSweepPoint(
     { ...ctx, calibration },
   );
   const measured = await evaluateOnce(registry, request, out, ctx);
-  const evaluated: EvalResult = {
+  return { compress, eval: dense ? withDense(measured, dense) : measured };
+}
+
+/** A point's eval with the dense model as its baseline (what mc report's deltas and .delta gates use). */
+export function withDense(measured: EvalResult, dense: EvalResult): EvalResult {
+  return {
     ...measured,
     baseline: dense.model,
     metric: { ...measured.metric, baselineValues: dense.metric.values },
   };
-  return { compress, eval: evaluated };
 }
 
 /**

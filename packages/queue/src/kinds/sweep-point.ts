@@ -6,7 +6,7 @@
  * return value; the coordinator writes them under its --results (the worker writes none).
  */
 import { existsSync, promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   ErrorCodes,
   UserError,
@@ -28,7 +28,7 @@ export interface SweepPointJob {
   readonly invocation?: Invocation;
 }
 
-export interface SweepPointOutcome {
+export interface SweepPointReturn {
   readonly compress: CompressResult;
   readonly eval: EvalResult;
 }
@@ -55,11 +55,11 @@ export const sweepPointKind: JobKind<SweepPointJob> = {
   },
   async run(data, { registry, run, queue, jobId }) {
     const plan = planSweep(registry, data.request)[data.point];
-    const out = join(data.request.out, plan.folder);
+    const out = join(resolve(data.request.out), plan.folder);
     await clearEarlierAttempt(out, `${queue}/${jobId}`);
-    const outcome = await runSweepPoint(registry, data.request, plan, run);
+    const outcome = await runSweepPoint(registry, data.request, plan, undefined, run); // the coordinator adds the dense baseline
     await fs.rm(markerPath(out), { force: true });
-    return outcome satisfies SweepPointOutcome;
+    return outcome satisfies SweepPointReturn;
   },
 };
 

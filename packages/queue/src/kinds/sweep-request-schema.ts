@@ -36,7 +36,7 @@ export const SWEEP_REQUEST_SCHEMA = {
       required: ['id', 'params'],
       additionalProperties: false,
     },
-    dataset: STRING,
+    dataset: OPTIONAL_STRING,
     datasetType: OPTIONAL_STRING,
     limit: { type: 'integer', minimum: 1, nullable: true },
     field: OPTIONAL_STRING,
@@ -60,6 +60,6 @@ export const SWEEP_REQUEST_SCHEMA = {
     results: STRING,
     gates: { type: 'array', items: STRING, nullable: true },
   },
-  required: ['model', 'methods', 'sweep', 'metric', 'dataset', 'seed', 'out', 'results'],
+  required: ['model', 'methods', 'sweep', 'metric', 'seed', 'out', 'results'],
   additionalProperties: false,
 } as const;
