@@ -75,7 +75,6 @@ export default class Sweep extends McCommand {
       description: 'Tries per point: a crash (a worker bug, a lost machine) is retried; a user error is not.',
       default: 3,
       min: 1,
-      dependsOn: ['queue'],
       helpGroup: 'QUEUE',
     }),
   };
