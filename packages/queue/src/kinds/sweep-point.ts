@@ -85,5 +85,6 @@ async function clearEarlierAttempt(out: string, job: string): Promise<void> {
       hint: 'give mc sweep a new --out',
     });
   }
+  await fs.mkdir(dirname(out), { recursive: true }); // the coordinator made --out; a worker's view may lag on a network filesystem
   await fs.writeFile(marker, `${job}\n`);
 }
