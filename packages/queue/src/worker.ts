@@ -75,7 +75,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         throw new UnrecoverableError(`${e.code}: ${message}${e.hint ? ` (${e.hint})` : ''}`);
       }
       ctx.log.warn(`${tag}: failed (attempt ${job.attemptsStarted} of ${job.opts.attempts ?? 1}): ${message}`);
-      throw e;
+      throw new Error(message, { cause: e }); // the queue keeps the message and stack: redacted, as everything shown
     }
   };
   const sleep = (ms: number) =>
