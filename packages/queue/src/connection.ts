@@ -3,6 +3,7 @@
  * into ioredis options. The password goes into the options only; everything that is shown (logs,
  * errors, results, the queue's own description) uses `display`, where it is `***`.
  */
+import { isIP } from 'node:net';
 import { ErrorCodes, UserError, redactArgv } from '@mc-kit/core';
 import type { RedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -47,8 +48,8 @@ export function parseQueueUrl(text: string): QueueConnection {
       db: path === '' ? 0 : Number(path),
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
-      // rediss: TLS with the system's CAs (NODE_EXTRA_CA_CERTS adds a private one); servername for SNI
-      ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+      // rediss: TLS with the system's CAs (NODE_EXTRA_CA_CERTS adds a private one); servername for SNI (never an IP: RFC 6066)
+      ...(url.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
       // BullMQ's blocking connections require it; a request never fails for want of a retry count
       maxRetriesPerRequest: null,
     },
