@@ -75,6 +75,7 @@ export async function assertReachable(connection: QueueConnection, timeoutMs = 5
     enableOfflineQueue: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
+    disconnectTimeout: 0, // ioredis otherwise keeps the process alive 2 s after a failed connect
   });
   // the socket's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS) says more than connect()'s "Connection is closed"
   let cause: unknown;
