@@ -22,7 +22,7 @@ import {
   planSweep,
   summarizeSweep,
   throwIfAborted,
-  withDense,
+  withDenseBaseline,
   writeResult,
   type Registry,
   type Report,
@@ -127,7 +127,7 @@ export async function runQueuedSweep(
     const points: CorePointOutcome[] = [];
     for (const { job } of jobs) {
       const { compress, eval: measured } = job.returnvalue;
-      const e = withDense(measured, dense);
+      const e = withDenseBaseline(measured, dense);
       const paths = [await writeResult(shared.results, compress), await writeResult(shared.results, e)];
       points.push({ plan: plans[job.data.point], compress, eval: e, paths });
     }

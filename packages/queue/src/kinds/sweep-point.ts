@@ -57,7 +57,7 @@ export const sweepPointKind: JobKind<SweepPointJob> = {
     const plan = planSweep(registry, data.request)[data.point];
     const out = join(resolve(data.request.out), plan.folder);
     await clearEarlierAttempt(out, `${queue}/${jobId}`);
-    const outcome = await runSweepPoint(registry, data.request, plan, undefined, run); // the coordinator adds the dense baseline
+    const outcome = await runSweepPoint(registry, data.request, plan, run); // no dense eval here: the coordinator adds the baseline
     await fs.rm(markerPath(out), { force: true });
     return outcome satisfies SweepPointReturn;
   },
