@@ -17,6 +17,7 @@ const BENCHES = [
   ['kick', './kick.mjs', 'benchKick'], // issue 10: MMLU, generation throughput, int4 vs dense
   ['generate', './generate.mjs', 'benchGenerate', 'named'], // issue 10: generation tokens/s with and without the KV cache (kick runs it too)
   ['fuzz', './fuzz.mjs', 'benchFuzz', 'named'], // issue 17: 1,000 mutants through inspect and compress, counts by outcome
+  ['queue', './queue.mjs', 'benchQueue'], // issue 20: an 8-point sweep locally and with --queue on 1 and 2 local workers, overhead per job
 ];
 
 const only = process.argv.slice(2);

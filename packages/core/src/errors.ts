@@ -98,6 +98,10 @@ export const ErrorCodes = Object.freeze({
   NO_RESULTS: 'E_NO_RESULTS',
   /** a --gate failed (exit 3): not a mistake, the answer the user asked for */
   GATE_FAILED: 'E_GATE_FAILED',
+  /** mc sweep --queue, mc worker: the Redis server cannot be reached, or refused the credentials */
+  QUEUE_UNREACHABLE: 'E_QUEUE_UNREACHABLE',
+  /** mc worker: a job of a kind mc does not run, or whose data is not what that kind takes */
+  BAD_JOB: 'E_BAD_JOB',
 } as const);
 
 /** One of ErrorCodes' values. */

@@ -102,6 +102,28 @@ describe('provenance: the command line recorded in a result', () => {
     expect(argv[5]).toBe('hf_abcdefghijklmnop'); // the caller's array is not touched
   });
 
+  it('redacts Redis queue URLs: user:password, the password-only form, = and space forms; a URL without one is kept', () => {
+    expect(
+      redactArgv([
+        'sweep',
+        '--queue',
+        'redis://:s3cret@10.0.0.5:6379/2',
+        '--queue=rediss://mc:p%40ss@redis.lan/0',
+        'worker',
+        '--queue',
+        'redis://127.0.0.1:6379',
+      ]),
+    ).toEqual([
+      'sweep',
+      '--queue',
+      'redis://***@10.0.0.5:6379/2',
+      '--queue=rediss://***@redis.lan/0',
+      'worker',
+      '--queue',
+      'redis://127.0.0.1:6379',
+    ]);
+  });
+
   it('a secret flag given last (no value) is kept as typed; each invocation gets its own run id', () => {
     expect(redactArgv(['compress', '--token'])).toEqual(['compress', '--token']);
     const a = createInvocation(['x']);

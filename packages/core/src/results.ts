@@ -93,10 +93,13 @@ export function resultHeader(): Pick<ResultBase, 'schema' | 'schemaVersion' | 'c
 
 /** Flags whose value is a secret, whatever the command (--token, --hf-token, --api-key, --password). */
 const SECRET_FLAG = /^--?[\w-]*(token|secret|password|passwd|api-?key)[\w-]*$/i;
-/** A Hugging Face access token, or credentials inside a URL (https://user:pass@host). */
+/**
+ * A Hugging Face access token, or credentials inside a URL: https://user:pass@host, and Redis's
+ * password-only form redis://:pass@host (mc sweep --queue, mc worker --queue).
+ */
 const SECRET_TEXT: readonly [RegExp, string][] = [
   [/\bhf_[A-Za-z0-9]{8,}/g, 'hf_***'],
-  [/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]+:[^/@\s]+@/gi, '$1***@'],
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s:]*:[^/@\s]+@/gi, '$1***@'],
 ];
 
 /** The command line with every secret replaced by `***`: the value of a secret flag, tokens and URL passwords anywhere. */

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { describeOutcome, enforceGates, runSweep, type SweepRequest, type SweepRow } from '@mc-kit/core';
+import { describeOutcome, enforceGates, runSweep, type Report, type SweepRequest, type SweepRow } from '@mc-kit/core';
+import { parseQueueUrl, checkQueueName, runQueuedSweep } from '@mc-kit/queue';
 import { Args, Flags } from '@oclif/core';
 import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
 import { sameDataWarning } from '../same-data.js';
@@ -62,6 +63,29 @@ export default class Sweep extends McCommand {
         'Quality gate "<figure> <op> <number>" checked at every point (repeatable), as in mc eval; .delta figures are against the dense input model, evaluated once. A failing gate exits 3 after every point is done, naming the points.',
       multiple: true,
     }),
+    queue: Flags.string({
+      description:
+        'Run the points on workers (mc worker) through this Redis: redis://[user:password@]host[:port][/db], rediss:// for TLS. Paths must be ones every worker can read (a shared filesystem) or hf: references; the dense model is evaluated here. The password never appears in output or results.',
+      helpGroup: 'QUEUE',
+    }),
+    name: Flags.string({
+      description:
+        "The queue's name (default: mc-sweep- and a hash of the sweep's parameters, so the same command finds it again).",
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
+    resume: Flags.boolean({
+      description:
+        "Re-attach to this sweep's queue after the coordinator stopped: done points are collected, not run again; failed ones are tried again.",
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
+    attempts: Flags.integer({
+      description: 'Tries per point: a crash (a worker bug, a lost machine) is retried; a user error is not.',
+      default: 3,
+      min: 1,
+      helpGroup: 'QUEUE',
+    }),
   };
 
   /** The chosen methods' and the metric's own flags, read from the raw command line before oclif parses it. */
@@ -105,21 +129,31 @@ export default class Sweep extends McCommand {
       gates: flags.gate ?? [],
     };
     const ctx = await this.context(flags);
-    const { rows, report } = await runSweep(
-      registry,
-      request,
-      ctx,
-      (r, dir, title) => writeSweepSummary(r, dir, { x: 'size' }, title),
-      () => {
-        // after every check, before the first point: a refused sweep stays one line
-        const overlap = sameDataWarning(
-          { flag: '--calib-dataset', ref: flags['calib-dataset'] },
-          { flag: '--dataset', ref: flags.dataset },
-          'the points are calibrated on the data they are scored on, which flatters the data-aware methods (calibrate on another split)',
-        );
-        if (overlap) ctx.log.warn(overlap);
-      },
-    );
+    const writeSummary = (r: Report, dir: string, title: string) => writeSweepSummary(r, dir, { x: 'size' }, title);
+    const warnSameData = () => {
+      // after every check, before the first point: a refused sweep stays one line
+      const overlap = sameDataWarning(
+        { flag: '--calib-dataset', ref: flags['calib-dataset'] },
+        { flag: '--dataset', ref: flags.dataset },
+        'the points are calibrated on the data they are scored on, which flatters the data-aware methods (calibrate on another split)',
+      );
+      if (overlap) ctx.log.warn(overlap);
+    };
+    if (flags.queue) warnSameData(); // the coordinator checks as it goes: said before it enqueues
+    const { rows, report } = flags.queue
+      ? await runQueuedSweep(
+          registry,
+          request,
+          {
+            connection: parseQueueUrl(flags.queue),
+            name: flags.name === undefined ? undefined : checkQueueName(flags.name),
+            resume: flags.resume,
+            attempts: flags.attempts,
+          },
+          ctx,
+          writeSummary,
+        )
+      : await runSweep(registry, request, ctx, writeSummary, warnSameData);
     this.log(reportTable(report));
     this.log(
       `results: ${resolve(flags.results)} (the dense model's eval, then one compress and one eval result per point); summary: ${join(resolve(flags.out), 'report.html')}`,

@@ -25,6 +25,8 @@ export interface SweepOut {
 export async function openSweepOut(
   request: { readonly out: string; readonly results: string },
   dataset?: string,
+  /** mc sweep --queue --resume: the folder a stopped coordinator's workers wrote points into is taken as it is */
+  options: { readonly resume?: boolean } = {},
 ): Promise<SweepOut> {
   if (dataset !== undefined && !isHubRef(dataset))
     assertFileOrFolder(resolve(dataset), 'dataset', ErrorCodes.BAD_DATASET);
@@ -37,7 +39,7 @@ export async function openSweepOut(
   await assertWritableDir(dirname(dir), `--out ${request.out}`);
   const lock = await lockOutput(dir);
   const created = !existsSync(dir);
-  if (!created && (!statSync(dir).isDirectory() || readdirSync(dir).length > 0)) {
+  if (!created && (!statSync(dir).isDirectory() || (readdirSync(dir).length > 0 && !options.resume))) {
     await lock.release();
     throw new UserError(ErrorCodes.UNWRITABLE, `--out ${request.out} already exists and is not an empty folder`, {
       hint: 'choose a new folder',
