@@ -7,7 +7,7 @@ import {
   type WorkerSummary,
 } from '@mc-kit/queue';
 import { Flags } from '@oclif/core';
-import { McCommand } from '../base-command.js';
+import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
 
 export default class Worker extends McCommand {
   static override summary = "Run queued jobs (mc sweep --queue's points) until stopped: one per machine, or several.";
@@ -20,6 +20,8 @@ export default class Worker extends McCommand {
     '<%= config.bin %> worker --queue rediss://mc:$REDIS_PASSWORD@redis.lan:6380/1 --concurrency 2',
     '<%= config.bin %> worker --queue redis://127.0.0.1:6379 --name mc-sweep-3f2a9c81d0e4   # one sweep only',
   ];
+  // --device is this machine's choice (a GPU worker beside CPU ones); the seed travels with each job
+  static override baseFlags = { ...McCommand.baseFlags, device: RUNTIME_FLAGS.device };
   static override flags = {
     queue: Flags.string({
       description:
