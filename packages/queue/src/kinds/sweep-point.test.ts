@@ -56,8 +56,7 @@ const scale: Compressor = {
 const meanY: Metric = {
   id: 'mean-y',
   summary: 'mean output on ones',
-  datasetKinds: [],
-  datasetRequired: false,
+  datasetKinds: ['none'],
   params: [],
   async evaluate(m, _data, _params, ctx) {
     const session = await ctx.sessions.create(m.path);
