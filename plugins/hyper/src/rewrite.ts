@@ -11,7 +11,6 @@
  * tensor stays float32 (spec §9.2: "keep a tensor raw (or use option B) when 4N <= packed + LUT").
  */
 import {
-  DataType,
   ErrorCodes,
   UserError,
   nothingQualifies,

@@ -2,7 +2,7 @@
  * Metric `accuracy`: top-1 and top-k (k = min(5, classes)) of an image classifier on an
  * image-class dataset. One session, batches streamed from the dataset, sums kept and divided once.
  */
-import { BugError, ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
+import { ErrorCodes, UserError, throwIfAborted } from '@mc-kit/core';
 import type {
   Dataset,
   HostTensor,
