@@ -1,7 +1,8 @@
 /**
  * Two jest projects over every workspace, ESM throughout (ts-jest ESM preset, node --experimental-vm-modules):
  * - `unit`: every *.test.ts that runs in-process (npm run test:unit, the fast loop; no build needed, since
- *   @mc-kit/core maps to its sources). A unit test never starts bin/mc or a server process.
+ *   @mc-kit/core maps to its sources, except by plugins/latency's metric test, which times models in the
+ *   plugin's built dist/child.js). A unit test never starts bin/mc or a server process.
  * - `e2e`: every *.e2e.test.ts: they drive the built bin/mc (or npm, verdaccio, a browser) as a user
  *   would, so they need `npm run build` first (npm run test:e2e does it).
  * A test that spawns bin/mc is named *.e2e.test.ts; that name alone decides its project.
