@@ -3,9 +3,10 @@
  * - `unit`: every *.test.ts that runs in-process (npm run test:unit, the fast loop; no build needed, since
  *   @mc-kit/core maps to its sources, except by plugins/latency's metric test, which times models in the
  *   plugin's built dist/child.js). A unit test never starts bin/mc or a server process.
- * - `e2e`: every *.e2e.test.ts: they drive the built bin/mc (or npm, verdaccio, a browser) as a user
- *   would, so they need `npm run build` first (npm run test:e2e does it).
- * A test that spawns bin/mc is named *.e2e.test.ts; that name alone decides its project.
+ * - `e2e`: every *.e2e.test.ts, which drive the built bin/mc (or npm, verdaccio, a browser) as a user
+ *   would, so they need `npm run build` first (npm run test:e2e does it); and every *.shared.test.ts,
+ *   which run ../shared's real models (the shared LM, MMLU): minutes of work, not the fast loop.
+ * A test's name alone decides its project.
  */
 import { existsSync } from 'node:fs';
 
@@ -38,13 +39,13 @@ export default {
       ...shared,
       displayName: 'unit',
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: [...ignored, '\\.e2e\\.test\\.ts$'],
+      testPathIgnorePatterns: [...ignored, '\\.(e2e|shared)\\.test\\.ts$'],
       setupFiles: [...shared.setupFiles, '<rootDir>/test/setup/unit-processes.cjs'],
     },
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['**/*.e2e.test.ts'],
+      testMatch: ['**/*.e2e.test.ts', '**/*.shared.test.ts'],
       testPathIgnorePatterns: ignored,
     },
   ],
