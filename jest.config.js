@@ -3,8 +3,9 @@
  * - `unit`: every *.test.ts that runs in-process (npm run test:unit, the fast loop; no build needed, since
  *   @mc-kit/core maps to its sources, except by plugins/latency's metric test, which times models in the
  *   plugin's built dist/child.js). A unit test never starts bin/mc or a server process.
- * - `e2e`: every *.e2e.test.ts, which drive the built bin/mc (or npm, verdaccio, a browser) as a user
- *   would, so they need `npm run build` first (npm run test:e2e does it); and every *.shared.test.ts,
+ * - `e2e`: every *.e2e.test.ts, the whole pipeline: most drive the built bin/mc (or npm, verdaccio, a
+ *   browser) as a user would, so they need `npm run build` first (npm run test:e2e does it), and
+ *   test/exporter-methods.e2e.test.ts runs every method on every exporter's model; and every *.shared.test.ts,
  *   which run ../shared's real models (the shared LM, MMLU): minutes of work, not the fast loop.
  * A test's name alone decides its project.
  */
