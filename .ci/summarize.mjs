@@ -1,14 +1,33 @@
-// Reads jest's --json result and prints the one line CI reads. Exit 1 when a test failed, a suite
-// failed to run, or no test ran at all.
+// Reads jest's --json results, one file per project (`unit=.jest-results.unit.json e2e=...`), and prints the
+// one line CI reads, summed over them:
+//   tests: N passed, N failed[, N skipped]
+// Exit 1 when a test failed, a suite failed to run, a project wrote no result, or no test ran at all.
 import { existsSync, readFileSync } from 'node:fs';
 
-const file = process.argv[2] ?? '.jest-results.json';
-if (!existsSync(file)) {
-  console.log('tests: 0 passed, 1 failed (jest wrote no result: the build or the install failed)');
-  process.exit(1);
+const args = process.argv.slice(2);
+const results = (args.length > 0 ? args : ['.jest-results.json']).map((arg) => {
+  const at = arg.indexOf('=');
+  return at > 0 ? { project: arg.slice(0, at), file: arg.slice(at + 1) } : { project: 'jest', file: arg };
+});
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let success = true;
+const missing = [];
+for (const { project, file } of results) {
+  if (!existsSync(file)) {
+    missing.push(project);
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
+  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  success &&= r.success;
 }
-const r = JSON.parse(readFileSync(file, 'utf8'));
-const failed = r.numFailedTests + (r.numRuntimeErrorTestSuites ?? 0);
-const skipped = r.numPendingTests + (r.numTodoTests ?? 0);
-console.log(`tests: ${r.numPassedTests} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 || r.numPassedTests === 0 || !r.success ? 1 : 0);
+// a project that wrote no result counts as one failure, so the line never reads as all green
+failed += missing.length;
+const why = missing.length ? ` (no jest result from ${missing.join(', ')}: the build, the install or jest failed)` : '';
+console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}${why}`);
+process.exit(failed > 0 || passed === 0 || !success ? 1 : 0);

@@ -223,7 +223,7 @@ describe('mc plugins install from disk: folder, tarball, file:', () => {
       `file:${tarball}`,
       'file:mc-plugin-scale',
     ]) {
-      const env = { ...isolatedEnv(), ...OFFLINE };
+      const env: Record<string, string> = { ...isolatedEnv(), ...OFFLINE };
       const install = await runMc(['plugins', 'install', given, '--json'], { env, cwd: work });
       expect([given, install.code, install.stderr]).toEqual([given, 0, '']);
       const report = JSON.parse(install.stdout) as Record<string, unknown>;

@@ -53,7 +53,7 @@ export function outputLayerWeights(model: OnnxModel): Set<string> {
   return heads;
 }
 
-export function chooseTargets(model: OnnxModel, opts: PruneOptions, dataAware: boolean): TargetChoice {
+export function chooseTargets(model: OnnxModel, opts: PruneOptions): TargetChoice {
   const { candidates, skipped: rest } = selectWeights(model, opts);
   const skipped: TargetChoice['skipped'] = rest.map((s) => ({
     name: s.init.name,

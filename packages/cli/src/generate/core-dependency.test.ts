@@ -4,14 +4,13 @@ import { chooseCoreDependency } from './core-dependency.js';
 /** npm as the registry answers: `view` from the table, `config get registry` the URL. */
 function fakeNpm(view: NpmResult | Error, registry = 'http://127.0.0.1:4873/'): Npm & { calls: string[][] } {
   const calls: string[][] = [];
-  const npm = (async (args: string[]) => {
+  const npm: Npm = async (args) => {
     calls.push(args);
     if (args[0] === 'config') return { code: 0, stdout: `${registry}\n`, stderr: '' };
     if (view instanceof Error) throw view;
     return view;
-  }) as Npm & { calls: string[][] };
-  npm.calls = calls;
-  return npm;
+  };
+  return Object.assign(npm, { calls });
 }
 
 const base = {

@@ -170,7 +170,7 @@ describe('createCalibration on images', () => {
     const again = await createCalibration({ dataset: s.data, samples: 20, model, registry: s.registry }, ctx(3)).load();
     const other = await createCalibration({ dataset: s.data, samples: 20, model, registry: s.registry }, ctx(4)).load();
     const data = (x: typeof set) =>
-      x.samples.map((y) => (y.kind === 'feeds' ? Array.from(y.feeds.pixel_values.data) : []));
+      x.samples.map((y) => (y.kind === 'feeds' ? Array.from(y.feeds.pixel_values.data as Float32Array) : []));
     expect(data(again)).toEqual(data(set));
     expect(data(other)).not.toEqual(data(set));
   });

@@ -60,7 +60,7 @@ describe('deferred raw_data', () => {
     const proto = pb.ModelProto.decode(readFileSync(out));
     const w = proto.graph!.initializer!.find((t) => t.name === 'w')!;
     expect(w.externalData).toEqual([]);
-    expect(w.rawData.length).toBe(big.byteLength);
+    expect(w.rawData!.length).toBe(big.byteLength);
     expect((await OnnxModel.load(out)).getInitializer('w')!.readFloat32()).toEqual(big);
     // and inspect-style facts are unchanged: the input reports no external data files
     expect(

@@ -63,7 +63,7 @@ describe('readMappedModel', () => {
       ).toEqual(want);
     }
     expect(byName.get('b')!.dataLocation).toBe(0);
-    expect(new Float32Array(Uint8Array.from(byName.get('b')!.rawData).buffer)).toEqual(bias);
+    expect(new Float32Array(Uint8Array.from(byName.get('b')!.rawData!).buffer)).toEqual(bias);
     // everything but the two weights' data fields decodes as the file does
     const full = pb.ModelProto.decode(file);
     for (const t of [...model.graph!.initializer!, ...full.graph!.initializer!]) {

@@ -41,7 +41,7 @@ export function encodeRef(
   let n = 0;
   let nIndex = 0;
   let K = 0;
-  let T = new Float64Array(0);
+  let T: Float64Array = new Float64Array(0);
   for (let u = 0; u < U.length; u++) {
     n = U[u];
     nIndex = u;

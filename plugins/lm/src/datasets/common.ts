@@ -131,6 +131,7 @@ export async function* readLines(path: string, where: string): AsyncGenerator<{ 
  * the separators \x1c-\x1f that Python also counts; unlike JS trim(), U+FEFF is not whitespace.
  */
 export function isPythonBlank(s: string): boolean {
+  // eslint-disable-next-line no-control-regex -- \x1c-\x1f are whitespace to Python's str.isspace()
   return /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/.test(s);
 }
 

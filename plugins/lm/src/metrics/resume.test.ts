@@ -27,7 +27,8 @@ const ctx = createRunContext({
   json: true,
 });
 const dir = bigramModelDir({ context: 16 });
-const text: TextDataset = {
+// satisfies, not a type annotation: an interface has no index signature, and Dataset wants one
+const text = {
   kind: 'text',
   provider: 'test',
   ref: 'memory',
@@ -35,7 +36,7 @@ const text: TextDataset = {
   size: 3,
   subsets: [{ name: 'corpus', records: ['abcab\ncbacab\n', 'cccab\nabab\nba', 'acbacbcbacab\nabc'] }],
   join: '\n\n',
-};
+} satisfies TextDataset;
 
 /** A context whose run stops (as Ctrl-C does) once `after` windows have been ticked. */
 function stoppingAfter(after: number): RunContext {

@@ -94,7 +94,7 @@ const params = (raw: Record<string, unknown>) =>
 async function outputs(model: OnnxModel, ks: readonly number[] = [9]): Promise<Float32Array[]> {
   const s = await sessions.create(model.toBytes());
   try {
-    const runs = [];
+    const runs: Awaited<ReturnType<typeof s.run>>[] = [];
     for (const k of ks) runs.push(await s.run(feeds(k)));
     return model.outputs.map((o) =>
       Float32Array.from(runs.flatMap((out) => [...(out[o.name ?? ''].data as Float32Array)])),

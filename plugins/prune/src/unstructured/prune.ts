@@ -221,7 +221,7 @@ function planPrune(model: OnnxModel, opts: PruneOptions, ctx: RunContext) {
       hint: 'pass --calib-dataset (a text dataset, e.g. a .jsonl file, for a language model; an image dataset, e.g. a u8-images folder, for a vision model) and optionally --calib-samples; --algo magnitude needs none',
     });
   }
-  const { targets, skipped } = chooseTargets(model, opts, dataAware);
+  const { targets, skipped } = chooseTargets(model, opts);
   if (targets.length === 0) throw nothingQualifies('prune', skipped, PRUNE_SCOPE_HINT);
   checkTargets(targets, opts);
 

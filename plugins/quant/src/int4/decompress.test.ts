@@ -4,16 +4,8 @@
  * for bit, to the dequantized values that testkit.fixture.ts computes from the stored tensors.
  */
 import { DataType, ErrorCodes, type OnnxModel } from '@mc-kit/core';
-import { GraphBuilder } from '@mc-kit/core/testing';
 import { float16MatMul, mlp, convNet, CONV_INPUT, MLP_INPUT } from '../int8/models.fixture.js';
-import {
-  cloneModel,
-  expectUserError,
-  relativeMaxDiff,
-  runModel,
-  seededWeights,
-  testContext,
-} from '../int8/testkit.fixture.js';
+import { cloneModel, expectUserError, relativeMaxDiff, runModel, testContext } from '../int8/testkit.fixture.js';
 import { dequantizeWeights, findInt8Nodes } from '../int8/decompress.js';
 import { quantizeWeights } from '../int8/rewrite.js';
 import { dequantizeInt4Weights, weightNameOf } from './decompress.js';
