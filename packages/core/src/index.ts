@@ -59,3 +59,5 @@ export {
   type SweepSummaryWriter,
 } from './services/sweep.js';
 export { openSweepOut, type SweepOut } from './services/sweep-out.js';
+export { decodeFloats, encodeFloats, shardRange, shardRecords, type UnitRange } from './shards.js';
+export { evaluateShard, evaluateSharded, MAX_SHARDS, mergeEvalShards, planEvalShards } from './services/eval-shards.js';

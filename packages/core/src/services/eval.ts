@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import {
   NO_DATASET,
   type Dataset,
+  type EvalShard,
   type DatasetProvider,
   type DatasetRef,
   type LoadedModel,
@@ -66,6 +67,8 @@ export interface EvalRequest {
    * metric's result is made. Absent: nothing is read or written.
    */
   readonly resume?: string;
+  /** --shards: score only this shard of each metric's plan (planEvalShards checks the metrics can be merged, eval-shards.ts) */
+  readonly shard?: EvalShard;
 }
 
 export interface PlannedMetric {
@@ -165,7 +168,10 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
       // a metric that needs no data, of a kind other than the dataset's, gets none (latency on graph-shaped inputs)
       const data: Dataset =
         opened && metric.datasetKinds.includes(opened.data.kind) ? opened.data : (NO_DATASET as Dataset);
-      const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
+      const inputs: MetricInputs = {
+        ...(metric.baseline !== undefined && baseline ? { baseline } : {}),
+        ...(request.shard ? { shard: request.shard } : {}),
+      };
       const tRun = performance.now();
       const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') =>
         request.resume === undefined
