@@ -27,7 +27,9 @@ export function planEvalShards(registry: Registry, request: EvalRequest, count: 
     throw new UserError(
       ErrorCodes.BAD_PARAM,
       `--shards: ${unsplittable.map((id) => `--metric ${id}`).join(', ')} cannot be split into shards`,
-      { hint: 'bpc, perplexity, kld and kick-mcq can; run the others without --shards' },
+      {
+        hint: `${splittable(registry).join(', ') || 'no metric here'} can; run the others without --shards`,
+      },
     );
   if (request.resume !== undefined)
     throw new UserError(ErrorCodes.BAD_PARAM, '--resume and --shards cannot be combined', {
@@ -39,6 +41,14 @@ export function planEvalShards(registry: Registry, request: EvalRequest, count: 
     });
   if (request.shard !== undefined) throw new BugError('planEvalShards takes the whole request, not one shard');
   return planned;
+}
+
+/** The ids of the metrics --shards can split (they have mergeShards). */
+function splittable(registry: Registry): string[] {
+  return registry
+    .list('metric')
+    .map((e) => e.declaration.id)
+    .filter((id) => registry.metric(id).mergeShards !== undefined);
 }
 
 /** One shard of every metric of `request` (each result's metric.shard holds what the merge replays). */

@@ -7,7 +7,7 @@
  * pandas turning a `None` cell into "nan", ...). The default is the clean variant each quirk names;
  * --faithful reproduces the reference code byte for byte, so numbers can be set beside the paper's.
  */
-import type { LoadedModel, ParamSpec, Params } from '@mc-kit/core';
+import type { LoadedModel, ParamSpec, Params, UnitRange } from '@mc-kit/core';
 
 export const KICK_PARAMS: readonly ParamSpec[] = Object.freeze([
   {
@@ -48,6 +48,8 @@ export interface KickOptions {
   readonly faithful: boolean;
   readonly resamples: number;
   readonly level: number;
+  /** eval --shards: the items (in score()'s order) this shard scores; absent: all of them */
+  readonly range?: UnitRange;
 }
 
 export function kickOptions(params: Params, baseline?: LoadedModel): KickOptions {
