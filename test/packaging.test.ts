@@ -77,7 +77,7 @@ const describeBuilt = BUILT ? describe : describe.skip;
 if (!BUILT) console.warn('SKIPPED packaging checks: run npm run build first');
 
 describeBuilt('every publishable package packs cleanly', () => {
-  it('the publishable packages are core, the CLI and the seven first-party plugins; the templates stay private', () => {
+  it('the publishable packages are core, the queue, the CLI and the seven first-party plugins; the templates stay private', () => {
     expect(PUBLISHED.map((d) => read<Manifest>(join(REPO, d, 'package.json')).name).sort()).toEqual([
       '@mc-kit/cli',
       '@mc-kit/core',
@@ -88,6 +88,7 @@ describeBuilt('every publishable package packs cleanly', () => {
       '@mc-kit/plugin-prune',
       '@mc-kit/plugin-quant',
       '@mc-kit/plugin-vision',
+      '@mc-kit/queue',
     ]);
   });
 

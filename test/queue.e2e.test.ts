@@ -21,7 +21,7 @@ import {
   tempDir,
   warnSkip,
 } from './helpers/cli.js';
-import { redisProblem, startRedis, type RedisServer } from './helpers/redis.js';
+import { makeTlsFiles, redisProblem, startRedis, type RedisServer } from './helpers/redis.js';
 
 const MNIST = join(SHARED, 'models/mnist-cnn');
 const MINI = join(SHARED, 'data/mnist-test-mini');
@@ -42,10 +42,14 @@ const workers: Worker[] = [];
 
 /** mc worker in the background, with short locks so a killed worker's job moves on within seconds. */
 function startWorker(url: string, ...args: string[]): Worker {
+  return startWorkerWith({}, url, ...args);
+}
+
+function startWorkerWith(env: Record<string, string>, url: string, ...args: string[]): Worker {
   const child = spawn(
     process.execPath,
     [BIN, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...args],
-    { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO, env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';
   child.stderr!.on('data', (d) => (err += String(d)));
@@ -272,6 +276,32 @@ describeQueue('mc sweep --queue and mc worker on a real redis-server', () => {
       expect(refused.stderr).not.toContain('not-it');
     } finally {
       await secured.stop();
+    }
+  });
+
+  it("rediss:// (TLS): works once the server's CA is trusted (NODE_EXTRA_CA_CERTS); untrusted, one line and exit 2", async () => {
+    const tls = makeTlsFiles(tempDir('mc-queue-tls-'));
+    const server = await startRedis([], tls);
+    try {
+      const url = server.url(0);
+      const empty = tempDir('mc-queue-tls-none-');
+      const untrusted = await runMc(['worker', '--queue', url]);
+      expectOneLineRefusal(
+        untrusted,
+        /cannot use the queue at rediss:\/\/127\.0\.0\.1:\d+\/0: .*certificate/,
+        empty,
+        [],
+      );
+      const trust = { NODE_EXTRA_CA_CERTS: tls.ca };
+      const dir = tempDir('mc-queue-tls-');
+      const w = startWorkerWith(trust, url);
+      const run = await runMc([...sweepArgs(dir, '0,0.5'), '--queue', url], { env: trust, timeoutMs: 240_000 });
+      expect(run.code).toBe(0);
+      expect(resultKinds(dir)).toEqual({ compress: 2, eval: 3 });
+      expect(await stopWorker(w)).toBe(0);
+      expect(w.stderr()).not.toMatch(/warning|Warning/);
+    } finally {
+      await server.stop();
     }
   });
 

@@ -33,6 +33,7 @@ const PUBLISHED = [
   'plugins/prune',
   'plugins/llm-kick',
   'plugins/latency',
+  'packages/queue',
   'packages/cli',
 ];
 const VERSION = readJson<{ version: string }>(join(REPO, 'lerna.json')).version;

@@ -4,7 +4,7 @@
  * the binary is missing or does not run (`.ci/run` installs Debian's redis-server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ export function redisProblem(): string | undefined {
 
 export interface RedisServer {
   readonly port: number;
-  /** redis://127.0.0.1:PORT/DB, with user:password@ when given */
+  /** redis://127.0.0.1:PORT/DB (rediss:// with TLS), with user:password@ when given */
   url(db?: number, auth?: string): string;
   /** SIGKILL-free stop: SIGTERM, then wait for the process to go; removes its folder */
   stop(): Promise<void>;
@@ -59,14 +59,84 @@ function waitReady(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Start a redis-server (extra arguments such as `--requirepass secret` are passed on). */
-export async function startRedis(extra: readonly string[] = []): Promise<RedisServer> {
+/** PEM files for a TLS server on 127.0.0.1, signed by a CA of their own (openssl, in `dir`). */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export function makeTlsFiles(dir: string): TlsFiles {
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => {
+    const r = spawnSync('openssl', args, { encoding: 'utf8', cwd: dir });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr || r.error?.message}`);
+  };
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mc test CA',
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+  );
+  return { ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+/**
+ * Start a redis-server (extra arguments such as `--requirepass secret` are passed on). With `tls`,
+ * it listens on TLS only (the port url() names, as rediss://) and does not ask clients for certificates.
+ */
+export async function startRedis(extra: readonly string[] = [], tls?: TlsFiles): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-redis-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn(
       BINARY,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra],
+      [
+        ...(tls
+          ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key]
+          : ['--port', String(port)]),
+        ...(tls ? ['--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : []),
+        ...['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra],
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
@@ -79,7 +149,7 @@ export async function startRedis(extra: readonly string[] = []): Promise<RedisSe
     }
     return {
       port,
-      url: (db = 0, auth) => `redis://${auth ? `${auth}@` : ''}127.0.0.1:${port}/${db}`,
+      url: (db = 0, auth) => `${tls ? 'rediss' : 'redis'}://${auth ? `${auth}@` : ''}127.0.0.1:${port}/${db}`,
       stop: async () => {
         if (child.exitCode === null) {
           const gone = new Promise((r) => child.once('exit', r));

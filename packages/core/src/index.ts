@@ -51,7 +51,7 @@ export {
   runSweep,
   runSweepPoint,
   summarizeSweep,
-  withDense,
+  withDenseBaseline,
   type SweepPointOutcome,
   type SweepPointPlan,
   type SweepRequest,

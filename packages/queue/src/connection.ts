@@ -3,6 +3,7 @@
  * into ioredis options. The password goes into the options only; everything that is shown (logs,
  * errors, results, the queue's own description) uses `display`, where it is `***`.
  */
+import { isIP } from 'node:net';
 import { ErrorCodes, UserError, redactArgv } from '@mc-kit/core';
 import type { RedisOptions } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -47,8 +48,8 @@ export function parseQueueUrl(text: string): QueueConnection {
       db: path === '' ? 0 : Number(path),
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
-      // rediss: TLS with the system's CAs (NODE_EXTRA_CA_CERTS adds a private one); servername for SNI
-      ...(url.protocol === 'rediss:' ? { tls: { servername: host } } : {}),
+      // rediss: TLS with the system's CAs (NODE_EXTRA_CA_CERTS adds a private one); servername for SNI (never an IP: RFC 6066)
+      ...(url.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
       // BullMQ's blocking connections require it; a request never fails for want of a retry count
       maxRetriesPerRequest: null,
     },
@@ -74,6 +75,7 @@ export async function assertReachable(connection: QueueConnection, timeoutMs = 5
     enableOfflineQueue: false,
     retryStrategy: () => null,
     reconnectOnError: () => false,
+    disconnectTimeout: 0, // ioredis otherwise keeps the process alive 2 s after a failed connect
   });
   // the socket's own error (ECONNREFUSED, ENOTFOUND, WRONGPASS) says more than connect()'s "Connection is closed"
   let cause: unknown;

@@ -22,13 +22,14 @@ import {
   planSweep,
   summarizeSweep,
   throwIfAborted,
-  withDense,
+  withDenseBaseline,
   writeResult,
   type Registry,
   type Report,
   type RunContext,
   type SweepPointOutcome as CorePointOutcome,
   type SweepRequest,
+  type SweepOut,
   type SweepRow,
   type SweepSummaryWriter,
 } from '@mc-kit/core';
@@ -75,13 +76,14 @@ export async function runQueuedSweep(
   const plans = planSweep(registry, shared);
   const name = options.name ?? sweepQueueName(shared);
   await assertReachable(options.connection);
-  const out = await openSweepOut(shared, shared.dataset, { resume: options.resume });
   const queue = new Queue(name, {
     connection: options.connection.options,
     prefix: QUEUE_PREFIX,
   });
   queue.on('error', () => {}); // the awaited calls report it
+  let out: SweepOut | undefined;
   try {
+    // before --out: a stopped sweep's folder is in use, and the way back is --resume
     const existing = Object.values(await queue.getJobCounts()).reduce((a, b) => a + b, 0);
     if (existing > 0 && !options.resume)
       throw new UserError(
@@ -89,6 +91,7 @@ export async function runQueuedSweep(
         `queue ${name} on ${options.connection.display} already holds this sweep's jobs`,
         { hint: 'add --resume to re-attach to them, or give --name for a separate queue' },
       );
+    out = await openSweepOut(shared, shared.dataset, { resume: options.resume });
     await out.create();
     ctx.log.info('sweep: the dense model');
     const dense = await evaluateSweepDense(registry, shared, ctx);
@@ -124,7 +127,7 @@ export async function runQueuedSweep(
     const points: CorePointOutcome[] = [];
     for (const { job } of jobs) {
       const { compress, eval: measured } = job.returnvalue;
-      const e = withDense(measured, dense);
+      const e = withDenseBaseline(measured, dense);
       const paths = [await writeResult(shared.results, compress), await writeResult(shared.results, e)];
       points.push({ plan: plans[job.data.point], compress, eval: e, paths });
     }
@@ -133,11 +136,11 @@ export async function runQueuedSweep(
     await retireQueue(options.connection, name);
     return { queue: name, ...summary };
   } catch (e) {
-    out.removeIfEmpty();
+    out?.removeIfEmpty();
     throw e;
   } finally {
     await queue.close();
-    await out.release();
+    await out?.release();
   }
 }
 

@@ -39,7 +39,7 @@ export function checkQueueName(name: string): string {
 }
 
 async function withClient<T>(connection: QueueConnection, use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({ ...connection.options, lazyConnect: true });
+  const redis = new Redis({ ...connection.options, lazyConnect: true, disconnectTimeout: 0 });
   try {
     return await use(redis);
   } finally {

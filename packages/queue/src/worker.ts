@@ -75,7 +75,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         throw new UnrecoverableError(`${e.code}: ${message}${e.hint ? ` (${e.hint})` : ''}`);
       }
       ctx.log.warn(`${tag}: failed (attempt ${job.attemptsStarted} of ${job.opts.attempts ?? 1}): ${message}`);
-      throw e;
+      throw new Error(message, { cause: e }); // the queue keeps the message and stack: redacted, as everything shown
     }
   };
   const sleep = (ms: number) =>
@@ -91,7 +91,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   ctx.log.info(
     `worker: waiting for jobs on ${options.connection.display} ${options.queue ? `queue ${options.queue}` : 'every mc queue'} (concurrency ${options.concurrency}; kinds: ${kinds.names().join(', ')})`,
   );
-  const directory = new Redis({ ...options.connection.options, lazyConnect: true });
+  const directory = new Redis({ ...options.connection.options, lazyConnect: true, disconnectTimeout: 0 });
   directory.on('error', () => {}); // reported by the BullMQ worker's own connection
   try {
     while (!ctx.signal.aborted) {

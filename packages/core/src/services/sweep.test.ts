@@ -26,6 +26,7 @@ import {
   runSweep,
   runSweepPoint,
   summarizeSweep,
+  withDenseBaseline,
   type SweepPointOutcome,
   type SweepRequest,
 } from './sweep.js';
@@ -180,6 +181,16 @@ describe('runSweep', () => {
     expect(existsSync(req.out)).toBe(false);
     expect(existsSync(req.results)).toBe(false);
     expect(writer.calls).toHaveLength(0);
+    // a misspelt method in the chain is said once, with its suggestion, not as a fault of the first point
+    const chain = request('bad', {
+      methods: [
+        { id: 'scale', params: {} },
+        { id: 'plian', params: {} },
+      ],
+    });
+    expect(() => planSweep(registry, chain)).toThrow(
+      expect.objectContaining({ exitCode: 2, message: 'unknown method "plian" (did you mean "plain"?)' }),
+    );
   });
 
   it('a bare list for a method that declares no sweep parameter asks for NAME=v1,v2; NAME= works', async () => {
@@ -224,11 +235,14 @@ describe('the sweep split into steps, as a queue runs it', () => {
     expect(dense.metric.values.mean.value).toBe(1.5);
     const outcomes: SweepPointOutcome[] = [];
     for (const plan of [...plans].reverse()) {
-      const point = await runSweepPoint(registry, req, plan, dense, ctx);
+      // a worker has no dense eval: the point comes back bare, and the collector sets it against the dense one
+      const point = await runSweepPoint(registry, req, plan, ctx);
       expect(existsSync(req.results)).toBe(false); // the caller writes results, not the point
-      expect(point.eval.baseline).toEqual(dense.model);
-      expect(point.eval.metric.baselineValues).toEqual(dense.metric.values);
-      outcomes.push({ plan, ...point, paths: [] });
+      expect(point.eval.baseline).toBeUndefined();
+      const measured = withDenseBaseline(point.eval, dense);
+      expect(measured.baseline).toEqual(dense.model);
+      expect(measured.metric.baselineValues).toEqual(dense.metric.values);
+      outcomes.push({ plan, compress: point.compress, eval: measured, paths: [] });
     }
     const written = await Promise.all(
       outcomes.map(async (o) => ({

@@ -101,8 +101,9 @@ export type SweepSummaryWriter = (report: Report, dir: string, title: string) =>
  */
 export function planSweep(registry: Registry, request: SweepRequest): SweepPointPlan[] {
   if (request.methods.length === 0) planMethods(registry, request.methods); // throws: no --method given
+  const [compressor] = request.methods.map((m) => registry.compressor(m.id)); // an unknown id is said once, not per point
   const [first, ...rest] = request.methods;
-  const points = parseSweep(request.sweep, { compressor: registry.compressor(first.id), params: first.params });
+  const points = parseSweep(request.sweep, { compressor, params: first.params });
   const plans = points.map((point, index) => ({
     index,
     label: point.label,
@@ -132,17 +133,18 @@ export async function evaluateSweepDense(
 }
 
 /**
- * Compress one point into `<out>/<point.folder>` and evaluate it against the dense eval. Writes the
- * model only: the caller writes the two results where it keeps them. ctx.calibration, when set, is
- * shared (runSweep reads the calibration data once); otherwise request.calibration is read here.
- * `dense` undefined (a queue worker, which has no dense eval): the caller applies withDense later.
+ * Compress one point into `<out>/<point.folder>` and evaluate it. Writes the model only: the caller
+ * writes the two results where it keeps them. With `dense`, the eval is already set against it (as
+ * withDenseBaseline does); a remote worker that has no dense eval leaves that to whoever collects the
+ * points. ctx.calibration, when set, is shared (runSweep reads the calibration data once); otherwise
+ * request.calibration is read here.
  */
 export async function runSweepPoint(
   registry: Registry,
   request: SweepRequest,
   point: SweepPointPlan,
-  dense: EvalResult | undefined,
   ctx: RunContext,
+  dense?: EvalResult,
 ): Promise<{ compress: CompressResult; eval: EvalResult }> {
   const out = join(resolve(request.out), point.folder);
   const calibration = ctx.calibration ?? calibrationOf(registry, request, ctx);
@@ -161,11 +163,11 @@ export async function runSweepPoint(
     { ...ctx, calibration },
   );
   const measured = await evaluateOnce(registry, request, out, ctx);
-  return { compress, eval: dense ? withDense(measured, dense) : measured };
+  return { compress, eval: dense ? withDenseBaseline(measured, dense) : measured };
 }
 
-/** A point's eval with the dense model as its baseline (what mc report's deltas and .delta gates use). */
-export function withDense(measured: EvalResult, dense: EvalResult): EvalResult {
+/** A point's eval as its result records it: the dense model as its baseline, the dense values beside its own (for .delta gates). */
+export function withDenseBaseline(measured: EvalResult, dense: EvalResult): EvalResult {
   return {
     ...measured,
     baseline: dense.model,
@@ -231,7 +233,7 @@ export async function runSweep(
     const done: SweepPointOutcome[] = [];
     for (const plan of points) {
       ctx.log.info(`sweep ${plan.index + 1}/${points.length}: ${plan.label}`);
-      const point = await runSweepPoint(registry, request, plan, dense, pointCtx);
+      const point = await runSweepPoint(registry, request, plan, pointCtx, dense);
       const paths = [
         await writeResult(request.results, point.compress),
         await writeResult(request.results, point.eval),

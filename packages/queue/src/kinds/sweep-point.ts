@@ -57,7 +57,7 @@ export const sweepPointKind: JobKind<SweepPointJob> = {
     const plan = planSweep(registry, data.request)[data.point];
     const out = join(resolve(data.request.out), plan.folder);
     await clearEarlierAttempt(out, `${queue}/${jobId}`);
-    const outcome = await runSweepPoint(registry, data.request, plan, undefined, run); // the coordinator adds the dense baseline
+    const outcome = await runSweepPoint(registry, data.request, plan, run); // no dense eval here: the coordinator adds the baseline
     await fs.rm(markerPath(out), { force: true });
     return outcome satisfies SweepPointReturn;
   },
@@ -85,5 +85,6 @@ async function clearEarlierAttempt(out: string, job: string): Promise<void> {
       hint: 'give mc sweep a new --out',
     });
   }
+  await fs.mkdir(dirname(out), { recursive: true }); // the coordinator made --out; a worker's view may lag on a network filesystem
   await fs.writeFile(marker, `${job}\n`);
 }
