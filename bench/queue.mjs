@@ -15,7 +15,7 @@ const SHARED = resolve(REPO, '../shared');
 const POINTS = '0,0.1,0.2,0.3,0.4,0.5,0.6,0.7';
 const COUNT = POINTS.split(',').length;
 
-function freePort() {
+export function freePort() {
   return new Promise((done) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -26,7 +26,7 @@ function freePort() {
 }
 
 /** A child that has printed `ready` on stdout or stderr. */
-function startUntil(cmd, args, ready) {
+export function startUntil(cmd, args, ready) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   return new Promise((done, fail) => {
     let said = '';
@@ -40,7 +40,7 @@ function startUntil(cmd, args, ready) {
   });
 }
 
-async function stop(child) {
+export async function stop(child) {
   if (child.exitCode !== null) return;
   const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
@@ -121,7 +121,7 @@ export async function benchQueue() {
     console.log(
       `note: on ${cpus().length} cores shared by the coordinator, the workers and Redis, the 2-worker ratio shows the queue's overhead more than a speed-up; workers on separate machines divide the points' time`,
     );
-    console.log('sharded vs single BPC: not measured yet (mc eval --shards, issue 20 item 3)');
+    console.log('sharded vs single BPC: the eval-shards benchmark (npm run bench eval-shards)');
   } finally {
     await stop(redis);
     rmSync(dir, { recursive: true, force: true });

@@ -18,6 +18,7 @@ const BENCHES = [
   ['generate', './generate.mjs', 'benchGenerate', 'named'], // issue 10: generation tokens/s with and without the KV cache (kick runs it too)
   ['fuzz', './fuzz.mjs', 'benchFuzz', 'named'], // issue 17: 1,000 mutants through inspect and compress, counts by outcome
   ['queue', './queue.mjs', 'benchQueue'], // issue 20: an 8-point sweep locally and with --queue on 1 and 2 local workers, overhead per job
+  ['eval-shards', './eval-shards.mjs', 'benchEvalShards'], // issue 20: mc eval --shards: BPC in one process, 4 shards in-process, 4 shards on 2 local workers; equal bit for bit
 ];
 
 const only = process.argv.slice(2);

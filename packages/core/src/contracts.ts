@@ -267,12 +267,27 @@ export interface MetricResult {
   readonly sums: Record<string, number>;
   readonly samples: number;
   readonly details?: Record<string, unknown>;
+  /** set by a metric that scored one shard of its plan (MetricInputs.shard): what its mergeShards replays */
+  readonly shard?: ShardPart;
+}
+
+/** eval --shards: which of `count` contiguous ranges of the metric's plan (windows, items) to score. */
+export interface EvalShard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** One shard's share of a result: its units' records (JSON), in plan order, for Metric.mergeShards. */
+export interface ShardPart extends EvalShard {
+  readonly records: unknown;
 }
 
 /** What a metric may take besides the model and the data (eval's --baseline, for now). */
 export interface MetricInputs {
   /** the reference model given with --baseline (the dense model, usually): kld compares against it, latency gives ratios to it */
   readonly baseline?: LoadedModel;
+  /** eval --shards: score only this shard's units (shardRange over the plan every shard computes alike) and return their records in MetricResult.shard */
+  readonly shard?: EvalShard;
 }
 
 /**
@@ -307,4 +322,10 @@ export interface Metric<K extends DatasetKind = DatasetKind> {
     ctx: RunContext,
     inputs?: MetricInputs,
   ): Promise<MetricResult>;
+  /**
+   * Present on a metric `--shards` can split: the single-run result from its shards' results (in
+   * shard order), equal to an unsharded run's bit for bit, by replaying the shards' per-unit records in
+   * plan order through the accumulator evaluate uses (float sums depend on their order).
+   */
+  mergeShards?(parts: readonly MetricResult[], params: Params): MetricResult;
 }

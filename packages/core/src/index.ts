@@ -17,6 +17,7 @@ export {
   type DatasetKinds,
   type DatasetProvider,
   type DatasetRef,
+  type EvalShard,
   type ImageClassBatch,
   type ImageClassDataset,
   type ImageMaskBatch,
@@ -33,6 +34,7 @@ export {
   type ProgressTask,
   type Rng,
   type RunContext,
+  type ShardPart,
   type TensorReport,
   type TextDataset,
   type TextSubset,
@@ -53,6 +55,7 @@ export {
   type RegisterHookOptions,
 } from './declarations.js';
 export { CORE_VERSION, isCompatibleCore } from './version.js';
+export { decodeFloats, encodeFloats, shardRange, shardRecords, type UnitRange } from './shards.js';
 
 // ── Parameters: declared once as ParamSpec; flags, recipes and `mc list` come from them ──────────
 export {
@@ -277,6 +280,8 @@ export {
   type Versions,
 } from './results.js';
 export { reportResults, type ReportRequest } from './services/report.js';
+// eval --shards: a metric splits its units into contiguous ranges; the merge replays their records in order
+export { evaluateShard, evaluateSharded, MAX_SHARDS, mergeEvalShards, planEvalShards } from './services/eval-shards.js';
 export {
   evaluateSweepDense,
   planSweep,

@@ -7,3 +7,5 @@ export { sweepPointKind, type SweepPointJob, type SweepPointReturn } from './kin
 export { checkQueueName, QUEUE_PREFIX, sweepQueueName } from './naming.js';
 export { runWorker, type WorkerOptions, type WorkerSummary } from './worker.js';
 export { JOB_KINDS } from './job-kinds.js';
+export { evalQueueName, runQueuedEval, shardJobId, type QueuedEvalOptions } from './eval-coordinator.js';
+export { evalShardKind, EVAL_REQUEST_SCHEMA, type EvalShardJob } from './kinds/eval-shard.js';

@@ -4,12 +4,14 @@ import {
   describeOutcome,
   enforceGates,
   evaluateModel,
+  evaluateSharded,
   figuresOf,
   parseGates,
   planGates,
   writeResult,
   type EvalResult,
 } from '@mc-kit/core';
+import { checkQueueName, parseQueueUrl, runQueuedEval } from '@mc-kit/queue';
 import { Args, Flags } from '@oclif/core';
 import { McCommand, RUNTIME_FLAGS } from '../base-command.js';
 import { flagsForParams, flagValuesFromArgv, metricGroups, rawParamsFor, type ParamFlags } from '../param-flags.js';
@@ -29,6 +31,7 @@ export default class Eval extends McCommand {
     '<%= config.bin %> eval ../shared/models/tiny-stdlib-lm --metric bpc --metric perplexity --dataset ../shared/data/stdlib-text/valid.jsonl --block-size 512 --seqlen 512 --bpc.stride 128',
     '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --baseline ../shared/models/tiny-stdlib-lm --gate "bpc.delta<=0.02"   # exit 3 if it fails',
     '<%= config.bin %> eval lm-int4 --metric bpc --dataset ../shared/data/stdlib-text/valid.jsonl --resume   # killed? the same command continues',
+    '<%= config.bin %> eval lm-int4 --metric bpc --dataset /shared/valid.jsonl --shards 8 --queue redis://queue-host:6379   # 8 jobs for mc worker; the same BPC to the last bit',
   ];
   static override args = {
     model: Args.string({
@@ -65,6 +68,30 @@ export default class Eval extends McCommand {
         'Quality gate "<figure> <op> <number>" (repeatable), op one of < <= > >= == !=; figures are <metric>.<value> (bpc.bpc, accuracy.top1), <metric>.<value>.delta and <metric>.delta (against --baseline; the metric then runs on the baseline too). A failing gate exits 3 after the results are written.',
       multiple: true,
     }),
+    shards: Flags.integer({
+      description:
+        "Split each metric's windows or items into N contiguous shards and merge their per-token and per-item records in order: the figures equal one process's bit for bit. bpc, perplexity, kld and kick-mcq split. Without --queue the shards run here one after another (each loads the model); with --queue each is an 'eval-shard' job for mc worker.",
+      min: 1,
+      max: 10_000,
+      helpGroup: 'QUEUE',
+    }),
+    queue: Flags.string({
+      description:
+        'Run the --shards on workers (mc worker) through this Redis: redis://[user:password@]host[:port][/db], rediss:// for TLS. Paths must be ones every worker can read (a shared filesystem) or hf: references. Run the same command again to re-attach after this process stopped.',
+      dependsOn: ['shards'],
+      helpGroup: 'QUEUE',
+    }),
+    name: Flags.string({
+      description: "The queue's name (default: mc-eval- and a hash of the eval's parameters and --shards).",
+      dependsOn: ['queue'],
+      helpGroup: 'QUEUE',
+    }),
+    attempts: Flags.integer({
+      description: 'Tries per shard with --queue: a crash is retried; a user error is not.',
+      default: 3,
+      min: 1,
+      helpGroup: 'QUEUE',
+    }),
   };
 
   /** Each chosen metric's own flags, read from the raw command line before oclif parses it. */
@@ -86,22 +113,36 @@ export default class Eval extends McCommand {
       flags.baseline !== undefined,
     );
     const ctx = await this.context(flags);
-    const results = await evaluateModel(
-      registry,
-      {
-        model: args.model,
-        metrics,
-        dataset: flags.dataset,
-        datasetType: flags['dataset-type'],
-        limit: flags.limit,
-        field: flags.field,
-        baseline: flags.baseline,
-        alsoOnBaseline,
-        seed: flags.seed,
-        resume: flags.resume ? flags.results : undefined,
-      },
-      ctx,
-    );
+    const request = {
+      model: args.model,
+      metrics,
+      dataset: flags.dataset,
+      datasetType: flags['dataset-type'],
+      limit: flags.limit,
+      field: flags.field,
+      baseline: flags.baseline,
+      alsoOnBaseline,
+      seed: flags.seed,
+      resume: flags.resume ? flags.results : undefined,
+    };
+    const results =
+      flags.shards === undefined
+        ? await evaluateModel(registry, request, ctx)
+        : flags.queue === undefined
+          ? await evaluateSharded(registry, request, flags.shards, ctx)
+          : (
+              await runQueuedEval(
+                registry,
+                request,
+                flags.shards,
+                {
+                  connection: parseQueueUrl(flags.queue),
+                  name: flags.name === undefined ? undefined : checkQueueName(flags.name),
+                  attempts: flags.attempts,
+                },
+                ctx,
+              )
+            ).results;
     const paths: string[] = [];
     for (const r of results) paths.push(await writeResult(flags.results, r));
     const outcomes = checkGates(gates, figuresOf(results));

@@ -12,6 +12,7 @@ import {
   type Dataset,
   type DatasetKind,
   type DatasetKinds,
+  type EvalShard,
   type DatasetProvider,
   type DatasetRef,
   type LoadedModel,
@@ -68,6 +69,8 @@ export interface EvalRequest {
    * metric's result is made. Absent: nothing is read or written.
    */
   readonly resume?: string;
+  /** --shards: score only this shard of each metric's plan (planEvalShards checks the metrics can be merged, eval-shards.ts) */
+  readonly shard?: EvalShard;
 }
 
 export interface PlannedMetric {
@@ -165,7 +168,10 @@ export async function evaluateModel(registry: Registry, request: EvalRequest, ct
     for (const { metric, params } of planned) {
       throwIfAborted(ctx.signal);
       const { data, evaluate } = bindDataset(metric, opened?.data, request.dataset);
-      const inputs: MetricInputs = metric.baseline !== undefined && baseline ? { baseline } : {};
+      const inputs: MetricInputs = {
+        ...(metric.baseline !== undefined && baseline ? { baseline } : {}),
+        ...(request.shard ? { shard: request.shard } : {}),
+      };
       const tRun = performance.now();
       const evaluateOn = (on: LoadedModel, given: MetricInputs, role: 'model' | 'baseline') =>
         request.resume === undefined

@@ -11,7 +11,7 @@ const RAW_VALUE = {
     { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } },
   ],
 };
-const RAW_PARAMS = { type: 'object', additionalProperties: RAW_VALUE };
+export const RAW_PARAMS = { type: 'object', additionalProperties: RAW_VALUE };
 const STRING = { type: 'string' };
 const OPTIONAL_STRING = { type: 'string', nullable: true };
 

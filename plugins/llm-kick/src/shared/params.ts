@@ -7,7 +7,7 @@
  * pandas turning a `None` cell into "nan", ...). The default is the clean variant each quirk names;
  * --faithful reproduces the reference code byte for byte, so numbers can be set beside the paper's.
  */
-import { typedParams, type LoadedModel, type ParamSpec, type Params } from '@mc-kit/core';
+import { typedParams, type LoadedModel, type ParamSpec, type Params, type UnitRange } from '@mc-kit/core';
 
 export const KICK_PARAMS = Object.freeze([
   {
@@ -49,6 +49,8 @@ export interface KickOptions {
   readonly faithful: boolean;
   readonly resamples: number;
   readonly level: number;
+  /** eval --shards: the items (in score()'s order) this shard scores; absent: all of them */
+  readonly range?: UnitRange;
 }
 
 const kickParams = typedParams(KICK_PARAMS);

@@ -4,8 +4,11 @@
  * report the paired difference. A task supplies only how to score one model (KickTask.score).
  */
 import {
+  BugError,
   createRng,
   ErrorCodes,
+  shardRange,
+  shardRecords,
   UserError,
   type LoadedModel,
   type MetricInputs,
@@ -36,6 +39,25 @@ export interface KickTask<D> {
   ): Promise<ItemScore[]>;
   /** task-specific details added to the result (settings, counts) */
   details?(scores: readonly ItemScore[]): Record<string, unknown>;
+  /**
+   * Present on a task eval --shards can split: how many items score() walks, in its order; score()
+   * then scores only options.range of them. Absent on sampled tasks: each shard would restart the
+   * ctx.rng stream a single run draws from item after item.
+   */
+  units?(data: D): number;
+  /** the details of the merged scores, given each shard's own details in shard order (state score() kept, such as skipped items) */
+  mergeDetails?(scores: readonly ItemScore[], parts: readonly Record<string, unknown>[]): Record<string, unknown>;
+}
+
+/** What one shard of a kick task returns for the merge: its items' scores (and the baseline's), in order. */
+interface KickShard {
+  readonly scores: ItemScore[];
+  readonly details: Record<string, unknown>;
+  readonly base?: ItemScore[];
+  readonly baseDetails?: Record<string, unknown>;
+  readonly baseline?: { readonly ref: string; readonly sha256: string };
+  /** --seed, for the paired bootstrap the merge runs */
+  readonly seed: number;
 }
 
 /** An item two models scored differently: what each got. */
@@ -55,16 +77,78 @@ export async function runKickTask<D>(
 ): Promise<MetricResult> {
   const options = kickOptions(params, inputs.baseline);
   const baselineModel = options.baseline; // loaded by eval before any scoring
+  if (inputs.shard) {
+    if (!task.units) throw new BugError(`${task.id} cannot be split into shards`);
+    const sharded = { ...options, range: shardRange(task.units(data), inputs.shard) };
+    const scores = await task.score(model, data, params, sharded, ctx, model.ref);
+    const record: KickShard = { scores, details: task.details?.(scores) ?? {}, seed: ctx.rng.seed };
+    if (baselineModel) {
+      const base = await task.score(baselineModel, data, params, sharded, ctx, `baseline ${baselineModel.ref}`);
+      const baseline = { ref: baselineModel.ref, sha256: baselineModel.sha256 };
+      Object.assign(record, { base, baseDetails: task.details?.(base) ?? {}, baseline });
+    }
+    const shard = { ...inputs.shard, records: record };
+    return { metric: task.id, metricVersion: task.metricVersion, values: {}, sums: {}, samples: scores.length, shard };
+  }
   const scores = await task.score(model, data, params, options, ctx, model.ref);
+  const details = task.details?.(scores); // before the baseline's score() replaces what the task kept of this one
+  const base = baselineModel
+    ? await task.score(baselineModel, data, params, options, ctx, `baseline ${baselineModel.ref}`)
+    : undefined;
+  return kickResult(task, scores, details, base, base && task.details?.(base), options, ctx);
+}
+
+/** A kick task's merged result: the shards' scores joined in order, then aggregated as one run's. */
+export function mergeKickShards<D>(task: KickTask<D>, parts: readonly MetricResult[], params: Params): MetricResult {
+  const shards = shardRecords<KickShard>(parts, task.id);
+  const joined = (pick: (s: KickShard) => ItemScore[] | undefined) => shards.flatMap((s) => pick(s) ?? []);
+  const detailsOf = (scores: ItemScore[], pick: (s: KickShard) => Record<string, unknown> | undefined) =>
+    task.mergeDetails
+      ? task.mergeDetails(
+          scores,
+          shards.map((s) => pick(s) ?? {}),
+        )
+      : task.details?.(scores);
+  const scores = joined((s) => s.scores);
+  const hasBase = shards[0].base !== undefined;
+  const base = hasBase ? joined((s) => s.base) : undefined;
+  const seed = shards[0].seed;
+  const quiet = { info() {}, warn() {}, debug() {} };
+  const options = kickOptions(params, hasBase ? BASELINE_OF_SHARDS : undefined);
+  return kickResult(
+    task,
+    scores,
+    detailsOf(scores, (s) => s.details),
+    base,
+    base && detailsOf(base, (s) => s.baseDetails),
+    options,
+    { rng: createRng(seed), log: quiet },
+    shards[0].baseline,
+  );
+}
+
+/** kickOptions only asks whether a baseline was given; the merge has its ref and digest from the shards' details. */
+const BASELINE_OF_SHARDS = { ref: '', path: '', sha256: '', bytes: 0 };
+
+function kickResult<D>(
+  task: KickTask<D>,
+  scores: readonly ItemScore[],
+  taskDetails: Record<string, unknown> | undefined,
+  base: readonly ItemScore[] | undefined,
+  baseDetails: Record<string, unknown> | undefined,
+  options: KickOptions,
+  ctx: Pick<RunContext, 'rng' | 'log'>,
+  baselineInfo?: { ref: string; sha256: string },
+): MetricResult {
   const values: Record<string, MetricValue> = {};
   const sums: Record<string, number> = {};
   aggregate(task.headline, scores, values, sums);
-  const details: Record<string, unknown> = { mode: options.faithful ? 'faithful' : 'clean', ...task.details?.(scores) };
+  const details: Record<string, unknown> = { mode: options.faithful ? 'faithful' : 'clean', ...taskDetails };
   details.items = scores.map((s) => ({ id: s.id, score: s.score }));
   if (options.logSamples) details.samples = scores;
 
-  if (baselineModel) {
-    const base = await task.score(baselineModel, data, params, options, ctx, `baseline ${baselineModel.ref}`);
+  if (base) {
+    const baselineModel = options.baseline!;
     const comparison = compare(scores, base, options, ctx);
     values[`${task.headline}.baseline`] = {
       value: meanScore(base),
@@ -74,7 +158,10 @@ export async function runKickTask<D>(
     values[`${task.headline}.delta`] = { value: comparison.delta, stderr: comparison.stderr, higherIsBetter: true };
     sums['baseline.score_sum'] = base.reduce((t, s) => t + s.score, 0);
     sums['baseline.items'] = base.length;
-    details.baseline = { ref: baselineModel.ref, sha256: baselineModel.sha256, ...task.details?.(base) };
+    details.baseline = {
+      ...(baselineInfo ?? { ref: baselineModel.ref, sha256: baselineModel.sha256 }),
+      ...baseDetails,
+    };
     details.comparison = comparison;
     if (options.logSamples) details.baselineSamples = base;
     ctx.log.info(

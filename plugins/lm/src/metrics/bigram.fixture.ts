@@ -30,11 +30,15 @@ export function handNll(tokens: readonly number[], from = 1): number {
   return s;
 }
 
-export function bigramModelDir(options: { context?: number } = {}): string {
+/** `probabilities`: another table than P (rows summing to 1), for a second model of the same tokenizer (kld). */
+export function bigramModelDir(
+  options: { context?: number; probabilities?: readonly (readonly number[])[] } = {},
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'mc-bigram-'));
   const V = VOCAB.length;
   const table = new Float32Array(V * V);
-  for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) table[i * V + j] = Math.log(P[i][j]);
+  for (let i = 0; i < V; i++)
+    for (let j = 0; j < V; j++) table[i * V + j] = Math.log((options.probabilities ?? P)[i][j]);
   const g = new GraphBuilder({ opset: 17 });
   const inputIds = g.input('input_ids', DataType.INT64, ['batch', 'sequence']);
   g.input('attention_mask', DataType.INT64, ['batch', 'sequence']);

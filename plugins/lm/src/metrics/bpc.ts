@@ -9,16 +9,18 @@ import {
   UserError,
   type LoadedModel,
   type Metric,
+  type MetricInputs,
   type MetricResult,
   type MetricValue,
-  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
+  typedParams,
   type TextDataset,
 } from '@mc-kit/core';
-import { checkContext, LM_RUN_PARAMS, openLm, valueKey } from './lm-setup.js';
-import { scoreWindows } from './score.js';
+import { checkContext, LM_RUN_PARAMS, openLm } from './lm-setup.js';
+import { mergeSubsets, shardResult, type SubsetScore, type SubsetShard } from './lm-shards.js';
+import { scoreShard, scoreWindows } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows } from './windows.js';
 
@@ -55,10 +57,18 @@ export class BpcMetric implements Metric<'text'> {
   readonly datasetKinds = ['text'] as const;
   readonly params = BPC_PARAMS;
 
-  async evaluate(model: LoadedModel, data: TextDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
+  async evaluate(
+    model: LoadedModel,
+    data: TextDataset,
+    params: Params,
+    ctx: RunContext,
+    inputs?: MetricInputs,
+  ): Promise<MetricResult> {
     const p = bpcParams(params);
     const block = p['block-size'];
     const stride = p.stride;
+    const batchSize = p['batch-size'];
+    const shard = inputs?.shard;
     const { lm, tokenizer } = await openLm(model, ctx, p.loss);
     try {
       checkContext(
@@ -67,15 +77,14 @@ export class BpcMetric implements Metric<'text'> {
         '--block-size',
         `e.g. --block-size ${lm.contextLength} --stride ${Math.max(1, Math.floor((lm.contextLength ?? 4) / 4))}`,
       );
-      const values: Record<string, MetricValue> = {};
-      const sums: Record<string, number> = {};
       const details: Record<string, unknown> = {
         tokenizer: tokenizer.digest,
         bosPerRecord: tokenizer.addsBos,
         blockSize: block,
         stride,
       };
-      let samples = 0;
+      const scored: SubsetScore[] = [];
+      const shards: SubsetShard[] = [];
       for (const subset of data.subsets) {
         const stream = streamPerRecord(subset.records, tokenizer);
         const plan = slidingWindows(stream.ids.length, block, stride);
@@ -88,36 +97,64 @@ export class BpcMetric implements Metric<'text'> {
             },
           );
         }
+        const stats = {
+          characters: stream.characters,
+          tokens: stream.ids.length,
+          unscored_tail: plan.tail,
+          records: stream.records,
+        };
+        if (shard) {
+          const task = ctx.progress.start(`bpc ${subset.name} shard ${shard.index + 1}/${shard.count}`);
+          const batches = await scoreShard(lm, stream.ids, plan.windows, batchSize, shard, ctx, task);
+          task.done();
+          shards.push({ name: subset.name, stats, batches });
+          continue;
+        }
         const task = ctx.progress.start(`bpc ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, p['batch-size'], ctx, task, subset.name);
+        const s = await scoreWindows(lm, stream.ids, plan.windows, batchSize, ctx, task, subset.name);
         const bpc = s.totalNats / (stream.characters * Math.LN2);
         task.done(`bpc ${subset.name}: ${bpc.toFixed(6)} (${plan.windows.length} windows, ${s.scored} tokens scored)`);
-        const key = valueKey('bpc', data, subset.name);
-        values[key] = { value: bpc, higherIsBetter: false };
-        Object.assign(
-          sums,
-          prefixed(data.subsets.length > 1 ? subset.name : '', {
-            total_nats: s.totalNats,
-            scored_tokens: s.scored,
-            characters: stream.characters,
-            windows: s.windows,
-            tokens: stream.ids.length,
-            unscored_tail: plan.tail,
-            records: stream.records,
-          }),
-        );
-        samples += stream.records;
+        scored.push({ name: subset.name, stats, sums: s });
       }
-      if (data.subsets.length > 1) {
-        const all = data.subsets.map((s) => values[s.name].value);
-        values.average = { value: all.reduce((a, b) => a + b, 0) / all.length, higherIsBetter: false };
-        details.average = 'unweighted mean of the subsets (as OpenCompass reports it)';
-      }
-      return { metric: 'bpc', metricVersion: 1, values, sums, samples, details };
+      return shard ? shardResult('bpc', shards, shard, details) : bpcResult(scored, details);
     } finally {
       await lm.release();
     }
   }
+
+  mergeShards(parts: readonly MetricResult[]): MetricResult {
+    return bpcResult(mergeSubsets(parts, 'bpc'), { ...parts[0].details });
+  }
+}
+
+/** The figures from each subset's sums, one division each (STYLE.md §11). */
+function bpcResult(scored: readonly SubsetScore[], details: Record<string, unknown>): MetricResult {
+  const multi = scored.length > 1;
+  const values: Record<string, MetricValue> = {};
+  const sums: Record<string, number> = {};
+  let samples = 0;
+  for (const { name, stats, sums: s } of scored) {
+    values[multi ? name : 'bpc'] = { value: s.totalNats / (stats.characters * Math.LN2), higherIsBetter: false };
+    Object.assign(
+      sums,
+      prefixed(multi ? name : '', {
+        total_nats: s.totalNats,
+        scored_tokens: s.scored,
+        characters: stats.characters,
+        windows: s.windows,
+        tokens: stats.tokens,
+        unscored_tail: stats.unscored_tail,
+        records: stats.records,
+      }),
+    );
+    samples += stats.records;
+  }
+  if (multi) {
+    const all = scored.map((s) => values[s.name].value);
+    values.average = { value: all.reduce((a, b) => a + b, 0) / all.length, higherIsBetter: false };
+    details.average = 'unweighted mean of the subsets (as OpenCompass reports it)';
+  }
+  return { metric: 'bpc', metricVersion: 1, values, sums, samples, details };
 }
 
 export function prefixed(prefix: string, o: Record<string, number>): Record<string, number> {

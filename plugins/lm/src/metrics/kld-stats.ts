@@ -70,7 +70,7 @@ export function addToken(s: KldSums, kl: number, nllBase: number, nll: number, s
   s.sum_nll_nll_base += nll * nllBase;
 }
 
-/** Shards merge by addition (maxima by max). */
+/** Sums of consecutive parts (subsets) merge by addition, maxima by max; eval --shards replays tokens instead (float sums depend on their order). */
 export function mergeKldSums(a: KldSums, b: KldSums): KldSums {
   const out = { ...a };
   for (const k of Object.keys(b) as (keyof KldSums)[])

@@ -9,13 +9,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  decodeFloats,
+  encodeFloats,
   ErrorCodes,
   loadKlPair,
   loadTokenizer,
   openCheckpoint,
+  shardRange,
+  shardRecords,
   throwIfAborted,
   tokenizerDigest,
   UserError,
+  type EvalShard,
   type KlPair,
   type LoadedModel,
   type Metric,
@@ -29,7 +34,7 @@ import {
 import { BPC_PARAMS, bpcParams, prefixed } from './bpc.js';
 import { addToken, emptyKldSums, kldValues, mergeKldSums, type KldSums } from './kld-stats.js';
 import { checkContext } from './lm-setup.js';
-import { windowBatches } from './score.js';
+import { batchBounds, batchTokens, windowBatches } from './score.js';
 import { streamPerRecord } from './text-stream.js';
 import { slidingWindows, type Window } from './windows.js';
 
@@ -82,10 +87,22 @@ export class KldMetric implements Metric<'text'> {
         '--block-size',
         `e.g. --block-size ${pair.contextLength} --stride ${Math.max(1, Math.floor((pair.contextLength ?? 4) / 4))}`,
       );
-      let sums = emptyKldSums();
+      const details = {
+        tokenizer: tokenizer.digest,
+        blockSize: block,
+        stride,
+        baseline: { ref: base.ref, sha256: base.sha256 },
+        // how the two models ran: 'sliced' (both heads chunked), 'full' (the model's head computed whole, e.g. a DequantizeLinear weight), 'logits' (both in JS)
+        head: pair.head,
+        chunk: pair.chunk,
+        definitions:
+          'llama.cpp llama-perplexity --kl-divergence: KL(dense ‖ model) per token, Δp = p(target) − p_dense(target), same top = equal argmax',
+      };
+      const batchSize = p['batch-size'];
+      const shard = inputs?.shard;
       const perToken: number[] = [];
-      const counts: Record<string, number> = {};
-      let records = 0;
+      const scored: KlSubset[] = [];
+      const shards: KlSubsetShard[] = [];
       for (const subset of data.subsets) {
         const stream = streamPerRecord(subset.records, tokenizer);
         const plan = slidingWindows(stream.ids.length, block, stride);
@@ -96,54 +113,153 @@ export class KldMetric implements Metric<'text'> {
             { hint: 'use a larger corpus or a smaller --block-size' },
           );
         }
+        const stats = {
+          windows: plan.windows.length,
+          tokens: stream.ids.length,
+          unscored_tail: plan.tail,
+          records: stream.records,
+        };
+        if (shard) {
+          const task = ctx.progress.start(`kld ${subset.name} shard ${shard.index + 1}/${shard.count}`);
+          const batches = await scoreKlShard(pair, stream.ids, plan.windows, batchSize, shard, ctx, task);
+          task.done();
+          shards.push({ name: subset.name, stats, batches });
+          continue;
+        }
         const task = ctx.progress.start(`kld ${subset.name}`, plan.windows.length);
-        const sub = await scoreSubset(
-          pair,
-          stream.ids,
-          plan.windows,
-          p['batch-size'],
-          subset.name,
-          ctx,
-          task,
-          perToken,
-        );
+        const sub = await scoreSubset(pair, stream.ids, plan.windows, batchSize, subset.name, ctx, task, perToken);
         task.done(`kld ${subset.name}: ${plan.windows.length} windows, ${sub.count} tokens scored`);
-        sums = mergeKldSums(sums, sub);
-        Object.assign(
-          counts,
-          prefixed(data.subsets.length > 1 ? subset.name : '', {
-            windows: plan.windows.length,
-            scored_tokens: sub.count,
-            tokens: stream.ids.length,
-            unscored_tail: plan.tail,
-            records: stream.records,
-          }),
-        );
-        records += stream.records;
+        scored.push({ name: subset.name, stats, sums: sub });
       }
-      const sorted = Float64Array.from(perToken).sort();
-      const values = kldValues(sums, sorted);
-      return {
-        metric: 'kld',
-        metricVersion: 1,
-        values,
-        sums: { ...sums, ...counts },
-        samples: records,
-        details: {
-          tokenizer: tokenizer.digest,
-          blockSize: block,
-          stride,
-          baseline: { ref: base.ref, sha256: base.sha256 },
-          // how the two models ran: 'sliced' (both heads chunked), 'full' (the model's head computed whole, e.g. a DequantizeLinear weight), 'logits' (both in JS)
-          head: pair.head,
-          chunk: pair.chunk,
-          definitions:
-            'llama.cpp llama-perplexity --kl-divergence: KL(dense ‖ model) per token, Δp = p(target) − p_dense(target), same top = equal argmax',
-        },
-      };
+      if (shard) {
+        const windows = shards.reduce((n, s) => n + s.batches.reduce((m, b) => m + b.windows, 0), 0);
+        return {
+          metric: 'kld',
+          metricVersion: 1,
+          values: {},
+          sums: {},
+          samples: windows,
+          details,
+          shard: { ...shard, records: shards },
+        };
+      }
+      return kldResult(scored, perToken, details);
     } finally {
       await pair.release();
     }
+  }
+
+  mergeShards(parts: readonly MetricResult[]): MetricResult {
+    const shards = shardRecords<KlSubsetShard[]>(parts, 'kld');
+    const perToken: number[] = [];
+    const scored = shards[0].map((first, k) => {
+      const sums = emptyKldSums();
+      for (const s of shards) for (const b of s[k].batches) replayKlBatch(sums, b, perToken);
+      return { name: first.name, stats: first.stats, sums };
+    });
+    return kldResult(scored, perToken, { ...parts[0].details });
+  }
+}
+
+interface KlSubset {
+  readonly name: string;
+  /** windows, tokens, unscored_tail, records: the same in every shard */
+  readonly stats: Record<string, number>;
+  readonly sums: KldSums;
+}
+
+/** The figures from the subsets' sums (added in subset order) and every scored token's KL, in plan order. */
+function kldResult(
+  scored: readonly KlSubset[],
+  perToken: readonly number[],
+  details: Record<string, unknown>,
+): MetricResult {
+  let sums = emptyKldSums();
+  const counts: Record<string, number> = {};
+  let records = 0;
+  for (const { name, stats, sums: sub } of scored) {
+    sums = mergeKldSums(sums, sub);
+    Object.assign(
+      counts,
+      prefixed(scored.length > 1 ? name : '', {
+        windows: stats.windows,
+        scored_tokens: sub.count,
+        tokens: stats.tokens,
+        unscored_tail: stats.unscored_tail,
+        records: stats.records,
+      }),
+    );
+    records += stats.records;
+  }
+  const values = kldValues(sums, Float64Array.from(perToken).sort());
+  return { metric: 'kld', metricVersion: 1, values, sums: { ...sums, ...counts }, samples: records, details };
+}
+
+/** What a shard keeps of one batch: each scored token's KL, both NLLs (encodeFloats) and same-top flag ('1'/'0'), in order. */
+interface KlBatchRecord {
+  readonly windows: number;
+  readonly kl: string;
+  readonly nllBase: string;
+  readonly nll: string;
+  readonly sameTop: string;
+}
+
+interface KlSubsetShard {
+  readonly name: string;
+  readonly stats: Record<string, number>;
+  readonly batches: readonly KlBatchRecord[];
+}
+
+/** A shard's batches (the batches a whole run makes, so the models see the same inputs) as records. */
+async function scoreKlShard(
+  pair: KlPair,
+  ids: Int32Array,
+  windows: readonly Window[],
+  batchSize: number,
+  shard: EvalShard,
+  ctx: RunContext,
+  task: ProgressTask,
+): Promise<KlBatchRecord[]> {
+  const bounds = [...batchBounds(windows, batchSize)];
+  const { from, to } = shardRange(bounds.length, shard);
+  const out: KlBatchRecord[] = [];
+  for (const [i, j] of bounds.slice(from, to)) {
+    throwIfAborted(ctx.signal);
+    const batch = windows.slice(i, j);
+    const tokens = batchTokens(ids, batch);
+    const r = await pair.tokenKl(tokens);
+    const kl: number[] = [];
+    const nllBase: number[] = [];
+    const nll: number[] = [];
+    let sameTop = '';
+    batch.forEach((w, b) => {
+      for (let t = b * tokens.length + w.scoreFrom; t < (b + 1) * tokens.length; t++) {
+        kl.push(r.kl[t]);
+        nllBase.push(r.nllBase[t]);
+        nll.push(r.nll[t]);
+        sameTop += r.top[t] === r.topBase[t] ? '1' : '0';
+      }
+    });
+    out.push({
+      windows: batch.length,
+      kl: encodeFloats(kl),
+      nllBase: encodeFloats(nllBase),
+      nll: encodeFloats(nll),
+      sameTop,
+    });
+    task.tick(batch.length);
+  }
+  return out;
+}
+
+/** One recorded batch through addToken, as scoreSubset adds it. */
+function replayKlBatch(sums: KldSums, b: KlBatchRecord, perToken: number[]): void {
+  const kl = decodeFloats(b.kl);
+  const nllBase = decodeFloats(b.nllBase);
+  const nll = decodeFloats(b.nll);
+  for (let i = 0; i < kl.length; i++) {
+    addToken(sums, kl[i], nllBase[i], nll[i], b.sameTop[i] === '1');
+    perToken.push(kl[i]);
   }
 }
 

@@ -11,17 +11,19 @@ import {
   UserError,
   type LoadedModel,
   type Metric,
+  type MetricInputs,
   type MetricResult,
   type MetricValue,
-  typedParams,
   type ParamSpec,
   type Params,
   type RunContext,
+  typedParams,
   type TextDataset,
 } from '@mc-kit/core';
 import { prefixed } from './bpc.js';
-import { checkContext, LM_RUN_PARAMS, openLm, valueKey } from './lm-setup.js';
-import { scoreWindows } from './score.js';
+import { checkContext, LM_RUN_PARAMS, openLm } from './lm-setup.js';
+import { mergeSubsets, shardResult, type SubsetScore, type SubsetShard } from './lm-shards.js';
+import { scoreShard, scoreWindows } from './score.js';
 import { streamJoined } from './text-stream.js';
 import { classicChunks, stridedWindows } from './windows.js';
 
@@ -63,16 +65,29 @@ export class PerplexityMetric implements Metric<'text'> {
   readonly datasetKinds = ['text'] as const;
   readonly params = PERPLEXITY_PARAMS;
 
-  async evaluate(model: LoadedModel, data: TextDataset, params: Params, ctx: RunContext): Promise<MetricResult> {
+  async evaluate(
+    model: LoadedModel,
+    data: TextDataset,
+    params: Params,
+    ctx: RunContext,
+    inputs?: MetricInputs,
+  ): Promise<MetricResult> {
     const p = perplexityParams(params);
     const mode = p.mode;
     const seqlen = p.seqlen;
+    const batchSize = p['batch-size'];
+    const shard = inputs?.shard;
     const { lm, tokenizer } = await openLm(model, ctx, p.loss);
     try {
       checkContext(lm, seqlen, '--seqlen', `e.g. --seqlen ${lm.contextLength}`);
-      const values: Record<string, MetricValue> = {};
-      const sums: Record<string, number> = {};
-      let samples = 0;
+      const details = {
+        mode,
+        seqlen,
+        stride: mode === 'strided' ? p.stride : undefined,
+        tokenizer: tokenizer.digest,
+      };
+      const scored: SubsetScore[] = [];
+      const shards: SubsetShard[] = [];
       for (const subset of data.subsets) {
         const stream = streamJoined(subset.records, data.join, tokenizer);
         const plan =
@@ -86,36 +101,57 @@ export class PerplexityMetric implements Metric<'text'> {
             { hint: 'use a larger corpus or a smaller --seqlen' },
           );
         }
+        const stats = {
+          tokens: stream.ids.length,
+          unscored_tail: plan.tail,
+          characters: stream.characters,
+          records: subset.records.length,
+        };
+        if (shard) {
+          const task = ctx.progress.start(`perplexity ${subset.name} shard ${shard.index + 1}/${shard.count}`);
+          const batches = await scoreShard(lm, stream.ids, plan.windows, batchSize, shard, ctx, task);
+          task.done();
+          shards.push({ name: subset.name, stats, batches });
+          continue;
+        }
         const task = ctx.progress.start(`perplexity ${subset.name}`, plan.windows.length);
-        const s = await scoreWindows(lm, stream.ids, plan.windows, p['batch-size'], ctx, task, subset.name);
-        const ppl = Math.exp(s.totalNats / s.scored);
+        const s = await scoreWindows(lm, stream.ids, plan.windows, batchSize, ctx, task, subset.name);
         task.done(
-          `perplexity ${subset.name} (${mode}): ${ppl.toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`,
+          `perplexity ${subset.name} (${mode}): ${Math.exp(s.totalNats / s.scored).toFixed(4)} (${plan.windows.length} windows, ${s.scored} tokens scored)`,
         );
-        values[valueKey('perplexity', data, subset.name)] = { value: ppl, higherIsBetter: false };
-        Object.assign(
-          sums,
-          prefixed(data.subsets.length > 1 ? subset.name : '', {
-            total_nats: s.totalNats,
-            scored_tokens: s.scored,
-            windows: s.windows,
-            tokens: stream.ids.length,
-            unscored_tail: plan.tail,
-            characters: stream.characters,
-          }),
-        );
-        samples += subset.records.length;
+        scored.push({ name: subset.name, stats, sums: s });
       }
-      return {
-        metric: 'perplexity',
-        metricVersion: 1,
-        values,
-        sums,
-        samples,
-        details: { mode, seqlen, stride: mode === 'strided' ? p.stride : undefined, tokenizer: tokenizer.digest },
-      };
+      return shard ? shardResult('perplexity', shards, shard, details) : perplexityResult(scored, details);
     } finally {
       await lm.release();
     }
   }
+
+  mergeShards(parts: readonly MetricResult[]): MetricResult {
+    return perplexityResult(mergeSubsets(parts, 'perplexity'), { ...parts[0].details });
+  }
+}
+
+/** exp(Σ NLL / Σ targets) per subset, from its sums. */
+function perplexityResult(scored: readonly SubsetScore[], details: Record<string, unknown>): MetricResult {
+  const multi = scored.length > 1;
+  const values: Record<string, MetricValue> = {};
+  const sums: Record<string, number> = {};
+  let samples = 0;
+  for (const { name, stats, sums: s } of scored) {
+    values[multi ? name : 'perplexity'] = { value: Math.exp(s.totalNats / s.scored), higherIsBetter: false };
+    Object.assign(
+      sums,
+      prefixed(multi ? name : '', {
+        total_nats: s.totalNats,
+        scored_tokens: s.scored,
+        windows: s.windows,
+        tokens: stats.tokens,
+        unscored_tail: stats.unscored_tail,
+        characters: stats.characters,
+      }),
+    );
+    samples += stats.records;
+  }
+  return { metric: 'perplexity', metricVersion: 1, values, sums, samples, details };
 }

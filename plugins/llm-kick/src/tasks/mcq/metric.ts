@@ -27,6 +27,7 @@ import {
 } from '@mc-kit/core';
 import {
   KICK_PARAMS,
+  mergeKickShards,
   runKickTask,
   tokenizerFor,
   type ItemScore,
@@ -128,7 +129,9 @@ class McqTask implements KickTask<McqDataset> {
     const specials = new Set([tokenizer.eosId, tokenizer.bosId].filter((t): t is number => t !== undefined));
     const letterIds = p.answer === 'letters' ? letterTokenIds((text) => tokenizer.encode(text)) : undefined;
     this.answer = letterIds ? 'letters' : 'greedy';
-    const task = ctx.progress.start(`kick-mcq ${label}${lm.cached ? ' (prefix cached)' : ''}`, data.size);
+    const range = options.range ?? { from: 0, to: this.units(data) };
+    const task = ctx.progress.start(`kick-mcq ${label}${lm.cached ? ' (prefix cached)' : ''}`, range.to - range.from);
+    let unit = -1; // the question's index in the order of every question, for --shards
     const scores: ItemScore[] = [];
     // eval --resume: one record per question (its score, or none when skipped); the model and the baseline apart
     const checkpoint = await openCheckpoint(ctx, `model-${model.sha256.slice(0, 16)}`);
@@ -139,6 +142,7 @@ class McqTask implements KickTask<McqDataset> {
         const groups = groupsOf(subject.name);
         for (const q of subject.questions) {
           throwIfAborted(ctx.signal);
+          if (++unit < range.from || unit >= range.to) continue;
           if (done.has(q.id)) {
             const earlier = done.get(q.id);
             if (earlier) scores.push(earlier);
@@ -190,6 +194,15 @@ class McqTask implements KickTask<McqDataset> {
     return scores;
   }
 
+  /** every question, subject after subject: the units --shards splits (one greedy token each: no randomness) */
+  units(data: McqDataset): number {
+    return data.subjects.reduce((n, s) => n + s.questions.length, 0);
+  }
+
+  mergeDetails(scores: readonly ItemScore[], parts: readonly Record<string, unknown>[]): Record<string, unknown> {
+    return { ...this.details(scores), skipped: parts.flatMap((p) => (p.skipped as string[] | undefined) ?? []) };
+  }
+
   details(scores: readonly ItemScore[]): Record<string, unknown> {
     const shots = new Map<number, number>();
     for (const s of scores) shots.set(s.extra?.shots ?? 0, (shots.get(s.extra?.shots ?? 0) ?? 0) + 1);
@@ -229,5 +242,9 @@ export class KickMcqMetric implements Metric<'mcq'> {
     inputs: MetricInputs = {},
   ): Promise<MetricResult> {
     return runKickTask(new McqTask(), model, data, params, ctx, inputs);
+  }
+
+  mergeShards(parts: readonly MetricResult[], params: Params): MetricResult {
+    return mergeKickShards(new McqTask(), parts, params);
   }
 }
