@@ -9,7 +9,6 @@ import {
   type LossHead,
   type ParamSpec,
   type RunContext,
-  type TextDataset,
   type TextTokenizer,
 } from '@mc-kit/core';
 
@@ -47,11 +46,6 @@ export function checkContext(
       { hint },
     );
   }
-}
-
-/** Result keys: the single subset is the metric itself; several subsets get their names plus 'average'. */
-export function valueKey(metric: string, data: TextDataset, subset: string): string {
-  return data.subsets.length === 1 ? metric : subset;
 }
 
 /** How both LM metrics run the model: declared once. */
