@@ -32,7 +32,9 @@ step() {
   fi
   return $rc
 }
-jest=(node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js)
+# two jest workers: on a 2-core machine jest's default is one (cores - 1), and the e2e tests spend much of
+# their time waiting on the processes they start (unit 172 s -> 83 s, e2e 1028 s -> 682 s measured here)
+jest=(node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --maxWorkers=2)
 
 built=0
 step build npm run build || built=$?

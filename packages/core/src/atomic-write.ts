@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BugError, ErrorCodes, UserError } from './errors.js';
-import { trackTemp, untrackTemp } from './temp-paths.js';
+import { pidAlive, trackTemp, untrackTemp } from './temp-paths.js';
 
 /** `.name.<pid>-<random>.tmp` beside `path`: the pid lets a later run tell a dead writer's leftovers. */
 export function tempPathFor(path: string): string {
@@ -25,6 +25,7 @@ export async function assertWritableDir(dir: string, what = 'output'): Promise<v
     const probe = tempPathFor(join(dir, 'probe'));
     await (await fs.open(probe, 'wx')).close();
     await fs.rm(probe, { force: true });
+    await removeDeadProbes(dir);
   } catch (e) {
     if ((e as { isMcError?: boolean }).isMcError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -36,6 +37,16 @@ export async function assertWritableDir(dir: string, what = 'output'): Promise<v
         : `cannot write ${what}: folder ${dir} is not writable (${code ?? 'error'})`,
       { hint: missing ? 'create the folder first' : 'choose a folder you can write' },
     );
+  }
+}
+
+const PROBE_NAME = /^\.probe\.(\d+)-[0-9a-f]{8}\.tmp$/;
+
+/** A run SIGKILLed between creating and removing its probe leaves it: the next run removes it (its pid is dead). */
+async function removeDeadProbes(dir: string): Promise<void> {
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const pid = PROBE_NAME.exec(name)?.[1];
+    if (pid !== undefined && !pidAlive(Number(pid))) await fs.rm(join(dir, name), { force: true });
   }
 }
 
