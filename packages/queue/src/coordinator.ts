@@ -21,7 +21,6 @@ import {
   openSweepOut,
   planSweep,
   summarizeSweep,
-  throwIfAborted,
   withDenseBaseline,
   writeResult,
   type Registry,
@@ -35,7 +34,7 @@ import {
 } from '@mc-kit/core';
 import { Queue, type Job } from 'bullmq';
 import { assertReachable, type QueueConnection } from './connection.js';
-import { isJobProgress } from './job-progress.js';
+import { followJobs } from './follow-jobs.js';
 import type { SweepPointJob, SweepPointReturn } from './kinds/sweep-point.js';
 import { sweepPointKind } from './kinds/sweep-point.js';
 import { announceQueue, QUEUE_PREFIX, retireQueue, sweepQueueName } from './naming.js';
@@ -113,7 +112,17 @@ export async function runQueuedSweep(
     ctx.log.info(
       `sweep: ${plans.length} points queued on ${options.connection.display} as ${name}; workers: mc worker --queue <url>`,
     );
-    const jobs = await follow(queue, plans.length, options.pollMs ?? 1000, ctx);
+    const jobs = await followJobs<PointJob>(
+      queue,
+      plans.map((_, i) => pointJobId(i)),
+      {
+        label: 'sweep points',
+        ordinal: (j) => j.data.point + 1,
+        interrupted: 'sweep: interrupted; the jobs stay queued (run the same command with --resume)',
+      },
+      options.pollMs ?? 1000,
+      ctx,
+    );
     const failed = jobs.filter((j) => j.state === 'failed');
     if (failed.length) {
       const first = failed[0].job;
@@ -169,46 +178,5 @@ async function retryFailed(queue: Queue, count: number, ctx: RunContext) {
       ctx.log.info(`sweep: point ${i + 1} failed before (${job.failedReason}); trying it again`);
       await job.retry('failed');
     }
-  }
-}
-
-/** Poll until every job has completed or failed for good; show done / running / failed and an ETA meanwhile. */
-async function follow(
-  queue: Queue,
-  count: number,
-  pollMs: number,
-  ctx: RunContext,
-): Promise<{ job: PointJob; state: 'completed' | 'failed' }[]> {
-  const task = ctx.progress.start('sweep points', count);
-  let shown = 0;
-  for (;;) {
-    // the jobs this sweep enqueued: their data and return values are what the sweep-point kind made
-    const jobs = (await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(pointJobId(i))))) as (
-      | PointJob
-      | undefined
-    )[];
-    const states = await Promise.all(jobs.map((j) => j?.getState() ?? 'unknown'));
-    const done = states.filter((s) => s === 'completed').length;
-    const failed = states.filter((s) => s === 'failed').length;
-    const running = jobs.filter((j, i) => states[i] === 'active' && j);
-    const stage = running
-      .map((j) => (isJobProgress(j!.progress) ? `#${j!.data.point + 1} ${j!.progress.stage}` : `#${j!.data.point + 1}`))
-      .join('; ');
-    // the task adds done/total and the ETA from the rate of done points
-    task.update(`sweep points: ${running.length} running, ${failed} failed${stage ? ` (${stage})` : ''}`);
-    if (done > shown) {
-      task.tick(done - shown);
-      shown = done;
-    }
-    if (done + failed === count) {
-      if (failed) task.fail(`sweep points: ${done} done, ${failed} failed`);
-      else task.done(`sweep points: ${done} done`);
-      return jobs.map((job, i) => ({ job: job as PointJob, state: states[i] as 'completed' | 'failed' }));
-    }
-    if (ctx.signal.aborted) {
-      task.fail('sweep: interrupted; the jobs stay queued (run the same command with --resume)');
-      throwIfAborted(ctx.signal);
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
   }
 }

@@ -13,7 +13,6 @@ import {
   isHubRef,
   mergeEvalShards,
   planEvalShards,
-  throwIfAborted,
   type EvalRequest,
   type EvalResult,
   type Registry,
@@ -21,7 +20,7 @@ import {
 } from '@mc-kit/core';
 import { Queue, type Job } from 'bullmq';
 import { assertReachable, type QueueConnection } from './connection.js';
-import { isJobProgress } from './job-progress.js';
+import { followJobs } from './follow-jobs.js';
 import { evalShardKind, type EvalShardJob } from './kinds/eval-shard.js';
 import { announceQueue, canonicalJson, QUEUE_PREFIX, retireQueue } from './naming.js';
 
@@ -83,7 +82,17 @@ export async function runQueuedEval(
     ctx.log.info(
       `eval: ${count} shards queued on ${options.connection.display} as ${name}; workers: mc worker --queue <url>`,
     );
-    const jobs = await follow(queue, count, options.pollMs ?? 500, ctx);
+    const jobs = await followJobs<ShardJob>(
+      queue,
+      Array.from({ length: count }, (_, i) => shardJobId(i)),
+      {
+        label: 'eval shards',
+        ordinal: (j) => j.data.shard.index + 1,
+        interrupted: 'eval: interrupted; the shards stay queued (run the same command again to re-attach)',
+      },
+      options.pollMs ?? 500,
+      ctx,
+    );
     const failed = jobs.find((j) => j.state === 'failed');
     if (failed)
       throw new UserError(
@@ -113,43 +122,4 @@ function withAbsolutePaths(request: EvalRequest): EvalRequest {
     ...(request.dataset !== undefined ? { dataset: local(request.dataset) } : {}),
     ...(request.baseline !== undefined ? { baseline: local(request.baseline) } : {}),
   };
-}
-
-/** Poll until every shard has completed or failed for good, showing done / running / failed and an ETA. */
-async function follow(
-  queue: Queue,
-  count: number,
-  pollMs: number,
-  ctx: RunContext,
-): Promise<{ job: ShardJob; state: 'completed' | 'failed' }[]> {
-  const task = ctx.progress.start('eval shards', count);
-  let shown = 0;
-  for (;;) {
-    const jobs = (await Promise.all(Array.from({ length: count }, (_, i) => queue.getJob(shardJobId(i))))) as (
-      | ShardJob
-      | undefined
-    )[];
-    const states = await Promise.all(jobs.map((j) => j?.getState() ?? 'unknown'));
-    const done = states.filter((s) => s === 'completed').length;
-    const failed = states.filter((s) => s === 'failed').length;
-    const running = jobs.filter((j, i) => states[i] === 'active' && j);
-    const stage = running
-      .map((j) => `#${j!.data.shard.index + 1}${isJobProgress(j!.progress) ? ` ${j!.progress.stage}` : ''}`)
-      .join('; ');
-    task.update(`eval shards: ${running.length} running, ${failed} failed${stage ? ` (${stage})` : ''}`);
-    if (done > shown) {
-      task.tick(done - shown);
-      shown = done;
-    }
-    if (done + failed === count) {
-      if (failed) task.fail(`eval shards: ${done} done, ${failed} failed`);
-      else task.done(`eval shards: ${done} done`);
-      return jobs.map((job, i) => ({ job: job as ShardJob, state: states[i] as 'completed' | 'failed' }));
-    }
-    if (ctx.signal.aborted) {
-      task.fail('eval: interrupted; the shards stay queued (run the same command again to re-attach)');
-      throwIfAborted(ctx.signal);
-    }
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
 }
