@@ -3,7 +3,7 @@
  * and an exit status that no failure, missing project or empty run can turn green.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +47,40 @@ describe('.ci/summarize.mjs', () => {
     const run = summarize(`unit=${unit}`, `e2e=${join(dir, 'missing.json')}`);
     expect(run.code).toBe(1);
     expect(run.out).toMatch(/^tests: 10 passed, 1 failed \(no jest result from e2e: .*\)\n$/);
+  });
+
+  it('names the five slowest tests above the tests line, slowest first, the tests line still last', () => {
+    const suite = (name: string, ms: number[]) => ({
+      name: join(process.cwd(), name),
+      assertionResults: ms.map((duration) => ({ title: `t${duration}`, duration, status: 'passed' })),
+    });
+    const unit = result('unit-timed', { numPassedTests: 3 });
+    writeFileSync(
+      unit,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(unit, 'utf8')),
+        testResults: [suite('a.test.ts', [900, 30_000, 5])],
+      }),
+    );
+    const e2e = result('e2e-timed', { numPassedTests: 4 });
+    writeFileSync(
+      e2e,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(e2e, 'utf8')),
+        testResults: [suite('b.e2e.test.ts', [116_000, 1_500, 42_400, 7])],
+      }),
+    );
+    const run = summarize(`unit=${unit}`, `e2e=${e2e}`);
+    expect(run.code).toBe(0);
+    expect(run.out.split('\n')).toEqual([
+      'ci: slow test 116.0 s  e2e b.e2e.test.ts  t116000',
+      'ci: slow test 42.4 s  e2e b.e2e.test.ts  t42400',
+      'ci: slow test 30.0 s  unit a.test.ts  t30000',
+      'ci: slow test 1.5 s  e2e b.e2e.test.ts  t1500',
+      'ci: slow test 0.9 s  unit a.test.ts  t900',
+      'tests: 7 passed, 0 failed',
+      '',
+    ]);
   });
 
   it('fails a run in which no test ran', () => {

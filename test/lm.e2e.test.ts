@@ -24,52 +24,65 @@ async function evalJson(args: string[], env?: Record<string, string>): Promise<E
   return JSON.parse(run.stdout) as EvalJson;
 }
 
+// Each reference test scores the whole corpus: about 60 s alone on two cores, twice that beside another jest
+// worker (116 s of jest's 120 s on one run, past it on CI's). They get runMc's own ceiling instead; a hang
+// still ends there.
+const FULL_CORPUS_MS = 600_000;
+
 describeShared('the shared LM against its model card (PyTorch, float64 reference)', () => {
   // Reference: models/tiny-stdlib-lm/README.md, computed with the PyTorch checkpoint and a pure-Python
   // tokenizer, independent of onnxruntime and @huggingface/tokenizers. Printed to 6 (BPC) and 4 (PPL)
   // decimals; the card expects float32 evaluators within about 1e-5 relative, hence the tolerances.
-  it('bpc, block 512 / stride 128: 2.237676 over 1,221 windows and 156,672 scored tokens', async () => {
-    const r = await evalJson([
-      LM,
-      '--metric',
-      'bpc',
-      '--dataset',
-      CORPUS,
-      '--block-size',
-      '512',
-      '--stride',
-      '128',
-      '--batch-size',
-      '4',
-    ]);
-    expect(r.metric.sums).toMatchObject({
-      windows: 1221,
-      scored_tokens: 156672,
-      characters: 301617,
-      tokens: 156774,
-      records: 93,
-    });
-    expect(Math.abs(r.metric.values.bpc.value - 2.237676)).toBeLessThan(2.3e-5);
-    expect(r.dataset).toMatchObject({ provider: 'jsonl', size: 93 });
-  });
+  it(
+    'bpc, block 512 / stride 128: 2.237676 over 1,221 windows and 156,672 scored tokens',
+    async () => {
+      const r = await evalJson([
+        LM,
+        '--metric',
+        'bpc',
+        '--dataset',
+        CORPUS,
+        '--block-size',
+        '512',
+        '--stride',
+        '128',
+        '--batch-size',
+        '4',
+      ]);
+      expect(r.metric.sums).toMatchObject({
+        windows: 1221,
+        scored_tokens: 156672,
+        characters: 301617,
+        tokens: 156774,
+        records: 93,
+      });
+      expect(Math.abs(r.metric.values.bpc.value - 2.237676)).toBeLessThan(2.3e-5);
+      expect(r.dataset).toMatchObject({ provider: 'jsonl', size: 93 });
+    },
+    FULL_CORPUS_MS,
+  );
 
-  it('classic perplexity, seqlen 512: 19.6260 over 306 chunks', async () => {
-    const r = await evalJson([
-      LM,
-      '--metric',
-      'perplexity',
-      '--dataset',
-      CORPUS,
-      '--seqlen',
-      '512',
-      '--batch-size',
-      '4',
-    ]);
-    expect(r.metric.sums.windows).toBe(306);
-    expect(r.metric.sums.scored_tokens).toBe(306 * 511);
-    expect(Math.abs(r.metric.values.perplexity.value - 19.626)).toBeLessThan(2e-4);
-    expect(r.metric.details.mode).toBe('classic');
-  });
+  it(
+    'classic perplexity, seqlen 512: 19.6260 over 306 chunks',
+    async () => {
+      const r = await evalJson([
+        LM,
+        '--metric',
+        'perplexity',
+        '--dataset',
+        CORPUS,
+        '--seqlen',
+        '512',
+        '--batch-size',
+        '4',
+      ]);
+      expect(r.metric.sums.windows).toBe(306);
+      expect(r.metric.sums.scored_tokens).toBe(306 * 511);
+      expect(Math.abs(r.metric.values.perplexity.value - 19.626)).toBeLessThan(2e-4);
+      expect(r.metric.details.mode).toBe('classic');
+    },
+    FULL_CORPUS_MS,
+  );
 });
 
 describe('language-model bad input: one line, exit 2', () => {
