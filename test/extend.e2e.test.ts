@@ -386,7 +386,7 @@ describe('extending mc through a real npm registry', () => {
     expect(a.metric.sums).toEqual(b.metric.sums);
   }, 120_000);
 
-  it('plugins built for another core major, or whose hook throws, are refused at install with one line each; mc keeps working', async () => {
+  it('plugins built for another core major or a newer core, or whose hook throws, are refused at install with one line each; mc keeps working', async () => {
     const fixtures = scratchDir('mc-bad-plugins-');
     const plugin = (name: string, version: string, register: string, extra: Record<string, unknown> = {}) => {
       const dir = join(fixtures, name);
@@ -414,6 +414,22 @@ describe('extending mc through a real npm registry', () => {
       { kind: 'compressor', id: 'future', summary: 'from core 1.x', params: [], create: () => { throw new Error('never built'); } }] });\n`;
     await plugin('mc-plugin-for-core-1', '2.0.0', future, { peerDependencies: { '@mc-kit/core': '^1.0.0' } });
     await plugin('mc-plugin-from-core-1', '2.0.0', future);
+    // Built against the next patch of this very core: before 1.0 an API addition is only a patch, so it
+    // may call what this core lacks, and the line says that updating mc is the fix.
+    const [major, minor, patch] = CORE_VERSION.split('.').map(Number);
+    const nextPatch = `${major}.${minor}.${patch + 1}`;
+    await plugin(
+      'mc-plugin-from-next-core',
+      '1.0.0',
+      future.replace(`coreVersion: '1.0.0'`, `coreVersion: '${nextPatch}'`).replace("id: 'future'", "id: 'next'"),
+    );
+    // And one built for the release line before this one, which only its author can move forward.
+    const olderLine = major > 0 ? `${major - 1}.9.0` : `0.${minor - 1}.9`;
+    await plugin(
+      'mc-plugin-from-older-core',
+      '1.0.0',
+      future.replace(`coreVersion: '1.0.0'`, `coreVersion: '${olderLine}'`).replace("id: 'future'", "id: 'older'"),
+    );
     await plugin(
       'mc-plugin-throws',
       '0.0.1',
@@ -428,7 +444,15 @@ describe('extending mc through a real npm registry', () => {
       ],
       [
         'mc-plugin-from-core-1',
-        `Error: mc-plugin-from-core-1@2.0.0 was not installed: was built for @mc-kit/core 1.0.0, incompatible with this mc's core ${CORE_VERSION}`,
+        `Error: mc-plugin-from-core-1@2.0.0 was not installed: was built for @mc-kit/core 1.0.0, newer than this mc's core ${CORE_VERSION}: update mc (npm i -g @mc-kit/cli) (hint: mc was left as it was)`,
+      ],
+      [
+        'mc-plugin-from-next-core',
+        `Error: mc-plugin-from-next-core@1.0.0 was not installed: was built for @mc-kit/core ${nextPatch}, newer than this mc's core ${CORE_VERSION}: update mc (npm i -g @mc-kit/cli) (hint: mc was left as it was)`,
+      ],
+      [
+        'mc-plugin-from-older-core',
+        `Error: mc-plugin-from-older-core@1.0.0 was not installed: was built for @mc-kit/core ${olderLine}, incompatible with this mc's core ${CORE_VERSION} (hint: its author can fix it; mc was left as it was)`,
       ],
       [
         'mc-plugin-throws',
@@ -444,7 +468,7 @@ describe('extending mc through a real npm registry', () => {
     expect(list.code).toBe(0);
     expect(list.stderr).toBe('');
     expect(list.stdout).toMatch(/int8/);
-    expect(list.stdout).not.toMatch(/future/);
+    expect(list.stdout).not.toMatch(/future|\bnext\b|\bolder\b/);
     const compress = await mc(
       [
         'compress',

@@ -12,6 +12,7 @@ import {
   type RegisterHookOptions,
 } from '@mc-kit/core';
 import type { Interfaces } from '@oclif/core';
+import semver from 'semver';
 
 declare module '@oclif/core' {
   interface Hooks {
@@ -48,9 +49,7 @@ export async function loadPlugins(config: Interfaces.Config): Promise<LoadedPlug
     const origin = { name: plugin.name, version: plugin.version };
     const built = (result as Partial<PluginManifest> | undefined)?.coreVersion;
     if (typeof built === 'string' && !isCompatibleCore(built)) {
-      warnings.push(
-        `plugin ${plugin.name}@${plugin.version} was built for @mc-kit/core ${built}, incompatible with this mc's core ${CORE_VERSION}; skipped`,
-      );
+      warnings.push(`plugin ${plugin.name}@${plugin.version} ${coreMismatch(built)}; skipped`);
       continue;
     }
     try {
@@ -64,6 +63,14 @@ export async function loadPlugins(config: Interfaces.Config): Promise<LoadedPlug
   }
   warnings.push(...registry.conflictMessages().map((m) => `${m}; that id cannot be used until one is uninstalled`));
   return { registry, warnings };
+}
+
+/** Which way the versions part: an older mc is fixed by updating mc, a plugin for an older core by its author. */
+function coreMismatch(built: string): string {
+  const newer = semver.valid(built) !== null && semver.gt(built, CORE_VERSION);
+  return newer
+    ? `was built for @mc-kit/core ${built}, newer than this mc's core ${CORE_VERSION}: update mc (npm i -g @mc-kit/cli)`
+    : `was built for @mc-kit/core ${built}, incompatible with this mc's core ${CORE_VERSION}`;
 }
 
 function firstLine(e: unknown): string {

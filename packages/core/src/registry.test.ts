@@ -184,10 +184,15 @@ describe('Registry', () => {
 describe('isCompatibleCore', () => {
   it.each([
     ['0.1.0', '0.1.5', true],
-    ['0.1.9', '0.1.0', true],
+    ['0.1.9', '0.1.0', false], // built against a newer patch: before 1.0 a patch may add what the plugin calls
+    ['0.1.0', '0.1.0', true],
+    ['1.0.2', '1.4.0', true],
+    ['1.4.0', '1.0.2', false],
+    ['0.0.3', '0.0.4', false], // ^0.0.3 is that patch only
+    ['0.2.0-rc.1', '0.2.0', true],
+    ['1.0', '1.0.0', false], // definePlugin records a full version; anything else was not written by it
     ['0.2.0', '0.1.0', false],
     ['1.0.0', '0.1.0', false],
-    ['1.4.0', '1.0.2', true],
     ['2.0.0', '1.9.0', false],
     ['garbage', '0.1.0', false],
   ])('plugin built for %s with core %s -> %s', (plugin, ours, ok) => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import semver from 'semver';
 
 /**
  * The folder @mc-kit/core runs from (its package.json is there), whether from src/ or dist/. mc hands
@@ -18,12 +19,12 @@ export const CORE_VERSION: string = (
 export const RESULT_SCHEMA_VERSION = 1;
 
 /**
- * Can a plugin built against core `pluginCore` run with this core? Caret rules: same major, and
- * for 0.x the same minor (0.x minors may break).
+ * Can a plugin built against core `pluginCore` run with this core? Exactly `^pluginCore`, read from the
+ * plugin's side: the same major, for 0.x the same minor (0.x minors may break), and this core no older
+ * than the plugin's. The last part matters because an addition to the API is only a patch release
+ * before 1.0 (api:bump), so a plugin built against 0.1.9 may call what 0.1.0 lacks.
  */
 export function isCompatibleCore(pluginCore: string, ours: string = CORE_VERSION): boolean {
-  const a = pluginCore.split('.').map(Number);
-  const b = ours.split('.').map(Number);
-  if (a.length < 2 || a.some((n) => !Number.isInteger(n))) return false;
-  return a[0] === b[0] && (a[0] !== 0 || a[1] === b[1]);
+  const built = semver.valid(pluginCore);
+  return built !== null && semver.satisfies(ours, `^${built}`, { includePrerelease: true });
 }

@@ -29,7 +29,9 @@ export async function verifyPluginLoads(root: string, name: string): Promise<str
       {
         hint: mine[0].includes('declared by')
           ? 'an id can be provided by one plugin only; uninstall the other first'
-          : 'its author can fix it; mc was left as it was',
+          : mine[0].includes("newer than this mc's core")
+            ? 'mc was left as it was'
+            : 'its author can fix it; mc was left as it was',
       },
     );
   }
