@@ -63,6 +63,18 @@ describeBuilt('--help with a method or metric', () => {
     expect(section(run.stdout, 'PRUNE FLAGS')).toContain('--granularity');
     expect(run.stdout).toContain('--int8.granularity');
   });
+
+  // @oclif/plugin-help's own help command refused these as a nonexistent flag; mc's reads them.
+  it.each([
+    [['compress', '--method', 'int8'], 'INT8 FLAGS'],
+    [['eval', '--metric', 'bpc'], 'BPC FLAGS'],
+  ])('mc help %j gives the page that --help after it gives', async (words, header) => {
+    const viaHelp = await runMc(['help', ...words]);
+    const viaFlag = await runMc([...words, '--help']);
+    expect([viaHelp.code, viaHelp.stderr]).toEqual([0, '']);
+    expect(section(viaHelp.stdout, header)).not.toBe('');
+    expect(viaHelp.stdout).toBe(viaFlag.stdout);
+  });
 });
 
 describeBuilt('global flags per command', () => {
