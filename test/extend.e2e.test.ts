@@ -509,6 +509,8 @@ describe('extending mc through a real npm registry', () => {
     expect((JSON.parse(every.stdout) as { items: { name: string }[] }).items.map((i) => i.name).sort()).toEqual([
       'mc-plugin-for-core-1',
       'mc-plugin-from-core-1',
+      'mc-plugin-from-next-core',
+      'mc-plugin-from-older-core',
       'mc-plugin-my-metric',
       'mc-plugin-my-quant',
       'mc-plugin-throws',
